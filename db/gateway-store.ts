@@ -1,0 +1,248 @@
+import type { SqliteDatabase } from './world-db.ts';
+
+// Queries of the DUIS gateway: request log, originator counters, pre-commands, DCC counters, outbox.
+
+export interface RequestLogEntry {
+  receivedAt: string;
+  path: string;
+  requestId: string | null;
+  originatorEui: string | null;
+  targetEui: string | null;
+  counter: string | null;
+  serviceReference: string | null;
+  serviceVariant: string | null;
+  commandVariant: number | null;
+  responseCode: string;
+  reason: string | null;
+  failedStep: string | null;
+  requestXml: Buffer;
+  responseXml: string | null;
+  steps: unknown[] | null;
+  changedCells: unknown[] | null;
+}
+
+export interface RequestLogRecord extends RequestLogEntry {
+  id: number;
+}
+
+export interface RequestLogFilter {
+  requestId?: string;
+  originatorEui?: string;
+  targetEui?: string;
+  afterId?: number;
+  limit?: number;
+}
+
+export interface PreCommandRecord {
+  requestId: string;
+  targetEui: string;
+  serviceVariant: string;
+  payload: Buffer;
+  issuedAt: string;
+  consumedAt: string | null;
+}
+
+export interface OutboxEntry {
+  partyEui: string;
+  requestId: string | null;
+  responseId: string | null;
+  kind: string; // 'response' | 'device-alert' | 'dcc-alert'
+  responseCode: string;
+  createdAt: string;
+  body: string;
+  nextAttemptAt: string;
+}
+
+export interface OutboxRecord extends OutboxEntry {
+  id: number;
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+function requestFromRow(r: Row): RequestLogRecord {
+  return {
+    id: r.id as number,
+    receivedAt: r.received_at as string,
+    path: r.path as string,
+    requestId: (r.request_id as string | null) ?? null,
+    originatorEui: (r.originator_eui as string | null) ?? null,
+    targetEui: (r.target_eui as string | null) ?? null,
+    counter: (r.counter as string | null) ?? null,
+    serviceReference: (r.service_reference as string | null) ?? null,
+    serviceVariant: (r.service_variant as string | null) ?? null,
+    commandVariant: (r.command_variant as number | null) ?? null,
+    responseCode: r.response_code as string,
+    reason: (r.reason as string | null) ?? null,
+    failedStep: (r.failed_step as string | null) ?? null,
+    requestXml: r.request_xml as Buffer,
+    responseXml: (r.response_xml as string | null) ?? null,
+    steps: r.steps ? (JSON.parse(r.steps as string) as unknown[]) : null,
+    changedCells: r.changed_cells ? (JSON.parse(r.changed_cells as string) as unknown[]) : null,
+  };
+}
+
+function outboxFromRow(r: Row): OutboxRecord {
+  return {
+    id: r.id as number,
+    partyEui: r.party_eui as string,
+    requestId: (r.request_id as string | null) ?? null,
+    responseId: (r.response_id as string | null) ?? null,
+    kind: r.kind as string,
+    responseCode: r.response_code as string,
+    createdAt: r.created_at as string,
+    body: r.body as string,
+    nextAttemptAt: r.next_attempt_at as string,
+    attempts: r.attempts as number,
+    lastError: (r.last_error as string | null) ?? null,
+    deliveredAt: (r.delivered_at as string | null) ?? null,
+  };
+}
+
+export class GatewayStore {
+  private readonly stmts;
+
+  constructor(readonly db: SqliteDatabase) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      logInsert: p(
+        `INSERT INTO requests (received_at, path, request_id, originator_eui, target_eui, counter, service_reference,
+           service_variant, command_variant, response_code, reason, failed_step, request_xml, response_xml, steps, changed_cells)
+         VALUES (@receivedAt, @path, @requestId, @originatorEui, @targetEui, @counter, @serviceReference, @serviceVariant,
+           @commandVariant, @responseCode, @reason, @failedStep, @requestXml, @responseXml, @steps, @changedCells)`,
+      ),
+      logGet: p('SELECT * FROM requests WHERE id = ?'),
+      counterGet: p('SELECT last_counter FROM originator_counters WHERE originator_eui = ?'),
+      counterSet: p(
+        `INSERT INTO originator_counters (originator_eui, last_counter) VALUES (?, ?)
+         ON CONFLICT(originator_eui) DO UPDATE SET last_counter = excluded.last_counter`,
+      ),
+      preCommandInsert: p(
+        `INSERT INTO pre_commands (request_id, target_eui, service_variant, payload, issued_at) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      preCommandGet: p('SELECT * FROM pre_commands WHERE request_id = ?'),
+      preCommandConsume: p('UPDATE pre_commands SET consumed_at = ? WHERE request_id = ? AND consumed_at IS NULL'),
+      dccCounterGet: p('SELECT counter FROM dcc_counters WHERE role_name = ?'),
+      dccCounterSet: p(
+        `INSERT INTO dcc_counters (role_name, counter) VALUES (?, ?) ON CONFLICT(role_name) DO UPDATE SET counter = excluded.counter`,
+      ),
+      outboxInsert: p(
+        `INSERT INTO outbox (party_eui, request_id, response_id, kind, response_code, created_at, body, next_attempt_at)
+         VALUES (@partyEui, @requestId, @responseId, @kind, @responseCode, @createdAt, @body, @nextAttemptAt)`,
+      ),
+      outboxDue: p('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?'),
+      outboxDelivered: p('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
+      outboxFailed: p('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
+      outboxByRequest: p('SELECT * FROM outbox WHERE request_id = ? ORDER BY id'),
+      outboxPendingCount: p('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL'),
+      outboxNextDue: p('SELECT min(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL'),
+    };
+  }
+
+  logRequest(e: RequestLogEntry): number {
+    const r = this.stmts.logInsert.run({
+      ...e,
+      steps: e.steps ? JSON.stringify(e.steps) : null,
+      changedCells: e.changedCells ? JSON.stringify(e.changedCells) : null,
+    });
+    return Number(r.lastInsertRowid);
+  }
+
+  getRequest(id: number): RequestLogRecord | undefined {
+    const r = this.stmts.logGet.get(id) as Row | undefined;
+    return r ? requestFromRow(r) : undefined;
+  }
+
+  listRequests(f: RequestLogFilter = {}): RequestLogRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.requestId !== undefined) {
+      where.push('request_id = ?');
+      args.push(f.requestId);
+    }
+    if (f.originatorEui !== undefined) {
+      where.push('originator_eui = ?');
+      args.push(f.originatorEui);
+    }
+    if (f.targetEui !== undefined) {
+      where.push('target_eui = ?');
+      args.push(f.targetEui);
+    }
+    if (f.afterId !== undefined) {
+      where.push('id > ?');
+      args.push(f.afterId);
+    }
+    const sql = `SELECT * FROM requests ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit ?? 100) as Row[]).map(requestFromRow);
+  }
+
+  lastCounter(originator: string): bigint | undefined {
+    const r = this.stmts.counterGet.get(originator) as { last_counter: string } | undefined;
+    return r ? BigInt(r.last_counter) : undefined;
+  }
+
+  setLastCounter(originator: string, counter: bigint): void {
+    this.stmts.counterSet.run(originator, counter.toString());
+  }
+
+  putPreCommand(requestId: string, targetEui: string, serviceVariant: string, payload: Buffer, issuedAt: string): void {
+    this.stmts.preCommandInsert.run(requestId, targetEui, serviceVariant, payload, issuedAt);
+  }
+
+  getPreCommand(requestId: string): PreCommandRecord | undefined {
+    const r = this.stmts.preCommandGet.get(requestId) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      requestId: r.request_id as string,
+      targetEui: r.target_eui as string,
+      serviceVariant: r.service_variant as string,
+      payload: r.payload as Buffer,
+      issuedAt: r.issued_at as string,
+      consumedAt: (r.consumed_at as string | null) ?? null,
+    };
+  }
+
+  /** Marks a pre-command used; false if it was already used (a signed pre-command acts once). */
+  consumePreCommand(requestId: string, at: string): boolean {
+    return this.stmts.preCommandConsume.run(at, requestId).changes === 1;
+  }
+
+  /** The next counter of a DCC remote party (e.g. the ACB), durably incremented. */
+  nextDccCounter(roleName: string, floor: bigint): bigint {
+    const r = this.stmts.dccCounterGet.get(roleName) as { counter: string } | undefined;
+    let next = (r ? BigInt(r.counter) : 0n) + 1n;
+    if (next <= floor) next = floor + 1n;
+    this.stmts.dccCounterSet.run(roleName, next.toString());
+    return next;
+  }
+
+  enqueue(e: OutboxEntry): number {
+    return Number(this.stmts.outboxInsert.run(e).lastInsertRowid);
+  }
+
+  dueOutbox(now: string, limit = 50): OutboxRecord[] {
+    return (this.stmts.outboxDue.all(now, limit) as Row[]).map(outboxFromRow);
+  }
+
+  markDelivered(id: number, at: string): void {
+    this.stmts.outboxDelivered.run(at, id);
+  }
+
+  markFailed(id: number, error: string, nextAttemptAt: string): void {
+    this.stmts.outboxFailed.run(error.slice(0, 500), nextAttemptAt, id);
+  }
+
+  responsesFor(requestId: string): OutboxRecord[] {
+    return (this.stmts.outboxByRequest.all(requestId) as Row[]).map(outboxFromRow);
+  }
+
+  pendingOutboxCount(): number {
+    return (this.stmts.outboxPendingCount.get() as { n: number }).n;
+  }
+
+  nextOutboxDue(): string | null {
+    return ((this.stmts.outboxNextDue.get() as { t: string | null }).t ?? null);
+  }
+}

@@ -1,0 +1,30 @@
+// The world store: one SQLite file holds the SMKI repository, registration data, the inventory
+// and every device's trust-anchor cells.
+export { openSqlite, WorldDbError } from './world-db.ts';
+export type { SqliteDatabase, OpenOptions } from './world-db.ts';
+export { WorldStore, CELL_NAMES, USER_ROLES } from './store.ts';
+export type {
+  Party,
+  UserRole,
+  DeviceType,
+  DeviceStatus,
+  CertificateRecord,
+  NewCertificate,
+  CertificateQuery,
+  Distributor,
+  SupplyPoint,
+  DeviceRecord,
+  DeviceFilter,
+  DeviceSecurityRecord,
+  PendingCommandRecord,
+  CellColumnName,
+} from './store.ts';
+export { GatewayStore } from './gateway-store.ts';
+export type {
+  RequestLogEntry,
+  RequestLogRecord,
+  RequestLogFilter,
+  PreCommandRecord,
+  OutboxEntry,
+  OutboxRecord,
+} from './gateway-store.ts';

@@ -1,0 +1,223 @@
+// Schema migrations, applied in order inside one transaction each. Never edit a released
+// migration: add a new one, so that existing world files upgrade in place.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'world model: SMKI repository, registration data, inventory, trust-anchor cells',
+    sql: `
+CREATE TABLE world_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Parties: DCC Users, network parties and the DCC's own roles. A party may hold several user roles.
+CREATE TABLE parties (
+  eui              TEXT PRIMARY KEY CHECK (length(eui) = 16 AND eui = upper(eui)),
+  name             TEXT NOT NULL,
+  dcc_user         INTEGER NOT NULL DEFAULT 1 CHECK (dcc_user IN (0, 1)),
+  smki_subscriber  INTEGER NOT NULL DEFAULT 1 CHECK (smki_subscriber IN (0, 1)),
+  uept_completed   INTEGER NOT NULL DEFAULT 0 CHECK (uept_completed IN (0, 1)),
+  is_dcc           INTEGER NOT NULL DEFAULT 0 CHECK (is_dcc IN (0, 1)),
+  response_url     TEXT
+) WITHOUT ROWID;
+
+-- DUIS user roles (IS, ES, GS, ED, GT, RSA, OU) held by a party.
+CREATE TABLE party_user_roles (
+  party_eui  TEXT NOT NULL REFERENCES parties(eui) ON DELETE CASCADE,
+  user_role  TEXT NOT NULL CHECK (user_role IN ('IS', 'ES', 'GS', 'ED', 'GT', 'RSA', 'OU')),
+  PRIMARY KEY (party_eui, user_role)
+) WITHOUT ROWID;
+
+-- The SMKI repository: every certificate the world knows, organisation, CA and device alike.
+-- Organisation certificates held by a whole fleet are stored once and referenced from the cells.
+CREATE TABLE certificates (
+  id                 INTEGER PRIMARY KEY,
+  fingerprint        TEXT NOT NULL UNIQUE,
+  serial_hex         TEXT NOT NULL,
+  serial_decimal     TEXT NOT NULL,
+  kind               TEXT NOT NULL CHECK (kind IN ('root', 'issuing-ca', 'device-ca', 'organisation', 'xml-signing', 'device')),
+  subject_eui        TEXT,
+  role               INTEGER,
+  key_usage          TEXT NOT NULL,
+  ski                TEXT NOT NULL,
+  aki                TEXT,
+  subject_dn         TEXT NOT NULL,
+  issuer_dn          TEXT NOT NULL,
+  not_before         TEXT NOT NULL,
+  not_after          TEXT NOT NULL,
+  label              TEXT,
+  der                BLOB NOT NULL,
+  revoked_at         TEXT,
+  revocation_reason  TEXT
+);
+CREATE INDEX certificates_by_serial ON certificates (serial_decimal);
+CREATE INDEX certificates_by_subject ON certificates (subject_eui, role, key_usage);
+CREATE INDEX certificates_by_ski ON certificates (ski);
+
+-- Private keys the simulator holds: the DCC's, and the parties' so it can act for them
+-- (\`dcc-sim send --as\`, the console's forms, keystore export). Never logged, never served.
+CREATE TABLE private_keys (
+  certificate_id  INTEGER PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE,
+  pkcs8           BLOB NOT NULL
+);
+
+-- Electricity distributor IDs (first two digits of the MPAN core) and the licensed distributor.
+CREATE TABLE distributors (
+  distributor_id  TEXT PRIMARY KEY CHECK (length(distributor_id) = 2),
+  area            TEXT NOT NULL,
+  market_id       TEXT NOT NULL,
+  party_eui       TEXT NOT NULL REFERENCES parties(eui)
+) WITHOUT ROWID;
+
+-- Registration data per supply point: MPAN core (13 digits) or MPRN (up to 10 digits).
+CREATE TABLE supply_points (
+  mpxn                  TEXT PRIMARY KEY,
+  fuel                  TEXT NOT NULL CHECK (fuel IN ('E', 'G')),
+  network_operator_eui  TEXT NOT NULL REFERENCES parties(eui),
+  supplier_eui          TEXT REFERENCES parties(eui),
+  uprn                  INTEGER,
+  postcode              TEXT,
+  address               TEXT
+) WITHOUT ROWID;
+CREATE INDEX supply_points_by_network_operator ON supply_points (network_operator_eui);
+CREATE INDEX supply_points_by_supplier ON supply_points (supplier_eui);
+CREATE INDEX supply_points_by_uprn ON supply_points (uprn);
+
+-- Smart Metering Inventory.
+CREATE TABLE devices (
+  eui              TEXT PRIMARY KEY CHECK (length(eui) = 16 AND eui = upper(eui)),
+  type             TEXT NOT NULL CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF')),
+  status           TEXT NOT NULL CHECK (status IN ('Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned',
+                                                   'Decommissioned', 'Withdrawn', 'Suspended', 'Recovery', 'Recovered')),
+  mpxn             TEXT REFERENCES supply_points(mpxn),
+  comms_hub_eui    TEXT,
+  manufacturer     TEXT NOT NULL,
+  model            TEXT NOT NULL,
+  firmware         TEXT NOT NULL,
+  commissioned_at  TEXT
+) WITHOUT ROWID;
+CREATE INDEX devices_by_mpxn ON devices (mpxn);
+CREATE INDEX devices_by_comms_hub ON devices (comms_hub_eui);
+
+-- Trust-anchor cells, one row per device, one column per cell (NULL where the type has no such
+-- cell or it is empty): a million-premise fleet is millions of devices, and one narrow row per
+-- device keeps the world small and fast to seed. Cells reference the SMKI repository.
+-- seq_* are the anti-replay counters per remote party role (floors), as decimal text (uint64).
+CREATE TABLE device_security (
+  device_eui              TEXT PRIMARY KEY REFERENCES devices(eui) ON DELETE CASCADE,
+  root                    INTEGER REFERENCES certificates(id),
+  recovery                INTEGER REFERENCES certificates(id),
+  supplier_ds             INTEGER REFERENCES certificates(id),
+  supplier_ka             INTEGER REFERENCES certificates(id),
+  supplier_top_up_ka      INTEGER REFERENCES certificates(id),
+  network_operator_ds     INTEGER REFERENCES certificates(id),
+  network_operator_ka     INTEGER REFERENCES certificates(id),
+  acb_ds                  INTEGER REFERENCES certificates(id),
+  acb_ka                  INTEGER REFERENCES certificates(id),
+  transitional_cos_ds     INTEGER REFERENCES certificates(id),
+  wan_provider_ds         INTEGER REFERENCES certificates(id),
+  seq_numbers             TEXT NOT NULL DEFAULT '{}',
+  top_up_seq_number       TEXT NOT NULL DEFAULT '0',
+  alert_counter           TEXT NOT NULL DEFAULT '0'
+) WITHOUT ROWID;
+CREATE INDEX device_security_by_network_operator_ds ON device_security (network_operator_ds);
+
+-- A device's own key pairs are derived from the world secret and its EUI; its certificates are
+-- issued by the device CA when first needed and kept here.
+CREATE TABLE device_credentials (
+  device_eui          TEXT PRIMARY KEY REFERENCES devices(eui) ON DELETE CASCADE,
+  ds_certificate_id   INTEGER NOT NULL REFERENCES certificates(id),
+  ka_certificate_id   INTEGER NOT NULL REFERENCES certificates(id)
+) WITHOUT ROWID;
+
+-- Future-dated commands a device has accepted and holds until their execution time.
+CREATE TABLE device_pending_commands (
+  device_eui   TEXT NOT NULL REFERENCES devices(eui) ON DELETE CASCADE,
+  counter      TEXT NOT NULL,
+  originator   TEXT NOT NULL,
+  execute_at   TEXT NOT NULL,
+  command      BLOB NOT NULL,
+  PRIMARY KEY (device_eui, originator, counter)
+) WITHOUT ROWID;
+CREATE INDEX device_pending_by_time ON device_pending_commands (execute_at);
+`,
+  },
+  {
+    version: 2,
+    name: 'gateway: request log, originator counters, issued pre-commands, DCC counters, response outbox',
+    sql: `
+-- Every DUIS request received, accepted or not, with its outcome: the audit trail users query.
+CREATE TABLE requests (
+  id                  INTEGER PRIMARY KEY,
+  received_at         TEXT NOT NULL,
+  path                TEXT NOT NULL,
+  request_id          TEXT,
+  originator_eui      TEXT,
+  target_eui          TEXT,
+  counter             TEXT,
+  service_reference   TEXT,
+  service_variant     TEXT,
+  command_variant     INTEGER,
+  response_code       TEXT NOT NULL,
+  reason              TEXT,
+  failed_step         TEXT,
+  request_xml         BLOB NOT NULL,
+  response_xml        TEXT,
+  steps               TEXT,
+  changed_cells       TEXT
+);
+CREATE INDEX requests_by_request_id ON requests (request_id);
+CREATE INDEX requests_by_originator ON requests (originator_eui, id);
+CREATE INDEX requests_by_target ON requests (target_eui, id);
+
+-- The last counter accepted from each originator: RequestID counters must strictly increase.
+CREATE TABLE originator_counters (
+  originator_eui  TEXT PRIMARY KEY,
+  last_counter    TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Pre-commands the DCC issued for critical requests (CV 4), waiting for the signed leg (CV 5).
+CREATE TABLE pre_commands (
+  request_id    TEXT PRIMARY KEY,
+  target_eui    TEXT NOT NULL,
+  service_variant TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  issued_at     TEXT NOT NULL,
+  consumed_at   TEXT
+) WITHOUT ROWID;
+
+-- The DCC's own originator counters for commands it sends as a remote party (ACB for 6.21).
+CREATE TABLE dcc_counters (
+  role_name  TEXT PRIMARY KEY,
+  counter    TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Asynchronous DUIS responses and alerts awaiting delivery to a party's Receive Response Service.
+-- Written in the same transaction as the device state change that produced them.
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY,
+  party_eui        TEXT NOT NULL,
+  request_id       TEXT,
+  response_id      TEXT,
+  kind             TEXT NOT NULL,
+  response_code    TEXT NOT NULL,
+  created_at       TEXT NOT NULL,
+  body             TEXT NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  TEXT NOT NULL,
+  last_error       TEXT,
+  delivered_at     TEXT
+);
+CREATE INDEX outbox_pending ON outbox (delivered_at, next_attempt_at);
+CREATE INDEX outbox_by_request ON outbox (request_id);
+`,
+  },
+];
+

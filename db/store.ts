@@ -1,0 +1,608 @@
+import type { SqliteDatabase } from './world-db.ts';
+import { WorldDbError } from './world-db.ts';
+
+// Typed queries over the world file. Rows use the domain's words; the SQL stays in here.
+
+export type UserRole = 'IS' | 'ES' | 'GS' | 'ED' | 'GT' | 'RSA' | 'OU';
+export const USER_ROLES: readonly UserRole[] = ['IS', 'ES', 'GS', 'ED', 'GT', 'RSA', 'OU'];
+export type DeviceType = 'ESME' | 'GSME' | 'GPF' | 'CHF';
+export type DeviceStatus =
+  | 'Pending'
+  | 'Whitelisted'
+  | 'InstalledNotCommissioned'
+  | 'Commissioned'
+  | 'Decommissioned'
+  | 'Withdrawn'
+  | 'Suspended'
+  | 'Recovery'
+  | 'Recovered';
+
+export interface Party {
+  eui: string;
+  name: string;
+  dccUser: boolean;
+  smkiSubscriber: boolean;
+  ueptCompleted: boolean;
+  isDcc: boolean;
+  responseUrl: string | null;
+  userRoles: UserRole[];
+}
+
+export interface CertificateRecord {
+  id: number;
+  fingerprint: string;
+  serialHex: string;
+  serialDecimal: string;
+  kind: string;
+  subjectEui: string | null;
+  role: number | null;
+  keyUsage: string;
+  ski: string;
+  aki: string | null;
+  subjectDn: string;
+  issuerDn: string;
+  notBefore: string;
+  notAfter: string;
+  label: string | null;
+  der: Buffer;
+  revokedAt: string | null;
+  revocationReason: string | null;
+}
+
+export type NewCertificate = Omit<CertificateRecord, 'id' | 'revokedAt' | 'revocationReason'>;
+
+export interface CertificateQuery {
+  eui?: string;
+  role?: number;
+  keyUsage?: string;
+  serial?: string; // decimal or hex (hex with 0x prefix or letters)
+  ski?: string;
+  kind?: string;
+  limit?: number;
+}
+
+export interface Distributor {
+  distributorId: string;
+  area: string;
+  marketId: string;
+  partyEui: string;
+}
+
+export interface SupplyPoint {
+  mpxn: string;
+  fuel: 'E' | 'G';
+  networkOperatorEui: string;
+  supplierEui: string | null;
+  uprn: number | null;
+  postcode: string | null;
+  address: string | null;
+}
+
+export interface DeviceRecord {
+  eui: string;
+  type: DeviceType;
+  status: DeviceStatus;
+  mpxn: string | null;
+  commsHubEui: string | null;
+  manufacturer: string;
+  model: string;
+  firmware: string;
+  commissionedAt: string | null;
+}
+
+/** Trust-anchor cell names, as the device emulators name them. */
+export const CELL_NAMES = [
+  'root',
+  'recovery',
+  'supplierDS',
+  'supplierKA',
+  'supplierTopUpKA',
+  'networkOperatorDS',
+  'networkOperatorKA',
+  'acbDS',
+  'acbKA',
+  'transitionalCoSDS',
+  'wanProviderDS',
+] as const;
+export type CellColumnName = (typeof CELL_NAMES)[number];
+
+const CELL_COLUMN: Record<CellColumnName, string> = {
+  root: 'root',
+  recovery: 'recovery',
+  supplierDS: 'supplier_ds',
+  supplierKA: 'supplier_ka',
+  supplierTopUpKA: 'supplier_top_up_ka',
+  networkOperatorDS: 'network_operator_ds',
+  networkOperatorKA: 'network_operator_ka',
+  acbDS: 'acb_ds',
+  acbKA: 'acb_ka',
+  transitionalCoSDS: 'transitional_cos_ds',
+  wanProviderDS: 'wan_provider_ds',
+};
+
+export interface DeviceSecurityRecord {
+  deviceEui: string;
+  /** certificate id held in each cell; absent = no such cell on this device or cell empty */
+  cells: Partial<Record<CellColumnName, number>>;
+  seqNumbers: Record<number, bigint>;
+  topUpSeqNumber: bigint;
+  alertCounter: bigint;
+}
+
+export interface PendingCommandRecord {
+  deviceEui: string;
+  counter: bigint;
+  originator: string;
+  executeAt: string;
+  command: Buffer;
+}
+
+export interface DeviceFilter {
+  eui?: string;
+  type?: DeviceType;
+  mpxn?: string;
+  supplierEui?: string;
+  networkOperatorEui?: string;
+  status?: DeviceStatus;
+  limit?: number;
+  offset?: number;
+}
+
+type Row = Record<string, unknown>;
+
+function partyFromRow(r: Row, roles: UserRole[]): Party {
+  return {
+    eui: r.eui as string,
+    name: r.name as string,
+    dccUser: r.dcc_user === 1,
+    smkiSubscriber: r.smki_subscriber === 1,
+    ueptCompleted: r.uept_completed === 1,
+    isDcc: r.is_dcc === 1,
+    responseUrl: (r.response_url as string | null) ?? null,
+    userRoles: roles,
+  };
+}
+
+function certificateFromRow(r: Row): CertificateRecord {
+  return {
+    id: r.id as number,
+    fingerprint: r.fingerprint as string,
+    serialHex: r.serial_hex as string,
+    serialDecimal: r.serial_decimal as string,
+    kind: r.kind as string,
+    subjectEui: (r.subject_eui as string | null) ?? null,
+    role: (r.role as number | null) ?? null,
+    keyUsage: r.key_usage as string,
+    ski: r.ski as string,
+    aki: (r.aki as string | null) ?? null,
+    subjectDn: r.subject_dn as string,
+    issuerDn: r.issuer_dn as string,
+    notBefore: r.not_before as string,
+    notAfter: r.not_after as string,
+    label: (r.label as string | null) ?? null,
+    der: r.der as Buffer,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    revocationReason: (r.revocation_reason as string | null) ?? null,
+  };
+}
+
+function deviceFromRow(r: Row): DeviceRecord {
+  return {
+    eui: r.eui as string,
+    type: r.type as DeviceType,
+    status: r.status as DeviceStatus,
+    mpxn: (r.mpxn as string | null) ?? null,
+    commsHubEui: (r.comms_hub_eui as string | null) ?? null,
+    manufacturer: r.manufacturer as string,
+    model: r.model as string,
+    firmware: r.firmware as string,
+    commissionedAt: (r.commissioned_at as string | null) ?? null,
+  };
+}
+
+function supplyPointFromRow(r: Row): SupplyPoint {
+  return {
+    mpxn: r.mpxn as string,
+    fuel: r.fuel as 'E' | 'G',
+    networkOperatorEui: r.network_operator_eui as string,
+    supplierEui: (r.supplier_eui as string | null) ?? null,
+    uprn: (r.uprn as number | null) ?? null,
+    postcode: (r.postcode as string | null) ?? null,
+    address: (r.address as string | null) ?? null,
+  };
+}
+
+function seqNumbersToText(seq: Record<number, bigint>): string {
+  const out: Record<string, string> = {};
+  for (const [role, value] of Object.entries(seq)) out[role] = value.toString();
+  return JSON.stringify(out);
+}
+
+function seqNumbersFromText(text: string): Record<number, bigint> {
+  const parsed = JSON.parse(text) as Record<string, string>;
+  const out: Record<number, bigint> = {};
+  for (const [role, value] of Object.entries(parsed)) out[Number(role)] = BigInt(value);
+  return out;
+}
+
+/** The world's queries. One instance per open database; statements are prepared once. */
+export class WorldStore {
+  private readonly stmts;
+
+  constructor(readonly db: SqliteDatabase) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      metaGet: p('SELECT value FROM world_meta WHERE key = ?'),
+      metaSet: p('INSERT INTO world_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      partyInsert: p(
+        `INSERT INTO parties (eui, name, dcc_user, smki_subscriber, uept_completed, is_dcc, response_url)
+         VALUES (@eui, @name, @dccUser, @smkiSubscriber, @ueptCompleted, @isDcc, @responseUrl)`,
+      ),
+      partyRoleInsert: p('INSERT OR IGNORE INTO party_user_roles (party_eui, user_role) VALUES (?, ?)'),
+      partyGet: p('SELECT * FROM parties WHERE eui = ?'),
+      partyRoles: p('SELECT user_role FROM party_user_roles WHERE party_eui = ? ORDER BY user_role'),
+      partyList: p('SELECT * FROM parties ORDER BY eui'),
+      partySetResponseUrl: p('UPDATE parties SET response_url = ? WHERE eui = ?'),
+      partySetDccUser: p('UPDATE parties SET dcc_user = ? WHERE eui = ?'),
+      certInsert: p(
+        `INSERT INTO certificates (fingerprint, serial_hex, serial_decimal, kind, subject_eui, role, key_usage, ski, aki,
+           subject_dn, issuer_dn, not_before, not_after, label, der)
+         VALUES (@fingerprint, @serialHex, @serialDecimal, @kind, @subjectEui, @role, @keyUsage, @ski, @aki,
+           @subjectDn, @issuerDn, @notBefore, @notAfter, @label, @der)
+         ON CONFLICT(fingerprint) DO NOTHING`,
+      ),
+      certIdByFingerprint: p('SELECT id FROM certificates WHERE fingerprint = ?'),
+      certGet: p('SELECT * FROM certificates WHERE id = ?'),
+      certByFingerprint: p('SELECT * FROM certificates WHERE fingerprint = ?'),
+      certBySerial: p('SELECT * FROM certificates WHERE serial_decimal = ?'),
+      certRevoke: p('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL'),
+      keyInsert: p('INSERT OR REPLACE INTO private_keys (certificate_id, pkcs8) VALUES (?, ?)'),
+      keyGet: p('SELECT pkcs8 FROM private_keys WHERE certificate_id = ?'),
+      distributorInsert: p(
+        'INSERT INTO distributors (distributor_id, area, market_id, party_eui) VALUES (@distributorId, @area, @marketId, @partyEui)',
+      ),
+      distributorGet: p('SELECT * FROM distributors WHERE distributor_id = ?'),
+      distributorList: p('SELECT * FROM distributors ORDER BY distributor_id'),
+      supplyPointInsert: p(
+        `INSERT INTO supply_points (mpxn, fuel, network_operator_eui, supplier_eui, uprn, postcode, address)
+         VALUES (@mpxn, @fuel, @networkOperatorEui, @supplierEui, @uprn, @postcode, @address)`,
+      ),
+      supplyPointGet: p('SELECT * FROM supply_points WHERE mpxn = ?'),
+      supplyPointSetNetworkOperator: p('UPDATE supply_points SET network_operator_eui = ? WHERE mpxn = ?'),
+      deviceInsert: p(
+        `INSERT INTO devices (eui, type, status, mpxn, comms_hub_eui, manufacturer, model, firmware, commissioned_at)
+         VALUES (@eui, @type, @status, @mpxn, @commsHubEui, @manufacturer, @model, @firmware, @commissionedAt)`,
+      ),
+      deviceGet: p('SELECT * FROM devices WHERE eui = ?'),
+      securityInsert: p(
+        `INSERT INTO device_security (device_eui, root, recovery, supplier_ds, supplier_ka, supplier_top_up_ka,
+           network_operator_ds, network_operator_ka, acb_ds, acb_ka, transitional_cos_ds, wan_provider_ds,
+           seq_numbers, top_up_seq_number, alert_counter)
+         VALUES (@deviceEui, @root, @recovery, @supplierDS, @supplierKA, @supplierTopUpKA, @networkOperatorDS,
+           @networkOperatorKA, @acbDS, @acbKA, @transitionalCoSDS, @wanProviderDS, @seqNumbers, @topUpSeqNumber, @alertCounter)`,
+      ),
+      securityUpdate: p(
+        `UPDATE device_security SET root = @root, recovery = @recovery, supplier_ds = @supplierDS, supplier_ka = @supplierKA,
+           supplier_top_up_ka = @supplierTopUpKA, network_operator_ds = @networkOperatorDS, network_operator_ka = @networkOperatorKA,
+           acb_ds = @acbDS, acb_ka = @acbKA, transitional_cos_ds = @transitionalCoSDS, wan_provider_ds = @wanProviderDS,
+           seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter
+         WHERE device_eui = @deviceEui`,
+      ),
+      securityGet: p('SELECT * FROM device_security WHERE device_eui = ?'),
+      credentialsGet: p('SELECT * FROM device_credentials WHERE device_eui = ?'),
+      credentialsInsert: p('INSERT INTO device_credentials (device_eui, ds_certificate_id, ka_certificate_id) VALUES (?, ?, ?)'),
+      pendingList: p('SELECT * FROM device_pending_commands WHERE device_eui = ? ORDER BY execute_at, counter'),
+      pendingInsert: p(
+        'INSERT OR REPLACE INTO device_pending_commands (device_eui, counter, originator, execute_at, command) VALUES (?, ?, ?, ?, ?)',
+      ),
+      pendingDeleteAll: p('DELETE FROM device_pending_commands WHERE device_eui = ?'),
+      pendingDue: p('SELECT DISTINCT device_eui FROM device_pending_commands WHERE execute_at <= ? ORDER BY device_eui'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // --- world meta ---------------------------------------------------------------------------
+  getMeta(key: string): string | undefined {
+    const row = this.stmts.metaGet.get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.metaSet.run(key, value);
+  }
+
+  // --- parties ------------------------------------------------------------------------------
+  insertParty(p: Party): void {
+    this.stmts.partyInsert.run({
+      eui: p.eui,
+      name: p.name,
+      dccUser: p.dccUser ? 1 : 0,
+      smkiSubscriber: p.smkiSubscriber ? 1 : 0,
+      ueptCompleted: p.ueptCompleted ? 1 : 0,
+      isDcc: p.isDcc ? 1 : 0,
+      responseUrl: p.responseUrl,
+    });
+    for (const role of p.userRoles) this.stmts.partyRoleInsert.run(p.eui, role);
+  }
+
+  getParty(eui: string): Party | undefined {
+    const row = this.stmts.partyGet.get(eui) as Row | undefined;
+    if (!row) return undefined;
+    return partyFromRow(row, this.rolesOf(eui));
+  }
+
+  listParties(): Party[] {
+    return (this.stmts.partyList.all() as Row[]).map((r) => partyFromRow(r, this.rolesOf(r.eui as string)));
+  }
+
+  private rolesOf(eui: string): UserRole[] {
+    return (this.stmts.partyRoles.all(eui) as { user_role: UserRole }[]).map((r) => r.user_role);
+  }
+
+  setResponseUrl(eui: string, url: string | null): void {
+    const r = this.stmts.partySetResponseUrl.run(url, eui);
+    if (r.changes === 0) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+  }
+
+  setDccUser(eui: string, dccUser: boolean): void {
+    const r = this.stmts.partySetDccUser.run(dccUser ? 1 : 0, eui);
+    if (r.changes === 0) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+  }
+
+  // --- SMKI repository ----------------------------------------------------------------------
+  /** Stores a certificate once (by fingerprint) and returns its id. */
+  putCertificate(c: NewCertificate): number {
+    this.stmts.certInsert.run(c);
+    const row = this.stmts.certIdByFingerprint.get(c.fingerprint) as { id: number };
+    return row.id;
+  }
+
+  getCertificate(id: number): CertificateRecord | undefined {
+    const row = this.stmts.certGet.get(id) as Row | undefined;
+    return row ? certificateFromRow(row) : undefined;
+  }
+
+  getCertificateByFingerprint(fingerprint: string): CertificateRecord | undefined {
+    const row = this.stmts.certByFingerprint.get(fingerprint) as Row | undefined;
+    return row ? certificateFromRow(row) : undefined;
+  }
+
+  certificatesBySerial(serialDecimal: string): CertificateRecord[] {
+    return (this.stmts.certBySerial.all(serialDecimal) as Row[]).map(certificateFromRow);
+  }
+
+  searchCertificates(q: CertificateQuery): CertificateRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.eui !== undefined) {
+      where.push('subject_eui = ?');
+      args.push(q.eui);
+    }
+    if (q.role !== undefined) {
+      where.push('role = ?');
+      args.push(q.role);
+    }
+    if (q.keyUsage !== undefined) {
+      where.push('key_usage = ?');
+      args.push(q.keyUsage);
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = ?');
+      args.push(q.kind);
+    }
+    if (q.ski !== undefined) {
+      where.push('ski = ?');
+      args.push(q.ski.toUpperCase().replace(/[^0-9A-F]/g, ''));
+    }
+    if (q.serial !== undefined) {
+      const s = q.serial.trim();
+      if (/^[0-9]+$/.test(s)) {
+        where.push('serial_decimal = ?');
+        args.push(s.replace(/^0+(?=\d)/, ''));
+      } else {
+        where.push('serial_hex = ?');
+        args.push(s.replace(/^0x/i, '').replace(/[^0-9a-fA-F]/g, '').toUpperCase());
+      }
+    }
+    const sql = `SELECT * FROM certificates ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`;
+    args.push(q.limit ?? 1000);
+    return (this.db.prepare(sql).all(...args) as Row[]).map(certificateFromRow);
+  }
+
+  revokeCertificate(id: number, at: string, reason: string): boolean {
+    return this.stmts.certRevoke.run(at, reason, id).changes === 1;
+  }
+
+  putPrivateKey(certificateId: number, pkcs8: Buffer): void {
+    this.stmts.keyInsert.run(certificateId, pkcs8);
+  }
+
+  getPrivateKey(certificateId: number): Buffer | undefined {
+    const row = this.stmts.keyGet.get(certificateId) as { pkcs8: Buffer } | undefined;
+    return row?.pkcs8;
+  }
+
+  // --- registration data --------------------------------------------------------------------
+  insertDistributor(d: Distributor): void {
+    this.stmts.distributorInsert.run(d);
+  }
+
+  getDistributor(id: string): Distributor | undefined {
+    const r = this.stmts.distributorGet.get(id) as Row | undefined;
+    if (!r) return undefined;
+    return { distributorId: r.distributor_id as string, area: r.area as string, marketId: r.market_id as string, partyEui: r.party_eui as string };
+  }
+
+  listDistributors(): Distributor[] {
+    return (this.stmts.distributorList.all() as Row[]).map((r) => ({
+      distributorId: r.distributor_id as string,
+      area: r.area as string,
+      marketId: r.market_id as string,
+      partyEui: r.party_eui as string,
+    }));
+  }
+
+  insertSupplyPoint(s: SupplyPoint): void {
+    this.stmts.supplyPointInsert.run(s);
+  }
+
+  getSupplyPoint(mpxn: string): SupplyPoint | undefined {
+    const r = this.stmts.supplyPointGet.get(mpxn) as Row | undefined;
+    return r ? supplyPointFromRow(r) : undefined;
+  }
+
+  setNetworkOperator(mpxn: string, networkOperatorEui: string): void {
+    this.stmts.supplyPointSetNetworkOperator.run(networkOperatorEui, mpxn);
+  }
+
+  // --- inventory ----------------------------------------------------------------------------
+  insertDevice(d: DeviceRecord): void {
+    this.stmts.deviceInsert.run(d);
+  }
+
+  getDevice(eui: string): DeviceRecord | undefined {
+    const r = this.stmts.deviceGet.get(eui) as Row | undefined;
+    return r ? deviceFromRow(r) : undefined;
+  }
+
+  listDevices(f: DeviceFilter = {}): { total: number; devices: DeviceRecord[] } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const needsJoin = f.supplierEui !== undefined || f.networkOperatorEui !== undefined;
+    if (f.eui !== undefined) {
+      where.push('d.eui LIKE ?');
+      args.push(f.eui.toUpperCase().replace(/[^0-9A-F]/g, '') + '%');
+    }
+    if (f.type !== undefined) {
+      where.push('d.type = ?');
+      args.push(f.type);
+    }
+    if (f.status !== undefined) {
+      where.push('d.status = ?');
+      args.push(f.status);
+    }
+    if (f.mpxn !== undefined) {
+      where.push('d.mpxn = ?');
+      args.push(f.mpxn);
+    }
+    if (f.supplierEui !== undefined) {
+      where.push('s.supplier_eui = ?');
+      args.push(f.supplierEui);
+    }
+    if (f.networkOperatorEui !== undefined) {
+      where.push('s.network_operator_eui = ?');
+      args.push(f.networkOperatorEui);
+    }
+    const from = `FROM devices d ${needsJoin ? 'JOIN supply_points s ON s.mpxn = d.mpxn' : ''} ${
+      where.length ? 'WHERE ' + where.join(' AND ') : ''
+    }`;
+    const total = (this.db.prepare(`SELECT count(*) AS n ${from}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT d.* ${from} ORDER BY d.eui LIMIT ? OFFSET ?`)
+      .all(...args, f.limit ?? 50, f.offset ?? 0) as Row[];
+    return { total, devices: rows.map(deviceFromRow) };
+  }
+
+  devicesAtSupplyPoint(mpxn: string): DeviceRecord[] {
+    return (this.db.prepare('SELECT * FROM devices WHERE mpxn = ? ORDER BY type, eui').all(mpxn) as Row[]).map(deviceFromRow);
+  }
+
+  /** Devices at the supply points of a property (UPRN): the comms hub is found through its meters. */
+  devicesAtUprn(uprn: number): DeviceRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT d.* FROM devices d JOIN supply_points s ON s.mpxn = d.mpxn WHERE s.uprn = ?
+           UNION SELECT DISTINCT h.* FROM devices h JOIN devices m ON m.comms_hub_eui = h.eui JOIN supply_points s ON s.mpxn = m.mpxn WHERE s.uprn = ?
+           ORDER BY 1`,
+        )
+        .all(uprn, uprn) as Row[]
+    ).map(deviceFromRow);
+  }
+
+  devicesAtPostcode(postcode: string, address?: string): DeviceRecord[] {
+    const args: unknown[] = [postcode.toUpperCase().replace(/\s+/g, ' ').trim()];
+    let cond = 'upper(s.postcode) = ?';
+    if (address) {
+      cond += ' AND s.address LIKE ?';
+      args.push(`${address}%`);
+    }
+    return (this.db.prepare(`SELECT DISTINCT d.* FROM devices d JOIN supply_points s ON s.mpxn = d.mpxn WHERE ${cond} ORDER BY d.eui LIMIT 100`).all(...args) as Row[]).map(
+      deviceFromRow,
+    );
+  }
+
+  countDevices(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
+  }
+
+  // --- trust-anchor cells -------------------------------------------------------------------
+  insertDeviceSecurity(s: DeviceSecurityRecord): void {
+    this.stmts.securityInsert.run(securityParams(s));
+  }
+
+  updateDeviceSecurity(s: DeviceSecurityRecord): void {
+    const r = this.stmts.securityUpdate.run(securityParams(s));
+    if (r.changes !== 1) throw new WorldDbError('unknown-device', `no trust-anchor cells stored for device ${s.deviceEui}`);
+  }
+
+  getDeviceSecurity(eui: string): DeviceSecurityRecord | undefined {
+    const r = this.stmts.securityGet.get(eui) as Row | undefined;
+    if (!r) return undefined;
+    const cells: Partial<Record<CellColumnName, number>> = {};
+    for (const name of CELL_NAMES) {
+      const id = r[CELL_COLUMN[name]] as number | null;
+      if (id !== null && id !== undefined) cells[name] = id;
+    }
+    return {
+      deviceEui: eui,
+      cells,
+      seqNumbers: seqNumbersFromText(r.seq_numbers as string),
+      topUpSeqNumber: BigInt(r.top_up_seq_number as string),
+      alertCounter: BigInt(r.alert_counter as string),
+    };
+  }
+
+  getDeviceCredentialIds(eui: string): { ds: number; ka: number } | undefined {
+    const r = this.stmts.credentialsGet.get(eui) as Row | undefined;
+    return r ? { ds: r.ds_certificate_id as number, ka: r.ka_certificate_id as number } : undefined;
+  }
+
+  putDeviceCredentialIds(eui: string, ds: number, ka: number): void {
+    this.stmts.credentialsInsert.run(eui, ds, ka);
+  }
+
+  pendingCommands(eui: string): PendingCommandRecord[] {
+    return (this.stmts.pendingList.all(eui) as Row[]).map((r) => ({
+      deviceEui: r.device_eui as string,
+      counter: BigInt(r.counter as string),
+      originator: r.originator as string,
+      executeAt: r.execute_at as string,
+      command: r.command as Buffer,
+    }));
+  }
+
+  /** Replaces the device's held future-dated commands with the given set. */
+  replacePendingCommands(eui: string, pending: Omit<PendingCommandRecord, 'deviceEui'>[]): void {
+    this.stmts.pendingDeleteAll.run(eui);
+    for (const p of pending) this.stmts.pendingInsert.run(eui, p.counter.toString(), p.originator, p.executeAt, p.command);
+  }
+
+  devicesWithCommandsDue(at: string): string[] {
+    return (this.stmts.pendingDue.all(at) as { device_eui: string }[]).map((r) => r.device_eui);
+  }
+}
+
+function securityParams(s: DeviceSecurityRecord): Record<string, unknown> {
+  const params: Record<string, unknown> = {
+    deviceEui: s.deviceEui,
+    seqNumbers: seqNumbersToText(s.seqNumbers),
+    topUpSeqNumber: s.topUpSeqNumber.toString(),
+    alertCounter: s.alertCounter.toString(),
+  };
+  for (const name of CELL_NAMES) params[name] = s.cells[name] ?? null;
+  return params;
+}
