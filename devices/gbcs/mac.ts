@@ -1,0 +1,188 @@
+/**
+ * The general-ciphering wrapper that carries a GBCS MAC (gbcs-cs02b.md §3, "ACB MAC"):
+ *
+ *   DD 00 00 00 00 00 00 | <len> | 11 00000000 | general-signing APDU | MAC(12)
+ *
+ * Key = first 16 octets of SHA-256(00000001 || ECDH-Z || OtherInfo),
+ * OtherInfo = 60 85 74 06 08 03 00 || originator || 09 || type || counter(8) || target,
+ * AES-128-GCM with IV = originator || 00000000, empty plaintext, AAD = 11 00 00 00 00 00 || APDU,
+ * tag truncated to 12 octets. Originator, counter and target come from the APDU's grouping header;
+ * type is the CRA flag (01 command, 02 response, 03 alert).
+ *
+ * ECDH is symmetric, so one function serves both ends: the DCC wraps a command with the ACB KA private
+ * key and the device's KA public key; the device checks it with its KA private key and the public key in
+ * its ACB KA cell, and MACs its CS02a response the same way.
+ */
+import { createCipheriv, createECDH, createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { type Annotate, encodeLength, hex, readLength } from './ber.ts';
+import { CRA_FLAG, decodeApdu, euiBytes, type GeneralSigningApdu } from './apdu.ts';
+import { GbcsError } from './errors.ts';
+
+export const GENERAL_CIPHERING_TAG = 0xdd;
+export const MAC_LENGTH = 12;
+/** DD, then five empty octet strings and an absent key-info. */
+const CIPHERING_PREFIX = Buffer.from([0xdd, 0, 0, 0, 0, 0, 0]);
+/** Security control 0x11 (authenticated only) and invocation counter 0. */
+const SECURITY_HEADER = Buffer.from([0x11, 0, 0, 0, 0]);
+const AAD_PREFIX = Buffer.from([0x11, 0, 0, 0, 0, 0]);
+const KDF_ALGORITHM_ID = Buffer.from([0x60, 0x85, 0x74, 0x06, 0x08, 0x03, 0x00]);
+
+export interface CipheredMessage {
+  /** The general-signing APDU inside the wrapper (a view into the input). */
+  apdu: Buffer;
+  mac: Buffer;
+  /** Offset of the APDU in the message. */
+  apduOffset: number;
+}
+
+function requireKey(key: KeyObject, type: 'private' | 'public', what: string): void {
+  if (!key || typeof key !== 'object' || key.type !== type || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new GbcsError('bad-key', `${what}: expected an EC P-256 ${type} KeyObject`);
+  }
+}
+
+/**
+ * ECDH results per key pair. Z depends only on the two keys (the counter and IDs enter through the KDF), and
+ * one ECDH costs more than the rest of a MAC check. Looked up by KeyObject identity first, then by a digest of
+ * both keys, so callers that rebuild their KeyObjects for every message (e.g. from SQLite) still hit; bounded.
+ */
+const byIdentity = new WeakMap<KeyObject, WeakMap<KeyObject, Buffer>>();
+const byDigest = new Map<string, Buffer>();
+const MAX_SECRETS = 10_000;
+
+function sharedSecret(ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+  let byPeer = byIdentity.get(ownKaPrivate);
+  if (!byPeer) {
+    byPeer = new WeakMap();
+    byIdentity.set(ownKaPrivate, byPeer);
+  }
+  let z = byPeer.get(peerKaPublic);
+  if (z) return z;
+  requireKey(ownKaPrivate, 'private', 'MAC key agreement (own KA private key)');
+  requireKey(peerKaPublic, 'public', 'MAC key agreement (peer KA public key)');
+  const priv = ownKaPrivate.export({ format: 'jwk' });
+  const pub = peerKaPublic.export({ format: 'jwk' });
+  const d = Buffer.from(priv.d ?? '', 'base64url');
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? '', 'base64url'), Buffer.from(pub.y ?? '', 'base64url')]);
+  const digest = createHash('sha256').update(d).update(point).digest('base64');
+  z = byDigest.get(digest);
+  if (!z) {
+    const ecdh = createECDH('prime256v1');
+    try {
+      ecdh.setPrivateKey(d);
+      z = ecdh.computeSecret(point);
+    } catch (e) {
+      throw new GbcsError('bad-key', `MAC key agreement failed: ${(e as Error).message}`);
+    }
+    if (byDigest.size >= MAX_SECRETS) {
+      const oldest = byDigest.keys().next();
+      if (!oldest.done) byDigest.delete(oldest.value);
+    }
+    byDigest.set(digest, z);
+  }
+  byPeer.set(peerKaPublic, z);
+  return z;
+}
+
+function macKey(ownKaPrivate: KeyObject, peerKaPublic: KeyObject, h: GeneralSigningApdu): Buffer {
+  const z = sharedSecret(ownKaPrivate, peerKaPublic);
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(h.counter);
+  const otherInfo = Buffer.concat([
+    KDF_ALGORITHM_ID,
+    euiBytes(h.originator, 'originator'),
+    Buffer.from([0x09, CRA_FLAG[h.cra]]),
+    counter,
+    euiBytes(h.target, 'target'),
+  ]);
+  return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
+}
+
+/** The 12-octet GBCS MAC over a general-signing APDU. */
+export function computeGbcsMac(apdu: Buffer, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+  const h = decodeApdu(apdu);
+  return macOver(h, ownKaPrivate, peerKaPublic);
+}
+
+function macOver(h: GeneralSigningApdu, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+  const key = macKey(ownKaPrivate, peerKaPublic, h);
+  const iv = Buffer.concat([euiBytes(h.originator, 'originator'), Buffer.alloc(4)]);
+  const cipher = createCipheriv('aes-128-gcm', key, iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.concat([AAD_PREFIX, h.bytes]));
+  cipher.final();
+  return cipher.getAuthTag().subarray(0, MAC_LENGTH);
+}
+
+function wrap(h: GeneralSigningApdu, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+  const mac = macOver(h, ownKaPrivate, peerKaPublic);
+  const len = SECURITY_HEADER.length + h.bytes.length + MAC_LENGTH;
+  return Buffer.concat([CIPHERING_PREFIX, encodeLength(len), SECURITY_HEADER, h.bytes, mac]);
+}
+
+/** Wraps a general-signing APDU in the general-ciphering header and appends its MAC. */
+export function wrapWithMac(apdu: Buffer, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+  return wrap(decodeApdu(apdu), ownKaPrivate, peerKaPublic);
+}
+
+/** The DCC's step: MAC a (signed) command with the ACB KA private key for the device's KA public key. */
+export function wrapWithAcbMac(signedApdu: Buffer, acbKaPrivate: KeyObject, deviceKaPublic: KeyObject): Buffer {
+  const h = decodeApdu(signedApdu);
+  if (h.cra !== 'command') throw new GbcsError('bad-argument', `wrapWithAcbMac: expected a command APDU, got a ${h.cra}`);
+  return wrap(h, acbKaPrivate, deviceKaPublic);
+}
+
+export function isGeneralCiphering(message: Uint8Array): boolean {
+  return message.length > 0 && message[0] === GENERAL_CIPHERING_TAG;
+}
+
+/** Splits a general-ciphering message into its APDU and MAC, checking the framing (not the MAC). */
+export function unwrapGeneralCiphering(message: Buffer, ann?: Annotate): CipheredMessage {
+  const what = 'general-ciphering wrapper';
+  if (message.length < CIPHERING_PREFIX.length + 1) throw new GbcsError('bad-frame', `${what}: ${message.length} octets is too short`);
+  if (!message.subarray(0, CIPHERING_PREFIX.length).equals(CIPHERING_PREFIX)) {
+    throw new GbcsError(
+      'bad-frame',
+      `${what}: expected DD000000000000 (empty transaction id, system titles, date-time, other-information, no key-info), found ${hex(message.subarray(0, 7))}`,
+    );
+  }
+  ann?.(0, 7, 'general-ciphering header', 'DD, no system titles');
+  const { length, size } = readLength(message, 7, message.length, `${what}: ciphered-content length`);
+  const contentStart = 7 + size;
+  if (contentStart + length !== message.length) {
+    throw new GbcsError('bad-frame', `${what}: ciphered-content length says ${length} octets, ${message.length - contentStart} present`);
+  }
+  ann?.(7, size, 'ciphered-content length', String(length));
+  if (length < SECURITY_HEADER.length + MAC_LENGTH + 1) throw new GbcsError('bad-frame', `${what}: ciphered content of ${length} octets is too short`);
+  const sh = message.subarray(contentStart, contentStart + 5);
+  if (sh[0] !== 0x11) {
+    throw new GbcsError('bad-frame', `${what}: security control ${hex(sh.subarray(0, 1))} is not 11 (authenticated, not encrypted)`);
+  }
+  if (!sh.subarray(1).equals(Buffer.alloc(4))) throw new GbcsError('bad-frame', `${what}: invocation counter ${hex(sh.subarray(1))} is not 00000000`);
+  ann?.(contentStart, 5, 'security header', 'authenticated only, invocation counter 0');
+  const apduOffset = contentStart + 5;
+  const apdu = message.subarray(apduOffset, message.length - MAC_LENGTH);
+  const mac = message.subarray(message.length - MAC_LENGTH);
+  return { apdu, mac, apduOffset };
+}
+
+/**
+ * Checks the MAC of a general-ciphering message. Never throws for a wrong MAC or malformed input;
+ * `reason` says what failed.
+ */
+export function verifyMac(
+  message: Buffer,
+  ownKaPrivate: KeyObject,
+  peerKaPublic: KeyObject,
+): { ok: true; apdu: Buffer } | { ok: false; reason: string } {
+  let unwrapped: CipheredMessage;
+  let h: GeneralSigningApdu;
+  try {
+    unwrapped = unwrapGeneralCiphering(message);
+    h = decodeApdu(unwrapped.apdu);
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+  const expected = macOver(h, ownKaPrivate, peerKaPublic);
+  if (!timingSafeEqual(expected, unwrapped.mac)) return { ok: false, reason: 'MAC does not verify with the key-agreement keys' };
+  return { ok: true, apdu: unwrapped.apdu };
+}

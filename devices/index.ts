@@ -1,0 +1,41 @@
+/**
+ * The devices room: the GBCS codec (CS02a, CS02b framing and payloads, signature, ACB MAC, annotations)
+ * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b commands.
+ * Other rooms import only this file.
+ */
+export { GbcsError } from './gbcs/errors.ts';
+export type { Annotate, LengthStyle } from './gbcs/ber.ts';
+export type { CellId, CellKeyUsage } from './gbcs/cell-id.ts';
+export { describeCellId, sameCell } from './gbcs/cell-id.ts';
+export { encodeDlmsDateTime, decodeDlmsDateTime } from './gbcs/dlms-time.ts';
+export {
+  CRA_FLAG, encodeApdu, decodeApdu, signApdu, verifyApduSignature, stripSignature,
+} from './gbcs/apdu.ts';
+export type { Cra, GroupingHeader, ApduFields, ApduForm, GeneralSigningApdu } from './gbcs/apdu.ts';
+export {
+  MAC_LENGTH, computeGbcsMac, wrapWithMac, wrapWithAcbMac, verifyMac, isGeneralCiphering, unwrapGeneralCiphering,
+} from './gbcs/mac.ts';
+export type { CipheredMessage } from './gbcs/mac.ts';
+export {
+  CredentialsReplacementMode, StatusCode, ALERT_FUTURE_DATED_SUCCESS, ALERT_FUTURE_DATED_FAILURE, CANCELLATION_DATE_TIME,
+  CS02B_ALERT_MESSAGE_CODE, cs02bMessageCode, modeName, statusName,
+  encodeCs02bCommand, decodeCs02bCommand, encodeCs02bResponse, decodeCs02bResponse, encodeCs02bAlert, decodeCs02bAlert,
+} from './gbcs/cs02b.ts';
+export type {
+  Cs02bCommand, Cs02bReplacement, Cs02bResponse, Cs02bAlert, ExecutionOutcome, ReplacementOutcome, RemotePartySeqNumberChange,
+} from './gbcs/cs02b.ts';
+export {
+  CS02A_MESSAGE_CODE, encodeCs02aCommand, decodeCs02aCommand, encodeCs02aResponse, decodeCs02aResponse,
+} from './gbcs/cs02a.ts';
+export type { Cs02aCommand, Cs02aResponse, Cs02aRoleDetails, Cs02aCellDetails } from './gbcs/cs02a.ts';
+export { decodeGbcsMessage, decodeBody, annotateGbcs, isCs02bMessageCode } from './gbcs/message.ts';
+export type { GbcsMessage, GbcsBody, GbcsAnnotation } from './gbcs/message.ts';
+
+export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, isDeviceType } from './emulator/cells.ts';
+export type { DeviceType, CellName } from './emulator/cells.ts';
+export {
+  processCommand, executeDueCommands, newDeviceState, describeCells, RejectionAlert,
+} from './emulator/device.ts';
+export type {
+  DeviceSecurityState, DeviceCredentials, DeviceOutcome, PendingCommand, ReplacementFailure, CellReport,
+} from './emulator/device.ts';
