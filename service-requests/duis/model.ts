@@ -1,0 +1,168 @@
+/**
+ * The DUIS request/response model as dcc-sim sees it: namespaces, RequestID, the five supported
+ * request bodies and the response contents the supported services produce.
+ */
+import type { Eui } from '../../pki/index.ts';
+
+export const SR_NS = 'http://www.dccinterface.co.uk/ServiceUserGateway';
+export const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
+export const RA_NS = 'http://www.dccinterface.co.uk/ResponseAndAlert';
+export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+export const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+
+/** The DCC's own EUI: target of non-device requests, sender of DSP-signed responses. */
+export const DCC_EUI: Eui = '90B3D51F30000002';
+
+export const DEFAULT_SCHEMA_VERSION = '5.4';
+
+/** A parsed RequestID (or ResponseID): `originator:target:counter`, EUIs dashed in `text`. */
+export interface RequestId {
+  originator: Eui;
+  target: Eui;
+  /** 0..2^64-1 */
+  counter: bigint;
+  /** the canonical DUIS form, upper-case dashed EUIs: '90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1001' */
+  text: string;
+}
+
+export const REMOTE_PARTY_ROLE_NAMES = ['ACB', 'NetworkOperator', 'Recovery', 'Root', 'Supplier', 'TransCoS', 'LoadController'] as const;
+export type RemotePartyRoleName = (typeof REMOTE_PARTY_ROLE_NAMES)[number];
+
+/** Fields shared by 6.15.1 and 6.21 (XSD UpdateSecurityCredentialsKRP / RequestHandoverOfDCCControlledDevice). */
+export interface SecurityCredentialsFields {
+  executionDateTime?: Date;
+  remotePartyRole: RemotePartyRoleName;
+  /** 0..9223372036854775807 */
+  floorSeqNumber?: bigint;
+  topUpFloorSeqNumber?: bigint;
+  /** DER certificates */
+  digitalSigning?: Buffer;
+  keyAgreement?: Buffer;
+  keyAgreementTopUp?: Buffer;
+  /** 1..3 DER certificates */
+  certificationPath: Buffer[];
+  applyTimeBasedCpvChecks: boolean;
+}
+
+export type InventoryQuery =
+  | { uprn: string }
+  | { deviceId: Eui }
+  | { mpxn: string }
+  /** The XSD requires AddressIdentifier; an absent one travels as an empty element and parses as absent. */
+  | { postCode: string; addressIdentifier?: string };
+
+export type ServiceBody =
+  | ({ kind: 'UpdateSecurityCredentialsKRP' } & SecurityCredentialsFields)
+  | ({ kind: 'RequestHandoverOfDCCControlledDevice' } & SecurityCredentialsFields & { digitalSigning: Buffer })
+  | { kind: 'SignedPreCommand'; executionDateTime?: Date; gbcsPayload: Buffer }
+  | { kind: 'RetrieveDeviceSecurityCredentialsKRP'; roles: RemotePartyRoleName[] }
+  | { kind: 'ReadInventory'; by: InventoryQuery };
+
+export type ServiceBodyKind = ServiceBody['kind'];
+
+export interface SignerIdentity {
+  /** as written in X509IssuerName, e.g. 'CN=Z1,OU=07' */
+  issuerName: string;
+  /** X509SerialNumber in canonical decimal (no sign, no leading zeros) */
+  serialDecimal: string;
+}
+
+export interface DuisRequest {
+  schemaVersion: string;
+  requestId: RequestId;
+  firstInSequence?: boolean;
+  precedingRequestId?: RequestId;
+  commandVariant: number;
+  serviceReference: string;
+  serviceReferenceVariant: string;
+  body: ServiceBody;
+  /** from ds:Signature/KeyInfo; null when the request carries no signature */
+  signer: SignerIdentity | null;
+  /** the document text exactly as received (decoded), to be handed to verifyDuisSignature */
+  xml: string;
+}
+
+/** How each supported service is addressed and which CommandVariants fit it (XSD CommandVariant table). */
+export interface SupportedService {
+  serviceReference: string;
+  serviceReferenceVariant: string;
+  body: Exclude<ServiceBodyKind, 'SignedPreCommand'>;
+  critical: boolean;
+  nonDevice: boolean;
+  commandVariants: readonly number[];
+}
+
+export const SUPPORTED_SERVICES: readonly SupportedService[] = [
+  // Critical: the Service Request itself may only ask for a pre-command (CV 4); CVs 5-7 carry a SignedPreCommand.
+  { serviceReference: '6.15', serviceReferenceVariant: '6.15.1', body: 'UpdateSecurityCredentialsKRP', critical: true, nonDevice: false, commandVariants: [4] },
+  { serviceReference: '6.21', serviceReferenceVariant: '6.21', body: 'RequestHandoverOfDCCControlledDevice', critical: false, nonDevice: false, commandVariants: [1, 2, 3] },
+  { serviceReference: '6.24', serviceReferenceVariant: '6.24.1', body: 'RetrieveDeviceSecurityCredentialsKRP', critical: false, nonDevice: false, commandVariants: [1, 2, 3] },
+  { serviceReference: '8.2', serviceReferenceVariant: '8.2', body: 'ReadInventory', critical: false, nonDevice: true, commandVariants: [8] },
+];
+
+/** CommandVariants whose input is a Signed Pre-Command. */
+export const SIGNED_PRE_COMMAND_VARIANTS: readonly number[] = [5, 6, 7];
+
+// ---- responses ----
+
+export interface InventoryDevice {
+  deviceId: Eui;
+  deviceType: string;
+  deviceStatus?: string;
+  deviceManufacturer: string;
+  deviceModel: string;
+  smetsChtsVersion?: string;
+  deviceFirmwareVersion?: string;
+  deviceFirmwareVersionStatus?: string;
+  cplStatus?: string;
+  /** xs:date, e.g. '2025-12-28' or '2025-12-28Z' */
+  dateCommissioned?: string;
+  importMpxn?: string;
+  secondaryImportMpan?: string;
+  exportMpan?: string;
+  esmeVariant?: string;
+  uprn?: string;
+  propertyFilter?: { postCode: string; addressIdentifier: string };
+  cspRegion?: string;
+  deviceGbcsVersion?: string;
+  hanVariant?: string;
+  s1sp?: string;
+  connectivity?: string;
+}
+
+export interface FutureDatedDeviceAlert {
+  alertCode: '8F66' | '8F67';
+  gbcsPayload: Buffer;
+  instructionNumber: number;
+  totalCommandInstructions: number;
+}
+
+/** What a ResponseMessage carries after ServiceReference/Variant, for the supported services. */
+export type ResponseContent =
+  /** 6.15.1 with CV 4: the pre-command to be signed by the user */
+  | { preCommand: { gbcsVersion: string; gbcsPayload: Buffer } }
+  /** device responses (CV 1/5 outcomes) */
+  | { gbcsPayload: Buffer }
+  /** CV 2/6: the command for local delivery */
+  | { localCommand: { gbcsPayload: Buffer } }
+  /** 8.2 */
+  | { dspInventory: InventoryDevice[] }
+  /** the outcome of a future-dated command, alert 0x8F66 (success) or 0x8F67 (failure) */
+  | { futureDatedDeviceAlert: FutureDatedDeviceAlert };
+
+export type ResponseBody =
+  | { kind: 'ResponseMessage'; serviceReference: string; serviceReferenceVariant: string; content?: ResponseContent; otherContent?: string }
+  | { kind: 'DeviceAlertMessage'; alertCode: string; throttledAlertSequenceId?: number; throttledAlertCount?: number; gbcsPayload: Buffer }
+  | { kind: 'DCCAlertMessage'; dccAlertCode: string }
+  | { kind: 'SMETS1ResponseMessage' };
+
+export interface DuisResponse {
+  schemaVersion: string;
+  requestId?: RequestId;
+  responseId?: RequestId;
+  responseCode: string;
+  responseDateTime: Date;
+  body: ResponseBody;
+  signer: SignerIdentity | null;
+  xml: string;
+}
