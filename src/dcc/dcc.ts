@@ -1,0 +1,398 @@
+import { EventEmitter } from 'node:events';
+import { dashedEui, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
+import { GatewayStore, type OutboxEntry } from '../../db/index.ts';
+import {
+  buildHandoverCommand,
+  buildPreCommand,
+  buildReadCredentialsCommand,
+  buildResponse,
+  Codes,
+  completeSignedPreCommand,
+  GatewayRejection,
+  signDuis,
+  validateRequest,
+  type Endpoint,
+  type ResponseContent,
+  type StepRecord,
+  type ValidatedRequest,
+  type ValidateOptions,
+} from '../../service-requests/index.ts';
+import { decodeApdu, decodeCs02bAlert, executeDueCommands, processCommand, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
+import { META, World } from '../world/world.ts';
+import { SimulatedClock } from './clock.ts';
+import { loadDevice, saveDevice, type LoadedDevice } from './device-state.ts';
+import { WorldPorts } from './world-ports.ts';
+import type { KeyObject } from 'node:crypto';
+
+// The DCC: takes a DUIS request from the gateway, runs the validation pipeline, does what the
+// service means (issue a pre-command, command a device, read the inventory), and answers with
+// signed DUIS. Each accepted request is one SQLite transaction: counter, device state, the
+// asynchronous responses in the outbox and the request log commit together or not at all.
+
+export interface DccOptions {
+  networkOperatorCheck: boolean;
+  maxRequestBytes: number;
+  xsd?: (xml: string) => string[];
+}
+
+export interface DccAnswer {
+  responseCode: string;
+  reason?: string;
+  xml: string;
+  requestLogId: number;
+}
+
+export interface RequestEvent {
+  id: number;
+  receivedAt: string;
+  endpoint: Endpoint;
+  requestId: string | null;
+  serviceVariant: string | null;
+  responseCode: string;
+  reason: string | null;
+  steps: StepRecord[];
+  deviceEui: string | null;
+  changedCells: string[];
+}
+
+/**
+ * The service an error response names when the request was refused before its header could be read
+ * (size, unsafe or malformed XML, schema). A DUIS ResponseMessage must carry a ServiceReference and
+ * ServiceReferenceVariant from the XSD's enumerations; the placeholder '0' used before is not one,
+ * so the response builder threw and every such rejection became an HTTP 500 that was never logged.
+ * The endpoint's own service is the closest honest answer: serviceT serves only 6.15.1 here,
+ * serviceD only 8.2, and serviceS mostly 6.21.
+ */
+const UNREAD_SERVICE: Record<Endpoint, [string, string]> = {
+  serviceT: ['6.15', '6.15.1'],
+  serviceD: ['8.2', '8.2'],
+  serviceS: ['6.21', '6.21'],
+};
+
+/** The GBCS version dcc-sim's emulated devices speak (DUIS 5.4 goes with GBCS 4.x). */
+export const GBCS_VERSION = '4.2';
+
+export class Dcc extends EventEmitter {
+  readonly gateway: GatewayStore;
+  readonly clock: SimulatedClock;
+  readonly ports: WorldPorts;
+  private readonly validateOptions: ValidateOptions;
+  private signer?: { privateKey: KeyObject; issuerName: string; serialDecimal: string };
+
+  constructor(
+    readonly world: World,
+    readonly options: DccOptions,
+  ) {
+    super();
+    this.gateway = new GatewayStore(world.store.db);
+    this.clock = new SimulatedClock(world.store);
+    this.ports = new WorldPorts(world, this.gateway, this.clock);
+    this.validateOptions = {
+      networkOperatorCheck: options.networkOperatorCheck,
+      maxRequestBytes: options.maxRequestBytes,
+      xsd: options.xsd,
+      acceptOrganisationXmlSigners: world.store.getMeta(META.profile) === 'zaz1',
+    };
+  }
+
+  /** The DCC's XML-signing identity: DUIS responses and alerts are signed with it. */
+  private responseSigner() {
+    if (!this.signer) {
+      const id = Number(this.world.meta(META.dccXmlSigningCertificateId));
+      const cert = this.world.certificate(id);
+      const pkcs8 = this.world.store.getPrivateKey(id);
+      if (!pkcs8) throw new Error('the world holds no key for the DCC XML-signing certificate');
+      this.signer = { privateKey: privateKeyFromPkcs8(pkcs8), issuerName: cert.issuerDn, serialDecimal: cert.serialDecimal };
+    }
+    return this.signer;
+  }
+
+  sign(xml: string): string {
+    return signDuis(xml, this.responseSigner());
+  }
+
+  private respond(r: {
+    requestId?: string;
+    responseId?: string;
+    responseCode: string;
+    serviceReference?: string;
+    serviceReferenceVariant?: string;
+    content?: ResponseContent;
+  }): string {
+    return this.sign(
+      buildResponse({
+        requestId: r.requestId,
+        responseId: r.responseId,
+        responseCode: r.responseCode,
+        responseDateTime: this.clock.now(),
+        serviceReference: r.serviceReference ?? '0',
+        serviceReferenceVariant: r.serviceReferenceVariant ?? '0',
+        content: r.content,
+      }),
+    );
+  }
+
+  /** Handles one DUIS request posted to /api/v1/<endpoint>. Never throws for bad input. */
+  handle(endpoint: Endpoint, body: Buffer): DccAnswer {
+    const receivedAt = this.clock.now().toISOString();
+    let v: ValidatedRequest;
+    try {
+      v = validateRequest(body, endpoint, this.ports, this.validateOptions);
+    } catch (err) {
+      if (err instanceof GatewayRejection) return this.reject(endpoint, body, receivedAt, err, err.trace);
+      throw err;
+    }
+    try {
+      return this.accept(endpoint, body, receivedAt, v);
+    } catch (err) {
+      if (err instanceof GatewayRejection) return this.reject(endpoint, body, receivedAt, err, v.trace);
+      throw err;
+    }
+  }
+
+  private reject(endpoint: Endpoint, body: Buffer, receivedAt: string, r: GatewayRejection, trace: readonly StepRecord[]): DccAnswer {
+    const req = r.request;
+    const known = r.context.serviceReference !== undefined && r.context.serviceReferenceVariant !== undefined;
+    const xml = this.respond({
+      requestId: r.context.requestId,
+      responseCode: r.responseCode,
+      serviceReference: known ? r.context.serviceReference : UNREAD_SERVICE[endpoint][0],
+      serviceReferenceVariant: known ? r.context.serviceReferenceVariant : UNREAD_SERVICE[endpoint][1],
+    });
+    const steps = [...trace, { step: r.step, ok: false, detail: r.reason }];
+    const id = this.gateway.logRequest({
+      receivedAt,
+      path: endpoint,
+      requestId: r.context.requestId ?? null,
+      originatorEui: req?.requestId.originator ?? null,
+      targetEui: req?.requestId.target ?? null,
+      counter: req?.requestId.counter.toString() ?? null,
+      serviceReference: r.context.serviceReference ?? null,
+      serviceVariant: r.context.serviceReferenceVariant ?? null,
+      commandVariant: req?.commandVariant ?? null,
+      responseCode: r.responseCode,
+      reason: r.reason,
+      failedStep: r.step,
+      requestXml: body,
+      responseXml: xml,
+      steps,
+      changedCells: null,
+    });
+    this.emitRequest(id, receivedAt, endpoint, r.context.requestId ?? null, r.context.serviceReferenceVariant ?? null, r.responseCode, r.reason, steps, req?.requestId.target ?? null, []);
+    return { responseCode: r.responseCode, reason: r.reason, xml, requestLogId: id };
+  }
+
+  private accept(endpoint: Endpoint, body: Buffer, receivedAt: string, v: ValidatedRequest): DccAnswer {
+    const req = v.request;
+    const rid = req.requestId;
+    const refs = { requestId: rid.text, serviceReference: req.serviceReference, serviceReferenceVariant: req.serviceReferenceVariant };
+    const steps = [...v.trace];
+    let changedCells: string[] = [];
+    let answerCode: string = Codes.acknowledged;
+    let xml: string;
+
+    const result = this.world.store.transaction(() => {
+      switch (req.body.kind) {
+        case 'ReadInventory': {
+          const devices = this.ports.inventory(req.body.by);
+          xml = this.respond({
+            ...refs,
+            responseCode: Codes.success,
+            content: {
+              dspInventory: devices.map((d) => ({
+                deviceId: d.eui,
+                deviceType: d.type,
+                deviceStatus: d.status,
+                deviceManufacturer: d.manufacturer,
+                deviceModel: d.model,
+                deviceFirmwareVersion: d.firmware,
+                dateCommissioned: d.commissionedAt ? `${d.commissionedAt.slice(0, 10)}Z` : undefined,
+                importMpxn: d.mpxn ?? undefined,
+                uprn: d.uprn === null ? undefined : String(d.uprn),
+              })),
+            },
+          });
+          answerCode = Codes.success;
+          steps.push({ step: 'inventory', ok: true, detail: `${devices.length} device(s)` });
+          this.gateway.setLastCounter(rid.originator, rid.counter);
+          break;
+        }
+        case 'UpdateSecurityCredentialsKRP': {
+          const preCommand = buildPreCommand(v);
+          this.gateway.putPreCommand(rid.text, rid.target, req.serviceReferenceVariant, preCommand, receivedAt);
+          this.gateway.setLastCounter(rid.originator, rid.counter);
+          xml = this.respond({ ...refs, responseCode: Codes.success, content: { preCommand: { gbcsVersion: GBCS_VERSION, gbcsPayload: preCommand } } });
+          answerCode = Codes.success;
+          steps.push({ step: 'pre-command', ok: true, detail: `issued ${preCommand.length}-byte pre-command for signing` });
+          break;
+        }
+        case 'SignedPreCommand': {
+          const { message } = completeSignedPreCommand(v, this.ports);
+          this.gateway.consumePreCommand(rid.text, receivedAt);
+          steps.push({ step: 'pre-command', ok: true, detail: 'signed pre-command matches and verifies; ACB MAC added' });
+          changedCells = this.deliver(v, message, steps, rid.originator);
+          xml = this.respond({ ...refs, responseCode: Codes.acknowledged });
+          break;
+        }
+        case 'RequestHandoverOfDCCControlledDevice':
+        case 'RetrieveDeviceSecurityCredentialsKRP': {
+          const acbCounter = this.gateway.nextDccCounter('ACB', BigInt(this.clock.now().getTime()));
+          const message =
+            req.body.kind === 'RequestHandoverOfDCCControlledDevice'
+              ? buildHandoverCommand(v, this.ports, acbCounter)
+              : buildReadCredentialsCommand(v, this.ports, acbCounter);
+          steps.push({ step: 'command', ok: true, detail: `DCC (ACB) command, counter ${acbCounter}, signed and MAC'd` });
+          this.gateway.setLastCounter(rid.originator, rid.counter);
+          changedCells = this.deliver(v, message, steps, rid.originator);
+          xml = this.respond({ ...refs, responseCode: Codes.acknowledged });
+          break;
+        }
+      }
+      const id = this.gateway.logRequest({
+        receivedAt,
+        path: endpoint,
+        requestId: rid.text,
+        originatorEui: rid.originator,
+        targetEui: rid.target,
+        counter: rid.counter.toString(),
+        serviceReference: req.serviceReference,
+        serviceVariant: req.serviceReferenceVariant,
+        commandVariant: req.commandVariant,
+        responseCode: answerCode,
+        reason: null,
+        failedStep: null,
+        requestXml: body,
+        responseXml: xml!,
+        steps,
+        changedCells,
+      });
+      return { id, xml: xml! };
+    });
+    this.emitRequest(result.id, receivedAt, endpoint, rid.text, req.serviceReferenceVariant, answerCode, null, steps, rid.target, changedCells);
+    this.emit('outbox');
+    return { responseCode: answerCode, xml: result.xml, requestLogId: result.id };
+  }
+
+  /**
+   * Delivers a command to the emulated device and queues the asynchronous DUIS response to the
+   * sender. Runs inside the request's transaction.
+   */
+  private deliver(v: ValidatedRequest, message: Buffer, steps: StepRecord[], replyTo: Eui): string[] {
+    const rid = v.request.requestId;
+    const device = loadDevice(this.world, rid.target);
+    // A device runs what has fallen due before it looks at a new command.
+    device.state = this.executeDue(rid.target, device);
+    const outcome = processCommand(device.state, device.credentials, message, this.clock.now());
+    const refs = { requestId: rid.text, responseId: `${dashedEui(rid.target)}:${dashedEui(rid.originator)}:${rid.counter}` };
+    const svc = { serviceReference: v.request.serviceReference, serviceReferenceVariant: v.request.serviceReferenceVariant };
+    if (outcome.rejected) {
+      steps.push({ step: 'device', ok: false, detail: `device discarded the command: ${outcome.rejected.reason} (alert ${outcome.rejected.alertCode.toString(16).toUpperCase()})` });
+      this.queueAlerts(outcome, replyTo, refs.requestId);
+      this.queue(replyTo, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
+      return [];
+    }
+    saveDevice(this.world, outcome.state);
+    if (outcome.response) {
+      this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content: { gbcsPayload: outcome.response } }), refs);
+    }
+    this.queueAlerts(outcome, replyTo, refs.requestId);
+    steps.push({
+      step: 'device',
+      ok: true,
+      detail: outcome.changedCells.length ? `device changed ${outcome.changedCells.join(', ')}` : outcome.state.pending.length > device.state.pending.length ? 'device holds the future-dated command' : 'device answered',
+    });
+    return outcome.changedCells;
+  }
+
+  private queueAlerts(outcome: DeviceOutcome, replyTo: Eui, requestId: string | null): void {
+    for (const alert of outcome.alerts) {
+      const apdu = decodeApdu(alert); // alerts are plain DF APDUs
+      const code = alertCodeOf(apdu.payload);
+      this.queue(
+        apdu.target || replyTo,
+        'device-alert',
+        code,
+        this.sign(
+          buildResponse({
+            responseId: `${dashedEui(apdu.originator)}:${dashedEui(apdu.target)}:${apdu.counter}`,
+            requestId: requestId ?? undefined,
+            responseCode: Codes.success,
+            responseDateTime: this.clock.now(),
+            serviceReference: '6.15',
+            serviceReferenceVariant: '6.15.1',
+            content: { futureDatedDeviceAlert: { alertCode: code === '8F66' ? '8F66' : '8F67', gbcsPayload: alert, instructionNumber: 1, totalCommandInstructions: 1 } },
+          }),
+        ),
+        { requestId, responseId: null },
+      );
+    }
+  }
+
+  private queue(party: Eui, kind: string, code: string, body: string, refs: { requestId: string | null; responseId?: string | null }): void {
+    const entry: OutboxEntry = {
+      partyEui: party,
+      requestId: refs.requestId,
+      responseId: refs.responseId ?? null,
+      kind,
+      responseCode: code,
+      createdAt: this.clock.now().toISOString(),
+      body,
+      nextAttemptAt: new Date().toISOString(),
+    };
+    this.gateway.enqueue(entry);
+  }
+
+  /** Executes future-dated commands whose time has come (by the simulated clock); alerts go to the outbox. */
+  runDueCommands(): number {
+    const now = this.clock.now();
+    let executed = 0;
+    for (const eui of this.world.store.devicesWithCommandsDue(now.toISOString())) {
+      this.world.store.transaction(() => {
+        const device = loadDevice(this.world, eui);
+        executed += device.state.pending.filter((p) => p.executeAt <= now).length;
+        this.executeDue(eui, device);
+      });
+    }
+    if (executed) this.emit('outbox');
+    return executed;
+  }
+
+  /** Executes a loaded device's due future-dated commands, saves it and queues the 8F66/8F67 alerts. */
+  private executeDue(eui: string, device: LoadedDevice): DeviceSecurityState {
+    const now = this.clock.now();
+    const due = device.state.pending.filter((p) => p.executeAt <= now);
+    if (due.length === 0) return device.state;
+    const outcome = executeDueCommands(device.state, device.credentials, now);
+    saveDevice(this.world, outcome.state);
+    for (const p of due) {
+      const requestId = `${dashedEui(p.originator)}:${dashedEui(eui)}:${p.counter}`;
+      this.queueAlerts({ ...outcome, alerts: outcome.alerts.filter((a) => decodeApdu(a).target === p.originator) }, p.originator, requestId);
+    }
+    if (outcome.changedCells.length) this.emit('cells', { deviceEui: eui, changedCells: outcome.changedCells });
+    return outcome.state;
+  }
+
+  private emitRequest(
+    id: number,
+    receivedAt: string,
+    endpoint: Endpoint,
+    requestId: string | null,
+    serviceVariant: string | null,
+    responseCode: string,
+    reason: string | null,
+    steps: StepRecord[],
+    deviceEui: string | null,
+    changedCells: string[],
+  ): void {
+    const e: RequestEvent = { id, receivedAt, endpoint, requestId, serviceVariant, responseCode, reason, steps, deviceEui, changedCells };
+    this.emit('request', e);
+  }
+}
+
+function alertCodeOf(payload: Buffer): string {
+  try {
+    return decodeCs02bAlert(payload).alertCode.toString(16).toUpperCase().padStart(4, '0');
+  } catch {
+    return '0000';
+  }
+}

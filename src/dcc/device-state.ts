@@ -1,0 +1,58 @@
+import type { DeviceCredentials, DeviceSecurityState, DeviceType } from '../../devices/index.ts';
+import type { CellColumnName } from '../../db/index.ts';
+import { World, WorldError } from '../world/world.ts';
+
+// Moves an emulated device's security state between the world file and the emulator's plain
+// objects. The emulator is pure; persistence is here, inside the caller's transaction.
+
+export interface LoadedDevice {
+  state: DeviceSecurityState;
+  credentials: DeviceCredentials;
+}
+
+export function loadDevice(world: World, eui: string): LoadedDevice {
+  const device = world.store.getDevice(eui);
+  if (!device) throw new WorldError('unknown-device', `no device with EUI ${eui}`);
+  const security = world.store.getDeviceSecurity(eui);
+  if (!security) throw new WorldError('unknown-device', `device ${eui} has no trust-anchor cells`);
+  const cells: DeviceSecurityState['cells'] = {};
+  for (const [cell, id] of Object.entries(security.cells) as [CellColumnName, number][]) cells[cell] = world.certificate(id).der;
+  const state: DeviceSecurityState = {
+    eui,
+    type: device.type as DeviceType,
+    cells,
+    seqNumbers: { ...security.seqNumbers },
+    topUpSeqNumber: security.topUpSeqNumber,
+    alertCounter: security.alertCounter,
+    pending: world.store.pendingCommands(eui).map((p) => ({
+      counter: p.counter,
+      originator: p.originator,
+      executeAt: new Date(p.executeAt),
+      command: p.command,
+    })),
+  };
+  const c = world.deviceCredentials(eui);
+  return {
+    state,
+    credentials: { dsKey: c.dsKey, kaKey: c.kaKey, dsCertificate: c.dsCertificate.der, kaCertificate: c.kaCertificate.der },
+  };
+}
+
+/** Writes a device's new state; certificates new to the world are added to the SMKI repository. */
+export function saveDevice(world: World, state: DeviceSecurityState): void {
+  const cells: Partial<Record<CellColumnName, number>> = {};
+  for (const [cell, der] of Object.entries(state.cells) as [CellColumnName, Buffer | undefined][]) {
+    if (der) cells[cell] = world.registerCertificate(der);
+  }
+  world.store.updateDeviceSecurity({
+    deviceEui: state.eui,
+    cells,
+    seqNumbers: state.seqNumbers as Record<number, bigint>,
+    topUpSeqNumber: state.topUpSeqNumber,
+    alertCounter: state.alertCounter,
+  });
+  world.store.replacePendingCommands(
+    state.eui,
+    state.pending.map((p) => ({ counter: p.counter, originator: p.originator, executeAt: p.executeAt.toISOString(), command: p.command })),
+  );
+}

@@ -1,0 +1,148 @@
+import { describeCertificate, privateKeyFromPkcs8, type CertificateFacts, type Eui, type KeyUsage } from '../../pki/index.ts';
+import type { GatewayStore } from '../../db/index.ts';
+import type {
+  DccCredentials,
+  DeviceInfo,
+  GatewayPorts,
+  InventoryEntry,
+  InventoryQuery,
+  PartyInfo,
+  RepositoryCertificate,
+  SupplyPointInfo,
+} from '../../service-requests/index.ts';
+import type { KeyObject } from 'node:crypto';
+import { META, World, WorldError } from '../world/world.ts';
+import { DCC } from '../world/catalogue.ts';
+import type { SimulatedClock } from './clock.ts';
+
+/** GatewayPorts over a world file. Parsed certificates and the DCC's keys are cached. */
+export class WorldPorts implements GatewayPorts {
+  private dcc?: DccCredentials;
+  private anchors?: Buffer[];
+
+  constructor(
+    private readonly world: World,
+    private readonly gateway: GatewayStore,
+    private readonly clock: SimulatedClock,
+  ) {}
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  party(eui: Eui): PartyInfo | undefined {
+    const p = this.world.store.getParty(eui);
+    return p ? { eui: p.eui, name: p.name, userRoles: p.userRoles, dccUser: p.dccUser, isDcc: p.isDcc } : undefined;
+  }
+
+  certificatesBySerial(serialDecimal: string): RepositoryCertificate[] {
+    return this.world.store
+      .certificatesBySerial(serialDecimal)
+      .map((c) => ({ facts: this.world.certificateFacts(c.id), revoked: c.revokedAt !== null }));
+  }
+
+  isRevoked(facts: CertificateFacts): boolean {
+    const known = this.world.store.getCertificateByFingerprint(facts.fingerprint);
+    if (known) return known.revokedAt !== null;
+    // A certificate the repository has not seen (e.g. brought in a request) is revoked if a
+    // repository entry with the same issuer and serial is.
+    return this.world.store
+      .certificatesBySerial(facts.serialDecimal)
+      .some((c) => c.issuerDn === facts.issuerDn && c.revokedAt !== null);
+  }
+
+  organisationCertificates(eui: Eui, role: number, usage: KeyUsage): RepositoryCertificate[] {
+    return this.world.store
+      .searchCertificates({ eui, role, keyUsage: usage, kind: 'organisation' })
+      .map((c) => ({ facts: this.world.certificateFacts(c.id), revoked: c.revokedAt !== null }));
+  }
+
+  lastCounter(originator: Eui): bigint | undefined {
+    return this.gateway.lastCounter(originator);
+  }
+
+  device(eui: Eui): DeviceInfo | undefined {
+    const d = this.world.store.getDevice(eui);
+    return d ? { eui: d.eui, type: d.type, status: d.status, mpxn: d.mpxn, commsHubEui: d.commsHubEui } : undefined;
+  }
+
+  supplyPoint(mpxn: string): SupplyPointInfo | undefined {
+    const s = this.world.store.getSupplyPoint(mpxn);
+    return s ? { mpxn: s.mpxn, fuel: s.fuel, networkOperatorEui: s.networkOperatorEui, supplierEui: s.supplierEui } : undefined;
+  }
+
+  trustAnchors(): Buffer[] {
+    if (!this.anchors) {
+      const ids = JSON.parse(this.world.meta(META.trustAnchorIds)) as number[];
+      this.anchors = ids.map((id) => this.world.certificate(id).der);
+    }
+    return this.anchors;
+  }
+
+  preCommand(requestId: string) {
+    const p = this.gateway.getPreCommand(requestId);
+    return p ? { targetEui: p.targetEui, serviceVariant: p.serviceVariant, payload: p.payload, consumed: p.consumedAt !== null } : undefined;
+  }
+
+  dccCredentials(): DccCredentials {
+    if (!this.dcc) {
+      const pick = (usage: KeyUsage): { key: KeyObject; facts: CertificateFacts } => {
+        // The ACB's current certificate of that usage for which the world holds the key (newest first).
+        const certs = this.world.store
+          .searchCertificates({ eui: DCC.accessControlBroker, role: 4, keyUsage: usage, kind: 'organisation' })
+          .reverse();
+        for (const c of certs) {
+          const pkcs8 = this.world.store.getPrivateKey(c.id);
+          if (pkcs8) return { key: privateKeyFromPkcs8(pkcs8), facts: describeCertificate(c.der) };
+        }
+        throw new WorldError('world-incomplete', `the world holds no ACB ${usage} key`);
+      };
+      const ds = pick('DS');
+      const ka = pick('KA');
+      this.dcc = { acbDsKey: ds.key, acbDsCertificate: ds.facts, acbKaKey: ka.key };
+    }
+    return this.dcc;
+  }
+
+  deviceKeyAgreementKey(eui: Eui): KeyObject {
+    const c = this.world.deviceCredentials(eui);
+    return describeCertificate(c.kaCertificate.der).publicKey;
+  }
+
+  inventory(q: InventoryQuery): InventoryEntry[] {
+    const store = this.world.store;
+    let devices;
+    if ('deviceId' in q) {
+      const d = store.getDevice(q.deviceId);
+      devices = d ? [d] : [];
+    } else if ('mpxn' in q) {
+      devices = store.devicesAtSupplyPoint(q.mpxn);
+    } else if ('uprn' in q) {
+      devices = store.devicesAtUprn(Number(q.uprn));
+    } else {
+      devices = store.devicesAtPostcode(q.postCode, q.addressIdentifier);
+    }
+    return devices.slice(0, 17).map((d) => {
+      const sp = d.mpxn ? store.getSupplyPoint(d.mpxn) : undefined;
+      return {
+        eui: d.eui,
+        type: d.type,
+        status: d.status,
+        manufacturer: d.manufacturer,
+        model: d.model,
+        firmware: d.firmware,
+        commissionedAt: d.commissionedAt,
+        mpxn: d.mpxn,
+        uprn: sp?.uprn ?? null,
+        postcode: sp?.postcode ?? null,
+        address: sp?.address ?? null,
+      };
+    });
+  }
+
+  cellHolder(deviceEui: Eui, cell: 'networkOperatorDS' | 'supplierDS'): Eui | undefined {
+    const s = this.world.store.getDeviceSecurity(deviceEui);
+    const id = s?.cells[cell];
+    return id === undefined ? undefined : (this.world.certificate(id).subjectEui ?? undefined);
+  }
+}

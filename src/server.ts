@@ -1,0 +1,198 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { dashedEui, parseEui } from '../pki/index.ts';
+import type { Endpoint } from '../service-requests/index.ts';
+import { Dcc, type DccOptions } from './dcc/dcc.ts';
+import { OutboxDelivery } from './dcc/outbox.ts';
+import { parseDuration } from './dcc/clock.ts';
+import { World } from './world/world.ts';
+import { deviceView } from './world/views.ts';
+import { API_MODULES, type ApiContext } from './api/index.ts';
+import { startPortal, type RunningPortal } from './smki/index.ts';
+
+// The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
+// request logs, asynchronous responses, devices and the clock.
+
+export interface ServerOptions extends Partial<DccOptions> {
+  db: string;
+  host?: string;
+  port?: number;
+  logger?: boolean;
+  /** how often future-dated commands are checked for being due (ms) */
+  schedulerMs?: number;
+  /** start the SMKI portal interface (organisation certificates; DCC Boxed has it on 8083) on this port; 0 = any free port; absent = no portal */
+  smkiPort?: number;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  dcc: Dcc;
+  world: World;
+  url: string;
+  /** the SMKI portal listener's base URL, when started (smkiPort) */
+  smkiUrl?: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const world = World.open(o.db);
+  const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
+  const app = Fastify({
+    logger: o.logger === false ? false : { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' },
+    // A little above the DUIS limit so the pipeline, not Fastify, answers oversize requests in DUIS.
+    bodyLimit: maxRequestBytes + 64 * 1024,
+  });
+  const outbox = new OutboxDelivery(dcc.gateway, world.store, {
+    log: (msg, extra) => app.log.info(extra ?? {}, msg),
+  });
+  dcc.on('outbox', () => outbox.kick());
+
+  for (const type of ['application/xml', 'text/xml']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  }
+
+  const duis = (endpoint: Endpoint) => async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const ct = String(req.headers['content-type'] ?? '');
+    if (!/^(application|text)\/xml\b/i.test(ct)) {
+      return reply.code(415).header('x-dcc-sim-reason', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`).send();
+    }
+    const answer = dcc.handle(endpoint, req.body as Buffer);
+    reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);
+    if (answer.reason) reply.header('x-dcc-sim-reason', headerSafe(answer.reason));
+    return reply.code(200).send(answer.xml);
+  };
+  app.post('/api/v1/serviceS', duis('serviceS'));
+  app.post('/api/v1/serviceT', duis('serviceT'));
+  app.post('/api/v1/serviceD', duis('serviceD'));
+
+  app.get('/api/health', async () => ({ ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString() }));
+
+  app.get('/api/requests', async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    const list = dcc.gateway.listRequests({
+      requestId: q.requestId,
+      originatorEui: q.originator ? parseEui(q.originator) : undefined,
+      targetEui: q.device ? parseEui(q.device) : undefined,
+      afterId: q.after ? Number(q.after) : undefined,
+      limit: q.limit ? Math.min(1000, Number(q.limit)) : 100,
+    });
+    return list.map((r) => ({
+      id: r.id,
+      receivedAt: r.receivedAt,
+      endpoint: r.path,
+      requestId: r.requestId,
+      originator: r.originatorEui ? dashedEui(r.originatorEui) : null,
+      device: r.targetEui ? dashedEui(r.targetEui) : null,
+      serviceReferenceVariant: r.serviceVariant,
+      commandVariant: r.commandVariant,
+      responseCode: r.responseCode,
+      reason: r.reason,
+      failedStep: r.failedStep,
+      steps: r.steps,
+      changedCells: r.changedCells,
+      ...(q.full ? { requestXml: r.requestXml.toString('utf8'), responseXml: r.responseXml } : {}),
+    }));
+  });
+
+  app.get('/api/responses', async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    if (!q.requestId) return reply.code(400).send({ error: 'requestId query parameter is required' });
+    return dcc.gateway.responsesFor(q.requestId).map((r) => ({
+      deliveryId: r.id,
+      kind: r.kind,
+      party: dashedEui(r.partyEui),
+      requestId: r.requestId,
+      responseId: r.responseId,
+      responseCode: r.responseCode,
+      createdAt: r.createdAt,
+      delivered: r.deliveredAt !== null,
+      deliveredAt: r.deliveredAt,
+      attempts: r.attempts,
+      lastError: r.lastError,
+      xml: r.body,
+    }));
+  });
+
+  app.get('/api/devices/:eui', async (req, reply) => {
+    const { eui } = req.params as { eui: string };
+    const d = world.store.getDevice(parseEui(eui));
+    if (!d) return reply.code(404).send({ error: `no device ${eui}` });
+    return deviceView(world, d);
+  });
+
+  app.get('/api/clock', async () => ({ now: dcc.clock.now().toISOString() }));
+  app.post('/api/clock', async (req, reply) => {
+    const b = (req.body ?? {}) as { set?: string; advance?: string; real?: boolean };
+    if (b.real) dcc.clock.reset();
+    else if (b.set) {
+      const t = new Date(b.set);
+      if (Number.isNaN(t.getTime())) return reply.code(400).send({ error: `'${b.set}' is not a date-time` });
+      dcc.clock.set(t);
+    } else if (b.advance) {
+      try {
+        dcc.clock.advance(parseDuration(b.advance));
+      } catch (err) {
+        return reply.code(400).send({ error: (err as Error).message });
+      }
+    } else return reply.code(400).send({ error: 'give one of set (ISO time), advance (e.g. "7d") or real: true' });
+    dcc.runDueCommands();
+    return { now: dcc.clock.now().toISOString() };
+  });
+
+  // Feature routes live in src/api/*.ts, each `register(app, ctx)`: add one line here per module.
+  const ctx: ApiContext = { world, dcc, options: o };
+  for (const register of API_MODULES) await register(app, ctx);
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
+    if (status >= 500) app.log.error(err);
+    reply.code(status < 400 ? 500 : status).send({ error: err.message });
+  });
+
+  const scheduler = setInterval(() => {
+    try {
+      dcc.clock.reload(); // the CLI may have moved the clock in the world file
+      dcc.runDueCommands();
+    } catch (err) {
+      app.log.error(err, 'running due future-dated commands failed');
+    }
+  }, o.schedulerMs ?? 1000);
+  scheduler.unref();
+
+  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8079 });
+  let portal: RunningPortal | undefined;
+  if (o.smkiPort !== undefined) {
+    try {
+      portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false });
+    } catch (err) {
+      clearInterval(scheduler);
+      await app.close();
+      world.close();
+      throw err;
+    }
+  }
+  outbox.start();
+  const addr = app.server.address();
+  const url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+  return {
+    app,
+    dcc,
+    world,
+    url,
+    ...(portal ? { smkiUrl: portal.url } : {}),
+    async close() {
+      clearInterval(scheduler);
+      await outbox.stop();
+      await portal?.close();
+      await app.close();
+      world.close();
+    },
+  };
+}
+
+/** HTTP header values must be Latin-1 without control characters. */
+function headerSafe(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
+}

@@ -1,0 +1,32 @@
+import { generateKeyPair, issueOrganisationCertificate, roleName, dashedEui, type Eui, type KeyUsage } from '../../pki/index.ts';
+import { META, World, WorldError } from './world.ts';
+
+// The world's SMKI as a service: new organisation certificates from its issuing CA (with fresh
+// keys the world keeps, so the simulator can act for the party), and revocation.
+
+export function issueOrganisationCertificateFor(
+  world: World,
+  o: { eui: Eui; role: number; usage: KeyUsage; notBefore?: Date; notAfter?: Date; label?: string },
+): number {
+  if (world.store.getMeta(META.profile) === 'zaz1') {
+    throw new WorldError('cannot-issue', 'a ZAZ1 world cannot mint certificates: the Z1 CA key is not published');
+  }
+  const party = world.store.getParty(o.eui);
+  if (!party) throw new WorldError('unknown-party', `no party with EUI ${dashedEui(o.eui)}`);
+  const oca = world.caHandle(META.issuingCaId);
+  const keys = generateKeyPair();
+  const notBefore = o.notBefore ?? new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+  const notAfter = o.notAfter ?? new Date(notBefore.getTime() + 10 * 365 * 86_400_000);
+  const der = issueOrganisationCertificate(oca, { eui: o.eui, role: o.role, keyUsage: o.usage, publicKey: keys.publicKey, notBefore, notAfter });
+  return world.registerCertificate(der, {
+    label: o.label ?? `${party.name} ${roleName(o.role)} ${o.usage} (issued ${notBefore.toISOString().slice(0, 10)})`,
+    privateKey: keys.privateKey,
+  });
+}
+
+export function revokeCertificate(world: World, id: number, reason: string, at: Date): void {
+  if (!world.store.revokeCertificate(id, at.toISOString(), reason)) {
+    const c = world.store.getCertificate(id);
+    throw new WorldError(c ? 'already-revoked' : 'unknown-certificate', c ? `certificate #${id} is already revoked` : `no certificate #${id}`);
+  }
+}
