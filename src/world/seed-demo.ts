@@ -19,6 +19,8 @@ export interface DemoSeedOptions {
   seed: string;
   /** the "now" the fleet is laid out against (commissioning dates, the 7-day window) */
   referenceTime: Date;
+  /** share of premises whose devices are installed but still DCC controlled (default about 1%) */
+  awaitingHandoverShare?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -214,8 +216,10 @@ export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
 
         // Lifecycle: most commissioned long ago, some in the last 7 days (pending), a few awaiting commissioning.
         const lifeRoll = rnd.next();
-        const status: DeviceStatus = lifeRoll < 0.01 ? 'InstalledNotCommissioned' : 'Commissioned';
-        const recent = lifeRoll >= 0.01 && lifeRoll < 0.03;
+        // About 1% (one premises in 97, at fixed places so small worlds have some) await handover.
+        const awaiting = o.awaitingHandoverShare === undefined ? i % 97 === 3 : rnd.next() < o.awaitingHandoverShare;
+        const status: DeviceStatus = awaiting ? 'InstalledNotCommissioned' : 'Commissioned';
+        const recent = lifeRoll < 0.02;
         const ageDays = recent ? rnd.next() * 7 : 7 + rnd.next() * 1100;
         const commissionedAt = status === 'Commissioned' ? new Date(now.getTime() - Math.floor(ageDays * DAY)).toISOString() : null;
         const dccControlled = status !== 'Commissioned';
@@ -296,10 +300,10 @@ function deviceEui(typeByte: number, n: number): string {
 }
 
 const MODELS: Record<DeviceType, { manufacturer: string; model: string; firmware: string }> = {
-  ESME: { manufacturer: 'dcc-sim Meters', model: 'E2-SIM', firmware: '0001.0004' },
-  GSME: { manufacturer: 'dcc-sim Meters', model: 'G2-SIM', firmware: '0001.0002' },
-  GPF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM GPF', firmware: '0002.0001' },
-  CHF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM', firmware: '0002.0001' },
+  ESME: { manufacturer: 'dcc-sim Meters', model: 'E2-SIM', firmware: '00010004' },
+  GSME: { manufacturer: 'dcc-sim Meters', model: 'G2-SIM', firmware: '00010002' },
+  GPF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM GPF', firmware: '00020001' },
+  CHF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM', firmware: '00020001' },
 };
 
 const STREETS = [
