@@ -315,6 +315,33 @@ certs
       process.stdout.write(`revoked certificate #${c.id} (${c.serialHex})\n`);
     }),
   );
+certs
+  .command('request-device <csr>')
+  .description("send a device's CSR (PEM or DER file) to the gateway's device CSR service, signed as the requesting party (MP074: an Authorised Subscriber for Device Certificates with UEPT); prints the device certificate")
+  .addOption(dbOption())
+  .requiredOption('--as <eui>', "the requesting party: its XML-signing key from the world signs the request")
+  .option('--device <eui>', 'the device the CSR is for (checked against the CSR)')
+  .option('--url <url>', 'dcc-sim gateway base URL (not the SMKI portal: it refuses device CSRs)', 'http://127.0.0.1:8079')
+  .option('--out <file>', 'write the certificate (PEM) to a file')
+  .addOption(jsonOption())
+  .action(async (file: string, o: { db: string; as: string; device?: string; url: string; out?: string; json?: boolean }) => {
+    const { signDeviceCsrEnvelope } = await import('./smki/index.ts');
+    const { xmlSignerOf } = await import('./client.ts');
+    const requester = parseEui(o.as);
+    const body = withWorld(o.db, (w) =>
+      signDeviceCsrEnvelope({ requester, csr: readFileSync(file), ...(o.device ? { deviceId: parseEui(o.device) } : {}) }, xmlSignerOf(w, requester)),
+    );
+    const res = await fetch(`${o.url.replace(/\/$/, '')}/smki/device-csr`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml', accept: 'application/json' },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const answer = (await res.json()) as { error?: string; code?: string; pem?: string; deviceId?: string; keyUsage?: string; serial?: string };
+    if (!res.ok || !answer.pem) throw new WorldError(answer.code ?? 'refused', `the device CSR was refused (HTTP ${res.status}, ${answer.code ?? '?'}): ${answer.error ?? 'no reason given'}`);
+    if (o.out) writeFileSync(o.out, answer.pem);
+    out(o.json, answer, () => (o.out ? `device ${answer.deviceId} ${answer.keyUsage} certificate ${answer.serial} written to ${o.out}` : answer.pem!.trimEnd()));
+  });
 
 // --- parties ---------------------------------------------------------------------------------
 const parties = program.command('parties').description('DCC Users, network parties and the DCC');
@@ -437,7 +464,7 @@ interface ServeFlags {
   quiet?: boolean;
 }
 
-async function serve(db: string, o: ServeFlags): Promise<void> {
+async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<void> {
   const { startServer } = await import('./server.ts');
   let xsd: ((xml: string) => string[]) | undefined;
   if (o.duisXsd) {
@@ -450,12 +477,14 @@ async function serve(db: string, o: ServeFlags): Promise<void> {
     host: o.host,
     port: Number(o.port),
     smkiPort: o.smki ? Number(o.smkiPort) : undefined,
+    smkiOptional: !smkiPortGiven, // the default 8083 taken (another dcc-sim): serve DUIS anyway
     networkOperatorCheck: o.networkOperatorCheck,
     xsd,
     logger: !o.quiet,
   });
   process.stderr.write(`dcc-sim DUIS gateway on ${server.url}/api/v1/serviceS|serviceT|serviceD (world ${db})\n`);
   if (server.smkiUrl) process.stderr.write(`dcc-sim SMKI portal (organisation certificates) on ${server.smkiUrl}/services/certificatesearch\n`);
+  else if (o.smki) process.stderr.write(`dcc-sim: SMKI portal not started, port ${o.smkiPort} is in use (give --smki-port PORT, or --no-smki)\n`);
   const stop = () => {
     void server.close().then(() => process.exit(0));
   };
@@ -464,7 +493,7 @@ async function serve(db: string, o: ServeFlags): Promise<void> {
 }
 
 serveOptions(program.command('serve').description('run the DCC: DUIS gateway and JSON API').addOption(dbOption())).action(
-  async (o: ServeFlags & { db: string }) => serve(o.db, o),
+  async (o: ServeFlags & { db: string }, cmd: Command) => serve(o.db, o, cmd.getOptionValueSource('smkiPort') !== 'default'),
 );
 
 serveOptions(
@@ -473,7 +502,7 @@ serveOptions(
     .description('seed a demo world (if the file does not exist yet) and serve it: what `npm start` runs')
     .option('--db <file>', 'world database', 'dcc-sim-demo.db')
     .option('--premises <n>', 'premises in a new demo world', '2000'),
-).action(async (o: ServeFlags & { db: string; premises: string }) => {
+).action(async (o: ServeFlags & { db: string; premises: string }, cmd: Command) => {
   if (!existsSync(o.db)) {
     const partial = `${o.db}.partial-${process.pid}`;
     const world = World.open(partial, { create: true });
@@ -489,7 +518,7 @@ serveOptions(
       throw err;
     }
   }
-  await serve(o.db, o);
+  await serve(o.db, o, cmd.getOptionValueSource('smkiPort') !== 'default');
 });
 
 program
@@ -592,6 +621,202 @@ clock
   .addOption(dbOption())
   .action((duration: string, o: { db: string }) => {
     withWorld(o.db, (w) => process.stdout.write(new SimulatedClock(w.store).advance(parseDuration(duration)).toISOString() + '\n'));
+  });
+
+// --- compliance: post-commissioning report, network operator changes, training scenarios --------
+// (issue 5 parts 2, 3 and 5; the modules load lazily so other commands start as fast as before)
+function reportAt(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const t = new Date(text);
+  if (Number.isNaN(t.getTime())) throw new WorldError('bad-argument', `--at '${text}' is not a date-time (ISO 8601)`);
+  return t;
+}
+
+const reportCmd = program.command('report').description('DCC reports');
+reportCmd
+  .command('post-commissioning')
+  .description("network operator certificates of every commissioned ESME and GPF against registration data, 7 days after commissioning (IEDP 5.3, MP128B)")
+  .addOption(dbOption())
+  .option('--at <time>', "report time (ISO 8601); default the world's simulated clock")
+  .addOption(new Option('--format <format>', 'table, json, or csv (one line per device)').choices(['table', 'json', 'csv']).default('table'))
+  .addOption(new Option('--type <type>').choices(['ESME', 'GPF']))
+  .option('--network-operator <eui>', 'only supply points registered to this network operator')
+  .option('--supplier <eui>', 'only supply points registered to this supplier')
+  .addOption(new Option('--state <state>', 'devices listed: this state only').choices(['compliant', 'pending', 'non-compliant']))
+  .option('--reason <reason>', 'devices listed: this reason only (e.g. other-network-operator, acb-in-esme, gno-not-dcc-user, revoked-certificate)')
+  .option('--limit <n>', 'devices listed (table: 10 non-compliant, json: 100; csv: all)')
+  .option('--offset <n>', 'devices to skip', '0')
+  .action(async (o: { db: string; at?: string; format: 'table' | 'json' | 'csv'; type?: 'ESME' | 'GPF'; networkOperator?: string; supplier?: string; state?: string; reason?: string; limit?: string; offset: string }) => {
+    const c = await import('./compliance/index.ts');
+    if (o.reason !== undefined && !c.isNonComplianceReason(o.reason)) throw new WorldError('bad-argument', `--reason '${o.reason}' is not one the report gives`);
+    const state = o.state as import('../db/index.ts').ComplianceState | undefined;
+    const reason = o.reason as import('../db/index.ts').NonComplianceReason | undefined;
+    withWorld(o.db, (w) => {
+      const scope = {
+        at: c.reportTime(w, reportAt(o.at)),
+        type: o.type,
+        networkOperatorEui: o.networkOperator ? parseEui(o.networkOperator) : undefined,
+        supplierEui: o.supplier ? parseEui(o.supplier) : undefined,
+      };
+      if (o.format === 'csv') {
+        if (o.limit !== undefined) {
+          const rows = c.complianceDevices(w, { ...scope, state, reason, limit: countArgument('--limit', o.limit), offset: countArgument('--offset', o.offset) });
+          process.stdout.write(c.csvHeader() + c.csvRows(rows));
+        } else c.writeCsv(w, { ...scope, state, reason }, (chunk) => process.stdout.write(chunk));
+        return;
+      }
+      const limit = o.limit !== undefined ? countArgument('--limit', o.limit) : o.format === 'table' ? 10 : 100;
+      const listState = state ?? (o.format === 'table' && reason === undefined ? 'non-compliant' : undefined);
+      const r = c.postCommissioningReport(w, {
+        ...scope,
+        devices: limit > 0 ? { state: listState, reason, limit, offset: countArgument('--offset', o.offset) } : undefined,
+      });
+      out(o.format === 'json', r, () => c.formatReportTable(r));
+    });
+  });
+
+const scenarioCmd = program.command('scenario').description('training scenarios and network operator changes (MP128A)');
+scenarioCmd
+  .command('list')
+  .description('the training scenarios and their steps')
+  .addOption(jsonOption())
+  .action(async (o: { json?: boolean }) => {
+    const { describeScenarios } = await import('./scenarios/index.ts');
+    const list = describeScenarios();
+    out(o.json, list, () =>
+      list.map((s) => [`${s.name}: ${s.title}`, `  ${s.summary}`, ...s.steps.map((st) => `  ${st.index + 1}. ${st.title}`)].join('\n')).join('\n\n'),
+    );
+  });
+
+scenarioCmd
+  .command('run <name>')
+  .description('run a training scenario step by step, narrated; exits 2 if its expected outcome is not met')
+  .option('--db <file>', 'world to run it on (default: a fresh scratch world, removed afterwards)')
+  .option('--url <url>', 'a running `dcc-sim serve` of the same --db (default: a DCC started in this process on 127.0.0.1)')
+  .addOption(jsonOption())
+  .action(async (name: string, o: { db?: string; url?: string; json?: boolean }) => {
+    const s = await import('./scenarios/index.ts');
+    const scenario = s.findScenario(name);
+    if (o.url && !o.db) throw new WorldError('bad-argument', '--url needs --db: the world file the server at that URL serves (to sign as its parties)');
+    const scratch = o.db ? undefined : s.scratchWorld();
+    const file = o.db ?? scratch!.file;
+    const host = o.url ? await s.remoteHost(file, o.url) : await s.inProcessHost(file);
+    let summary;
+    try {
+      if (!o.json) {
+        process.stdout.write(`${scenario.title}\n${scenario.summary}\n`);
+        process.stdout.write(`(on ${o.db ?? `a scratch world of ${s.SCRATCH_PREMISES} premises`}, through ${host.where})\n\n`);
+      }
+      const run = new s.ScenarioRun(scenario, host);
+      summary = await run.runAll((r) => {
+        if (!o.json) process.stdout.write(s.formatStepResult(r, scenario.steps.length) + '\n\n');
+      });
+    } finally {
+      await host.close();
+      scratch?.cleanup();
+    }
+    if (o.json) out(true, summary, () => '');
+    else process.stdout.write(`${summary.status === 'passed' ? 'PASSED' : 'FAILED'}: ${scenario.name} (${summary.results.filter((r) => r.ok).length} of ${scenario.steps.length} steps passed)\n`);
+    if (summary.status !== 'passed') process.exitCode = 2;
+  });
+
+scenarioCmd
+  .command('transfer-network')
+  .description("move supply points to another network operator in registration data (e.g. National Grid -> Cadent), then list the devices still holding the outgoing operator's certificates and their remedy (MP128A)")
+  .addOption(dbOption())
+  .requiredOption('--from <eui>', 'the outgoing network operator')
+  .requiredOption('--to <eui>', 'the incoming network operator')
+  .option('--mpxn-prefix <digits>', 'only supply points whose MPAN/MPRN starts with these digits')
+  .option('--limit <n>', 'devices listed', '20')
+  .option('--remedy', "send the remedy as signed DUIS: the outgoing operator's 6.15.1 NOByNO (ACB certificates on GPFs), then the suppliers' 6.21 with the incoming operator's certificates")
+  .option('--cease', 'after the remedy, let the outgoing operator cease to be a DCC User (refused while devices still hold its certificates)')
+  .option('--url <url>', 'with --remedy: a running `dcc-sim serve` of the same --db (default: a DCC started in this process)')
+  .addOption(jsonOption())
+  .action(async (o: { db: string; from: string; to: string; mpxnPrefix?: string; limit: string; remedy?: boolean; cease?: boolean; url?: string; json?: boolean }) => {
+    const c = await import('./compliance/index.ts');
+    const from = parseEui(o.from);
+    const to = parseEui(o.to);
+    const limit = countArgument('--limit', o.limit);
+    const result: Record<string, unknown> = {};
+    const lines: string[] = [];
+    const s = await import('./scenarios/index.ts');
+    withWorld(o.db, (w) => {
+      const t = c.transferNetwork(w, { from, to, mpxnPrefix: o.mpxnPrefix, limit });
+      result.transfer = t;
+      const name = (e: string | null) => (e ? (w.store.getParty(e)?.name ?? dashedEui(e)) : '-');
+      lines.push(
+        `registration data: ${t.moved} supply point(s)${t.mpxnPrefix ? ` with MPxN ${t.mpxnPrefix}*` : ''} moved from ${t.from.name} (${dashedEui(from)}) to ${t.to.name} (${dashedEui(to)})`,
+        `${t.stranded.total} device(s) at ${t.to.name}'s supply points still hold ${t.from.name}'s certificates: ${t.to.name} cannot reach them (only the holder of a network operator cell can replace it)`,
+      );
+      if (t.stranded.total) {
+        lines.push(
+          '',
+          table([
+            ['EUI', 'TYPE', 'STATUS', 'MPxN', 'CELLS', 'SUPPLIER', 'REMEDY'],
+            ...t.stranded.devices.map((d) => [dashedEui(d.eui), d.type, d.status, d.mpxn ?? '-', d.cells.join('+'), name(d.supplierEui), s.describeRemedy(d, w)]),
+          ]),
+          `(${t.stranded.devices.length} of ${t.stranded.total})`,
+          '',
+          `MP128A: before ceasing to be a DCC User ${t.from.name} replaces its certificates on the devices by the ACB's (6.15.1 NOByNO; on an ESME by the registered`,
+          `operator's, as an ESME's network operator cells cannot hold the ACB's); then, where ${t.to.name} is a DCC User with certificates, the supplier`,
+          `places them with 6.21. \`dcc-sim parties cease-dcc-user ${dashedEui(from)}\` is refused while any device holds ${t.from.name}'s certificates.`,
+        );
+        if (!o.remedy) lines.push('Run again with --remedy to send these requests (--cease to end with the cessation).');
+      }
+    });
+    if (o.remedy) {
+      const host = o.url ? await s.remoteHost(o.db, o.url) : await s.inProcessHost(o.db);
+      try {
+        const progress = progressBar('remedy');
+        const sum = await s.remedyAll(host.world, host.driver, from, { registeredTo: to, mpxnPrefix: o.mpxnPrefix, onDevice: (_x, i, n) => progress?.(i + 1, n) });
+        result.remedy = { ...sum, outcomes: sum.outcomes.map((x) => ({ device: x.device.eui, ok: x.ok, problem: x.problem, requests: x.sent.map((r) => ({ service: r.service, sender: r.sender, requestId: r.requestId, legs: r.legs, outcome: r.outcome, cellsChanged: r.cellsChanged })) })) };
+        lines.push('', `remedy through ${host.where}: ${sum.remedied} of ${sum.devices} device(s) remedied, ${sum.failed} failed, ${sum.unreachable} with no remedy by DUIS`);
+        for (const x of sum.outcomes.filter((y) => !y.ok).slice(0, 10)) lines.push(`  ${dashedEui(x.device.eui)}: ${x.problem}`);
+        const after = sum.outcomes.map((x) => c.deviceCompliance(host.world, x.device.eui));
+        const compliant = after.filter((d) => d?.state === 'compliant').length;
+        result.complianceAfter = { devices: after.length, compliant };
+        lines.push(`post-commissioning report for them now: ${compliant} of ${after.length} compliant`);
+        if (o.cease) {
+          try {
+            const r = c.ceaseDccUser(host.world, from);
+            result.cease = r;
+            lines.push(`${r.party.name} ceased to be a DCC User at ${r.at}; ${r.revokedCertificates.length} of its certificates revoked`);
+          } catch (err) {
+            if (!(err instanceof c.CeaseRefused)) throw err;
+            result.cease = { refused: err.message, devicesHoldingCertificates: err.refusal.devicesHoldingCertificates };
+            lines.push(`cease-dcc-user refused: ${err.message}`);
+            process.exitCode = 2;
+          }
+        }
+        if (sum.failed) process.exitCode = 2;
+      } finally {
+        await host.close();
+      }
+    }
+    out(o.json, result, () => lines.join('\n'));
+  });
+
+parties
+  .command('cease-dcc-user <eui>')
+  .description('a network party ceases to be a DCC User (MP128A): refused while devices hold its certificates; then its certificates are revoked')
+  .addOption(dbOption())
+  .addOption(jsonOption())
+  .action(async (euiText: string, o: { db: string; json?: boolean }) => {
+    const c = await import('./compliance/index.ts');
+    withWorld(o.db, (w) => {
+      let r;
+      try {
+        r = c.ceaseDccUser(w, parseEui(euiText));
+      } catch (err) {
+        if (err instanceof c.CeaseRefused) {
+          const name = (e: string | null) => (e ? (w.store.getParty(e)?.name ?? dashedEui(e)) : '-');
+          const sample = err.refusal.sample.map((d) => `  ${d.type} ${dashedEui(d.eui)} MPxN ${d.mpxn ?? '-'} registered to ${name(d.registeredNetworkOperatorEui)} (${d.cells.join('+')})`);
+          throw new WorldError(err.code, `${err.message}\n${sample.join('\n')}${err.refusal.devicesHoldingCertificates > sample.length ? `\n  ... and ${err.refusal.devicesHoldingCertificates - sample.length} more` : ''}`);
+        }
+        throw err;
+      }
+      out(o.json, r, () => `${r.party.name} (${dashedEui(r.party.eui)}) is no longer a DCC User nor an SMKI Subscriber (${r.at}); revoked ${r.revokedCertificates.length} certificate(s): ${r.revokedCertificates.map((x) => x.serial).join(', ')}`);
+    });
   });
 
 // --- info ------------------------------------------------------------------------------------
