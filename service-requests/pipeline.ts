@@ -22,6 +22,8 @@ export interface StepRecord {
   step: string;
   ok: boolean;
   detail: string;
+  /** time spent in this step, milliseconds (the console's timeline and the bench's stage profile) */
+  ms?: number;
 }
 
 export class GatewayRejection extends Error {
@@ -91,7 +93,12 @@ export interface ValidateOptions extends GatewayOptions {
 
 export function validateRequest(body: Buffer, endpoint: Endpoint, ports: GatewayPorts, options: ValidateOptions): ValidatedRequest {
   const trace: StepRecord[] = [];
-  const pass = (step: string, detail: string) => trace.push({ step, ok: true, detail });
+  let last = performance.now();
+  const pass = (step: string, detail: string) => {
+    const now = performance.now();
+    trace.push({ step, ok: true, detail, ms: Math.round((now - last) * 1000) / 1000 });
+    last = now;
+  };
 
   // 1-2. Size, safe XML, schema.
   let request: DuisRequest;
@@ -130,7 +137,9 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   const usable = own.filter(
     (c) =>
       c.facts.keyUsage === 'DS' &&
-      (c.facts.kind === 'xml-signing' || (options.acceptOrganisationXmlSigners === true && c.facts.kind === 'organisation')),
+      // Users sign with role 135 (OU 87); role 137 is the DCC's own response signer, never a User's.
+      ((c.facts.kind === 'xml-signing' && c.facts.role === RemotePartyRole.XmlSign) ||
+        (options.acceptOrganisationXmlSigners === true && c.facts.kind === 'organisation')),
   );
   if (usable.length === 0) {
     reject(Codes.invalidUser, 'signature', `certificate ${signerRef.serialDecimal} is not an XML-signing certificate (OU 87, digitalSignature)`);
@@ -210,7 +219,7 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   result.supplyPoint = supplyPoint;
   const holdsNoCell = ports.cellHolder(target, 'networkOperatorDS') === originator;
   checkRegistration(kind, remoteRole, sender!, device!, supplyPoint, holdsNoCell, (code, reason) => reject(code, 'registration', reason));
-  pass('device', `${device!.type} ${dashedEui(target)} ${device!.status}, ${sender!.name} registered for ${supplyPoint?.mpxn ?? 'it'}`);
+  pass('registration', `${device!.type} ${dashedEui(target)} ${device!.status}, ${sender!.name} registered for ${supplyPoint?.mpxn ?? 'it'}`);
 
   // 6-7. Replacement certificates, then the network operator check.
   if (kind === 'UpdateSecurityCredentialsKRP' || kind === 'RequestHandoverOfDCCControlledDevice') {

@@ -21,6 +21,8 @@ export interface ServerOptions extends Partial<DccOptions> {
   schedulerMs?: number;
   /** start the SMKI portal interface (organisation certificates; DCC Boxed has it on 8083) on this port; 0 = any free port; absent = no portal */
   smkiPort?: number;
+  /** when the SMKI port is already taken, serve without the portal (with a warning) instead of failing */
+  smkiOptional?: boolean;
 }
 
 export interface RunningServer {
@@ -49,16 +51,34 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   dcc.on('outbox', () => outbox.kick());
 
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    // A DUIS body too large for the transport is still answered in DUIS and logged.
+    const endpoint = /^\/api\/v1\/(serviceS|serviceT|serviceD)$/.exec(req.url)?.[1] as Endpoint | undefined;
+    if (endpoint && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const answer = dcc.refuse(endpoint, 'parse:size', `request body exceeds ${maxRequestBytes} bytes (the DUIS size limit)`, Buffer.alloc(0));
+      return reply
+        .code(413)
+        .header('content-type', 'application/xml; charset=utf-8')
+        .header('x-dcc-sim-response-code', answer.responseCode)
+        .header('x-dcc-sim-reason', headerSafe(answer.reason ?? ''))
+        .send(answer.xml);
+    }
+    const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
+    if (status >= 500) app.log.error(err);
+    reply.code(status < 400 ? 500 : status).send({ error: err.message });
+  });
+
   for (const type of ['application/xml', 'text/xml']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
+  // Any other type reaches the handler too, so a DUIS endpoint answers it in DUIS (E100) and logs it.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const duis = (endpoint: Endpoint) => async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const ct = String(req.headers['content-type'] ?? '');
-    if (!/^(application|text)\/xml\b/i.test(ct)) {
-      return reply.code(415).header('x-dcc-sim-reason', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`).send();
-    }
-    const answer = dcc.handle(endpoint, req.body as Buffer);
+    const answer = /^(application|text)\/xml\b/i.test(ct)
+      ? dcc.handle(endpoint, req.body as Buffer)
+      : dcc.refuse(endpoint, 'transport', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`, Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? '')).subarray(0, 4096));
     reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);
     if (answer.reason) reply.header('x-dcc-sim-reason', headerSafe(answer.reason));
     return reply.code(200).send(answer.xml);
@@ -145,11 +165,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const ctx: ApiContext = { world, dcc, options: o };
   for (const register of API_MODULES) await register(app, ctx);
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
-    if (status >= 500) app.log.error(err);
-    reply.code(status < 400 ? 500 : status).send({ error: err.message });
-  });
 
   const scheduler = setInterval(() => {
     try {
@@ -167,10 +182,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     try {
       portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false });
     } catch (err) {
-      clearInterval(scheduler);
-      await app.close();
-      world.close();
-      throw err;
+      if (o.smkiOptional && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        app.log.warn(`SMKI portal not started: port ${o.smkiPort} is in use`); // RunningServer.smkiUrl stays undefined
+      } else {
+        clearInterval(scheduler);
+        await app.close();
+        world.close();
+        throw err;
+      }
     }
   }
   outbox.start();

@@ -107,8 +107,14 @@ export class Dcc extends EventEmitter {
     return this.signer;
   }
 
+  /** milliseconds spent signing DUIS since the current request began (the stage profile) */
+  private signingMs = 0;
+
   sign(xml: string): string {
-    return signDuis(xml, this.responseSigner());
+    const t = performance.now();
+    const signed = signDuis(xml, this.responseSigner());
+    this.signingMs += performance.now() - t;
+    return signed;
   }
 
   private respond(r: {
@@ -135,6 +141,7 @@ export class Dcc extends EventEmitter {
   /** Handles one DUIS request posted to /api/v1/<endpoint>. Never throws for bad input. */
   handle(endpoint: Endpoint, body: Buffer): DccAnswer {
     const receivedAt = this.clock.now().toISOString();
+    this.signingMs = 0;
     let v: ValidatedRequest;
     try {
       v = validateRequest(body, endpoint, this.ports, this.validateOptions);
@@ -148,6 +155,16 @@ export class Dcc extends EventEmitter {
       if (err instanceof GatewayRejection) return this.reject(endpoint, body, receivedAt, err, v.trace);
       throw err;
     }
+  }
+
+  /**
+   * A request refused before its body could be read (too large for the transport, wrong content
+   * type): still answered in signed DUIS and logged, with what was received of it.
+   */
+  refuse(endpoint: Endpoint, step: string, reason: string, received: Buffer): DccAnswer {
+    const receivedAt = this.clock.now().toISOString();
+    this.signingMs = 0;
+    return this.reject(endpoint, received, receivedAt, new GatewayRejection(Codes.invalidRequest, reason, step), []);
   }
 
   private reject(endpoint: Endpoint, body: Buffer, receivedAt: string, r: GatewayRejection, trace: readonly StepRecord[]): DccAnswer {
@@ -187,6 +204,16 @@ export class Dcc extends EventEmitter {
     const rid = req.requestId;
     const refs = { requestId: rid.text, serviceReference: req.serviceReference, serviceReferenceVariant: req.serviceReferenceVariant };
     const steps = [...v.trace];
+    let mark = performance.now();
+    let signedBefore = this.signingMs;
+    // Each step's time, less the DUIS signing it did (reported as its own stage).
+    const lap = () => {
+      const now = performance.now();
+      const ms = now - mark - (this.signingMs - signedBefore);
+      mark = now;
+      signedBefore = this.signingMs;
+      return Math.round(ms * 1000) / 1000;
+    };
     let changedCells: string[] = [];
     let answerCode: string = Codes.acknowledged;
     let xml: string;
@@ -213,7 +240,7 @@ export class Dcc extends EventEmitter {
             },
           });
           answerCode = Codes.success;
-          steps.push({ step: 'inventory', ok: true, detail: `${devices.length} device(s)` });
+          steps.push({ step: 'inventory', ok: true, detail: `${devices.length} device(s)`, ms: lap() });
           this.gateway.setLastCounter(rid.originator, rid.counter);
           break;
         }
@@ -223,14 +250,14 @@ export class Dcc extends EventEmitter {
           this.gateway.setLastCounter(rid.originator, rid.counter);
           xml = this.respond({ ...refs, responseCode: Codes.success, content: { preCommand: { gbcsVersion: GBCS_VERSION, gbcsPayload: preCommand } } });
           answerCode = Codes.success;
-          steps.push({ step: 'pre-command', ok: true, detail: `issued ${preCommand.length}-byte pre-command for signing` });
+          steps.push({ step: 'pre-command', ok: true, detail: `issued ${preCommand.length}-byte pre-command for signing`, ms: lap() });
           break;
         }
         case 'SignedPreCommand': {
           const { message } = completeSignedPreCommand(v, this.ports);
           this.gateway.consumePreCommand(rid.text, receivedAt);
-          steps.push({ step: 'pre-command', ok: true, detail: 'signed pre-command matches and verifies; ACB MAC added' });
-          changedCells = this.deliver(v, message, steps, rid.originator);
+          steps.push({ step: 'pre-command', ok: true, detail: 'signed pre-command matches and verifies; ACB MAC added', ms: lap() });
+          changedCells = this.deliver(v, message, steps, rid.originator, lap);
           xml = this.respond({ ...refs, responseCode: Codes.acknowledged });
           break;
         }
@@ -241,13 +268,15 @@ export class Dcc extends EventEmitter {
             req.body.kind === 'RequestHandoverOfDCCControlledDevice'
               ? buildHandoverCommand(v, this.ports, acbCounter)
               : buildReadCredentialsCommand(v, this.ports, acbCounter);
-          steps.push({ step: 'command', ok: true, detail: `DCC (ACB) command, counter ${acbCounter}, signed and MAC'd` });
+          steps.push({ step: 'command', ok: true, detail: `DCC (ACB) command, counter ${acbCounter}, signed and MAC'd`, ms: lap() });
           this.gateway.setLastCounter(rid.originator, rid.counter);
-          changedCells = this.deliver(v, message, steps, rid.originator);
+          changedCells = this.deliver(v, message, steps, rid.originator, lap);
           xml = this.respond({ ...refs, responseCode: Codes.acknowledged });
           break;
         }
       }
+      steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });
+      lap();
       const id = this.gateway.logRequest({
         receivedAt,
         path: endpoint,
@@ -268,6 +297,8 @@ export class Dcc extends EventEmitter {
       });
       return { id, xml: xml! };
     });
+    // Persistence (request log and commit) is known only now; the event carries it, the log row does not.
+    steps.push({ step: 'persistence', ok: true, detail: 'request log written, transaction committed', ms: lap() });
     this.emitRequest(result.id, receivedAt, endpoint, rid.text, req.serviceReferenceVariant, answerCode, null, steps, rid.target, changedCells);
     this.emit('outbox');
     return { responseCode: answerCode, xml: result.xml, requestLogId: result.id };
@@ -277,7 +308,7 @@ export class Dcc extends EventEmitter {
    * Delivers a command to the emulated device and queues the asynchronous DUIS response to the
    * sender. Runs inside the request's transaction.
    */
-  private deliver(v: ValidatedRequest, message: Buffer, steps: StepRecord[], replyTo: Eui): string[] {
+  private deliver(v: ValidatedRequest, message: Buffer, steps: StepRecord[], replyTo: Eui, lap: () => number): string[] {
     const rid = v.request.requestId;
     const device = loadDevice(this.world, rid.target);
     // A device runs what has fallen due before it looks at a new command.
@@ -286,7 +317,7 @@ export class Dcc extends EventEmitter {
     const refs = { requestId: rid.text, responseId: `${dashedEui(rid.target)}:${dashedEui(rid.originator)}:${rid.counter}` };
     const svc = { serviceReference: v.request.serviceReference, serviceReferenceVariant: v.request.serviceReferenceVariant };
     if (outcome.rejected) {
-      steps.push({ step: 'device', ok: false, detail: `device discarded the command: ${outcome.rejected.reason} (alert ${outcome.rejected.alertCode.toString(16).toUpperCase()})` });
+      steps.push({ step: 'device', ok: false, detail: `device discarded the command: ${outcome.rejected.reason} (alert ${outcome.rejected.alertCode.toString(16).toUpperCase()})`, ms: lap() });
       this.queueAlerts(outcome, replyTo, refs.requestId);
       this.queue(replyTo, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
       return [];
@@ -300,6 +331,7 @@ export class Dcc extends EventEmitter {
       step: 'device',
       ok: true,
       detail: outcome.changedCells.length ? `device changed ${outcome.changedCells.join(', ')}` : outcome.state.pending.length > device.state.pending.length ? 'device holds the future-dated command' : 'device answered',
+      ms: lap(),
     });
     return outcome.changedCells;
   }

@@ -1,0 +1,58 @@
+// A ZAZ1 world (the DCC's public test identities) for interoperating with the DCC's own signing
+// tool, @smartdcc/duis-sign-wrap (a Java 17 jar, ~1-2 s per call: JVM start-up).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signDuis as toolSign, validateDuis as toolValidate } from '@smartdcc/duis-sign-wrap';
+import { World } from '../../src/world/world.ts';
+import { readIssuingCa, seedZaz1World } from '../../src/world/seed-zaz1.ts';
+import { DUIS_KEYSTORE_JSON } from './duis-keystore.ts';
+import { sharedDuis } from './duis-xsd.ts';
+
+/** Whether a Java runtime is on the PATH (the DCC's tool needs Java 11+, 17 here). */
+export function javaAvailable(): boolean {
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+// The jar is started once per call; these flags roughly halve its start-up (no C2 compiler, serial
+// GC). Set only if the caller has not chosen its own.
+process.env.JAVA_TOOL_OPTIONS ??= '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
+
+/** Signs with the DCC's tool, keeping the RequestID counter (the tool picks the key by the originator EUI). */
+export async function signWithTool(xml: string): Promise<string> {
+  return toolSign({ xml, preserveCounter: true });
+}
+
+/** Validates with the DCC's tool (its embedded DUIS 5.1 schema and its known signers); resolves with '' or rejects with its complaint. */
+export async function validateWithTool(xml: string): Promise<void> {
+  await toolValidate({ xml });
+}
+
+/** A fresh ZAZ1 world file: keystore identities, Z1 from a DUIS template, the RTDS devices …A0-…A3. */
+export function zaz1WorldFile(referenceTime = new Date('2026-11-01T00:00:00Z')): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dcc-sim-zaz1-'));
+  const file = join(dir, 'zaz1.db');
+  const w = World.open(file, { create: true });
+  try {
+    seedZaz1World(w, {
+      keystoreJson: readFileSync(DUIS_KEYSTORE_JSON, 'utf8'),
+      issuingCa: readIssuingCa(readFileSync(sharedDuis('CS02bNOByNO_6.15.1_SUCCESS_REQUEST_DUIS.XML'))),
+      referenceTime,
+    });
+    w.store.db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    w.close();
+  }
+  return file;
+}
+
+/** A DUIS template from ../shared/duis with its RequestID counter set (templates are 1000-ish; counters must increase per originator). */
+export function template(name: string, counter?: bigint): string {
+  const xml = readFileSync(sharedDuis(name), 'utf8');
+  if (counter === undefined) return xml;
+  const re = /(<sr:RequestID>[^<:]+:[^<:]+:)\d+(<\/sr:RequestID>)/;
+  if (!re.test(xml)) throw new Error(`${name}: no RequestID to renumber`);
+  return xml.replace(re, `$1${counter}$2`);
+}
