@@ -105,8 +105,7 @@ export class WorldPorts implements GatewayPorts {
   }
 
   deviceKeyAgreementKey(eui: Eui): KeyObject {
-    const c = this.world.deviceCredentials(eui);
-    return describeCertificate(c.kaCertificate.der).publicKey;
+    return this.world.certificateFacts(this.world.deviceCredentials(eui).kaCertificate.id).publicKey;
   }
 
   inventory(q: InventoryQuery): InventoryEntry[] {

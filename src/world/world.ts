@@ -49,6 +49,11 @@ export interface DeviceCredentialRecords {
  */
 export class World {
   private readonly facts = new Map<number, CertificateFacts>();
+  private readonly cas = new Map<string, CaHandle>();
+  // Device key pairs are derived, and certificates read, on a device's first command; a busy
+  // fleet reuses them (derivation and key import cost about a millisecond each).
+  private readonly deviceCache = new Map<string, DeviceCredentialRecords>();
+  private static readonly DEVICE_CACHE_SIZE = 20_000;
 
   constructor(readonly store: WorldStore) {}
 
@@ -101,6 +106,14 @@ export class World {
   }
 
   caHandle(metaKey: string): CaHandle {
+    const cached = this.cas.get(metaKey);
+    if (cached) return cached;
+    const handle = this.loadCaHandle(metaKey);
+    this.cas.set(metaKey, handle);
+    return handle;
+  }
+
+  private loadCaHandle(metaKey: string): CaHandle {
     const id = Number(this.meta(metaKey));
     const privateKey = this.privateKeyOf(id);
     if (!privateKey) throw new WorldError('world-incomplete', `the world holds no private key for CA certificate ${id}`);
@@ -114,6 +127,20 @@ export class World {
    * the device CA the first time anyone needs them and kept in the SMKI repository.
    */
   deviceCredentials(eui: Eui): DeviceCredentialRecords {
+    const hit = this.deviceCache.get(eui);
+    if (hit) {
+      // Keep recently used devices at the end (LRU by insertion order).
+      this.deviceCache.delete(eui);
+      this.deviceCache.set(eui, hit);
+      return hit;
+    }
+    const creds = this.loadDeviceCredentials(eui);
+    if (this.deviceCache.size >= World.DEVICE_CACHE_SIZE) this.deviceCache.delete(this.deviceCache.keys().next().value!);
+    this.deviceCache.set(eui, creds);
+    return creds;
+  }
+
+  private loadDeviceCredentials(eui: Eui): DeviceCredentialRecords {
     const secret = Buffer.from(this.meta(META.secret), 'hex');
     const ds = deriveKeyPair(secret, `device/${eui}/DS`);
     const ka = deriveKeyPair(secret, `device/${eui}/KA`);
