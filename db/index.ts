@@ -5,6 +5,7 @@ export type { SqliteDatabase, OpenOptions } from './world-db.ts';
 export { WorldStore, CELL_NAMES, USER_ROLES } from './store.ts';
 export type {
   Party,
+  PartyFlags,
   UserRole,
   DeviceType,
   DeviceStatus,
@@ -15,6 +16,10 @@ export type {
   SupplyPoint,
   DeviceRecord,
   DeviceFilter,
+  DeviceSearch,
+  DeviceSearchPage,
+  DeviceSearchRow,
+  DeviceComplianceState,
   DeviceSecurityRecord,
   PendingCommandRecord,
   CellColumnName,
@@ -28,3 +33,14 @@ export type {
   OutboxEntry,
   OutboxRecord,
 } from './gateway-store.ts';
+export { ComplianceStore, NON_COMPLIANCE_REASONS } from './compliance-store.ts';
+export type {
+  ComplianceState,
+  NonComplianceReason,
+  ComplianceScope,
+  ComplianceCountRow,
+  DeviceComplianceRow,
+  DeviceListQuery,
+  HeldCertificateDevice,
+  CeaseResult,
+} from './compliance-store.ts';

@@ -219,5 +219,29 @@ CREATE INDEX outbox_pending ON outbox (delivered_at, next_attempt_at);
 CREATE INDEX outbox_by_request ON outbox (request_id);
 `,
   },
+  // Keep this list in version order.
+  {
+    version: 3,
+    name: 'compliance: indexes for the post-commissioning report and network operator changes',
+    sql: `
+-- The post-commissioning report reads commissioned ESMEs and GPFs only: start from them, not from
+-- the whole inventory (comms hubs and gas meters are half of it). With the MPxN (and the EUI, the
+-- key) in it the index covers what the report needs of a device.
+CREATE INDEX IF NOT EXISTS devices_by_type_status ON devices (type, status, commissioned_at, mpxn);
+-- Which devices still hold a party's certificates (MP128A): through the certificate ids of the
+-- party (certificates_by_subject) into both network operator cells.
+CREATE INDEX IF NOT EXISTS device_security_by_network_operator_ka ON device_security (network_operator_ka);
+`,
+  },
+  {
+    version: 4,
+    name: 'SMKI: Authorised Subscriber for Device Certificates (MP074)',
+    sql: `
+-- MP074: device certificate signing requests are accepted only from parties the SMKI Registration
+-- Authority has made Authorised Subscribers for Device Certificates (and who have completed UEPT,
+-- parties.uept_completed), and only over the DCC Gateway connection. Off unless set.
+ALTER TABLE parties ADD COLUMN device_subscriber INTEGER NOT NULL DEFAULT 0 CHECK (device_subscriber IN (0, 1));
+`,
+  },
 ];
 

@@ -26,6 +26,16 @@ export interface Party {
   isDcc: boolean;
   responseUrl: string | null;
   userRoles: UserRole[];
+  /** MP074: an Authorised Subscriber for Device Certificates (migration 4); false when not given */
+  deviceSubscriber?: boolean;
+}
+
+/** Party flags the SMKI Registration Authority and the DCC set (`dcc-sim parties set`). */
+export interface PartyFlags {
+  dccUser?: boolean;
+  smkiSubscriber?: boolean;
+  ueptCompleted?: boolean;
+  deviceSubscriber?: boolean;
 }
 
 export interface CertificateRecord {
@@ -148,6 +158,76 @@ export interface DeviceFilter {
   offset?: number;
 }
 
+/**
+ * The console's device search: keyset-paginated (by EUI) and index-friendly — EUI and MPxN are
+ * prefix ranges on their keys, never LIKE scans; the count stops at `countCap`.
+ */
+export interface DeviceSearch {
+  euiPrefix?: string; // hex digits, separators ignored
+  mpxnPrefix?: string;
+  type?: DeviceType;
+  status?: DeviceStatus;
+  supplierEui?: string;
+  networkOperatorEui?: string;
+  /** post-commissioning state of the network operator cells; see DeviceComplianceState */
+  compliance?: DeviceComplianceState;
+  /** the time compliance is judged at (ISO 8601) and the window in days; default now and 7 */
+  at?: string;
+  windowDays?: number;
+  /** keyset cursor: the last EUI of the previous page */
+  after?: string;
+  /** keyset cursor backwards: the first EUI of the following page */
+  before?: string;
+  limit?: number;
+  countCap?: number;
+}
+
+/**
+ * The post-commissioning report's classification (db/compliance-store.ts, IEDP 5.3 with MP128B) of
+ * a commissioned ESME or GPF; 'not-applicable' for every other device (GSME, CHF, not commissioned).
+ */
+export type DeviceComplianceState = 'compliant' | 'pending' | 'non-compliant' | 'not-applicable';
+
+export interface DeviceSearchRow extends DeviceRecord {
+  supplierEui: string | null;
+  networkOperatorEui: string | null;
+  /** subject EUI of the certificate in the network operator DS cell */
+  networkOperatorCellHolder: string | null;
+  compliance: DeviceComplianceState;
+  /** why the NO cells are not as registration data expects (compliance-store NonComplianceReason) */
+  complianceReason: string | null;
+}
+
+export interface DeviceSearchPage {
+  devices: DeviceSearchRow[];
+  /** devices matching, counted up to countCap */
+  total: number;
+  totalCapped: boolean;
+  hasMore: boolean;
+  hasPrevious: boolean;
+}
+
+/** Per-cell verdict as in db/compliance-store.ts: NULL when the NO cell is as it should be, else the reason. */
+function noCellProblem(c: string, p: string): string {
+  return `CASE
+      WHEN s.mpxn IS NULL THEN 'no-registration'
+      WHEN ${c}.id IS NULL THEN 'empty-cell'
+      WHEN ${c}.role = 4 THEN CASE WHEN d.type = 'GPF' THEN NULL ELSE 'acb-in-esme' END
+      WHEN ${c}.role IS NOT 3 THEN 'wrong-role'
+      WHEN ${c}.subject_eui IS NOT s.network_operator_eui THEN 'other-network-operator'
+      WHEN ${c}.revoked_at IS NOT NULL THEN 'revoked-certificate'
+      WHEN d.type = 'GPF' AND coalesce(${p}.dcc_user, 0) = 0 THEN 'gno-not-dcc-user'
+    END`;
+}
+
+const SEARCH_REASON = `coalesce(${noCellProblem('cds', 'pds')}, ${noCellProblem('cka', 'pka')})`;
+const SEARCH_APPLICABLE = "d.type IN ('ESME', 'GPF') AND d.status = 'Commissioned' AND d.commissioned_at IS NOT NULL AND d.commissioned_at <= @at";
+const SEARCH_STATE = `CASE
+    WHEN NOT (${SEARCH_APPLICABLE}) THEN 'not-applicable'
+    WHEN ${SEARCH_REASON} IS NULL THEN 'compliant'
+    WHEN CAST(julianday(substr(@at, 1, 10)) - julianday(substr(d.commissioned_at, 1, 10)) AS INTEGER) <= @window THEN 'pending'
+    ELSE 'non-compliant' END`;
+
 type Row = Record<string, unknown>;
 
 function partyFromRow(r: Row, roles: UserRole[]): Party {
@@ -160,6 +240,7 @@ function partyFromRow(r: Row, roles: UserRole[]): Party {
     isDcc: r.is_dcc === 1,
     responseUrl: (r.response_url as string | null) ?? null,
     userRoles: roles,
+    deviceSubscriber: r.device_subscriber === 1,
   };
 }
 
@@ -326,6 +407,7 @@ export class WorldStore {
       responseUrl: p.responseUrl,
     });
     for (const role of p.userRoles) this.stmts.partyRoleInsert.run(p.eui, role);
+    if (p.deviceSubscriber) this.setPartyFlags(p.eui, { deviceSubscriber: true });
   }
 
   getParty(eui: string): Party | undefined {
@@ -349,6 +431,24 @@ export class WorldStore {
 
   setDccUser(eui: string, dccUser: boolean): void {
     const r = this.stmts.partySetDccUser.run(dccUser ? 1 : 0, eui);
+    if (r.changes === 0) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+  }
+
+  /** Sets the flags given (others unchanged); throws WorldDbError('unknown-party') for an unknown EUI. */
+  setPartyFlags(eui: string, flags: PartyFlags): void {
+    const columns: [keyof PartyFlags, string][] = [
+      ['dccUser', 'dcc_user'],
+      ['smkiSubscriber', 'smki_subscriber'],
+      ['ueptCompleted', 'uept_completed'],
+      ['deviceSubscriber', 'device_subscriber'],
+    ];
+    const set = columns.filter(([k]) => flags[k] !== undefined);
+    if (set.length === 0) {
+      if (!this.stmts.partyGet.get(eui)) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+      return;
+    }
+    const sql = `UPDATE parties SET ${set.map(([, c]) => `${c} = ?`).join(', ')} WHERE eui = ?`;
+    const r = this.db.prepare(sql).run(...set.map(([k]) => (flags[k] ? 1 : 0)), eui);
     if (r.changes === 0) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
   }
 
@@ -504,6 +604,91 @@ export class WorldStore {
       .prepare(`SELECT d.* ${from} ORDER BY d.eui LIMIT ? OFFSET ?`)
       .all(...args, f.limit ?? 50, f.offset ?? 0) as Row[];
     return { total, devices: rows.map(deviceFromRow) };
+  }
+
+  searchDevices(f: DeviceSearch): DeviceSearchPage {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { at: f.at ?? new Date().toISOString(), window: f.windowDays ?? 7 };
+    const prefixRange = (col: string, name: string, prefix: string) => {
+      // a range on the key (its index), not LIKE: every key character sorts below '~'
+      where.push(`${col} >= @${name} AND ${col} < @${name}End`);
+      params[name] = prefix;
+      params[`${name}End`] = prefix + '~';
+    };
+    if (f.euiPrefix) prefixRange('d.eui', 'eui', f.euiPrefix.toUpperCase().replace(/[^0-9A-F]/g, ''));
+    if (f.mpxnPrefix) prefixRange('d.mpxn', 'mpxn', f.mpxnPrefix.replace(/\s+/g, ''));
+    // Unary + keeps type and status off devices_by_type_status: walking the primary key in EUI
+    // order stops after one page, where that index would sort every device of the type first.
+    if (f.type !== undefined) {
+      where.push('+d.type = @type');
+      params.type = f.type;
+    }
+    if (f.status !== undefined) {
+      where.push('+d.status = @status');
+      params.status = f.status;
+    }
+    if (f.supplierEui !== undefined) {
+      where.push('s.supplier_eui = @supplier');
+      params.supplier = f.supplierEui;
+    }
+    if (f.networkOperatorEui !== undefined) {
+      where.push('s.network_operator_eui = @networkOperator');
+      params.networkOperator = f.networkOperatorEui;
+    }
+    if (f.compliance !== undefined) {
+      // the cheap device-only terms first, so the joins run only for commissioned ESMEs and GPFs
+      if (f.compliance === 'pending') {
+        // few devices are inside the window: find them through devices_by_type_status
+        where.push("d.type IN ('ESME', 'GPF') AND d.status = 'Commissioned' AND d.commissioned_at >= @windowStart");
+        const day = new Date(`${String(params.at).slice(0, 10)}T00:00:00Z`);
+        params.windowStart = new Date(day.getTime() - Number(params.window) * 86_400_000).toISOString().slice(0, 10);
+      } else if (f.compliance !== 'not-applicable') where.push("+d.type IN ('ESME', 'GPF') AND +d.status = 'Commissioned'");
+      where.push(`(${SEARCH_STATE}) = @compliance`);
+      params.compliance = f.compliance;
+    }
+    // An inner join when registration data is filtered on, so the planner may start from its index.
+    const sJoin = f.supplierEui !== undefined || f.networkOperatorEui !== undefined ? 'JOIN' : 'LEFT JOIN';
+    const from = `FROM devices d ${sJoin} supply_points s ON s.mpxn = d.mpxn
+      LEFT JOIN device_security x ON x.device_eui = d.eui
+      LEFT JOIN certificates cds ON cds.id = x.network_operator_ds LEFT JOIN parties pds ON pds.eui = cds.subject_eui
+      LEFT JOIN certificates cka ON cka.id = x.network_operator_ka LEFT JOIN parties pka ON pka.eui = cka.subject_eui`;
+    const cond = where.length ? where.join(' AND ') : '1';
+    const cap = f.countCap ?? 1000;
+    const counted = (this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 ${from} WHERE ${cond} LIMIT @cap)`).get({ ...params, cap: cap + 1 }) as { n: number }).n;
+    const limit = Math.max(1, Math.min(500, f.limit ?? 25));
+    const select = `SELECT d.*, s.supplier_eui AS sp_supplier, s.network_operator_eui AS sp_network_operator, cds.subject_eui AS no_holder,
+      ${SEARCH_STATE} AS compliance_state, CASE WHEN ${SEARCH_APPLICABLE} THEN ${SEARCH_REASON} END AS compliance_reason ${from}`;
+    let rows: Row[];
+    let hasMore: boolean;
+    let hasPrevious: boolean;
+    if (f.before !== undefined) {
+      rows = this.db.prepare(`${select} WHERE ${cond} AND d.eui < @cursor ORDER BY d.eui DESC LIMIT @limit`).all({ ...params, cursor: f.before, limit: limit + 1 }) as Row[];
+      hasPrevious = rows.length > limit;
+      rows = rows.slice(0, limit).reverse();
+      hasMore = true;
+    } else {
+      const after = f.after !== undefined ? ' AND d.eui > @cursor' : '';
+      rows = this.db
+        .prepare(`${select} WHERE ${cond}${after} ORDER BY d.eui LIMIT @limit`)
+        .all({ ...params, ...(f.after !== undefined ? { cursor: f.after } : {}), limit: limit + 1 }) as Row[];
+      hasMore = rows.length > limit;
+      rows = rows.slice(0, limit);
+      hasPrevious = f.after !== undefined;
+    }
+    return {
+      devices: rows.map((r) => ({
+        ...deviceFromRow(r),
+        supplierEui: (r.sp_supplier as string | null) ?? null,
+        networkOperatorEui: (r.sp_network_operator as string | null) ?? null,
+        networkOperatorCellHolder: (r.no_holder as string | null) ?? null,
+        compliance: r.compliance_state as DeviceComplianceState,
+        complianceReason: (r.compliance_reason as string | null) ?? null,
+      })),
+      total: Math.min(counted, cap),
+      totalCapped: counted > cap,
+      hasMore,
+      hasPrevious,
+    };
   }
 
   devicesAtSupplyPoint(mpxn: string): DeviceRecord[] {

@@ -41,7 +41,8 @@ export function openSqlite(file: string, options: OpenOptions = {}): SqliteDatab
 }
 
 function latestVersion(): number {
-  return MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  // the highest version, wherever it sits in the list (migrations added concurrently may be appended out of order)
+  return MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
 }
 
 function schemaVersion(db: SqliteDatabase): number {
@@ -53,7 +54,7 @@ function migrate(db: SqliteDatabase): void {
   if (current > latestVersion()) {
     throw new WorldDbError('world-schema', `world database schema ${current} is newer than this dcc-sim (${latestVersion()})`);
   }
-  for (const m of MIGRATIONS) {
+  for (const m of [...MIGRATIONS].sort((x, y) => x.version - y.version)) {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
