@@ -1,0 +1,8 @@
+// The training scenarios, in the order a course would take them.
+import type { ScenarioDefinition } from '../runner.ts';
+import { commissionEsme } from './commission-esme.ts';
+import { misissuedCertificate } from './misissued-certificate.ts';
+import { gpfHandover } from './gpf-handover.ts';
+import { gasNetworkSale } from './gas-network-sale.ts';
+
+export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale];

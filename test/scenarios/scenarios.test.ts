@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { DCC } from '../../src/world/catalogue.ts';
+import {
+  findScenario,
+  inProcessHost,
+  ScenarioRun,
+  SCENARIOS,
+  SCRATCH_PREMISES,
+  SCRATCH_SEED,
+  type RunSummary,
+  type ScenarioDefinition,
+  type StepResult,
+} from '../../src/scenarios/index.ts';
+import { expectOk, runCliAsync } from '../helpers/world-cli.ts';
+import { seedTemplate, type WorldTemplate } from '../compliance/worlds.ts';
+
+// Each training scenario runs end to end against a DCC on 127.0.0.1 (real signed DUIS, emulated
+// devices whose cells change) and checks its own expected outcome; the step-wise HTTP API the
+// console uses walks the same scenarios one step at a time.
+
+let template: WorldTemplate;
+beforeAll(() => {
+  // the world `dcc-sim scenario run` makes when given no --db
+  template = seedTemplate({ premises: SCRATCH_PREMISES, seed: SCRATCH_SEED, at: new Date() });
+});
+afterAll(() => template?.cleanup());
+
+async function runScenario(name: string, file = template.copy()): Promise<RunSummary> {
+  const host = await inProcessHost(file);
+  try {
+    return await new ScenarioRun(findScenario(name), host).runAll();
+  } finally {
+    await host.close();
+  }
+}
+
+const step = (s: RunSummary, id: string): StepResult => {
+  const r = s.results.find((x) => x.id === id);
+  if (!r) throw new Error(`step ${id} did not run (${s.results.map((x) => `${x.id}:${x.ok ? 'ok' : x.error ?? x.assertions.filter((a) => !a.ok).map((a) => a.message).join('; ')}`).join(', ')})`);
+  return r;
+};
+
+function expectPassed(s: RunSummary): void {
+  const failed = s.results.filter((r) => !r.ok).map((r) => ({ step: r.id, error: r.error, failed: r.assertions.filter((a) => !a.ok).map((a) => a.message) }));
+  expect(failed).toEqual([]);
+  expect(s.status).toBe('passed');
+  expect(s.results).toHaveLength(findScenario(s.scenario).steps.length);
+}
+
+describe('the training scenarios pass on the scratch world', () => {
+  it('commission-esme: pending, non-compliant on day 8 with the ACB, compliant once the DNO certificates are placed', async () => {
+    const s = await runScenario('commission-esme');
+    expectPassed(s);
+    const handover = step(s, 'network-operator-handover');
+    expect(handover.requests).toHaveLength(1);
+    expect(handover.requests[0]).toMatchObject({ service: '6.21', responseCode: 'I99', outcome: 'I0' });
+    expect(handover.requests[0]!.requestXml).toContain('<sr:RemotePartyRole>NetworkOperator</sr:RemotePartyRole>');
+    expect(handover.requests[0]!.requestXml).toContain('<ds:SignatureValue>');
+    expect(handover.cellsChanged.map((c) => [c.cell, c.before?.eui, c.after?.eui === c.before?.eui])).toEqual([
+      ['networkOperatorDS', DCC.accessControlBroker, false],
+      ['networkOperatorKA', DCC.accessControlBroker, false],
+    ]);
+    expect(step(s, 'eight-days-later').happened.join('\n')).toMatch(/is non-compliant \(acb-in-esme/);
+  });
+
+  it('misissued-certificate: the wrong DNO is refused with E062105 and nothing reaches the meter', async () => {
+    const s = await runScenario('misissued-certificate');
+    expectPassed(s);
+    const wrong = step(s, 'wrong-dno');
+    expect(wrong.requests[0]).toMatchObject({ service: '6.21', responseCode: 'E062105', asyncResponses: [] });
+    expect(wrong.requests[0]!.reason).toMatch(/but registration data names .* for MPAN \d{13}/);
+    expect(wrong.cellsChanged).toEqual([]);
+    expect(step(s, 'why-it-matters').requests[0]).toMatchObject({ outcome: 'E21' });
+  });
+
+  it('gpf-handover: commissioned, handed over, compliant with its network operator cells after 8 days', async () => {
+    const s = await runScenario('gpf-handover');
+    expectPassed(s);
+    expect(step(s, 'commission-and-supplier-handover').cellsChanged.map((c) => c.cell)).toEqual(['supplierDS', 'supplierKA', 'supplierTopUpKA']);
+  });
+
+  it('gas-network-sale: Cadent cannot reach, National Grid may not cease, the remedy, then all compliant', async () => {
+    const file = template.copy();
+    const s = await runScenario('gas-network-sale', file);
+    expectPassed(s);
+    const blocked = step(s, 'incoming-cannot-reach');
+    expect(blocked.requests[0]).toMatchObject({ outcome: 'E21' });
+    expect(blocked.cellsChanged).toEqual([]);
+    expect(step(s, 'cease-refused').happened[0]).toMatch(/may not cease to be a DCC User/);
+    const acb = step(s, 'outgoing-replaces-with-acb');
+    expect(acb.requests.length + acb.requestsOmitted).toBeGreaterThan(2);
+    expect(acb.requests.every((r) => r.service === '6.15.1' && r.outcome === 'I0')).toBe(true);
+    // run again on the same world: nothing is left to show, and the scenario says so and fails
+    const again = await runScenario('gas-network-sale', file);
+    expect(again.status).toBe('failed');
+    expect(again.results).toHaveLength(1);
+    expect(again.results[0]!.error).toMatch(/no device at Cadent's supply points holds National Grid Gas Distribution's certificates/);
+  });
+
+  it('a scenario whose expectation is not met fails at that step and runs no further', async () => {
+    const broken: ScenarioDefinition = {
+      ...findScenario('commission-esme'),
+      name: 'broken',
+      steps: findScenario('commission-esme').steps.map((st) =>
+        st.id === 'supplier-handover'
+          ? {
+              ...st,
+              async run(ctx) {
+                await st.run(ctx);
+                ctx.check(ctx.holder(ctx.get<{ eui: string }>('esme').eui, 'supplierDS') === DCC.accessControlBroker, 'the supplier cells still hold the ACB (wrong on purpose)');
+              },
+            }
+          : st,
+      ),
+    };
+    const host = await inProcessHost(template.copy());
+    try {
+      const s = await new ScenarioRun(broken, host).runAll();
+      expect(s.status).toBe('failed');
+      expect(s.results.map((r) => r.ok)).toEqual([true, true, false]);
+      expect(s.results[2]!.assertions.find((a) => !a.ok)!.message).toContain('wrong on purpose');
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe('the step-wise scenario API (for the console)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ db: template.copy(), host: '127.0.0.1', port: 0, logger: false });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const api = async (method: string, path: string) => {
+    const res = await fetch(`${server.url}${path}`, { method });
+    return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as Record<string, unknown>) };
+  };
+
+  it('lists the scenarios with their steps and narration', async () => {
+    const { status, body } = await api('GET', '/api/scenarios');
+    expect(status).toBe(200);
+    const list = body as unknown as { name: string; steps: { title: string; narration: string }[] }[];
+    expect(list.map((s) => s.name)).toEqual(SCENARIOS.map((s) => s.name));
+    expect(list.every((s) => s.steps.length > 2 && s.steps.every((st) => st.title && st.narration.length > 40))).toBe(true);
+  });
+
+  it('starts a run and steps through it: narration, requests with response codes, cells changed, checks', async () => {
+    const start = await api('POST', '/api/scenarios/misissued-certificate/runs');
+    expect(start.status).toBe(201);
+    const run = start.body as unknown as RunSummary;
+    expect(run).toMatchObject({ scenario: 'misissued-certificate', status: 'ready', position: 0 });
+    const results: StepResult[] = [];
+    for (let i = 0; i < run.steps.length; i++) {
+      const next = await api('POST', `/api/scenarios/runs/${run.runId}/next`);
+      expect(next.status).toBe(200);
+      results.push(next.body as unknown as StepResult);
+      expect(results[i]).toMatchObject({ index: i, id: run.steps[i]!.id, ok: true, error: null });
+      expect(results[i]!.narration).toBe(run.steps[i]!.narration);
+    }
+    const wrong = results[1]!;
+    expect(wrong.requests[0]).toMatchObject({ responseCode: 'E062105' });
+    const right = results[2]!;
+    expect(right.requests[0]).toMatchObject({ responseCode: 'I99', outcome: 'I0' });
+    expect(right.cellsChanged.map((c) => c.cell)).toEqual(['networkOperatorDS', 'networkOperatorKA']);
+    // the requests went through this server: they are in its request log
+    const log = (await (await fetch(`${server.url}/api/requests?requestId=${encodeURIComponent(right.requests[0]!.requestId)}`)).json()) as { responseCode: string }[];
+    expect(log.map((l) => l.responseCode)).toEqual(['I99']);
+    const done = await api('POST', `/api/scenarios/runs/${run.runId}/next`);
+    expect(done.status).toBe(409);
+    const summary = (await api('GET', `/api/scenarios/runs/${run.runId}`)).body as unknown as RunSummary;
+    expect(summary).toMatchObject({ status: 'passed', position: run.steps.length });
+    expect((await api('DELETE', `/api/scenarios/runs/${run.runId}`)).status).toBe(204);
+    expect((await api('GET', `/api/scenarios/runs/${run.runId}`)).status).toBe(404);
+  });
+
+  it('runs the rest of a scenario in one call, and refuses unknown scenarios', async () => {
+    const start = (await api('POST', '/api/scenarios/gpf-handover/runs')).body as unknown as RunSummary;
+    const first = await api('POST', `/api/scenarios/runs/${start.runId}/next`);
+    expect((first.body as unknown as StepResult).ok).toBe(true);
+    const rest = (await api('POST', `/api/scenarios/runs/${start.runId}/finish`)).body as unknown as RunSummary;
+    expect(rest.status).toBe('passed');
+    expect(rest.results).toHaveLength(start.steps.length);
+    expect((await api('POST', '/api/scenarios/no-such-thing/runs')).status).toBe(404);
+  });
+});
+
+describe('`dcc-sim scenario`', () => {
+  it('`scenario run` with no world runs on a scratch world and prints each step with why and what happened', async () => {
+    const r = expectOk(await runCliAsync(['scenario', 'run', 'commission-esme']));
+    expect(r.stdout).toContain('Install and commission an ESME and place the network operator certificates');
+    expect(r.stdout).toMatch(/PASS {2}step 1\/6 {2}An ESME is installed, still DCC controlled/);
+    expect(r.stdout).toContain('why: IEDP 5.3');
+    // (narration is wrapped for the terminal)
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/sent 6\.21 Request Handover of DCC Controlled Device: NetworkOperator cells to .* serviceS CV1 I99; device answer I0/);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('PASSED: commission-esme (6 of 6 steps passed)');
+  });
+
+  it('`scenario run` on a world that cannot play it exits 2 and says why', async () => {
+    const file = template.copy();
+    expect((await runScenario('gas-network-sale', file)).status).toBe('passed');
+    const second = await runCliAsync(['scenario', 'run', 'gas-network-sale', '--db', file]);
+    expect(second.code).toBe(2);
+    expect(second.stdout).toContain('has this scenario already run on this world?');
+    expect(second.stdout.trimEnd().split('\n').at(-1)).toBe('FAILED: gas-network-sale (0 of 7 steps passed)');
+  });
+});
