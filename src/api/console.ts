@@ -1,0 +1,296 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
+import { DEVICE_TYPES } from '../../devices/index.ts';
+import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
+import type { RequestEvent } from '../dcc/dcc.ts';
+import { DCC } from '../world/catalogue.ts';
+import { META } from '../world/world.ts';
+import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/cells.ts';
+import { requestDetail } from '../console/inspect.ts';
+import { ConsoleInputError, sendFromConsole, type ConsoleSendInput } from '../console/send.ts';
+import { registerStatic, sendAsset } from '../console/static.ts';
+import { OPENAPI } from '../console/openapi.ts';
+import type { ApiContext } from './index.ts';
+
+// The web console (GET /) and the JSON API behind it under /api/console, with the live request
+// timeline as server-sent events, and the API's OpenAPI document at /docs.
+
+const STATUSES: readonly DeviceStatus[] = [
+  'Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Decommissioned', 'Withdrawn', 'Suspended', 'Recovery', 'Recovered',
+];
+const COMPLIANCE: readonly DeviceComplianceState[] = ['compliant', 'pending', 'non-compliant', 'not-applicable'];
+
+class BadRequest extends Error {
+  readonly statusCode = 400;
+}
+
+function eui(text: string, what: string): string {
+  try {
+    return parseEui(text);
+  } catch {
+    throw new BadRequest(`${what} '${text}' is not an EUI-64 (16 hex digits, dashes allowed)`);
+  }
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new BadRequest(`${what} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export async function register(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { world, dcc } = ctx;
+  const partyCache = () => new Map(world.store.listParties().map((p) => [p.eui, p]));
+  const ref = (parties: Map<string, Party>, e: string | null) => (e ? { eui: dashedEui(e), name: parties.get(e)?.name ?? null } : null);
+
+  registerStatic(app);
+
+  // --- the OpenAPI document and its readable page ---------------------------------------------
+  app.get('/docs/openapi.json', async () => OPENAPI);
+  app.get('/docs', async (_req, reply) => sendAsset(reply, 'docs.html'));
+  app.get('/docs/', async (_req, reply) => reply.redirect('/docs'));
+
+  // --- the world ---------------------------------------------------------------------------------
+  app.get('/api/console/world', async () => ({
+    profile: world.store.getMeta(META.profile) ?? null,
+    seed: world.store.getMeta(META.seed) ?? null,
+    now: dcc.clock.now().toISOString(),
+    devices: world.store.countDevices(),
+    networkOperatorCheck: dcc.options.networkOperatorCheck,
+    postCommissioningDays: POST_COMMISSIONING_DAYS,
+    accessControlBroker: dashedEui(DCC.accessControlBroker),
+    deviceTypes: DEVICE_TYPES,
+    statuses: STATUSES,
+    complianceStates: COMPLIANCE,
+    // what other parts of dcc-sim serve, so the console offers only what is there
+    features: {
+      scenarios: app.hasRoute({ method: 'GET', url: '/api/scenarios' }),
+      postCommissioningReport: app.hasRoute({ method: 'GET', url: '/api/reports/post-commissioning' }),
+      postCommissioningCsv: app.hasRoute({ method: 'GET', url: '/api/reports/post-commissioning.csv' }),
+    },
+  }));
+
+  app.get('/api/console/parties', async () =>
+    world.store.listParties().map((p) => {
+      const certs = world.store.searchCertificates({ eui: p.eui }).filter((c) => c.revokedAt === null && (c.kind === 'organisation' || c.kind === 'xml-signing'));
+      return {
+        eui: dashedEui(p.eui),
+        name: p.name,
+        userRoles: p.userRoles,
+        dccUser: p.dccUser,
+        smkiSubscriber: p.smkiSubscriber,
+        isDcc: p.isDcc,
+        certificateRoles: [...new Set(certs.filter((c) => c.kind === 'organisation' && c.role !== null).map((c) => roleName(c.role!)))],
+        canSign: certs.some((c) => c.kind === 'xml-signing') || certs.some((c) => c.kind === 'organisation' && c.keyUsage === 'DS'),
+      };
+    }),
+  );
+
+  // --- devices -----------------------------------------------------------------------------------
+  app.get('/api/console/devices', async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    const page = world.store.searchDevices({
+      euiPrefix: q.eui?.trim() || undefined,
+      mpxnPrefix: q.mpxn?.trim() || undefined,
+      type: oneOf(q.type, DEVICE_TYPES, 'type'),
+      status: oneOf(q.status, STATUSES, 'status'),
+      supplierEui: q.supplier ? eui(q.supplier, 'supplier') : undefined,
+      networkOperatorEui: q.networkOperator ? eui(q.networkOperator, 'networkOperator') : undefined,
+      compliance: oneOf(q.compliance, COMPLIANCE, 'compliance'),
+      at: dcc.clock.now().toISOString(),
+      windowDays: POST_COMMISSIONING_DAYS,
+      after: q.after ? eui(q.after, 'after') : undefined,
+      before: q.before ? eui(q.before, 'before') : undefined,
+      limit: q.limit ? Number(q.limit) || 25 : 25,
+    });
+    const parties = partyCache();
+    return {
+      devices: page.devices.map((d) => ({
+        eui: dashedEui(d.eui),
+        type: d.type,
+        status: d.status,
+        mpxn: d.mpxn,
+        commissionedAt: d.commissionedAt,
+        supplier: ref(parties, d.supplierEui),
+        networkOperator: ref(parties, d.networkOperatorEui),
+        networkOperatorCellHolder: ref(parties, d.networkOperatorCellHolder),
+        compliance: d.compliance,
+        complianceReason: d.complianceReason,
+        complianceReasonText: d.complianceReason ? (REASON_TEXT[d.complianceReason] ?? d.complianceReason) : null,
+      })),
+      total: page.total,
+      totalCapped: page.totalCapped,
+      hasMore: page.hasMore,
+      hasPrevious: page.hasPrevious,
+      first: page.devices[0] ? dashedEui(page.devices[0].eui) : null,
+      last: page.devices.at(-1) ? dashedEui(page.devices.at(-1)!.eui) : null,
+    };
+  });
+
+  app.get('/api/console/devices/:eui', async (req, reply) => {
+    const e = eui((req.params as { eui: string }).eui, 'device');
+    const d = world.store.getDevice(e);
+    if (!d) return reply.code(404).send({ error: `no device ${dashedEui(e)} in the inventory` });
+    return consoleDeviceView(world, d, dcc.clock.now());
+  });
+
+  // --- certificates --------------------------------------------------------------------------------
+  const certificate = (req: FastifyRequest, reply: FastifyReply) => {
+    const id = Number((req.params as { id: string }).id);
+    const c = Number.isInteger(id) ? world.store.getCertificate(id) : undefined;
+    if (!c) {
+      void reply.code(404).send({ error: `no certificate #${(req.params as { id: string }).id} in the SMKI repository` });
+      return undefined;
+    }
+    return c;
+  };
+  app.get('/api/console/certificates/:id', async (req, reply) => {
+    const c = certificate(req, reply);
+    if (!c) return reply;
+    const parties = partyCache();
+    return {
+      id: c.id,
+      kind: c.kind,
+      label: c.label,
+      subject: ref(parties, c.subjectEui),
+      subjectDn: c.subjectDn,
+      issuerDn: c.issuerDn,
+      role: c.role === null ? null : roleName(c.role),
+      roleCode: c.role,
+      keyUsage: c.keyUsage,
+      serial: c.serialHex,
+      serialDecimal: c.serialDecimal,
+      notBefore: c.notBefore,
+      notAfter: c.notAfter,
+      validNow: c.notBefore <= dcc.clock.now().toISOString() && dcc.clock.now().toISOString() <= c.notAfter,
+      ski: c.ski,
+      aki: c.aki,
+      fingerprint: c.fingerprint,
+      revoked: c.revokedAt !== null,
+      revokedAt: c.revokedAt,
+      revocationReason: c.revocationReason,
+      pem: certificateToPem(c.der),
+    };
+  });
+  app.get('/api/console/certificates/:id/pem', async (req, reply) => {
+    const c = certificate(req, reply);
+    if (!c) return reply;
+    const name = `${(c.label ?? `certificate-${c.id}`).replace(/[^A-Za-z0-9._-]+/g, '-')}-${c.serialHex}.pem`;
+    return reply.header('content-type', 'application/x-pem-file').header('content-disposition', `attachment; filename="${name}"`).send(certificateToPem(c.der));
+  });
+
+  // --- the request timeline ------------------------------------------------------------------------
+  const timelineEntry = (r: RequestLogRecord, parties = partyCache()) => {
+    const device = r.targetEui ? world.store.getDevice(r.targetEui) : undefined;
+    return {
+      id: r.id,
+      receivedAt: r.receivedAt,
+      endpoint: r.path,
+      requestId: r.requestId,
+      serviceReferenceVariant: r.serviceVariant,
+      commandVariant: r.commandVariant,
+      responseCode: r.responseCode,
+      accepted: r.failedStep === null,
+      reason: r.reason,
+      failedStep: r.failedStep,
+      originator: ref(parties, r.originatorEui),
+      device: r.targetEui ? { eui: dashedEui(r.targetEui), type: device?.type ?? null } : null,
+      steps: r.steps ?? [],
+      changedCells: r.changedCells ?? [],
+    };
+  };
+
+  app.get('/api/console/requests', async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    const parties = partyCache();
+    const list = dcc.gateway.listRequests({
+      requestId: q.requestId || undefined,
+      targetEui: q.device ? eui(q.device, 'device') : undefined,
+      afterId: q.after ? Number(q.after) : undefined,
+      limit: Math.min(200, Number(q.limit) || 50),
+    });
+    return list.map((r) => timelineEntry(r, parties));
+  });
+
+  app.get('/api/console/requests/:id', async (req, reply) => {
+    const id = Number((req.params as { id: string }).id);
+    const log = Number.isInteger(id) ? dcc.gateway.getRequest(id) : undefined;
+    if (!log) return reply.code(404).send({ error: `no request #${(req.params as { id: string }).id} in the request log` });
+    // the asynchronous responses belong to the leg that reached the device (not to a 6.15.1's first leg)
+    const outbox = log.requestId && log.commandVariant !== 4 && log.failedStep === null ? dcc.gateway.responsesFor(log.requestId) : [];
+    return requestDetail(world, log, outbox);
+  });
+
+  // --- build, sign and send as a party ----------------------------------------------------------------
+  app.post('/api/console/send', async (req, reply) => {
+    const body = (req.body ?? {}) as Partial<ConsoleSendInput>;
+    try {
+      const result = sendFromConsole(world, dcc, body as ConsoleSendInput);
+      return result;
+    } catch (err) {
+      if (err instanceof ConsoleInputError || (err as Error).name === 'WorldError') return reply.code(400).send({ error: (err as Error).message });
+      throw err;
+    }
+  });
+
+  // --- live events (server-sent) --------------------------------------------------------------------
+  const streams = new Set<ServerResponse>();
+  const broadcast = (event: string, data: unknown, id?: number) => {
+    const frame = `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const s of streams) s.write(frame);
+  };
+  const onRequest = (e: RequestEvent) => {
+    if (streams.size === 0) return;
+    const log = dcc.gateway.getRequest(e.id);
+    if (log) broadcast('request', timelineEntry(log), e.id);
+  };
+  const onCells = (e: { deviceEui: string; changedCells: string[] }) => {
+    if (streams.size) broadcast('cells', { device: dashedEui(e.deviceEui), changedCells: e.changedCells });
+  };
+  dcc.on('request', onRequest);
+  dcc.on('cells', onCells);
+  const ticker = setInterval(() => {
+    if (streams.size) broadcast('clock', { now: dcc.clock.now().toISOString() });
+  }, 5000);
+  ticker.unref();
+
+  app.get('/api/console/events', (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ now: dcc.clock.now().toISOString() })}\n\n`);
+    // a reconnecting browser says where it got to: replay what it missed
+    const last = Number(req.headers['last-event-id']);
+    if (Number.isInteger(last) && last > 0) {
+      const parties = partyCache();
+      for (const r of dcc.gateway.listRequests({ afterId: last, limit: 200 }).reverse()) {
+        res.write(`id: ${r.id}\nevent: request\ndata: ${JSON.stringify(timelineEntry(r, parties))}\n\n`);
+      }
+    }
+    streams.add(res);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    keepAlive.unref();
+    const done = () => {
+      clearInterval(keepAlive);
+      streams.delete(res);
+    };
+    req.raw.on('close', done);
+    res.on('error', done);
+  });
+
+  // Open event streams would keep app.close() waiting: end them first.
+  app.addHook('preClose', (done) => {
+    clearInterval(ticker);
+    dcc.off('request', onRequest);
+    dcc.off('cells', onCells);
+    for (const s of streams) s.end();
+    streams.clear();
+    done();
+  });
+}

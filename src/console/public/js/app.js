@@ -1,0 +1,82 @@
+import { get, post } from './api.js';
+import { $, $$, fmtTime, announce } from './dom.js';
+import { initDialog } from './dialog.js';
+import { initTimeline, onEvent } from './timeline.js';
+import { initDevices, showDevice, hideDevice } from './devices.js';
+import { initTraining, trainingDevice, setTrainingDevice } from './training.js';
+import { initReports } from './reports.js';
+
+// The console's entry point: tabs by URL hash (#devices, #devices/EUI, #training, #reports), the
+// simulated clock, and the live timeline shared by every tab.
+
+let reportsLoaded = false;
+
+function setClock(now) {
+  const t = $('#clock-now');
+  t.dateTime = now;
+  t.textContent = fmtTime(now);
+}
+
+let world = null;
+
+async function route() {
+  const hash = decodeURIComponent(location.hash.slice(1)) || 'devices';
+  const [tab, arg] = hash.split('/');
+  const name = ['devices', 'training', 'reports'].includes(tab) ? tab : 'devices';
+  for (const s of $$('.tab')) s.hidden = s.id !== `tab-${name}`;
+  for (const a of $$('.tabs a[data-tab]')) {
+    if (a.dataset.tab === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = `dcc-sim console — ${name[0].toUpperCase()}${name.slice(1)}`;
+  if (name === 'devices') {
+    if (arg) await showDevice(arg);
+    else hideDevice();
+  } else if (name === 'training') {
+    if (arg) await setTrainingDevice(arg);
+    else if (trainingDevice()) await setTrainingDevice(trainingDevice());
+  } else if (name === 'reports' && !reportsLoaded) {
+    reportsLoaded = true;
+    await initReports(world);
+  }
+}
+
+async function main() {
+  initDialog();
+  let parties;
+  [world, parties] = await Promise.all([get('/api/console/world'), get('/api/console/parties')]);
+  $('#world-badge').textContent = `${world.profile ?? 'world'} · ${world.devices.toLocaleString('en-GB')} devices${world.networkOperatorCheck ? '' : ' · NO check off'}`;
+  setClock(world.now);
+  onEvent('clock', setClock);
+  window.addEventListener('dcc-clock', (e) => setClock(e.detail));
+
+  $('#clock-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = await post('/api/clock', { advance: $('#clock-advance').value });
+    setClock(r.now);
+    announce(`Simulated time is now ${fmtTime(r.now)}`);
+    window.dispatchEvent(new CustomEvent('dcc-clock', { detail: r.now }));
+  });
+  $('#clock-real').addEventListener('click', async () => {
+    const r = await post('/api/clock', { real: true });
+    setClock(r.now);
+    announce(`Simulated time follows the real clock: ${fmtTime(r.now)}`);
+    window.dispatchEvent(new CustomEvent('dcc-clock', { detail: r.now }));
+  });
+
+  await initTimeline();
+  await initDevices(world, parties);
+  await initTraining(world, parties);
+  window.addEventListener('hashchange', route);
+  await route();
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e) => {
+  document.body.dataset.ready = 'error';
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.setAttribute('role', 'alert');
+  p.textContent = `The console could not start: ${e.message}`;
+  document.querySelector('main')?.prepend(p);
+});

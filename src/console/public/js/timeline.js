@@ -1,0 +1,161 @@
+import { get } from './api.js';
+import { h, $, clear, fmtTime, party, state, announce } from './dom.js';
+import { openDialog } from './dialog.js';
+import { showCertificate } from './slots.js';
+import { hexView } from './hex.js';
+
+// The live request timeline: recent requests from the log, then every new one as the server sends
+// it (server-sent events), each with its pipeline steps, response code, reason and changed cells.
+
+const listeners = { request: [], cells: [], clock: [] };
+export const onEvent = (kind, fn) => listeners[kind].push(fn);
+let focusDevice = null; // the EUI of the device on screen, for the "only this device" filter
+let lastId = 0;
+
+export function setTimelineDevice(eui) {
+  focusDevice = eui;
+  applyFilter();
+}
+
+function applyFilter() {
+  const only = $('#timeline-follow').checked;
+  for (const li of $('#timeline').children) li.hidden = only && focusDevice !== null && li.dataset.device !== focusDevice;
+}
+
+const SERVICE_NAMES = { '6.21': 'Request Handover', '6.15.1': 'Update Security Credentials', '6.24.1': 'Retrieve Device Security Credentials', '8.2': 'Read Inventory' };
+
+export function entryTitle(e) {
+  const svc = e.serviceReferenceVariant ?? '?';
+  const leg = e.commandVariant === 4 ? ' (pre-command leg)' : e.commandVariant === 5 ? ' (signed pre-command)' : '';
+  return `${svc}${SERVICE_NAMES[svc] ? ' ' + SERVICE_NAMES[svc] : ''}${leg}`;
+}
+
+export function stepsList(steps) {
+  return h('ol', { class: 'steps', 'aria-label': 'pipeline steps' },
+    steps.map((s) => h('li', { class: s.ok ? '' : 'failed', title: s.detail }, `${s.ok ? '✓' : '✗'} ${s.step}`)),
+  );
+}
+
+function renderEntry(e, fresh) {
+  const li = h('li', { class: ['tl', e.accepted ? 'accepted' : 'refused', fresh && 'fresh'], dataset: { id: e.id, device: e.device?.eui ?? '', code: e.responseCode } },
+    h('div', { class: 'tl-head' },
+      h('span', { class: 'tl-title' }, entryTitle(e)),
+      state(e.accepted ? 'ok' : 'bad', `${e.responseCode} ${e.accepted ? 'accepted' : 'refused'}`),
+    ),
+    h('div', { class: 'tl-meta' }, `${fmtTime(e.receivedAt)} · ${party(e.originator)} → ${e.device ? `${e.device.type ?? ''} ${e.device.eui}` : 'DCC'}`),
+    e.reason ? h('p', { class: 'reason' }, h('strong', {}, `Refused at ${e.failedStep}: `), e.reason) : null,
+    stepsList(e.steps),
+    e.changedCells.length ? h('div', { class: 'cells-changed' }, `Cells changed: ${e.changedCells.join(', ')}`) : null,
+    h('button', { type: 'button', class: 'link', onclick: () => showRequest(e.id) }, 'Details: DUIS and GBCS'),
+  );
+  return li;
+}
+
+function add(e, fresh) {
+  if (e.id <= lastId && fresh) return;
+  lastId = Math.max(lastId, e.id);
+  const list = $('#timeline');
+  const li = renderEntry(e, fresh);
+  list.prepend(li);
+  while (list.children.length > 100) list.lastElementChild.remove();
+  applyFilter();
+  if (fresh) setTimeout(() => li.classList.remove('fresh'), 4000);
+}
+
+export async function initTimeline() {
+  $('#timeline-follow').addEventListener('change', applyFilter);
+  const recent = await get('/api/console/requests', { limit: 30 });
+  for (const e of recent.reverse()) add(e, false);
+  connect();
+}
+
+function connect() {
+  const live = $('#live-state');
+  const es = new EventSource('/api/console/events');
+  es.addEventListener('open', () => {
+    live.textContent = 'live';
+    live.className = 'live on';
+  });
+  es.addEventListener('error', () => {
+    live.textContent = 'reconnecting…';
+    live.className = 'live off';
+  });
+  es.addEventListener('hello', (m) => listeners.clock.forEach((f) => f(JSON.parse(m.data).now)));
+  es.addEventListener('clock', (m) => listeners.clock.forEach((f) => f(JSON.parse(m.data).now)));
+  es.addEventListener('request', (m) => {
+    const e = JSON.parse(m.data);
+    add(e, true);
+    announce(`${entryTitle(e)}: ${e.responseCode} ${e.accepted ? 'accepted' : `refused, ${e.reason}`}`);
+    listeners.request.forEach((f) => f(e));
+  });
+  es.addEventListener('cells', (m) => {
+    const e = JSON.parse(m.data);
+    listeners.cells.forEach((f) => f(e));
+  });
+}
+
+// --- one request taken apart -----------------------------------------------------------------
+
+export function prettyXml(xml) {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.getElementsByTagName('parsererror').length) return xml;
+  const out = [];
+  const walk = (node, depth) => {
+    const pad = '  '.repeat(depth);
+    const attrs = [...node.attributes].map((a) => ` ${a.name}="${a.value}"`).join('');
+    const kids = [...node.childNodes].filter((n) => n.nodeType === 1 || (n.nodeType === 3 && n.nodeValue.trim()));
+    if (kids.length === 0) out.push(`${pad}<${node.nodeName}${attrs}/>`);
+    else if (kids.length === 1 && kids[0].nodeType === 3) out.push(`${pad}<${node.nodeName}${attrs}>${kids[0].nodeValue.trim()}</${node.nodeName}>`);
+    else {
+      out.push(`${pad}<${node.nodeName}${attrs}>`);
+      for (const k of kids) {
+        if (k.nodeType === 1) walk(k, depth + 1);
+        else out.push(`${pad}  ${k.nodeValue.trim()}`);
+      }
+      out.push(`${pad}</${node.nodeName}>`);
+    }
+  };
+  walk(doc.documentElement, 0);
+  return out.join('\n');
+}
+
+function fieldList(fields) {
+  return h('dl', { class: 'fields' },
+    fields.map((f) => [
+      h('dt', {}, f.label),
+      h('dd', {}, f.value, f.certificateId ? [' ', h('button', { type: 'button', class: 'link', onclick: () => showCertificate(f.certificateId) }, 'certificate')] : null),
+    ]),
+  );
+}
+
+export async function showRequest(id) {
+  const r = await get(`/api/console/requests/${id}`);
+  openDialog(`${entryTitle(r)} — request #${r.id}`,
+    h('dl', { class: 'fields' },
+      h('dt', {}, 'Outcome'), h('dd', {}, state(r.accepted ? 'ok' : 'bad', `${r.responseCode} ${r.accepted ? 'accepted' : 'refused'}`)),
+      r.reason ? [h('dt', {}, 'Reason'), h('dd', { class: 'error' }, `${r.failedStep}: ${r.reason}`)] : null,
+      h('dt', {}, 'RequestID'), h('dd', { class: 'mono' }, r.requestId ?? '—'),
+      h('dt', {}, 'Received'), h('dd', {}, `${fmtTime(r.receivedAt)} on /api/v1/${r.endpoint}`),
+      h('dt', {}, 'From'), h('dd', {}, r.originator ? `${r.originator.name ?? ''} (${r.originator.eui})` : '—'),
+      h('dt', {}, 'Device'), h('dd', {}, r.device ? `${r.device.type ?? ''} ${r.device.eui}` : '—'),
+      h('dt', {}, 'Cells changed'), h('dd', {}, r.changedCells.length ? r.changedCells.join(', ') : 'none'),
+    ),
+    h('h3', {}, 'Pipeline'),
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Step'), h('th', { scope: 'col' }, 'Result'), h('th', { scope: 'col' }, 'Detail'))),
+      h('tbody', {}, r.steps.map((s) => h('tr', {}, h('td', {}, s.step), h('td', {}, state(s.ok ? 'ok' : 'bad', s.ok ? 'passed' : 'failed')), h('td', {}, s.detail)))),
+    ),
+    h('h3', {}, 'DUIS'),
+    r.duis.map((d, i) =>
+      h('section', { class: 'gbcs', 'aria-label': d.title },
+        h('h4', {}, d.title),
+        d.error ? h('p', { class: 'error' }, d.error) : fieldList(d.fields),
+        h('details', { open: i === 0 && !d.fields.length ? true : null }, h('summary', {}, 'XML'), h('pre', { class: 'xml' }, prettyXml(d.xml))),
+      ),
+    ),
+    h('h3', {}, 'GBCS'),
+    r.gbcs.length ? r.gbcs.map((g) => hexView(g)) : h('p', { class: 'muted' }, 'No GBCS message in this exchange.'),
+  );
+}
+
+export { clear };
