@@ -1,5 +1,6 @@
 import { generateKeyPair, issueOrganisationCertificate, roleName, dashedEui, type Eui, type KeyUsage } from '../../pki/index.ts';
 import { META, World, WorldError } from './world.ts';
+import { SimulatedClock } from '../dcc/clock.ts';
 
 // The world's SMKI as a service: new organisation certificates from its issuing CA (with fresh
 // keys the world keeps, so the simulator can act for the party), and revocation.
@@ -15,7 +16,9 @@ export function issueOrganisationCertificateFor(
   if (!party) throw new WorldError('unknown-party', `no party with EUI ${dashedEui(o.eui)}`);
   const oca = world.caHandle(META.issuingCaId);
   const keys = generateKeyPair();
-  const notBefore = o.notBefore ?? new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+  // Dated from the start of the world's simulated day, so a new certificate is valid "now" in the world.
+  const today = new SimulatedClock(world.store).now().getTime();
+  const notBefore = o.notBefore ?? new Date(Math.floor(today / 86_400_000) * 86_400_000);
   const notAfter = o.notAfter ?? new Date(notBefore.getTime() + 10 * 365 * 86_400_000);
   const der = issueOrganisationCertificate(oca, { eui: o.eui, role: o.role, keyUsage: o.usage, publicKey: keys.publicKey, notBefore, notAfter });
   return world.registerCertificate(der, {
