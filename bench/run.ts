@@ -297,5 +297,15 @@ ${h.stages.map((s) => `| ${s.step} | ${fmt(s.meanMs, 3)} |`).join('\n')}
 | \`serve\` to first answer | ${fmt(f.serveReadyMs, 0)} ms | < 5 s |
 | RSS serving that world (idle) | ${fmt(f.serveRssMB, 0)} MB | |
 `;
-writeFileSync(path.join(repo, 'bench/results.md'), md);
+// The soak's section (between its markers, written by bench/soak.ts) is kept: a bench run
+// overwrote it before.
+const resultsFile = path.join(repo, 'bench/results.md');
+let previous = '';
+try {
+  previous = readFileSync(resultsFile, 'utf8');
+} catch {
+  /* first run */
+}
+const soak = /<!-- soak:start[\s\S]*?<!-- soak:end -->/.exec(previous)?.[0];
+writeFileSync(resultsFile, soak === undefined ? md : `${md}\n${soak}\n`);
 process.stdout.write(md);

@@ -457,10 +457,24 @@ export function describeCertificate(der: Uint8Array): CertificateFacts {
   return parseCertificate(der).facts;
 }
 
+// Parses by DER content: the DCC sees the same few organisation certificates in every 6.21 and
+// 6.15.1 (carried replacement and path certificates), and parsing one cost ~8-10% of a handover
+// (bench/pipeline.ts). Keyed by the bytes themselves (latin1), so there is no hash to collide;
+// parse() copies its input, so a caller reusing its buffer cannot change a cached entry. Bounded:
+// cleared whole when full, which is cheap and keeps memory flat under fuzzing.
+const PARSE_CACHE_LIMIT = 2048;
+const parseCache = new Map<string, ParsedCertificate>();
+
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (!(der instanceof Uint8Array)) throw new PkiError('not-a-certificate', 'expected certificate DER bytes (Uint8Array)');
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const hit = parseCache.get(key);
+  if (hit !== undefined) return hit;
   try {
-    return parse(der);
+    const parsed = parse(der);
+    if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
+    parseCache.set(key, parsed);
+    return parsed;
   } catch (e) {
     if (e instanceof PkiError) throw new PkiError('not-a-certificate', `not a certificate: ${e.message}`);
     throw e;

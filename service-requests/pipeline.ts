@@ -9,7 +9,9 @@ import {
   type Eui,
   type KeyUsage,
 } from '../pki/index.ts';
-import { DuisRejection, parseDuisRequest, verifyDuisSignature, type DuisRequest, type ServiceBody } from './duis/index.ts';
+import {
+  DEFAULT_MAX_DUIS_BYTES, DuisRejection, parseDuisRequest, parsedDocumentOf, verifyDuisSignature, verifyDuisSignatureOfDocument, type DuisRequest, type ServiceBody,
+} from './duis/index.ts';
 import { Codes, Codes0615, Codes0621 } from './codes.ts';
 import type { DeviceInfo, GatewayOptions, GatewayPorts, PartyInfo, SupplyPointInfo, UserRole } from './ports.ts';
 
@@ -148,8 +150,11 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   if (live.length === 0) reject(Codes.invalidUser, 'signature', `the sender's XML-signing certificate ${signerRef.serialDecimal} is revoked`);
   let signer: CertificateFacts | undefined;
   let lastReason = '';
+  // One candidate (the usual case): verify the tree parseDuisRequest built instead of parsing the
+  // text again. The size check keeps verifyDuisSignature's own limit, which the text path applies.
+  const parsed = live.length === 1 && Buffer.byteLength(request.xml, 'utf8') <= DEFAULT_MAX_DUIS_BYTES ? parsedDocumentOf(request) : undefined;
   for (const c of live) {
-    const v = verifyDuisSignature(request.xml, c.facts.publicKey);
+    const v = parsed !== undefined ? verifyDuisSignatureOfDocument(parsed, c.facts.publicKey) : verifyDuisSignature(request.xml, c.facts.publicKey);
     if (v.ok) {
       signer = c.facts;
       break;
@@ -316,6 +321,49 @@ const ROLE_CODE: Record<string, number> = {
   NetworkOperator: RemotePartyRole.NetworkOperator,
 };
 
+// The certificates a 6.21 / 6.15.1 carries are the same few organisation certificates over and
+// over, and their profile check and path validation were ~8% of a handover (bench/pipeline.ts).
+// Both are pure functions of the certificates, so they are cached; describeCertificate returns
+// one facts object per distinct DER (pki's parse cache), which keys the profile cache.
+const profileProblems = new WeakMap<CertificateFacts, ReturnType<typeof checkProfile>>();
+function organisationProfileProblems(facts: CertificateFacts): ReturnType<typeof checkProfile> {
+  let problems = profileProblems.get(facts);
+  if (problems === undefined) {
+    problems = checkProfile(facts, { kind: 'organisation' });
+    profileProblems.set(facts, problems);
+  }
+  return problems;
+}
+
+// Successful path validations, per trust-anchor list (WorldPorts keeps one array for the world's
+// life) and leaf + intermediates. Time enters validatePath only as each chain certificate's
+// validity at `at`, so a success found at any time (or with no time check) holds at `at` exactly
+// when `at` lies within every chain certificate's validity; that window is kept with the entry.
+// Failures are not cached: they are rare and their reasons name the time checked.
+interface PathSuccess { from: number; until: number }
+const PATH_CACHE_LIMIT = 1024;
+const pathSuccesses = new WeakMap<readonly Uint8Array[], Map<string, PathSuccess>>();
+function cachedValidatePath(leaf: CertificateFacts, intermediates: Buffer[], anchors: Buffer[], at: Date | null): ReturnType<typeof validatePath> {
+  let byChain = pathSuccesses.get(anchors);
+  if (byChain === undefined) {
+    byChain = new Map();
+    pathSuccesses.set(anchors, byChain);
+  }
+  const key = [leaf.der, ...intermediates].map((d) => d.toString('base64')).join('|');
+  const hit = byChain.get(key);
+  const t = at?.getTime();
+  if (hit !== undefined && (t === undefined || (t >= hit.from && t <= hit.until))) return { ok: true };
+  const pv = validatePath(leaf.der, intermediates, anchors, { at });
+  if (pv.ok && pv.chain !== undefined) {
+    if (byChain.size >= PATH_CACHE_LIMIT) byChain.clear();
+    byChain.set(key, {
+      from: Math.max(...pv.chain.map((c) => c.notBefore.getTime())),
+      until: Math.min(...pv.chain.map((c) => c.notAfter.getTime())),
+    });
+  }
+  return pv;
+}
+
 function checkReplacements(
   body: Extract<ServiceBody, { kind: 'UpdateSecurityCredentialsKRP' | 'RequestHandoverOfDCCControlledDevice' }>,
   device: DeviceInfo,
@@ -356,14 +404,14 @@ function checkReplacements(
     if (facts.kind !== 'organisation') fail(codes.certificateInvalid, `${name} is a ${facts.kind} certificate, not an organisation certificate`);
     // The slot's key usage is judged below with its own code (roleOrUsage); passed to checkProfile
     // it surfaced as a profile problem (certificateInvalid) and the usage check was unreachable.
-    const problems = checkProfile(facts, { kind: 'organisation' });
+    const problems = organisationProfileProblems(facts);
     if (problems.length) fail(codes.certificateInvalid, `${name} does not fit the SMKI organisation profile: ${problems.map((p) => p.message).join('; ')}`);
     if (facts.role !== expectedRole) {
       fail(codes.roleOrUsage, `${name} has role ${facts.role === null ? 'none' : roleName(facts.role)} (OU ${facts.role?.toString(16).padStart(2, '0').toUpperCase()}); RemotePartyRole is ${body.remotePartyRole}`);
     }
     if (facts.keyUsage !== usage) fail(codes.roleOrUsage, `${name} has key usage ${facts.keyUsage}; the slot needs ${usage === 'DS' ? 'digitalSignature' : 'keyAgreement'}`);
     const at = body.applyTimeBasedCpvChecks ? now : null;
-    const pv = validatePath(facts.der, body.certificationPath, ports.trustAnchors(), { at });
+    const pv = cachedValidatePath(facts, body.certificationPath, ports.trustAnchors(), at);
     if (!pv.ok) {
       const outOfDate = pv.code === 'expired' || pv.code === 'not-yet-valid' || /valid/i.test(pv.code ?? '');
       const code = outOfDate && 'outOfDate' in codes ? codes.outOfDate : codes.certificationPath;

@@ -12,13 +12,13 @@ export type {
   DuisRequest, SupportedService, InventoryDevice, FutureDatedDeviceAlert, ResponseContent, ResponseBody, DuisResponse,
 } from './model.ts';
 export { DEFAULT_MAX_DUIS_BYTES, MAX_ELEMENT_DEPTH, MAX_ELEMENTS, MAX_ATTRIBUTES_PER_ELEMENT } from './safe-xml.ts';
-export { parseDuisRequest, CRITICAL_SERVICE_REFERENCE_VARIANTS } from './request.ts';
+export { parseDuisRequest, parsedDocumentOf, CRITICAL_SERVICE_REFERENCE_VARIANTS } from './request.ts';
 export type { ParseRequestOptions } from './request.ts';
 export { buildRequest } from './request-build.ts';
 export type { BuildRequestInput } from './request-build.ts';
-export { buildResponse, buildDeviceAlert, parseDuisResponse } from './response.ts';
+export { buildResponse, buildDeviceAlert, parseDuisResponse, canonicalOwnResponse, signResponse } from './response.ts';
 export type { BuildResponseInput, BuildDeviceAlertInput, ParseResponseOptions } from './response.ts';
-export { signDuis, verifyDuisSignature, readDuisSigner, EXC_C14N, ECDSA_SHA256, ENVELOPED_SIGNATURE, SHA256 } from './xmldsig.ts';
+export { signDuis, signDuisCanonical, verifyDuisSignature, verifyDuisSignatureOfDocument, readDuisSigner, EXC_C14N, ECDSA_SHA256, ENVELOPED_SIGNATURE, SHA256 } from './xmldsig.ts';
 export type { DuisSigner, DuisSignatureCheck, VerifyOptions } from './xmldsig.ts';
 export { createXsdValidator } from './xsd.ts';
 export type { DuisXsdValidator } from './xsd.ts';

@@ -263,6 +263,15 @@ function readRequest(doc: Document, text: string, ctx: DuisRejectionContext): Du
   return request;
 }
 
+// The tree each request was read from, so that its signature can be verified without parsing the
+// text again (verifyDuisSignatureOfDocument). Weak: it lives exactly as long as the request.
+const parsedDocuments = new WeakMap<DuisRequest, Document>();
+
+/** The document parseDuisRequest read `request` from (unchanged by reading), if it came from there. */
+export function parsedDocumentOf(request: DuisRequest): Document | undefined {
+  return parsedDocuments.get(request);
+}
+
 /**
  * Parses and checks an inbound DUIS request. Throws DuisRejection naming the step (size, xml,
  * schema, unsupported, consistency, command-variant, content, signature) and the response code.
@@ -272,7 +281,9 @@ export function parseDuisRequest(xml: string | Uint8Array, options: ParseRequest
   const doc = parseXml(text);
   const ctx: DuisRejectionContext = {};
   try {
-    return readRequest(doc, text, ctx);
+    const request = readRequest(doc, text, ctx);
+    parsedDocuments.set(request, doc);
+    return request;
   } catch (e) {
     if (e instanceof StructureError) throw new DuisRejection('schema', e.message, ctx);
     throw e;

@@ -15,7 +15,7 @@ import type {
 } from './model.ts';
 import { DuisRejection } from './rejection.ts';
 import { decodeXmlInput, parseXml } from './safe-xml.ts';
-import { readSignatureProfile } from './xmldsig.ts';
+import { readSignatureProfile, signDuis, signDuisCanonical, type DuisSigner } from './xmldsig.ts';
 import { XML_DECLARATION, assertXmlChars, el, escapeAttribute, textEl } from './xml-write.ts';
 import {
   CONNECTIVITIES, CPL_STATUSES, CSP_REGIONS, DEVICE_STATUSES, DEVICE_TYPES, ESME_VARIANTS, FIRMWARE_VERSION_STATUSES,
@@ -94,6 +94,35 @@ function checkUprn(value: string, field: string): string {
 function rootStart(name: 'Request' | 'Response', schemaVersion: string): string {
   const extra = name === 'Response' ? ` xmlns:ns3="${DS_NS}" xmlns:ra="${RA_NS}"` : '';
   return `<sr:${name} xmlns:sr="${SR_NS}"${extra} schemaVersion="${escapeAttribute(schemaVersion)}">`;
+}
+
+const RESPONSE_START = `${XML_DECLARATION}<sr:Response xmlns:sr="${SR_NS}" xmlns:ns3="${DS_NS}" xmlns:ra="${RA_NS}" schemaVersion="`;
+const CANONICAL_RESPONSE_START = `<sr:Response xmlns:ns3="${DS_NS}" xmlns:ra="${RA_NS}" xmlns:sr="${SR_NS}" schemaVersion="`;
+
+/**
+ * The inclusive C14N 1.0 octets of a response or alert that buildResponse / buildDeviceAlert wrote,
+ * without parsing it; null for any other text. What C14N changes in our output is fixed: the
+ * declaration goes, the root's namespace declarations are sorted by prefix (ns3, ra, sr) before
+ * the schemaVersion attribute, and a CR in text is written &#xD; (escapeText writes &#13;).
+ * Elements are always written as start and end tags, text is escaped as C14N escapes it (&, <, >),
+ * there is no whitespace between elements and no other namespace declaration or attribute.
+ */
+export function canonicalOwnResponse(xml: string): string | null {
+  if (!xml.startsWith(RESPONSE_START)) return null;
+  const close = xml.indexOf('">', RESPONSE_START.length);
+  if (close === -1) return null;
+  const version = xml.slice(RESPONSE_START.length, close);
+  if (!/^[0-9.+-]+$/.test(version) || !xml.endsWith('</sr:Response>')) return null;
+  const rest = xml.slice(close);
+  // anything a builder cannot have written (a declaration, comment, PI, CDATA, another reference) is left to the general path
+  if (/<[!?]|&(?!amp;|lt;|gt;|#13;)|<sr:Response[\s>]|<[^>]*\s[^>]*>|\r/.test(rest.slice(2))) return null;
+  return CANONICAL_RESPONSE_START + version + rest.replaceAll('&#13;', '&#xD;');
+}
+
+/** Signs a document the DCC built: the fast path when its canonical form is known, signDuis otherwise. */
+export function signResponse(xml: string, signer: DuisSigner): string {
+  const canonical = canonicalOwnResponse(xml);
+  return canonical === null ? signDuis(xml, signer) : signDuisCanonical(xml, canonical, signer);
 }
 
 export function requestRootStart(schemaVersion: string): string {

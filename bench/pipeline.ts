@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { World } from '../src/world/world.ts';
+import { seedDemoWorld } from '../src/world/seed-demo.ts';
+import { exampleRequest } from '../src/world/examples.ts';
+import { xmlSignerOf } from '../src/client.ts';
+import { Dcc } from '../src/dcc/dcc.ts';
+import { buildResponse, signDuis, signResponse } from '../service-requests/index.ts';
+import { generateKeyPairSync } from 'node:crypto';
+
+// `npm run bench:pipeline [-- --premises=N --runs=R]`: 6.21 handovers straight into Dcc.handle
+// (no HTTP), to measure and profile the DCC's own per-request cost (run under `node --cpu-prof`
+// for a profile). Each run uses a freshly seeded world, so device credentials are first-use as
+// in the real bench. Prints handovers/s and the mean time per pipeline stage from the steps.
+
+const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const premises = arg('premises', 300);
+const runs = arg('runs', 3);
+const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-pipeline-'));
+
+function oneRun(run: number) {
+  const file = path.join(dir, `run${run}.db`);
+  const world = World.open(file, { create: true });
+  seedDemoWorld(world, { premises, seed: 'bench', referenceTime: new Date(), awaitingHandoverShare: 1 });
+  const { devices } = world.store.listDevices({ status: 'InstalledNotCommissioned', limit: 10_000_000 });
+  let counter = 1_000_000n;
+  const requests: Buffer[] = [];
+  for (const d of devices) {
+    if (d.type === 'CHF') continue;
+    const sp = world.store.getSupplyPoint(d.mpxn!)!;
+    const xml = exampleRequest(world, 'handover', { device: d.eui, role: 'Supplier' }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
+    requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui!))));
+  }
+  const dcc = new Dcc(world, { networkOperatorCheck: true, maxRequestBytes: 256 * 1024 });
+  const stages = new Map<string, number>();
+  dcc.on('request', (e: { steps: { step: string; ms?: number }[] }) => {
+    for (const s of e.steps) stages.set(s.step, (stages.get(s.step) ?? 0) + (s.ms ?? 0));
+  });
+  const codes = new Map<string, number>();
+  const t = performance.now();
+  for (const r of requests) {
+    const a = dcc.handle('serviceS', r);
+    codes.set(a.responseCode, (codes.get(a.responseCode) ?? 0) + 1);
+  }
+  const ms = performance.now() - t;
+  world.close();
+  return { n: requests.length, ms, stages, codes };
+}
+
+// Why the DCC signs its own responses with signResponse (its own canonical form, no xml-crypto):
+// the general signDuis parses and canonicalises the document and the SignedInfo each time.
+function signingCost() {
+  const signer = { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, issuerName: 'CN=Z1,OU=07', serialDecimal: '167048897159233642262001557408276884033' };
+  const xml = buildResponse({
+    requestId: '90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:7', responseCode: 'I99', responseDateTime: new Date(), serviceReference: '6.21', serviceReferenceVariant: '6.21',
+  });
+  const n = 500;
+  const time = (f: () => unknown) => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) f();
+    return (performance.now() - t) / n;
+  };
+  time(() => signDuis(xml, signer)); // warm-up
+  const general = time(() => signDuis(xml, signer));
+  const own = time(() => signResponse(xml, signer));
+  process.stdout.write(`signing an I99: signDuis ${general.toFixed(3)} ms, signResponse ${own.toFixed(3)} ms\n`);
+}
+signingCost();
+
+const rates: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const r = oneRun(i);
+  const rate = (r.n / r.ms) * 1000;
+  rates.push(rate);
+  const per = [...r.stages].map(([k, v]) => `${k} ${(v / r.n).toFixed(3)}`).join(', ');
+  process.stdout.write(`run ${i + 1}: ${r.n} handovers in ${r.ms.toFixed(0)} ms = ${rate.toFixed(0)}/s; codes ${JSON.stringify(Object.fromEntries(r.codes))}\n  ms/handover by stage: ${per}\n`);
+}
+rates.sort((a, b) => a - b);
+process.stdout.write(`handovers/s over ${runs} runs: min ${rates[0]!.toFixed(0)}, median ${rates[Math.floor(runs / 2)]!.toFixed(0)}, max ${rates.at(-1)!.toFixed(0)}\n`);
