@@ -48,3 +48,8 @@ export const Codes0621 = {
   certificationPath: 'E062103', // path, revocation or validity
   networkOperator: 'E062105',
 } as const;
+
+/** 8.2 Read Inventory: dcc-sim's assignment of the E0802xx codes. */
+export const Codes0802 = {
+  noMatch: 'E080201', // nothing in the inventory matches the query (a DSPInventory must list 1 to 17 devices)
+} as const;

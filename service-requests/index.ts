@@ -4,7 +4,7 @@ export * from './duis/index.ts';
 export { validateRequest, GatewayRejection, DCC_ACB } from './pipeline.ts';
 export type { Endpoint, StepRecord, ValidatedRequest, ReplacementCertificate, ValidateOptions } from './pipeline.ts';
 export { buildPreCommand, completeSignedPreCommand, buildHandoverCommand, buildReadCredentialsCommand } from './services.ts';
-export { Codes, Codes0615, Codes0621 } from './codes.ts';
+export { Codes, Codes0615, Codes0621, Codes0802 } from './codes.ts';
 export type {
   GatewayPorts,
   GatewayOptions,

@@ -311,7 +311,7 @@ certs
   .action((ref: string, o: { db: string; reason: string }) =>
     withWorld(o.db, (w) => {
       const c = findCertificate(w, ref);
-      revokeCertificate(w, c.id, o.reason, new Date());
+      revokeCertificate(w, c.id, o.reason, new SimulatedClock(w.store).now());
       process.stdout.write(`revoked certificate #${c.id} (${c.serialHex})\n`);
     }),
   );
@@ -451,6 +451,10 @@ function serveOptions(cmd: Command): Command {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--no-network-operator-check', 'disapply the SECMP0063 / MP128 network operator check')
     .option('--duis-xsd <file>', 'also validate requests against this DUIS XSD (libxml2-wasm)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; needs --tls-key)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
+    .option('--admin-token <token>', 'token for the console and JSON API (default: DCC_SIM_ADMIN_TOKEN, or generated when --host is not loopback)')
     .option('--quiet', 'no request log on stdout');
 }
 
@@ -461,6 +465,10 @@ interface ServeFlags {
   host: string;
   networkOperatorCheck: boolean;
   duisXsd?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  adminToken?: string;
   quiet?: boolean;
 }
 
@@ -472,6 +480,9 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     const v = await createXsdValidator(o.duisXsd);
     xsd = (xml) => v.validate(xml);
   }
+  if (!o.tlsCert !== !o.tlsKey) throw new WorldError('bad-argument', '--tls-cert and --tls-key go together');
+  if (o.tlsCa && !o.tlsCert) throw new WorldError('bad-argument', '--tls-ca (client certificates) needs --tls-cert and --tls-key');
+  const tls = o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey), ...(o.tlsCa ? { ca: readFileSync(o.tlsCa) } : {}) } : undefined;
   const server = await startServer({
     db,
     host: o.host,
@@ -481,8 +492,13 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     networkOperatorCheck: o.networkOperatorCheck,
     xsd,
     logger: !o.quiet,
+    ...(tls ? { tls } : {}),
+    ...(o.adminToken ? { adminToken: o.adminToken } : {}),
   });
   process.stderr.write(`dcc-sim DUIS gateway on ${server.url}/api/v1/serviceS|serviceT|serviceD (world ${db})\n`);
+  if (tls?.ca) process.stderr.write('dcc-sim: mutual TLS, clients must present a certificate issued by --tls-ca\n');
+  if (server.admin?.generated) process.stderr.write(`dcc-sim admin token (console and JSON API, Authorization: Bearer ...): ${server.admin.token}\n`);
+  else if (server.admin) process.stderr.write('dcc-sim: the console and JSON API need the admin token (Authorization: Bearer ...)\n');
   if (server.smkiUrl) process.stderr.write(`dcc-sim SMKI portal (organisation certificates) on ${server.smkiUrl}/services/certificatesearch\n`);
   else if (o.smki) process.stderr.write(`dcc-sim: SMKI portal not started, port ${o.smkiPort} is in use (give --smki-port PORT, or --no-smki)\n`);
   const stop = () => {

@@ -8,6 +8,7 @@ import { World } from './world/world.ts';
 import { deviceView } from './world/views.ts';
 import { API_MODULES, type ApiContext } from './api/index.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';
+import { adminAccess } from './security.ts';
 
 // The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
 // request logs, asynchronous responses, devices and the clock.
@@ -23,6 +24,10 @@ export interface ServerOptions extends Partial<DccOptions> {
   smkiPort?: number;
   /** when the SMKI port is already taken, serve without the portal (with a warning) instead of failing */
   smkiOptional?: boolean;
+  /** serve HTTPS with this certificate and key (PEM); with `ca`, clients must present a certificate it issued (mutual TLS) */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** the console and JSON API token; required anyway when the listener is not loopback (see src/security.ts) */
+  adminToken?: string;
 }
 
 export interface RunningServer {
@@ -32,12 +37,15 @@ export interface RunningServer {
   url: string;
   /** the SMKI portal listener's base URL, when started (smkiPort) */
   smkiUrl?: string;
+  /** the token the console and JSON API need (absent: loopback, no token); generated when none was configured */
+  admin?: { token: string; generated: boolean };
   close(): Promise<void>;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const admin = adminAccess({ host: o.host ?? '127.0.0.1', token: o.adminToken, envToken: process.env.DCC_SIM_ADMIN_TOKEN });
   const world = World.open(o.db);
   const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
@@ -45,7 +53,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     logger: o.logger === false ? false : { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' },
     // A little above the DUIS limit so the pipeline, not Fastify, answers oversize requests in DUIS.
     bodyLimit: maxRequestBytes + 64 * 1024,
-  });
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
+  }) as unknown as FastifyInstance;
+  // Before any route: the console and JSON API need the admin token on an exposed listener.
+  if (admin) app.addHook('onRequest', admin.hook);
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     log: (msg, extra) => app.log.info(extra ?? {}, msg),
   });
@@ -194,13 +205,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
   outbox.start();
   const addr = app.server.address();
-  const url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+  const url = typeof addr === 'object' && addr ? `${o.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
   return {
     app,
     dcc,
     world,
     url,
     ...(portal ? { smkiUrl: portal.url } : {}),
+    ...(admin ? { admin: { token: admin.token, generated: admin.generated } } : {}),
     async close() {
       clearInterval(scheduler);
       await outbox.stop();

@@ -7,9 +7,10 @@ import {
   buildReadCredentialsCommand,
   buildResponse,
   Codes,
+  Codes0802,
   completeSignedPreCommand,
   GatewayRejection,
-  signDuis,
+  signResponse,
   validateRequest,
   type Endpoint,
   type ResponseContent,
@@ -69,6 +70,13 @@ const UNREAD_SERVICE: Record<Endpoint, [string, string]> = {
   serviceS: ['6.21', '6.21'],
 };
 
+
+function describeQuery(by: object): string {
+  return Object.entries(by)
+    .map(([k, v]) => `${k} '${String(v).slice(0, 40)}'`)
+    .join(', ');
+}
+
 /** The GBCS version dcc-sim's emulated devices speak (DUIS 5.4 goes with GBCS 4.x). */
 export const GBCS_VERSION = '4.2';
 
@@ -112,7 +120,8 @@ export class Dcc extends EventEmitter {
 
   sign(xml: string): string {
     const t = performance.now();
-    const signed = signDuis(xml, this.responseSigner());
+    // Our own documents have a known canonical form: signed without re-parsing (bench/pipeline.ts).
+    const signed = signResponse(xml, this.responseSigner());
     this.signingMs += performance.now() - t;
     return signed;
   }
@@ -222,6 +231,11 @@ export class Dcc extends EventEmitter {
       switch (req.body.kind) {
         case 'ReadInventory': {
           const devices = this.ports.inventory(req.body.by);
+          if (devices.length === 0) {
+            // A DSPInventory holds 1..17 devices: an empty one cannot be built, so this was an
+            // unlogged HTTP 500. It is a refusal like any other (found by the fuzz suite).
+            throw new GatewayRejection(Codes0802.noMatch, `no device in the smart metering inventory matches ${describeQuery(req.body.by)}`, 'inventory', req, refs, steps);
+          }
           xml = this.respond({
             ...refs,
             responseCode: Codes.success,

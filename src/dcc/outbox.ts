@@ -1,66 +1,89 @@
 import type { GatewayStore, OutboxRecord, WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
-// once, in order of queueing, with exponential back-off. Rows stay in SQLite until a receiver
+// once, oldest first, with exponential back-off. Rows stay in SQLite until a receiver
 // answers 2xx, so a down receiver or a restart loses nothing. Receivers de-duplicate on the
 // X-DCC-Sim-Delivery-Id header (the outbox row id, stable across retries and restarts).
+//
+// Deliveries run independently, at most `concurrency` at once and `partyConcurrency` per party:
+// a receiver that hangs until the timeout holds up only its own party's responses, never the
+// others' (each finished delivery frees its slot at once, not when a whole batch is done).
 
 export interface OutboxOptions {
   timeoutMs?: number;
   maxBackoffMs?: number;
   pollMs?: number;
   concurrency?: number;
+  /** deliveries in flight to one party at once */
+  partyConcurrency?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
+type Row = Record<string, unknown>;
+
 export class OutboxDelivery {
   private timer?: NodeJS.Timeout;
-  private running = false;
-  private again = false;
   private stopped = true;
+  private abort = new AbortController();
   private readonly inFlight = new Set<number>();
+  private readonly partyInFlight = new Map<string, number>();
+  /** due rows, skipping those in flight and parties at their limit (in queueing order) */
+  private readonly dueStmt;
 
   constructor(
     private readonly gateway: GatewayStore,
     private readonly world: WorldStore,
     private readonly options: OutboxOptions = {},
-  ) {}
+  ) {
+    this.dueStmt = gateway.db.prepare(
+      `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
+         AND id NOT IN (SELECT value FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
+       ORDER BY id LIMIT ?`,
+    );
+  }
 
   start(): void {
     this.stopped = false;
+    this.abort = new AbortController();
     this.kick();
   }
 
+  /** Stops delivering: deliveries in flight are abandoned (they stay queued) and waited for. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
+    this.abort.abort();
+    while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
   }
 
-  /** Something was queued: deliver soon. */
+  /** Something was queued, or a delivery slot came free: deliver soon. */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), 0);
+    this.timer = setTimeout(() => this.run(), 0);
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        const due = this.gateway.dueOutbox(new Date().toISOString(), this.options.concurrency ?? 16).filter((r) => !this.inFlight.has(r.id));
-        await Promise.all(due.map((r) => this.deliver(r)));
-        if (due.length) this.again = true;
-      } while (this.again && !this.stopped);
-    } finally {
-      this.running = false;
-      this.schedule();
+  private run(): void {
+    if (this.stopped) return;
+    const perParty = this.options.partyConcurrency ?? 4;
+    let free = (this.options.concurrency ?? 16) - this.inFlight.size;
+    while (free > 0) {
+      const full = [...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p);
+      const due = (this.dueStmt.all(new Date().toISOString(), JSON.stringify([...this.inFlight]), JSON.stringify(full), free) as Row[]).map(outboxRecord);
+      if (due.length === 0) break;
+      let started = 0;
+      for (const r of due) {
+        if (free === 0) break;
+        if ((this.partyInFlight.get(r.partyEui) ?? 0) >= perParty) continue;
+        void this.deliver(r)
+          .catch((err: unknown) => this.options.log?.('outbox delivery failed unexpectedly', { id: r.id, error: String(err) }))
+          .finally(() => this.kick());
+        free--;
+        started++;
+      }
+      if (started === 0) break;
     }
+    this.schedule();
   }
 
   private schedule(): void {
@@ -68,8 +91,11 @@ export class OutboxDelivery {
     if (this.timer) clearTimeout(this.timer);
     const next = this.gateway.nextOutboxDue();
     const poll = this.options.pollMs ?? 1000;
-    const wait = next ? Math.max(0, Math.min(poll, Date.parse(next) - Date.now())) : poll;
-    this.timer = setTimeout(() => void this.run(), wait);
+    // A due time already past belongs to rows in flight or waiting for a busy party: their
+    // deliveries kick when they finish, so poll rather than spin.
+    const until = next ? Date.parse(next) - Date.now() : poll;
+    const wait = until <= 0 ? poll : Math.min(poll, until);
+    this.timer = setTimeout(() => this.run(), wait);
     this.timer.unref();
   }
 
@@ -80,6 +106,7 @@ export class OutboxDelivery {
 
   private async deliver(r: OutboxRecord): Promise<void> {
     this.inFlight.add(r.id);
+    this.partyInFlight.set(r.partyEui, (this.partyInFlight.get(r.partyEui) ?? 0) + 1);
     try {
       const url = this.world.getParty(r.partyEui)?.responseUrl;
       if (!url) {
@@ -87,12 +114,20 @@ export class OutboxDelivery {
         this.gateway.markFailed(r.id, 'no Receive Response Service URL configured for the party', new Date(Date.now() + 5_000).toISOString());
         return;
       }
+      // One controller per attempt, aborted by its own timer or by stop(). (Not AbortSignal.any over
+      // AbortSignal.timeout: Node 20 may collect the timeout signal first, and the attempt then
+      // never times out — nodejs/node#57736.)
+      const attempt = new AbortController();
+      const timeoutMs = this.options.timeoutMs ?? 5_000;
+      const timer = setTimeout(() => attempt.abort(new Error(`no answer within ${timeoutMs} ms (timeout)`)), timeoutMs);
+      const onStop = () => attempt.abort(new Error('delivery abandoned: dcc-sim is stopping'));
+      this.abort.signal.addEventListener('abort', onStop, { once: true });
       try {
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) },
           body: r.body,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
+          signal: attempt.signal,
         });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) {
@@ -103,9 +138,32 @@ export class OutboxDelivery {
         }
       } catch (err) {
         this.gateway.markFailed(r.id, `delivery failed: ${(err as Error).message}`, this.backoff(r.attempts));
+      } finally {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', onStop);
       }
     } finally {
       this.inFlight.delete(r.id);
+      const n = (this.partyInFlight.get(r.partyEui) ?? 1) - 1;
+      if (n > 0) this.partyInFlight.set(r.partyEui, n);
+      else this.partyInFlight.delete(r.partyEui);
     }
   }
+}
+
+function outboxRecord(r: Row): OutboxRecord {
+  return {
+    id: r.id as number,
+    partyEui: r.party_eui as string,
+    requestId: (r.request_id as string | null) ?? null,
+    responseId: (r.response_id as string | null) ?? null,
+    kind: r.kind as string,
+    responseCode: r.response_code as string,
+    createdAt: r.created_at as string,
+    body: r.body as string,
+    nextAttemptAt: r.next_attempt_at as string,
+    attempts: r.attempts as number,
+    lastError: (r.last_error as string | null) ?? null,
+    deliveredAt: (r.delivered_at as string | null) ?? null,
+  };
 }

@@ -54,6 +54,7 @@ export class World {
   // fleet reuses them (derivation and key import cost about a millisecond each).
   private readonly deviceCache = new Map<string, DeviceCredentialRecords>();
   private static readonly DEVICE_CACHE_SIZE = 20_000;
+  private static readonly FACTS_CACHE_SIZE = 10_000;
 
   constructor(readonly store: WorldStore) {}
 
@@ -81,7 +82,7 @@ export class World {
     const f = describeCertificate(der);
     const id = this.store.putCertificate(recordOf(f, options.label ?? null));
     if (options.privateKey) this.store.putPrivateKey(id, privateKeyToPkcs8(options.privateKey));
-    this.facts.set(id, f);
+    this.rememberFacts(id, f);
     return id;
   }
 
@@ -95,9 +96,15 @@ export class World {
     let f = this.facts.get(id);
     if (!f) {
       f = describeCertificate(this.certificate(id).der);
-      this.facts.set(id, f);
+      this.rememberFacts(id, f);
     }
     return f;
+  }
+
+  /** Bounded: a large fleet's device certificates must not grow the heap for ever (organisation ones stay hot). */
+  private rememberFacts(id: number, f: CertificateFacts): void {
+    if (this.facts.size >= World.FACTS_CACHE_SIZE) this.facts.delete(this.facts.keys().next().value!);
+    this.facts.set(id, f);
   }
 
   privateKeyOf(certificateId: number): KeyObject | undefined {
