@@ -132,7 +132,11 @@ export class GatewayStore {
         `INSERT INTO outbox (party_eui, request_id, response_id, kind, response_code, created_at, body, next_attempt_at)
          VALUES (@partyEui, @requestId, @responseId, @kind, @responseCode, @createdAt, @body, @nextAttemptAt)`,
       ),
-      outboxDue: p('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?'),
+      outboxDue: p(
+        `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
+           AND id NOT IN (SELECT value FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
+         ORDER BY id LIMIT ?`,
+      ),
       outboxDelivered: p('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       outboxFailed: p('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
       outboxByRequest: p('SELECT * FROM outbox WHERE request_id = ? ORDER BY id'),
@@ -222,8 +226,9 @@ export class GatewayStore {
     return Number(this.stmts.outboxInsert.run(e).lastInsertRowid);
   }
 
-  dueOutbox(now: string, limit = 50): OutboxRecord[] {
-    return (this.stmts.outboxDue.all(now, limit) as Row[]).map(outboxFromRow);
+  /** Due rows in queueing order, skipping rows already being delivered and parties at their limit. */
+  dueOutbox(now: string, limit = 50, except: { exceptIds?: number[]; exceptParties?: string[] } = {}): OutboxRecord[] {
+    return (this.stmts.outboxDue.all(now, JSON.stringify(except.exceptIds ?? []), JSON.stringify(except.exceptParties ?? []), limit) as Row[]).map(outboxFromRow);
   }
 
   markDelivered(id: number, at: string): void {

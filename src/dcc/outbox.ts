@@ -19,28 +19,17 @@ export interface OutboxOptions {
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
-type Row = Record<string, unknown>;
-
 export class OutboxDelivery {
   private timer?: NodeJS.Timeout;
   private stopped = true;
   private abort = new AbortController();
   private readonly inFlight = new Set<number>();
   private readonly partyInFlight = new Map<string, number>();
-  /** due rows, skipping those in flight and parties at their limit (in queueing order) */
-  private readonly dueStmt;
-
   constructor(
     private readonly gateway: GatewayStore,
     private readonly world: WorldStore,
     private readonly options: OutboxOptions = {},
-  ) {
-    this.dueStmt = gateway.db.prepare(
-      `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
-         AND id NOT IN (SELECT value FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
-       ORDER BY id LIMIT ?`,
-    );
-  }
+  ) {}
 
   start(): void {
     this.stopped = false;
@@ -69,7 +58,7 @@ export class OutboxDelivery {
     let free = (this.options.concurrency ?? 16) - this.inFlight.size;
     while (free > 0) {
       const full = [...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p);
-      const due = (this.dueStmt.all(new Date().toISOString(), JSON.stringify([...this.inFlight]), JSON.stringify(full), free) as Row[]).map(outboxRecord);
+      const due = this.gateway.dueOutbox(new Date().toISOString(), free, { exceptIds: [...this.inFlight], exceptParties: full });
       if (due.length === 0) break;
       let started = 0;
       for (const r of due) {
@@ -151,19 +140,3 @@ export class OutboxDelivery {
   }
 }
 
-function outboxRecord(r: Row): OutboxRecord {
-  return {
-    id: r.id as number,
-    partyEui: r.party_eui as string,
-    requestId: (r.request_id as string | null) ?? null,
-    responseId: (r.response_id as string | null) ?? null,
-    kind: r.kind as string,
-    responseCode: r.response_code as string,
-    createdAt: r.created_at as string,
-    body: r.body as string,
-    nextAttemptAt: r.next_attempt_at as string,
-    attempts: r.attempts as number,
-    lastError: (r.last_error as string | null) ?? null,
-    deliveredAt: (r.delivered_at as string | null) ?? null,
-  };
-}
