@@ -106,7 +106,7 @@ type Row = Record<string, unknown>;
  * certificate and `p` the party it identifies; `type`, `registered` and `no` name the device type,
  * whether the MPxN is in registration data, and the registered network operator.
  */
-function cellProblem(c: string, p: string, type: string, registered: string, no: string): string {
+export function cellProblem(c: string, p: string, type: string, registered: string, no: string): string {
   return `CASE
       WHEN NOT (${registered}) THEN 'no-registration'
       WHEN ${c}.id IS NULL THEN 'empty-cell'

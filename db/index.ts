@@ -2,7 +2,7 @@
 // and every device's trust-anchor cells.
 export { openSqlite, WorldDbError } from './world-db.ts';
 export type { SqliteDatabase, OpenOptions } from './world-db.ts';
-export { WorldStore, CELL_NAMES, USER_ROLES } from './store.ts';
+export { WorldStore, CELL_NAMES, CELL_COLUMN, USER_ROLES } from './store.ts';
 export type {
   Party,
   PartyFlags,

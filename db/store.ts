@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from './world-db.ts';
 import { WorldDbError } from './world-db.ts';
+import { cellProblem } from './compliance-store.ts';
 
 // Typed queries over the world file. Rows use the domain's words; the SQL stays in here.
 
@@ -116,7 +117,8 @@ export const CELL_NAMES = [
 ] as const;
 export type CellColumnName = (typeof CELL_NAMES)[number];
 
-const CELL_COLUMN: Record<CellColumnName, string> = {
+/** The device_security column of each cell. */
+export const CELL_COLUMN: Readonly<Record<CellColumnName, string>> = {
   root: 'root',
   recovery: 'recovery',
   supplierDS: 'supplier_ds',
@@ -207,17 +209,9 @@ export interface DeviceSearchPage {
   hasPrevious: boolean;
 }
 
-/** Per-cell verdict as in db/compliance-store.ts: NULL when the NO cell is as it should be, else the reason. */
+/** Per-cell verdict: the post-commissioning report's own rule, so the console filter and the report agree. */
 function noCellProblem(c: string, p: string): string {
-  return `CASE
-      WHEN s.mpxn IS NULL THEN 'no-registration'
-      WHEN ${c}.id IS NULL THEN 'empty-cell'
-      WHEN ${c}.role = 4 THEN CASE WHEN d.type = 'GPF' THEN NULL ELSE 'acb-in-esme' END
-      WHEN ${c}.role IS NOT 3 THEN 'wrong-role'
-      WHEN ${c}.subject_eui IS NOT s.network_operator_eui THEN 'other-network-operator'
-      WHEN ${c}.revoked_at IS NOT NULL THEN 'revoked-certificate'
-      WHEN d.type = 'GPF' AND coalesce(${p}.dcc_user, 0) = 0 THEN 'gno-not-dcc-user'
-    END`;
+  return cellProblem(c, p, 'd.type', 's.mpxn IS NOT NULL', 's.network_operator_eui');
 }
 
 const SEARCH_REASON = `coalesce(${noCellProblem('cds', 'pds')}, ${noCellProblem('cka', 'pka')})`;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dashedEui } from '../../pki/index.ts';
 import { META, WorldError } from '../world/world.ts';
 import { revokeCertificate } from '../world/smki.ts';
-import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
+import { certificateJson, deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
 import type { ApiContext } from './index.ts';
 
 // SMKI on the DCC Gateway connection (the DUIS listener):
@@ -63,17 +63,6 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
       if (err instanceof WorldError) return reply.code(err.code === 'already-revoked' ? 409 : 404).send({ error: err.message, code: err.code });
       throw err;
     }
-    const c = world.certificate(Number(id));
-    return {
-      id: c.id,
-      serial: c.serialHex,
-      serialDecimal: c.serialDecimal,
-      kind: c.kind,
-      subjectEui: c.subjectEui ? dashedEui(c.subjectEui) : null,
-      role: c.role,
-      keyUsage: c.keyUsage,
-      revokedAt: c.revokedAt,
-      revocationReason: c.revocationReason,
-    };
+    return certificateJson(world, world.certificate(Number(id)), at);
   });
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { DNOS, dnoEui, DCC, GAS_TRANSPORTERS, SUPPLIERS } from '../../src/world/catalogue.ts';
 import { parseMpanCore, makeMprn } from '../../src/world/mpxn.ts';
-import { CELL_NAMES, type CellColumnName, type DeviceType } from '../../db/index.ts';
+import { CELL_COLUMN, CELL_NAMES, type CellColumnName, type DeviceType } from '../../db/index.ts';
 import { dumpTables, expectOk, openReadonly, runCliAsync, scratchDir, type TableDump } from '../helpers/world-cli.ts';
 
 // `dcc-sim seed` on the demo profile: reproducible from --seed, and shaped like the issue says
@@ -178,19 +178,7 @@ describe('seeded world shape (2000 premises)', () => {
     const certs = new Map(
       all<{ id: number; kind: string; role: number | null; key_usage: string }>('SELECT id, kind, role, key_usage FROM certificates').map((c) => [c.id, c]),
     );
-    const columnOf: Record<CellColumnName, string> = {
-      root: 'root',
-      recovery: 'recovery',
-      supplierDS: 'supplier_ds',
-      supplierKA: 'supplier_ka',
-      supplierTopUpKA: 'supplier_top_up_ka',
-      networkOperatorDS: 'network_operator_ds',
-      networkOperatorKA: 'network_operator_ka',
-      acbDS: 'acb_ds',
-      acbKA: 'acb_ka',
-      transitionalCoSDS: 'transitional_cos_ds',
-      wanProviderDS: 'wan_provider_ds',
-    };
+    const columnOf = CELL_COLUMN;
     // which roles may sit in a cell: its own, or the ACB's (DCC-controlled devices, MP128B)
     const allowedRoles: Record<CellColumnName, number[]> = {
       root: [0],
