@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -21,6 +22,9 @@ const cfg = quick
 const repo = path.resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-bench-'));
 const log = (s: string) => process.stderr.write(`${s}\n`);
+// Extra node options for the served simulator, e.g. BENCH_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"
+// to profile the server under load (NODE_OPTIONS refuses --cpu-prof).
+const serveNodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -58,7 +62,7 @@ function seedProbe(file: string, premises: number, share?: number): { ms: number
 
 async function startServe(file: string, port: number): Promise<{ child: ChildProcess; readyMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(repo, 'bin/dcc-sim.mjs'), 'serve', '--db', file, '--port', String(port), '--quiet', '--no-smki'], {
+  const child = spawn(process.execPath, [...serveNodeArgs, path.join(repo, 'bin/dcc-sim.mjs'), 'serve', '--db', file, '--port', String(port), '--quiet', '--no-smki'], {
     cwd: repo,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -77,6 +81,59 @@ async function startServe(file: string, port: number): Promise<{ child: ChildPro
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * One supplier system's ordered stream: HTTP/1.1 requests pipelined on one keep-alive socket, so
+ * several are in flight while the DCC still sees them in counter order (a server answers pipelined
+ * requests in order). fetch() cannot pipeline, and one request in flight per supplier left the
+ * server idle a quarter of the time at "saturation" (a profile of the served simulator showed it).
+ */
+class PipelinedStream {
+  private readonly socket: Socket;
+  private readonly waiting: ((r: { code: string | undefined; status: number }) => void)[] = [];
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(port: number, private readonly path: string) {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+      this.drain();
+    });
+    this.socket.on('error', (e) => {
+      for (const w of this.waiting.splice(0)) w({ code: undefined, status: 0 });
+      log(`stream socket error: ${e.message}`);
+    });
+  }
+
+  private drain(): void {
+    for (;;) {
+      const end = this.pending.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = this.pending.subarray(0, end).toString('latin1');
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
+      if (!Number.isFinite(length)) throw new Error(`bench client: response without content-length: ${head.slice(0, 200)}`);
+      if (this.pending.length < end + 4 + length) return;
+      this.pending = this.pending.subarray(end + 4 + length);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      const code = /\r\nx-dcc-sim-response-code:\s*([^\r]+)/i.exec(head)?.[1];
+      this.waiting.shift()?.({ code, status });
+    }
+  }
+
+  send(xml: string): Promise<{ code: string | undefined; status: number }> {
+    const body = Buffer.from(xml, 'utf8');
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.socket.write(`POST ${this.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\n\r\n`);
+      this.socket.write(body);
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -130,47 +187,52 @@ async function handovers() {
 
   const port = 18_000 + Math.floor(Math.random() * 1000);
   const { child } = await startServe(file, port);
-  const url = `http://127.0.0.1:${port}/api/v1/serviceS`;
   const sent = new Map<string, number>();
   const cursors = new Map([...streams.keys()].map((k) => [k, 0]));
+  const sockets = new Map([...streams.keys()].map((k) => [k, new PipelinedStream(port, '/api/v1/serviceS')]));
   let errors = 0;
 
-  async function sendOne(supplier: string): Promise<number | null> {
+  // Takes the supplier's next request and writes it to its stream at once (so a stream's requests
+  // leave in counter order); resolves with the latency when its answer arrives.
+  function sendOne(supplier: string, from = performance.now()): Promise<number> | null {
     const list = streams.get(supplier)!;
     const i = cursors.get(supplier)!;
     if (i >= list.length) return null;
     cursors.set(supplier, i + 1);
     const xml = list[i]!;
     const id = /<sr:RequestID>([^<]+)</.exec(xml)![1]!;
-    const t = performance.now();
-    sent.set(id, t);
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
-    await res.text();
-    if (res.headers.get('x-dcc-sim-response-code') !== 'I99') errors++;
-    return performance.now() - t;
+    sent.set(id, performance.now());
+    return sockets.get(supplier)!.send(xml).then((r) => {
+      if (r.code !== 'I99') errors++;
+      return performance.now() - from;
+    });
   }
 
-  // Saturation: every stream sends its next request as soon as the previous is answered.
-  log(`saturation for ${cfg.saturationSeconds} s ...`);
+  // Saturation: every stream keeps DEPTH requests in flight (pipelined), so the server always has work.
+  const depth = 8;
+  log(`saturation for ${cfg.saturationSeconds} s (${streams.size} streams × ${depth} in flight) ...`);
   const satLatencies: number[] = [];
   let satCount = 0;
   const satEnd = performance.now() + cfg.saturationSeconds * 1000;
   const satStart = performance.now();
   await Promise.all(
-    [...streams.keys()].map(async (s) => {
-      while (performance.now() < satEnd) {
-        const ms = await sendOne(s);
-        if (ms === null) return;
-        satLatencies.push(ms);
-        satCount++;
-      }
-    }),
+    [...streams.keys()].flatMap((s) =>
+      Array.from({ length: depth }, async () => {
+        while (performance.now() < satEnd) {
+          const p = sendOne(s);
+          if (p === null) return;
+          satLatencies.push(await p);
+          satCount++;
+        }
+      }),
+    ),
   );
   const satSeconds = (performance.now() - satStart) / 1000;
   const saturationRate = satCount / satSeconds;
 
-  // Half of saturation, open loop: each stream sends on a fixed schedule; latency counts from
-  // the scheduled time, so a stalled server cannot hide its queue (no coordinated omission).
+  // Half of saturation, open loop: each stream sends on a fixed schedule whether or not earlier
+  // answers are back; latency counts from the scheduled time, so a stalled server cannot hide its
+  // queue (no coordinated omission).
   const rate = saturationRate / 2;
   log(`half saturation (${rate.toFixed(0)}/s) for ${cfg.halfSeconds} s ...`);
   const halfLatencies: number[] = [];
@@ -180,20 +242,25 @@ async function handovers() {
   let halfCount = 0;
   await Promise.all(
     [...streams.keys()].map(async (s, k) => {
+      const inFlight: Promise<void>[] = [];
       let due = halfStart + (k * perStreamInterval) / streams.size;
       while (due < halfEnd) {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const scheduled = due;
-        const t0 = performance.now();
-        const ms = await sendOne(s);
-        if (ms === null) return;
-        halfLatencies.push(performance.now() - scheduled - (performance.now() - t0) + ms);
-        halfCount++;
+        const p = sendOne(s, due);
+        if (p === null) break;
+        inFlight.push(
+          p.then((ms) => {
+            halfLatencies.push(ms);
+            halfCount++;
+          }),
+        );
         due += perStreamInterval;
       }
+      await Promise.all(inFlight);
     }),
   );
+  for (const sock of sockets.values()) sock.close();
   const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
   const servingRss = rssMB(child.pid!);
 

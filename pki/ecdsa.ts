@@ -47,6 +47,18 @@ const ecdh = createECDH('prime256v1');
 
 /** DER ECDSA signature of SHA-256(message) under the 32-byte scalar `d` (1 <= d < n). */
 export function signDeterministic(message: Uint8Array, d32: Uint8Array): Buffer {
+  const { r, s } = signRS(message, d32);
+  const body = Buffer.concat([derUnsigned(r), derUnsigned(s)]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
+
+/** The same signature as 64 octets r || s (IEEE P1363: GBCS and XMLDSig carry this form). */
+export function signDeterministicP1363(message: Uint8Array, d32: Uint8Array): Buffer {
+  const { r, s } = signRS(message, d32);
+  return Buffer.concat([to32(r), to32(s)]);
+}
+
+function signRS(message: Uint8Array, d32: Uint8Array): { r: bigint; s: bigint } {
   const h1 = createHash('sha256').update(message).digest();
   const e = toInt(h1);
   const h1modN = to32(e % N); // bits2octets
@@ -67,8 +79,7 @@ export function signDeterministic(message: Uint8Array, d32: Uint8Array): Buffer 
         let s = (invertModN(k) * ((e + r * d) % N)) % N;
         if (s !== 0n) {
           if (s > HALF_N) s = N - s;
-          const body = Buffer.concat([derUnsigned(r), derUnsigned(s)]);
-          return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+          return { r, s };
         }
       }
     }

@@ -9,9 +9,9 @@ export {
 } from './vocabulary.ts';
 export type { Eui, RemotePartyRoleCode, KeyUsage } from './vocabulary.ts';
 export {
-  deriveKeyPair, generateKeyPair, privateKeyToPkcs8, privateKeyFromPkcs8, privateKeyFromPem, publicKeyFromRaw, rawPublicKey,
+  deriveKeyPair, deriveScalarKey, ScalarKey, generateKeyPair, privateKeyToPkcs8, privateKeyFromPkcs8, privateKeyFromPem, publicKeyFromRaw, rawPublicKey,
 } from './keys.ts';
-export type { KeyPair } from './keys.ts';
+export type { KeyPair, P256PrivateKey } from './keys.ts';
 export { describeCertificate, certificateToPem, certificateFromPem, verifyIssuedBy } from './certificate.ts';
 export type { CertificateKind, CertificateFacts, CertificateExtension } from './certificate.ts';
 export { SMKI_TEST_POLICY_OID, OID } from './oids.ts';

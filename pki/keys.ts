@@ -1,4 +1,6 @@
-import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, KeyObject, type ECDH } from 'node:crypto';
+import { inspect } from 'node:util';
+import { signDeterministicP1363 } from './ecdsa.ts';
 import { PkiError } from './errors.ts';
 
 /** A P-256 key pair as node:crypto KeyObjects. */
@@ -38,12 +40,74 @@ function keyPairFromScalar(d: Buffer): KeyPair {
  * Same secret and label always give the same key; different labels give unrelated keys.
  */
 export function deriveKeyPair(secret: Uint8Array, label: string): KeyPair {
+  return keyPairFromScalar(deriveScalar(secret, label));
+}
+
+function deriveScalar(secret: Uint8Array, label: string): Buffer {
   if (!(secret instanceof Uint8Array) || secret.length === 0) {
     throw new PkiError('bad-secret', 'deriveKeyPair needs a non-empty secret (Uint8Array)');
   }
   const okm = Buffer.from(hkdfSync('sha256', secret, new Uint8Array(0), Buffer.from(label, 'utf8'), 48));
   const d = (BigInt(`0x${okm.toString('hex')}`) % (P256_N - 1n)) + 1n;
-  return keyPairFromScalar(bigintTo32(d));
+  return bigintTo32(d);
+}
+
+/**
+ * A P-256 private key held as its scalar and public point, outside node:crypto. Emulated devices hold
+ * theirs this way: importing a scalar into a KeyObject costs ~0.3 ms (OpenSSL's decoder and key check),
+ * against ~0.03 ms for the point, and a device's first command needed two (bench/keys.ts measures it).
+ * Signatures are ECDSA with the RFC 6979 nonce, which any verifier accepts.
+ */
+export class ScalarKey {
+  readonly #scalar: Buffer;
+  // Kept: setting a scalar on an ECDH computes the public point again, as costly as the agreement.
+  readonly #ecdh: ECDH;
+  /** the 65-octet uncompressed public point */
+  readonly point: Buffer;
+
+  constructor(scalar: Uint8Array) {
+    if (scalar.length !== 32) throw new PkiError('bad-key', `a P-256 scalar is 32 octets, got ${scalar.length}`);
+    this.#scalar = Buffer.from(scalar);
+    this.#ecdh = createECDH('prime256v1');
+    try {
+      this.#ecdh.setPrivateKey(this.#scalar);
+    } catch (e) {
+      throw new PkiError('bad-key', `not a P-256 private scalar (${(e as Error).message})`);
+    }
+    this.point = this.#ecdh.getPublicKey();
+  }
+
+  /** ECDSA P-256 / SHA-256 over `message`, 64 octets r || s. */
+  sign(message: Uint8Array): Buffer {
+    return signDeterministicP1363(message, this.#scalar);
+  }
+
+  /** The ECDH shared secret Z with a peer's 65-octet public point. */
+  sharedSecret(peerPoint: Uint8Array): Buffer {
+    return this.#ecdh.computeSecret(peerPoint);
+  }
+
+  /** The private scalar, for callers that must hand it to node:crypto. Never logged. */
+  exportScalar(): Buffer {
+    return Buffer.from(this.#scalar);
+  }
+
+  // A key that reaches a log or a JSON body shows what it is, never its scalar.
+  toJSON(): string {
+    return '[P-256 private key]';
+  }
+
+  [inspect.custom](): string {
+    return `ScalarKey { point: ${this.point.toString('hex').slice(0, 16)}… }`;
+  }
+}
+
+/** A P-256 private key in either form: a node:crypto KeyObject or a ScalarKey. */
+export type P256PrivateKey = KeyObject | ScalarKey;
+
+/** deriveKeyPair's key as a ScalarKey: the same scalar for the same secret and label. */
+export function deriveScalarKey(secret: Uint8Array, label: string): ScalarKey {
+  return new ScalarKey(deriveScalar(secret, label));
 }
 
 /** A fresh random P-256 key pair. */

@@ -220,6 +220,8 @@ certs
   .addOption(jsonOption())
   .action((o: { db: string; eui?: string; role?: string; usage?: string; serial?: string; ski?: string; kind?: string; limit: string; json?: boolean }) =>
     withWorld(o.db, (w) => {
+      // A device's own certificates are issued when first looked at: asking for them is looking.
+      if (o.eui && w.store.getDevice(parseEui(o.eui))) w.deviceCertificates(parseEui(o.eui));
       const list = w.store
         .searchCertificates({
           eui: o.eui ? parseEui(o.eui) : undefined,

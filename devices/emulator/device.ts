@@ -4,7 +4,7 @@
  * response it produced.
  */
 import type { KeyObject } from 'node:crypto';
-import type { CertificateFacts, Eui } from '../../pki/index.ts';
+import type { CertificateFacts, Eui, P256PrivateKey } from '../../pki/index.ts';
 import { decodeApdu, encodeApdu, signApdu, verifyApduSignature, type GeneralSigningApdu } from '../gbcs/apdu.ts';
 import { type CellId, describeCellId, describeRole, sameCell } from '../gbcs/cell-id.ts';
 import { CS02A_MESSAGE_CODE, type Cs02aCommand, type Cs02aRoleDetails, encodeCs02aResponse } from '../gbcs/cs02a.ts';
@@ -52,11 +52,10 @@ export interface DeviceSecurityState {
   pending: PendingCommand[];
 }
 
+/** A device's own private keys. Its certificates are the SMKI repository's business: a meter answers without them. */
 export interface DeviceCredentials {
-  dsKey: KeyObject;
-  kaKey: KeyObject;
-  dsCertificate: Buffer;
-  kaCertificate: Buffer;
+  dsKey: P256PrivateKey;
+  kaKey: P256PrivateKey;
 }
 
 /** Why a replacement did not succeed, for logs and the console (the GBCS response only carries the status). */

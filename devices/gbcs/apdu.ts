@@ -7,7 +7,7 @@
  * The signature covers the octets after DF through the last payload octet.
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
-import type { Eui } from '../../pki/index.ts';
+import { ScalarKey, type Eui, type P256PrivateKey } from '../../pki/index.ts';
 import { type Annotate, encodeLength, hex, readLength } from './ber.ts';
 import { decodeDlmsDateTime, encodeDlmsDateTime } from './dlms-time.ts';
 import { GbcsError } from './errors.ts';
@@ -241,11 +241,11 @@ function requireKey(key: KeyObject, type: 'private' | 'public', what: string): v
  * Signs a pre-command (with or without its trailing 00) or any unsigned APDU: ECDSA P-256 / SHA-256
  * over the octets after DF through the payload, appended as 40 || r || s.
  */
-export function signApdu(apdu: Buffer, privateKey: KeyObject): Buffer {
-  requireKey(privateKey, 'private', 'signApdu');
+export function signApdu(apdu: Buffer, privateKey: P256PrivateKey): Buffer {
+  if (!(privateKey instanceof ScalarKey)) requireKey(privateKey, 'private', 'signApdu');
   const d = decodeApdu(apdu);
   if (d.form === 'signed') throw new GbcsError('bad-argument', 'signApdu: the APDU is already signed');
-  const sig = sign('sha256', d.signedData, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const sig = privateKey instanceof ScalarKey ? privateKey.sign(d.signedData) : sign('sha256', d.signedData, { key: privateKey, dsaEncoding: 'ieee-p1363' });
   return Buffer.concat([apdu.subarray(0, 1 + d.signedData.length), Buffer.from([SIGNATURE_LENGTH]), sig]);
 }
 

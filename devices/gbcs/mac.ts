@@ -13,10 +13,11 @@
  * key and the device's KA public key; the device checks it with its KA private key and the public key in
  * its ACB KA cell, and MACs its CS02a response the same way.
  */
-import { createCipheriv, createECDH, createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createECDH, createHash, timingSafeEqual, type ECDH, type KeyObject } from 'node:crypto';
 import { type Annotate, encodeLength, hex, readLength } from './ber.ts';
 import { CRA_FLAG, decodeApdu, euiBytes, type GeneralSigningApdu } from './apdu.ts';
 import { GbcsError } from './errors.ts';
+import { ScalarKey, type P256PrivateKey } from '../../pki/index.ts';
 
 export const GENERAL_CIPHERING_TAG = 0xdd;
 export const MAC_LENGTH = 12;
@@ -35,8 +36,9 @@ export interface CipheredMessage {
   apduOffset: number;
 }
 
-function requireKey(key: KeyObject, type: 'private' | 'public', what: string): void {
-  if (!key || typeof key !== 'object' || key.type !== type || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+function requireKey(key: P256PrivateKey, type: 'private' | 'public', what: string): void {
+  if (type === 'private' && key instanceof ScalarKey) return;
+  if (!key || key instanceof ScalarKey || typeof key !== 'object' || key.type !== type || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new GbcsError('bad-key', `${what}: expected an EC P-256 ${type} KeyObject`);
   }
 }
@@ -46,11 +48,23 @@ function requireKey(key: KeyObject, type: 'private' | 'public', what: string): v
  * one ECDH costs more than the rest of a MAC check. Looked up by KeyObject identity first, then by a digest of
  * both keys, so callers that rebuild their KeyObjects for every message (e.g. from SQLite) still hit; bounded.
  */
-const byIdentity = new WeakMap<KeyObject, WeakMap<KeyObject, Buffer>>();
+const byIdentity = new WeakMap<P256PrivateKey, WeakMap<KeyObject, Buffer>>();
 const byDigest = new Map<string, Buffer>();
 const MAX_SECRETS = 10_000;
 
-function sharedSecret(ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+// An ECDH per KeyObject: setting the scalar recomputes the public point, as costly as the agreement.
+const ecdhs = new WeakMap<KeyObject, ECDH>();
+function ecdhOf(key: KeyObject, d: Buffer): ECDH {
+  let ecdh = ecdhs.get(key);
+  if (!ecdh) {
+    ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(d);
+    ecdhs.set(key, ecdh);
+  }
+  return ecdh;
+}
+
+function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
   let byPeer = byIdentity.get(ownKaPrivate);
   if (!byPeer) {
     byPeer = new WeakMap();
@@ -60,17 +74,14 @@ function sharedSecret(ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer 
   if (z) return z;
   requireKey(ownKaPrivate, 'private', 'MAC key agreement (own KA private key)');
   requireKey(peerKaPublic, 'public', 'MAC key agreement (peer KA public key)');
-  const priv = ownKaPrivate.export({ format: 'jwk' });
+  const d = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.exportScalar() : Buffer.from(ownKaPrivate.export({ format: 'jwk' }).d ?? '', 'base64url');
   const pub = peerKaPublic.export({ format: 'jwk' });
-  const d = Buffer.from(priv.d ?? '', 'base64url');
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? '', 'base64url'), Buffer.from(pub.y ?? '', 'base64url')]);
   const digest = createHash('sha256').update(d).update(point).digest('base64');
   z = byDigest.get(digest);
   if (!z) {
-    const ecdh = createECDH('prime256v1');
     try {
-      ecdh.setPrivateKey(d);
-      z = ecdh.computeSecret(point);
+      z = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.sharedSecret(point) : ecdhOf(ownKaPrivate, d).computeSecret(point);
     } catch (e) {
       throw new GbcsError('bad-key', `MAC key agreement failed: ${(e as Error).message}`);
     }
@@ -84,7 +95,7 @@ function sharedSecret(ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer 
   return z;
 }
 
-function macKey(ownKaPrivate: KeyObject, peerKaPublic: KeyObject, h: GeneralSigningApdu): Buffer {
+function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject, h: GeneralSigningApdu): Buffer {
   const z = sharedSecret(ownKaPrivate, peerKaPublic);
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(h.counter);
@@ -99,12 +110,12 @@ function macKey(ownKaPrivate: KeyObject, peerKaPublic: KeyObject, h: GeneralSign
 }
 
 /** The 12-octet GBCS MAC over a general-signing APDU. */
-export function computeGbcsMac(apdu: Buffer, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+export function computeGbcsMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
   const h = decodeApdu(apdu);
   return macOver(h, ownKaPrivate, peerKaPublic);
 }
 
-function macOver(h: GeneralSigningApdu, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+function macOver(h: GeneralSigningApdu, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
   const key = macKey(ownKaPrivate, peerKaPublic, h);
   const iv = Buffer.concat([euiBytes(h.originator, 'originator'), Buffer.alloc(4)]);
   const cipher = createCipheriv('aes-128-gcm', key, iv, { authTagLength: 16 });
@@ -113,19 +124,19 @@ function macOver(h: GeneralSigningApdu, ownKaPrivate: KeyObject, peerKaPublic: K
   return cipher.getAuthTag().subarray(0, MAC_LENGTH);
 }
 
-function wrap(h: GeneralSigningApdu, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+function wrap(h: GeneralSigningApdu, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
   const mac = macOver(h, ownKaPrivate, peerKaPublic);
   const len = SECURITY_HEADER.length + h.bytes.length + MAC_LENGTH;
   return Buffer.concat([CIPHERING_PREFIX, encodeLength(len), SECURITY_HEADER, h.bytes, mac]);
 }
 
 /** Wraps a general-signing APDU in the general-ciphering header and appends its MAC. */
-export function wrapWithMac(apdu: Buffer, ownKaPrivate: KeyObject, peerKaPublic: KeyObject): Buffer {
+export function wrapWithMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
   return wrap(decodeApdu(apdu), ownKaPrivate, peerKaPublic);
 }
 
 /** The DCC's step: MAC a (signed) command with the ACB KA private key for the device's KA public key. */
-export function wrapWithAcbMac(signedApdu: Buffer, acbKaPrivate: KeyObject, deviceKaPublic: KeyObject): Buffer {
+export function wrapWithAcbMac(signedApdu: Buffer, acbKaPrivate: P256PrivateKey, deviceKaPublic: KeyObject): Buffer {
   const h = decodeApdu(signedApdu);
   if (h.cra !== 'command') throw new GbcsError('bad-argument', `wrapWithAcbMac: expected a command APDU, got a ${h.cra}`);
   return wrap(h, acbKaPrivate, deviceKaPublic);
@@ -171,7 +182,7 @@ export function unwrapGeneralCiphering(message: Buffer, ann?: Annotate): Ciphere
  */
 export function verifyMac(
   message: Buffer,
-  ownKaPrivate: KeyObject,
+  ownKaPrivate: P256PrivateKey,
   peerKaPublic: KeyObject,
 ): { ok: true; apdu: Buffer } | { ok: false; reason: string } {
   let unwrapped: CipheredMessage;

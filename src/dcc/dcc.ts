@@ -336,7 +336,7 @@ export class Dcc extends EventEmitter {
       this.queue(replyTo, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
       return [];
     }
-    saveDevice(this.world, outcome.state);
+    saveDevice(this.world, outcome.state, device);
     if (outcome.response) {
       this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content: { gbcsPayload: outcome.response } }), refs);
     }
@@ -409,7 +409,9 @@ export class Dcc extends EventEmitter {
     const due = device.state.pending.filter((p) => p.executeAt <= now);
     if (due.length === 0) return device.state;
     const outcome = executeDueCommands(device.state, device.credentials, now);
-    saveDevice(this.world, outcome.state);
+    // The loaded device now stands for the saved state: a command that follows compares against it.
+    device.cellIds = saveDevice(this.world, outcome.state, device);
+    device.state = outcome.state;
     for (const p of due) {
       const requestId = `${dashedEui(p.originator)}:${dashedEui(eui)}:${p.counter}`;
       this.queueAlerts({ ...outcome, alerts: outcome.alerts.filter((a) => decodeApdu(a).target === p.originator) }, p.originator, requestId);

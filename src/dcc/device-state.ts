@@ -8,6 +8,8 @@ import { World, WorldError } from '../world/world.ts';
 export interface LoadedDevice {
   state: DeviceSecurityState;
   credentials: DeviceCredentials;
+  /** the repository id of each cell's certificate as loaded (saveDevice reuses them for unchanged cells) */
+  cellIds: Partial<Record<CellColumnName, number>>;
 }
 
 export function loadDevice(world: World, eui: string): LoadedDevice {
@@ -16,7 +18,7 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
   const security = world.store.getDeviceSecurity(eui);
   if (!security) throw new WorldError('unknown-device', `device ${eui} has no trust-anchor cells`);
   const cells: DeviceSecurityState['cells'] = {};
-  for (const [cell, id] of Object.entries(security.cells) as [CellColumnName, number][]) cells[cell] = world.certificate(id).der;
+  for (const [cell, id] of Object.entries(security.cells) as [CellColumnName, number][]) cells[cell] = world.certificateDer(id);
   const state: DeviceSecurityState = {
     eui,
     type: device.type as DeviceType,
@@ -31,18 +33,24 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
       command: p.command,
     })),
   };
-  const c = world.deviceCredentials(eui);
   return {
     state,
-    credentials: { dsKey: c.dsKey, kaKey: c.kaKey, dsCertificate: c.dsCertificate.der, kaCertificate: c.kaCertificate.der },
+    credentials: world.deviceKeys(eui),
+    cellIds: { ...security.cells },
   };
 }
 
-/** Writes a device's new state; certificates new to the world are added to the SMKI repository. */
-export function saveDevice(world: World, state: DeviceSecurityState): void {
+/**
+ * Writes a device's new state; certificates new to the world are added to the SMKI repository.
+ * Cells unchanged since `loaded` keep their ids (no hashing and lookup of every cell per command).
+ */
+export function saveDevice(world: World, state: DeviceSecurityState, loaded?: LoadedDevice): Partial<Record<CellColumnName, number>> {
   const cells: Partial<Record<CellColumnName, number>> = {};
   for (const [cell, der] of Object.entries(state.cells) as [CellColumnName, Buffer | undefined][]) {
-    if (der) cells[cell] = world.registerCertificate(der);
+    if (!der) continue;
+    const before = loaded?.state.cells[cell];
+    const id = loaded?.cellIds[cell];
+    cells[cell] = id !== undefined && before !== undefined && (before === der || before.equals(der)) ? id : world.registerCertificate(der);
   }
   world.store.updateDeviceSecurity({
     deviceEui: state.eui,
@@ -55,4 +63,5 @@ export function saveDevice(world: World, state: DeviceSecurityState): void {
     state.eui,
     state.pending.map((p) => ({ counter: p.counter, originator: p.originator, executeAt: p.executeAt.toISOString(), command: p.command })),
   );
+  return cells;
 }

@@ -24,6 +24,11 @@ export class OutboxDelivery {
   private stopped = true;
   private abort = new AbortController();
   private readonly inFlight = new Set<number>();
+  // Delivered rows are marked in one transaction per turn of the event loop rather than one commit
+  // each (a commit per delivery was a tenth of a handover's main-thread time). Until marked they
+  // stay in inFlight, so no turn picks them again.
+  private delivered: { id: number; at: string }[] = [];
+  private flushing?: NodeJS.Immediate;
   private readonly partyInFlight = new Map<string, number>();
   constructor(
     private readonly gateway: GatewayStore,
@@ -42,7 +47,28 @@ export class OutboxDelivery {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.abort.abort();
-    while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
+    while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
+    this.flushDelivered();
+  }
+
+  private markDelivered(id: number): void {
+    this.delivered.push({ id, at: new Date().toISOString() });
+    this.flushing ??= setImmediate(() => this.flushDelivered());
+  }
+
+  private flushDelivered(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const batch = this.delivered.splice(0);
+    if (batch.length === 0) return;
+    try {
+      this.world.transaction(() => {
+        for (const d of batch) this.gateway.markDelivered(d.id, d.at);
+      });
+    } finally {
+      for (const d of batch) this.inFlight.delete(d.id);
+    }
+    this.kick();
   }
 
   /** Something was queued, or a delivery slot came free: deliver soon. */
@@ -95,6 +121,7 @@ export class OutboxDelivery {
 
   private async deliver(r: OutboxRecord): Promise<void> {
     this.inFlight.add(r.id);
+    let delivered = false;
     this.partyInFlight.set(r.partyEui, (this.partyInFlight.get(r.partyEui) ?? 0) + 1);
     try {
       const url = this.world.getParty(r.partyEui)?.responseUrl;
@@ -120,7 +147,8 @@ export class OutboxDelivery {
         });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) {
-          this.gateway.markDelivered(r.id, new Date().toISOString());
+          this.markDelivered(r.id);
+          delivered = true;
           this.options.log?.('delivered asynchronous response', { id: r.id, party: r.partyEui, status: res.status });
         } else {
           this.gateway.markFailed(r.id, `receiver answered HTTP ${res.status}`, this.backoff(r.attempts));
@@ -132,7 +160,7 @@ export class OutboxDelivery {
         this.abort.signal.removeEventListener('abort', onStop);
       }
     } finally {
-      this.inFlight.delete(r.id);
+      if (!delivered) this.inFlight.delete(r.id); // a delivered row leaves inFlight once marked
       const n = (this.partyInFlight.get(r.partyEui) ?? 1) - 1;
       if (n > 0) this.partyInFlight.set(r.partyEui, n);
       else this.partyInFlight.delete(r.partyEui);

@@ -105,7 +105,7 @@ export class WorldPorts implements GatewayPorts {
   }
 
   deviceKeyAgreementKey(eui: Eui): KeyObject {
-    return this.world.certificateFacts(this.world.deviceCredentials(eui).kaCertificate.id).publicKey;
+    return this.world.deviceKeyAgreementPublicKey(eui);
   }
 
   inventory(q: InventoryQuery): InventoryEntry[] {

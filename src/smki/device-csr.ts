@@ -177,6 +177,13 @@ function checkDevice(ctx: DeviceCsrContext, csr: DeviceCsr, deviceId: Eui | null
 
 /** An unrevoked certificate the repository already holds for this device, usage and key. */
 function alreadyCertified(world: World, csr: DeviceCsr): CertificateRecord | undefined {
+  // The device's own (derived) key is certified already, even if nobody had looked at it yet.
+  const own = world.deviceKeys(csr.deviceEui);
+  if ((csr.keyUsage === 'DS' ? own.dsKey : own.kaKey).point.equals(csr.publicKey)) {
+    const mine = world.deviceCertificates(csr.deviceEui);
+    const cert = csr.keyUsage === 'DS' ? mine.dsCertificate : mine.kaCertificate;
+    if (cert.revokedAt === null) return cert;
+  }
   return world.store
     .searchCertificates({ eui: csr.deviceEui, kind: 'device', keyUsage: csr.keyUsage })
     .filter((c) => c.revokedAt === null)

@@ -1,13 +1,15 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import {
   describeCertificate,
-  deriveKeyPair,
+  deriveScalarKey,
   issueDeviceCertificate,
+  publicKeyFromRaw,
   privateKeyFromPkcs8,
   privateKeyToPkcs8,
   type CaHandle,
   type CertificateFacts,
   type Eui,
+  type ScalarKey,
 } from '../../pki/index.ts';
 import { openSqlite, WorldStore, type CertificateRecord, type OpenOptions } from '../../db/index.ts';
 
@@ -35,9 +37,16 @@ export class WorldError extends Error {
   }
 }
 
+export interface DeviceKeys {
+  dsKey: ScalarKey;
+  kaKey: ScalarKey;
+  /** kaKey's public half as a KeyObject, made when first needed */
+  kaPublicKey?: KeyObject;
+}
+
 export interface DeviceCredentialRecords {
-  dsKey: KeyObject;
-  kaKey: KeyObject;
+  dsKey: ScalarKey;
+  kaKey: ScalarKey;
   dsCertificate: CertificateRecord;
   kaCertificate: CertificateRecord;
 }
@@ -50,11 +59,12 @@ export interface DeviceCredentialRecords {
 export class World {
   private readonly facts = new Map<number, CertificateFacts>();
   private readonly cas = new Map<string, CaHandle>();
-  // Device key pairs are derived, and certificates read, on a device's first command; a busy
-  // fleet reuses them (derivation and key import cost about a millisecond each).
-  private readonly deviceCache = new Map<string, DeviceCredentialRecords>();
+  // Device keys are derived on a device's first command; a busy fleet reuses them.
+  private readonly deviceCache = new Map<string, DeviceKeys>();
   private static readonly DEVICE_CACHE_SIZE = 20_000;
   private static readonly FACTS_CACHE_SIZE = 10_000;
+  private secret?: Buffer;
+  private readonly ders = new Map<number, Buffer>();
 
   constructor(readonly store: WorldStore) {}
 
@@ -73,23 +83,55 @@ export class World {
   }
 
   /** Stores a certificate in the SMKI repository (once) with its parsed facts; returns its id. */
-  registerCertificate(der: Uint8Array, options: { label?: string; privateKey?: KeyObject } = {}): number {
-    if (!options.privateKey) {
+  registerCertificate(der: Uint8Array, options: { label?: string; privateKey?: KeyObject; freshlyIssued?: boolean } = {}): number {
+    return this.registerCertificateFacts(der, options).id;
+  }
+
+  /**
+   * registerCertificate, answering with the record too. `freshlyIssued`: the caller has just signed it
+   * (new serial), so the repository cannot know it and the fingerprint lookup is skipped.
+   */
+  private registerCertificateFacts(der: Uint8Array, options: { label?: string; privateKey?: KeyObject; freshlyIssued?: boolean }): CertificateRecord {
+    if (!options.privateKey && !options.freshlyIssued) {
       // Cells are rewritten with certificates the repository mostly knows: find those without parsing.
       const known = this.store.getCertificateByFingerprint(createHash('sha256').update(der).digest('hex'));
-      if (known) return known.id;
+      if (known) return known;
     }
     const f = describeCertificate(der);
-    const id = this.store.putCertificate(recordOf(f, options.label ?? null));
+    const record = recordOf(f, options.label ?? null);
+    let id: number;
+    try {
+      id = this.store.putCertificate(record);
+    } catch (e) {
+      // Issuance is deterministic: a certificate issued before (e.g. outside a transaction that then
+      // failed) can come back byte for byte. The repository's copy stands.
+      const known = options.freshlyIssued && (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? this.store.getCertificateByFingerprint(f.fingerprint) : undefined;
+      if (!known) throw e;
+      return known;
+    }
     if (options.privateKey) this.store.putPrivateKey(id, privateKeyToPkcs8(options.privateKey));
     this.rememberFacts(id, f);
-    return id;
+    return { ...record, id, der: Buffer.from(f.der), revokedAt: null, revocationReason: null };
   }
 
   certificate(id: number): CertificateRecord {
     const c = this.store.getCertificate(id);
     if (!c) throw new WorldError('unknown-certificate', `no certificate with id ${id}`);
     return c;
+  }
+
+  /**
+   * A certificate's DER. Devices' cells are read on every command and mostly hold organisation
+   * certificates that whole fleets share, so the bytes are kept (a DER never changes; bounded).
+   */
+  certificateDer(id: number): Buffer {
+    let der = this.ders.get(id);
+    if (!der) {
+      der = this.certificate(id).der;
+      if (this.ders.size >= World.FACTS_CACHE_SIZE) this.ders.delete(this.ders.keys().next().value!);
+      this.ders.set(id, der);
+    }
+    return der;
   }
 
   certificateFacts(id: number): CertificateFacts {
@@ -129,11 +171,10 @@ export class World {
   }
 
   /**
-   * A device's own DS and KA key pairs and certificates. Keys are derived from the world secret
-   * and the EUI, so a million-device world need not store them; the certificates are issued by
-   * the device CA the first time anyone needs them and kept in the SMKI repository.
+   * A device's own DS and KA private keys, derived from the world secret and the EUI, so a
+   * million-device world need not store them. Cheap (bench/keys.ts) and kept for busy devices.
    */
-  deviceCredentials(eui: Eui): DeviceCredentialRecords {
+  deviceKeys(eui: Eui): DeviceKeys {
     const hit = this.deviceCache.get(eui);
     if (hit) {
       // Keep recently used devices at the end (LRU by insertion order).
@@ -141,32 +182,54 @@ export class World {
       this.deviceCache.set(eui, hit);
       return hit;
     }
-    const creds = this.loadDeviceCredentials(eui);
+    this.secret ??= Buffer.from(this.meta(META.secret), 'hex');
+    const keys: DeviceKeys = { dsKey: deriveScalarKey(this.secret, `device/${eui}/DS`), kaKey: deriveScalarKey(this.secret, `device/${eui}/KA`) };
     if (this.deviceCache.size >= World.DEVICE_CACHE_SIZE) this.deviceCache.delete(this.deviceCache.keys().next().value!);
-    this.deviceCache.set(eui, creds);
-    return creds;
+    this.deviceCache.set(eui, keys);
+    return keys;
   }
 
-  private loadDeviceCredentials(eui: Eui): DeviceCredentialRecords {
-    const secret = Buffer.from(this.meta(META.secret), 'hex');
-    const ds = deriveKeyPair(secret, `device/${eui}/DS`);
-    const ka = deriveKeyPair(secret, `device/${eui}/KA`);
-    let ids = this.store.getDeviceCredentialIds(eui);
-    if (!ids) {
-      const device = this.store.getDevice(eui);
-      if (!device) throw new WorldError('unknown-device', `no device with EUI ${eui}`);
-      const dca = this.caHandle(META.deviceCaId);
-      const notBefore = device.commissionedAt ? new Date(device.commissionedAt) : dca.facts.notBefore;
-      const issue = (usage: 'DS' | 'KA', publicKey: KeyObject) =>
-        this.registerCertificate(issueDeviceCertificate(dca, { deviceEui: eui, keyUsage: usage, publicKey, notBefore }), {
-          label: `device ${eui} ${usage}`,
-        });
-      const dsId = issue('DS', ds.publicKey);
-      const kaId = issue('KA', ka.publicKey);
-      this.store.putDeviceCredentialIds(eui, dsId, kaId);
-      ids = { ds: dsId, ka: kaId };
-    }
-    return { dsKey: ds.privateKey, kaKey: ka.privateKey, dsCertificate: this.certificate(ids.ds), kaCertificate: this.certificate(ids.ka) };
+  /**
+   * The public key of the device's KA certificate, which the DCC's MAC needs. The certificate
+   * certifies exactly the derived key (deviceCertificates), so it is taken from the key and a
+   * command does not have to issue certificates nobody has asked to see.
+   */
+  deviceKeyAgreementPublicKey(eui: Eui): KeyObject {
+    const keys = this.deviceKeys(eui);
+    keys.kaPublicKey ??= publicKeyFromRaw(keys.kaKey.point);
+    return keys.kaPublicKey;
+  }
+
+  /**
+   * The device's DS and KA certificates in the SMKI repository, issued by the device CA the first
+   * time anyone looks at them (the CLI, the device-CSR check, tests): every certificate a user
+   * can see is real, and one nobody looks at costs nothing.
+   */
+  deviceCertificates(eui: Eui): { dsCertificate: CertificateRecord; kaCertificate: CertificateRecord } {
+    const ids = this.store.getDeviceCredentialIds(eui);
+    if (ids) return { dsCertificate: this.certificate(ids.ds), kaCertificate: this.certificate(ids.ka) };
+    const device = this.store.getDevice(eui);
+    if (!device) throw new WorldError('unknown-device', `no device with EUI ${eui}`);
+    const keys = this.deviceKeys(eui);
+    const dca = this.caHandle(META.deviceCaId);
+    const notBefore = device.commissionedAt ? new Date(device.commissionedAt) : dca.facts.notBefore;
+    const issue = (usage: 'DS' | 'KA', key: ScalarKey) =>
+      this.registerCertificateFacts(issueDeviceCertificate(dca, { deviceEui: eui, keyUsage: usage, publicKey: key.point, notBefore }), {
+        label: `device ${eui} ${usage}`,
+        freshlyIssued: true,
+      });
+    return this.store.transaction(() => {
+      const dsCertificate = issue('DS', keys.dsKey);
+      const kaCertificate = issue('KA', keys.kaKey);
+      this.store.putDeviceCredentialIds(eui, dsCertificate.id, kaCertificate.id);
+      return { dsCertificate, kaCertificate };
+    });
+  }
+
+  /** A device's keys and certificates together (certificates issued if they were not yet). */
+  deviceCredentials(eui: Eui): DeviceCredentialRecords {
+    const { dsKey, kaKey } = this.deviceKeys(eui);
+    return { dsKey, kaKey, ...this.deviceCertificates(eui) };
   }
 }
 

@@ -118,7 +118,7 @@ export interface TestPki {
   foreignOca: CaHandle;
   issue(eui: Eui, role: number, ku: KeyUsage, opts?: { oca?: CaHandle; notBefore?: Date; notAfter?: Date; seed?: string }): { keys: KeyPair; cert: Buffer };
   party(eui: Eui, role: number, withKa: boolean, withTopUp?: boolean): Party;
-  device(eui: Eui): { creds: DeviceCredentials; kaPublic: KeyObject; dsPublic: KeyObject };
+  device(eui: Eui): { creds: DeviceCredentials & { dsCertificate: Buffer; kaCertificate: Buffer }; kaPublic: KeyObject; dsPublic: KeyObject };
 }
 
 const SECRET = Buffer.from('dcc-sim devices tests');
@@ -159,7 +159,7 @@ export function buildTestPki(): TestPki {
     device(eui) {
       const ds = kp(`${eui}-device-ds`);
       const ka = kp(`${eui}-device-ka`);
-      const creds: DeviceCredentials = {
+      const creds: DeviceCredentials & { dsCertificate: Buffer; kaCertificate: Buffer } = {
         dsKey: ds.privateKey,
         kaKey: ka.privateKey,
         dsCertificate: issueDeviceCertificate(dca, { deviceEui: eui, keyUsage: 'DS', publicKey: ds.publicKey, notBefore: T0 }),

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { RemotePartyRole, type Eui } from '../../pki/index.ts';
+import { RemotePartyRole, ScalarKey, type Eui } from '../../pki/index.ts';
 import { buildRequest, parseDuisResponse } from '../../service-requests/index.ts';
 import { signPreCommand } from '../../src/client.ts';
 import { PUBLIC_DIR } from '../../src/console/static.ts';
@@ -63,9 +63,9 @@ const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'cont
 /** Everything secret the world holds, in the forms a leak would take. */
 function needles(): { name: string; value: string }[] {
   const out: { name: string; value: string }[] = [];
-  const scalar = (name: string, key: KeyObject) => {
-    const d = key.export({ format: 'jwk' }).d!;
-    const raw = Buffer.from(d, 'base64url');
+  const scalar = (name: string, key: KeyObject | ScalarKey) => {
+    const raw = key instanceof ScalarKey ? key.exportScalar() : Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
+    const d = raw.toString('base64url');
     out.push({ name: `${name} scalar (base64url)`, value: d }, { name: `${name} scalar (hex)`, value: raw.toString('hex') }, { name: `${name} scalar (HEX)`, value: raw.toString('hex').toUpperCase() }, { name: `${name} scalar (base64)`, value: raw.toString('base64').replace(/=+$/, '') });
   };
   const rows = world.store.db.prepare('SELECT certificate_id AS id, pkcs8 FROM private_keys').all() as { id: number; pkcs8: Buffer }[];

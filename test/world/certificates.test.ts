@@ -219,3 +219,30 @@ describe('certs export --chain gives chains openssl accepts', () => {
     expect(certificateFromPem(pems[0]!).equals(c.der)).toBe(true);
   });
 });
+
+describe('device certificates are issued when looked at, and certify the keys the device uses', () => {
+  it('the DCC can MAC for a device before its certificates exist; once looked at, they certify those very keys', () => {
+    const w = World.open(worldFile);
+    try {
+      const eui = w.store.listDevices({ type: 'ESME', limit: 20 }).devices.map((d) => d.eui).find((e) => !deviceEuis.includes(e))!;
+      const count = () => w.store.searchCertificates({ eui, kind: 'device', limit: 10 }).length;
+      // What a command needs: the device's keys and its KA public key. Nothing is issued for it.
+      const keys = w.deviceKeys(eui);
+      const kaPublic = w.deviceKeyAgreementPublicKey(eui);
+      expect(count()).toBe(0);
+      // Looking issues them, once, and they hold exactly the keys the device signs and agrees with.
+      const { dsCertificate, kaCertificate } = w.deviceCertificates(eui);
+      expect(count()).toBe(2);
+      expect(w.deviceCertificates(eui).dsCertificate.id).toBe(dsCertificate.id);
+      const ds = describeCertificate(dsCertificate.der);
+      const ka = describeCertificate(kaCertificate.der);
+      expect(checkProfile(dsCertificate.der, { kind: 'device', keyUsage: 'DS', eui })).toEqual([]);
+      expect(checkProfile(kaCertificate.der, { kind: 'device', keyUsage: 'KA', eui })).toEqual([]);
+      expect(ds.publicKey.export({ format: 'der', type: 'spki' }).subarray(-65).equals(keys.dsKey.point)).toBe(true);
+      expect(ka.publicKey.export({ format: 'der', type: 'spki' }).subarray(-65).equals(keys.kaKey.point)).toBe(true);
+      expect(ka.publicKey.equals(kaPublic)).toBe(true);
+    } finally {
+      w.close();
+    }
+  });
+});
