@@ -375,8 +375,22 @@ export class WorldStore {
     };
   }
 
+  private readonly rollbackListeners: (() => void)[] = [];
+
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      // Rows inserted in the transaction are gone and their ids (rowids) will be handed out again:
+      // whoever cached something by id must forget it.
+      for (const listener of this.rollbackListeners) listener();
+      throw e;
+    }
+  }
+
+  /** Called after any transaction (or nested savepoint) made through transaction() rolls back. */
+  onRollback(listener: () => void): void {
+    this.rollbackListeners.push(listener);
   }
 
   // --- world meta ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ export type { Cra, GroupingHeader, ApduFields, ApduForm, GeneralSigningApdu } fr
 export {
   MAC_LENGTH, computeGbcsMac, wrapWithMac, wrapWithAcbMac, verifyMac, isGeneralCiphering, unwrapGeneralCiphering,
 } from './gbcs/mac.ts';
-export type { CipheredMessage } from './gbcs/mac.ts';
+export type { CipheredMessage, P256PublicKey } from './gbcs/mac.ts';
 export {
   CredentialsReplacementMode, StatusCode, ALERT_FUTURE_DATED_SUCCESS, ALERT_FUTURE_DATED_FAILURE, CANCELLATION_DATE_TIME,
   CS02B_ALERT_MESSAGE_CODE, cs02bMessageCode, modeName, statusName,

@@ -60,21 +60,30 @@ function deriveScalar(secret: Uint8Array, label: string): Buffer {
  */
 export class ScalarKey {
   readonly #scalar: Buffer;
-  // Kept: setting a scalar on an ECDH computes the public point again, as costly as the agreement.
-  readonly #ecdh: ECDH;
-  /** the 65-octet uncompressed public point */
-  readonly point: Buffer;
+  // Made on first use (a DS key signs without it): setting a scalar on an ECDH computes the public
+  // point, as costly as an agreement, so the one ECDH is kept.
+  #ecdh?: ECDH;
+  #point?: Buffer;
 
   constructor(scalar: Uint8Array) {
     if (scalar.length !== 32) throw new PkiError('bad-key', `a P-256 scalar is 32 octets, got ${scalar.length}`);
+    const d = BigInt(`0x${Buffer.from(scalar).toString('hex')}`);
+    if (d === 0n || d >= P256_N) throw new PkiError('bad-key', 'not a P-256 private scalar (it must lie in [1, n-1])');
     this.#scalar = Buffer.from(scalar);
-    this.#ecdh = createECDH('prime256v1');
-    try {
+  }
+
+  private get ecdh(): ECDH {
+    if (!this.#ecdh) {
+      this.#ecdh = createECDH('prime256v1');
       this.#ecdh.setPrivateKey(this.#scalar);
-    } catch (e) {
-      throw new PkiError('bad-key', `not a P-256 private scalar (${(e as Error).message})`);
     }
-    this.point = this.#ecdh.getPublicKey();
+    return this.#ecdh;
+  }
+
+  /** the 65-octet uncompressed public point */
+  get point(): Buffer {
+    this.#point ??= this.ecdh.getPublicKey();
+    return this.#point;
   }
 
   /** ECDSA P-256 / SHA-256 over `message`, 64 octets r || s. */
@@ -84,7 +93,7 @@ export class ScalarKey {
 
   /** The ECDH shared secret Z with a peer's 65-octet public point. */
   sharedSecret(peerPoint: Uint8Array): Buffer {
-    return this.#ecdh.computeSecret(peerPoint);
+    return this.ecdh.computeSecret(peerPoint);
   }
 
   /** The private scalar, for callers that must hand it to node:crypto. Never logged. */
@@ -98,7 +107,7 @@ export class ScalarKey {
   }
 
   [inspect.custom](): string {
-    return `ScalarKey { point: ${this.point.toString('hex').slice(0, 16)}… }`;
+    return 'ScalarKey { P-256 private key }';
   }
 }
 

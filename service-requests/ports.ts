@@ -80,8 +80,8 @@ export interface GatewayPorts {
   trustAnchors(): Buffer[];
   preCommand(requestId: string): { targetEui: Eui; serviceVariant: string; payload: Buffer; consumed: boolean } | undefined;
   dccCredentials(): DccCredentials;
-  /** the device's key-agreement public key, for the ACB MAC */
-  deviceKeyAgreementKey(eui: Eui): KeyObject;
+  /** the device's key-agreement public key (65-octet point, as its KA certificate carries it), for the ACB MAC */
+  deviceKeyAgreementKey(eui: Eui): Uint8Array;
   inventory(q: InventoryQuery): InventoryEntry[];
   /** the EUI of the party whose certificate a device's cell holds (the DCC tracks credentials it placed) */
   cellHolder(deviceEui: Eui, cell: 'networkOperatorDS' | 'supplierDS'): Eui | undefined;

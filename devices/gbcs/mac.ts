@@ -48,9 +48,22 @@ function requireKey(key: P256PrivateKey, type: 'private' | 'public', what: strin
  * one ECDH costs more than the rest of a MAC check. Looked up by KeyObject identity first, then by a digest of
  * both keys, so callers that rebuild their KeyObjects for every message (e.g. from SQLite) still hit; bounded.
  */
-const byIdentity = new WeakMap<P256PrivateKey, WeakMap<KeyObject, Buffer>>();
+const byIdentity = new WeakMap<P256PrivateKey, WeakMap<P256PublicKey, Buffer>>();
 const byDigest = new Map<string, Buffer>();
 const MAX_SECRETS = 10_000;
+
+/** A peer's P-256 public key: a KeyObject, or its 65-octet uncompressed point (no key import needed). */
+export type P256PublicKey = KeyObject | Uint8Array;
+
+function pointOf(key: P256PublicKey): Buffer {
+  if (key instanceof Uint8Array) {
+    if (key.length !== 65 || key[0] !== 4) throw new GbcsError('bad-key', `MAC key agreement (peer KA public key): expected a 65-octet uncompressed point, got ${key.length} octets`);
+    return Buffer.from(key.buffer, key.byteOffset, key.length);
+  }
+  requireKey(key, 'public', 'MAC key agreement (peer KA public key)');
+  const pub = key.export({ format: 'jwk' });
+  return Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? '', 'base64url'), Buffer.from(pub.y ?? '', 'base64url')]);
+}
 
 // An ECDH per KeyObject: setting the scalar recomputes the public point, as costly as the agreement.
 const ecdhs = new WeakMap<KeyObject, ECDH>();
@@ -64,7 +77,7 @@ function ecdhOf(key: KeyObject, d: Buffer): ECDH {
   return ecdh;
 }
 
-function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
+function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   let byPeer = byIdentity.get(ownKaPrivate);
   if (!byPeer) {
     byPeer = new WeakMap();
@@ -73,10 +86,8 @@ function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Bu
   let z = byPeer.get(peerKaPublic);
   if (z) return z;
   requireKey(ownKaPrivate, 'private', 'MAC key agreement (own KA private key)');
-  requireKey(peerKaPublic, 'public', 'MAC key agreement (peer KA public key)');
+  const point = pointOf(peerKaPublic);
   const d = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.exportScalar() : Buffer.from(ownKaPrivate.export({ format: 'jwk' }).d ?? '', 'base64url');
-  const pub = peerKaPublic.export({ format: 'jwk' });
-  const point = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? '', 'base64url'), Buffer.from(pub.y ?? '', 'base64url')]);
   const digest = createHash('sha256').update(d).update(point).digest('base64');
   z = byDigest.get(digest);
   if (!z) {
@@ -95,7 +106,7 @@ function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Bu
   return z;
 }
 
-function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject, h: GeneralSigningApdu): Buffer {
+function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey, h: GeneralSigningApdu): Buffer {
   const z = sharedSecret(ownKaPrivate, peerKaPublic);
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(h.counter);
@@ -110,12 +121,12 @@ function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject, h: Genera
 }
 
 /** The 12-octet GBCS MAC over a general-signing APDU. */
-export function computeGbcsMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
+export function computeGbcsMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   const h = decodeApdu(apdu);
   return macOver(h, ownKaPrivate, peerKaPublic);
 }
 
-function macOver(h: GeneralSigningApdu, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
+function macOver(h: GeneralSigningApdu, ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   const key = macKey(ownKaPrivate, peerKaPublic, h);
   const iv = Buffer.concat([euiBytes(h.originator, 'originator'), Buffer.alloc(4)]);
   const cipher = createCipheriv('aes-128-gcm', key, iv, { authTagLength: 16 });
@@ -124,19 +135,19 @@ function macOver(h: GeneralSigningApdu, ownKaPrivate: P256PrivateKey, peerKaPubl
   return cipher.getAuthTag().subarray(0, MAC_LENGTH);
 }
 
-function wrap(h: GeneralSigningApdu, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
+function wrap(h: GeneralSigningApdu, ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   const mac = macOver(h, ownKaPrivate, peerKaPublic);
   const len = SECURITY_HEADER.length + h.bytes.length + MAC_LENGTH;
   return Buffer.concat([CIPHERING_PREFIX, encodeLength(len), SECURITY_HEADER, h.bytes, mac]);
 }
 
 /** Wraps a general-signing APDU in the general-ciphering header and appends its MAC. */
-export function wrapWithMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: KeyObject): Buffer {
+export function wrapWithMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   return wrap(decodeApdu(apdu), ownKaPrivate, peerKaPublic);
 }
 
 /** The DCC's step: MAC a (signed) command with the ACB KA private key for the device's KA public key. */
-export function wrapWithAcbMac(signedApdu: Buffer, acbKaPrivate: P256PrivateKey, deviceKaPublic: KeyObject): Buffer {
+export function wrapWithAcbMac(signedApdu: Buffer, acbKaPrivate: P256PrivateKey, deviceKaPublic: P256PublicKey): Buffer {
   const h = decodeApdu(signedApdu);
   if (h.cra !== 'command') throw new GbcsError('bad-argument', `wrapWithAcbMac: expected a command APDU, got a ${h.cra}`);
   return wrap(h, acbKaPrivate, deviceKaPublic);
@@ -183,7 +194,7 @@ export function unwrapGeneralCiphering(message: Buffer, ann?: Annotate): Ciphere
 export function verifyMac(
   message: Buffer,
   ownKaPrivate: P256PrivateKey,
-  peerKaPublic: KeyObject,
+  peerKaPublic: P256PublicKey,
 ): { ok: true; apdu: Buffer } | { ok: false; reason: string } {
   let unwrapped: CipheredMessage;
   let h: GeneralSigningApdu;

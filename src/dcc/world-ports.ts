@@ -104,8 +104,9 @@ export class WorldPorts implements GatewayPorts {
     return this.dcc;
   }
 
-  deviceKeyAgreementKey(eui: Eui): KeyObject {
-    return this.world.deviceKeyAgreementPublicKey(eui);
+  deviceKeyAgreementKey(eui: Eui): Uint8Array {
+    // The key the device's KA certificate certifies (World.deviceCertificates issues it from this key).
+    return this.world.deviceKeys(eui).kaKey.point;
   }
 
   inventory(q: InventoryQuery): InventoryEntry[] {

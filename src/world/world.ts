@@ -3,7 +3,6 @@ import {
   describeCertificate,
   deriveScalarKey,
   issueDeviceCertificate,
-  publicKeyFromRaw,
   privateKeyFromPkcs8,
   privateKeyToPkcs8,
   type CaHandle,
@@ -40,8 +39,6 @@ export class WorldError extends Error {
 export interface DeviceKeys {
   dsKey: ScalarKey;
   kaKey: ScalarKey;
-  /** kaKey's public half as a KeyObject, made when first needed */
-  kaPublicKey?: KeyObject;
 }
 
 export interface DeviceCredentialRecords {
@@ -66,7 +63,14 @@ export class World {
   private secret?: Buffer;
   private readonly ders = new Map<number, Buffer>();
 
-  constructor(readonly store: WorldStore) {}
+  constructor(readonly store: WorldStore) {
+    // A rolled-back insert's id is reused by the next one: facts or bytes cached under it would be
+    // another certificate's. Rollbacks are rare (a refusal inside a request's transaction).
+    store.onRollback(() => {
+      this.facts.clear();
+      this.ders.clear();
+    });
+  }
 
   static open(file: string, options: OpenOptions = {}): World {
     return new World(new WorldStore(openSqlite(file, options)));
@@ -187,17 +191,6 @@ export class World {
     if (this.deviceCache.size >= World.DEVICE_CACHE_SIZE) this.deviceCache.delete(this.deviceCache.keys().next().value!);
     this.deviceCache.set(eui, keys);
     return keys;
-  }
-
-  /**
-   * The public key of the device's KA certificate, which the DCC's MAC needs. The certificate
-   * certifies exactly the derived key (deviceCertificates), so it is taken from the key and a
-   * command does not have to issue certificates nobody has asked to see.
-   */
-  deviceKeyAgreementPublicKey(eui: Eui): KeyObject {
-    const keys = this.deviceKeys(eui);
-    keys.kaPublicKey ??= publicKeyFromRaw(keys.kaKey.point);
-    return keys.kaPublicKey;
   }
 
   /**
