@@ -10,10 +10,11 @@ import {
   type KeyUsage,
 } from '../pki/index.ts';
 import {
-  DEFAULT_MAX_DUIS_BYTES, DuisRejection, parseDuisRequest, parsedDocumentOf, verifyDuisSignature, verifyDuisSignatureOfDocument, type DuisRequest, type ServiceBody,
+  DEFAULT_MAX_DUIS_BYTES, DuisRejection, parseDuisRequest, parsedDocumentOf, verifyDuisSignature, verifyDuisSignatureOfDocument,
+  type DuisRejectionContext, type DuisRequest, type ServiceBody,
 } from './duis/index.ts';
 import { Codes, Codes0615, Codes0621 } from './codes.ts';
-import type { DeviceInfo, GatewayOptions, GatewayPorts, PartyInfo, SupplyPointInfo, UserRole } from './ports.ts';
+import type { DeviceInfo, GatewayOptions, GatewayPorts, PartyInfo, RepositoryCertificate, SupplyPointInfo, UserRole } from './ports.ts';
 
 // The DCC's validation pipeline for an inbound DUIS request, in order, each step with its response
 // code. It reads the world through GatewayPorts and never writes: a rejection changes nothing.
@@ -93,24 +94,114 @@ export interface ValidateOptions extends GatewayOptions {
   acceptOrganisationXmlSigners?: boolean;
 }
 
-export function validateRequest(body: Buffer, endpoint: Endpoint, ports: GatewayPorts, options: ValidateOptions): ValidatedRequest {
+/**
+ * Steps 1-3 done ahead, elsewhere (a prevalidation worker, src/dcc/prevalidation-pool.ts), for
+ * validateRequest to continue from. Structured-cloneable (no DOM, no class instances). Only
+ * verdicts that depend on nothing but the bytes and a certificate's key are taken from it: which
+ * repository certificates may sign (originator, XML signing, revocation) is judged again by
+ * validateRequest against its own ports.
+ */
+export type Prevalidation =
+  | { kind: 'refused'; responseCode: string; reason: string; step: string; context: DuisRejectionContext }
+  | {
+      kind: 'parsed';
+      request: DuisRequest;
+      /** the XSD's problems ([] = valid) when it was run ahead; absent when it was not */
+      xsdProblems?: string[];
+      /** fingerprints of repository certificates whose key the XML signature verifies against */
+      verifiedBy: string[];
+      parseMs: number;
+      signatureMs: number;
+    };
+
+export type PrevalidateOptions = Pick<ValidateOptions, 'maxRequestBytes' | 'xsd' | 'acceptOrganisationXmlSigners'>;
+
+/** The pipeline step a DuisRejection from parseDuisRequest is logged under. */
+function parseRejectionStep(err: DuisRejection): string {
+  return err.step === 'signature' ? 'signature' : `parse:${err.step}`;
+}
+
+/** Users sign with role 135 (OU 87); role 137 is the DCC's own response signer, never a User's. */
+function isXmlSigner(c: RepositoryCertificate, options: PrevalidateOptions): boolean {
+  return (
+    c.facts.keyUsage === 'DS' &&
+    ((c.facts.kind === 'xml-signing' && c.facts.role === RemotePartyRole.XmlSign) ||
+      (options.acceptOrganisationXmlSigners === true && c.facts.kind === 'organisation'))
+  );
+}
+
+const roundMs = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/**
+ * Steps 1-3 without the world's mutable state: parse (and XSD), then the signature checked against
+ * every XML-signing certificate of the originator with the KeyInfo serial, revoked or not (the
+ * caller's view of revocation is the one that counts). Throws only what validateRequest would.
+ */
+export function prevalidateRequest(body: Uint8Array, ports: Pick<GatewayPorts, 'certificatesBySerial'>, options: PrevalidateOptions): Prevalidation {
+  const started = performance.now();
+  let request: DuisRequest;
+  try {
+    request = parseDuisRequest(body, { maxBytes: options.maxRequestBytes });
+  } catch (err) {
+    if (err instanceof DuisRejection) return { kind: 'refused', responseCode: err.responseCode, reason: err.reason, step: parseRejectionStep(err), context: { ...err.context } };
+    throw err;
+  }
+  const xsdProblems = options.xsd?.(request.xml);
+  const parsedAt = performance.now();
+  const verifiedBy: string[] = [];
+  if (request.signer && !xsdProblems?.length) {
+    const originator = request.requestId.originator;
+    const usable = ports.certificatesBySerial(request.signer.serialDecimal).filter((c) => c.facts.subjectEui === originator && isXmlSigner(c, options));
+    // Unrevoked first: the caller is then most likely to find its signer already verified.
+    usable.sort((a, b) => Number(a.revoked) - Number(b.revoked));
+    // As validateRequest does: the tree only within verifyDuisSignature's own size limit, and only
+    // once (a failed check may strip its whitespace in place); further keys get the text.
+    let doc = Buffer.byteLength(request.xml, 'utf8') <= DEFAULT_MAX_DUIS_BYTES ? parsedDocumentOf(request) : undefined;
+    for (const c of usable) {
+      const v = doc !== undefined ? verifyDuisSignatureOfDocument(doc, c.facts.publicKey) : verifyDuisSignature(request.xml, c.facts.publicKey);
+      doc = undefined;
+      if (v.ok) {
+        verifiedBy.push(c.facts.fingerprint);
+        break;
+      }
+    }
+  }
+  return {
+    kind: 'parsed',
+    request,
+    ...(xsdProblems !== undefined ? { xsdProblems } : {}),
+    verifiedBy,
+    parseMs: roundMs(parsedAt - started),
+    signatureMs: roundMs(performance.now() - parsedAt),
+  };
+}
+
+/**
+ * Validates an inbound request. With `pre` (prevalidateRequest's result for the same body), steps
+ * 1-3 continue from it instead of parsing and verifying again; the outcome, the step records and
+ * the rejections are the same as without.
+ */
+export function validateRequest(body: Buffer, endpoint: Endpoint, ports: GatewayPorts, options: ValidateOptions, pre?: Prevalidation): ValidatedRequest {
   const trace: StepRecord[] = [];
   let last = performance.now();
-  const pass = (step: string, detail: string) => {
+  // `aheadMs`: the part of a step done ahead in prevalidation.
+  const pass = (step: string, detail: string, aheadMs = 0) => {
     const now = performance.now();
-    trace.push({ step, ok: true, detail, ms: Math.round((now - last) * 1000) / 1000 });
+    trace.push({ step, ok: true, detail, ms: roundMs(now - last + aheadMs) });
     last = now;
   };
 
   // 1-2. Size, safe XML, schema.
   let request: DuisRequest;
-  try {
-    request = parseDuisRequest(body, { maxBytes: options.maxRequestBytes });
-  } catch (err) {
-    if (err instanceof DuisRejection) {
-      throw new GatewayRejection(err.responseCode, err.reason, err.step === 'signature' ? 'signature' : `parse:${err.step}`, undefined, err.context);
+  if (pre?.kind === 'refused') throw new GatewayRejection(pre.responseCode, pre.reason, pre.step, undefined, pre.context);
+  if (pre) request = pre.request;
+  else {
+    try {
+      request = parseDuisRequest(body, { maxBytes: options.maxRequestBytes });
+    } catch (err) {
+      if (err instanceof DuisRejection) throw new GatewayRejection(err.responseCode, err.reason, parseRejectionStep(err), undefined, err.context);
+      throw err;
     }
-    throw err;
   }
   const ctx = { requestId: request.requestId.text, serviceReference: request.serviceReference, serviceReferenceVariant: request.serviceReferenceVariant };
   // The passed steps travel with the rejection: without them the request log of a rejected
@@ -118,11 +209,9 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   const reject = (code: string, step: string, reason: string): never => {
     throw new GatewayRejection(code, reason, step, request, ctx, [...trace]);
   };
-  if (options.xsd) {
-    const problems = options.xsd(request.xml);
-    if (problems.length) reject(Codes.invalidRequest, 'schema', `not valid against the DUIS XSD: ${problems.slice(0, 3).join('; ')}`);
-  }
-  pass('parse', `well-formed, safe DUIS ${request.schemaVersion} ${request.body.kind}`);
+  const problems = pre?.xsdProblems ?? options.xsd?.(request.xml);
+  if (problems?.length) reject(Codes.invalidRequest, 'schema', `not valid against the DUIS XSD: ${problems.slice(0, 3).join('; ')}`);
+  pass('parse', `well-formed, safe DUIS ${request.schemaVersion} ${request.body.kind}`, pre?.parseMs);
 
   // 3. XML signature, with the sender's XML-signing certificate from the SMKI repository.
   const originator = request.requestId.originator;
@@ -136,13 +225,7 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   if (own.length === 0) {
     reject(Codes.invalidUser, 'signature', `certificate ${signerRef.serialDecimal} belongs to ${describeHolder(candidates[0]!.facts)}, not to the RequestID originator ${dashedEui(originator)}`);
   }
-  const usable = own.filter(
-    (c) =>
-      c.facts.keyUsage === 'DS' &&
-      // Users sign with role 135 (OU 87); role 137 is the DCC's own response signer, never a User's.
-      ((c.facts.kind === 'xml-signing' && c.facts.role === RemotePartyRole.XmlSign) ||
-        (options.acceptOrganisationXmlSigners === true && c.facts.kind === 'organisation')),
-  );
+  const usable = own.filter((c) => isXmlSigner(c, options));
   if (usable.length === 0) {
     reject(Codes.invalidUser, 'signature', `certificate ${signerRef.serialDecimal} is not an XML-signing certificate (OU 87, digitalSignature)`);
   }
@@ -152,8 +235,14 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   let lastReason = '';
   // One candidate (the usual case): verify the tree parseDuisRequest built instead of parsing the
   // text again. The size check keeps verifyDuisSignature's own limit, which the text path applies.
+  // Prevalidated requests have no tree here: a candidate not verified ahead is checked on the text,
+  // which gives the same verdict and reason.
   const parsed = live.length === 1 && Buffer.byteLength(request.xml, 'utf8') <= DEFAULT_MAX_DUIS_BYTES ? parsedDocumentOf(request) : undefined;
   for (const c of live) {
+    if (pre?.verifiedBy.includes(c.facts.fingerprint)) {
+      signer = c.facts;
+      break;
+    }
     const v = parsed !== undefined ? verifyDuisSignatureOfDocument(parsed, c.facts.publicKey) : verifyDuisSignature(request.xml, c.facts.publicKey);
     if (v.ok) {
       signer = c.facts;
@@ -162,7 +251,7 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
     lastReason = v.reason ?? 'signature does not verify';
   }
   if (!signer) reject(Codes.invalidUser, 'signature', `XML signature check failed: ${lastReason}`);
-  pass('signature', `signed by ${dashedEui(originator)} with certificate ${signerRef.serialDecimal}`);
+  pass('signature', `signed by ${dashedEui(originator)} with certificate ${signerRef.serialDecimal}`, pre?.signatureMs);
 
   // 4. RequestID: the counter strictly increases per originator (replay protection). The signed
   // pre-command leg reuses the RequestID of its pre-command and is matched to it instead.

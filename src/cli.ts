@@ -453,6 +453,7 @@ function serveOptions(cmd: Command): Command {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--no-network-operator-check', 'disapply the SECMP0063 / MP128 network operator check')
     .option('--duis-xsd <file>', 'also validate requests against this DUIS XSD (libxml2-wasm)')
+    .option('--workers <n>', 'worker threads parsing DUIS requests and checking their signatures beside the main thread; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 1)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; needs --tls-key)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
@@ -467,6 +468,7 @@ interface ServeFlags {
   host: string;
   networkOperatorCheck: boolean;
   duisXsd?: string;
+  workers?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -476,6 +478,9 @@ interface ServeFlags {
 
 async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<void> {
   const { startServer } = await import('./server.ts');
+  const { defaultWorkerCount } = await import('./dcc/prevalidation-pool.ts');
+  const workersText = o.workers ?? process.env.DCC_SIM_WORKERS;
+  const workers = workersText === undefined || workersText === '' ? defaultWorkerCount() : countArgument('--workers', workersText);
   let xsd: ((xml: string) => string[]) | undefined;
   if (o.duisXsd) {
     const { createXsdValidator } = await import('../service-requests/index.ts');
@@ -493,6 +498,8 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     smkiOptional: !smkiPortGiven, // the default 8083 taken (another dcc-sim): serve DUIS anyway
     networkOperatorCheck: o.networkOperatorCheck,
     xsd,
+    ...(o.duisXsd ? { xsdFile: o.duisXsd } : {}),
+    workers,
     logger: !o.quiet,
     ...(tls ? { tls } : {}),
     ...(o.adminToken ? { adminToken: o.adminToken } : {}),

@@ -3,6 +3,7 @@ import { dashedEui, parseEui } from '../pki/index.ts';
 import type { Endpoint } from '../service-requests/index.ts';
 import { Dcc, type DccOptions } from './dcc/dcc.ts';
 import { OutboxDelivery } from './dcc/outbox.ts';
+import { PrevalidationPool } from './dcc/prevalidation-pool.ts';
 import { parseDuration } from './dcc/clock.ts';
 import { World } from './world/world.ts';
 import { deviceView } from './world/views.ts';
@@ -28,6 +29,13 @@ export interface ServerOptions extends Partial<DccOptions> {
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
   /** the console and JSON API token; required anyway when the listener is not loopback (see src/security.ts) */
   adminToken?: string;
+  /**
+   * worker threads that parse DUIS requests and check their signatures beside the main thread
+   * (src/dcc/prevalidation-pool.ts); 0 or absent = all in-thread. The CLI defaults to CPUs - 1.
+   */
+  workers?: number;
+  /** the DUIS XSD file `xsd` was compiled from, so that the workers can run it too */
+  xsdFile?: string;
 }
 
 export interface RunningServer {
@@ -39,6 +47,8 @@ export interface RunningServer {
   smkiUrl?: string;
   /** the token the console and JSON API need (absent: loopback, no token); generated when none was configured */
   admin?: { token: string; generated: boolean };
+  /** the prevalidation workers, when `workers` > 0 */
+  prevalidation?: PrevalidationPool;
   close(): Promise<void>;
 }
 
@@ -61,6 +71,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     log: (msg, extra) => app.log.info(extra ?? {}, msg),
   });
   dcc.on('outbox', () => outbox.kick());
+  // Started once listening, so that their start-up does not delay the first answer; until a
+  // worker is ready its requests are validated in-thread.
+  let prevalidation: PrevalidationPool | undefined;
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     // A DUIS body too large for the transport is still answered in DUIS and logged.
@@ -87,8 +100,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const duis = (endpoint: Endpoint) => async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const ct = String(req.headers['content-type'] ?? '');
+    const body = req.body as Buffer;
     const answer = /^(application|text)\/xml\b/i.test(ct)
-      ? dcc.handle(endpoint, req.body as Buffer)
+      ? prevalidation
+        ? await prevalidation.run(body, (pre) => dcc.handle(endpoint, body, pre))
+        : dcc.handle(endpoint, body)
       : dcc.refuse(endpoint, 'transport', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`, Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? '')).subarray(0, 4096));
     reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);
     if (answer.reason) reply.header('x-dcc-sim-reason', headerSafe(answer.reason));
@@ -188,6 +204,19 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   scheduler.unref();
 
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8079 });
+  // Workers read the world file beside this process: an in-memory world has no file to share.
+  const workers = o.db === ':memory:' || o.db === '' ? 0 : Math.max(0, Math.floor(o.workers ?? 0));
+  if (workers > 0) {
+    prevalidation = new PrevalidationPool({
+      workers,
+      world: o.db,
+      maxRequestBytes,
+      acceptOrganisationXmlSigners: dcc.validateOptions.acceptOrganisationXmlSigners === true,
+      // Only with `xsd`: a request the workers cannot take is validated in-thread, which runs `xsd`.
+      ...(o.xsd && o.xsdFile ? { xsdFile: o.xsdFile } : {}),
+      log: (level, msg) => app.log[level](msg),
+    });
+  }
   let portal: RunningPortal | undefined;
   if (o.smkiPort !== undefined) {
     try {
@@ -198,6 +227,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       } else {
         clearInterval(scheduler);
         await app.close();
+        await prevalidation?.close();
         world.close();
         throw err;
       }
@@ -213,11 +243,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     url,
     ...(portal ? { smkiUrl: portal.url } : {}),
     ...(admin ? { admin: { token: admin.token, generated: admin.generated } } : {}),
+    ...(prevalidation ? { prevalidation } : {}),
     async close() {
       clearInterval(scheduler);
       await outbox.stop();
       await portal?.close();
       await app.close();
+      // After the listener: requests in flight still need the pool; what it holds is finished in-thread.
+      await prevalidation?.close();
       world.close();
     },
   };

@@ -13,6 +13,7 @@ import {
   signResponse,
   validateRequest,
   type Endpoint,
+  type Prevalidation,
   type ResponseContent,
   type StepRecord,
   type ValidatedRequest,
@@ -84,7 +85,8 @@ export class Dcc extends EventEmitter {
   readonly gateway: GatewayStore;
   readonly clock: SimulatedClock;
   readonly ports: WorldPorts;
-  private readonly validateOptions: ValidateOptions;
+  /** the pipeline options; the prevalidation pool hands the cloneable ones to its workers */
+  readonly validateOptions: ValidateOptions;
   private signer?: { privateKey: KeyObject; issuerName: string; serialDecimal: string };
 
   constructor(
@@ -147,13 +149,16 @@ export class Dcc extends EventEmitter {
     );
   }
 
-  /** Handles one DUIS request posted to /api/v1/<endpoint>. Never throws for bad input. */
-  handle(endpoint: Endpoint, body: Buffer): DccAnswer {
+  /**
+   * Handles one DUIS request posted to /api/v1/<endpoint>. Never throws for bad input. `pre`: its
+   * parse and signature checks already done off the main thread (src/dcc/prevalidation-pool.ts).
+   */
+  handle(endpoint: Endpoint, body: Buffer, pre?: Prevalidation): DccAnswer {
     const receivedAt = this.clock.now().toISOString();
     this.signingMs = 0;
     let v: ValidatedRequest;
     try {
-      v = validateRequest(body, endpoint, this.ports, this.validateOptions);
+      v = validateRequest(body, endpoint, this.ports, this.validateOptions, pre);
     } catch (err) {
       if (err instanceof GatewayRejection) return this.reject(endpoint, body, receivedAt, err, err.trace);
       throw err;

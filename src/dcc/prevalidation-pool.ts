@@ -1,0 +1,279 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Prevalidation } from '../../service-requests/index.ts';
+import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData } from './prevalidation-worker.ts';
+
+// The second core: worker threads take the stateless front of the DUIS pipeline (parse, XSD, the
+// XML signature's cryptography) off the main thread, which stays the single writer and does the
+// rest (counter, registration, device, the transaction) with the worker's result.
+//
+// Order: each request goes to a lane chosen by its originator (peeked from the RequestID), so all
+// of one originator's requests share a lane, and each lane has one worker. A lane is a FIFO on the
+// main thread: a request is continued only at the head of its lane, once its prevalidation is back
+// or given up (worker still starting, crashed, hung or failed: the request is then done wholly
+// in-thread). So a later request of an originator never overtakes an earlier one, whatever order
+// the workers answer in, and every request is continued exactly once.
+
+/** CPUs less the main thread's one; 0 = everything in-thread. */
+export function defaultWorkerCount(): number {
+  return Math.max(0, availableParallelism() - 1);
+}
+
+export interface PrevalidationPoolOptions extends PrevalidationWorkerData {
+  workers: number;
+  log?: (level: 'warn' | 'error', msg: string) => void;
+  /** a worker that has work but has answered nothing for this long is taken for hung and replaced */
+  stallMs?: number;
+}
+
+export interface PrevalidationStats {
+  /** requests continued with a worker's result */
+  prevalidated: number;
+  /** requests done wholly in-thread (worker starting, dead, hung or failed) */
+  inThread: number;
+  /** workers started again after one died */
+  restarts: number;
+  lanes: { ready: boolean; queued: number; outstanding: number }[];
+}
+
+interface Job {
+  id: number;
+  /** its prevalidation is back or given up: it may continue when at the head of its lane */
+  settled: boolean;
+  pre?: Prevalidation;
+  proceed(pre: Prevalidation | undefined): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  gone: boolean;
+  outstanding: Map<number, Job>;
+  /** when it last answered, or was given work while idle (for the stall watchdog) */
+  lastProgress: number;
+}
+
+interface Lane {
+  index: number;
+  queue: Job[];
+  /** undefined: no worker (closed, or given up after repeated deaths): in-thread */
+  slot?: Slot;
+  /** deaths since the lane's worker last answered a request */
+  deaths: number;
+  draining: boolean;
+}
+
+const WORKER_ENTRY = new URL('./prevalidation-worker.mjs', import.meta.url);
+/** A worker that dies this many times in a row without answering anything is not started again. */
+const MAX_DEATHS = 3;
+const DEFAULT_STALL_MS = 30_000;
+/** How much of a body the originator is looked for in: the RequestID is the header's first element. */
+const PEEK_BYTES = 4096;
+const REQUEST_ID = /<(?:[A-Za-z_][\w.-]{0,64}:)?RequestID\b[^>]{0,256}>\s*([0-9A-Fa-f]{2}(?:-?[0-9A-Fa-f]{2}){7})\s*:/;
+
+/**
+ * The lane of a request: by the originator EUI in its RequestID, read cheaply from the first bytes
+ * without parsing; a body it cannot be read from goes to lane 0. Only ordering depends on it: the
+ * request itself is judged by the parser.
+ */
+export function originatorLane(body: Uint8Array, lanes: number): number {
+  if (lanes <= 1) return 0;
+  const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, PEEK_BYTES)).toString('latin1');
+  const m = REQUEST_ID.exec(head);
+  if (!m) return 0;
+  let h = 0x811c9dc5; // FNV-1a over the normalised EUI
+  for (const ch of m[1]!.replace(/-/g, '').toUpperCase()) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
+/** Structured clone turned the request's Buffers into plain Uint8Arrays: make them Buffers again. */
+function reviveBuffers(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = reviveBuffers(v[i]);
+  } else if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = reviveBuffers(o[k]);
+  }
+  return v;
+}
+
+export class PrevalidationPool {
+  private readonly lanes: Lane[];
+  private readonly data: PrevalidationWorkerData;
+  private readonly watchdog?: NodeJS.Timeout;
+  private nextId = 0;
+  private closed = false;
+  private readonly counts = { prevalidated: 0, inThread: 0, restarts: 0 };
+
+  constructor(private readonly options: PrevalidationPoolOptions) {
+    this.data = {
+      world: options.world,
+      maxRequestBytes: options.maxRequestBytes,
+      acceptOrganisationXmlSigners: options.acceptOrganisationXmlSigners,
+      ...(options.xsdFile ? { xsdFile: options.xsdFile } : {}),
+    };
+    this.lanes = Array.from({ length: Math.max(0, options.workers) }, (_, index) => ({ index, queue: [], deaths: 0, draining: false }));
+    for (const lane of this.lanes) lane.slot = this.start(lane);
+    if (this.lanes.length) {
+      const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+      this.watchdog = setInterval(() => this.checkStalls(stallMs), Math.max(50, stallMs / 4));
+      this.watchdog.unref();
+    }
+  }
+
+  /**
+   * Prevalidates `body` in its originator's worker, then calls `proceed` on the main thread with
+   * the result (undefined: do it all in-thread), after every earlier request of its lane.
+   */
+  run<T>(body: Buffer, proceed: (pre: Prevalidation | undefined) => T): Promise<T> {
+    if (this.lanes.length === 0) {
+      try {
+        return Promise.resolve(proceed(undefined));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const lane = this.lanes[originatorLane(body, this.lanes.length)]!;
+    return new Promise<T>((resolve, reject) => {
+      const job: Job = {
+        id: ++this.nextId,
+        settled: false,
+        proceed: (pre) => {
+          if (pre) this.counts.prevalidated++;
+          else this.counts.inThread++;
+          try {
+            resolve(proceed(pre));
+          } catch (err) {
+            reject(err);
+          }
+        },
+      };
+      lane.queue.push(job);
+      const slot = lane.slot;
+      // Closing or no worker ready: in-thread, but still behind the lane's earlier requests.
+      if (!this.closed && slot?.ready && !slot.gone) {
+        if (slot.outstanding.size === 0) slot.lastProgress = performance.now();
+        slot.outstanding.set(job.id, job);
+        // A copy of its own, moved to the worker: Fastify's body may share a pooled slab.
+        const copy = new Uint8Array(body);
+        slot.worker.postMessage({ id: job.id, body: copy } satisfies PrevalidationJob, [copy.buffer]);
+      } else {
+        job.settled = true;
+      }
+      this.drain(lane);
+    });
+  }
+
+  stats(): PrevalidationStats {
+    return {
+      ...this.counts,
+      lanes: this.lanes.map((l) => ({ ready: l.slot?.ready === true && !l.slot.gone, queued: l.queue.length, outstanding: l.slot?.outstanding.size ?? 0 })),
+    };
+  }
+
+  /** Ends a lane's worker as a crash would (its requests are then done in-thread, and a new worker starts). */
+  async terminateWorker(lane: number): Promise<void> {
+    await this.lanes[lane]?.slot?.worker.terminate();
+  }
+
+  /** Resolves when every lane's worker is ready to take requests (or has none). */
+  async ready(timeoutMs = 30_000): Promise<boolean> {
+    const until = performance.now() + timeoutMs;
+    while (this.lanes.some((l) => l.slot && !l.slot.ready)) {
+      if (performance.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
+  /** Stops the workers; requests still waiting for one are done in-thread, in order, before this resolves. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        const slot = lane.slot;
+        if (!slot) return;
+        await slot.worker.terminate();
+        this.gone(lane, slot); // idempotent: the exit event may already have done it
+      }),
+    );
+  }
+
+  private start(lane: Lane): Slot {
+    const worker = new Worker(WORKER_ENTRY, { workerData: this.data, name: `dcc-sim prevalidation ${lane.index}` });
+    const slot: Slot = { worker, ready: false, gone: false, outstanding: new Map(), lastProgress: performance.now() };
+    worker.on('message', (msg: PrevalidationReply) => this.answer(lane, slot, msg));
+    // Without a listener a worker's uncaught error would be thrown on the main thread.
+    worker.on('error', (err) => this.options.log?.('error', `prevalidation worker ${lane.index} failed: ${err.message}`));
+    worker.on('messageerror', (err) => this.options.log?.('error', `prevalidation worker ${lane.index} sent an unreadable message: ${err.message}`));
+    worker.on('exit', () => this.gone(lane, slot));
+    worker.unref(); // an idle pool does not keep the process alive
+    return slot;
+  }
+
+  private answer(lane: Lane, slot: Slot, msg: PrevalidationReply): void {
+    if (slot.gone) return;
+    slot.lastProgress = performance.now();
+    if ('ready' in msg) {
+      slot.ready = true;
+      return;
+    }
+    const job = slot.outstanding.get(msg.id);
+    if (!job) return;
+    slot.outstanding.delete(msg.id);
+    lane.deaths = 0;
+    if ('error' in msg) this.options.log?.('error', `prevalidation worker ${lane.index}: ${msg.error}; the request is validated in-thread`);
+    else job.pre = reviveBuffers(msg.result) as Prevalidation;
+    job.settled = true;
+    this.drain(lane);
+  }
+
+  /** A worker ended: what it still had is done in-thread, and (unless closing) a new one starts. */
+  private gone(lane: Lane, slot: Slot): void {
+    if (slot.gone) return;
+    slot.gone = true;
+    for (const job of slot.outstanding.values()) job.settled = true;
+    slot.outstanding.clear();
+    if (lane.slot === slot) {
+      lane.slot = undefined;
+      if (!this.closed) {
+        lane.deaths++;
+        if (lane.deaths < MAX_DEATHS) {
+          this.options.log?.('warn', `prevalidation worker ${lane.index} ended; its requests are validated in-thread and a new worker starts`);
+          this.counts.restarts++;
+          lane.slot = this.start(lane);
+        } else {
+          this.options.log?.('error', `prevalidation worker ${lane.index} ended ${lane.deaths} times without answering; its lane stays in-thread`);
+        }
+      }
+    }
+    this.drain(lane);
+  }
+
+  private checkStalls(stallMs: number): void {
+    const now = performance.now();
+    for (const lane of this.lanes) {
+      const slot = lane.slot;
+      if (slot && !slot.gone && slot.outstanding.size > 0 && now - slot.lastProgress > stallMs) {
+        this.options.log?.('error', `prevalidation worker ${lane.index} answered nothing for ${Math.round(now - slot.lastProgress)} ms; replacing it`);
+        void slot.worker.terminate(); // the exit event hands its requests back in-thread
+      }
+    }
+  }
+
+  /** Continues the lane's requests from its head while they are settled: arrival order, once each. */
+  private drain(lane: Lane): void {
+    if (lane.draining) return; // a request continued from here queued another: the loop below takes it
+    lane.draining = true;
+    try {
+      while (lane.queue[0]?.settled) {
+        const job = lane.queue.shift()!;
+        job.proceed(job.pre);
+      }
+    } finally {
+      lane.draining = false;
+    }
+  }
+}

@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { RemotePartyRole, type Eui } from '../../pki/index.ts';
+import { signDuis, type StepRecord } from '../../service-requests/index.ts';
+import { xmlSignerOf } from '../../src/client.ts';
+import { DCC, SUPPLIERS } from '../../src/world/catalogue.ts';
+import { originatorLane } from '../../src/dcc/prevalidation-pool.ts';
+import { startHarness, type Harness } from '../helpers/gateway.ts';
+import { handoverXml, inventoryXml, ocaDer, orgCerts, pickDevice, signAs } from '../helpers/gateway-requests.ts';
+
+// The prevalidation workers (src/dcc/prevalidation-pool.ts): with workers the gateway answers
+// exactly as in-thread, keeps each originator's requests in arrival order, and loses or doubles
+// nothing when a worker dies. Real server on 127.0.0.1, real world file, real signatures.
+
+const WORKERS = 2;
+let pooled: Harness; // WORKERS prevalidation workers
+let inThread: Harness; // the same world, no workers
+
+beforeAll(async () => {
+  pooled = await startHarness({ workers: WORKERS });
+  inThread = await startHarness({ workers: 0 }); // a copy of the same world
+  expect(await pooled.server.prevalidation!.ready(), 'the workers start').toBe(true);
+  expect(inThread.server.prevalidation).toBeUndefined();
+});
+
+afterAll(async () => {
+  await pooled?.close();
+  await inThread?.close();
+});
+
+interface RawAnswer {
+  status: number;
+  code: string;
+  reason: string | null;
+}
+
+/**
+ * Sends the requests HTTP/1.1-pipelined over one socket (written in one go, before any answer) and
+ * reads the answers in order. Fails on anything but exactly one answer per request.
+ */
+async function pipelined(baseUrl: string, requests: { endpoint: string; body: string }[], whileWaiting?: () => void): Promise<RawAnswer[]> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  socket.write(
+    Buffer.concat(
+      requests.flatMap((r) => {
+        const body = Buffer.from(r.body, 'utf8');
+        return [Buffer.from(`POST /api/v1/${r.endpoint} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body];
+      }),
+    ),
+  );
+  whileWaiting?.();
+  const answers: RawAnswer[] = [];
+  let buf = Buffer.alloc(0);
+  socket.setTimeout(30_000, () => socket.destroy(new Error('no answer within 30 s')));
+  for await (const chunk of socket) {
+    buf = Buffer.concat([buf, chunk as Buffer]);
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) break;
+      const head = buf.subarray(0, end).toString('latin1');
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
+      expect(Number.isInteger(length), `answer has a Content-Length: ${head}`).toBe(true);
+      if (buf.length < end + 4 + length) break;
+      const header = (name: string) => new RegExp(`\\r\\n${name}:\\s*([^\\r]*)`, 'i').exec(head)?.[1] ?? null;
+      answers.push({ status: Number(head.split(' ')[1]), code: header('x-dcc-sim-response-code') ?? '', reason: header('x-dcc-sim-reason') });
+      buf = buf.subarray(end + 4 + length);
+    }
+    if (answers.length >= requests.length) break;
+  }
+  // Nothing more may follow: a request answered twice would show here.
+  await new Promise((r) => setTimeout(r, 50));
+  const extra = socket.read() as Buffer | null;
+  socket.destroy();
+  expect(buf.length + (extra?.length ?? 0), 'no bytes beyond the answers').toBe(0);
+  expect(answers).toHaveLength(requests.length);
+  return answers;
+}
+
+/**
+ * One commissioned ESME per registered supplier, suppliers in a fixed order: each test takes its own
+ * suppliers, so that no test's counters meet another's.
+ */
+function esmesBySupplier(h: Harness): ReturnType<typeof pickDevice>[] {
+  const seen = new Set<string>();
+  const out: ReturnType<typeof pickDevice>[] = [];
+  for (;;) {
+    try {
+      const d = pickDevice(h.world, 'ESME', (d, reg) => d.status === 'Commissioned' && reg.supplier !== null && !seen.has(reg.supplier));
+      seen.add(d.supplier);
+      out.push(d);
+    } catch {
+      return out;
+    }
+  }
+}
+
+/** A supplier's ESMEs and GSMEs still DCC controlled (supplier cells hold the ACB), for 6.21 handovers. */
+function handoverTargets(h: Harness, supplier: Eui): string[] {
+  const out: string[] = [];
+  for (const type of ['ESME', 'GSME'] as const) {
+    const { devices } = h.world.store.listDevices({ type, status: 'InstalledNotCommissioned', limit: 100_000 });
+    for (const d of devices) {
+      const sp = d.mpxn ? h.world.store.getSupplyPoint(d.mpxn) : undefined;
+      const cells = h.world.store.getDeviceSecurity(d.eui)?.cells as Record<string, number | undefined> | undefined;
+      const holder = cells?.supplierDS === undefined ? null : h.world.certificate(cells.supplierDS).subjectEui;
+      if (sp?.supplierEui === supplier && holder === DCC.accessControlBroker) out.push(d.eui);
+    }
+  }
+  return out;
+}
+
+describe('per-originator order with workers', () => {
+  it('accepts pipelined requests of one originator with strictly increasing counters, in order, beside another originator', async () => {
+    const w = pooled.world;
+    const [esme, other] = esmesBySupplier(pooled) as [ReturnType<typeof pickDevice>, ReturnType<typeof pickDevice>];
+    const supplier = esme.supplier;
+    const sc = orgCerts(w, supplier, RemotePartyRole.Supplier);
+    const targets = handoverTargets(pooled, supplier).slice(0, 6);
+    let counter = 10_000n;
+    const counters: string[] = [];
+    // Inventory reads (cheap, any number) with handovers among them: a reordering would be refused as a replay.
+    const batch = Array.from({ length: 30 }, (_, i) => {
+      counter += 1n + BigInt(i % 3); // gaps are allowed; going back is not
+      counters.push(String(counter));
+      const target = i % 5 === 2 ? targets[(i - 2) / 5] : undefined;
+      return target
+        ? { endpoint: 'serviceS', body: signAs(w, supplier, handoverXml({ sender: supplier, target, counter, role: 'Supplier', ds: sc.ds, ka: sc.ka, topUp: sc.topUp, path: [ocaDer(w)] })) }
+        : { endpoint: 'serviceD', body: signAs(w, supplier, inventoryXml(supplier, esme.mpxn!, counter)) };
+    });
+    const otherBatch = Array.from({ length: 15 }, (_, i) => ({ endpoint: 'serviceD', body: signAs(w, other.supplier, inventoryXml(other.supplier, other.mpxn!, 20_000n + BigInt(i))) }));
+    const before = pooled.server.prevalidation!.stats();
+
+    const [answers, otherAnswers] = await Promise.all([pipelined(pooled.server.url, batch), pipelined(pooled.server.url, otherBatch)]);
+
+    expect(answers.map((a) => `${a.code} ${a.reason ?? ''}`.trim())).toEqual(batch.map((b) => (b.endpoint === 'serviceS' ? 'I99' : 'I0')));
+    expect(otherAnswers.every((a) => a.code === 'I0'), JSON.stringify(otherAnswers)).toBe(true);
+    expect(targets.length, 'some handovers among the reads').toBeGreaterThan(0);
+    // The log has the supplier's requests in the order sent, and the workers did the parsing.
+    const logged = pooled.server.dcc.gateway.listRequests({ originatorEui: supplier, limit: 1000 }).reverse();
+    expect(logged.slice(-batch.length).map((r) => r.counter)).toEqual(counters);
+    const after = pooled.server.prevalidation!.stats();
+    expect(after.prevalidated - before.prevalidated).toBe(batch.length + otherBatch.length);
+    expect(after.inThread).toBe(before.inThread);
+  });
+});
+
+describe('the same answers with workers as in-thread', () => {
+  // Each case is posted, byte for byte the same, to both servers (copies of one world).
+  it('gives the same code, reason, failed step and step records for refusals and an acceptance', async () => {
+    const w = inThread.world;
+    const esme = esmesBySupplier(inThread)[2]!; // suppliers 0 and 1 are the order test's
+    const supplier = esme.supplier;
+    const another = SUPPLIERS.find((s) => s.eui !== supplier && s.userRoles.includes('IS'))!.eui;
+    // The revoked signer: another supplier's XML-signing certificate, revoked in both worlds.
+    const revokedParty = SUPPLIERS.find((s) => s.eui !== supplier && s.eui !== another && s.userRoles.includes('IS'))!.eui;
+    const revokedId = w.store.searchCertificates({ eui: revokedParty, role: RemotePartyRole.XmlSign, keyUsage: 'DS' })[0]!.id;
+    const revokedSigner = xmlSignerOf(w, revokedParty);
+    for (const h of [pooled, inThread]) h.world.store.revokeCertificate(revokedId, new Date().toISOString(), 'keyCompromise');
+
+    let counter = 50_000n;
+    const read = (sender = supplier) => inventoryXml(sender, esme.mpxn!, ++counter);
+    const signed = (sender = supplier) => signAs(w, sender, read(sender));
+    const replayed = signed();
+    const cases: { name: string; endpoint: string; body: string; step: string | null }[] = [
+      { name: 'accepted', endpoint: 'serviceD', body: replayed, step: null },
+      { name: 'replay (counter check after prevalidation)', endpoint: 'serviceD', body: replayed, step: 'request-id' },
+      { name: 'bad signature', endpoint: 'serviceD', body: signed().replace(esme.mpxn!, esme.mpxn!.slice(0, -1) + (esme.mpxn!.endsWith('1') ? '2' : '1')), step: 'signature' },
+      { name: 'unknown serial', endpoint: 'serviceD', body: signDuis(read(), { ...xmlSignerOf(w, supplier), serialDecimal: '123456789' }), step: 'signature' },
+      { name: 'revoked signer', endpoint: 'serviceD', body: signDuis(read(revokedParty), revokedSigner), step: 'signature' },
+      { name: 'wrong originator', endpoint: 'serviceD', body: signDuis(read(), xmlSignerOf(w, another)), step: 'signature' },
+      { name: 'unsigned', endpoint: 'serviceD', body: read(), step: 'signature' },
+      { name: 'malformed XML', endpoint: 'serviceD', body: signed().slice(0, 600), step: 'parse:xml' },
+      { name: 'DTD present', endpoint: 'serviceD', body: signed().replace(/^(<\?xml[^>]*\?>)/, '$1<!DOCTYPE sr:Request [<!ENTITY x "y">]>'), step: 'parse:xml' },
+      { name: 'not DUIS', endpoint: 'serviceD', body: '<a/>', step: 'parse:schema' },
+      { name: 'over the DUIS size limit', endpoint: 'serviceD', body: signed().replace('</sr:Request>', `<!--${'x'.repeat(270_000)}--></sr:Request>`), step: 'parse:size' },
+      { name: 'wrong endpoint', endpoint: 'serviceS', body: signed(), step: 'service' },
+    ];
+    expect(new Set(cases.map((c) => c.body)).size, 'every case differs').toBe(cases.length - 1);
+
+    const outcomes = async (h: Harness) => {
+      const out = [];
+      for (const c of cases) {
+        const res = await fetch(`${h.server.url}/api/v1/${c.endpoint}`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: c.body });
+        await res.text();
+        const [log] = h.server.dcc.gateway.listRequests({ limit: 1 });
+        out.push({
+          name: c.name,
+          status: res.status,
+          code: res.headers.get('x-dcc-sim-response-code'),
+          reason: res.headers.get('x-dcc-sim-reason'),
+          failedStep: log!.failedStep,
+          logReason: log!.reason,
+          // ms differ by nature; what was checked and said must not
+          steps: (log!.steps as StepRecord[] | null)?.map(({ step, ok, detail }) => ({ step, ok, detail })),
+        });
+      }
+      return out;
+    };
+    const before = pooled.server.prevalidation!.stats();
+    const withWorkers = await outcomes(pooled);
+    const without = await outcomes(inThread);
+    expect(withWorkers).toEqual(without);
+    expect(withWorkers.map((o) => o.failedStep)).toEqual(cases.map((c) => c.step));
+    expect(withWorkers.find((o) => o.name === 'revoked signer')!.reason).toMatch(/is revoked/);
+    expect(pooled.server.prevalidation!.stats().prevalidated - before.prevalidated, 'all went through the workers').toBe(cases.length);
+  });
+});
+
+describe('a worker that dies', () => {
+  it('loses and doubles nothing: its requests are validated in-thread, in order, and a new worker starts', async () => {
+    const pool = pooled.server.prevalidation!;
+    const w = pooled.world;
+    const esme = esmesBySupplier(pooled)[0]!; // its counters are above the order test's
+    const supplier = esme.supplier;
+    const batch = Array.from({ length: 40 }, (_, i) => ({ endpoint: 'serviceD', body: signAs(w, supplier, inventoryXml(supplier, esme.mpxn!, 90_000n + BigInt(i))) }));
+    const lane = originatorLane(Buffer.from(batch[0]!.body), WORKERS);
+    const before = pool.stats();
+    const logBefore = pooled.server.dcc.gateway.listRequests({ limit: 1 })[0]!.id;
+
+    // End the lane's worker as soon as it holds requests.
+    let terminated = false;
+    const watch = () => {
+      if (pool.stats().lanes[lane]!.outstanding > 0) {
+        terminated = true;
+        void pool.terminateWorker(lane);
+      } else setImmediate(watch);
+    };
+    const answers = await pipelined(pooled.server.url, batch, () => setImmediate(watch));
+
+    expect(terminated).toBe(true);
+    expect(answers.map((a) => a.code)).toEqual(batch.map(() => 'I0'));
+    const logged = pooled.server.dcc.gateway.listRequests({ afterId: logBefore, limit: 1000 }).reverse();
+    expect(logged.map((r) => r.counter), 'each request once, in order').toEqual(batch.map((_, i) => String(90_000n + BigInt(i))));
+    const after = pool.stats();
+    expect(after.restarts - before.restarts).toBe(1);
+    expect(after.inThread - before.inThread, 'the dead worker’s requests were done in-thread').toBeGreaterThan(0);
+    expect(after.prevalidated - before.prevalidated + after.inThread - before.inThread).toBe(batch.length);
+
+    // The new worker takes requests again.
+    expect(await pool.ready()).toBe(true);
+    const more = await pipelined(pooled.server.url, [{ endpoint: 'serviceD', body: signAs(w, supplier, inventoryXml(supplier, esme.mpxn!, 90_100n)) }]);
+    expect(more[0]!.code).toBe('I0');
+    expect(pool.stats().prevalidated).toBe(after.prevalidated + 1);
+  });
+});
