@@ -24,6 +24,8 @@ export type {
   PendingCommandRecord,
   CellColumnName,
 } from './store.ts';
+export { FleetLoader, startBulkLoad } from './fleet-loader.ts';
+export type { DeviceModel, FleetPremises } from './fleet-loader.ts';
 export { GatewayStore } from './gateway-store.ts';
 export type {
   RequestLogEntry,

@@ -8,8 +8,8 @@ import {
   type CaHandle,
   type KeyUsage,
 } from '../../pki/index.ts';
-import type { CellColumnName, DeviceRecord, DeviceStatus, DeviceType, UserRole } from '../../db/index.ts';
-import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS, type GasTransporterEntry } from './catalogue.ts';
+import { FleetLoader, startBulkLoad, type CellColumnName, type DeviceModel, type DeviceStatus, type DeviceType, type FleetPremises, type UserRole } from '../../db/index.ts';
+import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS, type DnoEntry, type GasTransporterEntry, type SupplierEntry } from './catalogue.ts';
 import { makeMpanCore, makeMprn } from './mpxn.ts';
 import { SeededRandom } from './random.ts';
 import { META, secretForSeed, World } from './world.ts';
@@ -56,6 +56,17 @@ type Cells = Partial<Record<CellColumnName, number>>;
  * ACB certificate in the network-operator cells (MP128B).
  */
 export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
+  // A seed writes into a scratch file that is renamed only when complete (the CLI does so), so it
+  // needs no crash durability while it runs: bulk-load settings, restored at the end.
+  const bulkLoad = startBulkLoad(world.store.db);
+  try {
+    return layOutDemoWorld(world, o);
+  } finally {
+    bulkLoad.end();
+  }
+}
+
+function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
   const store = world.store;
   const rnd = new SeededRandom(o.seed);
   const secret = secretForSeed(o.seed);
@@ -70,22 +81,6 @@ export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
 
   const partyCerts = new Map<string, PartyCerts>();
   let parties = 0;
-  // A seed writes into a scratch file that is renamed only when complete (the CLI does so), so it
-  // needs no crash durability while it runs: bulk-load settings, restored at the end.
-  const db = store.db;
-  db.pragma('journal_mode = MEMORY');
-  db.pragma('synchronous = OFF');
-  db.pragma('cache_size = -262144');
-  // Secondary indexes of the fleet tables are dropped for the load and rebuilt once at the end
-  // (one sort instead of millions of B-tree inserts).
-  const fleetIndexes = db
-    .prepare(
-      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-         AND tbl_name IN ('devices', 'device_security', 'supply_points')`,
-    )
-    .all() as { name: string; sql: string }[];
-  for (const ix of fleetIndexes) db.exec(`DROP INDEX ${ix.name}`);
-
   store.transaction(() => {
     store.setMeta(META.profile, 'demo');
     store.setMeta(META.seed, o.seed);
@@ -198,35 +193,55 @@ export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
     transitionalCoSDS: partyCerts.get(DCC.transitionalCoS)!.ds!,
     acbKA: acb.ka!,
   };
-  const dccControlledSupplierCells: Cells = { supplierDS: acb.ds!, supplierKA: acb.ka!, supplierTopUpKA: acb.ka! };
-  const dccControlledNoCells: Cells = { networkOperatorDS: acb.ds!, networkOperatorKA: acb.ka! };
-  const supplierCells = (eui: string): Cells => {
+  // A null holder is the ACB: DCC controlled devices, and network operator cells not yet replaced.
+  const supplierCells = (eui: string | null): Cells => {
+    if (eui === null) return { supplierDS: acb.ds!, supplierKA: acb.ka!, supplierTopUpKA: acb.ka! };
     const c = partyCerts.get(eui)!;
     return { supplierDS: c.ds!, supplierKA: c.ka!, supplierTopUpKA: c.topUpKa! };
   };
-  const noCells = (eui: string): Cells => {
+  const noCells = (eui: string | null): Cells => {
+    if (eui === null) return { networkOperatorDS: acb.ds!, networkOperatorKA: acb.ka! };
     const c = partyCerts.get(eui)!;
     return { networkOperatorDS: c.ds!, networkOperatorKA: c.ka! };
   };
   const gasBy = new Map(GAS_TRANSPORTERS.map((g) => [g.key, g]));
   const independents = GAS_TRANSPORTERS.filter((g) => g.independentShare);
   const gasSuppliers = SUPPLIERS.filter((s) => s.userRoles.includes('GS'));
+  const otherDnos = new Map(DNOS.map((d) => [d, DNOS.filter((o) => o.distributorId !== d.distributorId)]));
+  const dnoWeight = (d: DnoEntry) => d.weight;
+  const supplierWeight = (s: SupplierEntry) => s.weight;
 
   let wrongNetworkOperator = 0;
   let devices = 0;
+  const loader = new FleetLoader(store.db, MODELS);
+  // A fleet holds few distinct combinations of cells: each is staged once and shared.
+  const cellSetIds = new Map<string, number>();
+  const cellSet = (type: 'ESME' | 'GPF' | 'GSME', supplier: string | null, networkOperator: string | null): number => {
+    const k = `${type} ${supplier} ${networkOperator}`;
+    let id = cellSetIds.get(k);
+    if (id === undefined) {
+      id = loader.cellSet({ ...common, ...supplierCells(supplier), ...(type === 'GSME' ? {} : noCells(networkOperator)) });
+      cellSetIds.set(k, id);
+    }
+    return id;
+  };
+  const chfCells = store.transaction(() =>
+    loader.cellSet({ root: rootId, recovery: common.recovery!, acbDS: acb.ds!, acbKA: acb.ka!, wanProviderDS: partyCerts.get(DCC.wanProvider)!.ds! }),
+  );
+
   const BATCH = 5_000;
   for (let start = 0; start < o.premises; start += BATCH) {
     const end = Math.min(o.premises, start + BATCH);
     store.transaction(() => {
       for (let i = start; i < end; i++) {
-        const dno = rnd.weighted(DNOS, (d) => d.weight);
+        const dno = rnd.weighted(DNOS, dnoWeight);
         const fuelRoll = rnd.next();
         const hasElectricity = fuelRoll < 0.95;
         const hasGas = fuelRoll < 0.6 || fuelRoll >= 0.95;
-        const supplier = rnd.weighted(hasElectricity ? SUPPLIERS : gasSuppliers, (s) => s.weight);
-        const gasSupplier = supplier.userRoles.includes('GS') && !rnd.chance(0.1) ? supplier : rnd.weighted(gasSuppliers, (s) => s.weight);
+        const supplier = rnd.weighted(hasElectricity ? SUPPLIERS : gasSuppliers, supplierWeight);
+        const gasSupplier = supplier.userRoles.includes('GS') && !rnd.chance(0.1) ? supplier : rnd.weighted(gasSuppliers, supplierWeight);
         const uprn = 100_000_000_000 + i;
-        const postcode = `${rnd.pick(dno.postcodeAreas)}${1 + rnd.int(20)} ${rnd.int(10)}${'ABDEFGHJLNPQRSTUWXYZ'[rnd.int(20)]}${'ABDEFGHJLNPQRSTUWXYZ'[rnd.int(20)]}`;
+        const postcode = `${rnd.pick(dno.postcodeAreas)}${1 + rnd.int(20)} ${rnd.int(10)}${POSTCODE_LETTERS[rnd.int(20)]}${POSTCODE_LETTERS[rnd.int(20)]}`;
         const address = `${1 + rnd.int(200)} ${rnd.pick(STREETS)}`;
 
         // Lifecycle: most commissioned long ago, some in the last 7 days (pending), a few awaiting commissioning.
@@ -241,75 +256,80 @@ export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
 
         const base = i * 4;
         const chfEui = deviceEui(0x0c, base);
-        const insertDevice = (d: Omit<DeviceRecord, 'manufacturer' | 'model' | 'firmware'>, cells: Cells) => {
-          const model = MODELS[d.type];
-          store.insertDevice({ ...d, manufacturer: model.manufacturer, model: model.model, firmware: model.firmware });
-          store.insertDeviceSecurity({ deviceEui: d.eui, cells, seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
-          devices++;
+        const premises: FleetPremises = {
+          status,
+          commissionedAt,
+          uprn,
+          postcode,
+          address,
+          chfEui,
+          chfCells,
+          mpan: null,
+          electricityNetworkOperatorEui: null,
+          electricitySupplierEui: null,
+          esmeEui: null,
+          esmeCells: null,
+          mprn: null,
+          gasTransporterEui: null,
+          gasSupplierEui: null,
+          gpfEui: null,
+          gpfCells: null,
+          gsmeEui: null,
+          gsmeCells: null,
         };
-
-        insertDevice(
-          { eui: chfEui, type: 'CHF', status, mpxn: null, commsHubEui: null, commissionedAt },
-          { root: rootId, recovery: common.recovery!, acbDS: acb.ds!, acbKA: acb.ka!, wanProviderDS: partyCerts.get(DCC.wanProvider)!.ds! },
-        );
+        devices++;
 
         if (hasElectricity) {
-          const mpan = makeMpanCore(dno.distributorId, String(1_000_000_000 + i).slice(-10));
           const registeredNo = dnoEui(dno.distributorId);
-          store.insertSupplyPoint({ mpxn: mpan, fuel: 'E', networkOperatorEui: registeredNo, supplierEui: supplier.eui, uprn, postcode, address });
-          let no: Cells;
-          if (dccControlled) no = dccControlledNoCells;
-          else if (recent && rnd.chance(0.5)) no = dccControlledNoCells; // still within the 7 days
+          let no: string | null; // the holder of the ESME's network operator cells
+          if (dccControlled) no = null;
+          else if (recent && rnd.chance(0.5)) no = null; // still within the 7 days
           else if (rnd.chance(0.1)) {
             // SECMP0063: the installer placed another network operator's certificates.
-            const other = rnd.pick(DNOS.filter((d) => d.distributorId !== dno.distributorId));
-            no = noCells(dnoEui(other.distributorId));
+            no = dnoEui(rnd.pick(otherDnos.get(dno)!).distributorId);
             wrongNetworkOperator++;
-          } else no = noCells(registeredNo);
-          insertDevice(
-            { eui: deviceEui(0x0e, base + 1), type: 'ESME', status, mpxn: mpan, commsHubEui: chfEui, commissionedAt },
-            { ...common, ...(dccControlled ? dccControlledSupplierCells : supplierCells(supplier.eui)), ...no },
-          );
+          } else no = registeredNo;
+          premises.mpan = makeMpanCore(dno.distributorId, String(1_000_000_000 + i).slice(-10));
+          premises.electricityNetworkOperatorEui = registeredNo;
+          premises.electricitySupplierEui = supplier.eui;
+          premises.esmeEui = deviceEui(0x0e, base + 1);
+          premises.esmeCells = cellSet('ESME', dccControlled ? null : supplier.eui, no);
+          devices++;
         }
 
         if (hasGas) {
-          const leading = String(10_000_000 + i).slice(-8);
-          const mprn = makeMprn(leading);
           const regional = gasBy.get(dno.gasNetwork)!;
           const gt: GasTransporterEntry = rnd.chance(0.04) ? rnd.pick(independents) : regional;
-          store.insertSupplyPoint({ mpxn: mprn, fuel: 'G', networkOperatorEui: gt.eui, supplierEui: gasSupplier.eui, uprn, postcode, address });
-          let no: Cells = dccControlledNoCells; // MP128B: the ACB certificate may stay in a GPF's NO cells
+          let no: string | null = null; // MP128B: the ACB certificate may stay in a GPF's NO cells
           if (!dccControlled) {
             if (gt.key === 'CADENT' && rnd.chance(0.12)) {
               // Installed while National Grid ran the network: its certificates are still there.
-              no = noCells(gasBy.get('NGGD')!.eui);
+              no = gasBy.get('NGGD')!.eui;
               wrongNetworkOperator++;
-            } else if (gt.dccUser && gt.smkiSubscriber && rnd.chance(0.4)) no = noCells(gt.eui);
+            } else if (gt.dccUser && gt.smkiSubscriber && rnd.chance(0.4)) no = gt.eui;
             else if (rnd.chance(0.02)) {
-              const other = gasBy.get(gt.key === 'NGN' ? 'CADENT' : 'NGN')!;
-              no = noCells(other.eui);
+              no = gasBy.get(gt.key === 'NGN' ? 'CADENT' : 'NGN')!.eui;
               wrongNetworkOperator++;
             }
           }
-          const gpfEui = deviceEui(0x0f, base + 2);
-          insertDevice(
-            { eui: gpfEui, type: 'GPF', status, mpxn: mprn, commsHubEui: chfEui, commissionedAt },
-            { ...common, ...(dccControlled ? dccControlledSupplierCells : supplierCells(gasSupplier.eui)), ...no },
-          );
-          insertDevice(
-            { eui: deviceEui(0x0a, base + 3), type: 'GSME', status, mpxn: mprn, commsHubEui: chfEui, commissionedAt },
-            { ...common, ...(dccControlled ? dccControlledSupplierCells : supplierCells(gasSupplier.eui)) },
-          );
+          const cellsSupplier = dccControlled ? null : gasSupplier.eui;
+          premises.mprn = makeMprn(String(10_000_000 + i).slice(-8));
+          premises.gasTransporterEui = gt.eui;
+          premises.gasSupplierEui = gasSupplier.eui;
+          premises.gpfEui = deviceEui(0x0f, base + 2);
+          premises.gpfCells = cellSet('GPF', cellsSupplier, no);
+          premises.gsmeEui = deviceEui(0x0a, base + 3);
+          premises.gsmeCells = cellSet('GSME', cellsSupplier, null);
+          devices += 2;
         }
+        loader.add(premises);
       }
+      loader.flush();
     });
     o.onProgress?.(end, o.premises);
   }
-  for (const ix of fleetIndexes) db.exec(ix.sql);
+  loader.close();
   store.setMeta(META.createdAt, new Date().toISOString());
-  db.pragma('cache_size = -2000');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('journal_mode = WAL');
   return { parties, premises: o.premises, devices, certificates, wrongNetworkOperator };
 }
 
@@ -318,12 +338,14 @@ function deviceEui(typeByte: number, n: number): string {
   return `00DB5A${typeByte.toString(16).toUpperCase().padStart(2, '0')}${n.toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
-const MODELS: Record<DeviceType, { manufacturer: string; model: string; firmware: string }> = {
+const MODELS: Record<DeviceType, DeviceModel> = {
   ESME: { manufacturer: 'dcc-sim Meters', model: 'E2-SIM', firmware: '00010004' },
   GSME: { manufacturer: 'dcc-sim Meters', model: 'G2-SIM', firmware: '00010002' },
   GPF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM GPF', firmware: '00020001' },
   CHF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM', firmware: '00020001' },
 };
+
+const POSTCODE_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
 
 const STREETS = [
   'High Street',

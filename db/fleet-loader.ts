@@ -1,0 +1,236 @@
+import type { SqliteDatabase } from './world-db.ts';
+import { CELL_COLUMN, CELL_NAMES, type CellColumnName, type DeviceStatus, type DeviceType } from './store.ts';
+
+// Bulk loading of a seeded fleet. A million premises are some 3.3 million devices, their cells
+// and 1.6 million supply points: one bound statement per row spends most of the seed binding
+// parameters. Instead each premises is staged as one row of a temporary table (many rows per
+// statement), and every batch is spread into supply_points, devices and device_security by a
+// handful of INSERT ... SELECT statements that run entirely inside SQLite.
+
+/** A device's make, written into each of its rows. */
+export interface DeviceModel {
+  manufacturer: string;
+  model: string;
+  firmware: string;
+}
+
+/**
+ * One premises of a seeded fleet: its comms hub, and the meters and supply points of the fuels it
+ * has (null where it has not that fuel). All its devices share one status and commissioning time.
+ * Cells are ids from FleetLoader.cellSet.
+ */
+export interface FleetPremises {
+  status: DeviceStatus;
+  commissionedAt: string | null;
+  uprn: number;
+  postcode: string;
+  address: string;
+  chfEui: string;
+  chfCells: number;
+  mpan: string | null;
+  electricityNetworkOperatorEui: string | null;
+  electricitySupplierEui: string | null;
+  esmeEui: string | null;
+  esmeCells: number | null;
+  mprn: string | null;
+  gasTransporterEui: string | null;
+  gasSupplierEui: string | null;
+  gpfEui: string | null;
+  gpfCells: number | null;
+  gsmeEui: string | null;
+  gsmeCells: number | null;
+}
+
+const PREMISES_COLUMNS = [
+  'status',
+  'commissioned_at',
+  'uprn',
+  'postcode',
+  'address',
+  'chf_eui',
+  'chf_cells',
+  'mpan',
+  'mpan_network_operator',
+  'mpan_supplier',
+  'esme_eui',
+  'esme_cells',
+  'mprn',
+  'mprn_network_operator',
+  'mprn_supplier',
+  'gpf_eui',
+  'gpf_cells',
+  'gsme_eui',
+  'gsme_cells',
+] as const;
+const WIDTH = PREMISES_COLUMNS.length;
+/** premises per staging statement: few statements, well under SQLite's parameter limit */
+const ROWS_PER_STATEMENT = 100;
+
+const CELL_COLUMNS = CELL_NAMES.map((n) => CELL_COLUMN[n]).join(', ');
+
+/**
+ * Stages premises and writes them into the world tables on flush(). The caller runs it inside its
+ * own transactions (flush() within the transaction that added the premises) and calls close() once.
+ * Rows are written as a per-row INSERT would write them: seq_numbers, top_up_seq_number and
+ * alert_counter take their column defaults ('{}', '0', '0'), those of a device with no counters yet.
+ */
+export class FleetLoader {
+  private readonly stageMany;
+  private readonly spread: { run: () => void }[];
+  private readonly clearStage;
+  private readonly insertCellSet;
+  private readonly pending: unknown[] = [];
+  private cellSets = 0;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    models: Readonly<Record<DeviceType, DeviceModel>>,
+  ) {
+    // the staging tables, replacing any a failed seed left on this connection
+    db.exec(`
+      DROP TABLE IF EXISTS temp.fleet_cell_sets;
+      DROP TABLE IF EXISTS temp.fleet_premises;
+      CREATE TEMP TABLE fleet_cell_sets (id INTEGER PRIMARY KEY, ${CELL_COLUMNS});
+      CREATE TEMP TABLE fleet_premises (n INTEGER PRIMARY KEY, ${PREMISES_COLUMNS.join(', ')});`);
+    this.stageMany = db.prepare(stageSql(ROWS_PER_STATEMENT));
+    this.insertCellSet = db.prepare(`INSERT INTO temp.fleet_cell_sets (id, ${CELL_COLUMNS}) VALUES (?, ${CELL_NAMES.map(() => '?').join(', ')})`);
+    this.clearStage = db.prepare('DELETE FROM temp.fleet_premises');
+    const p = (sql: string, bound: Record<string, unknown> = {}) => {
+      const s = db.prepare(sql);
+      return { run: () => void s.run(bound) };
+    };
+    const device = (type: DeviceType, eui: string, mpxn: string, commsHub: string) =>
+      p(
+        `INSERT INTO main.devices (eui, type, status, mpxn, comms_hub_eui, manufacturer, model, firmware, commissioned_at)
+         SELECT ${eui}, '${type}', status, ${mpxn}, ${commsHub}, @manufacturer, @model, @firmware, commissioned_at
+         FROM temp.fleet_premises WHERE ${eui} IS NOT NULL ORDER BY n`,
+        { ...models[type] },
+      );
+    const cells = (eui: string, cellSet: string) =>
+      p(
+        `INSERT INTO main.device_security (device_eui, ${CELL_COLUMNS})
+         SELECT p.${eui}, ${CELL_NAMES.map((n) => `c.${CELL_COLUMN[n]}`).join(', ')}
+         FROM temp.fleet_premises p JOIN temp.fleet_cell_sets c ON c.id = p.${cellSet} ORDER BY p.n`,
+      );
+    const supplyPoint = (fuel: 'E' | 'G', mpxn: string, networkOperator: string, supplier: string) =>
+      p(
+        `INSERT INTO main.supply_points (mpxn, fuel, network_operator_eui, supplier_eui, uprn, postcode, address)
+         SELECT ${mpxn}, '${fuel}', ${networkOperator}, ${supplier}, uprn, postcode, address
+         FROM temp.fleet_premises WHERE ${mpxn} IS NOT NULL ORDER BY n`,
+      );
+    // Type by type, in premises order: the seed's EUIs then rise within each type, so the
+    // B-trees are mostly appended to.
+    this.spread = [
+      supplyPoint('E', 'mpan', 'mpan_network_operator', 'mpan_supplier'),
+      supplyPoint('G', 'mprn', 'mprn_network_operator', 'mprn_supplier'),
+      device('CHF', 'chf_eui', 'NULL', 'NULL'),
+      device('ESME', 'esme_eui', 'mpan', 'chf_eui'),
+      device('GPF', 'gpf_eui', 'mprn', 'chf_eui'),
+      device('GSME', 'gsme_eui', 'mprn', 'chf_eui'),
+      cells('chf_eui', 'chf_cells'),
+      cells('esme_eui', 'esme_cells'),
+      cells('gpf_eui', 'gpf_cells'),
+      cells('gsme_eui', 'gsme_cells'),
+    ];
+  }
+
+  /** Registers a combination of cells that many devices hold; returns its id for FleetPremises. */
+  cellSet(cells: Partial<Record<CellColumnName, number>>): number {
+    const id = ++this.cellSets;
+    this.insertCellSet.run(id, ...CELL_NAMES.map((n) => cells[n] ?? null));
+    return id;
+  }
+
+  add(p: FleetPremises): void {
+    const row = this.pending;
+    row.push(
+      p.status,
+      p.commissionedAt,
+      p.uprn,
+      p.postcode,
+      p.address,
+      p.chfEui,
+      p.chfCells,
+      p.mpan,
+      p.electricityNetworkOperatorEui,
+      p.electricitySupplierEui,
+      p.esmeEui,
+      p.esmeCells,
+      p.mprn,
+      p.gasTransporterEui,
+      p.gasSupplierEui,
+      p.gpfEui,
+      p.gpfCells,
+      p.gsmeEui,
+      p.gsmeCells,
+    );
+    if (row.length === ROWS_PER_STATEMENT * WIDTH) {
+      this.stageMany.run(row);
+      row.length = 0;
+    }
+  }
+
+  /** Writes the staged premises into the world tables. */
+  flush(): void {
+    if (this.pending.length > 0) {
+      this.db.prepare(stageSql(this.pending.length / WIDTH)).run(this.pending);
+      this.pending.length = 0;
+    }
+    for (const s of this.spread) s.run();
+    this.clearStage.run();
+  }
+
+  /** Drops the staging tables (outside a transaction or inside, after the last flush). */
+  close(): void {
+    this.db.exec('DROP TABLE temp.fleet_premises; DROP TABLE temp.fleet_cell_sets;');
+  }
+}
+
+function stageSql(rows: number): string {
+  const one = `(${PREMISES_COLUMNS.map(() => '?').join(', ')})`;
+  return `INSERT INTO temp.fleet_premises (${PREMISES_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(one).join(', ')}`;
+}
+
+/**
+ * Settings for filling a world file that is of no use until complete (a seed into a scratch file):
+ * no journal to disk, no syncs, a large page cache, foreign keys and CHECK constraints not
+ * enforced (the seed writes consistent rows by construction), and the secondary indexes of the
+ * fleet tables dropped, to be rebuilt by one sort each instead of millions of B-tree inserts.
+ * end() rebuilds the indexes and restores the settings found. Outside any transaction.
+ */
+export function startBulkLoad(db: SqliteDatabase): { end: () => void } {
+  const setting = (name: string) => db.pragma(name, { simple: true }) as string | number;
+  const before = {
+    journalMode: setting('main.journal_mode'),
+    synchronous: setting('main.synchronous'),
+    cacheSize: setting('main.cache_size'),
+    foreignKeys: setting('foreign_keys'),
+    ignoreChecks: setting('ignore_check_constraints'),
+  };
+  // main only: the temp database (FleetLoader's staging) keeps its own journal
+  db.pragma('main.journal_mode = MEMORY');
+  db.pragma('main.synchronous = OFF');
+  db.pragma('main.cache_size = -262144');
+  db.pragma('foreign_keys = OFF');
+  db.pragma('ignore_check_constraints = ON');
+  const fleetIndexes = db
+    .prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+         AND tbl_name IN ('devices', 'device_security', 'supply_points')`,
+    )
+    .all() as { name: string; sql: string }[];
+  for (const ix of fleetIndexes) db.exec(`DROP INDEX ${ix.name}`);
+  return {
+    end: () => {
+      for (const ix of fleetIndexes) db.exec(ix.sql);
+      db.pragma(`ignore_check_constraints = ${before.ignoreChecks}`);
+      db.pragma(`foreign_keys = ${before.foreignKeys}`);
+      db.pragma(`main.cache_size = ${before.cacheSize}`);
+      db.pragma(`main.synchronous = ${before.synchronous}`);
+      db.pragma(`main.journal_mode = ${before.journalMode}`);
+      // With a temp database open (FleetLoader's staging), the first wal_checkpoint after the switch
+      // back to WAL fails with SQLITE_LOCKED unless main has been read in WAL mode first.
+      db.prepare('SELECT count(*) FROM main.sqlite_master').get();
+    },
+  };
+}
