@@ -141,6 +141,7 @@ export class GatewayStore {
       outboxFailed: p('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
       outboxByRequest: p('SELECT * FROM outbox WHERE request_id = ? ORDER BY id'),
       outboxPendingCount: p('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL'),
+      outboxUntried: p('SELECT count(*) AS n FROM outbox WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0'),
       outboxNextDue: p('SELECT min(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL'),
     };
   }
@@ -241,6 +242,11 @@ export class GatewayStore {
 
   responsesFor(requestId: string): OutboxRecord[] {
     return (this.stmts.outboxByRequest.all(requestId) as Row[]).map(outboxFromRow);
+  }
+
+  /** A party's queued responses that no delivery attempt has finished with yet. */
+  untriedOutboxCount(partyEui: string): number {
+    return (this.stmts.outboxUntried.get(partyEui) as { n: number }).n;
   }
 
   pendingOutboxCount(): number {

@@ -243,5 +243,14 @@ CREATE INDEX IF NOT EXISTS device_security_by_network_operator_ka ON device_secu
 ALTER TABLE parties ADD COLUMN device_subscriber INTEGER NOT NULL DEFAULT 0 CHECK (device_subscriber IN (0, 1));
 `,
   },
+  {
+    version: 5,
+    name: 'outbox: responses not yet tried, per party (admission control)',
+    sql: `
+-- A party's requests wait while too many of its asynchronous responses have not even been tried:
+-- counted on every request, so only those rows are indexed.
+CREATE INDEX IF NOT EXISTS outbox_untried_by_party ON outbox (party_eui) WHERE delivered_at IS NULL AND attempts = 0;
+`,
+  },
 ];
 

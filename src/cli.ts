@@ -453,7 +453,7 @@ function serveOptions(cmd: Command): Command {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--no-network-operator-check', 'disapply the SECMP0063 / MP128 network operator check')
     .option('--duis-xsd <file>', 'also validate requests against this DUIS XSD (libxml2-wasm)')
-    .option('--workers <n>', 'worker threads parsing DUIS requests and checking their signatures beside the main thread; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 1)')
+    .option('--workers <n>', 'worker threads parsing DUIS requests and checking their signatures beside the main thread; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 2)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; needs --tls-key)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')

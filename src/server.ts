@@ -3,7 +3,7 @@ import { dashedEui, parseEui } from '../pki/index.ts';
 import type { Endpoint } from '../service-requests/index.ts';
 import { Dcc, type DccOptions } from './dcc/dcc.ts';
 import { OutboxDelivery } from './dcc/outbox.ts';
-import { PrevalidationPool } from './dcc/prevalidation-pool.ts';
+import { peekOriginator, PrevalidationPool } from './dcc/prevalidation-pool.ts';
 import { parseDuration } from './dcc/clock.ts';
 import { World } from './world/world.ts';
 import { deviceView } from './world/views.ts';
@@ -31,11 +31,13 @@ export interface ServerOptions extends Partial<DccOptions> {
   adminToken?: string;
   /**
    * worker threads that parse DUIS requests and check their signatures beside the main thread
-   * (src/dcc/prevalidation-pool.ts); 0 or absent = all in-thread. The CLI defaults to CPUs - 1.
+   * (src/dcc/prevalidation-pool.ts); 0 or absent = all in-thread. The CLI defaults to CPUs - 2.
    */
   workers?: number;
   /** the DUIS XSD file `xsd` was compiled from, so that the workers can run it too */
   xsdFile?: string;
+  /** a sender's requests wait while this many of its asynchronous responses are untried (default 64; src/dcc/outbox.ts) */
+  outboxAdmissionLimit?: number;
 }
 
 export interface RunningServer {
@@ -68,6 +70,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Before any route: the console and JSON API need the admin token on an exposed listener.
   if (admin) app.addHook('onRequest', admin.hook);
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
+    ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
     log: (msg, extra) => app.log.info(extra ?? {}, msg),
   });
   dcc.on('outbox', () => outbox.kick());
@@ -101,7 +104,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const duis = (endpoint: Endpoint) => async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const ct = String(req.headers['content-type'] ?? '');
     const body = req.body as Buffer;
-    const answer = /^(application|text)\/xml\b/i.test(ct)
+    const xml = /^(application|text)\/xml\b/i.test(ct);
+    // Admission: the sender waits while its asynchronous responses are not keeping up.
+    const admission = xml ? outbox.admit(peekOriginator(body)) : undefined;
+    if (admission) await admission; // (no await otherwise: the check and the handling stay one step)
+    const answer = xml
       ? prevalidation
         ? await prevalidation.run(body, (pre) => dcc.handle(endpoint, body, pre))
         : dcc.handle(endpoint, body)

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { GatewayStore, OutboxRecord, WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
@@ -16,6 +18,11 @@ export interface OutboxOptions {
   concurrency?: number;
   /** deliveries in flight to one party at once */
   partyConcurrency?: number;
+  /**
+   * Admission control: a party's new requests wait while this many of its responses are queued and
+   * not yet tried (default 64); they go on when the count has halved.
+   */
+  admissionLimit?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -30,6 +37,9 @@ export class OutboxDelivery {
   private delivered: { id: number; at: string }[] = [];
   private flushing?: NodeJS.Immediate;
   private readonly partyInFlight = new Map<string, number>();
+  // Requests waiting for admission, per originator, in arrival order.
+  private readonly admitting = new Map<string, (() => void)[]>();
+  private admitTimer?: NodeJS.Timeout;
   constructor(
     private readonly gateway: GatewayStore,
     private readonly world: WorldStore,
@@ -42,13 +52,52 @@ export class OutboxDelivery {
     this.kick();
   }
 
+  /**
+   * Resolves when a request from `party` may be handled. Without it a busy simulator acknowledged
+   * requests faster than it delivered their asynchronous responses, which then arrived seconds late
+   * (bench/results.md); now the sender's acknowledgements slow down instead, as a real service's
+   * would. Responses a receiver has already failed on do not count, so a receiver that is down
+   * holds up nobody, and a party only ever waits for its own backlog. FIFO per party: a waiting
+   * request is never overtaken by a later one of the same sender.
+   */
+  admit(party: string | null): Promise<void> | undefined {
+    if (party === null || this.stopped) return undefined;
+    const waiting = this.admitting.get(party);
+    if (!waiting && this.gateway.untriedOutboxCount(party) < this.admissionLimit) return undefined;
+    return new Promise<void>((resolve) => {
+      if (waiting) waiting.push(resolve);
+      else this.admitting.set(party, [resolve]);
+      this.admitTimer ??= setInterval(() => this.release(), 100);
+    });
+  }
+
+  private get admissionLimit(): number {
+    return this.options.admissionLimit ?? 64;
+  }
+
+  /** Lets waiting requests go, in order, for each party whose backlog has halved (or when stopping). */
+  private release(): void {
+    for (const [party, waiting] of this.admitting) {
+      if (!this.stopped && this.gateway.untriedOutboxCount(party) > this.admissionLimit / 2) continue;
+      this.admitting.delete(party);
+      for (const go of waiting) go();
+    }
+    if (this.admitting.size === 0 && this.admitTimer) {
+      clearInterval(this.admitTimer);
+      this.admitTimer = undefined;
+    }
+  }
+
   /** Stops delivering: deliveries in flight are abandoned (they stay queued) and waited for. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.release();
     if (this.timer) clearTimeout(this.timer);
     this.abort.abort();
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   private markDelivered(id: number): void {
@@ -68,6 +117,7 @@ export class OutboxDelivery {
     } finally {
       for (const d of batch) this.inFlight.delete(d.id);
     }
+    if (this.admitting.size) this.release();
     this.kick();
   }
 
@@ -80,8 +130,8 @@ export class OutboxDelivery {
 
   private run(): void {
     if (this.stopped) return;
-    const perParty = this.options.partyConcurrency ?? 4;
-    let free = (this.options.concurrency ?? 16) - this.inFlight.size;
+    const perParty = this.options.partyConcurrency ?? 16;
+    let free = (this.options.concurrency ?? 64) - this.inFlight.size;
     while (free > 0) {
       const full = [...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p);
       const due = this.gateway.dueOutbox(new Date().toISOString(), free, { exceptIds: [...this.inFlight], exceptParties: full });
@@ -114,6 +164,44 @@ export class OutboxDelivery {
     this.timer.unref();
   }
 
+  // No socket limit per host: parties may share a receiver, and one hanging must not starve the rest
+  // (the outbox's own per-party limit bounds the sockets). node:http with keep-alive rather than fetch(): undici's fetch cost about a tenth of a handover's
+  // main-thread time per delivery under load (bench/results.md, stage profile of the served simulator).
+  private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+  /** POSTs a body and resolves with the status once the answer is read; rejects on a transport error or abort. */
+  private post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number }> {
+    return new Promise((resolve, reject) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        reject(new Error(`'${url}' is not a URL`));
+        return;
+      }
+      const secure = target.protocol === 'https:';
+      if (!secure && target.protocol !== 'http:') {
+        reject(new Error(`'${url}' is not an http or https URL`));
+        return;
+      }
+      const payload = Buffer.from(body, 'utf8');
+      const req = (secure ? httpsRequest : httpRequest)(
+        target,
+        { method: 'POST', agent: secure ? this.agents.https : this.agents.http, headers: { ...headers, 'content-length': String(payload.length) }, signal },
+        (res: IncomingMessage) => {
+          res.on('error', reject);
+          res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+          res.on('close', () => {
+            if (!res.complete) reject(signal.aborted && signal.reason instanceof Error ? signal.reason : new Error('the answer was cut off'));
+          });
+          res.resume(); // the answer's body is not needed
+        },
+      );
+      req.on('error', (e: Error) => reject(signal.aborted && signal.reason instanceof Error ? signal.reason : e));
+      req.end(payload);
+    });
+  }
+
   private backoff(attempts: number): string {
     const ms = Math.min(this.options.maxBackoffMs ?? 60_000, 500 * 2 ** Math.min(attempts, 16));
     return new Date(Date.now() + ms).toISOString();
@@ -139,14 +227,8 @@ export class OutboxDelivery {
       const onStop = () => attempt.abort(new Error('delivery abandoned: dcc-sim is stopping'));
       this.abort.signal.addEventListener('abort', onStop, { once: true });
       try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) },
-          body: r.body,
-          signal: attempt.signal,
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
+        const res = await this.post(url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
+        if (res.status >= 200 && res.status < 300) {
           this.markDelivered(r.id);
           delivered = true;
           this.options.log?.('delivered asynchronous response', { id: r.id, party: r.partyEui, status: res.status });

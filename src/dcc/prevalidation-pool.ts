@@ -14,9 +14,13 @@ import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData } fr
 // in-thread). So a later request of an originator never overtakes an earlier one, whatever order
 // the workers answer in, and every request is continued exactly once.
 
-/** CPUs less the main thread's one; 0 = everything in-thread. */
+/**
+ * CPUs less two (the main thread's, and one for the system and the clients under test); 0 =
+ * everything in-thread. On a 2-core machine with its load generator beside it, one worker cost
+ * about 2 ms more CPU per handover than it saved and lowered throughput (bench/measurements.md).
+ */
 export function defaultWorkerCount(): number {
-  return Math.max(0, availableParallelism() - 1);
+  return Math.max(0, availableParallelism() - 2);
 }
 
 export interface PrevalidationPoolOptions extends PrevalidationWorkerData {
@@ -78,12 +82,21 @@ const REQUEST_ID = /<(?:[A-Za-z_][\w.-]{0,64}:)?RequestID\b[^>]{0,256}>\s*([0-9A
  */
 export function originatorLane(body: Uint8Array, lanes: number): number {
   if (lanes <= 1) return 0;
+  const eui = peekOriginator(body);
+  if (eui === null) return 0;
+  let h = 0x811c9dc5; // FNV-1a over the normalised EUI
+  for (const ch of eui) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
+/**
+ * The originator EUI of a DUIS request (16 upper-case hex digits), read from its RequestID without
+ * parsing; null when it cannot be read. For ordering and admission only: the parser judges the request.
+ */
+export function peekOriginator(body: Uint8Array): string | null {
   const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, PEEK_BYTES)).toString('latin1');
   const m = REQUEST_ID.exec(head);
-  if (!m) return 0;
-  let h = 0x811c9dc5; // FNV-1a over the normalised EUI
-  for (const ch of m[1]!.replace(/-/g, '').toUpperCase()) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
-  return (h >>> 0) % lanes;
+  return m ? m[1]!.replace(/-/g, '').toUpperCase() : null;
 }
 
 /** Structured clone turned the request's Buffers into plain Uint8Arrays: make them Buffers again. */
