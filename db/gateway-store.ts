@@ -141,6 +141,10 @@ export class GatewayStore {
       outboxFailed: p('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
       outboxByRequest: p('SELECT * FROM outbox WHERE request_id = ? ORDER BY id'),
       outboxPendingCount: p('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL'),
+      requestsMaxId: p('SELECT coalesce(max(id), 0) AS n FROM requests'),
+      requestsPrune: p("UPDATE requests SET request_xml = x'', response_xml = NULL WHERE id > ? AND id <= ?"),
+      outboxMaxId: p('SELECT coalesce(max(id), 0) AS n FROM outbox'),
+      outboxPrune: p("UPDATE outbox SET body = '' WHERE id > ? AND id <= ? AND delivered_at IS NOT NULL"),
       outboxUntried: p('SELECT count(*) AS n FROM outbox WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0'),
       outboxNextDue: p('SELECT min(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL'),
     };
@@ -242,6 +246,27 @@ export class GatewayStore {
 
   responsesFor(requestId: string): OutboxRecord[] {
     return (this.stmts.outboxByRequest.all(requestId) as Row[]).map(outboxFromRow);
+  }
+
+  /**
+   * Drops the XML of request-log rows in (after, upTo] and returns upTo as the new mark; rows keep
+   * everything else (codes, steps, parties). Bounded by the caller's range.
+   */
+  pruneRequestXml(after: number, upTo: number): void {
+    this.stmts.requestsPrune.run(after, upTo);
+  }
+
+  maxRequestLogId(): number {
+    return (this.stmts.requestsMaxId.get() as { n: number }).n;
+  }
+
+  /** Drops the bodies of delivered responses in (after, upTo]; undelivered ones are never touched. */
+  pruneDeliveredBodies(after: number, upTo: number): void {
+    this.stmts.outboxPrune.run(after, upTo);
+  }
+
+  maxOutboxId(): number {
+    return (this.stmts.outboxMaxId.get() as { n: number }).n;
   }
 
   /** A party's queued responses that no delivery attempt has finished with yet. */

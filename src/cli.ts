@@ -453,6 +453,7 @@ function serveOptions(cmd: Command): Command {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--no-network-operator-check', 'disapply the SECMP0063 / MP128 network operator check')
     .option('--duis-xsd <file>', 'also validate requests against this DUIS XSD (libxml2-wasm)')
+    .option('--request-log-keep <n>', 'the most recent requests whose DUIS XML the request log keeps (older ones keep their outcome); 0 = all', '20000')
     .option('--workers <n>', 'worker threads parsing DUIS requests and checking their signatures beside the main thread; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 2)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; needs --tls-key)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
@@ -469,6 +470,7 @@ interface ServeFlags {
   networkOperatorCheck: boolean;
   duisXsd?: string;
   workers?: string;
+  requestLogKeep: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -500,6 +502,7 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     xsd,
     ...(o.duisXsd ? { xsdFile: o.duisXsd } : {}),
     workers,
+    requestLogKeep: countArgument('--request-log-keep', o.requestLogKeep),
     logger: !o.quiet,
     ...(tls ? { tls } : {}),
     ...(o.adminToken ? { adminToken: o.adminToken } : {}),

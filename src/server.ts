@@ -4,6 +4,7 @@ import type { Endpoint } from '../service-requests/index.ts';
 import { Dcc, type DccOptions } from './dcc/dcc.ts';
 import { OutboxDelivery } from './dcc/outbox.ts';
 import { peekOriginator, PrevalidationPool } from './dcc/prevalidation-pool.ts';
+import { DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/retention.ts';
 import { parseDuration } from './dcc/clock.ts';
 import { World } from './world/world.ts';
 import { deviceView } from './world/views.ts';
@@ -38,6 +39,10 @@ export interface ServerOptions extends Partial<DccOptions> {
   xsdFile?: string;
   /** a sender's requests wait while this many of its asynchronous responses are untried (default 64; src/dcc/outbox.ts) */
   outboxAdmissionLimit?: number;
+  /** the most recent requests whose DUIS XML the request log keeps (default 20,000; 0 = all; src/dcc/retention.ts) */
+  requestLogKeep?: number;
+  /** how often the request log is pruned (ms) */
+  retentionMs?: number;
 }
 
 export interface RunningServer {
@@ -146,7 +151,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       failedStep: r.failedStep,
       steps: r.steps,
       changedCells: r.changedCells,
-      ...(q.full ? { requestXml: r.requestXml.toString('utf8'), responseXml: r.responseXml } : {}),
+      // Older rows keep their outcome but not their XML (src/dcc/retention.ts): null, not ''.
+      ...(q.full ? { requestXml: r.requestXml.length ? r.requestXml.toString('utf8') : null, responseXml: r.responseXml } : {}),
     }));
   });
 
@@ -200,6 +206,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   for (const register of API_MODULES) await register(app, ctx);
 
 
+  const retention = new RequestLogRetention(dcc.gateway, world.store, o.requestLogKeep ?? DEFAULT_KEEP_XML);
+  const pruner = setInterval(() => {
+    try {
+      retention.prune();
+    } catch (err) {
+      app.log.error(err, 'pruning the request log failed');
+    }
+  }, o.retentionMs ?? 5_000);
+  pruner.unref();
+
   const scheduler = setInterval(() => {
     try {
       dcc.clock.reload(); // the CLI may have moved the clock in the world file
@@ -233,6 +249,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         app.log.warn(`SMKI portal not started: port ${o.smkiPort} is in use`); // RunningServer.smkiUrl stays undefined
       } else {
         clearInterval(scheduler);
+        clearInterval(pruner);
         await app.close();
         await prevalidation?.close();
         world.close();
@@ -253,6 +270,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(prevalidation ? { prevalidation } : {}),
     async close() {
       clearInterval(scheduler);
+      clearInterval(pruner);
       await outbox.stop();
       await portal?.close();
       await app.close();

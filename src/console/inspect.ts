@@ -84,7 +84,11 @@ function gbcsView(source: string, bytes: Buffer): GbcsView {
   return { source, hex: bytes.toString('hex').toUpperCase(), length: bytes.length, summary: gbcsSummary(bytes), annotations: annotateGbcs(bytes) };
 }
 
+/** what a pruned request-log row shows instead of its XML (src/dcc/retention.ts) */
+const PRUNED = 'not kept: the request log keeps the DUIS XML of the most recent requests only (serve --request-log-keep)';
+
 function requestView(world: World, xml: string, gbcs: GbcsView[]): DuisView {
+  if (xml === '') return { title: 'DUIS request', xml, fields: [], error: PRUNED };
   let r: DuisRequest;
   try {
     r = parseDuisRequest(xml);
@@ -122,6 +126,7 @@ function requestView(world: World, xml: string, gbcs: GbcsView[]): DuisView {
 }
 
 function responseView(title: string, xml: string, gbcs: GbcsView[], source: string): DuisView {
+  if (xml === '') return { title, xml, fields: [], error: PRUNED };
   let r: DuisResponse;
   try {
     r = parseDuisResponse(xml);
