@@ -29,7 +29,9 @@ export interface OutboxOptions {
 export class OutboxDelivery {
   private timer?: NodeJS.Timeout;
   private stopped = true;
-  private abort = new AbortController();
+  // Each attempt's controller, so stop() can abandon them (one listener per attempt on a shared
+  // signal tripped Node's MaxListeners warning at 64 deliveries in flight).
+  private readonly attempts = new Set<AbortController>();
   private readonly inFlight = new Set<number>();
   // Delivered rows are marked in one transaction per turn of the event loop rather than one commit
   // each (a commit per delivery was a tenth of a handover's main-thread time). Until marked they
@@ -48,7 +50,6 @@ export class OutboxDelivery {
 
   start(): void {
     this.stopped = false;
-    this.abort = new AbortController();
     this.kick();
   }
 
@@ -93,7 +94,7 @@ export class OutboxDelivery {
     this.stopped = true;
     this.release();
     if (this.timer) clearTimeout(this.timer);
-    this.abort.abort();
+    for (const a of this.attempts) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
     this.agents.http.destroy();
@@ -224,8 +225,7 @@ export class OutboxDelivery {
       const attempt = new AbortController();
       const timeoutMs = this.options.timeoutMs ?? 5_000;
       const timer = setTimeout(() => attempt.abort(new Error(`no answer within ${timeoutMs} ms (timeout)`)), timeoutMs);
-      const onStop = () => attempt.abort(new Error('delivery abandoned: dcc-sim is stopping'));
-      this.abort.signal.addEventListener('abort', onStop, { once: true });
+      this.attempts.add(attempt);
       try {
         const res = await this.post(url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
         if (res.status >= 200 && res.status < 300) {
@@ -239,7 +239,7 @@ export class OutboxDelivery {
         this.gateway.markFailed(r.id, `delivery failed: ${(err as Error).message}`, this.backoff(r.attempts));
       } finally {
         clearTimeout(timer);
-        this.abort.signal.removeEventListener('abort', onStop);
+        this.attempts.delete(attempt);
       }
     } finally {
       if (!delivered) this.inFlight.delete(r.id); // a delivered row leaves inFlight once marked
