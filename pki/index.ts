@@ -9,7 +9,7 @@ export {
 } from './vocabulary.ts';
 export type { Eui, RemotePartyRoleCode, KeyUsage } from './vocabulary.ts';
 export {
-  deriveKeyPair, deriveScalarKey, ScalarKey, generateKeyPair, privateKeyToPkcs8, privateKeyFromPkcs8, privateKeyFromPem, publicKeyFromRaw, rawPublicKey,
+  deriveKeyPair, deriveScalarKey, ScalarKey, generateKeyPair, privateKeyToPkcs8, privateKeyFromPkcs8, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, privateScalar,
 } from './keys.ts';
 export type { KeyPair, P256PrivateKey } from './keys.ts';
 export { describeCertificate, certificateToPem, certificateFromPem, verifyIssuedBy } from './certificate.ts';

@@ -17,7 +17,7 @@ import { createCipheriv, createECDH, createHash, timingSafeEqual, type ECDH, typ
 import { type Annotate, encodeLength, hex, readLength } from './ber.ts';
 import { CRA_FLAG, decodeApdu, euiBytes, type GeneralSigningApdu } from './apdu.ts';
 import { GbcsError } from './errors.ts';
-import { ScalarKey, type P256PrivateKey } from '../../pki/index.ts';
+import { privateScalar, rawPublicKey, ScalarKey, type P256PrivateKey } from '../../pki/index.ts';
 
 export const GENERAL_CIPHERING_TAG = 0xdd;
 export const MAC_LENGTH = 12;
@@ -45,11 +45,13 @@ function requireKey(key: P256PrivateKey, type: 'private' | 'public', what: strin
 
 /**
  * ECDH results per key pair. Z depends only on the two keys (the counter and IDs enter through the KDF), and
- * one ECDH costs more than the rest of a MAC check. Looked up by KeyObject identity first, then by a digest of
- * both keys, so callers that rebuild their KeyObjects for every message (e.g. from SQLite) still hit; bounded.
+ * one ECDH costs more than the rest of a MAC check. Z = dA·QB = dB·QA, so the entry is keyed by the two public
+ * points, unordered: the device finds the Z the DCC computed for the same pair when it wrapped the command (one
+ * ECDH per new device, not two). Sound because a caller's own point is always derived from its own private key,
+ * so every entry holds the true Z of its pair. Looked up by KeyObject identity first; bounded.
  */
 const byIdentity = new WeakMap<P256PrivateKey, WeakMap<P256PublicKey, Buffer>>();
-const byDigest = new Map<string, Buffer>();
+const byPoints = new Map<string, Buffer>();
 const MAX_SECRETS = 10_000;
 
 /** A peer's P-256 public key: a KeyObject, or its 65-octet uncompressed point (no key import needed). */
@@ -61,20 +63,25 @@ function pointOf(key: P256PublicKey): Buffer {
     return Buffer.from(key.buffer, key.byteOffset, key.length);
   }
   requireKey(key, 'public', 'MAC key agreement (peer KA public key)');
-  const pub = key.export({ format: 'jwk' });
-  return Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? '', 'base64url'), Buffer.from(pub.y ?? '', 'base64url')]);
+  return rawPublicKey(key);
 }
 
 // An ECDH per KeyObject: setting the scalar recomputes the public point, as costly as the agreement.
 const ecdhs = new WeakMap<KeyObject, ECDH>();
-function ecdhOf(key: KeyObject, d: Buffer): ECDH {
+function ecdhOf(key: KeyObject): ECDH {
   let ecdh = ecdhs.get(key);
   if (!ecdh) {
     ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(d);
+    ecdh.setPrivateKey(privateScalar(key));
     ecdhs.set(key, ecdh);
   }
   return ecdh;
+}
+
+/** The pair's cache key: both points in a fixed order (a fixed-base point costs far less than an agreement). */
+function pairKey(ownPoint: Buffer, peerPoint: Buffer): string {
+  const [a, b] = Buffer.compare(ownPoint, peerPoint) <= 0 ? [ownPoint, peerPoint] : [peerPoint, ownPoint];
+  return a.toString('latin1') + b.toString('latin1');
 }
 
 function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
@@ -87,20 +94,20 @@ function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey)
   if (z) return z;
   requireKey(ownKaPrivate, 'private', 'MAC key agreement (own KA private key)');
   const point = pointOf(peerKaPublic);
-  const d = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.exportScalar() : Buffer.from(ownKaPrivate.export({ format: 'jwk' }).d ?? '', 'base64url');
-  const digest = createHash('sha256').update(d).update(point).digest('base64');
-  z = byDigest.get(digest);
+  const ownPoint = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.point : rawPublicKey(ownKaPrivate);
+  const pair = pairKey(ownPoint, point);
+  z = byPoints.get(pair);
   if (!z) {
     try {
-      z = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.sharedSecret(point) : ecdhOf(ownKaPrivate, d).computeSecret(point);
+      z = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.sharedSecret(point) : ecdhOf(ownKaPrivate).computeSecret(point);
     } catch (e) {
       throw new GbcsError('bad-key', `MAC key agreement failed: ${(e as Error).message}`);
     }
-    if (byDigest.size >= MAX_SECRETS) {
-      const oldest = byDigest.keys().next();
-      if (!oldest.done) byDigest.delete(oldest.value);
+    if (byPoints.size >= MAX_SECRETS) {
+      const oldest = byPoints.keys().next();
+      if (!oldest.done) byPoints.delete(oldest.value);
     }
-    byDigest.set(digest, z);
+    byPoints.set(pair, z);
   }
   byPeer.set(peerKaPublic, z);
   return z;
