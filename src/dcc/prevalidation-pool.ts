@@ -28,6 +28,8 @@ export interface PrevalidationPoolOptions extends PrevalidationWorkerData {
   log?: (level: 'warn' | 'error', msg: string) => void;
   /** a worker that has work but has answered nothing for this long is taken for hung and replaced */
   stallMs?: number;
+  /** the worker's entry module (default the real one); exists so that tests can start a stand-in worker */
+  workerEntry?: URL;
 }
 
 export interface PrevalidationStats {
@@ -215,7 +217,7 @@ export class PrevalidationPool {
   }
 
   private start(lane: Lane): Slot {
-    const worker = new Worker(WORKER_ENTRY, { workerData: this.data, name: `dcc-sim prevalidation ${lane.index}` });
+    const worker = new Worker(this.options.workerEntry ?? WORKER_ENTRY, { workerData: this.data, name: `dcc-sim prevalidation ${lane.index}` });
     const slot: Slot = { worker, ready: false, gone: false, outstanding: new Map(), lastProgress: performance.now() };
     worker.on('message', (msg: PrevalidationReply) => this.answer(lane, slot, msg));
     // Without a listener a worker's uncaught error would be thrown on the main thread.

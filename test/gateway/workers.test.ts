@@ -2,16 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { RemotePartyRole, type Eui } from '../../pki/index.ts';
-import { signDuis, type StepRecord } from '../../service-requests/index.ts';
+import { createXsdValidator, parseDuisRequest, signDuis, type StepRecord } from '../../service-requests/index.ts';
 import { xmlSignerOf } from '../../src/client.ts';
 import { DCC, SUPPLIERS } from '../../src/world/catalogue.ts';
-import { originatorLane } from '../../src/dcc/prevalidation-pool.ts';
+import { originatorLane, PrevalidationPool } from '../../src/dcc/prevalidation-pool.ts';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/server.ts';
+import { DUIS_XSD } from '../helpers/duis-xsd.ts';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
 import { handoverXml, inventoryXml, ocaDer, orgCerts, pickDevice, signAs } from '../helpers/gateway-requests.ts';
 
 // The prevalidation workers (src/dcc/prevalidation-pool.ts): with workers the gateway answers
-// exactly as in-thread, keeps each originator's requests in arrival order, and loses or doubles
-// nothing when a worker dies. Real server on 127.0.0.1, real world file, real signatures.
+// exactly as in-thread (with the DUIS XSD too), keeps each originator's requests in arrival order,
+// and loses or doubles nothing when a worker dies or hangs. Real server on 127.0.0.1, real world
+// file, real signatures.
 
 const WORKERS = 2;
 let pooled: Harness; // WORKERS prevalidation workers
@@ -77,6 +80,27 @@ async function pipelined(baseUrl: string, requests: { endpoint: string; body: st
   expect(buf.length + (extra?.length ?? 0), 'no bytes beyond the answers').toBe(0);
   expect(answers).toHaveLength(requests.length);
   return answers;
+}
+
+/** Posts the cases one at a time; each one's answer and request-log entry, for comparing two servers. */
+async function outcomesOf(h: Harness, cases: { name: string; endpoint: string; body: string }[]) {
+  const out = [];
+  for (const c of cases) {
+    const res = await fetch(`${h.server.url}/api/v1/${c.endpoint}`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: c.body });
+    await res.text();
+    const [log] = h.server.dcc.gateway.listRequests({ limit: 1 });
+    out.push({
+      name: c.name,
+      status: res.status,
+      code: res.headers.get('x-dcc-sim-response-code'),
+      reason: res.headers.get('x-dcc-sim-reason'),
+      failedStep: log!.failedStep,
+      logReason: log!.reason,
+      // ms differ by nature; what was checked and said must not
+      steps: (log!.steps as StepRecord[] | null)?.map(({ step, ok, detail }) => ({ step, ok, detail })),
+    });
+  }
+  return out;
 }
 
 /**
@@ -180,25 +204,7 @@ describe('the same answers with workers as in-thread', () => {
     ];
     expect(new Set(cases.map((c) => c.body)).size, 'every case differs').toBe(cases.length - 1);
 
-    const outcomes = async (h: Harness) => {
-      const out = [];
-      for (const c of cases) {
-        const res = await fetch(`${h.server.url}/api/v1/${c.endpoint}`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: c.body });
-        await res.text();
-        const [log] = h.server.dcc.gateway.listRequests({ limit: 1 });
-        out.push({
-          name: c.name,
-          status: res.status,
-          code: res.headers.get('x-dcc-sim-response-code'),
-          reason: res.headers.get('x-dcc-sim-reason'),
-          failedStep: log!.failedStep,
-          logReason: log!.reason,
-          // ms differ by nature; what was checked and said must not
-          steps: (log!.steps as StepRecord[] | null)?.map(({ step, ok, detail }) => ({ step, ok, detail })),
-        });
-      }
-      return out;
-    };
+    const outcomes = (h: Harness) => outcomesOf(h, cases);
     const before = pooled.server.prevalidation!.stats();
     const withWorkers = await outcomes(pooled);
     const without = await outcomes(inThread);
@@ -244,5 +250,167 @@ describe('a worker that dies', () => {
     const more = await pipelined(pooled.server.url, [{ endpoint: 'serviceD', body: signAs(w, supplier, inventoryXml(supplier, esme.mpxn!, 90_100n)) }]);
     expect(more[0]!.code).toBe('I0');
     expect(pool.stats().prevalidated).toBe(after.prevalidated + 1);
+  });
+});
+
+describe('a hung worker', () => {
+  // Stand-in workers that take requests and never answer. The server has no way to start them, so
+  // the pool is driven here as the server drives it: run(body, (pre) => dcc.handle(endpoint, body, pre)).
+  const HUNG_WORKER = new URL('./fixtures/hung-prevalidation-worker.mjs', import.meta.url);
+  const STALL_MS = 300;
+  let host: Harness; // the world the hung pool's requests are handled in
+  let reference: Harness; // a copy of the same world, answering in-thread over HTTP
+  beforeAll(async () => {
+    host = await startHarness({ workers: 0 });
+    reference = await startHarness({ workers: 0 });
+  });
+  afterAll(async () => {
+    await host?.close();
+    await reference?.close();
+  });
+
+  it('is found by the watchdog and replaced; its requests are answered in-thread, once each, in per-originator order, as without workers', async () => {
+    const log: string[] = [];
+    const pool = new PrevalidationPool({
+      workers: WORKERS,
+      world: host.file,
+      maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
+      acceptOrganisationXmlSigners: host.server.dcc.validateOptions.acceptOrganisationXmlSigners === true,
+      stallMs: STALL_MS,
+      workerEntry: HUNG_WORKER,
+      log: (_level, msg) => log.push(msg),
+    });
+    try {
+      expect(await pool.ready(10_000), 'the stand-ins start').toBe(true);
+      const w = host.world;
+      const laneOf = (supplier: Eui) => originatorLane(Buffer.from(inventoryXml(supplier, '1', 1n)), WORKERS);
+      // Two originators in different lanes, so that both workers hang.
+      const esmes = esmesBySupplier(host);
+      const a = esmes[0]!;
+      const b = esmes.find((e) => laneOf(e.supplier) !== laneOf(a.supplier));
+      expect(b, 'two suppliers in different lanes').toBeDefined();
+      const read = (e: typeof a, counter: bigint) => ({ originator: e.supplier, body: signAs(w, e.supplier, inventoryXml(e.supplier, e.mpxn!, counter)) });
+      const requests: { originator: Eui; body: string }[] = [];
+      for (let i = 0; i < 12; i++) requests.push(read(a, 1_000n + BigInt(i)), read(b!, 1_000n + BigInt(i)));
+      // Refusals among them, so that the comparison with in-thread is not all I0: a replay of a's
+      // 1003 right after it, and one of a's changed after signing.
+      requests.splice(8, 0, { ...requests[6]! });
+      const signed = read(a, 5_000n);
+      requests.splice(13, 0, { ...signed, body: signed.body.replace(a.mpxn!, a.mpxn!.slice(0, -1) + (a.mpxn!.endsWith('1') ? '2' : '1')) });
+      const lastLogged = (h: Harness) => h.server.dcc.gateway.listRequests({ limit: 1 })[0]?.id ?? 0;
+      const since = { host: lastLogged(host), reference: lastLogged(reference) };
+      const before = pool.stats();
+
+      const t0 = performance.now();
+      const handled: { index: number; prevalidated: boolean; ms: number }[] = [];
+      const answers = Promise.all(
+        requests.map((r, index) => {
+          const body = Buffer.from(r.body);
+          return pool.run(body, (pre) => {
+            handled.push({ index, prevalidated: pre !== undefined, ms: performance.now() - t0 });
+            return host.server.dcc.handle('serviceD', body, pre);
+          });
+        }),
+      );
+      expect(pool.stats().lanes.map((l) => l.outstanding), 'the stand-ins hold every request').toEqual(Array.from({ length: WORKERS }, (_, lane) => requests.filter((r) => laneOf(r.originator) === lane).length));
+      // Without the watchdog nothing would ever answer: bound the wait.
+      let timer: NodeJS.Timeout | undefined;
+      const got = await Promise.race([
+        answers,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answers within 5 s: the hung workers were not replaced')), 5_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+
+      // Answered in-thread after the stall, each request exactly once, each originator's in the order sent.
+      expect(handled.map((h) => h.index).sort((x, y) => x - y), 'each request continued once').toEqual(requests.map((_, i) => i));
+      expect(handled.every((h) => !h.prevalidated), 'all in-thread').toBe(true);
+      expect(Math.min(...handled.map((h) => h.ms)), 'nothing answered before the stall was detected').toBeGreaterThanOrEqual(STALL_MS);
+      for (const { supplier } of [a, b!]) {
+        const sent = requests.flatMap((r, i) => (r.originator === supplier ? [i] : []));
+        expect(handled.filter((h) => requests[h.index]!.originator === supplier).map((h) => h.index), `${supplier}'s requests in order`).toEqual(sent);
+      }
+      expect(log.filter((m) => /answered nothing for \d+ ms; replacing it/.test(m)), log.join('\n')).toHaveLength(WORKERS);
+
+      // The same answers as a server without workers gives for the same bytes.
+      const inThread = await pipelined(reference.server.url, requests.map((r) => ({ endpoint: 'serviceD', body: r.body })));
+      expect(got.map((g) => g.responseCode)).toEqual(inThread.map((r) => r.code));
+      const logged = (h: Harness) =>
+        h.server.dcc.gateway
+          .listRequests({ afterId: since[h === host ? 'host' : 'reference'], limit: 1000 })
+          .reverse()
+          .map((r) => ({ originator: r.originatorEui, counter: r.counter, code: r.responseCode, failedStep: r.failedStep, reason: r.reason }));
+      const hostLog = logged(host);
+      expect(hostLog).toHaveLength(requests.length);
+      expect(hostLog.filter((r) => r.originator === a.supplier)).toEqual(logged(reference).filter((r) => r.originator === a.supplier));
+      expect(hostLog.filter((r) => r.originator === b!.supplier)).toEqual(logged(reference).filter((r) => r.originator === b!.supplier));
+      expect(got.map((g) => g.responseCode).filter((c) => c !== 'I0'), 'the replay and the tampered one refused').toHaveLength(2);
+      expect(hostLog.map((r) => r.failedStep).filter((s) => s !== null)).toEqual(['request-id', 'signature']);
+
+      const after = pool.stats();
+      expect(after.restarts - before.restarts, 'each hung worker replaced').toBe(WORKERS);
+      expect(after.inThread - before.inThread).toBe(requests.length);
+      expect(after.prevalidated - before.prevalidated).toBe(0);
+      // The replacements start and hold nothing.
+      expect(await pool.ready(10_000)).toBe(true);
+      expect(pool.stats().lanes.map((l) => [l.ready, l.outstanding, l.queued])).toEqual(Array.from({ length: WORKERS }, () => [true, 0, 0]));
+    } finally {
+      await pool.close();
+    }
+  }, 20_000);
+});
+
+describe('the DUIS XSD in the workers', () => {
+  let withWorker: Harness; // one worker that runs the XSD
+  let withoutWorkers: Harness; // a copy of the same world, XSD in-thread
+  const xsd = createXsdValidator(DUIS_XSD);
+  // Calls of the main thread's XSD: with a worker that ran it, the main thread must not run it again.
+  const mainThreadRuns = { withWorker: 0, withoutWorkers: 0 };
+  beforeAll(async () => {
+    withWorker = await startHarness({ workers: 1, xsdFile: DUIS_XSD, xsd: (xml) => (mainThreadRuns.withWorker++, xsd.validate(xml)) });
+    withoutWorkers = await startHarness({ workers: 0, xsd: (xml) => (mainThreadRuns.withoutWorkers++, xsd.validate(xml)) });
+    expect(await withWorker.server.prevalidation!.ready(), 'the worker starts').toBe(true);
+  });
+  afterAll(async () => {
+    await withWorker?.close();
+    await withoutWorkers?.close();
+    xsd.dispose();
+  });
+
+  it('refuses a signed request the XSD does not accept as in-thread does, judged in the worker, and still accepts a valid one', async () => {
+    const w = withWorker.world;
+    const esme = esmesBySupplier(withWorker)[0]!;
+    const supplier = esme.supplier;
+    const sc = orgCerts(w, supplier, RemotePartyRole.Supplier);
+    const target = handoverTargets(withWorker, supplier)[0]!;
+    // dcc-sim's own parser enforces the schema's structure itself (an unknown element is refused at
+    // parse:schema, before the XSD step), so what reaches the XSD step is where they differ:
+    // whitespace around an xs:dateTime, which dcc-sim collapses (XSD 1.0) and libxml2 refuses.
+    const unsigned = handoverXml({ sender: supplier, target, counter: 7_000n, role: 'Supplier', ds: sc.ds, ka: sc.ka, topUp: sc.topUp, path: [ocaDer(w)] }).replace(
+      '<sr:RemotePartyRole>',
+      '<sr:ExecutionDateTime>\n  2030-01-15T00:00:00Z\n  </sr:ExecutionDateTime><sr:RemotePartyRole>',
+    );
+    expect(() => parseDuisRequest(unsigned), 'well-formed and structurally DUIS').not.toThrow();
+    expect(xsd.validate(unsigned).join('\n'), 'but not valid against the XSD').toMatch(/ExecutionDateTime.*not a valid value of the atomic type 'xs:dateTime'/s);
+    const cases = [
+      { name: 'not valid against the XSD', endpoint: 'serviceS', body: signAs(w, supplier, unsigned) },
+      { name: 'valid', endpoint: 'serviceD', body: signAs(w, supplier, inventoryXml(supplier, esme.mpxn!, 7_001n)) },
+    ];
+    const pool = withWorker.server.prevalidation!;
+    const before = pool.stats();
+    const runsBefore = { ...mainThreadRuns };
+
+    const pooled = await outcomesOf(withWorker, cases);
+    const inThread = await outcomesOf(withoutWorkers, cases);
+
+    expect(pooled).toEqual(inThread);
+    expect(pooled.map((o) => [o.code, o.failedStep])).toEqual([['E100', 'schema'], ['I0', null]]);
+    expect(pooled[0]!.logReason).toMatch(/^not valid against the DUIS XSD: .*ExecutionDateTime/s);
+    // The worker judged both (its XSD verdict was used), and the main thread ran no XSD for them.
+    const after = pool.stats();
+    expect(after.prevalidated - before.prevalidated).toBe(cases.length);
+    expect(after.inThread - before.inThread).toBe(0);
+    expect(mainThreadRuns.withWorker - runsBefore.withWorker, 'XSD runs on the main thread with the worker').toBe(0);
+    expect(mainThreadRuns.withoutWorkers - runsBefore.withoutWorkers, 'XSD runs on the main thread without workers').toBe(cases.length);
   });
 });
