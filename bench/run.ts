@@ -3,13 +3,14 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
-import { signDuis } from '../service-requests/index.ts';
+import { createXsdValidator, signDuis } from '../service-requests/index.ts';
+import type { MetricsSnapshot } from '../src/dcc/metrics.ts';
 
 // `npm run bench [-- --quick]`: the whole pipeline under load, the crypto ceiling on the same
 // machine, fleet scale and a stage profile. Figures go to bench/results.md.
@@ -93,6 +94,10 @@ function rssMB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+async function serverMetrics(port: number): Promise<MetricsSnapshot> {
+  return (await (await fetch(`http://127.0.0.1:${port}/api/metrics`)).json()) as MetricsSnapshot;
+}
+
 /**
  * One supplier system's ordered stream: HTTP/1.1 requests pipelined on one keep-alive socket, so
  * several are in flight while the DCC still sees them in counter order (a server answers pipelined
@@ -154,7 +159,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 // --- 2. handover throughput and latency --------------------------------------------------------
-async function prepareHandovers(): Promise<{ template: string; streams: Map<string, string[]> }> {
+async function prepareHandovers(): Promise<{ template: string; streams: Map<string, string[]>; schemaMs: number | undefined }> {
   const file = path.join(dir, 'handover-template.db');
   log(`seeding a ${cfg.premises}-premise world with every device DCC controlled ...`);
   seedProbe(file, cfg.premises, 1.0);
@@ -177,7 +182,26 @@ async function prepareHandovers(): Promise<{ template: string; streams: Map<stri
   world.close();
   const total = [...streams.values()].reduce((n, l) => n + l.length, 0);
   log(`${total} requests in ${streams.size} supplier streams`);
-  return { template: file, streams };
+  return { template: file, streams, schemaMs: schemaStage([...streams.values()].flat()) };
+}
+
+/**
+ * The schema stage, which `serve` runs only with --duis-xsd (the load runs go without it): the
+ * simulator's own XSD validator (libxml2-wasm, the DUIS 5.4 XSD from ../shared) on these requests,
+ * timed in this process. undefined when the XSD is not beside the repository.
+ */
+function schemaStage(requests: string[]): number | undefined {
+  const xsd = path.join(repo, '..', 'shared', 'duis', 'DUIS_Schema_V5.4.xsd');
+  if (!existsSync(xsd)) return undefined;
+  const validator = createXsdValidator(xsd);
+  const sample = requests.slice(0, quick ? 200 : 1000);
+  for (const xml of sample.slice(0, 20)) validator.validate(xml); // warm-up
+  const t = performance.now();
+  for (const xml of sample) {
+    const problems = validator.validate(xml);
+    if (problems.length) throw new Error(`bench request not valid against the DUIS XSD: ${problems[0]}`);
+  }
+  return (performance.now() - t) / sample.length;
 }
 
 /** One load run on a fresh copy of the prepared world, with `workers` prevalidation workers. */
@@ -236,6 +260,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const satStart = performance.now();
   const serverCpuStart = cpuSeconds(child.pid!);
   const clientCpuStart = process.cpuUsage();
+  const metricsStart = await serverMetrics(port);
   await Promise.all(
     [...streams.keys()].flatMap((s) =>
       Array.from({ length: depth }, async () => {
@@ -249,6 +274,11 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     ),
   );
   const satSeconds = (performance.now() - satStart) / 1000;
+  // How busy the main thread (the single writer) and the workers were at saturation.
+  const metricsSat = await serverMetrics(port);
+  const busy = (a: number, b: number) => (b - a) / satSeconds;
+  const mainBusy = busy(metricsStart.mainThread.busySeconds, metricsSat.mainThread.busySeconds);
+  const workerBusy = (metricsSat.workers?.busySeconds ?? []).map((b, i) => busy(metricsStart.workers?.busySeconds[i] ?? 0, b));
   // Where the two cores went at saturation: the simulator, and this load generator with its receiver.
   const serverCpuMs = ((cpuSeconds(child.pid!) - serverCpuStart) * 1000) / satCount;
   const clientCpu = process.cpuUsage(clientCpuStart);
@@ -289,13 +319,11 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
   const servingRss = rssMB(child.pid!);
 
-  // Let the outbox drain, then read the stage profile from the request log.
+  // Let the outbox drain, then read the stage profile (the server's last 1000 requests).
   const drainEnd = performance.now() + 10_000;
   while (arrived.size < sent.size && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 100));
   const endToEnd = [...arrived.entries()].filter(([id]) => sent.has(id)).map(([id, t]) => t - sent.get(id)!).sort((a, b) => a - b);
-  const recent = (await (await fetch(`http://127.0.0.1:${port}/api/requests?limit=1000`)).json()) as { steps: { step: string; ms?: number }[] }[];
-  const stages = new Map<string, number[]>();
-  for (const r of recent) for (const s of r.steps ?? []) if (s.ms !== undefined) (stages.get(s.step) ?? stages.set(s.step, []).get(s.step)!).push(s.ms);
+  const stages = (await serverMetrics(port)).stages.figures;
   await stop(child);
   await new Promise((r) => sink.close(r));
   satLatencies.sort((a, b) => a - b);
@@ -316,7 +344,9 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     servingRss,
     serverCpuMs,
     clientCpuMs,
-    stages: [...stages.entries()].map(([step, v]) => ({ step, meanMs: v.reduce((a, b) => a + b, 0) / v.length, n: v.length })),
+    mainBusy,
+    workerBusy,
+    stages,
   };
 }
 
@@ -369,13 +399,14 @@ the emulated device, and its signed asynchronous I0 is delivered to a receiver o
 | latency at half saturation (${fmt(h.halfRate)}/s) p50 / p99 | ${fmt(h.halfP50)} / ${fmt(h.halfP99)} ms | p99 < 50 ms |
 | request → asynchronous I0 at the receiver p50 / p99 | ${fmt(h.endToEndP50)} / ${fmt(h.endToEndP99)} ms (${h.asyncDelivered} delivered) | |
 | CPU per handover at saturation: simulator (all threads) / load generator and receiver | ${fmt(h.serverCpuMs, 2)} / ${fmt(h.clientCpuMs, 2)} ms | |
+| main thread (the single writer) busy at saturation | ${fmt(h.mainBusy * 100, 0)}% | |
 | server RSS while serving | ${fmt(h.servingRss, 0)} MB | |
 
 Both runs (same world, same requests; \`serve --workers N\`):
 
-| prevalidation workers | saturation | half-saturation p50 / p99 | simulator CPU per handover | load generator CPU per handover |
-|---|---|---|---|---|
-${runs.map((r) => `| ${r.workers} | ${fmt(r.saturationRate)}/s | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${fmt(r.clientCpuMs, 2)} ms |`).join('\n')}
+| prevalidation workers | saturation | half-saturation p50 / p99 | simulator CPU per handover | load generator CPU per handover | main thread / worker busy at saturation |
+|---|---|---|---|---|---|
+${runs.map((r) => `| ${r.workers} | ${fmt(r.saturationRate)}/s | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${fmt(r.clientCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} |`).join('\n')}
 
 ## The crypto ceiling (same machine, same run)
 
@@ -389,11 +420,16 @@ sign ${fmt(ceiling.signMs, 4)} ms, verify ${fmt(ceiling.verifyMs, 4)} ms → ${f
 | measured / ceiling (one core) | **${fmt(ratioOne * 100)}%** | ≥ 25% |
 | measured / ceiling (all cores) | ${fmt(ratioAll * 100)}% | |
 
-## Stage profile (mean ms per request, last ${Math.min(1000, h.requests)} requests)
+## Stage profile (the served simulator's last ${Math.min(1000, h.requests)} requests, from \`GET /api/metrics\`)
 
-| stage | mean ms |
-|---|---|
-${h.stages.map((s) => `| ${s.step} | ${fmt(s.meanMs, 3)} |`).join('\n')}
+| stage | mean ms | p99 ms |
+|---|---|---|
+${h.stages.map((s) => `| ${s.stage} | ${fmt(s.meanMs, 3)} | ${fmt(s.p99Ms, 3)} |`).join('\n')}
+| schema (only with \`serve --duis-xsd\`, so timed apart: the same requests through the simulator's XSD validator in the bench process) | ${prepared.schemaMs === undefined ? '- (no ../shared/duis XSD)' : fmt(prepared.schemaMs, 3)} | |
+
+The stages are the main thread's, but with workers parse and signature are done in a worker (the
+figures then are the worker's). What the stages do not cover is HTTP in and out, the outbox's
+deliveries and the garbage collector: CPU per handover above minus the stages' sum.
 
 ## Fleet scale
 

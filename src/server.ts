@@ -3,6 +3,7 @@ import { dashedEui, parseEui } from '../pki/index.ts';
 import type { Endpoint } from '../service-requests/index.ts';
 import { Dcc, type DccOptions } from './dcc/dcc.ts';
 import { OutboxDelivery } from './dcc/outbox.ts';
+import { PipelineMetrics, prometheusText } from './dcc/metrics.ts';
 import { peekOriginator, PrevalidationPool } from './dcc/prevalidation-pool.ts';
 import { DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/retention.ts';
 import { parseDuration } from './dcc/clock.ts';
@@ -127,6 +128,24 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.post('/api/v1/serviceD', duis('serviceD'));
 
   app.get('/api/health', async () => ({ ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString() }));
+
+  // Live figures for load tests: JSON, or the Prometheus text format (?format=prometheus, or an
+  // Accept header that asks for text/plain or OpenMetrics, as Prometheus's scraper sends).
+  const metrics = new PipelineMetrics(dcc);
+  app.get('/api/metrics', async (req, reply) => {
+    const pool = prevalidation?.stats();
+    const m = metrics.snapshot(
+      outbox.stats(),
+      pool ? { prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds) } : undefined,
+    );
+    const format = (req.query as Record<string, string | undefined>).format;
+    const accept = String(req.headers.accept ?? '');
+    if (format === 'prometheus' || (format === undefined && /text\/plain|openmetrics/i.test(accept) && !/application\/json/i.test(accept))) {
+      return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(prometheusText(m));
+    }
+    if (format !== undefined && format !== 'json') return reply.code(400).send({ error: `format '${format}' is not json or prometheus` });
+    return m;
+  });
 
   app.get('/api/requests', async (req) => {
     const q = req.query as Record<string, string | undefined>;
@@ -271,6 +290,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     async close() {
       clearInterval(scheduler);
       clearInterval(pruner);
+      metrics.close();
       await outbox.stop();
       await portal?.close();
       await app.close();

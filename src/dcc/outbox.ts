@@ -42,6 +42,8 @@ export class OutboxDelivery {
   // Requests waiting for admission, per originator, in arrival order.
   private readonly admitting = new Map<string, (() => void)[]>();
   private admitTimer?: NodeJS.Timeout;
+  private deliveredTotal = 0;
+  private failedAttemptsTotal = 0;
   constructor(
     private readonly gateway: GatewayStore,
     private readonly world: WorldStore,
@@ -102,6 +104,7 @@ export class OutboxDelivery {
   }
 
   private markDelivered(id: number): void {
+    this.deliveredTotal++;
     this.delivered.push({ id, at: new Date().toISOString() });
     this.flushing ??= setImmediate(() => this.flushDelivered());
   }
@@ -120,6 +123,19 @@ export class OutboxDelivery {
     }
     if (this.admitting.size) this.release();
     this.kick();
+  }
+
+  /** For GET /api/metrics: the backlog, and counts since start. */
+  stats(): { pending: number; inFlight: number; deliveredTotal: number; failedAttemptsTotal: number; admissionWaiting: number } {
+    let admissionWaiting = 0;
+    for (const waiting of this.admitting.values()) admissionWaiting += waiting.length;
+    return {
+      pending: this.gateway.pendingOutboxCount(),
+      inFlight: this.inFlight.size - this.delivered.length,
+      deliveredTotal: this.deliveredTotal,
+      failedAttemptsTotal: this.failedAttemptsTotal,
+      admissionWaiting,
+    };
   }
 
   /** Something was queued, or a delivery slot came free: deliver soon. */
@@ -233,9 +249,11 @@ export class OutboxDelivery {
           delivered = true;
           this.options.log?.('delivered asynchronous response', { id: r.id, party: r.partyEui, status: res.status });
         } else {
+          this.failedAttemptsTotal++;
           this.gateway.markFailed(r.id, `receiver answered HTTP ${res.status}`, this.backoff(r.attempts));
         }
       } catch (err) {
+        this.failedAttemptsTotal++;
         this.gateway.markFailed(r.id, `delivery failed: ${(err as Error).message}`, this.backoff(r.attempts));
       } finally {
         clearTimeout(timer);

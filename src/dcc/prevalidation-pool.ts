@@ -39,7 +39,7 @@ export interface PrevalidationStats {
   inThread: number;
   /** workers started again after one died */
   restarts: number;
-  lanes: { ready: boolean; queued: number; outstanding: number }[];
+  lanes: { ready: boolean; queued: number; outstanding: number; busySeconds: number }[];
 }
 
 interface Job {
@@ -183,7 +183,13 @@ export class PrevalidationPool {
   stats(): PrevalidationStats {
     return {
       ...this.counts,
-      lanes: this.lanes.map((l) => ({ ready: l.slot?.ready === true && !l.slot.gone, queued: l.queue.length, outstanding: l.slot?.outstanding.size ?? 0 })),
+      lanes: this.lanes.map((l) => ({
+        ready: l.slot?.ready === true && !l.slot.gone,
+        queued: l.queue.length,
+        outstanding: l.slot?.outstanding.size ?? 0,
+        // the lane's current worker's event-loop busy time (how much of the second core it takes)
+        busySeconds: l.slot && !l.slot.gone ? l.slot.worker.performance.eventLoopUtilization().active / 1000 : 0,
+      })),
     };
   }
 

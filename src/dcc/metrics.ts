@@ -1,0 +1,187 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { Endpoint } from '../../service-requests/index.ts';
+import type { Dcc, RequestEvent } from './dcc.ts';
+
+// What a load test wants to watch while it runs (GET /api/metrics): requests by response code, where
+// a request's time goes (the pipeline's stages, persistence included), how busy the main thread —
+// the single writer — is, and whether asynchronous responses keep up. Counters are cumulative since
+// start (a scraper takes rates from them); windows are the last STAGE_WINDOW requests and the last
+// LOAD_WINDOW_S seconds.
+
+const STAGE_WINDOW = 1000;
+const LOAD_WINDOW_S = 10;
+
+export interface StageFigures {
+  stage: string;
+  /** requests in the window that reached the stage */
+  n: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface OutboxFigures {
+  /** asynchronous responses and alerts waiting for delivery (not yet answered 2xx) */
+  pending: number;
+  inFlight: number;
+  deliveredTotal: number;
+  failedAttemptsTotal: number;
+  /** requests held back by admission control right now */
+  admissionWaiting: number;
+}
+
+export interface WorkerFigures {
+  prevalidated: number;
+  inThread: number;
+  restarts: number;
+  /** each worker's event-loop busy time since it started */
+  busySeconds: number[];
+}
+
+export interface MetricsSnapshot {
+  at: string;
+  uptimeSeconds: number;
+  requests: {
+    total: number;
+    byEndpoint: Partial<Record<Endpoint, number>>;
+    byResponseCode: Record<string, number>;
+    /** answered per second over the last LOAD_WINDOW_S seconds */
+    perSecond: number;
+  };
+  stages: { window: number; figures: StageFigures[] };
+  mainThread: {
+    /** cumulative event-loop busy time: (b2 - b1) / (t2 - t1) is the utilisation between two reads */
+    busySeconds: number;
+    /** share of the last LOAD_WINDOW_S seconds the event loop was busy, 0..1 */
+    utilisation: number;
+  };
+  outbox: OutboxFigures;
+  workers?: WorkerFigures;
+  memory: { rssBytes: number; heapUsedBytes: number };
+}
+
+/** Ring buffer of one stage's last STAGE_WINDOW timings. */
+class StageRing {
+  private readonly ms = new Float64Array(STAGE_WINDOW);
+  private next = 0;
+  private filled = 0;
+  add(ms: number): void {
+    this.ms[this.next] = ms;
+    this.next = (this.next + 1) % STAGE_WINDOW;
+    if (this.filled < STAGE_WINDOW) this.filled++;
+  }
+  figures(stage: string): StageFigures {
+    const v = this.ms.slice(0, this.filled).sort();
+    const at = (p: number) => v[Math.min(v.length - 1, Math.floor(p * v.length))] ?? 0;
+    const sum = v.reduce((a, b) => a + b, 0);
+    return { stage, n: v.length, meanMs: v.length ? sum / v.length : 0, p50Ms: at(0.5), p99Ms: at(0.99) };
+  }
+}
+
+export class PipelineMetrics {
+  private readonly started = performance.now();
+  private total = 0;
+  private readonly byEndpoint = new Map<Endpoint, number>();
+  private readonly byCode = new Map<string, number>();
+  // Stages in first-seen order, which is pipeline order.
+  private readonly stages = new Map<string, StageRing>();
+  // One sample a second of (time, requests answered, event-loop utilisation so far).
+  private readonly samples: { t: number; total: number; elu: EventLoopUtilization }[] = [];
+  private readonly ticker: NodeJS.Timeout;
+  private readonly onRequest = (e: RequestEvent) => this.record(e);
+
+  constructor(private readonly dcc: Dcc) {
+    dcc.on('request', this.onRequest);
+    this.sample();
+    this.ticker = setInterval(() => this.sample(), 1000);
+    this.ticker.unref();
+  }
+
+  private record(e: RequestEvent): void {
+    this.total++;
+    this.byEndpoint.set(e.endpoint, (this.byEndpoint.get(e.endpoint) ?? 0) + 1);
+    this.byCode.set(e.responseCode, (this.byCode.get(e.responseCode) ?? 0) + 1);
+    for (const s of e.steps) {
+      if (s.ms === undefined || !s.ok) continue; // a failed step's time is not the stage's cost
+      let ring = this.stages.get(s.step);
+      if (!ring) this.stages.set(s.step, (ring = new StageRing()));
+      ring.add(s.ms);
+    }
+  }
+
+  private sample(): void {
+    this.samples.push({ t: performance.now(), total: this.total, elu: performance.eventLoopUtilization() });
+    if (this.samples.length > LOAD_WINDOW_S + 1) this.samples.shift();
+  }
+
+  snapshot(outbox: OutboxFigures, workers?: WorkerFigures): MetricsSnapshot {
+    const now = performance.now();
+    const elu = performance.eventLoopUtilization();
+    const first = this.samples[0]!;
+    const windowMs = now - first.t;
+    const windowElu = performance.eventLoopUtilization(elu, first.elu);
+    const mem = process.memoryUsage();
+    return {
+      at: new Date().toISOString(),
+      uptimeSeconds: (now - this.started) / 1000,
+      requests: {
+        total: this.total,
+        byEndpoint: Object.fromEntries(this.byEndpoint),
+        byResponseCode: Object.fromEntries(this.byCode),
+        perSecond: windowMs > 0 ? ((this.total - first.total) * 1000) / windowMs : 0,
+      },
+      stages: { window: STAGE_WINDOW, figures: [...this.stages].map(([stage, ring]) => ring.figures(stage)) },
+      mainThread: { busySeconds: elu.active / 1000, utilisation: windowElu.utilization },
+      outbox,
+      ...(workers ? { workers } : {}),
+      memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    };
+  }
+
+  close(): void {
+    clearInterval(this.ticker);
+    this.dcc.off('request', this.onRequest);
+  }
+}
+
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** The snapshot in the Prometheus text exposition format (version 0.0.4). */
+export function prometheusText(m: MetricsSnapshot): string {
+  const out: string[] = [];
+  const metric = (name: string, type: 'counter' | 'gauge' | 'summary', help: string, rows: [Record<string, string>, number][]) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of rows) {
+      const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
+      out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
+    }
+  };
+  metric('dcc_sim_requests_total', 'counter', 'DUIS requests answered, by endpoint', Object.entries(m.requests.byEndpoint).map(([endpoint, n]) => [{ endpoint }, n ?? 0]));
+  metric('dcc_sim_responses_total', 'counter', 'DUIS requests answered, by response code', Object.entries(m.requests.byResponseCode).map(([code, n]) => [{ code }, n]));
+  metric(
+    'dcc_sim_stage_seconds',
+    'summary',
+    `time per pipeline stage over the last ${m.stages.window} requests`,
+    m.stages.figures.flatMap((s) => [
+      [{ stage: s.stage, quantile: '0.5' }, s.p50Ms / 1000],
+      [{ stage: s.stage, quantile: '0.99' }, s.p99Ms / 1000],
+    ]),
+  );
+  out.push(...m.stages.figures.flatMap((s) => [`dcc_sim_stage_seconds_sum{stage="${esc(s.stage)}"} ${(s.meanMs * s.n) / 1000}`, `dcc_sim_stage_seconds_count{stage="${esc(s.stage)}"} ${s.n}`]));
+  metric('dcc_sim_main_thread_busy_seconds_total', 'counter', 'event-loop busy time of the main thread (the single writer)', [[{}, m.mainThread.busySeconds]]);
+  metric('dcc_sim_main_thread_utilisation', 'gauge', `share of the last ${LOAD_WINDOW_S} s the main thread was busy`, [[{}, m.mainThread.utilisation]]);
+  metric('dcc_sim_outbox_pending', 'gauge', 'asynchronous responses and alerts not yet delivered', [[{}, m.outbox.pending]]);
+  metric('dcc_sim_outbox_in_flight', 'gauge', 'deliveries under way', [[{}, m.outbox.inFlight]]);
+  metric('dcc_sim_outbox_delivered_total', 'counter', 'deliveries answered 2xx', [[{}, m.outbox.deliveredTotal]]);
+  metric('dcc_sim_outbox_failed_attempts_total', 'counter', 'delivery attempts that failed (retried later)', [[{}, m.outbox.failedAttemptsTotal]]);
+  metric('dcc_sim_admission_waiting', 'gauge', 'requests held back until their sender\'s responses catch up', [[{}, m.outbox.admissionWaiting]]);
+  if (m.workers) {
+    metric('dcc_sim_prevalidated_total', 'counter', 'requests parsed and signature-checked by a worker thread', [[{}, m.workers.prevalidated]]);
+    metric('dcc_sim_prevalidation_in_thread_total', 'counter', 'requests done wholly in-thread (worker starting, dead, hung or failed)', [[{}, m.workers.inThread]]);
+    metric('dcc_sim_worker_busy_seconds_total', 'counter', 'event-loop busy time of each prevalidation worker', m.workers.busySeconds.map((s, i) => [{ worker: String(i) }, s]));
+  }
+  metric('process_resident_memory_bytes', 'gauge', 'resident set size', [[{}, m.memory.rssBytes]]);
+  metric('dcc_sim_heap_used_bytes', 'gauge', 'V8 heap in use', [[{}, m.memory.heapUsedBytes]]);
+  metric('process_uptime_seconds', 'gauge', 'since the simulator started serving', [[{}, m.uptimeSeconds]]);
+  return `${out.join('\n')}\n`;
+}
