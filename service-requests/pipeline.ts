@@ -133,6 +133,30 @@ function isXmlSigner(c: RepositoryCertificate, options: PrevalidateOptions): boo
 const roundMs = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /**
+ * The first candidate whose key the request's XML signature verifies against, or the last failure's
+ * reason. The tree parseDuisRequest built is verified instead of parsing the text again, but only
+ * once (a failed check may strip its whitespace in place) and only within verifyDuisSignature's own
+ * size limit; further candidates get the text, which gives the same verdict. `verifiedAhead`: a
+ * candidate already verified elsewhere (a prevalidation worker) is taken without checking again.
+ */
+function firstVerifying(
+  request: DuisRequest,
+  candidates: RepositoryCertificate[],
+  verifiedAhead: (c: RepositoryCertificate) => boolean = () => false,
+): { signer: RepositoryCertificate } | { signer: undefined; reason: string } {
+  let doc = Buffer.byteLength(request.xml, 'utf8') <= DEFAULT_MAX_DUIS_BYTES ? parsedDocumentOf(request) : undefined;
+  let reason = '';
+  for (const c of candidates) {
+    if (verifiedAhead(c)) return { signer: c };
+    const v = doc !== undefined ? verifyDuisSignatureOfDocument(doc, c.facts.publicKey) : verifyDuisSignature(request.xml, c.facts.publicKey);
+    doc = undefined;
+    if (v.ok) return { signer: c };
+    reason = v.reason ?? 'signature does not verify';
+  }
+  return { signer: undefined, reason };
+}
+
+/**
  * Steps 1-3 without the world's mutable state: parse (and XSD), then the signature checked against
  * every XML-signing certificate of the originator with the KeyInfo serial, revoked or not (the
  * caller's view of revocation is the one that counts). Throws only what validateRequest would.
@@ -154,17 +178,8 @@ export function prevalidateRequest(body: Uint8Array, ports: Pick<GatewayPorts, '
     const usable = ports.certificatesBySerial(request.signer.serialDecimal).filter((c) => c.facts.subjectEui === originator && isXmlSigner(c, options));
     // Unrevoked first: the caller is then most likely to find its signer already verified.
     usable.sort((a, b) => Number(a.revoked) - Number(b.revoked));
-    // As validateRequest does: the tree only within verifyDuisSignature's own size limit, and only
-    // once (a failed check may strip its whitespace in place); further keys get the text.
-    let doc = Buffer.byteLength(request.xml, 'utf8') <= DEFAULT_MAX_DUIS_BYTES ? parsedDocumentOf(request) : undefined;
-    for (const c of usable) {
-      const v = doc !== undefined ? verifyDuisSignatureOfDocument(doc, c.facts.publicKey) : verifyDuisSignature(request.xml, c.facts.publicKey);
-      doc = undefined;
-      if (v.ok) {
-        verifiedBy.push(c.facts.fingerprint);
-        break;
-      }
-    }
+    const found = firstVerifying(request, usable).signer;
+    if (found) verifiedBy.push(found.facts.fingerprint);
   }
   return {
     kind: 'parsed',
@@ -231,26 +246,10 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   }
   const live = usable.filter((c) => !c.revoked);
   if (live.length === 0) reject(Codes.invalidUser, 'signature', `the sender's XML-signing certificate ${signerRef.serialDecimal} is revoked`);
-  let signer: CertificateFacts | undefined;
-  let lastReason = '';
-  // One candidate (the usual case): verify the tree parseDuisRequest built instead of parsing the
-  // text again. The size check keeps verifyDuisSignature's own limit, which the text path applies.
-  // Prevalidated requests have no tree here: a candidate not verified ahead is checked on the text,
-  // which gives the same verdict and reason.
-  const parsed = live.length === 1 && Buffer.byteLength(request.xml, 'utf8') <= DEFAULT_MAX_DUIS_BYTES ? parsedDocumentOf(request) : undefined;
-  for (const c of live) {
-    if (pre?.verifiedBy.includes(c.facts.fingerprint)) {
-      signer = c.facts;
-      break;
-    }
-    const v = parsed !== undefined ? verifyDuisSignatureOfDocument(parsed, c.facts.publicKey) : verifyDuisSignature(request.xml, c.facts.publicKey);
-    if (v.ok) {
-      signer = c.facts;
-      break;
-    }
-    lastReason = v.reason ?? 'signature does not verify';
-  }
-  if (!signer) reject(Codes.invalidUser, 'signature', `XML signature check failed: ${lastReason}`);
+  // Prevalidated requests have no tree here: a candidate not verified ahead is checked on the text.
+  const verified = firstVerifying(request, live, (c) => pre?.verifiedBy.includes(c.facts.fingerprint) === true);
+  if (!verified.signer) reject(Codes.invalidUser, 'signature', `XML signature check failed: ${verified.reason}`);
+  const signer: CertificateFacts = verified.signer!.facts;
   pass('signature', `signed by ${dashedEui(originator)} with certificate ${signerRef.serialDecimal}`, pre?.signatureMs);
 
   // 4. RequestID: the counter strictly increases per originator (replay protection). The signed
@@ -291,7 +290,7 @@ export function validateRequest(body: Buffer, endpoint: Endpoint, ports: Gateway
   }
   pass('user-role', `${sender!.name} as ${roles.join('/')}`);
 
-  const result: ValidatedRequest = { request, signer: signer!, sender: sender!, trace };
+  const result: ValidatedRequest = { request, signer, sender: sender!, trace };
   if (!rule.device) {
     if (request.requestId.target !== DCC_ACB && kind === 'ReadInventory') {
       reject(Codes.invalidRequest, 'device', `a non-device request is addressed to the DCC ${dashedEui(DCC_ACB)}, not ${dashedEui(request.requestId.target)}`);
