@@ -1,6 +1,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Endpoint } from '../../service-requests/index.ts';
 import type { Dcc, RequestEvent } from './dcc.ts';
+import type { OutboxStats } from './outbox.ts';
 
 // What a load test wants to watch while it runs (GET /api/metrics): requests by response code, where
 // a request's time goes (the pipeline's stages, persistence included), how busy the main thread —
@@ -18,16 +19,6 @@ export interface StageFigures {
   meanMs: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-export interface OutboxFigures {
-  /** asynchronous responses and alerts waiting for delivery (not yet answered 2xx) */
-  pending: number;
-  inFlight: number;
-  deliveredTotal: number;
-  failedAttemptsTotal: number;
-  /** requests held back by admission control right now */
-  admissionWaiting: number;
 }
 
 export interface WorkerFigures {
@@ -55,7 +46,7 @@ export interface MetricsSnapshot {
     /** share of the last LOAD_WINDOW_S seconds the event loop was busy, 0..1 */
     utilisation: number;
   };
-  outbox: OutboxFigures;
+  outbox: OutboxStats;
   workers?: WorkerFigures;
   memory: { rssBytes: number; heapUsedBytes: number };
 }
@@ -114,7 +105,7 @@ export class PipelineMetrics {
     if (this.samples.length > LOAD_WINDOW_S + 1) this.samples.shift();
   }
 
-  snapshot(outbox: OutboxFigures, workers?: WorkerFigures): MetricsSnapshot {
+  snapshot(outbox: OutboxStats, workers?: WorkerFigures): MetricsSnapshot {
     const now = performance.now();
     const elu = performance.eventLoopUtilization();
     const first = this.samples[0]!;

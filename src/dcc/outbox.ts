@@ -26,6 +26,16 @@ export interface OutboxOptions {
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
+export interface OutboxStats {
+  /** asynchronous responses and alerts waiting for delivery (not yet answered 2xx) */
+  pending: number;
+  inFlight: number;
+  deliveredTotal: number;
+  failedAttemptsTotal: number;
+  /** requests held back by admission control right now */
+  admissionWaiting: number;
+}
+
 export class OutboxDelivery {
   private timer?: NodeJS.Timeout;
   private stopped = true;
@@ -126,7 +136,7 @@ export class OutboxDelivery {
   }
 
   /** For GET /api/metrics: the backlog, and counts since start. */
-  stats(): { pending: number; inFlight: number; deliveredTotal: number; failedAttemptsTotal: number; admissionWaiting: number } {
+  stats(): OutboxStats {
     let admissionWaiting = 0;
     for (const waiting of this.admitting.values()) admissionWaiting += waiting.length;
     return {
