@@ -27,6 +27,8 @@ export type {
 export { FleetLoader, startBulkLoad } from './fleet-loader.ts';
 export type { DeviceModel, FleetPremises } from './fleet-loader.ts';
 export { GatewayStore } from './gateway-store.ts';
+export { InventoryChanges } from './inventory-changes.ts';
+export type { InventoryDetails, AddedDevice } from './inventory-changes.ts';
 export type {
   RequestLogEntry,
   RequestLogRecord,

@@ -252,5 +252,20 @@ ALTER TABLE parties ADD COLUMN device_subscriber INTEGER NOT NULL DEFAULT 0 CHEC
 CREATE INDEX IF NOT EXISTS outbox_untried_by_party ON outbox (party_eui) WHERE delivered_at IS NULL AND attempts = 0;
 `,
   },
+  {
+    version: 6,
+    name: 'inventory: the fields DUIS 8.4 and 12.2 set, and who pre-notified a device',
+    sql: `
+-- 12.2 Device Pre-notification and 8.4 Update Inventory record more of a device than the seed does:
+-- its SMETS/CHTS version and ESME variant, an ESME's secondary import and export MPANs, a GSME's
+-- GPF, and the party that pre-notified it (it manages the device until an MPxN names a supplier).
+ALTER TABLE devices ADD COLUMN smets_chts_version TEXT;
+ALTER TABLE devices ADD COLUMN esme_variant TEXT;
+ALTER TABLE devices ADD COLUMN secondary_import_mpan TEXT;
+ALTER TABLE devices ADD COLUMN export_mpan TEXT;
+ALTER TABLE devices ADD COLUMN associated_gpf_eui TEXT;
+ALTER TABLE devices ADD COLUMN added_by TEXT;
+`,
+  },
 ];
 

@@ -6,8 +6,9 @@
 export { PkiError } from './errors.ts';
 export {
   parseEui, dashedEui, euiFromBytes, RemotePartyRole, roleName, roleHex, ROLE_KEY_USAGES, isXmlSigningRole,
+  USER_ROLES, DEVICE_TYPES, DCC_PARTIES, DCC_EUI,
 } from './vocabulary.ts';
-export type { Eui, RemotePartyRoleCode, KeyUsage } from './vocabulary.ts';
+export type { Eui, RemotePartyRoleCode, KeyUsage, UserRole, DeviceType } from './vocabulary.ts';
 export {
   deriveKeyPair, deriveScalarKey, ScalarKey, generateKeyPair, privateKeyToPkcs8, privateKeyFromPkcs8, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, privateScalar,
 } from './keys.ts';

@@ -103,3 +103,25 @@ export const ROLE_KEY_USAGES: ReadonlyMap<number, readonly KeyUsage[]> = new Map
 export function isXmlSigningRole(code: number): boolean {
   return code === RemotePartyRole.XmlSign || code === RemotePartyRole.DspXmlSign;
 }
+
+// The DCC's vocabulary beyond certificates, declared once here (the bottom room) so that every room
+// names devices, users and the DCC's own parties alike.
+
+/** DCC User roles (DUIS): import, export and gas supplier, electricity distributor, gas transporter, registered supplier agent, other user. */
+export const USER_ROLES = ['IS', 'ES', 'GS', 'ED', 'GT', 'RSA', 'OU'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** The device types dcc-sim's inventory holds and its emulators speak for. */
+export const DEVICE_TYPES = ['ESME', 'GSME', 'GPF', 'CHF'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/** The DCC's own parties. The ACB's EUI is also the DCC's: target of non-device requests, sender of DSP-signed responses. */
+export const DCC_PARTIES = {
+  accessControlBroker: '90B3D51F30000002',
+  recovery: '90B3D51F30000001',
+  transitionalCoS: '90B3D51F30000004',
+  wanProvider: '90B3D51F30000007',
+} as const satisfies Record<string, Eui>;
+
+/** The DCC's EUI (its Access Control Broker's). */
+export const DCC_EUI: Eui = DCC_PARTIES.accessControlBroker;

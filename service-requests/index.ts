@@ -1,9 +1,19 @@
-// The DUIS side of the DCC: parsing and signing DUIS XML, the validation pipeline, and one
-// builder per service turning an accepted request into what the DCC does with it.
+// The DUIS side of the DCC: parsing and signing DUIS XML, the validation pipeline, and the service
+// registry — one module per service request variant, each saying what the DCC makes of it.
 export * from './duis/index.ts';
-export { validateRequest, prevalidateRequest, GatewayRejection, DCC_ACB } from './pipeline.ts';
-export type { Endpoint, StepRecord, ValidatedRequest, ReplacementCertificate, ValidateOptions, Prevalidation, PrevalidateOptions } from './pipeline.ts';
-export { buildPreCommand, completeSignedPreCommand, buildHandoverCommand, buildReadCredentialsCommand } from './services.ts';
+export { parseDuisRequest, buildRequest } from './request.ts';
+export type { DuisRequest, BuildRequestInput } from './request.ts';
+export { validateRequest, prevalidateRequest, GatewayRejection, refuse, COMMON_STEPS } from './pipeline/index.ts';
+export type { Step, StepContext, ValidateOptions, Prevalidation, PrevalidateOptions } from './pipeline/index.ts';
+export { SERVICES, serviceFor, serviceByVariant, serviceByExample, exampleNames, serviceNames, serviceOfMessageCode, unreadService } from './registry.ts';
+export type { ServiceBody, ServiceBodyKind } from './registry.ts';
+export { GBCS_VERSION } from './service.ts';
+export type {
+  Endpoint, StepRecord, ValidatedRequest, ReplacementCertificate, ServiceModule, ServiceOutcome, StateNeeds, HandlerState, DccCapability,
+  InventoryChange, NewInventoryDevice, InventoryUpdate, IssuedPreCommand, DeviceTargeting, RegistrationCheck, ExampleContext, ExampleRequest,
+  ExampleBuilder, BodyField,
+} from './service.ts';
+export type { SecurityCredentialsFields } from './services/security-credentials.ts';
 export { Codes, Codes0615, Codes0621, Codes0802 } from './codes.ts';
 export type {
   GatewayPorts,
@@ -14,5 +24,5 @@ export type {
   RepositoryCertificate,
   InventoryEntry,
   DccCredentials,
-  UserRole,
 } from './ports.ts';
+export type { UserRole } from '../pki/index.ts';

@@ -1,11 +1,9 @@
 import type { KeyObject } from 'node:crypto';
-import type { CertificateFacts, Eui, KeyUsage } from '../pki/index.ts';
+import type { CertificateFacts, DeviceType, Eui, KeyUsage, UserRole } from '../pki/index.ts';
 import type { InventoryQuery } from './duis/index.ts';
 
 // What the DUIS pipeline needs to know about the world, as a small interface: the gateway
 // wires it to the SQLite world, tests may wire it to anything. Nothing here writes.
-
-export type UserRole = 'IS' | 'ES' | 'GS' | 'ED' | 'GT' | 'RSA' | 'OU';
 
 export interface PartyInfo {
   eui: Eui;
@@ -17,7 +15,7 @@ export interface PartyInfo {
 
 export interface DeviceInfo {
   eui: Eui;
-  type: 'ESME' | 'GSME' | 'GPF' | 'CHF';
+  type: DeviceType;
   status: string;
   mpxn: string | null;
   commsHubEui: string | null;
@@ -47,6 +45,16 @@ export interface InventoryEntry {
   uprn: number | null;
   postcode: string | null;
   address: string | null;
+  smetsChtsVersion?: string;
+  esmeVariant?: string;
+  secondaryImportMpan?: string;
+  exportMpan?: string;
+  /** a GSME's GPF */
+  associatedGpf?: Eui;
+  /** the party that pre-notified the device (12.2) */
+  addedBy?: Eui;
+  /** registration data of its MPxN: the registered supplier (null: none, or no MPxN) */
+  supplierEui: Eui | null;
 }
 
 

@@ -4,17 +4,19 @@
  */
 export { DuisRejection, REJECTION_RESPONSE_CODES } from './rejection.ts';
 export type { DuisRejectionStep, DuisRejectionContext } from './rejection.ts';
-export {
-  SR_NS, DS_NS, RA_NS, DCC_EUI, DEFAULT_SCHEMA_VERSION, REMOTE_PARTY_ROLE_NAMES, SUPPORTED_SERVICES, SIGNED_PRE_COMMAND_VARIANTS,
-} from './model.ts';
+export { SR_NS, DS_NS, RA_NS, DCC_EUI, DEFAULT_SCHEMA_VERSION, REMOTE_PARTY_ROLE_NAMES } from './model.ts';
 export type {
-  RequestId, RemotePartyRoleName, SecurityCredentialsFields, InventoryQuery, ServiceBody, ServiceBodyKind, SignerIdentity,
-  DuisRequest, SupportedService, InventoryDevice, FutureDatedDeviceAlert, ResponseContent, ResponseBody, DuisResponse,
+  RequestId, RemotePartyRoleName, InventoryQuery, SignerIdentity, DuisEnvelope, InventoryDevice, FutureDatedDeviceAlert, ResponseContent,
+  ResponseBody, DuisResponse,
 } from './model.ts';
+export { SERVICE_MATRIX, serviceFacts, CRITICAL_SERVICE_REFERENCE_VARIANTS } from './service-matrix.ts';
+export type { ServiceFacts, FutureDatedResponse } from './service-matrix.ts';
+export * as bodyKit from './body-kit.ts';
+export type { BodyCodec, BodyReadContext, RequestBody } from './body-kit.ts';
 export { DEFAULT_MAX_DUIS_BYTES, MAX_ELEMENT_DEPTH, MAX_ELEMENTS, MAX_ATTRIBUTES_PER_ELEMENT } from './safe-xml.ts';
-export { parseDuisRequest, parsedDocumentOf, CRITICAL_SERVICE_REFERENCE_VARIANTS } from './request.ts';
-export type { ParseRequestOptions } from './request.ts';
-export { buildRequest } from './request-build.ts';
+export { parseDuisEnvelope, parsedDocumentOf } from './request.ts';
+export type { ParseRequestOptions, RequestBodies } from './request.ts';
+export { buildDuisEnvelope } from './request-build.ts';
 export type { BuildRequestInput } from './request-build.ts';
 export { buildResponse, buildDeviceAlert, parseDuisResponse, canonicalOwnResponse, signResponse } from './response.ts';
 export type { BuildResponseInput, BuildDeviceAlertInput, ParseResponseOptions } from './response.ts';

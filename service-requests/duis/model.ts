@@ -1,6 +1,6 @@
 /**
- * The DUIS request/response model as dcc-sim sees it: namespaces, RequestID, the five supported
- * request bodies and the response contents the supported services produce.
+ * The DUIS request/response model as dcc-sim sees it: namespaces, RequestID, the request envelope
+ * (each service module declares its own body) and the response contents the services produce.
  */
 import type { Eui } from '../../pki/index.ts';
 
@@ -11,7 +11,7 @@ export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
 /** The DCC's own EUI: target of non-device requests, sender of DSP-signed responses. */
-export const DCC_EUI: Eui = '90B3D51F30000002';
+export { DCC_EUI } from '../../pki/index.ts';
 
 export const DEFAULT_SCHEMA_VERSION = '5.4';
 
@@ -28,38 +28,6 @@ export interface RequestId {
 export const REMOTE_PARTY_ROLE_NAMES = ['ACB', 'NetworkOperator', 'Recovery', 'Root', 'Supplier', 'TransCoS', 'LoadController'] as const;
 export type RemotePartyRoleName = (typeof REMOTE_PARTY_ROLE_NAMES)[number];
 
-/** Fields shared by 6.15.1 and 6.21 (XSD UpdateSecurityCredentialsKRP / RequestHandoverOfDCCControlledDevice). */
-export interface SecurityCredentialsFields {
-  executionDateTime?: Date;
-  remotePartyRole: RemotePartyRoleName;
-  /** 0..9223372036854775807 */
-  floorSeqNumber?: bigint;
-  topUpFloorSeqNumber?: bigint;
-  /** DER certificates */
-  digitalSigning?: Buffer;
-  keyAgreement?: Buffer;
-  keyAgreementTopUp?: Buffer;
-  /** 1..3 DER certificates */
-  certificationPath: Buffer[];
-  applyTimeBasedCpvChecks: boolean;
-}
-
-export type InventoryQuery =
-  | { uprn: string }
-  | { deviceId: Eui }
-  | { mpxn: string }
-  /** The XSD requires AddressIdentifier; an absent one travels as an empty element and parses as absent. */
-  | { postCode: string; addressIdentifier?: string };
-
-export type ServiceBody =
-  | ({ kind: 'UpdateSecurityCredentialsKRP' } & SecurityCredentialsFields)
-  | ({ kind: 'RequestHandoverOfDCCControlledDevice' } & SecurityCredentialsFields & { digitalSigning: Buffer })
-  | { kind: 'SignedPreCommand'; executionDateTime?: Date; gbcsPayload: Buffer }
-  | { kind: 'RetrieveDeviceSecurityCredentialsKRP'; roles: RemotePartyRoleName[] }
-  | { kind: 'ReadInventory'; by: InventoryQuery };
-
-export type ServiceBodyKind = ServiceBody['kind'];
-
 export interface SignerIdentity {
   /** as written in X509IssuerName, e.g. 'CN=Z1,OU=07' */
   issuerName: string;
@@ -67,7 +35,8 @@ export interface SignerIdentity {
   serialDecimal: string;
 }
 
-export interface DuisRequest {
+/** A parsed DUIS request around the body a service module read (see service-requests/registry.ts). */
+export interface DuisEnvelope<B extends { kind: string }> {
   schemaVersion: string;
   requestId: RequestId;
   firstInSequence?: boolean;
@@ -75,33 +44,20 @@ export interface DuisRequest {
   commandVariant: number;
   serviceReference: string;
   serviceReferenceVariant: string;
-  body: ServiceBody;
+  body: B;
   /** from ds:Signature/KeyInfo; null when the request carries no signature */
   signer: SignerIdentity | null;
   /** the document text exactly as received (decoded), to be handed to verifyDuisSignature */
   xml: string;
 }
 
-/** How each supported service is addressed and which CommandVariants fit it (XSD CommandVariant table). */
-export interface SupportedService {
-  serviceReference: string;
-  serviceReferenceVariant: string;
-  body: Exclude<ServiceBodyKind, 'SignedPreCommand'>;
-  critical: boolean;
-  nonDevice: boolean;
-  commandVariants: readonly number[];
-}
-
-export const SUPPORTED_SERVICES: readonly SupportedService[] = [
-  // Critical: the Service Request itself may only ask for a pre-command (CV 4); CVs 5-7 carry a SignedPreCommand.
-  { serviceReference: '6.15', serviceReferenceVariant: '6.15.1', body: 'UpdateSecurityCredentialsKRP', critical: true, nonDevice: false, commandVariants: [4] },
-  { serviceReference: '6.21', serviceReferenceVariant: '6.21', body: 'RequestHandoverOfDCCControlledDevice', critical: false, nonDevice: false, commandVariants: [1, 2, 3] },
-  { serviceReference: '6.24', serviceReferenceVariant: '6.24.1', body: 'RetrieveDeviceSecurityCredentialsKRP', critical: false, nonDevice: false, commandVariants: [1, 2, 3] },
-  { serviceReference: '8.2', serviceReferenceVariant: '8.2', body: 'ReadInventory', critical: false, nonDevice: true, commandVariants: [8] },
-];
-
-/** CommandVariants whose input is a Signed Pre-Command. */
-export const SIGNED_PRE_COMMAND_VARIANTS: readonly number[] = [5, 6, 7];
+/** A query of the smart metering inventory (8.2's body, and what the DCC looks up). */
+export type InventoryQuery =
+  | { uprn: string }
+  | { deviceId: Eui }
+  | { mpxn: string }
+  /** The XSD requires AddressIdentifier; an absent one travels as an empty element and parses as absent. */
+  | { postCode: string; addressIdentifier?: string };
 
 // ---- responses ----
 

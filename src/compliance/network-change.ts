@@ -98,8 +98,8 @@ function checkPrefix(prefix: string | undefined): string | undefined {
 
 /** Whether a party has unrevoked network operator DS and KA certificates in the SMKI repository. */
 export function hasNetworkOperatorCertificates(world: World, eui: Eui): boolean {
-  const certs = world.store.searchCertificates({ eui, role: RemotePartyRole.NetworkOperator, kind: 'organisation' }).filter((c) => c.revokedAt === null);
-  return certs.some((c) => c.keyUsage === 'DS') && certs.some((c) => c.keyUsage === 'KA');
+  const c = world.currentOrganisationCertificates(eui, RemotePartyRole.NetworkOperator);
+  return c.ds !== undefined && c.ka !== undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dashedEui, describeCertificate, roleName } from '../../pki/index.ts';
 import { annotateGbcs, decodeGbcsMessage, type GbcsAnnotation } from '../../devices/index.ts';
-import { parseDuisRequest, parseDuisResponse, type DuisRequest, type DuisResponse } from '../../service-requests/index.ts';
+import { parseDuisRequest, parseDuisResponse, serviceFor, type DuisRequest, type DuisResponse } from '../../service-requests/index.ts';
 import type { OutboxRecord, RequestLogRecord } from '../../db/index.ts';
 import type { World } from '../world/world.ts';
 
@@ -102,23 +102,16 @@ function requestView(world: World, xml: string, gbcs: GbcsView[]): DuisView {
     { label: 'ServiceReferenceVariant', value: r.serviceReferenceVariant },
     { label: 'Service', value: r.body.kind },
   ];
-  const b = r.body;
-  if (b.kind === 'UpdateSecurityCredentialsKRP' || b.kind === 'RequestHandoverOfDCCControlledDevice') {
-    fields.push({ label: 'RemotePartyRole', value: b.remotePartyRole });
-    if (b.executionDateTime) fields.push({ label: 'ExecutionDateTime', value: b.executionDateTime.toISOString() });
-    if (b.floorSeqNumber !== undefined) fields.push({ label: 'RemotePartyFloorSeqNumber', value: b.floorSeqNumber.toString() });
-    fields.push(...certificateFields(world, 'DigitalSigningCertificate', b.digitalSigning));
-    fields.push(...certificateFields(world, 'KeyAgreementCertificate', b.keyAgreement));
-    fields.push(...certificateFields(world, 'KeyAgreementTopUpCertificate', b.keyAgreementTopUp));
-    b.certificationPath.forEach((c, i) => fields.push(...certificateFields(world, `CertificationPath[${i}]`, c)));
-    fields.push({ label: 'ApplyTimeBasedCPVChecks', value: String(b.applyTimeBasedCpvChecks) });
-  } else if (b.kind === 'SignedPreCommand') {
-    gbcs.push(gbcsView('signed pre-command (request, CV 5)', b.gbcsPayload));
-    fields.push({ label: 'GBCSPayload', value: `${b.gbcsPayload.length} bytes, see GBCS below` });
-  } else if (b.kind === 'RetrieveDeviceSecurityCredentialsKRP') {
-    fields.push({ label: 'RemotePartyRoles', value: b.roles.join(', ') });
-  } else if (b.kind === 'ReadInventory') {
-    fields.push({ label: 'Query', value: JSON.stringify(b.by) });
+  const service = serviceFor(r.body.kind, r.serviceReferenceVariant);
+  for (const f of service?.describe?.(r.body as never) ?? []) {
+    if ('gbcs' in f) {
+      gbcs.push(gbcsView(f.title, f.gbcs));
+      fields.push({ label: f.label, value: `${f.gbcs.length} bytes, see GBCS below` });
+    } else if ('certificate' in f) {
+      fields.push(...certificateFields(world, f.label, f.certificate));
+    } else {
+      fields.push(f);
+    }
   }
   if (r.signer) fields.push({ label: 'Signed by', value: `${r.signer.issuerName} serial ${r.signer.serialDecimal}` });
   else fields.push({ label: 'Signed by', value: 'no signature' });

@@ -62,10 +62,7 @@ function partyName(world: World, eui: string): string | null {
 }
 
 function currentCertificates(world: World, eui: Eui, role: number) {
-  const certs = world.store.searchCertificates({ eui, role, kind: 'organisation' }).filter((c) => c.revokedAt === null);
-  const ds = certs.filter((c) => c.keyUsage === 'DS').at(-1);
-  const kas = certs.filter((c) => c.keyUsage === 'KA');
-  return { ds, ka: kas.at(0), kaTopUp: kas.at(1) };
+  return world.currentOrganisationCertificates(eui, role);
 }
 
 /** A counter above the last one the DCC accepted from the originator (milliseconds, as the DCC's tool does). */

@@ -2,19 +2,20 @@ import { EventEmitter } from 'node:events';
 import { dashedEui, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
 import { GatewayStore, type OutboxEntry } from '../../db/index.ts';
 import {
-  buildHandoverCommand,
-  buildPreCommand,
-  buildReadCredentialsCommand,
   buildResponse,
   Codes,
-  Codes0802,
-  completeSignedPreCommand,
   GatewayRejection,
+  serviceOfMessageCode,
   signResponse,
+  unreadService,
   validateRequest,
+  type DccCapability,
   type Endpoint,
+  type HandlerState,
+  type InventoryEntry,
   type Prevalidation,
   type ResponseContent,
+  type StateNeeds,
   type StepRecord,
   type ValidatedRequest,
   type ValidateOptions,
@@ -57,29 +58,7 @@ export interface RequestEvent {
   changedCells: string[];
 }
 
-/**
- * The service an error response names when the request was refused before its header could be read
- * (size, unsafe or malformed XML, schema). A DUIS ResponseMessage must carry a ServiceReference and
- * ServiceReferenceVariant from the XSD's enumerations; the placeholder '0' used before is not one,
- * so the response builder threw and every such rejection became an HTTP 500 that was never logged.
- * The endpoint's own service is the closest honest answer: serviceT serves only 6.15.1 here,
- * serviceD only 8.2, and serviceS mostly 6.21.
- */
-const UNREAD_SERVICE: Record<Endpoint, [string, string]> = {
-  serviceT: ['6.15', '6.15.1'],
-  serviceD: ['8.2', '8.2'],
-  serviceS: ['6.21', '6.21'],
-};
-
-
-function describeQuery(by: object): string {
-  return Object.entries(by)
-    .map(([k, v]) => `${k} '${String(v).slice(0, 40)}'`)
-    .join(', ');
-}
-
-/** The GBCS version dcc-sim's emulated devices speak (DUIS 5.4 goes with GBCS 4.x). */
-export const GBCS_VERSION = '4.2';
+export { GBCS_VERSION } from '../../service-requests/index.ts';
 
 export class Dcc extends EventEmitter {
   readonly gateway: GatewayStore;
@@ -184,11 +163,12 @@ export class Dcc extends EventEmitter {
   private reject(endpoint: Endpoint, body: Buffer, receivedAt: string, r: GatewayRejection, trace: readonly StepRecord[]): DccAnswer {
     const req = r.request;
     const known = r.context.serviceReference !== undefined && r.context.serviceReferenceVariant !== undefined;
+    const unread = unreadService(endpoint);
     const xml = this.respond({
       requestId: r.context.requestId,
       responseCode: r.responseCode,
-      serviceReference: known ? r.context.serviceReference : UNREAD_SERVICE[endpoint][0],
-      serviceReferenceVariant: known ? r.context.serviceReferenceVariant : UNREAD_SERVICE[endpoint][1],
+      serviceReference: known ? r.context.serviceReference : unread.serviceReference,
+      serviceReferenceVariant: known ? r.context.serviceReferenceVariant : unread.serviceReferenceVariant,
     });
     const steps = [...trace, { step: r.step, ok: false, detail: r.reason }];
     const id = this.gateway.logRequest({
@@ -233,67 +213,21 @@ export class Dcc extends EventEmitter {
     let xml: string;
 
     const result = this.world.store.transaction(() => {
-      switch (req.body.kind) {
-        case 'ReadInventory': {
-          const devices = this.ports.inventory(req.body.by);
-          if (devices.length === 0) {
-            // A DSPInventory holds 1..17 devices: an empty one cannot be built, so this was an
-            // unlogged HTTP 500. It is a refusal like any other (found by the fuzz suite).
-            throw new GatewayRejection(Codes0802.noMatch, `no device in the smart metering inventory matches ${describeQuery(req.body.by)}`, 'inventory', req, refs, steps);
-          }
-          xml = this.respond({
-            ...refs,
-            responseCode: Codes.success,
-            content: {
-              dspInventory: devices.map((d) => ({
-                deviceId: d.eui,
-                deviceType: d.type,
-                deviceStatus: d.status,
-                deviceManufacturer: d.manufacturer,
-                deviceModel: d.model,
-                deviceFirmwareVersion: d.firmware,
-                dateCommissioned: d.commissionedAt ? `${d.commissionedAt.slice(0, 10)}Z` : undefined,
-                importMpxn: d.mpxn ?? undefined,
-                uprn: d.uprn === null ? undefined : String(d.uprn),
-              })),
-            },
-          });
-          answerCode = Codes.success;
-          steps.push({ step: 'inventory', ok: true, detail: `${devices.length} device(s)`, ms: lap() });
-          this.gateway.setLastCounter(rid.originator, rid.counter);
-          break;
-        }
-        case 'UpdateSecurityCredentialsKRP': {
-          const preCommand = buildPreCommand(v);
-          this.gateway.putPreCommand(rid.text, rid.target, req.serviceReferenceVariant, preCommand, receivedAt);
-          this.gateway.setLastCounter(rid.originator, rid.counter);
-          xml = this.respond({ ...refs, responseCode: Codes.success, content: { preCommand: { gbcsVersion: GBCS_VERSION, gbcsPayload: preCommand } } });
-          answerCode = Codes.success;
-          steps.push({ step: 'pre-command', ok: true, detail: `issued ${preCommand.length}-byte pre-command for signing`, ms: lap() });
-          break;
-        }
-        case 'SignedPreCommand': {
-          const { message } = completeSignedPreCommand(v, this.ports);
-          this.gateway.consumePreCommand(rid.text, receivedAt);
-          steps.push({ step: 'pre-command', ok: true, detail: 'signed pre-command matches and verifies; ACB MAC added', ms: lap() });
-          changedCells = this.deliver(v, message, steps, rid.originator, lap);
-          xml = this.respond({ ...refs, responseCode: Codes.acknowledged });
-          break;
-        }
-        case 'RequestHandoverOfDCCControlledDevice':
-        case 'RetrieveDeviceSecurityCredentialsKRP': {
-          const acbCounter = this.gateway.nextDccCounter('ACB', BigInt(this.clock.now().getTime()));
-          const message =
-            req.body.kind === 'RequestHandoverOfDCCControlledDevice'
-              ? buildHandoverCommand(v, this.ports, acbCounter)
-              : buildReadCredentialsCommand(v, this.ports, acbCounter);
-          steps.push({ step: 'command', ok: true, detail: `DCC (ACB) command, counter ${acbCounter}, signed and MAC'd`, ms: lap() });
-          this.gateway.setLastCounter(rid.originator, rid.counter);
-          changedCells = this.deliver(v, message, steps, rid.originator, lap);
-          xml = this.respond({ ...refs, responseCode: Codes.acknowledged });
-          break;
-        }
+      // One shell for every service: load what the handler declared, run it, carry out its outcome.
+      const service = v.service;
+      const state = this.loadState(v, service.needs?.(v) ?? {});
+      const outcome = service.handle(v, state, this.dccCapability());
+      steps.push({ step: outcome.step.name, ok: true, detail: outcome.step.detail, ms: lap() });
+      if (outcome.preCommand && 'issue' in outcome.preCommand) {
+        this.gateway.putPreCommand(rid.text, rid.target, req.serviceReferenceVariant, outcome.preCommand.issue, receivedAt);
+      } else if (outcome.preCommand) {
+        this.gateway.consumePreCommand(rid.text, receivedAt);
       }
+      if (outcome.advanceCounter) this.gateway.setLastCounter(rid.originator, rid.counter);
+      for (const change of outcome.inventory ?? []) this.world.applyInventoryChange(change);
+      if (outcome.command) changedCells = this.deliver(v, outcome.command, steps, rid.originator, lap);
+      answerCode = outcome.answer.responseCode;
+      xml = this.respond({ ...refs, responseCode: answerCode, content: outcome.answer.content });
       steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });
       lap();
       const id = this.gateway.logRequest({
@@ -323,6 +257,35 @@ export class Dcc extends EventEmitter {
     return { responseCode: answerCode, xml: result.xml, requestLogId: result.id };
   }
 
+  /** Loads exactly the state a handler declared it needs (inside the request's transaction). */
+  private loadState(v: ValidatedRequest, needs: StateNeeds): HandlerState {
+    const rid = v.request.requestId;
+    const state: HandlerState = {};
+    if (needs.inventory) state.inventory = this.ports.inventory(needs.inventory);
+    if (needs.inventoryDevices) {
+      const found = new Map<string, InventoryEntry>();
+      for (const eui of needs.inventoryDevices) {
+        const e = this.ports.inventoryEntry(eui);
+        if (e) found.set(eui, e);
+      }
+      state.inventoryDevices = found;
+    }
+    if (needs.supplyPoint) state.supplyPoint = this.ports.supplyPoint(needs.supplyPoint) ?? null;
+    if (needs.preCommand) state.preCommand = this.ports.preCommand(rid.text);
+    if (needs.organisationCertificates) {
+      const { roles, usage } = needs.organisationCertificates;
+      state.organisationCertificates = new Map(roles.map((role) => [role, this.ports.organisationCertificates(rid.originator, role, usage)]));
+    }
+    if (needs.acbCounter) state.acbCounter = this.gateway.nextDccCounter('ACB', BigInt(this.clock.now().getTime()));
+    if (needs.deviceKeyAgreement) state.deviceKeyAgreement = this.ports.deviceKeyAgreementKey(rid.target);
+    return state;
+  }
+
+  private dccCapability(): DccCapability {
+    const dcc = this.ports.dccCredentials();
+    return { acbEui: dcc.acbDsCertificate.subjectEui!, acbDsKey: dcc.acbDsKey, acbKaKey: dcc.acbKaKey, now: this.clock.now() };
+  }
+
   /**
    * Delivers a command to the emulated device and queues the asynchronous DUIS response to the
    * sender. Runs inside the request's transaction.
@@ -337,7 +300,7 @@ export class Dcc extends EventEmitter {
     const svc = { serviceReference: v.request.serviceReference, serviceReferenceVariant: v.request.serviceReferenceVariant };
     if (outcome.rejected) {
       steps.push({ step: 'device', ok: false, detail: `device discarded the command: ${outcome.rejected.reason} (alert ${outcome.rejected.alertCode.toString(16).toUpperCase()})`, ms: lap() });
-      this.queueAlerts(outcome, replyTo, refs.requestId);
+      this.queueAlerts(outcome, replyTo, refs.requestId, svc);
       this.queue(replyTo, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
       return [];
     }
@@ -345,7 +308,7 @@ export class Dcc extends EventEmitter {
     if (outcome.response) {
       this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content: { gbcsPayload: outcome.response } }), refs);
     }
-    this.queueAlerts(outcome, replyTo, refs.requestId);
+    this.queueAlerts(outcome, replyTo, refs.requestId, svc);
     steps.push({
       step: 'device',
       ok: true,
@@ -355,7 +318,8 @@ export class Dcc extends EventEmitter {
     return outcome.changedCells;
   }
 
-  private queueAlerts(outcome: DeviceOutcome, replyTo: Eui, requestId: string | null): void {
+  /** `svc`: the service whose command the alerts answer (the DUIS alert names it). */
+  private queueAlerts(outcome: DeviceOutcome, replyTo: Eui, requestId: string | null, svc: { serviceReference: string; serviceReferenceVariant: string }): void {
     for (const alert of outcome.alerts) {
       const apdu = decodeApdu(alert); // alerts are plain DF APDUs
       const code = alertCodeOf(apdu.payload);
@@ -369,8 +333,7 @@ export class Dcc extends EventEmitter {
             requestId: requestId ?? undefined,
             responseCode: Codes.success,
             responseDateTime: this.clock.now(),
-            serviceReference: '6.15',
-            serviceReferenceVariant: '6.15.1',
+            ...svc,
             content: { futureDatedDeviceAlert: { alertCode: code === '8F66' ? '8F66' : '8F67', gbcsPayload: alert, instructionNumber: 1, totalCommandInstructions: 1 } },
           }),
         ),
@@ -419,7 +382,9 @@ export class Dcc extends EventEmitter {
     device.state = outcome.state;
     for (const p of due) {
       const requestId = `${dashedEui(p.originator)}:${dashedEui(eui)}:${p.counter}`;
-      this.queueAlerts({ ...outcome, alerts: outcome.alerts.filter((a) => decodeApdu(a).target === p.originator) }, p.originator, requestId);
+      const service = serviceOfMessageCode(decodeApdu(p.command).messageCode);
+      const svc = { serviceReference: service?.reference ?? '', serviceReferenceVariant: service?.variant ?? '' };
+      this.queueAlerts({ ...outcome, alerts: outcome.alerts.filter((a) => decodeApdu(a).target === p.originator) }, p.originator, requestId, svc);
     }
     if (outcome.changedCells.length) this.emit('cells', { deviceEui: eui, changedCells: outcome.changedCells });
     return outcome.state;

@@ -109,6 +109,10 @@ export class WorldPorts implements GatewayPorts {
     return this.world.deviceKeys(eui).kaKey.point;
   }
 
+  inventoryEntry(eui: Eui): InventoryEntry | undefined {
+    return this.inventory({ deviceId: eui })[0];
+  }
+
   inventory(q: InventoryQuery): InventoryEntry[] {
     const store = this.world.store;
     let devices;
@@ -124,7 +128,14 @@ export class WorldPorts implements GatewayPorts {
     }
     return devices.slice(0, 17).map((d) => {
       const sp = d.mpxn ? store.getSupplyPoint(d.mpxn) : undefined;
+      const details = this.world.inventory.detailsOf(d.eui);
       return {
+        ...(details?.smetsChtsVersion ? { smetsChtsVersion: details.smetsChtsVersion } : {}),
+        ...(details?.esmeVariant ? { esmeVariant: details.esmeVariant } : {}),
+        ...(details?.secondaryImportMpan ? { secondaryImportMpan: details.secondaryImportMpan } : {}),
+        ...(details?.exportMpan ? { exportMpan: details.exportMpan } : {}),
+        ...(details?.associatedGpfEui ? { associatedGpf: details.associatedGpfEui } : {}),
+        ...(details?.addedBy ? { addedBy: details.addedBy } : {}),
         eui: d.eui,
         type: d.type,
         status: d.status,
@@ -133,6 +144,7 @@ export class WorldPorts implements GatewayPorts {
         firmware: d.firmware,
         commissionedAt: d.commissionedAt,
         mpxn: d.mpxn,
+        supplierEui: sp?.supplierEui ?? null,
         uprn: sp?.uprn ?? null,
         postcode: sp?.postcode ?? null,
         address: sp?.address ?? null,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { dashedEui, RemotePartyRole, roleName, type Eui } from '../../pki/index.ts';
 import { CELL_NAMES, GatewayStore, type CellColumnName } from '../../db/index.ts';
 import {
+  SERVICES,
   buildRequest,
   parseDuisResponse,
   signDuis,
@@ -144,14 +145,12 @@ export interface SentRequest {
 
 /** A party's current (unrevoked) organisation certificates of a role: DS, KA and, for suppliers, the top-up KA. */
 export function partyCertificates(world: World, eui: Eui, role: number): { ds: Buffer; ka?: Buffer; topUp?: Buffer } {
-  const certs = world.store.searchCertificates({ eui, role, kind: 'organisation' }).filter((c) => c.revokedAt === null);
-  const ds = certs.filter((c) => c.keyUsage === 'DS').at(-1);
-  const kas = certs.filter((c) => c.keyUsage === 'KA');
+  const { ds, ka, kaTopUp } = world.currentOrganisationCertificates(eui, role);
   if (!ds) {
     const name = world.store.getParty(eui)?.name ?? dashedEui(eui);
     throw new WorldError('no-certificate', `${name} has no unrevoked ${roleName(role)} digital-signing certificate in the SMKI repository`);
   }
-  return { ds: ds.der, ka: kas[0]?.der, topUp: kas[1]?.der };
+  return { ds: ds.der, ka: ka?.der, topUp: kaTopUp?.der };
 }
 
 /** Who holds each trust-anchor cell of a device. */
@@ -181,14 +180,6 @@ export function diffCells(device: Eui, before: CellSnapshot, after: CellSnapshot
   return changes;
 }
 
-const SERVICE_OF: Record<ServiceBody['kind'], { service: string; name: string }> = {
-  UpdateSecurityCredentialsKRP: { service: '6.15.1', name: 'Update Security Credentials (KRP)' },
-  RequestHandoverOfDCCControlledDevice: { service: '6.21', name: 'Request Handover of DCC Controlled Device' },
-  RetrieveDeviceSecurityCredentialsKRP: { service: '6.24.1', name: 'Retrieve Device Security Credentials (KRP)' },
-  ReadInventory: { service: '8.2', name: 'Read Inventory' },
-  SignedPreCommand: { service: '6.15.1', name: 'Signed Pre-Command' },
-};
-
 export class DuisDriver {
   private readonly gateway: GatewayStore;
   private readonly counters = new Map<string, bigint>();
@@ -217,7 +208,8 @@ export class DuisDriver {
 
   /** Builds, signs and sends one request (both legs for a critical one) and reports the outcome. */
   async send(o: { sender: Eui; target: Eui; commandVariant: number; body: ServiceBody; description?: string }): Promise<SentRequest> {
-    const svc = SERVICE_OF[o.body.kind];
+    const module = SERVICES.find((m) => m.body.element === o.body.kind)!;
+    const svc = { service: module.variant, name: module.displayName };
     const signer = xmlSignerOf(this.world, o.sender);
     const counter = this.nextCounter(o.sender);
     const first = signDuis(buildRequest({ requestId: { originator: o.sender, target: o.target, counter }, commandVariant: o.commandVariant, body: o.body }), signer);

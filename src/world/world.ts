@@ -5,12 +5,17 @@ import {
   issueDeviceCertificate,
   privateKeyFromPkcs8,
   privateKeyToPkcs8,
+  DCC_PARTIES,
+  RemotePartyRole,
   type CaHandle,
   type CertificateFacts,
+  type DeviceType,
   type Eui,
+  type KeyUsage,
   type ScalarKey,
 } from '../../pki/index.ts';
-import { openSqlite, WorldStore, type CertificateRecord, type OpenOptions } from '../../db/index.ts';
+import { InventoryChanges, openSqlite, WorldStore, type CellColumnName, type CertificateRecord, type DeviceStatus, type OpenOptions } from '../../db/index.ts';
+import type { InventoryChange } from '../../service-requests/index.ts';
 
 /** Meta keys of a world file. */
 export const META = {
@@ -223,6 +228,75 @@ export class World {
   deviceCredentials(eui: Eui): DeviceCredentialRecords {
     const { dsKey, kaKey } = this.deviceKeys(eui);
     return { dsKey, kaKey, ...this.deviceCertificates(eui) };
+  }
+
+  private inventoryChanges?: InventoryChanges;
+
+  /** The inventory fields only DUIS sets (12.2, 8.4). */
+  get inventory(): InventoryChanges {
+    this.inventoryChanges ??= new InventoryChanges(this.store.db);
+    return this.inventoryChanges;
+  }
+
+  /**
+   * A party's current organisation certificates of a role: of its unrevoked ones, the newest DS, and
+   * the KAs in issue order — the first is its KA, the second (suppliers) its prepayment top-up KA.
+   * The one rule for "the certificates a party would place now" (examples, scenarios, the console).
+   */
+  currentOrganisationCertificates(eui: Eui, role: number): { ds?: CertificateRecord; ka?: CertificateRecord; kaTopUp?: CertificateRecord } {
+    const certs = this.store.searchCertificates({ eui, role, kind: 'organisation' }).filter((c) => c.revokedAt === null);
+    const kas = certs.filter((c) => c.keyUsage === 'KA');
+    return { ds: certs.filter((c) => c.keyUsage === 'DS').at(-1), ka: kas.at(0), kaTopUp: kas.at(1) };
+  }
+
+  /** The newest repository certificate of one of the DCC's parties in a role and usage. */
+  private dccCertificate(eui: Eui, role: number, usage: KeyUsage): number | undefined {
+    return this.store.searchCertificates({ eui, role, keyUsage: usage, kind: 'organisation' }).at(-1)?.id;
+  }
+
+  /**
+   * The cells a device leaves the factory with: the root, the DCC's recovery, transitional CoS and
+   * (for a comms hub) WAN provider certificates, and the ACB's certificates in the cells whose
+   * holders take over at installation (DCC controlled), as a seeded fleet's devices hold them.
+   */
+  factoryCells(type: DeviceType): Partial<Record<CellColumnName, number>> {
+    const acbDS = this.dccCertificate(DCC_PARTIES.accessControlBroker, RemotePartyRole.AccessControlBroker, 'DS');
+    const acbKA = this.dccCertificate(DCC_PARTIES.accessControlBroker, RemotePartyRole.AccessControlBroker, 'KA');
+    const root = Number(this.meta(META.rootCertificateId));
+    const recovery = this.dccCertificate(DCC_PARTIES.recovery, RemotePartyRole.Recovery, 'DS');
+    if (type === 'CHF') {
+      return { root, recovery, acbDS, acbKA, wanProviderDS: this.dccCertificate(DCC_PARTIES.wanProvider, RemotePartyRole.WanProvider, 'DS') };
+    }
+    const cells: Partial<Record<CellColumnName, number>> = {
+      root, recovery, acbKA, transitionalCoSDS: this.dccCertificate(DCC_PARTIES.transitionalCoS, RemotePartyRole.TransitionalCoS, 'DS'),
+      supplierDS: acbDS, supplierKA: acbKA, supplierTopUpKA: acbKA,
+    };
+    if (type !== 'GSME') Object.assign(cells, { networkOperatorDS: acbDS, networkOperatorKA: acbKA });
+    for (const k of Object.keys(cells) as CellColumnName[]) if (cells[k] === undefined) delete cells[k];
+    return cells;
+  }
+
+  /** Carries out an inventory change a service decided (inside the request's transaction). */
+  applyInventoryChange(change: InventoryChange): void {
+    switch (change.kind) {
+      case 'add': {
+        const d = change.device;
+        this.inventory.add({
+          eui: d.eui, type: d.type, status: d.status, manufacturer: d.manufacturer, model: d.model, firmware: d.firmware,
+          smetsChtsVersion: d.smetsChtsVersion ?? null, esmeVariant: d.esmeVariant ?? null, associatedGpfEui: d.associatedGpf ?? null, addedBy: d.addedBy,
+        });
+        this.store.insertDeviceSecurity({ deviceEui: d.eui, cells: this.factoryCells(d.type), seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
+        return;
+      }
+      case 'update':
+        if (!this.inventory.update(change.eui, { ...change.set, status: change.set.status as DeviceStatus | undefined })) {
+          throw new WorldError('unknown-device', `device ${change.eui} is not in the inventory`);
+        }
+        return;
+      case 'delete':
+        if (!this.inventory.delete(change.eui)) throw new WorldError('unknown-device', `device ${change.eui} is not in the inventory`);
+        return;
+    }
   }
 }
 

@@ -7,9 +7,8 @@ import { DOMParser } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { SignedXml } from 'xml-crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildDeviceAlert, buildRequest, buildResponse, canonicalOwnResponse, parseDuisRequest, signDuis, signResponse, verifyDuisSignature,
-} from '../../service-requests/duis/index.ts';
+import { buildDeviceAlert, buildResponse, canonicalOwnResponse, signDuis, signResponse, verifyDuisSignature } from '../../service-requests/duis/index.ts';
+import { buildRequest, parseDuisRequest } from '../../service-requests/index.ts';
 import { duisKeyByName, duisSigner } from '../helpers/duis-keystore.ts';
 import { TEMPLATES, template } from './fixtures.ts';
 

@@ -3,7 +3,8 @@
 import { DOMParser } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_MAX_DUIS_BYTES, parseDuisRequest, parseDuisResponse, verifyDuisSignature } from '../../service-requests/duis/index.ts';
+import { DEFAULT_MAX_DUIS_BYTES, parseDuisResponse, verifyDuisSignature } from '../../service-requests/duis/index.ts';
+import { parseDuisRequest } from '../../service-requests/index.ts';
 import { duisKeyBySerial, DSP_XML_SIGN_SERIAL } from '../helpers/duis-keystore.ts';
 import { TEMPLATES, expectRejection, rejectionOf, template } from './fixtures.ts';
 

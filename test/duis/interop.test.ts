@@ -3,9 +3,8 @@
 // and what dcc-sim signs passes its validateDuis (whose embedded schema is DUIS 5.1).
 import { signDuis as toolSign, validateDuis as toolValidate } from '@smartdcc/duis-sign-wrap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRequest, buildResponse, parseDuisRequest, signDuis, verifyDuisSignature,
-} from '../../service-requests/duis/index.ts';
+import { buildResponse, signDuis, verifyDuisSignature } from '../../service-requests/duis/index.ts';
+import { buildRequest, parseDuisRequest } from '../../service-requests/index.ts';
 import { DSP_XML_SIGN_SERIAL, duisKeyBySerial, duisSigner } from '../helpers/duis-keystore.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { TEMPLATES, template } from './fixtures.ts';

@@ -2,8 +2,10 @@
 // the same fields; the real templates survive parse -> build -> parse unchanged.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRequest, parseDuisRequest, signDuis, verifyDuisSignature } from '../../service-requests/duis/index.ts';
-import type { BuildRequestInput, InventoryQuery, RemotePartyRoleName, ServiceBody } from '../../service-requests/duis/index.ts';
+import { signDuis, verifyDuisSignature } from '../../service-requests/duis/index.ts';
+import { buildRequest, parseDuisRequest } from '../../service-requests/index.ts';
+import type { InventoryQuery, RemotePartyRoleName } from '../../service-requests/duis/index.ts';
+import type { BuildRequestInput, ServiceBody } from '../../service-requests/index.ts';
 import { duisKeyByName, duisSigner } from '../helpers/duis-keystore.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { TEMPLATES, template } from './fixtures.ts';

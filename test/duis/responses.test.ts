@@ -2,9 +2,8 @@
 // XSD (signed or not), parses back to what was put in, and nonsense input is refused by field.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  buildDeviceAlert, buildResponse, parseDuisRequest, parseDuisResponse, signDuis, verifyDuisSignature,
-} from '../../service-requests/duis/index.ts';
+import { buildDeviceAlert, buildResponse, parseDuisResponse, signDuis, verifyDuisSignature } from '../../service-requests/duis/index.ts';
+import { parseDuisRequest } from '../../service-requests/index.ts';
 import type { InventoryDevice, ResponseContent } from '../../service-requests/duis/index.ts';
 import { duisKeyByName, duisSigner } from '../helpers/duis-keystore.ts';
 import { duisXsdErrors, sharedDuis } from '../helpers/duis-xsd.ts';

@@ -4,8 +4,9 @@
 // names the element and what was expected.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRequest, parseDuisRequest } from '../../service-requests/duis/index.ts';
-import type { DuisRejectionStep, DuisRequest } from '../../service-requests/duis/index.ts';
+import { buildRequest, parseDuisRequest } from '../../service-requests/index.ts';
+import type { DuisRejectionStep } from '../../service-requests/duis/index.ts';
+import type { DuisRequest } from '../../service-requests/index.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { TEMPLATES, compact, rejectionOf, unsignedTemplate } from './fixtures.ts';
 

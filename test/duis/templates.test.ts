@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseDuisRequest, RESPONSE_CODES } from '../../service-requests/duis/index.ts';
+import { RESPONSE_CODES } from '../../service-requests/duis/index.ts';
+import { parseDuisRequest } from '../../service-requests/index.ts';
 import {
   SERVICE_REFERENCES, SERVICE_REFERENCE_VARIANTS, REQUEST_BODY_ELEMENTS, DEVICE_TYPES, ESME_VARIANTS, CSP_REGIONS,
 } from '../../service-requests/duis/xsd-enums.ts';

@@ -6,9 +6,8 @@ import type { KeyObject } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  buildRequest, buildResponse, parseDuisRequest, parseDuisResponse, readDuisSigner, signDuis, verifyDuisSignature,
-} from '../../service-requests/duis/index.ts';
+import { buildResponse, parseDuisResponse, readDuisSigner, signDuis, verifyDuisSignature } from '../../service-requests/duis/index.ts';
+import { buildRequest, parseDuisRequest } from '../../service-requests/index.ts';
 import {
   DSP_XML_SIGN_2025_SERIAL, DSP_XML_SIGN_SERIAL, duisKeyByName, duisKeyBySerial, duisSigner,
 } from '../helpers/duis-keystore.ts';

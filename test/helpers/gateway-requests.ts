@@ -29,10 +29,9 @@ export const ocaDer = (world: World): Buffer => world.certificate(Number(world.m
 
 /** A party's current organisation certificates of a role from the SMKI repository: DS, KA and (suppliers) top-up KA. */
 export function orgCerts(world: World, eui: Eui, role: number): { ds: Buffer; ka: Buffer; topUp?: Buffer } {
-  const ds = world.store.searchCertificates({ eui, role, keyUsage: 'DS', kind: 'organisation' }).filter((c) => !c.revokedAt);
-  const ka = world.store.searchCertificates({ eui, role, keyUsage: 'KA', kind: 'organisation' }).filter((c) => !c.revokedAt);
-  if (!ds[0] || !ka[0]) throw new Error(`${eui} has no role-${role} DS and KA certificates`);
-  return { ds: ds[0].der, ka: ka[0].der, ...(ka[1] ? { topUp: ka[1].der } : {}) };
+  const { ds, ka, kaTopUp } = world.currentOrganisationCertificates(eui, role);
+  if (!ds || !ka) throw new Error(`${eui} has no role-${role} DS and KA certificates`);
+  return { ds: ds.der, ka: ka.der, ...(kaTopUp ? { topUp: kaTopUp.der } : {}) };
 }
 
 export function signAs(world: World, eui: Eui, unsignedXml: string): string {

@@ -1,0 +1,99 @@
+// Changes to the smart metering inventory that DUIS makes (12.2 adds a device, 8.4 updates or
+// deletes one), with the inventory fields only those services set.
+import type { Database, Statement } from 'better-sqlite3';
+
+export interface InventoryDetails {
+  smetsChtsVersion: string | null;
+  esmeVariant: string | null;
+  secondaryImportMpan: string | null;
+  exportMpan: string | null;
+  associatedGpfEui: string | null;
+  addedBy: string | null;
+}
+
+export interface AddedDevice extends Partial<InventoryDetails> {
+  eui: string;
+  type: string;
+  status: string;
+  manufacturer: string;
+  model: string;
+  firmware: string;
+}
+
+/** The columns an update may set, by field name. */
+const UPDATABLE: Readonly<Record<string, string>> = {
+  status: 'status',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  firmware: 'firmware',
+  mpxn: 'mpxn',
+  commissionedAt: 'commissioned_at',
+  smetsChtsVersion: 'smets_chts_version',
+  esmeVariant: 'esme_variant',
+  secondaryImportMpan: 'secondary_import_mpan',
+  exportMpan: 'export_mpan',
+};
+
+export class InventoryChanges {
+  private readonly insert: Statement;
+  private readonly remove: Statement;
+  private readonly details: Statement;
+  private readonly updates = new Map<string, Statement>();
+
+  constructor(private readonly db: Database) {
+    this.insert = db.prepare(
+      `INSERT INTO devices (eui, type, status, mpxn, comms_hub_eui, manufacturer, model, firmware, commissioned_at,
+                            smets_chts_version, esme_variant, associated_gpf_eui, added_by)
+       VALUES (@eui, @type, @status, NULL, NULL, @manufacturer, @model, @firmware, NULL,
+               @smetsChtsVersion, @esmeVariant, @associatedGpfEui, @addedBy)`,
+    );
+    // device_security, credentials and pending commands go with it (ON DELETE CASCADE).
+    this.remove = db.prepare('DELETE FROM devices WHERE eui = ?');
+    this.details = db.prepare(
+      `SELECT smets_chts_version, esme_variant, secondary_import_mpan, export_mpan, associated_gpf_eui, added_by FROM devices WHERE eui = ?`,
+    );
+  }
+
+  add(d: AddedDevice): void {
+    this.insert.run({
+      ...d,
+      smetsChtsVersion: d.smetsChtsVersion ?? null,
+      esmeVariant: d.esmeVariant ?? null,
+      associatedGpfEui: d.associatedGpfEui ?? null,
+      addedBy: d.addedBy ?? null,
+    });
+  }
+
+  /** Sets the given fields; returns whether the device exists. */
+  update(eui: string, set: Readonly<Record<string, string | null | undefined>>): boolean {
+    const fields = Object.keys(set).filter((k) => set[k] !== undefined);
+    for (const f of fields) if (!(f in UPDATABLE)) throw new RangeError(`inventory field ${f} cannot be updated`);
+    if (fields.length === 0) return this.details.get(eui) !== undefined;
+    const key = fields.join(',');
+    let stmt = this.updates.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare(`UPDATE devices SET ${fields.map((f) => `${UPDATABLE[f]} = @${f}`).join(', ')} WHERE eui = @eui`);
+      this.updates.set(key, stmt);
+    }
+    const params: Record<string, unknown> = { eui };
+    for (const f of fields) params[f] = set[f];
+    return stmt.run(params).changes === 1;
+  }
+
+  delete(eui: string): boolean {
+    return this.remove.run(eui).changes === 1;
+  }
+
+  detailsOf(eui: string): InventoryDetails | undefined {
+    const r = this.details.get(eui) as Record<string, string | null> | undefined;
+    if (!r) return undefined;
+    return {
+      smetsChtsVersion: r.smets_chts_version ?? null,
+      esmeVariant: r.esme_variant ?? null,
+      secondaryImportMpan: r.secondary_import_mpan ?? null,
+      exportMpan: r.export_mpan ?? null,
+      associatedGpfEui: r.associated_gpf_eui ?? null,
+      addedBy: r.added_by ?? null,
+    };
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The service registry: the DUIS service request variants dcc-sim carries out, one module each.
+ * Request parsing and building, the pipeline, the DCC, the console, the scenarios and the CLI ask
+ * it; a service that is not listed here is refused as unsupported, naming what is.
+ */
+import { CRITICAL_SERVICE_REFERENCE_VARIANTS, DuisRejection, type BodyCodec, type DuisRejectionContext, type RequestBody, type RequestBodies } from './duis/index.ts';
+import type { Endpoint, ServiceModule } from './service.ts';
+import { updateSecurityCredentialsKrp, updateSecurityCredentialsKrpSigned } from './services/6.15.1.ts';
+import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
+import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
+import { readInventory } from './services/8.2.ts';
+import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
+
+/** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
+export const SERVICES = [
+  updateSecurityCredentialsKrp,
+  updateSecurityCredentialsKrpSigned,
+  requestHandoverOfDccControlledDevice,
+  retrieveDeviceSecurityCredentialsKrp,
+  readInventory,
+] as const satisfies readonly ServiceModule<any>[];
+
+/** The request bodies of the registered services: what a parsed DuisRequest may carry. */
+export type ServiceBody = ReturnType<(typeof SERVICES)[number]['body']['read']>;
+export type ServiceBodyKind = ServiceBody['kind'];
+
+type AnyService = ServiceModule<any>;
+const ALL: readonly AnyService[] = SERVICES;
+
+/** The modules that complete a critical service's pre-command, by the critical service's variant. */
+const PRE_COMMAND_LEGS = new Map(ALL.filter((s) => s.completesPreCommand).map((s) => [s.variant, s]));
+const BY_ELEMENT = new Map<string, AnyService>();
+for (const s of ALL) if (!s.completesPreCommand && !BY_ELEMENT.has(s.body.element)) BY_ELEMENT.set(s.body.element, s);
+const BY_VARIANT = new Map(ALL.filter((s) => !s.completesPreCommand).map((s) => [s.variant, s]));
+const SIGNED_PRE_COMMAND = 'SignedPreCommand';
+
+/** The module that serves a request with this body element and ServiceReferenceVariant, if any. */
+export function serviceFor(bodyElement: string, serviceReferenceVariant: string): AnyService | undefined {
+  if (bodyElement === SIGNED_PRE_COMMAND) return PRE_COMMAND_LEGS.get(serviceReferenceVariant);
+  return BY_ELEMENT.get(bodyElement);
+}
+
+/** The module of a service request variant (the request itself, not its signed pre-command leg). */
+export function serviceByVariant(variant: string): AnyService | undefined {
+  return BY_VARIANT.get(variant);
+}
+
+/** Every registered variant with its names, for the console and the API. */
+export function serviceNames(): { variant: string; reference: string; name: string; displayName: string; critical: boolean; nonDevice: boolean }[] {
+  return [...BY_VARIANT.values()].map((s) => ({ variant: s.variant, reference: s.reference, name: s.name, displayName: s.displayName, critical: s.critical, nonDevice: s.nonDevice }));
+}
+
+/** The service whose example builder has this name (`dcc-sim example <name>`). */
+export function serviceByExample(name: string): AnyService | undefined {
+  return ALL.find((s) => s.example?.name === name);
+}
+
+/** The example builders' names, in registry order. */
+export function exampleNames(): string[] {
+  return ALL.flatMap((s) => (s.example ? [s.example.name] : []));
+}
+
+/** The service whose GBCS command carries this message code, for a future-dated command's alert. */
+export function serviceOfMessageCode(messageCode: number): AnyService | undefined {
+  return ALL.find((s) => !s.completesPreCommand && s.messageCodes?.includes(messageCode));
+}
+
+/**
+ * The service an error response names when the request was refused before its header could be read
+ * (size, unsafe or malformed XML, schema). A DUIS ResponseMessage must carry a ServiceReference and
+ * ServiceReferenceVariant from the XSD's enumerations, so the endpoint's own first service is the
+ * closest honest answer.
+ */
+export function unreadService(endpoint: Endpoint): { serviceReference: string; serviceReferenceVariant: string } {
+  const s = ALL.find((m) => !m.completesPreCommand && Object.values(m.endpoints).includes(endpoint)) ?? ALL[0]!;
+  return { serviceReference: s.reference, serviceReferenceVariant: s.variant };
+}
+
+function supportedList(): string {
+  const named = [...BY_VARIANT.values()].map((s) => `${s.variant} ${s.body.element}`);
+  const legs = [...PRE_COMMAND_LEGS.keys()];
+  const last = `${SIGNED_PRE_COMMAND} (for ${legs.join(', ')})`;
+  return `${named.join(', ')} and ${last}`;
+}
+
+/** The service's own header/body consistency and CommandVariant rules (parse time). */
+function checkService(body: RequestBody, cv: number, srv: string, ctx: DuisRejectionContext): void {
+  if (body.kind === SIGNED_PRE_COMMAND) {
+    if (!CRITICAL_SERVICE_REFERENCE_VARIANTS.includes(srv)) throw new DuisRejection('consistency', `a SignedPreCommand answers a critical service request, and ${srv} is not critical`, ctx);
+    if (!PRE_COMMAND_LEGS.has(srv)) {
+      throw new DuisRejection('unsupported', `signed pre-commands for ${srv} are not supported by dcc-sim (only ${[...PRE_COMMAND_LEGS.keys()].join(', ')})`, ctx);
+    }
+    if (!SIGNED_PRE_COMMAND_VARIANTS.includes(cv)) {
+      throw new DuisRejection('command-variant', `CommandVariant ${cv} does not fit a SignedPreCommand, which is sent with CommandVariant 5, 6 or 7`, ctx);
+    }
+    return;
+  }
+  const service = BY_ELEMENT.get(body.kind)!;
+  if (srv !== service.variant) {
+    throw new DuisRejection('consistency', `sr:${body.kind} is service ${service.variant}, but the header says ServiceReferenceVariant ${srv}`, ctx);
+  }
+  if (!service.commandVariants.includes(cv)) {
+    const why = service.critical
+      ? `${srv} is a critical service request: send it with CommandVariant 4 to obtain the pre-command, then the SignedPreCommand with 5, 6 or 7`
+      : service.nonDevice
+        ? `${srv} is a non-device service request, answered by the DCC: CommandVariant 8`
+        : `${srv} is a non-critical device service request: CommandVariant 1, 2 or 3`;
+    throw new DuisRejection('command-variant', `CommandVariant ${cv} is not applicable: ${why}`, ctx);
+  }
+}
+
+/** The registry as the DUIS envelope reader sees it. */
+export const REQUEST_BODIES: RequestBodies<ServiceBody> = {
+  codec(element: string): BodyCodec<ServiceBody> | undefined {
+    if (element === SIGNED_PRE_COMMAND) return PRE_COMMAND_LEGS.values().next().value?.body;
+    return BY_ELEMENT.get(element)?.body;
+  },
+  supportedList,
+  checkService,
+};

@@ -1,0 +1,243 @@
+/**
+ * What a DUIS service module is: everything about one service request variant in one place — its
+ * facts (from the DUIS service matrix), its body element, where each CommandVariant is served, which
+ * devices it reaches, its own pipeline checks, the state its handler needs and the handler itself.
+ * The registry (registry.ts) lists the modules; everything that switches on a service asks it.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { CertificateFacts, DeviceType, Eui, KeyUsage, UserRole } from '../pki/index.ts';
+import type { BodyCodec, DuisEnvelope, InventoryQuery, RequestBody, ResponseContent, ServiceFacts } from './duis/index.ts';
+import type { Step } from './pipeline/step.ts';
+import type {
+  DeviceInfo, InventoryEntry, PartyInfo, RepositoryCertificate, SupplyPointInfo,
+} from './ports.ts';
+
+export type Endpoint = 'serviceS' | 'serviceT' | 'serviceD';
+
+/** The GBCS version dcc-sim's emulated devices speak (DUIS 5.4 goes with GBCS 4.x): pre-commands name it. */
+export const GBCS_VERSION = '4.2';
+
+/** One record of the request log's pipeline trace. */
+export interface StepRecord {
+  step: string;
+  ok: boolean;
+  detail: string;
+  /** time spent in this step, milliseconds (the console's timeline and the bench's stage profile) */
+  ms?: number;
+}
+
+export interface ReplacementCertificate {
+  slot: 'DS' | 'KA' | 'KA-TopUp';
+  facts: CertificateFacts;
+}
+
+/** A request the pipeline accepted, with what its checks established. */
+export interface ValidatedRequest<B extends RequestBody = RequestBody> {
+  request: DuisEnvelope<B>;
+  service: ServiceModule;
+  signer: CertificateFacts;
+  sender: PartyInfo;
+  device?: DeviceInfo;
+  supplyPoint?: SupplyPointInfo;
+  /** 6.15.1 / 6.21: the parsed, checked replacement certificates */
+  replacements?: ReplacementCertificate[];
+  certificationPath?: CertificateFacts[];
+  trace: StepRecord[];
+}
+
+/** The registration facts a device service authorises its sender against (the 'registration' step). */
+export interface RegistrationCheck {
+  sender: PartyInfo;
+  device: DeviceInfo;
+  /** the registration data of the device's MPxN; absent when it has none */
+  supplyPoint: SupplyPointInfo | undefined;
+  /** the sender is the registered supplier of that MPxN in the fuel's supplier role */
+  isSupplier: boolean;
+  /** the sender is the registered network operator of that MPxN in the fuel's network role */
+  isNetworkOperator: boolean;
+  /** the device's network operator DS cell holds the sender's certificate (MP128A) */
+  holdsNetworkOperatorCell: boolean;
+  /** 'MPAN 1234567890123' or 'MPRN 1234567': the supply point, for reasons */
+  who: string;
+  /** refuses with E4 unless the sender is the registered supplier */
+  needSupplier(): void;
+  /** refuses with E4 unless the sender is the registered network operator */
+  needNetworkOperator(): void;
+  fail(code: string, reason: string): never;
+}
+
+/** How a device service reaches its target. */
+export interface DeviceTargeting<B extends RequestBody> {
+  /** inventory statuses at which the service reaches the device */
+  statuses: readonly string[];
+  /** true, or why this device type cannot take the request (E11) */
+  suits(body: B, type: DeviceType): true | string;
+  /** may the device be commanded without registration data (MPxN)? */
+  withoutRegistration?(device: DeviceInfo): boolean;
+  /** the sender's authority over the device (E4 when it has none) */
+  authorise(body: B, r: RegistrationCheck): void;
+}
+
+/**
+ * The state a handler declares it needs; the shell loads exactly this (inside the request's
+ * transaction) and hands it over as HandlerState.
+ */
+export interface StateNeeds {
+  /** the inventory entries matching a query (at most 17) */
+  inventory?: InventoryQuery;
+  /** inventory rows by EUI */
+  inventoryDevices?: readonly Eui[];
+  /** registration data of an MPxN (null when unknown) */
+  supplyPoint?: string;
+  /** the pre-command issued for this RequestID */
+  preCommand?: true;
+  /** the originator's organisation certificates of these roles and usage */
+  organisationCertificates?: { roles: readonly number[]; usage: KeyUsage };
+  /** the next ACB originator counter: the DCC originates the command */
+  acbCounter?: true;
+  /** the target device's key-agreement public key, for the ACB MAC */
+  deviceKeyAgreement?: true;
+}
+
+export interface IssuedPreCommand {
+  targetEui: Eui;
+  serviceVariant: string;
+  payload: Buffer;
+  consumed: boolean;
+}
+
+export interface HandlerState {
+  inventory?: InventoryEntry[];
+  /** by EUI; absent from the map when not in the inventory */
+  inventoryDevices?: ReadonlyMap<Eui, InventoryEntry>;
+  supplyPoint?: SupplyPointInfo | null;
+  preCommand?: IssuedPreCommand;
+  organisationCertificates?: ReadonlyMap<number, RepositoryCertificate[]>;
+  acbCounter?: bigint;
+  deviceKeyAgreement?: Uint8Array;
+}
+
+/** The DCC's own GBCS credentials, lent to handlers of commands the DCC originates or MACs. */
+export interface DccCapability {
+  acbEui: Eui;
+  acbDsKey: KeyObject;
+  acbKaKey: KeyObject;
+  now: Date;
+}
+
+/** A change to the smart metering inventory, committed with the request. */
+export type InventoryChange =
+  | { kind: 'add'; device: NewInventoryDevice }
+  | { kind: 'update'; eui: Eui; set: InventoryUpdate }
+  | { kind: 'delete'; eui: Eui };
+
+export interface NewInventoryDevice {
+  eui: Eui;
+  type: DeviceType;
+  status: string;
+  manufacturer: string;
+  model: string;
+  firmware: string;
+  smetsChtsVersion?: string;
+  esmeVariant?: string;
+  /** a GSME's GPF */
+  associatedGpf?: Eui;
+  /** the party that pre-notified it: it manages the device until an MPxN names a supplier */
+  addedBy: Eui;
+}
+
+export interface InventoryUpdate {
+  status?: string;
+  manufacturer?: string;
+  model?: string;
+  firmware?: string;
+  smetsChtsVersion?: string;
+  esmeVariant?: string;
+  mpxn?: string;
+  secondaryImportMpan?: string;
+  exportMpan?: string;
+  commissionedAt?: string | null;
+}
+
+/** What a handler decides; the shell carries it out in one transaction. */
+export interface ServiceOutcome {
+  /** the request log's record of what the DCC did (e.g. 'command', 'inventory', 'pre-command') */
+  step: { name: string; detail: string };
+  /** the synchronous answer: I0 with content when the DCC answers, I99 when a device command follows */
+  answer: { responseCode: string; content?: ResponseContent };
+  /** a GBCS command (signed or MAC'd as it must travel) for the target device */
+  command?: Buffer;
+  /** the RequestID counter becomes the originator's last (every request but a signed pre-command's leg) */
+  advanceCounter: boolean;
+  preCommand?: { issue: Buffer } | { consume: true };
+  inventory?: readonly InventoryChange[];
+}
+
+/** What an example builder may know of the world: a device, its registration, the parties' certificates. */
+export interface ExampleContext {
+  /** the EUI asked for; `device` is its inventory row, absent for a device not (yet) in the inventory */
+  eui: Eui;
+  device?: { eui: Eui; type: DeviceType; status: string; mpxn: string | null };
+  /** the device's registration data; absent when it has no MPxN */
+  supplyPoint?: { mpxn: string; supplierEui: Eui | null; networkOperatorEui: Eui };
+  /** the CA certificates a replacement certificate's path needs */
+  certificationPath: Buffer[];
+  /** a party's current (newest, unrevoked) organisation certificates of a role */
+  currentCertificates(eui: Eui, role: number): { ds?: Buffer; ka?: Buffer; kaTopUp?: Buffer };
+  /** a freshly issued organisation certificate of the party (its new credentials) */
+  issueCertificate(eui: Eui, role: number, usage: KeyUsage): Buffer;
+  isDccUser(eui: Eui): boolean;
+  /** a DCC User holding this user role, for services any such User may send */
+  partyWithRole(role: UserRole): Eui | undefined;
+  /** why no example can be made for this device */
+  fail(code: string, reason: string): never;
+}
+
+/** A ready-to-send (unsigned) request: newcomers and trainees start from one. */
+export interface ExampleRequest<B extends RequestBody> {
+  originator: Eui;
+  target: Eui;
+  commandVariant: number;
+  body: B;
+}
+
+export interface ExampleBuilder<B extends RequestBody> {
+  /** the CLI's word for it: `dcc-sim example <name>` */
+  name: string;
+  /** the example is for a device not yet in the inventory (12.2) */
+  newDevice?: boolean;
+  build(ctx: ExampleContext, options: { role?: 'Supplier' | 'NetworkOperator' }): ExampleRequest<B>;
+}
+
+/** A field of a request body as the console shows it: text, a certificate, or GBCS to annotate. */
+export type BodyField =
+  | { label: string; value: string }
+  | { label: string; certificate: Buffer | undefined }
+  | { label: string; gbcs: Buffer; title: string };
+
+/** A service request variant, whole. */
+export interface ServiceModule<B extends RequestBody = RequestBody> extends ServiceFacts {
+  /** what the console, the scenarios and the CLI call it */
+  displayName: string;
+  body: BodyCodec<B>;
+  example?: ExampleBuilder<B>;
+  /** the body's fields for the console's request view */
+  describe?(body: B): BodyField[];
+  /** the CommandVariants DUIS defines for it (a request with another is refused when parsed, E12) */
+  commandVariants: readonly number[];
+  /** the CommandVariants dcc-sim serves and the endpoint each belongs on */
+  endpoints: Readonly<Partial<Record<number, Endpoint>>>;
+  /**
+   * The leg that completes a critical service: its RequestID is the pre-command's, matched to the
+   * pre-command issued for it (refused with `refusalCode` when there is none or it was used).
+   */
+  completesPreCommand?: { refusalCode: string };
+  /** device services: how the target is reached; absent for non-device services (answered by the DCC) */
+  device?: DeviceTargeting<B>;
+  /** the service's own checks, run after the common ones in this order */
+  steps?: readonly Step[];
+  /** GBCS message codes of the commands it sends (to name the service of a future-dated command's alert) */
+  messageCodes?: readonly number[];
+  needs?(v: ValidatedRequest<B>): StateNeeds;
+  handle(v: ValidatedRequest<B>, state: HandlerState, dcc: DccCapability): ServiceOutcome;
+}

@@ -1,0 +1,132 @@
+/**
+ * 6.15.1 Update Security Credentials (KRP): a supplier or network operator replaces its own
+ * certificates in a device's cells. Critical: the request (CV 4) obtains a CS02b pre-command, which
+ * the User signs and returns as a SignedPreCommand (CV 5); the DCC then adds the ACB MAC.
+ */
+import { dashedEui, RemotePartyRole, USER_ROLES, type UserRole } from '../../pki/index.ts';
+import {
+  CredentialsReplacementMode, cs02bMessageCode, decodeApdu, encodeApdu, encodeCs02bCommand, verifyApduSignature, wrapWithAcbMac,
+} from '../../devices/index.ts';
+import { serviceFacts } from '../duis/index.ts';
+import { Codes, Codes0615 } from '../codes.ts';
+import { refuse } from '../pipeline/step.ts';
+import { GBCS_VERSION, type ServiceModule } from '../service.ts';
+import {
+  credentialsSteps, cs02bFromRequest, describeCredentials, readCredentials, suitsRemotePartyRole, writeCredentials, type SecurityCredentialsBody,
+} from './security-credentials.ts';
+import { signedPreCommandOf } from './signed-pre-command.ts';
+
+type Body = Extract<SecurityCredentialsBody, { kind: 'UpdateSecurityCredentialsKRP' }>;
+
+const NETWORK_ROLES: readonly UserRole[] = USER_ROLES.filter((r) => r === 'ED' || r === 'GT');
+const MESSAGE_CODES = [
+  cs02bMessageCode(CredentialsReplacementMode.supplierBySupplier),
+  cs02bMessageCode(CredentialsReplacementMode.networkOperatorByNetworkOperator),
+];
+
+export const updateSecurityCredentialsKrp: ServiceModule<Body> = {
+  ...serviceFacts('6.15.1'),
+  displayName: 'Update Security Credentials (KRP)',
+  body: {
+    element: 'UpdateSecurityCredentialsKRP',
+    read: (item, path, ctx) => ({ kind: 'UpdateSecurityCredentialsKRP', ...readCredentials(item, path, false, ctx) }),
+    write: (b) => writeCredentials(b, false),
+  },
+  // Critical: the Service Request itself may only ask for a pre-command (CV 4); CVs 5-7 carry a SignedPreCommand.
+  commandVariants: [4],
+  endpoints: { 4: 'serviceT' },
+  messageCodes: MESSAGE_CODES,
+  device: {
+    statuses: ['Commissioned'],
+    suits: (body, type) => suitsRemotePartyRole(body.remotePartyRole, type),
+    authorise(body, r) {
+      // A known remote party replaces its own credentials: suppliers their cells, network operators theirs.
+      // MP128A: a network party whose certificates a device still holds may replace them (by the ACB's)
+      // even after registration moved the supply point to another operator.
+      if (body.remotePartyRole === 'NetworkOperator') {
+        if (!r.isNetworkOperator && r.holdsNetworkOperatorCell && r.sender.userRoles.some((x) => NETWORK_ROLES.includes(x))) return;
+        return r.needNetworkOperator();
+      }
+      return r.needSupplier();
+    },
+  },
+  describe: describeCredentials,
+  steps: credentialsSteps(Codes0615),
+  example: {
+    name: 'update-credentials',
+    build(ctx, o) {
+      // The known remote party replaces its own credentials with freshly issued ones.
+      const role = o.role ?? 'Supplier';
+      const sp = ctx.supplyPoint!;
+      const sender = role === 'Supplier' ? sp.supplierEui! : sp.networkOperatorEui;
+      const roleCode = role === 'Supplier' ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator;
+      const issue = (usage: 'DS' | 'KA') => ctx.issueCertificate(sender, roleCode, usage);
+      return {
+        originator: sender,
+        target: ctx.eui,
+        commandVariant: 4,
+        body: {
+          kind: 'UpdateSecurityCredentialsKRP',
+          remotePartyRole: role,
+          floorSeqNumber: 0n,
+          digitalSigning: issue('DS'),
+          keyAgreement: issue('KA'),
+          ...(role === 'Supplier' ? { keyAgreementTopUp: issue('KA'), topUpFloorSeqNumber: 0n } : {}),
+          certificationPath: ctx.certificationPath,
+          applyTimeBasedCpvChecks: true,
+        },
+      };
+    },
+  },
+  handle(v) {
+    // The pre-command the user must sign with its GBCS digital-signing key.
+    const cmd = cs02bFromRequest(v, v.request.requestId.counter);
+    const preCommand = encodeApdu({
+      cra: 'command',
+      counter: v.request.requestId.counter,
+      originator: v.request.requestId.originator,
+      target: v.request.requestId.target,
+      messageCode: cs02bMessageCode(cmd.mode),
+      payload: encodeCs02bCommand(cmd),
+    });
+    return {
+      step: { name: 'pre-command', detail: `issued ${preCommand.length}-byte pre-command for signing` },
+      answer: { responseCode: Codes.success, content: { preCommand: { gbcsVersion: GBCS_VERSION, gbcsPayload: preCommand } } },
+      advanceCounter: true,
+      preCommand: { issue: preCommand },
+    };
+  },
+};
+
+/**
+ * 6.15.1 CV 5: the signed pre-command must be exactly the pre-command issued for this RequestID,
+ * signed by the originator's GBCS digital-signing key; the DCC then adds the ACB MAC.
+ */
+export const updateSecurityCredentialsKrpSigned = signedPreCommandOf(updateSecurityCredentialsKrp, {
+  refusalCode: Codes0615.preCommand,
+  suits: (type) => (type === 'CHF' ? `a CS02b pre-command cannot target a CHF` : true),
+  signerRoles: [RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator],
+  complete(v, state, dcc) {
+    const fail = (reason: string): never => refuse(v, Codes0615.preCommand, 'pre-command', reason);
+    const issued = state.preCommand!;
+    let apdu;
+    try {
+      apdu = decodeApdu(v.request.body.gbcsPayload);
+    } catch (err) {
+      return fail(`GBCSPayload is not a general-signing APDU: ${(err as Error).message}`);
+    }
+    if (apdu.form !== 'signed' || !apdu.signature) fail('GBCSPayload carries no signature; sign the pre-command and append 0x40 and r||s');
+    const issuedUnsigned = decodeApdu(issued.payload);
+    if (!apdu.signedData.equals(issuedUnsigned.signedData)) {
+      fail(`the signed GBCS differs from the pre-command issued for ${v.request.requestId.text}; only the signature may be added`);
+    }
+    const role = issuedUnsigned.messageCode === MESSAGE_CODES[0] ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator;
+    const keys = (state.organisationCertificates?.get(role) ?? []).filter((c) => !c.revoked);
+    const originator = dashedEui(v.request.requestId.originator);
+    if (keys.length === 0) fail(`${originator} has no unrevoked ${role === RemotePartyRole.Supplier ? 'supplier' : 'network operator'} digital-signing certificate in the SMKI repository`);
+    if (!keys.some((k) => verifyApduSignature(apdu, k.facts.publicKey))) {
+      fail(`the pre-command signature does not verify with any digital-signing certificate of ${originator}`);
+    }
+    return wrapWithAcbMac(apdu.bytes, dcc.acbKaKey, state.deviceKeyAgreement!);
+  },
+});

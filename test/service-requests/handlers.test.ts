@@ -1,0 +1,157 @@
+/**
+ * Service handlers as pure functions: a validated request and the state it declared in, what must
+ * happen out. No server, no SQLite: the state is built in memory.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { certificateFromPem, generateKeyPair, rawPublicKey, RemotePartyRole, type CertificateFacts } from '../../pki/index.ts';
+import {
+  cs02bMessageCode, CredentialsReplacementMode, CS02A_MESSAGE_CODE, decodeApdu, decodeCs02aCommand, decodeCs02bCommand, isGeneralCiphering,
+  signApdu, unwrapGeneralCiphering,
+} from '../../devices/index.ts';
+import {
+  buildRequest, Codes, GatewayRejection, parseDuisRequest, serviceFor, type DccCapability, type HandlerState, type InventoryEntry,
+  type PartyInfo, type ServiceBody, type ValidatedRequest,
+} from '../../service-requests/index.ts';
+
+const SUPPLIER = '90B3D51F30010000';
+const ESME = '00DB1234567890A0';
+const DCC = '90B3D51F30000002';
+
+// A real certificate to carry (the handlers read the checked replacements, not these bytes).
+const CERT = certificateFromPem(readFileSync(new URL('../../../shared/rtds-keystore/00db1234567890a0-ds.pem', import.meta.url), 'utf8'));
+
+const acbDs = generateKeyPair();
+const acbKa = generateKeyPair();
+const deviceKa = generateKeyPair();
+const dcc: DccCapability = { acbEui: DCC, acbDsKey: acbDs.privateKey, acbKaKey: acbKa.privateKey, now: new Date('2026-11-01T00:00:00Z') };
+const sender: PartyInfo = { eui: SUPPLIER, name: 'Test Supplier', userRoles: ['IS', 'GS'], dccUser: true, isDcc: false };
+
+/** A request as the pipeline would hand it over once its checks passed. */
+function validated(o: { target: string; counter: bigint; commandVariant: number; body: ServiceBody; variant?: string }): ValidatedRequest {
+  const request = parseDuisRequest(buildRequest({
+    requestId: { originator: SUPPLIER, target: o.target, counter: o.counter },
+    commandVariant: o.commandVariant,
+    ...(o.variant ? { serviceReference: o.variant.split('.').slice(0, 2).join('.'), serviceReferenceVariant: o.variant } : {}),
+    body: o.body,
+  }));
+  const service = serviceFor(request.body.kind, request.serviceReferenceVariant)!;
+  return { request, service, signer: {} as CertificateFacts, sender, trace: [] };
+}
+
+const entry = (eui: string, commissionedAt: string | null): InventoryEntry => ({
+  eui, type: 'ESME', status: 'Commissioned', manufacturer: 'ACME', model: 'M1', firmware: '0001', commissionedAt,
+  mpxn: '1234567890123', uprn: 42, postcode: 'AB1 2CD', address: '1 Street', supplierEui: SUPPLIER,
+});
+
+describe('8.2 Read Inventory', () => {
+  const v = validated({ target: DCC, counter: 5n, commandVariant: 8, body: { kind: 'ReadInventory', by: { mpxn: '1234567890123' } } });
+
+  it('declares the inventory query it needs', () => {
+    expect(v.service.needs?.(v)).toEqual({ inventory: { mpxn: '1234567890123' } });
+  });
+
+  it('answers I0 with the matching devices, commissioning dates as xs:date', () => {
+    const out = v.service.handle(v, { inventory: [entry(ESME, '2026-10-01T12:00:00.000Z')] }, dcc);
+    expect(out.answer.responseCode).toBe(Codes.success);
+    expect(out.answer.content).toEqual({
+      dspInventory: [expect.objectContaining({ deviceId: ESME, deviceType: 'ESME', dateCommissioned: '2026-10-01Z', importMpxn: '1234567890123', uprn: '42' })],
+    });
+    expect(out.command).toBeUndefined();
+    expect(out.advanceCounter).toBe(true);
+  });
+
+  it('refuses with E080201 at the inventory step when nothing matches', () => {
+    let thrown: unknown;
+    try {
+      v.service.handle(v, { inventory: [] }, dcc);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(GatewayRejection);
+    expect(thrown).toMatchObject({ responseCode: 'E080201', step: 'inventory', reason: expect.stringContaining("mpxn '1234567890123'") });
+  });
+});
+
+describe('6.15.1 Update Security Credentials (KRP) and its signed pre-command', () => {
+  const body: ServiceBody = {
+    kind: 'UpdateSecurityCredentialsKRP', remotePartyRole: 'Supplier', certificationPath: [CERT], applyTimeBasedCpvChecks: true,
+  };
+  const v = validated({ target: ESME, counter: 77n, commandVariant: 4, body });
+  const out = v.service.handle(v, {}, dcc);
+  const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+
+  it('issues an unsigned CS02b pre-command from the originator, with its RequestID counter, and answers it I0', () => {
+    const apdu = decodeApdu(issued);
+    expect(apdu.form).toBe('unsigned');
+    expect(apdu.originator).toBe(SUPPLIER);
+    expect(apdu.target).toBe(ESME);
+    expect(apdu.counter).toBe(77n);
+    expect(apdu.messageCode).toBe(cs02bMessageCode(CredentialsReplacementMode.supplierBySupplier));
+    expect(decodeCs02bCommand(apdu.payload).authorisingSeqNumber).toBe(77n);
+    expect(out.answer).toEqual({ responseCode: 'I0', content: { preCommand: { gbcsVersion: '4.2', gbcsPayload: issued } } });
+    expect(out.command).toBeUndefined();
+  });
+
+  const supplierDs = generateKeyPair();
+  const signedLeg = (payload: Buffer) => validated({ target: ESME, counter: 77n, commandVariant: 5, variant: '6.15.1', body: { kind: 'SignedPreCommand', gbcsPayload: payload } });
+  const stateWith = (keys: { publicKey: import('node:crypto').KeyObject }[]): HandlerState => ({
+    preCommand: { targetEui: ESME, serviceVariant: '6.15.1', payload: issued, consumed: false },
+    organisationCertificates: new Map([[RemotePartyRole.Supplier, keys.map((k) => ({ facts: { publicKey: k.publicKey } as CertificateFacts, revoked: false }))]]),
+    deviceKeyAgreement: rawPublicKey(deviceKa.publicKey),
+  });
+
+  it('the leg completes a pre-command signed by the originator: MAC added, pre-command consumed, counter not advanced', () => {
+    const signed = signApdu(issued, supplierDs.privateKey);
+    const leg = signedLeg(signed);
+    expect(leg.service.needs?.(leg)).toMatchObject({ preCommand: true, deviceKeyAgreement: true });
+    const done = leg.service.handle(leg, stateWith([supplierDs]), dcc);
+    expect(done.answer.responseCode).toBe('I99');
+    expect(done.preCommand).toEqual({ consume: true });
+    expect(done.advanceCounter).toBe(false);
+    expect(isGeneralCiphering(done.command!)).toBe(true);
+    expect(unwrapGeneralCiphering(done.command!).apdu.equals(signed)).toBe(true);
+  });
+
+  it('the leg refuses a signature by a key that is not the originator\'s, and a pre-command that was altered (E061508)', () => {
+    const other = generateKeyPair();
+    const leg = signedLeg(signApdu(issued, other.privateKey));
+    expect(() => leg.service.handle(leg, stateWith([supplierDs]), dcc)).toThrow(/does not verify with any digital-signing certificate/);
+    const altered = Buffer.from(issued);
+    // a payload octet (the last one is the empty signature's length)
+    altered[altered.length - 10] = altered[altered.length - 10]! ^ 1;
+    const leg2 = signedLeg(signApdu(altered, supplierDs.privateKey));
+    try {
+      leg2.service.handle(leg2, stateWith([supplierDs]), dcc);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toMatchObject({ responseCode: 'E061508', step: 'pre-command', reason: expect.stringContaining('differs from the pre-command issued') });
+    }
+  });
+});
+
+describe('DCC-originated commands (6.21, 6.24.1)', () => {
+  it('6.21 is signed by the ACB with the ACB counter the shell allocated, and MAC\'d for the device', () => {
+    const v = validated({
+      target: ESME, counter: 9n, commandVariant: 1,
+      body: { kind: 'RequestHandoverOfDCCControlledDevice', remotePartyRole: 'Supplier', digitalSigning: CERT, certificationPath: [CERT], applyTimeBasedCpvChecks: true },
+    });
+    expect(v.service.needs?.(v)).toEqual({ acbCounter: true, deviceKeyAgreement: true });
+    const out = v.service.handle(v, { acbCounter: 1234n, deviceKeyAgreement: rawPublicKey(deviceKa.publicKey) }, dcc);
+    const inner = decodeApdu(unwrapGeneralCiphering(out.command!).apdu);
+    expect(inner.form).toBe('signed');
+    expect(inner.originator).toBe(DCC);
+    expect(inner.counter).toBe(1234n);
+    expect(decodeCs02bCommand(inner.payload)).toMatchObject({ authorisingSeqNumber: 1234n, newFloorSeqNumber: 0n, newTopUpFloorSeqNumber: 0n });
+    expect(out).toMatchObject({ step: { name: 'command' }, answer: { responseCode: 'I99' }, advanceCounter: true });
+  });
+
+  it('6.24.1 reads the requested roles\' cells with a CS02a from the ACB', () => {
+    const v = validated({ target: ESME, counter: 10n, commandVariant: 1, body: { kind: 'RetrieveDeviceSecurityCredentialsKRP', roles: ['Supplier', 'NetworkOperator'] } });
+    const out = v.service.handle(v, { acbCounter: 99n, deviceKeyAgreement: rawPublicKey(deviceKa.publicKey) }, dcc);
+    const inner = decodeApdu(unwrapGeneralCiphering(out.command!).apdu);
+    expect(inner.messageCode).toBe(CS02A_MESSAGE_CODE);
+    expect(inner.counter).toBe(99n);
+    expect(decodeCs02aCommand(inner.payload).roles).toEqual([RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator]);
+  });
+});

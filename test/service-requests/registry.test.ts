@@ -1,0 +1,75 @@
+/**
+ * The service registry against DUIS: every module's command variants and endpoints fit the DUIS
+ * CommandVariant table and its service matrix row; a service no module serves is refused in one
+ * place, naming what is supported.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DuisRejection, parseDuisRequest, SERVICE_MATRIX, SERVICES, serviceByVariant, serviceFor, unreadService, type Endpoint,
+} from '../../service-requests/index.ts';
+
+// catalogue.md §0.3: where DCC Boxed's clients post each CommandVariant.
+const ENDPOINT_OF_CV: Record<number, Endpoint> = { 1: 'serviceS', 3: 'serviceS', 5: 'serviceS', 7: 'serviceS', 4: 'serviceT', 2: 'serviceD', 6: 'serviceD', 8: 'serviceD' };
+
+const templates = path.join(path.dirname(createRequire(import.meta.url).resolve('@smartdcc/duis-templates/package.json')), 'templates');
+
+describe('service registry', () => {
+  it.each(SERVICES.map((s) => [`${s.variant} ${s.body.element}`, s] as const))('%s serves only CommandVariants DUIS defines for it, each on its DUIS endpoint', (_name, s) => {
+    const facts = SERVICE_MATRIX.get(s.variant)!;
+    expect(facts, `${s.variant} is in the DUIS service matrix`).toBeDefined();
+    expect(s.userRoles).toEqual(facts.userRoles);
+    expect(s.critical).toBe(facts.critical);
+    expect(s.nonDevice).toBe(facts.nonDevice);
+    for (const [cv, endpoint] of Object.entries(s.endpoints)) {
+      expect(s.commandVariants.includes(Number(cv)) || Boolean(s.completesPreCommand), `CV ${cv} is one of ${s.variant}'s`).toBe(true);
+      expect(endpoint).toBe(ENDPOINT_OF_CV[Number(cv)]);
+    }
+    // What kind of service it is decides its CommandVariants and whether it reaches a device.
+    if (s.completesPreCommand) expect(Object.keys(s.endpoints).map(Number)).toEqual([5]);
+    else if (s.critical) expect(s.commandVariants).toEqual([4]);
+    else if (s.nonDevice) expect(s.commandVariants).toEqual([8]);
+    else expect(s.commandVariants).toEqual([1, 2, 3]);
+    expect(s.device === undefined).toBe(s.nonDevice);
+  });
+
+  it('every critical service has its signed pre-command leg, found by the critical variant', () => {
+    for (const s of SERVICES.filter((m) => m.critical && !m.completesPreCommand)) {
+      const leg = serviceFor('SignedPreCommand', s.variant);
+      expect(leg?.completesPreCommand, `${s.variant} has a SignedPreCommand leg`).toBeDefined();
+      expect(leg?.variant).toBe(s.variant);
+    }
+  });
+
+  it('one module per body element and per variant', () => {
+    const main = SERVICES.filter((s) => !s.completesPreCommand);
+    expect(new Set(main.map((s) => s.body.element)).size).toBe(main.length);
+    expect(new Set(main.map((s) => s.variant)).size).toBe(main.length);
+    for (const s of main) expect(serviceByVariant(s.variant)).toBe(s);
+  });
+
+  it('names an unreadable request after a service served on the endpoint it was posted to', () => {
+    for (const endpoint of ['serviceS', 'serviceT', 'serviceD'] as const) {
+      const named = serviceByVariant(unreadService(endpoint).serviceReferenceVariant);
+      expect(Object.values(named?.endpoints ?? {})).toContain(endpoint);
+    }
+  });
+
+  it('a service no module serves is refused as unsupported (E100), naming every supported variant', () => {
+    const xml = readFileSync(path.join(templates, '8.3_DECOMMISSION_DEVICE_REQUEST_DUIS.XML'));
+    let err: unknown;
+    try {
+      parseDuisRequest(xml);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DuisRejection);
+    const r = err as DuisRejection;
+    expect(r.step).toBe('unsupported');
+    expect(r.responseCode).toBe('E100');
+    expect(r.reason).toContain('sr:DecommissionDevice (ServiceReferenceVariant 8.3) is not supported by dcc-sim');
+    for (const s of SERVICES.filter((m) => !m.completesPreCommand)) expect(r.reason).toContain(`${s.variant} ${s.body.element}`);
+  });
+});
