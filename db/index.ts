@@ -1,5 +1,5 @@
 // The world store: one SQLite file holds the SMKI repository, registration data, the inventory
-// and every device's trust-anchor cells.
+// and every device's trust-anchor cells. One store per concern; WorldStore is their facade.
 export { openSqlite, WorldDbError } from './world-db.ts';
 export type { SqliteDatabase, OpenOptions } from './world-db.ts';
 export { WorldStore } from './store.ts';

@@ -1,5 +1,5 @@
-// The world store facade: one object over one open world file, holding a store per concern and the
-// transaction boundary they share. A caller that needs only one concern can take only that store.
+// The world store facade: a store per concern over one open world file, and the transaction
+// boundary they share. Rows use the domain's words; the SQL stays in the concern stores.
 import type { SqliteDatabase } from './world-db.ts';
 import { MetaStore } from './meta-store.ts';
 import { PartyStore, type Party, type PartyFlags } from './party-store.ts';
@@ -10,7 +10,8 @@ import { DeviceSecurityStore, type DeviceSecurityRecord, type PendingCommandReco
 
 /**
  * The world's queries. One instance per open database; statements are prepared once. The methods
- * below delegate to the concern stores, which callers may also use directly (`store.parties`).
+ * below delegate to the concern stores; a caller that needs one concern can take just that store
+ * (`store.parties`, or `new PartyStore(db)`).
  */
 export class WorldStore {
   readonly meta: MetaStore;
