@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from './world-db.ts';
-import { CELL_COLUMN, CELL_NAMES, type CellColumnName, type DeviceStatus, type DeviceType } from './store.ts';
+import { CELL_COLUMN, CELL_NAMES, type CellColumnName } from './device-security-store.ts';
+import type { DeviceStatus, DeviceType } from './inventory-store.ts';
 
 // Bulk loading of a seeded fleet. A million premises are some 3.3 million devices, their cells
 // and 1.6 million supply points: one bound statement per row spends most of the seed binding

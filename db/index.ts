@@ -1,29 +1,28 @@
 // The world store: one SQLite file holds the SMKI repository, registration data, the inventory
-// and every device's trust-anchor cells.
+// and every device's trust-anchor cells. One store per concern; WorldStore is their facade.
 export { openSqlite, WorldDbError } from './world-db.ts';
 export type { SqliteDatabase, OpenOptions } from './world-db.ts';
-export { WorldStore, CELL_NAMES, CELL_COLUMN, USER_ROLES } from './store.ts';
+export { WorldStore } from './store.ts';
+export { MetaStore } from './meta-store.ts';
+export { PartyStore, USER_ROLES } from './party-store.ts';
+export type { Party, PartyFlags, UserRole } from './party-store.ts';
+export { SmkiRepository } from './smki-repository.ts';
+export type { CertificateRecord, NewCertificate, CertificateQuery } from './smki-repository.ts';
+export { RegistrationStore } from './registration-store.ts';
+export type { Distributor, SupplyPoint } from './registration-store.ts';
+export { InventoryStore } from './inventory-store.ts';
 export type {
-  Party,
-  PartyFlags,
-  UserRole,
   DeviceType,
   DeviceStatus,
-  CertificateRecord,
-  NewCertificate,
-  CertificateQuery,
-  Distributor,
-  SupplyPoint,
   DeviceRecord,
   DeviceFilter,
   DeviceSearch,
   DeviceSearchPage,
   DeviceSearchRow,
   DeviceComplianceState,
-  DeviceSecurityRecord,
-  PendingCommandRecord,
-  CellColumnName,
-} from './store.ts';
+} from './inventory-store.ts';
+export { DeviceSecurityStore, CELL_NAMES, CELL_COLUMN } from './device-security-store.ts';
+export type { DeviceSecurityRecord, PendingCommandRecord, CellColumnName } from './device-security-store.ts';
 export { FleetLoader, startBulkLoad } from './fleet-loader.ts';
 export type { DeviceModel, FleetPremises } from './fleet-loader.ts';
 export { GatewayStore } from './gateway-store.ts';

@@ -1,13 +1,15 @@
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import {
-  children, content, decodeBitString, decodeBoolean, decodeIntegerBytes, decodeOid, decodeSmallInteger, decodeTime,
+  children, content, decodeBitString, decodeIntegerBytes, decodeOid, decodeSmallInteger, decodeTime,
   expectTag, readSingle, TAG, whole,
 } from './der.ts';
 import type { Tlv } from './der.ts';
 import { PkiError } from './errors.ts';
 import { ATTRIBUTE_NAMES, KEY_USAGE_BIT_NAMES, OID } from './oids.ts';
 import { publicKeyFromRaw } from './keys.ts';
+import { parseKnownExtensions, readExtensions } from './extensions/index.ts';
+import type { GeneralName } from './extensions/index.ts';
 import { euiFromBytes } from './vocabulary.ts';
 import type { Eui, KeyUsage } from './vocabulary.ts';
 
@@ -88,10 +90,7 @@ export interface NameAttribute {
   der: Buffer; // whole value TLV
 }
 
-export type GeneralName =
-  | { type: 'hardwareModuleName'; hwType: string; hwSerialNum: Buffer }
-  | { type: 'otherName'; typeId: string }
-  | { type: 'other'; tag: number };
+export type { GeneralName };
 
 const parsedByFacts = new WeakMap<CertificateFacts, ParsedCertificate>();
 
@@ -172,69 +171,6 @@ function parseAlgorithm(t: Tlv, what: string): { oid: string; paramsPresent: boo
   return { oid: decodeOid(parts[0]!, what), paramsPresent: parts.length === 2 };
 }
 
-function parseKeyUsage(value: Buffer): { bits: number[] } {
-  const bs = decodeBitString(readSingle(value, 'keyUsage'), 'keyUsage');
-  const bits: number[] = [];
-  for (let i = 0; i < bs.bytes.length * 8 - bs.unusedBits; i++) {
-    if ((bs.bytes[i >> 3]! & (0x80 >> (i & 7))) !== 0) bits.push(i);
-  }
-  return { bits };
-}
-
-function parseSan(value: Buffer): GeneralName[] {
-  const seqT = expectTag(readSingle(value, 'subjectAltName'), TAG.SEQUENCE, 'subjectAltName');
-  return children(seqT, 'subjectAltName').map((gn): GeneralName => {
-    if (gn.tag !== 0xa0) return { type: 'other', tag: gn.tag };
-    const parts = children(gn, 'subjectAltName otherName');
-    if (parts.length !== 2 || parts[1]!.tag !== 0xa0) {
-      throw new PkiError('bad-der', 'subjectAltName otherName: expected type-id and [0] value');
-    }
-    const typeId = decodeOid(parts[0]!, 'subjectAltName otherName type-id');
-    if (typeId !== OID.hardwareModuleName) return { type: 'otherName', typeId };
-    const inner = children(parts[1]!, 'hardwareModuleName');
-    if (inner.length !== 1) throw new PkiError('bad-der', 'hardwareModuleName: [0] must hold exactly one value');
-    const hmn = children(expectTag(inner[0]!, TAG.SEQUENCE, 'hardwareModuleName'), 'hardwareModuleName');
-    if (hmn.length !== 2) throw new PkiError('bad-der', 'hardwareModuleName: expected hwType and hwSerialNum');
-    return {
-      type: 'hardwareModuleName',
-      hwType: decodeOid(hmn[0]!, 'hardwareModuleName hwType'),
-      hwSerialNum: content(expectTag(hmn[1]!, TAG.OCTET_STRING, 'hardwareModuleName hwSerialNum')),
-    };
-  });
-}
-
-function parsePolicies(value: Buffer): { oid: string; qualifiers: boolean }[] {
-  const seqT = expectTag(readSingle(value, 'certificatePolicies'), TAG.SEQUENCE, 'certificatePolicies');
-  return children(seqT, 'certificatePolicies').map((pi) => {
-    const parts = children(expectTag(pi, TAG.SEQUENCE, 'PolicyInformation'), 'PolicyInformation');
-    if (parts.length < 1 || parts.length > 2) throw new PkiError('bad-der', 'PolicyInformation: expected policyIdentifier and optional qualifiers');
-    return { oid: decodeOid(parts[0]!, 'policyIdentifier'), qualifiers: parts.length === 2 };
-  });
-}
-
-function parseAki(value: Buffer): { keyIdentifier: Buffer | null; otherFields: boolean } {
-  const seqT = expectTag(readSingle(value, 'authorityKeyIdentifier'), TAG.SEQUENCE, 'authorityKeyIdentifier');
-  let keyIdentifier: Buffer | null = null;
-  let otherFields = false;
-  for (const c of children(seqT, 'authorityKeyIdentifier')) {
-    if (c.tag === 0x80) keyIdentifier = content(c);
-    else otherFields = true;
-  }
-  return { keyIdentifier, otherFields };
-}
-
-function parseBasicConstraints(value: Buffer): { ca: boolean; pathLen: number | null } {
-  const seqT = expectTag(readSingle(value, 'basicConstraints'), TAG.SEQUENCE, 'basicConstraints');
-  let ca = false;
-  let pathLen: number | null = null;
-  for (const c of children(seqT, 'basicConstraints')) {
-    if (c.tag === TAG.BOOLEAN) ca = decodeBoolean(c, 'basicConstraints cA');
-    else if (c.tag === TAG.INTEGER) pathLen = decodeSmallInteger(c, 'basicConstraints pathLenConstraint');
-    else throw new PkiError('bad-der', `basicConstraints: unexpected tag 0x${c.tag.toString(16)}`);
-  }
-  return { ca, pathLen };
-}
-
 function makePublicKey(spki: Buffer): KeyObject {
   try {
     return createPublicKey({ key: spki, format: 'der', type: 'spki' });
@@ -260,6 +196,52 @@ function signedHex(bytes: Buffer): { hex: string; decimal: string } {
   if ((bytes[0]! & 0x80) !== 0) n -= 1n << BigInt(bytes.length * 8);
   const abs = n < 0n ? -n : n;
   return { hex: `${n < 0n ? '-' : ''}${abs.toString(16).toUpperCase().padStart(2, '0')}`, decimal: n.toString() };
+}
+
+function readSpki(t: Tlv): { algorithmOid: string; curveOid: string | null; keyBits: { unusedBits: number; bytes: Buffer } } {
+  const spkiT = expectTag(t, TAG.SEQUENCE, 'subjectPublicKeyInfo');
+  const spkiParts = children(spkiT, 'subjectPublicKeyInfo');
+  if (spkiParts.length !== 2) throw new PkiError('bad-der', 'subjectPublicKeyInfo: expected algorithm and key');
+  const algParts = children(expectTag(spkiParts[0]!, TAG.SEQUENCE, 'subjectPublicKeyInfo algorithm'), 'subjectPublicKeyInfo algorithm');
+  const algorithmOid = decodeOid(algParts[0] ?? spkiParts[0]!, 'subjectPublicKeyInfo algorithm');
+  const curveOid = algParts[1]?.tag === TAG.OID ? decodeOid(algParts[1], 'namedCurve') : null;
+  const keyBits = decodeBitString(spkiParts[1]!, 'subjectPublicKey');
+  return { algorithmOid, curveOid, keyBits };
+}
+
+/** The SMKI kind: a CA by basicConstraints (root when self-issued and self-signed by key id, else by OU), a device by its hardwareModuleName, else by OU. */
+function certificateKind(c: { ca: boolean; selfIssued: boolean; ski: Buffer | null; aki: Buffer | null; ouText: string | null; device: boolean }): CertificateKind {
+  if (c.ca) {
+    const akiMatchesSelf = !c.aki || (c.ski !== null && c.aki.equals(c.ski));
+    return c.selfIssued && akiMatchesSelf ? 'root' : c.ouText === '07' ? 'issuing-ca' : 'device-ca';
+  }
+  if (c.device) return 'device';
+  if (c.ouText === '87' || c.ouText === '89') return 'xml-signing';
+  return 'organisation';
+}
+
+/** A device's EUI is its hwSerialNum; an organisation's is its one x500UniqueIdentifier (a BIT STRING of 8 bytes). */
+function subjectEuiOf(kind: CertificateKind, subject: NameAttribute[][], hwName: GeneralName | undefined): Eui | null {
+  if (kind === 'device' && hwName?.type === 'hardwareModuleName' && hwName.hwSerialNum.length === 8) {
+    return euiFromBytes(hwName.hwSerialNum);
+  } else if (kind === 'organisation' || kind === 'xml-signing') {
+    const uids = subject.flat().filter((a) => a.oid === OID.x500UniqueIdentifier);
+    const uid = uids.length === 1 ? uids[0]! : null;
+    if (uid && uid.tag === TAG.BIT_STRING && uid.value.length === 9 && uid.value[0] === 0) {
+      return euiFromBytes(uid.value.subarray(1));
+    }
+  }
+  return null;
+}
+
+function keyUsageClass(bits: number[] | null): CertificateFacts['keyUsage'] {
+  if (bits) {
+    const set = bits.join(',');
+    if (set === '0') return 'DS';
+    if (set === '4') return 'KA';
+    if (set === '5' || set === '5,6') return 'CA';
+  }
+  return 'OTHER';
 }
 
 function parse(input: Uint8Array): ParsedCertificate {
@@ -293,13 +275,8 @@ function parse(input: Uint8Array): ParsedCertificate {
   const notAfter = decodeTime(validity[1]!, 'notAfter');
   const subjectT = need('subject');
   const subject = parseName(subjectT, 'subject');
-  const spkiT = expectTag(need('subjectPublicKeyInfo'), TAG.SEQUENCE, 'subjectPublicKeyInfo');
-  const spkiParts = children(spkiT, 'subjectPublicKeyInfo');
-  if (spkiParts.length !== 2) throw new PkiError('bad-der', 'subjectPublicKeyInfo: expected algorithm and key');
-  const algParts = children(expectTag(spkiParts[0]!, TAG.SEQUENCE, 'subjectPublicKeyInfo algorithm'), 'subjectPublicKeyInfo algorithm');
-  const algorithmOid = decodeOid(algParts[0] ?? spkiParts[0]!, 'subjectPublicKeyInfo algorithm');
-  const curveOid = algParts[1]?.tag === TAG.OID ? decodeOid(algParts[1], 'namedCurve') : null;
-  const keyBits = decodeBitString(spkiParts[1]!, 'subjectPublicKey');
+  const spkiT = need('subjectPublicKeyInfo');
+  const { algorithmOid, curveOid, keyBits } = readSpki(spkiT);
 
   let hasUniqueIds = false;
   const extensions: CertificateExtension[] = [];
@@ -309,22 +286,7 @@ function parse(input: Uint8Array): ParsedCertificate {
       hasUniqueIds = true;
     } else if (t.tag === 0xa3) {
       if (version !== 3) throw new PkiError('bad-der', `extensions present in a v${version} certificate`);
-      const inner = children(t, 'extensions');
-      if (inner.length !== 1) throw new PkiError('bad-der', 'extensions: [3] must hold one SEQUENCE');
-      for (const e of children(expectTag(inner[0]!, TAG.SEQUENCE, 'extensions'), 'extensions')) {
-        const ep = children(expectTag(e, TAG.SEQUENCE, 'extension'), 'extension');
-        const extOid = decodeOid(ep[0] ?? e, 'extension extnID');
-        let critical = false;
-        let valueT = ep[1];
-        if (ep.length === 3) {
-          critical = decodeBoolean(ep[1]!, `extension ${extOid} critical`);
-          if (!critical) throw new PkiError('bad-der', `extension ${extOid}: critical FALSE must be omitted in DER`);
-          valueT = ep[2];
-        } else if (ep.length !== 2) {
-          throw new PkiError('bad-der', `extension ${extOid}: expected extnID, optional critical, extnValue`);
-        }
-        extensions.push({ oid: extOid, critical, valueDer: content(expectTag(valueT!, TAG.OCTET_STRING, `extension ${extOid} extnValue`)) });
-      }
+      extensions.push(...readExtensions(t));
     } else {
       throw new PkiError('bad-der', `tbsCertificate: unexpected field with tag 0x${t.tag.toString(16)}`);
     }
@@ -332,19 +294,15 @@ function parse(input: Uint8Array): ParsedCertificate {
   const signatureAlgorithm = parseAlgorithm(sigAlgT, 'signatureAlgorithm');
   const signature = decodeBitString(sigT, 'signatureValue');
 
-  const ext = (o: string): CertificateExtension | undefined => extensions.find((e) => e.oid === o);
-  const ku = ext(OID.keyUsage);
-  const keyUsageBits = ku ? parseKeyUsage(ku.valueDer).bits : null;
-  const skiExt = ext(OID.subjectKeyIdentifier);
-  const ski = skiExt ? content(expectTag(readSingle(skiExt.valueDer, 'subjectKeyIdentifier'), TAG.OCTET_STRING, 'subjectKeyIdentifier')) : null;
-  const akiExt = ext(OID.authorityKeyIdentifier);
-  const akiForm = akiExt ? parseAki(akiExt.valueDer) : null;
-  const bcExt = ext(OID.basicConstraints);
-  const basicConstraints = bcExt ? { ...parseBasicConstraints(bcExt.valueDer), critical: bcExt.critical } : null;
-  const cpExt = ext(OID.certificatePolicies);
-  const policies = cpExt ? parsePolicies(cpExt.valueDer) : null;
-  const sanExt = ext(OID.subjectAltName);
-  const san = sanExt ? { names: parseSan(sanExt.valueDer) } : null;
+  const known = parseKnownExtensions(extensions);
+  const ku = known.keyUsage;
+  const keyUsageBits = ku ? ku.value.bits : null;
+  const ski = known.subjectKeyIdentifier?.value ?? null;
+  const akiForm = known.authorityKeyIdentifier?.value ?? null;
+  const bc = known.basicConstraints;
+  const basicConstraints = bc ? { ...bc.value, critical: bc.extension.critical } : null;
+  const policies = known.certificatePolicies?.value ?? null;
+  const san = known.subjectAltName ? { names: known.subjectAltName.value } : null;
 
   const issuerDer = whole(issuerT);
   const subjectDer = whole(subjectT);
@@ -352,48 +310,19 @@ function parse(input: Uint8Array): ParsedCertificate {
   const ous = subject.flat().filter((a) => a.oid === OID.organizationalUnit);
   const ouText = ous.length === 1 ? stringValue(ous[0]!) : null;
   const hwName = san?.names.find((n) => n.type === 'hardwareModuleName');
-
-  let kind: CertificateKind;
-  if (basicConstraints?.ca) {
-    const akiMatchesSelf = !akiForm?.keyIdentifier || (ski !== null && akiForm.keyIdentifier.equals(ski));
-    kind = selfIssued && akiMatchesSelf ? 'root' : ouText === '07' ? 'issuing-ca' : 'device-ca';
-  } else if (hwName) {
-    kind = 'device';
-  } else if (ouText === '87' || ouText === '89') {
-    kind = 'xml-signing';
-  } else {
-    kind = 'organisation';
-  }
-
-  let subjectEui: Eui | null = null;
-  if (kind === 'device' && hwName?.type === 'hardwareModuleName' && hwName.hwSerialNum.length === 8) {
-    subjectEui = euiFromBytes(hwName.hwSerialNum);
-  } else if (kind === 'organisation' || kind === 'xml-signing') {
-    const uids = subject.flat().filter((a) => a.oid === OID.x500UniqueIdentifier);
-    const uid = uids.length === 1 ? uids[0]! : null;
-    if (uid && uid.tag === TAG.BIT_STRING && uid.value.length === 9 && uid.value[0] === 0) {
-      subjectEui = euiFromBytes(uid.value.subarray(1));
-    }
-  }
-
-  let keyUsage: CertificateFacts['keyUsage'] = 'OTHER';
-  if (keyUsageBits) {
-    const set = keyUsageBits.join(',');
-    if (set === '0') keyUsage = 'DS';
-    else if (set === '4') keyUsage = 'KA';
-    else if (set === '5' || set === '5,6') keyUsage = 'CA';
-  }
+  const kind = certificateKind({ ca: basicConstraints?.ca === true, selfIssued, ski, aki: akiForm?.keyIdentifier ?? null, ouText, device: hwName !== undefined });
+  const subjectEui = subjectEuiOf(kind, subject, hwName);
+  const keyUsage = keyUsageClass(keyUsageBits);
 
   // Building a KeyObject costs more than the rest of the parse, so it is made on first use; a P-256
   // point is checked here (cheaply) so that the deferred construction cannot fail.
-  const spkiDer = whole(spkiT);
   let publicKey: KeyObject | null = null;
   if (algorithmOid === OID.ecPublicKey && curveOid === OID.prime256v1) {
     if (keyBits.unusedBits !== 0 || !isP256Point(keyBits.bytes)) {
       throw new PkiError('bad-der', 'subjectPublicKeyInfo: the P-256 public key is not an uncompressed point on the curve');
     }
   } else {
-    publicKey = makePublicKey(spkiDer);
+    publicKey = makePublicKey(whole(spkiT));
   }
 
   const serialText = signedHex(serial);
@@ -438,7 +367,7 @@ function parse(input: Uint8Array): ParsedCertificate {
     spki: { algorithmOid, curveOid, key: keyBits.bytes, unusedBits: keyBits.unusedBits },
     timeTags: { notBefore: validity[0]!.tag, notAfter: validity[1]!.tag },
     keyUsageBits,
-    keyUsageDer: ku ? ku.valueDer : null,
+    keyUsageDer: ku ? ku.extension.valueDer : null,
     akiForm,
     policies,
     san,

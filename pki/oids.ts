@@ -21,16 +21,6 @@ export const OID = {
 /** Policy OID of every ZAZ1 (test environment) Org/CA certificate. */
 export const SMKI_TEST_POLICY_OID = '1.2.826.0.1.8641679.1.2.1.4';
 
-/** Extensions a validator understands; any other extension marked critical makes a certificate unusable. */
-export const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set([
-  OID.subjectKeyIdentifier,
-  OID.keyUsage,
-  OID.subjectAltName,
-  OID.basicConstraints,
-  OID.certificatePolicies,
-  OID.authorityKeyIdentifier,
-]);
-
 /** Short attribute names as openssl prints them in RFC 2253 form. */
 export const ATTRIBUTE_NAMES: ReadonlyMap<string, string> = new Map([
   ['2.5.4.3', 'CN'],

@@ -1,7 +1,8 @@
 import { namesMatch, parseCertificate, signatureVerifies } from './certificate.ts';
 import type { CertificateFacts, ParsedCertificate } from './certificate.ts';
 import { PkiError } from './errors.ts';
-import { KNOWN_EXTENSIONS, OID, SMKI_TEST_POLICY_OID } from './oids.ts';
+import { OID, SMKI_TEST_POLICY_OID } from './oids.ts';
+import { KNOWN_EXTENSIONS } from './extensions/index.ts';
 
 export interface PathResult {
   ok: boolean;

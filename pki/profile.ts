@@ -1,4 +1,5 @@
-import { KNOWN_EXTENSIONS, OID, SMKI_TEST_POLICY_OID } from './oids.ts';
+import { OID, SMKI_TEST_POLICY_OID } from './oids.ts';
+import { KNOWN_EXTENSIONS } from './extensions/index.ts';
 import { keyUsageBitNames, parsedOf, signatureVerifies } from './certificate.ts';
 import type { CertificateFacts, CertificateKind, ParsedCertificate } from './certificate.ts';
 import { bitString, TAG } from './der.ts';

@@ -1,0 +1,156 @@
+// Device security state: each device's trust-anchor cells, sequence numbers and counters, and the
+// future-dated commands it holds.
+import type { SqliteDatabase } from './world-db.ts';
+import { WorldDbError } from './world-db.ts';
+
+/** Trust-anchor cell names, as the device emulators name them. */
+export const CELL_NAMES = [
+  'root',
+  'recovery',
+  'supplierDS',
+  'supplierKA',
+  'supplierTopUpKA',
+  'networkOperatorDS',
+  'networkOperatorKA',
+  'acbDS',
+  'acbKA',
+  'transitionalCoSDS',
+  'wanProviderDS',
+] as const;
+export type CellColumnName = (typeof CELL_NAMES)[number];
+
+/** The device_security column of each cell. */
+export const CELL_COLUMN: Readonly<Record<CellColumnName, string>> = {
+  root: 'root',
+  recovery: 'recovery',
+  supplierDS: 'supplier_ds',
+  supplierKA: 'supplier_ka',
+  supplierTopUpKA: 'supplier_top_up_ka',
+  networkOperatorDS: 'network_operator_ds',
+  networkOperatorKA: 'network_operator_ka',
+  acbDS: 'acb_ds',
+  acbKA: 'acb_ka',
+  transitionalCoSDS: 'transitional_cos_ds',
+  wanProviderDS: 'wan_provider_ds',
+};
+
+export interface DeviceSecurityRecord {
+  deviceEui: string;
+  /** certificate id held in each cell; absent = no such cell on this device or cell empty */
+  cells: Partial<Record<CellColumnName, number>>;
+  seqNumbers: Record<number, bigint>;
+  topUpSeqNumber: bigint;
+  alertCounter: bigint;
+}
+
+export interface PendingCommandRecord {
+  deviceEui: string;
+  counter: bigint;
+  originator: string;
+  executeAt: string;
+  command: Buffer;
+}
+
+type Row = Record<string, unknown>;
+
+function seqNumbersToText(seq: Record<number, bigint>): string {
+  const out: Record<string, string> = {};
+  for (const [role, value] of Object.entries(seq)) out[role] = value.toString();
+  return JSON.stringify(out);
+}
+
+function seqNumbersFromText(text: string): Record<number, bigint> {
+  const parsed = JSON.parse(text) as Record<string, string>;
+  const out: Record<number, bigint> = {};
+  for (const [role, value] of Object.entries(parsed)) out[Number(role)] = BigInt(value);
+  return out;
+}
+
+/** Queries of the device_security and device_pending_commands tables; statements are prepared once. */
+export class DeviceSecurityStore {
+  private readonly stmts;
+
+  constructor(readonly db: SqliteDatabase) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      securityInsert: p(
+        `INSERT INTO device_security (device_eui, root, recovery, supplier_ds, supplier_ka, supplier_top_up_ka,
+           network_operator_ds, network_operator_ka, acb_ds, acb_ka, transitional_cos_ds, wan_provider_ds,
+           seq_numbers, top_up_seq_number, alert_counter)
+         VALUES (@deviceEui, @root, @recovery, @supplierDS, @supplierKA, @supplierTopUpKA, @networkOperatorDS,
+           @networkOperatorKA, @acbDS, @acbKA, @transitionalCoSDS, @wanProviderDS, @seqNumbers, @topUpSeqNumber, @alertCounter)`,
+      ),
+      securityUpdate: p(
+        `UPDATE device_security SET root = @root, recovery = @recovery, supplier_ds = @supplierDS, supplier_ka = @supplierKA,
+           supplier_top_up_ka = @supplierTopUpKA, network_operator_ds = @networkOperatorDS, network_operator_ka = @networkOperatorKA,
+           acb_ds = @acbDS, acb_ka = @acbKA, transitional_cos_ds = @transitionalCoSDS, wan_provider_ds = @wanProviderDS,
+           seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter
+         WHERE device_eui = @deviceEui`,
+      ),
+      securityGet: p('SELECT * FROM device_security WHERE device_eui = ?'),
+      pendingList: p('SELECT * FROM device_pending_commands WHERE device_eui = ? ORDER BY execute_at, counter'),
+      pendingInsert: p(
+        'INSERT OR REPLACE INTO device_pending_commands (device_eui, counter, originator, execute_at, command) VALUES (?, ?, ?, ?, ?)',
+      ),
+      pendingDeleteAll: p('DELETE FROM device_pending_commands WHERE device_eui = ?'),
+      pendingDue: p('SELECT DISTINCT device_eui FROM device_pending_commands WHERE execute_at <= ? ORDER BY device_eui'),
+    };
+  }
+
+  insertDeviceSecurity(s: DeviceSecurityRecord): void {
+    this.stmts.securityInsert.run(securityParams(s));
+  }
+
+  updateDeviceSecurity(s: DeviceSecurityRecord): void {
+    const r = this.stmts.securityUpdate.run(securityParams(s));
+    if (r.changes !== 1) throw new WorldDbError('unknown-device', `no trust-anchor cells stored for device ${s.deviceEui}`);
+  }
+
+  getDeviceSecurity(eui: string): DeviceSecurityRecord | undefined {
+    const r = this.stmts.securityGet.get(eui) as Row | undefined;
+    if (!r) return undefined;
+    const cells: Partial<Record<CellColumnName, number>> = {};
+    for (const name of CELL_NAMES) {
+      const id = r[CELL_COLUMN[name]] as number | null;
+      if (id !== null && id !== undefined) cells[name] = id;
+    }
+    return {
+      deviceEui: eui,
+      cells,
+      seqNumbers: seqNumbersFromText(r.seq_numbers as string),
+      topUpSeqNumber: BigInt(r.top_up_seq_number as string),
+      alertCounter: BigInt(r.alert_counter as string),
+    };
+  }
+
+  pendingCommands(eui: string): PendingCommandRecord[] {
+    return (this.stmts.pendingList.all(eui) as Row[]).map((r) => ({
+      deviceEui: r.device_eui as string,
+      counter: BigInt(r.counter as string),
+      originator: r.originator as string,
+      executeAt: r.execute_at as string,
+      command: r.command as Buffer,
+    }));
+  }
+
+  /** Replaces the device's held future-dated commands with the given set. */
+  replacePendingCommands(eui: string, pending: Omit<PendingCommandRecord, 'deviceEui'>[]): void {
+    this.stmts.pendingDeleteAll.run(eui);
+    for (const p of pending) this.stmts.pendingInsert.run(eui, p.counter.toString(), p.originator, p.executeAt, p.command);
+  }
+
+  devicesWithCommandsDue(at: string): string[] {
+    return (this.stmts.pendingDue.all(at) as { device_eui: string }[]).map((r) => r.device_eui);
+  }
+}
+
+function securityParams(s: DeviceSecurityRecord): Record<string, unknown> {
+  const params: Record<string, unknown> = {
+    deviceEui: s.deviceEui,
+    seqNumbers: seqNumbersToText(s.seqNumbers),
+    topUpSeqNumber: s.topUpSeqNumber.toString(),
+    alertCounter: s.alertCounter.toString(),
+  };
+  for (const name of CELL_NAMES) params[name] = s.cells[name] ?? null;
+  return params;
+}

@@ -1,0 +1,120 @@
+// Parties: the DCC Users and SMKI Subscribers of the world, their flags, user roles and response URLs.
+import type { SqliteDatabase } from './world-db.ts';
+import { WorldDbError } from './world-db.ts';
+
+export type UserRole = 'IS' | 'ES' | 'GS' | 'ED' | 'GT' | 'RSA' | 'OU';
+export const USER_ROLES: readonly UserRole[] = ['IS', 'ES', 'GS', 'ED', 'GT', 'RSA', 'OU'];
+
+export interface Party {
+  eui: string;
+  name: string;
+  dccUser: boolean;
+  smkiSubscriber: boolean;
+  ueptCompleted: boolean;
+  isDcc: boolean;
+  responseUrl: string | null;
+  userRoles: UserRole[];
+  /** MP074: an Authorised Subscriber for Device Certificates (migration 4); false when not given */
+  deviceSubscriber?: boolean;
+}
+
+/** Party flags the SMKI Registration Authority and the DCC set (`dcc-sim parties set`). */
+export interface PartyFlags {
+  dccUser?: boolean;
+  smkiSubscriber?: boolean;
+  ueptCompleted?: boolean;
+  deviceSubscriber?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+function partyFromRow(r: Row, roles: UserRole[]): Party {
+  return {
+    eui: r.eui as string,
+    name: r.name as string,
+    dccUser: r.dcc_user === 1,
+    smkiSubscriber: r.smki_subscriber === 1,
+    ueptCompleted: r.uept_completed === 1,
+    isDcc: r.is_dcc === 1,
+    responseUrl: (r.response_url as string | null) ?? null,
+    userRoles: roles,
+    deviceSubscriber: r.device_subscriber === 1,
+  };
+}
+
+/** Queries of the parties and party_user_roles tables; statements are prepared once. */
+export class PartyStore {
+  private readonly stmts;
+
+  constructor(readonly db: SqliteDatabase) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      partyInsert: p(
+        `INSERT INTO parties (eui, name, dcc_user, smki_subscriber, uept_completed, is_dcc, response_url)
+         VALUES (@eui, @name, @dccUser, @smkiSubscriber, @ueptCompleted, @isDcc, @responseUrl)`,
+      ),
+      partyRoleInsert: p('INSERT OR IGNORE INTO party_user_roles (party_eui, user_role) VALUES (?, ?)'),
+      partyGet: p('SELECT * FROM parties WHERE eui = ?'),
+      partyRoles: p('SELECT user_role FROM party_user_roles WHERE party_eui = ? ORDER BY user_role'),
+      partyList: p('SELECT * FROM parties ORDER BY eui'),
+      partySetResponseUrl: p('UPDATE parties SET response_url = ? WHERE eui = ?'),
+      partySetDccUser: p('UPDATE parties SET dcc_user = ? WHERE eui = ?'),
+    };
+  }
+
+  insertParty(p: Party): void {
+    this.stmts.partyInsert.run({
+      eui: p.eui,
+      name: p.name,
+      dccUser: p.dccUser ? 1 : 0,
+      smkiSubscriber: p.smkiSubscriber ? 1 : 0,
+      ueptCompleted: p.ueptCompleted ? 1 : 0,
+      isDcc: p.isDcc ? 1 : 0,
+      responseUrl: p.responseUrl,
+    });
+    for (const role of p.userRoles) this.stmts.partyRoleInsert.run(p.eui, role);
+    if (p.deviceSubscriber) this.setPartyFlags(p.eui, { deviceSubscriber: true });
+  }
+
+  getParty(eui: string): Party | undefined {
+    const row = this.stmts.partyGet.get(eui) as Row | undefined;
+    if (!row) return undefined;
+    return partyFromRow(row, this.rolesOf(eui));
+  }
+
+  listParties(): Party[] {
+    return (this.stmts.partyList.all() as Row[]).map((r) => partyFromRow(r, this.rolesOf(r.eui as string)));
+  }
+
+  private rolesOf(eui: string): UserRole[] {
+    return (this.stmts.partyRoles.all(eui) as { user_role: UserRole }[]).map((r) => r.user_role);
+  }
+
+  setResponseUrl(eui: string, url: string | null): void {
+    const r = this.stmts.partySetResponseUrl.run(url, eui);
+    if (r.changes === 0) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+  }
+
+  setDccUser(eui: string, dccUser: boolean): void {
+    const r = this.stmts.partySetDccUser.run(dccUser ? 1 : 0, eui);
+    if (r.changes === 0) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+  }
+
+  /** Sets the flags given (others unchanged); throws WorldDbError('unknown-party') for an unknown EUI. */
+  setPartyFlags(eui: string, flags: PartyFlags): void {
+    const columns: [keyof PartyFlags, string][] = [
+      ['dccUser', 'dcc_user'],
+      ['smkiSubscriber', 'smki_subscriber'],
+      ['ueptCompleted', 'uept_completed'],
+      ['deviceSubscriber', 'device_subscriber'],
+    ];
+    const set = columns.filter(([k]) => flags[k] !== undefined);
+    if (set.length === 0) {
+      if (!this.stmts.partyGet.get(eui)) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+      return;
+    }
+    const sql = `UPDATE parties SET ${set.map(([, c]) => `${c} = ?`).join(', ')} WHERE eui = ?`;
+    const r = this.db.prepare(sql).run(...set.map(([k]) => (flags[k] ? 1 : 0)), eui);
+    if (r.changes === 0) throw new WorldDbError('unknown-party', `no party with EUI ${eui}`);
+  }
+}

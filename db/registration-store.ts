@@ -1,0 +1,88 @@
+// Registration data: distributors (network operators by area) and supply points (MPxN, fuel,
+// registered network operator and supplier, address).
+import type { SqliteDatabase } from './world-db.ts';
+
+export interface Distributor {
+  distributorId: string;
+  area: string;
+  marketId: string;
+  partyEui: string;
+}
+
+export interface SupplyPoint {
+  mpxn: string;
+  fuel: 'E' | 'G';
+  networkOperatorEui: string;
+  supplierEui: string | null;
+  uprn: number | null;
+  postcode: string | null;
+  address: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+function supplyPointFromRow(r: Row): SupplyPoint {
+  return {
+    mpxn: r.mpxn as string,
+    fuel: r.fuel as 'E' | 'G',
+    networkOperatorEui: r.network_operator_eui as string,
+    supplierEui: (r.supplier_eui as string | null) ?? null,
+    uprn: (r.uprn as number | null) ?? null,
+    postcode: (r.postcode as string | null) ?? null,
+    address: (r.address as string | null) ?? null,
+  };
+}
+
+/** Queries of the distributors and supply_points tables; statements are prepared once. */
+export class RegistrationStore {
+  private readonly stmts;
+
+  constructor(readonly db: SqliteDatabase) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      distributorInsert: p(
+        'INSERT INTO distributors (distributor_id, area, market_id, party_eui) VALUES (@distributorId, @area, @marketId, @partyEui)',
+      ),
+      distributorGet: p('SELECT * FROM distributors WHERE distributor_id = ?'),
+      distributorList: p('SELECT * FROM distributors ORDER BY distributor_id'),
+      supplyPointInsert: p(
+        `INSERT INTO supply_points (mpxn, fuel, network_operator_eui, supplier_eui, uprn, postcode, address)
+         VALUES (@mpxn, @fuel, @networkOperatorEui, @supplierEui, @uprn, @postcode, @address)`,
+      ),
+      supplyPointGet: p('SELECT * FROM supply_points WHERE mpxn = ?'),
+      supplyPointSetNetworkOperator: p('UPDATE supply_points SET network_operator_eui = ? WHERE mpxn = ?'),
+    };
+  }
+
+  insertDistributor(d: Distributor): void {
+    this.stmts.distributorInsert.run(d);
+  }
+
+  getDistributor(id: string): Distributor | undefined {
+    const r = this.stmts.distributorGet.get(id) as Row | undefined;
+    if (!r) return undefined;
+    return { distributorId: r.distributor_id as string, area: r.area as string, marketId: r.market_id as string, partyEui: r.party_eui as string };
+  }
+
+  listDistributors(): Distributor[] {
+    return (this.stmts.distributorList.all() as Row[]).map((r) => ({
+      distributorId: r.distributor_id as string,
+      area: r.area as string,
+      marketId: r.market_id as string,
+      partyEui: r.party_eui as string,
+    }));
+  }
+
+  insertSupplyPoint(s: SupplyPoint): void {
+    this.stmts.supplyPointInsert.run(s);
+  }
+
+  getSupplyPoint(mpxn: string): SupplyPoint | undefined {
+    const r = this.stmts.supplyPointGet.get(mpxn) as Row | undefined;
+    return r ? supplyPointFromRow(r) : undefined;
+  }
+
+  setNetworkOperator(mpxn: string, networkOperatorEui: string): void {
+    this.stmts.supplyPointSetNetworkOperator.run(networkOperatorEui, mpxn);
+  }
+}

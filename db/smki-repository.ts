@@ -1,0 +1,169 @@
+// The SMKI repository: certificates (issued and carried), their revocation, the private keys the
+// world holds, and which certificates are a device's own.
+import type { SqliteDatabase } from './world-db.ts';
+
+export interface CertificateRecord {
+  id: number;
+  fingerprint: string;
+  serialHex: string;
+  serialDecimal: string;
+  kind: string;
+  subjectEui: string | null;
+  role: number | null;
+  keyUsage: string;
+  ski: string;
+  aki: string | null;
+  subjectDn: string;
+  issuerDn: string;
+  notBefore: string;
+  notAfter: string;
+  label: string | null;
+  der: Buffer;
+  revokedAt: string | null;
+  revocationReason: string | null;
+}
+
+export type NewCertificate = Omit<CertificateRecord, 'id' | 'revokedAt' | 'revocationReason'>;
+
+export interface CertificateQuery {
+  eui?: string;
+  role?: number;
+  keyUsage?: string;
+  serial?: string; // decimal or hex (hex with 0x prefix or letters)
+  ski?: string;
+  kind?: string;
+  limit?: number;
+}
+
+type Row = Record<string, unknown>;
+
+function certificateFromRow(r: Row): CertificateRecord {
+  return {
+    id: r.id as number,
+    fingerprint: r.fingerprint as string,
+    serialHex: r.serial_hex as string,
+    serialDecimal: r.serial_decimal as string,
+    kind: r.kind as string,
+    subjectEui: (r.subject_eui as string | null) ?? null,
+    role: (r.role as number | null) ?? null,
+    keyUsage: r.key_usage as string,
+    ski: r.ski as string,
+    aki: (r.aki as string | null) ?? null,
+    subjectDn: r.subject_dn as string,
+    issuerDn: r.issuer_dn as string,
+    notBefore: r.not_before as string,
+    notAfter: r.not_after as string,
+    label: (r.label as string | null) ?? null,
+    der: r.der as Buffer,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    revocationReason: (r.revocation_reason as string | null) ?? null,
+  };
+}
+
+/** Queries of the certificates, private_keys and device_credentials tables; statements are prepared once. */
+export class SmkiRepository {
+  private readonly stmts;
+
+  constructor(readonly db: SqliteDatabase) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      certInsert: p(
+        `INSERT INTO certificates (fingerprint, serial_hex, serial_decimal, kind, subject_eui, role, key_usage, ski, aki,
+           subject_dn, issuer_dn, not_before, not_after, label, der)
+         VALUES (@fingerprint, @serialHex, @serialDecimal, @kind, @subjectEui, @role, @keyUsage, @ski, @aki,
+           @subjectDn, @issuerDn, @notBefore, @notAfter, @label, @der)
+         ON CONFLICT(fingerprint) DO NOTHING`,
+      ),
+      certIdByFingerprint: p('SELECT id FROM certificates WHERE fingerprint = ?'),
+      certGet: p('SELECT * FROM certificates WHERE id = ?'),
+      certByFingerprint: p('SELECT * FROM certificates WHERE fingerprint = ?'),
+      certBySerial: p('SELECT * FROM certificates WHERE serial_decimal = ?'),
+      certRevoke: p('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL'),
+      keyInsert: p('INSERT OR REPLACE INTO private_keys (certificate_id, pkcs8) VALUES (?, ?)'),
+      keyGet: p('SELECT pkcs8 FROM private_keys WHERE certificate_id = ?'),
+      credentialsGet: p('SELECT * FROM device_credentials WHERE device_eui = ?'),
+      credentialsInsert: p('INSERT INTO device_credentials (device_eui, ds_certificate_id, ka_certificate_id) VALUES (?, ?, ?)'),
+    };
+  }
+
+  /** Stores a certificate once (by fingerprint) and returns its id. */
+  putCertificate(c: NewCertificate): number {
+    this.stmts.certInsert.run(c);
+    const row = this.stmts.certIdByFingerprint.get(c.fingerprint) as { id: number };
+    return row.id;
+  }
+
+  getCertificate(id: number): CertificateRecord | undefined {
+    const row = this.stmts.certGet.get(id) as Row | undefined;
+    return row ? certificateFromRow(row) : undefined;
+  }
+
+  getCertificateByFingerprint(fingerprint: string): CertificateRecord | undefined {
+    const row = this.stmts.certByFingerprint.get(fingerprint) as Row | undefined;
+    return row ? certificateFromRow(row) : undefined;
+  }
+
+  certificatesBySerial(serialDecimal: string): CertificateRecord[] {
+    return (this.stmts.certBySerial.all(serialDecimal) as Row[]).map(certificateFromRow);
+  }
+
+  searchCertificates(q: CertificateQuery): CertificateRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.eui !== undefined) {
+      where.push('subject_eui = ?');
+      args.push(q.eui);
+    }
+    if (q.role !== undefined) {
+      where.push('role = ?');
+      args.push(q.role);
+    }
+    if (q.keyUsage !== undefined) {
+      where.push('key_usage = ?');
+      args.push(q.keyUsage);
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = ?');
+      args.push(q.kind);
+    }
+    if (q.ski !== undefined) {
+      where.push('ski = ?');
+      args.push(q.ski.toUpperCase().replace(/[^0-9A-F]/g, ''));
+    }
+    if (q.serial !== undefined) {
+      const s = q.serial.trim();
+      if (/^[0-9]+$/.test(s)) {
+        where.push('serial_decimal = ?');
+        args.push(s.replace(/^0+(?=\d)/, ''));
+      } else {
+        where.push('serial_hex = ?');
+        args.push(s.replace(/^0x/i, '').replace(/[^0-9a-fA-F]/g, '').toUpperCase());
+      }
+    }
+    const sql = `SELECT * FROM certificates ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`;
+    args.push(q.limit ?? 1000);
+    return (this.db.prepare(sql).all(...args) as Row[]).map(certificateFromRow);
+  }
+
+  revokeCertificate(id: number, at: string, reason: string): boolean {
+    return this.stmts.certRevoke.run(at, reason, id).changes === 1;
+  }
+
+  putPrivateKey(certificateId: number, pkcs8: Buffer): void {
+    this.stmts.keyInsert.run(certificateId, pkcs8);
+  }
+
+  getPrivateKey(certificateId: number): Buffer | undefined {
+    const row = this.stmts.keyGet.get(certificateId) as { pkcs8: Buffer } | undefined;
+    return row?.pkcs8;
+  }
+
+  getDeviceCredentialIds(eui: string): { ds: number; ka: number } | undefined {
+    const r = this.stmts.credentialsGet.get(eui) as Row | undefined;
+    return r ? { ds: r.ds_certificate_id as number, ka: r.ka_certificate_id as number } : undefined;
+  }
+
+  putDeviceCredentialIds(eui: string, ds: number, ka: number): void {
+    this.stmts.credentialsInsert.run(eui, ds, ka);
+  }
+}
