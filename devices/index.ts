@@ -1,7 +1,7 @@
 /**
  * The devices room: the GBCS codec (CS02a, CS02b framing and payloads, signature, ACB MAC, annotations)
- * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b commands. The codec
- * dispatches by GBCS message code through a table of use cases (gbcs/codecs.ts).
+ * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b commands. Both sides
+ * dispatch by GBCS message code through a table of use cases (gbcs/codecs.ts, emulator/registry.ts).
  * Other rooms import only this file.
  */
 export { GbcsError } from './gbcs/errors.ts';
@@ -37,9 +37,9 @@ export type { UseCaseCodec, PayloadDecoder } from './gbcs/use-case-codec.ts';
 
 export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, isDeviceType } from './emulator/cells.ts';
 export type { DeviceType, CellName } from './emulator/cells.ts';
-export {
-  processCommand, executeDueCommands, newDeviceState, describeCells, RejectionAlert,
-} from './emulator/device.ts';
-export type {
-  DeviceSecurityState, DeviceCredentials, DeviceOutcome, PendingCommand, ReplacementFailure, CellReport,
-} from './emulator/device.ts';
+export { processCommand, executeDueCommands } from './emulator/dispatch.ts';
+export { newDeviceState, describeCells } from './emulator/state.ts';
+export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport } from './emulator/state.ts';
+export { RejectionAlert } from './emulator/security.ts';
+export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution } from './emulator/use-case.ts';
+export { USE_CASES, useCaseFor } from './emulator/registry.ts';
