@@ -32,7 +32,7 @@ export {
 export type { Cs02aCommand, Cs02aResponse, Cs02aRoleDetails, Cs02aCellDetails, Cs02aBody } from './gbcs/cs02a.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export type { GbcsMessage, GbcsBody, GbcsAnnotation } from './gbcs/message.ts';
-export { CODECS, payloadDecoderFor } from './gbcs/codecs.ts';
+export { CODECS, codecFor, indexCodecs } from './gbcs/codecs.ts';
 export type { UseCaseCodec, PayloadDecoder } from './gbcs/use-case-codec.ts';
 
 export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, isDeviceType } from './emulator/cells.ts';
@@ -42,4 +42,4 @@ export { newDeviceState, describeCells } from './emulator/state.ts';
 export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport } from './emulator/state.ts';
 export { RejectionAlert } from './emulator/security.ts';
 export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution } from './emulator/use-case.ts';
-export { USE_CASES, useCaseFor } from './emulator/registry.ts';
+export { USE_CASES, useCaseFor, indexByMessageCode } from './emulator/registry.ts';

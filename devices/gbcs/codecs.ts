@@ -35,9 +35,12 @@ export function indexCodecs(codecs: readonly UseCaseCodec<GbcsBody>[]): CodecInd
 
 const INDEX = indexCodecs(CODECS);
 
-/** Undefined when no codec reads this message code in this direction: the payload is then left undecoded. */
+/** The codec that reads this message code in this direction; undefined: the payload is left undecoded. */
+export function codecFor(messageCode: number, cra: Cra): UseCaseCodec<GbcsBody> | undefined {
+  return cra === 'alert' ? INDEX.alerts.get(messageCode) : INDEX.commands.get(messageCode);
+}
+
 export function payloadDecoderFor(messageCode: number, cra: Cra): PayloadDecoder<GbcsBody> | undefined {
-  if (cra === 'alert') return INDEX.alerts.get(messageCode)?.decodeAlert;
-  const codec = INDEX.commands.get(messageCode);
-  return cra === 'command' ? codec?.decodeCommand : codec?.decodeResponse;
+  const codec = codecFor(messageCode, cra);
+  return cra === 'command' ? codec?.decodeCommand : cra === 'response' ? codec?.decodeResponse : codec?.decodeAlert;
 }
