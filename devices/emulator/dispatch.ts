@@ -59,6 +59,12 @@ export function processCommand(state: DeviceSecurityState, creds: DeviceCredenti
   }
 }
 
+type FutureDatable = UseCase & Required<Pick<UseCase, 'executeDue'>>;
+
+function isFutureDatable(useCase: UseCase | undefined): useCase is FutureDatable {
+  return useCase?.executeDue !== undefined;
+}
+
 /**
  * Executes the pending future-dated commands whose time has come (oldest first), each through its use case,
  * and raises the alert that use case gives (CS02b: 0x8F66 or 0x8F67, message code 00CB) to each command's
@@ -74,13 +80,13 @@ export function executeDueCommands(state: DeviceSecurityState, creds: DeviceCred
   const changedCells: CellName[] = [];
   const failures: ReplacementFailure[] = [];
   for (const p of due) {
-    let useCase: UseCase & Required<Pick<UseCase, 'executeDue'>>;
+    let useCase: FutureDatable;
     let m: GbcsMessage;
     try {
       const apdu = decodeApdu(p.command);
       const found = useCaseFor(apdu.messageCode);
-      if (!found?.executeDue) throw new Error(`message code ${hex4(apdu.messageCode)} has no future-dated execution`);
-      useCase = found as typeof useCase;
+      if (!isFutureDatable(found)) throw new Error(`message code ${hex4(apdu.messageCode)} has no future-dated execution`);
+      useCase = found;
       m = { apdu, body: decodeBody(apdu) };
     } catch (e) {
       throw new Error(`pending command ${p.counter} from ${p.originator} is corrupt: ${(e as Error).message}`);

@@ -2,6 +2,7 @@
  * CS02b "Update Security Credentials" (gbcs-cs02b.md §7): authorisation by mode (§7.1), steps 1-9 of §7.2,
  * future-dated execution with the 8F66/8F67 alert. One message code per credentials replacement mode.
  */
+import { verifyApduSignature } from '../../gbcs/apdu.ts';
 import { describeCellId, describeRole, sameCell } from '../../gbcs/cell-id.ts';
 import {
   ALERT_FUTURE_DATED_FAILURE,
@@ -19,7 +20,6 @@ import {
   modeName,
 } from '../../gbcs/cs02b.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
-import { verifyApduSignature } from '../../gbcs/apdu.ts';
 import { factsOf, validatePathCached } from '../certificate-cache.ts';
 import { CELL_IDS, type CellName, DEVICE_TYPES, type DeviceType, cellNameOf, hasCell } from '../cells.ts';
 import { deferIfFutureDated } from '../pending.ts';
