@@ -1,6 +1,7 @@
 /**
  * The devices room: the GBCS codec (CS02a, CS02b framing and payloads, signature, ACB MAC, annotations)
- * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b commands.
+ * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b commands. Both sides
+ * dispatch by GBCS message code through a table of use cases (gbcs/codecs.ts, emulator/registry.ts).
  * Other rooms import only this file.
  */
 export { GbcsError } from './gbcs/errors.ts';
@@ -18,24 +19,27 @@ export {
 export type { CipheredMessage, P256PublicKey } from './gbcs/mac.ts';
 export {
   CredentialsReplacementMode, StatusCode, ALERT_FUTURE_DATED_SUCCESS, ALERT_FUTURE_DATED_FAILURE, CANCELLATION_DATE_TIME,
-  CS02B_ALERT_MESSAGE_CODE, cs02bMessageCode, modeName, statusName,
+  CS02B_ALERT_MESSAGE_CODE, CS02B_MESSAGE_CODES, cs02bMessageCode, isCs02bMessageCode, modeName, statusName,
   encodeCs02bCommand, decodeCs02bCommand, encodeCs02bResponse, decodeCs02bResponse, encodeCs02bAlert, decodeCs02bAlert,
 } from './gbcs/cs02b.ts';
 export type {
   Cs02bCommand, Cs02bReplacement, Cs02bResponse, Cs02bAlert, ExecutionOutcome, ReplacementOutcome, RemotePartySeqNumberChange,
+  Cs02bBody,
 } from './gbcs/cs02b.ts';
 export {
   CS02A_MESSAGE_CODE, encodeCs02aCommand, decodeCs02aCommand, encodeCs02aResponse, decodeCs02aResponse,
 } from './gbcs/cs02a.ts';
-export type { Cs02aCommand, Cs02aResponse, Cs02aRoleDetails, Cs02aCellDetails } from './gbcs/cs02a.ts';
-export { decodeGbcsMessage, decodeBody, annotateGbcs, isCs02bMessageCode } from './gbcs/message.ts';
+export type { Cs02aCommand, Cs02aResponse, Cs02aRoleDetails, Cs02aCellDetails, Cs02aBody } from './gbcs/cs02a.ts';
+export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export type { GbcsMessage, GbcsBody, GbcsAnnotation } from './gbcs/message.ts';
+export { CODECS, codecFor, indexCodecs } from './gbcs/codecs.ts';
+export type { UseCaseCodec, PayloadDecoder } from './gbcs/use-case-codec.ts';
 
 export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, isDeviceType } from './emulator/cells.ts';
 export type { DeviceType, CellName } from './emulator/cells.ts';
-export {
-  processCommand, executeDueCommands, newDeviceState, describeCells, RejectionAlert,
-} from './emulator/device.ts';
-export type {
-  DeviceSecurityState, DeviceCredentials, DeviceOutcome, PendingCommand, ReplacementFailure, CellReport,
-} from './emulator/device.ts';
+export { processCommand, executeDueCommands } from './emulator/dispatch.ts';
+export { newDeviceState, describeCells } from './emulator/state.ts';
+export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport } from './emulator/state.ts';
+export { RejectionAlert } from './emulator/security.ts';
+export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution } from './emulator/use-case.ts';
+export { USE_CASES, useCaseFor, indexByMessageCode } from './emulator/registry.ts';

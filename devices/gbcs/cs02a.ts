@@ -14,6 +14,7 @@ import { type Annotate, BerReader, DerWriter, type LengthStyle, TAG, hex } from 
 import { type CellId, type CellKeyUsage, describeRole, encodeCellId, encodeKeyUsage, readCellId, readKeyUsage } from './cell-id.ts';
 import { statusName } from './cs02b.ts';
 import { GbcsError } from './errors.ts';
+import type { UseCaseCodec } from './use-case-codec.ts';
 
 export const CS02A_MESSAGE_CODE = 0x0008;
 
@@ -136,3 +137,12 @@ export function decodeCs02aResponse(payload: Buffer, ann?: Annotate, base = 0): 
   }
   return { roles };
 }
+
+export type Cs02aBody = { kind: 'cs02a-command'; command: Cs02aCommand } | { kind: 'cs02a-response'; response: Cs02aResponse };
+
+export const CS02A_CODEC: UseCaseCodec<Cs02aBody> = {
+  name: 'CS02a',
+  messageCodes: [CS02A_MESSAGE_CODE],
+  decodeCommand: (payload, ann, base) => ({ kind: 'cs02a-command', command: decodeCs02aCommand(payload, ann, base) }),
+  decodeResponse: (payload, ann, base) => ({ kind: 'cs02a-response', response: decodeCs02aResponse(payload, ann, base) }),
+};

@@ -6,6 +6,7 @@ import type { Eui } from '../../pki/index.ts';
 import { type Annotate, BerReader, DerWriter, type LengthStyle, TAG, type Tlv, hex } from './ber.ts';
 import { type CellId, encodeCellId, readCellId } from './cell-id.ts';
 import { GbcsError } from './errors.ts';
+import type { UseCaseCodec } from './use-case-codec.ts';
 
 export const CS02B_MESSAGE_CODE_BASE = 0x0100;
 export const CS02B_ALERT_MESSAGE_CODE = 0x00cb;
@@ -31,6 +32,13 @@ export function modeName(mode: number): string {
 
 export function cs02bMessageCode(mode: number): number {
   return CS02B_MESSAGE_CODE_BASE + mode;
+}
+
+/** Modes 0..9 use message codes 0x0100..0x0109. */
+export const CS02B_MESSAGE_CODES: readonly number[] = Array.from({ length: 10 }, (_, mode) => cs02bMessageCode(mode));
+
+export function isCs02bMessageCode(code: number): boolean {
+  return code >= CS02B_MESSAGE_CODE_BASE && code <= CS02B_MESSAGE_CODE_BASE + 9;
 }
 
 export const StatusCode = {
@@ -367,3 +375,18 @@ export function decodeCs02bAlert(payload: Buffer, ann?: Annotate, base = 0): Cs0
   return { alertCode, executionDateTime, outcome };
 }
 
+
+export type Cs02bBody =
+  | { kind: 'cs02b-command'; command: Cs02bCommand }
+  | { kind: 'cs02b-response'; response: Cs02bResponse }
+  | { kind: 'cs02b-alert'; alert: Cs02bAlert };
+
+export const CS02B_CODEC: UseCaseCodec<Cs02bBody> = {
+  name: 'CS02b',
+  messageCodes: CS02B_MESSAGE_CODES,
+  // 8F66/8F67 report a future-dated CS02b's execution under their own message code.
+  alertMessageCodes: [CS02B_ALERT_MESSAGE_CODE],
+  decodeCommand: (payload, ann, base) => ({ kind: 'cs02b-command', command: decodeCs02bCommand(payload, ann, base) }),
+  decodeResponse: (payload, ann, base) => ({ kind: 'cs02b-response', response: decodeCs02bResponse(payload, ann, base) }),
+  decodeAlert: (payload, ann, base) => ({ kind: 'cs02b-alert', alert: decodeCs02bAlert(payload, ann, base) }),
+};

@@ -4,27 +4,14 @@
  */
 import type { Annotate } from './ber.ts';
 import { type GeneralSigningApdu, decodeApdu } from './apdu.ts';
-import { CS02A_MESSAGE_CODE, type Cs02aCommand, type Cs02aResponse, decodeCs02aCommand, decodeCs02aResponse } from './cs02a.ts';
-import {
-  CS02B_ALERT_MESSAGE_CODE,
-  CS02B_MESSAGE_CODE_BASE,
-  type Cs02bAlert,
-  type Cs02bCommand,
-  type Cs02bResponse,
-  decodeCs02bAlert,
-  decodeCs02bCommand,
-  decodeCs02bResponse,
-} from './cs02b.ts';
+import { payloadDecoderFor } from './codecs.ts';
+import type { Cs02aBody } from './cs02a.ts';
+import type { Cs02bBody } from './cs02b.ts';
 import { GbcsError } from './errors.ts';
 import { MAC_LENGTH, isGeneralCiphering, unwrapGeneralCiphering } from './mac.ts';
 
-export type GbcsBody =
-  | { kind: 'cs02b-command'; command: Cs02bCommand }
-  | { kind: 'cs02b-response'; response: Cs02bResponse }
-  | { kind: 'cs02b-alert'; alert: Cs02bAlert }
-  | { kind: 'cs02a-command'; command: Cs02aCommand }
-  | { kind: 'cs02a-response'; response: Cs02aResponse }
-  | { kind: 'other' };
+/** One variant per payload a registered codec decodes (codecs.ts); 'other' for a payload no codec reads. */
+export type GbcsBody = Cs02aBody | Cs02bBody | { kind: 'other' };
 
 export interface GbcsMessage {
   /** The general-ciphering wrapper and its 12-octet MAC, when present (the MAC is not checked here). */
@@ -33,23 +20,11 @@ export interface GbcsMessage {
   body: GbcsBody;
 }
 
-/** CS02b modes 0..9 use message codes 0x0100..0x0109. */
-export function isCs02bMessageCode(code: number): boolean {
-  return code >= CS02B_MESSAGE_CODE_BASE && code <= CS02B_MESSAGE_CODE_BASE + 9;
-}
-
+/** Decodes the payload with the codec registered for its message code and CRA flag (codecs.ts). */
 export function decodeBody(apdu: GeneralSigningApdu, ann?: Annotate, apduBase = 0): GbcsBody {
   const base = apduBase + apdu.payloadOffset;
-  const code = apdu.messageCode;
-  if (code === CS02A_MESSAGE_CODE) {
-    if (apdu.cra === 'command') return { kind: 'cs02a-command', command: decodeCs02aCommand(apdu.payload, ann, base) };
-    if (apdu.cra === 'response') return { kind: 'cs02a-response', response: decodeCs02aResponse(apdu.payload, ann, base) };
-  } else if (isCs02bMessageCode(code)) {
-    if (apdu.cra === 'command') return { kind: 'cs02b-command', command: decodeCs02bCommand(apdu.payload, ann, base) };
-    if (apdu.cra === 'response') return { kind: 'cs02b-response', response: decodeCs02bResponse(apdu.payload, ann, base) };
-  } else if (code === CS02B_ALERT_MESSAGE_CODE && apdu.cra === 'alert') {
-    return { kind: 'cs02b-alert', alert: decodeCs02bAlert(apdu.payload, ann, base) };
-  }
+  const decode = payloadDecoderFor(apdu.messageCode, apdu.cra);
+  if (decode) return decode(apdu.payload, ann, base);
   ann?.(base, apdu.payload.length, 'payload (not decoded)');
   return { kind: 'other' };
 }

@@ -23,7 +23,19 @@ import {
 import { describeCertificate } from '../../pki/index.ts';
 import { ks, rtds, rtdsVectors } from './helpers.ts';
 
-const vectors = rtdsVectors();
+// ../shared/rtds now holds every RTDS use case; this file covers the eight CS02a/CS02b folders it was written
+// for (SIGNERS below names each). Newer CS02 folders (NA_CS02aSignature, NA_CS02bWPByWP, ...) are not in it yet.
+const CS02_DIRS = [
+  '6.15.1_CS02bNOByNO',
+  '6.15.1_CS02bSupplierBySupplier',
+  '6.21_CS02bNOByNOHandover',
+  '6.21_CS02bSupplierBySupplierHandover',
+  '6.23_CS02bSupplierByTransCoS',
+  'NA_CS02bAnyExceptAbnormalRootByRecovery',
+  '8.5_CS02bACBByACB',
+  '6.24.1_CS02aMAC',
+];
+const vectors = rtdsVectors().filter((v) => CS02_DIRS.includes(v.dir));
 
 function rebuildPayload(m: GbcsMessage): Buffer {
   switch (m.body.kind) {

@@ -1,0 +1,37 @@
+/**
+ * The use cases the emulators run, found by GBCS message code. Adding a use case: one file under
+ * use-cases/ exporting a UseCase, and one line in USE_CASES (its codec goes in gbcs/codecs.ts likewise).
+ */
+import { hex4 } from './security.ts';
+import type { UseCase } from './use-case.ts';
+import { CS02A } from './use-cases/cs02a.ts';
+import { CS02B } from './use-cases/cs02b.ts';
+
+/** In the order the refusal of an unknown message code lists them. */
+export const USE_CASES: readonly UseCase[] = [CS02A, CS02B];
+
+/** Throws when two use cases claim one message code: the device could not know which one to run. */
+export function indexByMessageCode(useCases: readonly UseCase[]): ReadonlyMap<number, UseCase> {
+  const byCode = new Map<number, UseCase>();
+  for (const useCase of useCases) {
+    for (const code of useCase.messageCodes) {
+      const other = byCode.get(code);
+      if (other) throw new Error(`message code ${hex4(code)} is claimed by both ${other.name} and ${useCase.name}`);
+      byCode.set(code, useCase);
+    }
+  }
+  return byCode;
+}
+
+const BY_MESSAGE_CODE = indexByMessageCode(USE_CASES);
+
+export function useCaseFor(messageCode: number): UseCase | undefined {
+  return BY_MESSAGE_CODE.get(messageCode);
+}
+
+/** Why a command with no use case is refused; the wording predates the registry, so consoles and logs read as before. */
+export function notEmulatedReason(messageCode: number): string {
+  const names = USE_CASES.map((u) => u.emulated);
+  const listed = names.length === 1 ? `${names[0]} is` : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} are`;
+  return `message code ${hex4(messageCode)} is not emulated (${listed})`;
+}

@@ -1,0 +1,58 @@
+/**
+ * What a GBCS use case looks like to the emulator: the message codes it answers, the device types it
+ * applies to, and how a device processes its command. The dispatcher finds the use case by message code
+ * (registry.ts); the use case does the rest.
+ */
+import type { CellId } from '../gbcs/cell-id.ts';
+import type { GbcsMessage } from '../gbcs/message.ts';
+import type { CellName, DeviceType } from './cells.ts';
+import type { DeviceCredentials, DeviceSecurityState, PendingCommand } from './state.ts';
+
+/** Why a replacement did not succeed, for logs and the console (the GBCS response only carries the status). */
+export interface ReplacementFailure {
+  cell: CellId;
+  status: number;
+  reason: string;
+}
+
+export interface DeviceOutcome {
+  /** The new state; the input is never mutated. */
+  state: DeviceSecurityState;
+  /** Signed GBCS response (CS02a: MAC-wrapped). */
+  response?: Buffer;
+  /** Signed GBCS alerts (8F66/8F67 when future-dated commands execute). */
+  alerts: Buffer[];
+  /** The command was discarded and the state is unchanged. */
+  rejected?: { alertCode: number; reason: string };
+  changedCells: CellName[];
+  replacementFailures?: ReplacementFailure[];
+}
+
+/** A future-dated command run once its time has come; the dispatcher signs the alert and counts it. */
+export interface DueExecution {
+  state: DeviceSecurityState;
+  changedCells: CellName[];
+  failures: ReplacementFailure[];
+  /** The alert the device raises to the command's originator. */
+  alert: { messageCode: number; payload: Buffer };
+}
+
+export interface UseCase {
+  /** The GBCS use case, e.g. 'CS02b'. */
+  readonly name: string;
+  /** Every message code whose commands this use case answers; no two use cases share one. */
+  readonly messageCodes: readonly number[];
+  readonly deviceTypes: readonly DeviceType[];
+  /** How the refusal of an unknown message code names this use case, e.g. 'CS02b 0x0102-0x0108'. */
+  readonly emulated: string;
+  /**
+   * Processes one decoded command addressed to this device (framing, target and payload already checked).
+   * Throws a Rejection (security.ts) to discard it; must not mutate `state`.
+   */
+  process(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, decoded: GbcsMessage, now: Date): DeviceOutcome;
+  /**
+   * Only for use cases that accept future-dated commands (they queue them with pending.ts): runs one whose
+   * time has come. `state` is the caller's copy and may be returned as is.
+   */
+  executeDue?(state: DeviceSecurityState, pending: PendingCommand, command: GbcsMessage, now: Date): DueExecution;
+}
