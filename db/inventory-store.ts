@@ -3,7 +3,8 @@
 import type { SqliteDatabase } from './world-db.ts';
 import { cellProblem } from './compliance-store.ts';
 
-export type DeviceType = 'ESME' | 'GSME' | 'GPF' | 'CHF';
+import type { DeviceType } from '../pki/index.ts';
+export type { DeviceType };
 export type DeviceStatus =
   | 'Pending'
   | 'Whitelisted'

@@ -2,8 +2,9 @@
 import type { SqliteDatabase } from './world-db.ts';
 import { WorldDbError } from './world-db.ts';
 
-export type UserRole = 'IS' | 'ES' | 'GS' | 'ED' | 'GT' | 'RSA' | 'OU';
-export const USER_ROLES: readonly UserRole[] = ['IS', 'ES', 'GS', 'ED', 'GT', 'RSA', 'OU'];
+import type { UserRole } from '../pki/index.ts';
+export { USER_ROLES } from '../pki/index.ts';
+export type { UserRole } from '../pki/index.ts';
 
 export interface Party {
   eui: string;

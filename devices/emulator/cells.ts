@@ -3,7 +3,8 @@
  */
 import { type CellId, sameCell } from '../gbcs/cell-id.ts';
 
-export type DeviceType = 'ESME' | 'GSME' | 'GPF' | 'CHF';
+import { DEVICE_TYPES, type DeviceType } from '../../pki/index.ts';
+export { DEVICE_TYPES, type DeviceType };
 
 export type CellName =
   | 'root'
@@ -52,7 +53,6 @@ const CELLS_BY_TYPE: Readonly<Record<DeviceType, readonly CellName[]>> = Object.
   CHF: ['root', 'recovery', 'acbDS', 'acbKA', 'wanProviderDS'],
 });
 
-export const DEVICE_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'GPF', 'CHF'];
 
 export function isDeviceType(t: unknown): t is DeviceType {
   return typeof t === 'string' && (DEVICE_TYPES as readonly string[]).includes(t);

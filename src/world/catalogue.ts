@@ -1,14 +1,9 @@
 // Who is who in a demo world: the DCC's roles, the GB distribution network operators under their
 // real distributor IDs, the gas transporters, and a handful of (fictional) suppliers.
-import type { UserRole } from '../../db/index.ts';
+import { DCC_PARTIES, type UserRole } from '../../pki/index.ts';
 
 /** The DCC's EUIs are those of the public ZAZ1 test environment, so DUIS tooling finds them where it expects. */
-export const DCC = {
-  accessControlBroker: '90B3D51F30000002', // also signs DUIS responses (DSP XML signing)
-  recovery: '90B3D51F30000001',
-  transitionalCoS: '90B3D51F30000004',
-  wanProvider: '90B3D51F30000007',
-} as const;
+export const DCC = DCC_PARTIES;
 
 export interface DnoEntry {
   distributorId: string;
