@@ -9,6 +9,7 @@ import { updateSecurityCredentialsKrp, updateSecurityCredentialsKrpSigned } from
 import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
 import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
 import { readInventory } from './services/8.2.ts';
+import { devicePrenotification } from './services/12.2.ts';
 import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
@@ -18,6 +19,7 @@ export const SERVICES = [
   requestHandoverOfDccControlledDevice,
   retrieveDeviceSecurityCredentialsKrp,
   readInventory,
+  devicePrenotification,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

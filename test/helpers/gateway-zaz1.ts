@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { signDuis as toolSign, validateDuis as toolValidate } from '@smartdcc/duis-sign-wrap';
 import { World } from '../../src/world/world.ts';
 import { readIssuingCa, seedZaz1World } from '../../src/world/seed-zaz1.ts';
@@ -52,6 +53,16 @@ export function zaz1WorldFile(referenceTime = new Date('2026-11-01T00:00:00Z')):
 export function template(name: string, counter?: bigint): string {
   const xml = readFileSync(sharedDuis(name), 'utf8');
   if (counter === undefined) return xml;
+  const re = /(<sr:RequestID>[^<:]+:[^<:]+:)\d+(<\/sr:RequestID>)/;
+  if (!re.test(xml)) throw new Error(`${name}: no RequestID to renumber`);
+  return xml.replace(re, `$1${counter}$2`);
+}
+
+const RTDS_TEMPLATES = join(dirname(createRequire(import.meta.url).resolve('@smartdcc/duis-templates/package.json')), 'templates');
+
+/** An RTDS DUIS request template from npm @smartdcc/duis-templates, with its RequestID counter set. */
+export function rtdsTemplate(name: string, counter: bigint): string {
+  const xml = readFileSync(join(RTDS_TEMPLATES, name), 'utf8');
   const re = /(<sr:RequestID>[^<:]+:[^<:]+:)\d+(<\/sr:RequestID>)/;
   if (!re.test(xml)) throw new Error(`${name}: no RequestID to renumber`);
   return xml.replace(re, `$1${counter}$2`);

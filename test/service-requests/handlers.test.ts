@@ -155,3 +155,33 @@ describe('DCC-originated commands (6.21, 6.24.1)', () => {
     expect(decodeCs02aCommand(inner.payload).roles).toEqual([RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator]);
   });
 });
+
+describe('12.2 Device Pre-notification', () => {
+  const NEW = '00DB000000000077';
+  const prenotify = (extra: Partial<Extract<ServiceBody, { kind: 'DevicePrenotification' }>>) =>
+    validated({ target: DCC, counter: 11n, commandVariant: 8, body: { kind: 'DevicePrenotification', deviceId: NEW, manufacturer: 'AB01', model: 'M', deviceType: 'ESME', ...extra } });
+  const refusal = (v: ValidatedRequest, state: HandlerState) => {
+    try {
+      v.service.handle(v, state, dcc);
+    } catch (e) {
+      return e as GatewayRejection;
+    }
+    throw new Error('not refused');
+  };
+
+  it('adds a Pending device, pre-notified by the sender; the DCC answers I0 with no content', () => {
+    const v = prenotify({ firmwareVersion: '0001', esmeVariant: 'A' });
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [NEW] });
+    const out = v.service.handle(v, { inventoryDevices: new Map() }, dcc);
+    expect(out.answer).toEqual({ responseCode: 'I0' });
+    expect(out.inventory).toEqual([{ kind: 'add', device: expect.objectContaining({ eui: NEW, type: 'ESME', status: 'Pending', firmware: '0001', esmeVariant: 'A', addedBy: SUPPLIER }) }]);
+  });
+
+  it('refuses a device type the inventory does not hold (E120203), an ESMEVariant on a GSME and a GPF that is not one (E120204)', () => {
+    expect(refusal(prenotify({ deviceType: 'PPMID' }), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E120203', step: 'inventory' });
+    expect(refusal(prenotify({ deviceType: 'GSME', esmeVariant: 'A' }), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E120204' });
+    const gsme = prenotify({ deviceType: 'GSME', associatedGpf: ESME });
+    expect(gsme.service.needs?.(gsme)).toEqual({ inventoryDevices: [NEW, ESME] });
+    expect(refusal(gsme, { inventoryDevices: new Map([[ESME, entry(ESME, null)]]) })).toMatchObject({ responseCode: 'E120204', reason: expect.stringContaining('is an ESME, not a GPF') });
+  });
+});
