@@ -185,3 +185,30 @@ describe('12.2 Device Pre-notification', () => {
     expect(refusal(gsme, { inventoryDevices: new Map([[ESME, entry(ESME, null)]]) })).toMatchObject({ responseCode: 'E120204', reason: expect.stringContaining('is an ESME, not a GPF') });
   });
 });
+
+describe('8.4 Update Inventory', () => {
+  const upd = (update: Extract<ServiceBody, { kind: 'UpdateInventory' }>['update']) =>
+    validated({ target: DCC, counter: 12n, commandVariant: 8, body: { kind: 'UpdateInventory', deviceId: ESME, update } });
+  const commissioned = new Map([[ESME, entry(ESME, '2026-01-01T00:00:00Z')]]);
+
+  it('moves installation on: a status the current one allows, dated when Commissioned', () => {
+    const v = upd({ kind: 'status', commsHub: false, status: 'Pending' });
+    let err: unknown;
+    try {
+      v.service.handle(v, { inventoryDevices: commissioned }, dcc);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ responseCode: 'E080408', reason: expect.stringContaining('is Commissioned; it cannot become Pending') });
+    const pending = new Map([[ESME, { ...entry(ESME, null), status: 'Pending' }]]);
+    const ok = upd({ kind: 'status', commsHub: false, status: 'InstalledNotCommissioned' });
+    expect(ok.service.handle(ok, { inventoryDevices: pending }, dcc).inventory).toEqual([{ kind: 'update', eui: ESME, set: { status: 'InstalledNotCommissioned' } }]);
+  });
+
+  it('needs the new MPxN\'s registration data, and refuses an update naming no field', () => {
+    const v = upd({ kind: 'mpxn', which: 'ExportMPAN', value: '1234567890123' });
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [ESME], supplyPoint: '1234567890123' });
+    const empty = upd({ kind: 'details' });
+    expect(() => empty.service.handle(empty, { inventoryDevices: commissioned }, dcc)).toThrow(/names no field/);
+  });
+});
