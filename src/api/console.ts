@@ -292,9 +292,9 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
         "Builds the request for the device as `dcc-sim example` does, signs it with the sender's XML-signing key from the world and hands it to the DCC exactly as a DUIS request posted to /api/v1/serviceS|T is handled. A 6.15.1 goes through both legs: the pre-command is signed with the sender's GBCS key and sent back as CommandVariant 5. Refusals are answered 200 with `accepted: false`, the response code and the reason; 400 means the form itself could not be turned into a request.",
       // EUIs and the time are plain strings here: send.ts says what is wrong with them in words.
       body: Type.Object({
-        service: Type.Union([Type.Literal('6.21'), Type.Literal('6.15.1')]),
+        service: Type.Enum(['6.21', '6.15.1']),
         device: EUI('the device'),
-        role: Type.Union([Type.Literal('Supplier'), Type.Literal('NetworkOperator')], { description: 'RemotePartyRole: whose cells are replaced' }),
+        role: Type.Enum(['Supplier', 'NetworkOperator'], { description: 'RemotePartyRole: whose cells are replaced' }),
         sender: Type.Optional(EUI('who signs and sends; default: the registered supplier for 6.21, the registered party of the role for 6.15.1')),
         certificatesOf: Type.Optional(EUI('whose certificates the request carries; default: the party registration data expects (the ACB for a GPF whose GNO is not a DCC User)')),
         freshCertificates: Type.Optional(Type.Boolean({ default: true, description: '6.15.1: issue new certificates for that party (not in a ZAZ1 world)' })),

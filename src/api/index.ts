@@ -41,5 +41,10 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
   // The response schemas document the answers; they are written with JSON.stringify as before,
   // so nothing a schema leaves out is dropped or coerced on the way out.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Validation errors keep the API's shape ({ error }, by the server's error handler) and say
+  // which values an enum allows, as the handlers' own sentences do.
+  app.setSchemaErrorFormatter((errors, dataVar) =>
+    new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` : e.message}`).join(', ')),
+  );
   for (const register of API_MODULES) await register(app, ctx);
 }
