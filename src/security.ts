@@ -3,21 +3,12 @@ import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 // Who may use the console and the JSON API. The DUIS endpoints stay as DCC Boxed has them: a
-// signed DUIS request is its own authentication, so /api/v1/serviceS|T|D (and the signed SMKI
-// device CSR service on the gateway connection) take no token. Everything else — the JSON API
-// under /api, the console at /, the API documents at /docs — is open on a loopback listener (the
-// default) and needs the admin token once the listener is reachable from elsewhere.
-
-/** Paths that authenticate by signature (DUIS, the signed device CSR) or carry nothing (liveness). */
-export const OPEN_PATHS: ReadonlySet<string> = new Set([
-  '/api/v1/serviceS',
-  '/api/v1/serviceT',
-  '/api/v1/serviceD',
-  '/smki/device-csr',
-  '/services/devicecsr',
-  // liveness only (device count, simulated time): the container HEALTHCHECK polls it without a token
-  '/api/health',
-]);
+// signed DUIS request is its own authentication, so the DUIS gateway plugin (/api/v1/serviceS|T|D
+// and the signed SMKI device CSR service) takes no token, nor does the liveness probe /api/health.
+// The JSON API and console plugins register `hook` as their own onRequest hook (src/server.ts), so
+// what is guarded follows from where a route is registered, not from a list of paths. All of it is
+// open on a loopback listener (the default) and needs the admin token once the listener is
+// reachable from elsewhere.
 
 /** Whether a listen address is reachable from this machine only. */
 export function isLoopbackHost(host: string): boolean {
@@ -28,11 +19,11 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 export interface AdminAccess {
-  /** the token every non-DUIS request must carry */
+  /** the token every console and JSON API request must carry */
   token: string;
   /** true when dcc-sim made the token up (it is shown once, at start) */
   generated: boolean;
-  /** a Fastify onRequest hook enforcing it */
+  /** a Fastify onRequest hook enforcing it, for the plugins it guards */
   hook: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 }
 
@@ -58,8 +49,6 @@ export function adminAccess(o: AdminAccessOptions): AdminAccess | undefined {
   const token = configured ?? randomBytes(24).toString('base64url');
   const expected = digest(token);
   const hook = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    const path = req.url.split('?', 1)[0] ?? '';
-    if (OPEN_PATHS.has(path)) return undefined;
     const presented = credentialOf(req.headers.authorization);
     if (presented !== undefined && timingSafeEqual(digest(presented), expected)) return undefined;
     // returning the reply ends the request here: no handler runs

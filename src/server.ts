@@ -1,15 +1,13 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { dashedEui, parseEui } from '../pki/index.ts';
-import type { Endpoint } from '../service-requests/index.ts';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { Dcc, type DccOptions } from './dcc/dcc.ts';
 import { OutboxDelivery } from './dcc/outbox.ts';
-import { PipelineMetrics, prometheusText } from './dcc/metrics.ts';
-import { peekOriginator, PrevalidationPool } from './dcc/prevalidation-pool.ts';
+import { PipelineMetrics } from './dcc/metrics.ts';
+import { PrevalidationPool } from './dcc/prevalidation-pool.ts';
 import { DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/retention.ts';
-import { parseDuration } from './dcc/clock.ts';
 import { World } from './world/world.ts';
-import { deviceView } from './world/views.ts';
-import { API_MODULES, type ApiContext } from './api/index.ts';
+import { apiPlugin, gatewayPlugin, SHARED_SCHEMAS } from './api/index.ts';
+import { consolePlugin } from './console/static.ts';
+import { registerOpenApi } from './console/openapi.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';
 import { adminAccess } from './security.ts';
 
@@ -57,6 +55,8 @@ export interface RunningServer {
   admin?: { token: string; generated: boolean };
   /** the prevalidation workers, when `workers` > 0 */
   prevalidation?: PrevalidationPool;
+  /** every route registered, as Fastify's onRoute hook saw it (test/console/openapi.test.ts holds the OpenAPI document to them) */
+  routes: readonly RouteOptions[];
   close(): Promise<void>;
 }
 
@@ -73,8 +73,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     bodyLimit: maxRequestBytes + 64 * 1024,
     ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }) as unknown as FastifyInstance;
-  // Before any route: the console and JSON API need the admin token on an exposed listener.
-  if (admin) app.addHook('onRequest', admin.hook);
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
     log: (msg, extra) => app.log.info(extra ?? {}, msg),
@@ -84,146 +82,46 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // worker is ready its requests are validated in-thread.
   let prevalidation: PrevalidationPool | undefined;
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    // A DUIS body too large for the transport is still answered in DUIS and logged.
-    const endpoint = /^\/api\/v1\/(serviceS|serviceT|serviceD)$/.exec(req.url)?.[1] as Endpoint | undefined;
-    if (endpoint && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const answer = dcc.refuse(endpoint, 'parse:size', `request body exceeds ${maxRequestBytes} bytes (the DUIS size limit)`, Buffer.alloc(0));
-      return reply
-        .code(413)
-        .header('content-type', 'application/xml; charset=utf-8')
-        .header('x-dcc-sim-response-code', answer.responseCode)
-        .header('x-dcc-sim-reason', headerSafe(answer.reason ?? ''))
-        .send(answer.xml);
-    }
+  // Errors of the JSON API and the console as JSON with an `error` sentence, Fastify's own
+  // (schema validation, body parsing) included; the gateway plugin answers its own in DUIS.
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
     if (status >= 500) app.log.error(err);
-    reply.code(status < 400 ? 500 : status).send({ error: err.message });
+    return reply.code(status < 400 ? 500 : status).send({ error: err.message });
   });
+  // Unknown paths are behind the admin guard too: without the token, a probe learns nothing of
+  // which routes exist.
+  app.setNotFoundHandler(admin ? { preValidation: admin.hook } : {}, async (req, reply) =>
+    reply.code(404).send({ message: `Route ${req.method}:${req.url} not found`, error: 'Not Found', statusCode: 404 }),
+  );
 
-  for (const type of ['application/xml', 'text/xml']) {
-    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  }
-  // Any other type reaches the handler too, so a DUIS endpoint answers it in DUIS (E100) and logs it.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Before any route, so that they see them all: the OpenAPI document is generated from them.
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => void routes.push(route));
+  await registerOpenApi(app);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
-  const duis = (endpoint: Endpoint) => async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
-    const ct = String(req.headers['content-type'] ?? '');
-    const body = req.body as Buffer;
-    const xml = /^(application|text)\/xml\b/i.test(ct);
-    // Admission: the sender waits while its asynchronous responses are not keeping up.
-    const admission = xml ? outbox.admit(peekOriginator(body)) : undefined;
-    if (admission) await admission; // (no await otherwise: the check and the handling stay one step)
-    const answer = xml
-      ? prevalidation
-        ? await prevalidation.run(body, (pre) => dcc.handle(endpoint, body, pre))
-        : dcc.handle(endpoint, body)
-      : dcc.refuse(endpoint, 'transport', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`, Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? '')).subarray(0, 4096));
-    reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);
-    if (answer.reason) reply.header('x-dcc-sim-reason', headerSafe(answer.reason));
-    return reply.code(200).send(answer.xml);
-  };
-  app.post('/api/v1/serviceS', duis('serviceS'));
-  app.post('/api/v1/serviceT', duis('serviceT'));
-  app.post('/api/v1/serviceD', duis('serviceD'));
-
-  app.get('/api/health', async () => ({ ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString() }));
-
-  // Live figures for load tests: JSON, or the Prometheus text format (?format=prometheus, or an
-  // Accept header that asks for text/plain or OpenMetrics, as Prometheus's scraper sends).
   const metrics = new PipelineMetrics(dcc);
-  app.get('/api/metrics', async (req, reply) => {
-    const pool = prevalidation?.stats();
-    const m = metrics.snapshot(
-      outbox.stats(),
-      pool ? { prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds) } : undefined,
-    );
-    const format = (req.query as Record<string, string | undefined>).format;
-    const accept = String(req.headers.accept ?? '');
-    if (format === 'prometheus' || (format === undefined && /text\/plain|openmetrics/i.test(accept) && !/application\/json/i.test(accept))) {
-      return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(prometheusText(m));
-    }
-    if (format !== undefined && format !== 'json') return reply.code(400).send({ error: `format '${format}' is not json or prometheus` });
-    return m;
-  });
+  // Three plugins, each its own encapsulation context: the DUIS gateway (signed DUIS is its own
+  // authentication), the JSON API and the console (each with the admin guard as its own hook).
+  await app.register(gatewayPlugin, { world, dcc, outbox, prevalidation: () => prevalidation, maxRequestBytes });
+  await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}) });
+  await app.register(consolePlugin, admin ? { admin } : {});
 
-  app.get('/api/requests', async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const list = dcc.gateway.listRequests({
-      requestId: q.requestId,
-      originatorEui: q.originator ? parseEui(q.originator) : undefined,
-      targetEui: q.device ? parseEui(q.device) : undefined,
-      afterId: q.after ? Number(q.after) : undefined,
-      limit: q.limit ? Math.min(1000, Number(q.limit)) : 100,
-    });
-    return list.map((r) => ({
-      id: r.id,
-      receivedAt: r.receivedAt,
-      endpoint: r.path,
-      requestId: r.requestId,
-      originator: r.originatorEui ? dashedEui(r.originatorEui) : null,
-      device: r.targetEui ? dashedEui(r.targetEui) : null,
-      serviceReferenceVariant: r.serviceVariant,
-      commandVariant: r.commandVariant,
-      responseCode: r.responseCode,
-      reason: r.reason,
-      failedStep: r.failedStep,
-      steps: r.steps,
-      changedCells: r.changedCells,
-      // Older rows keep their outcome but not their XML (src/dcc/retention.ts): null, not ''.
-      ...(q.full ? { requestXml: r.requestXml.length ? r.requestXml.toString('utf8') : null, responseXml: r.responseXml } : {}),
-    }));
-  });
-
-  app.get('/api/responses', async (req, reply) => {
-    const q = req.query as Record<string, string | undefined>;
-    if (!q.requestId) return reply.code(400).send({ error: 'requestId query parameter is required' });
-    return dcc.gateway.responsesFor(q.requestId).map((r) => ({
-      deliveryId: r.id,
-      kind: r.kind,
-      party: dashedEui(r.partyEui),
-      requestId: r.requestId,
-      responseId: r.responseId,
-      responseCode: r.responseCode,
-      createdAt: r.createdAt,
-      delivered: r.deliveredAt !== null,
-      deliveredAt: r.deliveredAt,
-      attempts: r.attempts,
-      lastError: r.lastError,
-      xml: r.body,
-    }));
-  });
-
-  app.get('/api/devices/:eui', async (req, reply) => {
-    const { eui } = req.params as { eui: string };
-    const d = world.store.getDevice(parseEui(eui));
-    if (!d) return reply.code(404).send({ error: `no device ${eui}` });
-    return deviceView(world, d);
-  });
-
-  app.get('/api/clock', async () => ({ now: dcc.clock.now().toISOString() }));
-  app.post('/api/clock', async (req, reply) => {
-    const b = (req.body ?? {}) as { set?: string; advance?: string; real?: boolean };
-    if (b.real) dcc.clock.reset();
-    else if (b.set) {
-      const t = new Date(b.set);
-      if (Number.isNaN(t.getTime())) return reply.code(400).send({ error: `'${b.set}' is not a date-time` });
-      dcc.clock.set(t);
-    } else if (b.advance) {
-      try {
-        dcc.clock.advance(parseDuration(b.advance));
-      } catch (err) {
-        return reply.code(400).send({ error: (err as Error).message });
-      }
-    } else return reply.code(400).send({ error: 'give one of set (ISO time), advance (e.g. "7d") or real: true' });
-    dcc.runDueCommands();
-    return { now: dcc.clock.now().toISOString() };
-  });
-
-  // Feature routes live in src/api/*.ts, each `register(app, ctx)`: add one line here per module.
-  const ctx: ApiContext = { world, dcc, options: o };
-  for (const register of API_MODULES) await register(app, ctx);
-
+  // Liveness only (device count, simulated time), outside every guard: the container HEALTHCHECK
+  // polls it without a token.
+  app.get('/api/health', {
+    schema: {
+      tags: ['World'],
+      summary: 'Liveness, device count and simulated time (never needs the admin token)',
+      response: {
+        200: {
+          description: 'The simulator is up.',
+          content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, devices: { type: 'integer' }, time: { type: 'string', format: 'date-time' } } } } },
+        },
+      },
+    },
+  }, async () => ({ ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString() }));
 
   const retention = new RequestLogRetention(dcc.gateway, world.store, o.requestLogKeep ?? DEFAULT_KEEP_XML);
   const pruner = setInterval(() => {
@@ -287,6 +185,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(portal ? { smkiUrl: portal.url } : {}),
     ...(admin ? { admin: { token: admin.token, generated: admin.generated } } : {}),
     ...(prevalidation ? { prevalidation } : {}),
+    routes,
     async close() {
       clearInterval(scheduler);
       clearInterval(pruner);
@@ -299,9 +198,4 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       world.close();
     },
   };
-}
-
-/** HTTP header values must be Latin-1 without control characters. */
-function headerSafe(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
 }

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
 import { DEVICE_TYPES } from '../../devices/index.ts';
@@ -8,13 +9,15 @@ import { DCC } from '../world/catalogue.ts';
 import { META } from '../world/world.ts';
 import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/cells.ts';
 import { requestDetail } from '../console/inspect.ts';
-import { ConsoleInputError, sendFromConsole, type ConsoleSendInput } from '../console/send.ts';
-import { registerStatic, sendAsset } from '../console/static.ts';
-import { OPENAPI } from '../console/openapi.ts';
+import { ConsoleInputError, sendFromConsole } from '../console/send.ts';
+import { BAD_REQUEST, NOT_FOUND, ref as shared, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
-// The web console (GET /) and the JSON API behind it under /api/console, with the live request
-// timeline as server-sent events, and the API's OpenAPI document at /docs.
+// The JSON API behind the web console, under /api/console, with the live request timeline as
+// server-sent events. (The console's own files and /docs: src/console/static.ts.)
+
+const EUI = (description: string) => Type.String({ description: `${description}; an EUI-64, dashes optional` });
+const WHOLE = (description: string) => Type.String({ description: `${description}; a whole number` });
 
 const STATUSES: readonly DeviceStatus[] = [
   'Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Decommissioned', 'Withdrawn', 'Suspended', 'Recovery', 'Recovered',
@@ -39,20 +42,16 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   return value as T;
 }
 
-export async function register(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function register(scope: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { world, dcc } = ctx;
   const partyCache = () => new Map(world.store.listParties().map((p) => [p.eui, p]));
   const ref = (parties: Map<string, Party>, e: string | null) => (e ? { eui: dashedEui(e), name: parties.get(e)?.name ?? null } : null);
 
-  registerStatic(app);
-
-  // --- the OpenAPI document and its readable page ---------------------------------------------
-  app.get('/docs/openapi.json', async () => OPENAPI);
-  app.get('/docs', async (_req, reply) => sendAsset(reply, 'docs.html'));
-  app.get('/docs/', async (_req, reply) => reply.redirect('/docs'));
-
   // --- the world ---------------------------------------------------------------------------------
-  app.get('/api/console/world', async () => ({
+  app.get('/api/console/world', {
+    schema: { tags: ['World'], summary: 'What the console needs to know about the world', response: { 200: answer('Profile, time, size and the vocabularies of the filters.', shared('WorldInfo')) } },
+  }, async () => ({
     profile: world.store.getMeta(META.profile) ?? null,
     seed: world.store.getMeta(META.seed) ?? null,
     now: dcc.clock.now().toISOString(),
@@ -71,7 +70,9 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
     },
   }));
 
-  app.get('/api/console/parties', async () =>
+  app.get('/api/console/parties', {
+    schema: { tags: ['World'], summary: 'Parties: DCC Users, network parties and the DCC', response: { 200: answer('Every party of the world.', { type: 'array', items: shared('Party') }) } },
+  }, async () =>
     world.store.listParties().map((p) => {
       const certs = world.store.searchCertificates({ eui: p.eui }).filter((c) => c.revokedAt === null && (c.kind === 'organisation' || c.kind === 'xml-signing'));
       return {
@@ -88,8 +89,30 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
   );
 
   // --- devices -----------------------------------------------------------------------------------
-  app.get('/api/console/devices', async (req) => {
-    const q = req.query as Record<string, string | undefined>;
+  app.get('/api/console/devices', {
+    schema: {
+      tags: ['Devices'],
+      summary: 'Search the inventory',
+      description:
+        'Filters combine. Pages are keyset-paginated in EUI order: pass the `last` EUI of a page as `after` for the next one, the `first` as `before` for the previous one. EUI and MPxN are prefix searches on their indexes. The total is counted up to 1,000 (`totalCapped` says when there are more).',
+      // Strings as the handler has always taken them: an empty filter is no filter, and a bad
+      // value is answered with the handler's own sentence (`type must be one of ...`).
+      querystring: Type.Object({
+        eui: Type.Optional(Type.String({ description: 'EUI prefix, dashes ignored', examples: ['00-DB-5A-0E'] })),
+        mpxn: Type.Optional(Type.String({ description: 'MPAN core or MPRN prefix' })),
+        supplier: Type.Optional(EUI('registered supplier')),
+        networkOperator: Type.Optional(EUI('registered network operator')),
+        type: Type.Optional(Type.String({ description: `one of ${DEVICE_TYPES.join(', ')}` })),
+        status: Type.Optional(Type.String({ description: `one of ${STATUSES.join(', ')}` })),
+        compliance: Type.Optional(Type.String({ description: `one of ${COMPLIANCE.join(', ')}` })),
+        after: Type.Optional(EUI('the page after this EUI')),
+        before: Type.Optional(EUI('the page before this EUI')),
+        limit: Type.Optional(Type.String({ description: 'devices per page; a whole number, default 25' })),
+      }),
+      response: { 200: answer('One page of devices.', shared('DevicePage')), 400: BAD_REQUEST },
+    },
+  }, async (req) => {
+    const q = req.query;
     const page = world.store.searchDevices({
       euiPrefix: q.eui?.trim() || undefined,
       mpxnPrefix: q.mpxn?.trim() || undefined,
@@ -128,24 +151,36 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
     };
   });
 
-  app.get('/api/console/devices/:eui', async (req, reply) => {
-    const e = eui((req.params as { eui: string }).eui, 'device');
+  app.get('/api/console/devices/:eui', {
+    schema: {
+      tags: ['Devices'],
+      summary: 'A device with its trust-anchor cells as slots',
+      description:
+        'The cells of the device type, each with the certificate it holds and the party registration data expects there, and the post-commissioning state of its network operator cells.',
+      params: Type.Object({ eui: EUI('the device') }),
+      response: { 200: answer('The device.', shared('ConsoleDevice')), 400: BAD_REQUEST, 404: NOT_FOUND },
+    },
+  }, async (req, reply) => {
+    const e = eui(req.params.eui, 'device');
     const d = world.store.getDevice(e);
     if (!d) return reply.code(404).send({ error: `no device ${dashedEui(e)} in the inventory` });
     return consoleDeviceView(world, d, dcc.clock.now());
   });
 
   // --- certificates --------------------------------------------------------------------------------
-  const certificate = (req: FastifyRequest, reply: FastifyReply) => {
-    const id = Number((req.params as { id: string }).id);
+  const certificateParams = Type.Object({ id: WHOLE("the SMKI repository's certificate id") });
+  const certificate = (req: { params: { id: string } }, reply: FastifyReply) => {
+    const id = Number(req.params.id);
     const c = Number.isInteger(id) ? world.store.getCertificate(id) : undefined;
     if (!c) {
-      void reply.code(404).send({ error: `no certificate #${(req.params as { id: string }).id} in the SMKI repository` });
+      void reply.code(404).send({ error: `no certificate #${req.params.id} in the SMKI repository` });
       return undefined;
     }
     return c;
   };
-  app.get('/api/console/certificates/:id', async (req, reply) => {
+  app.get('/api/console/certificates/:id', {
+    schema: { tags: ['Certificates'], summary: 'A certificate of the SMKI repository', params: certificateParams, response: { 200: answer('Its facts and its PEM.', shared('CertificateDetail')), 404: NOT_FOUND } },
+  }, async (req, reply) => {
     const c = certificate(req, reply);
     if (!c) return reply;
     const parties = partyCache();
@@ -173,7 +208,14 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
       pem: certificateToPem(c.der),
     };
   });
-  app.get('/api/console/certificates/:id/pem', async (req, reply) => {
+  app.get('/api/console/certificates/:id/pem', {
+    schema: {
+      tags: ['Certificates'],
+      summary: 'Download a certificate as PEM',
+      params: certificateParams,
+      response: { 200: answer('The certificate, as an attachment.', { type: 'string' }, 'application/x-pem-file'), 404: NOT_FOUND },
+    },
+  }, async (req, reply) => {
     const c = certificate(req, reply);
     if (!c) return reply;
     const name = `${(c.label ?? `certificate-${c.id}`).replace(/[^A-Za-z0-9._-]+/g, '-')}-${c.serialHex}.pem`;
@@ -201,8 +243,20 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
     };
   };
 
-  app.get('/api/console/requests', async (req) => {
-    const q = req.query as Record<string, string | undefined>;
+  app.get('/api/console/requests', {
+    schema: {
+      tags: ['Requests'],
+      summary: 'The timeline: recent requests, newest first',
+      querystring: Type.Object({
+        requestId: Type.Optional(Type.String({ description: 'the DUIS RequestID (both legs of a 6.15.1 share one)' })),
+        device: Type.Optional(EUI('the target device')),
+        after: Type.Optional(WHOLE('only entries with a greater request log id')),
+        limit: Type.Optional(WHOLE('how many, default 50, at most 200')),
+      }),
+      response: { 200: answer('Timeline entries.', { type: 'array', items: shared('TimelineEntry') }), 400: BAD_REQUEST },
+    },
+  }, async (req) => {
+    const q = req.query;
     const parties = partyCache();
     const list = dcc.gateway.listRequests({
       requestId: q.requestId || undefined,
@@ -213,20 +267,45 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
     return list.map((r) => timelineEntry(r, parties));
   });
 
-  app.get('/api/console/requests/:id', async (req, reply) => {
-    const id = Number((req.params as { id: string }).id);
+  app.get('/api/console/requests/:id', {
+    schema: {
+      tags: ['Requests'],
+      summary: 'One request taken apart: decoded DUIS and annotated GBCS',
+      params: Type.Object({ id: WHOLE('request log id') }),
+      response: { 200: answer('The request, its responses and every GBCS message they carry.', shared('RequestDetail')), 404: NOT_FOUND },
+    },
+  }, async (req, reply) => {
+    const id = Number(req.params.id);
     const log = Number.isInteger(id) ? dcc.gateway.getRequest(id) : undefined;
-    if (!log) return reply.code(404).send({ error: `no request #${(req.params as { id: string }).id} in the request log` });
+    if (!log) return reply.code(404).send({ error: `no request #${req.params.id} in the request log` });
     // the asynchronous responses belong to the leg that reached the device (not to a 6.15.1's first leg)
     const outbox = log.requestId && log.commandVariant !== 4 && log.failedStep === null ? dcc.gateway.responsesFor(log.requestId) : [];
     return requestDetail(world, log, outbox);
   });
 
   // --- build, sign and send as a party ----------------------------------------------------------------
-  app.post('/api/console/send', async (req, reply) => {
-    const body = (req.body ?? {}) as Partial<ConsoleSendInput>;
+  app.post('/api/console/send', {
+    schema: {
+      tags: ['Send'],
+      summary: 'Build, sign and send a 6.21 or 6.15.1 as a party',
+      description:
+        "Builds the request for the device as `dcc-sim example` does, signs it with the sender's XML-signing key from the world and hands it to the DCC exactly as a DUIS request posted to /api/v1/serviceS|T is handled. A 6.15.1 goes through both legs: the pre-command is signed with the sender's GBCS key and sent back as CommandVariant 5. Refusals are answered 200 with `accepted: false`, the response code and the reason; 400 means the form itself could not be turned into a request.",
+      // EUIs and the time are plain strings here: send.ts says what is wrong with them in words.
+      body: Type.Object({
+        service: Type.Enum(['6.21', '6.15.1']),
+        device: EUI('the device'),
+        role: Type.Enum(['Supplier', 'NetworkOperator'], { description: 'RemotePartyRole: whose cells are replaced' }),
+        sender: Type.Optional(EUI('who signs and sends; default: the registered supplier for 6.21, the registered party of the role for 6.15.1')),
+        certificatesOf: Type.Optional(EUI('whose certificates the request carries; default: the party registration data expects (the ACB for a GPF whose GNO is not a DCC User)')),
+        freshCertificates: Type.Optional(Type.Boolean({ default: true, description: '6.15.1: issue new certificates for that party (not in a ZAZ1 world)' })),
+        applyTimeBasedCpvChecks: Type.Optional(Type.Boolean({ default: true })),
+        executionDateTime: Type.Optional(Type.String({ description: '6.15.1 only: future-dated (ISO 8601)' })),
+      }),
+      response: { 200: answer('What the DCC answered, leg by leg.', shared('SendResult')), 400: BAD_REQUEST },
+    },
+  }, async (req, reply) => {
     try {
-      const result = sendFromConsole(world, dcc, body as ConsoleSendInput);
+      const result = sendFromConsole(world, dcc, req.body);
       return result;
     } catch (err) {
       if (err instanceof ConsoleInputError || (err as Error).name === 'WorldError') return reply.code(400).send({ error: (err as Error).message });
@@ -255,7 +334,15 @@ export async function register(app: FastifyInstance, ctx: ApiContext): Promise<v
   }, 5000);
   ticker.unref();
 
-  app.get('/api/console/events', (req, reply) => {
+  app.get('/api/console/events', {
+    schema: {
+      tags: ['Requests'],
+      summary: 'Live events (server-sent events)',
+      description:
+        'A `text/event-stream`. Events: `hello` {now} on connection; `request` (a TimelineEntry, with the log id as the event id) for every service request, accepted or refused; `cells` {device, changedCells} when future-dated commands change a device; `clock` {now} every 5 s. A reconnecting client that sends Last-Event-ID gets the requests it missed.',
+      response: { 200: answer('The event stream.', { type: 'string' }, 'text/event-stream') },
+    },
+  }, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

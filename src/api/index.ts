@@ -1,22 +1,50 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dcc } from '../dcc/dcc.ts';
+import type { PipelineMetrics } from '../dcc/metrics.ts';
+import type { OutboxDelivery } from '../dcc/outbox.ts';
+import type { PrevalidationPool } from '../dcc/prevalidation-pool.ts';
 import type { World } from '../world/world.ts';
 import type { ServerOptions } from '../server.ts';
+import type { AdminAccess } from '../security.ts';
+import { register as core } from './core.ts';
 import { register as smki } from './smki.ts';
 import { register as consoleRoutes } from './console.ts';
 import { register as reports } from './reports.ts';
 import { register as networkOperators } from './network-operators.ts';
 import { register as scenarios } from './scenarios.ts';
 
-// The JSON API and other feature routes beside the DUIS gateway. Each module registers its own
-// routes; this list is the one place that names them.
+export { gatewayPlugin, type GatewayOptions } from './gateway.ts';
+export { SHARED_SCHEMAS } from './schemas.ts';
+
+// The JSON API beside the DUIS gateway, as one Fastify plugin: each module registers its own
+// routes, each with its schema; this list is the one place that names them.
 
 export interface ApiContext {
   world: World;
   dcc: Dcc;
   options: ServerOptions;
+  outbox: OutboxDelivery;
+  metrics: PipelineMetrics;
+  /** the prevalidation workers once started (after listen), else undefined */
+  prevalidation: () => PrevalidationPool | undefined;
+  /** the admin guard, when the listener needs one */
+  admin?: AdminAccess;
 }
 
 export type ApiModule = (app: FastifyInstance, ctx: ApiContext) => Promise<void> | void;
 
-export const API_MODULES: ApiModule[] = [smki, consoleRoutes, reports, networkOperators, scenarios];
+export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, networkOperators, scenarios];
+
+export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  // Inside this plugin only: the DUIS gateway, registered beside it, stays outside the guard.
+  if (ctx.admin) app.addHook('onRequest', ctx.admin.hook);
+  // The response schemas document the answers; they are written with JSON.stringify as before,
+  // so nothing a schema leaves out is dropped or coerced on the way out.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Validation errors keep the API's shape ({ error }, by the server's error handler) and say
+  // which values an enum allows, as the handlers' own sentences do.
+  app.setSchemaErrorFormatter((errors, dataVar) =>
+    new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` : e.message}`).join(', ')),
+  );
+  for (const register of API_MODULES) await register(app, ctx);
+}

@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dashedEui, parseEui } from '../../pki/index.ts';
 import { CeaseRefused, ceaseDccUser, strandedDevices, transferNetwork, type StrandedList } from '../compliance/index.ts';
 import { WorldError } from '../world/world.ts';
+import { bareBodyIsEmpty, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
 // Changes of network operator (MP128A):
@@ -64,8 +66,8 @@ function strandedJson(s: StrandedList) {
 }
 
 /** A route whose HttpErrors are answered with their status and body (the server's error handler keeps only the message). */
-function route<T>(fn: (req: FastifyRequest) => T) {
-  return async (req: FastifyRequest, reply: FastifyReply) => {
+function route<R, T>(fn: (req: R) => T) {
+  return async (req: R, reply: FastifyReply) => {
     try {
       return fn(req);
     } catch (err) {
@@ -75,7 +77,25 @@ function route<T>(fn: (req: FastifyRequest) => T) {
   };
 }
 
-export function register(app: FastifyInstance, ctx: ApiContext): void {
+const ERROR = { type: 'object', properties: { error: { type: 'string' }, code: { type: 'string', description: 'the refusal, e.g. unknown-party, not-dcc-user' } }, required: ['error'], additionalProperties: true };
+const EUI_PARAM = Type.Object({ eui: Type.String({ description: 'the party (a network operator); an EUI-64, dashes optional' }) });
+const OBJECT = { type: 'object', additionalProperties: true };
+// Fields are strings to the validator: the handlers name the one that is wrong, and why.
+const TRANSFER = Type.Object({
+  from: Type.Optional(Type.String({ description: 'required: the network operator today; an EUI-64, dashes optional' })),
+  to: Type.Optional(Type.String({ description: 'required: the network operator taking over; an EUI-64, dashes optional' })),
+  mpxnPrefix: Type.Optional(Type.String({ description: 'only the supply points whose MPxN starts so' })),
+  limit: Type.Optional(Type.Union([Type.Integer(), Type.String()], { description: 'stranded devices listed; a whole number, default 100, at most 10000' })),
+});
+const STRANDED_QUERY = Type.Object({
+  registeredTo: Type.Optional(Type.String({ description: 'only supply points now registered to this network operator; an EUI-64, dashes optional' })),
+  mpxnPrefix: Type.Optional(Type.String({ description: 'only the supply points whose MPxN starts so' })),
+  limit: Type.Optional(Type.String({ description: 'a whole number, default 100, at most 10000' })),
+  offset: Type.Optional(Type.String({ description: 'a whole number, default 0' })),
+});
+
+export function register(scope: FastifyInstance, ctx: ApiContext): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { world, dcc } = ctx;
 
   const handle = <T>(fn: () => T) => {
@@ -86,8 +106,17 @@ export function register(app: FastifyInstance, ctx: ApiContext): void {
     }
   };
 
-  app.post('/api/network-operators/transfer', route((req) => {
-    const b = (req.body ?? {}) as Record<string, unknown>;
+  app.post('/api/network-operators/transfer', {
+    schema: {
+      tags: ['Network operators'],
+      summary: 'Move supply points to another network operator (registration data)',
+      description: 'Registration data only: the devices keep the old operator\'s certificates until a 6.15.1 replaces them, so the answer lists the devices now stranded and the remedy for each.',
+      body: TRANSFER,
+      response: { 200: answer('What moved, and the stranded devices with their remedy.', OBJECT), 400: answer('A field is missing or wrong.', ERROR), 404: answer('No such party.', ERROR), 409: answer('Refused.', ERROR) },
+    },
+    preValidation: bareBodyIsEmpty,
+  }, route((req: { body: Static<typeof TRANSFER> }) => {
+    const b = req.body;
     const from = eui(b.from, 'from');
     const to = eui(b.to, 'to');
     const mpxnPrefix = typeof b.mpxnPrefix === 'string' ? b.mpxnPrefix : undefined;
@@ -95,9 +124,17 @@ export function register(app: FastifyInstance, ctx: ApiContext): void {
     return { ...t, from: { ...t.from, eui: dashedEui(t.from.eui) }, to: { ...t.to, eui: dashedEui(t.to.eui) }, stranded: strandedJson(t.stranded) };
   }));
 
-  app.get('/api/network-operators/:eui/stranded', route((req) => {
-    const holder = eui((req.params as { eui: string }).eui, 'eui');
-    const q = req.query as Record<string, string | undefined>;
+  app.get('/api/network-operators/:eui/stranded', {
+    schema: {
+      tags: ['Network operators'],
+      summary: "Devices still holding a network operator's certificates where it is no longer registered",
+      params: EUI_PARAM,
+      querystring: STRANDED_QUERY,
+      response: { 200: answer('The total, and a page of devices with their remedy.', OBJECT), 400: answer('A parameter is wrong.', ERROR), 404: answer('No such party.', ERROR) },
+    },
+  }, route((req: { params: Static<typeof EUI_PARAM>; query: Static<typeof STRANDED_QUERY> }) => {
+    const holder = eui(req.params.eui, 'eui');
+    const q = req.query;
     return strandedJson(
       handle(() =>
         strandedDevices(world, holder, {
@@ -110,8 +147,21 @@ export function register(app: FastifyInstance, ctx: ApiContext): void {
     );
   }));
 
-  app.post('/api/parties/:eui/cease-dcc-user', route((req) => {
-    const party = eui((req.params as { eui: string }).eui, 'eui');
+  app.post('/api/parties/:eui/cease-dcc-user', {
+    schema: {
+      tags: ['Network operators'],
+      summary: 'Cease a party as DCC User (MP128A)',
+      description: 'Refused (409) while devices still hold its certificates: the answer counts them and gives a sample.',
+      params: EUI_PARAM,
+      response: {
+        200: answer('The party, no longer a DCC User.', OBJECT),
+        400: answer('Not an EUI.', ERROR),
+        404: answer('No such party.', ERROR),
+        409: answer('Devices hold its certificates (devicesHoldingCertificates, sample), or it is not a DCC User.', ERROR),
+      },
+    },
+  }, route((req: { params: Static<typeof EUI_PARAM> }) => {
+    const party = eui(req.params.eui, 'eui');
     const r = handle(() => ceaseDccUser(world, party, dcc.clock.now()));
     return { ...r, party: { ...r.party, eui: dashedEui(r.party.eui) } };
   }));

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { parseEui } from '../../pki/index.ts';
 import {
   isComplianceState,
@@ -7,6 +8,7 @@ import {
   writeCsv,
   type ReportOptions,
 } from '../compliance/index.ts';
+import { BAD_REQUEST, ref, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
 // GET /api/reports/post-commissioning: the DCC's post-commissioning report on network operator
@@ -68,7 +70,20 @@ function reasonParam(q: Query) {
   return v;
 }
 
-export function register(app: FastifyInstance, ctx: ApiContext): void {
+// Strings as the handlers have always taken them: an empty parameter is no parameter, and a bad
+// one is answered with the sentences above.
+const FILTERS = {
+  at: Type.Optional(Type.String({ description: 'the report time (ISO 8601); default the simulated clock' })),
+  type: Type.Optional(Type.String({ description: 'ESME or GPF' })),
+  networkOperator: Type.Optional(Type.String({ description: 'registered network operator; an EUI-64, dashes optional' })),
+  supplier: Type.Optional(Type.String({ description: 'registered supplier; an EUI-64, dashes optional' })),
+  state: Type.Optional(Type.String({ description: 'for the page of devices (and the CSV): compliant, pending or non-compliant' })),
+  reason: Type.Optional(Type.String({ description: 'for the page of devices (and the CSV): a non-compliance reason, e.g. other-network-operator, acb-in-esme, gno-not-dcc-user, revoked-certificate, wrong-role, empty-cell, no-registration' })),
+};
+const CSV = answer('One row per device, as an attachment.', { type: 'string' }, 'text/csv');
+
+export function register(scope: FastifyInstance, ctx: ApiContext): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { world, dcc } = ctx;
   const now = () => {
     dcc.clock.reload(); // the CLI may have moved the clock in the world file
@@ -85,8 +100,22 @@ export function register(app: FastifyInstance, ctx: ApiContext): void {
       .send(chunks.join(''));
   };
 
-  app.get('/api/reports/post-commissioning', async (req, reply) => {
-    const q = req.query as Query;
+  app.get('/api/reports/post-commissioning', {
+    schema: {
+      tags: ['Reports'],
+      summary: 'The post-commissioning report',
+      description:
+        "For every commissioned ESME and GPF: are its network operator cells what registration data says (the registered operator's certificates; the ACB's in a GPF, MP128B), within 7 days of commissioning. Totals by type, reason, network operator and supplier, and a page of classified devices (`limit=0`: totals only). `format=csv`: every classified device as CSV.",
+      querystring: Type.Object({
+        ...FILTERS,
+        limit: Type.Optional(Type.String({ description: 'devices in the page, 0 for none; a whole number, default 100, at most 10000' })),
+        offset: Type.Optional(Type.String({ description: 'devices skipped before the page; a whole number, default 0' })),
+        format: Type.Optional(Type.String({ description: 'json (the default) or csv' })),
+      }),
+      response: { 200: { description: 'The report.', content: { 'application/json': { schema: ref('PostCommissioningReport') }, 'text/csv': { schema: { type: 'string' } } } }, 400: BAD_REQUEST },
+    },
+  }, async (req, reply) => {
+    const q = req.query;
     if (q.format === 'csv') return csv(q, reply);
     if (q.format !== undefined && q.format !== 'json') throw new BadRequest(`format must be json or csv, got '${q.format}'`);
     const o = options(q, now);
@@ -97,5 +126,7 @@ export function register(app: FastifyInstance, ctx: ApiContext): void {
     });
   });
 
-  app.get('/api/reports/post-commissioning.csv', async (req, reply) => csv(req.query as Query, reply));
+  app.get('/api/reports/post-commissioning.csv', {
+    schema: { tags: ['Reports'], summary: 'Every classified device as CSV', querystring: Type.Object(FILTERS), response: { 200: CSV, 400: BAD_REQUEST } },
+  }, async (req, reply) => csv(req.query, reply));
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { describeScenarios, findScenario, ScenarioRun, serverHost } from '../scenarios/index.ts';
 import { WorldError } from '../world/world.ts';
+import { CONFLICT, NOT_FOUND, ref, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
 // The training scenarios, one step at a time (what the console steps through):
@@ -17,17 +19,30 @@ import type { ApiContext } from './index.ts';
 
 const MAX_RUNS = 50;
 
-export function register(app: FastifyInstance, ctx: ApiContext): void {
+const RUN = Type.Object({ runId: Type.String({ description: 'as the run was started with' }) });
+
+export function register(scope: FastifyInstance, ctx: ApiContext): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const runs = new Map<string, ScenarioRun>();
   const host = serverHost(app, ctx.world, ctx.dcc);
 
   const refuse = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
   const runOf = (id: string) => runs.get(id);
 
-  app.get('/api/scenarios', async () => describeScenarios());
+  app.get('/api/scenarios', {
+    schema: { tags: ['Scenarios'], summary: 'The training scenarios, their steps and narration', response: { 200: answer('Every scenario.', { type: 'array', items: ref('Scenario') }) } },
+  }, async () => describeScenarios());
 
-  app.post('/api/scenarios/:name/runs', async (req, reply) => {
-    const { name } = req.params as { name: string };
+  app.post('/api/scenarios/:name/runs', {
+    schema: {
+      tags: ['Scenarios'],
+      summary: "Start a run of a scenario on this server's world",
+      description: "A run sends real signed DUIS through this server's own routes and changes this world (and may move its simulated clock).",
+      params: Type.Object({ name: Type.String({ description: 'the scenario', examples: ['commission-esme'] }) }),
+      response: { 201: answer('The run, ready at step 0.', ref('ScenarioRun')), 404: NOT_FOUND, 429: CONFLICT('Too many runs in progress.') },
+    },
+  }, async (req, reply) => {
+    const { name } = req.params;
     let scenario;
     try {
       scenario = findScenario(name);
@@ -45,17 +60,41 @@ export function register(app: FastifyInstance, ctx: ApiContext): void {
     return reply.code(201).send(run.summary());
   });
 
-  app.get('/api/scenarios/runs', async () =>
+  app.get('/api/scenarios/runs', {
+    schema: {
+      tags: ['Scenarios'],
+      summary: 'The runs held',
+      response: {
+        200: answer('Runs with their status and position.', {
+          type: 'array',
+          items: { type: 'object', properties: { runId: { type: 'string' }, scenario: { type: 'string' }, status: { type: 'string', enum: ['ready', 'running', 'passed', 'failed'] }, position: { type: 'integer' }, steps: { type: 'integer' } } },
+        }),
+      },
+    },
+  }, async () =>
     [...runs.values()].map((r) => ({ runId: r.runId, scenario: r.scenario.name, status: r.status, position: r.position, steps: r.scenario.steps.length })),
   );
 
-  app.get('/api/scenarios/runs/:runId', async (req, reply) => {
-    const run = runOf((req.params as { runId: string }).runId);
+  app.get('/api/scenarios/runs/:runId', {
+    schema: { tags: ['Scenarios'], summary: 'A run: status, position, steps and results so far', params: RUN, response: { 200: answer('The run.', ref('ScenarioRun')), 404: NOT_FOUND } },
+  }, async (req, reply) => {
+    const run = runOf(req.params.runId);
     return run ? run.summary() : refuse(reply, 404, 'no such scenario run');
   });
 
-  app.post('/api/scenarios/runs/:runId/next', async (req, reply) => {
-    const run = runOf((req.params as { runId: string }).runId);
+  app.post('/api/scenarios/runs/:runId/next', {
+    schema: {
+      tags: ['Scenarios'],
+      summary: 'Run the next step',
+      params: RUN,
+      response: {
+        200: answer('What the step did: narration, what happened, the requests sent, the cells changed, and its checks.', ref('ScenarioStepResult')),
+        404: NOT_FOUND,
+        409: CONFLICT('The run is finished, or busy.'),
+      },
+    },
+  }, async (req, reply) => {
+    const run = runOf(req.params.runId);
     if (!run) return refuse(reply, 404, 'no such scenario run');
     try {
       return await run.next();
@@ -65,15 +104,19 @@ export function register(app: FastifyInstance, ctx: ApiContext): void {
     }
   });
 
-  app.post('/api/scenarios/runs/:runId/finish', async (req, reply) => {
-    const run = runOf((req.params as { runId: string }).runId);
+  app.post('/api/scenarios/runs/:runId/finish', {
+    schema: { tags: ['Scenarios'], summary: 'Run the remaining steps', params: RUN, response: { 200: answer('The run.', ref('ScenarioRun')), 404: NOT_FOUND, 409: CONFLICT('The run is busy.') } },
+  }, async (req, reply) => {
+    const run = runOf(req.params.runId);
     if (!run) return refuse(reply, 404, 'no such scenario run');
     if (run.isBusy) return refuse(reply, 409, `run ${run.runId} is already running a step`);
     return run.runAll();
   });
 
-  app.delete('/api/scenarios/runs/:runId', async (req, reply) => {
-    const id = (req.params as { runId: string }).runId;
+  app.delete('/api/scenarios/runs/:runId', {
+    schema: { tags: ['Scenarios'], summary: 'Forget a run', params: RUN, response: { 204: { description: 'Forgotten.' }, 404: NOT_FOUND, 409: CONFLICT('The run is running a step.') } },
+  }, async (req, reply) => {
+    const id = req.params.runId;
     const run = runOf(id);
     if (!run) return refuse(reply, 404, 'no such scenario run');
     if (run.isBusy) return refuse(reply, 409, `run ${id} is running a step`);

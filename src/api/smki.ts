@@ -1,56 +1,38 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { dashedEui } from '../../pki/index.ts';
-import { META, WorldError } from '../world/world.ts';
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { WorldError } from '../world/world.ts';
 import { revokeCertificate } from '../world/smki.ts';
-import { certificateJson, deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
+import { certificateJson } from '../smki/index.ts';
+import { BAD_REQUEST, bareBodyIsEmpty, CONFLICT, NOT_FOUND, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
-// SMKI on the DCC Gateway connection (the DUIS listener):
-//   POST /smki/device-csr              the Ad Hoc Device CSR service (MP074), a signed DeviceCSRRequest
-//   POST /api/certificates/:id/revoke  revoke a certificate in the SMKI repository, immediate for validation
+// The SMKI repository's administration:
+//   POST /api/certificates/:id/revoke  revoke a certificate, immediate for validation
+// (The signed device CSR service is on the DUIS gateway: src/api/gateway.ts.)
 
-function headerSafe(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
-}
-
-export async function register(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export function register(scope: FastifyInstance, ctx: ApiContext): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { world, dcc } = ctx;
 
-  // Encapsulated so that the extra content types stay with these routes; application/xml is the
-  // gateway's own (raw bytes).
-  await app.register(async (scope) => {
-    for (const type of ['application/pkcs10', 'application/octet-stream', 'application/x-pem-file']) {
-      scope.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    }
-    const deviceCsr = async (req: FastifyRequest, reply: FastifyReply) => {
-      const json = /json/i.test(String(req.headers.accept ?? ''));
-      let outcome;
-      try {
-        outcome = handleDeviceCsr(
-          {
-            world,
-            now: () => dcc.clock.now(),
-            via: 'gateway',
-            acceptOrganisationXmlSigners: world.store.getMeta(META.profile) === 'zaz1',
-          },
-          Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-        );
-        req.log.info({ device: dashedEui(outcome.deviceEui), usage: outcome.keyUsage, serial: outcome.serialHex, existing: outcome.existing }, 'device certificate issued');
-      } catch (err) {
-        if (!(err instanceof SmkiRefusal)) throw err;
-        outcome = err;
-        reply.header('x-dcc-sim-reason', headerSafe(err.reason)).header('x-dcc-sim-refusal', err.code);
-      }
-      const a = deviceCsrAnswer(outcome, json);
-      return reply.code(a.status).header('content-type', a.contentType).send(a.body);
-    };
-    scope.post('/smki/device-csr', deviceCsr);
-    scope.post('/services/devicecsr', deviceCsr);
-  });
-
-  app.post('/api/certificates/:id/revoke', async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const body = (req.body ?? {}) as { reason?: unknown };
+  app.post('/api/certificates/:id/revoke', {
+    schema: {
+      tags: ['Certificates'],
+      summary: 'Revoke a certificate of the SMKI repository',
+      description: 'Immediate: the next request carrying it, or signed with it, is refused, and the SMKI portal shows it revoked (R).',
+      params: Type.Object({ id: Type.String({ description: "the SMKI repository's certificate id; a whole number" }) }),
+      // reason stays unknown to the validator: the handler answers a bad one with its own sentence
+      body: Type.Object({ reason: Type.Optional(Type.Unknown({ description: 'a non-empty string of at most 200 characters; default keyCompromise' })) }),
+      response: {
+        200: answer('The certificate, now revoked.', { type: 'object', additionalProperties: true }),
+        400: BAD_REQUEST,
+        404: NOT_FOUND,
+        409: CONFLICT('Already revoked.'),
+      },
+    },
+    preValidation: bareBodyIsEmpty,
+  }, async (req, reply) => {
+    const { id } = req.params;
+    const body = req.body;
     if (!/^[0-9]{1,12}$/.test(id)) return reply.code(400).send({ error: `certificate id must be the repository id (a number), got '${id.slice(0, 40)}'` });
     if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length === 0 || body.reason.length > 200)) {
       return reply.code(400).send({ error: 'reason must be a non-empty string (at most 200 characters)' });

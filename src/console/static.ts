@@ -3,9 +3,11 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AdminAccess } from '../security.ts';
 
-// The console's static assets: plain HTML, CSS and ES modules from src/console/public, served as
-// they are (no bundler, no CDN). Only files that exist at start-up are served, by exact name.
+// The console as a plugin: its static assets (plain HTML, CSS and ES modules from
+// src/console/public, served as they are: no bundler, no CDN; only files that exist at start-up,
+// by exact name) and the API documents at /docs.
 
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -42,13 +44,31 @@ export async function sendAsset(reply: FastifyReply, name: string): Promise<Fast
     .send(body);
 }
 
-export function registerStatic(app: FastifyInstance): void {
+// Files, not API: left out of the OpenAPI document (test/console/openapi.test.ts lists them).
+const STATIC = { schema: { hide: true } };
+
+export async function consolePlugin(app: FastifyInstance, o: { admin?: AdminAccess }): Promise<void> {
+  // Inside this plugin only, as in the JSON API's: the DUIS gateway stays outside it.
+  if (o.admin) app.addHook('onRequest', o.admin.hook);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const files = new Set(listFiles(PUBLIC_DIR));
-  app.get('/', async (_req, reply) => sendAsset(reply, 'index.html'));
-  app.get('/console/*', async (req, reply) => {
-    const name = (req.params as { '*': string })['*'];
+  app.get('/', STATIC, async (_req, reply) => sendAsset(reply, 'index.html'));
+  app.get<{ Params: { '*': string } }>('/console/*', STATIC, async (req, reply) => {
+    const name = req.params['*'];
     if (!files.has(name)) return reply.code(404).send({ error: `no console asset '${name}'` });
     return sendAsset(reply, name);
   });
-  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+  app.get('/favicon.ico', STATIC, async (_req, reply) => reply.code(204).send());
+
+  // --- the OpenAPI document (generated from the routes' schemas) and its readable page ---------
+  app.get('/docs', STATIC, async (_req, reply) => sendAsset(reply, 'docs.html'));
+  app.get('/docs/', STATIC, async (_req, reply) => reply.redirect('/docs'));
+  app.get('/docs/openapi.json', {
+    schema: {
+      tags: ['World'],
+      summary: 'This document (OpenAPI 3)',
+      description: 'Generated from the schemas the server\'s routes are registered with; rendered as a page at /docs.',
+      response: { 200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } } } },
+    },
+  }, async () => app.swagger());
 }

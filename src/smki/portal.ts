@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { certificateToPem, parseEui } from '../../pki/index.ts';
 import type { World } from '../world/world.ts';
 import { parseRetrieveRequest, parseSearchRequest, refusalResponse, retrieveResponse, searchResponse } from './boxed-xml.ts';
@@ -49,6 +50,24 @@ function euiParam(name: string, text: string | undefined) {
   }
 }
 
+// The JSON routes' parameters, for their types. They stay strings, as the portal has always taken
+// them: jsonQuery() checks them and answers in the portal's own terms (400 bad-request with why).
+const SEARCH_QUERY = Type.Object({
+  eui: Type.Optional(Type.String({ description: 'subject EUI-64 (the organisation)' })),
+  deviceEui: Type.Optional(Type.String({ description: 'subjectAltName EUI-64' })),
+  role: Type.Optional(Type.String({ description: 'remote party role, decimal or hex like 0x87' })),
+  usage: Type.Optional(Type.String({ description: 'DS, KA or CA' })),
+  serial: Type.Optional(Type.String()),
+  ski: Type.Optional(Type.String()),
+  status: Type.Optional(Type.String({ description: 'P, I, N, E or R' })),
+  kind: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.String({ description: 'a whole number' })),
+});
+const CERTIFICATE = {
+  params: Type.Object({ serial: Type.String({ description: 'the serial number, hex' }) }),
+  querystring: Type.Object({ format: Type.Optional(Type.String({ description: 'json (the default), pem or der' })) }),
+};
+
 /** JSON search parameters: eui, deviceEui, role, usage, serial, ski, status, kind, limit. */
 function jsonQuery(q: Record<string, string | undefined>): PortalQuery {
   const known = new Set(['eui', 'deviceEui', 'role', 'usage', 'serial', 'ski', 'status', 'kind', 'limit']);
@@ -72,7 +91,7 @@ function jsonQuery(q: Record<string, string | undefined>): PortalQuery {
 /** The portal's routes on a Fastify instance of its own. */
 export async function buildPortalApp(o: PortalOptions): Promise<FastifyInstance> {
   const { world } = o;
-  const app = Fastify({ logger: o.logger === true ? { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' } : false, bodyLimit: MAX_SMKI_XML_BYTES + 16 * 1024 });
+  const app = Fastify({ logger: o.logger === true ? { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' } : false, bodyLimit: MAX_SMKI_XML_BYTES + 16 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
   for (const type of ['application/xml', 'text/xml', 'application/pkcs10', 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
@@ -104,18 +123,18 @@ export async function buildPortalApp(o: PortalOptions): Promise<FastifyInstance>
   });
 
   // JSON.
-  app.get('/api/certificates', async (req, reply) => {
+  app.get('/api/certificates', { schema: { querystring: SEARCH_QUERY } }, async (req, reply) => {
     try {
-      const found = searchPortal(world, jsonQuery(req.query as Record<string, string | undefined>), o.now());
+      const found = searchPortal(world, jsonQuery(req.query), o.now());
       return found.map((c) => certificateJson(world, c, o.now()));
     } catch (err) {
       if (!(err instanceof SmkiRefusal)) throw err;
       return refusalHeaders(reply, err).send({ error: err.reason, code: err.code });
     }
   });
-  app.get('/api/certificates/:serial', async (req, reply) => {
-    const { serial } = req.params as { serial: string };
-    const { format } = req.query as { format?: string };
+  app.get('/api/certificates/:serial', { schema: CERTIFICATE }, async (req, reply) => {
+    const { serial } = req.params;
+    const { format } = req.query;
     try {
       if (format !== undefined && !['json', 'pem', 'der'].includes(format)) throw new SmkiRefusal(400, 'bad-request', `format must be json, pem or der, got '${format.slice(0, 20)}'`);
       const c = retrievePortal(world, serial);

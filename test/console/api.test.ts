@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateFromPem, dashedEui } from '../../pki/index.ts';
 import { ComplianceStore } from '../../db/index.ts';
 import { DCC, DNOS, dnoEui } from '../../src/world/catalogue.ts';
-import { OPENAPI } from '../../src/console/openapi.ts';
 import { findDevice, startHarness, type Harness } from '../helpers/gateway.ts';
 
 // The JSON API behind the web console: device search (keyset pages, filters, the post-commissioning
@@ -243,7 +242,7 @@ describe('the console itself and /docs', () => {
 
   it('describes its JSON API in an OpenAPI 3 document at /docs/openapi.json, rendered at /docs', async () => {
     const doc = await getJson('/docs/openapi.json');
-    expect(doc).toEqual(OPENAPI);
+    expect(doc).toEqual(JSON.parse(JSON.stringify(h.server.app.swagger()))); // the document generated from the routes
     expect(doc.openapi).toMatch(/^3\./);
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(item)) {

@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dashedEui } from '../../pki/index.ts';
+import type { Endpoint } from '../../service-requests/index.ts';
+import type { Dcc } from '../dcc/dcc.ts';
+import type { OutboxDelivery } from '../dcc/outbox.ts';
+import { peekOriginator, type PrevalidationPool } from '../dcc/prevalidation-pool.ts';
+import { META, type World } from '../world/world.ts';
+import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
+
+// The DUIS gateway as a plugin: /api/v1/serviceS|T|D as DCC Boxed has them, and the SMKI device
+// CSR service (MP074) on the same connection. A signed request is its own authentication, so the
+// admin token hook of the JSON API and console plugins does not reach here; this plugin's content
+// type parsers and error handler (DUIS answers, raw bytes) stay here too.
+
+export interface GatewayOptions {
+  world: World;
+  dcc: Dcc;
+  outbox: OutboxDelivery;
+  /** the prevalidation workers once started (after listen), else undefined: all in-thread */
+  prevalidation: () => PrevalidationPool | undefined;
+  /** the DUIS size limit */
+  maxRequestBytes: number;
+}
+
+/** HTTP header values must be Latin-1 without control characters. */
+export function headerSafe(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
+}
+
+const DUIS_BODY = {
+  description: 'A DUIS 5.4 request, signed (XMLDSig) by its originator with its XML signing key.',
+  content: { 'application/xml': { schema: { type: 'string', description: 'a DUIS <sr:Request> with its ds:Signature' } } },
+};
+const DUIS_ANSWER = {
+  description:
+    'Always 200 with signed DUIS XML: the synchronous acknowledgement or response (I0, I99, 0, ...), a pre-command to sign (serviceT), or an error response (E...) when the request is refused; the response code is also in the X-DCC-Sim-Response-Code header and a refusal\'s reason in X-DCC-Sim-Reason. Asynchronous responses go to the party\'s Receive Response Service.',
+  content: { 'application/xml': { schema: { type: 'string', description: 'a signed DUIS <sr:Response>' } } },
+};
+const DUIS_TOO_LARGE = { ...DUIS_ANSWER, description: 'The body is larger than the DUIS size limit: a signed DUIS error response, logged like any refusal.' };
+
+const SERVICES: Record<Endpoint, string> = {
+  serviceS: 'Non-critical service requests and signed pre-commands (command variant 5)',
+  serviceT: 'Critical service requests to be transformed (command variant 4): answered with the GBCS pre-command for the user to sign',
+  serviceD: 'Requests for the DCC itself (e.g. 8.2 Read Inventory)',
+};
+
+export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Promise<void> {
+  const { world, dcc, outbox, maxRequestBytes } = o;
+
+  for (const type of ['application/xml', 'text/xml', 'application/pkcs10', 'application/octet-stream', 'application/x-pem-file']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  }
+  // Any other type reaches the handler too, so a DUIS endpoint answers it in DUIS (E100) and logs it.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  // The body schemas below describe raw bytes for the OpenAPI document; the pipeline parses and
+  // checks them itself (safe XML parsing, XSD, signature) and answers in DUIS, so Fastify does not.
+  app.setValidatorCompiler(() => () => true);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    // A DUIS body too large for the transport is still answered in DUIS and logged.
+    const endpoint = /^\/api\/v1\/(serviceS|serviceT|serviceD)$/.exec(req.url)?.[1] as Endpoint | undefined;
+    if (endpoint && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const answer = dcc.refuse(endpoint, 'parse:size', `request body exceeds ${maxRequestBytes} bytes (the DUIS size limit)`, Buffer.alloc(0));
+      return reply
+        .code(413)
+        .header('content-type', 'application/xml; charset=utf-8')
+        .header('x-dcc-sim-response-code', answer.responseCode)
+        .header('x-dcc-sim-reason', headerSafe(answer.reason ?? ''))
+        .send(answer.xml);
+    }
+    const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
+    if (status >= 500) app.log.error(err);
+    return reply.code(status < 400 ? 500 : status).send({ error: err.message });
+  });
+
+  const duis = (endpoint: Endpoint) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const ct = String(req.headers['content-type'] ?? '');
+    const body = req.body as Buffer; // every parser of this plugin gives a Buffer
+    const xml = /^(application|text)\/xml\b/i.test(ct);
+    // Admission: the sender waits while its asynchronous responses are not keeping up.
+    const admission = xml ? outbox.admit(peekOriginator(body)) : undefined;
+    if (admission) await admission; // (no await otherwise: the check and the handling stay one step)
+    const pool = o.prevalidation();
+    const answer = xml
+      ? pool
+        ? await pool.run(body, (pre) => dcc.handle(endpoint, body, pre))
+        : dcc.handle(endpoint, body)
+      : dcc.refuse(endpoint, 'transport', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`, Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? '')).subarray(0, 4096));
+    reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);
+    if (answer.reason) reply.header('x-dcc-sim-reason', headerSafe(answer.reason));
+    return reply.code(200).send(answer.xml);
+  };
+  for (const endpoint of ['serviceS', 'serviceT', 'serviceD'] as const) {
+    app.post(`/api/v1/${endpoint}`, {
+      schema: {
+        tags: ['DUIS'],
+        summary: SERVICES[endpoint],
+        description: 'Signed DUIS in, signed DUIS out. The request is validated as the DCC does (XML schema, signature, counter, user role, registration data, certificates, the network operator checks) and, when accepted, the GBCS command reaches the emulated device in the same transaction. Any other Content-Type is refused in DUIS too.',
+        body: DUIS_BODY,
+        response: { 200: DUIS_ANSWER, 413: DUIS_TOO_LARGE },
+      },
+    }, duis(endpoint));
+  }
+
+  // The Ad Hoc Device CSR service (MP074), over the gateway connection only.
+  const deviceCsr = async (req: FastifyRequest, reply: FastifyReply) => {
+    const json = /json/i.test(String(req.headers.accept ?? ''));
+    let outcome;
+    try {
+      outcome = handleDeviceCsr(
+        { world, now: () => dcc.clock.now(), via: 'gateway', acceptOrganisationXmlSigners: world.store.getMeta(META.profile) === 'zaz1' },
+        Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      );
+      req.log.info({ device: dashedEui(outcome.deviceEui), usage: outcome.keyUsage, serial: outcome.serialHex, existing: outcome.existing }, 'device certificate issued');
+    } catch (err) {
+      if (!(err instanceof SmkiRefusal)) throw err;
+      outcome = err;
+      reply.header('x-dcc-sim-reason', headerSafe(err.reason)).header('x-dcc-sim-refusal', err.code);
+    }
+    const a = deviceCsrAnswer(outcome, json);
+    return reply.code(a.status).header('content-type', a.contentType).send(a.body);
+  };
+  const csrSchema = (path: string) => ({
+    tags: ['DUIS'],
+    summary: path === '/smki/device-csr' ? 'Request a device certificate (Ad Hoc Device CSR, MP074)' : 'Request a device certificate (DCC Boxed\'s path for the same service)',
+    description: 'A signed DeviceCSRRequest (XML) carrying a PKCS#10 CSR for a device in the inventory, from a party allowed to request its certificates. Answered in XML, or JSON with `Accept: application/json`; a refusal also carries X-DCC-Sim-Refusal and X-DCC-Sim-Reason.',
+    body: { description: 'a signed DeviceCSRRequest', content: { 'application/xml': { schema: { type: 'string' } } } },
+    response: {
+      '2xx': { description: 'The device certificate: 201 issued, 200 already issued for this key.', content: { 'application/xml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object', additionalProperties: true } } } },
+      '4xx': { description: 'Refused: the reason, in the same format.', content: { 'application/xml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object', additionalProperties: true } } } },
+    },
+  });
+  app.post('/smki/device-csr', { schema: csrSchema('/smki/device-csr') }, deviceCsr);
+  app.post('/services/devicecsr', { schema: csrSchema('/services/devicecsr') }, deviceCsr);
+}
