@@ -5,7 +5,7 @@ export { parseDuisRequest, buildRequest } from './request.ts';
 export type { DuisRequest, BuildRequestInput } from './request.ts';
 export { validateRequest, prevalidateRequest, GatewayRejection, refuse, COMMON_STEPS } from './pipeline/index.ts';
 export type { Step, StepContext, ValidateOptions, Prevalidation, PrevalidateOptions } from './pipeline/index.ts';
-export { SERVICES, serviceFor, serviceByVariant, serviceByExample, exampleNames, serviceNames, serviceOfMessageCode, unreadService } from './registry.ts';
+export { SERVICES, serviceFor, serviceOfBody, serviceByVariant, serviceByExample, exampleNames, serviceCatalogue, serviceOfMessageCode, unreadService } from './registry.ts';
 export type { ServiceBody, ServiceBodyKind } from './registry.ts';
 export { GBCS_VERSION } from './service.ts';
 export type {

@@ -44,14 +44,27 @@ export function serviceFor(bodyElement: string, serviceReferenceVariant: string)
   return BY_ELEMENT.get(bodyElement);
 }
 
+/** The module whose request body is this element (a critical service's request, not its signed leg). */
+export function serviceOfBody(bodyElement: string): AnyService | undefined {
+  return BY_ELEMENT.get(bodyElement);
+}
+
 /** The module of a service request variant (the request itself, not its signed pre-command leg). */
 export function serviceByVariant(variant: string): AnyService | undefined {
   return BY_VARIANT.get(variant);
 }
 
-/** Every registered variant with its names, for the console and the API. */
-export function serviceNames(): { variant: string; reference: string; name: string; displayName: string; critical: boolean; nonDevice: boolean }[] {
-  return [...BY_VARIANT.values()].map((s) => ({ variant: s.variant, reference: s.reference, name: s.name, displayName: s.displayName, critical: s.critical, nonDevice: s.nonDevice }));
+/** The registered variants as users see them: names, kind, body element, endpoints and who may send each. */
+export function serviceCatalogue(): {
+  variant: string; reference: string; name: string; displayName: string; critical: boolean; nonDevice: boolean;
+  bodyElement: string; endpoints: Record<string, string>; userRoles: string[];
+}[] {
+  return [...BY_VARIANT.values()].map((s) => ({
+    variant: s.variant, reference: s.reference, name: s.name, displayName: s.displayName, critical: s.critical, nonDevice: s.nonDevice,
+    bodyElement: s.body.element,
+    endpoints: Object.fromEntries(Object.entries({ ...s.endpoints, ...(PRE_COMMAND_LEGS.get(s.variant)?.endpoints ?? {}) }).map(([cv, ep]) => [cv, ep as string])),
+    userRoles: [...s.userRoles],
+  }));
 }
 
 /** The service whose example builder has this name (`dcc-sim example <name>`). */

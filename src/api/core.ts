@@ -6,6 +6,7 @@ import { prometheusText } from '../dcc/metrics.ts';
 import { deviceView } from '../world/views.ts';
 import { BAD_REQUEST, bareBodyIsEmpty, NOT_FOUND, ref, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
+import { serviceCatalogue } from '../../service-requests/index.ts';
 
 // The gateway's own JSON: the request log, asynchronous responses, a device's record, the
 // simulated clock and the live figures for load tests.
@@ -50,6 +51,28 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     if (format !== undefined && format !== 'json') return reply.code(400).send({ error: `format '${format}' is not json or prometheus` });
     return m;
   });
+
+  // The service registry as users see it: what dcc-sim carries out, and how to send each.
+  app.get('/api/services', {
+    schema: {
+      tags: ['DUIS'],
+      summary: 'The DUIS service request variants dcc-sim carries out',
+      response: {
+        200: answer('One entry per registered variant, in registry order.', {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              variant: { type: 'string' }, reference: { type: 'string' }, name: { type: 'string', description: 'as the DUIS service matrix names it' },
+              displayName: { type: 'string' }, critical: { type: 'boolean' }, nonDevice: { type: 'boolean' },
+              bodyElement: { type: 'string' }, endpoints: { type: 'object', additionalProperties: { type: 'string' }, description: 'CommandVariant to endpoint' },
+              userRoles: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        }),
+      },
+    },
+  }, async () => serviceCatalogue());
 
   app.get('/api/requests', {
     schema: {

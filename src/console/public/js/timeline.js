@@ -22,7 +22,8 @@ function applyFilter() {
   for (const li of $('#timeline').children) li.hidden = only && focusDevice !== null && li.dataset.device !== focusDevice;
 }
 
-const SERVICE_NAMES = { '6.21': 'Request Handover', '6.15.1': 'Update Security Credentials', '6.24.1': 'Retrieve Device Security Credentials', '8.2': 'Read Inventory' };
+// The services' names, from the registry (GET /api/services), by variant.
+const SERVICE_NAMES = {};
 
 export function entryTitle(e) {
   const svc = e.serviceReferenceVariant ?? '?';
@@ -64,6 +65,7 @@ function add(e, fresh) {
 
 export async function initTimeline() {
   $('#timeline-follow').addEventListener('change', applyFilter);
+  for (const s of await get('/api/services')) SERVICE_NAMES[s.variant] = s.displayName;
   const recent = await get('/api/console/requests', { limit: 30 });
   for (const e of recent.reverse()) add(e, false);
   connect();
