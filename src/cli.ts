@@ -3,17 +3,27 @@ import { existsSync, renameSync, rmSync, writeFileSync, readFileSync } from 'nod
 import { Command, Option } from 'commander';
 import { certificateToPem, dashedEui, parseEui } from '../pki/index.ts';
 import type { DeviceStatus, DeviceType } from '../db/index.ts';
-import { World, WorldError, META } from './world/world.ts';
-import { seedDemoWorld } from './world/seed-demo.ts';
-import { readIssuingCa, seedZaz1World } from './world/seed-zaz1.ts';
-import { deviceView, summariseCertificate, type CertificateSummary } from './world/views.ts';
-import { exportKeystore } from './world/keystore.ts';
-import { issueOrganisationCertificateFor, revokeCertificate } from './world/smki.ts';
-// [world-tests helper fix] examples.ts pulls in service-requests (~0.8 s of imports): loaded lazily in its command,
-// like server.ts and client.ts, so every other command starts in ~0.4 s instead of ~1.2 s.
-import type { ExampleKind } from './world/examples.ts';
-import { SimulatedClock, parseDuration } from './dcc/clock.ts';
-import { isMpanCore, parseMpanCore, parseMprn } from './world/mpxn.ts';
+import {
+  World,
+  WorldError,
+  META,
+  seedDemoWorld,
+  readIssuingCa,
+  seedZaz1World,
+  deviceView,
+  summariseCertificate,
+  type CertificateSummary,
+  exportKeystore,
+  issueOrganisationCertificateFor,
+  revokeCertificate,
+  SimulatedClock,
+  parseDuration,
+  isMpanCore,
+  parseMpanCore,
+  parseMprn,
+  loadExamples,
+  type ExampleKind,
+} from './world/index.ts';
 
 // The dcc-sim command line. Every command takes --json for machine-readable output; errors go to
 // stderr with a non-zero exit and leave the world file as it was.
@@ -610,7 +620,7 @@ program
   .requiredOption('--device <eui>')
   .addOption(new Option('--role <role>', 'RemotePartyRole').choices(['Supplier', 'NetworkOperator']).default('Supplier'))
   .action(async (kind: string, o: { db: string; device: string; role: 'Supplier' | 'NetworkOperator' }) => {
-    const { exampleRequest } = await import('./world/examples.ts');
+    const { exampleRequest } = await loadExamples();
     withWorld(o.db, (w) => {
       const kinds = ['handover', 'update-credentials', 'read-credentials', 'read-inventory'];
       if (!kinds.includes(kind)) throw new WorldError('bad-argument', `unknown example '${kind}': one of ${kinds.join(', ')}`);

@@ -4,8 +4,7 @@ import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index
 import { DEVICE_TYPES } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
 import type { RequestEvent } from '../dcc/dcc.ts';
-import { DCC } from '../world/catalogue.ts';
-import { META } from '../world/world.ts';
+import { DCC, META } from '../world/index.ts';
 import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/cells.ts';
 import { requestDetail } from '../console/inspect.ts';
 import { ConsoleInputError, sendFromConsole, type ConsoleSendInput } from '../console/send.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dcc } from '../dcc/dcc.ts';
-import type { World } from '../world/world.ts';
+import type { World } from '../world/index.ts';
 import type { ServerOptions } from '../server.ts';
 import { register as smki } from './smki.ts';
 import { register as consoleRoutes } from './console.ts';

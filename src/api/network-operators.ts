@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dashedEui, parseEui } from '../../pki/index.ts';
 import { CeaseRefused, ceaseDccUser, strandedDevices, transferNetwork, type StrandedList } from '../compliance/index.ts';
-import { WorldError } from '../world/world.ts';
+import { WorldError } from '../world/index.ts';
 import type { ApiContext } from './index.ts';
 
 // Changes of network operator (MP128A):

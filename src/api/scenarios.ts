@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { describeScenarios, findScenario, ScenarioRun, serverHost } from '../scenarios/index.ts';
-import { WorldError } from '../world/world.ts';
+import { WorldError } from '../world/index.ts';
 import type { ApiContext } from './index.ts';
 
 // The training scenarios, one step at a time (what the console steps through):

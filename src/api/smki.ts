@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dashedEui } from '../../pki/index.ts';
-import { META, WorldError } from '../world/world.ts';
-import { revokeCertificate } from '../world/smki.ts';
+import { META, WorldError, revokeCertificate } from '../world/index.ts';
 import { certificateJson, deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
 import type { ApiContext } from './index.ts';
 
