@@ -1,11 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { dashedEui, parseEui } from '../pki/index.ts';
 import type { Endpoint } from '../service-requests/index.ts';
-import { Dcc, type DccOptions } from './dcc/dcc.ts';
-import { OutboxDelivery } from './dcc/outbox.ts';
-import { PipelineMetrics, prometheusText } from './dcc/metrics.ts';
-import { peekOriginator, PrevalidationPool } from './dcc/prevalidation-pool.ts';
-import { DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/retention.ts';
+import { Dcc, type DccOptions, OutboxDelivery, PipelineMetrics, prometheusText, peekOriginator, PrevalidationPool, DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/index.ts';
 import { parseDuration, World, deviceView } from './world/index.ts';
 import { API_MODULES, type ApiContext } from './api/index.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';

@@ -3,13 +3,9 @@ import type { ServerResponse } from 'node:http';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
 import { DEVICE_TYPES } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
-import type { RequestEvent } from '../dcc/dcc.ts';
+import type { RequestEvent } from '../dcc/index.ts';
 import { DCC, META } from '../world/index.ts';
-import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/cells.ts';
-import { requestDetail } from '../console/inspect.ts';
-import { ConsoleInputError, sendFromConsole, type ConsoleSendInput } from '../console/send.ts';
-import { registerStatic, sendAsset } from '../console/static.ts';
-import { OPENAPI } from '../console/openapi.ts';
+import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT, requestDetail, ConsoleInputError, sendFromConsole, type ConsoleSendInput, registerStatic, sendAsset, OPENAPI } from '../console/index.ts';
 import type { ApiContext } from './index.ts';
 
 // The web console (GET /) and the JSON API behind it under /api/console, with the live request

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Dcc } from '../dcc/dcc.ts';
+import type { Dcc } from '../dcc/index.ts';
 import type { World } from '../world/index.ts';
 import type { ServerOptions } from '../server.ts';
 import { register as smki } from './smki.ts';

@@ -10,7 +10,7 @@ import {
   type ServiceBody,
 } from '../../service-requests/index.ts';
 import { endpointFor, signPreCommand, xmlSignerOf } from '../client.ts';
-import type { Dcc } from '../dcc/dcc.ts';
+import type { Dcc } from '../dcc/index.ts';
 import { DCC, META, World, WorldError } from '../world/index.ts';
 
 // Sends DUIS as the parties of a world would: builds the request, signs it with the party's
