@@ -1,8 +1,8 @@
 // The operator console's server side: its static files, the device and cell views it shows, the
 // request inspector and the console's own send form. The door of src/console/: other folders
 // import only this file.
-export { registerStatic, sendAsset, PUBLIC_DIR, CONTENT_SECURITY_POLICY } from './static.ts';
-export { consoleDeviceView, complianceOf, POST_COMMISSIONING_DAYS, REASON_TEXT, SLOT_LABELS } from './cells.ts';
+export { registerStatic, sendAsset } from './static.ts';
+export { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from './cells.ts';
 export type { ConsoleDeviceView, ComplianceView, PartyRef, SlotMatch, SlotView } from './cells.ts';
 export { requestDetail } from './inspect.ts';
 export type { RequestDetail, Field, GbcsView, DuisView } from './inspect.ts';

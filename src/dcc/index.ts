@@ -1,7 +1,7 @@
 // The DCC itself: the orchestrator (one transaction per accepted request), prevalidation on worker
 // threads, the outbox that delivers asynchronous responses, request-log retention and the metrics.
 // The door of src/dcc/: other folders import only this file.
-export { Dcc, GBCS_VERSION } from './dcc.ts';
+export { Dcc } from './dcc.ts';
 export type { DccOptions, DccAnswer, RequestEvent } from './dcc.ts';
 export { OutboxDelivery } from './outbox.ts';
 export type { OutboxOptions, OutboxStats } from './outbox.ts';
