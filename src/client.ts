@@ -2,7 +2,7 @@ import { DOMParser, XMLSerializer, type Element, type Node } from '@xmldom/xmldo
 import { dashedEui, parseEui, RemotePartyRole, type Eui } from '../pki/index.ts';
 import { decodeApdu, signApdu, CredentialsReplacementMode, cs02bMessageCode } from '../devices/index.ts';
 import { buildRequest, parseDuisResponse, signDuis, type DuisResponse } from '../service-requests/index.ts';
-import { World, WorldError } from './world/world.ts';
+import { World, WorldError } from './world/index.ts';
 
 // `dcc-sim send`: the way a newcomer tries the simulator. Takes a DUIS request (a template is
 // fine), signs it as a party of the world, posts it to the right endpoint and, for a critical

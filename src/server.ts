@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
-import { Dcc, type DccOptions } from './dcc/dcc.ts';
-import { OutboxDelivery } from './dcc/outbox.ts';
-import { PipelineMetrics } from './dcc/metrics.ts';
-import { PrevalidationPool } from './dcc/prevalidation-pool.ts';
-import { DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/retention.ts';
-import { World } from './world/world.ts';
+import { Dcc, type DccOptions } from './dcc/index.ts';
+import { OutboxDelivery } from './dcc/index.ts';
+import { PipelineMetrics } from './dcc/index.ts';
+import { PrevalidationPool } from './dcc/index.ts';
+import { DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/index.ts';
+import { World } from './world/index.ts';
 import { apiPlugin, gatewayPlugin, SHARED_SCHEMAS } from './api/index.ts';
-import { consolePlugin } from './console/static.ts';
-import { registerOpenApi } from './console/openapi.ts';
+import { consolePlugin } from './console/index.ts';
+import { registerOpenApi } from './console/index.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';
 import { adminAccess } from './security.ts';
 

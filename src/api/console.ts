@@ -4,12 +4,12 @@ import type { ServerResponse } from 'node:http';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
 import { DEVICE_TYPES } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
-import type { RequestEvent } from '../dcc/dcc.ts';
-import { DCC } from '../world/catalogue.ts';
-import { META } from '../world/world.ts';
-import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/cells.ts';
-import { requestDetail } from '../console/inspect.ts';
-import { ConsoleInputError, sendFromConsole } from '../console/send.ts';
+import type { RequestEvent } from '../dcc/index.ts';
+import { DCC } from '../world/index.ts';
+import { META } from '../world/index.ts';
+import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
+import { requestDetail } from '../console/index.ts';
+import { ConsoleInputError, sendFromConsole } from '../console/index.ts';
 import { BAD_REQUEST, NOT_FOUND, ref as shared, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dashedEui, parseEui } from '../../pki/index.ts';
-import { parseDuration } from '../dcc/clock.ts';
-import { prometheusText } from '../dcc/metrics.ts';
-import { deviceView } from '../world/views.ts';
+import { prometheusText } from '../dcc/index.ts';
+import { deviceView, parseDuration } from '../world/index.ts';
 import { BAD_REQUEST, bareBodyIsEmpty, NOT_FOUND, ref, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 import { serviceCatalogue } from '../../service-requests/index.ts';

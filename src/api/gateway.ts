@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dashedEui } from '../../pki/index.ts';
 import type { Endpoint } from '../../service-requests/index.ts';
-import type { Dcc } from '../dcc/dcc.ts';
-import type { OutboxDelivery } from '../dcc/outbox.ts';
-import { peekOriginator, type PrevalidationPool } from '../dcc/prevalidation-pool.ts';
-import { META, type World } from '../world/world.ts';
+import type { Dcc } from '../dcc/index.ts';
+import type { OutboxDelivery } from '../dcc/index.ts';
+import { peekOriginator, type PrevalidationPool } from '../dcc/index.ts';
+import { META, type World } from '../world/index.ts';
 import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
 
 // The DUIS gateway as a plugin: /api/v1/serviceS|T|D as DCC Boxed has them, and the SMKI device

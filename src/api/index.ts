@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { Dcc } from '../dcc/dcc.ts';
-import type { PipelineMetrics } from '../dcc/metrics.ts';
-import type { OutboxDelivery } from '../dcc/outbox.ts';
-import type { PrevalidationPool } from '../dcc/prevalidation-pool.ts';
-import type { World } from '../world/world.ts';
+import type { Dcc } from '../dcc/index.ts';
+import type { PipelineMetrics } from '../dcc/index.ts';
+import type { OutboxDelivery } from '../dcc/index.ts';
+import type { PrevalidationPool } from '../dcc/index.ts';
+import type { World } from '../world/index.ts';
 import type { ServerOptions } from '../server.ts';
 import type { AdminAccess } from '../security.ts';
 import { register as core } from './core.ts';

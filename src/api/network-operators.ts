@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dashedEui, parseEui } from '../../pki/index.ts';
 import { CeaseRefused, ceaseDccUser, strandedDevices, transferNetwork, type StrandedList } from '../compliance/index.ts';
-import { WorldError } from '../world/world.ts';
+import { WorldError } from '../world/index.ts';
 import { bareBodyIsEmpty, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 

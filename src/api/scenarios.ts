@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { describeScenarios, findScenario, ScenarioRun, serverHost } from '../scenarios/index.ts';
-import { WorldError } from '../world/world.ts';
+import { WorldError } from '../world/index.ts';
 import { CONFLICT, NOT_FOUND, ref, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { WorldError } from '../world/world.ts';
-import { revokeCertificate } from '../world/smki.ts';
+import { WorldError } from '../world/index.ts';
+import { revokeCertificate } from '../world/index.ts';
 import { certificateJson } from '../smki/index.ts';
 import { BAD_REQUEST, bareBodyIsEmpty, CONFLICT, NOT_FOUND, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';

@@ -1,8 +1,6 @@
 import { dashedEui, RemotePartyRole, type Eui } from '../../pki/index.ts';
 import { ComplianceStore, type HeldCertificateDevice, type Party } from '../../db/index.ts';
-import { SimulatedClock } from '../dcc/clock.ts';
-import { DCC } from '../world/catalogue.ts';
-import { World, WorldError } from '../world/world.ts';
+import { SimulatedClock, DCC, World, WorldError } from '../world/index.ts';
 
 // A change of network operator (MP128A): registration data moves supply points to another network
 // operator (the National Grid -> Cadent case), while the devices still hold the outgoing operator's

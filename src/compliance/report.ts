@@ -9,8 +9,7 @@ import {
   type NonComplianceReason,
   type Party,
 } from '../../db/index.ts';
-import { SimulatedClock } from '../dcc/clock.ts';
-import { World, WorldError } from '../world/world.ts';
+import { SimulatedClock, World, WorldError } from '../world/index.ts';
 
 // The DCC's post-commissioning report (SEC Appendix AC 5.3 as MP128B amends it): for every
 // commissioned ESME and GPF, are its network operator cells what registration data says they

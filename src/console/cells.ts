@@ -1,9 +1,7 @@
 import { dashedEui, roleName } from '../../pki/index.ts';
 import { CELL_IDS, cellsOf, type CellName } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceRecord, Party, SupplyPoint } from '../../db/index.ts';
-import { DCC } from '../world/catalogue.ts';
-import { summariseCertificate, type CertificateSummary } from '../world/views.ts';
-import { META, type World } from '../world/world.ts';
+import { DCC, summariseCertificate, type CertificateSummary, META, type World } from '../world/index.ts';
 
 // The console's device view: the device type's trust-anchor cells as slots, each with its holder and
 // the party registration data expects there, and the post-commissioning state of the NO cells.

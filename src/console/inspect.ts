@@ -3,7 +3,7 @@ import { dashedEui, describeCertificate, roleName } from '../../pki/index.ts';
 import { annotateGbcs, decodeGbcsMessage, type GbcsAnnotation } from '../../devices/index.ts';
 import { parseDuisRequest, parseDuisResponse, serviceFor, type DuisRequest, type DuisResponse } from '../../service-requests/index.ts';
 import type { OutboxRecord, RequestLogRecord } from '../../db/index.ts';
-import type { World } from '../world/world.ts';
+import type { World } from '../world/index.ts';
 
 // One logged request, taken apart for the console: the DUIS request and response as fields and
 // XML, every GBCS message they carry (and the device's, in the asynchronous responses) as hex with

@@ -1,10 +1,8 @@
 import { dashedEui, parseEui, RemotePartyRole, type Eui } from '../../pki/index.ts';
 import { buildRequest, parseDuisResponse, signDuis, type BuildRequestInput, type Endpoint, type StepRecord } from '../../service-requests/index.ts';
 import { signPreCommand, xmlSignerOf } from '../client.ts';
-import type { Dcc } from '../dcc/dcc.ts';
-import { DCC } from '../world/catalogue.ts';
-import { issueOrganisationCertificateFor } from '../world/smki.ts';
-import { META, World, WorldError } from '../world/world.ts';
+import type { Dcc } from '../dcc/index.ts';
+import { DCC, issueOrganisationCertificateFor, META, World, WorldError } from '../world/index.ts';
 
 // The console's "build and send" form: a 6.21 or 6.15.1 built for a device of the world as
 // `dcc-sim example` builds it, signed as the chosen party with its key from the world, and run

@@ -21,8 +21,7 @@ import {
   type ValidateOptions,
 } from '../../service-requests/index.ts';
 import { decodeApdu, decodeCs02bAlert, executeDueCommands, processCommand, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
-import { META, World } from '../world/world.ts';
-import { SimulatedClock } from './clock.ts';
+import { META, World, SimulatedClock } from '../world/index.ts';
 import { loadDevice, saveDevice, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
 import type { KeyObject } from 'node:crypto';

@@ -1,6 +1,6 @@
 import type { DeviceCredentials, DeviceSecurityState, DeviceType } from '../../devices/index.ts';
 import type { CellColumnName } from '../../db/index.ts';
-import { World, WorldError } from '../world/world.ts';
+import { World, WorldError } from '../world/index.ts';
 
 // Moves an emulated device's security state between the world file and the emulator's plain
 // objects. The emulator is pure; persistence is here, inside the caller's transaction.

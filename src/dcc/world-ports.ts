@@ -11,9 +11,7 @@ import type {
   SupplyPointInfo,
 } from '../../service-requests/index.ts';
 import type { KeyObject } from 'node:crypto';
-import { META, World, WorldError } from '../world/world.ts';
-import { DCC } from '../world/catalogue.ts';
-import type { SimulatedClock } from './clock.ts';
+import { META, World, WorldError, DCC, type SimulatedClock } from '../world/index.ts';
 
 /** GatewayPorts over a world file. Parsed certificates and the DCC's keys are cached. */
 export class WorldPorts implements GatewayPorts {

@@ -11,9 +11,8 @@ import {
   type ServiceBody,
 } from '../../service-requests/index.ts';
 import { endpointFor, signPreCommand, xmlSignerOf } from '../client.ts';
-import type { Dcc } from '../dcc/dcc.ts';
-import { DCC } from '../world/catalogue.ts';
-import { META, World, WorldError } from '../world/world.ts';
+import type { Dcc } from '../dcc/index.ts';
+import { DCC, META, World, WorldError } from '../world/index.ts';
 
 // Sends DUIS as the parties of a world would: builds the request, signs it with the party's
 // XML-signing key, posts it to a DCC (a real server over HTTP, or the server's own routes by

@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Dcc } from '../dcc/dcc.ts';
-import { seedDemoWorld } from '../world/seed-demo.ts';
-import { World, WorldError } from '../world/world.ts';
+import type { Dcc } from '../dcc/index.ts';
+import { seedDemoWorld, World, WorldError } from '../world/index.ts';
 import { dccClock, DuisDriver, httpClock, httpTransport, injectTransport } from './driver.ts';
 import type { ScenarioHost } from './runner.ts';
 

@@ -1,7 +1,7 @@
 // Training scenarios and the DUIS driver they run on: scripted, narrated walk-throughs that check
 // their own outcome, step by step for the console or all at once from the command line; and the
 // MP128A remedy carried out as real DUIS. The door of src/scenarios/.
-import { WorldError } from '../world/world.ts';
+import { WorldError } from '../world/index.ts';
 import { SCENARIOS } from './library/index.ts';
 import type { ScenarioDefinition } from './runner.ts';
 

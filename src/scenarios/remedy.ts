@@ -1,6 +1,6 @@
 import { dashedEui, type Eui } from '../../pki/index.ts';
 import { strandedDevices, type StrandedDevice } from '../compliance/index.ts';
-import type { World } from '../world/world.ts';
+import type { World } from '../world/index.ts';
 import type { DuisDriver, SentRequest } from './driver.ts';
 
 // The MP128A remedy, carried out: for each device still holding a network party's certificates at a

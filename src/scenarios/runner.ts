@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dashedEui, type Eui } from '../../pki/index.ts';
 import { deviceCompliance, type DeviceComplianceView } from '../compliance/index.ts';
-import { World, WorldError } from '../world/world.ts';
+import { World, WorldError } from '../world/index.ts';
 import type { CellChange, DuisDriver, ScenarioClock, SentRequest } from './driver.ts';
 
 // Scenarios for training: scripted, narrated walk-throughs over a world and a running DCC. A

@@ -10,7 +10,7 @@ import {
 } from '../../pki/index.ts';
 import { DuisRejection, readDuisSigner, signDuis, verifyDuisSignature, type DuisSigner } from '../../service-requests/index.ts';
 import type { CertificateRecord } from '../../db/index.ts';
-import { META, WorldError, type World } from '../world/world.ts';
+import { META, WorldError, type World } from '../world/index.ts';
 import { parseDeviceCsr, csrDer, type DeviceCsr } from './csr.ts';
 import { MP074_DEVICE_CERTIFICATES, SmkiRefusal } from './refusal.ts';
 import { escapeXml, readFlatXml, xmlElements } from './xml.ts';

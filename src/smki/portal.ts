@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { certificateToPem, parseEui } from '../../pki/index.ts';
-import type { World } from '../world/world.ts';
+import type { World } from '../world/index.ts';
 import { parseRetrieveRequest, parseSearchRequest, refusalResponse, retrieveResponse, searchResponse } from './boxed-xml.ts';
 import { deviceCsrAnswer, handleDeviceCsr } from './device-csr.ts';
 import { certificateJson, organisationCertificatesZip, retrievePortal, searchPortal, type CertificateStatusLetter, type PortalQuery } from './repository.ts';

@@ -1,6 +1,6 @@
 import { certificateToPem, dashedEui, roleHex, type Eui } from '../../pki/index.ts';
 import type { CertificateQuery, CertificateRecord } from '../../db/index.ts';
-import type { World } from '../world/world.ts';
+import type { World } from '../world/index.ts';
 import { MP074_DEVICE_CERTIFICATES, SmkiRefusal } from './refusal.ts';
 import { zipArchive } from './zip.ts';
 

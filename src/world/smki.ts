@@ -1,6 +1,6 @@
 import { generateKeyPair, issueOrganisationCertificate, roleName, dashedEui, type Eui, type KeyUsage } from '../../pki/index.ts';
 import { META, World, WorldError } from './world.ts';
-import { SimulatedClock } from '../dcc/clock.ts';
+import { SimulatedClock } from './clock.ts';
 
 // The world's SMKI as a service: new organisation certificates from its issuing CA (with fresh
 // keys the world keeps, so the simulator can act for the party), and revocation.

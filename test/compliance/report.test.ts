@@ -3,7 +3,7 @@ import { dashedEui, RemotePartyRole } from '../../pki/index.ts';
 import { ComplianceStore, type CellColumnName, type DeviceRecord } from '../../db/index.ts';
 import { World } from '../../src/world/world.ts';
 import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS } from '../../src/world/catalogue.ts';
-import { SimulatedClock } from '../../src/dcc/clock.ts';
+import { SimulatedClock } from '../../src/world/clock.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { complianceDevices, deviceCompliance, postCommissioningReport, type PostCommissioningReport } from '../../src/compliance/index.ts';
 import { expectOk, runCli, runCliAsync } from '../helpers/world-cli.ts';

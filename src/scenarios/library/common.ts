@@ -1,7 +1,7 @@
 import { dashedEui, type Eui } from '../../../pki/index.ts';
 import { ComplianceStore } from '../../../db/index.ts';
 import { WINDOW_DAYS } from '../../compliance/index.ts';
-import { DCC } from '../../world/catalogue.ts';
+import { DCC } from '../../world/index.ts';
 import type { StepContext } from '../runner.ts';
 
 // What the training scenarios share: finding a device in the world that fits the story, the SMI

@@ -1,6 +1,6 @@
 import { dashedEui, type Eui } from '../../../pki/index.ts';
 import { CeaseRefused, ceaseDccUser, strandedDevices, transferNetwork, type StrandedDevice } from '../../compliance/index.ts';
-import { GAS_TRANSPORTERS } from '../../world/catalogue.ts';
+import { GAS_TRANSPORTERS } from '../../world/index.ts';
 import type { ScenarioDefinition, StepContext } from '../runner.ts';
 import { ACB, expectCompliance, expectHolder, store } from './common.ts';
 

@@ -1,5 +1,5 @@
 import { dashedEui, RemotePartyRole, type Eui } from '../../../pki/index.ts';
-import { DNOS, dnoEui } from '../../world/catalogue.ts';
+import { DNOS, dnoEui } from '../../world/index.ts';
 import type { ScenarioDefinition, StepContext } from '../runner.ts';
 import { ACB, commission, expectCompliance, expectHolder, pick, store, windowStartDate, type PickedDevice } from './common.ts';
 

@@ -1,0 +1,113 @@
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import type { Command } from 'commander';
+import { seedDemoWorld, World, WorldError } from '../world/index.ts';
+import { countArgument, dbOption } from './options.ts';
+import { progressBar } from './output.ts';
+
+// `serve` and `demo`: run the DCC (the server loads lazily, so other commands start fast).
+
+function serveOptions(cmd: Command): Command {
+  return cmd
+    .option('--port <port>', 'DUIS listener port', '8079')
+    .option('--smki-port <port>', 'SMKI portal interface port (organisation certificates, DCC Boxed style)', '8083')
+    .option('--no-smki', 'do not start the SMKI portal listener')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--no-network-operator-check', 'disapply the SECMP0063 / MP128 network operator check')
+    .option('--duis-xsd <file>', 'also validate requests against this DUIS XSD (libxml2-wasm)')
+    .option('--request-log-keep <n>', 'the most recent requests whose DUIS XML the request log keeps (older ones keep their outcome); 0 = all', '20000')
+    .option('--workers <n>', 'worker threads parsing DUIS requests and checking their signatures beside the main thread; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 2)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; needs --tls-key)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
+    .option('--admin-token <token>', 'token for the console and JSON API (default: DCC_SIM_ADMIN_TOKEN, or generated when --host is not loopback)')
+    .option('--quiet', 'no request log on stdout');
+}
+
+interface ServeFlags {
+  port: string;
+  smkiPort: string;
+  smki: boolean;
+  host: string;
+  networkOperatorCheck: boolean;
+  duisXsd?: string;
+  workers?: string;
+  requestLogKeep: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  adminToken?: string;
+  quiet?: boolean;
+}
+
+async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<void> {
+  const { startServer } = await import('../server.ts');
+  const { defaultWorkerCount } = await import('../dcc/index.ts');
+  const workersText = o.workers ?? process.env.DCC_SIM_WORKERS;
+  const workers = workersText === undefined || workersText === '' ? defaultWorkerCount() : countArgument('--workers', workersText);
+  let xsd: ((xml: string) => string[]) | undefined;
+  if (o.duisXsd) {
+    const { createXsdValidator } = await import('../../service-requests/index.ts');
+    const v = await createXsdValidator(o.duisXsd);
+    xsd = (xml) => v.validate(xml);
+  }
+  if (!o.tlsCert !== !o.tlsKey) throw new WorldError('bad-argument', '--tls-cert and --tls-key go together');
+  if (o.tlsCa && !o.tlsCert) throw new WorldError('bad-argument', '--tls-ca (client certificates) needs --tls-cert and --tls-key');
+  const tls = o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey), ...(o.tlsCa ? { ca: readFileSync(o.tlsCa) } : {}) } : undefined;
+  const server = await startServer({
+    db,
+    host: o.host,
+    port: Number(o.port),
+    smkiPort: o.smki ? Number(o.smkiPort) : undefined,
+    smkiOptional: !smkiPortGiven, // the default 8083 taken (another dcc-sim): serve DUIS anyway
+    networkOperatorCheck: o.networkOperatorCheck,
+    xsd,
+    ...(o.duisXsd ? { xsdFile: o.duisXsd } : {}),
+    workers,
+    requestLogKeep: countArgument('--request-log-keep', o.requestLogKeep),
+    logger: !o.quiet,
+    ...(tls ? { tls } : {}),
+    ...(o.adminToken ? { adminToken: o.adminToken } : {}),
+  });
+  process.stderr.write(`dcc-sim DUIS gateway on ${server.url}/api/v1/serviceS|serviceT|serviceD (world ${db})\n`);
+  if (tls?.ca) process.stderr.write('dcc-sim: mutual TLS, clients must present a certificate issued by --tls-ca\n');
+  if (server.admin?.generated) process.stderr.write(`dcc-sim admin token (console and JSON API, Authorization: Bearer ...): ${server.admin.token}\n`);
+  else if (server.admin) process.stderr.write('dcc-sim: the console and JSON API need the admin token (Authorization: Bearer ...)\n');
+  if (server.smkiUrl) process.stderr.write(`dcc-sim SMKI portal (organisation certificates) on ${server.smkiUrl}/services/certificatesearch\n`);
+  else if (o.smki) process.stderr.write(`dcc-sim: SMKI portal not started, port ${o.smkiPort} is in use (give --smki-port PORT, or --no-smki)\n`);
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export function registerServe(program: Command): void {
+  serveOptions(program.command('serve').description('run the DCC: DUIS gateway and JSON API').addOption(dbOption())).action(
+    async (o: ServeFlags & { db: string }, cmd: Command) => serve(o.db, o, cmd.getOptionValueSource('smkiPort') !== 'default'),
+  );
+
+  serveOptions(
+    program
+      .command('demo')
+      .description('seed a demo world (if the file does not exist yet) and serve it: what `npm start` runs')
+      .option('--db <file>', 'world database', 'dcc-sim-demo.db')
+      .option('--premises <n>', 'premises in a new demo world', '2000'),
+  ).action(async (o: ServeFlags & { db: string; premises: string }, cmd: Command) => {
+    if (!existsSync(o.db)) {
+      const partial = `${o.db}.partial-${process.pid}`;
+      const world = World.open(partial, { create: true });
+      try {
+        const summary = seedDemoWorld(world, { premises: Number(o.premises), seed: 'dcc-sim', referenceTime: new Date(), onProgress: progressBar('seeding demo world') });
+        world.store.db.pragma('wal_checkpoint(TRUNCATE)');
+        world.close();
+        renameSync(partial, o.db);
+        process.stderr.write(`seeded ${o.db}: ${summary.premises} premises, ${summary.devices} devices\n`);
+      } catch (err) {
+        world.close();
+        rmSync(partial, { force: true });
+        throw err;
+      }
+    }
+    await serve(o.db, o, cmd.getOptionValueSource('smkiPort') !== 'default');
+  });
+}

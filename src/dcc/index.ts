@@ -1,0 +1,12 @@
+// The DCC itself: the orchestrator (one transaction per accepted request), prevalidation on worker
+// threads, the outbox that delivers asynchronous responses, request-log retention and the metrics.
+// The door of src/dcc/: other folders import only this file.
+export { Dcc } from './dcc.ts';
+export type { DccOptions, DccAnswer, RequestEvent } from './dcc.ts';
+export { OutboxDelivery } from './outbox.ts';
+export type { OutboxOptions, OutboxStats } from './outbox.ts';
+export { PipelineMetrics, prometheusText } from './metrics.ts';
+export type { MetricsSnapshot, StageFigures, WorkerFigures } from './metrics.ts';
+export { PrevalidationPool, defaultWorkerCount, peekOriginator, originatorLane } from './prevalidation-pool.ts';
+export type { PrevalidationPoolOptions, PrevalidationStats } from './prevalidation-pool.ts';
+export { RequestLogRetention, DEFAULT_KEEP_XML } from './retention.ts';
