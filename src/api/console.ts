@@ -9,7 +9,7 @@ import { DCC } from '../world/index.ts';
 import { META } from '../world/index.ts';
 import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
 import { requestDetail } from '../console/index.ts';
-import { ConsoleInputError, sendFromConsole } from '../console/index.ts';
+import { CONSOLE_SERVICES, ConsoleInputError, sendFromConsole } from '../console/index.ts';
 import { BAD_REQUEST, NOT_FOUND, ref as shared, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
@@ -292,7 +292,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
         "Builds the request for the device as `dcc-sim example` does, signs it with the sender's XML-signing key from the world and hands it to the DCC exactly as a DUIS request posted to /api/v1/serviceS|T is handled. A 6.15.1 goes through both legs: the pre-command is signed with the sender's GBCS key and sent back as CommandVariant 5. Refusals are answered 200 with `accepted: false`, the response code and the reason; 400 means the form itself could not be turned into a request.",
       // EUIs and the time are plain strings here: send.ts says what is wrong with them in words.
       body: Type.Object({
-        service: Type.Enum(['6.21', '6.15.1']),
+        service: Type.Enum([...CONSOLE_SERVICES]),
         device: EUI('the device'),
         role: Type.Enum(['Supplier', 'NetworkOperator'], { description: 'RemotePartyRole: whose cells are replaced' }),
         sender: Type.Optional(EUI('who signs and sends; default: the registered supplier for 6.21, the registered party of the role for 6.15.1')),

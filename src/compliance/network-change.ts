@@ -1,5 +1,6 @@
 import { dashedEui, RemotePartyRole, type Eui } from '../../pki/index.ts';
 import { ComplianceStore, type HeldCertificateDevice, type Party } from '../../db/index.ts';
+import { serviceOfBody } from '../../service-requests/index.ts';
 import { SimulatedClock, DCC, World, WorldError } from '../world/index.ts';
 
 // A change of network operator (MP128A): registration data moves supply points to another network
@@ -7,6 +8,10 @@ import { SimulatedClock, DCC, World, WorldError } from '../world/index.ts';
 // certificates, so only the outgoing operator can reach them. Here: the registration change, the
 // devices left behind, the remedy each needs, and the rule that a party may not cease to be a DCC
 // User while devices still hold its certificates.
+
+const request = (element: RemedyStep['request']) => ({ request: element, service: serviceOfBody(element)!.variant });
+const UPDATE_BY_HOLDER = request('UpdateSecurityCredentialsKRP');
+const HANDOVER_BY_SUPPLIER = request('RequestHandoverOfDCCControlledDevice');
 
 export interface PartySummary {
   eui: Eui;
@@ -23,7 +28,10 @@ export interface StrandedDevice extends HeldCertificateDevice {
 
 /** One DUIS request of a remedy, described (the scenario driver builds, signs and sends it). */
 export interface RemedyStep {
-  service: '6.15.1' | '6.21';
+  /** the DUIS request, by its body element: the holder's own credentials update, or a supplier's handover */
+  request: 'UpdateSecurityCredentialsKRP' | 'RequestHandoverOfDCCControlledDevice';
+  /** its service request variant, as reports and the console show it */
+  service: string;
   /** who sends it */
   sender: Eui;
   senderRole: 'outgoing network operator' | 'supplier';
@@ -119,7 +127,7 @@ export function remedyFor(world: World, device: HeldCertificateDevice, holder: P
   if (device.type === 'GPF') {
     const steps: RemedyStep[] = [
       {
-        service: '6.15.1',
+        ...UPDATE_BY_HOLDER,
         sender: holder.eui,
         senderRole: 'outgoing network operator',
         certificatesOf: DCC.accessControlBroker,
@@ -128,7 +136,7 @@ export function remedyFor(world: World, device: HeldCertificateDevice, holder: P
     ];
     if (regUsable && device.supplierEui) {
       steps.push({
-        service: '6.21',
+        ...HANDOVER_BY_SUPPLIER,
         sender: device.supplierEui,
         senderRole: 'supplier',
         certificatesOf: registered,
@@ -140,7 +148,7 @@ export function remedyFor(world: World, device: HeldCertificateDevice, holder: P
   if (device.type === 'ESME' && regUsable) {
     return [
       {
-        service: '6.15.1',
+        ...UPDATE_BY_HOLDER,
         sender: holder.eui,
         senderRole: 'outgoing network operator',
         certificatesOf: registered,

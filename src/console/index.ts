@@ -6,6 +6,6 @@ export { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from './cells
 export type { ConsoleDeviceView, ComplianceView, PartyRef, SlotMatch, SlotView } from './cells.ts';
 export { requestDetail } from './inspect.ts';
 export type { RequestDetail, Field, GbcsView, DuisView } from './inspect.ts';
-export { sendFromConsole, ConsoleInputError } from './send.ts';
+export { sendFromConsole, ConsoleInputError, CONSOLE_SERVICES } from './send.ts';
 export type { ConsoleSendInput, ConsoleSendResult, ConsoleLeg, ConsoleService, ConsoleRole } from './send.ts';
 export { registerOpenApi, OPENAPI_INFO, OPENAPI_TAGS } from './openapi.ts';

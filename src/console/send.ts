@@ -1,5 +1,5 @@
 import { dashedEui, parseEui, RemotePartyRole, type Eui } from '../../pki/index.ts';
-import { buildRequest, parseDuisResponse, signDuis, type BuildRequestInput, type Endpoint, type StepRecord } from '../../service-requests/index.ts';
+import { buildRequest, parseDuisResponse, serviceOfBody, signDuis, type BuildRequestInput, type Endpoint, type StepRecord } from '../../service-requests/index.ts';
 import { signPreCommand, xmlSignerOf } from '../client.ts';
 import type { Dcc } from '../dcc/index.ts';
 import { DCC, issueOrganisationCertificateFor, META, World, WorldError } from '../world/index.ts';
@@ -8,7 +8,13 @@ import { DCC, issueOrganisationCertificateFor, META, World, WorldError } from '.
 // `dcc-sim example` builds it, signed as the chosen party with its key from the world, and run
 // through dcc.handle() exactly as a DUIS request posted over HTTP is — both legs for 6.15.1.
 
-export type ConsoleService = '6.21' | '6.15.1';
+// The form replaces a device's certificates: by a handover (the DCC signs) or by the holder's own
+// credentials update (critical: both legs). The registry says which variants those are.
+const HANDOVER = serviceOfBody('RequestHandoverOfDCCControlledDevice')!;
+const UPDATE = serviceOfBody('UpdateSecurityCredentialsKRP')!;
+/** The service request variants the console's form sends. */
+export const CONSOLE_SERVICES = [HANDOVER.variant, UPDATE.variant] as const;
+export type ConsoleService = string;
 export type ConsoleRole = 'Supplier' | 'NetworkOperator';
 
 export interface ConsoleSendInput {
@@ -80,7 +86,8 @@ function euiOf(text: string | undefined, what: string): Eui | undefined {
 }
 
 export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput): ConsoleSendResult {
-  if (input.service !== '6.21' && input.service !== '6.15.1') throw new ConsoleInputError(`service must be 6.21 or 6.15.1, not '${String(input.service)}'`);
+  if (!CONSOLE_SERVICES.includes(input.service)) throw new ConsoleInputError(`service must be ${CONSOLE_SERVICES.join(' or ')}, not '${String(input.service)}'`);
+  const handover = input.service === HANDOVER.variant;
   if (input.role !== 'Supplier' && input.role !== 'NetworkOperator') throw new ConsoleInputError(`role must be Supplier or NetworkOperator, not '${String(input.role)}'`);
   const deviceEui = euiOf(input.device, 'device');
   if (!deviceEui) throw new ConsoleInputError('device is required');
@@ -89,7 +96,7 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
   const sp = device.mpxn ? world.store.getSupplyPoint(device.mpxn) : undefined;
   const registered = input.role === 'Supplier' ? (sp?.supplierEui ?? undefined) : sp?.networkOperatorEui;
 
-  const sender = euiOf(input.sender, 'sender') ?? (input.service === '6.21' ? (sp?.supplierEui ?? undefined) : registered);
+  const sender = euiOf(input.sender, 'sender') ?? (handover ? (sp?.supplierEui ?? undefined) : registered);
   if (!sender) throw new ConsoleInputError(`${device.type} ${dashedEui(device.eui)} has no registered party to send as; choose a sender`);
   let holder = euiOf(input.certificatesOf, 'certificatesOf') ?? registered;
   if (!holder) throw new ConsoleInputError('no party is registered for that role; choose whose certificates to send');
@@ -109,7 +116,7 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
 
   let certs: { ds?: { id: number; der: Buffer }; ka?: { id: number; der: Buffer }; kaTopUp?: { id: number; der: Buffer } };
   const canIssue = world.store.getMeta(META.profile) !== 'zaz1';
-  if (input.service === '6.15.1' && (input.freshCertificates ?? true) && canIssue) {
+  if (!handover && (input.freshCertificates ?? true) && canIssue) {
     const issue = (usage: 'DS' | 'KA') => {
       // valid from the start of the simulated day, so the simulated clock's checks accept it
       const notBefore = new Date(Math.floor(dcc.clock.now().getTime() / 86_400_000) * 86_400_000);
@@ -127,7 +134,7 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
   if (input.executionDateTime) {
     executionDateTime = new Date(input.executionDateTime);
     if (Number.isNaN(executionDateTime.getTime())) throw new ConsoleInputError(`executionDateTime '${input.executionDateTime}' is not a date-time`);
-    if (input.service !== '6.15.1') throw new ConsoleInputError('executionDateTime applies to 6.15.1 only');
+    if (handover) throw new ConsoleInputError(`executionDateTime applies to ${UPDATE.variant} only`);
   }
 
   let signer;
@@ -149,7 +156,7 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
     applyTimeBasedCpvChecks: applyTime,
   };
   const build: BuildRequestInput =
-    input.service === '6.21'
+    handover
       ? { requestId, commandVariant: 1, body: { kind: 'RequestHandoverOfDCCControlledDevice', ...fields, digitalSigning: certs.ds.der } }
       : { requestId, commandVariant: 4, body: { kind: 'UpdateSecurityCredentialsKRP', ...fields, ...(executionDateTime ? { executionDateTime } : {}) } };
 
@@ -172,8 +179,8 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
     legs.push(leg);
     return { answer, leg };
   };
-  const first = run(input.service === '6.21' ? 'serviceS' : 'serviceT', build.commandVariant, signDuis(buildRequest(build), signer));
-  if (input.service === '6.15.1' && first.leg.accepted) {
+  const first = run(handover ? 'serviceS' : 'serviceT', build.commandVariant, signDuis(buildRequest(build), signer));
+  if (!handover && first.leg.accepted) {
     const response = parseDuisResponse(first.answer.xml);
     const body = response.body;
     if (body.kind === 'ResponseMessage' && body.content && 'preCommand' in body.content) {

@@ -33,7 +33,7 @@ export async function remedyDevice(driver: DuisDriver, device: StrandedDevice): 
   }
   for (const step of device.remedy) {
     const r =
-      step.service === '6.15.1'
+      step.request === 'UpdateSecurityCredentialsKRP'
         ? await driver.updateCredentials({ sender: step.sender, device: device.eui, role: 'NetworkOperator', certificatesOf: step.certificatesOf })
         : await driver.handover({ supplier: step.sender, device: device.eui, role: 'NetworkOperator', certificatesOf: step.certificatesOf });
     sent.push(r);

@@ -34,15 +34,19 @@ function partyOptions(parties, filter, defaultText) {
   return [h('option', { value: '' }, defaultText), ...parties.filter(filter).map((p) => h('option', { value: p.eui }, `${p.name} (${p.eui})`))];
 }
 
+// The form's two requests, by body element; their variants and names come from the registry.
+const FORM_REQUESTS = ['RequestHandoverOfDCCControlledDevice', 'UpdateSecurityCredentialsKRP'];
+
 export async function initTraining(world, parties) {
   const form = $('#send-form');
+  const services = await get('/api/services');
+  const offered = FORM_REQUESTS.map((el) => services.find((s) => s.bodyElement === el)).filter(Boolean);
   const signers = parties.filter((p) => p.canSign && !p.isDcc);
   const holders = parties.filter((p) => p.certificateRoles.length);
   clear(form,
     h('fieldset', { class: 'wide' },
       h('legend', {}, 'Service request'),
-      h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'service', value: '6.21', checked: true }), '6.21 Request Handover of DCC Controlled Device'),
-      h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'service', value: '6.15.1' }), '6.15.1 Update Security Credentials (KRP)'),
+      offered.map((s, i) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'service', value: s.variant, checked: i === 0 }), `${s.variant} ${s.displayName}`)),
     ),
     h('div', { class: 'field wide' },
       h('label', { for: 's-device' }, 'Device EUI'),
@@ -68,7 +72,7 @@ export async function initTraining(world, parties) {
       h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'applyTimeBasedCpvChecks', id: 's-time', checked: true }), 'Apply time-based CPV checks'),
     ),
     h('div', { class: 'field' },
-      h('label', { for: 's-exec' }, 'Execution date-time, UTC (6.15.1, optional)'),
+      h('label', { for: 's-exec' }, `Execution date-time, UTC (${offered[1]?.variant ?? 'credentials update'}, optional)`),
       h('input', { id: 's-exec', name: 'executionDateTime', type: 'datetime-local', step: 1 }),
     ),
     h('div', { class: 'field wide actions' }, h('button', { type: 'submit', id: 's-send' }, 'Sign and send')),
