@@ -145,7 +145,7 @@ describe('web console in Chromium', () => {
     const otherDno = DNOS.map((d) => dnoEui(d.distributorId)).find((e) => e !== sp.networkOperatorEui)!;
     await page.goto(`${baseUrl}/#training/${eui}`);
     await page.locator('#training-device-heading', { hasText: eui }).waitFor();
-    await page.getByLabel('6.21 Request Handover of DCC Controlled Device').check();
+    await page.getByLabel('6.21 Request Handover of DCC Controlled Device', { exact: true }).check();
     await page.getByLabel('Remote party role', { exact: true }).selectOption('NetworkOperator');
     await page.getByLabel('Certificates of', { exact: true }).selectOption(dashedEui(otherDno));
     await page.getByRole('button', { name: 'Sign and send' }).click();

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RESPONSE_CODES } from '../../service-requests/duis/index.ts';
-import { parseDuisRequest } from '../../service-requests/index.ts';
+import { parseDuisRequest, serviceByVariant } from '../../service-requests/index.ts';
 import {
   SERVICE_REFERENCES, SERVICE_REFERENCE_VARIANTS, REQUEST_BODY_ELEMENTS, DEVICE_TYPES, ESME_VARIANTS, CSP_REGIONS,
 } from '../../service-requests/duis/xsd-enums.ts';
@@ -87,12 +87,28 @@ describe('supported DUIS templates parse', () => {
   });
 });
 
+/** The ServiceReferenceVariant a template's header names. */
+const variantOf = (name: string) => /<sr:ServiceReferenceVariant>([^<]+)</.exec(template(name))?.[1] ?? '';
+
+describe('templates of other services the registry serves', () => {
+  const supported = new Set<string>(Object.values(TEMPLATES));
+  const served = readdirSync(SHARED_DUIS).filter((f) => f.endsWith('.XML') && !supported.has(f) && serviceByVariant(variantOf(f)) !== undefined);
+
+  it.each(served)('%s parses as its service\'s body', (name) => {
+    const r = parseDuisRequest(template(name));
+    expect(r.body.kind).toBe(serviceByVariant(variantOf(name))!.body.element);
+  });
+});
+
 describe('templates of services dcc-sim does not implement', () => {
   const supported = new Set<string>(Object.values(TEMPLATES));
-  const others = readdirSync(SHARED_DUIS).filter((f) => f.endsWith('.XML') && !supported.has(f));
+  const others = readdirSync(SHARED_DUIS).filter((f) => f.endsWith('.XML') && !supported.has(f) && serviceByVariant(variantOf(f)) === undefined);
 
   it('are all the other templates (there are some)', () => {
-    expect(others.length).toBeGreaterThanOrEqual(8);
+    const all = readdirSync(SHARED_DUIS).filter((f) => f.endsWith('.XML') && !supported.has(f));
+    expect(all.length).toBeGreaterThanOrEqual(8);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.length).toBe(all.filter((f) => serviceByVariant(variantOf(f)) === undefined).length);
   });
 
   it.each(others)('%s is refused as not supported, with its RequestID kept for the answer', (name) => {
