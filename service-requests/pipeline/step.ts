@@ -3,10 +3,9 @@
  * the request log shows) or refuses through ctx.reject with a DUIS response code. One runner keeps
  * the trace, the timing and the rejection, so a new check is one step.
  */
-import type { CertificateFacts } from '../../pki/index.ts';
 import type { DuisEnvelope, DuisRejectionContext, RequestBody } from '../duis/index.ts';
-import type { Endpoint, ReplacementCertificate, ServiceModule, StepRecord, ValidatedRequest } from '../service.ts';
-import type { DeviceInfo, GatewayOptions, GatewayPorts, PartyInfo, SupplyPointInfo } from '../ports.ts';
+import type { Endpoint, StepRecord, ValidatedRequest } from '../service.ts';
+import type { GatewayOptions, GatewayPorts } from '../ports.ts';
 
 export class GatewayRejection extends Error {
   constructor(
@@ -52,23 +51,13 @@ export type Prevalidation =
 
 export type PrevalidateOptions = Pick<ValidateOptions, 'maxRequestBytes' | 'xsd' | 'acceptOrganisationXmlSigners'>;
 
-/** What the steps read and establish, as they go. */
-export interface StepContext {
+/** What the steps read and establish, as they go: the ValidatedRequest taking shape. */
+export interface StepContext extends Omit<ValidatedRequest, 'trace'> {
   readonly body: Buffer;
   readonly endpoint: Endpoint;
   readonly ports: GatewayPorts;
   readonly options: ValidateOptions;
   readonly pre?: Prevalidation;
-  /** set by the parse step */
-  request: DuisEnvelope<RequestBody>;
-  /** set by the service step */
-  service: ServiceModule;
-  signer: CertificateFacts;
-  sender: PartyInfo;
-  device?: DeviceInfo;
-  supplyPoint?: SupplyPointInfo;
-  replacements?: ReplacementCertificate[];
-  certificationPath?: CertificateFacts[];
   /** refuses the request at this step (or at `step`, for a check reported under another name) */
   reject(code: string, reason: string, step?: string): never;
 }

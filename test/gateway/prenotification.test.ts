@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
-import { startHarness, type Harness } from '../helpers/gateway.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { checkDuisAnswer, deviceState, postRaw, requestLog } from '../helpers/gateway-checks.ts';
-import { javaAvailable, rtdsTemplate, signWithTool, validateWithTool, zaz1WorldFile } from '../helpers/gateway-zaz1.ts';
+import { javaAvailable, rtdsTemplate, signWithTool, startZaz1WithoutEsme, validateWithTool } from '../helpers/gateway-zaz1.ts';
 
 // 12.2 Device Pre-notification from its RTDS template, signed by the DCC's signing tool, against a
 // ZAZ1 world in which the RTDS ESME (…A0, the template's device) has not been delivered yet.
@@ -13,16 +10,11 @@ import { javaAvailable, rtdsTemplate, signWithTool, validateWithTool, zaz1WorldF
 const ESME = '00DB1234567890A0';
 const hasJava = javaAvailable();
 
-let h: Harness;
+let h: Awaited<ReturnType<typeof startZaz1WithoutEsme>>;
 beforeAll(async () => {
-  if (!hasJava) return;
-  h = await startHarness({ file: zaz1WorldFile() });
-  h.world.store.transaction(() => h.world.inventory.delete(ESME));
+  if (hasJava) h = await startZaz1WithoutEsme();
 });
-afterAll(async () => {
-  await h?.close();
-  if (h) rmSync(dirname(h.file), { recursive: true, force: true });
-});
+afterAll(async () => h?.closeAll());
 
 async function send(counter: bigint) {
   const signed = await signWithTool(rtdsTemplate('12.2_DEVICE_PRE_NOTIFICATION_REQUEST_DUIS.XML', counter));

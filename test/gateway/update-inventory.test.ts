@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { RemotePartyRole } from '../../pki/index.ts';
 import { buildRequest, type ServiceBody } from '../../service-requests/index.ts';
 import { ZAZ1_MPAN, ZAZ1_MPRN, ZAZ1_NETWORK_OPERATOR, ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
-import { startHarness, type Harness } from '../helpers/gateway.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { asyncResponses, checkDuisAnswer, postRaw } from '../helpers/gateway-checks.ts';
 import { handoverXml, ocaDer, orgCerts } from '../helpers/gateway-requests.ts';
-import { javaAvailable, rtdsTemplate, signWithTool, validateWithTool, zaz1WorldFile } from '../helpers/gateway-zaz1.ts';
+import { javaAvailable, rtdsTemplate, signWithTool, startZaz1WithoutEsme, validateWithTool } from '../helpers/gateway-zaz1.ts';
 
 // 8.4 Update Inventory from its RTDS template, signed by the DCC's signing tool, and the install
 // flow it carries: pre-notified (12.2), installed, given its MPAN, handed over by its supplier (6.21).
@@ -17,17 +14,12 @@ const ESME = '00DB1234567890A0';
 const DCC = '90B3D51F30000002';
 const hasJava = javaAvailable();
 
-let h: Harness;
+let h: Awaited<ReturnType<typeof startZaz1WithoutEsme>>;
 let counter = 3000n;
 beforeAll(async () => {
-  if (!hasJava) return;
-  h = await startHarness({ file: zaz1WorldFile() });
-  h.world.store.transaction(() => h.world.inventory.delete(ESME));
+  if (hasJava) h = await startZaz1WithoutEsme();
 });
-afterAll(async () => {
-  await h?.close();
-  if (h) rmSync(dirname(h.file), { recursive: true, force: true });
-});
+afterAll(async () => h?.closeAll());
 
 async function post(endpoint: 'serviceS' | 'serviceD', unsigned: string) {
   const signed = await signWithTool(unsigned);

@@ -1,7 +1,8 @@
 // A ZAZ1 world (the DCC's public test identities) for interoperating with the DCC's own signing
 // tool, @smartdcc/duis-sign-wrap (a Java 17 jar, ~1-2 s per call: JVM start-up).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { startHarness, type Harness } from './gateway.ts';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -67,3 +68,15 @@ export function rtdsTemplate(name: string, counter: bigint): string {
   if (!re.test(xml)) throw new Error(`${name}: no RequestID to renumber`);
   return xml.replace(re, `$1${counter}$2`);
 }
+
+/**
+ * A server on a fresh ZAZ1 world from which the RTDS ESME (…A0, the device of the 12.2 and 8.4
+ * templates) has not been delivered yet; `close` also removes the world.
+ */
+export async function startZaz1WithoutEsme(): Promise<Harness & { closeAll(): Promise<void> }> {
+  const h = await startHarness({ file: zaz1WorldFile() });
+  h.world.store.transaction(() => h.world.inventory.delete(RTDS_ESME));
+  return { ...h, closeAll: async () => { await h.close(); rmSync(dirname(h.file), { recursive: true, force: true }); } };
+}
+
+export const RTDS_ESME = '00DB1234567890A0';
