@@ -76,7 +76,8 @@ export const readInventory: ServiceModule<Body> = {
   example: {
     name: 'read-inventory',
     build: (ctx) => ({
-      originator: ctx.supplyPoint?.supplierEui ?? DCC_EUI,
+      // Its registered supplier; for a device with none (a comms hub, a pre-notified device) any supplier may ask.
+      originator: ctx.supplyPoint?.supplierEui ?? ctx.partyWithRole('IS') ?? ctx.fail('no-party', 'no DCC User in the Import Supplier role to ask'),
       target: DCC_EUI,
       commandVariant: 8,
       body: { kind: 'ReadInventory', by: { deviceId: ctx.eui } },

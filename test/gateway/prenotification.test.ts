@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRequest } from '../../service-requests/index.ts';
 import { ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { checkDuisAnswer, deviceState, postRaw, requestLog } from '../helpers/gateway-checks.ts';
@@ -43,9 +44,18 @@ describe.skipIf(!hasJava)('12.2 Device Pre-notification (RTDS template, DCC sign
     expect(logged.steps?.map((s) => s.step)).toEqual(['parse', 'signature', 'request-id', 'user-role', 'inventory', 'response-signing']);
   });
 
+  it('8.2 then reads it from the inventory with what the pre-notification said', async () => {
+    const read = buildRequest({ requestId: { originator: ZAZ1_SUPPLIER, target: '90B3D51F30000002', counter: 2003n }, commandVariant: 8, body: { kind: 'ReadInventory', by: { deviceId: ESME } } });
+    const answer = await postRaw(h.server.url, 'serviceD', await signWithTool(read));
+    expect(answer.code, answer.reason ?? '').toBe('I0');
+    const r = checkDuisAnswer(h.world, answer.body, 'I0');
+    expect(r.body).toMatchObject({ kind: 'ResponseMessage', content: { dspInventory: [expect.objectContaining({ deviceId: ESME, deviceStatus: 'Pending', smetsChtsVersion: 'SMETS V1.58', esmeVariant: 'AD' })] } });
+    await validateWithTool(answer.body);
+  });
+
   it('pre-notifying a device the inventory already holds is refused E120201 and changes nothing', async () => {
     const before = h.world.store.getDevice(ESME);
-    const answer = await send(2002n);
+    const answer = await send(2004n);
     expect(answer.code).toBe('E120201');
     expect(answer.reason).toMatch(/ESME 00-DB-12-34-56-78-90-A0 is already in the smart metering inventory \(Pending\)/);
     checkDuisAnswer(h.world, answer.body, 'E120201');
