@@ -186,7 +186,8 @@ export interface ExampleContext {
   currentCertificates(eui: Eui, role: number): { ds?: Buffer; ka?: Buffer; kaTopUp?: Buffer };
   /** a freshly issued organisation certificate of the party (its new credentials) */
   issueCertificate(eui: Eui, role: number, usage: KeyUsage): Buffer;
-  isDccUser(eui: Eui): boolean;
+  /** MP128B: whether this gas network operator's certificates may go into a GPF's network operator cells */
+  mayHoldGpfNetworkOperatorCells(eui: Eui): boolean;
   /** a DCC User holding this user role, for services any such User may send */
   partyWithRole(role: UserRole): Eui | undefined;
   /** why no example can be made for this device */

@@ -42,7 +42,7 @@ export const requestHandoverOfDccControlledDevice: ServiceModule<Body> = {
       const role = o.role ?? 'Supplier';
       let holder: Eui = role === 'Supplier' ? supplier : sp.networkOperatorEui;
       let certs = ctx.currentCertificates(holder, role === 'Supplier' ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator);
-      if (role === 'NetworkOperator' && ctx.device!.type === 'GPF' && (!certs.ds || !ctx.isDccUser(holder))) {
+      if (role === 'NetworkOperator' && ctx.device!.type === 'GPF' && !ctx.mayHoldGpfNetworkOperatorCells(holder)) {
         // MP128B: with no certificate of a GNO that is a DCC User, the ACB's stays in the GPF.
         holder = DCC_EUI;
         certs = ctx.currentCertificates(holder, RemotePartyRole.AccessControlBroker);

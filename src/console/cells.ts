@@ -58,12 +58,8 @@ function partyRef(world: World, eui: string | null | undefined, parties?: Map<st
 
 const nameOf = (r: PartyRef | null) => (r ? `${r.name ?? 'unknown party'} (${r.eui})` : 'nobody');
 
-/** The party whose certificates a GPF's NO cells should carry under MP128B: the GNO only if it is a DCC User and SMKI subscriber. */
-function gnoMayBePlaced(world: World, eui: string | null): boolean {
-  if (!eui) return false;
-  const p = world.store.getParty(eui);
-  return !!p && p.dccUser && p.smkiSubscriber;
-}
+/** The party whose certificates a GPF's NO cells should carry under MP128B (World's one rule). */
+const gnoMayBePlaced = (world: World, eui: string | null): boolean => world.mayHoldGpfNetworkOperatorCells(eui);
 
 export const REASON_TEXT: Record<string, string> = {
   'other-network-operator': "holds another network operator's certificate",

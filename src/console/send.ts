@@ -104,7 +104,7 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
     input.certificatesOf === undefined &&
     input.role === 'NetworkOperator' &&
     device.type === 'GPF' &&
-    (!currentCertificates(world, holder, RemotePartyRole.NetworkOperator).ds || !world.store.getParty(holder)?.dccUser)
+    !world.mayHoldGpfNetworkOperatorCells(holder)
   ) {
     // MP128B, as `dcc-sim example handover` does: with no certificate of a GNO that is a DCC User, the ACB's.
     holder = DCC.accessControlBroker;

@@ -33,7 +33,7 @@ export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui
       return { ds: c.ds?.der, ka: c.ka?.der, kaTopUp: c.kaTopUp?.der };
     },
     issueCertificate: (eui, role, usage) => world.certificate(issueOrganisationCertificateFor(world, { eui, role, usage })).der,
-    isDccUser: (eui) => world.store.getParty(eui)?.dccUser === true,
+    mayHoldGpfNetworkOperatorCells: (eui) => world.mayHoldGpfNetworkOperatorCells(eui),
     partyWithRole: (role) => world.store.listParties().find((p) => p.dccUser && !p.isDcc && p.userRoles.includes(role))?.eui,
     fail(code, reason): never {
       throw new WorldError(code, reason);

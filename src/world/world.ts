@@ -249,6 +249,16 @@ export class World {
     return { ds: certs.filter((c) => c.keyUsage === 'DS').at(-1), ka: kas.at(0), kaTopUp: kas.at(1) };
   }
 
+  /**
+   * MP128B: whether a gas network operator's certificates may be placed in a GPF's network operator
+   * cells — only while it is a DCC User with a current network operator digital-signing certificate;
+   * otherwise the ACB's stay there. The one rule for examples, the console's form and its cell view.
+   */
+  mayHoldGpfNetworkOperatorCells(eui: Eui | null): boolean {
+    if (!eui) return false;
+    return this.store.getParty(eui)?.dccUser === true && this.currentOrganisationCertificates(eui, RemotePartyRole.NetworkOperator).ds !== undefined;
+  }
+
   /** The newest repository certificate of one of the DCC's parties in a role and usage. */
   private dccCertificate(eui: Eui, role: number, usage: KeyUsage): number | undefined {
     return this.store.searchCertificates({ eui, role, keyUsage: usage, kind: 'organisation' }).at(-1)?.id;
