@@ -7,6 +7,7 @@ import { CRITICAL_SERVICE_REFERENCE_VARIANTS, DuisRejection, type BodyCodec, typ
 import type { Endpoint, ServiceModule } from './service.ts';
 import { updateSecurityCredentialsKrp, updateSecurityCredentialsKrpSigned } from './services/6.15.1.ts';
 import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
+import { updateSecurityCredentialsCoS } from './services/6.23.ts';
 import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
 import { readInventory } from './services/8.2.ts';
 import { updateInventory } from './services/8.4.ts';
@@ -18,6 +19,7 @@ export const SERVICES = [
   updateSecurityCredentialsKrp,
   updateSecurityCredentialsKrpSigned,
   requestHandoverOfDccControlledDevice,
+  updateSecurityCredentialsCoS,
   retrieveDeviceSecurityCredentialsKrp,
   readInventory,
   updateInventory,

@@ -95,6 +95,13 @@ export interface StateNeeds {
   organisationCertificates?: { roles: readonly number[]; usage: KeyUsage };
   /** the next ACB originator counter: the DCC originates the command */
   acbCounter?: true;
+  /** the next originator counter of another of the DCC's parties that originates the command */
+  dccCounter?: 'TransCoS';
+  /**
+   * The DCC party whose certificate this cell of the target device holds, with its key: the DCC
+   * signs as the party the device trusts (e.g. the Transitional CoS party for 6.23).
+   */
+  signerForCell?: 'transitionalCoSDS';
   /** the target device's key-agreement public key, for the ACB MAC */
   deviceKeyAgreement?: true;
 }
@@ -114,6 +121,9 @@ export interface HandlerState {
   preCommand?: IssuedPreCommand;
   organisationCertificates?: ReadonlyMap<number, RepositoryCertificate[]>;
   acbCounter?: bigint;
+  dccCounter?: bigint;
+  /** null when the cell is empty or the world holds no key for its certificate */
+  cellSigner?: { eui: Eui; key: KeyObject } | null;
   deviceKeyAgreement?: Uint8Array;
 }
 

@@ -37,14 +37,17 @@ export interface SecurityCredentialsFields {
 
 export type SecurityCredentialsBody =
   | ({ kind: 'UpdateSecurityCredentialsKRP' } & SecurityCredentialsFields)
-  | ({ kind: 'RequestHandoverOfDCCControlledDevice' } & SecurityCredentialsFields & { digitalSigning: Buffer });
+  | ({ kind: 'RequestHandoverOfDCCControlledDevice' } & SecurityCredentialsFields & { digitalSigning: Buffer })
+  /** 6.23: the gaining supplier's certificates, placed by the DCC's Transitional CoS party */
+  | ({ kind: 'UpdateSecurityCredentialsCoS' } & SecurityCredentialsFields & { remotePartyRole: 'Supplier'; digitalSigning: Buffer; importMpxn: string });
 
 /** The response codes a credentials service refuses its certificates with. */
 export interface CredentialsCodes {
   certificateInvalid: string;
   roleOrUsage: string;
   certificationPath: string;
-  networkOperator: string;
+  /** absent for a service that places no network operator certificates */
+  networkOperator?: string;
   revoked?: string;
   outOfDate?: string;
 }
@@ -190,11 +193,11 @@ export function credentialsSteps(codes: CredentialsCodes): Step[] {
       run(ctx: StepContext): string | null {
         const body = ctx.request.body as SecurityCredentialsBody;
         const device = ctx.device!;
-        if (!ctx.options.networkOperatorCheck || body.remotePartyRole !== 'NetworkOperator') return null;
+        if (!ctx.options.networkOperatorCheck || body.remotePartyRole !== 'NetworkOperator' || codes.networkOperator === undefined) return null;
         const applies = device.type === 'ESME' || (device.type === 'GPF' && body.kind === 'RequestHandoverOfDCCControlledDevice');
         const gpfRule = device.type === 'GPF'; // MP128 applies to every NO certificate placed on a GPF
         if (!applies && !gpfRule) return null;
-        checkNetworkOperator(ctx.replacements!, device, ctx.supplyPoint, ctx.ports, (reason) => ctx.reject(codes.networkOperator, reason));
+        checkNetworkOperator(ctx.replacements!, device, ctx.supplyPoint, ctx.ports, (reason) => ctx.reject(codes.networkOperator!, reason));
         return `certificates belong to the registered network operator${device.type === 'GPF' ? ' (or the ACB, MP128)' : ''}`;
       },
     },

@@ -8,7 +8,7 @@ import { dbOption, withWorld } from './options.ts';
 export function registerExample(program: Command): void {
   program
     .command('example <kind>')
-    .description('print a ready-to-send DUIS request for a device: handover (6.21), update-credentials (6.15.1, issues fresh certificates), read-credentials (6.24.1), read-inventory (8.2), update-inventory (8.4), pre-notify (12.2, for a device not yet in the inventory)')
+    .description('print a ready-to-send DUIS request for a device: handover (6.21), update-credentials (6.15.1, issues fresh certificates), read-credentials (6.24.1), read-inventory (8.2), update-inventory (8.4), pre-notify (12.2, for a device not yet in the inventory), change-of-supplier (6.23, as the registered supplier)')
     .addOption(dbOption())
     .requiredOption('--device <eui>')
     .addOption(new Option('--role <role>', 'RemotePartyRole').choices(['Supplier', 'NetworkOperator']).default('Supplier'))

@@ -276,6 +276,12 @@ export class Dcc extends EventEmitter {
       state.organisationCertificates = new Map(roles.map((role) => [role, this.ports.organisationCertificates(rid.originator, role, usage)]));
     }
     if (needs.acbCounter) state.acbCounter = this.gateway.nextDccCounter('ACB', BigInt(this.clock.now().getTime()));
+    if (needs.dccCounter) state.dccCounter = this.gateway.nextDccCounter(needs.dccCounter, BigInt(this.clock.now().getTime()));
+    if (needs.signerForCell) {
+      const id = this.world.store.getDeviceSecurity(rid.target)?.cells[needs.signerForCell];
+      const key = id === undefined ? undefined : this.world.privateKeyOf(id);
+      state.cellSigner = id !== undefined && key ? { eui: this.world.certificate(id).subjectEui!, key } : null;
+    }
     if (needs.deviceKeyAgreement) state.deviceKeyAgreement = this.ports.deviceKeyAgreementKey(rid.target);
     return state;
   }

@@ -48,7 +48,8 @@ export const ZAZ1_SUPPLIER = '90B3D51F30010000';
 export const ZAZ1_NETWORK_OPERATOR = '90B3D51F30020000';
 /** The DSP XML-signing certificate the DCC's signing tool 1.0.6 knows (duis.md §4.2). */
 export const ZAZ1_DSP_XML_SIGNING_SERIAL = '167048897159233642262001557408276884033';
-export const ZAZ1_MPAN = '1312345678330';
+/** The ESME …A0's MPAN as the RTDS templates name it (6.23's ImportMPxN, 6.20.x). */
+export const ZAZ1_MPAN = '1312345678333';
 export const ZAZ1_MPRN = makeMprn('12345678');
 
 /** Finds the issuing CA in PEM, DER, or a DUIS document carrying CertificationPathCertificates. */

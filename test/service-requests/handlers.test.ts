@@ -212,3 +212,42 @@ describe('8.4 Update Inventory', () => {
     expect(() => empty.service.handle(empty, { inventoryDevices: commissioned }, dcc)).toThrow(/names no field/);
   });
 });
+
+describe('6.23 Update Security Credentials (CoS) against its RTDS vector', () => {
+  const rtdsDir = new URL('../../../shared/rtds/6.23_CS02bSupplierByTransCoS/', import.meta.url);
+  const rtdsCommand = (name: string) => {
+    const m = unwrapGeneralCiphering(Buffer.from(readFileSync(new URL(name, rtdsDir), 'utf8').replace(/\s/g, ''), 'hex'));
+    return decodeApdu(m.apdu);
+  };
+  const TRANSCOS = '90B3D51F30000004';
+
+  it('is the command RTDS has, apart from counters, signature, MAC and certificates', () => {
+    const transCoS = generateKeyPair();
+    const v = validated({
+      target: ESME, counter: 13n, commandVariant: 1,
+      body: {
+        kind: 'UpdateSecurityCredentialsCoS', remotePartyRole: 'Supplier', floorSeqNumber: 0n, topUpFloorSeqNumber: 0n,
+        digitalSigning: CERT, keyAgreement: CERT, keyAgreementTopUp: CERT, certificationPath: [CERT], applyTimeBasedCpvChecks: true, importMpxn: '1312345678333',
+      },
+    });
+    const cert = (certificate: Buffer) => ({ facts: { der: certificate } as CertificateFacts });
+    v.replacements = [{ slot: 'DS', ...cert(CERT) }, { slot: 'KA', ...cert(CERT) }, { slot: 'KA-TopUp', ...cert(CERT) }];
+    expect(v.service.needs?.(v)).toEqual({ dccCounter: 'TransCoS', signerForCell: 'transitionalCoSDS', deviceKeyAgreement: true });
+    const out = v.service.handle(v, { dccCounter: 6001n, cellSigner: { eui: TRANSCOS, key: transCoS.privateKey }, deviceKeyAgreement: rawPublicKey(deviceKa.publicKey) }, dcc);
+    const ours = decodeApdu(unwrapGeneralCiphering(out.command!).apdu);
+    const theirs = rtdsCommand('CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_COMMAND_GBCS.HEX');
+    const shape = (a: typeof ours) => {
+      const c = decodeCs02bCommand(a.payload);
+      return { originator: a.originator, target: a.target, messageCode: a.messageCode, form: a.form, ...c, replacements: c.replacements.map((r) => r.target), certificationPath: c.certificationPath.length };
+    };
+    expect(shape(ours)).toEqual(shape(theirs));
+  });
+
+  it('refuses when the DCC holds no key for the TransCoS certificate in the device\'s cell', () => {
+    const v = validated({
+      target: ESME, counter: 14n, commandVariant: 1,
+      body: { kind: 'UpdateSecurityCredentialsCoS', remotePartyRole: 'Supplier', floorSeqNumber: 0n, digitalSigning: CERT, certificationPath: [CERT], applyTimeBasedCpvChecks: true, importMpxn: '1' },
+    });
+    expect(() => v.service.handle(v, { dccCounter: 1n, cellSigner: null, deviceKeyAgreement: rawPublicKey(deviceKa.publicKey) }, dcc)).toThrow(/holds no key for the Transitional CoS certificate/);
+  });
+});
