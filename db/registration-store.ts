@@ -51,6 +51,7 @@ export class RegistrationStore {
       ),
       supplyPointGet: p('SELECT * FROM supply_points WHERE mpxn = ?'),
       supplyPointSetNetworkOperator: p('UPDATE supply_points SET network_operator_eui = ? WHERE mpxn = ?'),
+      supplyPointSetSupplier: p('UPDATE supply_points SET supplier_eui = ? WHERE mpxn = ?'),
     };
   }
 
@@ -84,5 +85,10 @@ export class RegistrationStore {
 
   setNetworkOperator(mpxn: string, networkOperatorEui: string): void {
     this.stmts.supplyPointSetNetworkOperator.run(networkOperatorEui, mpxn);
+  }
+
+  /** A change of supplier as registration data records it, from its effective date. */
+  setSupplier(mpxn: string, supplierEui: string): void {
+    this.stmts.supplyPointSetSupplier.run(supplierEui, mpxn);
   }
 }

@@ -150,6 +150,10 @@ export class WorldStore {
     this.registration.setNetworkOperator(mpxn, networkOperatorEui);
   }
 
+  setSupplier(mpxn: string, supplierEui: string): void {
+    this.registration.setSupplier(mpxn, supplierEui);
+  }
+
   // --- inventory ----------------------------------------------------------------------------
   insertDevice(d: DeviceRecord): void {
     this.inventory.insertDevice(d);

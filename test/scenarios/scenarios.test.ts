@@ -80,6 +80,15 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(step(s, 'commission-and-supplier-handover').cellsChanged.map((c) => c.cell)).toEqual(['supplierDS', 'supplierKA', 'supplierTopUpKA']);
   });
 
+  it('change-of-supplier: the losing supplier refused E4, the 6.23 swaps the supplier cells, the gaining supplier reaches the meter', async () => {
+    const s = await runScenario('change-of-supplier');
+    expectPassed(s);
+    expect(step(s, 'losing-supplier-refused').requests[0]).toMatchObject({ responseCode: 'E4' });
+    const cos = step(s, 'cos');
+    expect(cos.requests[0]).toMatchObject({ service: '6.23', responseCode: 'I99', outcome: 'I0' });
+    expect(cos.cellsChanged.map((c) => c.cell)).toEqual(['supplierDS', 'supplierKA', 'supplierTopUpKA']);
+  });
+
   it('gas-network-sale: Cadent cannot reach, National Grid may not cease, the remedy, then all compliant', async () => {
     const file = template.copy();
     const s = await runScenario('gas-network-sale', file);

@@ -4,5 +4,6 @@ import { commissionEsme } from './commission-esme.ts';
 import { misissuedCertificate } from './misissued-certificate.ts';
 import { gpfHandover } from './gpf-handover.ts';
 import { gasNetworkSale } from './gas-network-sale.ts';
+import { changeOfSupplier } from './change-of-supplier.ts';
 
-export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale];
+export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier];
