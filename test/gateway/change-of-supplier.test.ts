@@ -87,4 +87,17 @@ describe.skipIf(!hasJava)('6.23 RTDS template, signed by the DCC signing tool (Z
     expect(ZAZ1_MPAN).toBe('1312345678333');
     expect(ZAZ1_SUPPLIER).toBe('90B3D51F30010000');
   });
+
+  it('FUTURE_DATED is held by the meter until 2030; CANCELLATION (3000-12-31) withdraws it', async () => {
+    const ESME = '00DB1234567890A0';
+    const post = async (name: string, counter: bigint) => {
+      const a = await postRaw(h.server.url, 'serviceS', await signWithTool(rtdsTemplate(name, counter)));
+      expect(a.code, `${name}: ${a.reason}`).toBe('I99');
+      return (await asyncResponses(h.server.url, checkDuisAnswer(h.world, a.body, 'I99').requestId!.text)).map((r) => `${r.kind} ${r.responseCode}`);
+    };
+    expect(await post('CS02bSupplierByTransCoS_6.23_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', 4002n)).toContain('response I0');
+    expect(deviceState(h.world, ESME).pending).toBe(1);
+    expect(await post('CS02bSupplierByTransCoS_6.23_CANCELLATION_SUCCESS_REQUEST_DUIS.XML', 4003n)).toContain('response I0');
+    expect(deviceState(h.world, ESME).pending).toBe(0);
+  });
 });
