@@ -9,6 +9,7 @@ import { updateSecurityCredentialsKrp, updateSecurityCredentialsKrpSigned } from
 import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
 import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
 import { readInventory } from './services/8.2.ts';
+import { decommissionDevice } from './services/8.3.ts';
 import { updateInventory } from './services/8.4.ts';
 import { devicePrenotification } from './services/12.2.ts';
 import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
@@ -20,6 +21,7 @@ export const SERVICES = [
   requestHandoverOfDccControlledDevice,
   retrieveDeviceSecurityCredentialsKrp,
   readInventory,
+  decommissionDevice,
   updateInventory,
   devicePrenotification,
 ] as const satisfies readonly ServiceModule<any>[];

@@ -212,3 +212,38 @@ describe('8.4 Update Inventory', () => {
     expect(() => empty.service.handle(empty, { inventoryDevices: commissioned }, dcc)).toThrow(/names no field/);
   });
 });
+
+/** The GatewayRejection a handler throws, or a failure when it accepts. */
+function refusedBy(v: ValidatedRequest, state: HandlerState): GatewayRejection {
+  try {
+    v.service.handle(v, state, dcc);
+  } catch (e) {
+    return e as GatewayRejection;
+  }
+  throw new Error('not refused');
+}
+
+describe('8.3 Decommission Device', () => {
+  const decommission = (eui = ESME) => validated({ target: DCC, counter: 13n, commandVariant: 8, body: { kind: 'DecommissionDevice', deviceId: eui } });
+
+  it('marks an installed device Decommissioned; the DCC answers I0 with no content', () => {
+    const v = decommission();
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [ESME] });
+    const out = v.service.handle(v, { inventoryDevices: new Map([[ESME, entry(ESME, '2026-01-01T00:00:00Z')]]) }, dcc);
+    expect(out.answer).toEqual({ responseCode: 'I0' });
+    expect(out.inventory).toEqual([{ kind: 'update', eui: ESME, set: { status: 'Decommissioned' } }]);
+    expect(out.command).toBeUndefined();
+  });
+
+  it('refuses an unknown device (E080301), a device of another supplier (E080302), a comms hub (E11) and a device never installed or already decommissioned (E5)', () => {
+    expect(refusedBy(decommission(), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E080301', step: 'inventory' });
+    const other = { ...entry(ESME, null), supplierEui: '90B3D51F30030000' };
+    expect(refusedBy(decommission(), { inventoryDevices: new Map([[ESME, other]]) })).toMatchObject({ responseCode: 'E080302', reason: expect.stringContaining('is not responsible for ESME') });
+    const chf = { ...entry(ESME, null), type: 'CHF' };
+    expect(refusedBy(decommission(), { inventoryDevices: new Map([[ESME, chf]]) })).toMatchObject({ responseCode: 'E11' });
+    for (const status of ['Pending', 'Decommissioned']) {
+      const d = { ...entry(ESME, null), status };
+      expect(refusedBy(decommission(), { inventoryDevices: new Map([[ESME, d]]) })).toMatchObject({ responseCode: 'E5', reason: expect.stringContaining(`is ${status}`) });
+    }
+  });
+});
