@@ -83,3 +83,14 @@ export function writeExecution(d: Date | undefined): string {
 export function emptyEl(name: string): string {
   return el(name, '');
 }
+
+/** An xs:dateTime value (UTC, Z). */
+export function writeDateTime(d: Date, field: string): string {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new RangeError(`${field}: expected a valid Date`);
+  return formatXsDateTime(d);
+}
+
+export function writeBoolean(b: boolean, field: string): string {
+  if (typeof b !== 'boolean') throw new RangeError(`${field}: expected a boolean`);
+  return b ? 'true' : 'false';
+}
