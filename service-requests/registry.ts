@@ -11,6 +11,10 @@ import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
 import { readInventory } from './services/8.2.ts';
 import { decommissionDevice } from './services/8.3.ts';
 import { updateInventory } from './services/8.4.ts';
+import { chfInstallSuccessSmWan } from './services/8.14.1.ts';
+import { chfInstallSuccessNoSmWan } from './services/8.14.2.ts';
+import { chfFaultReturn } from './services/8.14.3.ts';
+import { chfNoFaultReturn } from './services/8.14.4.ts';
 import { devicePrenotification } from './services/12.2.ts';
 import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
 
@@ -23,6 +27,10 @@ export const SERVICES = [
   readInventory,
   decommissionDevice,
   updateInventory,
+  chfInstallSuccessSmWan,
+  chfInstallSuccessNoSmWan,
+  chfFaultReturn,
+  chfNoFaultReturn,
   devicePrenotification,
 ] as const satisfies readonly ServiceModule<any>[];
 

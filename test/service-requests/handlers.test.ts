@@ -247,3 +247,61 @@ describe('8.3 Decommission Device', () => {
     }
   });
 });
+
+describe('8.14 Communications Hub Status Update', () => {
+  const HUB = '00DB1234567890A2';
+  const MPAN = '1234567890123';
+  const hub = (status: string, addedBy: string = SUPPLIER): InventoryEntry => ({ ...entry(HUB, null), type: 'CHF', status, mpxn: null, supplierEui: null, addedBy });
+  const sp = { mpxn: MPAN, fuel: 'E' as const, networkOperatorEui: '90B3D51F30020000', supplierEui: SUPPLIER };
+  const install = (kind: 'CHFInstallSuccessSMWAN' | 'CHFInstallSuccessNoSMWAN', installType: 'New CHF Install' | 'CHF Install - no SM WAN') => {
+    const common = { deviceId: HUB, installType, reference: {}, mpxn: MPAN, aerialInstall: false, location: 'Deep indoors' as const };
+    const body: ServiceBody = kind === 'CHFInstallSuccessSMWAN'
+      ? { kind, ...common }
+      : { kind, ...common, premiseType: 'Terraced', metalObstruction: false, connectivityObstruction: true, sharedObstruction: false };
+    return validated({ target: DCC, counter: 14n, commandVariant: 8, body });
+  };
+  const installState = (status: string): HandlerState => ({ inventoryDevices: new Map([[HUB, hub(status)]]), supplyPoint: sp, inventory: [entry(ESME, null)] });
+
+  it('install success with SM WAN commissions the hub, SM WAN Connected, and links the meters at the MPxN', () => {
+    const v = install('CHFInstallSuccessSMWAN', 'New CHF Install');
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [HUB], supplyPoint: MPAN, inventory: { mpxn: MPAN } });
+    const out = v.service.handle(v, installState('Pending'), dcc);
+    expect(out.answer).toEqual({ responseCode: 'I0' });
+    expect(out.inventory).toEqual([
+      { kind: 'update', eui: HUB, set: { status: 'Commissioned', smWan: 'Connected', commissionedAt: dcc.now.toISOString() } },
+      { kind: 'update', eui: ESME, set: { commsHubEui: HUB } },
+    ]);
+  });
+
+  it('install without SM WAN leaves the hub InstalledNotCommissioned, SM WAN NoSMWAN; the survey goes to the log', () => {
+    const v = install('CHFInstallSuccessNoSMWAN', 'CHF Install - no SM WAN');
+    const out = v.service.handle(v, installState('Whitelisted'), dcc);
+    expect(out.inventory![0]).toEqual({ kind: 'update', eui: HUB, set: { status: 'InstalledNotCommissioned', smWan: 'NoSMWAN' } });
+    expect(out.step.detail).toMatch(/Terraced; obstructions: metal false, connectivity true/);
+  });
+
+  it('refuses: not a hub (E081401), not its supplier (E4), a Commissioned hub (E081402), an unknown or foreign MPxN (E081405), an install type of the other variant (E081406)', () => {
+    const v = install('CHFInstallSuccessSMWAN', 'New CHF Install');
+    expect(refusedBy(v, { ...installState('Pending'), inventoryDevices: new Map([[HUB, { ...entry(HUB, null) }]]) })).toMatchObject({ responseCode: 'E081401', reason: expect.stringContaining('is not a comms hub') });
+    expect(refusedBy(v, { ...installState('Pending'), inventoryDevices: new Map([[HUB, hub('Pending', '90B3D51F30030000')]]) })).toMatchObject({ responseCode: 'E4' });
+    expect(refusedBy(v, installState('Commissioned'))).toMatchObject({ responseCode: 'E081402' });
+    expect(refusedBy(v, { ...installState('Pending'), supplyPoint: null })).toMatchObject({ responseCode: 'E081405', reason: expect.stringContaining('not in registration data') });
+    expect(refusedBy(v, { ...installState('Pending'), supplyPoint: { ...sp, supplierEui: '90B3D51F30030000' } })).toMatchObject({ responseCode: 'E081405' });
+    expect(refusedBy(install('CHFInstallSuccessSMWAN', 'CHF Install - no SM WAN'), installState('Pending'))).toMatchObject({ responseCode: 'E081406' });
+    expect(refusedBy(install('CHFInstallSuccessNoSMWAN', 'New CHF Install'), installState('Pending'))).toMatchObject({ responseCode: 'E081406' });
+  });
+
+  it('a fault or no-fault return withdraws the hub; a fault found before installation must be on a hub never installed', () => {
+    const fault = (returnType: 'Fault identified prior to installation' | 'Fault identified post installation') => validated({
+      target: DCC, counter: 15n, commandVariant: 8,
+      body: { kind: 'CHFFaultReturn', deviceId: HUB, returnType, reference: {}, otherDeviceId: ESME, connectionMethod: 'Hot-shoe', faultReason: 'Damaged case' },
+    });
+    const before = fault('Fault identified prior to installation');
+    expect(before.service.handle(before, { inventoryDevices: new Map([[HUB, hub('Pending')]]) }, dcc).inventory).toEqual([{ kind: 'update', eui: HUB, set: { status: 'Withdrawn' } }]);
+    expect(refusedBy(before, { inventoryDevices: new Map([[HUB, hub('Commissioned')]]) })).toMatchObject({ responseCode: 'E081406' });
+    expect(refusedBy(fault('Fault identified post installation'), { inventoryDevices: new Map([[HUB, hub('Pending')]]) })).toMatchObject({ responseCode: 'E081406' });
+    const noFault = validated({ target: DCC, counter: 16n, commandVariant: 8, body: { kind: 'CHFNoFaultReturn', deviceId: HUB, returnType: 'Lost or Stolen Hub', reference: {} } });
+    expect(noFault.service.handle(noFault, { inventoryDevices: new Map([[HUB, hub('Commissioned')]]) }, dcc).inventory).toEqual([{ kind: 'update', eui: HUB, set: { status: 'Withdrawn' } }]);
+    expect(refusedBy(noFault, { inventoryDevices: new Map([[HUB, hub('Withdrawn')]]) })).toMatchObject({ responseCode: 'E081402', reason: expect.stringContaining('already left service') });
+  });
+});
