@@ -15,6 +15,7 @@ import { chfInstallSuccessSmWan } from './services/8.14.1.ts';
 import { chfInstallSuccessNoSmWan } from './services/8.14.2.ts';
 import { chfFaultReturn } from './services/8.14.3.ts';
 import { chfNoFaultReturn } from './services/8.14.4.ts';
+import { requestWanMatrix } from './services/12.1.ts';
 import { devicePrenotification } from './services/12.2.ts';
 import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
 
@@ -31,6 +32,7 @@ export const SERVICES = [
   chfInstallSuccessNoSmWan,
   chfFaultReturn,
   chfNoFaultReturn,
+  requestWanMatrix,
   devicePrenotification,
 ] as const satisfies readonly ServiceModule<any>[];
 

@@ -305,3 +305,32 @@ describe('8.14 Communications Hub Status Update', () => {
     expect(refusedBy(noFault, { inventoryDevices: new Map([[HUB, hub('Withdrawn')]]) })).toMatchObject({ responseCode: 'E081402', reason: expect.stringContaining('already left service') });
   });
 });
+
+describe('12.1 Request WAN Matrix', () => {
+  const ask = (by: { uprn: string } | { postCode: string; addressIdentifier: string }) =>
+    validated({ target: DCC, counter: 17n, commandVariant: 8, body: { kind: 'RequestWANMatrix', by } });
+
+  it('answers a postcode with its CSP region and 4G region, the same way every time', () => {
+    const v = ask({ postCode: 'm22  0rr', addressIdentifier: 'Threapwood Road' });
+    expect(v.service.needs?.(v)).toEqual({});
+    const out = v.service.handle(v, {}, dcc);
+    expect(out.answer.responseCode).toBe('I0');
+    const m = (out.answer.content as { dspWanMatrix: { request: unknown; regions: { cspRegion: string; responseCode: string; coverage?: { wanTechnology: string } }[] } }).dspWanMatrix;
+    expect(m.request).toEqual({ postCode: 'm22  0rr', addressIdentifier: 'Threapwood Road' });
+    expect(m.regions.map((r) => [r.cspRegion, r.responseCode, r.coverage?.wanTechnology])).toEqual([['North', 'I0', 'Long Range Radio'], ['4G North', 'I0', '4G Cellular']]);
+    expect(v.service.handle(v, {}, dcc).answer).toEqual(out.answer);
+    const cardiff = ask({ postCode: 'CF10 1AA', addressIdentifier: '1' });
+    const london = ask({ postCode: 'SW1A 1AA', addressIdentifier: '1' });
+    const region = (x: ValidatedRequest) => (x.service.handle(x, {}, dcc).answer.content as { dspWanMatrix: { regions: { cspRegion: string }[] } }).dspWanMatrix.regions[0]!.cspRegion;
+    expect([region(cardiff), region(london)]).toEqual(['Central', 'South']);
+  });
+
+  it('finds a UPRN\'s postcode in the inventory; refuses an unknown UPRN (E120101), a postcode that is not one (E120102) and one outside GB (E120103)', () => {
+    const byUprn = ask({ uprn: '42' });
+    expect(byUprn.service.needs?.(byUprn)).toEqual({ inventory: { uprn: '42' } });
+    expect(byUprn.service.handle(byUprn, { inventory: [entry(ESME, null)] }, dcc).step.detail).toMatch(/^UPRN 42 \(AB1 2CD\): North/);
+    expect(refusedBy(byUprn, { inventory: [] })).toMatchObject({ responseCode: 'E120101', step: 'wan-matrix' });
+    expect(refusedBy(ask({ postCode: 'NOTAPC', addressIdentifier: '' }), {})).toMatchObject({ responseCode: 'E120102' });
+    expect(refusedBy(ask({ postCode: 'BT1 1AA', addressIdentifier: '' }), {})).toMatchObject({ responseCode: 'E120103', reason: expect.stringContaining('outside Great Britain') });
+  });
+});
