@@ -11,6 +11,7 @@ import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
 import { readInventory } from './services/8.2.ts';
 import { decommissionDevice } from './services/8.3.ts';
 import { updateInventory } from './services/8.4.ts';
+import { returnLocalCommandResponse } from './services/8.13.ts';
 import { chfInstallSuccessSmWan } from './services/8.14.1.ts';
 import { chfInstallSuccessNoSmWan } from './services/8.14.2.ts';
 import { chfFaultReturn } from './services/8.14.3.ts';
@@ -28,6 +29,7 @@ export const SERVICES = [
   readInventory,
   decommissionDevice,
   updateInventory,
+  returnLocalCommandResponse,
   chfInstallSuccessSmWan,
   chfInstallSuccessNoSmWan,
   chfFaultReturn,

@@ -12,7 +12,7 @@ import { charLength, formatXsDateTime } from './xsd-types.ts';
 
 export { Sequence, StructureError, checkAttributes, displayName } from './dom.ts';
 export {
-  readBase64, readBoolean, readDateTime, readEui, readFloor, readInteger, readString, readStringEnum, readTokenEnum, readUprn, readUnsigned,
+  formatRequestId, readBase64, readBoolean, readDateTime, readEui, readFloor, readInteger, readRequestId, readString, readStringEnum, readTokenEnum, readUprn, readUnsigned,
 } from './values.ts';
 export { el, textEl } from './xml-write.ts';
 export { parseXsInteger, totalDigits } from './xsd-types.ts';

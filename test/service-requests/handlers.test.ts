@@ -334,3 +334,31 @@ describe('12.1 Request WAN Matrix', () => {
     expect(refusedBy(ask({ postCode: 'BT1 1AA', addressIdentifier: '' }), {})).toMatchObject({ responseCode: 'E120103', reason: expect.stringContaining('outside Great Britain') });
   });
 });
+
+describe('8.13 Return Local Command Response', () => {
+  // The RTDS template's DeviceGBCSResponse: the ESME's signed CS06 (0x0012) response to the supplier, counter 1000.
+  const CS06 = Buffer.from('3wkCAAAAAAAAA+gIANsSNFZ4kKAIkLPVHzABAAAMB98BAf8AAAAAgAD/AgASCzAJAgEABAQxMjM0QKnuN2SSTdcopXqd/Q/dlhD/hr5jjIhQdtE6/tN329Chbx9qrKO9ZYnokZv3qr3UWaKDbKQTopwS2Qr17XcT46Q=', 'base64');
+  const original = (counter: bigint) => ({ originator: SUPPLIER, target: ESME, counter, text: `90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:${counter}` });
+  const back = (response: Buffer, counter?: bigint) => validated({
+    target: DCC, counter: 18n, commandVariant: 8,
+    body: { kind: 'ReturnLocalCommandResponse', ...(counter !== undefined ? { originalRequestId: original(counter) } : {}), deviceGbcsResponse: response },
+  });
+  const devices = (status = 'Commissioned') => ({ inventoryDevices: new Map([[ESME, { ...entry(ESME, null), status }]]) });
+
+  it('takes the device\'s response to the original request and records it; the DCC answers I0 with no content, changing nothing', () => {
+    const v = back(CS06, 1000n);
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [ESME] });
+    const out = v.service.handle(v, devices(), dcc);
+    expect(out.answer).toEqual({ responseCode: 'I0' });
+    expect(out.step).toEqual({ name: 'local-response', detail: expect.stringMatching(/^ESME 00-DB-12-34-56-78-90-A0 answered message code 0x0012, counter 1000 \(signed\), payload 3009020100040431323334/) });
+    expect(out.inventory).toBeUndefined();
+    expect(out.command).toBeUndefined();
+  });
+
+  it('refuses what is not a response (E081301), one that does not answer OriginalRequestID (E081302), and one from a device unknown or out of service (E081303)', () => {
+    expect(refusedBy(back(Buffer.from('00', 'hex')), devices())).toMatchObject({ responseCode: 'E081301', step: 'local-response' });
+    expect(refusedBy(back(CS06, 1001n), devices())).toMatchObject({ responseCode: 'E081302', reason: expect.stringContaining('counter 1000') });
+    expect(refusedBy(back(CS06), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E081303' });
+    expect(refusedBy(back(CS06), devices('Decommissioned'))).toMatchObject({ responseCode: 'E081303', reason: expect.stringContaining('is Decommissioned') });
+  });
+});
