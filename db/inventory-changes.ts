@@ -1,5 +1,5 @@
-// Changes to the smart metering inventory that DUIS makes (12.2 adds a device, 8.4 updates or
-// deletes one), with the inventory fields only those services set.
+// Changes to the smart metering inventory that DUIS makes (12.2 adds a device, 8.3, 8.4 and 8.14
+// update one, 8.4 deletes one), with the inventory fields only those services set.
 import type { Database, Statement } from 'better-sqlite3';
 
 export interface InventoryDetails {
@@ -9,9 +9,11 @@ export interface InventoryDetails {
   exportMpan: string | null;
   associatedGpfEui: string | null;
   addedBy: string | null;
+  /** a comms hub's SM WAN state, once a Communications Hub Status Update said it */
+  smWan: string | null;
 }
 
-export interface AddedDevice extends Partial<InventoryDetails> {
+export interface AddedDevice extends Partial<Omit<InventoryDetails, 'smWan'>> {
   eui: string;
   type: string;
   status: string;
@@ -32,6 +34,8 @@ const UPDATABLE: Readonly<Record<string, string>> = {
   esmeVariant: 'esme_variant',
   secondaryImportMpan: 'secondary_import_mpan',
   exportMpan: 'export_mpan',
+  commsHubEui: 'comms_hub_eui',
+  smWan: 'sm_wan',
 };
 
 export class InventoryChanges {
@@ -50,7 +54,7 @@ export class InventoryChanges {
     // device_security, credentials and pending commands go with it (ON DELETE CASCADE).
     this.remove = db.prepare('DELETE FROM devices WHERE eui = ?');
     this.details = db.prepare(
-      `SELECT smets_chts_version, esme_variant, secondary_import_mpan, export_mpan, associated_gpf_eui, added_by FROM devices WHERE eui = ?`,
+      `SELECT smets_chts_version, esme_variant, secondary_import_mpan, export_mpan, associated_gpf_eui, added_by, sm_wan FROM devices WHERE eui = ?`,
     );
   }
 
@@ -94,6 +98,7 @@ export class InventoryChanges {
       exportMpan: r.export_mpan ?? null,
       associatedGpfEui: r.associated_gpf_eui ?? null,
       addedBy: r.added_by ?? null,
+      smWan: r.sm_wan ?? null,
     };
   }
 }

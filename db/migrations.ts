@@ -267,5 +267,14 @@ ALTER TABLE devices ADD COLUMN associated_gpf_eui TEXT;
 ALTER TABLE devices ADD COLUMN added_by TEXT;
 `,
   },
+  {
+    version: 7,
+    name: 'inventory: a comms hub\'s SM WAN state (DUIS 8.14)',
+    sql: `
+-- A Communications Hub Status Update says whether an installed hub reached the SM WAN (8.14.1,
+-- Connected) or was installed where there is none yet (8.14.2, NoSMWAN); NULL until one says.
+ALTER TABLE devices ADD COLUMN sm_wan TEXT CHECK (sm_wan IN ('Connected', 'NoSMWAN'));
+`,
+  },
 ];
 

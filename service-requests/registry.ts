@@ -10,7 +10,14 @@ import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
 import { updateSecurityCredentialsCoS } from './services/6.23.ts';
 import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
 import { readInventory } from './services/8.2.ts';
+import { decommissionDevice } from './services/8.3.ts';
 import { updateInventory } from './services/8.4.ts';
+import { returnLocalCommandResponse } from './services/8.13.ts';
+import { chfInstallSuccessSmWan } from './services/8.14.1.ts';
+import { chfInstallSuccessNoSmWan } from './services/8.14.2.ts';
+import { chfFaultReturn } from './services/8.14.3.ts';
+import { chfNoFaultReturn } from './services/8.14.4.ts';
+import { requestWanMatrix } from './services/12.1.ts';
 import { devicePrenotification } from './services/12.2.ts';
 import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
 
@@ -22,7 +29,14 @@ export const SERVICES = [
   updateSecurityCredentialsCoS,
   retrieveDeviceSecurityCredentialsKrp,
   readInventory,
+  decommissionDevice,
   updateInventory,
+  returnLocalCommandResponse,
+  chfInstallSuccessSmWan,
+  chfInstallSuccessNoSmWan,
+  chfFaultReturn,
+  chfNoFaultReturn,
+  requestWanMatrix,
   devicePrenotification,
 ] as const satisfies readonly ServiceModule<any>[];
 

@@ -167,6 +167,10 @@ export interface InventoryUpdate {
   secondaryImportMpan?: string;
   exportMpan?: string;
   commissionedAt?: string | null;
+  /** the comms hub a meter is served by (8.14.1/8.14.2 link the meters at the hub's MPxN) */
+  commsHubEui?: Eui | null;
+  /** a comms hub's SM WAN state (8.14.1 Connected, 8.14.2 NoSMWAN) */
+  smWan?: 'Connected' | 'NoSMWAN';
 }
 
 /** What a handler decides; the shell carries it out in one transaction. */

@@ -12,7 +12,7 @@ import { charLength, formatXsDateTime } from './xsd-types.ts';
 
 export { Sequence, StructureError, checkAttributes, displayName } from './dom.ts';
 export {
-  readBase64, readBoolean, readDateTime, readEui, readFloor, readInteger, readString, readStringEnum, readTokenEnum, readUprn, readUnsigned,
+  formatRequestId, readBase64, readBoolean, readDateTime, readEui, readFloor, readInteger, readRequestId, readString, readStringEnum, readTokenEnum, readUprn, readUnsigned,
 } from './values.ts';
 export { el, textEl } from './xml-write.ts';
 export { parseXsInteger, totalDigits } from './xsd-types.ts';
@@ -82,4 +82,15 @@ export function writeExecution(d: Date | undefined): string {
 /** An element with no content (XSD empty complex types such as sr:DeleteDevice). */
 export function emptyEl(name: string): string {
   return el(name, '');
+}
+
+/** An xs:dateTime value (UTC, Z). */
+export function writeDateTime(d: Date, field: string): string {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new RangeError(`${field}: expected a valid Date`);
+  return formatXsDateTime(d);
+}
+
+export function writeBoolean(b: boolean, field: string): string {
+  if (typeof b !== 'boolean') throw new RangeError(`${field}: expected a boolean`);
+  return b ? 'true' : 'false';
 }

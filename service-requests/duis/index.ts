@@ -6,7 +6,7 @@ export { DuisRejection, REJECTION_RESPONSE_CODES } from './rejection.ts';
 export type { DuisRejectionStep, DuisRejectionContext } from './rejection.ts';
 export { SR_NS, DS_NS, RA_NS, DCC_EUI, DEFAULT_SCHEMA_VERSION, REMOTE_PARTY_ROLE_NAMES } from './model.ts';
 export type {
-  RequestId, RemotePartyRoleName, InventoryQuery, SignerIdentity, DuisEnvelope, InventoryDevice, FutureDatedDeviceAlert, ResponseContent,
+  RequestId, RemotePartyRoleName, InventoryQuery, SignerIdentity, DuisEnvelope, InventoryDevice, FutureDatedDeviceAlert, ResponseContent, WanMatrixRequest, WanMatrixRegion,
   ResponseBody, DuisResponse,
 } from './model.ts';
 export { SERVICE_MATRIX, serviceFacts, CRITICAL_SERVICE_REFERENCE_VARIANTS } from './service-matrix.ts';

@@ -86,6 +86,25 @@ export interface InventoryDevice {
   connectivity?: string;
 }
 
+/** 12.1: the premises asked about, by UPRN or by postcode and address identifier. */
+export type WanMatrixRequest = { uprn: string } | { postCode: string; addressIdentifier: string };
+
+/** 12.1: one CSP region's answer for the premises. */
+export interface WanMatrixRegion {
+  cspRegion: string;
+  /** the region's own response code (I0 when it answers) */
+  responseCode: string;
+  coverage?: {
+    available: boolean;
+    /** xs:date, when coverage is not available yet */
+    anticipatedDate?: string;
+    wanTechnology: string;
+    likelihood: 'High' | 'Medium' | 'Low';
+    auxiliaryEquipment?: string;
+    additionalInformation?: string;
+  };
+}
+
 export interface FutureDatedDeviceAlert {
   alertCode: '8F66' | '8F67';
   gbcsPayload: Buffer;
@@ -103,6 +122,8 @@ export type ResponseContent =
   | { localCommand: { gbcsPayload: Buffer } }
   /** 8.2 */
   | { dspInventory: InventoryDevice[] }
+  /** 12.1 */
+  | { dspWanMatrix: { request: WanMatrixRequest; regions: WanMatrixRegion[] } }
   /** the outcome of a future-dated command, alert 0x8F66 (success) or 0x8F67 (failure) */
   | { futureDatedDeviceAlert: FutureDatedDeviceAlert };
 

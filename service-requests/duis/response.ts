@@ -11,7 +11,7 @@ import { dashedEui, parseEui } from '../../pki/index.ts';
 import { Sequence, StructureError, checkAttributes, displayName } from './dom.ts';
 import { DEFAULT_SCHEMA_VERSION, DS_NS, RA_NS, SR_NS } from './model.ts';
 import type {
-  DuisResponse, FutureDatedDeviceAlert, InventoryDevice, RequestId, ResponseBody, ResponseContent,
+  DuisResponse, FutureDatedDeviceAlert, InventoryDevice, RequestId, ResponseBody, ResponseContent, WanMatrixRegion, WanMatrixRequest,
 } from './model.ts';
 import { DuisRejection } from './rejection.ts';
 import { decodeXmlInput, parseXml } from './safe-xml.ts';
@@ -23,7 +23,7 @@ import {
 } from './xsd-enums.ts';
 import { charLength, collapse, formatXsDateTime, isXsDecimal, isXsHexBinary, parseXsInteger, totalDigits } from './xsd-types.ts';
 import {
-  formatRequestId, parseRequestIdText, readBase64, readDateTime, readEui, readRequestId, readString, readStringEnum,
+  formatRequestId, parseRequestIdText, readBase64, readBoolean, readDateTime, readEui, readRequestId, readString, readStringEnum,
   readUnsigned, readUprn,
 } from './values.ts';
 
@@ -257,6 +257,81 @@ function writeFutureDatedAlert(a: FutureDatedDeviceAlert, field: string): string
     textEl('TotalCommandInstructions', String(checkUnsigned(a.totalCommandInstructions, 65535, `${field}.totalCommandInstructions`))));
 }
 
+export function writeWanMatrixRequest(r: WanMatrixRequest, field: string): string {
+  if ('uprn' in r) return textEl('UPRN', checkUprn(r.uprn, `${field}.uprn`));
+  return el('PartialAddress',
+    textEl('PostCode', checkString(r.postCode, `${field}.postCode`, 6, 8)) +
+    textEl('AddressIdentifier', checkString(r.addressIdentifier, `${field}.addressIdentifier`, 0, 30)));
+}
+
+const LIKELIHOODS = ['High', 'Medium', 'Low'];
+
+function writeWanMatrixRegion(r: WanMatrixRegion, field: string): string {
+  let out = textEl('CSPRegion', checkEnum(r.cspRegion, CSP_REGIONS, `${field}.cspRegion`)) +
+    textEl('CSPRegionResponseCode', checkEnum(r.responseCode, RESPONSE_CODES, `${field}.responseCode`));
+  const c = r.coverage;
+  if (c !== undefined) {
+    out += textEl('CoverageAvailability', c.available ? 'true' : 'false');
+    if (c.anticipatedDate !== undefined) out += textEl('AnticipatedCoverageDate', checkDate(c.anticipatedDate, `${field}.coverage.anticipatedDate`));
+    out += textEl('WANTechnology', checkString(c.wanTechnology, `${field}.coverage.wanTechnology`, 1, 30));
+    out += textEl('ConnectivityLikelihood', checkEnum(c.likelihood, LIKELIHOODS, `${field}.coverage.likelihood`));
+    if (c.auxiliaryEquipment !== undefined) out += textEl('AuxiliaryEquipmentRequired', checkString(c.auxiliaryEquipment, `${field}.coverage.auxiliaryEquipment`, 0, 50));
+    if (c.additionalInformation !== undefined) out += textEl('AdditionalInformation', checkString(c.additionalInformation, `${field}.coverage.additionalInformation`, 0, 250));
+  }
+  return el('DSPWANMatrixResponse', out);
+}
+
+function readWanMatrix(item: Element, path: string): { request: WanMatrixRequest; regions: WanMatrixRegion[] } {
+  checkAttributes(item, path);
+  const s = new Sequence(item, path);
+  const rp = `${path}/sr:Request`;
+  const req = s.required('Request');
+  checkAttributes(req, rp);
+  const rs = new Sequence(req, rp);
+  let request: WanMatrixRequest;
+  const uprn = rs.optional('UPRN');
+  if (uprn) request = { uprn: readUprn(uprn, `${rp}/sr:UPRN`) };
+  else {
+    const pa = rs.required('PartialAddress');
+    const pp = `${rp}/sr:PartialAddress`;
+    checkAttributes(pa, pp);
+    const ps = new Sequence(pa, pp);
+    request = { postCode: readString(ps.required('PostCode'), `${pp}/sr:PostCode`, 6, 8), addressIdentifier: readString(ps.required('AddressIdentifier'), `${pp}/sr:AddressIdentifier`, 0, 30) };
+    ps.end();
+  }
+  rs.end();
+  const regions = s.repeated('DSPWANMatrixResponse', 1, Number.POSITIVE_INFINITY).map((e, i) => {
+    const p = `${path}/sr:DSPWANMatrixResponse[${i + 1}]`;
+    checkAttributes(e, p);
+    const q = new Sequence(e, p);
+    const region: WanMatrixRegion = {
+      cspRegion: readStringEnum(q.required('CSPRegion'), `${p}/sr:CSPRegion`, CSP_REGIONS, 'CSPRegion'),
+      responseCode: readStringEnum(q.required('CSPRegionResponseCode'), `${p}/sr:CSPRegionResponseCode`, RESPONSE_CODES, 'ResponseCode'),
+    };
+    const avail = q.optional('CoverageAvailability');
+    if (avail) {
+      const available = readBoolean(avail, `${p}/sr:CoverageAvailability`);
+      const date = q.optional('AnticipatedCoverageDate');
+      const anticipatedDate = date ? collapse(readString(date, `${p}/sr:AnticipatedCoverageDate`, 0, 40)) : undefined;
+      if (anticipatedDate !== undefined && !isXsDate(anticipatedDate)) throw new StructureError(`${p}/sr:AnticipatedCoverageDate: ${JSON.stringify(anticipatedDate)} is not an xs:date`);
+      const wanTechnology = readString(q.required('WANTechnology'), `${p}/sr:WANTechnology`, 1, 30);
+      const likelihood = readStringEnum(q.required('ConnectivityLikelihood'), `${p}/sr:ConnectivityLikelihood`, LIKELIHOODS, 'ConnectivityLikelihood') as 'High' | 'Medium' | 'Low';
+      const aux = q.optional('AuxiliaryEquipmentRequired');
+      const info = q.optional('AdditionalInformation');
+      region.coverage = {
+        available, wanTechnology, likelihood,
+        ...(anticipatedDate !== undefined ? { anticipatedDate } : {}),
+        ...(aux ? { auxiliaryEquipment: readString(aux, `${p}/sr:AuxiliaryEquipmentRequired`, 0, 50) } : {}),
+        ...(info ? { additionalInformation: readString(info, `${p}/sr:AdditionalInformation`, 0, 250) } : {}),
+      };
+    }
+    q.end();
+    return region;
+  });
+  s.end();
+  return { request, regions };
+}
+
 function writeContent(c: ResponseContent): string {
   if ('preCommand' in c) {
     return el('PreCommand',
@@ -273,6 +348,12 @@ function writeContent(c: ResponseContent): string {
     return el('DSPInventory', devices.map((d, i) => writeDevice(d, `content.dspInventory[${i}]`)).join(''));
   }
   if ('futureDatedDeviceAlert' in c) return writeFutureDatedAlert(c.futureDatedDeviceAlert, 'content.futureDatedDeviceAlert');
+  if ('dspWanMatrix' in c) {
+    const m = c.dspWanMatrix;
+    if (m.regions.length < 1) throw new RangeError('content.dspWanMatrix.regions: a DSPWANMatrix answers for at least one CSP region');
+    return el('DSPWANMatrix', el('Request', writeWanMatrixRequest(m.request, 'content.dspWanMatrix.request')) +
+      m.regions.map((r, i) => writeWanMatrixRegion(r, `content.dspWanMatrix.regions[${i}]`)).join(''));
+  }
   throw new RangeError('content: not a known ResponseContent');
 }
 
@@ -415,8 +496,11 @@ function readResponseMessage(item: Element, path: string): ResponseBody {
         out.content = { futureDatedDeviceAlert: { alertCode: code, gbcsPayload, instructionNumber, totalCommandInstructions } };
         break;
       }
+      case 'DSPWANMatrix':
+        out.content = { dspWanMatrix: readWanMatrix(c, p) };
+        break;
       default:
-        // Other contents (schedules, WAN matrix...) belong to services dcc-sim does not implement.
+        // Other contents (schedules, opt-in...) belong to services dcc-sim does not implement.
         out.otherContent = c.localName ?? '';
     }
   }

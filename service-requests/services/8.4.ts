@@ -8,6 +8,7 @@ import { bodyKit, serviceFacts } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
 import type { InventoryUpdate, ServiceModule } from '../service.ts';
+import { notResponsibleReason } from './responsible-supplier.ts';
 
 const { Sequence, StructureError, checkAttributes, displayName, el, textEl, readEui, readString, readTokenEnum, writeEui, writeString, writeEnum, emptyEl } = bodyKit;
 
@@ -171,11 +172,8 @@ export const updateInventory: ServiceModule<Body> = {
     const fail = (code: string, reason: string): never => refuse(v, code, 'inventory', reason);
     const device = state.inventoryDevices!.get(deviceId) ?? fail(Codes0804.unknownDevice, `device ${dashedEui(deviceId)} is not in the smart metering inventory`);
     const what = `${device.type} ${dashedEui(deviceId)}`;
-    // The responsible supplier: the registered supplier of its MPxN, else the party that pre-notified it.
-    const responsible = device.mpxn ? device.supplierEui : (device.addedBy ?? null);
-    if (responsible !== v.sender.eui) {
-      fail(Codes0804.notResponsible, `${v.sender.name} is not responsible for ${what}: ${responsible ? `${dashedEui(responsible)} is (${device.mpxn ? `registered supplier for ${device.mpxn}` : 'it pre-notified the device'})` : 'no supplier is registered for it'}`);
-    }
+    const notResponsible = notResponsibleReason(device, v.sender);
+    if (notResponsible) fail(Codes0804.notResponsible, notResponsible);
     const set: InventoryUpdate = {};
     let detail: string;
     switch (u.kind) {

@@ -148,6 +148,9 @@ function responseView(title: string, xml: string, gbcs: GbcsView[], source: stri
       fields.push({ label: 'FutureDatedDeviceAlert', value: c.futureDatedDeviceAlert.alertCode });
     } else if (c && 'dspInventory' in c) {
       fields.push({ label: 'DSPInventory', value: `${c.dspInventory.length} device(s)` });
+    } else if (c && 'dspWanMatrix' in c) {
+      const regions = c.dspWanMatrix.regions.map((x) => `${x.cspRegion} ${x.coverage ? (x.coverage.available ? `covered (${x.coverage.likelihood})` : `from ${x.coverage.anticipatedDate ?? '?'}`) : x.responseCode}`);
+      fields.push({ label: 'DSPWANMatrix', value: regions.join('; ') });
     }
   } else if (b.kind === 'DeviceAlertMessage') {
     gbcs.push(gbcsView(`device alert ${b.alertCode} (${source})`, b.gbcsPayload));

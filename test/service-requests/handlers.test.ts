@@ -251,3 +251,153 @@ describe('6.23 Update Security Credentials (CoS) against its RTDS vector', () =>
     expect(() => v.service.handle(v, { dccCounter: 1n, cellSigner: null, deviceKeyAgreement: rawPublicKey(deviceKa.publicKey) }, dcc)).toThrow(/holds no key for the Transitional CoS certificate/);
   });
 });
+
+/** The GatewayRejection a handler throws, or a failure when it accepts. */
+function refusedBy(v: ValidatedRequest, state: HandlerState): GatewayRejection {
+  try {
+    v.service.handle(v, state, dcc);
+  } catch (e) {
+    return e as GatewayRejection;
+  }
+  throw new Error('not refused');
+}
+
+describe('8.3 Decommission Device', () => {
+  const decommission = (eui = ESME) => validated({ target: DCC, counter: 13n, commandVariant: 8, body: { kind: 'DecommissionDevice', deviceId: eui } });
+
+  it('marks an installed device Decommissioned; the DCC answers I0 with no content', () => {
+    const v = decommission();
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [ESME] });
+    const out = v.service.handle(v, { inventoryDevices: new Map([[ESME, entry(ESME, '2026-01-01T00:00:00Z')]]) }, dcc);
+    expect(out.answer).toEqual({ responseCode: 'I0' });
+    expect(out.inventory).toEqual([{ kind: 'update', eui: ESME, set: { status: 'Decommissioned' } }]);
+    expect(out.command).toBeUndefined();
+  });
+
+  it('refuses an unknown device (E080301), a device of another supplier (E080302), a comms hub (E11) and a device never installed or already decommissioned (E5)', () => {
+    expect(refusedBy(decommission(), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E080301', step: 'inventory' });
+    const other = { ...entry(ESME, null), supplierEui: '90B3D51F30030000' };
+    expect(refusedBy(decommission(), { inventoryDevices: new Map([[ESME, other]]) })).toMatchObject({ responseCode: 'E080302', reason: expect.stringContaining('is not responsible for ESME') });
+    const chf = { ...entry(ESME, null), type: 'CHF' };
+    expect(refusedBy(decommission(), { inventoryDevices: new Map([[ESME, chf]]) })).toMatchObject({ responseCode: 'E11' });
+    for (const status of ['Pending', 'Decommissioned']) {
+      const d = { ...entry(ESME, null), status };
+      expect(refusedBy(decommission(), { inventoryDevices: new Map([[ESME, d]]) })).toMatchObject({ responseCode: 'E5', reason: expect.stringContaining(`is ${status}`) });
+    }
+  });
+});
+
+describe('8.14 Communications Hub Status Update', () => {
+  const HUB = '00DB1234567890A2';
+  const MPAN = '1234567890123';
+  const hub = (status: string, addedBy: string = SUPPLIER): InventoryEntry => ({ ...entry(HUB, null), type: 'CHF', status, mpxn: null, supplierEui: null, addedBy });
+  const sp = { mpxn: MPAN, fuel: 'E' as const, networkOperatorEui: '90B3D51F30020000', supplierEui: SUPPLIER };
+  const install = (kind: 'CHFInstallSuccessSMWAN' | 'CHFInstallSuccessNoSMWAN', installType: 'New CHF Install' | 'CHF Install - no SM WAN') => {
+    const common = { deviceId: HUB, installType, reference: {}, mpxn: MPAN, aerialInstall: false, location: 'Deep indoors' as const };
+    const body: ServiceBody = kind === 'CHFInstallSuccessSMWAN'
+      ? { kind, ...common }
+      : { kind, ...common, premiseType: 'Terraced', metalObstruction: false, connectivityObstruction: true, sharedObstruction: false };
+    return validated({ target: DCC, counter: 14n, commandVariant: 8, body });
+  };
+  const installState = (status: string): HandlerState => ({ inventoryDevices: new Map([[HUB, hub(status)]]), supplyPoint: sp, inventory: [entry(ESME, null)] });
+
+  it('install success with SM WAN commissions the hub, SM WAN Connected, and links the meters at the MPxN', () => {
+    const v = install('CHFInstallSuccessSMWAN', 'New CHF Install');
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [HUB], supplyPoint: MPAN, inventory: { mpxn: MPAN } });
+    const out = v.service.handle(v, installState('Pending'), dcc);
+    expect(out.answer).toEqual({ responseCode: 'I0' });
+    expect(out.inventory).toEqual([
+      { kind: 'update', eui: HUB, set: { status: 'Commissioned', smWan: 'Connected', commissionedAt: dcc.now.toISOString() } },
+      { kind: 'update', eui: ESME, set: { commsHubEui: HUB } },
+    ]);
+  });
+
+  it('install without SM WAN leaves the hub InstalledNotCommissioned, SM WAN NoSMWAN; the survey goes to the log', () => {
+    const v = install('CHFInstallSuccessNoSMWAN', 'CHF Install - no SM WAN');
+    const out = v.service.handle(v, installState('Whitelisted'), dcc);
+    expect(out.inventory![0]).toEqual({ kind: 'update', eui: HUB, set: { status: 'InstalledNotCommissioned', smWan: 'NoSMWAN' } });
+    expect(out.step.detail).toMatch(/Terraced; obstructions: metal false, connectivity true/);
+  });
+
+  it('refuses: not a hub (E081401), not its supplier (E4), a Commissioned hub (E081402), an unknown or foreign MPxN (E081405), an install type of the other variant (E081406)', () => {
+    const v = install('CHFInstallSuccessSMWAN', 'New CHF Install');
+    expect(refusedBy(v, { ...installState('Pending'), inventoryDevices: new Map([[HUB, { ...entry(HUB, null) }]]) })).toMatchObject({ responseCode: 'E081401', reason: expect.stringContaining('is not a comms hub') });
+    expect(refusedBy(v, { ...installState('Pending'), inventoryDevices: new Map([[HUB, hub('Pending', '90B3D51F30030000')]]) })).toMatchObject({ responseCode: 'E4' });
+    expect(refusedBy(v, installState('Commissioned'))).toMatchObject({ responseCode: 'E081402' });
+    expect(refusedBy(v, { ...installState('Pending'), supplyPoint: null })).toMatchObject({ responseCode: 'E081405', reason: expect.stringContaining('not in registration data') });
+    expect(refusedBy(v, { ...installState('Pending'), supplyPoint: { ...sp, supplierEui: '90B3D51F30030000' } })).toMatchObject({ responseCode: 'E081405' });
+    expect(refusedBy(install('CHFInstallSuccessSMWAN', 'CHF Install - no SM WAN'), installState('Pending'))).toMatchObject({ responseCode: 'E081406' });
+    expect(refusedBy(install('CHFInstallSuccessNoSMWAN', 'New CHF Install'), installState('Pending'))).toMatchObject({ responseCode: 'E081406' });
+  });
+
+  it('a fault or no-fault return withdraws the hub; a fault found before installation must be on a hub never installed', () => {
+    const fault = (returnType: 'Fault identified prior to installation' | 'Fault identified post installation') => validated({
+      target: DCC, counter: 15n, commandVariant: 8,
+      body: { kind: 'CHFFaultReturn', deviceId: HUB, returnType, reference: {}, otherDeviceId: ESME, connectionMethod: 'Hot-shoe', faultReason: 'Damaged case' },
+    });
+    const before = fault('Fault identified prior to installation');
+    expect(before.service.handle(before, { inventoryDevices: new Map([[HUB, hub('Pending')]]) }, dcc).inventory).toEqual([{ kind: 'update', eui: HUB, set: { status: 'Withdrawn' } }]);
+    expect(refusedBy(before, { inventoryDevices: new Map([[HUB, hub('Commissioned')]]) })).toMatchObject({ responseCode: 'E081406' });
+    expect(refusedBy(fault('Fault identified post installation'), { inventoryDevices: new Map([[HUB, hub('Pending')]]) })).toMatchObject({ responseCode: 'E081406' });
+    const noFault = validated({ target: DCC, counter: 16n, commandVariant: 8, body: { kind: 'CHFNoFaultReturn', deviceId: HUB, returnType: 'Lost or Stolen Hub', reference: {} } });
+    expect(noFault.service.handle(noFault, { inventoryDevices: new Map([[HUB, hub('Commissioned')]]) }, dcc).inventory).toEqual([{ kind: 'update', eui: HUB, set: { status: 'Withdrawn' } }]);
+    expect(refusedBy(noFault, { inventoryDevices: new Map([[HUB, hub('Withdrawn')]]) })).toMatchObject({ responseCode: 'E081402', reason: expect.stringContaining('already left service') });
+  });
+});
+
+describe('12.1 Request WAN Matrix', () => {
+  const ask = (by: { uprn: string } | { postCode: string; addressIdentifier: string }) =>
+    validated({ target: DCC, counter: 17n, commandVariant: 8, body: { kind: 'RequestWANMatrix', by } });
+
+  it('answers a postcode with its CSP region and 4G region, the same way every time', () => {
+    const v = ask({ postCode: 'm22  0rr', addressIdentifier: 'Threapwood Road' });
+    expect(v.service.needs?.(v)).toEqual({});
+    const out = v.service.handle(v, {}, dcc);
+    expect(out.answer.responseCode).toBe('I0');
+    const m = (out.answer.content as { dspWanMatrix: { request: unknown; regions: { cspRegion: string; responseCode: string; coverage?: { wanTechnology: string } }[] } }).dspWanMatrix;
+    expect(m.request).toEqual({ postCode: 'm22  0rr', addressIdentifier: 'Threapwood Road' });
+    expect(m.regions.map((r) => [r.cspRegion, r.responseCode, r.coverage?.wanTechnology])).toEqual([['North', 'I0', 'Long Range Radio'], ['4G North', 'I0', '4G Cellular']]);
+    expect(v.service.handle(v, {}, dcc).answer).toEqual(out.answer);
+    const cardiff = ask({ postCode: 'CF10 1AA', addressIdentifier: '1' });
+    const london = ask({ postCode: 'SW1A 1AA', addressIdentifier: '1' });
+    const region = (x: ValidatedRequest) => (x.service.handle(x, {}, dcc).answer.content as { dspWanMatrix: { regions: { cspRegion: string }[] } }).dspWanMatrix.regions[0]!.cspRegion;
+    expect([region(cardiff), region(london)]).toEqual(['Central', 'South']);
+  });
+
+  it('finds a UPRN\'s postcode in the inventory; refuses an unknown UPRN (E120101), a postcode that is not one (E120102) and one outside GB (E120103)', () => {
+    const byUprn = ask({ uprn: '42' });
+    expect(byUprn.service.needs?.(byUprn)).toEqual({ inventory: { uprn: '42' } });
+    expect(byUprn.service.handle(byUprn, { inventory: [entry(ESME, null)] }, dcc).step.detail).toMatch(/^UPRN 42 \(AB1 2CD\): North/);
+    expect(refusedBy(byUprn, { inventory: [] })).toMatchObject({ responseCode: 'E120101', step: 'wan-matrix' });
+    expect(refusedBy(ask({ postCode: 'NOTAPC', addressIdentifier: '' }), {})).toMatchObject({ responseCode: 'E120102' });
+    expect(refusedBy(ask({ postCode: 'BT1 1AA', addressIdentifier: '' }), {})).toMatchObject({ responseCode: 'E120103', reason: expect.stringContaining('outside Great Britain') });
+  });
+});
+
+describe('8.13 Return Local Command Response', () => {
+  // The RTDS template's DeviceGBCSResponse: the ESME's signed CS06 (0x0012) response to the supplier, counter 1000.
+  const CS06 = Buffer.from('3wkCAAAAAAAAA+gIANsSNFZ4kKAIkLPVHzABAAAMB98BAf8AAAAAgAD/AgASCzAJAgEABAQxMjM0QKnuN2SSTdcopXqd/Q/dlhD/hr5jjIhQdtE6/tN329Chbx9qrKO9ZYnokZv3qr3UWaKDbKQTopwS2Qr17XcT46Q=', 'base64');
+  const original = (counter: bigint) => ({ originator: SUPPLIER, target: ESME, counter, text: `90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:${counter}` });
+  const back = (response: Buffer, counter?: bigint) => validated({
+    target: DCC, counter: 18n, commandVariant: 8,
+    body: { kind: 'ReturnLocalCommandResponse', ...(counter !== undefined ? { originalRequestId: original(counter) } : {}), deviceGbcsResponse: response },
+  });
+  const devices = (status = 'Commissioned') => ({ inventoryDevices: new Map([[ESME, { ...entry(ESME, null), status }]]) });
+
+  it('takes the device\'s response to the original request and records it; the DCC answers I0 with no content, changing nothing', () => {
+    const v = back(CS06, 1000n);
+    expect(v.service.needs?.(v)).toEqual({ inventoryDevices: [ESME] });
+    const out = v.service.handle(v, devices(), dcc);
+    expect(out.answer).toEqual({ responseCode: 'I0' });
+    expect(out.step).toEqual({ name: 'local-response', detail: expect.stringMatching(/^ESME 00-DB-12-34-56-78-90-A0 answered message code 0x0012, counter 1000 \(signed\), payload 3009020100040431323334/) });
+    expect(out.inventory).toBeUndefined();
+    expect(out.command).toBeUndefined();
+  });
+
+  it('refuses what is not a response (E081301), one that does not answer OriginalRequestID (E081302), and one from a device unknown or out of service (E081303)', () => {
+    expect(refusedBy(back(Buffer.from('00', 'hex')), devices())).toMatchObject({ responseCode: 'E081301', step: 'local-response' });
+    expect(refusedBy(back(CS06, 1001n), devices())).toMatchObject({ responseCode: 'E081302', reason: expect.stringContaining('counter 1000') });
+    expect(refusedBy(back(CS06), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E081303' });
+    expect(refusedBy(back(CS06), devices('Decommissioned'))).toMatchObject({ responseCode: 'E081303', reason: expect.stringContaining('is Decommissioned') });
+  });
+});

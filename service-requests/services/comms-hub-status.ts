@@ -1,0 +1,155 @@
+/**
+ * What the four Communications Hub Status Update variants (8.14.1 to 8.14.4) share: the XSD's
+ * vocabularies, their response codes, the optional user reference fields, and the DCC's checks on
+ * the hub. A hub's responsible supplier (the party that pre-notified it: a hub has no MPxN) reports
+ * its installation, with or without SM WAN, or returns it to the DCC, faulty or not.
+ *
+ * What the DCC does with each (the shell commits it with the request):
+ * - install success, SM WAN (8.14.1): the hub reached the SM WAN, so the DCC commissions it
+ *   (Commissioned, dated), records its SM WAN as Connected and links the meters at the MPxN to it;
+ * - install, no SM WAN (8.14.2): installed where there is no SM WAN yet: InstalledNotCommissioned,
+ *   SM WAN NoSMWAN, meters linked; an 8.14.1 once coverage arrives commissions it;
+ * - fault return (8.14.3) and no-fault return (8.14.4): the hub goes back to the DCC: Withdrawn.
+ */
+import { dashedEui, type Eui } from '../../pki/index.ts';
+import { bodyKit } from '../duis/index.ts';
+import { Codes } from '../codes.ts';
+import { refuse } from '../pipeline/step.ts';
+import type { InventoryEntry } from '../ports.ts';
+import type { HandlerState, InventoryChange, ServiceOutcome, ValidatedRequest } from '../service.ts';
+import { notResponsibleReason } from './responsible-supplier.ts';
+
+const { Sequence, readDateTime, readString, textEl, writeDateTime, writeString } = bodyKit;
+type Element = ConstructorParameters<typeof Sequence>[0];
+
+export const CHF_INSTALL_TYPES = ['New CHF Install', 'Replacement CHF Install', 'CHF Install - no SM WAN'] as const;
+export const CHF_LOCATIONS = ['Outside Premises', 'Indoors on external wall', 'Deep indoors', 'Basement or Cellar'] as const;
+export const PREMISE_TYPES = ['Detached / Semi Detached', 'Terraced', 'Low Rise Apartment (MDU <= 5 floors)', 'High Rise Apartment (MDU > 5 floors)'] as const;
+export const CHF_FAULT_RETURN_TYPES = ['Fault identified prior to installation', 'Fault identified post installation'] as const;
+export const CHF_CONNECTION_METHODS = ['Hot-shoe', 'Cradle', 'ESME'] as const;
+export const CHF_FAULT_REASONS = [
+  'Damaged case', 'Damaged Connector', 'Illegal interference or missing seals', 'Environmental conditions exceeded', 'SM WAN Fault',
+  'SMHAN Interface Fault', 'LED Fault', 'Aerial fault', 'Manufacturing defect',
+] as const;
+export const CHF_NO_FAULT_RETURN_TYPES = [
+  'No Fault Return (general)', 'No Fault Return (non-dom opt out)', 'No Fault Return (dual supplier HAN variant replacement)',
+  'No Fault Return (SM WAN variant replacement requested by DCC)', 'Lost or Stolen Hub',
+] as const;
+
+/** dcc-sim's assignment of the E0814xx codes the 5.4 XSD defines, shared by 8.14.1 to 8.14.4 (the normative table was not available). */
+export const Codes0814 = {
+  notCommsHub: 'E081401', // the DeviceID is not a comms hub in the smart metering inventory
+  hubStatus: 'E081402', // the hub's status does not allow the update (e.g. installing a Commissioned hub, returning a Withdrawn one)
+  mpxn: 'E081405', // the MPxN is not in registration data, or the sender is not its registered supplier
+  inconsistent: 'E081406', // a value that contradicts the variant or the hub (install type, fault return type)
+} as const;
+
+/** A hub may be reported installed until it is commissioned (8.14.2 then 8.14.1 when the SM WAN arrives). */
+const INSTALLABLE = ['Pending', 'Whitelisted', 'InstalledNotCommissioned'];
+/** A hub that never left the factory state, for a fault found before installation. */
+const NOT_INSTALLED = ['Pending', 'Whitelisted'];
+const RETURNABLE = ['Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Suspended', 'Recovered'];
+
+/** The optional user reference fields, in the order the XSD has them after DeviceID and the type. */
+export interface UserReference {
+  dateTime?: Date;
+  userRefId?: string;
+}
+
+/** Reads an optional xs:dateTime (InstallDateTime, UserRefDateTime) and UserRefID. */
+export function readUserReference(s: InstanceType<typeof Sequence>, path: string, dateTimeEl: 'InstallDateTime' | 'UserRefDateTime'): UserReference {
+  const out: UserReference = {};
+  const dt = s.optional(dateTimeEl);
+  if (dt) out.dateTime = readDateTime(dt, `${path}/sr:${dateTimeEl}`);
+  const ref = s.optional('UserRefID');
+  if (ref) out.userRefId = readString(ref, `${path}/sr:UserRefID`, 0, 25);
+  return out;
+}
+
+export function writeUserReference(r: UserReference, dateTimeEl: 'InstallDateTime' | 'UserRefDateTime'): string {
+  return (r.dateTime !== undefined ? textEl(dateTimeEl, writeDateTime(r.dateTime, `body.${dateTimeEl}`)) : '') +
+    (r.userRefId !== undefined ? textEl('UserRefID', writeString(r.userRefId, 'body.userRefId', 0, 25)) : '');
+}
+
+/** The optional free text closing every variant's body (at most 200 characters). */
+export function readAdditionalInformation(s: InstanceType<typeof Sequence>, path: string): string | undefined {
+  const e: Element | undefined = s.optional('AdditionalInformation');
+  return e ? readString(e, `${path}/sr:AdditionalInformation`, 0, 200) : undefined;
+}
+
+export function writeAdditionalInformation(text: string | undefined): string {
+  return text === undefined ? '' : textEl('AdditionalInformation', writeString(text, 'body.additionalInformation', 0, 200));
+}
+
+type Fail = (code: string, reason: string) => never;
+
+/** The hub the request names: a comms hub in the inventory whose responsible supplier sent it. */
+function hubOf(v: ValidatedRequest, state: HandlerState, eui: Eui, fail: Fail): InventoryEntry {
+  const hub = state.inventoryDevices!.get(eui) ?? fail(Codes0814.notCommsHub, `device ${dashedEui(eui)} is not in the smart metering inventory`);
+  if (hub.type !== 'CHF') fail(Codes0814.notCommsHub, `${hub.type} ${dashedEui(eui)} is not a comms hub`);
+  const notResponsible = notResponsibleReason(hub, v.sender);
+  if (notResponsible) fail(Codes.notAuthorisedForDevice, notResponsible);
+  return hub;
+}
+
+export interface InstallReport {
+  deviceId: Eui;
+  installType: (typeof CHF_INSTALL_TYPES)[number];
+  mpxn: string;
+}
+
+/** 8.14.1 and 8.14.2 declare the hub, the MPxN's registration data and the meters there. */
+export function installNeeds(b: InstallReport) {
+  return { inventoryDevices: [b.deviceId], supplyPoint: b.mpxn, inventory: { mpxn: b.mpxn } };
+}
+
+/** 8.14.1 (SM WAN Connected) and 8.14.2 (NoSMWAN): the hub installed at the MPxN's premises. */
+export function installed(v: ValidatedRequest, state: HandlerState, now: Date, b: InstallReport, smWan: 'Connected' | 'NoSMWAN'): ServiceOutcome {
+  const fail: Fail = (code, reason) => refuse(v, code, 'inventory', reason);
+  const hub = hubOf(v, state, b.deviceId, fail);
+  const what = `comms hub ${dashedEui(b.deviceId)}`;
+  const noWanType = b.installType === 'CHF Install - no SM WAN';
+  if (noWanType !== (smWan === 'NoSMWAN')) {
+    fail(Codes0814.inconsistent, smWan === 'NoSMWAN'
+      ? `CHFInstallType '${b.installType}' reports an SM WAN: an install without one is 'CHF Install - no SM WAN'`
+      : `CHFInstallType '${b.installType}' is an install without SM WAN, reported by CHFInstallSuccessNoSMWAN`);
+  }
+  if (!INSTALLABLE.includes(hub.status)) fail(Codes0814.hubStatus, `${what} is ${hub.status}; only a ${INSTALLABLE.join(', ')} hub is reported installed`);
+  const sp = state.supplyPoint ?? fail(Codes0814.mpxn, `MPxN ${b.mpxn} is not in registration data`);
+  if (sp.supplierEui !== v.sender.eui) {
+    fail(Codes0814.mpxn, `${v.sender.name} is not the registered supplier for ${b.mpxn} (${sp.supplierEui ? dashedEui(sp.supplierEui) : 'none'} is)`);
+  }
+  const meters = (state.inventory ?? []).filter((d) => d.type !== 'CHF');
+  const status = smWan === 'Connected' ? 'Commissioned' : 'InstalledNotCommissioned';
+  const changes: InventoryChange[] = [
+    { kind: 'update', eui: b.deviceId, set: { status, smWan, ...(status === 'Commissioned' ? { commissionedAt: now.toISOString() } : {}) } },
+    ...meters.map((m): InventoryChange => ({ kind: 'update', eui: m.eui, set: { commsHubEui: b.deviceId } })),
+  ];
+  const linked = meters.length ? `; serves ${meters.map((m) => `${m.type} ${dashedEui(m.eui)}`).join(', ')}` : '';
+  return {
+    step: { name: 'inventory', detail: `${what} installed at ${b.mpxn} (${b.installType}): ${hub.status} -> ${status}, SM WAN ${smWan}${linked}` },
+    answer: { responseCode: Codes.success },
+    advanceCounter: true,
+    inventory: changes,
+  };
+}
+
+/** 8.14.3 and 8.14.4: the hub goes back to the DCC and leaves service (Withdrawn). */
+export function returned(v: ValidatedRequest, state: HandlerState, eui: Eui, why: string, faultFound?: 'before' | 'after'): ServiceOutcome {
+  const fail: Fail = (code, reason) => refuse(v, code, 'inventory', reason);
+  const hub = hubOf(v, state, eui, fail);
+  const what = `comms hub ${dashedEui(eui)}`;
+  if (!RETURNABLE.includes(hub.status)) fail(Codes0814.hubStatus, `${what} is ${hub.status}; it has already left service`);
+  if (faultFound === 'before' && !NOT_INSTALLED.includes(hub.status)) {
+    fail(Codes0814.inconsistent, `a fault identified prior to installation, but ${what} is ${hub.status}: it was installed`);
+  }
+  if (faultFound === 'after' && NOT_INSTALLED.includes(hub.status)) {
+    fail(Codes0814.inconsistent, `a fault identified post installation, but ${what} is ${hub.status}: it was never installed`);
+  }
+  return {
+    step: { name: 'inventory', detail: `${what} returned (${why}): ${hub.status} -> Withdrawn` },
+    answer: { responseCode: Codes.success },
+    advanceCounter: true,
+    inventory: [{ kind: 'update', eui, set: { status: 'Withdrawn' } }],
+  };
+}
