@@ -18,7 +18,7 @@ export function registerSend(program: Command): void {
     .option('--xml', 'print the raw DUIS documents (the synchronous answer and the asynchronous responses) instead of the summary')
     .addOption(jsonOption())
     .action(async (file: string, o: { db: string; as?: string; url: string; preserveCounter?: boolean; wait: string; xml?: boolean; json?: boolean }) => {
-      const { sendRequest } = await import('../client.ts');
+      const { sendRequest, describeData } = await import('../client.ts');
       const base = o.url.replace(/\/$/, '');
       const world = World.open(o.db, { readonly: true });
       let legs;
@@ -49,7 +49,8 @@ export function registerSend(program: Command): void {
           ].filter(Boolean).join('\n') + '\n',
         );
       } else {
-        out(o.json, { legs: legs.map(({ response: _r, ...l }) => l), final, asyncResponses }, () => summary(legs, final, asyncResponses));
+        const data = describeData(legs, asyncResponses);
+        out(o.json, { legs: legs.map(({ response: _r, ...l }) => l), final, data, asyncResponses }, () => summary(legs, final, asyncResponses, data));
       }
       // a failure is the final outcome's: acknowledged and then discarded by the device fails too
       if (!/^I(0|99)$/.test(last.responseCode) || final.outcome === 'failure') process.exitCode = 2;
@@ -122,7 +123,7 @@ async function finalOutcome(base: string, requestId: string | undefined, last: S
 type SendLegSummary = Pick<SendLeg, 'endpoint' | 'responseCode' | 'reason'>;
 
 /** What a person wants to read: the acknowledgement, the final outcome and why, what changed. */
-function summary(legs: SendLegSummary[], f: FinalOutcome, asyncResponses: AsyncResponse[]): string {
+function summary(legs: SendLegSummary[], f: FinalOutcome, asyncResponses: AsyncResponse[], data: string[]): string {
   const row = (label: string, value: string) => `${label.padEnd(17)}${value}`;
   const lines: string[] = [];
   if (f.service) lines.push(`${f.service}${f.device ? ` → ${f.device}` : ''}`);
@@ -133,6 +134,7 @@ function summary(legs: SendLegSummary[], f: FinalOutcome, asyncResponses: AsyncR
   if (f.deviceAlertCode) lines.push(row('device alert', `${f.deviceAlertCode} (the GBCS alert code of the device's refusal)`));
   if (asyncResponses.length) lines.push(row('asynchronous', asyncResponses.map((a) => `${a.kind} ${a.responseCode}`).join(', ')));
   lines.push(row('cells changed', f.changedCells.length ? f.changedCells.join(', ') : 'none'));
+  for (const d of data) lines.push(row('data', d));
   lines.push('(--xml for the DUIS documents)');
   return lines.join('\n');
 }

@@ -55,13 +55,14 @@ describe('final outcomes: the README handover sent twice', () => {
   let first: LogRow;
   let second: LogRow;
   let before: Metrics;
+  let firstRun: Awaited<ReturnType<typeof send>>;
   let secondRun: Awaited<ReturnType<typeof send>>;
 
   beforeAll(async () => {
     before = await api<Metrics>('/api/metrics');
-    const run1 = await send();
-    expect(run1.code, run1.stdout + run1.stderr).toBe(0);
-    first = (await api<LogRow[]>(`/api/requests?requestId=${encodeURIComponent(requestIdOf(run1.stdout)!)}`))[0]!;
+    firstRun = await send();
+    expect(firstRun.code, firstRun.stdout + firstRun.stderr).toBe(0);
+    first = (await api<LogRow[]>(`/api/requests?requestId=${encodeURIComponent(requestIdOf(firstRun.stdout)!)}`))[0]!;
     secondRun = await send();
     second = (await api<LogRow[]>(`/api/requests?requestId=${encodeURIComponent(requestIdOf(secondRun.stdout)!)}`))[0]!;
   });
@@ -112,6 +113,16 @@ describe('final outcomes: the README handover sent twice', () => {
     expect(text).toContain(`dcc_sim_outcomes_total{outcome="failure"} ${after.requests.byOutcome.failure}`);
     expect(text).toContain(`dcc_sim_device_refusals_total{alert="${second.deviceAlertCode}"} 1`);
     expect(text).toContain(`dcc_sim_asynchronous_total{kind="response",code="E21"}`);
+  });
+
+  it('`dcc-sim send` summarises the first: acknowledged, carried out, the cells and the device response', () => {
+    const out = firstRun.stdout;
+    expect(out).toMatch(/^6\.21 Request Handover of DCC Controlled Device → /m);
+    expect(out).toMatch(/^acknowledgement\s+I99$/m);
+    expect(out).toMatch(/^final outcome\s+I0 success$/m);
+    expect(out).toMatch(/^cells changed\s+supplierDS, supplierKA, supplierTopUpKA$/m);
+    expect(out).toMatch(/^data\s+device response: GBCS message code 0x[0-9A-F]{4}, \d+ bytes$/m);
+    expect(out).not.toMatch(/^reason/m);
   });
 
   it('`dcc-sim send` exits non-zero for it, with a summary naming the acknowledgement, the final outcome and the device reason', () => {
