@@ -285,6 +285,7 @@ export class Dcc extends EventEmitter {
       finalResponseCode: verdict.finalResponseCode ?? answerCode, finalReason: verdict.finalReason, deviceAlertCode: verdict.deviceAlertCode,
       queued: this.queued, steps, deviceEui: rid.target, changedCells: verdict.changedCells,
     });
+    this.queued = [];
     this.emit('outbox');
     return { responseCode: answerCode, xml: result.xml, requestLogId: result.id };
   }
@@ -408,6 +409,8 @@ export class Dcc extends EventEmitter {
         this.executeDue(eui, device);
       });
     }
+    // alerts of commands that fell due belong to no request's event
+    this.queued = [];
     if (executed) this.emit('outbox');
     return executed;
   }
