@@ -12,9 +12,17 @@ export interface RequestLogEntry {
   serviceReference: string | null;
   serviceVariant: string | null;
   commandVariant: number | null;
+  /** the synchronous answer: the acknowledgement (I99, I0) or the refusal */
   responseCode: string;
   reason: string | null;
   failedStep: string | null;
+  /**
+   * The final outcome when it differs from the synchronous answer: the device's asynchronous answer
+   * to an acknowledged command (E21 when it discarded it), its reason and GBCS alert code.
+   */
+  finalResponseCode?: string | null;
+  finalReason?: string | null;
+  deviceAlertCode?: string | null;
   requestXml: Buffer;
   responseXml: string | null;
   steps: unknown[] | null;
@@ -23,6 +31,10 @@ export interface RequestLogEntry {
 
 export interface RequestLogRecord extends RequestLogEntry {
   id: number;
+  /** the final outcome: the synchronous answer when nothing came after it */
+  finalResponseCode: string;
+  finalReason: string | null;
+  deviceAlertCode: string | null;
 }
 
 export interface RequestLogFilter {
@@ -77,6 +89,9 @@ function requestFromRow(r: Row): RequestLogRecord {
     responseCode: r.response_code as string,
     reason: (r.reason as string | null) ?? null,
     failedStep: (r.failed_step as string | null) ?? null,
+    finalResponseCode: (r.final_response_code as string | null) ?? (r.response_code as string),
+    finalReason: (r.final_response_code as string | null) !== null ? ((r.final_reason as string | null) ?? null) : ((r.reason as string | null) ?? null),
+    deviceAlertCode: (r.device_alert_code as string | null) ?? null,
     requestXml: r.request_xml as Buffer,
     responseXml: (r.response_xml as string | null) ?? null,
     steps: r.steps ? (JSON.parse(r.steps as string) as unknown[]) : null,
@@ -109,9 +124,11 @@ export class GatewayStore {
     this.stmts = {
       logInsert: p(
         `INSERT INTO requests (received_at, path, request_id, originator_eui, target_eui, counter, service_reference,
-           service_variant, command_variant, response_code, reason, failed_step, request_xml, response_xml, steps, changed_cells)
+           service_variant, command_variant, response_code, reason, failed_step, final_response_code, final_reason, device_alert_code,
+           request_xml, response_xml, steps, changed_cells)
          VALUES (@receivedAt, @path, @requestId, @originatorEui, @targetEui, @counter, @serviceReference, @serviceVariant,
-           @commandVariant, @responseCode, @reason, @failedStep, @requestXml, @responseXml, @steps, @changedCells)`,
+           @commandVariant, @responseCode, @reason, @failedStep, @finalResponseCode, @finalReason, @deviceAlertCode,
+           @requestXml, @responseXml, @steps, @changedCells)`,
       ),
       logGet: p('SELECT * FROM requests WHERE id = ?'),
       counterGet: p('SELECT last_counter FROM originator_counters WHERE originator_eui = ?'),
@@ -153,6 +170,9 @@ export class GatewayStore {
   logRequest(e: RequestLogEntry): number {
     const r = this.stmts.logInsert.run({
       ...e,
+      finalResponseCode: e.finalResponseCode ?? null,
+      finalReason: e.finalReason ?? null,
+      deviceAlertCode: e.deviceAlertCode ?? null,
       steps: e.steps ? JSON.stringify(e.steps) : null,
       changedCells: e.changedCells ? JSON.stringify(e.changedCells) : null,
     });

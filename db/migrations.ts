@@ -276,5 +276,21 @@ ALTER TABLE devices ADD COLUMN added_by TEXT;
 ALTER TABLE devices ADD COLUMN sm_wan TEXT CHECK (sm_wan IN ('Connected', 'NoSMWAN'));
 `,
   },
+  {
+    version: 8,
+    name: 'request log: the final outcome beside the acknowledgement',
+    sql: `
+-- A request the DCC acknowledged (I99) may still fail at the device: its final outcome is the
+-- asynchronous response's code (E21 when the device discards the command) with the device's reason
+-- and alert code. NULL final_response_code: the acknowledgement was final (refusals, I0 answers).
+ALTER TABLE requests ADD COLUMN final_response_code TEXT;
+ALTER TABLE requests ADD COLUMN final_reason TEXT;
+ALTER TABLE requests ADD COLUMN device_alert_code TEXT;
+-- Rows logged before this migration: a device step that failed is the device's refusal (E21).
+UPDATE requests SET final_response_code = 'E21',
+  final_reason = (SELECT json_extract(s.value, '$.detail') FROM json_each(requests.steps) s
+                   WHERE json_extract(s.value, '$.step') = 'device' AND json_extract(s.value, '$.ok') = 0 LIMIT 1)
+ WHERE failed_step IS NULL AND steps LIKE '%"step":"device","ok":false%';
+`,
+  },
 ];
-

@@ -151,3 +151,31 @@ export async function sendRequest(
   }
   return legs;
 }
+
+/**
+ * The data a request brought back, in words for `dcc-sim send`'s summary: the inventory an 8.2
+ * returns, the pre-command of a first leg, the device's GBCS response (its message code and size).
+ */
+export function describeData(legs: SendLeg[], asyncXml: { kind: string; xml: string }[]): string[] {
+  const lines: string[] = [];
+  const content = (r: DuisResponse | undefined) => (r?.body.kind === 'ResponseMessage' ? r.body.content : undefined);
+  for (const l of legs) {
+    const c = content(l.response);
+    if (c && 'dspInventory' in c) {
+      const shown = c.dspInventory.slice(0, 5).map((d) => `${d.deviceType} ${dashedEui(d.deviceId)}${d.deviceStatus ? ` ${d.deviceStatus}` : ''}`);
+      lines.push(`inventory: ${c.dspInventory.length} device(s)${shown.length ? `: ${shown.join(', ')}${c.dspInventory.length > shown.length ? ', …' : ''}` : ''}`);
+    } else if (c && 'preCommand' in c) lines.push(`pre-command (${l.endpoint}): GBCS ${c.preCommand.gbcsPayload.length} bytes, signed and sent back`);
+  }
+  for (const a of asyncXml.filter((x) => x.kind === 'response' && x.xml)) {
+    try {
+      const c = content(parseDuisResponse(a.xml));
+      if (c && 'gbcsPayload' in c) {
+        const code = decodeApdu(c.gbcsPayload).messageCode.toString(16).toUpperCase().padStart(4, '0');
+        lines.push(`device response: GBCS message code 0x${code}, ${c.gbcsPayload.length} bytes`);
+      }
+    } catch {
+      // not ours to judge here: --xml shows the document as it came
+    }
+  }
+  return lines;
+}

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
 import { DEVICE_TYPES } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
-import type { RequestEvent } from '../dcc/index.ts';
+import { isFailureCode, type RequestEvent } from '../dcc/index.ts';
 import { DCC } from '../world/index.ts';
 import { META } from '../world/index.ts';
 import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
@@ -236,6 +236,11 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
       accepted: r.failedStep === null,
       reason: r.reason,
       failedStep: r.failedStep,
+      // the final outcome: `accepted` is only the acknowledgement; a device may still discard the command
+      finalResponseCode: r.finalResponseCode,
+      finalReason: r.finalReason,
+      deviceAlertCode: r.deviceAlertCode,
+      succeeded: !isFailureCode(r.finalResponseCode),
       originator: ref(parties, r.originatorEui),
       device: r.targetEui ? { eui: dashedEui(r.targetEui), type: device?.type ?? null } : null,
       steps: r.steps ?? [],

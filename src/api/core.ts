@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dashedEui, parseEui } from '../../pki/index.ts';
-import { prometheusText } from '../dcc/index.ts';
+import { isFailureCode, prometheusText } from '../dcc/index.ts';
 import { deviceView, parseDuration } from '../world/index.ts';
 import { BAD_REQUEST, bareBodyIsEmpty, NOT_FOUND, ref, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
@@ -23,7 +23,7 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       tags: ['World'],
       summary: 'Live figures for load tests (JSON or Prometheus text)',
       description:
-        'Requests by endpoint and response code, requests/s, each pipeline stage\'s mean/p50/p99 over the last 1,000 requests (persistence included), how busy the main thread and any prevalidation workers are, the outbox backlog, deliveries and failed attempts, requests held by admission control, and memory. JSON by default; the Prometheus text format (0.0.4) with `?format=prometheus` or an `Accept` header asking for `text/plain` or OpenMetrics (without `application/json`), as a scraper sends.',
+        'Requests by endpoint and response code, by final outcome (`byFinalResponseCode`, `byOutcome`, `deviceRefusals` by GBCS alert code) and the asynchronous responses and alerts queued by kind and code, requests/s, each pipeline stage\'s mean/p50/p99 over the last 1,000 requests (persistence included), how busy the main thread and any prevalidation workers are, the outbox backlog, deliveries and failed attempts, requests held by admission control, and memory. JSON by default; the Prometheus text format (0.0.4) with `?format=prometheus` or an `Accept` header asking for `text/plain` or OpenMetrics (without `application/json`), as a scraper sends.',
       querystring: Type.Object({ format: Type.Optional(Type.String({ description: 'json (the default) or prometheus' })) }),
       response: {
         200: {
@@ -85,6 +85,8 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
         limit: Type.Optional(Type.String({ description: 'a whole number, default 100, at most 1000' })),
         full: Type.Optional(Type.String({ description: 'any value: include the request and response XML (null where the request log no longer keeps it)' })),
       }),
+      description:
+        '`responseCode` and `reason` are the synchronous answer (the acknowledgement I99, an I0, or the refusal); `finalResponseCode`, `finalReason` and `outcome` are the final outcome: for a command the device discarded after the DCC acknowledged it, E21 with the device\'s reason and `deviceAlertCode`, its GBCS alert code.',
       response: { 200: answer('Log entries with outcome, steps and changed cells.', { type: 'array', items: { type: 'object', additionalProperties: true } }), 400: BAD_REQUEST },
     },
   }, async (req) => {
@@ -108,6 +110,11 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       responseCode: r.responseCode,
       reason: r.reason,
       failedStep: r.failedStep,
+      // the final outcome beside the acknowledgement: acknowledged then refused by the device is a failure
+      finalResponseCode: r.finalResponseCode,
+      finalReason: r.finalReason,
+      deviceAlertCode: r.deviceAlertCode,
+      outcome: isFailureCode(r.finalResponseCode) ? 'failure' : 'success',
       steps: r.steps,
       changedCells: r.changedCells,
       // Older rows keep their outcome but not their XML (src/dcc/retention.ts): null, not ''.

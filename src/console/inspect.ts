@@ -4,6 +4,7 @@ import { annotateGbcs, decodeGbcsMessage, type GbcsAnnotation } from '../../devi
 import { parseDuisRequest, parseDuisResponse, serviceFor, type DuisRequest, type DuisResponse } from '../../service-requests/index.ts';
 import type { OutboxRecord, RequestLogRecord } from '../../db/index.ts';
 import type { World } from '../world/index.ts';
+import { isFailureCode } from '../dcc/index.ts';
 
 // One logged request, taken apart for the console: the DUIS request and response as fields and
 // XML, every GBCS message they carry (and the device's, in the asynchronous responses) as hex with
@@ -44,6 +45,10 @@ export interface RequestDetail {
   accepted: boolean;
   reason: string | null;
   failedStep: string | null;
+  finalResponseCode: string;
+  finalReason: string | null;
+  deviceAlertCode: string | null;
+  succeeded: boolean;
   steps: unknown[];
   changedCells: unknown[];
   duis: DuisView[];
@@ -165,7 +170,15 @@ export function requestDetail(world: World, log: RequestLogRecord, outbox: Outbo
   const duis: DuisView[] = [requestView(world, log.requestXml.toString('utf8'), gbcs)];
   if (log.responseXml) duis.push(responseView('DUIS synchronous response', log.responseXml, gbcs, 'synchronous response'));
   for (const o of outbox) {
-    duis.push(responseView(`DUIS asynchronous ${o.kind} ${o.responseCode} to ${dashedEui(o.partyEui)}${o.deliveredAt ? ', delivered' : ', not yet delivered'}`, o.body, gbcs, `asynchronous ${o.kind}`));
+    const delivery = `to ${dashedEui(o.partyEui)}${o.deliveredAt ? ', delivered' : ', not yet delivered'}`;
+    // The device's alert about this very command (it carries the RequestID): say so, not just "an alert".
+    const title =
+      o.kind === 'device-alert' && log.deviceAlertCode !== null && o.responseCode === log.deviceAlertCode
+        ? `DUIS device alert ${o.responseCode}: the device discarded this request's command (RequestID ${o.requestId}), ${delivery}`
+        : o.kind === 'response' && o.responseCode === log.finalResponseCode && isFailureCode(o.responseCode)
+          ? `DUIS asynchronous response ${o.responseCode}: the final outcome of this request (RequestID ${o.requestId}), ${delivery}`
+          : `DUIS asynchronous ${o.kind} ${o.responseCode} ${delivery}`;
+    duis.push(responseView(title, o.body, gbcs, `asynchronous ${o.kind}`));
   }
   const target = log.targetEui ? world.store.getDevice(log.targetEui) : undefined;
   return {
@@ -181,6 +194,10 @@ export function requestDetail(world: World, log: RequestLogRecord, outbox: Outbo
     accepted: log.failedStep === null,
     reason: log.reason,
     failedStep: log.failedStep,
+    finalResponseCode: log.finalResponseCode,
+    finalReason: log.finalReason,
+    deviceAlertCode: log.deviceAlertCode,
+    succeeded: !isFailureCode(log.finalResponseCode),
     steps: log.steps ?? [],
     changedCells: log.changedCells ?? [],
     duis,

@@ -1,7 +1,7 @@
 import { dashedEui, parseEui, RemotePartyRole, type Eui } from '../../pki/index.ts';
 import { buildRequest, parseDuisResponse, serviceOfBody, signDuis, type BuildRequestInput, type Endpoint, type StepRecord } from '../../service-requests/index.ts';
 import { signPreCommand, xmlSignerOf } from '../client.ts';
-import type { Dcc } from '../dcc/index.ts';
+import { isFailureCode, type Dcc } from '../dcc/index.ts';
 import { DCC, issueOrganisationCertificateFor, META, World, WorldError } from '../world/index.ts';
 
 // The console's "build and send" form: a 6.21 or 6.15.1 built for a device of the world as
@@ -53,6 +53,10 @@ export interface ConsoleSendResult {
   certificates: { slot: string; id: number | null; serial: string; subjectEui: string | null }[];
   legs: ConsoleLeg[];
   accepted: boolean;
+  /** the final outcome: false also when the DCC acknowledged and the device then discarded the command */
+  succeeded: boolean;
+  finalResponseCode: string;
+  finalReason: string | null;
   /** the outcome in a sentence */
   summary: string;
 }
@@ -201,10 +205,12 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
   const last = legs[legs.length - 1]!;
   const accepted = legs.every((l) => l.accepted);
   const deviceStep = last.steps.find((s) => s.step === 'device');
+  const lastLog = dcc.gateway.getRequest(last.requestLogId);
+  const finalResponseCode = lastLog?.finalResponseCode ?? last.responseCode;
   const summary = !accepted
     ? `${input.service} refused with ${last.responseCode} at step '${last.failedStep}': ${last.reason}`
     : deviceStep && !deviceStep.ok
-      ? `${input.service} accepted (${last.responseCode}) but the device discarded the command: ${deviceStep.detail}`
+      ? `${input.service} acknowledged (${last.responseCode}), then refused by the device (${finalResponseCode}): ${deviceStep.detail}`
       : `${input.service} accepted (${last.responseCode})${last.changedCells.length ? `; the device changed ${last.changedCells.join(', ')}` : ''}`;
   const slot = (name: string, c?: { id: number }) => {
     if (!c) return [];
@@ -219,6 +225,9 @@ export function sendFromConsole(world: World, dcc: Dcc, input: ConsoleSendInput)
     certificates: [...slot('DigitalSigningCertificate', certs.ds), ...slot('KeyAgreementCertificate', certs.ka), ...slot('KeyAgreementTopUpCertificate', certs.kaTopUp)],
     legs,
     accepted,
+    succeeded: !isFailureCode(finalResponseCode),
+    finalResponseCode,
+    finalReason: lastLog ? lastLog.finalReason : last.reason,
     summary,
   };
 }

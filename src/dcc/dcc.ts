@@ -50,11 +50,32 @@ export interface RequestEvent {
   endpoint: Endpoint;
   requestId: string | null;
   serviceVariant: string | null;
+  /** the synchronous answer (the acknowledgement, or the refusal) */
   responseCode: string;
   reason: string | null;
+  /** the final outcome: the device's asynchronous answer when there is one, else the synchronous one */
+  finalResponseCode: string;
+  finalReason: string | null;
+  /** the GBCS alert code of a device that discarded the command (hex) */
+  deviceAlertCode: string | null;
+  /** asynchronous responses and alerts this request queued, by kind and code */
+  queued: { kind: string; code: string }[];
   steps: StepRecord[];
   deviceEui: string | null;
   changedCells: string[];
+}
+
+/** What the device made of a delivered command: the request's final outcome. */
+interface DeviceVerdict {
+  changedCells: string[];
+  finalResponseCode: string | null;
+  finalReason: string | null;
+  deviceAlertCode: string | null;
+}
+
+/** A final outcome is a failure when its DUIS response code is an error (E...). */
+export function isFailureCode(code: string): boolean {
+  return code.startsWith('E');
 }
 
 export { GBCS_VERSION } from '../../service-requests/index.ts';
@@ -188,7 +209,11 @@ export class Dcc extends EventEmitter {
       steps,
       changedCells: null,
     });
-    this.emitRequest(id, receivedAt, endpoint, r.context.requestId ?? null, r.context.serviceReferenceVariant ?? null, r.responseCode, r.reason, steps, req?.requestId.target ?? null, []);
+    this.emitRequest({
+      id, receivedAt, endpoint, requestId: r.context.requestId ?? null, serviceVariant: r.context.serviceReferenceVariant ?? null,
+      responseCode: r.responseCode, reason: r.reason, finalResponseCode: r.responseCode, finalReason: r.reason, deviceAlertCode: null,
+      queued: [], steps, deviceEui: req?.requestId.target ?? null, changedCells: [],
+    });
     return { responseCode: r.responseCode, reason: r.reason, xml, requestLogId: id };
   }
 
@@ -207,8 +232,9 @@ export class Dcc extends EventEmitter {
       signedBefore = this.signingMs;
       return Math.round(ms * 1000) / 1000;
     };
-    let changedCells: string[] = [];
+    let verdict: DeviceVerdict = { changedCells: [], finalResponseCode: null, finalReason: null, deviceAlertCode: null };
     let answerCode: string = Codes.acknowledged;
+    this.queued = [];
     let xml: string;
 
     const result = this.world.store.transaction(() => {
@@ -224,7 +250,7 @@ export class Dcc extends EventEmitter {
       }
       if (outcome.advanceCounter) this.gateway.setLastCounter(rid.originator, rid.counter);
       for (const change of outcome.inventory ?? []) this.world.applyInventoryChange(change);
-      if (outcome.command) changedCells = this.deliver(v, outcome.command, steps, rid.originator, lap);
+      if (outcome.command) verdict = this.deliver(v, outcome.command, steps, rid.originator, lap);
       answerCode = outcome.answer.responseCode;
       xml = this.respond({ ...refs, responseCode: answerCode, content: outcome.answer.content });
       steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });
@@ -242,16 +268,24 @@ export class Dcc extends EventEmitter {
         responseCode: answerCode,
         reason: null,
         failedStep: null,
+        finalResponseCode: verdict.finalResponseCode,
+        finalReason: verdict.finalReason,
+        deviceAlertCode: verdict.deviceAlertCode,
         requestXml: body,
         responseXml: xml!,
         steps,
-        changedCells,
+        changedCells: verdict.changedCells,
       });
       return { id, xml: xml! };
     });
     // Persistence (request log and commit) is known only now; the event carries it, the log row does not.
     steps.push({ step: 'persistence', ok: true, detail: 'request log written, transaction committed', ms: lap() });
-    this.emitRequest(result.id, receivedAt, endpoint, rid.text, req.serviceReferenceVariant, answerCode, null, steps, rid.target, changedCells);
+    this.emitRequest({
+      id: result.id, receivedAt, endpoint, requestId: rid.text, serviceVariant: req.serviceReferenceVariant, responseCode: answerCode, reason: null,
+      finalResponseCode: verdict.finalResponseCode ?? answerCode, finalReason: verdict.finalReason, deviceAlertCode: verdict.deviceAlertCode,
+      queued: this.queued, steps, deviceEui: rid.target, changedCells: verdict.changedCells,
+    });
+    this.queued = [];
     this.emit('outbox');
     return { responseCode: answerCode, xml: result.xml, requestLogId: result.id };
   }
@@ -295,7 +329,7 @@ export class Dcc extends EventEmitter {
    * Delivers a command to the emulated device and queues the asynchronous DUIS response to the
    * sender. Runs inside the request's transaction.
    */
-  private deliver(v: ValidatedRequest, message: Buffer, steps: StepRecord[], replyTo: Eui, lap: () => number): string[] {
+  private deliver(v: ValidatedRequest, message: Buffer, steps: StepRecord[], replyTo: Eui, lap: () => number): DeviceVerdict {
     const rid = v.request.requestId;
     const device = loadDevice(this.world, rid.target);
     // A device runs what has fallen due before it looks at a new command.
@@ -304,10 +338,14 @@ export class Dcc extends EventEmitter {
     const refs = { requestId: rid.text, responseId: `${dashedEui(rid.target)}:${dashedEui(rid.originator)}:${rid.counter}` };
     const svc = { serviceReference: v.request.serviceReference, serviceReferenceVariant: v.request.serviceReferenceVariant };
     if (outcome.rejected) {
-      steps.push({ step: 'device', ok: false, detail: `device discarded the command: ${outcome.rejected.reason} (alert ${outcome.rejected.alertCode.toString(16).toUpperCase()})`, ms: lap() });
+      const alertCode = outcome.rejected.alertCode.toString(16).toUpperCase().padStart(4, '0');
+      const detail = `device discarded the command: ${outcome.rejected.reason} (alert ${alertCode})`;
+      steps.push({ step: 'device', ok: false, detail, ms: lap() });
+      // As DUIS has it: an E21 response (no response from the device) carrying the RequestID, and any
+      // alerts the device raised (none today: the emulator discards without a GBCS alert).
       this.queueAlerts(outcome, replyTo, refs.requestId, svc);
       this.queue(replyTo, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
-      return [];
+      return { changedCells: [], finalResponseCode: Codes.noResponse, finalReason: detail, deviceAlertCode: alertCode };
     }
     saveDevice(this.world, outcome.state, device);
     if (outcome.response) {
@@ -320,7 +358,8 @@ export class Dcc extends EventEmitter {
       detail: outcome.changedCells.length ? `device changed ${outcome.changedCells.join(', ')}` : outcome.state.pending.length > device.state.pending.length ? 'device holds the future-dated command' : 'device answered',
       ms: lap(),
     });
-    return outcome.changedCells;
+    // The device's answer is the final outcome; a future-dated command held is answered later by its alert.
+    return { changedCells: outcome.changedCells, finalResponseCode: outcome.response ? Codes.success : null, finalReason: null, deviceAlertCode: null };
   }
 
   /** `svc`: the service whose command the alerts answer (the DUIS alert names it). */
@@ -347,7 +386,11 @@ export class Dcc extends EventEmitter {
     }
   }
 
+  /** what the request under way has queued (kind and code), for its event */
+  private queued: { kind: string; code: string }[] = [];
+
   private queue(party: Eui, kind: string, code: string, body: string, refs: { requestId: string | null; responseId?: string | null }): void {
+    this.queued.push({ kind, code });
     const entry: OutboxEntry = {
       partyEui: party,
       requestId: refs.requestId,
@@ -372,6 +415,8 @@ export class Dcc extends EventEmitter {
         this.executeDue(eui, device);
       });
     }
+    // alerts of commands that fell due belong to no request's event
+    this.queued = [];
     if (executed) this.emit('outbox');
     return executed;
   }
@@ -395,19 +440,7 @@ export class Dcc extends EventEmitter {
     return outcome.state;
   }
 
-  private emitRequest(
-    id: number,
-    receivedAt: string,
-    endpoint: Endpoint,
-    requestId: string | null,
-    serviceVariant: string | null,
-    responseCode: string,
-    reason: string | null,
-    steps: StepRecord[],
-    deviceEui: string | null,
-    changedCells: string[],
-  ): void {
-    const e: RequestEvent = { id, receivedAt, endpoint, requestId, serviceVariant, responseCode, reason, steps, deviceEui, changedCells };
+  private emitRequest(e: RequestEvent): void {
     this.emit('request', e);
   }
 }

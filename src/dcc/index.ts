@@ -2,6 +2,7 @@
 // threads, the outbox that delivers asynchronous responses, request-log retention and the metrics.
 // The door of src/dcc/: other folders import only this file.
 export { Dcc } from './dcc.ts';
+export { isFailureCode } from './dcc.ts';
 export type { DccOptions, DccAnswer, RequestEvent } from './dcc.ts';
 export { OutboxDelivery } from './outbox.ts';
 export type { OutboxOptions, OutboxStats } from './outbox.ts';

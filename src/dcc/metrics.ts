@@ -1,6 +1,6 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Endpoint } from '../../service-requests/index.ts';
-import type { Dcc, RequestEvent } from './dcc.ts';
+import { isFailureCode, type Dcc, type RequestEvent } from './dcc.ts';
 import type { OutboxStats } from './outbox.ts';
 
 // What a load test wants to watch while it runs (GET /api/metrics): requests by response code, where
@@ -35,10 +35,19 @@ export interface MetricsSnapshot {
   requests: {
     total: number;
     byEndpoint: Partial<Record<Endpoint, number>>;
+    /** by the synchronous answer: the acknowledgement (I99) or the refusal */
     byResponseCode: Record<string, number>;
+    /** by the final outcome: the device's asynchronous answer (I0, E21) when there is one */
+    byFinalResponseCode: Record<string, number>;
+    /** final outcomes: success, or failure (an E code, before or after the acknowledgement) */
+    byOutcome: { success: number; failure: number };
+    /** requests acknowledged and then refused by the device (E21), by the device's GBCS alert code */
+    deviceRefusals: { total: number; byAlertCode: Record<string, number> };
     /** answered per second over the last LOAD_WINDOW_S seconds */
     perSecond: number;
   };
+  /** asynchronous responses and alerts queued by requests, by kind and response or alert code */
+  asynchronous: { byKind: Record<string, Record<string, number>> };
   stages: { window: number; figures: StageFigures[] };
   mainThread: {
     /** cumulative event-loop busy time: (b2 - b1) / (t2 - t1) is the utilisation between two reads */
@@ -74,6 +83,11 @@ export class PipelineMetrics {
   private total = 0;
   private readonly byEndpoint = new Map<Endpoint, number>();
   private readonly byCode = new Map<string, number>();
+  private readonly byFinal = new Map<string, number>();
+  private readonly outcomes = { success: 0, failure: 0 };
+  private readonly refusalsByAlert = new Map<string, number>();
+  private refusals = 0;
+  private readonly asyncByKind = new Map<string, Map<string, number>>();
   // Stages in first-seen order, which is pipeline order.
   private readonly stages = new Map<string, StageRing>();
   // One sample a second of (time, requests answered, event-loop utilisation so far).
@@ -92,6 +106,17 @@ export class PipelineMetrics {
     this.total++;
     this.byEndpoint.set(e.endpoint, (this.byEndpoint.get(e.endpoint) ?? 0) + 1);
     this.byCode.set(e.responseCode, (this.byCode.get(e.responseCode) ?? 0) + 1);
+    this.byFinal.set(e.finalResponseCode, (this.byFinal.get(e.finalResponseCode) ?? 0) + 1);
+    this.outcomes[isFailureCode(e.finalResponseCode) ? 'failure' : 'success']++;
+    if (e.deviceAlertCode !== null) {
+      this.refusals++;
+      this.refusalsByAlert.set(e.deviceAlertCode, (this.refusalsByAlert.get(e.deviceAlertCode) ?? 0) + 1);
+    }
+    for (const q of e.queued) {
+      let codes = this.asyncByKind.get(q.kind);
+      if (!codes) this.asyncByKind.set(q.kind, (codes = new Map()));
+      codes.set(q.code, (codes.get(q.code) ?? 0) + 1);
+    }
     for (const s of e.steps) {
       if (s.ms === undefined || !s.ok) continue; // a failed step's time is not the stage's cost
       let ring = this.stages.get(s.step);
@@ -119,8 +144,12 @@ export class PipelineMetrics {
         total: this.total,
         byEndpoint: Object.fromEntries(this.byEndpoint),
         byResponseCode: Object.fromEntries(this.byCode),
+        byFinalResponseCode: Object.fromEntries(this.byFinal),
+        byOutcome: { ...this.outcomes },
+        deviceRefusals: { total: this.refusals, byAlertCode: Object.fromEntries(this.refusalsByAlert) },
         perSecond: windowMs > 0 ? ((this.total - first.total) * 1000) / windowMs : 0,
       },
+      asynchronous: { byKind: Object.fromEntries([...this.asyncByKind].map(([kind, codes]) => [kind, Object.fromEntries(codes)])) },
       stages: { window: STAGE_WINDOW, figures: [...this.stages].map(([stage, ring]) => ring.figures(stage)) },
       mainThread: { busySeconds: elu.active / 1000, utilisation: windowElu.utilization },
       outbox,
@@ -149,6 +178,15 @@ export function prometheusText(m: MetricsSnapshot): string {
   };
   metric('dcc_sim_requests_total', 'counter', 'DUIS requests answered, by endpoint', Object.entries(m.requests.byEndpoint).map(([endpoint, n]) => [{ endpoint }, n ?? 0]));
   metric('dcc_sim_responses_total', 'counter', 'DUIS requests answered, by response code', Object.entries(m.requests.byResponseCode).map(([code, n]) => [{ code }, n]));
+  metric('dcc_sim_final_responses_total', 'counter', "DUIS requests by final outcome's response code (the device's asynchronous answer when there is one)", Object.entries(m.requests.byFinalResponseCode).map(([code, n]) => [{ code }, n]));
+  metric('dcc_sim_outcomes_total', 'counter', 'DUIS requests by final outcome, success or failure', Object.entries(m.requests.byOutcome).map(([outcome, n]) => [{ outcome }, n]));
+  metric('dcc_sim_device_refusals_total', 'counter', 'requests acknowledged and then discarded by the device, by GBCS alert code', Object.entries(m.requests.deviceRefusals.byAlertCode).map(([alert, n]) => [{ alert }, n]));
+  metric(
+    'dcc_sim_asynchronous_total',
+    'counter',
+    'asynchronous responses and alerts queued by requests, by kind and code',
+    Object.entries(m.asynchronous.byKind).flatMap(([kind, codes]) => Object.entries(codes).map(([code, n]) => [{ kind, code }, n] as [Record<string, string>, number])),
+  );
   metric(
     'dcc_sim_stage_seconds',
     'summary',

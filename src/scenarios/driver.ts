@@ -11,7 +11,7 @@ import {
   type ServiceBody,
 } from '../../service-requests/index.ts';
 import { endpointFor, signPreCommand, xmlSignerOf } from '../client.ts';
-import type { Dcc } from '../dcc/index.ts';
+import { isFailureCode, type Dcc } from '../dcc/index.ts';
 import { DCC, META, World, WorldError } from '../world/index.ts';
 
 // Sends DUIS as the parties of a world would: builds the request, signs it with the party's
@@ -137,6 +137,12 @@ export interface SentRequest {
   outcome: string;
   /** what the device said when it discarded the command (from the DCC's request log) */
   deviceDetail: string | null;
+  /** the final outcome as the request log has it (E21 for a command the device discarded), its reason and alert */
+  finalResponseCode: string;
+  finalReason: string | null;
+  deviceAlertCode: string | null;
+  /** the final outcome is not an error: a tester's pass/fail */
+  succeeded: boolean;
   /** the first leg as sent, signed */
   requestXml: string;
   cellsChanged: CellChange[];
@@ -257,6 +263,10 @@ export class DuisDriver {
       asyncResponses,
       outcome: response?.responseCode ?? last.code,
       deviceDetail: deviceStep && !deviceStep.ok ? deviceStep.detail : null,
+      finalResponseCode: logged?.finalResponseCode ?? last.code,
+      finalReason: logged ? logged.finalReason : last.reason,
+      deviceAlertCode: logged?.deviceAlertCode ?? null,
+      succeeded: !isFailureCode(logged?.finalResponseCode ?? last.code),
       requestXml: first,
       cellsChanged: diffCells(o.target, before, snapshotCells(this.world, o.target)),
     };

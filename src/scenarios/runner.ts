@@ -143,8 +143,9 @@ export class StepContext {
     if (quiet) return sent;
     const legs = sent.legs.map((l) => `${l.endpoint} CV${l.commandVariant} ${l.responseCode}`).join(', ');
     const asyncText = sent.asyncResponses.length ? `; device answer ${sent.asyncResponses.map((a) => a.responseCode).join(', ')}` : '';
+    const finalText = `; final outcome ${sent.finalResponseCode} ${sent.succeeded ? 'success' : 'failure'}`;
     const cells = cellsChanged.length ? `; cells changed: ${cellsChanged.map((c) => `${c.cell} ${c.before?.name ?? '(empty)'} -> ${c.after?.name ?? '(empty)'}`).join(', ')}` : '';
-    this.say(`${sent.senderName} sent ${sent.description} to ${dashedEui(sent.target)}: ${legs}${asyncText}${sent.reason ? ` (${sent.reason})` : ''}${sent.deviceDetail ? ` [${sent.deviceDetail}]` : ''}${cells}`);
+    this.say(`${sent.senderName} sent ${sent.description} to ${dashedEui(sent.target)}: ${legs}${asyncText}${finalText}${sent.reason ? ` (${sent.reason})` : ''}${sent.deviceDetail ? ` [${sent.deviceDetail}]` : ''}${cells}`);
     return sent;
   }
 

@@ -194,4 +194,64 @@ describe('web console in Chromium', () => {
     expect(consoleErrors).toEqual([]);
     expect(external, 'requests that left the simulator').toEqual([]);
   }, 60_000);
+
+  it('shows a handover the device discards as a failure: red timeline card and dialog with the device reason, and the send form says so', async () => {
+    // The README's first request sent twice: the second is acknowledged (I99), then the meter discards
+    // it because its supplier cells no longer hold the ACB. Its final outcome is the failure.
+    const esme = findDevice(h.world, 'ESME', (d, holders) => d.status === 'InstalledNotCommissioned' && holders.supplierDS === DCC.accessControlBroker);
+    const eui = dashedEui(esme.eui);
+    const handover = async () =>
+      (await (await fetch(`${baseUrl}/api/console/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: '6.21', device: eui, role: 'Supplier' }) })).json()) as {
+        accepted: boolean;
+        succeeded: boolean;
+        legs: { requestLogId: number }[];
+      };
+    expect(await handover()).toMatchObject({ accepted: true, succeeded: true });
+    const second = await handover();
+    expect(second).toMatchObject({ accepted: true, succeeded: false });
+    const id = second.legs[0]!.requestLogId;
+
+    await page.goto(`${baseUrl}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const card = page.locator(`#timeline li[data-id="${id}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-outcome')).toBe('failure');
+    expect(await card.getAttribute('class')).toContain('refused');
+    expect(await card.locator('.tl-head .state').textContent()).toBe('✗ I99 accepted, then E21 refused by the device');
+    const reason = await card.locator('.reason').textContent();
+    expect(reason).toMatch(/^E21: device discarded the command: originator [0-9A-F]{16} is not [0-9A-F]{16}/);
+    // the first one, for contrast, stays a success
+    const firstCard = page.locator(`#timeline li[data-id="${id - 1}"]`);
+    expect(await firstCard.getAttribute('data-outcome')).toBe('success');
+    expect(await firstCard.locator('.tl-head .state').textContent()).toBe('✓ I99 accepted, I0 carried out');
+    await shot('10-timeline-device-refused');
+
+    await card.getByRole('button', { name: /DUIS and GBCS/ }).click();
+    const dialog = page.locator('#dialog');
+    const outcome = dialog.locator('dd[data-outcome]');
+    await outcome.waitFor();
+    expect(await outcome.getAttribute('data-outcome')).toBe('failure');
+    expect(await outcome.textContent()).toBe('✗ I99 accepted, then E21 refused by the device');
+    expect(await dialog.locator('dd.error').first().textContent()).toMatch(/^device discarded the command: originator [0-9A-F]{16} is not/);
+    await dialog.getByText(/DUIS asynchronous response E21: the final outcome of this request/).waitFor();
+    await shot('11-dialog-device-refused');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // the console's own send form, third time: refused by the device, in red, with the reason
+    await page.goto(`${baseUrl}/#training/${eui}`);
+    await page.locator('#training-device-heading', { hasText: eui }).waitFor();
+    await page.getByLabel('6.21 Request Handover of DCC Controlled Device', { exact: true }).check();
+    await page.getByLabel('Remote party role', { exact: true }).selectOption('Supplier');
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    const result = page.locator('#send-result .outcome');
+    await result.waitFor();
+    expect(await result.getAttribute('data-outcome')).toBe('failure');
+    expect(await result.getAttribute('class')).toContain('bad');
+    expect(await result.locator('.headline').textContent()).toContain('Refused by the device I99 then E21');
+    expect(await result.locator('.reason').textContent()).toMatch(/^Why: device discarded the command: originator/);
+    await shot('12-form-device-refused');
+
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

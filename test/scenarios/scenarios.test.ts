@@ -54,7 +54,7 @@ describe('the training scenarios pass on the scratch world', () => {
     expectPassed(s);
     const handover = step(s, 'network-operator-handover');
     expect(handover.requests).toHaveLength(1);
-    expect(handover.requests[0]).toMatchObject({ service: '6.21', responseCode: 'I99', outcome: 'I0' });
+    expect(handover.requests[0]).toMatchObject({ service: '6.21', responseCode: 'I99', outcome: 'I0', finalResponseCode: 'I0', succeeded: true });
     expect(handover.requests[0]!.requestXml).toContain('<sr:RemotePartyRole>NetworkOperator</sr:RemotePartyRole>');
     expect(handover.requests[0]!.requestXml).toContain('<ds:SignatureValue>');
     expect(handover.cellsChanged.map((c) => [c.cell, c.before?.eui, c.after?.eui === c.before?.eui])).toEqual([
@@ -72,6 +72,9 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(wrong.requests[0]!.reason).toMatch(/but registration data names .* for MPAN \d{13}/);
     expect(wrong.cellsChanged).toEqual([]);
     expect(step(s, 'why-it-matters').requests[0]).toMatchObject({ outcome: 'E21' });
+    // acknowledged, then discarded by the meter: a failure in the results, with the meter's reason
+    expect(step(s, 'why-it-matters').requests[0]).toMatchObject({ responseCode: 'I99', finalResponseCode: 'E21', succeeded: false });
+    expect(step(s, 'why-it-matters').requests[0]!.finalReason).toMatch(/^device discarded the command: /);
   });
 
   it('gpf-handover: commissioned, handed over, compliant with its network operator cells after 8 days', async () => {

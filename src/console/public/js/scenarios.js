@@ -163,11 +163,13 @@ function renderResult(r) {
     r.requests.length
       ? [h('h4', {}, 'Requests'), h('ul', { class: 'sc-requests' }, r.requests.map((q) =>
           h('li', {},
+            // the request's final outcome, whatever the step expected of it: a refusal is shown as one
+            state((q.succeeded ?? true) ? 'ok' : 'bad', `${q.finalResponseCode ?? q.outcome} ${(q.succeeded ?? true) ? 'success' : 'failure'}`), ' ',
             h('strong', {}, q.description), ` from ${q.senderName}: `,
             q.legs.map((l) => `${l.endpoint} CV${l.commandVariant} ${l.responseCode}`).join(', '),
             q.asyncResponses.length ? `; device answered ${q.asyncResponses.map((a) => a.responseCode).join(', ')}` : '',
             q.reason ? h('div', { class: 'error' }, q.reason) : null,
-            q.deviceDetail ? h('div', { class: 'muted' }, q.deviceDetail) : null,
+            q.deviceDetail ? h('div', { class: 'error' }, q.deviceDetail) : null,
             h('button', { type: 'button', class: 'link', onclick: () => openRequest(q.requestId) }, 'DUIS and GBCS'),
           )))]
       : null,

@@ -37,14 +37,27 @@ export function stepsList(steps) {
   );
 }
 
+// A request's outcome is its final one: acknowledged (I99) and then discarded by the device is a
+// failure, shown as one with the device's reason, never as a green acknowledgement.
+const succeeded = (e) => e.succeeded ?? e.accepted;
+const refusedByDevice = (e) => e.accepted && !succeeded(e);
+
+export function outcomeText(e) {
+  if (!e.accepted) return `${e.responseCode} refused`;
+  const final = e.finalResponseCode ?? e.responseCode;
+  if (refusedByDevice(e)) return `${e.responseCode} accepted, then ${final} refused by the device`;
+  return final === e.responseCode ? `${e.responseCode} accepted` : `${e.responseCode} accepted, ${final} carried out`;
+}
+
 function renderEntry(e, fresh) {
-  const li = h('li', { class: ['tl', e.accepted ? 'accepted' : 'refused', fresh && 'fresh'], dataset: { id: e.id, device: e.device?.eui ?? '', code: e.responseCode } },
+  const li = h('li', { class: ['tl', succeeded(e) ? 'accepted' : 'refused', fresh && 'fresh'], dataset: { id: e.id, device: e.device?.eui ?? '', code: e.responseCode, final: e.finalResponseCode ?? e.responseCode, outcome: succeeded(e) ? 'success' : 'failure' } },
     h('div', { class: 'tl-head' },
       h('span', { class: 'tl-title' }, entryTitle(e)),
-      state(e.accepted ? 'ok' : 'bad', `${e.responseCode} ${e.accepted ? 'accepted' : 'refused'}`),
+      state(succeeded(e) ? 'ok' : 'bad', outcomeText(e)),
     ),
     h('div', { class: 'tl-meta' }, `${fmtTime(e.receivedAt)} · ${party(e.originator)} → ${e.device ? `${e.device.type ?? ''} ${e.device.eui}` : 'DCC'}`),
     e.reason ? h('p', { class: 'reason' }, h('strong', {}, `Refused at ${e.failedStep}: `), e.reason) : null,
+    refusedByDevice(e) ? h('p', { class: 'reason' }, h('strong', {}, `${e.finalResponseCode}: `), e.finalReason ?? 'refused by the device, no reason given') : null,
     stepsList(e.steps),
     e.changedCells.length ? h('div', { class: 'cells-changed' }, `Cells changed: ${e.changedCells.join(', ')}`) : null,
     h('button', { type: 'button', class: 'link', onclick: () => showRequest(e.id) }, 'Details: DUIS and GBCS'),
@@ -87,7 +100,7 @@ function connect() {
   es.addEventListener('request', (m) => {
     const e = JSON.parse(m.data);
     add(e, true);
-    announce(`${entryTitle(e)}: ${e.responseCode} ${e.accepted ? 'accepted' : `refused, ${e.reason}`}`);
+    announce(`${entryTitle(e)}: ${outcomeText(e)}${succeeded(e) ? '' : `, ${e.accepted ? e.finalReason : e.reason}`}`);
     listeners.request.forEach((f) => f(e));
   });
   es.addEventListener('cells', (m) => {
@@ -134,8 +147,10 @@ export async function showRequest(id) {
   const r = await get(`/api/console/requests/${id}`);
   openDialog(`${entryTitle(r)} — request #${r.id}`,
     h('dl', { class: 'fields' },
-      h('dt', {}, 'Outcome'), h('dd', {}, state(r.accepted ? 'ok' : 'bad', `${r.responseCode} ${r.accepted ? 'accepted' : 'refused'}`)),
+      h('dt', {}, 'Outcome'), h('dd', { dataset: { outcome: succeeded(r) ? 'success' : 'failure' } }, state(succeeded(r) ? 'ok' : 'bad', outcomeText(r))),
       r.reason ? [h('dt', {}, 'Reason'), h('dd', { class: 'error' }, `${r.failedStep}: ${r.reason}`)] : null,
+      refusedByDevice(r) ? [h('dt', {}, 'Reason'), h('dd', { class: 'error' }, r.finalReason ?? 'refused by the device, no reason given')] : null,
+      r.deviceAlertCode ? [h('dt', {}, 'Device alert'), h('dd', {}, `${r.deviceAlertCode}: the GBCS alert code of the device's refusal; the requester is told by the ${r.finalResponseCode} response below, which carries this RequestID`)] : null,
       h('dt', {}, 'RequestID'), h('dd', { class: 'mono' }, r.requestId ?? '—'),
       h('dt', {}, 'Received'), h('dd', {}, `${fmtTime(r.receivedAt)} on /api/v1/${r.endpoint}`),
       h('dt', {}, 'From'), h('dd', {}, r.originator ? `${r.originator.name ?? ''} (${r.originator.eui})` : '—'),

@@ -146,12 +146,15 @@ export function showOutcome(r) {
   const out = $('#send-result');
   const last = r.legs[r.legs.length - 1];
   // a refusal stops the exchange, so the refused leg is always the last one
+  // the final outcome: acknowledged and then discarded by the device is a failure, with the device's reason
+  const ok = r.succeeded ?? r.accepted;
   clear(out,
-    h('div', { class: ['outcome', r.accepted ? 'ok' : 'bad'], dataset: { accepted: String(r.accepted), code: last.responseCode } },
+    h('div', { class: ['outcome', ok ? 'ok' : 'bad'], dataset: { accepted: String(r.accepted), code: last.responseCode, outcome: ok ? 'success' : 'failure' } },
       h('p', { class: 'headline' },
-        state(r.accepted ? 'ok' : 'bad', r.accepted ? 'Accepted' : 'Refused'), ' ', h('strong', {}, last.responseCode),
-        r.accepted ? '' : ` at step ${last.failedStep}`),
-      r.accepted ? h('p', {}, r.summary) : h('p', { class: 'reason' }, h('strong', {}, 'Why: '), last.reason),
+        state(ok ? 'ok' : 'bad', !r.accepted ? 'Refused' : ok ? 'Accepted' : 'Refused by the device'), ' ', h('strong', {}, last.responseCode),
+        !r.accepted ? ` at step ${last.failedStep}` : ok ? '' : [' then ', h('strong', {}, r.finalResponseCode)]),
+      !r.accepted ? h('p', { class: 'reason' }, h('strong', {}, 'Why: '), last.reason)
+        : ok ? h('p', {}, r.summary) : h('p', { class: 'reason' }, h('strong', {}, 'Why: '), r.finalReason),
       h('p', { class: 'muted' }, `Signed as ${r.sender.name ?? r.sender.eui}; certificates of ${r.certificatesOf.name ?? r.certificatesOf.eui}.`),
       r.legs.map((l) =>
         h('div', { class: 'leg' },
