@@ -108,20 +108,24 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}) });
   await app.register(consolePlugin, admin ? { admin } : {});
 
-  // Liveness only (device count, simulated time), outside every guard: the container HEALTHCHECK
-  // polls it without a token.
+  // Liveness and what is wrong (device count, simulated time, problems), outside every guard: the
+  // container HEALTHCHECK polls it without a token.
   app.get('/api/health', {
     schema: {
       tags: ['World'],
-      summary: 'Liveness, device count and simulated time (never needs the admin token)',
+      summary: 'Liveness, device count, simulated time and any problem (never needs the admin token)',
       response: {
         200: {
-          description: 'The simulator is up.',
-          content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, devices: { type: 'integer' }, time: { type: 'string', format: 'date-time' } } } } },
+          description: 'The simulator is up; `problems` says what is wrong that does not stop it (e.g. a clock offset out of range).',
+          content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, devices: { type: 'integer' }, time: { type: 'string', format: 'date-time' }, problems: { type: 'array', items: { type: 'string' } } } } } },
         },
       },
     },
-  }, async () => ({ ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString() }));
+  }, async () => {
+    const problems = dcc.clock.problem ? [dcc.clock.problem] : [];
+    return { ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString(), problems };
+  });
+  if (dcc.clock.problem) app.log.warn(dcc.clock.problem);
 
   const retention = new RequestLogRetention(dcc.gateway, world.store, o.requestLogKeep ?? DEFAULT_KEEP_XML);
   const pruner = setInterval(() => {

@@ -175,18 +175,19 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     preValidation: bareBodyIsEmpty,
   }, async (req, reply) => {
     const b = req.body;
-    if (b.real) dcc.clock.reset();
-    else if (b.set) {
-      const t = new Date(b.set);
-      if (Number.isNaN(t.getTime())) return reply.code(400).send({ error: `'${b.set}' is not a date-time` });
-      dcc.clock.set(t);
-    } else if (b.advance) {
-      try {
-        dcc.clock.advance(parseDuration(b.advance));
-      } catch (err) {
-        return reply.code(400).send({ error: (err as Error).message });
-      }
-    } else return reply.code(400).send({ error: 'give one of set (ISO time), advance (e.g. "7d") or real: true' });
+    try {
+      if (b.real) dcc.clock.reset();
+      else if (b.set) {
+        const t = new Date(b.set);
+        if (Number.isNaN(t.getTime())) return reply.code(400).send({ error: `'${b.set}' is not a date-time` });
+        dcc.clock.set(t);
+      } else if (b.advance) dcc.clock.advance(parseDuration(b.advance));
+      else return reply.code(400).send({ error: 'give one of set (ISO time), advance (e.g. "7d") or real: true' });
+    } catch (err) {
+      // out of range or not a duration: the clock did not move
+      if (err instanceof RangeError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
     dcc.runDueCommands();
     return { now: dcc.clock.now().toISOString() };
   });

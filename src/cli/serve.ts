@@ -69,6 +69,7 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     ...(o.adminToken ? { adminToken: o.adminToken } : {}),
   });
   process.stderr.write(`dcc-sim DUIS gateway on ${server.url}/api/v1/serviceS|serviceT|serviceD (world ${db})\n`);
+  if (server.dcc.clock.problem) process.stderr.write(`dcc-sim: warning: ${server.dcc.clock.problem}\n`);
   if (tls?.ca) process.stderr.write('dcc-sim: mutual TLS, clients must present a certificate issued by --tls-ca\n');
   if (server.admin?.generated) process.stderr.write(`dcc-sim admin token (console and JSON API, Authorization: Bearer ...): ${server.admin.token}\n`);
   else if (server.admin) process.stderr.write('dcc-sim: the console and JSON API need the admin token (Authorization: Bearer ...)\n');
