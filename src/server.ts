@@ -9,7 +9,7 @@ import { apiPlugin, gatewayPlugin, SHARED_SCHEMAS } from './api/index.ts';
 import { consolePlugin } from './console/index.ts';
 import { registerOpenApi } from './console/index.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';
-import { adminAccess } from './security.ts';
+import { adminAccess, browserGuard } from './security.ts';
 
 // The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
 // request logs, asynchronous responses, devices and the clock.
@@ -29,6 +29,8 @@ export interface ServerOptions extends Partial<DccOptions> {
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
   /** the console and JSON API token; required anyway when the listener is not loopback (see src/security.ts) */
   adminToken?: string;
+  /** names the console and JSON API are also reached by (a proxy, a container name), beside the addresses listened on */
+  publicHosts?: string[];
   /**
    * worker threads that parse DUIS requests and check their signatures beside the main thread
    * (src/dcc/prevalidation-pool.ts); 0 or absent = all in-thread. The CLI defaults to CPUs - 2.
@@ -64,6 +66,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const admin = adminAccess({ host: o.host ?? '127.0.0.1', token: o.adminToken, envToken: process.env.DCC_SIM_ADMIN_TOKEN });
+  const browser = browserGuard({ host: o.host ?? '127.0.0.1', publicHosts: o.publicHosts ?? [] });
   const world = World.open(o.db);
   const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
@@ -105,8 +108,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Three plugins, each its own encapsulation context: the DUIS gateway (signed DUIS is its own
   // authentication), the JSON API and the console (each with the admin guard as its own hook).
   await app.register(gatewayPlugin, { world, dcc, outbox, prevalidation: () => prevalidation, maxRequestBytes });
-  await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}) });
-  await app.register(consolePlugin, admin ? { admin } : {});
+  await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}), browser });
+  await app.register(consolePlugin, { ...(admin ? { admin } : {}), browser });
 
   // Liveness and what is wrong (device count, simulated time, problems), outside every guard: the
   // container HEALTHCHECK polls it without a token.
