@@ -10,6 +10,7 @@ import { consolePlugin } from './console/index.ts';
 import { registerOpenApi } from './console/index.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';
 import { adminAccess, browserGuard } from './security.ts';
+import { isStorageFault, storageFaultReason } from '../db/index.ts';
 
 // The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
 // request logs, asynchronous responses, devices and the clock.
@@ -64,6 +65,11 @@ export interface RunningServer {
 
 export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
 
+const HEALTH = {
+  type: 'object',
+  properties: { ok: { type: 'boolean' }, devices: { type: ['integer', 'null'] }, time: { type: 'string', format: 'date-time' }, problems: { type: 'array', items: { type: 'string' } } },
+};
+
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const admin = adminAccess({ host: o.host ?? '127.0.0.1', token: o.adminToken, envToken: process.env.DCC_SIM_ADMIN_TOKEN });
   const browser = browserGuard({ host: o.host ?? '127.0.0.1', publicHosts: o.publicHosts ?? [] });
@@ -79,6 +85,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
     log: (msg, extra) => app.log.info(extra ?? {}, msg),
+    logError: (msg, extra) => app.log.error(extra ?? {}, msg),
   });
   dcc.on('outbox', () => outbox.kick());
   // Started once listening, so that their start-up does not delay the first answer; until a
@@ -88,6 +95,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Errors of the JSON API and the console as JSON with an `error` sentence, Fastify's own
   // (schema validation, body parsing) included; the gateway plugin answers its own in DUIS.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    // A storage fault lasts only as long as the fault: 503, try again, and what SQLite said.
+    if (isStorageFault(err)) {
+      app.log.error(storageFaultReason(err));
+      return reply.code(503).header('retry-after', '5').send({ error: `${storageFaultReason(err)}; nothing was changed: try again when the storage is back` });
+    }
     const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
     if (status >= 500) app.log.error(err);
     return reply.code(status < 400 ? 500 : status).send({ error: err.message });
@@ -120,13 +132,35 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       response: {
         200: {
           description: 'The simulator is up; `problems` says what is wrong that does not stop it (e.g. a clock offset out of range).',
-          content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, devices: { type: 'integer' }, time: { type: 'string', format: 'date-time' }, problems: { type: 'array', items: { type: 'string' } } } } } },
+          content: { 'application/json': { schema: HEALTH } },
+        },
+        503: {
+          description: 'The world file cannot be written (disk full, read-only, I/O error): requests are refused until it can; `problems` says why.',
+          content: { 'application/json': { schema: HEALTH } },
         },
       },
     },
-  }, async () => {
+  }, async (_req, reply) => {
     const problems = dcc.clock.problem ? [dcc.clock.problem] : [];
-    return { ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString(), problems };
+    // Whether a write commits, tried each time: a read-only or full world file answered 200 while
+    // every request failed. One small row, overwritten.
+    let writable = true;
+    try {
+      world.store.setMeta('health_checked_at', new Date().toISOString());
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      writable = false;
+      problems.unshift(`the world file cannot be written, so requests are refused: ${storageFaultReason(err)}`);
+    }
+    let devices: number | null = null;
+    try {
+      devices = world.store.countDevices();
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      writable = false;
+      problems.unshift(`the world file cannot be read: ${storageFaultReason(err)}`);
+    }
+    return reply.code(writable ? 200 : 503).send({ ok: writable, devices, time: dcc.clock.now().toISOString(), problems });
   });
   if (dcc.clock.problem) app.log.warn(dcc.clock.problem);
 

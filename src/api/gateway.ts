@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dashedEui } from '../../pki/index.ts';
-import type { Endpoint } from '../../service-requests/index.ts';
+import { buildResponse, Codes, unreadService, type Endpoint } from '../../service-requests/index.ts';
+import { isStorageFault, storageFaultReason } from '../../db/index.ts';
 import type { Dcc } from '../dcc/index.ts';
 import type { OutboxDelivery } from '../dcc/index.ts';
 import { peekOriginator, type PrevalidationPool } from '../dcc/index.ts';
@@ -25,6 +26,12 @@ export interface GatewayOptions {
 /** HTTP header values must be Latin-1 without control characters. */
 export function headerSafe(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
+}
+
+/** The RequestID of a request that could not be handled, when it has a well-formed one, to answer under it. */
+function peekRequestId(body: Buffer): string | undefined {
+  const head = body.subarray(0, 8192).toString('latin1');
+  return /<(?:[A-Za-z_][\w.-]{0,64}:)?RequestID\b[^>]{0,256}>\s*([0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}:[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}:\d{1,20})\s*</.exec(head)?.[1];
 }
 
 const DUIS_BODY = {
@@ -60,8 +67,15 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     // A DUIS body too large for the transport is still answered in DUIS and logged.
     const endpoint = /^\/api\/v1\/(serviceS|serviceT|serviceD)$/.exec(req.url)?.[1] as Endpoint | undefined;
+    if (endpoint && isStorageFault(err)) return unavailable(endpoint, Buffer.alloc(0), err, reply);
     if (endpoint && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const answer = dcc.refuse(endpoint, 'parse:size', `request body exceeds ${maxRequestBytes} bytes (the DUIS size limit)`, Buffer.alloc(0));
+      let answer;
+      try {
+        answer = dcc.refuse(endpoint, 'parse:size', `request body exceeds ${maxRequestBytes} bytes (the DUIS size limit)`, Buffer.alloc(0));
+      } catch (e) {
+        if (isStorageFault(e)) return unavailable(endpoint, Buffer.alloc(0), e, reply);
+        throw e;
+      }
       return reply
         .code(413)
         .header('content-type', 'application/xml; charset=utf-8')
@@ -69,12 +83,42 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
         .header('x-dcc-sim-reason', headerSafe(answer.reason ?? ''))
         .send(answer.xml);
     }
+    if (isStorageFault(err)) {
+      app.log.error(storageFaultReason(err));
+      return reply.code(503).header('retry-after', '5').send({ error: `${storageFaultReason(err)}; nothing was done: try again when the storage is back` });
+    }
     const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
     if (status >= 500) app.log.error(err);
     return reply.code(status < 400 ? 500 : status).send({ error: err.message });
   });
 
+  // While the storage fails (disk full, read-only or vanished file) nothing can be committed, so
+  // nothing is acted on and nothing can be logged: the sender gets a signed DUIS error saying so,
+  // with 503 and Retry-After (send it again), and the reason goes to the server log.
+  const unavailable = (endpoint: Endpoint, body: Buffer, err: Error & { code: string }, reply: FastifyReply) => {
+    const reason = `${storageFaultReason(err)}; the request was not acted on: send it again when the storage is back`;
+    app.log.error({ endpoint, code: err.code }, reason);
+    const unread = unreadService(endpoint);
+    const requestId = peekRequestId(body);
+    const xml = dcc.sign(buildResponse({ ...(requestId ? { requestId } : {}), responseCode: Codes.invalidRequest, responseDateTime: dcc.clock.now(), serviceReference: unread.serviceReference, serviceReferenceVariant: unread.serviceReferenceVariant }));
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .header('content-type', 'application/xml; charset=utf-8')
+      .header('x-dcc-sim-response-code', Codes.invalidRequest)
+      .header('x-dcc-sim-reason', headerSafe(reason))
+      .send(xml);
+  };
+
   const duis = (endpoint: Endpoint) => async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      return await handleDuis(endpoint, req, reply);
+    } catch (err) {
+      if (isStorageFault(err)) return unavailable(endpoint, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), err, reply);
+      throw err;
+    }
+  };
+  const handleDuis = async (endpoint: Endpoint, req: FastifyRequest, reply: FastifyReply) => {
     const ct = String(req.headers['content-type'] ?? '');
     const body = req.body as Buffer; // every parser of this plugin gives a Buffer
     const xml = /^(application|text)\/xml\b/i.test(ct);

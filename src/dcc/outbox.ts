@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { GatewayStore, OutboxRecord, WorldStore } from '../../db/index.ts';
+import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
 // once, oldest first, with exponential back-off. Rows stay in SQLite until a receiver
@@ -24,6 +24,8 @@ export interface OutboxOptions {
    */
   admissionLimit?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
+  /** errors: a storage fault while marking deliveries */
+  logError?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
 export interface OutboxStats {
@@ -48,6 +50,7 @@ export class OutboxDelivery {
   // stay in inFlight, so no turn picks them again.
   private delivered: { id: number; at: string }[] = [];
   private flushing?: NodeJS.Immediate;
+  private flushRetry?: NodeJS.Timeout;
   private readonly partyInFlight = new Map<string, number>();
   // Requests waiting for admission, per originator, in arrival order.
   private readonly admitting = new Map<string, (() => void)[]>();
@@ -91,7 +94,13 @@ export class OutboxDelivery {
   /** Lets waiting requests go, in order, for each party whose backlog has halved (or when stopping). */
   private release(): void {
     for (const [party, waiting] of this.admitting) {
-      if (!this.stopped && this.gateway.untriedOutboxCount(party) > this.admissionLimit / 2) continue;
+      let backlog = 0;
+      try {
+        backlog = this.gateway.untriedOutboxCount(party);
+      } catch {
+        // storage unreadable: let them go; their handling answers the fault in DUIS
+      }
+      if (!this.stopped && backlog > this.admissionLimit / 2) continue;
       this.admitting.delete(party);
       for (const go of waiting) go();
     }
@@ -106,6 +115,7 @@ export class OutboxDelivery {
     this.stopped = true;
     this.release();
     if (this.timer) clearTimeout(this.timer);
+    if (this.flushRetry) clearTimeout(this.flushRetry);
     for (const a of this.attempts) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
@@ -128,9 +138,22 @@ export class OutboxDelivery {
       this.world.transaction(() => {
         for (const d of batch) this.gateway.markDelivered(d.id, d.at);
       });
-    } finally {
-      for (const d of batch) this.inFlight.delete(d.id);
+    } catch (err) {
+      // Run from setImmediate: throwing here killed the process on a full disk. The rows stay in
+      // inFlight (not sent again) and are marked once the storage is back; if dcc-sim stops first
+      // they are sent again after the restart, under the same delivery id.
+      this.delivered.unshift(...batch);
+      this.options.logError?.('marking delivered responses failed; retrying in 1 s', { rows: batch.length, error: isStorageFault(err) ? storageFaultReason(err) : String(err) });
+      if (!this.stopped) {
+        this.flushRetry ??= setTimeout(() => {
+          this.flushRetry = undefined;
+          this.flushDelivered();
+        }, 1000);
+        this.flushRetry.unref();
+      }
+      return;
     }
+    for (const d of batch) this.inFlight.delete(d.id);
     if (this.admitting.size) this.release();
     this.kick();
   }
@@ -157,6 +180,18 @@ export class OutboxDelivery {
 
   private run(): void {
     if (this.stopped) return;
+    try {
+      this.runOnce();
+    } catch (err) {
+      // Reading the queue failed (an I/O error): run from a timer, so log and poll again.
+      this.options.logError?.('reading the outbox failed; retrying', { error: isStorageFault(err) ? storageFaultReason(err) : String(err) });
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.run(), this.options.pollMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  private runOnce(): void {
     const perParty = this.options.partyConcurrency ?? 16;
     let free = (this.options.concurrency ?? 64) - this.inFlight.size;
     while (free > 0) {
