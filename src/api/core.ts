@@ -81,8 +81,9 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
         requestId: Type.Optional(Type.String({ description: 'the DUIS RequestID' })),
         originator: Type.Optional(EUI('the sender')),
         device: Type.Optional(EUI('the target device')),
-        after: Type.Optional(Type.String({ description: 'only log entries with a greater id; a whole number' })),
-        limit: Type.Optional(Type.String({ description: 'a whole number, default 100, at most 1000' })),
+        // patterns, so that 'abc' is a 400 naming the parameter rather than SQLite's 500
+        after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'only log entries with a greater id; a whole number' })),
+        limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'a whole number, default 100, at most 1000' })),
         full: Type.Optional(Type.String({ description: 'any value: include the request and response XML (null where the request log no longer keeps it)' })),
       }),
       response: { 200: answer('Log entries with outcome, steps and changed cells.', { type: 'array', items: { type: 'object', additionalProperties: true } }), 400: BAD_REQUEST },

@@ -54,6 +54,9 @@ const SERVICES: Record<Endpoint, string> = {
 export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Promise<void> {
   const { world, dcc, outbox, maxRequestBytes } = o;
 
+  // JSON and plain text too reach the handler as bytes, refused in DUIS and logged (Fastify's own
+  // JSON parser answered invalid JSON with a plain 400 that no request log saw).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   for (const type of ['application/xml', 'text/xml', 'application/pkcs10', 'application/octet-stream', 'application/x-pem-file']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
@@ -68,6 +71,16 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     // A DUIS body too large for the transport is still answered in DUIS and logged.
     const endpoint = /^\/api\/v1\/(serviceS|serviceT|serviceD)$/.exec(req.url)?.[1] as Endpoint | undefined;
     if (endpoint && isStorageFault(err)) return unavailable(endpoint, Buffer.alloc(0), err, reply);
+    if (endpoint && err.code?.startsWith('FST_ERR_CTP_') && err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // any other body Fastify could not read (a bad Content-Length, a broken Content-Type): in DUIS, logged
+      try {
+        const answer = dcc.refuse(endpoint, 'transport', `the request body could not be read: ${err.message}`, Buffer.alloc(0));
+        return reply.code(400).header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode).header('x-dcc-sim-reason', headerSafe(answer.reason ?? '')).send(answer.xml);
+      } catch (e) {
+        if (isStorageFault(e)) return unavailable(endpoint, Buffer.alloc(0), e, reply);
+        throw e;
+      }
+    }
     if (endpoint && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       let answer;
       try {

@@ -47,7 +47,7 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
   // Validation errors keep the API's shape ({ error }, by the server's error handler) and say
   // which values an enum allows, as the handlers' own sentences do.
   app.setSchemaErrorFormatter((errors, dataVar) =>
-    new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` : e.message}`).join(', ')),
+    new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` : e.keyword === 'pattern' && e.params.pattern === '^[0-9]{1,15}$' ? 'must be a whole number' : e.message}`).join(', ')),
   );
   for (const register of API_MODULES) await register(app, ctx);
 }
