@@ -45,7 +45,21 @@ export interface ServerOptions extends Partial<DccOptions> {
   requestLogKeep?: number;
   /** how often the request log is pruned (ms) */
   retentionMs?: number;
+  /** connection limits for unauthenticated clients (ms): see DEFAULT_TIMEOUTS */
+  timeouts?: Partial<Timeouts>;
 }
+
+export interface Timeouts {
+  /** a connection with nothing sent or received for this long is closed (an SSE stream sends every 15 s) */
+  idleMs: number;
+  /** a request's headers must have arrived within this */
+  headersMs: number;
+  /** a whole request, body included, must have arrived within this */
+  requestMs: number;
+}
+
+// Stalled and trickling connections held memory without limit (1,000 stalled 300 KB bodies: 280 MB).
+export const DEFAULT_TIMEOUTS: Timeouts = { idleMs: 30_000, headersMs: 10_000, requestMs: 30_000 };
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -76,11 +90,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const world = World.open(o.db);
   const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
+  const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+  // Node checks the header and request deadlines on this interval (default 30 s, longer than they are).
+  const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, t.headersMs / 2)) };
   const app = Fastify({
     logger: o.logger === false ? false : { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' },
+    connectionTimeout: t.idleMs,
+    requestTimeout: t.requestMs,
+    http: deadlines,
     // A little above the DUIS limit so the pipeline, not Fastify, answers oversize requests in DUIS.
     bodyLimit: maxRequestBytes + 64 * 1024,
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
+    ...(o.tls ? { https: { ...deadlines, cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }) as unknown as FastifyInstance;
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
