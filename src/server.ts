@@ -41,6 +41,8 @@ export interface ServerOptions extends Partial<DccOptions> {
   xsdFile?: string;
   /** a sender's requests wait while this many of its asynchronous responses are untried (default 64; src/dcc/outbox.ts) */
   outboxAdmissionLimit?: number;
+  /** the longest a request waits for admission before it is refused, not acted on (default 5,000 ms; src/dcc/outbox.ts) */
+  admissionWaitMs?: number;
   /** the most recent requests whose DUIS XML the request log keeps (default 20,000; 0 = all; src/dcc/retention.ts) */
   requestLogKeep?: number;
   /** how often the request log is pruned (ms) */
@@ -104,6 +106,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }) as unknown as FastifyInstance;
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
+    ...(o.admissionWaitMs !== undefined ? { admissionWaitMs: o.admissionWaitMs } : {}),
     log: (msg, extra) => app.log.info(extra ?? {}, msg),
     logError: (msg, extra) => app.log.error(extra ?? {}, msg),
   });

@@ -135,14 +135,46 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     const ct = String(req.headers['content-type'] ?? '');
     const body = req.body as Buffer; // every parser of this plugin gives a Buffer
     const xml = /^(application|text)\/xml\b/i.test(ct);
-    // Admission: the sender waits while its asynchronous responses are not keeping up.
-    const admission = xml ? outbox.admit(peekOriginator(body)) : undefined;
-    if (admission) await admission; // (no await otherwise: the check and the handling stay one step)
+    // A client that went away (gave up, timed out) is never acted on afterwards: it may send again.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    // A client that gives up usually just ends its side ('end'): Node keeps the socket half-open
+    // for the answer and emits 'close' only after it, so 'end' is when it is known to be gone.
+    req.raw.socket.once('end', onClose);
+    req.raw.socket.once('close', onClose);
+    const act = (pre?: Parameters<Dcc['handle']>[2]) =>
+      gone.signal.aborted
+        ? dcc.refuse(endpoint, 'admission', 'the client went away before the request was handled: not acted on', body)
+        : dcc.handle(endpoint, body, pre);
+    // Admission: the sender waits while its asynchronous responses are not keeping up, but only so
+    // long (OutboxOptions.admissionWaitMs); then it is told, in DUIS, that nothing was done.
+    const originator = xml ? peekOriginator(body) : null;
+    const admission = xml ? outbox.admit(originator, { signal: gone.signal }) : undefined;
+    if (admission) {
+      // (no await otherwise: the check and the handling stay one step)
+      const a = await admission;
+      if (!a.admitted) {
+        const reason = a.why === 'gone'
+          ? `the client went away after waiting ${a.waitedMs} ms for admission: not acted on`
+          : `held ${a.waitedMs} ms for admission: ${dashedEui(originator!)}'s asynchronous responses are not being taken by its Receive Response Service; not acted on, send it again later`;
+        const refused = dcc.refuse(endpoint, 'admission', reason, body);
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .header('content-type', 'application/xml; charset=utf-8')
+          .header('x-dcc-sim-response-code', refused.responseCode)
+          .header('x-dcc-sim-reason', headerSafe(reason))
+          .send(refused.xml);
+      }
+    }
     const pool = o.prevalidation();
     const answer = xml
       ? pool
-        ? await pool.run(body, (pre) => dcc.handle(endpoint, body, pre))
-        : dcc.handle(endpoint, body)
+        ? await pool.run(body, (pre) => act(pre))
+        : act()
       : dcc.refuse(endpoint, 'transport', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`, Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? '')).subarray(0, 4096));
     reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);
     if (answer.reason) reply.header('x-dcc-sim-reason', headerSafe(answer.reason));

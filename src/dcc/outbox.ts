@@ -23,10 +23,18 @@ export interface OutboxOptions {
    * not yet tried (default 64); they go on when the count has halved.
    */
   admissionLimit?: number;
+  /**
+   * The longest a request waits for admission (default 5,000 ms): then it is refused, not acted on,
+   * rather than held for as long as a hanging receiver holds its party's responses.
+   */
+  admissionWaitMs?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
   /** errors: a storage fault while marking deliveries */
   logError?: (msg: string, extra?: Record<string, unknown>) => void;
 }
+
+/** How a wait for admission ended: let through, or not (held too long, or its client went away). */
+export type Admission = { admitted: true; waitedMs: number } | { admitted: false; waitedMs: number; why: 'timeout' | 'gone' };
 
 export interface OutboxStats {
   /** asynchronous responses and alerts waiting for delivery (not yet answered 2xx) */
@@ -76,13 +84,33 @@ export class OutboxDelivery {
    * holds up nobody, and a party only ever waits for its own backlog. FIFO per party: a waiting
    * request is never overtaken by a later one of the same sender.
    */
-  admit(party: string | null): Promise<void> | undefined {
+  admit(party: string | null, o: { signal?: AbortSignal } = {}): Promise<Admission> | undefined {
     if (party === null || this.stopped) return undefined;
     const waiting = this.admitting.get(party);
     if (!waiting && this.gateway.untriedOutboxCount(party) < this.admissionLimit) return undefined;
-    return new Promise<void>((resolve) => {
-      if (waiting) waiting.push(resolve);
-      else this.admitting.set(party, [resolve]);
+    const waitMs = this.options.admissionWaitMs ?? 5_000;
+    return new Promise<Admission>((resolve) => {
+      const since = Date.now();
+      // Leaves the queue without going: the request is answered as not acted on.
+      const leave = (outcome: Admission) => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', aborted);
+        const list = this.admitting.get(party);
+        const at = list?.indexOf(go) ?? -1;
+        if (list && at >= 0) list.splice(at, 1);
+        if (list?.length === 0) this.admitting.delete(party);
+        resolve(outcome);
+      };
+      const go = () => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', aborted);
+        resolve({ admitted: true, waitedMs: Date.now() - since });
+      };
+      const aborted = () => leave({ admitted: false, waitedMs: Date.now() - since, why: 'gone' });
+      const timer = setTimeout(() => leave({ admitted: false, waitedMs: Date.now() - since, why: 'timeout' }), waitMs);
+      o.signal?.addEventListener('abort', aborted, { once: true });
+      if (waiting) waiting.push(go);
+      else this.admitting.set(party, [go]);
       this.admitTimer ??= setInterval(() => this.release(), 100);
     });
   }
