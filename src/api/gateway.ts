@@ -40,10 +40,14 @@ const DUIS_BODY = {
 };
 const DUIS_ANSWER = {
   description:
-    'Always 200 with signed DUIS XML: the synchronous acknowledgement or response (I0, I99, 0, ...), a pre-command to sign (serviceT), or an error response (E...) when the request is refused; the response code is also in the X-DCC-Sim-Response-Code header and a refusal\'s reason in X-DCC-Sim-Reason. Asynchronous responses go to the party\'s Receive Response Service.',
+    '200 with signed DUIS XML: the synchronous acknowledgement or response (I0, I99, 0, ...), a pre-command to sign (serviceT), or an error response (E...) when the request is refused; the response code is also in the X-DCC-Sim-Response-Code header and a refusal\'s reason in X-DCC-Sim-Reason. Asynchronous responses go to the party\'s Receive Response Service.',
   content: { 'application/xml': { schema: { type: 'string', description: 'a signed DUIS <sr:Response>' } } },
 };
 const DUIS_TOO_LARGE = { ...DUIS_ANSWER, description: 'The body is larger than the DUIS size limit: a signed DUIS error response, logged like any refusal.' };
+const DUIS_UNAVAILABLE = {
+  ...DUIS_ANSWER,
+  description: 'Not acted on, send it again (Retry-After): the sender waited too long for admission (its asynchronous responses are not being taken), or the world file cannot be written (disk full, read-only). A signed DUIS error (E100) with the reason in X-DCC-Sim-Reason.',
+};
 
 const SERVICES: Record<Endpoint, string> = {
   serviceS: 'Non-critical service requests and signed pre-commands (command variant 5)',
@@ -187,7 +191,7 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
         summary: SERVICES[endpoint],
         description: 'Signed DUIS in, signed DUIS out. The request is validated as the DCC does (XML schema, signature, counter, user role, registration data, certificates, the network operator checks) and, when accepted, the GBCS command reaches the emulated device in the same transaction. Any other Content-Type is refused in DUIS too.',
         body: DUIS_BODY,
-        response: { 200: DUIS_ANSWER, 413: DUIS_TOO_LARGE },
+        response: { 200: DUIS_ANSWER, 413: DUIS_TOO_LARGE, 503: DUIS_UNAVAILABLE },
       },
     }, duis(endpoint));
   }
