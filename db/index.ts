@@ -47,3 +47,4 @@ export type {
   HeldCertificateDevice,
   CeaseResult,
 } from './compliance-store.ts';
+export { isStorageFault, storageFaultReason } from './storage-fault.ts';

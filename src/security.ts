@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 // Who may use the console and the JSON API. The DUIS endpoints stay as DCC Boxed has them: a
@@ -75,4 +76,85 @@ function credentialOf(header: string | undefined): string | undefined {
   const decoded = Buffer.from(m[2]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+// Cross-site requests and DNS rebinding. A page elsewhere can make the browser of someone running
+// dcc-sim send requests to it: a rebound name (its Host is the attacker's), a cross-site POST (its
+// Origin is the attacker's), or a "simple" text/plain or form body that needs no CORS preflight.
+// The console and JSON API therefore answer only to the names this listener is reached by, take
+// state-changing requests only from their own origin (or from non-browser clients, which send no
+// Origin), and read only JSON bodies. The DUIS gateway is not behind this: DCC Boxed clients send
+// whatever Host they were configured with.
+
+export interface BrowserGuardOptions {
+  /** the listen address (--host) */
+  host: string;
+  /** names or addresses the listener is also reached by (--public-host): a proxy, a container name */
+  publicHosts?: readonly string[];
+}
+
+export interface BrowserGuard {
+  /** the host names (no port) accepted in Host */
+  allowed: ReadonlySet<string>;
+  hook: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function normaliseHost(h: string): string {
+  return h.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+}
+
+/** The host name of a Host header or URL authority, without the port. */
+function hostnameOf(authority: string): string {
+  const a = authority.trim().toLowerCase();
+  if (a.startsWith('[')) return a.slice(1, a.indexOf(']') < 0 ? undefined : a.indexOf(']'));
+  return normaliseHost(a.replace(/:\d*$/, ''));
+}
+
+/** The names this listener may be addressed by: its address(es), loopback names, and --public-host. */
+export function listenerNames(o: BrowserGuardOptions, interfaces = networkInterfaces(), machine = hostname()): Set<string> {
+  const names = new Set<string>(['localhost', '127.0.0.1', '::1']);
+  const listen = normaliseHost(o.host);
+  if (listen === '' || listen === '0.0.0.0' || listen === '::') {
+    // every address of every interface, and the machine's name
+    for (const list of Object.values(interfaces)) for (const a of list ?? []) names.add(normaliseHost(a.address));
+    names.add(normaliseHost(machine));
+  } else names.add(listen);
+  for (const h of o.publicHosts ?? []) if (h.trim()) names.add(hostnameOf(h));
+  return names;
+}
+
+export function browserGuard(o: BrowserGuardOptions): BrowserGuard {
+  const allowed = listenerNames(o);
+  const refuse = (reply: FastifyReply, status: number, error: string) => reply.code(status).header('cache-control', 'no-store').send({ error });
+  const hook = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const host = String(req.headers.host ?? '');
+    const name = hostnameOf(host);
+    // Any loopback literal is this machine; any other name must be one the listener is known by.
+    if (!allowed.has(name) && !(isIP(name) && isLoopbackHost(name))) {
+      return refuse(reply, 421, `Host '${host.slice(0, 200)}' is not a name this listener answers to (${[...allowed].join(', ')}); start dcc-sim with --public-host ${name.slice(0, 200) || '<name>'} to allow it`);
+    }
+    if (SAFE_METHODS.has(req.method)) return undefined;
+    const origin = req.headers.origin;
+    const fetchSite = req.headers['sec-fetch-site'];
+    if (origin !== undefined || fetchSite === 'cross-site') {
+      let same = false;
+      try {
+        same = origin !== undefined && new URL(origin).host === host.toLowerCase();
+      } catch {
+        /* "null" or not a URL: cross-site */
+      }
+      if (!same || fetchSite === 'cross-site') {
+        return refuse(reply, 403, `cross-site request refused: Origin '${String(origin ?? '').slice(0, 200)}' is not this listener (${host.slice(0, 200)})`);
+      }
+    }
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    const type = String(req.headers['content-type'] ?? '');
+    if (hasBody && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+      return refuse(reply, 415, `the JSON API takes application/json bodies, got '${type.slice(0, 200) || 'none'}'`);
+    }
+    return undefined;
+  };
+  return { allowed, hook };
 }

@@ -9,7 +9,8 @@ import { apiPlugin, gatewayPlugin, SHARED_SCHEMAS } from './api/index.ts';
 import { consolePlugin } from './console/index.ts';
 import { registerOpenApi } from './console/index.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';
-import { adminAccess } from './security.ts';
+import { adminAccess, browserGuard } from './security.ts';
+import { isStorageFault, storageFaultReason } from '../db/index.ts';
 
 // The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
 // request logs, asynchronous responses, devices and the clock.
@@ -29,6 +30,8 @@ export interface ServerOptions extends Partial<DccOptions> {
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
   /** the console and JSON API token; required anyway when the listener is not loopback (see src/security.ts) */
   adminToken?: string;
+  /** names the console and JSON API are also reached by (a proxy, a container name), beside the addresses listened on */
+  publicHosts?: string[];
   /**
    * worker threads that parse DUIS requests and check their signatures beside the main thread
    * (src/dcc/prevalidation-pool.ts); 0 or absent = all in-thread. The CLI defaults to CPUs - 2.
@@ -38,11 +41,27 @@ export interface ServerOptions extends Partial<DccOptions> {
   xsdFile?: string;
   /** a sender's requests wait while this many of its asynchronous responses are untried (default 64; src/dcc/outbox.ts) */
   outboxAdmissionLimit?: number;
+  /** the longest a request waits for admission before it is refused, not acted on (default 5,000 ms; src/dcc/outbox.ts) */
+  admissionWaitMs?: number;
   /** the most recent requests whose DUIS XML the request log keeps (default 20,000; 0 = all; src/dcc/retention.ts) */
   requestLogKeep?: number;
   /** how often the request log is pruned (ms) */
   retentionMs?: number;
+  /** connection limits for unauthenticated clients (ms): see DEFAULT_TIMEOUTS */
+  timeouts?: Partial<Timeouts>;
 }
+
+export interface Timeouts {
+  /** a connection with nothing sent or received for this long is closed (an SSE stream sends every 15 s) */
+  idleMs: number;
+  /** a request's headers must have arrived within this */
+  headersMs: number;
+  /** a whole request, body included, must have arrived within this */
+  requestMs: number;
+}
+
+// Stalled and trickling connections held memory without limit (1,000 stalled 300 KB bodies: 280 MB).
+export const DEFAULT_TIMEOUTS: Timeouts = { idleMs: 30_000, headersMs: 10_000, requestMs: 30_000 };
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -62,20 +81,34 @@ export interface RunningServer {
 
 export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
 
+const HEALTH = {
+  type: 'object',
+  properties: { ok: { type: 'boolean' }, devices: { type: ['integer', 'null'] }, time: { type: 'string', format: 'date-time' }, problems: { type: 'array', items: { type: 'string' } } },
+};
+
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const admin = adminAccess({ host: o.host ?? '127.0.0.1', token: o.adminToken, envToken: process.env.DCC_SIM_ADMIN_TOKEN });
+  const browser = browserGuard({ host: o.host ?? '127.0.0.1', publicHosts: o.publicHosts ?? [] });
   const world = World.open(o.db);
   const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
+  const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+  // Node checks the header and request deadlines on this interval (default 30 s, longer than they are).
+  const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, t.headersMs / 2)) };
   const app = Fastify({
     logger: o.logger === false ? false : { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' },
+    connectionTimeout: t.idleMs,
+    requestTimeout: t.requestMs,
+    http: deadlines,
     // A little above the DUIS limit so the pipeline, not Fastify, answers oversize requests in DUIS.
     bodyLimit: maxRequestBytes + 64 * 1024,
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
+    ...(o.tls ? { https: { ...deadlines, cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }) as unknown as FastifyInstance;
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
+    ...(o.admissionWaitMs !== undefined ? { admissionWaitMs: o.admissionWaitMs } : {}),
     log: (msg, extra) => app.log.info(extra ?? {}, msg),
+    logError: (msg, extra) => app.log.error(extra ?? {}, msg),
   });
   dcc.on('outbox', () => outbox.kick());
   // Started once listening, so that their start-up does not delay the first answer; until a
@@ -85,6 +118,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Errors of the JSON API and the console as JSON with an `error` sentence, Fastify's own
   // (schema validation, body parsing) included; the gateway plugin answers its own in DUIS.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    // A storage fault lasts only as long as the fault: 503, try again, and what SQLite said.
+    if (isStorageFault(err)) {
+      app.log.error(storageFaultReason(err));
+      return reply.code(503).header('retry-after', '5').send({ error: `${storageFaultReason(err)}; nothing was changed: try again when the storage is back` });
+    }
     const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
     if (status >= 500) app.log.error(err);
     return reply.code(status < 400 ? 500 : status).send({ error: err.message });
@@ -105,23 +143,49 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Three plugins, each its own encapsulation context: the DUIS gateway (signed DUIS is its own
   // authentication), the JSON API and the console (each with the admin guard as its own hook).
   await app.register(gatewayPlugin, { world, dcc, outbox, prevalidation: () => prevalidation, maxRequestBytes });
-  await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}) });
-  await app.register(consolePlugin, admin ? { admin } : {});
+  await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}), browser });
+  await app.register(consolePlugin, { ...(admin ? { admin } : {}), browser });
 
-  // Liveness only (device count, simulated time), outside every guard: the container HEALTHCHECK
-  // polls it without a token.
+  // Liveness and what is wrong (device count, simulated time, problems), outside every guard: the
+  // container HEALTHCHECK polls it without a token.
   app.get('/api/health', {
     schema: {
       tags: ['World'],
-      summary: 'Liveness, device count and simulated time (never needs the admin token)',
+      summary: 'Liveness, device count, simulated time and any problem (never needs the admin token)',
       response: {
         200: {
-          description: 'The simulator is up.',
-          content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, devices: { type: 'integer' }, time: { type: 'string', format: 'date-time' } } } } },
+          description: 'The simulator is up; `problems` says what is wrong that does not stop it (e.g. a clock offset out of range).',
+          content: { 'application/json': { schema: HEALTH } },
+        },
+        503: {
+          description: 'The world file cannot be written (disk full, read-only, I/O error): requests are refused until it can; `problems` says why.',
+          content: { 'application/json': { schema: HEALTH } },
         },
       },
     },
-  }, async () => ({ ok: true, devices: world.store.countDevices(), time: dcc.clock.now().toISOString() }));
+  }, async (_req, reply) => {
+    const problems = dcc.clock.problem ? [dcc.clock.problem] : [];
+    // Whether a write commits, tried each time: a read-only or full world file answered 200 while
+    // every request failed. One small row, overwritten.
+    let writable = true;
+    try {
+      world.store.setMeta('health_checked_at', new Date().toISOString());
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      writable = false;
+      problems.unshift(`the world file cannot be written, so requests are refused: ${storageFaultReason(err)}`);
+    }
+    let devices: number | null = null;
+    try {
+      devices = world.store.countDevices();
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      writable = false;
+      problems.unshift(`the world file cannot be read: ${storageFaultReason(err)}`);
+    }
+    return reply.code(writable ? 200 : 503).send({ ok: writable, devices, time: dcc.clock.now().toISOString(), problems });
+  });
+  if (dcc.clock.problem) app.log.warn(dcc.clock.problem);
 
   const retention = new RequestLogRetention(dcc.gateway, world.store, o.requestLogKeep ?? DEFAULT_KEEP_XML);
   const pruner = setInterval(() => {

@@ -66,7 +66,9 @@ export function decodeXmlInput(input: string | Uint8Array, maxBytes: number = DE
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+    // ignoreBOM keeps the BOM in the text, so that exactly one is dropped below (the decoder and
+    // this function each dropped one: two BOMs passed).
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
   } catch {
     throw new DuisRejection('xml', 'document is not valid UTF-8');
   }
@@ -78,9 +80,11 @@ const FORBIDDEN_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\u
 const BAD_REFERENCE = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/;
 const CHARACTER_REFERENCE = /&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});/g;
 // XML names, loosely (no colon rules): the DOM parser checks names and namespaces in detail.
-const NAME = /^[A-Za-z_:\u00C0-\uFFFF][^\s<>\/=!?"'&]*/;
-const END_TAG = /^<\/([^\s<>\/=!?"'&]+)[ \t\r\n]*>/;
-const XML_DECL = /^<\?xml(\s+version\s*=\s*(["'])1\.0\2)(\s+encoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._-]*)\4)?(\s+standalone\s*=\s*(["'])(yes|no)\7)?\s*\?>/;
+// Whitespace is XML's (space, tab, CR, LF), never JavaScript's \s: that also takes U+00A0, U+2028
+// and U+FEFF, so a second BOM or a no-break space after the root passed as whitespace.
+const NAME = /^[A-Za-z_:\u00C0-\uFFFF][^ \t\r\n<>\/=!?"'&]*/;
+const END_TAG = /^<\/([^ \t\r\n<>\/=!?"'&]+)[ \t\r\n]*>/;
+const XML_DECL = /^<\?xml([ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.0\2)([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\4)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\7)?[ \t\r\n]*\?>/;
 
 function isXmlChar(cp: number): boolean {
   return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
@@ -93,7 +97,7 @@ function checkReferences(text: string, from: number, to: number): void {
   if (!segment.includes('&')) return;
   const bad = BAD_REFERENCE.exec(segment);
   if (bad !== null) {
-    const name = /^&[^\s;<&]{0,30};?/.exec(segment.slice(bad.index, bad.index + 32))?.[0] ?? '&';
+    const name = /^&[^ \t\r\n;<&]{0,30};?/.exec(segment.slice(bad.index, bad.index + 32))?.[0] ?? '&';
     throw xmlError(text, from + bad.index, `entity reference ${shown(name)} is not allowed: only &lt; &gt; &amp; &quot; &apos; and character references are`);
   }
   for (const m of segment.matchAll(CHARACTER_REFERENCE)) {
@@ -113,7 +117,7 @@ export function assertSafeXml(text: string, maxDepth: number = MAX_ELEMENT_DEPTH
   }
   let i = 0;
   const n = text.length;
-  if (text.startsWith('<?xml') && /[\s?]/.test(text.charAt(5))) {
+  if (text.startsWith('<?xml') && /[ \t\r\n?]/.test(text.charAt(5))) {
     const decl = XML_DECL.exec(text);
     if (decl === null) throw xmlError(text, 0, 'malformed XML declaration (expected version="1.0", optional encoding and standalone)');
     const encoding = decl[5];
@@ -131,7 +135,7 @@ export function assertSafeXml(text: string, maxDepth: number = MAX_ELEMENT_DEPTH
     const textEnd = lt === -1 ? n : lt;
     if (textEnd > i) {
       if (stack.length === 0) {
-        const junk = /\S/.exec(text.slice(i, textEnd));
+        const junk = /[^ \t\r\n]/.exec(text.slice(i, textEnd));
         if (junk !== null) {
           throw xmlError(text, i + junk.index, rootClosed ? 'content after the root element' : 'text before the root element');
         }
@@ -142,7 +146,7 @@ export function assertSafeXml(text: string, maxDepth: number = MAX_ELEMENT_DEPTH
     if (lt === -1) break;
     i = lt;
     if (text.startsWith('<?', i)) {
-      const target = /^<\?([^\s?]*)/.exec(text.slice(i, i + 40))?.[1] ?? '';
+      const target = /^<\?([^ \t\r\n?]*)/.exec(text.slice(i, i + 40))?.[1] ?? '';
       throw xmlError(text, i, target.toLowerCase() === 'xml'
         ? 'the XML declaration is only allowed at the very start of the document'
         : `processing instruction <?${target}…?> is not allowed`);

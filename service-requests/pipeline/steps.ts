@@ -59,6 +59,25 @@ function describeHolder(f: CertificateFacts): string {
   return f.subjectEui ? dashedEui(f.subjectEui) : f.subjectDn || 'an unnamed subject';
 }
 
+const MAX_COUNTER = 2n ** 64n - 1n;
+
+/**
+ * Two distinguished names in RFC 4514 / 2253 text, compared as the DCC tool's and OpenSSL's
+ * spellings differ: attribute types and values case-folded, spaces around separators ignored, and
+ * RDN order either way (X.500 or LDAP order).
+ */
+export function sameDistinguishedName(a: string, b: string): boolean {
+  const rdns = (dn: string) =>
+    dn
+      .split(/(?<!\\),/)
+      .map((rdn) => rdn.split(/(?<!\\)=/).map((p) => p.trim().replace(/\s+/g, ' ').toLowerCase()).join('='))
+      .filter((rdn) => rdn !== '')
+      .sort()
+      .join(',');
+  const x = rdns(a);
+  return x !== '' && x === rdns(b);
+}
+
 /** 1-2. Size, safe XML, schema (or their verdict from prevalidation). */
 const parse: Step = {
   name: 'parse',
@@ -89,9 +108,14 @@ const signature: Step = {
     const originator = request.requestId.originator;
     if (!request.signer) ctx.reject(Codes.invalidUser, 'the request carries no ds:Signature; DUIS requests must be signed');
     const signerRef = request.signer!;
-    const candidates = ports.certificatesBySerial(signerRef.serialDecimal);
-    if (candidates.length === 0) {
+    const bySerial = ports.certificatesBySerial(signerRef.serialDecimal);
+    if (bySerial.length === 0) {
       ctx.reject(Codes.invalidUser, `no certificate with serial ${signerRef.serialDecimal} (KeyInfo X509SerialNumber) in the SMKI repository`);
+    }
+    // X509IssuerSerial names a certificate by both: a serial is unique only under its issuer.
+    const candidates = bySerial.filter((c) => sameDistinguishedName(signerRef.issuerName, c.facts.issuerDn));
+    if (candidates.length === 0) {
+      ctx.reject(Codes.invalidUser, `certificate ${signerRef.serialDecimal} is issued by '${bySerial[0]!.facts.issuerDn}', not by '${signerRef.issuerName.slice(0, 200)}' (KeyInfo X509IssuerName)`);
     }
     const own = candidates.filter((c) => c.facts.subjectEui === originator);
     if (own.length === 0) {
@@ -126,6 +150,10 @@ const requestId: Step = {
       if (!issued) ctx.reject(leg.refusalCode, `no pre-command was issued for RequestID ${request.requestId.text}`);
       if (issued!.consumed) ctx.reject(leg.refusalCode, `the pre-command for RequestID ${request.requestId.text} has already been used`);
       return `matches the pre-command issued for ${request.requestId.text}`;
+    }
+    // The largest counter a RequestID can carry: accepted, it would leave its originator no greater one.
+    if (request.requestId.counter >= MAX_COUNTER) {
+      ctx.reject(Codes.invalidRequest, `RequestID counter ${request.requestId.counter} is the largest a RequestID can carry: accepting it would leave ${dashedEui(request.requestId.originator)} no greater counter for its next request`);
     }
     const last = ports.lastCounter(request.requestId.originator);
     if (last !== undefined && request.requestId.counter <= last) {

@@ -17,7 +17,7 @@ import type { ApiContext } from './index.ts';
 // server-sent events. (The console's own files and /docs: src/console/static.ts.)
 
 const EUI = (description: string) => Type.String({ description: `${description}; an EUI-64, dashes optional` });
-const WHOLE = (description: string) => Type.String({ description: `${description}; a whole number` });
+const WHOLE = (description: string) => Type.String({ pattern: '^[0-9]{1,15}$', description: `${description}; a whole number` });
 
 const STATUSES: readonly DeviceStatus[] = [
   'Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Decommissioned', 'Withdrawn', 'Suspended', 'Recovery', 'Recovered',
@@ -107,7 +107,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
         compliance: Type.Optional(Type.String({ description: `one of ${COMPLIANCE.join(', ')}` })),
         after: Type.Optional(EUI('the page after this EUI')),
         before: Type.Optional(EUI('the page before this EUI')),
-        limit: Type.Optional(Type.String({ description: 'devices per page; a whole number, default 25' })),
+        limit: Type.Optional(WHOLE('devices per page, default 25')),
       }),
       response: { 200: answer('One page of devices.', shared('DevicePage')), 400: BAD_REQUEST },
     },

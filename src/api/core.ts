@@ -81,8 +81,9 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
         requestId: Type.Optional(Type.String({ description: 'the DUIS RequestID' })),
         originator: Type.Optional(EUI('the sender')),
         device: Type.Optional(EUI('the target device')),
-        after: Type.Optional(Type.String({ description: 'only log entries with a greater id; a whole number' })),
-        limit: Type.Optional(Type.String({ description: 'a whole number, default 100, at most 1000' })),
+        // patterns, so that 'abc' is a 400 naming the parameter rather than SQLite's 500
+        after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'only log entries with a greater id; a whole number' })),
+        limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'a whole number, default 100, at most 1000' })),
         full: Type.Optional(Type.String({ description: 'any value: include the request and response XML (null where the request log no longer keeps it)' })),
       }),
       description:
@@ -182,18 +183,19 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     preValidation: bareBodyIsEmpty,
   }, async (req, reply) => {
     const b = req.body;
-    if (b.real) dcc.clock.reset();
-    else if (b.set) {
-      const t = new Date(b.set);
-      if (Number.isNaN(t.getTime())) return reply.code(400).send({ error: `'${b.set}' is not a date-time` });
-      dcc.clock.set(t);
-    } else if (b.advance) {
-      try {
-        dcc.clock.advance(parseDuration(b.advance));
-      } catch (err) {
-        return reply.code(400).send({ error: (err as Error).message });
-      }
-    } else return reply.code(400).send({ error: 'give one of set (ISO time), advance (e.g. "7d") or real: true' });
+    try {
+      if (b.real) dcc.clock.reset();
+      else if (b.set) {
+        const t = new Date(b.set);
+        if (Number.isNaN(t.getTime())) return reply.code(400).send({ error: `'${b.set}' is not a date-time` });
+        dcc.clock.set(t);
+      } else if (b.advance) dcc.clock.advance(parseDuration(b.advance));
+      else return reply.code(400).send({ error: 'give one of set (ISO time), advance (e.g. "7d") or real: true' });
+    } catch (err) {
+      // out of range or not a duration: the clock did not move
+      if (err instanceof RangeError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
     dcc.runDueCommands();
     return { now: dcc.clock.now().toISOString() };
   });

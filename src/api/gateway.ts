@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dashedEui } from '../../pki/index.ts';
-import type { Endpoint } from '../../service-requests/index.ts';
+import { buildResponse, Codes, unreadService, type Endpoint } from '../../service-requests/index.ts';
+import { isStorageFault, storageFaultReason } from '../../db/index.ts';
 import type { Dcc } from '../dcc/index.ts';
 import type { OutboxDelivery } from '../dcc/index.ts';
 import { peekOriginator, type PrevalidationPool } from '../dcc/index.ts';
@@ -27,16 +28,26 @@ export function headerSafe(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
 }
 
+/** The RequestID of a request that could not be handled, when it has a well-formed one, to answer under it. */
+function peekRequestId(body: Buffer): string | undefined {
+  const head = body.subarray(0, 8192).toString('latin1');
+  return /<(?:[A-Za-z_][\w.-]{0,64}:)?RequestID\b[^>]{0,256}>\s*([0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}:[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}:\d{1,20})\s*</.exec(head)?.[1];
+}
+
 const DUIS_BODY = {
   description: 'A DUIS 5.4 request, signed (XMLDSig) by its originator with its XML signing key.',
   content: { 'application/xml': { schema: { type: 'string', description: 'a DUIS <sr:Request> with its ds:Signature' } } },
 };
 const DUIS_ANSWER = {
   description:
-    'Always 200 with signed DUIS XML: the synchronous acknowledgement or response (I0, I99, 0, ...), a pre-command to sign (serviceT), or an error response (E...) when the request is refused; the response code is also in the X-DCC-Sim-Response-Code header and a refusal\'s reason in X-DCC-Sim-Reason. Asynchronous responses go to the party\'s Receive Response Service.',
+    '200 with signed DUIS XML: the synchronous acknowledgement or response (I0, I99, 0, ...), a pre-command to sign (serviceT), or an error response (E...) when the request is refused; the response code is also in the X-DCC-Sim-Response-Code header and a refusal\'s reason in X-DCC-Sim-Reason. Asynchronous responses go to the party\'s Receive Response Service.',
   content: { 'application/xml': { schema: { type: 'string', description: 'a signed DUIS <sr:Response>' } } },
 };
 const DUIS_TOO_LARGE = { ...DUIS_ANSWER, description: 'The body is larger than the DUIS size limit: a signed DUIS error response, logged like any refusal.' };
+const DUIS_UNAVAILABLE = {
+  ...DUIS_ANSWER,
+  description: 'Not acted on, send it again (Retry-After): the sender waited too long for admission (its asynchronous responses are not being taken), or the world file cannot be written (disk full, read-only). A signed DUIS error (E100) with the reason in X-DCC-Sim-Reason.',
+};
 
 const SERVICES: Record<Endpoint, string> = {
   serviceS: 'Non-critical service requests and signed pre-commands (command variant 5)',
@@ -47,6 +58,9 @@ const SERVICES: Record<Endpoint, string> = {
 export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Promise<void> {
   const { world, dcc, outbox, maxRequestBytes } = o;
 
+  // JSON and plain text too reach the handler as bytes, refused in DUIS and logged (Fastify's own
+  // JSON parser answered invalid JSON with a plain 400 that no request log saw).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   for (const type of ['application/xml', 'text/xml', 'application/pkcs10', 'application/octet-stream', 'application/x-pem-file']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
@@ -60,8 +74,25 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     // A DUIS body too large for the transport is still answered in DUIS and logged.
     const endpoint = /^\/api\/v1\/(serviceS|serviceT|serviceD)$/.exec(req.url)?.[1] as Endpoint | undefined;
+    if (endpoint && isStorageFault(err)) return unavailable(endpoint, Buffer.alloc(0), err, reply);
+    if (endpoint && err.code?.startsWith('FST_ERR_CTP_') && err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // any other body Fastify could not read (a bad Content-Length, a broken Content-Type): in DUIS, logged
+      try {
+        const answer = dcc.refuse(endpoint, 'transport', `the request body could not be read: ${err.message}`, Buffer.alloc(0));
+        return reply.code(400).header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode).header('x-dcc-sim-reason', headerSafe(answer.reason ?? '')).send(answer.xml);
+      } catch (e) {
+        if (isStorageFault(e)) return unavailable(endpoint, Buffer.alloc(0), e, reply);
+        throw e;
+      }
+    }
     if (endpoint && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const answer = dcc.refuse(endpoint, 'parse:size', `request body exceeds ${maxRequestBytes} bytes (the DUIS size limit)`, Buffer.alloc(0));
+      let answer;
+      try {
+        answer = dcc.refuse(endpoint, 'parse:size', `request body exceeds ${maxRequestBytes} bytes (the DUIS size limit)`, Buffer.alloc(0));
+      } catch (e) {
+        if (isStorageFault(e)) return unavailable(endpoint, Buffer.alloc(0), e, reply);
+        throw e;
+      }
       return reply
         .code(413)
         .header('content-type', 'application/xml; charset=utf-8')
@@ -69,23 +100,85 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
         .header('x-dcc-sim-reason', headerSafe(answer.reason ?? ''))
         .send(answer.xml);
     }
+    if (isStorageFault(err)) {
+      app.log.error(storageFaultReason(err));
+      return reply.code(503).header('retry-after', '5').send({ error: `${storageFaultReason(err)}; nothing was done: try again when the storage is back` });
+    }
     const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
     if (status >= 500) app.log.error(err);
     return reply.code(status < 400 ? 500 : status).send({ error: err.message });
   });
 
+  // While the storage fails (disk full, read-only or vanished file) nothing can be committed, so
+  // nothing is acted on and nothing can be logged: the sender gets a signed DUIS error saying so,
+  // with 503 and Retry-After (send it again), and the reason goes to the server log.
+  const unavailable = (endpoint: Endpoint, body: Buffer, err: Error & { code: string }, reply: FastifyReply) => {
+    const reason = `${storageFaultReason(err)}; the request was not acted on: send it again when the storage is back`;
+    app.log.error({ endpoint, code: err.code }, reason);
+    const unread = unreadService(endpoint);
+    const requestId = peekRequestId(body);
+    const xml = dcc.sign(buildResponse({ ...(requestId ? { requestId } : {}), responseCode: Codes.invalidRequest, responseDateTime: dcc.clock.now(), serviceReference: unread.serviceReference, serviceReferenceVariant: unread.serviceReferenceVariant }));
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .header('content-type', 'application/xml; charset=utf-8')
+      .header('x-dcc-sim-response-code', Codes.invalidRequest)
+      .header('x-dcc-sim-reason', headerSafe(reason))
+      .send(xml);
+  };
+
   const duis = (endpoint: Endpoint) => async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      return await handleDuis(endpoint, req, reply);
+    } catch (err) {
+      if (isStorageFault(err)) return unavailable(endpoint, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), err, reply);
+      throw err;
+    }
+  };
+  const handleDuis = async (endpoint: Endpoint, req: FastifyRequest, reply: FastifyReply) => {
     const ct = String(req.headers['content-type'] ?? '');
     const body = req.body as Buffer; // every parser of this plugin gives a Buffer
     const xml = /^(application|text)\/xml\b/i.test(ct);
-    // Admission: the sender waits while its asynchronous responses are not keeping up.
-    const admission = xml ? outbox.admit(peekOriginator(body)) : undefined;
-    if (admission) await admission; // (no await otherwise: the check and the handling stay one step)
+    // A client that went away (gave up, timed out) is never acted on afterwards: it may send again.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    // A client that gives up usually just ends its side ('end'): Node keeps the socket half-open
+    // for the answer and emits 'close' only after it, so 'end' is when it is known to be gone.
+    req.raw.socket.once('end', onClose);
+    req.raw.socket.once('close', onClose);
+    const act = (pre?: Parameters<Dcc['handle']>[2]) =>
+      gone.signal.aborted
+        ? dcc.refuse(endpoint, 'admission', 'the client went away before the request was handled: not acted on', body)
+        : dcc.handle(endpoint, body, pre);
+    // Admission: the sender waits while its asynchronous responses are not keeping up, but only so
+    // long (OutboxOptions.admissionWaitMs); then it is told, in DUIS, that nothing was done.
+    const originator = xml ? peekOriginator(body) : null;
+    const admission = xml ? outbox.admit(originator, { signal: gone.signal }) : undefined;
+    if (admission) {
+      // (no await otherwise: the check and the handling stay one step)
+      const a = await admission;
+      if (!a.admitted) {
+        const reason = a.why === 'gone'
+          ? `the client went away after waiting ${a.waitedMs} ms for admission: not acted on`
+          : `held ${a.waitedMs} ms for admission: ${dashedEui(originator!)}'s asynchronous responses are not being taken by its Receive Response Service; not acted on, send it again later`;
+        const refused = dcc.refuse(endpoint, 'admission', reason, body);
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .header('content-type', 'application/xml; charset=utf-8')
+          .header('x-dcc-sim-response-code', refused.responseCode)
+          .header('x-dcc-sim-reason', headerSafe(reason))
+          .send(refused.xml);
+      }
+    }
     const pool = o.prevalidation();
     const answer = xml
       ? pool
-        ? await pool.run(body, (pre) => dcc.handle(endpoint, body, pre))
-        : dcc.handle(endpoint, body)
+        ? await pool.run(body, (pre) => act(pre))
+        : act()
       : dcc.refuse(endpoint, 'transport', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`, Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? '')).subarray(0, 4096));
     reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);
     if (answer.reason) reply.header('x-dcc-sim-reason', headerSafe(answer.reason));
@@ -98,7 +191,7 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
         summary: SERVICES[endpoint],
         description: 'Signed DUIS in, signed DUIS out. The request is validated as the DCC does (XML schema, signature, counter, user role, registration data, certificates, the network operator checks) and, when accepted, the GBCS command reaches the emulated device in the same transaction. Any other Content-Type is refused in DUIS too.',
         body: DUIS_BODY,
-        response: { 200: DUIS_ANSWER, 413: DUIS_TOO_LARGE },
+        response: { 200: DUIS_ANSWER, 413: DUIS_TOO_LARGE, 503: DUIS_UNAVAILABLE },
       },
     }, duis(endpoint));
   }

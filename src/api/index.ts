@@ -5,7 +5,7 @@ import type { OutboxDelivery } from '../dcc/index.ts';
 import type { PrevalidationPool } from '../dcc/index.ts';
 import type { World } from '../world/index.ts';
 import type { ServerOptions } from '../server.ts';
-import type { AdminAccess } from '../security.ts';
+import type { AdminAccess, BrowserGuard } from '../security.ts';
 import { register as core } from './core.ts';
 import { register as smki } from './smki.ts';
 import { register as consoleRoutes } from './console.ts';
@@ -29,6 +29,8 @@ export interface ApiContext {
   prevalidation: () => PrevalidationPool | undefined;
   /** the admin guard, when the listener needs one */
   admin?: AdminAccess;
+  /** Host, Origin and JSON-body checks against cross-site requests and DNS rebinding (src/security.ts) */
+  browser?: BrowserGuard;
 }
 
 export type ApiModule = (app: FastifyInstance, ctx: ApiContext) => Promise<void> | void;
@@ -37,6 +39,7 @@ export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, net
 
 export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // Inside this plugin only: the DUIS gateway, registered beside it, stays outside the guard.
+  if (ctx.browser) app.addHook('onRequest', ctx.browser.hook);
   if (ctx.admin) app.addHook('onRequest', ctx.admin.hook);
   // The response schemas document the answers; they are written with JSON.stringify as before,
   // so nothing a schema leaves out is dropped or coerced on the way out.
@@ -44,7 +47,7 @@ export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<
   // Validation errors keep the API's shape ({ error }, by the server's error handler) and say
   // which values an enum allows, as the handlers' own sentences do.
   app.setSchemaErrorFormatter((errors, dataVar) =>
-    new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` : e.message}`).join(', ')),
+    new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` : e.keyword === 'pattern' && e.params.pattern === '^[0-9]{1,15}$' ? 'must be a whole number' : e.message}`).join(', ')),
   );
   for (const register of API_MODULES) await register(app, ctx);
 }

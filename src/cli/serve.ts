@@ -20,6 +20,7 @@ function serveOptions(cmd: Command): Command {
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
     .option('--admin-token <token>', 'token for the console and JSON API (default: DCC_SIM_ADMIN_TOKEN, or generated when --host is not loopback)')
+    .option('--public-host <name...>', 'a name the console and JSON API are also reached by (a proxy, a container name); their Host and Origin must be a listened address, a loopback name or one of these')
     .option('--quiet', 'no request log on stdout');
 }
 
@@ -36,6 +37,7 @@ interface ServeFlags {
   tlsKey?: string;
   tlsCa?: string;
   adminToken?: string;
+  publicHost?: string[];
   quiet?: boolean;
 }
 
@@ -67,8 +69,10 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     logger: !o.quiet,
     ...(tls ? { tls } : {}),
     ...(o.adminToken ? { adminToken: o.adminToken } : {}),
+    ...(o.publicHost ? { publicHosts: o.publicHost.flatMap((h) => h.split(',')) } : {}),
   });
   process.stderr.write(`dcc-sim DUIS gateway on ${server.url}/api/v1/serviceS|serviceT|serviceD (world ${db})\n`);
+  if (server.dcc.clock.problem) process.stderr.write(`dcc-sim: warning: ${server.dcc.clock.problem}\n`);
   if (tls?.ca) process.stderr.write('dcc-sim: mutual TLS, clients must present a certificate issued by --tls-ca\n');
   if (server.admin?.generated) process.stderr.write(`dcc-sim admin token (console and JSON API, Authorization: Bearer ...): ${server.admin.token}\n`);
   else if (server.admin) process.stderr.write('dcc-sim: the console and JSON API need the admin token (Authorization: Bearer ...)\n');

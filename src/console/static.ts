@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AdminAccess } from '../security.ts';
+import type { AdminAccess, BrowserGuard } from '../security.ts';
 
 // The console as a plugin: its static assets (plain HTML, CSS and ES modules from
 // src/console/public, served as they are: no bundler, no CDN; only files that exist at start-up,
@@ -47,8 +47,9 @@ export async function sendAsset(reply: FastifyReply, name: string): Promise<Fast
 // Files, not API: left out of the OpenAPI document (test/console/openapi.test.ts lists them).
 const STATIC = { schema: { hide: true } };
 
-export async function consolePlugin(app: FastifyInstance, o: { admin?: AdminAccess }): Promise<void> {
+export async function consolePlugin(app: FastifyInstance, o: { admin?: AdminAccess; browser?: BrowserGuard }): Promise<void> {
   // Inside this plugin only, as in the JSON API's: the DUIS gateway stays outside it.
+  if (o.browser) app.addHook('onRequest', o.browser.hook);
   if (o.admin) app.addHook('onRequest', o.admin.hook);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const files = new Set(listFiles(PUBLIC_DIR));

@@ -80,6 +80,9 @@ export function isFailureCode(code: string): boolean {
 
 export { GBCS_VERSION } from '../../service-requests/index.ts';
 
+/** How much of a refused request's body the request log keeps (bytes). */
+export const REFUSED_BODY_KEPT = 16 * 1024;
+
 export class Dcc extends EventEmitter {
   readonly gateway: GatewayStore;
   readonly clock: SimulatedClock;
@@ -204,7 +207,8 @@ export class Dcc extends EventEmitter {
       responseCode: r.responseCode,
       reason: r.reason,
       failedStep: r.step,
-      requestXml: body,
+      // A refused body is kept only in part: junk posted by anyone filled the log (279 KB a row).
+      requestXml: body.length > REFUSED_BODY_KEPT ? body.subarray(0, REFUSED_BODY_KEPT) : body,
       responseXml: xml,
       steps,
       changedCells: null,

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { GatewayStore, OutboxRecord, WorldStore } from '../../db/index.ts';
+import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
 // once, oldest first, with exponential back-off. Rows stay in SQLite until a receiver
@@ -23,8 +23,18 @@ export interface OutboxOptions {
    * not yet tried (default 64); they go on when the count has halved.
    */
   admissionLimit?: number;
+  /**
+   * The longest a request waits for admission (default 5,000 ms): then it is refused, not acted on,
+   * rather than held for as long as a hanging receiver holds its party's responses.
+   */
+  admissionWaitMs?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
+  /** errors: a storage fault while marking deliveries */
+  logError?: (msg: string, extra?: Record<string, unknown>) => void;
 }
+
+/** How a wait for admission ended: let through, or not (held too long, or its client went away). */
+export type Admission = { admitted: true; waitedMs: number } | { admitted: false; waitedMs: number; why: 'timeout' | 'gone' };
 
 export interface OutboxStats {
   /** asynchronous responses and alerts waiting for delivery (not yet answered 2xx) */
@@ -48,6 +58,7 @@ export class OutboxDelivery {
   // stay in inFlight, so no turn picks them again.
   private delivered: { id: number; at: string }[] = [];
   private flushing?: NodeJS.Immediate;
+  private flushRetry?: NodeJS.Timeout;
   private readonly partyInFlight = new Map<string, number>();
   // Requests waiting for admission, per originator, in arrival order.
   private readonly admitting = new Map<string, (() => void)[]>();
@@ -73,13 +84,33 @@ export class OutboxDelivery {
    * holds up nobody, and a party only ever waits for its own backlog. FIFO per party: a waiting
    * request is never overtaken by a later one of the same sender.
    */
-  admit(party: string | null): Promise<void> | undefined {
+  admit(party: string | null, o: { signal?: AbortSignal } = {}): Promise<Admission> | undefined {
     if (party === null || this.stopped) return undefined;
     const waiting = this.admitting.get(party);
     if (!waiting && this.gateway.untriedOutboxCount(party) < this.admissionLimit) return undefined;
-    return new Promise<void>((resolve) => {
-      if (waiting) waiting.push(resolve);
-      else this.admitting.set(party, [resolve]);
+    const waitMs = this.options.admissionWaitMs ?? 5_000;
+    return new Promise<Admission>((resolve) => {
+      const since = Date.now();
+      // Leaves the queue without going: the request is answered as not acted on.
+      const leave = (outcome: Admission) => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', aborted);
+        const list = this.admitting.get(party);
+        const at = list?.indexOf(go) ?? -1;
+        if (list && at >= 0) list.splice(at, 1);
+        if (list?.length === 0) this.admitting.delete(party);
+        resolve(outcome);
+      };
+      const go = () => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', aborted);
+        resolve({ admitted: true, waitedMs: Date.now() - since });
+      };
+      const aborted = () => leave({ admitted: false, waitedMs: Date.now() - since, why: 'gone' });
+      const timer = setTimeout(() => leave({ admitted: false, waitedMs: Date.now() - since, why: 'timeout' }), waitMs);
+      o.signal?.addEventListener('abort', aborted, { once: true });
+      if (waiting) waiting.push(go);
+      else this.admitting.set(party, [go]);
       this.admitTimer ??= setInterval(() => this.release(), 100);
     });
   }
@@ -91,7 +122,13 @@ export class OutboxDelivery {
   /** Lets waiting requests go, in order, for each party whose backlog has halved (or when stopping). */
   private release(): void {
     for (const [party, waiting] of this.admitting) {
-      if (!this.stopped && this.gateway.untriedOutboxCount(party) > this.admissionLimit / 2) continue;
+      let backlog = 0;
+      try {
+        backlog = this.gateway.untriedOutboxCount(party);
+      } catch {
+        // storage unreadable: let them go; their handling answers the fault in DUIS
+      }
+      if (!this.stopped && backlog > this.admissionLimit / 2) continue;
       this.admitting.delete(party);
       for (const go of waiting) go();
     }
@@ -106,6 +143,7 @@ export class OutboxDelivery {
     this.stopped = true;
     this.release();
     if (this.timer) clearTimeout(this.timer);
+    if (this.flushRetry) clearTimeout(this.flushRetry);
     for (const a of this.attempts) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
@@ -128,9 +166,22 @@ export class OutboxDelivery {
       this.world.transaction(() => {
         for (const d of batch) this.gateway.markDelivered(d.id, d.at);
       });
-    } finally {
-      for (const d of batch) this.inFlight.delete(d.id);
+    } catch (err) {
+      // Run from setImmediate: throwing here killed the process on a full disk. The rows stay in
+      // inFlight (not sent again) and are marked once the storage is back; if dcc-sim stops first
+      // they are sent again after the restart, under the same delivery id.
+      this.delivered.unshift(...batch);
+      this.options.logError?.('marking delivered responses failed; retrying in 1 s', { rows: batch.length, error: isStorageFault(err) ? storageFaultReason(err) : String(err) });
+      if (!this.stopped) {
+        this.flushRetry ??= setTimeout(() => {
+          this.flushRetry = undefined;
+          this.flushDelivered();
+        }, 1000);
+        this.flushRetry.unref();
+      }
+      return;
     }
+    for (const d of batch) this.inFlight.delete(d.id);
     if (this.admitting.size) this.release();
     this.kick();
   }
@@ -157,6 +208,18 @@ export class OutboxDelivery {
 
   private run(): void {
     if (this.stopped) return;
+    try {
+      this.runOnce();
+    } catch (err) {
+      // Reading the queue failed (an I/O error): run from a timer, so log and poll again.
+      this.options.logError?.('reading the outbox failed; retrying', { error: isStorageFault(err) ? storageFaultReason(err) : String(err) });
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.run(), this.options.pollMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  private runOnce(): void {
     const perParty = this.options.partyConcurrency ?? 16;
     let free = (this.options.concurrency ?? 64) - this.inFlight.size;
     while (free > 0) {

@@ -3,7 +3,7 @@
 // The door of src/world/: other folders import only this file.
 export { World, WorldError, META } from './world.ts';
 export type { DeviceKeys, DeviceCredentialRecords } from './world.ts';
-export { SimulatedClock, parseDuration } from './clock.ts';
+export { SimulatedClock, parseDuration, CLOCK_MIN, CLOCK_MAX } from './clock.ts';
 export { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS } from './catalogue.ts';
 export type { DnoEntry, GasTransporterEntry, SupplierEntry } from './catalogue.ts';
 export { MpxnError, isMpanCore, parseMpanCore, parseMprn, makeMpanCore, makeMprn, distributorIdOf, mpanCheckDigit, mprnCheckDigits } from './mpxn.ts';

@@ -692,7 +692,9 @@ export class FuzzRig {
         const last = base.last ?? -1n;
         // the pre-command carries the counter, so a 6.15.1 pre-command differs with it
         const except: (keyof Effect)[] = ['counter', 'body'];
-        if (n !== undefined && n > last && n > 0n && n < 2n ** 64n && v === String(n)) {
+        // 2^64-1 is refused: accepted, it would leave its originator no greater counter (issue 19)
+        if (n === 2n ** 64n - 1n && accepted) return `counter ${v} accepted: no greater counter is left for its originator`;
+        if (n !== undefined && n > last && n > 0n && n < 2n ** 64n - 1n && v === String(n)) {
           if (!accepted) return `a valid greater counter ${v} was refused: ${code} ${answer.reason}`;
           if (r.effect!.counter !== String(n)) return `counter ${v} accepted but the originator's last counter is ${r.effect!.counter}`;
           return semantic(except);
