@@ -4,25 +4,17 @@
  * (Commissioned, SM WAN Connected), links the meters at the MPxN to it and answers I0. The shared
  * rules and codes (E0814xx) are in comms-hub-status.ts.
  */
-import { dashedEui, type Eui } from '../../pki/index.ts';
+import { dashedEui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
 import type { ServiceModule } from '../service.ts';
 import {
-  CHF_INSTALL_TYPES, CHF_LOCATIONS, installed, installNeeds, readAdditionalInformation, readUserReference, writeAdditionalInformation,
-  writeUserReference, type UserReference,
+  installed, installNeeds, readAdditionalInformation, readInstallFields, writeAdditionalInformation, writeInstallFields, type InstallFields,
 } from './comms-hub-status.ts';
 
-const { Sequence, checkAttributes, readBoolean, readEui, readString, readStringEnum, textEl, writeBoolean, writeEnum, writeEui, writeString } = bodyKit;
+const { Sequence, checkAttributes } = bodyKit;
 
-interface Body {
+interface Body extends InstallFields {
   kind: 'CHFInstallSuccessSMWAN';
-  deviceId: Eui;
-  installType: (typeof CHF_INSTALL_TYPES)[number];
-  reference: UserReference;
-  mpxn: string;
-  gisData?: string;
-  aerialInstall: boolean;
-  location: (typeof CHF_LOCATIONS)[number];
   additionalInformation?: string;
 }
 
@@ -34,30 +26,12 @@ export const chfInstallSuccessSmWan: ServiceModule<Body> = {
     read(item, path): Body {
       checkAttributes(item, path);
       const s = new Sequence(item, path);
-      const deviceId = readEui(s.required('DeviceID'), `${path}/sr:DeviceID`);
-      const installType = readStringEnum(s.required('CHFInstallType'), `${path}/sr:CHFInstallType`, CHF_INSTALL_TYPES, 'CHFInstallType') as Body['installType'];
-      const reference = readUserReference(s, path, 'InstallDateTime');
-      const mpxn = readString(s.required('MPxN'), `${path}/sr:MPxN`, 1, 13);
-      const gis = s.optional('GISData');
-      const gisData = gis ? readString(gis, `${path}/sr:GISData`, 0, 25) : undefined;
-      const aerialInstall = readBoolean(s.required('AerialInstall'), `${path}/sr:AerialInstall`);
-      const location = readStringEnum(s.required('CHFLocation'), `${path}/sr:CHFLocation`, CHF_LOCATIONS, 'CHFLocation') as Body['location'];
+      const fields = readInstallFields(s, path);
       const additionalInformation = readAdditionalInformation(s, path);
       s.end();
-      return {
-        kind: 'CHFInstallSuccessSMWAN', deviceId, installType, reference, mpxn, aerialInstall, location,
-        ...(gisData !== undefined ? { gisData } : {}), ...(additionalInformation !== undefined ? { additionalInformation } : {}),
-      };
+      return { kind: 'CHFInstallSuccessSMWAN', ...fields, ...(additionalInformation !== undefined ? { additionalInformation } : {}) };
     },
-    write: (b) =>
-      textEl('DeviceID', writeEui(b.deviceId, 'body.deviceId')) +
-      textEl('CHFInstallType', writeEnum(b.installType, 'body.installType', CHF_INSTALL_TYPES)) +
-      writeUserReference(b.reference, 'InstallDateTime') +
-      textEl('MPxN', writeString(b.mpxn, 'body.mpxn', 1, 13)) +
-      (b.gisData !== undefined ? textEl('GISData', writeString(b.gisData, 'body.gisData', 0, 25)) : '') +
-      textEl('AerialInstall', writeBoolean(b.aerialInstall, 'body.aerialInstall')) +
-      textEl('CHFLocation', writeEnum(b.location, 'body.location', CHF_LOCATIONS)) +
-      writeAdditionalInformation(b.additionalInformation),
+    write: (b) => writeInstallFields(b) + writeAdditionalInformation(b.additionalInformation),
   },
   commandVariants: [8],
   endpoints: { 8: 'serviceD' },

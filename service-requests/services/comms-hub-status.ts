@@ -19,7 +19,9 @@ import type { InventoryEntry } from '../ports.ts';
 import type { HandlerState, InventoryChange, ServiceOutcome, ValidatedRequest } from '../service.ts';
 import { notResponsibleReason } from './responsible-supplier.ts';
 
-const { Sequence, readDateTime, readString, textEl, writeDateTime, writeString } = bodyKit;
+const {
+  Sequence, readBoolean, readDateTime, readEui, readString, readStringEnum, textEl, writeBoolean, writeDateTime, writeEnum, writeEui, writeString,
+} = bodyKit;
 type Element = ConstructorParameters<typeof Sequence>[0];
 
 export const CHF_INSTALL_TYPES = ['New CHF Install', 'Replacement CHF Install', 'CHF Install - no SM WAN'] as const;
@@ -90,6 +92,42 @@ function hubOf(v: ValidatedRequest, state: HandlerState, eui: Eui, fail: Fail): 
   const notResponsible = notResponsibleReason(hub, v.sender);
   if (notResponsible) fail(Codes.notAuthorisedForDevice, notResponsible);
   return hub;
+}
+
+/** The fields 8.14.1 and 8.14.2 share (XSD): the hub, how and where it was installed, and for which MPxN. */
+export interface InstallFields {
+  deviceId: Eui;
+  installType: (typeof CHF_INSTALL_TYPES)[number];
+  reference: UserReference;
+  mpxn: string;
+  gisData?: string;
+  aerialInstall: boolean;
+  location: (typeof CHF_LOCATIONS)[number];
+}
+
+/** Reads the shared install fields, up to and including CHFLocation. */
+export function readInstallFields(s: InstanceType<typeof Sequence>, path: string): InstallFields {
+  const deviceId = readEui(s.required('DeviceID'), `${path}/sr:DeviceID`);
+  const installType = readStringEnum(s.required('CHFInstallType'), `${path}/sr:CHFInstallType`, CHF_INSTALL_TYPES, 'CHFInstallType') as InstallFields['installType'];
+  const reference = readUserReference(s, path, 'InstallDateTime');
+  const mpxn = readString(s.required('MPxN'), `${path}/sr:MPxN`, 1, 13);
+  const gis = s.optional('GISData');
+  const gisData = gis ? readString(gis, `${path}/sr:GISData`, 0, 25) : undefined;
+  const aerialInstall = readBoolean(s.required('AerialInstall'), `${path}/sr:AerialInstall`);
+  const location = readStringEnum(s.required('CHFLocation'), `${path}/sr:CHFLocation`, CHF_LOCATIONS, 'CHFLocation') as InstallFields['location'];
+  return { deviceId, installType, reference, mpxn, aerialInstall, location, ...(gisData !== undefined ? { gisData } : {}) };
+}
+
+export function writeInstallFields(b: InstallFields): string {
+  return (
+    textEl('DeviceID', writeEui(b.deviceId, 'body.deviceId')) +
+    textEl('CHFInstallType', writeEnum(b.installType, 'body.installType', CHF_INSTALL_TYPES)) +
+    writeUserReference(b.reference, 'InstallDateTime') +
+    textEl('MPxN', writeString(b.mpxn, 'body.mpxn', 1, 13)) +
+    (b.gisData !== undefined ? textEl('GISData', writeString(b.gisData, 'body.gisData', 0, 25)) : '') +
+    textEl('AerialInstall', writeBoolean(b.aerialInstall, 'body.aerialInstall')) +
+    textEl('CHFLocation', writeEnum(b.location, 'body.location', CHF_LOCATIONS))
+  );
 }
 
 export interface InstallReport {
