@@ -96,10 +96,29 @@ export interface BrowserGuardOptions {
 export interface BrowserGuard {
   /** the host names (no port) accepted in Host */
   allowed: ReadonlySet<string>;
+  /** this server start's console token, and the Set-Cookie value that marks a browser as a console session */
+  csrf: { token: string; cookie: string };
   hook: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+// The console's per-start token (issue 19). The Origin check trusts a same-origin request; this
+// also makes a browser prove it loaded the console from this very server start. The token is made
+// up at each start and written into the console page (a <meta>, read by js/api.js, which sends it
+// as X-DCC-Sim-CSRF on every state-changing request). It is delivered in the page rather than read
+// from a cookie because cookies ignore ports: two dcc-sims on one machine would overwrite each
+// other's. The page also sets a cookie (SameSite=Strict, HttpOnly: no script needs it) that only
+// marks the browser as a console session, so that even a browser sending neither Origin nor
+// Sec-Fetch-Site must present the token. The header is compared with the server's own token, never
+// with the cookie. Scripts (curl, the CLI, Node's fetch) send no cookie, Origin or Sec-Fetch-Site
+// and need nothing new; a header they do send must be right.
+export const CSRF_HEADER = 'x-dcc-sim-csrf';
+export const CSRF_COOKIE = 'dcc-sim-csrf';
+
+function hasCookie(header: string | undefined, name: string): boolean {
+  return (header ?? '').split(';').some((c) => c.split('=')[0]!.trim() === name);
+}
 
 function normaliseHost(h: string): string {
   return h.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
@@ -127,6 +146,9 @@ export function listenerNames(o: BrowserGuardOptions, interfaces = networkInterf
 
 export function browserGuard(o: BrowserGuardOptions): BrowserGuard {
   const allowed = listenerNames(o);
+  const token = randomBytes(32).toString('base64url');
+  const expected = digest(token);
+  const csrf = { token, cookie: `${CSRF_COOKIE}=${token}; Path=/; SameSite=Strict; HttpOnly` };
   const refuse = (reply: FastifyReply, status: number, error: string) => reply.code(status).header('cache-control', 'no-store').send({ error });
   const hook = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const host = String(req.headers.host ?? '');
@@ -149,6 +171,17 @@ export function browserGuard(o: BrowserGuardOptions): BrowserGuard {
         return refuse(reply, 403, `cross-site request refused: Origin '${String(origin ?? '').slice(0, 200)}' is not this listener (${host.slice(0, 200)})`);
       }
     }
+    const presented = req.headers[CSRF_HEADER];
+    const fromConsole = hasCookie(req.headers.cookie, CSRF_COOKIE);
+    // same-origin/same-site: a browser made it (cross-site was refused above); "none" is the user's own navigation
+    const fromBrowser = origin !== undefined || (fetchSite !== undefined && fetchSite !== 'none');
+    if (presented === undefined && (fromConsole || fromBrowser)) {
+      const why = fromConsole ? "it carries the console's cookie" : origin !== undefined ? `it comes from a browser (Origin '${String(origin).slice(0, 200)}')` : `it comes from a browser (Sec-Fetch-Site: ${String(fetchSite).slice(0, 50)})`;
+      return refuse(reply, 403, `CSRF token missing: ${why} but has no X-DCC-Sim-CSRF header; state-changing requests from a browser must come from the console page (reload it)`);
+    }
+    if (presented !== undefined && !(typeof presented === 'string' && timingSafeEqual(digest(presented), expected))) {
+      return refuse(reply, 403, 'CSRF token wrong: X-DCC-Sim-CSRF is not this server start\'s token (was dcc-sim restarted? reload the console page)');
+    }
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     const type = String(req.headers['content-type'] ?? '');
     if (hasBody && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
@@ -156,5 +189,5 @@ export function browserGuard(o: BrowserGuardOptions): BrowserGuard {
     }
     return undefined;
   };
-  return { allowed, hook };
+  return { allowed, csrf, hook };
 }

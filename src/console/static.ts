@@ -34,8 +34,8 @@ function listFiles(dir: string, prefix = ''): string[] {
   return out;
 }
 
-export async function sendAsset(reply: FastifyReply, name: string): Promise<FastifyReply> {
-  const body = await readFile(path.join(PUBLIC_DIR, name));
+export async function sendAsset(reply: FastifyReply, name: string, content?: string): Promise<FastifyReply> {
+  const body = content ?? (await readFile(path.join(PUBLIC_DIR, name)));
   return reply
     .header('content-type', TYPES[path.extname(name)] ?? 'application/octet-stream')
     .header('cache-control', 'no-cache')
@@ -53,7 +53,15 @@ export async function consolePlugin(app: FastifyInstance, o: { admin?: AdminAcce
   if (o.admin) app.addHook('onRequest', o.admin.hook);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const files = new Set(listFiles(PUBLIC_DIR));
-  app.get('/', STATIC, async (_req, reply) => sendAsset(reply, 'index.html'));
+  // The console page carries this start's CSRF token (src/security.ts says why in the page, not a cookie).
+  app.get('/', STATIC, async (_req, reply) => {
+    if (!o.browser) return sendAsset(reply, 'index.html');
+    const html = (await readFile(path.join(PUBLIC_DIR, 'index.html'), 'utf8')).replace(
+      '<meta charset="utf-8">',
+      `<meta charset="utf-8">\n  <meta name="dcc-sim-csrf" content="${o.browser.csrf.token}">`,
+    );
+    return sendAsset(reply.header('set-cookie', o.browser.csrf.cookie), 'index.html', html);
+  });
   app.get<{ Params: { '*': string } }>('/console/*', STATIC, async (req, reply) => {
     const name = req.params['*'];
     if (!files.has(name)) return reply.code(404).send({ error: `no console asset '${name}'` });

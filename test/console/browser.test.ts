@@ -254,4 +254,23 @@ describe('web console in Chromium', () => {
 
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+  it("the console's own state-changing actions carry this start's CSRF token; the same page's fetch without it is refused", async () => {
+    const now = async () => Date.parse(((await (await fetch(`${baseUrl}/api/clock`)).json()) as { now: string }).now);
+    await page.goto(`${baseUrl}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    // the clock form (js/api.js's post): +7 days, then back to real time
+    await page.getByLabel('Advance the clock by').selectOption('7d');
+    await page.getByRole('button', { name: 'Advance' }).click();
+    await expect.poll(now).toBeGreaterThan(Date.now() + 6 * 86_400_000);
+    await page.getByRole('button', { name: 'Real time' }).click();
+    await expect.poll(async () => Math.abs((await now()) - Date.now())).toBeLessThan(60_000);
+    expect(consoleErrors).toEqual([]);
+
+    // a script in the page (or another tab of this origin) posting without the token: 403, clock unmoved
+    const refused = (await page.evaluate(`fetch('/api/clock', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: '30d' }) })
+      .then(async (r) => ({ status: r.status, body: await r.json() }))`)) as { status: number; body: { error: string } };
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatch(/^CSRF token missing: it carries the console's cookie but has no X-DCC-Sim-CSRF header/);
+    expect(Math.abs((await now()) - Date.now())).toBeLessThan(60_000);
+  }, 30_000);
 });

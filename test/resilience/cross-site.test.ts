@@ -73,8 +73,10 @@ describe('cross-site requests and DNS rebinding', () => {
     const nullOrigin = await raw(server.url, 'POST', `/api/certificates/${certId}/revoke`, { host, origin: 'null', 'content-type': 'application/json' }, '{}');
     expect(nullOrigin.status).toBe(403);
     expect(await parties()).toBe(before);
-    // the certificate is still unrevoked: the console's own origin may revoke it now (200, not 409)
-    const own = await raw(server.url, 'POST', `/api/certificates/${certId}/revoke`, { host, origin: `http://${host}`, 'content-type': 'application/json' }, '{}');
+    // the certificate is still unrevoked: the console's own origin may revoke it now (200, not 409),
+    // with this start's token from the console page (csrf.test.ts)
+    const token = /<meta name="dcc-sim-csrf" content="([^"]+)">/.exec((await raw(server.url, 'GET', '/', { host })).body)![1]!;
+    const own = await raw(server.url, 'POST', `/api/certificates/${certId}/revoke`, { host, origin: `http://${host}`, 'content-type': 'application/json', 'x-dcc-sim-csrf': token }, '{}');
     expect(own.status, own.body).toBe(200);
   });
 

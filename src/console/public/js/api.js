@@ -24,8 +24,13 @@ export async function get(path, query) {
   return parse(await fetch(qs ? `${path}?${qs}` : path, { headers: { accept: 'application/json' } }));
 }
 
+// This server start's token, written into the page by the server; the API refuses a browser's
+// state-changing request without it (src/security.ts).
+const CSRF = document.querySelector('meta[name="dcc-sim-csrf"]')?.getAttribute('content') ?? '';
+
 export async function post(path, body) {
-  return parse(await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body ?? {}) }));
+  const headers = { 'content-type': 'application/json', accept: 'application/json', 'x-dcc-sim-csrf': CSRF };
+  return parse(await fetch(path, { method: 'POST', headers, body: JSON.stringify(body ?? {}) }));
 }
 
 /** GET that answers null on 404 (routes other parts of dcc-sim may not serve yet). */
