@@ -72,7 +72,30 @@ export interface OutboxRecord extends OutboxEntry {
   deliveredAt: string | null;
 }
 
+/** Why an undelivered response has not gone out: its party has no Receive Response Service URL, or its receiver failed. */
+export type UndeliverableReason = 'no-url' | 'receiver-failing';
+
+export interface InboxFilter {
+  kind?: string;
+  responseCode?: string;
+  requestId?: string;
+  /** only entries with a smaller outbox id (the next page, newest first) */
+  beforeId?: number;
+  limit?: number;
+}
+
+export interface InboxCounts {
+  partyEui: string;
+  total: number;
+  undelivered: number;
+}
+
 type Row = Record<string, unknown>;
+
+// A party with no Receive Response Service URL has nowhere to deliver to: its rows are kept (its
+// mailbox) but never picked for delivery, so they cost nothing until a URL is set.
+const HAS_URL = 'party_eui IN (SELECT eui FROM parties WHERE response_url IS NOT NULL)';
+const NO_URL_ERROR = 'no Receive Response Service URL configured%';
 
 function requestFromRow(r: Row): RequestLogRecord {
   return {
@@ -152,18 +175,30 @@ export class GatewayStore {
       outboxDue: p(
         `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
            AND id NOT IN (SELECT value FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
+           AND ${HAS_URL}
          ORDER BY id LIMIT ?`,
       ),
       outboxDelivered: p('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       outboxFailed: p('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
+      outboxWaiting: p('UPDATE outbox SET last_error = ? WHERE id = ?'),
+      outboxUndeliverable: p(
+        `SELECT CASE WHEN p.response_url IS NULL THEN 'no-url' ELSE 'receiver-failing' END AS reason, count(*) AS n
+           FROM outbox o LEFT JOIN parties p ON p.eui = o.party_eui
+          WHERE o.delivered_at IS NULL
+            AND (p.response_url IS NULL OR (o.attempts > 0 AND o.last_error IS NOT NULL AND o.last_error NOT LIKE '${NO_URL_ERROR}'))
+          GROUP BY 1`,
+      ),
+      inboxTotals: p('SELECT party_eui, count(*) AS n FROM outbox GROUP BY party_eui'),
+      inboxUndelivered: p('SELECT party_eui, count(*) AS n FROM outbox WHERE delivered_at IS NULL GROUP BY party_eui'),
       outboxByRequest: p('SELECT * FROM outbox WHERE request_id = ? ORDER BY id'),
       outboxPendingCount: p('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL'),
       requestsMaxId: p('SELECT coalesce(max(id), 0) AS n FROM requests'),
       requestsPrune: p("UPDATE requests SET request_xml = x'', response_xml = NULL WHERE id > ? AND id <= ?"),
       outboxMaxId: p('SELECT coalesce(max(id), 0) AS n FROM outbox'),
       outboxPrune: p("UPDATE outbox SET body = '' WHERE id > ? AND id <= ? AND delivered_at IS NOT NULL"),
-      outboxUntried: p('SELECT count(*) AS n FROM outbox WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0'),
-      outboxNextDue: p('SELECT min(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL'),
+      // Rows kept for a party without a URL are not waiting for a receiver: they do not hold it back.
+      outboxUntried: p(`SELECT count(*) AS n FROM outbox WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0 AND ${HAS_URL}`),
+      outboxNextDue: p(`SELECT min(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL AND ${HAS_URL}`),
     };
   }
 
@@ -262,6 +297,49 @@ export class GatewayStore {
 
   markFailed(id: number, error: string, nextAttemptAt: string): void {
     this.stmts.outboxFailed.run(error.slice(0, 500), nextAttemptAt, id);
+  }
+
+  /** Records why a row was not attempted (its party has no URL) without counting an attempt. */
+  markWaiting(id: number, why: string): void {
+    this.stmts.outboxWaiting.run(why.slice(0, 500), id);
+  }
+
+  /** Undelivered responses and alerts that cannot go out now, by reason (GET /api/metrics). */
+  undeliverableCounts(): Record<UndeliverableReason, number> {
+    const counts: Record<UndeliverableReason, number> = { 'no-url': 0, 'receiver-failing': 0 };
+    for (const r of this.stmts.outboxUndeliverable.all() as { reason: UndeliverableReason; n: number }[]) counts[r.reason] = r.n;
+    return counts;
+  }
+
+  /** A party's mailbox: everything queued for it, delivered or not, newest first. */
+  inbox(partyEui: string, f: InboxFilter = {}): { entries: OutboxRecord[]; total: number } {
+    const where = ['party_eui = ?'];
+    const args: unknown[] = [partyEui];
+    if (f.kind !== undefined) {
+      where.push('kind = ?');
+      args.push(f.kind);
+    }
+    if (f.responseCode !== undefined) {
+      where.push('response_code = ?');
+      args.push(f.responseCode);
+    }
+    if (f.requestId !== undefined) {
+      where.push('request_id = ?');
+      args.push(f.requestId);
+    }
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM outbox WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
+    if (f.beforeId !== undefined) {
+      where.push('id < ?');
+      args.push(f.beforeId);
+    }
+    const rows = this.db.prepare(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...args, f.limit ?? 50) as Row[];
+    return { entries: rows.map(outboxFromRow), total };
+  }
+
+  /** Per party: how many responses its mailbox holds, and how many are not delivered yet. */
+  inboxCounts(): InboxCounts[] {
+    const undelivered = new Map((this.stmts.inboxUndelivered.all() as { party_eui: string; n: number }[]).map((r) => [r.party_eui, r.n]));
+    return (this.stmts.inboxTotals.all() as { party_eui: string; n: number }[]).map((r) => ({ partyEui: r.party_eui, total: r.n, undelivered: undelivered.get(r.party_eui) ?? 0 }));
   }
 
   responsesFor(requestId: string): OutboxRecord[] {

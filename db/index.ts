@@ -35,6 +35,9 @@ export type {
   PreCommandRecord,
   OutboxEntry,
   OutboxRecord,
+  UndeliverableReason,
+  InboxFilter,
+  InboxCounts,
 } from './gateway-store.ts';
 export { ComplianceStore, NON_COMPLIANCE_REASONS } from './compliance-store.ts';
 export type {

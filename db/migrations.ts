@@ -293,4 +293,12 @@ UPDATE requests SET final_response_code = 'E21',
  WHERE failed_step IS NULL AND steps LIKE '%"step":"device","ok":false%';
 `,
   },
+  {
+    version: 9,
+    name: "outbox: a party's mailbox, newest first",
+    sql: `
+-- GET /api/parties/{eui}/inbox and dcc-sim inbox read one party's responses, newest first, paged.
+CREATE INDEX IF NOT EXISTS outbox_by_party ON outbox (party_eui, id);
+`,
+  },
 ];

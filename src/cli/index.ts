@@ -13,6 +13,7 @@ import { registerClock } from './clock.ts';
 import { registerReport } from './report.ts';
 import { registerScenario } from './scenario.ts';
 import { registerInfo } from './info.ts';
+import { registerInbox } from './inbox.ts';
 
 // The dcc-sim command line. Every command takes --json for machine-readable output; errors go to
 // stderr with a non-zero exit and leave the world file as it was. The door of src/cli/.
@@ -29,6 +30,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   registerKeystore,
   registerServe, // serve, demo
   registerSend, // send, sign-precommand
+  registerInbox,
   registerExample,
   registerClock,
   registerReport,

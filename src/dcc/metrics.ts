@@ -203,6 +203,12 @@ export function prometheusText(m: MetricsSnapshot): string {
   metric('dcc_sim_outbox_in_flight', 'gauge', 'deliveries under way', [[{}, m.outbox.inFlight]]);
   metric('dcc_sim_outbox_delivered_total', 'counter', 'deliveries answered 2xx', [[{}, m.outbox.deliveredTotal]]);
   metric('dcc_sim_outbox_failed_attempts_total', 'counter', 'delivery attempts that failed (retried later)', [[{}, m.outbox.failedAttemptsTotal]]);
+  metric(
+    'dcc_sim_outbox_undeliverable',
+    'gauge',
+    'undelivered responses and alerts that cannot go out now, by reason: no-url (the party has no Receive Response Service URL; kept, not retried) or receiver-failing (its last attempt failed)',
+    Object.entries(m.outbox.undeliverable.byReason).map(([reason, n]) => [{ reason }, n]),
+  );
   metric('dcc_sim_admission_waiting', 'gauge', 'requests held back until their sender\'s responses catch up', [[{}, m.outbox.admissionWaiting]]);
   if (m.workers) {
     metric('dcc_sim_prevalidated_total', 'counter', 'requests parsed and signature-checked by a worker thread', [[{}, m.workers.prevalidated]]);

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type WorldStore } from '../../db/index.ts';
+import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type UndeliverableReason, type WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
 // once, oldest first, with exponential back-off. Rows stay in SQLite until a receiver
@@ -42,6 +42,11 @@ export interface OutboxStats {
   inFlight: number;
   deliveredTotal: number;
   failedAttemptsTotal: number;
+  /**
+   * Undelivered responses that cannot go out now, by why: their party has no Receive Response
+   * Service URL (kept in its mailbox, not retried), or its receiver failed the last attempt.
+   */
+  undeliverable: { total: number; byReason: Record<UndeliverableReason, number> };
   /** requests held back by admission control right now */
   admissionWaiting: number;
 }
@@ -190,11 +195,13 @@ export class OutboxDelivery {
   stats(): OutboxStats {
     let admissionWaiting = 0;
     for (const waiting of this.admitting.values()) admissionWaiting += waiting.length;
+    const byReason = this.gateway.undeliverableCounts();
     return {
       pending: this.gateway.pendingOutboxCount(),
       inFlight: this.inFlight.size - this.delivered.length,
       deliveredTotal: this.deliveredTotal,
       failedAttemptsTotal: this.failedAttemptsTotal,
+      undeliverable: { total: byReason['no-url'] + byReason['receiver-failing'], byReason },
       admissionWaiting,
     };
   }
@@ -304,8 +311,9 @@ export class OutboxDelivery {
     try {
       const url = this.world.getParty(r.partyEui)?.responseUrl;
       if (!url) {
-        // Kept for GET /api/responses and delivered once a URL is configured.
-        this.gateway.markFailed(r.id, 'no Receive Response Service URL configured for the party', new Date(Date.now() + 5_000).toISOString());
+        // The URL went between picking the row and now (rows of parties without one are not picked:
+        // db/gateway-store.ts). Not an attempt; the row waits in the party's mailbox until a URL is set.
+        this.gateway.markWaiting(r.id, 'no Receive Response Service URL configured for the party');
         return;
       }
       // One controller per attempt, aborted by its own timer or by stop(). (Not AbortSignal.any over

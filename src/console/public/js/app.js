@@ -5,8 +5,10 @@ import { initTimeline, onEvent } from './timeline.js';
 import { initDevices, showDevice, hideDevice } from './devices.js';
 import { initTraining, trainingDevice, setTrainingDevice } from './training.js';
 import { initReports } from './reports.js';
+import { initMailboxes, routeMailboxes } from './mailboxes.js';
 
-// The console's entry point: tabs by URL hash (#devices, #devices/EUI, #training, #reports), the
+// The console's entry point: tabs by URL hash (#devices, #devices/EUI, #training, #reports,
+// #mailboxes, #mailboxes/EUI), the
 // simulated clock, and the live timeline shared by every tab.
 
 let reportsLoaded = false;
@@ -22,7 +24,7 @@ let world = null;
 async function route() {
   const hash = decodeURIComponent(location.hash.slice(1)) || 'devices';
   const [tab, arg] = hash.split('/');
-  const name = ['devices', 'training', 'reports'].includes(tab) ? tab : 'devices';
+  const name = ['devices', 'training', 'reports', 'mailboxes'].includes(tab) ? tab : 'devices';
   for (const s of $$('.tab')) s.hidden = s.id !== `tab-${name}`;
   for (const a of $$('.tabs a[data-tab]')) {
     if (a.dataset.tab === name) a.setAttribute('aria-current', 'page');
@@ -38,6 +40,8 @@ async function route() {
   } else if (name === 'reports' && !reportsLoaded) {
     reportsLoaded = true;
     await initReports(world);
+  } else if (name === 'mailboxes') {
+    await routeMailboxes(arg);
   }
 }
 
@@ -67,6 +71,7 @@ async function main() {
   await initTimeline();
   await initDevices(world, parties);
   await initTraining(world, parties);
+  initMailboxes();
   window.addEventListener('hashchange', route);
   await route();
   document.body.dataset.ready = 'true';
