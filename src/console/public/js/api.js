@@ -28,10 +28,13 @@ export async function get(path, query) {
 // state-changing request without it (src/security.ts).
 const CSRF = document.querySelector('meta[name="dcc-sim-csrf"]')?.getAttribute('content') ?? '';
 
-export async function post(path, body) {
+async function send(method, path, body) {
   const headers = { 'content-type': 'application/json', accept: 'application/json', 'x-dcc-sim-csrf': CSRF };
-  return parse(await fetch(path, { method: 'POST', headers, body: JSON.stringify(body ?? {}) }));
+  return parse(await fetch(path, { method, headers, body: JSON.stringify(body ?? {}) }));
 }
+
+export const post = (path, body) => send('POST', path, body);
+export const put = (path, body) => send('PUT', path, body);
 
 /** GET that answers null on 404 (routes other parts of dcc-sim may not serve yet). */
 export async function getOptional(path, query) {

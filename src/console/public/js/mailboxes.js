@@ -1,4 +1,4 @@
-import { get, ApiError } from './api.js';
+import { get, put } from './api.js';
 import { h, $, clear, fmtTime, state, announce } from './dom.js';
 import { openDialog } from './dialog.js';
 import { onEvent, showRequest, prettyXml } from './timeline.js';
@@ -17,14 +17,6 @@ const STATUS = {
   'no-url': ['empty', 'kept: no URL'],
   'receiver-failing': ['bad', 'receiver failing'],
 };
-
-// PUT is not in api.js (its owner is changing it); same shape: JSON in, JSON or { error } out.
-async function put(path, body) {
-  const res = await fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
-  const data = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, data?.error ?? `HTTP ${res.status}`);
-  return data;
-}
 
 export async function showParties() {
   shown = null;
