@@ -30,6 +30,10 @@ export {
   CS02A_MESSAGE_CODE, encodeCs02aCommand, decodeCs02aCommand, encodeCs02aResponse, decodeCs02aResponse,
 } from './gbcs/cs02a.ts';
 export type { Cs02aCommand, Cs02aResponse, Cs02aRoleDetails, Cs02aCellDetails, Cs02aBody } from './gbcs/cs02a.ts';
+export {
+  CS02C_MESSAGE_CODE, Cs02cError, encodeCs02cCommand, decodeCs02cCommand, encodeCs02cResponse, decodeCs02cResponse, buildDeviceCsr,
+} from './gbcs/cs02c.ts';
+export type { Cs02cCommand, Cs02cResponse, Cs02cCsr, Cs02cBody, DeviceKeyUsage } from './gbcs/cs02c.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export type { GbcsMessage, GbcsBody, GbcsAnnotation } from './gbcs/message.ts';
 export { CODECS, codecFor, indexCodecs } from './gbcs/codecs.ts';
