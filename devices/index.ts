@@ -1,6 +1,6 @@
 /**
- * The devices room: the GBCS codec (CS02a, CS02b framing and payloads, signature, ACB MAC, annotations)
- * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b commands. Both sides
+ * The devices room: the GBCS codec (CS02a, CS02b, CS02c framing and payloads, signature, ACB MAC, annotations)
+ * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b/CS02c commands. Both sides
  * dispatch by GBCS message code through a table of use cases (gbcs/codecs.ts, emulator/registry.ts).
  * Other rooms import only this file.
  */
