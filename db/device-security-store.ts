@@ -41,7 +41,11 @@ export interface DeviceSecurityRecord {
   seqNumbers: Record<number, bigint>;
   topUpSeqNumber: bigint;
   alertCounter: bigint;
+  /** key pairs generated on command per usage (CS02c); absent in an update: unchanged */
+  keyGenerations?: KeyGenerations;
 }
+
+export type KeyGenerations = Partial<Record<'DS' | 'KA', number>>;
 
 export interface PendingCommandRecord {
   deviceEui: string;
@@ -66,6 +70,16 @@ function seqNumbersFromText(text: string): Record<number, bigint> {
   return out;
 }
 
+function keyGenerationsFromText(text: string): KeyGenerations {
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  const out: KeyGenerations = {};
+  for (const u of ['DS', 'KA'] as const) {
+    const n = parsed[u];
+    if (typeof n === 'number' && Number.isInteger(n) && n > 0) out[u] = n;
+  }
+  return out;
+}
+
 /** Queries of the device_security and device_pending_commands tables; statements are prepared once. */
 export class DeviceSecurityStore {
   private readonly stmts;
@@ -84,9 +98,11 @@ export class DeviceSecurityStore {
         `UPDATE device_security SET root = @root, recovery = @recovery, supplier_ds = @supplierDS, supplier_ka = @supplierKA,
            supplier_top_up_ka = @supplierTopUpKA, network_operator_ds = @networkOperatorDS, network_operator_ka = @networkOperatorKA,
            acb_ds = @acbDS, acb_ka = @acbKA, transitional_cos_ds = @transitionalCoSDS, wan_provider_ds = @wanProviderDS,
-           seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter
+           seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter,
+           key_generations = COALESCE(@keyGenerations, key_generations)
          WHERE device_eui = @deviceEui`,
       ),
+      keyGenerationsGet: p('SELECT key_generations FROM device_security WHERE device_eui = ?'),
       securityGet: p('SELECT * FROM device_security WHERE device_eui = ?'),
       pendingList: p('SELECT * FROM device_pending_commands WHERE device_eui = ? ORDER BY execute_at, counter'),
       pendingInsert: p(
@@ -114,13 +130,23 @@ export class DeviceSecurityStore {
       const id = r[CELL_COLUMN[name]] as number | null;
       if (id !== null && id !== undefined) cells[name] = id;
     }
-    return {
+    const record: DeviceSecurityRecord = {
       deviceEui: eui,
       cells,
       seqNumbers: seqNumbersFromText(r.seq_numbers as string),
       topUpSeqNumber: BigInt(r.top_up_seq_number as string),
       alertCounter: BigInt(r.alert_counter as string),
     };
+    // Only devices that generated a key pair on command carry it.
+    const keyGenerations = keyGenerationsFromText(r.key_generations as string);
+    if (Object.keys(keyGenerations).length > 0) record.keyGenerations = keyGenerations;
+    return record;
+  }
+
+  /** The device's key generations ({} for a device that never generated a pair, or is unknown). */
+  keyGenerations(eui: string): KeyGenerations {
+    const r = this.stmts.keyGenerationsGet.get(eui) as { key_generations: string } | undefined;
+    return r ? keyGenerationsFromText(r.key_generations) : {};
   }
 
   pendingCommands(eui: string): PendingCommandRecord[] {
@@ -150,6 +176,7 @@ function securityParams(s: DeviceSecurityRecord): Record<string, unknown> {
     seqNumbers: seqNumbersToText(s.seqNumbers),
     topUpSeqNumber: s.topUpSeqNumber.toString(),
     alertCounter: s.alertCounter.toString(),
+    keyGenerations: s.keyGenerations ? JSON.stringify(s.keyGenerations) : null,
   };
   for (const name of CELL_NAMES) params[name] = s.cells[name] ?? null;
   return params;

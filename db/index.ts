@@ -22,7 +22,7 @@ export type {
   DeviceComplianceState,
 } from './inventory-store.ts';
 export { DeviceSecurityStore, CELL_NAMES, CELL_COLUMN } from './device-security-store.ts';
-export type { DeviceSecurityRecord, PendingCommandRecord, CellColumnName } from './device-security-store.ts';
+export type { DeviceSecurityRecord, KeyGenerations, PendingCommandRecord, CellColumnName } from './device-security-store.ts';
 export { FleetLoader, startBulkLoad } from './fleet-loader.ts';
 export type { DeviceModel, FleetPremises } from './fleet-loader.ts';
 export { GatewayStore } from './gateway-store.ts';

@@ -301,4 +301,13 @@ UPDATE requests SET final_response_code = 'E21',
 CREATE INDEX IF NOT EXISTS outbox_by_party ON outbox (party_eui, id);
 `,
   },
+  {
+    version: 10,
+    name: 'device security: key pairs a device generated on command (CS02c, SRV 6.17)',
+    sql: `
+-- JSON {"DS": n, "KA": n}: how many key pairs of each usage the device generated on a CS02c command.
+-- A device's keys are derived from the world secret, its EUI and this generation (0: the pair it was made with).
+ALTER TABLE device_security ADD COLUMN key_generations TEXT NOT NULL DEFAULT '{}';
+`,
+  },
 ];

@@ -6,7 +6,7 @@ import { PartyStore, type Party, type PartyFlags } from './party-store.ts';
 import { SmkiRepository, type CertificateQuery, type CertificateRecord, type NewCertificate } from './smki-repository.ts';
 import { RegistrationStore, type Distributor, type SupplyPoint } from './registration-store.ts';
 import { InventoryStore, type DeviceFilter, type DeviceRecord, type DeviceSearch, type DeviceSearchPage } from './inventory-store.ts';
-import { DeviceSecurityStore, type DeviceSecurityRecord, type PendingCommandRecord } from './device-security-store.ts';
+import { DeviceSecurityStore, type DeviceSecurityRecord, type KeyGenerations, type PendingCommandRecord } from './device-security-store.ts';
 
 /**
  * The world's queries. One instance per open database; statements are prepared once. The methods
@@ -125,6 +125,11 @@ export class WorldStore {
     this.smki.putDeviceCredentialIds(eui, ds, ka);
   }
 
+  /** Makes `certificateId` the device's current certificate of that usage (after it generated a new key pair). */
+  setDeviceCredentialId(eui: string, usage: 'DS' | 'KA', certificateId: number): void {
+    this.smki.setDeviceCredentialId(eui, usage, certificateId);
+  }
+
   // --- registration data --------------------------------------------------------------------
   insertDistributor(d: Distributor): void {
     this.registration.insertDistributor(d);
@@ -195,6 +200,11 @@ export class WorldStore {
 
   updateDeviceSecurity(s: DeviceSecurityRecord): void {
     this.security.updateDeviceSecurity(s);
+  }
+
+  /** Key pairs the device generated on command, per usage (CS02c); {} when none. */
+  deviceKeyGenerations(eui: string): KeyGenerations {
+    return this.security.keyGenerations(eui);
   }
 
   getDeviceSecurity(eui: string): DeviceSecurityRecord | undefined {

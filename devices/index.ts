@@ -1,6 +1,6 @@
 /**
- * The devices room: the GBCS codec (CS02a, CS02b framing and payloads, signature, ACB MAC, annotations)
- * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b commands. Both sides
+ * The devices room: the GBCS codec (CS02a, CS02b, CS02c framing and payloads, signature, ACB MAC, annotations)
+ * and the device emulators (ESME, GSME, GPF, CHF) that verify and execute CS02a/CS02b/CS02c commands. Both sides
  * dispatch by GBCS message code through a table of use cases (gbcs/codecs.ts, emulator/registry.ts).
  * Other rooms import only this file.
  */
@@ -30,6 +30,10 @@ export {
   CS02A_MESSAGE_CODE, encodeCs02aCommand, decodeCs02aCommand, encodeCs02aResponse, decodeCs02aResponse,
 } from './gbcs/cs02a.ts';
 export type { Cs02aCommand, Cs02aResponse, Cs02aRoleDetails, Cs02aCellDetails, Cs02aBody } from './gbcs/cs02a.ts';
+export {
+  CS02C_MESSAGE_CODE, Cs02cError, encodeCs02cCommand, decodeCs02cCommand, encodeCs02cResponse, decodeCs02cResponse, buildDeviceCsr,
+} from './gbcs/cs02c.ts';
+export type { Cs02cCommand, Cs02cResponse, Cs02cCsr, Cs02cBody, DeviceKeyUsage } from './gbcs/cs02c.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export type { GbcsMessage, GbcsBody, GbcsAnnotation } from './gbcs/message.ts';
 export { CODECS, codecFor, indexCodecs } from './gbcs/codecs.ts';

@@ -2,7 +2,7 @@
  * A device's security state (gbcs-cs02b.md §7.2) and its credentials. Plain data: the caller persists the
  * state a command returns together with the response it produced.
  */
-import type { CertificateFacts, Eui, P256PrivateKey } from '../../pki/index.ts';
+import type { CertificateFacts, Eui, P256PrivateKey, ScalarKey } from '../../pki/index.ts';
 import type { CellId } from '../gbcs/cell-id.ts';
 import { factsOf } from './certificate-cache.ts';
 import { CELL_IDS, type CellName, type DeviceType, cellsOf, hasCell, isDeviceType } from './cells.ts';
@@ -28,12 +28,22 @@ export interface DeviceSecurityState {
   /** The last alert counter used; the next alert carries alertCounter + 1. */
   alertCounter: bigint;
   pending: PendingCommand[];
+  /**
+   * How many key pairs of each usage the device has generated on command (CS02c); absent or 0: the pair it was
+   * made with. The caller derives `DeviceCredentials` from it, so a new pair is used from the next command on.
+   */
+  keyGenerations?: Partial<Record<'DS' | 'KA', number>>;
 }
 
 /** A device's own private keys. Its certificates are the SMKI repository's business: a meter answers without them. */
 export interface DeviceCredentials {
   dsKey: P256PrivateKey;
   kaKey: P256PrivateKey;
+  /**
+   * Makes the key pair of a generation (CS02c): the caller's source of new keys (the world derives them from its
+   * secret, so a seeded world stays deterministic). A device without it cannot generate keys.
+   */
+  generateKey?(usage: 'DS' | 'KA', generation: number): ScalarKey;
 }
 
 export const ZERO_ID = '0000000000000000';
@@ -47,6 +57,7 @@ export function cloneState(s: DeviceSecurityState): DeviceSecurityState {
     topUpSeqNumber: s.topUpSeqNumber,
     alertCounter: s.alertCounter,
     pending: s.pending.map((p) => ({ ...p })),
+    ...(s.keyGenerations ? { keyGenerations: { ...s.keyGenerations } } : {}),
   };
 }
 

@@ -33,9 +33,12 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
       command: p.command,
     })),
   };
+  if (security.keyGenerations && Object.keys(security.keyGenerations).length > 0) state.keyGenerations = { ...security.keyGenerations };
+  const { dsKey, kaKey } = world.deviceKeys(eui);
   return {
     state,
-    credentials: world.deviceKeys(eui),
+    // A CS02c command makes the next generation from the world secret (World.deviceKey).
+    credentials: { dsKey, kaKey, generateKey: (usage, generation) => world.deviceKey(eui, usage, generation) },
     cellIds: { ...security.cells },
   };
 }
@@ -58,7 +61,12 @@ export function saveDevice(world: World, state: DeviceSecurityState, loaded?: Lo
     seqNumbers: state.seqNumbers as Record<number, bigint>,
     topUpSeqNumber: state.topUpSeqNumber,
     alertCounter: state.alertCounter,
+    keyGenerations: state.keyGenerations ?? {},
   });
+  // A new key pair (CS02c) is the device's from now on: its signatures, its MAC, the DCC's MAC to it.
+  const before = loaded?.state.keyGenerations ?? {};
+  const after = state.keyGenerations ?? {};
+  if (before.DS !== after.DS || before.KA !== after.KA) world.forgetDeviceKeys(state.eui);
   world.store.replacePendingCommands(
     state.eui,
     state.pending.map((p) => ({ counter: p.counter, originator: p.originator, executeAt: p.executeAt.toISOString(), command: p.command })),

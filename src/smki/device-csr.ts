@@ -177,17 +177,26 @@ function checkDevice(ctx: DeviceCsrContext, csr: DeviceCsr, deviceId: Eui | null
 
 /** An unrevoked certificate the repository already holds for this device, usage and key. */
 function alreadyCertified(world: World, csr: DeviceCsr): CertificateRecord | undefined {
-  // The device's own (derived) key is certified already, even if nobody had looked at it yet.
+  // The device's own (derived) key is certified already, even if nobody had looked at it yet. After a CS02c
+  // the device's current key is a newer one than its recorded certificate's, hence the key comparison.
   const own = world.deviceKeys(csr.deviceEui);
   if ((csr.keyUsage === 'DS' ? own.dsKey : own.kaKey).point.equals(csr.publicKey)) {
     const mine = world.deviceCertificates(csr.deviceEui);
     const cert = csr.keyUsage === 'DS' ? mine.dsCertificate : mine.kaCertificate;
-    if (cert.revokedAt === null) return cert;
+    if (cert.revokedAt === null && rawPublicKey(world.certificateFacts(cert.id).publicKey).equals(csr.publicKey)) return cert;
   }
   return world.store
     .searchCertificates({ eui: csr.deviceEui, kind: 'device', keyUsage: csr.keyUsage })
     .filter((c) => c.revokedAt === null)
     .find((c) => rawPublicKey(world.certificateFacts(c.id).publicKey).equals(csr.publicKey));
+}
+
+/** A certificate for the key the device now holds (one it generated on a CS02c) becomes its current one. */
+function recordIfCurrent(world: World, csr: DeviceCsr, certificateId: number): void {
+  const own = world.deviceKeys(csr.deviceEui);
+  if (!(csr.keyUsage === 'DS' ? own.dsKey : own.kaKey).point.equals(csr.publicKey)) return;
+  world.deviceCertificates(csr.deviceEui); // the credentials row exists from here on
+  world.store.setDeviceCredentialId(csr.deviceEui, csr.keyUsage, certificateId);
 }
 
 /**
@@ -208,6 +217,7 @@ export function handleDeviceCsr(ctx: DeviceCsrContext, body: Buffer): DeviceCert
   return world.store.transaction(() => {
     const known = alreadyCertified(world, csr);
     if (known) {
+      recordIfCurrent(world, csr, known.id);
       return { certificateId: known.id, der: known.der, deviceEui: csr.deviceEui, keyUsage: csr.keyUsage, serialHex: known.serialHex, requester: envelope.requester, existing: true };
     }
     let der: Buffer;
@@ -221,6 +231,7 @@ export function handleDeviceCsr(ctx: DeviceCsrContext, body: Buffer): DeviceCert
     const party = world.store.getParty(envelope.requester);
     const id = world.registerCertificate(der, { label: `device ${dashedEui(csr.deviceEui)} ${csr.keyUsage} (CSR from ${party?.name ?? dashedEui(envelope.requester)})` });
     const record = world.certificate(id);
+    recordIfCurrent(world, csr, id);
     return { certificateId: id, der, deviceEui: csr.deviceEui, keyUsage: csr.keyUsage, serialHex: record.serialHex, requester: envelope.requester, existing: false };
   });
 }

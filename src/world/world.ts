@@ -180,8 +180,9 @@ export class World {
   }
 
   /**
-   * A device's own DS and KA private keys, derived from the world secret and the EUI, so a
-   * million-device world need not store them. Cheap (bench/keys.ts) and kept for busy devices.
+   * A device's own DS and KA private keys, derived from the world secret, the EUI and the key's generation
+   * (how many pairs of that usage the device generated on a CS02c command), so a million-device world need
+   * not store them. Cheap (bench/keys.ts) and kept for busy devices.
    */
   deviceKeys(eui: Eui): DeviceKeys {
     const hit = this.deviceCache.get(eui);
@@ -191,11 +192,25 @@ export class World {
       this.deviceCache.set(eui, hit);
       return hit;
     }
-    this.secret ??= Buffer.from(this.meta(META.secret), 'hex');
-    const keys: DeviceKeys = { dsKey: deriveScalarKey(this.secret, `device/${eui}/DS`), kaKey: deriveScalarKey(this.secret, `device/${eui}/KA`) };
+    const gen = this.store.deviceKeyGenerations(eui);
+    const keys: DeviceKeys = { dsKey: this.deviceKey(eui, 'DS', gen.DS ?? 0), kaKey: this.deviceKey(eui, 'KA', gen.KA ?? 0) };
     if (this.deviceCache.size >= World.DEVICE_CACHE_SIZE) this.deviceCache.delete(this.deviceCache.keys().next().value!);
     this.deviceCache.set(eui, keys);
     return keys;
+  }
+
+  /**
+   * The key of one generation: 0 is the pair the device was made with (the label worlds have always used), n the
+   * n-th pair it generated on command. Deterministic, so a seeded world replays the same keys.
+   */
+  deviceKey(eui: Eui, usage: 'DS' | 'KA', generation: number): ScalarKey {
+    this.secret ??= Buffer.from(this.meta(META.secret), 'hex');
+    return deriveScalarKey(this.secret, generation === 0 ? `device/${eui}/${usage}` : `device/${eui}/${usage}/${generation}`);
+  }
+
+  /** After a device's key generations changed: its next deviceKeys() reads them again. */
+  forgetDeviceKeys(eui: Eui): void {
+    this.deviceCache.delete(eui);
   }
 
   /**

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { certificateFromPem, generateKeyPair, rawPublicKey, RemotePartyRole, type CertificateFacts } from '../../pki/index.ts';
 import {
-  cs02bMessageCode, CredentialsReplacementMode, CS02A_MESSAGE_CODE, decodeApdu, decodeCs02aCommand, decodeCs02bCommand, isGeneralCiphering,
+  cs02bMessageCode, CredentialsReplacementMode, CS02A_MESSAGE_CODE, decodeApdu, decodeCs02aCommand, decodeCs02bCommand, decodeCs02cCommand, isGeneralCiphering,
   signApdu, unwrapGeneralCiphering,
 } from '../../devices/index.ts';
 import {
@@ -249,6 +249,73 @@ describe('6.23 Update Security Credentials (CoS) against its RTDS vector', () =>
       body: { kind: 'UpdateSecurityCredentialsCoS', remotePartyRole: 'Supplier', floorSeqNumber: 0n, digitalSigning: CERT, certificationPath: [CERT], applyTimeBasedCpvChecks: true, importMpxn: '1' },
     });
     expect(() => v.service.handle(v, { dccCounter: 1n, cellSigner: null, deviceKeyAgreement: rawPublicKey(deviceKa.publicKey) }, dcc)).toThrow(/holds no key for the Transitional CoS certificate/);
+  });
+});
+
+describe('6.17 Issue Security Credentials against its RTDS vectors', () => {
+  const rtdsDir = new URL('../../../shared/rtds/6.17_CS02c/', import.meta.url);
+  const vector = (name: string) => Buffer.from(readFileSync(new URL(name, rtdsDir), 'utf8').replace(/\s/g, ''), 'hex');
+  const request = (counter: bigint, credentialType: 'Digital Signature' | 'Key Agreement') =>
+    validated({ target: ESME, counter, commandVariant: 4, body: { kind: 'IssueSecurityCredentials', credentialType } });
+  const issue = (counter: bigint, credentialType: 'Digital Signature' | 'Key Agreement') => {
+    const v = request(counter, credentialType);
+    const out = v.service.handle(v, {}, dcc);
+    return { out, issued: 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0) };
+  };
+
+  it('reads the RTDS request template', () => {
+    const xml = readFileSync(new URL('../../node_modules/@smartdcc/duis-templates/templates/CS02c_6.17_SUCCESS_REQUEST_DUIS.XML', import.meta.url));
+    const r = parseDuisRequest(xml);
+    expect(r.body).toEqual({ kind: 'IssueSecurityCredentials', credentialType: 'Digital Signature' });
+    expect(r.commandVariant).toBe(4);
+  });
+
+  // dcc-sim issues pre-commands in the unsigned form (empty signature length 00, as 6.15.1 does); RTDS leaves it off.
+  it('issues the RTDS pre-command byte for byte, plus the empty signature length (counters 1000 and 1002 as the vectors), answered I0', () => {
+    const ds = issue(1000n, 'Digital Signature');
+    expect(ds.issued.toString('hex')).toBe(`${vector('CS02c_6.17_SUCCESS_PRECOMMAND_GBCS.HEX').toString('hex')}00`);
+    expect(ds.out.answer).toEqual({ responseCode: 'I0', content: { preCommand: { gbcsVersion: '4.2', gbcsPayload: ds.issued } } });
+    expect(ds.out.advanceCounter).toBe(true);
+    expect(ds.out.command).toBeUndefined();
+    expect(issue(1002n, 'Key Agreement').issued.toString('hex')).toBe(`${vector('CS02c_6.17_ERROR_PRECOMMAND_GBCS.HEX').toString('hex')}00`);
+  });
+
+  const supplierDs = generateKeyPair();
+  const { issued } = issue(1000n, 'Digital Signature');
+  const signedLeg = (payload: Buffer) => validated({ target: ESME, counter: 1000n, commandVariant: 5, variant: '6.17', body: { kind: 'SignedPreCommand', gbcsPayload: payload } });
+  const state: HandlerState = {
+    preCommand: { targetEui: ESME, serviceVariant: '6.17', payload: issued, consumed: false },
+    organisationCertificates: new Map([[RemotePartyRole.Supplier, [{ facts: { publicKey: supplierDs.publicKey } as CertificateFacts, revoked: false }]]]),
+    deviceKeyAgreement: rawPublicKey(deviceKa.publicKey),
+  };
+
+  it('completes the signed pre-command into the RTDS command, apart from the signature and the MAC', () => {
+    const leg = signedLeg(signApdu(issued, supplierDs.privateKey));
+    expect(leg.service.needs?.(leg)).toMatchObject({ preCommand: true, organisationCertificates: { roles: [RemotePartyRole.Supplier], usage: 'DS' }, deviceKeyAgreement: true });
+    const done = leg.service.handle(leg, state, dcc);
+    expect(done.answer.responseCode).toBe('I99');
+    expect(done.preCommand).toEqual({ consume: true });
+    expect(done.advanceCounter).toBe(false);
+    const ours = decodeApdu(unwrapGeneralCiphering(done.command!).apdu);
+    const theirs = decodeApdu(unwrapGeneralCiphering(vector('CS02c_6.17_SUCCESS_COMMAND_GBCS.HEX')).apdu);
+    expect(ours.signedData.toString('hex')).toBe(theirs.signedData.toString('hex'));
+    expect(ours.form).toBe(theirs.form);
+    expect(decodeCs02cCommand(ours.payload)).toEqual({ keyUsage: 'DS' });
+  });
+
+  it('refuses (E100) an unsigned, altered or foreign-signed pre-command', () => {
+    expect(refusedBy(signedLeg(issued), state)).toMatchObject({ responseCode: 'E100', reason: expect.stringContaining('carries no signature') });
+    expect(refusedBy(signedLeg(signApdu(issued, generateKeyPair().privateKey)), state)).toMatchObject({ responseCode: 'E100', reason: expect.stringContaining('does not verify') });
+    const ka = issue(1000n, 'Key Agreement').issued;
+    expect(refusedBy(signedLeg(signApdu(ka, supplierDs.privateKey)), state)).toMatchObject({ responseCode: 'E100', reason: expect.stringContaining('differs from the pre-command issued') });
+  });
+
+  it('suits smart meters only, and needs the registered supplier', () => {
+    const v = request(1n, 'Key Agreement');
+    expect(v.service.device!.suits(v.request.body, 'ESME')).toBe(true);
+    expect(v.service.device!.suits(v.request.body, 'GSME')).toBe(true);
+    expect(v.service.device!.suits(v.request.body, 'CHF')).toMatch(/smart meter/);
+    expect(v.service.device!.suits(v.request.body, 'GPF')).toMatch(/smart meter/);
   });
 });
 
