@@ -83,6 +83,8 @@ export class SmkiRepository {
       keyGet: p('SELECT pkcs8 FROM private_keys WHERE certificate_id = ?'),
       credentialsGet: p('SELECT * FROM device_credentials WHERE device_eui = ?'),
       credentialsInsert: p('INSERT INTO device_credentials (device_eui, ds_certificate_id, ka_certificate_id) VALUES (?, ?, ?)'),
+      credentialsSetDs: p('UPDATE device_credentials SET ds_certificate_id = ? WHERE device_eui = ?'),
+      credentialsSetKa: p('UPDATE device_credentials SET ka_certificate_id = ? WHERE device_eui = ?'),
     };
   }
 
@@ -165,5 +167,10 @@ export class SmkiRepository {
 
   putDeviceCredentialIds(eui: string, ds: number, ka: number): void {
     this.stmts.credentialsInsert.run(eui, ds, ka);
+  }
+
+  /** The device took a new certificate of its own (CS02d): its row must exist. */
+  setDeviceCredentialId(eui: string, usage: 'DS' | 'KA', certificateId: number): void {
+    (usage === 'DS' ? this.stmts.credentialsSetDs : this.stmts.credentialsSetKa).run(certificateId, eui);
   }
 }

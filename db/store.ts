@@ -125,6 +125,10 @@ export class WorldStore {
     this.smki.putDeviceCredentialIds(eui, ds, ka);
   }
 
+  setDeviceCredentialId(eui: string, usage: 'DS' | 'KA', certificateId: number): void {
+    this.smki.setDeviceCredentialId(eui, usage, certificateId);
+  }
+
   // --- registration data --------------------------------------------------------------------
   insertDistributor(d: Distributor): void {
     this.registration.insertDistributor(d);
