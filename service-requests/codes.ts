@@ -49,6 +49,11 @@ export const Codes0621 = {
   networkOperator: 'E062105',
 } as const;
 
+/** 6.24.2 Retrieve Device Security Credentials (Device): dcc-sim's assignment of the E0624xx codes. */
+export const Codes0624 = {
+  preCommand: 'E062401', // signed pre-command: none issued, already used, altered, or badly signed
+} as const;
+
 /** 8.2 Read Inventory: dcc-sim's assignment of the E0802xx codes. */
 export const Codes0802 = {
   noMatch: 'E080201', // nothing in the inventory matches the query (a DSPInventory must list 1 to 17 devices)

@@ -9,6 +9,7 @@ import { updateSecurityCredentialsKrp, updateSecurityCredentialsKrpSigned } from
 import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
 import { updateSecurityCredentialsCoS } from './services/6.23.ts';
 import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
+import { retrieveDeviceSecurityCredentialsDevice, retrieveDeviceSecurityCredentialsDeviceSigned } from './services/6.24.2.ts';
 import { readInventory } from './services/8.2.ts';
 import { decommissionDevice } from './services/8.3.ts';
 import { updateInventory } from './services/8.4.ts';
@@ -28,6 +29,8 @@ export const SERVICES = [
   requestHandoverOfDccControlledDevice,
   updateSecurityCredentialsCoS,
   retrieveDeviceSecurityCredentialsKrp,
+  retrieveDeviceSecurityCredentialsDevice,
+  retrieveDeviceSecurityCredentialsDeviceSigned,
   readInventory,
   decommissionDevice,
   updateInventory,

@@ -401,3 +401,62 @@ describe('8.13 Return Local Command Response', () => {
     expect(refusedBy(back(CS06), devices('Decommissioned'))).toMatchObject({ responseCode: 'E081303', reason: expect.stringContaining('is Decommissioned') });
   });
 });
+
+describe('6.24.2 Retrieve Device Security Credentials (Device) against its RTDS vectors', () => {
+  const rtdsHex = (name: string) => Buffer.from(readFileSync(new URL(`../../../shared/rtds/6.24.2_CS02e/${name}`, import.meta.url), 'utf8').trim(), 'hex');
+  const supplierDs = generateKeyPair();
+  const request = (credentialType: 'Digital Signature' | 'Key Agreement', counter: bigint) =>
+    validated({ target: ESME, counter, commandVariant: 4, body: { kind: 'RetrieveDeviceSecurityCredentialsDevice', credentialType } });
+  const leg = (payload: Buffer, counter: bigint) =>
+    validated({ target: ESME, counter, commandVariant: 5, variant: '6.24.2', body: { kind: 'SignedPreCommand', gbcsPayload: payload } });
+  const legState = (issued: Buffer, key = supplierDs): HandlerState => ({
+    preCommand: { targetEui: ESME, serviceVariant: '6.24.2', payload: issued, consumed: false },
+    organisationCertificates: new Map([[RemotePartyRole.Supplier, [{ facts: { publicKey: key.publicKey } as CertificateFacts, revoked: false }]]]),
+    deviceKeyAgreement: rawPublicKey(deviceKa.publicKey),
+  });
+
+  it('issues the RTDS pre-command for the same RequestID (DS and KA), answered I0: the same octets, then the empty signature length 00', () => {
+    for (const [type, counter, file] of [['Digital Signature', 1000n, 'SUCCESS'], ['Key Agreement', 1002n, 'ERROR']] as const) {
+      const v = request(type, counter);
+      const out = v.service.handle(v, {}, dcc);
+      expect(out.answer.responseCode).toBe('I0');
+      expect(out.advanceCounter).toBe(true);
+      const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+      expect(issued.toString('hex')).toBe(`${rtdsHex(`CS02e_6.24.2_${file}_PRECOMMAND_GBCS.HEX`).toString('hex')}00`);
+    }
+  });
+
+  it('the signed leg is the RTDS command apart from signature and MAC; the pre-command is consumed', () => {
+    const v = request('Digital Signature', 1000n);
+    const out = v.service.handle(v, {}, dcc);
+    const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+    const l = leg(signApdu(issued, supplierDs.privateKey), 1000n);
+    expect(l.service.needs?.(l)).toEqual({ preCommand: true, organisationCertificates: { roles: [RemotePartyRole.Supplier], usage: 'DS' }, deviceKeyAgreement: true });
+    const done = l.service.handle(l, legState(issued), dcc);
+    expect(done.answer.responseCode).toBe('I99');
+    expect(done.preCommand).toEqual({ consume: true });
+    const ours = decodeApdu(unwrapGeneralCiphering(done.command!).apdu);
+    const theirs = decodeApdu(unwrapGeneralCiphering(rtdsHex('CS02e_6.24.2_SUCCESS_COMMAND_GBCS.HEX')).apdu);
+    expect(ours.signedData.equals(theirs.signedData)).toBe(true);
+    expect([ours.form, ours.signature?.length]).toEqual([theirs.form, theirs.signature?.length]);
+  });
+
+  it('refuses a leg signed by another key or altered (E062401)', () => {
+    const v = request('Key Agreement', 1002n);
+    const out = v.service.handle(v, {}, dcc);
+    const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+    const l = leg(signApdu(issued, generateKeyPair().privateKey), 1002n);
+    expect(refusedBy(l, legState(issued))).toMatchObject({ responseCode: 'E062401', step: 'pre-command', reason: expect.stringContaining('does not verify') });
+    const altered = Buffer.from(issued);
+    altered[altered.length - 3] = 0x07; // KA asked, DS signed for (the last octet is the empty signature's length)
+    altered[altered.length - 2] = 0x80;
+    const l2 = leg(signApdu(altered, supplierDs.privateKey), 1002n);
+    expect(refusedBy(l2, legState(issued))).toMatchObject({ responseCode: 'E062401', reason: expect.stringContaining('differs from the pre-command issued') });
+  });
+
+  it('reaches the meters and the GPF through their registered supplier, not a comms hub', () => {
+    const v = request('Digital Signature', 1n);
+    expect(v.service.device!.suits(v.request.body, 'GSME')).toBe(true);
+    expect(v.service.device!.suits(v.request.body, 'CHF')).toMatch(/no supplier cell/);
+  });
+});
