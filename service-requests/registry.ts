@@ -6,6 +6,7 @@
 import { CRITICAL_SERVICE_REFERENCE_VARIANTS, DuisRejection, type BodyCodec, type DuisRejectionContext, type RequestBody, type RequestBodies } from './duis/index.ts';
 import type { Endpoint, ServiceModule } from './service.ts';
 import { updateSecurityCredentialsKrp, updateSecurityCredentialsKrpSigned } from './services/6.15.1.ts';
+import { updateSecurityCredentialsDevice, updateSecurityCredentialsDeviceSigned } from './services/6.15.2.ts';
 import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
 import { updateSecurityCredentialsCoS } from './services/6.23.ts';
 import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
@@ -26,6 +27,8 @@ import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
 export const SERVICES = [
   updateSecurityCredentialsKrp,
   updateSecurityCredentialsKrpSigned,
+  updateSecurityCredentialsDevice,
+  updateSecurityCredentialsDeviceSigned,
   requestHandoverOfDccControlledDevice,
   updateSecurityCredentialsCoS,
   retrieveDeviceSecurityCredentialsKrp,
