@@ -169,6 +169,7 @@ export class SmkiRepository {
     this.stmts.credentialsInsert.run(eui, ds, ka);
   }
 
+  /** The device took a new certificate of its own (CS02c, CS02d): its row must exist. */
   setDeviceCredentialId(eui: string, usage: 'DS' | 'KA', certificateId: number): void {
     const r = (usage === 'DS' ? this.stmts.credentialsSetDs : this.stmts.credentialsSetKa).run(certificateId, eui);
     if (r.changes !== 1) throw new Error(`device ${eui} has no device credentials row to update`);

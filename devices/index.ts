@@ -34,6 +34,12 @@ export {
   CS02C_MESSAGE_CODE, Cs02cError, encodeCs02cCommand, decodeCs02cCommand, encodeCs02cResponse, decodeCs02cResponse, buildDeviceCsr,
 } from './gbcs/cs02c.ts';
 export type { Cs02cCommand, Cs02cResponse, Cs02cCsr, Cs02cBody, DeviceKeyUsage } from './gbcs/cs02c.ts';
+export {
+  CS02D_MESSAGE_CODE, DeviceCertificateStatus, encodeCs02dCommand, decodeCs02dCommand, decodeCs02dResponse, encodeStatusResponse,
+} from './gbcs/cs02d.ts';
+export type { Cs02dCommand, Cs02dResponse, Cs02dBody } from './gbcs/cs02d.ts';
+export { CS02E_MESSAGE_CODE, encodeCs02eCommand, decodeCs02eCommand, encodeCs02eResponse, decodeCs02eResponse } from './gbcs/cs02e.ts';
+export type { Cs02eCommand, Cs02eResponse, Cs02eBody } from './gbcs/cs02e.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export type { GbcsMessage, GbcsBody, GbcsAnnotation } from './gbcs/message.ts';
 export { CODECS, codecFor, indexCodecs } from './gbcs/codecs.ts';

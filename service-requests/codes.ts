@@ -30,7 +30,7 @@ export const Codes = {
   invalidRequest: 'E100',
 } as const;
 
-/** 6.15.1 Update Security Credentials (KRP): dcc-sim's assignment of the E0615xx codes. */
+/** 6.15.1 Update Security Credentials (KRP) and 6.15.2 (Device): dcc-sim's assignment of the E0615xx codes. */
 export const Codes0615 = {
   certificateInvalid: 'E061501', // not a certificate / not the SMKI organisation profile
   roleOrUsage: 'E061504', // role (OU) is not the RemotePartyRole, or key usage does not fit the slot
@@ -47,6 +47,11 @@ export const Codes0621 = {
   roleOrUsage: 'E062102',
   certificationPath: 'E062103', // path, revocation or validity
   networkOperator: 'E062105',
+} as const;
+
+/** 6.24.2 Retrieve Device Security Credentials (Device): dcc-sim's assignment of the E0624xx codes. */
+export const Codes0624 = {
+  preCommand: 'E062401', // signed pre-command: none issued, already used, altered, or badly signed
 } as const;
 
 /** 8.2 Read Inventory: dcc-sim's assignment of the E0802xx codes. */

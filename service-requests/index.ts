@@ -14,7 +14,7 @@ export type {
   ExampleBuilder, BodyField,
 } from './service.ts';
 export type { SecurityCredentialsFields } from './services/security-credentials.ts';
-export { Codes, Codes0615, Codes0621, Codes0802 } from './codes.ts';
+export { Codes, Codes0615, Codes0621, Codes0624, Codes0802 } from './codes.ts';
 export type {
   GatewayPorts,
   GatewayOptions,

@@ -7,9 +7,11 @@ import { CRITICAL_SERVICE_REFERENCE_VARIANTS, DuisRejection, type BodyCodec, typ
 import type { Endpoint, ServiceModule } from './service.ts';
 import { updateSecurityCredentialsKrp, updateSecurityCredentialsKrpSigned } from './services/6.15.1.ts';
 import { issueSecurityCredentials, issueSecurityCredentialsSigned } from './services/6.17.ts';
+import { updateSecurityCredentialsDevice, updateSecurityCredentialsDeviceSigned } from './services/6.15.2.ts';
 import { requestHandoverOfDccControlledDevice } from './services/6.21.ts';
 import { updateSecurityCredentialsCoS } from './services/6.23.ts';
 import { retrieveDeviceSecurityCredentialsKrp } from './services/6.24.1.ts';
+import { retrieveDeviceSecurityCredentialsDevice, retrieveDeviceSecurityCredentialsDeviceSigned } from './services/6.24.2.ts';
 import { readInventory } from './services/8.2.ts';
 import { decommissionDevice } from './services/8.3.ts';
 import { updateInventory } from './services/8.4.ts';
@@ -28,9 +30,13 @@ export const SERVICES = [
   updateSecurityCredentialsKrpSigned,
   issueSecurityCredentials,
   issueSecurityCredentialsSigned,
+  updateSecurityCredentialsDevice,
+  updateSecurityCredentialsDeviceSigned,
   requestHandoverOfDccControlledDevice,
   updateSecurityCredentialsCoS,
   retrieveDeviceSecurityCredentialsKrp,
+  retrieveDeviceSecurityCredentialsDevice,
+  retrieveDeviceSecurityCredentialsDeviceSigned,
   readInventory,
   decommissionDevice,
   updateInventory,

@@ -76,7 +76,7 @@ export function gbcsSignerOf(world: World, eui: Eui, role: number) {
 /** Signs a pre-command (GBCS) as its originator would: ECDSA over the grouping header and payload. */
 export function signPreCommand(world: World, preCommand: Buffer): Buffer {
   const apdu = decodeApdu(preCommand);
-  // Only a NOByNO pre-command is the network operator's to sign; the others (SupplierBySupplier, CS02c) are the supplier's.
+  // Only NOByNO is the network operator's; the other critical commands (CS02b SupplierBySupplier, CS02c, CS02d, CS02e) are the supplier's.
   const supplier = apdu.messageCode !== cs02bMessageCode(CredentialsReplacementMode.networkOperatorByNetworkOperator);
   const role = supplier ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator;
   // A party may hold several DS keys (ZAZ1 has Z1 and Z1b): use the one whose certificate the

@@ -7,9 +7,11 @@ import type { UseCase } from './use-case.ts';
 import { CS02A } from './use-cases/cs02a.ts';
 import { CS02B } from './use-cases/cs02b.ts';
 import { CS02C } from './use-cases/cs02c.ts';
+import { CS02D } from './use-cases/cs02d.ts';
+import { CS02E } from './use-cases/cs02e.ts';
 
 /** In the order the refusal of an unknown message code lists them. */
-export const USE_CASES: readonly UseCase[] = [CS02A, CS02B, CS02C];
+export const USE_CASES: readonly UseCase[] = [CS02A, CS02B, CS02C, CS02D, CS02E];
 
 /** Throws when two use cases claim one message code: the device could not know which one to run. */
 export function indexByMessageCode(useCases: readonly UseCase[]): ReadonlyMap<number, UseCase> {

@@ -4,7 +4,7 @@
  * throws a Rejection, which the dispatcher turns into a discarded command.
  */
 import type { CertificateFacts } from '../../pki/index.ts';
-import { encodeApdu, signApdu, type GeneralSigningApdu } from '../gbcs/apdu.ts';
+import { encodeApdu, signApdu, verifyApduSignature, type GeneralSigningApdu } from '../gbcs/apdu.ts';
 import { describeCellId, describeRole } from '../gbcs/cell-id.ts';
 import { verifyMac } from '../gbcs/mac.ts';
 import type { GbcsMessage } from '../gbcs/message.ts';
@@ -80,15 +80,34 @@ export function checkCounter(state: DeviceSecurityState, role: number, counter: 
   }
 }
 
-export function signedResponse(state: DeviceSecurityState, creds: DeviceCredentials, apdu: GeneralSigningApdu, payload: Buffer, now: Date): Buffer {
+/** `now` null: the response carries no date-time (CS02d and CS02e responses in RTDS carry none). */
+export function signedResponse(state: DeviceSecurityState, creds: DeviceCredentials, apdu: GeneralSigningApdu, payload: Buffer, now: Date | null): Buffer {
   const unsigned = encodeApdu({
     cra: 'response',
     counter: apdu.counter,
     originator: state.eui,
     target: apdu.originator,
-    dateTime: now,
+    ...(now ? { dateTime: now } : {}),
     messageCode: apdu.messageCode,
     payload,
   });
   return signApdu(unsigned, creds.dsKey);
+}
+
+/**
+ * The checks of a critical command the supplier signs and the ACB MACs (CS02d, CS02e): the ACB MAC, the
+ * originator is the holder of the supplier DS cell and signed with its key, the supplier counter moves on.
+ */
+export function checkSupplierCritical(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, m: GbcsMessage, what: string): void {
+  const { apdu } = m;
+  checkMac(state, creds, message, m, true, what);
+  const holder = factsInCell(state, 'supplierDS', RejectionAlert.noAuthority);
+  if (holder.subjectEui !== apdu.originator) {
+    reject(RejectionAlert.noAuthority, `originator ${apdu.originator} is not ${holder.subjectEui ?? '(no EUI)'}, the holder of the ${cellLabel('supplierDS')}`);
+  }
+  if (!apdu.signature) reject(RejectionAlert.authenticationFailed, `${what} is not signed; it must be signed with the key in the ${cellLabel('supplierDS')}`);
+  if (!verifyApduSignature(apdu, holder.publicKey)) {
+    reject(RejectionAlert.authenticationFailed, `the signature does not verify with the key in the ${cellLabel('supplierDS')} (SKI ${holder.ski})`);
+  }
+  checkCounter(state, CELL_IDS.supplierDS.role, apdu.counter);
 }

@@ -35,7 +35,11 @@ export interface DeviceSecurityState {
   keyGenerations?: Partial<Record<'DS' | 'KA', number>>;
 }
 
-/** A device's own private keys. Its certificates are the SMKI repository's business: a meter answers without them. */
+/**
+ * A device's own private keys, and its own certificates. Only CS02e reads the certificates and only CS02d
+ * replaces one, so they are a function (the world issues them on first use) rather than part of the
+ * security state every command loads; a CS02d outcome carries the replacement for the caller to persist.
+ */
 export interface DeviceCredentials {
   dsKey: P256PrivateKey;
   kaKey: P256PrivateKey;
@@ -44,6 +48,8 @@ export interface DeviceCredentials {
    * secret, so a seeded world stays deterministic). A device without it cannot generate keys.
    */
   generateKey?(usage: 'DS' | 'KA', generation: number): ScalarKey;
+  /** the device's DS and KA certificates as it holds them; absent: the device holds none it can provide */
+  ownCertificates?(): { DS: Buffer; KA: Buffer };
 }
 
 export const ZERO_ID = '0000000000000000';

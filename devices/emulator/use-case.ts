@@ -26,6 +26,8 @@ export interface DeviceOutcome {
   rejected?: { alertCode: number; reason: string };
   changedCells: CellName[];
   replacementFailures?: ReplacementFailure[];
+  /** CS02d: the device now holds this certificate as its own (the caller persists it with the state) */
+  ownCertificate?: { usage: 'DS' | 'KA'; certificate: Buffer };
 }
 
 /** A future-dated command run once its time has come; the dispatcher signs the alert and counts it. */

@@ -6,10 +6,12 @@ import type { Cra } from './apdu.ts';
 import { CS02A_CODEC } from './cs02a.ts';
 import { CS02B_CODEC } from './cs02b.ts';
 import { CS02C_CODEC } from './cs02c.ts';
+import { CS02D_CODEC } from './cs02d.ts';
+import { CS02E_CODEC } from './cs02e.ts';
 import type { GbcsBody } from './message.ts';
 import type { PayloadDecoder, UseCaseCodec } from './use-case-codec.ts';
 
-export const CODECS: readonly UseCaseCodec<GbcsBody>[] = [CS02A_CODEC, CS02B_CODEC, CS02C_CODEC];
+export const CODECS: readonly UseCaseCodec<GbcsBody>[] = [CS02A_CODEC, CS02B_CODEC, CS02C_CODEC, CS02D_CODEC, CS02E_CODEC];
 
 interface CodecIndex {
   commands: ReadonlyMap<number, UseCaseCodec<GbcsBody>>;

@@ -22,7 +22,7 @@ import {
 } from '../../service-requests/index.ts';
 import { decodeApdu, decodeCs02bAlert, executeDueCommands, processCommand, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
 import { META, World, SimulatedClock } from '../world/index.ts';
-import { loadDevice, saveDevice, type LoadedDevice } from './device-state.ts';
+import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
 import type { KeyObject } from 'node:crypto';
 
@@ -352,6 +352,7 @@ export class Dcc extends EventEmitter {
       return { changedCells: [], finalResponseCode: Codes.noResponse, finalReason: detail, deviceAlertCode: alertCode };
     }
     saveDevice(this.world, outcome.state, device);
+    if (outcome.ownCertificate) saveOwnCertificate(this.world, rid.target, outcome.ownCertificate);
     if (outcome.response) {
       this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content: { gbcsPayload: outcome.response } }), refs);
     }

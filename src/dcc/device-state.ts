@@ -37,10 +37,27 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
   const { dsKey, kaKey } = world.deviceKeys(eui);
   return {
     state,
-    // A CS02c command makes the next generation from the world secret (World.deviceKey).
-    credentials: { dsKey, kaKey, generateKey: (usage, generation) => world.deviceKey(eui, usage, generation) },
+    credentials: {
+      dsKey,
+      kaKey,
+      // A CS02c command makes the next generation from the world secret (World.deviceKey).
+      generateKey: (usage, generation) => world.deviceKey(eui, usage, generation),
+      // Read only by CS02e; issued by the device CA on first use (World.deviceCertificates).
+      ownCertificates: () => {
+        const c = world.deviceCertificates(eui);
+        return { DS: c.dsCertificate.der, KA: c.kaCertificate.der };
+      },
+    },
     cellIds: { ...security.cells },
   };
+}
+
+/** A certificate the device took as its own (CS02d) becomes its certificate in the SMKI repository. */
+export function saveOwnCertificate(world: World, eui: string, own: { usage: 'DS' | 'KA'; certificate: Buffer }): number {
+  world.deviceCertificates(eui); // the row exists from here on
+  const id = world.registerCertificate(own.certificate, { label: `device ${eui} ${own.usage}` });
+  world.store.setDeviceCredentialId(eui, own.usage, id);
+  return id;
 }
 
 /**

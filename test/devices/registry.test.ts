@@ -18,6 +18,8 @@ import {
   encodeCs02aCommand,
   encodeCs02bCommand,
   encodeCs02cCommand,
+  encodeCs02dCommand,
+  encodeCs02eCommand,
   executeDueCommands,
   indexByMessageCode,
   indexCodecs,
@@ -51,6 +53,8 @@ const SAMPLE_COMMANDS: Record<string, (messageCode: number) => Buffer> = {
   CS02a: () => encodeCs02aCommand({ authorisingCell: { ...CELL_IDS.acbKA }, roles: [2] }),
   CS02b: (messageCode) => encodeCs02bCommand(cs02bCommand(messageCode - 0x0100)),
   CS02c: () => encodeCs02cCommand({ keyUsage: 'DS' }),
+  CS02d: () => encodeCs02dCommand({ certificate: esme.creds.dsCertificate }),
+  CS02e: () => encodeCs02eCommand({ keyUsage: 'KA' }),
 };
 
 const command = (messageCode: number, payload: Buffer) =>
@@ -65,7 +69,7 @@ describe('processCommand refuses a message code no use case answers', () => {
     const out = processCommand(state, esme.creds, message, NOW);
     expect(out.rejected).toEqual({
       alertCode: RejectionAlert.integrityCheckFailed,
-      reason: 'message code 0x0019 is not emulated (CS02a 0x0008, CS02b 0x0102-0x0108 and CS02c 0x000A are)',
+      reason: 'message code 0x0019 is not emulated (CS02a 0x0008, CS02b 0x0102-0x0108, CS02c 0x000A, CS02d 0x000B and CS02e 0x000C are)',
     });
     expect(out.state).toBe(state);
     expect(out.response).toBeUndefined();
@@ -78,7 +82,7 @@ describe('processCommand refuses a message code no use case answers', () => {
     const out = processCommand(esmeState(), esme.creds, macForEsme(command(CS02B_ALERT_MESSAGE_CODE, SAMPLE_COMMANDS.CS02b!(0x0102))), NOW);
     expect(out.rejected).toEqual({
       alertCode: RejectionAlert.integrityCheckFailed,
-      reason: 'message code 0x00cb is not emulated (CS02a 0x0008, CS02b 0x0102-0x0108 and CS02c 0x000A are)',
+      reason: 'message code 0x00cb is not emulated (CS02a 0x0008, CS02b 0x0102-0x0108, CS02c 0x000A, CS02d 0x000B and CS02e 0x000C are)',
     });
   });
 
@@ -94,11 +98,13 @@ describe('processCommand refuses a message code no use case answers', () => {
 });
 
 describe('the use-case registry', () => {
-  it('answers CS02a 0x0008 and CS02b 0x0100-0x0109, and no message code twice', () => {
+  it('answers CS02a 0x0008, CS02b 0x0100-0x0109, CS02d 0x000B and CS02e 0x000C, and no message code twice', () => {
     expect(USE_CASES.map((u) => [u.name, [...u.messageCodes]])).toEqual([
       ['CS02a', [0x0008]],
       ['CS02b', [0x0100, 0x0101, 0x0102, 0x0103, 0x0104, 0x0105, 0x0106, 0x0107, 0x0108, 0x0109]],
       ['CS02c', [0x000a]],
+      ['CS02d', [0x000b]],
+      ['CS02e', [0x000c]],
     ]);
     const codes = USE_CASES.flatMap((u) => u.messageCodes);
     expect(new Set(codes).size).toBe(codes.length);

@@ -468,3 +468,118 @@ describe('8.13 Return Local Command Response', () => {
     expect(refusedBy(back(CS06), devices('Decommissioned'))).toMatchObject({ responseCode: 'E081303', reason: expect.stringContaining('is Decommissioned') });
   });
 });
+
+describe('6.24.2 Retrieve Device Security Credentials (Device) against its RTDS vectors', () => {
+  const rtdsHex = (name: string) => Buffer.from(readFileSync(new URL(`../../../shared/rtds/6.24.2_CS02e/${name}`, import.meta.url), 'utf8').trim(), 'hex');
+  const supplierDs = generateKeyPair();
+  const request = (credentialType: 'Digital Signature' | 'Key Agreement', counter: bigint) =>
+    validated({ target: ESME, counter, commandVariant: 4, body: { kind: 'RetrieveDeviceSecurityCredentialsDevice', credentialType } });
+  const leg = (payload: Buffer, counter: bigint) =>
+    validated({ target: ESME, counter, commandVariant: 5, variant: '6.24.2', body: { kind: 'SignedPreCommand', gbcsPayload: payload } });
+  const legState = (issued: Buffer, key = supplierDs): HandlerState => ({
+    preCommand: { targetEui: ESME, serviceVariant: '6.24.2', payload: issued, consumed: false },
+    organisationCertificates: new Map([[RemotePartyRole.Supplier, [{ facts: { publicKey: key.publicKey } as CertificateFacts, revoked: false }]]]),
+    deviceKeyAgreement: rawPublicKey(deviceKa.publicKey),
+  });
+
+  it('issues the RTDS pre-command for the same RequestID (DS and KA), answered I0: the same octets, then the empty signature length 00', () => {
+    for (const [type, counter, file] of [['Digital Signature', 1000n, 'SUCCESS'], ['Key Agreement', 1002n, 'ERROR']] as const) {
+      const v = request(type, counter);
+      const out = v.service.handle(v, {}, dcc);
+      expect(out.answer.responseCode).toBe('I0');
+      expect(out.advanceCounter).toBe(true);
+      const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+      expect(issued.toString('hex')).toBe(`${rtdsHex(`CS02e_6.24.2_${file}_PRECOMMAND_GBCS.HEX`).toString('hex')}00`);
+    }
+  });
+
+  it('the signed leg is the RTDS command apart from signature and MAC; the pre-command is consumed', () => {
+    const v = request('Digital Signature', 1000n);
+    const out = v.service.handle(v, {}, dcc);
+    const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+    const l = leg(signApdu(issued, supplierDs.privateKey), 1000n);
+    expect(l.service.needs?.(l)).toEqual({ preCommand: true, organisationCertificates: { roles: [RemotePartyRole.Supplier], usage: 'DS' }, deviceKeyAgreement: true });
+    const done = l.service.handle(l, legState(issued), dcc);
+    expect(done.answer.responseCode).toBe('I99');
+    expect(done.preCommand).toEqual({ consume: true });
+    const ours = decodeApdu(unwrapGeneralCiphering(done.command!).apdu);
+    const theirs = decodeApdu(unwrapGeneralCiphering(rtdsHex('CS02e_6.24.2_SUCCESS_COMMAND_GBCS.HEX')).apdu);
+    expect(ours.signedData.equals(theirs.signedData)).toBe(true);
+    expect([ours.form, ours.signature?.length]).toEqual([theirs.form, theirs.signature?.length]);
+  });
+
+  it('refuses a leg signed by another key or altered (E062401)', () => {
+    const v = request('Key Agreement', 1002n);
+    const out = v.service.handle(v, {}, dcc);
+    const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+    const l = leg(signApdu(issued, generateKeyPair().privateKey), 1002n);
+    expect(refusedBy(l, legState(issued))).toMatchObject({ responseCode: 'E062401', step: 'pre-command', reason: expect.stringContaining('does not verify') });
+    const altered = Buffer.from(issued);
+    altered[altered.length - 3] = 0x07; // KA asked, DS signed for (the last octet is the empty signature's length)
+    altered[altered.length - 2] = 0x80;
+    const l2 = leg(signApdu(altered, supplierDs.privateKey), 1002n);
+    expect(refusedBy(l2, legState(issued))).toMatchObject({ responseCode: 'E062401', reason: expect.stringContaining('differs from the pre-command issued') });
+  });
+
+  it('reaches the meters and the GPF through their registered supplier, not a comms hub', () => {
+    const v = request('Digital Signature', 1n);
+    expect(v.service.device!.suits(v.request.body, 'GSME')).toBe(true);
+    expect(v.service.device!.suits(v.request.body, 'CHF')).toMatch(/no supplier cell/);
+  });
+});
+
+describe('6.15.2 Update Security Credentials (Device) against its RTDS vectors', () => {
+  const rtdsHex = (name: string) => Buffer.from(readFileSync(new URL(`../../../shared/rtds/6.15.2_CS02d/${name}`, import.meta.url), 'utf8').trim(), 'hex');
+  const rtdsCertificate = decodeApdu(rtdsHex('CS02d_6.15.2_SUCCESS_PRECOMMAND_GBCS.HEX')).payload;
+  const supplierDs = generateKeyPair();
+  const v = validated({ target: ESME, counter: 1000n, commandVariant: 4, body: { kind: 'UpdateSecurityCredentialsDevice', deviceCertificate: rtdsCertificate } });
+  const out = v.service.handle(v, {}, dcc);
+  const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+  const leg = (payload: Buffer) => validated({ target: ESME, counter: 1000n, commandVariant: 5, variant: '6.15.2', body: { kind: 'SignedPreCommand', gbcsPayload: payload } });
+  const legState = (key = supplierDs): HandlerState => ({
+    preCommand: { targetEui: ESME, serviceVariant: '6.15.2', payload: issued, consumed: false },
+    organisationCertificates: new Map([[RemotePartyRole.Supplier, [{ facts: { publicKey: key.publicKey } as CertificateFacts, revoked: false }]]]),
+    deviceKeyAgreement: rawPublicKey(deviceKa.publicKey),
+  });
+
+  it('issues the RTDS pre-command for the same RequestID and certificate, answered I0', () => {
+    expect(out.answer.responseCode).toBe('I0');
+    expect(out.advanceCounter).toBe(true);
+    expect(issued.toString('hex')).toBe(`${rtdsHex('CS02d_6.15.2_SUCCESS_PRECOMMAND_GBCS.HEX').toString('hex')}00`);
+  });
+
+  it('the signed leg is the RTDS command apart from signature and MAC; the pre-command is consumed, the counter not advanced', () => {
+    const l = leg(signApdu(issued, supplierDs.privateKey));
+    const done = l.service.handle(l, legState(), dcc);
+    expect([done.answer.responseCode, done.advanceCounter, done.preCommand]).toEqual(['I99', false, { consume: true }]);
+    const ours = decodeApdu(unwrapGeneralCiphering(done.command!).apdu);
+    const theirs = decodeApdu(unwrapGeneralCiphering(rtdsHex('CS02d_6.15.2_SUCCESS_COMMAND_GBCS.HEX')).apdu);
+    expect(ours.signedData.equals(theirs.signedData)).toBe(true);
+    expect([ours.form, ours.signature?.length]).toEqual([theirs.form, theirs.signature?.length]);
+  });
+
+  it('refuses a leg signed by another key (E061508)', () => {
+    const l = leg(signApdu(issued, generateKeyPair().privateKey));
+    expect(refusedBy(l, legState())).toMatchObject({ responseCode: 'E061508', step: 'pre-command' });
+  });
+
+  it('its certificates step refuses an organisation certificate (E061501) and a device certificate of another device (E061504)', () => {
+    const step = v.service.steps!.find((s) => s.name === 'certificates')!;
+    const run = (deviceCertificate: Buffer, target = ESME) => {
+      const ctx = {
+        ...validated({ target, counter: 1n, commandVariant: 4, body: { kind: 'UpdateSecurityCredentialsDevice', deviceCertificate } }),
+        ports: { isRevoked: () => false },
+        reject: (code: string, reason: string): never => { throw Object.assign(new Error(reason), { code }); },
+      } as unknown as Parameters<typeof step.run>[0];
+      try {
+        return step.run(ctx);
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    };
+    expect(run(rtdsCertificate)).toMatch(/^DS device certificate for 00-DB-12-34-56-78-90-A0/);
+    expect(run(rtdsCertificate, '00DB1234567890A1')).toBe('E061504');
+    const org = certificateFromPem(readFileSync(new URL('../../../shared/rtds-keystore/90b3d51f30010000-ds.pem', import.meta.url), 'utf8'));
+    expect(run(org)).toBe('E061501');
+  });
+});
