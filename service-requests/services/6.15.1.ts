@@ -3,18 +3,13 @@
  * certificates in a device's cells. Critical: the request (CV 4) obtains a CS02b pre-command, which
  * the User signs and returns as a SignedPreCommand (CV 5); the DCC then adds the ACB MAC.
  */
-import { dashedEui, RemotePartyRole, USER_ROLES, type UserRole } from '../../pki/index.ts';
-import {
-  CredentialsReplacementMode, cs02bMessageCode, decodeApdu, encodeApdu, encodeCs02bCommand, verifyApduSignature, wrapWithAcbMac,
-} from '../../devices/index.ts';
+import { RemotePartyRole, USER_ROLES, type UserRole } from '../../pki/index.ts';
+import { CredentialsReplacementMode, cs02bMessageCode, encodeApdu, encodeCs02bCommand } from '../../devices/index.ts';
 import { serviceFacts } from '../duis/index.ts';
 import { Codes, Codes0615 } from '../codes.ts';
-import { refuse } from '../pipeline/step.ts';
 import { GBCS_VERSION, type ServiceModule } from '../service.ts';
-import {
-  credentialsSteps, cs02bFromRequest, describeCredentials, readCredentials, suitsRemotePartyRole, writeCredentials, type SecurityCredentialsBody,
-} from './security-credentials.ts';
-import { signedPreCommandOf } from './signed-pre-command.ts';
+import { credentialsSteps, cs02bFromRequest, describeCredentials, readCredentials, suitsRemotePartyRole, writeCredentials, type SecurityCredentialsBody } from './security-credentials.ts';
+import { completeSignedByOriginator, signedPreCommandOf } from './signed-pre-command.ts';
 
 type Body = Extract<SecurityCredentialsBody, { kind: 'UpdateSecurityCredentialsKRP' }>;
 
@@ -106,27 +101,6 @@ export const updateSecurityCredentialsKrpSigned = signedPreCommandOf(updateSecur
   refusalCode: Codes0615.preCommand,
   suits: (type) => (type === 'CHF' ? `a CS02b pre-command cannot target a CHF` : true),
   signerRoles: [RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator],
-  complete(v, state, dcc) {
-    const fail = (reason: string): never => refuse(v, Codes0615.preCommand, 'pre-command', reason);
-    const issued = state.preCommand!;
-    let apdu;
-    try {
-      apdu = decodeApdu(v.request.body.gbcsPayload);
-    } catch (err) {
-      return fail(`GBCSPayload is not a general-signing APDU: ${(err as Error).message}`);
-    }
-    if (apdu.form !== 'signed' || !apdu.signature) fail('GBCSPayload carries no signature; sign the pre-command and append 0x40 and r||s');
-    const issuedUnsigned = decodeApdu(issued.payload);
-    if (!apdu.signedData.equals(issuedUnsigned.signedData)) {
-      fail(`the signed GBCS differs from the pre-command issued for ${v.request.requestId.text}; only the signature may be added`);
-    }
-    const role = issuedUnsigned.messageCode === MESSAGE_CODES[0] ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator;
-    const keys = (state.organisationCertificates?.get(role) ?? []).filter((c) => !c.revoked);
-    const originator = dashedEui(v.request.requestId.originator);
-    if (keys.length === 0) fail(`${originator} has no unrevoked ${role === RemotePartyRole.Supplier ? 'supplier' : 'network operator'} digital-signing certificate in the SMKI repository`);
-    if (!keys.some((k) => verifyApduSignature(apdu, k.facts.publicKey))) {
-      fail(`the pre-command signature does not verify with any digital-signing certificate of ${originator}`);
-    }
-    return wrapWithAcbMac(apdu.bytes, dcc.acbKaKey, state.deviceKeyAgreement!);
-  },
+  complete: (v, state, dcc) =>
+    completeSignedByOriginator(v, state, dcc, Codes0615.preCommand, (issued) => (issued.messageCode === MESSAGE_CODES[0] ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator)),
 });

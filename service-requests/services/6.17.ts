@@ -6,12 +6,11 @@
  * certificate (MP074, the device-CSR route).
  */
 import { dashedEui, RemotePartyRole } from '../../pki/index.ts';
-import { CS02C_MESSAGE_CODE, decodeApdu, encodeApdu, encodeCs02cCommand, verifyApduSignature, wrapWithAcbMac, type DeviceKeyUsage } from '../../devices/index.ts';
+import { CS02C_MESSAGE_CODE, encodeApdu, encodeCs02cCommand, type DeviceKeyUsage } from '../../devices/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
-import { refuse } from '../pipeline/step.ts';
 import { GBCS_VERSION, type ServiceModule } from '../service.ts';
-import { signedPreCommandOf } from './signed-pre-command.ts';
+import { completeSignedByOriginator, signedPreCommandOf } from './signed-pre-command.ts';
 
 const { Sequence, checkAttributes, readStringEnum, textEl, writeEnum } = bodyKit;
 
@@ -96,24 +95,5 @@ export const issueSecurityCredentialsSigned = signedPreCommandOf(issueSecurityCr
   refusalCode: Codes0617.preCommand,
   suits: suitsMeter,
   signerRoles: [RemotePartyRole.Supplier],
-  complete(v, state, dcc) {
-    const fail = (reason: string): never => refuse(v, Codes0617.preCommand, 'pre-command', reason);
-    let apdu;
-    try {
-      apdu = decodeApdu(v.request.body.gbcsPayload);
-    } catch (err) {
-      return fail(`GBCSPayload is not a general-signing APDU: ${(err as Error).message}`);
-    }
-    if (apdu.form !== 'signed' || !apdu.signature) fail('GBCSPayload carries no signature; sign the pre-command and append 0x40 and r||s');
-    if (!apdu.signedData.equals(decodeApdu(state.preCommand!.payload).signedData)) {
-      fail(`the signed GBCS differs from the pre-command issued for ${v.request.requestId.text}; only the signature may be added`);
-    }
-    const keys = (state.organisationCertificates?.get(RemotePartyRole.Supplier) ?? []).filter((c) => !c.revoked);
-    const originator = dashedEui(v.request.requestId.originator);
-    if (keys.length === 0) fail(`${originator} has no unrevoked supplier digital-signing certificate in the SMKI repository`);
-    if (!keys.some((k) => verifyApduSignature(apdu, k.facts.publicKey))) {
-      fail(`the pre-command signature does not verify with any supplier digital-signing certificate of ${originator}`);
-    }
-    return wrapWithAcbMac(apdu.bytes, dcc.acbKaKey, state.deviceKeyAgreement!);
-  },
+  complete: (v, state, dcc) => completeSignedByOriginator(v, state, dcc, Codes0617.preCommand, () => RemotePartyRole.Supplier),
 });

@@ -3,12 +3,11 @@
  * CS02e). The supplier obtains an unsigned pre-command from its RequestID, signs it with its GBCS
  * digital-signing key and returns it; the DCC checks it and adds the ACB MAC.
  */
-import { dashedEui, RemotePartyRole } from '../../pki/index.ts';
-import { decodeApdu, encodeApdu, verifyApduSignature, wrapWithAcbMac } from '../../devices/index.ts';
+import { RemotePartyRole } from '../../pki/index.ts';
+import { encodeApdu } from '../../devices/index.ts';
 import { Codes } from '../codes.ts';
-import { refuse } from '../pipeline/step.ts';
 import { GBCS_VERSION, type DccCapability, type HandlerState, type ServiceOutcome, type ValidatedRequest } from '../service.ts';
-import type { SignedPreCommandBody } from './signed-pre-command.ts';
+import { completeSignedByOriginator, type SignedPreCommandBody } from './signed-pre-command.ts';
 
 /** The unsigned pre-command from the User's RequestID (originator, target, counter), answered I0. */
 export function issueDevicePreCommand(v: ValidatedRequest<any>, messageCode: number, payload: Buffer): ServiceOutcome {
@@ -27,25 +26,7 @@ export function issueDevicePreCommand(v: ValidatedRequest<any>, messageCode: num
  * supplier digital-signing certificate of the originator; the command then travels with the ACB MAC.
  */
 export function completeSupplierSigned(v: ValidatedRequest<SignedPreCommandBody>, state: HandlerState, dcc: DccCapability, refusalCode: string): Buffer {
-  const fail = (reason: string): never => refuse(v, refusalCode, 'pre-command', reason);
-  let apdu;
-  try {
-    apdu = decodeApdu(v.request.body.gbcsPayload);
-  } catch (err) {
-    return fail(`GBCSPayload is not a general-signing APDU: ${(err as Error).message}`);
-  }
-  if (apdu.form !== 'signed' || !apdu.signature) fail('GBCSPayload carries no signature; sign the pre-command and append 0x40 and r||s');
-  const issued = decodeApdu(state.preCommand!.payload);
-  if (!apdu.signedData.equals(issued.signedData)) {
-    fail(`the signed GBCS differs from the pre-command issued for ${v.request.requestId.text}; only the signature may be added`);
-  }
-  const keys = (state.organisationCertificates?.get(RemotePartyRole.Supplier) ?? []).filter((c) => !c.revoked);
-  const originator = dashedEui(v.request.requestId.originator);
-  if (keys.length === 0) fail(`${originator} has no unrevoked supplier digital-signing certificate in the SMKI repository`);
-  if (!keys.some((k) => verifyApduSignature(apdu, k.facts.publicKey))) {
-    fail(`the pre-command signature does not verify with any supplier digital-signing certificate of ${originator}`);
-  }
-  return wrapWithAcbMac(apdu.bytes, dcc.acbKaKey, state.deviceKeyAgreement!);
+  return completeSignedByOriginator(v, state, dcc, refusalCode, () => RemotePartyRole.Supplier);
 }
 
 /** The devices that hold their own certificates and a supplier DS cell to authorise CS02d/CS02e. */

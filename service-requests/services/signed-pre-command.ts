@@ -3,9 +3,11 @@
  * the DCC issued, now signed by the User. One leg module per critical service, made from it here;
  * the critical service supplies what is its own (which devices, which signers, how it completes).
  */
-import type { DeviceType } from '../../pki/index.ts';
+import { dashedEui, RemotePartyRole, type DeviceType } from '../../pki/index.ts';
+import { decodeApdu, verifyApduSignature, wrapWithAcbMac, type GeneralSigningApdu } from '../../devices/index.ts';
 import { bodyKit } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
+import { refuse } from '../pipeline/step.ts';
 import type { DccCapability, HandlerState, ServiceModule, ValidatedRequest } from '../service.ts';
 
 const { Sequence, checkAttributes, readDateTime, readBase64, textEl, writeBase64, writeExecution } = bodyKit;
@@ -72,4 +74,39 @@ export function signedPreCommandOf(critical: ServiceModule<any>, leg: PreCommand
       };
     },
   };
+}
+
+/**
+ * The usual completion: the signed pre-command must be exactly the one issued for this RequestID,
+ * signed by a current digital-signing certificate of the originator in the role `roleOf` reads from
+ * the issued pre-command; the command then travels with the ACB MAC.
+ */
+export function completeSignedByOriginator(
+  v: ValidatedRequest<SignedPreCommandBody>,
+  state: HandlerState,
+  dcc: DccCapability,
+  refusalCode: string,
+  roleOf: (issued: GeneralSigningApdu) => number,
+): Buffer {
+  const fail = (reason: string): never => refuse(v, refusalCode, 'pre-command', reason);
+  let apdu;
+  try {
+    apdu = decodeApdu(v.request.body.gbcsPayload);
+  } catch (err) {
+    return fail(`GBCSPayload is not a general-signing APDU: ${(err as Error).message}`);
+  }
+  if (apdu.form !== 'signed' || !apdu.signature) fail('GBCSPayload carries no signature; sign the pre-command and append 0x40 and r||s');
+  const issued = decodeApdu(state.preCommand!.payload);
+  if (!apdu.signedData.equals(issued.signedData)) {
+    fail(`the signed GBCS differs from the pre-command issued for ${v.request.requestId.text}; only the signature may be added`);
+  }
+  const role = roleOf(issued);
+  const roleWord = role === RemotePartyRole.Supplier ? 'supplier' : 'network operator';
+  const keys = (state.organisationCertificates?.get(role) ?? []).filter((c) => !c.revoked);
+  const originator = dashedEui(v.request.requestId.originator);
+  if (keys.length === 0) fail(`${originator} has no unrevoked ${roleWord} digital-signing certificate in the SMKI repository`);
+  if (!keys.some((k) => verifyApduSignature(apdu, k.facts.publicKey))) {
+    fail(`the pre-command signature does not verify with any digital-signing certificate of ${originator} (${roleWord})`);
+  }
+  return wrapWithAcbMac(apdu.bytes, dcc.acbKaKey, state.deviceKeyAgreement!);
 }
