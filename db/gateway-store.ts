@@ -75,6 +75,31 @@ export interface OutboxRecord extends OutboxEntry {
 /** Why an undelivered response has not gone out: its party has no Receive Response Service URL, or its receiver failed. */
 export type UndeliverableReason = 'no-url' | 'receiver-failing';
 
+/** A mailbox entry's delivery status, one rule for the API and the CLI: delivered, or why not yet. */
+export type DeliveryStatus = 'delivered' | 'pending' | UndeliverableReason;
+
+export function deliveryStatus(r: OutboxRecord, partyHasUrl: boolean): DeliveryStatus {
+  if (r.deliveredAt !== null) return 'delivered';
+  if (!partyHasUrl) return 'no-url';
+  return r.attempts > 0 && r.lastError !== null && !r.lastError.startsWith('no Receive Response Service URL') ? 'receiver-failing' : 'pending';
+}
+
+/** A mailbox entry as the API and `dcc-sim inbox` show it. */
+export function inboxEntry(r: OutboxRecord, partyHasUrl: boolean) {
+  return {
+    deliveryId: r.id,
+    requestId: r.requestId,
+    responseId: r.responseId,
+    kind: r.kind,
+    responseCode: r.responseCode,
+    createdAt: r.createdAt,
+    deliveredAt: r.deliveredAt,
+    status: deliveryStatus(r, partyHasUrl),
+    attempts: r.attempts,
+    lastError: r.lastError,
+  };
+}
+
 export interface InboxFilter {
   kind?: string;
   responseCode?: string;

@@ -25,7 +25,7 @@ export { DeviceSecurityStore, CELL_NAMES, CELL_COLUMN } from './device-security-
 export type { DeviceSecurityRecord, KeyGenerations, PendingCommandRecord, CellColumnName } from './device-security-store.ts';
 export { FleetLoader, startBulkLoad } from './fleet-loader.ts';
 export type { DeviceModel, FleetPremises } from './fleet-loader.ts';
-export { GatewayStore } from './gateway-store.ts';
+export { GatewayStore, deliveryStatus, inboxEntry } from './gateway-store.ts';
 export { InventoryChanges } from './inventory-changes.ts';
 export type { InventoryDetails, AddedDevice } from './inventory-changes.ts';
 export type {

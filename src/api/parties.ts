@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dashedEui, parseEui } from '../../pki/index.ts';
-import type { OutboxRecord, Party } from '../../db/index.ts';
+import { inboxEntry, type Party } from '../../db/index.ts';
 import { BAD_REQUEST, NOT_FOUND, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
@@ -57,9 +57,6 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     }
     return { party: world.store.getParty(e) };
   };
-
-  const status = (r: OutboxRecord, hasUrl: boolean) =>
-    r.deliveredAt !== null ? 'delivered' : !hasUrl ? 'no-url' : r.attempts > 0 && r.lastError !== null && !r.lastError.startsWith('no Receive Response Service URL') ? 'receiver-failing' : 'pending';
 
   // The request a response answers, for the console's request inspector: the leg that reached the
   // device (a 6.15.1's first leg, CV 4, only returns the pre-command).
@@ -143,16 +140,7 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       },
       total,
       entries: page.map((r) => ({
-        deliveryId: r.id,
-        requestId: r.requestId,
-        responseId: r.responseId,
-        kind: r.kind,
-        responseCode: r.responseCode,
-        createdAt: r.createdAt,
-        deliveredAt: r.deliveredAt,
-        status: status(r, hasUrl),
-        attempts: r.attempts,
-        lastError: r.lastError,
+        ...inboxEntry(r, hasUrl),
         requestLogId: requestLogId(r.requestId),
         ...(q.xml !== undefined ? { xml: r.body === '' ? null : r.body } : {}),
       })),

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { dashedEui, parseEui } from '../../pki/index.ts';
-import { GatewayStore } from '../../db/index.ts';
+import { deliveryStatus, GatewayStore, inboxEntry } from '../../db/index.ts';
 import { WorldError } from '../world/index.ts';
 import { countArgument, dbOption, jsonOption, out, withWorld } from './options.ts';
 import { table } from './output.ts';
@@ -32,19 +32,8 @@ export function registerInbox(program: Command): void {
         if (!party) throw new WorldError('unknown-party', `no party ${dashedEui(eui)} in the world (dcc-sim parties list)`);
         const limit = countArgument('--limit', o.limit);
         const { entries, total } = new GatewayStore(w.store.db).inbox(eui, { kind: o.kind, responseCode: o.code, requestId: o.requestId, limit });
-        const status = (r: (typeof entries)[number]) =>
-          r.deliveredAt !== null ? 'delivered' : party.responseUrl === null ? 'no-url' : r.attempts > 0 && r.lastError && !r.lastError.startsWith('no Receive Response Service URL') ? 'receiver-failing' : 'pending';
         const view = entries.map((r) => ({
-          deliveryId: r.id,
-          requestId: r.requestId,
-          responseId: r.responseId,
-          kind: r.kind,
-          responseCode: r.responseCode,
-          createdAt: r.createdAt,
-          deliveredAt: r.deliveredAt,
-          status: status(r),
-          attempts: r.attempts,
-          lastError: r.lastError,
+          ...inboxEntry(r, party.responseUrl !== null),
           ...(o.xml ? { xml: r.body === '' ? null : r.body } : {}),
         }));
         out(o.json, { party: dashedEui(eui), name: party.name, responseUrl: party.responseUrl, total, entries: view }, () => {
@@ -56,7 +45,7 @@ export function registerInbox(program: Command): void {
             r.kind,
             r.responseCode,
             r.requestId ?? '-',
-            status(r),
+            deliveryStatus(r, party.responseUrl !== null),
             String(r.attempts),
             r.deliveredAt?.replace(/\.\d+Z$/, 'Z') ?? '-',
             (r.lastError ?? '').slice(0, 60),
