@@ -109,6 +109,8 @@ export class DeviceSecurityStore {
         'INSERT OR REPLACE INTO device_pending_commands (device_eui, counter, originator, execute_at, command) VALUES (?, ?, ?, ?, ?)',
       ),
       pendingDeleteAll: p('DELETE FROM device_pending_commands WHERE device_eui = ?'),
+      appGet: p('SELECT state FROM device_app_state WHERE device_eui = ?'),
+      appPut: p('INSERT INTO device_app_state (device_eui, state) VALUES (?, ?) ON CONFLICT (device_eui) DO UPDATE SET state = excluded.state'),
       pendingDue: p('SELECT DISTINCT device_eui FROM device_pending_commands WHERE execute_at <= ? ORDER BY device_eui'),
     };
   }
@@ -163,6 +165,15 @@ export class DeviceSecurityStore {
   replacePendingCommands(eui: string, pending: Omit<PendingCommandRecord, 'deviceEui'>[]): void {
     this.stmts.pendingDeleteAll.run(eui);
     for (const p of pending) this.stmts.pendingInsert.run(eui, p.counter.toString(), p.originator, p.executeAt, p.command);
+  }
+
+  /** The device's application state as JSON text; undefined for a device no command has changed. */
+  getDeviceAppState(eui: string): string | undefined {
+    return (this.stmts.appGet.get(eui) as { state: string } | undefined)?.state;
+  }
+
+  putDeviceAppState(eui: string, json: string): void {
+    this.stmts.appPut.run(eui, json);
   }
 
   devicesWithCommandsDue(at: string): string[] {

@@ -27,6 +27,8 @@ export interface RequestLogEntry {
   responseXml: string | null;
   steps: unknown[] | null;
   changedCells: unknown[] | null;
+  /** the GBCS command the DCC sent to the device (as it travelled) */
+  gbcsCommand?: Buffer | null;
 }
 
 export interface RequestLogRecord extends RequestLogEntry {
@@ -144,6 +146,7 @@ function requestFromRow(r: Row): RequestLogRecord {
     responseXml: (r.response_xml as string | null) ?? null,
     steps: r.steps ? (JSON.parse(r.steps as string) as unknown[]) : null,
     changedCells: r.changed_cells ? (JSON.parse(r.changed_cells as string) as unknown[]) : null,
+    gbcsCommand: (r.gbcs_command as Buffer | null) ?? null,
   };
 }
 
@@ -173,10 +176,10 @@ export class GatewayStore {
       logInsert: p(
         `INSERT INTO requests (received_at, path, request_id, originator_eui, target_eui, counter, service_reference,
            service_variant, command_variant, response_code, reason, failed_step, final_response_code, final_reason, device_alert_code,
-           request_xml, response_xml, steps, changed_cells)
+           request_xml, response_xml, steps, changed_cells, gbcs_command)
          VALUES (@receivedAt, @path, @requestId, @originatorEui, @targetEui, @counter, @serviceReference, @serviceVariant,
            @commandVariant, @responseCode, @reason, @failedStep, @finalResponseCode, @finalReason, @deviceAlertCode,
-           @requestXml, @responseXml, @steps, @changedCells)`,
+           @requestXml, @responseXml, @steps, @changedCells, @gbcsCommand)`,
       ),
       logGet: p('SELECT * FROM requests WHERE id = ?'),
       counterGet: p('SELECT last_counter FROM originator_counters WHERE originator_eui = ?'),
@@ -233,6 +236,7 @@ export class GatewayStore {
       finalResponseCode: e.finalResponseCode ?? null,
       finalReason: e.finalReason ?? null,
       deviceAlertCode: e.deviceAlertCode ?? null,
+      gbcsCommand: e.gbcsCommand ?? null,
       steps: e.steps ? JSON.stringify(e.steps) : null,
       changedCells: e.changedCells ? JSON.stringify(e.changedCells) : null,
     });

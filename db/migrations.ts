@@ -310,4 +310,25 @@ CREATE INDEX IF NOT EXISTS outbox_by_party ON outbox (party_eui, id);
 ALTER TABLE device_security ADD COLUMN key_generations TEXT NOT NULL DEFAULT '{}';
 `,
   },
+  {
+    version: 11,
+    name: 'device application state: what commands changed in a meter, comms hub or HAN device beyond its cells',
+    sql: `
+-- JSON: DLMS attribute values and ZCL attributes set by commands, HAN joins, device logs, supply and
+-- prepayment state, firmware. Lazily materialised: a device never commanded has no row, and reads
+-- compute its registers from the meter model and the clock.
+CREATE TABLE device_app_state (
+  device_eui TEXT PRIMARY KEY REFERENCES devices(eui) ON DELETE CASCADE,
+  state      TEXT NOT NULL
+);
+`,
+  },
+  {
+    version: 12,
+    name: 'request log: the GBCS command the DCC sent to the device',
+    sql: `
+-- The command as it travelled (MAC'd, signed): the console decodes it field by field beside the device's answer.
+ALTER TABLE requests ADD COLUMN gbcs_command BLOB;
+`,
+  },
 ];

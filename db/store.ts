@@ -223,4 +223,13 @@ export class WorldStore {
   devicesWithCommandsDue(at: string): string[] {
     return this.security.devicesWithCommandsDue(at);
   }
+
+  /** A device's application state (JSON text), undefined when no command has changed it. */
+  getDeviceAppState(eui: string): string | undefined {
+    return this.security.getDeviceAppState(eui);
+  }
+
+  putDeviceAppState(eui: string, json: string): void {
+    this.security.putDeviceAppState(eui, json);
+  }
 }

@@ -41,6 +41,19 @@ export type { Cs02dCommand, Cs02dResponse, Cs02dBody } from './gbcs/cs02d.ts';
 export { CS02E_MESSAGE_CODE, encodeCs02eCommand, decodeCs02eCommand, encodeCs02eResponse, decodeCs02eResponse } from './gbcs/cs02e.ts';
 export type { Cs02eCommand, Cs02eResponse, Cs02eBody } from './gbcs/cs02e.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
+export { alertCodeOf } from './gbcs/alerts.ts';
+export {
+  DLMS_ACCESS_REQUEST, DLMS_ACCESS_RESPONSE, DLMS_DATA_NOTIFICATION, DLMS_TAG, DataAccessResult, dlms, obis, obisText, invokeIdFor,
+  encodeDlmsData, decodeDlmsData, encodeAxdrLength, encodeAccessRequest, decodeAccessRequest, encodeAccessResponse, decodeAccessResponse,
+  encodeDataNotification, decodeDataNotification,
+} from './gbcs/dlms.ts';
+export type { DlmsData, TypeDescription, AccessKind, AccessSpec, AccessRequest, AccessResult, AccessResponse, DataNotification } from './gbcs/dlms.ts';
+export {
+  GBZ_PROFILE_ID, GbzControl, ZclCluster, ZclType, ZclStatus, ZIGBEE_EPOCH_MS, zigbeeTime, dateOfZigbeeTime, isGbz, encodeGbz, decodeGbz,
+  encodeGbzAlert, decodeGbzAlert, encodeZclValue, readZclValue, encodeReadAttributes, decodeReadAttributes, encodeReadAttributesResponse,
+  decodeReadAttributesResponse, encodeDefaultResponse,
+} from './gbcs/gbz.ts';
+export type { GbzComponent, GbzPayload, GbzAlert, GbzEncryptedPart, ZclValue, ReadAttributeRecord } from './gbcs/gbz.ts';
 export type { GbcsMessage, GbcsBody, GbcsAnnotation } from './gbcs/message.ts';
 export { CODECS, codecFor, indexCodecs } from './gbcs/codecs.ts';
 export type { UseCaseCodec, PayloadDecoder } from './gbcs/use-case-codec.ts';

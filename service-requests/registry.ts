@@ -23,6 +23,10 @@ import { chfNoFaultReturn } from './services/8.14.4.ts';
 import { requestWanMatrix } from './services/12.1.ts';
 import { devicePrenotification } from './services/12.2.ts';
 import { SIGNED_PRE_COMMAND_VARIANTS } from './services/signed-pre-command.ts';
+import { enableSupply, enableSupplySigned } from './services/7.1.ts';
+import { disableSupply, disableSupplySigned } from './services/7.2.ts';
+import { armSupply, armSupplySigned } from './services/7.3.ts';
+import { readSupplyStatus } from './services/7.4.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -47,6 +51,13 @@ export const SERVICES = [
   chfNoFaultReturn,
   requestWanMatrix,
   devicePrenotification,
+  enableSupply,
+  enableSupplySigned,
+  disableSupply,
+  disableSupplySigned,
+  armSupply,
+  armSupplySigned,
+  readSupplyStatus,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -76,8 +76,12 @@ export function gbcsSignerOf(world: World, eui: Eui, role: number) {
 /** Signs a pre-command (GBCS) as its originator would: ECDSA over the grouping header and payload. */
 export function signPreCommand(world: World, preCommand: Buffer): Buffer {
   const apdu = decodeApdu(preCommand);
-  // Only NOByNO is the network operator's; the other critical commands (CS02b SupplierBySupplier, CS02c, CS02d, CS02e) are the supplier's.
-  const supplier = apdu.messageCode !== cs02bMessageCode(CredentialsReplacementMode.networkOperatorByNetworkOperator);
+  // NOByNO is the network operator's; any other critical command is signed in the role whose DS cell the
+  // originator holds on the device (the supplier's for tariffs, supply, CS02c/d/e ...).
+  const security = world.store.getDeviceSecurity(apdu.target);
+  const holdsNo = security?.cells.networkOperatorDS !== undefined && world.certificate(security.cells.networkOperatorDS).subjectEui === apdu.originator;
+  const holdsSupplier = security?.cells.supplierDS !== undefined && world.certificate(security.cells.supplierDS).subjectEui === apdu.originator;
+  const supplier = apdu.messageCode !== cs02bMessageCode(CredentialsReplacementMode.networkOperatorByNetworkOperator) && (holdsSupplier || !holdsNo);
   const role = supplier ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator;
   // A party may hold several DS keys (ZAZ1 has Z1 and Z1b): use the one whose certificate the
   // device's authorising cell holds, as the party's own system would.

@@ -95,9 +95,11 @@ export function executeDueCommands(state: DeviceSecurityState, creds: DeviceCred
     s = done.state;
     for (const n of done.changedCells) if (!changedCells.includes(n)) changedCells.push(n);
     failures.push(...done.failures);
-    s.alertCounter += 1n;
-    const unsigned = encodeApdu({ cra: 'alert', counter: s.alertCounter, originator: s.eui, target: p.originator, messageCode: done.alert.messageCode, payload: done.alert.payload });
-    alerts.push(signApdu(unsigned, creds.dsKey));
+    for (const alert of done.alerts ?? (done.alert ? [done.alert] : [])) {
+      s.alertCounter += 1n;
+      const unsigned = encodeApdu({ cra: 'alert', counter: s.alertCounter, originator: s.eui, target: p.originator, messageCode: alert.messageCode, payload: alert.payload });
+      alerts.push(signApdu(unsigned, creds.dsKey));
+    }
   }
   const out: DeviceOutcome = { state: s, alerts, changedCells };
   if (failures.length > 0) out.replacementFailures = failures;

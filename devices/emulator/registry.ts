@@ -9,9 +9,10 @@ import { CS02B } from './use-cases/cs02b.ts';
 import { CS02C } from './use-cases/cs02c.ts';
 import { CS02D } from './use-cases/cs02d.ts';
 import { CS02E } from './use-cases/cs02e.ts';
+import { FAMILIES } from './families/index.ts';
 
 /** In the order the refusal of an unknown message code lists them. */
-export const USE_CASES: readonly UseCase[] = [CS02A, CS02B, CS02C, CS02D, CS02E];
+export const USE_CASES: readonly UseCase[] = [CS02A, CS02B, CS02C, CS02D, CS02E, ...FAMILIES.flatMap((f) => f.useCases)];
 
 /** Throws when two use cases claim one message code: the device could not know which one to run. */
 export function indexByMessageCode(useCases: readonly UseCase[]): ReadonlyMap<number, UseCase> {
@@ -32,9 +33,7 @@ export function useCaseFor(messageCode: number): UseCase | undefined {
   return BY_MESSAGE_CODE.get(messageCode);
 }
 
-/** Why a command with no use case is refused; the wording predates the registry, so consoles and logs read as before. */
+/** Why a command with no use case is refused. */
 export function notEmulatedReason(messageCode: number): string {
-  const names = USE_CASES.map((u) => u.emulated);
-  const listed = names.length === 1 ? `${names[0]} is` : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} are`;
-  return `message code ${hex4(messageCode)} is not emulated (${listed})`;
+  return `message code ${hex4(messageCode)} is not emulated: none of the ${USE_CASES.length} use cases the emulators run answers it`;
 }

@@ -5,6 +5,7 @@
 import type { CertificateFacts, Eui, P256PrivateKey, ScalarKey } from '../../pki/index.ts';
 import type { CellId } from '../gbcs/cell-id.ts';
 import { factsOf } from './certificate-cache.ts';
+import type { DeviceAppState } from './app-state.ts';
 import { CELL_IDS, type CellName, type DeviceType, cellsOf, hasCell, isDeviceType } from './cells.ts';
 
 export interface PendingCommand {
@@ -33,6 +34,8 @@ export interface DeviceSecurityState {
    * made with. The caller derives `DeviceCredentials` from it, so a new pair is used from the next command on.
    */
   keyGenerations?: Partial<Record<'DS' | 'KA', number>>;
+  /** what commands changed beyond the cells (app-state.ts); absent until a command changes something */
+  app?: DeviceAppState;
 }
 
 /**
@@ -64,6 +67,7 @@ export function cloneState(s: DeviceSecurityState): DeviceSecurityState {
     alertCounter: s.alertCounter,
     pending: s.pending.map((p) => ({ ...p })),
     ...(s.keyGenerations ? { keyGenerations: { ...s.keyGenerations } } : {}),
+    ...(s.app ? { app: structuredClone(s.app) } : {}),
   };
 }
 

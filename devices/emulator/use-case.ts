@@ -35,8 +35,10 @@ export interface DueExecution {
   state: DeviceSecurityState;
   changedCells: CellName[];
   failures: ReplacementFailure[];
-  /** The alert the device raises to the command's originator. */
-  alert: { messageCode: number; payload: Buffer };
+  /** The alert the device raises to the command's originator (CS02b, CS06: one). */
+  alert?: { messageCode: number; payload: Buffer };
+  /** Or several: a DLMS command activating several objects raises one 8F66 per object. */
+  alerts?: { messageCode: number; payload: Buffer }[];
 }
 
 export interface UseCase {

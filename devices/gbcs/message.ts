@@ -10,11 +10,23 @@ import type { Cs02bBody } from './cs02b.ts';
 import type { Cs02cBody } from './cs02c.ts';
 import type { Cs02dBody } from './cs02d.ts';
 import type { Cs02eBody } from './cs02e.ts';
+import {
+  DLMS_ACCESS_REQUEST, DLMS_ACCESS_RESPONSE, DLMS_DATA_NOTIFICATION, decodeAccessRequest, decodeAccessResponse, decodeDataNotification,
+  type AccessRequest, type AccessResponse, type DataNotification,
+} from './dlms.ts';
+import { decodeGbz, decodeGbzAlert, isGbz, type GbzAlert, type GbzPayload } from './gbz.ts';
 import { GbcsError } from './errors.ts';
 import { MAC_LENGTH, isGeneralCiphering, unwrapGeneralCiphering } from './mac.ts';
 
 /** One variant per payload a registered codec decodes (codecs.ts); 'other' for a payload no codec reads. */
-export type GbcsBody = Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody | { kind: 'other' };
+export type GbcsBody =
+  | Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody
+  | { kind: 'dlms-request'; request: AccessRequest }
+  | { kind: 'dlms-response'; response: AccessResponse }
+  | { kind: 'dlms-notification'; notification: DataNotification }
+  | { kind: 'gbz'; gbz: GbzPayload }
+  | { kind: 'gbz-alert'; alert: GbzAlert }
+  | { kind: 'other' };
 
 export interface GbcsMessage {
   /** The general-ciphering wrapper and its 12-octet MAC, when present (the MAC is not checked here). */
@@ -28,8 +40,21 @@ export function decodeBody(apdu: GeneralSigningApdu, ann?: Annotate, apduBase = 
   const base = apduBase + apdu.payloadOffset;
   const decode = payloadDecoderFor(apdu.messageCode, apdu.cra);
   if (decode) return decode(apdu.payload, ann, base);
-  ann?.(base, apdu.payload.length, 'payload (not decoded)');
-  return { kind: 'other' };
+  return decodeByForm(apdu, ann, base) ?? (ann?.(base, apdu.payload.length, 'payload (not decoded)'), { kind: 'other' });
+}
+
+/**
+ * DLMS and GBZ payloads say what they are in their first octets (D9/DA/0F, 01 09); one decoder serves every
+ * ESME, CHF, GSME and GPF use case, so those need no codec of their own.
+ */
+function decodeByForm(apdu: GeneralSigningApdu, ann: Annotate | undefined, base: number): GbcsBody | undefined {
+  const p = apdu.payload;
+  if (p.length === 0) return undefined;
+  if (apdu.cra === 'command' && p[0] === DLMS_ACCESS_REQUEST) return { kind: 'dlms-request', request: decodeAccessRequest(p, ann, base) };
+  if (apdu.cra === 'response' && p[0] === DLMS_ACCESS_RESPONSE) return { kind: 'dlms-response', response: decodeAccessResponse(p, ann, base) };
+  if (apdu.cra === 'alert' && p[0] === DLMS_DATA_NOTIFICATION) return { kind: 'dlms-notification', notification: decodeDataNotification(p, ann, base) };
+  if (isGbz(p)) return apdu.cra === 'alert' ? { kind: 'gbz-alert', alert: decodeGbzAlert(p, ann, base) } : { kind: 'gbz', gbz: decodeGbz(p, ann, base) };
+  return undefined;
 }
 
 /** Decodes a whole message (DD-wrapped or a bare DF APDU, pre-commands included). Throws GbcsError. */

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { dashedEui, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
+import { DCC_PARTIES, dashedEui, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
 import { GatewayStore, type OutboxEntry } from '../../db/index.ts';
 import {
+  buildDeviceAlert,
   buildResponse,
   Codes,
   GatewayRejection,
@@ -20,7 +21,7 @@ import {
   type ValidatedRequest,
   type ValidateOptions,
 } from '../../service-requests/index.ts';
-import { decodeApdu, decodeCs02bAlert, executeDueCommands, processCommand, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
+import { alertCodeOf, decodeApdu, decodeGbcsMessage, executeDueCommands, processCommand, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
 import { META, World, SimulatedClock } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
@@ -279,6 +280,7 @@ export class Dcc extends EventEmitter {
         responseXml: xml!,
         steps,
         changedCells: verdict.changedCells,
+        gbcsCommand: outcome.command ?? null,
       });
       return { id, xml: xml! };
     });
@@ -367,27 +369,30 @@ export class Dcc extends EventEmitter {
     return { changedCells: outcome.changedCells, finalResponseCode: outcome.response ? Codes.success : null, finalReason: null, deviceAlertCode: null };
   }
 
-  /** `svc`: the service whose command the alerts answer (the DUIS alert names it). */
+  /**
+   * `svc`: the service whose command the alerts answer. The outcome of a future-dated command (8F66/8F67)
+   * is the FutureDatedDeviceAlertMessage naming it; any other device alert is a DeviceAlertMessage. An alert
+   * to one of the DCC's own parties (a comms hub's CS14 to the ACB) is passed on to the User whose request
+   * raised it.
+   */
   private queueAlerts(outcome: DeviceOutcome, replyTo: Eui, requestId: string | null, svc: { serviceReference: string; serviceReferenceVariant: string }): void {
     for (const alert of outcome.alerts) {
-      const apdu = decodeApdu(alert); // alerts are plain DF APDUs
-      const code = alertCodeOf(apdu.payload);
-      this.queue(
-        apdu.target || replyTo,
-        'device-alert',
-        code,
-        this.sign(
-          buildResponse({
-            responseId: `${dashedEui(apdu.originator)}:${dashedEui(apdu.target)}:${apdu.counter}`,
-            requestId: requestId ?? undefined,
-            responseCode: Codes.success,
-            responseDateTime: this.clock.now(),
-            ...svc,
-            content: { futureDatedDeviceAlert: { alertCode: code === '8F66' ? '8F66' : '8F67', gbcsPayload: alert, instructionNumber: 1, totalCommandInstructions: 1 } },
-          }),
-        ),
-        { requestId, responseId: null },
-      );
+      const { apdu } = decodeGbcsMessage(alert);
+      const code = alertCodeOf(alert);
+      const to = !apdu.target || isDccParty(apdu.target) ? replyTo : apdu.target;
+      const responseId = `${dashedEui(apdu.originator)}:${dashedEui(apdu.target)}:${apdu.counter}`;
+      const futureDated = code === '8F66' || code === '8F67';
+      const xml = futureDated
+        ? buildResponse({
+          responseId,
+          requestId: requestId ?? undefined,
+          responseCode: Codes.success,
+          responseDateTime: this.clock.now(),
+          ...svc,
+          content: { futureDatedDeviceAlert: { alertCode: code, gbcsPayload: alert, instructionNumber: 1, totalCommandInstructions: 1 } },
+        })
+        : buildDeviceAlert({ responseId, responseCode: Codes.success, responseDateTime: this.clock.now(), alertCode: code, gbcsPayload: alert });
+      this.queue(to, 'device-alert', code, this.sign(xml), { requestId, responseId: null });
     }
   }
 
@@ -450,10 +455,6 @@ export class Dcc extends EventEmitter {
   }
 }
 
-function alertCodeOf(payload: Buffer): string {
-  try {
-    return decodeCs02bAlert(payload).alertCode.toString(16).toUpperCase().padStart(4, '0');
-  } catch {
-    return '0000';
-  }
+function isDccParty(eui: Eui): boolean {
+  return (Object.values(DCC_PARTIES) as string[]).includes(eui);
 }

@@ -10,6 +10,8 @@ export interface LoadedDevice {
   credentials: DeviceCredentials;
   /** the repository id of each cell's certificate as loaded (saveDevice reuses them for unchanged cells) */
   cellIds: Partial<Record<CellColumnName, number>>;
+  /** the application state as loaded (JSON text), to write it only when a command changed it */
+  appJson?: string;
 }
 
 export function loadDevice(world: World, eui: string): LoadedDevice {
@@ -34,6 +36,8 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
     })),
   };
   if (security.keyGenerations && Object.keys(security.keyGenerations).length > 0) state.keyGenerations = { ...security.keyGenerations };
+  const appJson = world.store.getDeviceAppState(eui);
+  if (appJson !== undefined) state.app = JSON.parse(appJson);
   const { dsKey, kaKey } = world.deviceKeys(eui);
   return {
     state,
@@ -49,6 +53,7 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
       },
     },
     cellIds: { ...security.cells },
+    ...(appJson !== undefined ? { appJson } : {}),
   };
 }
 
@@ -84,6 +89,13 @@ export function saveDevice(world: World, state: DeviceSecurityState, loaded?: Lo
   const before = loaded?.state.keyGenerations ?? {};
   const after = state.keyGenerations ?? {};
   if (before.DS !== after.DS || before.KA !== after.KA) world.forgetDeviceKeys(state.eui);
+  if (state.app) {
+    const json = JSON.stringify(state.app);
+    if (json !== loaded?.appJson) {
+      world.store.putDeviceAppState(state.eui, json);
+      if (loaded) loaded.appJson = json;
+    }
+  }
   world.store.replacePendingCommands(
     state.eui,
     state.pending.map((p) => ({ counter: p.counter, originator: p.originator, executeAt: p.executeAt.toISOString(), command: p.command })),

@@ -1,0 +1,185 @@
+/**
+ * The common shape of a DUIS device service: the DCC turns the request body into one GBCS command for the
+ * target's device type and sends it. Non-critical (CV 1): the command travels at once, the RequestID's
+ * originator and counter in its grouping header, with the ACB MAC; the device's response comes back as the
+ * asynchronous I0. Critical (CV 4 then 5): the DCC issues the command as a pre-command for the User to sign,
+ * then checks the signed leg and sends it with the ACB MAC. A service module is then only its body, how
+ * its body becomes GBCS, and who may send it.
+ */
+import { RemotePartyRole, dashedEui, type DeviceType } from '../../pki/index.ts';
+import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
+import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis/index.ts';
+import { Codes } from '../codes.ts';
+import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
+import { issueDevicePreCommand } from './device-credentials.ts';
+import { completeSignedByOriginator, signedPreCommandOf, type SignedPreCommandBody } from './signed-pre-command.ts';
+
+const { Sequence, checkAttributes, readDateTime, writeExecution } = bodyKit;
+
+/** The GBCS command a body becomes on a device type. */
+export interface GbcsCommand {
+  /** the GBCS use case, e.g. 'ECS45' (logs and the console) */
+  useCase: string;
+  messageCode: number;
+  payload: Buffer;
+}
+
+export interface CommandTime {
+  counter: bigint;
+  now: Date;
+}
+
+export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator';
+
+export interface DeviceCommandDef<B extends RequestBody> {
+  /** the service reference variant, e.g. '7.4' */
+  variant: string;
+  displayName: string;
+  body: BodyCodec<B>;
+  /**
+   * The GBCS use case for this body on this device type, or why the device type cannot take it (E11).
+   * `at.counter` is the grouping header's (DLMS invoke ids are made from it); `at.now` the DCC's clock.
+   */
+  command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
+  /** the registered party that may send it (E4 otherwise) */
+  sender: Sender;
+  /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
+  statuses?: readonly string[];
+  /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
+  example?: { name: string; body(ctx: ExampleContext): NoInfer<B> };
+  describe?(body: NoInfer<B>): BodyField[];
+}
+
+const DEVICE_STATUSES = ['Commissioned', 'InstalledNotCommissioned'];
+const PROBE: CommandTime = { counter: 0n, now: new Date(0) };
+
+function authorise(sender: Sender) {
+  return (_body: unknown, r: RegistrationCheck) => {
+    if (sender === 'supplier') r.needSupplier();
+    else if (sender === 'networkOperator') r.needNetworkOperator();
+    else if (!r.isSupplier && !r.isNetworkOperator) r.fail(Codes.notAuthorisedForDevice, `${r.sender.name} is neither the registered supplier nor the network operator for ${r.who}`);
+  };
+}
+
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date): GbcsCommand {
+  const c = def.command(v.request.body, v.device!.type, { counter: v.request.requestId.counter, now });
+  // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
+  if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
+  return c;
+}
+
+function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVariant: number): ServiceModule<B>['example'] {
+  if (!def.example) return undefined;
+  const { name, body } = def.example;
+  return {
+    name,
+    build(ctx): ExampleRequest<B> {
+      const sp = ctx.supplyPoint ?? ctx.fail('no-registration', `${dashedEui(ctx.eui)} has no registration data`);
+      const originator = def.sender === 'networkOperator' ? sp.networkOperatorEui : (sp.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`));
+      return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
+    },
+  };
+}
+
+/** The service module of a non-critical device service. */
+export function deviceCommandService<B extends RequestBody>(def: DeviceCommandDef<B>): ServiceModule<B> {
+  if (serviceFacts(def.variant).critical) throw new Error(`${def.variant} is critical: make it with criticalDeviceCommandService`);
+  return moduleOf(def)[0];
+}
+
+/** The service module of a critical device service and its signed pre-command leg (register both). */
+export function criticalDeviceCommandService<B extends RequestBody>(def: DeviceCommandDef<B>): readonly [ServiceModule<B>, ServiceModule<SignedPreCommandBody>] {
+  if (!serviceFacts(def.variant).critical) throw new Error(`${def.variant} is not critical: make it with deviceCommandService`);
+  const [module, signed] = moduleOf(def);
+  return [module, signed!];
+}
+
+function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModule<B>, ServiceModule<SignedPreCommandBody>?] {
+  const facts = serviceFacts(def.variant);
+  const suits = (body: B, type: DeviceType): true | string => {
+    const c = def.command(body, type, PROBE);
+    return typeof c === 'string' ? c : true;
+  };
+  const common = {
+    ...facts,
+    displayName: def.displayName,
+    body: def.body,
+    device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
+    ...(def.describe ? { describe: def.describe } : {}),
+  };
+  if (!facts.critical) {
+    const module: ServiceModule<B> = {
+      ...common,
+      commandVariants: [1, 2, 3],
+      endpoints: { 1: 'serviceS' },
+      example: exampleOf(def, 1),
+      needs: () => ({ deviceKeyAgreement: true }),
+      handle(v, state, dcc) {
+        const rid = v.request.requestId;
+        const c = commandOf(def, v, dcc.now);
+        const apdu = encodeApdu({ cra: 'command', counter: rid.counter, originator: rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload });
+        return {
+          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, counter ${rid.counter}, ACB MAC` },
+          answer: { responseCode: Codes.acknowledged },
+          command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
+          advanceCounter: true,
+        };
+      },
+    };
+    return [module];
+  }
+  const module: ServiceModule<B> = {
+    ...common,
+    // Critical: the Service Request itself may only ask for a pre-command (CV 4).
+    commandVariants: [4],
+    endpoints: { 4: 'serviceT' },
+    example: exampleOf(def, 4),
+    handle(v, _state, dcc) {
+      const c = commandOf(def, v, dcc.now);
+      return issueDevicePreCommand(v, c.messageCode, c.payload);
+    },
+  };
+  const role = def.sender === 'networkOperator' ? RemotePartyRole.NetworkOperator : RemotePartyRole.Supplier;
+  const signed = signedPreCommandOf(module, {
+    // DUIS gives critical device services no code of their own for a bad signed pre-command: E100, with the reason.
+    refusalCode: Codes.invalidRequest,
+    // The device type was checked against the body when the pre-command was issued.
+    suits: () => true,
+    signerRoles: def.sender === 'supplierOrNetworkOperator' ? [RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator] : [role],
+    complete: (v, state, dcc) => completeSignedByOriginator(v, state, dcc, Codes.invalidRequest, () => {
+      if (def.sender !== 'supplierOrNetworkOperator') return role;
+      // Either may send it: the originator signs in the role it holds certificates of (a party is one or the other).
+      const holdsSupplier = (state.organisationCertificates?.get(RemotePartyRole.Supplier) ?? []).length > 0;
+      return holdsSupplier ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator;
+    }),
+  });
+  return [module, signed];
+}
+
+/** A body with no content (e.g. <sr:ReadSupplyStatus/>). */
+export function emptyBody<const K extends string>(element: K): BodyCodec<{ kind: K }> {
+  return {
+    element,
+    read(item, path) {
+      checkAttributes(item, path);
+      new Sequence(item, path).end();
+      return { kind: element };
+    },
+    write: () => '',
+  };
+}
+
+/** A body whose only content is an optional ExecutionDateTime. */
+export function executionOnlyBody<const K extends string>(element: K): BodyCodec<{ kind: K; executionDateTime?: Date }> {
+  return {
+    element,
+    read(item, path) {
+      checkAttributes(item, path);
+      const s = new Sequence(item, path);
+      const exec = s.optional('ExecutionDateTime');
+      s.end();
+      return exec ? { kind: element, executionDateTime: readDateTime(exec, `${path}/sr:ExecutionDateTime`) } : { kind: element };
+    },
+    write: (b) => writeExecution(b.executionDateTime),
+  };
+}
