@@ -42,6 +42,8 @@ export { CS02E_MESSAGE_CODE, encodeCs02eCommand, decodeCs02eCommand, encodeCs02e
 export type { Cs02eCommand, Cs02eResponse, Cs02eBody } from './gbcs/cs02e.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export { alertCodeOf } from './gbcs/alerts.ts';
+export { encryptSensitive, decryptSensitive } from './gbcs/sensitive.ts';
+export type { SensitiveParties } from './gbcs/sensitive.ts';
 export {
   DLMS_ACCESS_REQUEST, DLMS_ACCESS_RESPONSE, DLMS_DATA_NOTIFICATION, DLMS_TAG, DataAccessResult, dlms, obis, obisText, invokeIdFor,
   encodeDlmsData, decodeDlmsData, encodeAxdrLength, encodeAccessRequest, decodeAccessRequest, encodeAccessResponse, decodeAccessResponse,

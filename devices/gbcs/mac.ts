@@ -127,6 +127,18 @@ function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey, h: Ge
   return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
 }
 
+/**
+ * The key of a sensitive (encrypted) payload (catalogue.md §2.3): the MAC's KDF with type byte 04, the
+ * device as originator, `counter` (the command's, or the supplementary originator counter) and the party.
+ */
+export function sensitivePayloadKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey, deviceEui: string, counter: bigint, partyEui: string): Buffer {
+  const z = sharedSecret(ownKaPrivate, peerKaPublic);
+  const c = Buffer.alloc(8);
+  c.writeBigUInt64BE(counter);
+  const otherInfo = Buffer.concat([KDF_ALGORITHM_ID, euiBytes(deviceEui, 'device'), Buffer.from([0x09, 0x04]), c, euiBytes(partyEui, 'party')]);
+  return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
+}
+
 /** The 12-octet GBCS MAC over a general-signing APDU. */
 export function computeGbcsMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   const h = decodeApdu(apdu);
