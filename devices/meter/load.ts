@@ -1,7 +1,7 @@
 /**
  * The load model: how much a premises imports, exports or burns each UTC day (an O(1) formula of the day), and how
  * a day's amount spreads over its 48 half hours (the day's shape). Amounts are integers (Wh, varh, dm³): a day's
- * total is rounded first, then apportioned over the slots by largest remainder, so the 48 slots always sum to the
+ * total is rounded first, then apportioned over the slots by cumulative rounding, so the 48 slots always sum to the
  * day exactly. This is the "nominal" consumption, as if the supply were always on; model.ts removes supply-off time.
  */
 import { seedOf, signed, unit } from './hash.ts';
@@ -283,33 +283,28 @@ function dayWeights(p: Premises, q: Exclude<Quantity, 'reactiveImport' | 'reacti
 }
 
 /**
- * Splits an integer total over weights: each part is the floor of its share, and what is left goes one by one to
- * the largest remainders (earlier slot first on ties). The parts sum to the total exactly.
+ * Splits a non-negative integer total over weights by cumulative rounding: part i is round(total × W(i)) −
+ * round(total × W(i − 1)), W being the running share of the weights, and the last running value is the total
+ * itself. The parts are non-negative integers, each within 1 of its exact share, and they sum to the total exactly.
  */
-export function apportion(total: number, weights: ArrayLike<number>, out: number[]): number[] {
+export function apportion(total: number, weights: ArrayLike<number>): number[] {
   const n = weights.length;
   let sum = 0;
   for (let i = 0; i < n; i++) sum += weights[i]!;
-  out.length = n;
-  if (total === 0) return out.fill(0);
+  const out = new Array<number>(n).fill(0);
+  if (total === 0 || n === 0) return out;
   if (!(sum > 0)) {
     // No weight at all: spread evenly (the model never asks for this with a non-zero total, but stay exact).
     for (let i = 0; i < n; i++) out[i] = Math.floor(total / n) + (i < total % n ? 1 : 0);
     return out;
   }
-  const fractions: number[] = new Array(n);
-  let given = 0;
+  let running = 0;
+  let previous = 0;
   for (let i = 0; i < n; i++) {
-    const exact = (total * weights[i]!) / sum;
-    const whole = Math.floor(exact);
-    out[i] = whole;
-    fractions[i] = exact - whole;
-    given += whole;
-  }
-  let left = total - given;
-  if (left > 0) {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => fractions[b]! - fractions[a]! || a - b);
-    for (let k = 0; left > 0; k = (k + 1) % n, left--) out[order[k]!]! += 1;
+    running += weights[i]!;
+    const upTo = i === n - 1 ? total : Math.round((total * running) / sum);
+    out[i] = upTo - previous;
+    previous = upTo;
   }
   return out;
 }
@@ -318,9 +313,9 @@ export function apportion(total: number, weights: ArrayLike<number>, out: number
 export function nominalDaySlots(p: Premises, q: Quantity, day: number): number[] {
   if (q === 'reactiveImport' || q === 'reactiveExport') {
     const active = nominalDaySlots(p, q === 'reactiveImport' ? 'activeImport' : 'activeExport', day);
-    return apportion(nominalDayTotal(p, q, day), active, []);
+    return apportion(nominalDayTotal(p, q, day), active);
   }
   const total = nominalDayTotal(p, q, day);
   if (total === 0) return new Array<number>(SLOTS_PER_DAY).fill(0);
-  return apportion(total, dayWeights(p, q, day), []);
+  return apportion(total, dayWeights(p, q, day));
 }
