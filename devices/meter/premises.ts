@@ -58,7 +58,7 @@ export function premisesOf(key: string, fuel: Fuel, household?: HouseholdKind): 
   const tanPhiImport = h === 'electricHeating' ? 0.08 + 0.07 * draw(6) : 0.15 + 0.2 * draw(6);
   const tanPhiExport = solar ? 0.02 + 0.04 * draw(7) : 0;
   const voltageOffset = Math.round((-4 + 10 * draw(8)) * 10) / 10;
-  return { fuel, seed, household: h, annual, solarKWp, exportShare, tanPhiImport, tanPhiExport, voltageOffset };
+  return Object.freeze({ fuel, seed, household: h, annual, solarKWp, exportShare, tanPhiImport, tanPhiExport, voltageOffset });
 }
 
 function pickHousehold(fuel: Fuel, u: number): HouseholdKind {

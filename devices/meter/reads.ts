@@ -45,6 +45,7 @@ export interface InstantaneousValues {
   /** RMS current, A, to 0.01 A. */
   readonly currentA: number;
   readonly powerFactor: number;
+  /** Whether the supply is on at that instant (before the epoch it may be, but nothing flows through the meter). */
   readonly supplyOn: boolean;
 }
 
@@ -60,7 +61,10 @@ export function registerAt(m: MeterModel, q: Quantity, at: Date): number {
   return amountBetween(m, q, m.epoch, ms(at, 'at'));
 }
 
-/** The half hour containing `at` and its whole amount (the part after the epoch; supply-off time removed). */
+/**
+ * The half hour containing `at` and its whole amount, including any part of it after `at` (the part after the
+ * epoch; supply-off time removed). For what has accrued so far, take the difference of two registerAt.
+ */
 export function halfHour(m: MeterModel, q: Quantity, at: Date): IntervalAmount {
   checkQuantity(m, q);
   const s = Math.floor(ms(at, 'at') / SLOT_MS) * SLOT_MS;
@@ -169,9 +173,10 @@ function powerNow(m: MeterModel, q: Quantity, t: number): number {
 export function instantaneous(m: MeterModel, at: Date): InstantaneousValues {
   checkQuantity(m, 'activeImport');
   const t = ms(at, 'at');
-  const on = supplyOn(m, t) && t >= m.epoch;
-  const importW = on ? powerNow(m, 'activeImport', t) : 0;
-  const exportW = on ? powerNow(m, 'activeExport', t) : 0;
+  const on = supplyOn(m, t);
+  const flowing = on && t >= m.epoch;
+  const importW = flowing ? powerNow(m, 'activeImport', t) : 0;
+  const exportW = flowing ? powerNow(m, 'activeExport', t) : 0;
   const net = importW - exportW;
   const p = m.premises;
   const hours = ((t % DAY_MS) / 3_600_000 + ukClockOffset(t)) % 24;

@@ -4,6 +4,7 @@
  * daylight, nothing accrued while the supply is off, the same numbers every time, and a prepayment balance that
  * runs out when the model says it will.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   HOUSEHOLD_KINDS,
@@ -147,6 +148,45 @@ describe('registers and the half-hour profile', () => {
     const t = performance.now();
     for (let k = 0; k < 20; k++) registerAt(m, 'activeImport', plus(at, k * 60_000));
     expect((performance.now() - t) / 20).toBeLessThan(5); // about 0.1 ms: bench/meter-model.md
+  });
+});
+
+describe('the invariants, for any meter, epoch, supply-off intervals and day', () => {
+  const HALF_HOUR = 30 * 60_000;
+  const base = utc('2024-01-01T00:00').getTime();
+  const arbitraryMeter = fc.record({
+    i: fc.integer({ min: 0, max: 1_000_000 }),
+    fuel: fc.constantFrom('electricity' as const, 'gas' as const),
+    epochMinutes: fc.integer({ min: 0, max: 400 * 24 * 60 }),
+    off: fc.array(fc.record({ start: fc.integer({ min: 0, max: 800 * 24 * 60 }), minutes: fc.option(fc.integer({ min: 0, max: 5 * 24 * 60 })) }), { maxLength: 4 }),
+  }).map(({ i, fuel, epochMinutes, off }) => meterModel({
+    eui: eui(i),
+    fuel,
+    epoch: new Date(base + epochMinutes * 60_000),
+    supplyOff: off.map((o) => ({ from: new Date(base + o.start * 60_000), ...(o.minutes === null ? {} : { to: new Date(base + (o.start + o.minutes) * 60_000) }) })),
+  }));
+  const quantities = (m: MeterModel): Quantity[] => (m.fuel === 'gas' ? ['gasVolume'] : ['activeImport', 'activeExport', 'reactiveImport', 'reactiveExport']);
+
+  it('a day\'s half hours sum to the register\'s increase over the day, and the register never decreases', () => {
+    fc.assert(
+      fc.property(arbitraryMeter, fc.integer({ min: 0, max: 820 }), fc.array(fc.integer({ min: 0, max: 86_400_000 }), { minLength: 2, maxLength: 12 }), (m, day, offsets) => {
+        const midnight = new Date(base + day * DAY);
+        for (const q of quantities(m)) {
+          const rows = profileRows(m, q, midnight, plus(midnight, DAY));
+          expect(registerAt(m, q, plus(midnight, DAY)) - registerAt(m, q, midnight)).toBe(sum(rows));
+          for (const r of rows) {
+            if (m.off.some(([a, b]) => a <= r.start.getTime() && r.end.getTime() <= b)) expect(r.value).toBe(0);
+          }
+          const reads = [...offsets].sort((a, b) => a - b).map((o) => registerAt(m, q, plus(midnight, o)));
+          for (const [k, r] of reads.entries()) {
+            expect(Number.isInteger(r)).toBe(true);
+            if (k > 0) expect(r).toBeGreaterThanOrEqual(reads[k - 1]!);
+          }
+        }
+        expect(profileRows(m, quantities(m)[0]!, midnight, plus(midnight, DAY)).every((r) => r.end.getTime() - r.start.getTime() === HALF_HOUR)).toBe(true);
+      }),
+      { numRuns: 150, seed: 20261202 },
+    );
   });
 });
 
