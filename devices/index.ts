@@ -54,6 +54,7 @@ export { RejectionAlert } from './emulator/security.ts';
 export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution } from './emulator/use-case.ts';
 export { USE_CASES, useCaseFor, indexByMessageCode } from './emulator/registry.ts';
 
+// The meter model (meter/): consumption, registers, profiles, logs and prepayment balances, computed from the EUI and the time.
 export {
   meterModel, premisesOf, HOUSEHOLD_KINDS, SOLAR_SHARE, ELECTRICITY_QUANTITIES,
   registerAt, halfHour, profileRows, maximumDemand, dailyConsumptionLog, dailyReadLog, tariffRegisters, instantaneous,
