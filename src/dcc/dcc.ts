@@ -442,8 +442,12 @@ export class Dcc extends EventEmitter {
     device.state = outcome.state;
     for (const p of due) {
       const requestId = `${dashedEui(p.originator)}:${dashedEui(eui)}:${p.counter}`;
+      // The alert names the service of the request that sent the command (its log row), else the one that sends that message code.
+      const logged = this.gateway.listRequests({ requestId, limit: 1 })[0];
       const service = serviceOfMessageCode(decodeApdu(p.command).messageCode);
-      const svc = { serviceReference: service?.reference ?? '', serviceReferenceVariant: service?.variant ?? '' };
+      const svc = logged?.serviceReference && logged.serviceVariant
+        ? { serviceReference: logged.serviceReference, serviceReferenceVariant: logged.serviceVariant }
+        : { serviceReference: service?.reference ?? '', serviceReferenceVariant: service?.variant ?? '' };
       this.queueAlerts({ ...outcome, alerts: outcome.alerts.filter((a) => decodeApdu(a).target === p.originator) }, p.originator, requestId, svc);
     }
     if (outcome.changedCells.length) this.emit('cells', { deviceEui: eui, changedCells: outcome.changedCells });
