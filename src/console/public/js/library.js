@@ -60,7 +60,7 @@ export async function initLibrary() {
     h('p', { class: 'muted' }, `${entries.length} service request variants are carried out; ${withExample} have an example to start from. Fill one in for a device, edit the XML freely (or paste any DUIS request), then sign it as the party its RequestID names and send it, or copy it as curl.`),
     h('form', { class: 'search', id: 'library-form', onsubmit: (e) => { e.preventDefault(); void run(() => fill(status))(); } },
       h('div', { class: 'field' }, h('label', { for: 'library-service' }, 'Service'), h('select', { id: 'library-service' }, entries.map(serviceOption))),
-      h('div', { class: 'field' }, h('label', { for: 'library-device' }, 'Device EUI'), h('input', { id: 'library-device', spellcheck: 'false', autocomplete: 'off', size: 24, placeholder: '00-DB-12-34-56-78-90-A0', style: 'min-width: 17rem' })),
+      h('div', { class: 'field' }, h('label', { for: 'library-device' }, 'Device EUI'), h('input', { id: 'library-device', spellcheck: 'false', autocomplete: 'off', size: 24, placeholder: '00-DB-12-34-56-78-90-A0' })),
       h('div', { class: 'field' }, h('label', { for: 'library-role' }, 'As'), h('select', { id: 'library-role' },
         h('option', { value: '' }, 'the service’s sender'), h('option', { value: 'Supplier' }, 'Supplier'), h('option', { value: 'NetworkOperator' }, 'Network operator'))),
       h('div', { class: 'field actions' }, h('button', { type: 'submit', id: 'library-fill' }, 'Fill in')),
