@@ -13,6 +13,7 @@ export const [updateImportTariffPrimary, updateImportTariffPrimarySigned] = crit
   displayName: 'Update Import Tariff (Primary Element)',
   body: tariffPrimaryBody,
   sender: 'supplier',
+  messageCodes: [0x0019, 0x006b],
   command(b, type, { counter, now }) {
     const a = activationOf(b.executionDateTime);
     if (type === 'ESME' && b.tariff.kind === 'electricity' && b.prices.kind === 'electricity') {

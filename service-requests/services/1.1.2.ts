@@ -12,6 +12,7 @@ export const [updateImportTariffSecondary, updateImportTariffSecondarySigned] = 
   displayName: 'Update Import Tariff (Secondary Element)',
   body: tariffSecondaryBody,
   sender: 'supplier',
+  messageCodes: [0x00b7],
   command: (b, type, { counter }) => (type === 'ESME'
     ? { useCase: 'ECS01c', messageCode: 0x00b7, payload: ecs01c(counter, b.switching, b.specialDays, b.prices, activationOf(b.executionDateTime)) }
     : `a secondary element tariff is set on an ESME, not a ${type}`),

@@ -12,6 +12,7 @@ export const [updatePricePrimary, updatePricePrimarySigned] = criticalDeviceComm
   displayName: 'Update Price (Primary Element)',
   body: pricePrimaryBody,
   sender: 'supplier',
+  messageCodes: [0x00a2, 0x00a3],
   command(b, type, { counter, now }) {
     const a = activationOf(b.executionDateTime);
     if (type === 'ESME' && b.prices.kind === 'electricity') return { useCase: 'ECS01b', messageCode: 0x00a2, payload: ecs01b(counter, b.prices, a) };

@@ -9,6 +9,7 @@ export const [updatePriceSecondary, updatePriceSecondarySigned] = criticalDevice
   displayName: 'Update Price (Secondary Element)',
   body: priceSecondaryBody,
   sender: 'supplier',
+  messageCodes: [0x00c7],
   command: (b, type, { counter }) => (type === 'ESME'
     ? { useCase: 'ECS01d', messageCode: 0x00c7, payload: ecs01d(counter, b.prices, activationOf(b.executionDateTime)) }
     : `secondary element prices are set on an ESME, not a ${type}`),

@@ -11,6 +11,7 @@ export const [updatePaymentMode, updatePaymentModeSigned] = criticalDeviceComman
   displayName: 'Update Payment Mode',
   body: paymentModeBody,
   sender: 'supplier',
+  messageCodes: [0x001a, 0x001b, 0x006c, 0x006d],
   command(b, type, { counter, now }) {
     const a = activationOf(b.executionDateTime);
     const credit = b.mode.kind === 'credit';
