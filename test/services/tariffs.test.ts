@@ -10,7 +10,8 @@ import { decodeGbcsMessage, obis, type GbcsMessage } from '../../devices/index.t
 import { storedAttribute } from '../../devices/emulator/cosem.ts';
 import { activeTariffOf, prepaymentOf, tariffActionAt, type ElementTariff } from '../../devices/emulator/families/tariffs.ts';
 import { storedZclAttribute } from '../../devices/emulator/zcl-engine.ts';
-import { parseDuisResponse } from '../../service-requests/index.ts';
+import { buildRequest, parseDuisResponse } from '../../service-requests/index.ts';
+import { exampleElecPrices, exampleElecTariff, exampleGasTariff, exampleSecondaryPrices } from '../../service-requests/services/tariff-examples.ts';
 import { loadDevice } from '../../src/dcc/device-state.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 import { readdirSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
+const SUPPLIER = '90B3D51F30010000';
 const RTDS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/rtds');
 
 let w: ConformanceWorld;
@@ -173,6 +175,23 @@ describe('tariffs and balances on the RTDS ESME and GSME', () => {
     expect(prepaymentOf(appOf(GSME)).paymentMode).toBe('prepayment');
     conforms('GCS02_1.6_IMMEDIATE');
     expect(prepaymentOf(appOf(GSME)).paymentMode).toBe('credit');
+  });
+
+  it('requests written from the example bodies (dcc-sim example) are carried out and set what they say', () => {
+    const send = (target: string, body: object) => {
+      const xml = buildRequest({ requestId: { originator: SUPPLIER, target, counter: 1 }, commandVariant: 4, body: body as never });
+      const r = w.runXml(xml);
+      expect(r.final, r.finalReason ?? r.answer.responseCode).toBe('I0');
+    };
+    send(ESME, { kind: 'UpdateImportTariffPrimaryElement', ...exampleElecTariff() });
+    expect(primary(ESME)!.touPrices!.slice(0, 3)).toEqual([12000, 25000, 0]);
+    expect(tariffActionAt(primary(ESME)!, new Date('2026-06-01T12:00:00Z'))).toEqual({ tou: 2 });
+    send(GSME, { kind: 'UpdateImportTariffPrimaryElement', ...exampleGasTariff() });
+    expect(primary(GSME)!.touPrices).toEqual([6500, 0, 0, 0]);
+    send(ESME, { kind: 'UpdatePricePrimaryElement', prices: { ...exampleElecPrices(), touPrices: [{ index: 1, value: 11000 }, { index: 2, value: 26000 }] } });
+    expect(primary(ESME)!.touPrices!.slice(0, 2)).toEqual([11000, 26000]);
+    send(ESME, { kind: 'UpdatePriceSecondaryElement', prices: exampleSecondaryPrices() });
+    expect(activeTariffOf(appOf(ESME))!.secondary!.touPrices).toEqual([9000, 15000, 0, 0]);
   });
 
   it('a gas tariff sent to the ESME is refused E11, reaches no device and changes nothing', () => {
