@@ -13,6 +13,7 @@ import { storedZclAttribute } from '../../devices/emulator/zcl-engine.ts';
 import { buildRequest, parseDuisResponse } from '../../service-requests/index.ts';
 import { exampleElecPrices, exampleElecTariff, exampleGasTariff, exampleSecondaryPrices } from '../../service-requests/services/tariff-examples.ts';
 import { loadDevice } from '../../src/dcc/device-state.ts';
+import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -180,6 +181,7 @@ describe('tariffs and balances on the RTDS ESME and GSME', () => {
   it('requests written from the example bodies (dcc-sim example) are carried out and set what they say', () => {
     const send = (target: string, body: object) => {
       const xml = buildRequest({ requestId: { originator: SUPPLIER, target, counter: 1 }, commandVariant: 4, body: body as never });
+      expect(duisXsdErrors(xml)).toEqual([]);
       const r = w.runXml(xml);
       expect(r.final, r.finalReason ?? r.answer.responseCode).toBe('I0');
     };
@@ -192,6 +194,13 @@ describe('tariffs and balances on the RTDS ESME and GSME', () => {
     expect(primary(ESME)!.touPrices!.slice(0, 2)).toEqual([11000, 26000]);
     send(ESME, { kind: 'UpdatePriceSecondaryElement', prices: exampleSecondaryPrices() });
     expect(activeTariffOf(appOf(ESME))!.secondary!.touPrices).toEqual([9000, 15000, 0, 0]);
+    const balance = prepaymentOf(appOf(GSME)).balance;
+    send(GSME, { kind: 'UpdateMeterBalance', mode: 'credit', adjustment: -500 });
+    expect(prepaymentOf(appOf(GSME)).balance).toBe(balance - 500);
+    send(GSME, { kind: 'UpdatePaymentMode', mode: { kind: 'prepayment', suspendDebtDisabled: true, suspendDebtEmergency: false, disablementThreshold: 100 } });
+    expect(prepaymentOf(appOf(GSME))).toMatchObject({ paymentMode: 'prepayment', suspendDebtDisabled: true, suspendDebtEmergency: false, disablementThreshold: 100 });
+    send(ESME, { kind: 'ResetTariffBlockCounterMatrix' });
+    expect(activeTariffOf(appOf(ESME))!.blockCountersResetAt).toBeDefined();
   });
 
   it('a gas tariff sent to the ESME is refused E11, reaches no device and changes nothing', () => {
