@@ -261,6 +261,8 @@ describe('future-dated tariffs and payment modes', () => {
     const plan: [string, number, string][] = [
       ['ECS01a_1.1.1_FUTURE_DATED_TOU_BLOCK', 15, ESME], ['ECS01c_1.1.2_FUTURE_DATED', 16, ESME], ['ECS01b_1.2.1_FUTURE_DATED_TOU_BLOCK', 18, ESME],
       ['ECS01d_1.2.2_FUTURE_DATED', 19, ESME], ['ECS03_1.6_FUTURE_DATED_TWIN', 20, ESME], ['ECS02_1.6_FUTURE_DATED_TWIN', 21, ESME],
+      // two held for the same time: each request is answered with its own alerts only
+      ['ECS01d_1.2.2_FUTURE_DATED', 22, ESME], ['ECS03_1.6_FUTURE_DATED_TWIN', 22, ESME],
       ['GCS01a_1.1.1_FUTURE_DATED_BLOCK', 15, GSME], ['GCS01b_1.2.1_FUTURE_DATED_BLOCK', 16, GSME], ['GCS03_1.6_FUTURE_DATED', 17, GSME], ['GCS02_1.6_FUTURE_DATED', 18, GSME],
     ];
     // A price change for 17 January, cancelled (with the other held ECS01b) before its time: it must never act.
@@ -269,14 +271,14 @@ describe('future-dated tariffs and payment modes', () => {
     conforms('ECS01b_1.2.1_CANCELLATION_TOU_BLOCK');
     for (const [stem, day, eui] of plan) held.push({ stem, day, eui, requestId: hold(stem, day).requestId });
     expect(loadDevice(w.world, ESME).state.pending.map((p) => p.executeAt.toISOString()).sort())
-      .toEqual([15, 16, 18, 19, 20, 21].map((d) => at(d).toISOString()));
+      .toEqual([15, 16, 18, 19, 20, 21, 22, 22].map((d) => at(d).toISOString()));
     expect(appOf(ESME).tariff).toEqual(before.esme);
     expect(appOf(GSME).tariff).toEqual(before.gsme);
     expect(prepaymentOf(appOf(ESME)).paymentMode).toBe(before.esmePayment);
   });
 
   it('activate at their time with one 8F66 per activated object, as RTDS raises them', () => {
-    for (const day of [15, 16, 17, 18, 19, 20, 21]) {
+    for (const day of [15, 16, 17, 18, 19, 20, 21, 22]) {
       w.dcc.clock.set(new Date(at(day).getTime() + 1000));
       w.dcc.runDueCommands();
       for (const h of held.filter((x) => x.day === day)) {
