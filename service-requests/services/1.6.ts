@@ -5,6 +5,7 @@
 import { criticalDeviceCommandService } from './device-command.ts';
 import { paymentModeBody, type PaymentModeBody } from './tariff-bodies.ts';
 import { activationOf, ecs02or03, gcs02or03 } from './tariff-commands.ts';
+import { describeExecution } from './tariff-examples.ts';
 
 export const [updatePaymentMode, updatePaymentModeSigned] = criticalDeviceCommandService<PaymentModeBody>({
   variant: '1.6',
@@ -21,7 +22,7 @@ export const [updatePaymentMode, updatePaymentModeSigned] = criticalDeviceComman
   },
   example: { name: 'payment-mode', body: () => ({ kind: 'UpdatePaymentMode' as const, mode: { kind: 'prepayment' as const, suspendDebtDisabled: false, suspendDebtEmergency: false, disablementThreshold: 0 } }) },
   describe: (b) => [
-    { label: 'ExecutionDateTime', value: b.executionDateTime?.toISOString() ?? 'now' },
+    describeExecution(b.executionDateTime),
     { label: 'Payment mode', value: b.mode.kind === 'credit' ? 'credit' : `prepayment (suspend debt: disabled ${b.mode.suspendDebtDisabled}, emergency ${b.mode.suspendDebtEmergency}; disablement threshold ${b.mode.disablementThreshold})` },
   ],
 });

@@ -53,7 +53,8 @@ export function exampleSecondaryPrices(): PriceSecondary {
   return { priceScale: -5, prices: [{ index: 1, value: 9000 }, { index: 2, value: 15000 }] };
 }
 
-function when(d: Date | undefined): BodyField {
+/** ExecutionDateTime as the console shows it: now, a time, or a cancellation. */
+export function describeExecution(d: Date | undefined): BodyField {
   return { label: 'ExecutionDateTime', value: d === undefined ? 'now' : d.getUTCFullYear() >= 3000 ? `${d.toISOString()} (cancels the one held)` : d.toISOString() };
 }
 
@@ -70,7 +71,7 @@ export function describePrices(p: PricePrimary | PriceSecondary): BodyField[] {
 }
 
 export function describeTariff(exec: Date | undefined, p: PricePrimary | PriceSecondary, t?: ElecTariffElements | GasTariffElements): BodyField[] {
-  const out = [when(exec)];
+  const out = [describeExecution(exec)];
   if (t) {
     out.push({ label: 'Switching', value: `${t.switching.dayProfiles.length} day profiles, ${t.switching.weekProfiles.length} week profiles, ${t.switching.seasons.length} seasons, ${t.specialDays.length} special days` });
   }
