@@ -16,9 +16,10 @@ import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts'
 import { dlms, encodeDataNotification, invokeIdFor, obis, type AccessRequest, type DlmsData } from '../../gbcs/dlms.ts';
 import { ZclCluster, ZclType, dateOfZigbeeTime, encodeGbz, encodeGbzAlert, zigbeeTime, type GbzComponent, type GbzPayload } from '../../gbcs/gbz.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
-import { appSection, type DeviceAppState } from '../app-state.ts';
+import { appSection, cloneAppState, type DeviceAppState } from '../app-state.ts';
 import type { CommandContext, DueContext } from '../app-use-case.ts';
 import { storeAttribute } from '../cosem.ts';
+import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, storeZclAttribute } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
 
@@ -165,6 +166,18 @@ function gbzActivation(gbz: GbzPayload): Activation {
     return { kind: 'at', at: dateOfZigbeeTime(t) };
   }
   return { kind: 'now' };
+}
+
+/**
+ * Reads the command as the device will when it acts, on a scratch copy of the state: a payload the meter
+ * cannot read is discarded now (0x8F1E), not when a held command falls due.
+ */
+function readable<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    return reject(RejectionAlert.integrityCheckFailed, `${what}: ${(e as Error).message}`);
+  }
 }
 
 /** Holds, cancels or lets the command act now; true when it acts now. */
@@ -315,7 +328,9 @@ function dlmsFutureDated(name: string, messageCode: number) {
     name, messageCodes: [messageCode], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, responseDateTime: true,
     before(ctx) {
       const request = requestOf(ctx.message);
-      if (actsNow(ctx, dlmsActivation(request))) activateDlms(ctx.app, request, ctx.now);
+      const activation = readable(`${name} activation time`, () => dlmsActivation(request));
+      readable(`${name} tariff objects`, () => activateDlms(cloneAppState(ctx.app), request, ctx.now));
+      if (actsNow(ctx, activation)) activateDlms(ctx.app, request, ctx.now);
     },
     executeDue(ctx) {
       const request = requestOf(ctx.message);
@@ -466,6 +481,7 @@ function gbzFutureDated(name: string, messageCode: number, answer: (gbz: GbzPayl
     name, messageCodes: [messageCode], deviceTypes: ['GSME'], roles: SUPPLIER, critical: true, responseDateTime: true,
     before(ctx) {
       const gbz = gbzOf(ctx.message);
+      readable(`${name} publishes`, () => activateGbz(cloneAppState(ctx.app), gbz, ctx.now));
       if (actsNow(ctx, gbzActivation(gbz))) activateGbz(ctx.app, gbz, ctx.now);
       return answer(gbz);
     },
@@ -484,9 +500,10 @@ function creditAdjustment(name: string, messageCode: number) {
     before(ctx) {
       const gbz = gbzOf(ctx.message);
       const c = gbz.components[0]!;
+      if (c.clusterId !== ZclCluster.prepayment || c.commandId !== 0x05 || c.payload.length < 13) reject(RejectionAlert.integrityCheckFailed, `${name} carries no Credit Adjustment`);
       const p = prepaymentOf(ctx.app);
       const type = c.payload[8];
-      const value = c.payload.length >= 13 ? c.payload.readInt32LE(9) : 0;
+      const value = c.payload.readInt32LE(9);
       p.balance = type === 0 || type === 3 ? p.balance + value : value;
       storeZclAttribute(ctx.app, ZclCluster.prepayment, 0x0001, { type: ZclType.int32, value: p.balance }); // credit remaining
       return encodeGbz({ components: [defaultResponse(c)] });
