@@ -27,6 +27,14 @@ import { enableSupply, enableSupplySigned } from './services/7.1.ts';
 import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
+// tariffs and balances (section 1)
+import { updateImportTariffPrimary, updateImportTariffPrimarySigned } from './services/1.1.1.ts';
+import { updateImportTariffSecondary, updateImportTariffSecondarySigned } from './services/1.1.2.ts';
+import { updatePricePrimary, updatePricePrimarySigned } from './services/1.2.1.ts';
+import { updatePriceSecondary, updatePriceSecondarySigned } from './services/1.2.2.ts';
+import { updateMeterBalance, updateMeterBalanceSigned } from './services/1.5.ts';
+import { updatePaymentMode, updatePaymentModeSigned } from './services/1.6.ts';
+import { resetTariffBlockCounterMatrix, resetTariffBlockCounterMatrixSigned } from './services/1.7.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -58,6 +66,21 @@ export const SERVICES = [
   armSupply,
   armSupplySigned,
   readSupplyStatus,
+  // tariffs and balances (section 1)
+  updateImportTariffPrimary,
+  updateImportTariffPrimarySigned,
+  updateImportTariffSecondary,
+  updateImportTariffSecondarySigned,
+  updatePricePrimary,
+  updatePricePrimarySigned,
+  updatePriceSecondary,
+  updatePriceSecondarySigned,
+  updateMeterBalance,
+  updateMeterBalanceSigned,
+  updatePaymentMode,
+  updatePaymentModeSigned,
+  resetTariffBlockCounterMatrix,
+  resetTariffBlockCounterMatrixSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

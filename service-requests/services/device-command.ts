@@ -43,6 +43,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
+  /** the GBCS message codes it may send: a future-dated one's 8F66/8F67 alert is answered under this service */
+  messageCodes?: readonly number[];
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
   statuses?: readonly string[];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
@@ -106,6 +108,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     body: def.body,
     device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
     ...(def.describe ? { describe: def.describe } : {}),
+    ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
   };
   if (!facts.critical) {
     const module: ServiceModule<B> = {

@@ -448,7 +448,10 @@ export class Dcc extends EventEmitter {
       const svc = logged?.serviceReference && logged.serviceVariant
         ? { serviceReference: logged.serviceReference, serviceReferenceVariant: logged.serviceVariant }
         : { serviceReference: service?.reference ?? '', serviceReferenceVariant: service?.variant ?? '' };
-      this.queueAlerts({ ...outcome, alerts: outcome.alerts.filter((a) => decodeApdu(a).target === p.originator) }, p.originator, requestId, svc);
+      // each held command's own alerts (two held by one originator would otherwise each get both's)
+      const own = outcome.dueAlerts?.find((d) => d.counter === p.counter && d.originator === p.originator)?.alerts
+        ?? outcome.alerts.filter((a) => decodeApdu(a).target === p.originator);
+      this.queueAlerts({ ...outcome, alerts: own }, p.originator, requestId, svc);
     }
     if (outcome.changedCells.length) this.emit('cells', { deviceEui: eui, changedCells: outcome.changedCells });
     return outcome.state;
