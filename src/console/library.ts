@@ -1,5 +1,5 @@
 import { parseEui, type Eui } from '../../pki/index.ts';
-import { buildRequest, parseDuisResponse, serviceCatalogue, serviceByVariant, signDuis, type Endpoint } from '../../service-requests/index.ts';
+import { buildRequest, indentXml, parseDuisResponse, serviceCatalogue, serviceByVariant, signDuis, type Endpoint } from '../../service-requests/index.ts';
 import { endpointFor, prepareRequest, signPreCommand, xmlSignerOf } from '../client.ts';
 import type { Dcc } from '../dcc/index.ts';
 import { loadExamples, World, WorldError } from '../world/index.ts';
@@ -44,22 +44,7 @@ function euiOf(text: string, what: string): Eui {
 export async function libraryExample(world: World, o: { example: string; device: string; role?: 'Supplier' | 'NetworkOperator' }): Promise<string> {
   const { exampleRequest } = await loadExamples();
   const xml = world.store.transaction(() => exampleRequest(world, o.example, { device: euiOf(o.device, 'device'), ...(o.role ? { role: o.role } : {}) }));
-  return indent(xml);
-}
-
-/** Line breaks and two-space indentation between elements (the DUIS reader ignores that whitespace). */
-function indent(xml: string): string {
-  let depth = 0;
-  return xml
-    .replace(/>\s*</g, '>\n<')
-    .split('\n')
-    .map((line) => {
-      if (/^<\//.test(line)) depth = Math.max(0, depth - 1);
-      const out = `${'  '.repeat(depth)}${line}`;
-      if (/^<[^!?/][^>]*[^/]>$/.test(line) && !/<\//.test(line)) depth += 1;
-      return out;
-    })
-    .join('\n');
+  return indentXml(xml);
 }
 
 export interface LibraryLeg {
