@@ -331,4 +331,17 @@ CREATE TABLE device_app_state (
 ALTER TABLE requests ADD COLUMN gbcs_command BLOB;
 `,
   },
+  {
+    version: 16,
+    name: 'faults injected on devices, comms hubs and parties',
+    sql: `
+CREATE TABLE faults (
+  target_eui TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  detail     TEXT,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (target_eui, kind)
+);
+`,
+  },
 ];

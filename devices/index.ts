@@ -80,3 +80,4 @@ export type {
   MeterModel, MeterSpec, SupplyOff, Fuel, HouseholdKind, Premises, Quantity, IntervalAmount, DailyRead, MaximumDemand,
   InstantaneousValues, TouBand, SwitchingTable, Tariff, TariffRegisters, PrepaymentTerms, TouPrices,
 } from './meter/index.ts';
+export { raiseAlertOnDemand, isCriticalAlertCode, GENERIC_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT } from './emulator/alerts-on-demand.ts';
