@@ -27,6 +27,9 @@ import { enableSupply, enableSupplySigned } from './services/7.1.ts';
 import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
+import { topUpDevice } from './services/2.2.ts';
+import { updateDebt, updateDebtSigned } from './services/2.3.ts';
+import { activateEmergencyCredit, activateEmergencyCreditSigned } from './services/2.5.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -58,6 +61,12 @@ export const SERVICES = [
   armSupply,
   armSupplySigned,
   readSupplyStatus,
+  // prepayment (DUIS section 2)
+  topUpDevice,
+  updateDebt,
+  updateDebtSigned,
+  activateEmergencyCredit,
+  activateEmergencyCreditSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */
