@@ -43,6 +43,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
+  /** the message codes its commands carry, so a future-dated command's 8F66/8F67 alert names this service */
+  messageCodes?: readonly number[];
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
   statuses?: readonly string[];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
@@ -105,6 +107,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     displayName: def.displayName,
     body: def.body,
     device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
+    ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
     ...(def.describe ? { describe: def.describe } : {}),
   };
   if (!facts.critical) {
