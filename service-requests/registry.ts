@@ -27,6 +27,7 @@ import { enableSupply, enableSupplySigned } from './services/7.1.ts';
 import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
+import { updatePrepayConfiguration, updatePrepayConfigurationSigned } from './services/2.1.ts';
 import { topUpDevice } from './services/2.2.ts';
 import { updateDebt, updateDebtSigned } from './services/2.3.ts';
 import { activateEmergencyCredit, activateEmergencyCreditSigned } from './services/2.5.ts';
@@ -72,6 +73,8 @@ export const SERVICES = [
   armSupplySigned,
   readSupplyStatus,
   // prepayment (DUIS section 2)
+  updatePrepayConfiguration,
+  updatePrepayConfigurationSigned,
   topUpDevice,
   updateDebt,
   updateDebtSigned,

@@ -3,7 +3,7 @@
  * objects (DLMS, catalogue.md §3.1) and the GSME's Prepayment cluster commands (ZCL, §3.2). Payloads are as the
  * RTDS vectors carry them, counters and times of issue aside.
  */
-import { ZclCluster, dlms, encodeAccessRequest, encodeGbz, invokeIdFor, obis, zigbeeTime, type AccessSpec, type DlmsData, type GbzComponent } from '../../devices/index.ts';
+import { ZclCluster, dlms, encodeAccessRequest, encodeDlmsDateTime, encodeGbz, invokeIdFor, obis, zigbeeTime, type AccessSpec, type DlmsData, type GbzComponent } from '../../devices/index.ts';
 
 export const TOKEN_GATEWAY = obis('0-0:19.40.0.255');
 export const EMERGENCY_CREDIT = obis('0-0:19.10.1.255');
@@ -125,4 +125,178 @@ export function updateGasDebt(d: DebtUpdate, r1: GasRecovery, r2: GasRecovery, n
       changeDebt(2, event, d.paymentDebt, 1, 5, FREQUENCY.DAILY, 0, d.recoveryPerPayment),
     ],
   });
+}
+
+// ---------------------------------------------------------------- 2.1 prepayment configuration
+
+/** A calendar date whose parts may be left unspecified (undefined: the wildcard). */
+export interface WildDate { year?: number; month?: number; day?: number; dayOfWeek?: number }
+
+/** A time of day. */
+export interface TimeOfDay { hour: number; minute: number; second: number; hundredths: number }
+
+export type NonDisablementAction = 'START' | 'STOP';
+export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface PrepayThresholds {
+  debtRecoveryRateCap: number;
+  emergencyCreditLimit: number;
+  emergencyCreditThreshold: number;
+  lowCreditThreshold: number;
+  maxMeterBalance: number;
+  maxCreditThreshold: number;
+}
+
+export interface ElecNonDisablementCalendar {
+  specialDays: { index: number; date: WildDate }[];
+  schedule: { script: NonDisablementAction; specialDays: number[]; days: Weekday[]; time: TimeOfDay; start: WildDate; end: WildDate }[];
+}
+
+export interface GasNonDisablementCalendar {
+  dayProfiles: { name: number; actions: { time: TimeOfDay; action: NonDisablementAction }[] }[];
+  weekProfiles: { name: number; days: number[] }[];
+  seasons: { start: WildDate; week: number }[];
+  specialDays: { date: WildDate; day: number }[];
+}
+
+/** When a future-datable command takes effect: now, at a time, or never (it cancels what is pending). */
+export type Activation = { kind: 'now' } | { kind: 'at'; at: Date } | { kind: 'never' };
+
+/** DUIS: an ExecutionDateTime in the year 3000 or later cancels (catalogue.md §2.8). */
+export function activationOf(exec: Date | undefined): Activation {
+  if (!exec) return { kind: 'now' };
+  return exec.getUTCFullYear() >= 3000 ? { kind: 'never' } : { kind: 'at', at: exec };
+}
+
+const DLMS_NOW = Buffer.from('0000000000000000008000ff', 'hex');
+const DLMS_NEVER = Buffer.from('ffffffffffffffffff8000ff', 'hex');
+
+function dlmsActivation(a: Activation): Buffer {
+  return a.kind === 'now' ? DLMS_NOW : a.kind === 'never' ? DLMS_NEVER : encodeDlmsDateTime(a.at);
+}
+
+/** A DLMS date: year (FFFF unspecified) ‖ month ‖ day ‖ day of week (FF unspecified). */
+function dlmsDate(d: WildDate): Buffer {
+  const b = Buffer.from([0xff, 0xff, d.month ?? 0xff, d.day ?? 0xff, d.dayOfWeek ?? 0xff]);
+  if (d.year !== undefined) b.writeUInt16BE(d.year, 0);
+  return b;
+}
+
+function bits(count: number, on: (i: number) => boolean): DlmsData {
+  const bytes = Buffer.alloc(Math.ceil(count / 8));
+  for (let i = 0; i < count; i++) if (on(i)) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  return dlms.bits(count, bytes);
+}
+
+/** The prepayment settings' class-9000 objects (catalogue.md §3.1, 2.1), each activated through its attribute 6. */
+export const PREPAY_SETTING = {
+  maxMeterBalance: obis('0-0:94.44.2.20'),
+  maxCreditThreshold: obis('0-0:94.44.2.10'),
+  debtRecoveryRateCap: obis('0-0:94.44.128.12'),
+  debtRecoveryRateCapPeriod: obis('0-0:94.44.128.13'),
+  lowCreditThreshold: obis('0-0:94.44.128.9'),
+  emergencyCreditLimit: obis('0-0:94.44.128.2'),
+  emergencyCreditThreshold: obis('0-0:94.44.128.3'),
+  /** the non-disablement special days' and schedule's activation objects */
+  specialDaysActivation: obis('0-0:94.44.128.31'),
+  calendarActivation: obis('0-0:94.44.128.28'),
+} as const;
+export const NON_DISABLEMENT_SPECIAL_DAYS = obis('0-1:11.0.2.255');
+export const NON_DISABLEMENT_SCHEDULE = obis('0-1:12.0.1.255');
+const SUPPLY_SCRIPT_TABLE = obis('0-0:10.0.106.255');
+/** the supply script table's non-disablement scripts */
+const NON_DISABLEMENT_SCRIPT: Record<NonDisablementAction, number> = { START: 32, STOP: 33 };
+/** the debt recovery rate cap applies per week */
+const RATE_CAP_PERIOD_SECONDS = 604_800;
+
+/**
+ * ECS08a (ECS08: the maximum meter balance in attribute 2 rather than 4): the non-disablement special days and
+ * schedule, the thresholds, then every setting's activation time.
+ */
+export function updatePrepayConfigElec(counter: bigint, t: PrepayThresholds, cal: ElecNonDisablementCalendar, a: Activation, ecs08 = false): Buffer {
+  const specs: AccessSpec[] = [];
+  const data: DlmsData[] = [];
+  const set = (classId: number, o: string, id: number, v: DlmsData) => {
+    specs.push({ kind: 'set', classId, obis: o, id });
+    data.push(v);
+  };
+  const at = dlms.octets(dlmsActivation(a));
+  const s = PREPAY_SETTING;
+  set(11, NON_DISABLEMENT_SPECIAL_DAYS, 2, dlms.array(cal.specialDays.map((d) => dlms.structure(dlms.longUnsigned(d.index), dlms.octets(dlmsDate(d.date)), dlms.unsigned(d.index)))));
+  set(9000, s.maxMeterBalance, ecs08 ? 2 : 4, dlms.dl(t.maxMeterBalance));
+  set(9000, s.maxCreditThreshold, 4, dlms.dl(t.maxCreditThreshold));
+  set(10, NON_DISABLEMENT_SCHEDULE, 2, dlms.array(cal.schedule.map((e, i) => dlms.structure(
+    dlms.longUnsigned(i + 1),
+    dlms.boolean(true),
+    dlms.octets(SUPPLY_SCRIPT_TABLE),
+    dlms.longUnsigned(NON_DISABLEMENT_SCRIPT[e.script]),
+    dlms.octets(Buffer.from([e.time.hour, e.time.minute, e.time.second, e.time.hundredths])),
+    dlms.longUnsigned(0xffff),
+    bits(7, (d) => e.days.includes(WEEKDAYS[d]!)),
+    bits(Math.max(5, ...e.specialDays), (d) => e.specialDays.includes(d + 1)),
+    dlms.octets(dlmsDate(e.start)),
+    dlms.octets(dlmsDate(e.end)),
+  ))));
+  set(9000, s.debtRecoveryRateCap, 4, dlms.longUnsigned(t.debtRecoveryRateCap));
+  set(9000, s.debtRecoveryRateCapPeriod, 4, dlms.dl(RATE_CAP_PERIOD_SECONDS));
+  set(9000, s.lowCreditThreshold, 4, dlms.dl(t.lowCreditThreshold));
+  set(9000, s.emergencyCreditLimit, 4, dlms.dl(t.emergencyCreditLimit));
+  set(9000, s.specialDaysActivation, 6, at);
+  set(9000, s.emergencyCreditThreshold, 4, dlms.dl(t.emergencyCreditThreshold));
+  for (const o of [s.maxMeterBalance, s.maxCreditThreshold, s.debtRecoveryRateCap, s.debtRecoveryRateCapPeriod, s.lowCreditThreshold, s.emergencyCreditLimit, s.emergencyCreditThreshold, s.calendarActivation]) {
+    set(9000, o, 6, at);
+  }
+  return encodeAccessRequest({ invokeId: invokeIdFor(counter), specs, data });
+}
+
+/** ZCL: the implementation time of a command (0 now, FFFFFFFF never) and of a calendar (FFFFFFFE never, as RTDS). */
+function zclActivation(a: Activation, never = 0xffffffff): number {
+  return a.kind === 'now' ? 0 : a.kind === 'never' ? never : zigbeeTime(a.at);
+}
+
+/** ZCL date: year - 1900 ‖ month ‖ day ‖ day of week, FF unspecified. */
+function zclDate(d: WildDate): number[] {
+  return [d.year === undefined ? 0xff : d.year - 1900, d.month ?? 0xff, d.day ?? 0xff, d.dayOfWeek ?? 0xff];
+}
+
+const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
+const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b; };
+/** the calendar type of a friendly-credit (non-disablement) calendar */
+const FRIENDLY_CREDIT_CALENDAR = 0x03;
+
+/**
+ * GCS05: Emergency Credit Setup, Set Overall Debt Cap, Set Low Credit Warning Level (its time in a from-date-time
+ * header), Set Maximum Credit Limit, then the friendly-credit calendar as Publish Calendar, Day Profiles, Week
+ * Profiles, Seasons and Special Days. Issuer event and calendar ids are the time of issue, as RTDS.
+ */
+export function updatePrepayConfigGas(t: PrepayThresholds, cal: GasNonDisablementCalendar, a: Activation, now: Date): Buffer {
+  const event = u32(zigbeeTime(now));
+  const when = u32(zclActivation(a));
+  const calendarStart = u32(zclActivation(a, 0xfffffffe));
+  const provider = u32(0);
+  let seq = 0;
+  const prepay = (commandId: number, payload: Buffer, extra: Partial<GbzComponent> = {}): GbzComponent => ({ ...prepaymentCommand(commandId, payload, seq++), ...extra });
+  const publish = (commandId: number, payload: Buffer): GbzComponent => ({ control: 0, clusterId: ZclCluster.calendar, frameControl: 0x09, sequence: seq++, commandId, payload });
+  const head = Buffer.concat([provider, event, event]);
+  const fromDateTime = Buffer.alloc(4);
+  fromDateTime.writeUInt32BE(zclActivation(a));
+  const components: GbzComponent[] = [
+    prepay(0x03, Buffer.concat([event, when, u32(t.emergencyCreditLimit), u32(t.emergencyCreditThreshold)])),
+    prepay(0x0c, Buffer.concat([provider, event, when, u32(t.debtRecoveryRateCap)])),
+    prepay(0x09, u32(t.lowCreditThreshold), { control: 0x10, fromDateTime }),
+    prepay(0x0b, Buffer.concat([provider, event, when, u32(t.maxMeterBalance), u32(t.maxCreditThreshold)])),
+    publish(0x00, Buffer.concat([head, calendarStart, Buffer.from([FRIENDLY_CREDIT_CALENDAR, 0x00, 0x00, cal.seasons.length, cal.weekProfiles.length, cal.dayProfiles.length])])),
+    ...cal.dayProfiles.map((d) => publish(0x01, Buffer.concat([
+      head, Buffer.from([d.name, d.actions.length, 0x00, 0x01, FRIENDLY_CREDIT_CALENDAR]),
+      ...d.actions.map((x) => Buffer.concat([u16(x.time.hour * 60 + x.time.minute), Buffer.from([x.action === 'START' ? 1 : 0])])),
+    ]))),
+    ...cal.weekProfiles.map((w) => publish(0x02, Buffer.concat([head, Buffer.from([w.name, ...w.days])]))),
+    publish(0x03, Buffer.concat([head, Buffer.from([0x00, 0x01]), ...cal.seasons.map((s) => Buffer.from([...zclDate(s.start), s.week]))])),
+    publish(0x04, Buffer.concat([
+      head, calendarStart, Buffer.from([FRIENDLY_CREDIT_CALENDAR, cal.specialDays.length, 0x00, 0x01]),
+      ...cal.specialDays.map((d) => Buffer.from([...zclDate(d.date), d.day])),
+    ])),
+  ];
+  return encodeGbz({ components });
 }

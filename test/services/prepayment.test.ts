@@ -179,3 +179,105 @@ describe('2.3 Update Debt', () => {
     expect(r.preCommand).toBeUndefined();
   });
 });
+
+/** Every 4-octet field holding the RTDS time of issue (2015-01-01, 804A371C): issuer event and calendar ids. */
+function timesOfIssue(vector: Buffer): [number, number][] {
+  const payload = Buffer.from(decodeGbcsMessage(vector).apdu.payload);
+  const out: [number, number][] = [];
+  for (let i = payload.indexOf('804a371c', 0, 'hex'); i >= 0; i = payload.indexOf('804a371c', i + 1, 'hex')) out.push([i, 4]);
+  return out;
+}
+
+interface Thresholds { lowCredit?: number; maxMeterBalance?: number; maxCredit?: number; debtRecoveryRateCap?: number }
+const config = (eui: string) => money(eui).prepaymentConfig as unknown as { thresholds: Thresholds; emergencyCredit: { limit: number; threshold: number } };
+
+/** The 8F66 alerts the User got for a request, decoded. */
+function futureDatedAlerts(requestId: string): GbcsMessage[] {
+  return w.dcc.gateway.responsesFor(requestId).flatMap((r) => {
+    const m = /<sr:GBCSPayload>([^<]+)<\/sr:GBCSPayload>/.exec(r.body.toString());
+    return m && r.body.toString().includes('FutureDatedDeviceAlert') ? [decodeGbcsMessage(Buffer.from(m[1]!, 'base64'))] : [];
+  });
+}
+
+// Last: these move the simulated clock to the RTDS execution date (2030-01-15T09:00Z).
+describe('2.1 Update Prepay Configuration', () => {
+  it('ECS08a now, as RTDS: the thresholds take effect; a top-up above the maximum credit is refused', () => {
+    const r = w.run('ECS08a_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(r.preCommand!, rtdsVector('2.1_ECS08a', 'ECS08a_2.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    const rtds = rtdsResponse('2.1_ECS08a', 'ECS08a_2.1_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX');
+    expect(dlmsResults(r.deviceResponse)).toEqual(dlmsResults(rtds));
+    expect(r.deviceResponse!.apdu.dateTime).toBeDefined();
+    expect(config(ESME).thresholds).toEqual({ maxMeterBalance: 5_000_000, maxCredit: 1_000_000, debtRecoveryRateCap: 30, lowCredit: 200_000 });
+    expect(config(ESME).emergencyCredit).toMatchObject({ limit: 300_000, threshold: 100_000 });
+    // The ECS08 template has the same body: the DCC sends ECS08a for it.
+    const e = w.run('ECS08_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML');
+    expect(e.final, e.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(e.preCommand!, rtdsVector('2.1_ECS08a', 'ECS08a_2.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    const before = money(ESME);
+    const big = w.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrnFor(ESME, 9n << 32n, 20, 'pounds')));
+    expect(dlmsResults(big.deviceResponse)).toEqual([1]);
+    expect(money(ESME)).toEqual(before);
+  });
+
+  it('GCS05 now, as RTDS (times of issue aside): the GSME takes the thresholds and refuses a top-up above its maximum', () => {
+    const r = w.run('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    const vector = rtdsVector('2.1_GCS05', 'GCS05_2.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX');
+    expect(gbcsDifferences(r.preCommand!, vector, { ignore: timesOfIssue(vector) })).toEqual([]);
+    const rtds = rtdsResponse('2.1_GCS05', 'GCS05_2.1_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX');
+    expect(r.deviceResponse!.apdu.payload).toEqual(rtds.apdu.payload);
+    expect(config(GSME).thresholds).toEqual({ maxMeterBalance: 25_000_000, maxCredit: 25_000_000, debtRecoveryRateCap: 100_000, lowCredit: 5_000_000 });
+    expect(config(GSME).emergencyCredit).toMatchObject({ limit: 10_000_000, threshold: 100_000 });
+    const before = money(GSME);
+    const big = w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrnFor(GSME, 9n << 32n, 300, 'pounds')));
+    expect(topUpResponse(big.deviceResponse).result).toBe(0x06); // top-up value too large
+    expect(money(GSME)).toEqual(before);
+  });
+
+  it('future-dated: held until 2030-01-15T09:00Z, a cancellation drops what is held, then one 8F66 per setting as RTDS', () => {
+    const raise = (limit: number) => (x: string) => x.replace('<sr:EmergencyCreditLimit>300000<', `<sr:EmergencyCreditLimit>${limit}<`).replace('<sr:EmergencyCreditLimit>10000000<', `<sr:EmergencyCreditLimit>${limit}<`);
+    const e1 = w.run('ECS08a_2.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', raise(400_000));
+    expect(e1.final, e1.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(w.run('ECS08a_2.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML').preCommand!, rtdsVector('2.1_ECS08a', 'ECS08a_2.1_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    const g1 = w.run('GCS05_2.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', raise(12_000_000));
+    const gv = rtdsVector('2.1_GCS05', 'GCS05_2.1_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX');
+    expect(gbcsDifferences(w.run('GCS05_2.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML').preCommand!, gv, { ignore: timesOfIssue(gv) })).toEqual([]);
+    expect(g1.final, g1.finalReason ?? '').toBe('I0');
+    expect(config(ESME).emergencyCredit.limit).toBe(300_000);
+    expect(config(GSME).emergencyCredit.limit).toBe(10_000_000);
+    // The cancellations, as RTDS, drop all four held commands.
+    const ec = w.run('ECS08a_2.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML');
+    expect(ec.final, ec.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(ec.preCommand!, rtdsVector('2.1_ECS08a', 'ECS08a_2.1_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    expect(w.run('ECS08_2.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML').final).toBe('I0');
+    const gc = w.run('GCS05_2.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML');
+    expect(gc.final, gc.finalReason ?? '').toBe('I0');
+    const cv = rtdsVector('2.1_GCS05', 'GCS05_2.1_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX');
+    expect(gbcsDifferences(gc.preCommand!, cv, { ignore: timesOfIssue(cv) })).toEqual([]);
+    // Held again, then the clock reaches the execution time.
+    const e2 = w.run('ECS08_2.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', raise(450_000));
+    const g2 = w.run('GCS05_2.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', raise(13_000_000));
+    w.dcc.clock.set(new Date('2030-01-15T09:00:01Z'));
+    expect(w.dcc.runDueCommands()).toBe(2);
+    expect(config(ESME).emergencyCredit.limit).toBe(450_000);
+    expect(config(GSME).emergencyCredit.limit).toBe(13_000_000);
+    expect(futureDatedAlerts(e1.requestId)).toEqual([]);
+    const elecAlerts = futureDatedAlerts(e2.requestId);
+    expect(elecAlerts).toHaveLength(9);
+    // Counters aside, which the comparison cannot see in a data-notification: its invoke id (octets 2-5, from the
+    // alert counter) and the command's counter it names (octets 30-37).
+    expect(gbcsDifferences(Buffer.from(elecAlerts[0]!.apdu.bytes), rtdsVector('2.1_ECS08a', 'ECS08a_2.1_8F66_FUTURE_DATED_SUCCESS_ALERT_SPECIAL_DAYS_GBCS.HEX'), { ignore: [[1, 4], [29, 8]] })).toEqual([]);
+    // One per setting, in the order of RTDS's alert counters: special days, max meter balance, max credit, debt cap
+    // amount and period, low credit, emergency credit limit and threshold, calendar (0-0:94.44.x.y, attribute 6).
+    expect(elecAlerts.map((a) => Buffer.from(a.apdu.payload).subarray(-5).toString('hex'))).toEqual(
+      ['801f', '0214', '020a', '800c', '800d', '8009', '8002', '8003', '801c'].map((o) => `5e2c${o}06`),
+    );
+    const gasAlerts = futureDatedAlerts(g2.requestId);
+    expect(gasAlerts).toHaveLength(6);
+    const setup = gasAlerts[0]!;
+    const rtdsSetup = decodeGbcsMessage(rtdsVector('2.1_GCS05', 'GCS05_2.1_8F66_FUTURE_DATED_SUCCESS_ALERT_EMERGENCY_CREDIT_SETUP_GBCS.HEX'));
+    // The alert names the command's counter (octets 12-19 of the payload); RTDS's is 1001.
+    expect(gbcsDifferences(Buffer.from(setup.apdu.bytes), Buffer.from(rtdsSetup.apdu.bytes), { ignore: [[12, 8]] })).toEqual([]);
+  });
+});

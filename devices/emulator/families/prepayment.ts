@@ -13,11 +13,13 @@
  * that would have to be claimed twice.
  */
 import { RemotePartyRole } from '../../../pki/index.ts';
-import { DataAccessResult, dlms, encodeAccessResponse, obis, type DlmsData } from '../../gbcs/dlms.ts';
-import { ZclCluster, ZclStatus, encodeGbz } from '../../gbcs/gbz.ts';
+import { CANCELLATION_DATE_TIME } from '../../gbcs/cs02b.ts';
+import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis, type AccessRequest, type DlmsData } from '../../gbcs/dlms.ts';
+import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
+import { ZclCluster, ZclStatus, dateOfZigbeeTime, encodeDefaultResponse, encodeGbz, encodeGbzAlert, zigbeeTime, type GbzPayload } from '../../gbcs/gbz.ts';
 import { decodeUtrn, utrnMac, utrnPence } from '../../gbcs/utrn.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
-import type { CommandContext } from '../app-use-case.ts';
+import type { CommandContext, DueContext } from '../app-use-case.ts';
 import { factsOf } from '../certificate-cache.ts';
 import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
@@ -56,6 +58,8 @@ export interface PrepaymentConfigSection {
   /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE) */
   topUps: TopUpRecord[];
   emergencyCredit: { limit: number; threshold: number; active: boolean; activatedAt?: string };
+  /** what 2.1 set (absent: no limit) */
+  thresholds: { lowCredit?: number; maxMeterBalance?: number; maxCredit?: number; debtRecoveryRateCap?: number };
   debts: {
     timeDebt1: number;
     timeDebt2: number;
@@ -82,13 +86,14 @@ export function prepaymentConfigOf(app: DeviceAppState): PrepaymentConfigSection
     lastTopUpCounter: {},
     topUps: [],
     emergencyCredit: { ...DEFAULT_EMERGENCY_CREDIT, active: false },
+    thresholds: {},
     debts: { timeDebt1: 0, timeDebt2: 0, paymentDebt: 0, recoveryPerPayment: 0 },
   }));
 }
 
 // ---------------------------------------------------------------- top-up
 
-type TopUpRefusal = 'invalid' | 'duplicate';
+type TopUpRefusal = 'invalid' | 'duplicate' | 'maxBalance' | 'tooLarge';
 type TopUpOutcome = { ok: true; amount: number } | { ok: false; why: TopUpRefusal; reason: string };
 
 /**
@@ -108,8 +113,9 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   const key = der ? factsOf(der) : null;
   const supplier = key?.subjectEui;
   if (!key || !supplier) return { ok: false, why: 'invalid', reason: 'the supplier top-up KA cell holds no certificate naming its supplier' };
-  const cfg = prepaymentConfigOf(ctx.app);
-  const last = BigInt(cfg.lastTopUpCounter[supplier] ?? '0');
+  // Read without creating the sections: a refused UTRN leaves the state as it was.
+  const seen = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
+  const last = BigInt(seen?.lastTopUpCounter[supplier] ?? '0');
   const floor = (ctx.device.topUpSeqNumber > last ? ctx.device.topUpSeqNumber : last) >> 32n;
   const verifies = (hi: bigint) => utrnMac(ctx.creds.kaKey, key.publicKey, supplier, ctx.device.eui, hi << 32n, f.high) === f.mac;
   let hi = (floor & ~0x3ffn) | BigInt(f.counterBits);
@@ -120,6 +126,12 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   if (!verifies(hi)) return { ok: false, why: 'invalid', reason: `UTRN ${utrn} was not made for ${ctx.device.eui} with ${supplier}'s top-up key` };
   const counter = hi << 32n;
   const amount = utrnPence(f) * CURRENCY_UNITS_PER_PENNY;
+  // 2.1's limits: no single top-up above the maximum credit, no balance above the maximum meter balance.
+  const t = seen?.thresholds ?? {};
+  const balance = (ctx.app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
+  if (t.maxCredit !== undefined && amount > t.maxCredit) return { ok: false, why: 'tooLarge', reason: `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}` };
+  if (t.maxMeterBalance !== undefined && balance + amount > t.maxMeterBalance) return { ok: false, why: 'maxBalance', reason: `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}` };
+  const cfg = prepaymentConfigOf(ctx.app);
   const p = prepaymentOf(ctx.app);
   // A payment first recovers its share of the payment-based debt; a top-up ends emergency credit in use.
   const d = cfg.debts;
@@ -142,16 +154,19 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
 const REFUSED = DataAccessResult.hardwareFault;
 
 /** ZCL Consumer Top Up Response result types. */
-const TOP_UP_RESULT: Record<TopUpRefusal | 'accepted', number> = { accepted: 0x00, invalid: 0x01, duplicate: 0x02 };
+const TOP_UP_RESULT: Record<TopUpRefusal | 'accepted', number> = { accepted: 0x00, invalid: 0x01, duplicate: 0x02, maxBalance: 0x04, tooLarge: 0x06 };
 
 // ---------------------------------------------------------------- emergency credit
 
 /** Activates emergency credit if the balance is at or below its threshold and none is in use; else why not. */
 function activateEmergencyCredit(app: DeviceAppState, now: Date): string | undefined {
+  // Checked before the sections are made: a refusal leaves the state as it was.
+  const seen = (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? { ...DEFAULT_EMERGENCY_CREDIT, active: false };
+  const balance = (app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
+  if (seen.active) return 'emergency credit is in use already';
+  if (balance > seen.threshold) return `the balance ${balance} is above the emergency credit threshold ${seen.threshold}`;
   const p = prepaymentOf(app);
   const ec = prepaymentConfigOf(app).emergencyCredit;
-  if (ec.active) return 'emergency credit is in use already';
-  if (p.balance > ec.threshold) return `the balance ${p.balance} is above the emergency credit threshold ${ec.threshold}`;
   ec.active = true;
   ec.activatedAt = now.toISOString();
   p.emergencyCredit = ec.limit;
@@ -320,11 +335,157 @@ function clampInt32(n: number): number {
   return Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(n)));
 }
 
+
+// ---------------------------------------------------------------- 2.1 prepayment configuration
+
+const ALERT_FUTURE_DATED_SUCCESS = 0x8f66;
+/** future-dated execution alerts: DLMS (ESME) and GBZ (GSME) */
+const DLMS_FUTURE_DATED_ALERT = 0x00cc;
+const GBZ_FUTURE_DATED_ALERT = 0x00cd;
+
+const SETTING = {
+  maxMeterBalance: obis('0-0:94.44.2.20'),
+  maxCredit: obis('0-0:94.44.2.10'),
+  debtRecoveryRateCap: obis('0-0:94.44.128.12'),
+  lowCredit: obis('0-0:94.44.128.9'),
+  emergencyCreditLimit: obis('0-0:94.44.128.2'),
+  emergencyCreditThreshold: obis('0-0:94.44.128.3'),
+};
+
+/** When a command's settings take effect: a class-9000 activation time (attribute 6), or a ZCL start time. */
+type When = Date | 'now' | 'never';
+
+function dlmsWhen(octets: Buffer): When {
+  if (octets.subarray(0, 9).every((b) => b === 0)) return 'now';
+  if (octets.subarray(0, 9).every((b) => b === 0xff)) return 'never';
+  return decodeDlmsDateTime(octets);
+}
+
+function zclWhen(seconds: number): When {
+  if (seconds === 0) return 'now';
+  if (seconds >= 0xfffffffe) return 'never';
+  return dateOfZigbeeTime(seconds);
+}
+
+/** Holds the command if it is future-dated or cancels (true), or lets it run now (false). */
+function held(ctx: CommandContext, when: When): boolean {
+  if (when === 'now') return false;
+  return ctx.defer(when === 'never' ? CANCELLATION_DATE_TIME : when);
+}
+
+/** ECS08/08a: stores what it sets and takes the thresholds into the prepayment settings. */
+function applyElecConfig(app: DeviceAppState, req: AccessRequest): void {
+  const cfg = prepaymentConfigOf(app);
+  cfg.thresholds ??= {};
+  req.specs.forEach((spec, i) => {
+    if (spec.kind !== 'set') return;
+    const v = req.data[i]!;
+    storeAttribute(app, spec.classId, spec.obis, spec.id, v);
+    if (spec.classId !== 9000 || spec.id === 6 || !('value' in v) || typeof v.value !== 'number') return;
+    const n = v.value;
+    if (spec.obis === SETTING.maxMeterBalance) cfg.thresholds.maxMeterBalance = n;
+    else if (spec.obis === SETTING.maxCredit) cfg.thresholds.maxCredit = n;
+    else if (spec.obis === SETTING.debtRecoveryRateCap) cfg.thresholds.debtRecoveryRateCap = n;
+    else if (spec.obis === SETTING.lowCredit) cfg.thresholds.lowCredit = n;
+    else if (spec.obis === SETTING.emergencyCreditLimit) cfg.emergencyCredit.limit = n;
+    else if (spec.obis === SETTING.emergencyCreditThreshold) cfg.emergencyCredit.threshold = n;
+  });
+}
+
+const allSucceeded = (req: AccessRequest) => encodeAccessResponse({ invokeId: req.invokeId, data: req.specs.map(() => dlms.null()), results: req.specs.map((s) => ({ kind: s.kind, result: DataAccessResult.success })) });
+
+function onElecConfig(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'dlms-request') return reject(RejectionAlert.integrityCheckFailed, `a ${ctx.body.kind} payload is not a DLMS ACCESS request`);
+  const req = ctx.body.request;
+  const i = req.specs.findIndex((s) => s.kind === 'set' && s.classId === 9000 && s.id === 6);
+  const at = req.data[i];
+  const when = at?.type === 'octet-string' && at.value.length === 12 ? dlmsWhen(at.value) : 'now';
+  // Held or cancelling: the normal set response now, the settings at their time.
+  if (!held(ctx, when)) applyElecConfig(ctx.app, req);
+  return allSucceeded(req);
+}
+
+/** At their time: the settings, and one 8F66 per activated object (catalogue.md §2.8). */
+function dueElecConfig(ctx: DueContext): { messageCode: number; payload: Buffer }[] {
+  if (ctx.message.body.kind !== 'dlms-request') return [];
+  const req = ctx.message.body.request;
+  applyElecConfig(ctx.app, req);
+  const time = encodeDlmsDateTime(ctx.pending.executeAt);
+  return req.specs.filter((s) => s.kind === 'set' && s.classId === 9000 && s.id === 6).map((s, i) => {
+    const detail = Buffer.alloc(19);
+    detail.writeUInt16BE(ctx.message.apdu.messageCode, 0);
+    detail.writeBigUInt64BE(ctx.pending.counter, 2);
+    detail.writeUInt16BE(s.classId, 10);
+    Buffer.from(s.obis, 'hex').copy(detail, 12);
+    detail[18] = s.id;
+    const body = dlms.structure(dlms.longUnsigned(ALERT_FUTURE_DATED_SUCCESS), dlms.octets(time), dlms.octets(detail));
+    return { messageCode: DLMS_FUTURE_DATED_ALERT, payload: encodeDataNotification({ invokeId: invokeIdFor(ctx.device.alertCounter + BigInt(i + 1)), body }) };
+  });
+}
+
+/** GCS05's commands that set something the 8F66 alerts name (the day, week and season publishes ride with the calendar). */
+const GAS_ACTIVATED = new Set(['0705/03', '0705/0c', '0705/09', '0705/0b', '0707/00', '0707/04']);
+const gasKey = (cluster: number, command: number) => `${cluster.toString(16).padStart(4, '0')}/${command.toString(16).padStart(2, '0')}`;
+
+/** GCS05: the emergency credit, debt cap, low credit and maximum credit settings, and the friendly-credit calendar. */
+function applyGasConfig(app: DeviceAppState, gbz: GbzPayload): void {
+  const cfg = prepaymentConfigOf(app);
+  cfg.thresholds ??= {};
+  const calendar: string[] = [];
+  for (const c of gbz.components) {
+    const p = c.payload;
+    if (c.clusterId === ZclCluster.calendar) calendar.push(`${gasKey(c.clusterId, c.commandId)}:${p.toString('hex')}`);
+    if (c.clusterId !== ZclCluster.prepayment) continue;
+    if (c.commandId === 0x03 && p.length >= 16) {
+      cfg.emergencyCredit.limit = p.readUInt32LE(8);
+      cfg.emergencyCredit.threshold = p.readUInt32LE(12);
+    } else if (c.commandId === 0x0c && p.length >= 16) cfg.thresholds.debtRecoveryRateCap = p.readUInt32LE(12);
+    else if (c.commandId === 0x09 && p.length >= 4) cfg.thresholds.lowCredit = p.readUInt32LE(0);
+    else if (c.commandId === 0x0b && p.length >= 20) {
+      cfg.thresholds.maxMeterBalance = p.readUInt32LE(12);
+      cfg.thresholds.maxCredit = p.readUInt32LE(16);
+    }
+  }
+  (app as { prepaymentCalendar?: string[] }).prepaymentCalendar = calendar;
+}
+
+function onGasConfig(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'gbz') return reject(RejectionAlert.integrityCheckFailed, `a ${ctx.body.kind} payload is not GBZ`);
+  const gbz = ctx.body.gbz;
+  const setup = gbz.components.find((c) => c.clusterId === ZclCluster.prepayment && c.commandId === 0x03);
+  const when = setup && setup.payload.length >= 8 ? zclWhen(setup.payload.readUInt32LE(4)) : 'now';
+  if (!held(ctx, when)) applyGasConfig(ctx.app, gbz);
+  // A Default Response per component; the calendar publishes came server to client, so theirs go client to server.
+  return encodeGbz({
+    components: gbz.components.map((c) => responseComponent(c, c.clusterId === ZclCluster.calendar ? 0x00 : ZclFrame.profileResponse, 0x0b, encodeDefaultResponse(c.commandId, ZclStatus.success))),
+  });
+}
+
+function dueGasConfig(ctx: DueContext): { messageCode: number; payload: Buffer }[] {
+  if (ctx.message.body.kind !== 'gbz') return [];
+  const gbz = ctx.message.body.gbz;
+  applyGasConfig(ctx.app, gbz);
+  return gbz.components.filter((c) => GAS_ACTIVATED.has(gasKey(c.clusterId, c.commandId))).map((c) => {
+    const rest = Buffer.alloc(15);
+    rest[0] = 14;
+    rest.writeUInt16BE(ctx.message.apdu.messageCode, 1);
+    rest.writeBigUInt64BE(ctx.pending.counter, 3);
+    rest.writeUInt16BE(c.clusterId, 11);
+    rest[13] = 0x01; // the command's frame control as a client command, as RTDS reports even the publishes
+    rest[14] = c.commandId;
+    return { messageCode: GBZ_FUTURE_DATED_ALERT, payload: encodeGbzAlert({ alertCode: ALERT_FUTURE_DATED_SUCCESS, time: zigbeeTime(ctx.pending.executeAt), componentCount: 1, rest }) };
+  });
+}
+
 const SUPPLIER = [RemotePartyRole.Supplier];
 
 export const PREPAYMENT: UseCaseFamily = {
   name: 'prepayment',
   useCases: [
+    // ECS08 and ECS08a differ only in the attribute of the maximum meter balance: one behaviour serves both.
+    dlmsUseCase({ name: 'ECS08', messageCodes: [0x001f], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onElecConfig, executeDue: dueElecConfig }),
+    dlmsUseCase({ name: 'ECS08a', messageCodes: [0x00de], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onElecConfig, executeDue: dueElecConfig }),
+    gbzUseCase({ name: 'GCS05', messageCodes: [0x006f], deviceTypes: ['GSME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onGasConfig, executeDue: dueGasConfig }),
     dlmsUseCase({ name: 'CS01a', messageCodes: [0x0007], deviceTypes: ['ESME'], roles: SUPPLIER, critical: false, responseDateTime: true, before: onEsmeObjects }),
     gbzUseCase({ name: 'CS01b', messageCodes: [0x0097], deviceTypes: ['GSME'], roles: SUPPLIER, critical: false, responseDateTime: true, before: onGsmeCommands }),
     dlmsUseCase({ name: 'ECS07', messageCodes: [0x001e], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, before: onEsmeObjects }),
