@@ -40,6 +40,7 @@ import { removeAuxiliaryLoadFromBoostButton } from './services/7.10.ts';
 import { readBoostButtonDetails } from './services/7.11.ts';
 import { setRandomisedOffsetLimit, setRandomisedOffsetLimitSigned } from './services/7.12.ts';
 import { setAuxiliaryControllerState, setAuxiliaryControllerStateSigned } from './services/7.13.ts';
+import { readAuxiliaryControllerConfigurationData } from './services/7.14.ts';
 import { readAuxiliaryControllerOperationalData } from './services/7.15.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
@@ -95,6 +96,7 @@ export const SERVICES = [
   setRandomisedOffsetLimitSigned,
   setAuxiliaryControllerState,
   setAuxiliaryControllerStateSigned,
+  readAuxiliaryControllerConfigurationData,
   readAuxiliaryControllerOperationalData,
 ] as const satisfies readonly ServiceModule<any>[];
 

@@ -66,6 +66,19 @@ describe('the reads, as RTDS asks them', () => {
     expect(switches()).toEqual([false, false, false, false, false]);
     expect(operational(3)).toEqual({ outputState: 0, inputState: 0 });
   });
+
+  it('7.14 goes from the DCC\'s ACB for the supplier, as RTDS, and answers with the RTDS types', () => {
+    const r = w.run('ECS61d_7.14_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    const vector = rtdsVector('7.14_ECS61d', 'ECS61d_7.14_SUCCESS_COMMAND_GBCS.HEX');
+    // The other-information carries the supplier's counter, which the comparison sees only as its length.
+    expect(gbcsDifferences(r.command!, vector)).toEqual([]);
+    const ours = decodeGbcsMessage(r.command!).apdu.otherInformationExtra!;
+    expect(ours.subarray(0, 8).toString('hex').toUpperCase()).toBe('90B3D51F30010000');
+    const rs = response(r.deviceResponse);
+    expect(types(rs)).toEqual(types(rtds('7.14_ECS61d', 'ECS61d_7.14_SUCCESS_RESPONSE_GBCS.HEX')));
+    expect(rs.results.every((x) => x === 0)).toBe(true);
+  });
 });
 
 describe('7.5, 7.6, 7.8 auxiliary load switches', () => {

@@ -190,5 +190,7 @@ export const AUXILIARY_LOADS: UseCaseFamily = {
     dlmsUseCase({ ...common, name: 'ECS47a', messageCodes: [0x011e], critical: true }),
     dlmsUseCase({ ...common, name: 'ECS61a', messageCodes: [0x00bb], critical: false }),
     dlmsUseCase({ ...common, name: 'ECS61e', messageCodes: [0x011d], critical: false }),
+    // ‡: the DCC's ACB sends it for the supplier (other-information names the supplier and its counter)
+    dlmsUseCase({ ...common, name: 'ECS61d', messageCodes: [0x011c], critical: false, roles: [RemotePartyRole.AccessControlBroker] }),
   ],
 };
