@@ -1,6 +1,13 @@
 /**
- * Prepayment (DUIS 2.2, 2.3, 2.5): top-ups by UTRN (CS01a ESME token gateway, CS01b GSME Consumer Top Up), debt
- * updates (ECS07 charges, GCS04 Change Debt) and emergency credit (ECS09, GCS06).
+ * Prepayment (DUIS 2.1-2.5): the prepayment configuration (ECS08/ECS08a, GCS05; future-datable, one 8F66 per
+ * setting when held ones take effect), top-ups by UTRN (CS01a ESME token gateway, CS01b GSME Consumer Top Up),
+ * debt updates (ECS07 charges, GCS04 Change Debt) and emergency credit (ECS09, GCS06).
+ *
+ * Where GBCS as we read it is silent: a refused UTRN is answered with DLMS action result 1 on the ESME (as the RTDS
+ * CS01a ERROR response) and with the ZCL result type on the GSME (1 invalid, 2 duplicate, 4 maximum balance, 6 too
+ * large); UTRN counters must rise strictly (no out-of-order cache); emergency credit is £5, offered at £1 or less,
+ * until 2.1 sets them; a top-up ends emergency credit in use and first recovers the payment-based debt's share.
+ * Balances do not yet drain with consumption: that needs the tariff's prices (1.1/1.2) and the meter model.
  *
  * State: the meter's money in the application state's 'prepayment' section, with the field names the tariffs
  * family (1.5/1.6) uses; this family's own settings, debts, UTRN log and top-up counters in 'prepaymentConfig'.
