@@ -38,6 +38,7 @@ export const [setAuxiliaryControllerState, setAuxiliaryControllerStateSigned] = 
       if (end < start) throw new StructureError(`${path}: EndDateTime is before StartDateTime`);
       return { kind: 'SetAuxiliaryControllerState', controller, start, end, level, inputFromControlledLoad: input !== undefined };
     },
+    attributes: (b) => ({ auxiliaryControllerN: String(b.controller) }),
     write: (b) => textEl('StartDateTime', b.start.toISOString()) + textEl('EndDateTime', b.end.toISOString())
       + textEl('CommandedStateLevel', String(b.level)) + (b.inputFromControlledLoad ? emptyEl('InputFromControlledLoad') : ''),
   },

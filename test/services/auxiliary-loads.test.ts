@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { exampleRequest } from '../../src/world/examples.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 let w: ConformanceWorld;
@@ -159,5 +160,17 @@ describe('7.12 randomised offset, 7.13 auxiliary controllers', () => {
     w.dcc.clock.advance(61 * 60_000);
     expect(operational(3)).toEqual({ outputState: 0, inputState: 0 });
     expect(switches()).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe('examples', () => {
+  it('dcc-sim example aux-controller (its controller an attribute of the body element) commands controller 1 to 100', () => {
+    const xml = exampleRequest(w.world, 'aux-controller' as never, { device: '00DB1234567890A0' });
+    expect(xml).toContain('<sr:SetAuxiliaryControllerState auxiliaryControllerN="1">');
+    const r = w.runXml(xml);
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    // The example's hour starts at the real time; this world's clock has moved on, so read the state it set.
+    const app = JSON.parse(w.world.store.getDeviceAppState('00DB1234567890A0')!) as { auxiliaryLoads: { controllers: Record<string, { level: number; input: boolean }> } };
+    expect(app.auxiliaryLoads.controllers['1']).toMatchObject({ level: 100, input: false });
   });
 });

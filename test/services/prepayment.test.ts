@@ -8,6 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, makeUtrn, type GbcsMessage } from '../../devices/index.ts';
+import { exampleRequest } from '../../src/world/examples.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
@@ -171,6 +172,16 @@ describe('2.3 Update Debt', () => {
     expect(topUpResponse(t.deviceResponse)).toMatchObject({ result: 0, value: 1_000_000 });
     expect(money(GSME).prepayment!.balance).toBe(before + 990_000);
     expect(money(GSME).prepaymentConfig?.debts.paymentDebt).toBe(990_000);
+  });
+
+  it('dcc-sim example update-debt and prepay-config carry out on both meters', () => {
+    for (const kind of ['update-debt', 'prepay-config']) {
+      for (const eui of [ESME, GSME]) {
+        const r = w.runXml(exampleRequest(w.world, kind as never, { device: eui }));
+        expect(r.final, `${kind} ${eui}: ${r.finalReason ?? ''}`).toBe('I0');
+      }
+    }
+    expect(config(GSME).thresholds.maxCredit).toBe(1_000_000);
   });
 
   it('gas debt recovery sent to the ESME is refused E11', () => {
