@@ -38,7 +38,8 @@ export const topUpDevice = deviceCommandService<TopUpDeviceBody>({
     if (type === 'GSME') return { useCase: 'CS01b', messageCode: 0x0097, payload: consumerTopUp(b.utrn) };
     return `a top-up goes to an ESME or a GSME, not a ${type}`;
   },
-  // The RTDS ESME's £10 UTRN: a real meter takes only a UTRN its supplier made for it (dcc-sim utrn makes one).
+  // The RTDS ESME's £10 UTRN. A meter takes only a UTRN its supplier made for it with its top-up key (makeUtrn in
+  // devices/ makes one): this one, made for the RTDS ESME's key, is refused by dcc-sim's meters.
   example: { name: 'top-up', body: () => ({ kind: 'TopUpDevice', utrn: '73946144332040217315' }) },
   describe: (b) => [{ label: 'UTRN', value: b.utrn }],
 });
