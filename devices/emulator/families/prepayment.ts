@@ -67,6 +67,8 @@ export interface PrepaymentConfigSection {
   emergencyCredit: { limit: number; threshold: number; active: boolean; activatedAt?: string };
   /** what 2.1 set (absent: no limit) */
   thresholds: { lowCredit?: number; maxMeterBalance?: number; maxCredit?: number; debtRecoveryRateCap?: number };
+  /** GSME: the friendly-credit (non-disablement) calendar 2.1 published, 'cluster/command:payload hex' (the ESME's is in its stored objects) */
+  nonDisablementCalendar?: string[];
   debts: {
     timeDebt1: number;
     timeDebt2: number;
@@ -453,7 +455,7 @@ function applyGasConfig(app: DeviceAppState, gbz: GbzPayload): void {
       cfg.thresholds.maxCredit = p.readUInt32LE(16);
     }
   }
-  (app as { prepaymentCalendar?: string[] }).prepaymentCalendar = calendar;
+  cfg.nonDisablementCalendar = calendar;
 }
 
 function onGasConfig(ctx: CommandContext): Buffer {
