@@ -35,6 +35,21 @@ import { updatePriceSecondary, updatePriceSecondarySigned } from './services/1.2
 import { updateMeterBalance, updateMeterBalanceSigned } from './services/1.5.ts';
 import { updatePaymentMode, updatePaymentModeSigned } from './services/1.6.ts';
 import { resetTariffBlockCounterMatrix, resetTariffBlockCounterMatrixSigned } from './services/1.7.ts';
+import { updatePrepayConfiguration, updatePrepayConfigurationSigned } from './services/2.1.ts';
+import { topUpDevice } from './services/2.2.ts';
+import { updateDebt, updateDebtSigned } from './services/2.3.ts';
+import { activateEmergencyCredit, activateEmergencyCreditSigned } from './services/2.5.ts';
+import { activateAuxiliaryLoad, activateAuxiliaryLoadSigned } from './services/7.5.ts';
+import { deactivateAuxiliaryLoad, deactivateAuxiliaryLoadSigned } from './services/7.6.ts';
+import { readAlcsDataService } from './services/7.7.ts';
+import { resetAuxiliaryLoad, resetAuxiliaryLoadSigned } from './services/7.8.ts';
+import { addAuxiliaryLoadToBoostButton } from './services/7.9.ts';
+import { removeAuxiliaryLoadFromBoostButton } from './services/7.10.ts';
+import { readBoostButtonDetails } from './services/7.11.ts';
+import { setRandomisedOffsetLimit, setRandomisedOffsetLimitSigned } from './services/7.12.ts';
+import { setAuxiliaryControllerState, setAuxiliaryControllerStateSigned } from './services/7.13.ts';
+import { readAuxiliaryControllerConfigurationData } from './services/7.14.ts';
+import { readAuxiliaryControllerOperationalData } from './services/7.15.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -81,6 +96,31 @@ export const SERVICES = [
   updatePaymentModeSigned,
   resetTariffBlockCounterMatrix,
   resetTariffBlockCounterMatrixSigned,
+  // prepayment (DUIS section 2)
+  updatePrepayConfiguration,
+  updatePrepayConfigurationSigned,
+  topUpDevice,
+  updateDebt,
+  updateDebtSigned,
+  activateEmergencyCredit,
+  activateEmergencyCreditSigned,
+  // auxiliary loads, boost button and auxiliary controllers (DUIS 7.5-7.15)
+  activateAuxiliaryLoad,
+  activateAuxiliaryLoadSigned,
+  deactivateAuxiliaryLoad,
+  deactivateAuxiliaryLoadSigned,
+  readAlcsDataService,
+  resetAuxiliaryLoad,
+  resetAuxiliaryLoadSigned,
+  addAuxiliaryLoadToBoostButton,
+  removeAuxiliaryLoadFromBoostButton,
+  readBoostButtonDetails,
+  setRandomisedOffsetLimit,
+  setRandomisedOffsetLimitSigned,
+  setAuxiliaryControllerState,
+  setAuxiliaryControllerStateSigned,
+  readAuxiliaryControllerConfigurationData,
+  readAuxiliaryControllerOperationalData,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

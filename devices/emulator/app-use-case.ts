@@ -57,6 +57,8 @@ export interface CommandContext {
   /** the device holds the command until `at` (answers now, runs `executeDue` then); the cancellation time cancels */
   defer(at: Date): boolean;
   raise(alert: RaisedAlert): void;
+  /** records the top-up counter a UTRN was taken at (the device's prepayment top-up floor) */
+  setTopUpSeqNumber(counter: bigint): void;
 }
 
 /** What a held command does when its time comes: the alerts it raises (8F66 per object, or 8F67). */
@@ -133,6 +135,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
         device: state, app, message: m, apdu, body: m.body, now, role, creds, originatorKa,
         defer: (at) => deferIfFutureDated(next, apdu, at, now),
         raise: (a) => raised.push(a),
+        setTopUpSeqNumber: (c) => { next.topUpSeqNumber = c; },
       };
       const payload = spec.run(ctx);
       if (Object.keys(app).length > 0) next.app = app;

@@ -7,8 +7,15 @@ import { zclTable, type ZclTable } from '../zcl-engine.ts';
 import type { UseCaseFamily } from './kit.ts';
 import { SUPPLY } from './supply.ts';
 import { TARIFFS } from './tariffs.ts';
+import { PREPAYMENT } from './prepayment.ts';
+import { AUXILIARY_LOADS } from './auxiliary-loads.ts';
 
-export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, TARIFFS];
+export const FAMILIES: readonly UseCaseFamily[] = [
+  SUPPLY,
+  TARIFFS,
+  PREPAYMENT,
+  AUXILIARY_LOADS,
+];
 
 let cosem: CosemTable | undefined;
 let zcl: ZclTable | undefined;
