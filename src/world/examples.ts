@@ -14,7 +14,7 @@ export function exampleKinds(): string[] {
   return exampleNames();
 }
 
-/** `kind`: an example's name, or a service reference variant (e.g. '7.4') whose module has an example. */
+/** `kind`: an example's name, or a service reference variant (as in the RequestID's ServiceReferenceVariant) whose module has an example. */
 export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator'; pretty?: boolean }): string {
   const service = serviceByExample(kind) ?? serviceByVariant(kind);
   if (!service?.example) throw new WorldError('bad-argument', `no example '${kind}': choose a service variant or one of ${exampleNames().join(', ')}`);
