@@ -44,6 +44,11 @@ export interface RequestLogFilter {
   originatorEui?: string;
   targetEui?: string;
   afterId?: number;
+  /** only entries with a smaller id (paging back through the log) */
+  beforeId?: number;
+  serviceVariant?: string;
+  /** by final outcome: a failure's final response code is an error (E...) */
+  outcome?: 'success' | 'failure';
   limit?: number;
 }
 
@@ -267,6 +272,15 @@ export class GatewayStore {
       where.push('id > ?');
       args.push(f.afterId);
     }
+    if (f.beforeId !== undefined) {
+      where.push('id < ?');
+      args.push(f.beforeId);
+    }
+    if (f.serviceVariant !== undefined) {
+      where.push('service_variant = ?');
+      args.push(f.serviceVariant);
+    }
+    if (f.outcome !== undefined) where.push(`COALESCE(final_response_code, response_code) ${f.outcome === 'failure' ? '' : 'NOT '}LIKE 'E%'`);
     const sql = `SELECT * FROM requests ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, f.limit ?? 100) as Row[]).map(requestFromRow);
   }

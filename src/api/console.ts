@@ -255,7 +255,11 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
       querystring: Type.Object({
         requestId: Type.Optional(Type.String({ description: 'the DUIS RequestID (both legs of a 6.15.1 share one)' })),
         device: Type.Optional(EUI('the target device')),
+        originator: Type.Optional(EUI('the sender')),
+        service: Type.Optional(Type.String({ description: 'a service reference variant' })),
+        outcome: Type.Optional(Type.Enum(['success', 'failure'], { description: 'the final outcome' })),
         after: Type.Optional(WHOLE('only entries with a greater request log id')),
+        before: Type.Optional(WHOLE('only entries with a smaller request log id (paging back)')),
         limit: Type.Optional(WHOLE('how many, default 50, at most 200')),
       }),
       response: { 200: answer('Timeline entries.', { type: 'array', items: shared('TimelineEntry') }), 400: BAD_REQUEST },
@@ -266,6 +270,10 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
     const list = dcc.gateway.listRequests({
       requestId: q.requestId || undefined,
       targetEui: q.device ? eui(q.device, 'device') : undefined,
+      originatorEui: q.originator ? eui(q.originator, 'originator') : undefined,
+      serviceVariant: q.service || undefined,
+      outcome: q.outcome as 'success' | 'failure' | undefined,
+      beforeId: q.before ? Number(q.before) : undefined,
       afterId: q.after ? Number(q.after) : undefined,
       limit: Math.min(200, Number(q.limit) || 50),
     });

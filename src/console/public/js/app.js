@@ -1,7 +1,7 @@
 import { get, post } from './api.js';
 import { $, $$, fmtTime, announce } from './dom.js';
 import { initDialog } from './dialog.js';
-import { initTimeline, onEvent } from './timeline.js';
+import { initTimeline, onEvent, showRequest } from './timeline.js';
 import { initDevices, showDevice, hideDevice } from './devices.js';
 import { initTraining, trainingDevice, setTrainingDevice } from './training.js';
 import { initReports } from './reports.js';
@@ -26,6 +26,11 @@ let world = null;
 async function route() {
   const hash = decodeURIComponent(location.hash.slice(1)) || 'devices';
   const [tab, arg] = hash.split('/');
+  // #request/ID: one request's DUIS and GBCS, over whatever tab is showing (a URL per request)
+  if (tab === 'request' && /^\d+$/.test(arg ?? '')) {
+    await showRequest(Number(arg));
+    return;
+  }
   const name = ['devices', 'training', 'reports', 'mailboxes', 'library'].includes(tab) ? tab : 'devices';
   for (const s of $$('.tab')) s.hidden = s.id !== `tab-${name}`;
   for (const a of $$('.tabs a[data-tab]')) {

@@ -19,7 +19,31 @@ export function setTimelineDevice(eui) {
 
 function applyFilter() {
   const only = $('#timeline-follow').checked;
-  for (const li of $('#timeline').children) li.hidden = only && focusDevice !== null && li.dataset.device !== focusDevice;
+  const service = $('#timeline-service')?.value ?? '';
+  const outcome = $('#timeline-outcome')?.value ?? '';
+  for (const li of $('#timeline').children) {
+    li.hidden = (only && focusDevice !== null && li.dataset.device !== focusDevice)
+      || (service !== '' && li.dataset.service !== service)
+      || (outcome !== '' && li.dataset.outcome !== outcome);
+  }
+}
+
+// Paging back through the whole log with the filters applied on the server as well.
+let oldestId = null;
+let pagedBack = 0;
+async function loadOlder() {
+  const service = $('#timeline-service').value;
+  const outcome = $('#timeline-outcome').value;
+  const page = await get('/api/console/requests', { before: oldestId ?? undefined, limit: 30, service: service || undefined, outcome: outcome || undefined });
+  const list = $('#timeline');
+  for (const e of page) {
+    list.append(renderEntry(e, false));
+    oldestId = oldestId === null ? e.id : Math.min(oldestId, e.id);
+  }
+  pagedBack += page.length;
+  $('#timeline-older').disabled = page.length < 30;
+  applyFilter();
+  announce(page.length ? `${page.length} older requests` : 'No older requests');
 }
 
 // The services' names, from the registry (GET /api/services), by variant.
@@ -50,7 +74,7 @@ export function outcomeText(e) {
 }
 
 function renderEntry(e, fresh) {
-  const li = h('li', { class: ['tl', succeeded(e) ? 'accepted' : 'refused', fresh && 'fresh'], dataset: { id: e.id, device: e.device?.eui ?? '', code: e.responseCode, final: e.finalResponseCode ?? e.responseCode, outcome: succeeded(e) ? 'success' : 'failure' } },
+  const li = h('li', { class: ['tl', succeeded(e) ? 'accepted' : 'refused', fresh && 'fresh'], dataset: { id: e.id, service: e.serviceReferenceVariant ?? '', device: e.device?.eui ?? '', code: e.responseCode, final: e.finalResponseCode ?? e.responseCode, outcome: succeeded(e) ? 'success' : 'failure' } },
     h('div', { class: 'tl-head' },
       h('span', { class: 'tl-title' }, entryTitle(e)),
       state(succeeded(e) ? 'ok' : 'bad', outcomeText(e)),
@@ -60,7 +84,8 @@ function renderEntry(e, fresh) {
     refusedByDevice(e) ? h('p', { class: 'reason' }, h('strong', {}, `${e.finalResponseCode}: `), e.finalReason ?? 'refused by the device, no reason given') : null,
     stepsList(e.steps),
     e.changedCells.length ? h('div', { class: 'cells-changed' }, `Cells changed: ${e.changedCells.join(', ')}`) : null,
-    h('button', { type: 'button', class: 'link', onclick: () => showRequest(e.id) }, 'Details: DUIS and GBCS'),
+    // a URL per request (#request/ID), opened here without leaving the tab
+    h('button', { type: 'button', class: 'link', onclick: () => { history.replaceState(null, '', `#request/${e.id}`); void showRequest(e.id); } }, 'Details: DUIS and GBCS'),
   );
   return li;
 }
@@ -71,14 +96,21 @@ function add(e, fresh) {
   const list = $('#timeline');
   const li = renderEntry(e, fresh);
   list.prepend(li);
-  while (list.children.length > 100) list.lastElementChild.remove();
+  while (list.children.length > 100 + pagedBack) list.lastElementChild.remove();
+  oldestId = oldestId === null ? e.id : Math.min(oldestId, e.id);
   applyFilter();
   if (fresh) setTimeout(() => li.classList.remove('fresh'), 4000);
 }
 
 export async function initTimeline() {
   $('#timeline-follow').addEventListener('change', applyFilter);
-  for (const s of await get('/api/services')) SERVICE_NAMES[s.variant] = s.displayName;
+  const services = await get('/api/services');
+  for (const s of services) SERVICE_NAMES[s.variant] = s.displayName;
+  const select = $('#timeline-service');
+  for (const s of services) select.append(h('option', { value: s.variant }, `${s.variant} ${s.displayName}`));
+  select.addEventListener('change', applyFilter);
+  $('#timeline-outcome').addEventListener('change', applyFilter);
+  $('#timeline-older').addEventListener('click', () => void loadOlder());
   const recent = await get('/api/console/requests', { limit: 30 });
   for (const e of recent.reverse()) add(e, false);
   connect();
