@@ -310,4 +310,13 @@ CREATE INDEX IF NOT EXISTS outbox_by_party ON outbox (party_eui, id);
 ALTER TABLE device_security ADD COLUMN key_generations TEXT NOT NULL DEFAULT '{}';
 `,
   },
+  {
+    version: 14,
+    name: 'device security: the load controller cells of an ESME (CS02g, SRV 6.15.1 RemotePartyRole LoadController)',
+    sql: `
+-- GBCS 4 ESMEs hold a load controller's DS and KA certificates (remote party role 8) for APC commands.
+ALTER TABLE device_security ADD COLUMN load_controller_ds INTEGER REFERENCES certificates(id);
+ALTER TABLE device_security ADD COLUMN load_controller_ka INTEGER REFERENCES certificates(id);
+`,
+  },
 ];
