@@ -10,11 +10,13 @@ import type { Cs02bBody } from './cs02b.ts';
 import type { Cs02cBody } from './cs02c.ts';
 import type { Cs02dBody } from './cs02d.ts';
 import type { Cs02eBody } from './cs02e.ts';
+import type { Cs02fBody } from './cs02f.ts';
+import type { Cs02gBody } from './cs02g.ts';
 import { GbcsError } from './errors.ts';
 import { MAC_LENGTH, isGeneralCiphering, unwrapGeneralCiphering } from './mac.ts';
 
 /** One variant per payload a registered codec decodes (codecs.ts); 'other' for a payload no codec reads. */
-export type GbcsBody = Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody | { kind: 'other' };
+export type GbcsBody = Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody | Cs02fBody | Cs02gBody | { kind: 'other' };
 
 export interface GbcsMessage {
   /** The general-ciphering wrapper and its 12-octet MAC, when present (the MAC is not checked here). */
