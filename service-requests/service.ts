@@ -247,6 +247,11 @@ export interface ServiceModule<B extends RequestBody = RequestBody> extends Serv
    * pre-command issued for it (refused with `refusalCode` when there is none or it was used).
    */
   completesPreCommand?: { refusalCode: string };
+  /**
+   * The DCC itself (its ACB EUI, signing with its DSP XML-signing certificate) may send it, as RTDS's
+   * DCC-originated templates do; it is not a DCC User and holds no user role.
+   */
+  dccMayOriginate?: boolean;
   /** device services: how the target is reached; absent for non-device services (answered by the DCC) */
   device?: DeviceTargeting<B>;
   /** the service's own checks, run after the common ones in this order */
