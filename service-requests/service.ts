@@ -252,6 +252,11 @@ export interface ServiceModule<B extends RequestBody = RequestBody> extends Serv
    * DCC-originated templates do; it is not a DCC User and holds no user role.
    */
   dccMayOriginate?: boolean;
+  /**
+   * The user roles dcc-sim accepts for a service whose DUIS matrix row lists none (8.5, 8.6): its own
+   * documented choice; `userRoles` stays the matrix's.
+   */
+  assumedUserRoles?: readonly UserRole[];
   /** device services: how the target is reached; absent for non-device services (answered by the DCC) */
   device?: DeviceTargeting<B>;
   /** the service's own checks, run after the common ones in this order */

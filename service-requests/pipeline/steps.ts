@@ -206,7 +206,7 @@ const userRole: Step = {
       }
       ctx.reject(Codes.userStatus, `${sender!.name} (${dashedEui(originator)}) is not a DCC User`);
     }
-    const eligible = ctx.service.userRoles;
+    const eligible = ctx.service.userRoles.length > 0 ? ctx.service.userRoles : (ctx.service.assumedUserRoles ?? []);
     const roles = sender!.userRoles.filter((r) => eligible.includes(r));
     if (roles.length === 0) {
       ctx.reject(Codes.roleNotAllowed, `${ctx.service.variant} may be sent by ${eligible.join('/')}; ${sender!.name} holds ${sender!.userRoles.join('/') || 'no user role'}`);

@@ -225,6 +225,7 @@ const ROLE_CODE: Record<string, number> = {
   Supplier: RemotePartyRole.Supplier,
   NetworkOperator: RemotePartyRole.NetworkOperator,
   LoadController: RemotePartyRole.LoadController,
+  ACB: RemotePartyRole.AccessControlBroker,
 };
 
 // The certificates a 6.21 / 6.15.1 carries are the same few organisation certificates over and
