@@ -24,6 +24,7 @@ import { decodeApdu, decodeCs02bAlert, executeDueCommands, processCommand, type 
 import { META, World, SimulatedClock } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
+import { carryOutRecovery, type RecoveryOrder, type RecoveryResult } from './recovery.ts';
 import type { KeyObject } from 'node:crypto';
 
 // The DCC: takes a DUIS request from the gateway, runs the validation pipeline, does what the
@@ -424,6 +425,17 @@ export class Dcc extends EventEmitter {
     this.queued = [];
     if (executed) this.emit('outbox');
     return executed;
+  }
+
+  /**
+   * A credentials command the DCC originates on its own (the SMKI Recovery Event, the WAN provider's
+   * own update): recovery.ts. Each device is one transaction and one request-log row (path 'recovery').
+   */
+  recover(order: RecoveryOrder): RecoveryResult {
+    this.runDueCommands();
+    const r = carryOutRecovery({ world: this.world, gateway: this.gateway, clock: this.clock, ports: this.ports }, order);
+    for (const d of r.devices) if (d.changedCells.length) this.emit('cells', { deviceEui: d.device, changedCells: d.changedCells });
+    return r;
   }
 
   /** Executes a loaded device's due future-dated commands, saves it and queues the 8F66/8F67 alerts. */
