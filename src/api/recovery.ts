@@ -19,8 +19,12 @@ const ORDER = Type.Object({
   devices: Type.Optional(Type.Array(Type.String({ description: 'an EUI-64, dashes optional' }), { maxItems: 10_000, description: 'the devices; or give holding' })),
   holding: Type.Optional(Type.String({ description: 'every device whose network operator cells hold this party\'s certificates (an EUI-64), where registration names another operator' })),
   registeredTo: Type.Optional(Type.String({ description: 'with holding: only supply points now registered to this network operator' })),
-  cells: Type.Union(CELL_GROUPS.map((g) => Type.Literal(g)), { description: 'which cells are replaced' }),
-  certificatesOf: Type.String({ description: 'whose current certificates go into them (an EUI-64); the ACB\'s may stand in a GPF\'s network operator cells (MP128)' }),
+  cells: Type.Optional(Type.Union(CELL_GROUPS.map((g) => Type.Literal(g)), { description: 'which cells are replaced (or give place)' })),
+  certificatesOf: Type.Optional(Type.String({ description: 'whose current certificates go into them (an EUI-64); the ACB\'s may stand in a GPF\'s network operator cells (MP128)' })),
+  place: Type.Optional(Type.Array(Type.Object({
+    cells: Type.Union(CELL_GROUPS.map((g) => Type.Literal(g))),
+    certificatesOf: Type.String({ description: 'an EUI-64, dashes optional' }),
+  }), { minItems: 1, maxItems: 6, description: 'several cell groups in one command, instead of cells and certificatesOf (RTDS\'s recovery replaces eight cells at once)' })),
   reason: Type.String({ minLength: 1, description: 'why: kept in the request log with each command' }),
   requestedBy: Type.Optional(Type.String({ description: 'who ordered it (default: api)' })),
   applyTimeBasedCpvChecks: Type.Optional(Type.Boolean({ description: 'GBCS [1]; default false, as RTDS\'s recovery command' })),
@@ -61,6 +65,15 @@ function eui(text: string, what: string): Eui {
   }
 }
 
+function placeOf(b: Static<typeof ORDER>): { cells: CellGroup; certificatesOf: Eui }[] {
+  if (b.place) {
+    if (b.cells !== undefined || b.certificatesOf !== undefined) throw new WorldError('bad-argument', 'give either place or cells and certificatesOf');
+    return b.place.map((p, i) => ({ cells: p.cells as CellGroup, certificatesOf: eui(p.certificatesOf, `place[${i}].certificatesOf`) }));
+  }
+  if (b.cells === undefined || b.certificatesOf === undefined) throw new WorldError('bad-argument', 'cells and certificatesOf are required (or place)');
+  return [{ cells: b.cells as CellGroup, certificatesOf: eui(b.certificatesOf, 'certificatesOf') }];
+}
+
 export function resultJson(r: RecoveryResult) {
   return { ...r, devices: r.devices.map((d) => ({ ...d, device: dashedEui(d.device) })) };
 }
@@ -85,7 +98,7 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       const result = ctx.dcc.recover({
         event: b.event as CredentialsEvent,
         devices,
-        place: [{ cells: b.cells as CellGroup, certificatesOf: eui(b.certificatesOf, 'certificatesOf') }],
+        place: placeOf(b),
         reason: b.reason,
         requestedBy: b.requestedBy ?? 'api',
         ...(b.applyTimeBasedCpvChecks !== undefined ? { applyTimeBasedCpvChecks: b.applyTimeBasedCpvChecks } : {}),
