@@ -27,7 +27,7 @@ const ORDER = Type.Object({
   }), { minItems: 1, maxItems: 6, description: 'several cell groups in one command, instead of cells and certificatesOf (RTDS\'s recovery replaces eight cells at once)' })),
   reason: Type.String({ minLength: 1, description: 'why: kept in the request log with each command' }),
   requestedBy: Type.Optional(Type.String({ description: 'who ordered it (default: api)' })),
-  applyTimeBasedCpvChecks: Type.Optional(Type.Boolean({ description: 'GBCS [1]; default false, as RTDS\'s recovery command' })),
+  applyTimeBasedCpvChecks: Type.Optional(Type.Boolean({ description: 'GBCS [1]; default as RTDS\'s commands: false for the recovery, true for the WAN provider\'s update' })),
 });
 
 const DEVICE_RESULT = {

@@ -20,7 +20,7 @@ interface RecoveryOptions {
   certificatesOf: string;
   reason: string;
   requestedBy: string;
-  timeChecks?: boolean;
+  timeChecks?: 'apply' | 'disapply';
   json?: boolean;
 }
 
@@ -53,7 +53,7 @@ export function registerRecovery(program: Command): void {
     .requiredOption('--certificates-of <eui>', "whose current certificates go into them (the ACB's may stand in a GPF's network operator cells)")
     .requiredOption('--reason <text>', 'why: kept in the request log with each command')
     .option('--requested-by <name>', 'who ordered it', process.env.USER ? `cli (${process.env.USER})` : 'cli')
-    .option('--time-checks', 'apply time-based certification path checks on the device (RTDS disapplies them)')
+    .addOption(new Option('--time-checks <choice>', "the device's time-based certification path checks; default as RTDS: disapplied by the recovery, applied by the WAN provider's update").choices(['apply', 'disapply']))
     .option('--url <url>', "a running dcc-sim's base URL: the server carries it out (POST /api/recovery, admin token from DCC_SIM_ADMIN_TOKEN)")
     .addOption(jsonOption())
     .action(async (o: RecoveryOptions) => {
@@ -67,7 +67,7 @@ export function registerRecovery(program: Command): void {
         certificatesOf: o.certificatesOf,
         reason: o.reason,
         requestedBy: o.requestedBy,
-        ...(o.timeChecks ? { applyTimeBasedCpvChecks: true } : {}),
+        ...(o.timeChecks ? { applyTimeBasedCpvChecks: o.timeChecks === 'apply' } : {}),
       };
       let result: Result;
       if (o.url) {
@@ -93,7 +93,7 @@ export function registerRecovery(program: Command): void {
             place: [{ cells: order.cells as import('../dcc/index.ts').CellGroup, certificatesOf: parseEui(order.certificatesOf) }],
             reason: order.reason,
             requestedBy: order.requestedBy,
-            ...(o.timeChecks ? { applyTimeBasedCpvChecks: true } : {}),
+            ...(o.timeChecks ? { applyTimeBasedCpvChecks: o.timeChecks === 'apply' } : {}),
           });
           return { ...r, devices: r.devices.map((d) => ({ ...d, device: dashedEui(d.device) })) };
         });

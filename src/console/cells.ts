@@ -118,7 +118,9 @@ export function consoleDeviceView(world: World, d: DeviceRecord, now: Date): Con
   const compliance = complianceOf(world, d, now);
   const daysSince = d.commissionedAt ? Math.floor((now.getTime() - Date.parse(d.commissionedAt)) / DAY) : 0;
 
-  const slots: SlotView[] = cellsOf(d.type).map((cell) => {
+  // An ESME's load controller cells are shown once a load controller is appointed (6.15.1 LoadController).
+  const shown = cellsOf(d.type).filter((cell) => !cell.startsWith('loadController') || security?.cells[cell] !== undefined);
+  const slots: SlotView[] = shown.map((cell) => {
     const id = CELL_IDS[cell];
     const certId = security?.cells[cell];
     const cert = certId === undefined ? null : world.certificate(certId);

@@ -37,7 +37,7 @@ export interface RecoveryOrder {
   /** the audit trail: why, and who ordered it */
   reason: string;
   requestedBy: string;
-  /** GBCS [1]: RTDS's recovery command disapplies time-based checks; the default here too */
+  /** GBCS [1]; default as RTDS's commands have it: the recovery disapplies time-based checks, the WAN provider's update applies them */
   applyTimeBasedCpvChecks?: boolean;
 }
 
@@ -89,6 +89,8 @@ interface EventRule {
   groups: readonly CellGroup[];
   mac: boolean;
   deviceTypes?: readonly DeviceType[];
+  /** GBCS [1] when the order does not say (RTDS's) */
+  applyTimeBasedCpvChecks: boolean;
 }
 
 const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
@@ -99,6 +101,7 @@ const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
     counterName: 'Recovery',
     groups: ['recovery', 'supplier', 'networkOperator', 'acb', 'transitionalCoS', 'wanProvider'],
     mac: false,
+    applyTimeBasedCpvChecks: false,
   },
   'wan-provider': {
     mode: CredentialsReplacementMode.wanProviderByWanProvider,
@@ -108,6 +111,7 @@ const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
     groups: ['wanProvider'],
     mac: true,
     deviceTypes: ['CHF'],
+    applyTimeBasedCpvChecks: true,
   },
 };
 
@@ -241,7 +245,7 @@ function oneDevice(ctx: RecoveryContext, order: RecoveryOrder, rule: EventRule, 
   }));
   const command: Cs02bCommand = {
     mode: rule.mode,
-    applyTimeBasedCpvChecks: order.applyTimeBasedCpvChecks ?? false,
+    applyTimeBasedCpvChecks: order.applyTimeBasedCpvChecks ?? rule.applyTimeBasedCpvChecks,
     authorisingCell: CELL_IDS[rule.signerCell],
     authorisingSeqNumber: counter,
     ...(roles.includes(authRole) ? { newFloorSeqNumber: 0n } : {}),
