@@ -87,6 +87,11 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     expect([row.endpoint, row.originator, row.device, row.responseCode, row.requestId]).toEqual(['recovery', '90-B3-D5-1F-30-00-00-01', '00-DB-12-34-56-78-90-A0', 'I0', d.requestId]);
     expect(row.steps.map((s) => s.step)).toEqual(['order', 'command', 'device']);
     expect(row.steps[0]!.detail).toBe('recovery ordered by vitest: test: the RTDS recovery use case');
+    // the console's inspector shows the order and both GBCS messages, annotated
+    const detail = (await (await fetch(`${h.server.url}/api/console/requests/${d.requestLogId}`)).json()) as { duis: { title: string; fields: { label: string; value: string }[] }[]; gbcs: { source: string; annotations: unknown[] }[] };
+    expect(detail.duis[0]!.fields).toEqual([{ label: 'Event', value: 'recovery' }, { label: 'Ordered by', value: 'vitest' }, { label: 'Reason', value: 'test: the RTDS recovery use case' }]);
+    expect(detail.gbcs.map((g) => g.source)).toEqual(["the DCC's recovery command (no DUIS request)", "the device's response"]);
+    expect(detail.gbcs.every((g) => g.annotations.length > 5)).toBe(true);
     // the device's answer is RTDS's but for the counter and the IDs of the certificates placed
     const theirResponse = decodeGbcsMessage(rtds('NA_CS02bAnyExceptAbnormalRootByRecovery', 'CS02bAnyExceptAbnormalRootByRecovery_NA_SUCCESS_RESPONSE_GBCS.HEX'));
     const ourResponse = decodeGbcsMessage(Buffer.from(row.responseXml!, 'hex'));
