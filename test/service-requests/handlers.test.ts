@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { certificateFromPem, describeCertificate, generateKeyPair, rawPublicKey, RemotePartyRole, type CertificateFacts } from '../../pki/index.ts';
-import { ks } from '../devices/helpers.ts';
+import { ks, rtds } from '../devices/helpers.ts';
 import {
   cs02bMessageCode, CredentialsReplacementMode, CS02A_MESSAGE_CODE, decodeApdu, decodeCs02aCommand, decodeCs02bCommand, decodeCs02cCommand, isGeneralCiphering,
   signApdu, unwrapGeneralCiphering,
@@ -605,6 +605,20 @@ describe('load controller (6.15.1 CS02g), CS02f (6.24.1), Service Opt Out (8.5) 
     expect(v.service.device!.suits(v.request.body, 'GSME')).toMatch(/GSME has no load controller/);
   });
 
+  it('6.15.1 LoadController with RTDS\'s certificates (the supplier\'s own) and counter issues RTDS\'s CS02g pre-command byte for byte', () => {
+    const precommand = rtds('6.15.1_CS02gLoadControllerBySupplier', 'CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX');
+    const path = decodeCs02bCommand(decodeApdu(precommand).payload).certificationPath;
+    const v = validated({
+      target: ESME, counter: 1000n, commandVariant: 4,
+      body: { kind: 'UpdateSecurityCredentialsKRP', remotePartyRole: 'LoadController', floorSeqNumber: 0n, certificationPath: path, applyTimeBasedCpvChecks: true },
+    });
+    v.replacements = [{ slot: 'DS', facts: lc('Z1b-supplier-ds') }, { slot: 'KA', facts: lc('Z1b-supplier-ka') }];
+    const out = v.service.handle(v, {}, dcc);
+    const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+    // ours carries the empty signature's length octet (00), which RTDS's pre-commands leave out
+    expect(issued.subarray(0, -1).toString('hex')).toBe(precommand.toString('hex'));
+  });
+
   it('6.24.1 naming LoadController becomes a CS02f (0x011B) from the ACB, MAC only; without it a CS02a', () => {
     const read = (roles: ('Supplier' | 'LoadController')[]) => {
       const v = validated({ target: ESME, counter: 3n, commandVariant: 1, body: { kind: 'RetrieveDeviceSecurityCredentialsKRP', roles } });
@@ -613,6 +627,21 @@ describe('load controller (6.15.1 CS02g), CS02f (6.24.1), Service Opt Out (8.5) 
     };
     expect(read(['Supplier', 'LoadController'])).toEqual([0x011b, DCC, 0x600n, null]);
     expect(read(['Supplier'])).toEqual([CS02A_MESSAGE_CODE, DCC, 0x600n, null]);
+  });
+
+  it('6.24.1 (CS02f) and 8.5 (CS02b ACBByACB) make RTDS\'s command APDUs byte for byte, given RTDS\'s ACB counters (only the MAC differs)', () => {
+    const apduOf = (dir: string, file: string) => unwrapGeneralCiphering(rtds(dir, file)).apdu.toString('hex');
+    const read = validated({ target: ESME, counter: 3n, commandVariant: 1, body: { kind: 'RetrieveDeviceSecurityCredentialsKRP', roles: ['Supplier', 'LoadController'] } });
+    const cs02f = read.service.handle(read, { ...atDevice, acbCounter: 0x516n }, dcc).command!;
+    expect(unwrapGeneralCiphering(cs02f).apdu.toString('hex')).toBe(apduOf('6.24.1_CS02fMAC', 'CS02fMAC_6.24.1_SUCCESS_COMMAND_GBCS.HEX'));
+    const z1 = decodeCs02bCommand(decodeApdu(unwrapGeneralCiphering(rtds('6.15.1_CS02bNOByNO', 'CS02bNOByNO_6.15.1_SUCCESS_COMMAND_GBCS.HEX')).apdu).payload).certificationPath[0]!;
+    const optOut = validated({
+      target: ESME, counter: 8n, commandVariant: 1,
+      body: { kind: 'ServiceOptOut', executionDateTime: new Date('2015-01-15T00:00:00Z'), acbFloorSeqNumber: 0n, keyAgreement: ks('Z1b-accessControlBroker-ka').certificate, certificationPath: [z1], applyTimeBasedCpvChecks: true },
+    });
+    optOut.replacements = [{ slot: 'KA', facts: lc('Z1b-accessControlBroker-ka') }];
+    const cs02b = optOut.service.handle(optOut, { ...atDevice, acbCounter: 0x514n }, dcc).command!;
+    expect(unwrapGeneralCiphering(cs02b).apdu.toString('hex')).toBe(apduOf('8.5_CS02bACBByACB', 'CS02bACBByACB_8.5_SUCCESS_COMMAND_GBCS.HEX'));
   });
 
   it('8.5 sends CS02b accessControlBrokerByACB from the ACB (no [2], [4] the ACB floor, the ACB KA cell) and withdraws the meter', () => {
