@@ -185,6 +185,8 @@ export interface ServiceOutcome {
   advanceCounter: boolean;
   preCommand?: { issue: Buffer } | { consume: true };
   inventory?: readonly InventoryChange[];
+  /** inventory changes that follow from what the device did with the command (the cells it changed); committed with it */
+  afterDevice?(changedCells: readonly string[]): readonly InventoryChange[];
 }
 
 /** What an example builder may know of the world: a device, its registration, the parties' certificates. */

@@ -3,8 +3,9 @@
  * DCC replaces its own Access Control Broker key-agreement certificate in the meter's ACB KA cell with
  * the one the request carries (GBCS CS02b accessControlBrokerByACB, message code 0x0104, as RTDS's
  * CS02bACBByACB vector: originated by the ACB with its own counter, no [2], the ACB's new floor in [4],
- * authenticated by the ACB MAC alone). From then on the DCC holds no key the meter trusts: the
- * inventory marks it Withdrawn, and device services to it are refused E5 until 8.6 Service Opt In.
+ * authenticated by the ACB MAC alone). From then on the DCC holds no key the meter trusts: once the
+ * meter has changed its ACB KA cell the inventory marks it Withdrawn, and device services to it are
+ * refused E5 until 8.6 Service Opt In.
  *
  * Choices where DUIS leaves dcc-sim to decide (docs/response-codes.md):
  * - Who: the DUIS matrix lists no eligible role. dcc-sim accepts the meter's registered supplier (IS for
@@ -160,11 +161,12 @@ export const serviceOptOut: ServiceModule<Body> = {
       }),
     });
     return {
-      step: { name: 'command', detail: `DCC (ACB) CS02b accessControlBrokerByACB, counter ${counter}, MAC'd; ${dashedEui(target)} Commissioned -> Withdrawn` },
+      step: { name: 'command', detail: `DCC (ACB) CS02b accessControlBrokerByACB, counter ${counter}, MAC'd; ${dashedEui(target)} Withdrawn once its ACB KA cell changes` },
       answer: { responseCode: Codes.acknowledged },
       command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
       advanceCounter: true,
-      inventory: [{ kind: 'update', eui: target, set: { status: 'Withdrawn' } }],
+      // Out of DCC service only once the meter no longer holds the DCC's key: not when it discards the command or refuses the certificate.
+      afterDevice: (changed) => (changed.includes('acbKA') ? [{ kind: 'update', eui: target, set: { status: 'Withdrawn' } }] : []),
     };
   },
 };

@@ -256,6 +256,7 @@ export class Dcc extends EventEmitter {
       if (outcome.advanceCounter) this.gateway.setLastCounter(rid.originator, rid.counter);
       for (const change of outcome.inventory ?? []) this.world.applyInventoryChange(change);
       if (outcome.command) verdict = this.deliver(v, outcome.command, steps, rid.originator, lap);
+      for (const change of outcome.afterDevice?.(verdict.changedCells) ?? []) this.world.applyInventoryChange(change);
       answerCode = outcome.answer.responseCode;
       xml = this.respond({ ...refs, responseCode: answerCode, content: outcome.answer.content });
       steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });

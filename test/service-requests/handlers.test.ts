@@ -653,7 +653,10 @@ describe('load controller (6.15.1 CS02g), CS02f (6.24.1), Service Opt Out (8.5) 
     expect(v.service.needs?.(v)).toEqual({ acbCounter: true, deviceKeyAgreement: true });
     const out = v.service.handle(v, atDevice, dcc);
     expect(out.answer.responseCode).toBe('I99');
-    expect(out.inventory).toEqual([{ kind: 'update', eui: ESME, set: { status: 'Withdrawn' } }]);
+    // withdrawn only if the meter changed its ACB KA cell
+    expect(out.inventory).toBeUndefined();
+    expect(out.afterDevice!(['acbKA'])).toEqual([{ kind: 'update', eui: ESME, set: { status: 'Withdrawn' } }]);
+    expect(out.afterDevice!([])).toEqual([]);
     const apdu = decodeApdu(unwrapGeneralCiphering(out.command!).apdu);
     expect([apdu.messageCode, apdu.originator, apdu.counter, apdu.signature ?? null]).toEqual([0x0104, DCC, 0x600n, null]);
     const c = decodeCs02bCommand(apdu.payload);
