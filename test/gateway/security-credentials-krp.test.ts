@@ -168,7 +168,7 @@ describe.skipIf(!hasJava)('load controller, DCC-originated 6.24.1, Service Opt O
     await refused('serviceS', rtdsTemplate('CS02bACBByACB_8.5_SUCCESS_REQUEST_DUIS.XML', counter++), 'E080501', /key usage DS; the slot needs keyAgreement/);
   });
 
-  it('8.5 with the ACB KA certificate RTDS\'s command carries: CS02b ACBByACB, the ACB KA cell replaced, the ESME Withdrawn; 8.6 brings it back', async () => {
+  it('8.5 with the ACB KA certificate RTDS\'s command carries: CS02b ACBByACB, the ESME Withdrawn; 8.6 brings it back, the recovery restores the DCC\'s ACB key', async () => {
     const optOut = rtdsTemplate('CS02bACBByACB_8.5_SUCCESS_REQUEST_DUIS.XML', counter++)
       .replace(/<sr:KeyAgreementCertificate>[^<]*</, `<sr:KeyAgreementCertificate>${z1bAcbKa.toString('base64')}<`)
       // Z1b expired in January 2026; the world's clock is later.
@@ -190,6 +190,17 @@ describe.skipIf(!hasJava)('load controller, DCC-originated 6.24.1, Service Opt O
     await send('serviceD', optIn, 'I0');
     const d = h.world.inventory.detailsOf(ESME)!;
     expect([h.world.store.getDevice(ESME)!.status, d.secondaryImportMpan, d.exportMpan]).toEqual(['Commissioned', '1312345678222', '1312345678333']);
+    // In DCC service again, but the meter's ACB KA cell holds what 8.5 placed: it discards the DCC's commands (E21) ...
+    const read = await send('serviceS', rtdsTemplate('CS02aMAC_6.24.1_SUCCESS_REQUEST_DUIS.XML', counter++), 'I99', false);
+    expect((await asyncResponses(h.server.url, read.r.requestId!.text)).map((x) => `${x.kind} ${x.responseCode}`)).toEqual(['response E21']);
+    // ... until the DCC's SMKI recovery puts its own ACB certificate back; then they are carried out.
+    const recovered = await fetch(`${h.server.url}/api/recovery`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'recovery', devices: [ESME], cells: 'acb', certificatesOf: DCC_ACB, reason: 'opted back in: the DCC\'s ACB key back in the meter' }),
+    });
+    expect(((await recovered.json()) as { carriedOut: number }).carriedOut).toBe(1);
+    const again = await send('serviceS', rtdsTemplate('CS02aMAC_6.24.1_SUCCESS_REQUEST_DUIS.XML', counter++), 'I99', false);
+    expect((await deviceAnswer(again.r.requestId!.text)).apdu.messageCode).toBe(0x0008);
     // In again, the same opt-in is refused: it is not opted out.
     await refused('serviceD', rtdsTemplate('8.6_SERVICE_OPTIN_REQUEST_DUIS.XML', counter++).replace(/<sr:ImportMPxN>[^<]*</, `<sr:ImportMPxN>${ZAZ1_MPAN}<`), 'E080606', /not opted out/);
   });
