@@ -94,7 +94,8 @@ export const serviceOptIn: ServiceModule<Body> = {
       originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
       target: DCC_EUI,
       commandVariant: 8,
-      body: { kind: 'ServiceOptIn', deviceId: ctx.eui, deviceType: (ctx.device?.type ?? 'ESME'), importMpxn: ctx.supplyPoint!.mpxn, optInDate: new Date().toISOString().slice(0, 10) },
+      // RTDS's date: any date not later than the world's today will do, and the world's clock may be anywhere.
+      body: { kind: 'ServiceOptIn', deviceId: ctx.eui, deviceType: (ctx.device?.type ?? 'ESME'), importMpxn: ctx.supplyPoint!.mpxn, optInDate: '2015-02-01' },
     }),
   },
   describe: (b) => [
