@@ -34,7 +34,7 @@ const DEVICE_RESULT = {
   type: 'object',
   properties: {
     device: { $ref: 'Eui#' },
-    requestLogId: { type: 'integer', description: 'the row of the request log (GET /api/requests/{id})' },
+    requestLogId: { type: 'integer', description: 'the row of the request log (GET /api/requests, GET /api/console/requests/{id})' },
     requestId: { type: 'string', nullable: true, description: 'originator:device:counter of the GBCS command' },
     outcome: { type: 'string', description: 'I0 carried out (see replacements), E21 discarded by the device, else refused by the DCC (E19, E11, E4)' },
     reason: { type: 'string', nullable: true },
