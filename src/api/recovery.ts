@@ -14,7 +14,7 @@ import type { ApiContext } from './index.ts';
 
 const ORDER = Type.Object({
   event: Type.Union(CREDENTIALS_EVENTS.map((e) => Type.Literal(e)), {
-    description: 'recovery: CS02b anyExceptAbnormalRootByRecovery signed by the DCC\'s Recovery key; wan-provider: CS02b wanProviderByWanProvider on comms hubs; contingency is refused (not emulated)',
+    description: 'recovery: CS02b anyExceptAbnormalRootByRecovery signed by the DCC\'s Recovery key; wan-provider: CS02b wanProviderByWanProvider on comms hubs; transitional-cos: CS02b transCoSByTransCoS; contingency is refused (not emulated)',
   }),
   devices: Type.Optional(Type.Array(Type.String({ description: 'an EUI-64, dashes optional' }), { maxItems: 10_000, description: 'the devices; or give holding' })),
   holding: Type.Optional(Type.String({ description: 'every device whose network operator cells hold this party\'s certificates (an EUI-64), where registration names another operator' })),

@@ -43,9 +43,9 @@ function text(r: Result): string {
 export function registerRecovery(program: Command): void {
   program
     .command('recovery')
-    .description("originate a credentials command as the DCC: the SMKI Recovery Event (any cell but the root), or the WAN provider's own update; logged with its reason")
+    .description("originate a credentials command as the DCC: the SMKI Recovery Event (any cell but the root), or the WAN provider's or Transitional CoS party's own update; logged with its reason")
     .addOption(dbOption())
-    .addOption(new Option('--event <event>', 'recovery (CS02b 0x0108, the Recovery key), wan-provider (0x0105, comms hubs), contingency (not emulated)').choices(['recovery', 'wan-provider', 'contingency']).default('recovery'))
+    .addOption(new Option('--event <event>', "recovery (CS02b 0x0108, the Recovery key), wan-provider (0x0105, comms hubs), transitional-cos (0x0106, the Transitional CoS party's own cell), contingency (not emulated)").choices(['recovery', 'wan-provider', 'transitional-cos', 'contingency']).default('recovery'))
     .option('--device <eui>', 'a device (repeatable)', collect)
     .option('--holding <eui>', "every device whose network operator cells hold this party's certificates where registration names another")
     .option('--registered-to <eui>', 'with --holding: only supply points registered to this network operator')

@@ -18,13 +18,15 @@ import type { WorldPorts } from './world-ports.ts';
 //   cell 8.5 gave away) is brought back under control.
 // - 'wan-provider': the WAN provider replaces its own certificate in a comms hub (mode 5
 //   wanProviderByWanProvider, 0x0105): signed by its DS key and ACB-MAC'd, as RTDS's WPByWP.
+// - 'transitional-cos': the DCC's Transitional CoS party replaces its own certificate in the meters
+//   (mode 6 transCoSByTransCoS, 0x0106): signed and ACB-MAC'd, no floor, as RTDS's TransCoSByTransCoS.
 // - 'contingency' (mode 9, anyByContingency) is refused: it is authenticated by the root's
 //   contingency key, which a device would hold encrypted and the command unlocks with a symmetric
 //   key; neither RTDS nor our references establish that material, so dcc-sim does not emulate it.
 // Each device is one transaction and one row of the request log (path 'recovery'): who ordered it
 // and why, the GBCS command, what the device did; a refusal is logged too and changes nothing.
 
-export const CREDENTIALS_EVENTS = ['recovery', 'wan-provider', 'contingency'] as const;
+export const CREDENTIALS_EVENTS = ['recovery', 'wan-provider', 'transitional-cos', 'contingency'] as const;
 export type CredentialsEvent = (typeof CREDENTIALS_EVENTS)[number];
 export const CELL_GROUPS = ['recovery', 'supplier', 'networkOperator', 'acb', 'transitionalCoS', 'wanProvider'] as const;
 export type CellGroup = (typeof CELL_GROUPS)[number];
@@ -91,6 +93,8 @@ interface EventRule {
   deviceTypes?: readonly DeviceType[];
   /** GBCS [1] when the order does not say (RTDS's) */
   applyTimeBasedCpvChecks: boolean;
+  /** [4]: the authorising role's own floor set to 0 when its cell is replaced (RTDS's recovery and WPByWP; not TransCoSByTransCoS) */
+  ownFloor: boolean;
 }
 
 const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
@@ -102,6 +106,7 @@ const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
     groups: ['recovery', 'supplier', 'networkOperator', 'acb', 'transitionalCoS', 'wanProvider'],
     mac: false,
     applyTimeBasedCpvChecks: false,
+    ownFloor: true,
   },
   'wan-provider': {
     mode: CredentialsReplacementMode.wanProviderByWanProvider,
@@ -112,6 +117,17 @@ const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
     mac: true,
     deviceTypes: ['CHF'],
     applyTimeBasedCpvChecks: true,
+    ownFloor: true,
+  },
+  'transitional-cos': {
+    mode: CredentialsReplacementMode.transCoSByTransCoS,
+    signerCell: 'transitionalCoSDS',
+    signerParty: DCC_PARTIES.transitionalCoS,
+    counterName: 'TransCoS',
+    groups: ['transitionalCoS'],
+    mac: true,
+    applyTimeBasedCpvChecks: false,
+    ownFloor: false,
   },
 };
 
@@ -174,7 +190,7 @@ export function carryOutRecovery(ctx: RecoveryContext, order: RecoveryOrder): Re
     );
   }
   const rule = EVENTS[order.event];
-  if (!rule) throw new RecoveryOrderError(`unknown event '${String(order.event)}' (recovery, wan-provider or contingency)`);
+  if (!rule) throw new RecoveryOrderError(`unknown event '${String(order.event)}' (${CREDENTIALS_EVENTS.join(', ')})`);
   if (typeof order.reason !== 'string' || order.reason.trim() === '') throw new RecoveryOrderError('a reason is required: the request log keeps it as the audit trail');
   if (typeof order.requestedBy !== 'string' || order.requestedBy.trim() === '') throw new RecoveryOrderError('requestedBy is required: who ordered it');
   if (order.devices.length === 0) throw new RecoveryOrderError('no device named');
@@ -248,7 +264,7 @@ function oneDevice(ctx: RecoveryContext, order: RecoveryOrder, rule: EventRule, 
     applyTimeBasedCpvChecks: order.applyTimeBasedCpvChecks ?? rule.applyTimeBasedCpvChecks,
     authorisingCell: CELL_IDS[rule.signerCell],
     authorisingSeqNumber: counter,
-    ...(roles.includes(authRole) ? { newFloorSeqNumber: 0n } : {}),
+    ...(roles.includes(authRole) && rule.ownFloor ? { newFloorSeqNumber: 0n } : {}),
     ...(floors.length ? { otherSeqNumberChanges: floors } : {}),
     replacements,
     certificationPath: [world.certificate(Number(world.meta(META.issuingCaId))).der],

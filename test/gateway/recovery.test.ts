@@ -101,7 +101,7 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     expect([ourResponse.apdu.originator, ourResponse.apdu.target, ourResponse.apdu.messageCode]).toEqual([ESME, RECOVERY, 0x0108]);
   });
 
-  it('the WAN provider\'s own update of the comms hub (CLI): RTDS\'s WPByWP but for counter, signature, MAC and [1]; the CHF answers as RTDS\'s did', async () => {
+  it('the WAN provider\'s own update of the comms hub (CLI) and the Transitional CoS party\'s of the ESME: RTDS\'s WPByWP and TransCoSByTransCoS but for counter, signature, MAC and [1]; the devices answer as RTDS\'s did', async () => {
     const before = h.world.certificate(h.world.store.getDeviceSecurity(CHF)!.cells.wanProviderDS!).der;
     const cli = await runCliAsync(['recovery', '--db', h.file, '--url', h.server.url, '--event', 'wan-provider', '--device', '00-DB-12-34-56-78-90-A2', '--cells', 'wanProvider', '--certificates-of', WAN_PROVIDER, '--reason', 'WAN provider key roll', '--requested-by', 'vitest', '--time-checks', 'disapply', '--json']);
     expect(cli.code, cli.stderr).toBe(0);
@@ -123,6 +123,16 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     const theirResponse = decodeGbcsMessage(rtds('NA_CS02bWPByWP', 'CS02bWPByWP_NA_SUCCESS_RESPONSE_GBCS.HEX'));
     if (response.body.kind !== 'cs02b-response' || theirResponse.body.kind !== 'cs02b-response') throw new Error('CS02b responses');
     expect(response.body.response.outcome).toEqual({ ...theirResponse.body.response.outcome!, authorisingSeqNumber: response.apdu.counter });
+
+    // The Transitional CoS party's own update of the ESME: RTDS's TransCoSByTransCoS (no floor), signed and ACB-MAC'd.
+    const t = await order({ event: 'transitional-cos', devices: [ESME], cells: 'transitionalCoS', certificatesOf: '90B3D51F30000004', reason: 'TransCoS key roll', requestedBy: 'vitest' });
+    expect([t.status, t.body.mode, t.body.carriedOut]).toEqual([200, 'transCoSByTransCoS', 1]);
+    const tc = await logged(t.body.devices[0].requestLogId);
+    expect(isGeneralCiphering(tc.raw)).toBe(true);
+    expect(shape(tc.command)).toEqual(shape(decodeGbcsMessage(rtds('NA_CS02bTransCoSByTransCoS', 'CS02bTransCoSByTransCoS_NA_SUCCESS_COMMAND_GBCS.HEX'))));
+    const tr = decodeGbcsMessage(Buffer.from(tc.row.responseXml!, 'hex'));
+    if (tr.body.kind !== 'cs02b-response') throw new Error('CS02b response');
+    expect([tr.body.response.outcome!.mode, tr.body.response.outcome!.seqNumberChanges, tr.body.response.outcome!.replacementOutcomes.map((o) => o.status)]).toEqual([6, [], [0]]);
   });
 
   it('refusals change nothing and say why: a GSME has no network operator cells (E11, logged), contingency is not emulated (400), no reason (400)', async () => {
