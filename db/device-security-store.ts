@@ -16,6 +16,8 @@ export const CELL_NAMES = [
   'acbKA',
   'transitionalCoSDS',
   'wanProviderDS',
+  'loadControllerDS',
+  'loadControllerKA',
 ] as const;
 export type CellColumnName = (typeof CELL_NAMES)[number];
 
@@ -32,6 +34,8 @@ export const CELL_COLUMN: Readonly<Record<CellColumnName, string>> = {
   acbKA: 'acb_ka',
   transitionalCoSDS: 'transitional_cos_ds',
   wanProviderDS: 'wan_provider_ds',
+  loadControllerDS: 'load_controller_ds',
+  loadControllerKA: 'load_controller_ka',
 };
 
 export interface DeviceSecurityRecord {
@@ -90,14 +94,15 @@ export class DeviceSecurityStore {
       securityInsert: p(
         `INSERT INTO device_security (device_eui, root, recovery, supplier_ds, supplier_ka, supplier_top_up_ka,
            network_operator_ds, network_operator_ka, acb_ds, acb_ka, transitional_cos_ds, wan_provider_ds,
-           seq_numbers, top_up_seq_number, alert_counter)
+           load_controller_ds, load_controller_ka, seq_numbers, top_up_seq_number, alert_counter)
          VALUES (@deviceEui, @root, @recovery, @supplierDS, @supplierKA, @supplierTopUpKA, @networkOperatorDS,
-           @networkOperatorKA, @acbDS, @acbKA, @transitionalCoSDS, @wanProviderDS, @seqNumbers, @topUpSeqNumber, @alertCounter)`,
+           @networkOperatorKA, @acbDS, @acbKA, @transitionalCoSDS, @wanProviderDS, @loadControllerDS, @loadControllerKA, @seqNumbers, @topUpSeqNumber, @alertCounter)`,
       ),
       securityUpdate: p(
         `UPDATE device_security SET root = @root, recovery = @recovery, supplier_ds = @supplierDS, supplier_ka = @supplierKA,
            supplier_top_up_ka = @supplierTopUpKA, network_operator_ds = @networkOperatorDS, network_operator_ka = @networkOperatorKA,
            acb_ds = @acbDS, acb_ka = @acbKA, transitional_cos_ds = @transitionalCoSDS, wan_provider_ds = @wanProviderDS,
+           load_controller_ds = @loadControllerDS, load_controller_ka = @loadControllerKA,
            seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter,
            key_generations = COALESCE(@keyGenerations, key_generations)
          WHERE device_eui = @deviceEui`,

@@ -344,4 +344,13 @@ CREATE TABLE faults (
 );
 `,
   },
+  {
+    version: 14,
+    name: 'device security: the load controller cells of an ESME (CS02g, SRV 6.15.1 RemotePartyRole LoadController)',
+    sql: `
+-- GBCS 4 ESMEs hold a load controller's DS and KA certificates (remote party role 8) for APC commands.
+ALTER TABLE device_security ADD COLUMN load_controller_ds INTEGER REFERENCES certificates(id);
+ALTER TABLE device_security ADD COLUMN load_controller_ka INTEGER REFERENCES certificates(id);
+`,
+  },
 ];

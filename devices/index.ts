@@ -40,6 +40,13 @@ export {
 export type { Cs02dCommand, Cs02dResponse, Cs02dBody } from './gbcs/cs02d.ts';
 export { CS02E_MESSAGE_CODE, encodeCs02eCommand, decodeCs02eCommand, encodeCs02eResponse, decodeCs02eResponse } from './gbcs/cs02e.ts';
 export type { Cs02eCommand, Cs02eResponse, Cs02eBody } from './gbcs/cs02e.ts';
+export { CS02F_MESSAGE_CODE, encodeCs02fCommand, decodeCs02fCommand, encodeCs02fResponse, decodeCs02fResponse } from './gbcs/cs02f.ts';
+export type { Cs02fCommand, Cs02fResponse, Cs02fBody } from './gbcs/cs02f.ts';
+export {
+  CS02G_MESSAGE_CODES, CS02G_BY_SUPPLIER_MESSAGE_CODE, CS02G_BY_LOAD_CONTROLLER_MESSAGE_CODE, CS02G_ALERT_MESSAGE_CODE,
+  credentialsMessageCode, credentialsAlertMessageCode,
+} from './gbcs/cs02g.ts';
+export type { Cs02gBody } from './gbcs/cs02g.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export { alertCodeOf } from './gbcs/alerts.ts';
 export { encryptSensitive, decryptSensitive } from './gbcs/sensitive.ts';

@@ -86,6 +86,8 @@ export interface GatewayPorts {
   supplyPoint(mpxn: string): SupplyPointInfo | undefined;
   /** SMKI trust anchors for DCC-side certification path validation */
   trustAnchors(): Buffer[];
+  /** the device CA and the root above it: a device certificate's path (6.15.2); absent: not checked */
+  deviceCaPath?(): { intermediates: Buffer[]; anchors: Buffer[] };
   preCommand(requestId: string): { targetEui: Eui; serviceVariant: string; payload: Buffer; consumed: boolean } | undefined;
   dccCredentials(): DccCredentials;
   /** the device's key-agreement public key (65-octet point, as its KA certificate carries it), for the ACB MAC */

@@ -15,6 +15,8 @@ import { retrieveDeviceSecurityCredentialsDevice, retrieveDeviceSecurityCredenti
 import { readInventory } from './services/8.2.ts';
 import { decommissionDevice } from './services/8.3.ts';
 import { updateInventory } from './services/8.4.ts';
+import { serviceOptOut } from './services/8.5.ts';
+import { serviceOptIn } from './services/8.6.ts';
 import { returnLocalCommandResponse } from './services/8.13.ts';
 import { chfInstallSuccessSmWan } from './services/8.14.1.ts';
 import { chfInstallSuccessNoSmWan } from './services/8.14.2.ts';
@@ -67,6 +69,8 @@ export const SERVICES = [
   readInventory,
   decommissionDevice,
   updateInventory,
+  serviceOptOut,
+  serviceOptIn,
   returnLocalCommandResponse,
   chfInstallSuccessSmWan,
   chfInstallSuccessNoSmWan,
@@ -162,7 +166,7 @@ export function serviceCatalogue(): {
     variant: s.variant, reference: s.reference, name: s.name, displayName: s.displayName, critical: s.critical, nonDevice: s.nonDevice,
     bodyElement: s.body.element,
     endpoints: Object.fromEntries(Object.entries({ ...s.endpoints, ...(PRE_COMMAND_LEGS.get(s.variant)?.endpoints ?? {}) }).map(([cv, ep]) => [cv, ep as string])),
-    userRoles: [...s.userRoles],
+    userRoles: [...(s.userRoles.length > 0 ? s.userRoles : (s.assumedUserRoles ?? []))],
   }));
 }
 

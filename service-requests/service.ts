@@ -185,6 +185,8 @@ export interface ServiceOutcome {
   advanceCounter: boolean;
   preCommand?: { issue: Buffer } | { consume: true };
   inventory?: readonly InventoryChange[];
+  /** inventory changes that follow from what the device did with the command (the cells it changed); committed with it */
+  afterDevice?(changedCells: readonly string[]): readonly InventoryChange[];
 }
 
 /** What an example builder may know of the world: a device, its registration, the parties' certificates. */
@@ -247,6 +249,16 @@ export interface ServiceModule<B extends RequestBody = RequestBody> extends Serv
    * pre-command issued for it (refused with `refusalCode` when there is none or it was used).
    */
   completesPreCommand?: { refusalCode: string };
+  /**
+   * The DCC itself (its ACB EUI, signing with its DSP XML-signing certificate) may send it, as RTDS's
+   * DCC-originated templates do; it is not a DCC User and holds no user role.
+   */
+  dccMayOriginate?: boolean;
+  /**
+   * The user roles dcc-sim accepts for a service whose DUIS matrix row lists none (8.5, 8.6): its own
+   * documented choice; `userRoles` stays the matrix's.
+   */
+  assumedUserRoles?: readonly UserRole[];
   /** device services: how the target is reached; absent for non-device services (answered by the DCC) */
   device?: DeviceTargeting<B>;
   /** the service's own checks, run after the common ones in this order */

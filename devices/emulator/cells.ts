@@ -17,7 +17,9 @@ export type CellName =
   | 'acbDS'
   | 'acbKA'
   | 'transitionalCoSDS'
-  | 'wanProviderDS';
+  | 'wanProviderDS'
+  | 'loadControllerDS'
+  | 'loadControllerKA';
 
 export const CELL_IDS: Readonly<Record<CellName, Readonly<CellId>>> = Object.freeze({
   root: { role: 0, keyUsage: 'CA', cellUsage: 0 },
@@ -31,6 +33,8 @@ export const CELL_IDS: Readonly<Record<CellName, Readonly<CellId>>> = Object.fre
   acbKA: { role: 4, keyUsage: 'KA', cellUsage: 0 },
   transitionalCoSDS: { role: 5, keyUsage: 'DS', cellUsage: 0 },
   wanProviderDS: { role: 6, keyUsage: 'DS', cellUsage: 0 },
+  loadControllerDS: { role: 8, keyUsage: 'DS', cellUsage: 0 },
+  loadControllerKA: { role: 8, keyUsage: 'KA', cellUsage: 0 },
 } satisfies Record<CellName, CellId>);
 
 export const ALL_CELL_NAMES = Object.keys(CELL_IDS) as CellName[];
@@ -45,9 +49,11 @@ export const ALL_CELL_NAMES = Object.keys(CELL_IDS) as CellName[];
  *   supplierByTransCoS reaches gas-side devices through the GPF; no ACB DS, no WAN provider.
  * - CHF: root, recovery, ACB DS, ACB KA, WAN provider DS; no supplier, NO or transitional CoS cells, since
  *   the CHF is controlled by the DCC and the WAN provider, not by energy suppliers.
+ * - ESME: also the load controller DS and KA cells (role 8), which RTDS shows on the ESMEs the CS02g and
+ *   CS02f vectors address (GBCS 4 APC); the other device types do not take load controller commands.
  */
 const CELLS_BY_TYPE: Readonly<Record<DeviceType, readonly CellName[]>> = Object.freeze({
-  ESME: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA', 'acbKA', 'transitionalCoSDS'],
+  ESME: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA', 'acbKA', 'transitionalCoSDS', 'loadControllerDS', 'loadControllerKA'],
   GSME: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'acbKA', 'transitionalCoSDS'],
   GPF: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA', 'acbKA', 'transitionalCoSDS'],
   CHF: ['root', 'recovery', 'acbDS', 'acbKA', 'wanProviderDS'],

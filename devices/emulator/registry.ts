@@ -9,10 +9,12 @@ import { CS02B } from './use-cases/cs02b.ts';
 import { CS02C } from './use-cases/cs02c.ts';
 import { CS02D } from './use-cases/cs02d.ts';
 import { CS02E } from './use-cases/cs02e.ts';
+import { CS02F } from './use-cases/cs02f.ts';
+import { CS02G } from './use-cases/cs02g.ts';
 import { FAMILIES } from './families/index.ts';
 
 /** In the order the refusal of an unknown message code lists them. */
-export const USE_CASES: readonly UseCase[] = [CS02A, CS02B, CS02C, CS02D, CS02E, ...FAMILIES.flatMap((f) => f.useCases)];
+export const USE_CASES: readonly UseCase[] = [CS02A, CS02B, CS02C, CS02D, CS02E, CS02F, CS02G, ...FAMILIES.flatMap((f) => f.useCases)];
 
 /** Throws when two use cases claim one message code: the device could not know which one to run. */
 export function indexByMessageCode(useCases: readonly UseCase[]): ReadonlyMap<number, UseCase> {

@@ -8,10 +8,12 @@ import { CS02B_CODEC } from './cs02b.ts';
 import { CS02C_CODEC } from './cs02c.ts';
 import { CS02D_CODEC } from './cs02d.ts';
 import { CS02E_CODEC } from './cs02e.ts';
+import { CS02F_CODEC } from './cs02f.ts';
+import { CS02G_CODEC } from './cs02g.ts';
 import type { GbcsBody } from './message.ts';
 import type { PayloadDecoder, UseCaseCodec } from './use-case-codec.ts';
 
-export const CODECS: readonly UseCaseCodec<GbcsBody>[] = [CS02A_CODEC, CS02B_CODEC, CS02C_CODEC, CS02D_CODEC, CS02E_CODEC];
+export const CODECS: readonly UseCaseCodec<GbcsBody>[] = [CS02A_CODEC, CS02B_CODEC, CS02C_CODEC, CS02D_CODEC, CS02E_CODEC, CS02F_CODEC, CS02G_CODEC];
 
 interface CodecIndex {
   commands: ReadonlyMap<number, UseCaseCodec<GbcsBody>>;

@@ -22,6 +22,9 @@ export const CredentialsReplacementMode = {
   supplierByTransCoS: 7,
   anyExceptAbnormalRootByRecovery: 8,
   anyByContingency: 9,
+  /** CS02g (cs02g.ts): message codes 0x0125 and 0x0126, not 0x0100 + mode */
+  loadControllerByLoadController: 10,
+  loadControllerBySupplier: 11,
 } as const;
 
 const MODE_NAMES = Object.fromEntries(Object.entries(CredentialsReplacementMode).map(([k, v]) => [v, k])) as Record<number, string>;

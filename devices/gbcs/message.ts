@@ -15,12 +15,14 @@ import {
   type AccessRequest, type AccessResponse, type DataNotification,
 } from './dlms.ts';
 import { decodeGbz, decodeGbzAlert, isGbz, type GbzAlert, type GbzPayload } from './gbz.ts';
+import type { Cs02fBody } from './cs02f.ts';
+import type { Cs02gBody } from './cs02g.ts';
 import { GbcsError } from './errors.ts';
 import { MAC_LENGTH, isGeneralCiphering, unwrapGeneralCiphering } from './mac.ts';
 
 /** One variant per payload a registered codec decodes (codecs.ts); 'other' for a payload no codec reads. */
 export type GbcsBody =
-  | Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody
+  | Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody | Cs02fBody | Cs02gBody
   | { kind: 'dlms-request'; request: AccessRequest }
   | { kind: 'dlms-response'; response: AccessResponse }
   | { kind: 'dlms-notification'; notification: DataNotification }

@@ -157,7 +157,7 @@ const ROWS: readonly Row[] = [
 export const SERVICE_MATRIX: ReadonlyMap<string, ServiceFacts> = new Map(
   ROWS.map(([variant, reference, name, critical, onDemand, futureDatedResponse, dccScheduled, nonDevice, roles]) => [
     variant,
-    { variant, reference, name, critical: critical === 1, onDemand: onDemand === 1, futureDatedResponse, dccScheduled: dccScheduled === 1, nonDevice: nonDevice === 1, userRoles: roles.split(' ') as UserRole[] },
+    { variant, reference, name, critical: critical === 1, onDemand: onDemand === 1, futureDatedResponse, dccScheduled: dccScheduled === 1, nonDevice: nonDevice === 1, userRoles: (roles === '' ? [] : roles.split(' ')) as UserRole[] },
   ]),
 );
 

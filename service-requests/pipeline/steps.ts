@@ -22,11 +22,15 @@ export function parseRejectionStep(err: DuisRejection): string {
   return err.step === 'signature' ? 'signature' : `parse:${err.step}`;
 }
 
-/** Users sign with role 135 (OU 87); role 137 is the DCC's own response signer, never a User's. */
+/**
+ * Users sign with role 135 (OU 87); role 137 is the DCC's own signer: its responses, and the requests
+ * the DCC itself sends (services with dccMayOriginate; the user-role step refuses it any other).
+ */
 export function isXmlSigner(c: RepositoryCertificate, options: PrevalidateOptions): boolean {
   return (
     c.facts.keyUsage === 'DS' &&
     ((c.facts.kind === 'xml-signing' && c.facts.role === RemotePartyRole.XmlSign) ||
+      (c.facts.kind === 'xml-signing' && c.facts.role === RemotePartyRole.DspXmlSign && c.facts.subjectEui === DCC_EUI) ||
       (options.acceptOrganisationXmlSigners === true && c.facts.kind === 'organisation'))
   );
 }
@@ -195,8 +199,14 @@ const userRole: Step = {
     const originator = ctx.request.requestId.originator;
     const sender = ctx.ports.party(originator);
     if (!sender) ctx.reject(Codes.invalidUser, `${dashedEui(originator)} is not a known party`);
-    if (!sender!.dccUser) ctx.reject(Codes.userStatus, `${sender!.name} (${dashedEui(originator)}) is not a DCC User`);
-    const eligible = ctx.service.userRoles;
+    if (!sender!.dccUser) {
+      if (sender!.isDcc && originator === DCC_EUI && ctx.service.dccMayOriginate) {
+        ctx.sender = sender!;
+        return `the DCC itself (${sender!.name})`;
+      }
+      ctx.reject(Codes.userStatus, `${sender!.name} (${dashedEui(originator)}) is not a DCC User`);
+    }
+    const eligible = ctx.service.userRoles.length > 0 ? ctx.service.userRoles : (ctx.service.assumedUserRoles ?? []);
     const roles = sender!.userRoles.filter((r) => eligible.includes(r));
     if (roles.length === 0) {
       ctx.reject(Codes.roleNotAllowed, `${ctx.service.variant} may be sent by ${eligible.join('/')}; ${sender!.name} holds ${sender!.userRoles.join('/') || 'no user role'}`);

@@ -1,10 +1,13 @@
 /**
  * 6.15.1 Update Security Credentials (KRP): a supplier or network operator replaces its own
- * certificates in a device's cells. Critical: the request (CV 4) obtains a CS02b pre-command, which
- * the User signs and returns as a SignedPreCommand (CV 5); the DCC then adds the ACB MAC.
+ * certificates in a device's cells, or the supplier places a load controller's in an ESME's load
+ * controller cells (RemotePartyRole LoadController: GBCS CS02g LoadControllerBySupplier, message code
+ * 0x0126; the supplier may name itself, as RTDS does). Critical: the request (CV 4) obtains a CS02b or
+ * CS02g pre-command, which the User signs and returns as a SignedPreCommand (CV 5); the DCC then adds
+ * the ACB MAC.
  */
 import { RemotePartyRole, USER_ROLES, type UserRole } from '../../pki/index.ts';
-import { CredentialsReplacementMode, cs02bMessageCode, encodeApdu, encodeCs02bCommand } from '../../devices/index.ts';
+import { CredentialsReplacementMode, CS02G_BY_SUPPLIER_MESSAGE_CODE, credentialsMessageCode, cs02bMessageCode, encodeApdu, encodeCs02bCommand } from '../../devices/index.ts';
 import { serviceFacts } from '../duis/index.ts';
 import { Codes, Codes0615 } from '../codes.ts';
 import { GBCS_VERSION, type ServiceModule } from '../service.ts';
@@ -17,6 +20,7 @@ const NETWORK_ROLES: readonly UserRole[] = USER_ROLES.filter((r) => r === 'ED' |
 const MESSAGE_CODES = [
   cs02bMessageCode(CredentialsReplacementMode.supplierBySupplier),
   cs02bMessageCode(CredentialsReplacementMode.networkOperatorByNetworkOperator),
+  CS02G_BY_SUPPLIER_MESSAGE_CODE,
 ];
 
 export const updateSecurityCredentialsKrp: ServiceModule<Body> = {
@@ -81,7 +85,7 @@ export const updateSecurityCredentialsKrp: ServiceModule<Body> = {
       counter: v.request.requestId.counter,
       originator: v.request.requestId.originator,
       target: v.request.requestId.target,
-      messageCode: cs02bMessageCode(cmd.mode),
+      messageCode: credentialsMessageCode(cmd.mode),
       payload: encodeCs02bCommand(cmd),
     });
     return {
@@ -102,5 +106,5 @@ export const updateSecurityCredentialsKrpSigned = signedPreCommandOf(updateSecur
   suits: (type) => (type === 'CHF' ? `a CS02b pre-command cannot target a CHF` : true),
   signerRoles: [RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator],
   complete: (v, state, dcc) =>
-    completeSignedByOriginator(v, state, dcc, Codes0615.preCommand, (issued) => (issued.messageCode === MESSAGE_CODES[0] ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator)),
+    completeSignedByOriginator(v, state, dcc, Codes0615.preCommand, (issued) => (issued.messageCode === MESSAGE_CODES[1] ? RemotePartyRole.NetworkOperator : RemotePartyRole.Supplier)),
 });

@@ -6,7 +6,7 @@
  * answers status 0 (taken) or 3 (not taken); the DCC records a certificate the device took as the
  * device's in the SMKI repository.
  */
-import { describeCertificate, dashedEui, RemotePartyRole } from '../../pki/index.ts';
+import { describeCertificate, dashedEui, RemotePartyRole, validatePath } from '../../pki/index.ts';
 import { CS02D_MESSAGE_CODE, encodeCs02dCommand } from '../../devices/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
 import { Codes0615 } from '../codes.ts';
@@ -58,6 +58,12 @@ export const updateSecurityCredentialsDevice: ServiceModule<Body> = {
         if (f.subjectEui !== target) ctx.reject(Codes0615.roleOrUsage, `DeviceCertificate names ${f.subjectEui ? dashedEui(f.subjectEui) : 'no device'}, not the target ${dashedEui(target)}`);
         if (f.keyUsage !== 'DS' && f.keyUsage !== 'KA') ctx.reject(Codes0615.roleOrUsage, `DeviceCertificate's key usage is ${f.keyUsage}; a device certificate is digitalSignature or keyAgreement`);
         if (ctx.ports.isRevoked(f)) ctx.reject(Codes0615.revoked, `DeviceCertificate (serial ${f.serialHex}) is revoked`);
+        // It must be the SMKI device CA's: a certificate from any other issuer is refused before the device sees it.
+        const dcaPath = ctx.ports.deviceCaPath?.();
+        if (dcaPath) {
+          const pv = validatePath(der, dcaPath.intermediates, dcaPath.anchors, { at: null });
+          if (!pv.ok) ctx.reject(Codes0615.certificationPath, `DeviceCertificate (serial ${f.serialHex}) does not chain to the SMKI device CA: ${pv.reason ?? pv.code}`);
+        }
         return `${f.keyUsage} device certificate for ${dashedEui(target)}, serial ${f.serialHex}`;
       },
     },

@@ -134,7 +134,10 @@ export function suitsRemotePartyRole(remoteRole: string, type: DeviceType): true
   if (remoteRole === 'NetworkOperator') {
     return type === 'ESME' || type === 'GPF' ? true : `a ${type} has no network operator trust-anchor cells (only ESME and GPF do)`;
   }
-  return `RemotePartyRole ${remoteRole} is not supported by dcc-sim for this service (Supplier and NetworkOperator are)`;
+  if (remoteRole === 'LoadController') {
+    return type === 'ESME' ? true : `a ${type} has no load controller trust-anchor cells (only an ESME does)`;
+  }
+  return `RemotePartyRole ${remoteRole} is not supported by dcc-sim for this service (Supplier, NetworkOperator and LoadController are)`;
 }
 
 /** DUIS uses 3000-12-31 to cancel a future-dated command; GBCS uses 9999-12-31T23:59:59Z. */
@@ -158,6 +161,20 @@ export function cs02bFromRequest(v: ValidatedRequest<SecurityCredentialsBody>, c
           ? supplier ? CELL_IDS.supplierKA : CELL_IDS.networkOperatorKA
           : CELL_IDS.supplierTopUpKA;
     replacements.push({ certificate: r.facts.der, target });
+  }
+  if (body.remotePartyRole === 'LoadController') {
+    // CS02g LoadControllerBySupplier (RTDS): authorised by the supplier DS cell; the new load controller's
+    // floor travels in [6], as the gaining party's does in a CoS; no [4].
+    return {
+      mode: CredentialsReplacementMode.loadControllerBySupplier,
+      applyTimeBasedCpvChecks: body.applyTimeBasedCpvChecks,
+      authorisingCell: { role: RemotePartyRole.Supplier, keyUsage: 'DS', cellUsage: 0 },
+      authorisingSeqNumber: counter,
+      otherSeqNumberChanges: [{ role: RemotePartyRole.LoadController, floorSeqNumber: body.floorSeqNumber ?? 0n }],
+      replacements: (v.replacements ?? []).map((r) => ({ certificate: r.facts.der, target: r.slot === 'DS' ? CELL_IDS.loadControllerDS : CELL_IDS.loadControllerKA })),
+      certificationPath: body.certificationPath,
+      executionDateTime: gbcsExecutionTime(body.executionDateTime),
+    };
   }
   return {
     mode: supplier ? CredentialsReplacementMode.supplierBySupplier : CredentialsReplacementMode.networkOperatorByNetworkOperator,
@@ -207,6 +224,8 @@ export function credentialsSteps(codes: CredentialsCodes): Step[] {
 const ROLE_CODE: Record<string, number> = {
   Supplier: RemotePartyRole.Supplier,
   NetworkOperator: RemotePartyRole.NetworkOperator,
+  LoadController: RemotePartyRole.LoadController,
+  ACB: RemotePartyRole.AccessControlBroker,
 };
 
 // The certificates a 6.21 / 6.15.1 carries are the same few organisation certificates over and
@@ -288,7 +307,9 @@ export function checkReplacements(
     }
     // MP128: a GPF's network-operator cells may hold the ACB's certificates.
     const acbInGpf = device.type === 'GPF' && body.remotePartyRole === 'NetworkOperator' && facts.role === RemotePartyRole.AccessControlBroker;
-    const expectedRole = acbInGpf ? RemotePartyRole.AccessControlBroker : roleCode;
+    // The supplier may appoint itself load controller: RTDS's CS02g places the supplier's own certificates.
+    const supplierAsLoadController = body.remotePartyRole === 'LoadController' && facts.role === RemotePartyRole.Supplier && facts.subjectEui === (device.mpxn ? ports.supplyPoint(device.mpxn)?.supplierEui : undefined);
+    const expectedRole = acbInGpf ? RemotePartyRole.AccessControlBroker : supplierAsLoadController ? RemotePartyRole.Supplier : roleCode;
     if (facts.kind !== 'organisation') fail(codes.certificateInvalid, `${name} is a ${facts.kind} certificate, not an organisation certificate`);
     // The slot's key usage is judged below with its own code (roleOrUsage); passed to checkProfile
     // it surfaced as a profile problem (certificateInvalid) and the usage check was unreachable.

@@ -24,7 +24,7 @@ const RUN = Type.Object({ runId: Type.String({ description: 'as the run was star
 export function register(scope: FastifyInstance, ctx: ApiContext): void {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const runs = new Map<string, ScenarioRun>();
-  const host = serverHost(app, ctx.world, ctx.dcc);
+  const host = serverHost(app, ctx.world, ctx.dcc, ctx.admin?.token);
 
   const refuse = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
   const runOf = (id: string) => runs.get(id);

@@ -14,6 +14,7 @@ import { registerReport } from './report.ts';
 import { registerScenario } from './scenario.ts';
 import { registerInfo } from './info.ts';
 import { registerInbox } from './inbox.ts';
+import { registerRecovery } from './recovery.ts';
 
 // The dcc-sim command line. Every command takes --json for machine-readable output; errors go to
 // stderr with a non-zero exit and leave the world file as it was. The door of src/cli/.
@@ -35,6 +36,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   registerClock,
   registerReport,
   registerScenario,
+  registerRecovery,
   registerInfo,
 ];
 

@@ -25,5 +25,6 @@ export {
   CeaseRefused,
   partySummary,
   hasNetworkOperatorCertificates,
+  devicesToRecover,
 } from './network-change.ts';
 export type { PartySummary, StrandedDevice, StrandedList, RemedyStep, TransferResult, CeaseRefusal, CeaseResult } from './network-change.ts';

@@ -1,4 +1,4 @@
-import { dashedEui, RemotePartyRole, type Eui } from '../../pki/index.ts';
+import { dashedEui, parseEui, RemotePartyRole, type Eui } from '../../pki/index.ts';
 import { ComplianceStore, type HeldCertificateDevice, type Party } from '../../db/index.ts';
 import { serviceOfBody } from '../../service-requests/index.ts';
 import { SimulatedClock, DCC, World, WorldError } from '../world/index.ts';
@@ -228,4 +228,33 @@ export function ceaseDccUser(world: World, eui: Eui, at?: Date): CeaseResult {
       at: when,
     };
   });
+}
+
+/**
+ * The devices a recovery order names: EUIs as given, and with `holding`, every device whose network
+ * operator cells hold that party's certificates where registration names another operator (or
+ * `registeredTo`): the stranded devices a DUIS remedy may no longer reach.
+ */
+export function devicesToRecover(world: World, o: { devices?: readonly string[]; holding?: string; registeredTo?: string }): Eui[] {
+  const eui = (text: string, what: string): Eui => {
+    try {
+      return parseEui(text);
+    } catch {
+      throw new WorldError('bad-argument', `${what} '${text}' is not an EUI-64 (16 hex digits, dashes allowed)`);
+    }
+  };
+  const out = (o.devices ?? []).map((d, i) => eui(d, `devices[${i}]`));
+  if (o.holding === undefined) {
+    if (o.registeredTo !== undefined) throw new WorldError('bad-argument', 'registeredTo goes with holding');
+    return out;
+  }
+  const holder = eui(o.holding, 'holding');
+  const registeredTo = o.registeredTo === undefined ? undefined : eui(o.registeredTo, 'registeredTo');
+  for (let offset = 0; ; ) {
+    const page = strandedDevices(world, holder, { registeredTo, limit: 1000, offset });
+    out.push(...page.devices.map((d) => d.eui));
+    offset += page.devices.length;
+    if (page.devices.length === 0 || offset >= page.total || out.length > 10_000) break;
+  }
+  return [...new Set(out)];
 }

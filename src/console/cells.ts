@@ -48,6 +48,8 @@ export const SLOT_LABELS: Record<CellName, string> = {
   acbKA: 'ACB KA',
   transitionalCoSDS: 'Transitional CoS DS',
   wanProviderDS: 'WAN provider DS',
+  loadControllerDS: 'Load controller DS',
+  loadControllerKA: 'Load controller KA',
 };
 
 function partyRef(world: World, eui: string | null | undefined, parties?: Map<string, Party>): PartyRef | null {
@@ -116,7 +118,9 @@ export function consoleDeviceView(world: World, d: DeviceRecord, now: Date): Con
   const compliance = complianceOf(world, d, now);
   const daysSince = d.commissionedAt ? Math.floor((now.getTime() - Date.parse(d.commissionedAt)) / DAY) : 0;
 
-  const slots: SlotView[] = cellsOf(d.type).map((cell) => {
+  // An ESME's load controller cells are shown once a load controller is appointed (6.15.1 LoadController).
+  const shown = cellsOf(d.type).filter((cell) => !cell.startsWith('loadController') || security?.cells[cell] !== undefined);
+  const slots: SlotView[] = shown.map((cell) => {
     const id = CELL_IDS[cell];
     const certId = security?.cells[cell];
     const cert = certId === undefined ? null : world.certificate(certId);
@@ -160,6 +164,13 @@ export function consoleDeviceView(world: World, d: DeviceRecord, now: Date): Con
         return { ...base, ...dccParty(DCC.transitionalCoS, 'DCC (Transitional CoS)') };
       case 'wanProviderDS':
         return { ...base, ...dccParty(DCC.wanProvider, 'DCC (WAN Provider)') };
+      case 'loadControllerDS':
+      case 'loadControllerKA': {
+        // Registration data names no load controller: the supplier appoints one with 6.15.1 (CS02g).
+        const expectedText = 'a load controller the supplier appoints (6.15.1 LoadController)';
+        if (!cert) return { ...base, expected: null, expectedText, match: 'empty', note: 'empty: no load controller appointed' };
+        return { ...base, expected: partyRef(world, holder, parties), expectedText, match: 'expected', note: `${nameOf(partyRef(world, holder, parties))}, placed by the supplier` };
+      }
       case 'supplierDS':
       case 'supplierKA':
       case 'supplierTopUpKA': {

@@ -165,12 +165,34 @@ function responseView(title: string, xml: string, gbcs: GbcsView[], source: stri
   return { title, xml, fields };
 }
 
+/** A command the DCC originated on its own (src/dcc/recovery.ts): its order, the GBCS it sent and the device's answer. */
+function recoveryViews(log: RequestLogRecord, gbcs: GbcsView[]): DuisView[] {
+  const text = log.requestXml.toString('utf8');
+  if (text === '') return [{ title: 'DCC order', xml: '', fields: [], error: PRUNED }];
+  let order: { event?: string; requestedBy?: string; reason?: string; gbcsCommand?: string };
+  try {
+    order = JSON.parse(text) as typeof order;
+  } catch (e) {
+    return [{ title: 'DCC order', xml: text, fields: [], error: `not the DCC's order: ${(e as Error).message}` }];
+  }
+  const { gbcsCommand, ...shown } = order;
+  if (gbcsCommand) gbcs.push(gbcsView(`the DCC's ${order.event ?? ''} command (no DUIS request)`, Buffer.from(gbcsCommand, 'hex')));
+  if (log.responseXml && /^[0-9a-f]+$/i.test(log.responseXml)) gbcs.push(gbcsView('the device\'s response', Buffer.from(log.responseXml, 'hex')));
+  const fields: Field[] = [
+    { label: 'Event', value: String(order.event) },
+    { label: 'Ordered by', value: String(order.requestedBy) },
+    { label: 'Reason', value: String(order.reason) },
+  ];
+  return [{ title: 'DCC order (no DUIS request: the DCC originates the command)', xml: JSON.stringify(shown, null, 2), fields }];
+}
+
 export function requestDetail(world: World, log: RequestLogRecord, outbox: OutboxRecord[]): RequestDetail {
   const gbcs: GbcsView[] = [];
-  const duis: DuisView[] = [requestView(world, log.requestXml.toString('utf8'), gbcs)];
-  if (log.responseXml) duis.push(responseView('DUIS synchronous response', log.responseXml, gbcs, 'synchronous response'));
+  const recovery = log.path === 'recovery';
+  const duis: DuisView[] = recovery ? recoveryViews(log, gbcs) : [requestView(world, log.requestXml.toString('utf8'), gbcs)];
+  if (log.responseXml && !recovery) duis.push(responseView('DUIS synchronous response', log.responseXml, gbcs, 'synchronous response'));
   // What the DCC actually sent the device (MAC'd, signed), decoded field by field beside the device's answer.
-  if (log.gbcsCommand) gbcs.push(gbcsView('command the DCC sent to the device', log.gbcsCommand));
+  if (log.gbcsCommand && !recovery) gbcs.push(gbcsView('command the DCC sent to the device', log.gbcsCommand));
   for (const o of outbox) {
     const delivery = `to ${dashedEui(o.partyEui)}${o.deliveredAt ? ', delivered' : ', not yet delivered'}`;
     // The device's alert about this very command (it carries the RequestID): say so, not just "an alert".

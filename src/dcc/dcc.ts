@@ -25,6 +25,7 @@ import { alertCodeOf, decodeApdu, decodeGbcsMessage, executeDueCommands, process
 import { META, World, SimulatedClock, WorldError } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
+import { carryOutRecovery, type RecoveryOrder, type RecoveryResult } from './recovery.ts';
 import type { KeyObject } from 'node:crypto';
 
 // The DCC: takes a DUIS request from the gateway, runs the validation pipeline, does what the
@@ -257,6 +258,7 @@ export class Dcc extends EventEmitter {
       if (outcome.advanceCounter) this.gateway.setLastCounter(rid.originator, rid.counter);
       for (const change of outcome.inventory ?? []) this.world.applyInventoryChange(change);
       if (outcome.command) verdict = this.deliver(v, outcome.command, steps, rid.originator, lap);
+      for (const change of outcome.afterDevice?.(verdict.changedCells) ?? []) this.world.applyInventoryChange(change);
       answerCode = outcome.answer.responseCode;
       xml = this.respond({ ...refs, responseCode: answerCode, content: outcome.answer.content });
       steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });
@@ -488,6 +490,17 @@ export class Dcc extends EventEmitter {
     this.queued = [];
     if (executed) this.emit('outbox');
     return executed;
+  }
+
+  /**
+   * A credentials command the DCC originates on its own (the SMKI Recovery Event, the WAN provider's
+   * own update): recovery.ts. Each device is one transaction and one request-log row (path 'recovery').
+   */
+  recover(order: RecoveryOrder): RecoveryResult {
+    this.runDueCommands();
+    const r = carryOutRecovery({ world: this.world, gateway: this.gateway, clock: this.clock, ports: this.ports }, order);
+    for (const d of r.devices) if (d.changedCells.length) this.emit('cells', { deviceEui: d.device, changedCells: d.changedCells });
+    return r;
   }
 
   /** Executes a loaded device's due future-dated commands, saves it and queues the 8F66/8F67 alerts. */

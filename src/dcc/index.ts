@@ -11,3 +11,5 @@ export type { MetricsSnapshot, StageFigures, WorkerFigures } from './metrics.ts'
 export { PrevalidationPool, defaultWorkerCount, peekOriginator, originatorLane } from './prevalidation-pool.ts';
 export type { PrevalidationPoolOptions, PrevalidationStats } from './prevalidation-pool.ts';
 export { RequestLogRetention, DEFAULT_KEEP_XML } from './retention.ts';
+export { CREDENTIALS_EVENTS, CELL_GROUPS, RecoveryOrderError } from './recovery.ts';
+export type { RecoveryOrder, RecoveryResult, RecoveryDeviceResult, CredentialsEvent, CellGroup } from './recovery.ts';

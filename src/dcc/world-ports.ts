@@ -69,12 +69,25 @@ export class WorldPorts implements GatewayPorts {
     return s ? { mpxn: s.mpxn, fuel: s.fuel, networkOperatorEui: s.networkOperatorEui, supplierEui: s.supplierEui } : undefined;
   }
 
+  private deviceCa?: { intermediates: Buffer[]; anchors: Buffer[] };
+
   trustAnchors(): Buffer[] {
     if (!this.anchors) {
       const ids = JSON.parse(this.world.meta(META.trustAnchorIds)) as number[];
       this.anchors = ids.map((id) => this.world.certificate(id).der);
     }
     return this.anchors;
+  }
+
+  deviceCaPath(): { intermediates: Buffer[]; anchors: Buffer[] } {
+    if (!this.deviceCa) {
+      const dca = this.world.certificate(Number(this.world.meta(META.deviceCaId)));
+      const facts = describeCertificate(dca.der);
+      // The device CA's issuer: the root whose key identifier its AKI names.
+      const roots = facts.aki ? this.world.store.searchCertificates({ ski: facts.aki, kind: 'root' }) : [];
+      this.deviceCa = { intermediates: [dca.der], anchors: roots.map((r) => r.der) };
+    }
+    return this.deviceCa;
   }
 
   preCommand(requestId: string) {

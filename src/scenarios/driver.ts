@@ -26,14 +26,25 @@ export interface PostAnswer {
   xml: string;
 }
 
-/** How DUIS reaches the DCC. */
+/** How DUIS reaches the DCC (and, for what the DCC does on its own, its JSON API). */
 export interface DuisTransport {
   post(endpoint: Endpoint, xml: string): Promise<PostAnswer>;
+  /** a JSON API call (POST /api/recovery); absent: the DCC is reached by DUIS only */
+  json?(path: string, body: unknown): Promise<{ status: number; body: unknown }>;
 }
 
-export function httpTransport(baseUrl: string): DuisTransport {
+export function httpTransport(baseUrl: string, adminToken?: string): DuisTransport {
   const base = baseUrl.replace(/\/$/, '');
   return {
+    async json(path, body) {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(120_000),
+      });
+      return { status: res.status, body: await res.json() };
+    },
     async post(endpoint, xml) {
       const res = await fetch(`${base}/api/v1/${endpoint}`, {
         method: 'POST',
@@ -47,8 +58,13 @@ export function httpTransport(baseUrl: string): DuisTransport {
 }
 
 /** The server's own DUIS routes, without a socket (the scenario API runs inside the server). */
-export function injectTransport(app: FastifyInstance): DuisTransport {
+export function injectTransport(app: FastifyInstance, adminToken?: string): DuisTransport {
   return {
+    async json(path, body) {
+      const auth: Record<string, string> = adminToken ? { authorization: `Bearer ${adminToken}` } : {};
+      const res = await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', ...auth }, payload: JSON.stringify(body) });
+      return { status: res.statusCode, body: res.json() };
+    },
     async post(endpoint, xml) {
       const res = await app.inject({ method: 'POST', url: `/api/v1/${endpoint}`, headers: { 'content-type': 'application/xml' }, payload: xml });
       const header = (n: string) => {
@@ -183,6 +199,14 @@ export function diffCells(device: Eui, before: CellSnapshot, after: CellSnapshot
     if ((b?.certificateId ?? null) !== (a?.certificateId ?? null)) changes.push({ device, cell, before: b, after: a });
   }
   return changes;
+}
+
+/** POST /api/recovery's answer, as the scenarios read it. */
+export interface RecoveryAnswer {
+  mode: string;
+  carriedOut: number;
+  failed: number;
+  devices: { device: string; requestLogId: number; requestId: string | null; outcome: string; reason: string | null; changedCells: string[] }[];
 }
 
 export class DuisDriver {
@@ -321,6 +345,19 @@ export class DuisDriver {
         applyTimeBasedCpvChecks: true,
       },
     });
+  }
+
+  /**
+   * The DCC's own SMKI Recovery Event (POST /api/recovery): no DUIS request, the DCC's Recovery key
+   * signs a CS02b to each device. The cells that changed, as for a request.
+   */
+  async recover(order: { event: 'recovery'; devices: Eui[]; place: { cells: string; certificatesOf: Eui }[]; reason: string; requestedBy: string }): Promise<{ result: RecoveryAnswer; cellsChanged: CellChange[] }> {
+    if (!this.transport.json) throw new WorldError('no-api', 'this DCC is reached by DUIS only: the recovery needs its JSON API');
+    const before = new Map(order.devices.map((d) => [d, snapshotCells(this.world, d)]));
+    const res = await this.transport.json('/api/recovery', order);
+    const body = res.body as RecoveryAnswer & { error?: string };
+    if (res.status !== 200) throw new WorldError('recovery', `the DCC refused the recovery: ${body.error ?? res.status}`);
+    return { result: body, cellsChanged: order.devices.flatMap((d) => diffCells(d, before.get(d)!, snapshotCells(this.world, d))) };
   }
 
   /** 6.24.1 Retrieve Device Security Credentials (KRP). */

@@ -50,7 +50,7 @@ export async function remoteHost(file: string, url: string, adminToken = process
   }
   return {
     world,
-    driver: new DuisDriver(world, httpTransport(base)),
+    driver: new DuisDriver(world, httpTransport(base, adminToken)),
     clock: httpClock(base, adminToken),
     where: `the DCC at ${base}`,
     async close() {
@@ -59,9 +59,9 @@ export async function remoteHost(file: string, url: string, adminToken = process
   };
 }
 
-/** Inside the server: DUIS through the server's own routes, the server's world and clock. */
-export function serverHost(app: FastifyInstance, world: World, dcc: Dcc): ScenarioHost {
-  return { world, driver: new DuisDriver(world, injectTransport(app)), clock: dccClock(dcc) };
+/** Inside the server: DUIS through the server's own routes (the JSON API with the admin token, when it has one), the server's world and clock. */
+export function serverHost(app: FastifyInstance, world: World, dcc: Dcc, adminToken?: string): ScenarioHost {
+  return { world, driver: new DuisDriver(world, injectTransport(app, adminToken)), clock: dccClock(dcc) };
 }
 
 /** Premises of the scratch world a scenario runs on when no world file is given. */

@@ -161,6 +161,17 @@ export class StepContext {
     return this.record(await this.driver.readCredentials(o));
   }
 
+  /** The DCC's SMKI Recovery Event on devices; says what it did and records the cells it changed. */
+  async recover(order: Parameters<DuisDriver['recover']>[0]): Promise<Awaited<ReturnType<DuisDriver['recover']>>['result']> {
+    const { result, cellsChanged } = await this.driver.recover(order);
+    for (const c of cellsChanged) {
+      if (this.cellsChanged.length < MAX_LISTED_CELL_CHANGES) this.cellsChanged.push(c);
+      else this.cellsChangedOmitted++;
+    }
+    this.say(`the DCC's recovery (${result.mode}, ordered by ${order.requestedBy}: ${order.reason}) reached ${order.devices.length} device(s): ${result.carriedOut} carried out, ${result.failed} not; request log #${result.devices.map((d) => d.requestLogId).slice(0, 3).join(', #')}${result.devices.length > 3 ? ', ...' : ''}`);
+    return result;
+  }
+
   now(): Promise<Date> {
     return this.clock.now();
   }

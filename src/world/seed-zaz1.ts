@@ -11,7 +11,7 @@ import {
 } from '../../pki/index.ts';
 import type { CellColumnName, UserRole } from '../../db/index.ts';
 import { DCC } from './catalogue.ts';
-import { makeMprn } from './mpxn.ts';
+import { makeMpanCore, makeMprn } from './mpxn.ts';
 import { META, secretForSeed, World, WorldError } from './world.ts';
 
 // A world on the DCC's public ZAZ1 test identities (@smartdcc/dccboxed-keystore), so requests
@@ -51,6 +51,9 @@ export const ZAZ1_DSP_XML_SIGNING_SERIAL = '167048897159233642262001557408276884
 /** The ESME …A0's MPAN as the RTDS templates name it (6.23's ImportMPxN, 6.20.x). */
 export const ZAZ1_MPAN = '1312345678333';
 export const ZAZ1_MPRN = makeMprn('12345678');
+/** The second RTDS ESME (…A6, the load controller's and APC vectors' device) and its MPAN. */
+export const ZAZ1_ESME_A6 = '00DB1234567890A6';
+export const ZAZ1_MPAN_A6 = makeMpanCore('13', '1234567866');
 
 /** Finds the issuing CA in PEM, DER, or a DUIS document carrying CertificationPathCertificates. */
 export function readIssuingCa(content: Buffer): Buffer {
@@ -150,6 +153,7 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
 
     // Registration data: the ZAZ1 supplier and network operator for the RTDS devices' supply points.
     store.insertSupplyPoint({ mpxn: ZAZ1_MPAN, fuel: 'E', networkOperatorEui: ZAZ1_NETWORK_OPERATOR, supplierEui: ZAZ1_SUPPLIER, uprn: 123456789012, postcode: 'ZA1 1ZZ', address: '1 RTDS Way' });
+    store.insertSupplyPoint({ mpxn: ZAZ1_MPAN_A6, fuel: 'E', networkOperatorEui: ZAZ1_NETWORK_OPERATOR, supplierEui: ZAZ1_SUPPLIER, uprn: 123456789013, postcode: 'ZA1 1ZZ', address: '2 RTDS Way' });
     store.insertSupplyPoint({ mpxn: ZAZ1_MPRN, fuel: 'G', networkOperatorEui: ZAZ1_NETWORK_OPERATOR, supplierEui: ZAZ1_SUPPLIER, uprn: 123456789012, postcode: 'ZA1 1ZZ', address: '1 RTDS Way' });
 
     const common: Partial<Record<CellColumnName, number>> = {
@@ -162,6 +166,8 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     const acbAsSupplier = { supplierDS: need('Z1-accessControlBroker-ds'), supplierKA: need('Z1-accessControlBroker-ka'), supplierTopUpKA: need('Z1-accessControlBroker-ka') };
     const acbAsNo = { networkOperatorDS: need('Z1-accessControlBroker-ds'), networkOperatorKA: need('Z1-accessControlBroker-ka') };
     const no = { networkOperatorDS: need('Z1-networkOperator-ds'), networkOperatorKA: need('Z1-networkOperator-ka') };
+    // RTDS ESMEs hold the ZAZ1 load controller in their load controller cells (CS02f and CS02g vectors).
+    const lc = { loadControllerDS: need('Z1-loadController-ds'), loadControllerKA: need('Z1-loadController-ka') };
     const commissionedAt = new Date(o.referenceTime.getTime() - 30 * 86_400_000).toISOString();
     const device = (eui: string, type: 'ESME' | 'GSME' | 'GPF' | 'CHF', mpxn: string | null, cells: Partial<Record<CellColumnName, number>>) => {
       store.insertDevice({ eui, type, status: 'Commissioned', mpxn, commsHubEui: type === 'CHF' ? null : '00DB1234567890A2', manufacturer: 'RTDS', model: `RTDS ${type}`, firmware: '0001', commissionedAt });
@@ -169,12 +175,13 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     };
     // As the RTDS vectors show them: the ESME under the ZAZ1 supplier and NO; the GPF "DCC controlled".
     device('00DB1234567890A2', 'CHF', null, { root: z1Id, recovery: common.recovery!, acbDS: need('Z1-accessControlBroker-ds'), acbKA: common.acbKA!, wanProviderDS: need('Z1-wanProvider-ds') });
-    device('00DB1234567890A0', 'ESME', ZAZ1_MPAN, { ...common, ...supplier, ...no });
+    device('00DB1234567890A0', 'ESME', ZAZ1_MPAN, { ...common, ...supplier, ...no, ...lc });
     device('00DB1234567890A1', 'GSME', ZAZ1_MPRN, { ...common, ...supplier });
     device('00DB1234567890A3', 'GPF', ZAZ1_MPRN, { ...common, ...acbAsSupplier, ...acbAsNo });
+    device(ZAZ1_ESME_A6, 'ESME', ZAZ1_MPAN_A6, { ...common, ...supplier, ...no, ...lc });
   });
   // The RTDS comms hub was installed by the ZAZ1 supplier: it answers for it (8.14.x) as for a pre-notified hub.
   world.inventory.update('00DB1234567890A2', { addedBy: ZAZ1_SUPPLIER });
   store.setMeta(META.createdAt, new Date().toISOString());
-  return { parties: Object.keys(PARTIES).length, devices: 4, certificates };
+  return { parties: Object.keys(PARTIES).length, devices: 5, certificates };
 }

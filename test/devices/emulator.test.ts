@@ -131,7 +131,10 @@ function expectRejected(state: DeviceSecurityState, out: DeviceOutcome, alertCod
 
 describe('cells', () => {
   it('gives each device type its cells and names every cell identifier', () => {
-    expect(cellsOf('ESME')).toHaveLength(9);
+    // the nine RTDS shows in the recovery response, and the load controller's two (CS02f, CS02g)
+    expect(cellsOf('ESME')).toHaveLength(11);
+    expect(cellsOf('ESME')).toEqual(expect.arrayContaining(['loadControllerDS', 'loadControllerKA']));
+    expect(cellsOf('GSME')).not.toContain('loadControllerDS');
     expect(cellsOf('ESME')).not.toContain('wanProviderDS');
     expect(cellsOf('GSME')).not.toContain('networkOperatorDS');
     expect(cellsOf('CHF')).toEqual(['root', 'recovery', 'acbDS', 'acbKA', 'wanProviderDS']);

@@ -55,6 +55,8 @@ const SAMPLE_COMMANDS: Record<string, (messageCode: number) => Buffer> = {
   CS02c: () => encodeCs02cCommand({ keyUsage: 'DS' }),
   CS02d: () => encodeCs02dCommand({ certificate: esme.creds.dsCertificate }),
   CS02e: () => encodeCs02eCommand({ keyUsage: 'KA' }),
+  CS02f: () => encodeCs02aCommand({ authorisingCell: { ...CELL_IDS.acbKA }, roles: [2, 8] }),
+  CS02g: (messageCode) => encodeCs02bCommand(cs02bCommand(messageCode === 0x0125 ? 10 : 11)),
 };
 
 /** The security-credential use cases, which have codecs of their own (DLMS and GBZ use cases are read by form). */
@@ -100,13 +102,15 @@ describe('processCommand refuses a message code no use case answers', () => {
 });
 
 describe('the use-case registry', () => {
-  it('answers CS02a 0x0008, CS02b 0x0100-0x0109, CS02d 0x000B and CS02e 0x000C, and no message code twice', () => {
+  it('answers CS02a 0x0008, CS02b 0x0100-0x0109, CS02d 0x000B, CS02e 0x000C, CS02f 0x011B and CS02g 0x0125-0x0126, and no message code twice', () => {
     expect(CS02_USE_CASES.map((u) => [u.name, [...u.messageCodes]])).toEqual([
       ['CS02a', [0x0008]],
       ['CS02b', [0x0100, 0x0101, 0x0102, 0x0103, 0x0104, 0x0105, 0x0106, 0x0107, 0x0108, 0x0109]],
       ['CS02c', [0x000a]],
       ['CS02d', [0x000b]],
       ['CS02e', [0x000c]],
+      ['CS02f', [0x011b]],
+      ['CS02g', [0x0125, 0x0126]],
     ]);
     const codes = USE_CASES.flatMap((u) => u.messageCodes);
     expect(new Set(codes).size).toBe(codes.length);
@@ -117,8 +121,8 @@ describe('the use-case registry', () => {
     expect(() => indexByMessageCode([...USE_CASES, clash])).toThrow('message code 0x0008 is claimed by both CS02a and CS02x');
   });
 
-  it('runs every CS02 use case on all four device types', () => {
-    for (const u of CS02_USE_CASES) expect([...u.deviceTypes].sort()).toEqual(['CHF', 'ESME', 'GPF', 'GSME']);
+  it('runs every CS02 use case on all four device types, but CS02g only on an ESME (the one with load controller cells)', () => {
+    for (const u of CS02_USE_CASES) expect([...u.deviceTypes].sort()).toEqual(u.name === 'CS02g' ? ['ESME'] : ['CHF', 'ESME', 'GPF', 'GSME']);
   });
 
   it("decodes every registered message code through the codec table as that use case's command", () => {

@@ -7,7 +7,10 @@ import { signApdu } from '../../devices/index.ts';
 import { gbcsSignerOf, prepareRequest, xmlSignerOf } from '../../src/client.ts';
 import { DCC } from '../../src/world/catalogue.ts';
 import { signPreCommand, startHarness, type Harness } from '../helpers/gateway.ts';
-import { sharedDuis } from '../helpers/duis-xsd.ts';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const rtdsTemplatePath = (name: string) => join(dirname(createRequire(import.meta.url).resolve('@smartdcc/duis-templates/package.json')), 'templates', name);
 import {
   checkDuisAnswer,
   dumpDeviceTables,
@@ -162,9 +165,10 @@ beforeAll(async () => {
     },
     { name: 'unsigned pre-command as the signed one', endpoint: 'serviceS', body: signAs(w, no, buildRequest({ requestId: rid2, commandVariant: 5, body: { kind: 'SignedPreCommand', gbcsPayload: pre2 } })), code: 'E061508', step: 'pre-command', reason: /carries no signature/ },
     { name: 'GBCS payload that is not GBCS', endpoint: 'serviceS', body: signAs(w, no, buildRequest({ requestId: rid2, commandVariant: 5, body: { kind: 'SignedPreCommand', gbcsPayload: Buffer.from('garbage!') } })), code: 'E061508', step: 'pre-command', reason: /not a general-signing APDU/ },
-    { name: 'a service dcc-sim does not implement (8.5)', endpoint: 'serviceS', body: signDuis(prepareRequest(readFileSync(sharedDuis('CS02bACBByACB_8.5_SUCCESS_REQUEST_DUIS.XML'), 'utf8'), { originator: supplier, counter: next() }).xml, xmlSignerOf(w, supplier)), code: 'E100', step: 'parse:unsupported', reason: /not supported by dcc-sim/ },
+    { name: 'a service dcc-sim does not implement (5.3)', endpoint: 'serviceD', body: signDuis(prepareRequest(readFileSync(rtdsTemplatePath('5.3_DELETE_SCHEDULE_REQUEST_DUIS.XML'), 'utf8'), { originator: supplier, counter: next() }).xml, xmlSignerOf(w, supplier)), code: 'E100', step: 'parse:unsupported', reason: /not supported by dcc-sim/ },
     { name: 'CommandVariant 9 (DCC internal)', endpoint: 'serviceD', body: signAs(w, supplier, edit(inventoryXml(supplier, mpxn, next()), '<sr:CommandVariant>8<', '<sr:CommandVariant>9<')), code: 'E12', step: 'parse:command-variant', reason: /CommandVariant 9 is internal/ },
-    { name: 'a request from the DCC itself', endpoint: 'serviceD', body: signDuis(inventoryXml(DCC.accessControlBroker, mpxn, next()), xmlSignerOf(w, DCC.accessControlBroker)), code: 'E1', step: 'signature', reason: /is not an XML-signing certificate/ },
+    // The DCC signs its own requests with its DSP certificate, but only those it originates (6.24.1) are taken.
+    { name: 'a request from the DCC itself', endpoint: 'serviceD', body: signDuis(inventoryXml(DCC.accessControlBroker, mpxn, next()), xmlSignerOf(w, DCC.accessControlBroker)), code: 'E3', step: 'user-role', reason: /is not a DCC User/ },
   );
 });
 

@@ -102,11 +102,12 @@ describe.skipIf(!hasJava)('6.24.2 and 6.15.2 on the RTDS ESME (ZAZ1), both legs'
     expect((await deviceAnswer(read.requestId)).body).toEqual({ kind: 'cs02e-response', response: { certificate: fresh } });
   });
 
-  it('6.15.2 with the RTDS template\'s certificate: the device does not hold its key, answers status 3 and keeps its own', async () => {
+  it('6.15.2 with the RTDS template\'s certificate, issued by the RTDS device CA and not this world\'s: refused E061505, nothing changed', async () => {
     const mine = h.world.deviceCertificates(ESME).dsCertificate.der;
-    const { requestId, preCommand, leg2 } = await bothLegs('CS02d_6.15.2_SUCCESS_REQUEST_DUIS.XML');
-    await send('serviceS', leg2(signPreCommand(h.world, preCommand)), 'I99');
-    expect((await deviceAnswer(requestId)).body).toEqual({ kind: 'cs02d-response', response: { status: 3 } });
+    const before = dumpDeviceTables(h.world);
+    const a = await send('serviceT', rtdsTemplate('CS02d_6.15.2_SUCCESS_REQUEST_DUIS.XML', counter++), 'E061505');
+    expect(a.reason).toMatch(/does not chain to the SMKI device CA/);
+    expect(dumpDeviceTables(h.world)).toBe(before);
     expect(h.world.deviceCertificates(ESME).dsCertificate.der.equals(mine)).toBe(true);
   });
 

@@ -32,7 +32,7 @@ export async function validateWithTool(xml: string): Promise<void> {
   await toolValidate({ xml });
 }
 
-/** A fresh ZAZ1 world file: keystore identities, Z1 from a DUIS template, the RTDS devices …A0-…A3. */
+/** A fresh ZAZ1 world file: keystore identities, Z1 from a DUIS template, the RTDS devices …A0-…A3 and the second ESME …A6. */
 export function zaz1WorldFile(referenceTime = new Date('2026-11-01T00:00:00Z')): string {
   const dir = mkdtempSync(join(tmpdir(), 'dcc-sim-zaz1-'));
   const file = join(dir, 'zaz1.db');

@@ -110,6 +110,17 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(again.results[0]!.error).toMatch(/no device at Cadent's supply points holds National Grid Gas Distribution's certificates/);
   });
 
+  it('smki-recovery: National Grid\'s revoked certificates stop its own remedy; the DCC\'s recovery puts the ACB\'s in; all compliant', async () => {
+    const s = await runScenario('smki-recovery');
+    expectPassed(s);
+    expect(step(s, 'compromise').requests[0]).toMatchObject({ service: '6.15.1', finalResponseCode: 'E061508', succeeded: false });
+    const recovery = step(s, 'recovery');
+    expect(recovery.requests).toEqual([]);
+    expect(recovery.cellsChanged.length).toBeGreaterThan(2);
+    expect(recovery.cellsChanged.every((c) => c.before?.eui === '90B3D51F41000005' && c.after?.eui === DCC.accessControlBroker)).toBe(true);
+    expect(recovery.happened[0]).toMatch(/the DCC's recovery \(anyExceptAbnormalRootByRecovery, ordered by .*\) reached \d+ device\(s\): \d+ carried out, 0 not/);
+  });
+
   it('a scenario whose expectation is not met fails at that step and runs no further', async () => {
     const broken: ScenarioDefinition = {
       ...findScenario('commission-esme'),

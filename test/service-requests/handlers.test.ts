@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { certificateFromPem, generateKeyPair, rawPublicKey, RemotePartyRole, type CertificateFacts } from '../../pki/index.ts';
+import { certificateFromPem, describeCertificate, generateKeyPair, rawPublicKey, RemotePartyRole, type CertificateFacts } from '../../pki/index.ts';
+import { ks, rtds } from '../devices/helpers.ts';
 import {
   cs02bMessageCode, CredentialsReplacementMode, CS02A_MESSAGE_CODE, decodeApdu, decodeCs02aCommand, decodeCs02bCommand, decodeCs02cCommand, isGeneralCiphering,
   signApdu, unwrapGeneralCiphering,
@@ -581,5 +582,108 @@ describe('6.15.2 Update Security Credentials (Device) against its RTDS vectors',
     expect(run(rtdsCertificate, '00DB1234567890A1')).toBe('E061504');
     const org = certificateFromPem(readFileSync(new URL('../../../shared/rtds-keystore/90b3d51f30010000-ds.pem', import.meta.url), 'utf8'));
     expect(run(org)).toBe('E061501');
+  });
+});
+
+describe('load controller (6.15.1 CS02g), CS02f (6.24.1), Service Opt Out (8.5) and Opt In (8.6)', () => {
+  const lc = (n: string) => describeCertificate(ks(n).certificate);
+  const atDevice: HandlerState = { acbCounter: 0x600n, deviceKeyAgreement: rawPublicKey(deviceKa.publicKey) };
+
+  it('6.15.1 LoadController issues a CS02g LoadControllerBySupplier pre-command (0x0126): supplier DS authorises, the new floor in [6]', () => {
+    const v = validated({
+      target: ESME, counter: 1000n, commandVariant: 4,
+      body: { kind: 'UpdateSecurityCredentialsKRP', remotePartyRole: 'LoadController', floorSeqNumber: 3n, certificationPath: [CERT], applyTimeBasedCpvChecks: true },
+    });
+    v.replacements = [{ slot: 'DS', facts: lc('Z1-loadController-ds') }, { slot: 'KA', facts: lc('Z1-loadController-ka') }];
+    const out = v.service.handle(v, {}, dcc);
+    const apdu = decodeApdu('issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0));
+    expect([apdu.messageCode, apdu.originator, apdu.counter]).toEqual([0x0126, SUPPLIER, 1000n]);
+    const c = decodeCs02bCommand(apdu.payload);
+    expect([c.mode, c.authorisingCell, c.authorisingSeqNumber, c.newFloorSeqNumber, c.otherSeqNumberChanges]).toEqual([11, { role: 2, keyUsage: 'DS', cellUsage: 0 }, 1000n, undefined, [{ role: 8, floorSeqNumber: 3n }]]);
+    expect(c.replacements.map((r) => r.target)).toEqual([{ role: 8, keyUsage: 'DS', cellUsage: 0 }, { role: 8, keyUsage: 'KA', cellUsage: 0 }]);
+    // Only an ESME has load controller cells.
+    expect(v.service.device!.suits(v.request.body, 'GSME')).toMatch(/GSME has no load controller/);
+  });
+
+  it('6.15.1 LoadController with RTDS\'s certificates (the supplier\'s own) and counter issues RTDS\'s CS02g pre-command byte for byte', () => {
+    const precommand = rtds('6.15.1_CS02gLoadControllerBySupplier', 'CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX');
+    const path = decodeCs02bCommand(decodeApdu(precommand).payload).certificationPath;
+    const v = validated({
+      target: ESME, counter: 1000n, commandVariant: 4,
+      body: { kind: 'UpdateSecurityCredentialsKRP', remotePartyRole: 'LoadController', floorSeqNumber: 0n, certificationPath: path, applyTimeBasedCpvChecks: true },
+    });
+    v.replacements = [{ slot: 'DS', facts: lc('Z1b-supplier-ds') }, { slot: 'KA', facts: lc('Z1b-supplier-ka') }];
+    const out = v.service.handle(v, {}, dcc);
+    const issued = 'issue' in out.preCommand! ? out.preCommand.issue : Buffer.alloc(0);
+    // ours carries the empty signature's length octet (00), which RTDS's pre-commands leave out
+    expect(issued.subarray(0, -1).toString('hex')).toBe(precommand.toString('hex'));
+  });
+
+  it('6.24.1 naming LoadController becomes a CS02f (0x011B) from the ACB, MAC only; without it a CS02a', () => {
+    const read = (roles: ('Supplier' | 'LoadController')[]) => {
+      const v = validated({ target: ESME, counter: 3n, commandVariant: 1, body: { kind: 'RetrieveDeviceSecurityCredentialsKRP', roles } });
+      const apdu = decodeApdu(unwrapGeneralCiphering(v.service.handle(v, atDevice, dcc).command!).apdu);
+      return [apdu.messageCode, apdu.originator, apdu.counter, apdu.signature ?? null];
+    };
+    expect(read(['Supplier', 'LoadController'])).toEqual([0x011b, DCC, 0x600n, null]);
+    expect(read(['Supplier'])).toEqual([CS02A_MESSAGE_CODE, DCC, 0x600n, null]);
+  });
+
+  it('6.24.1 (CS02f) and 8.5 (CS02b ACBByACB) make RTDS\'s command APDUs byte for byte, given RTDS\'s ACB counters (only the MAC differs)', () => {
+    const apduOf = (dir: string, file: string) => unwrapGeneralCiphering(rtds(dir, file)).apdu.toString('hex');
+    const read = validated({ target: ESME, counter: 3n, commandVariant: 1, body: { kind: 'RetrieveDeviceSecurityCredentialsKRP', roles: ['Supplier', 'LoadController'] } });
+    const cs02f = read.service.handle(read, { ...atDevice, acbCounter: 0x516n }, dcc).command!;
+    expect(unwrapGeneralCiphering(cs02f).apdu.toString('hex')).toBe(apduOf('6.24.1_CS02fMAC', 'CS02fMAC_6.24.1_SUCCESS_COMMAND_GBCS.HEX'));
+    const z1 = decodeCs02bCommand(decodeApdu(unwrapGeneralCiphering(rtds('6.15.1_CS02bNOByNO', 'CS02bNOByNO_6.15.1_SUCCESS_COMMAND_GBCS.HEX')).apdu).payload).certificationPath[0]!;
+    const optOut = validated({
+      target: ESME, counter: 8n, commandVariant: 1,
+      body: { kind: 'ServiceOptOut', executionDateTime: new Date('2015-01-15T00:00:00Z'), acbFloorSeqNumber: 0n, keyAgreement: ks('Z1b-accessControlBroker-ka').certificate, certificationPath: [z1], applyTimeBasedCpvChecks: true },
+    });
+    optOut.replacements = [{ slot: 'KA', facts: lc('Z1b-accessControlBroker-ka') }];
+    const cs02b = optOut.service.handle(optOut, { ...atDevice, acbCounter: 0x514n }, dcc).command!;
+    expect(unwrapGeneralCiphering(cs02b).apdu.toString('hex')).toBe(apduOf('8.5_CS02bACBByACB', 'CS02bACBByACB_8.5_SUCCESS_COMMAND_GBCS.HEX'));
+  });
+
+  it('8.5 sends CS02b accessControlBrokerByACB from the ACB (no [2], [4] the ACB floor, the ACB KA cell) and withdraws the meter', () => {
+    const v = validated({
+      target: ESME, counter: 8n, commandVariant: 1,
+      body: { kind: 'ServiceOptOut', executionDateTime: new Date('2026-01-01T00:00:00Z'), acbFloorSeqNumber: 0n, keyAgreement: CERT, certificationPath: [CERT], applyTimeBasedCpvChecks: false },
+    });
+    v.replacements = [{ slot: 'KA', facts: lc('Z1b-accessControlBroker-ka') }];
+    expect(v.service.needs?.(v)).toEqual({ acbCounter: true, deviceKeyAgreement: true });
+    const out = v.service.handle(v, atDevice, dcc);
+    expect(out.answer.responseCode).toBe('I99');
+    // withdrawn only if the meter changed its ACB KA cell
+    expect(out.inventory).toBeUndefined();
+    expect(out.afterDevice!(['acbKA'])).toEqual([{ kind: 'update', eui: ESME, set: { status: 'Withdrawn' } }]);
+    expect(out.afterDevice!([])).toEqual([]);
+    const apdu = decodeApdu(unwrapGeneralCiphering(out.command!).apdu);
+    expect([apdu.messageCode, apdu.originator, apdu.counter, apdu.signature ?? null]).toEqual([0x0104, DCC, 0x600n, null]);
+    const c = decodeCs02bCommand(apdu.payload);
+    expect([c.mode, c.authorisingCell, c.authorisingSeqNumber, c.newFloorSeqNumber, c.replacements.map((r) => r.target)])
+      .toEqual([4, undefined, 0x600n, 0n, [{ role: 4, keyUsage: 'KA', cellUsage: 0 }]]);
+  });
+
+  describe('8.6', () => {
+    const optIn = (o: { status?: string; supplier?: string; date?: string } = {}) => {
+      const v = validated({ target: DCC, counter: 9n, commandVariant: 8, body: { kind: 'ServiceOptIn', deviceId: ESME, deviceType: 'ESME', importMpxn: '1234567890123', exportMpan: '1234567890999', optInDate: o.date ?? '2026-10-31' } });
+      const state: HandlerState = {
+        inventoryDevices: new Map([[ESME, { ...entry(ESME, '2026-01-01T00:00:00Z'), status: o.status ?? 'Withdrawn' }]]),
+        supplyPoint: { mpxn: '1234567890123', fuel: 'E', networkOperatorEui: '90B3D51F30020000', supplierEui: o.supplier ?? SUPPLIER },
+      };
+      return () => v.service.handle(v, state, dcc);
+    };
+
+    it('brings an opted-out meter back to Commissioned and records its MPANs', () => {
+      const out = optIn()();
+      expect(out.answer).toEqual({ responseCode: 'I0' });
+      expect(out.inventory).toEqual([{ kind: 'update', eui: ESME, set: { status: 'Commissioned', exportMpan: '1234567890999' } }]);
+    });
+
+    it('refuses a meter not opted out (E080606), another supplier (E4), an OptInDate after today (E080607)', () => {
+      expect(optIn({ status: 'Commissioned' })).toThrow(expect.objectContaining({ responseCode: 'E080606' }));
+      expect(optIn({ supplier: '90B3D51F30030000' })).toThrow(expect.objectContaining({ responseCode: 'E4' }));
+      expect(optIn({ date: '2026-11-02' })).toThrow(expect.objectContaining({ responseCode: 'E080607' }));
+    });
   });
 });

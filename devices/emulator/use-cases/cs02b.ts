@@ -7,18 +7,17 @@ import { describeCellId, describeRole, sameCell } from '../../gbcs/cell-id.ts';
 import {
   ALERT_FUTURE_DATED_FAILURE,
   ALERT_FUTURE_DATED_SUCCESS,
-  CS02B_ALERT_MESSAGE_CODE,
   CS02B_MESSAGE_CODES,
   type Cs02bCommand,
   type ExecutionOutcome,
   type RemotePartySeqNumberChange,
   type ReplacementOutcome,
   StatusCode,
-  cs02bMessageCode,
   encodeCs02bAlert,
   encodeCs02bResponse,
   modeName,
 } from '../../gbcs/cs02b.ts';
+import { credentialsAlertMessageCode, credentialsMessageCode } from '../../gbcs/cs02g.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
 import { factsOf, validatePathCached } from '../certificate-cache.ts';
 import { CELL_IDS, type CellName, DEVICE_TYPES, type DeviceType, cellNameOf, hasCell } from '../cells.ts';
@@ -53,6 +52,11 @@ function modeRule(mode: number, type: DeviceType): ModeRule | undefined {
       return { authorising: 'transitionalCoSDS', roles: [2], macRequired: true };
     case 8:
       return { authorising: 'recovery', roles: [1, 2, 3, 4, 5, 6], macRequired: false };
+    // CS02g (use-cases/cs02g.ts): the load controller cells, by the load controller itself or by the supplier.
+    case 10:
+      return { authorising: 'loadControllerDS', roles: [8], macRequired: true };
+    case 11:
+      return { authorising: 'supplierDS', roles: [8], macRequired: true };
     default:
       return undefined;
   }
@@ -67,10 +71,10 @@ interface Authorised {
 function authoriseCs02b(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, m: GbcsMessage, cmd: Cs02bCommand): Authorised {
   const { apdu } = m;
   const name = modeName(cmd.mode);
-  if (apdu.messageCode !== cs02bMessageCode(cmd.mode)) {
+  if (apdu.messageCode !== credentialsMessageCode(cmd.mode)) {
     reject(
       RejectionAlert.integrityCheckFailed,
-      `message code ${hex4(apdu.messageCode)} does not match mode ${cmd.mode} (${name}), which needs ${hex4(cs02bMessageCode(cmd.mode))}`,
+      `message code ${hex4(apdu.messageCode)} does not match mode ${cmd.mode} (${name}), which needs ${hex4(credentialsMessageCode(cmd.mode))}`,
     );
   }
   const rule = modeRule(cmd.mode, state.type);
@@ -205,12 +209,19 @@ function checkReplacement(s: DeviceSecurityState, name: CellName, certificate: B
   if (!f) return { status: StatusCode.badCertificate, reason: `the certificate for the ${cellLabel(name)} cannot be parsed` };
   const root = s.cells.root;
   if (!root) return { status: StatusCode.noTrustAnchor, reason: 'the root cell is empty, so no path can be validated' };
+  // ZAZ1 pins the issuing CA in the root cell: a path certificate claiming the anchor's key identifier must be
+  // the anchor itself, or an altered CA certificate would pass unnoticed (RTDS's IMMEDIATE_ERROR vectors: status 10).
+  const anchor = factsOf(root);
+  const impostor = anchor ? cmd.certificationPath.find((c) => factsOf(c)?.ski === anchor.ski && !c.equals(root)) : undefined;
+  if (impostor) return { status: StatusCode.noTrustAnchor, reason: `the certification path carries a certificate with the root cell's key identifier ${anchor!.ski} that is not the root cell's certificate` };
   const path = validatePathCached(certificate, cmd.certificationPath, [root], cmd.applyTimeBasedCpvChecks ? now : null);
   if (!path.ok) return { status: StatusCode.noTrustAnchor, reason: `certification path validation failed (${path.code}): ${path.reason}` };
   // MP128: a gas proxy's network operator cells may hold the ACB's certificates (GPFs are made so,
   // and a GNO leaving DCC User status puts them back), so a GPF accepts role ACB there too.
   const acbInGpfNoCell = s.type === 'GPF' && cell.role === 3 && f.role === 4;
-  if (f.role !== cell.role && !acbInGpfNoCell) {
+  // A supplier may appoint itself load controller: RTDS places the supplier's own certificates there (CS02g).
+  const supplierAsLoadController = cell.role === 8 && f.role === 2;
+  if (f.role !== cell.role && !acbInGpfNoCell && !supplierAsLoadController) {
     return { status: StatusCode.badCertificate, reason: `the certificate's role ${f.role === null ? '(none)' : describeRole(f.role)} does not fit the ${cellLabel(name)}` };
   }
   if (f.keyUsage !== cell.keyUsage) {
@@ -222,13 +233,14 @@ function checkReplacement(s: DeviceSecurityState, name: CellName, certificate: B
   return { status: StatusCode.success, reason: '' };
 }
 
-/** The dispatcher only hands CS02b its own message codes, which the codec decodes as CS02b commands. */
+/** The dispatcher only hands CS02b (and CS02g) its own message codes, which the codecs decode as commands. */
 function commandOf(m: GbcsMessage): Cs02bCommand {
+  if (m.body.kind === 'cs02g-command') return m.body.command;
   if (m.body.kind !== 'cs02b-command') throw new Error(`CS02b was handed a ${m.body.kind} body (message code ${hex4(m.apdu.messageCode)})`);
   return m.body.command;
 }
 
-function processCs02b(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, m: GbcsMessage, now: Date): DeviceOutcome {
+export function processCs02b(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, m: GbcsMessage, now: Date): DeviceOutcome {
   const { apdu } = m;
   const cmd = commandOf(m);
   const { authRole } = authoriseCs02b(state, creds, message, m, cmd);
@@ -249,16 +261,17 @@ function processCs02b(state: DeviceSecurityState, creds: DeviceCredentials, mess
   return out;
 }
 
-/** Alert 0x8F66 when every replacement succeeded, 0x8F67 when any failed; message code 00CB. */
-function executeDueCs02b(state: DeviceSecurityState, pending: PendingCommand, m: GbcsMessage, now: Date): DueExecution {
-  const done = execute(state, commandOf(m), pending.counter, now);
+/** Alert 0x8F66 when every replacement succeeded, 0x8F67 when any failed; message code 00CB (CS02g: 0x0124). */
+export function executeDueCs02b(state: DeviceSecurityState, pending: PendingCommand, m: GbcsMessage, now: Date): DueExecution {
+  const cmd = commandOf(m);
+  const done = execute(state, cmd, pending.counter, now);
   const allOk = done.outcome.replacementOutcomes.every((o) => o.status === StatusCode.success);
   const payload = encodeCs02bAlert({
     alertCode: allOk ? ALERT_FUTURE_DATED_SUCCESS : ALERT_FUTURE_DATED_FAILURE,
     executionDateTime: pending.executeAt,
     outcome: done.outcome,
   });
-  return { state: done.state, changedCells: done.changedCells, failures: done.failures, alert: { messageCode: CS02B_ALERT_MESSAGE_CODE, payload } };
+  return { state: done.state, changedCells: done.changedCells, failures: done.failures, alert: { messageCode: credentialsAlertMessageCode(cmd.mode), payload } };
 }
 
 export const CS02B: UseCase = {
