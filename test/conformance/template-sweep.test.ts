@@ -8,14 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sweeper, sweepTable, templateNames, type SweepRow } from '../helpers/template-sweep.ts';
 
 /**
- * Templates of registered services that are not carried out yet, each with why (issue 15): removing a line
+ * Templates of registered services not carried out as sent, each with why: removing a line
  * is how a fix shows; a template not listed here that fails, fails the test.
  */
 const KNOWN_GAPS: Record<string, string> = {
-  'CS02fMAC_6.24.1_SUCCESS_REQUEST_DUIS.XML': 'DCC-originated CS02f: the ACB signs it, and dcc-sim does not accept the ACB as a DUIS sender yet',
-  'CS02gLoadControllerBySupplier_6.15.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML': 'CS02g (load controller cells) is not emulated yet',
-  'CS02gLoadControllerBySupplier_6.15.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML': 'CS02g (load controller cells) is not emulated yet',
-  'CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML': 'CS02g (load controller cells) is not emulated yet',
+  'CS02bACBByACB_8.5_SUCCESS_REQUEST_DUIS.XML': 'the template carries a digital-signing certificate as the KeyAgreementCertificate; dcc-sim refuses it (E080501) rather than put a DS key in the ACB KA cell',
+  '8.6_SERVICE_OPTIN_REQUEST_DUIS.XML': 'the template names ImportMPxN 1312345678111, which is not the ZAZ1 ESME\'s MPAN, and a fresh world has no opted-out meter (E080604)',
+  'CS02d_6.15.2_SUCCESS_REQUEST_DUIS.XML': 'its certificate is issued by the RTDS device CA (CN=E357), which the ZAZ1 world does not hold: refused E061505 as DUIS requires',
 };
 
 const s = sweeper();
