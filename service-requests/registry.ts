@@ -27,6 +27,15 @@ import { enableSupply, enableSupplySigned } from './services/7.1.ts';
 import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
+import { readDeviceConfigurationVoltage } from './services/6.2.1.ts';
+import { readDeviceConfigurationRandomisation } from './services/6.2.2.ts';
+import { readDeviceConfigurationBillingCalendar } from './services/6.2.3.ts';
+import { readDeviceConfigurationIdentity } from './services/6.2.4.ts';
+import { readDeviceConfigurationPowerThresholds } from './services/6.2.5.ts';
+import { readDeviceConfigurationMpxn } from './services/6.2.7.ts';
+import { readDeviceConfigurationGas } from './services/6.2.8.ts';
+import { readDeviceConfigurationPaymentMode } from './services/6.2.9.ts';
+import { readEventOrSecurityLog } from './services/6.13.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -58,6 +67,16 @@ export const SERVICES = [
   armSupply,
   armSupplySigned,
   readSupplyStatus,
+  // device configuration (DUIS section 6, issue 15)
+  readDeviceConfigurationVoltage,
+  readDeviceConfigurationRandomisation,
+  readDeviceConfigurationBillingCalendar,
+  readDeviceConfigurationIdentity,
+  readDeviceConfigurationPowerThresholds,
+  readDeviceConfigurationMpxn,
+  readDeviceConfigurationGas,
+  readDeviceConfigurationPaymentMode,
+  readEventOrSecurityLog,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */
