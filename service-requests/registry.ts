@@ -36,6 +36,20 @@ import { readDeviceConfigurationMpxn } from './services/6.2.7.ts';
 import { readDeviceConfigurationGas } from './services/6.2.8.ts';
 import { readDeviceConfigurationPaymentMode } from './services/6.2.9.ts';
 import { readEventOrSecurityLog } from './services/6.13.ts';
+import { updateDeviceConfigurationVoltage } from './services/6.5.ts';
+import { updateDeviceConfigurationPowerThreshold } from './services/6.12.ts';
+import { setMaximumDemandConfigurableTimePeriod } from './services/6.18.1.ts';
+import { resetMaximumDemandRegisters } from './services/6.18.2.ts';
+import { setDeviceConfigurationImportMpxn } from './services/6.20.1.ts';
+import { setDeviceConfigurationExportMpan } from './services/6.20.2.ts';
+import { setElectricitySupplyTamperState, setElectricitySupplyTamperStateSigned } from './services/6.25.ts';
+import { updateDailyBlockCounterReset, updateDailyBlockCounterResetSigned } from './services/6.26.ts';
+import { updateRmsVoltageCounterReset } from './services/6.27.ts';
+import { setChfSubGhzConfiguration } from './services/6.28.ts';
+import { requestChfSubGhzChannelScan } from './services/6.29.ts';
+import { readChfSubGhzConfiguration } from './services/6.30.ts';
+import { readChfSubGhzChannel } from './services/6.31.ts';
+import { readChfSubGhzChannelLog } from './services/6.32.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -77,6 +91,22 @@ export const SERVICES = [
   readDeviceConfigurationGas,
   readDeviceConfigurationPaymentMode,
   readEventOrSecurityLog,
+  updateDeviceConfigurationVoltage,
+  updateDeviceConfigurationPowerThreshold,
+  setMaximumDemandConfigurableTimePeriod,
+  resetMaximumDemandRegisters,
+  setDeviceConfigurationImportMpxn,
+  setDeviceConfigurationExportMpan,
+  setElectricitySupplyTamperState,
+  setElectricitySupplyTamperStateSigned,
+  updateDailyBlockCounterReset,
+  updateDailyBlockCounterResetSigned,
+  updateRmsVoltageCounterReset,
+  setChfSubGhzConfiguration,
+  requestChfSubGhzChannelScan,
+  readChfSubGhzConfiguration,
+  readChfSubGhzChannel,
+  readChfSubGhzChannelLog,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -57,8 +57,11 @@ export function zclCommands(commands: readonly (readonly [number, number, number
   return encodeGbz({ components: commands.map(([clusterId, frameControl, commandId, payload]) => ({ control: 0, clusterId, frameControl, sequence: 0, commandId, payload })) });
 }
 
-/** A service's command per device type; other types are refused E11 with what the service applies to. */
-export function byDeviceType<B>(what: string, table: Partial<Record<DeviceType, (body: B, at: CommandTime) => GbcsCommand>>) {
+/**
+ * A service's command per device type; other types are refused E11 with what the service applies to. An entry
+ * refuses (E11) a body its device type cannot take by returning the reason.
+ */
+export function byDeviceType<B>(what: string, table: Partial<Record<DeviceType, (body: B, at: CommandTime) => GbcsCommand | string>>) {
   return (body: B, type: DeviceType, at: CommandTime): GbcsCommand | string =>
     table[type]?.(body, at) ?? `${what} applies to ${Object.keys(table).join(' or ')}, not a ${type}`;
 }

@@ -137,6 +137,31 @@ const cosem: CosemObject[] = [
   })),
 ];
 
+/** Entries of the dual-band comms hub's sub-GHz channel log (the hub's channel changes), in the section 'subGhzChannelLog'. */
+export interface ChannelLogEntry {
+  /** ISO */
+  at: string;
+  /** the event (GBCS event code) */
+  code: number;
+  /** the channel and its details, hex */
+  data: string;
+}
+
+cosem.push({
+  classId: 7, obis: obis('0-0:94.44.10.3'), name: 'sub-GHz channel log',
+  get(attribute, ctx, spec) {
+    if (attribute !== 2) return undefined;
+    const range = spec.parameters?.type === 'structure' ? spec.parameters.items : [];
+    const from = range[1]?.type === 'double-long-unsigned' ? range[1].value : 0;
+    const to = range[2]?.type === 'double-long-unsigned' ? range[2].value : 0xffffffff;
+    const seconds = (iso: string) => Math.floor((Date.parse(iso) - Date.UTC(2000, 0, 1)) / 1000);
+    const rows = ((ctx.app.subGhzChannelLog as ChannelLogEntry[] | undefined) ?? [])
+      .filter((e) => seconds(e.at) >= from && seconds(e.at) <= to)
+      .map((e) => dlms.structure(dlu(seconds(e.at)), dlms.longUnsigned(e.code), dlms.octets(e.data)));
+    return { type: 'compact-array', description: { type: 'structure', elements: [{ type: 'double-long-unsigned' }, { type: 'long-unsigned' }, { type: 'octet-string' }] }, items: rows };
+  },
+});
+
 /** Counters a meter keeps from its measurements; dcc-sim measures no voltage, so they count from their last reset, at 0. */
 function counterOf(ctx: CommandContext, o: string): number {
   return ((ctx.app['configuration.counters'] as Record<string, number> | undefined) ?? {})[o] ?? 0;
