@@ -45,16 +45,17 @@ export function dlmsLogRead(counter: bigint, profile: string, from: Date, to: Da
 
 /** A GBZ of Read Attributes components: [cluster, attribute ids]. */
 export function zclReads(reads: readonly (readonly [number, readonly number[]])[]): Buffer {
-  return encodeGbz({ components: reads.map(([clusterId, ids]) => readComponent(clusterId, ids)) });
+  return encodeGbz({ components: reads.map(([clusterId, ids], i) => readComponent(clusterId, ids, i)) });
 }
 
-function readComponent(clusterId: number, ids: readonly number[]): GbzComponent {
-  return { control: 0, clusterId, frameControl: 0x00, sequence: 0, commandId: 0x00, payload: encodeReadAttributes(ids) };
+/** Components are numbered in the ZCL sequence number from 0, as RTDS numbers them. */
+function readComponent(clusterId: number, ids: readonly number[], sequence: number): GbzComponent {
+  return { control: 0, clusterId, frameControl: 0x00, sequence, commandId: 0x00, payload: encodeReadAttributes(ids) };
 }
 
 /** A GBZ of cluster-specific commands, client to server: [cluster, frame control, command id, payload]. */
 export function zclCommands(commands: readonly (readonly [number, number, number, Buffer])[]): Buffer {
-  return encodeGbz({ components: commands.map(([clusterId, frameControl, commandId, payload]) => ({ control: 0, clusterId, frameControl, sequence: 0, commandId, payload })) });
+  return encodeGbz({ components: commands.map(([clusterId, frameControl, commandId, payload], sequence) => ({ control: 0, clusterId, frameControl, sequence, commandId, payload })) });
 }
 
 /**
