@@ -36,6 +36,9 @@ import { readDeviceConfigurationMpxn } from './services/6.2.7.ts';
 import { readDeviceConfigurationGas } from './services/6.2.8.ts';
 import { readDeviceConfigurationPaymentMode } from './services/6.2.9.ts';
 import { readEventOrSecurityLog } from './services/6.13.ts';
+import { readEventAndAlertBehaviours } from './services/6.2.10.ts';
+import { updateLoadLimitingGeneralSettings, updateLoadLimitingGeneralSettingsSigned } from './services/6.4.1.ts';
+import { updateLoadLimitingCounterReset } from './services/6.4.2.ts';
 import { updateDeviceConfigurationVoltage } from './services/6.5.ts';
 import { updateDeviceConfigurationPowerThreshold } from './services/6.12.ts';
 import { setMaximumDemandConfigurableTimePeriod } from './services/6.18.1.ts';
@@ -107,6 +110,10 @@ export const SERVICES = [
   readChfSubGhzConfiguration,
   readChfSubGhzChannel,
   readChfSubGhzChannelLog,
+  readEventAndAlertBehaviours,
+  updateLoadLimitingGeneralSettings,
+  updateLoadLimitingGeneralSettingsSigned,
+  updateLoadLimitingCounterReset,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -4,7 +4,7 @@
  * components (GSME). Object lists follow the RTDS vectors of each use case (catalogue.md §2.4, §2.5).
  */
 import {
-  dlms, encodeAccessRequest, encodeGbz, encodeReadAttributes, invokeIdFor, obis,
+  dlms, encodeAccessRequest, encodeDlmsDateTime, encodeGbz, encodeReadAttributes, invokeIdFor, obis,
   type AccessSpec, type DlmsData, type GbzComponent,
 } from '../../devices/index.ts';
 import type { DeviceType } from '../../pki/index.ts';
@@ -91,4 +91,12 @@ export const notHeldByTheDcc: Step = {
 export function readExecution(s: InstanceType<typeof bodyKit.Sequence>, path: string): { executionDateTime?: Date } {
   const exec = s.optional('ExecutionDateTime');
   return exec ? { executionDateTime: bodyKit.readDateTime(exec, `${path}/sr:ExecutionDateTime`) } : {};
+}
+
+/** DLMS activation times (catalogue.md §2.8): NOW (all zero), NEVER (a cancellation: DUIS dates in the year 3000 and later) or the date. */
+export const DLMS_NOW = Buffer.from('0000000000000000008000ff', 'hex');
+export const DLMS_NEVER = Buffer.from('ffffffffffffffffff8000ff', 'hex');
+export function dlmsActivation(at: Date | undefined): Buffer {
+  if (!at) return DLMS_NOW;
+  return at.getUTCFullYear() >= 3000 ? DLMS_NEVER : encodeDlmsDateTime(at);
 }

@@ -53,6 +53,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
+  /** the message codes of its use cases that the device may answer later (future-dated): their 8F66/8F67 alerts name this service */
+  messageCodes?: readonly number[];
   /** the service's own checks, after the common ones (pipeline steps) */
   steps?: readonly Step[];
   /** devices the sender may command without registration data (a comms hub has no MPxN) */
@@ -131,6 +133,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     },
     ...(def.describe ? { describe: def.describe } : {}),
     ...(def.steps ? { steps: def.steps } : {}),
+    ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
   };
   if (!facts.critical) {
     const module: ServiceModule<B> = {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { appendEvent } from '../../devices/emulator/families/event-logs.ts';
+import { parseDuisResponse } from '../../service-requests/index.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 let w: ConformanceWorld;
@@ -51,6 +52,13 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['GCS21a_6.2.8_SUCCESS_REQUEST_DUIS.XML', '6.2.8_GCS21a', 'GCS21a_6.2.8'],
   ['ECS26j_6.2.9_SUCCESS_REQUEST_DUIS.XML', '6.2.9_ECS26j', 'ECS26j_6.2.9'],
   ['GCS21j_6.2.9_SUCCESS_REQUEST_DUIS.XML', '6.2.9_GCS21j', 'GCS21j_6.2.9'],
+  ['ECS25r1_6.2.10_SUCCESS_REQUEST_DUIS.XML', '6.2.10_ECS25r1', 'ECS25r1_6.2.10'],
+  ['ECS25r2_6.2.10_SUCCESS_REQUEST_DUIS.XML', '6.2.10_ECS25r2', 'ECS25r2_6.2.10'],
+  ['GCS20r_6.2.10_SUCCESS_REQUEST_DUIS.XML', '6.2.10_GCS20r', 'GCS20r_6.2.10'],
+  ['ECS28a_6.4.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', '6.4.1_ECS28a', 'ECS28a_6.4.1_IMMEDIATE'],
+  ['ECS28a_6.4.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', '6.4.1_ECS28a', 'ECS28a_6.4.1_FUTURE_DATED'],
+  ['ECS28a_6.4.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML', '6.4.1_ECS28a', 'ECS28a_6.4.1_CANCELLATION'],
+  ['ECS28b_6.4.2_SUCCESS_REQUEST_DUIS.XML', '6.4.2_ECS28b', 'ECS28b_6.4.2'],
   ['ECS29a_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29a', 'ECS29a_6.5'],
   ['ECS29b_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29b', 'ECS29b_6.5'],
   ['ECS29c_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29c', 'ECS29c_6.5'],
@@ -74,7 +82,7 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['DBCH02_6.32_SUCCESS_REQUEST_DUIS.XML', '6.32_DBCH02', 'DBCH02_6.32'],
 ];
 
-const CRITICAL = new Set(['ECS81', 'ECS48']);
+const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a']);
 
 /** The shape of a device response: DLMS result kinds and codes and the data's types; GBZ components' cluster, frame control and command. */
 function shape(m: GbcsMessage): unknown {
@@ -209,5 +217,34 @@ describe('device configuration on the RTDS devices, template by template', () =>
     } else {
       expect(shape(r.deviceResponse!)).toEqual(shape(rtds));
     }
+  });
+});
+
+describe('future-dated load limiting (runs last: it moves the world\'s clock to 2030)', () => {
+  it('6.4.1 dated 2030-01-15 is held, a cancellation drops it, and when due the settings apply with one 8F66 per object, as RTDS', () => {
+    ok(w.run('ECS28a_6.4.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML'));
+    const held = ok(w.run('ECS28a_6.4.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('>6900<', '>7100<')));
+    expect(held.deviceResponse!.apdu.dateTime).toBeDefined();
+    const stored = () => JSON.parse(w.world.store.getDeviceAppState(ESME) ?? '{}').dlms?.['9000/00005E2C8007/4'];
+    const before = stored();
+    w.dcc.clock.set(new Date('2030-01-15T09:00:01Z'));
+    expect(w.dcc.runDueCommands()).toBe(1);
+    expect(stored()).toBe('0600001bbc'); // double-long-unsigned 7100
+    expect(stored()).not.toBe(before);
+    const alerts = w.dcc.gateway.responsesFor(held.requestId).map((r) => r.body).filter((b) => b.includes('8F66'));
+    expect(alerts).toHaveLength(4);
+    const rtds = decodeGbcsMessage(rtdsVector('6.4.1_ECS28a', 'ECS28a_6.4.1_8F66_FUTURE_DATED_SUCCESS_ALERT_POWER_THRESHOLD_GBCS.HEX'));
+    const ours = w.dcc.gateway.responsesFor(held.requestId).map((r) => parseDuisResponse(r.body)).flatMap((r) => {
+      const c = r.body.kind === 'ResponseMessage' ? r.body.content : undefined;
+      return c && 'futureDatedDeviceAlert' in c ? [decodeGbcsMessage(c.futureDatedDeviceAlert.gbcsPayload)] : [];
+    });
+    const second = ours[1]!;
+    expect(second.apdu.messageCode).toBe(rtds.apdu.messageCode);
+    if (second.body.kind !== 'dlms-notification' || rtds.body.kind !== 'dlms-notification') throw new Error('not a DLMS alert');
+    // 8F66, the execution time and {message code, counter, class, OBIS, attribute}: all as RTDS but the counter
+    const mask = (d: DlmsData) => (d.type === 'structure' && d.items[2]?.type === 'octet-string' ? Buffer.concat([d.items[2].value.subarray(0, 2), d.items[2].value.subarray(10)]).toString('hex') : '');
+    expect(mask(second.body.notification.body)).toBe(mask(rtds.body.notification.body));
+    expect(JSON.stringify(second.body.notification.body.type === 'structure' && second.body.notification.body.items[1]))
+      .toBe(JSON.stringify(rtds.body.notification.body.type === 'structure' && rtds.body.notification.body.items[1]));
   });
 });

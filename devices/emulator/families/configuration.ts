@@ -5,12 +5,16 @@
  * (the values the RTDS devices answer with). Behaviours are here only where the device must do more than store.
  */
 import { RemotePartyRole } from '../../../pki/index.ts';
-import { DataAccessResult, dlms, obis } from '../../gbcs/dlms.ts';
+import { CANCELLATION_DATE_TIME } from '../../gbcs/cs02b.ts';
+import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis } from '../../gbcs/dlms.ts';
+import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
 import { ZclCluster, ZclStatus, ZclType, readZclValue, type GbzComponent } from '../../gbcs/gbz.ts';
 import type { CommandContext } from '../app-use-case.ts';
-import type { CosemObject } from '../cosem.ts';
+import { storeAttribute, type CosemObject } from '../cosem.ts';
 import { storeZclAttribute, responseComponent, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type DlmsDefault, type UseCaseFamily, type ZclDefault } from './kit.ts';
+import type { DueContext } from '../app-use-case.ts';
+import type { UseCase } from '../use-case.ts';
 
 const dlu = dlms.dlu;
 const ascii = (s: string) => dlms.octets(Buffer.from(s, 'latin1'));
@@ -54,6 +58,14 @@ const dlmsDefaults: DlmsDefault[] = [
     dlms.longUnsigned(125), dlms.longUnsigned(200), dlms.unsigned(4), dlms.longUnsigned(6), dlms.unsigned(6), dlms.unsigned(10),
     dlms.longUnsigned(5050), dlms.unsigned(125), dlms.longUnsigned(90), dlms.longUnsigned(5000), dlms.longUnsigned(3000),
   )),
+  // event and alert behaviours (256-bit strings, one bit per event): the supplier's alerts, HAN alerts, alarms and
+  // logging (0-30:97.98.15..18), the network operator's alerts and logging (0-33:97.98.15, .18)
+  d(1, '001E61620FFF', 2, dlms.bits(256, Buffer.from('00000000000000337f0ffff30000000800000000000000000000000002006000', 'hex'))),
+  d(1, '001E616210FF', 2, dlms.bits(256, Buffer.from('000000000000001000000c000000000000000100000000000000000002002000', 'hex'))),
+  d(1, '001E616211FF', 2, dlms.bits(256, Buffer.alloc(32))),
+  d(1, '001E616212FF', 2, dlms.bits(256, Buffer.from('00000000000000737f0fffff0000000800000006003000200000000000000000', 'hex'))),
+  d(1, '002161620FFF', 2, dlms.bits(256, Buffer.from('0000000000000000000000000000000000000000000000000000000000300000', 'hex'))),
+  d(1, '0021616212FF', 2, dlms.bits(256, Buffer.from('0000000000000000000000000000000000000000000000000000000000300000', 'hex'))),
   // the sub-GHz channel the hub operates on (band ‖ channel mask)
   d(1, '00005E2C0A02', 2, dlms.bits(32, Buffer.from('e0000001', 'hex'))),
 ];
@@ -96,7 +108,31 @@ function acknowledge(c: GbzComponent, status: number = ZclStatus.success): GbzCo
   return responseComponent(c, 0x00, 0x0b, Buffer.from([c.commandId, status]));
 }
 
+/**
+ * The GSME's event configuration: per event id, one octet (the log it goes to in bits 0-2, WAN alert 0x08, HAN
+ * alert 0x10, alarm 0x40), as the RTDS GSME answers; kept in the section 'gsmeEventConfiguration' once changed.
+ */
+const FACTORY_EVENT_CONFIGURATION = '0d81180e810819811845810354810355810361810362810368811083810b84810ba1810ba4810ba5810ba6810ba7810ba8810ba9810baa811bab811bac810bad810bae810baf810bb0810bb1810bb2810bb3810bb4810bb5810bb6810bb9810bba810bbc810bbd810bbe810bbf810bc0810bc2810bc3810bc4811bc5810ba0810bc68103';
+
 const zclCommands: ZclCommand[] = [
+  {
+    clusterId: ZclCluster.deviceManagement,
+    commandId: 0x05,
+    name: 'Get Event Configuration',
+    run(c, ctx) {
+      // event id (0x81FF: every event); answered by Publish Event Configuration: command index ‖ total commands ‖ {event id, configuration}…
+      const all = Buffer.from((ctx.app.gsmeEventConfiguration as string | undefined) ?? FACTORY_EVENT_CONFIGURATION, 'hex');
+      const wanted = c.payload.length >= 2 ? c.payload.readUInt16LE(0) : 0x81ff;
+      let records = all;
+      if (wanted !== 0x81ff) {
+        const one = [];
+        for (let i = 0; i + 3 <= all.length; i += 3) if (all.readUInt16LE(i) === wanted) one.push(all.subarray(i, i + 3));
+        if (one.length === 0) return [acknowledge(c, ZclStatus.notFound)];
+        records = Buffer.concat(one);
+      }
+      return [responseComponent(c, 0x01, 0x04, Buffer.concat([Buffer.from([0x00, 0x01]), records]))];
+    },
+  },
   {
     clusterId: ZclCluster.price,
     commandId: 0x0b,
@@ -177,6 +213,45 @@ function resetCounter(method: number, ctx: CommandContext, o: string): { result:
 
 
 
+/**
+ * Settings with activation times (catalogue.md §2.8): the command sets each object's value and its activation
+ * time attribute. NOW (all zero) applies them at once; a later time holds the command, answering every set
+ * with success, and applies them then with one 8F66 alert per object; NEVER (all FF) cancels what is held.
+ */
+function activatedSettings(name: string, messageCode: number, roles: readonly number[], activation = 6): UseCase {
+  return dlmsUseCase({
+    name, messageCodes: [messageCode], deviceTypes: ['ESME'], roles, critical: true, responseDateTime: true,
+    before(ctx) {
+      if (ctx.body.kind !== 'dlms-request') return undefined;
+      const { request } = ctx.body;
+      const i = request.specs.findIndex((s) => s.kind === 'set' && s.id === activation);
+      const when = request.data[i];
+      if (i < 0 || when?.type !== 'octet-string' || when.value.length !== 12) return undefined;
+      const at = when.value.subarray(0, 8).every((b) => b === 0xff) ? CANCELLATION_DATE_TIME
+        : when.value.subarray(0, 8).every((b) => b === 0) ? undefined : decodeDlmsDateTime(when.value, `${name} activation time`);
+      if (!at || !ctx.defer(at)) return undefined;
+      return encodeAccessResponse({ invokeId: request.invokeId, data: request.specs.map(() => dlms.null()), results: request.specs.map(() => ({ kind: 'set' as const, result: DataAccessResult.success })) });
+    },
+    executeDue(ctx: DueContext) {
+      if (ctx.message.body.kind !== 'dlms-request') return [];
+      const { request } = ctx.message.body;
+      request.specs.forEach((s, i) => { if (s.kind === 'set') storeAttribute(ctx.app, s.classId, s.obis, s.id, request.data[i]!); });
+      const at = encodeDlmsDateTime(ctx.pending.executeAt);
+      return request.specs.filter((s) => s.kind === 'set' && s.id === activation).map((s, n) => {
+        // 8F66: original message code ‖ original counter ‖ class ‖ OBIS ‖ the activation attribute
+        const what = Buffer.alloc(19);
+        what.writeUInt16BE(ctx.message.apdu.messageCode, 0);
+        what.writeBigUInt64BE(ctx.pending.counter, 2);
+        what.writeUInt16BE(s.classId, 10);
+        Buffer.from(s.obis, 'hex').copy(what, 12);
+        what[18] = s.id;
+        const body = dlms.structure(dlms.longUnsigned(0x8f66), dlms.octets(at), dlms.octets(what));
+        return { messageCode: 0x00cc, payload: encodeDataNotification({ invokeId: invokeIdFor(ctx.device.alertCounter + BigInt(n + 1)), body }) };
+      });
+    },
+  });
+}
+
 const SUPPLIER = [RemotePartyRole.Supplier];
 const NETWORK_OPERATOR = [RemotePartyRole.NetworkOperator];
 const EITHER = [RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator];
@@ -207,6 +282,10 @@ export const CONFIGURATION: UseCaseFamily = {
     esme('ECS34', 0x0047, SUPPLIER), esme('ECS39a', 0x004c, SUPPLIER), gsme('GCS41', 0x0087, SUPPLIER),
     dlmsUseCase({ name: 'ECS39b', messageCodes: [0x004d], deviceTypes: ['ESME'], roles: ACB, critical: false }),
     esme('ECS81', 0x0068, SUPPLIER, true), esme('ECS48', 0x00db, SUPPLIER, true),
+    // 6.4 load limiting
+    activatedSettings('ECS28a', 0x0043, SUPPLIER), esme('ECS28b', 0x0044, SUPPLIER),
+    // 6.2.10 event and alert behaviours
+    esme('ECS25r1', 0x00ee, SUPPLIER), esme('ECS25r2', 0x00ef, NETWORK_OPERATOR), gsme('GCS20r', 0x00f1, SUPPLIER),
     // 6.18 maximum demand (network operator)
     esme('ECS37', 0x004a, NETWORK_OPERATOR), esme('ECS57', 0x005a, NETWORK_OPERATOR),
     // 6.28-6.32 the dual-band comms hub's sub-GHz radio
