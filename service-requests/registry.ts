@@ -36,6 +36,8 @@ import { readDeviceConfigurationMpxn } from './services/6.2.7.ts';
 import { readDeviceConfigurationGas } from './services/6.2.8.ts';
 import { readDeviceConfigurationPaymentMode } from './services/6.2.9.ts';
 import { readEventOrSecurityLog } from './services/6.13.ts';
+import { updateBillingCalendar, updateBillingCalendarSigned } from './services/6.8.ts';
+import { updateAlcDescriptions, updateAlcDescriptionsSigned } from './services/6.14.1.ts';
 import { readEventAndAlertBehaviours } from './services/6.2.10.ts';
 import { updateLoadLimitingGeneralSettings, updateLoadLimitingGeneralSettingsSigned } from './services/6.4.1.ts';
 import { updateLoadLimitingCounterReset } from './services/6.4.2.ts';
@@ -114,6 +116,10 @@ export const SERVICES = [
   updateLoadLimitingGeneralSettings,
   updateLoadLimitingGeneralSettingsSigned,
   updateLoadLimitingCounterReset,
+  updateBillingCalendar,
+  updateBillingCalendarSigned,
+  updateAlcDescriptions,
+  updateAlcDescriptionsSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -59,6 +59,13 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['ECS28a_6.4.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', '6.4.1_ECS28a', 'ECS28a_6.4.1_FUTURE_DATED'],
   ['ECS28a_6.4.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML', '6.4.1_ECS28a', 'ECS28a_6.4.1_CANCELLATION'],
   ['ECS28b_6.4.2_SUCCESS_REQUEST_DUIS.XML', '6.4.2_ECS28b', 'ECS28b_6.4.2'],
+  ['ECS30_6.8_SUCCESS_REQUEST_DUIS.XML', '6.8_ECS30', 'ECS30_6.8'],
+  ['ECS30a_6.8_SUCCESS_REQUEST_DUIS.XML', '6.8_ECS30a', 'ECS30a_6.8'],
+  // Publish Billing/Block Period's issuer event id is the time of issue (GBZ payload octets 16-19 and 41-44)
+  ['GCS25_6.8_SUCCESS_REQUEST_DUIS.XML', '6.8_GCS25', 'GCS25_6.8', [[15, 4], [40, 4]]],
+  ['GCS25a_6.8_SUCCESS_REQUEST_DUIS.XML', '6.8_GCS25a', 'GCS25a_6.8', [[15, 4], [40, 4]]],
+  ['ECS46a_6.14.1_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.1_ECS46a', 'ECS46a_6.14.1_ALL_OPTIONALS'],
+  ['ECS46a_6.14.1_SOME_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.1_ECS46a', 'ECS46a_6.14.1_SOME_OPTIONALS'],
   ['ECS29a_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29a', 'ECS29a_6.5'],
   ['ECS29b_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29b', 'ECS29b_6.5'],
   ['ECS29c_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29c', 'ECS29c_6.5'],
@@ -82,7 +89,7 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['DBCH02_6.32_SUCCESS_REQUEST_DUIS.XML', '6.32_DBCH02', 'DBCH02_6.32'],
 ];
 
-const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a']);
+const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a', 'ECS30', 'ECS30a', 'GCS25', 'GCS25a', 'ECS46a']);
 
 /** The shape of a device response: DLMS result kinds and codes and the data's types; GBZ components' cluster, frame control and command. */
 function shape(m: GbcsMessage): unknown {
@@ -137,6 +144,18 @@ describe('settings are kept and read back', () => {
     expect(dlmsData(w.run('ECS26m_6.2.4_SUCCESS_REQUEST_DUIS.XML'))[3]).toEqual({ type: 'boolean', value: false });
     ok(w.run('ECS81_6.25_SUCCESS_REQUEST_DUIS.XML'));
     expect(dlmsData(w.run('ECS26m_6.2.4_SUCCESS_REQUEST_DUIS.XML'))[3]).toEqual({ type: 'boolean', value: true });
+  });
+
+  it('6.8 sets the billing calendars that 6.2.3 reads', () => {
+    ok(w.run('ECS30a_6.8_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DayOfMonth>1<', '<sr:DayOfMonth>5<').replace('<sr:BillingPeriodStartMonth>1<', '<sr:BillingPeriodStartMonth>2<')));
+    const cal = dlmsData(w.run('ECS26l_6.2.3_SUCCESS_REQUEST_DUIS.XML'))[0]!;
+    if (cal.type !== 'array') throw new Error(cal.type);
+    expect(cal.items.map((i) => (i.type === 'structure' && i.items[1]?.type === 'octet-string' ? i.items[1].value.toString('hex') : ''))).toEqual(['ffff0205ff', 'ffff0505ff', 'ffff0805ff', 'ffff0b05ff']);
+    ok(w.run('GCS25a_6.8_SUCCESS_REQUEST_DUIS.XML'));
+    const b = ok(w.run('GCS21k_6.2.3_SUCCESS_REQUEST_DUIS.XML')).deviceResponse!.body;
+    if (b.kind !== 'gbz') throw new Error(b.kind);
+    // start 2015-01-01 (ZigBee 0x1C374A80), six months
+    expect(b.gbz.components[0]!.payload.subarray(8).toString('hex')).toBe('804a371c0600002300');
   });
 
   it('6.28 configures the comms hub radio that 6.30 reads', () => {

@@ -99,7 +99,7 @@ const zclDefaults: ZclDefault[] = [
   z(ZclCluster.prepayment, 0x0000, ZclType.bitmap16, 0x0c97),
 ];
 
-/** The GSME's billing period (Price cluster): start (ZigBee time), duration and its unit; stored as Publish Billing Period's fields after the issuer ids. */
+/** The GSME's billing period (Price cluster), as the last Publish Billing Period gave it (6.8), or the factory's from its start time on. */
 const BILLING_PERIOD = 'configuration.billingPeriod';
 const FACTORY_BILLING_PERIOD = Buffer.from('0017561a0600002300', 'hex');
 
@@ -140,9 +140,28 @@ const zclCommands: ZclCommand[] = [
     run(c, ctx) {
       // Publish Billing Period: provider id ‖ issuer event id ‖ start time ‖ duration (uint24) ‖ duration type ‖ tariff type
       const stored = ctx.app[BILLING_PERIOD] as string | undefined;
-      const period = stored ? Buffer.from(stored, 'hex') : FACTORY_BILLING_PERIOD;
-      // provider and issuer event ids 0: the factory's, until a command publishes one
-      return [responseComponent(c, ZclFrame.clusterResponseWithDefault, 0x09, Buffer.concat([Buffer.alloc(8), period]))];
+      const period = stored ? Buffer.from(stored, 'hex') : Buffer.concat([Buffer.alloc(8), FACTORY_BILLING_PERIOD]);
+      return [responseComponent(c, ZclFrame.clusterResponseWithDefault, 0x09, period)];
+    },
+  },
+  {
+    clusterId: ZclCluster.price,
+    commandId: 0x09,
+    name: 'Publish Billing Period',
+    run(c, ctx) {
+      if (c.payload.length !== 17) return [acknowledge(c, ZclStatus.invalidValue)];
+      ctx.app[BILLING_PERIOD] = c.payload.toString('hex');
+      return [acknowledge(c)];
+    },
+  },
+  {
+    clusterId: ZclCluster.price,
+    commandId: 0x01,
+    name: 'Publish Block Period',
+    run(c, ctx) {
+      if (c.payload.length !== 19) return [acknowledge(c, ZclStatus.invalidValue)];
+      ctx.app['configuration.blockPeriod'] = c.payload.toString('hex');
+      return [acknowledge(c)];
     },
   },
   {
@@ -282,6 +301,10 @@ export const CONFIGURATION: UseCaseFamily = {
     esme('ECS34', 0x0047, SUPPLIER), esme('ECS39a', 0x004c, SUPPLIER), gsme('GCS41', 0x0087, SUPPLIER),
     dlmsUseCase({ name: 'ECS39b', messageCodes: [0x004d], deviceTypes: ['ESME'], roles: ACB, critical: false }),
     esme('ECS81', 0x0068, SUPPLIER, true), esme('ECS48', 0x00db, SUPPLIER, true),
+    // 6.8 billing calendar
+    esme('ECS30', 0x0046, SUPPLIER, true), esme('ECS30a', 0x00d7, SUPPLIER, true), gsme('GCS25', 0x007e, SUPPLIER, true), gsme('GCS25a', 0x00d8, SUPPLIER, true),
+    // 6.14.1 auxiliary load control switch descriptions
+    esme('ECS46a', 0x0053, SUPPLIER, true),
     // 6.4 load limiting
     activatedSettings('ECS28a', 0x0043, SUPPLIER), esme('ECS28b', 0x0044, SUPPLIER),
     // 6.2.10 event and alert behaviours
