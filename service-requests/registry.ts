@@ -36,6 +36,8 @@ import { readDeviceConfigurationMpxn } from './services/6.2.7.ts';
 import { readDeviceConfigurationGas } from './services/6.2.8.ts';
 import { readDeviceConfigurationPaymentMode } from './services/6.2.9.ts';
 import { readEventOrSecurityLog } from './services/6.13.ts';
+import { updateGasConversion, updateGasConversionSigned } from './services/6.6.ts';
+import { updateGasFlow, updateGasFlowSigned } from './services/6.7.ts';
 import { updateBillingCalendar, updateBillingCalendarSigned } from './services/6.8.ts';
 import { updateAlcDescriptions, updateAlcDescriptionsSigned } from './services/6.14.1.ts';
 import { readEventAndAlertBehaviours } from './services/6.2.10.ts';
@@ -120,6 +122,10 @@ export const SERVICES = [
   updateBillingCalendarSigned,
   updateAlcDescriptions,
   updateAlcDescriptionsSigned,
+  updateGasConversion,
+  updateGasConversionSigned,
+  updateGasFlow,
+  updateGasFlowSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -100,3 +100,17 @@ export function dlmsActivation(at: Date | undefined): Buffer {
   if (!at) return DLMS_NOW;
   return at.getUTCFullYear() >= 3000 ? DLMS_NEVER : encodeDlmsDateTime(at);
 }
+
+/** An xs:decimal with at most `digits` fraction digits, as an integer scaled by 10^digits (e.g. 1.02264 at 5 → 102264). */
+export function readScaledDecimal(item: { textContent: string | null }, path: string, digits: number, max: number): number {
+  const text = (item.textContent ?? '').trim();
+  const m = /^\+?(\d*)(?:\.(\d*))?$/.exec(text);
+  if (!m || (m[1] === '' && !m[2])) throw new bodyKit.StructureError(`${path}: '${text}' is not a non-negative xs:decimal`);
+  const frac = (m[2] ?? '').replace(/0+$/, '');
+  if (frac.length > digits) throw new bodyKit.StructureError(`${path}: ${text} has more than ${digits} fraction digits`);
+  const v = Number(m[1] || '0') * 10 ** digits + Number(frac.padEnd(digits, '0') || '0');
+  if (!Number.isSafeInteger(v) || v > max) throw new bodyKit.StructureError(`${path}: ${text} is out of range`);
+  return v;
+}
+
+export const scaledDecimalText = (v: number, digits: number): string => (digits ? (v / 10 ** digits).toFixed(digits) : String(v));

@@ -5,7 +5,7 @@
  * read back by time range.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGbcsMessage, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { decodeGbcsMessage, decodeReadAttributesResponse, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { appendEvent } from '../../devices/emulator/families/event-logs.ts';
 import { parseDuisResponse } from '../../service-requests/index.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
@@ -59,6 +59,11 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['ECS28a_6.4.1_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', '6.4.1_ECS28a', 'ECS28a_6.4.1_FUTURE_DATED'],
   ['ECS28a_6.4.1_CANCELLATION_SUCCESS_REQUEST_DUIS.XML', '6.4.1_ECS28a', 'ECS28a_6.4.1_CANCELLATION'],
   ['ECS28b_6.4.2_SUCCESS_REQUEST_DUIS.XML', '6.4.2_ECS28b', 'ECS28b_6.4.2'],
+  // Publish Conversion Factor / Calorific Value's issuer event id is the time of issue (payload octets 12-15, 33-36)
+  ['GCS23_6.6_SUCCESS_REQUEST_DUIS.XML', '6.6_GCS23', 'GCS23_6.6', [[11, 4], [32, 4]]],
+  // Set Uncontrolled Flow Threshold's and Set Supply Status's issuer event ids (payload octets 16-19, 38-41)
+  ['GCS24_6.7_SUCCESS_REQUEST_DUIS.XML', '6.7_GCS24', 'GCS24_6.7', [[15, 4], [37, 4]]],
+  ['GCS24a_6.7_SUCCESS_REQUEST_DUIS.XML', '6.7_GCS24a', 'GCS24a_6.7', [[15, 4], [37, 4]]],
   ['ECS30_6.8_SUCCESS_REQUEST_DUIS.XML', '6.8_ECS30', 'ECS30_6.8'],
   ['ECS30a_6.8_SUCCESS_REQUEST_DUIS.XML', '6.8_ECS30a', 'ECS30a_6.8'],
   // Publish Billing/Block Period's issuer event id is the time of issue (GBZ payload octets 16-19 and 41-44)
@@ -89,7 +94,7 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['DBCH02_6.32_SUCCESS_REQUEST_DUIS.XML', '6.32_DBCH02', 'DBCH02_6.32'],
 ];
 
-const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a', 'ECS30', 'ECS30a', 'GCS25', 'GCS25a', 'ECS46a']);
+const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a', 'ECS30', 'ECS30a', 'GCS25', 'GCS25a', 'ECS46a', 'GCS23', 'GCS24', 'GCS24a']);
 
 /** The shape of a device response: DLMS result kinds and codes and the data's types; GBZ components' cluster, frame control and command. */
 function shape(m: GbcsMessage): unknown {
@@ -156,6 +161,20 @@ describe('settings are kept and read back', () => {
     if (b.kind !== 'gbz') throw new Error(b.kind);
     // start 2015-01-01 (ZigBee 0x1C374A80), six months
     expect(b.gbz.components[0]!.payload.subarray(8).toString('hex')).toBe('804a371c0600002300');
+  });
+
+  it('6.6 and 6.7 set the gas conversion and flow settings that 6.2.8 reads', () => {
+    ok(w.run('GCS23_6.6_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('>40.0<', '>39.5<')));
+    ok(w.run('GCS24a_6.7_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:StabilisationPeriod>60<', '<sr:StabilisationPeriod>90<')));
+    const b = ok(w.run('GCS21a_6.2.8_SUCCESS_REQUEST_DUIS.XML')).deviceResponse!.body;
+    if (b.kind !== 'gbz') throw new Error(b.kind);
+    const [price, metering] = b.gbz.components.map((c) => decodeReadAttributesResponse(c.payload));
+    const value = (records: ReturnType<typeof decodeReadAttributesResponse> | undefined, id: number) => records?.find((r) => r.id === id)?.value?.value;
+    expect(value(price, 0x0304)).toBe(395); // calorific value, tenths
+    expect(value(price, 0x0302)).toBe(102264); // conversion factor
+    expect(value(metering, 0x0b10)).toBe(61680); // threshold
+    expect(value(metering, 0x0b13)).toBe(10000); // divisor
+    expect(value(metering, 0x0b14)).toBe(90); // stabilisation period
   });
 
   it('6.28 configures the comms hub radio that 6.30 reads', () => {

@@ -11,7 +11,7 @@ import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts'
 import { ZclCluster, ZclStatus, ZclType, readZclValue, type GbzComponent } from '../../gbcs/gbz.ts';
 import type { CommandContext } from '../app-use-case.ts';
 import { storeAttribute, type CosemObject } from '../cosem.ts';
-import { storeZclAttribute, responseComponent, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
+import { defaultResponse, storeZclAttribute, responseComponent, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type DlmsDefault, type UseCaseFamily, type ZclDefault } from './kit.ts';
 import type { DueContext } from '../app-use-case.ts';
 import type { UseCase } from '../use-case.ts';
@@ -165,6 +165,48 @@ const zclCommands: ZclCommand[] = [
     },
   },
   {
+    clusterId: ZclCluster.price,
+    commandId: 0x02,
+    name: 'Publish Conversion Factor',
+    run(c, ctx) {
+      // issuer event id ‖ start time ‖ conversion factor (uint32) ‖ trailing digit
+      if (c.payload.length !== 13) return [acknowledge(c, ZclStatus.invalidValue)];
+      storeZclAttribute(ctx.app, ZclCluster.price, 0x0302, { type: ZclType.uint32, value: c.payload.readUInt32LE(8) });
+      storeZclAttribute(ctx.app, ZclCluster.price, 0x0303, { type: ZclType.bitmap8, value: c.payload[12]! });
+      return [acknowledge(c)];
+    },
+  },
+  {
+    clusterId: ZclCluster.price,
+    commandId: 0x03,
+    name: 'Publish Calorific Value',
+    run(c, ctx) {
+      // issuer event id ‖ start time ‖ calorific value (uint32) ‖ unit ‖ trailing digit
+      if (c.payload.length !== 14) return [acknowledge(c, ZclStatus.invalidValue)];
+      storeZclAttribute(ctx.app, ZclCluster.price, 0x0304, { type: ZclType.uint32, value: c.payload.readUInt32LE(8) });
+      storeZclAttribute(ctx.app, ZclCluster.price, 0x0305, { type: ZclType.enum8, value: c.payload[12]! });
+      storeZclAttribute(ctx.app, ZclCluster.price, 0x0306, { type: ZclType.bitmap8, value: c.payload[13]! });
+      return [acknowledge(c)];
+    },
+  },
+  {
+    clusterId: ZclCluster.metering,
+    commandId: 0x0e,
+    name: 'Set Uncontrolled Flow Threshold',
+    run(c, ctx) {
+      // provider id ‖ issuer event id ‖ threshold ‖ unit ‖ multiplier ‖ divisor ‖ stabilisation period ‖ measurement period
+      const p = c.payload;
+      if (p.length !== 18) return [defaultResponse(c, ZclStatus.invalidValue)];
+      storeZclAttribute(ctx.app, ZclCluster.metering, 0x0b10, { type: ZclType.uint16, value: p.readUInt16LE(8) });
+      storeZclAttribute(ctx.app, ZclCluster.metering, 0x0b11, { type: ZclType.enum8, value: p[10]! });
+      storeZclAttribute(ctx.app, ZclCluster.metering, 0x0b12, { type: ZclType.uint16, value: p.readUInt16LE(11) });
+      storeZclAttribute(ctx.app, ZclCluster.metering, 0x0b13, { type: ZclType.uint16, value: p.readUInt16LE(13) });
+      storeZclAttribute(ctx.app, ZclCluster.metering, 0x0b14, { type: ZclType.uint8, value: p[15]! });
+      storeZclAttribute(ctx.app, ZclCluster.metering, 0x0b15, { type: ZclType.uint16, value: p.readUInt16LE(16) });
+      return [defaultResponse(c)];
+    },
+  },
+  {
     clusterId: ZclCluster.deviceManagement,
     commandId: 0x03,
     name: 'Update SiteID',
@@ -301,6 +343,8 @@ export const CONFIGURATION: UseCaseFamily = {
     esme('ECS34', 0x0047, SUPPLIER), esme('ECS39a', 0x004c, SUPPLIER), gsme('GCS41', 0x0087, SUPPLIER),
     dlmsUseCase({ name: 'ECS39b', messageCodes: [0x004d], deviceTypes: ['ESME'], roles: ACB, critical: false }),
     esme('ECS81', 0x0068, SUPPLIER, true), esme('ECS48', 0x00db, SUPPLIER, true),
+    // 6.6 gas conversion, 6.7 gas flow
+    gsme('GCS23', 0x007c, SUPPLIER, true), gsme('GCS24', 0x007d, SUPPLIER, true), gsme('GCS24a', 0x00fc, SUPPLIER, true),
     // 6.8 billing calendar
     esme('ECS30', 0x0046, SUPPLIER, true), esme('ECS30a', 0x00d7, SUPPLIER, true), gsme('GCS25', 0x007e, SUPPLIER, true), gsme('GCS25a', 0x00d8, SUPPLIER, true),
     // 6.14.1 auxiliary load control switch descriptions
