@@ -71,6 +71,9 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['GCS25a_6.8_SUCCESS_REQUEST_DUIS.XML', '6.8_GCS25a', 'GCS25a_6.8', [[15, 4], [40, 4]]],
   ['ECS46a_6.14.1_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.1_ECS46a', 'ECS46a_6.14.1_ALL_OPTIONALS'],
   ['ECS46a_6.14.1_SOME_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.1_ECS46a', 'ECS46a_6.14.1_SOME_OPTIONALS'],
+  ['ECS46c_6.14.2_IMMEDIATE_SOME_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.2_ECS46c', 'ECS46c_6.14.2_IMMEDIATE_SOME_OPTIONALS'],
+  ['ECS46c_6.14.2_FUTURE_DATED_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.2_ECS46c', 'ECS46c_6.14.2_FUTURE_DATED_ALL_OPTIONALS'],
+  ['ECS46c_6.14.2_CANCELLATION_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.2_ECS46c', 'ECS46c_6.14.2_CANCELLATION_ALL_OPTIONALS'],
   ['ECS29a_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29a', 'ECS29a_6.5'],
   ['ECS29b_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29b', 'ECS29b_6.5'],
   ['ECS29c_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29c', 'ECS29c_6.5'],
@@ -94,7 +97,7 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['DBCH02_6.32_SUCCESS_REQUEST_DUIS.XML', '6.32_DBCH02', 'DBCH02_6.32'],
 ];
 
-const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a', 'ECS30', 'ECS30a', 'GCS25', 'GCS25a', 'ECS46a', 'GCS23', 'GCS24', 'GCS24a']);
+const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a', 'ECS30', 'ECS30a', 'GCS25', 'GCS25a', 'ECS46a', 'GCS23', 'GCS24', 'GCS24a', 'ECS46c']);
 
 /** The shape of a device response: DLMS result kinds and codes and the data's types; GBZ components' cluster, frame control and command. */
 function shape(m: GbcsMessage): unknown {
