@@ -36,6 +36,7 @@ import { readDeviceConfigurationMpxn } from './services/6.2.7.ts';
 import { readDeviceConfigurationGas } from './services/6.2.8.ts';
 import { readDeviceConfigurationPaymentMode } from './services/6.2.9.ts';
 import { readEventOrSecurityLog } from './services/6.13.ts';
+import { updateAuxiliaryControllerScheduler, updateAuxiliaryControllerSchedulerSigned } from './services/6.14.3.ts';
 import { updateAlcScheduler, updateAlcSchedulerSigned } from './services/6.14.2.ts';
 import { updateGasConversion, updateGasConversionSigned } from './services/6.6.ts';
 import { updateGasFlow, updateGasFlowSigned } from './services/6.7.ts';
@@ -129,6 +130,8 @@ export const SERVICES = [
   updateGasFlowSigned,
   updateAlcScheduler,
   updateAlcSchedulerSigned,
+  updateAuxiliaryControllerScheduler,
+  updateAuxiliaryControllerSchedulerSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -35,14 +35,14 @@ export interface AlcCalendar {
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 
-function indexOf(e: Element, path: string, max: number): number {
-  checkAttributes(e, path, ['index']);
-  const i = Number(e.getAttribute('index'));
-  if (!Number.isInteger(i) || i < 1 || i > max) throw new StructureError(`${path}/@index: '${e.getAttribute('index')}' is not 1-${max}`);
+export function indexOf(e: Element, path: string, max: number, attribute = 'index'): number {
+  checkAttributes(e, path, [attribute]);
+  const i = Number(e.getAttribute(attribute));
+  if (!Number.isInteger(i) || i < 1 || i > max) throw new StructureError(`${path}/@${attribute}: '${e.getAttribute(attribute)}' is not 1-${max}`);
   return i;
 }
 
-function readTime(item: Element, path: string): number {
+export function readTime(item: Element, path: string): number {
   const m = /^(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)?$/.exec((item.textContent ?? '').trim());
   if (!m) throw new StructureError(`${path}: '${item.textContent}' is not an xs:time`);
   let s = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
@@ -70,6 +70,29 @@ export function readDateSpec(item: Element, path: string): DateSpec {
   return out;
 }
 
+/** An optional sr:DaysOfWeekApplicability: 0 Monday … 6 Sunday. */
+export function readDays(q: InstanceType<typeof Sequence>, p: string): number[] {
+  const dow = q.optional('DaysOfWeekApplicability');
+  if (!dow) return [];
+  return new Sequence(dow, `${p}/sr:DaysOfWeekApplicability`).repeated('DayOfWeekApplicability', 0, 7).map((d, j) => {
+    const dp = `${p}/sr:DaysOfWeekApplicability/sr:DayOfWeekApplicability[${j + 1}]`;
+    const r = new Sequence(d, dp);
+    const day = readStringEnum(r.required('DayOfWeekID'), `${dp}/sr:DayOfWeekID`, DAYS, 'DayOfWeekID');
+    r.end();
+    return DAYS.indexOf(day as (typeof DAYS)[number]);
+  });
+}
+
+/** sr:ScheduleDatesAndTime: the switch time and the dates it applies between. */
+export function readPeriodAndTime(item: Element, tp: string): { time: number; start: DateSpec; end: DateSpec } {
+  const t = new Sequence(item, tp);
+  const time = readTime(t.required('SwitchTime'), `${tp}/sr:SwitchTime`);
+  const start = readDateSpec(t.required('StartDate'), `${tp}/sr:StartDate`);
+  const end = readDateSpec(t.required('EndDate'), `${tp}/sr:EndDate`);
+  t.end();
+  return { time, start, end };
+}
+
 export function readAlcCalendar(s: InstanceType<typeof Sequence>, path: string): AlcCalendar {
   const schedule = s.repeated('ALCSHCALCSConnectionSchedule', 1, 48).map((e, i): SwitchingTime => {
     const p = `${path}/sr:ALCSHCALCSConnectionSchedule[${i + 1}]`;
@@ -81,24 +104,10 @@ export function readAlcCalendar(s: InstanceType<typeof Sequence>, path: string):
     if (!activate) c.required('DeactivateSwitch');
     c.end();
     const specialDays = q.repeated('SpecialDaysApplicability', 0, 20).map((d, j) => indexOf(d, `${p}/sr:SpecialDaysApplicability[${j + 1}]`, 20));
-    const dow = q.optional('DaysOfWeekApplicability');
-    const days = dow
-      ? new Sequence(dow, `${p}/sr:DaysOfWeekApplicability`).repeated('DayOfWeekApplicability', 0, 7).map((d, j) => {
-        const dp = `${p}/sr:DaysOfWeekApplicability/sr:DayOfWeekApplicability[${j + 1}]`;
-        const r = new Sequence(d, dp);
-        const day = readStringEnum(r.required('DayOfWeekID'), `${dp}/sr:DayOfWeekID`, DAYS, 'DayOfWeekID');
-        r.end();
-        return DAYS.indexOf(day as (typeof DAYS)[number]);
-      })
-      : [];
-    const tp = `${p}/sr:ALCSScheduleDatesAndTime`;
-    const t = new Sequence(q.required('ALCSScheduleDatesAndTime'), tp);
-    const time = readTime(t.required('SwitchTime'), `${tp}/sr:SwitchTime`);
-    const start = readDateSpec(t.required('StartDate'), `${tp}/sr:StartDate`);
-    const end = readDateSpec(t.required('EndDate'), `${tp}/sr:EndDate`);
-    t.end();
+    const days = readDays(q, p);
+    const when = readPeriodAndTime(q.required('ALCSScheduleDatesAndTime'), `${p}/sr:ALCSScheduleDatesAndTime`);
     q.end();
-    return { switch: swIndex, activate, specialDays, days, time, start, end };
+    return { switch: swIndex, activate, specialDays, days, ...when };
   });
   const sp = `${path}/sr:ALCSHCALCSSpecialDays`;
   const specialDays = new Sequence(s.required('ALCSHCALCSSpecialDays'), sp).repeated('ALCSHCALCSSpecialDay', 0, 20)
@@ -123,15 +132,24 @@ function bits(n: number, set: readonly number[]): DlmsData {
   return dlms.bits(n, b);
 }
 
+/** One entry of the calendar: the script it runs, at what time, on which days and special days, between which dates. */
+export interface CalendarEntry { script: number; time: number; days: number[]; specialDays: number[]; start: DateSpec; end: DateSpec }
+
+/** The special days (0-1:11.0.3.255) and the schedule (0-1:12.0.2.255) of a calendar. */
+export function calendarSets(specialDays: AlcCalendar['specialDays'], entries: readonly CalendarEntry[]): [number, string, number, DlmsData][] {
+  const count = specialDays.length;
+  return [
+    [11, '00010B0003FF', 2, dlms.array(specialDays.map((d) => dlms.structure(dlms.longUnsigned(d.index), dlms.octets(dateOctets(d.date)), dlms.unsigned(d.index))))],
+    [10, '00010C0002FF', 2, dlms.array(entries.map((e, i) => dlms.structure(
+      dlms.longUnsigned(i + 1), dlms.boolean(true), dlms.octets(obis('0-0:10.0.103.255')), dlms.longUnsigned(e.script),
+      dlms.octets(Buffer.from([Math.floor(e.time / 3600), Math.floor(e.time / 60) % 60, e.time % 60, 0])), dlms.longUnsigned(0xffff),
+      bits(7, e.days), bits(count, e.specialDays.map((x) => x - 1)), dlms.octets(dateOctets(e.start)), dlms.octets(dateOctets(e.end)),
+    )))],
+  ];
+}
+
 /** The sets of a calendar: HCALCS EUIs of the switches named, the special days, the schedule. */
 export function alcCalendarSets(c: AlcCalendar): [number, string, number, DlmsData][] {
   const out: [number, string, number, DlmsData][] = c.switches.map((s) => [1, `00005E2C00${(0x14 + s.index).toString(16).toUpperCase()}`, 2, dlms.octets(s.hcalcs ?? '0000000000000000')]);
-  out.push([11, '00010B0003FF', 2, dlms.array(c.specialDays.map((d) => dlms.structure(dlms.longUnsigned(d.index), dlms.octets(dateOctets(d.date)), dlms.unsigned(d.index))))]);
-  const count = c.specialDays.length;
-  out.push([10, '00010C0002FF', 2, dlms.array(c.schedule.map((e, i) => dlms.structure(
-    dlms.longUnsigned(i + 1), dlms.boolean(true), dlms.octets(obis('0-0:10.0.103.255')), dlms.longUnsigned(256 * e.switch + (e.activate ? 1 : 2)),
-    dlms.octets(Buffer.from([Math.floor(e.time / 3600), Math.floor(e.time / 60) % 60, e.time % 60, 0])), dlms.longUnsigned(0xffff),
-    bits(7, e.days), bits(count, e.specialDays.map((x) => x - 1)), dlms.octets(dateOctets(e.start)), dlms.octets(dateOctets(e.end)),
-  )))]);
-  return out;
+  return [...out, ...calendarSets(c.specialDays, c.schedule.map((e) => ({ ...e, script: 256 * e.switch + (e.activate ? 1 : 2) })))];
 }

@@ -74,6 +74,9 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['ECS46c_6.14.2_IMMEDIATE_SOME_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.2_ECS46c', 'ECS46c_6.14.2_IMMEDIATE_SOME_OPTIONALS'],
   ['ECS46c_6.14.2_FUTURE_DATED_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.2_ECS46c', 'ECS46c_6.14.2_FUTURE_DATED_ALL_OPTIONALS'],
   ['ECS46c_6.14.2_CANCELLATION_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', '6.14.2_ECS46c', 'ECS46c_6.14.2_CANCELLATION_ALL_OPTIONALS'],
+  ['ECS46d_6.14.3_IMMEDIATE_ALCS_SUCCESS_REQUEST_DUIS.XML', '6.14.3_ECS46d', 'ECS46d_6.14.3_IMMEDIATE_ALCS'],
+  ['ECS46d_6.14.3_IMMEDIATE_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', '6.14.3_ECS46d', 'ECS46d_6.14.3_IMMEDIATE_APC_INPUT'],
+  ['ECS46d_6.14.3_IMMEDIATE_APC_OUTPUT_SUCCESS_REQUEST_DUIS.XML', '6.14.3_ECS46d', 'ECS46d_6.14.3_IMMEDIATE_APC_OUTPUT'],
   ['ECS29a_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29a', 'ECS29a_6.5'],
   ['ECS29b_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29b', 'ECS29b_6.5'],
   ['ECS29c_6.5_SUCCESS_REQUEST_DUIS.XML', '6.5_ECS29c', 'ECS29c_6.5'],
@@ -97,7 +100,7 @@ const ROWS: readonly [string, string, string, (readonly [number, number])[]?][] 
   ['DBCH02_6.32_SUCCESS_REQUEST_DUIS.XML', '6.32_DBCH02', 'DBCH02_6.32'],
 ];
 
-const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a', 'ECS30', 'ECS30a', 'GCS25', 'GCS25a', 'ECS46a', 'GCS23', 'GCS24', 'GCS24a', 'ECS46c']);
+const CRITICAL = new Set(['ECS81', 'ECS48', 'ECS28a', 'ECS30', 'ECS30a', 'GCS25', 'GCS25a', 'ECS46a', 'GCS23', 'GCS24', 'GCS24a', 'ECS46c', 'ECS46d']);
 
 /** The shape of a device response: DLMS result kinds and codes and the data's types; GBZ components' cluster, frame control and command. */
 function shape(m: GbcsMessage): unknown {
@@ -258,6 +261,17 @@ describe('device configuration on the RTDS devices, template by template', () =>
     } else {
       expect(shape(r.deviceResponse!)).toEqual(shape(rtds));
     }
+  });
+});
+
+describe('6.14.3 to the second ESME of the RTDS templates (…A6, an APC meter the ZAZ1 world does not hold)', () => {
+  it.each([
+    ['ECS46d_6.14.3_FUTURE_DATED_APC_OUTPUT_SUCCESS_REQUEST_DUIS.XML', 'ECS46d_6.14.3_FUTURE_DATED_APC_OUTPUT'],
+    ['ECS46d_6.14.3_CANCELLATION_APC_OUTPUT_SUCCESS_REQUEST_DUIS.XML', 'ECS46d_6.14.3_CANCELLATION_APC_OUTPUT'],
+  ])('%s is refused E19 there, and sent to the world\'s ESME is RTDS\'s command', (template, useCase) => {
+    expect(w.run(template).answer.responseCode).toBe('E19');
+    const r = ok(w.run(template, (x) => x.replace('00-DB-12-34-56-78-90-A6', '00-DB-12-34-56-78-90-A0')));
+    expect(gbcsDifferences(r.preCommand!, rtdsVector('6.14.3_ECS46d', `${useCase}_SUCCESS_PRECOMMAND_GBCS.HEX`), { addresses: false })).toEqual([]);
   });
 });
 

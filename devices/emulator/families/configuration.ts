@@ -348,7 +348,7 @@ export const CONFIGURATION: UseCaseFamily = {
     // 6.8 billing calendar
     esme('ECS30', 0x0046, SUPPLIER, true), esme('ECS30a', 0x00d7, SUPPLIER, true), gsme('GCS25', 0x007e, SUPPLIER, true), gsme('GCS25a', 0x00d8, SUPPLIER, true),
     // 6.14.1 auxiliary load control switch descriptions
-    esme('ECS46a', 0x0053, SUPPLIER, true), activatedSettings('ECS46c', 0x0054, SUPPLIER),
+    esme('ECS46a', 0x0053, SUPPLIER, true), activatedSettings('ECS46c', 0x0054, SUPPLIER), activatedSettings('ECS46d', 0x011a, SUPPLIER),
     // 6.4 load limiting
     activatedSettings('ECS28a', 0x0043, SUPPLIER), esme('ECS28b', 0x0044, SUPPLIER),
     // 6.2.10 event and alert behaviours
