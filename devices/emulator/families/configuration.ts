@@ -9,12 +9,11 @@ import { CANCELLATION_DATE_TIME } from '../../gbcs/cs02b.ts';
 import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis } from '../../gbcs/dlms.ts';
 import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
 import { ZclCluster, ZclStatus, ZclType, readZclValue, type GbzComponent } from '../../gbcs/gbz.ts';
-import type { CommandContext } from '../app-use-case.ts';
+import type { CommandContext, DueContext } from '../app-use-case.ts';
 import { storeAttribute, type CosemObject } from '../cosem.ts';
+import type { UseCase } from '../use-case.ts';
 import { defaultResponse, storeZclAttribute, responseComponent, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type DlmsDefault, type UseCaseFamily, type ZclDefault } from './kit.ts';
-import type { DueContext } from '../app-use-case.ts';
-import type { UseCase } from '../use-case.ts';
 
 const dlu = dlms.dlu;
 const ascii = (s: string) => dlms.octets(Buffer.from(s, 'latin1'));
@@ -272,8 +271,6 @@ function resetCounter(method: number, ctx: CommandContext, o: string): { result:
   return { result: DataAccessResult.success };
 }
 
-
-
 /**
  * Settings with activation times (catalogue.md §2.8): the command sets each object's value and its activation
  * time attribute. NOW (all zero) applies them at once; a later time holds the command, answering every set
@@ -359,5 +356,4 @@ export const CONFIGURATION: UseCaseFamily = {
     chf('DBCH01', 0x010a), chf('DBCH02', 0x010b), chf('DBCH03', 0x010c), chf('DBCH04', 0x010d), chf('DBCH05', 0x010e),
   ],
 };
-
 
