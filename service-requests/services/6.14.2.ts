@@ -6,10 +6,10 @@
 import { dlms } from '../../devices/index.ts';
 import { bodyKit, type BodyCodec } from '../duis/index.ts';
 import { criticalDeviceCommandService } from './device-command.ts';
-import { alcCalendarSets, readAlcCalendar, type AlcCalendar } from './alc-schedule.ts';
+import { alcCalendarSets, readAlcCalendar, writeAlcCalendar, type AlcCalendar } from './alc-schedule.ts';
 import { byDeviceType, dlmsAccess, dlmsActivation, readExecution, type Access } from './configuration-commands.ts';
 
-const { Sequence, checkAttributes } = bodyKit;
+const { Sequence, checkAttributes, writeExecution } = bodyKit;
 
 interface Body extends AlcCalendar { kind: 'UpdateDeviceConfigurationALCScheduler'; executionDateTime?: Date }
 
@@ -23,8 +23,7 @@ const body: BodyCodec<Body> = {
     s.end();
     return { kind: 'UpdateDeviceConfigurationALCScheduler', ...exec, ...calendar };
   },
-  // dcc-sim writes no ALC calendar bodies (no example): the console shows the request as received
-  write: () => { throw new RangeError('UpdateDeviceConfigurationALCScheduler bodies are not written by dcc-sim'); },
+  write: (b) => writeExecution(b.executionDateTime) + writeAlcCalendar(b),
 };
 
 export const [updateAlcScheduler, updateAlcSchedulerSigned] = criticalDeviceCommandService({

@@ -7,10 +7,10 @@
 import { dlms } from '../../devices/index.ts';
 import { bodyKit, type BodyCodec } from '../duis/index.ts';
 import { criticalDeviceCommandService } from './device-command.ts';
-import { calendarSets, indexOf, readDateSpec, readDays, readPeriodAndTime, type CalendarEntry, type DateSpec } from './alc-schedule.ts';
+import { calendarSets, indexOf, readDateSpec, readDays, readPeriodAndTime, writeDateSpec, writeDays, writePeriodAndTime, type CalendarEntry, type DateSpec } from './alc-schedule.ts';
 import { byDeviceType, dlmsAccess, dlmsActivation, readExecution, type Access } from './configuration-commands.ts';
 
-const { Sequence, checkAttributes, readUnsigned } = bodyKit;
+const { Sequence, checkAttributes, readUnsigned, writeExecution } = bodyKit;
 
 interface ControllerEntry extends Omit<CalendarEntry, 'script'> { controller: number; level: number; input: boolean }
 
@@ -52,8 +52,11 @@ const body: BodyCodec<Body> = {
     s.end();
     return { kind: 'UpdateDeviceConfigurationAuxiliaryControllerScheduler', ...exec, entries, specialDays };
   },
-  // dcc-sim writes no auxiliary controller calendars (no example)
-  write: () => { throw new RangeError('UpdateDeviceConfigurationAuxiliaryControllerScheduler bodies are not written by dcc-sim'); },
+  write: (b) => writeExecution(b.executionDateTime)
+    + b.entries.map((e) => `<sr:AuxiliaryControllerSchedule><sr:AuxiliaryControllerAction auxiliaryControllerN="${e.controller}"><sr:CommandedStateLevel>${e.level}</sr:CommandedStateLevel>${e.input ? '<sr:InputFromControlledLoad/>' : ''}</sr:AuxiliaryControllerAction>`
+      + e.specialDays.map((i) => `<sr:SpecialDaysApplicability identifier="${i}"/>`).join('') + writeDays(e.days)
+      + writePeriodAndTime('AuxiliaryControllerSchedulePeriodAndTime', e) + '</sr:AuxiliaryControllerSchedule>').join('')
+    + `<sr:AuxiliaryControllerSpecialDayDefinitions>${b.specialDays.map((d) => `<sr:AuxiliaryControllerSpecialDayDefinition identifier="${d.index}">${writeDateSpec(d.date)}</sr:AuxiliaryControllerSpecialDayDefinition>`).join('')}</sr:AuxiliaryControllerSpecialDayDefinitions>`,
 };
 
 export const [updateAuxiliaryControllerScheduler, updateAuxiliaryControllerSchedulerSigned] = criticalDeviceCommandService({

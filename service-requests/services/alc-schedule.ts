@@ -153,3 +153,35 @@ export function alcCalendarSets(c: AlcCalendar): [number, string, number, DlmsDa
   const out: [number, string, number, DlmsData][] = c.switches.map((s) => [1, `00005E2C00${(0x14 + s.index).toString(16).toUpperCase()}`, 2, dlms.octets(s.hcalcs ?? '0000000000000000')]);
   return [...out, ...calendarSets(c.specialDays, c.schedule.map((e) => ({ ...e, script: 256 * e.switch + (e.activate ? 1 : 2) })))];
 }
+
+// ---------------------------------------------------------------- writing (examples, scenarios, the console)
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+export const timeText = (s: number): string => `${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}Z`;
+
+function choice(specified: string, value: number | undefined, width = 0): string {
+  return value === undefined ? `<sr:Non${specified}/>` : `<sr:${specified}>${width ? String(value).padStart(width, '0') : value}</sr:${specified}>`;
+}
+
+export function writeDateSpec(d: DateSpec): string {
+  return `<sr:Year>${choice('SpecifiedYear', d.year)}</sr:Year><sr:Month>${choice('SpecifiedMonth', d.month, 2)}</sr:Month>`
+    + `<sr:DayOfMonth>${choice('SpecifiedDayOfMonth', d.day, 2)}</sr:DayOfMonth><sr:DayOfWeek>${choice('SpecifiedDayOfWeek', d.dayOfWeek)}</sr:DayOfWeek>`;
+}
+
+export function writeDays(days: readonly number[]): string {
+  if (days.length === 0) return '';
+  return `<sr:DaysOfWeekApplicability>${days.map((d) => `<sr:DayOfWeekApplicability><sr:DayOfWeekID>${DAYS[d]}</sr:DayOfWeekID></sr:DayOfWeekApplicability>`).join('')}</sr:DaysOfWeekApplicability>`;
+}
+
+export function writePeriodAndTime(element: string, e: { time: number; start: DateSpec; end: DateSpec }): string {
+  return `<sr:${element}><sr:SwitchTime>${timeText(e.time)}</sr:SwitchTime><sr:StartDate>${writeDateSpec(e.start)}</sr:StartDate><sr:EndDate>${writeDateSpec(e.end)}</sr:EndDate></sr:${element}>`;
+}
+
+export function writeAlcCalendar(c: AlcCalendar): string {
+  const schedule = c.schedule.map((e) => `<sr:ALCSHCALCSConnectionSchedule><sr:ActivateDeactivateSwitch index="${e.switch}">${e.activate ? '<sr:ActivateSwitch/>' : '<sr:DeactivateSwitch/>'}</sr:ActivateDeactivateSwitch>`
+    + e.specialDays.map((i) => `<sr:SpecialDaysApplicability index="${i}"/>`).join('') + writeDays(e.days)
+    + writePeriodAndTime('ALCSScheduleDatesAndTime', e) + '</sr:ALCSHCALCSConnectionSchedule>').join('');
+  const special = `<sr:ALCSHCALCSSpecialDays>${c.specialDays.map((d) => `<sr:ALCSHCALCSSpecialDay index="${d.index}">${writeDateSpec(d.date)}</sr:ALCSHCALCSSpecialDay>`).join('')}</sr:ALCSHCALCSSpecialDays>`;
+  const switches = c.switches.map((s) => `<sr:SwitchTypeAndId index="${s.index}">${s.hcalcs ? `<sr:HCALCS>${s.hcalcs.match(/../g)!.join('-')}</sr:HCALCS>` : '<sr:ALCS/>'}</sr:SwitchTypeAndId>`).join('');
+  return schedule + special + switches;
+}

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, decodeReadAttributesResponse, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { appendEvent } from '../../devices/emulator/families/event-logs.ts';
-import { parseDuisResponse } from '../../service-requests/index.ts';
-import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
+import { buildRequest, parseDuisRequest, parseDuisResponse } from '../../service-requests/index.ts';
+import { conformanceWorld, gbcsDifferences, rtdsVector, templateXml, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 let w: ConformanceWorld;
 beforeAll(() => { w = conformanceWorld(); });
@@ -204,6 +204,17 @@ describe('settings are kept and read back', () => {
     const r = w.run('ECS34_6.12_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:LowMediumPowerThreshold>', '<sr:ExecutionDateTime>2099-01-01T00:00:00Z</sr:ExecutionDateTime><sr:LowMediumPowerThreshold>'));
     expect(r.answer.responseCode).toBe('E100');
     expect(r.command).toBeUndefined();
+  });
+});
+
+describe('bodies are written back as read', () => {
+  it.each([
+    'ECS46c_6.14.2_FUTURE_DATED_ALL_OPTIONALS_SUCCESS_REQUEST_DUIS.XML', 'ECS46d_6.14.3_IMMEDIATE_APC_INPUT_SUCCESS_REQUEST_DUIS.XML',
+    'ECS29d_6.5_SUCCESS_REQUEST_DUIS.XML', 'DBCH04_6.28_SUCCESS_REQUEST_DUIS.XML', 'ECS30a_6.8_SUCCESS_REQUEST_DUIS.XML', 'GCS24a_6.7_SUCCESS_REQUEST_DUIS.XML',
+  ])('%s', (template) => {
+    const once = parseDuisRequest(templateXml(template));
+    const again = parseDuisRequest(buildRequest({ requestId: once.requestId, commandVariant: once.commandVariant, body: once.body }));
+    expect(again.body).toEqual(once.body);
   });
 });
 
