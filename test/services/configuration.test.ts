@@ -297,6 +297,8 @@ describe('future-dated load limiting (runs last: it moves the world\'s clock to 
     expect(w.dcc.runDueCommands()).toBe(1);
     expect(stored()).toBe('0600001bbc'); // double-long-unsigned 7100
     expect(stored()).not.toBe(before);
+    // and logs it in its event log
+    expect(JSON.parse(w.world.store.getDeviceAppState(ESME)!).eventLog.entries.at(-1)).toMatchObject({ log: 'event', code: 0x8f66 });
     const alerts = w.dcc.gateway.responsesFor(held.requestId).map((r) => r.body).filter((b) => b.includes('8F66'));
     expect(alerts).toHaveLength(4);
     const rtds = decodeGbcsMessage(rtdsVector('6.4.1_ECS28a', 'ECS28a_6.4.1_8F66_FUTURE_DATED_SUCCESS_ALERT_POWER_THRESHOLD_GBCS.HEX'));

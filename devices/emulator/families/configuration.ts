@@ -13,6 +13,7 @@ import type { CommandContext, DueContext } from '../app-use-case.ts';
 import { storeAttribute, type CosemObject } from '../cosem.ts';
 import type { UseCase } from '../use-case.ts';
 import { defaultResponse, storeZclAttribute, responseComponent, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
+import { appendEvent } from './event-logs.ts';
 import { dlmsUseCase, gbzUseCase, type DlmsDefault, type UseCaseFamily, type ZclDefault } from './kit.ts';
 
 const dlu = dlms.dlu;
@@ -294,6 +295,8 @@ function activatedSettings(name: string, messageCode: number, roles: readonly nu
       if (ctx.message.body.kind !== 'dlms-request') return [];
       const { request } = ctx.message.body;
       request.specs.forEach((s, i) => { if (s.kind === 'set') storeAttribute(ctx.app, s.classId, s.obis, s.id, request.data[i]!); });
+      // the device logs the execution as it alerts it (8F66 is in the RTDS ESME event log)
+      appendEvent(ctx.app, 0x8f66, ctx.now);
       const at = encodeDlmsDateTime(ctx.pending.executeAt);
       return request.specs.filter((s) => s.kind === 'set' && s.id === activation).map((s, n) => {
         // 8F66: original message code ‖ original counter ‖ class ‖ OBIS ‖ the activation attribute
