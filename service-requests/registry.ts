@@ -52,6 +52,38 @@ import { setRandomisedOffsetLimit, setRandomisedOffsetLimitSigned } from './serv
 import { setAuxiliaryControllerState, setAuxiliaryControllerStateSigned } from './services/7.13.ts';
 import { readAuxiliaryControllerConfigurationData } from './services/7.14.ts';
 import { readAuxiliaryControllerOperationalData } from './services/7.15.ts';
+import { readDeviceConfigurationVoltage } from './services/6.2.1.ts';
+import { readDeviceConfigurationRandomisation } from './services/6.2.2.ts';
+import { readDeviceConfigurationBillingCalendar } from './services/6.2.3.ts';
+import { readDeviceConfigurationIdentity } from './services/6.2.4.ts';
+import { readDeviceConfigurationPowerThresholds } from './services/6.2.5.ts';
+import { readDeviceConfigurationMpxn } from './services/6.2.7.ts';
+import { readDeviceConfigurationGas } from './services/6.2.8.ts';
+import { readDeviceConfigurationPaymentMode } from './services/6.2.9.ts';
+import { readEventOrSecurityLog } from './services/6.13.ts';
+import { updateAuxiliaryControllerScheduler, updateAuxiliaryControllerSchedulerSigned } from './services/6.14.3.ts';
+import { updateAlcScheduler, updateAlcSchedulerSigned } from './services/6.14.2.ts';
+import { updateGasConversion, updateGasConversionSigned } from './services/6.6.ts';
+import { updateGasFlow, updateGasFlowSigned } from './services/6.7.ts';
+import { updateBillingCalendar, updateBillingCalendarSigned } from './services/6.8.ts';
+import { updateAlcDescriptions, updateAlcDescriptionsSigned } from './services/6.14.1.ts';
+import { readEventAndAlertBehaviours } from './services/6.2.10.ts';
+import { updateLoadLimitingGeneralSettings, updateLoadLimitingGeneralSettingsSigned } from './services/6.4.1.ts';
+import { updateLoadLimitingCounterReset } from './services/6.4.2.ts';
+import { updateDeviceConfigurationVoltage } from './services/6.5.ts';
+import { updateDeviceConfigurationPowerThreshold } from './services/6.12.ts';
+import { setMaximumDemandConfigurableTimePeriod } from './services/6.18.1.ts';
+import { resetMaximumDemandRegisters } from './services/6.18.2.ts';
+import { setDeviceConfigurationImportMpxn } from './services/6.20.1.ts';
+import { setDeviceConfigurationExportMpan } from './services/6.20.2.ts';
+import { setElectricitySupplyTamperState, setElectricitySupplyTamperStateSigned } from './services/6.25.ts';
+import { updateDailyBlockCounterReset, updateDailyBlockCounterResetSigned } from './services/6.26.ts';
+import { updateRmsVoltageCounterReset } from './services/6.27.ts';
+import { setChfSubGhzConfiguration } from './services/6.28.ts';
+import { requestChfSubGhzChannelScan } from './services/6.29.ts';
+import { readChfSubGhzConfiguration } from './services/6.30.ts';
+import { readChfSubGhzChannel } from './services/6.31.ts';
+import { readChfSubGhzChannelLog } from './services/6.32.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -125,6 +157,48 @@ export const SERVICES = [
   setAuxiliaryControllerStateSigned,
   readAuxiliaryControllerConfigurationData,
   readAuxiliaryControllerOperationalData,
+  // device configuration (DUIS section 6, issue 15)
+  readDeviceConfigurationVoltage,
+  readDeviceConfigurationRandomisation,
+  readDeviceConfigurationBillingCalendar,
+  readDeviceConfigurationIdentity,
+  readDeviceConfigurationPowerThresholds,
+  readDeviceConfigurationMpxn,
+  readDeviceConfigurationGas,
+  readDeviceConfigurationPaymentMode,
+  readEventOrSecurityLog,
+  updateDeviceConfigurationVoltage,
+  updateDeviceConfigurationPowerThreshold,
+  setMaximumDemandConfigurableTimePeriod,
+  resetMaximumDemandRegisters,
+  setDeviceConfigurationImportMpxn,
+  setDeviceConfigurationExportMpan,
+  setElectricitySupplyTamperState,
+  setElectricitySupplyTamperStateSigned,
+  updateDailyBlockCounterReset,
+  updateDailyBlockCounterResetSigned,
+  updateRmsVoltageCounterReset,
+  setChfSubGhzConfiguration,
+  requestChfSubGhzChannelScan,
+  readChfSubGhzConfiguration,
+  readChfSubGhzChannel,
+  readChfSubGhzChannelLog,
+  readEventAndAlertBehaviours,
+  updateLoadLimitingGeneralSettings,
+  updateLoadLimitingGeneralSettingsSigned,
+  updateLoadLimitingCounterReset,
+  updateBillingCalendar,
+  updateBillingCalendarSigned,
+  updateAlcDescriptions,
+  updateAlcDescriptionsSigned,
+  updateGasConversion,
+  updateGasConversionSigned,
+  updateGasFlow,
+  updateGasFlowSigned,
+  updateAlcScheduler,
+  updateAlcSchedulerSigned,
+  updateAuxiliaryControllerScheduler,
+  updateAuxiliaryControllerSchedulerSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -10,6 +10,8 @@ import { RemotePartyRole, dashedEui, type DeviceType } from '../../pki/index.ts'
 import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
 import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
+import type { Step } from '../pipeline/step.ts';
+import type { DeviceInfo } from '../ports.ts';
 import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
 import { completeSignedByOriginator, signedPreCommandOf, type SignedPreCommandBody } from './signed-pre-command.ts';
@@ -22,11 +24,19 @@ export interface GbcsCommand {
   useCase: string;
   messageCode: number;
   payload: Buffer;
+  /**
+   * ‡ use cases (catalogue.md §2.2): the DCC's ACB originates the command with its own counter, and names
+   * the User in other-information as the supplementary remote party with its RequestID counter. A comms
+   * hub is commanded only so: it holds no User's certificates.
+   */
+  viaAcb?: boolean;
 }
 
 export interface CommandTime {
   counter: bigint;
   now: Date;
+  /** in whose registered role the sender commands (unknown when the pipeline only asks whether a device type suits) */
+  sender?: 'supplier' | 'networkOperator';
 }
 
 export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator';
@@ -43,8 +53,12 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
-  /** the GBCS message codes it may send: a future-dated one's 8F66/8F67 alert is answered under this service */
+  /** the message codes of its use cases that the device may answer later (future-dated): their 8F66/8F67 alerts name this service */
   messageCodes?: readonly number[];
+  /** the service's own checks, after the common ones (pipeline steps) */
+  steps?: readonly Step[];
+  /** devices the sender may command without registration data (a comms hub has no MPxN) */
+  withoutRegistration?(device: DeviceInfo): boolean;
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
   statuses?: readonly string[];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
@@ -63,8 +77,11 @@ function authorise(sender: Sender) {
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date): GbcsCommand {
-  const c = def.command(v.request.body, v.device!.type, { counter: v.request.requestId.counter, now });
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, counter = v.request.requestId.counter): GbcsCommand {
+  const sp = v.supplyPoint;
+  // Where a party is both, the supplier's use case is meant (the network operator's are its own subset).
+  const sender = sp && sp.supplierEui !== v.request.requestId.originator && sp.networkOperatorEui === v.request.requestId.originator ? 'networkOperator' : 'supplier';
+  const c = def.command(v.request.body, v.device!.type, { counter, now, sender });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -98,6 +115,10 @@ export function criticalDeviceCommandService<B extends RequestBody>(def: DeviceC
 
 function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModule<B>, ServiceModule<SignedPreCommandBody>?] {
   const facts = serviceFacts(def.variant);
+  const viaAcb = (v: ValidatedRequest<B>): boolean => {
+    const c = def.command(v.request.body, v.device!.type, PROBE);
+    return typeof c !== 'string' && c.viaAcb === true;
+  };
   const suits = (body: B, type: DeviceType): true | string => {
     const c = def.command(body, type, PROBE);
     return typeof c === 'string' ? c : true;
@@ -106,8 +127,12 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...facts,
     displayName: def.displayName,
     body: def.body,
-    device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
+    device: {
+      statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender),
+      ...(def.withoutRegistration ? { withoutRegistration: def.withoutRegistration } : {}),
+    },
     ...(def.describe ? { describe: def.describe } : {}),
+    ...(def.steps ? { steps: def.steps } : {}),
     ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
   };
   if (!facts.critical) {
@@ -116,13 +141,28 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       commandVariants: [1, 2, 3],
       endpoints: { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: () => ({ deviceKeyAgreement: true }),
+      needs: (v) => (viaAcb(v) ? { acbCounter: true, deviceKeyAgreement: true } : { deviceKeyAgreement: true }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
-        const c = commandOf(def, v, dcc.now);
-        const apdu = encodeApdu({ cra: 'command', counter: rid.counter, originator: rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload });
+        let apdu: Buffer;
+        let c: GbcsCommand;
+        let by: string;
+        if (viaAcb(v)) {
+          const counter = state.acbCounter!;
+          c = commandOf(def, v, dcc.now, counter);
+          // other-information: the User as supplementary remote party, and its RequestID counter
+          const srp = Buffer.alloc(16);
+          Buffer.from(rid.originator, 'hex').copy(srp, 0);
+          srp.writeBigUInt64BE(rid.counter, 8);
+          apdu = encodeApdu({ cra: 'command', counter, originator: dcc.acbEui, target: rid.target, messageCode: c.messageCode, otherInformationExtra: srp, payload: c.payload });
+          by = `from the ACB, counter ${counter}, for ${dashedEui(rid.originator)} (counter ${rid.counter})`;
+        } else {
+          c = commandOf(def, v, dcc.now);
+          apdu = encodeApdu({ cra: 'command', counter: rid.counter, originator: rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload });
+          by = `counter ${rid.counter}`;
+        }
         return {
-          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, counter ${rid.counter}, ACB MAC` },
+          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, ${by}, ACB MAC` },
           answer: { responseCode: Codes.acknowledged },
           command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
           advanceCounter: true,

@@ -3,8 +3,8 @@
  * CHF) answered from the COSEM object table, and a GBZ use case (GSME, GPF) answered from the ZCL table. Both
  * tables are every family's behaviours together (index.ts).
  */
-import { encodeAccessResponse } from '../../gbcs/dlms.ts';
-import { encodeGbz } from '../../gbcs/gbz.ts';
+import { encodeAccessResponse, type DlmsData } from '../../gbcs/dlms.ts';
+import { encodeGbz, type ZclValue } from '../../gbcs/gbz.ts';
 import { appUseCase, type AppUseCaseSpec, type CommandContext } from '../app-use-case.ts';
 import { runAccess, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
@@ -18,6 +18,23 @@ export interface UseCaseFamily {
   cosem?: readonly CosemObject[];
   zclAttributes?: readonly ZclAttribute[];
   zclCommands?: readonly ZclCommand[];
+  /** what a meter holds from the factory: read when no behaviour computes the attribute and no command set it */
+  dlmsDefaults?: readonly DlmsDefault[];
+  zclDefaults?: readonly ZclDefault[];
+}
+
+export interface DlmsDefault {
+  classId: number;
+  /** 12 hex digits, upper case */
+  obis: string;
+  attribute: number;
+  value: DlmsData | ((ctx: CommandContext) => DlmsData);
+}
+
+export interface ZclDefault {
+  clusterId: number;
+  id: number;
+  value: ZclValue | ((ctx: CommandContext) => ZclValue);
 }
 
 type ShapeSpec = Omit<AppUseCaseSpec, 'run'> & {
