@@ -36,7 +36,8 @@ const PARTIES: Record<string, { name: string; userRoles: UserRole[]; isDcc?: boo
   [DCC.accessControlBroker]: { name: 'DCC (Access Control Broker) ZAZ1', userRoles: [], isDcc: true },
   [DCC.transitionalCoS]: { name: 'DCC (Transitional Change of Supplier) ZAZ1', userRoles: [], isDcc: true },
   [DCC.wanProvider]: { name: 'DCC (WAN Provider) ZAZ1', userRoles: [], isDcc: true },
-  '90B3D51F30010000': { name: 'GITTESTSUPPLIER', userRoles: ['IS', 'GS'] },
+  // RTDS sends the export supplier's services (6.20.2) from the same supplier EUI.
+  '90B3D51F30010000': { name: 'GITTESTSUPPLIER', userRoles: ['IS', 'GS', 'ES'] },
   '90B3D51F30030000': { name: 'GITTESTSUPPLIER2', userRoles: ['IS', 'GS'] },
   '90B3D51F30020000': { name: 'ZAZ1 Network Operator', userRoles: ['ED', 'GT'] },
   '90B3D51F30010008': { name: 'ZAZ1 Load Controller', userRoles: ['OU'] },
