@@ -27,6 +27,7 @@ import { enableSupply, enableSupplySigned } from './services/7.1.ts';
 import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
+import { readInstantaneousImportBlockCounters } from './services/4.1.4.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -58,6 +59,8 @@ export const SERVICES = [
   armSupply,
   armSupplySigned,
   readSupplyStatus,
+  // GSME/GPF reads, display, tenancy, event logs, supplier details, CIN, network data (issue 16)
+  readInstantaneousImportBlockCounters,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

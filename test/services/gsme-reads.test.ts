@@ -1,0 +1,203 @@
+/**
+ * The GSME and GPF reads of section 4 on a ZAZ1 world: each command gsmeReadCommand makes equals its RTDS
+ * SUCCESS COMMAND vector (apart from the times the request carries), and, sent to the RTDS GSME (…A1) or GPF
+ * (…A3) as the DCC sends it (ACB MAC), is answered in the RTDS response's structure, its sensitive parts
+ * decrypting with the supplier's KA key to values of the meter model. 4.1.4, the one gas-only variant, runs
+ * end to end from its RTDS templates; the others do once the ESME reads' modules call gsmeReadCommand.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeGbcsMessage, decodeReadAttributesResponse, decryptSensitive, encodeApdu, processCommand, wrapWithAcbMac, type GbcsMessage, type GbzComponent,
+} from '../../devices/index.ts';
+import { gasVolumeAt } from '../../devices/emulator/families/gsme-reads.ts';
+import { gsmeReadCommand } from '../../service-requests/services/gsme-reads.ts';
+import { loadDevice, saveDevice } from '../../src/dcc/device-state.ts';
+import { REPO } from '../devices/helpers.ts';
+import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
+
+const SUPPLIER = '90B3D51F30010000';
+const GSME = '00DB1234567890A1';
+const GPF = '00DB1234567890A3';
+/** the ZAZ1 supplier's KA key (the RTDS keystore's) */
+const SUPPLIER_KA = createPrivateKey(readFileSync(resolve(REPO, '../shared/rtds-keystore/90b3d51f30010000-ka.key')));
+
+let w: ConformanceWorld;
+beforeAll(() => {
+  w = conformanceWorld();
+  // The ZAZ1 GPF is DCC controlled, as RTDS's devices start; the supplier takes it over (6.21) before reading it.
+  const h = w.run('CS02bSupplierBySupplierHandover_6.21_SUCCESS_REQUEST_DUIS.XML');
+  if (h.final !== 'I0') throw new Error(`6.21 handover: ${h.final} ${h.finalReason}`);
+});
+afterAll(() => w?.close());
+
+const period = (start: string, end: string) => ({ readLogPeriod: { start: new Date(start), end: new Date(end) } });
+
+/** The command as the DCC sends it: the supplier's RequestID counter, the ACB MAC. */
+function commandFor(variant: string, body: unknown, eui: string, counter: bigint, now = new Date()): Buffer {
+  const type = eui === GPF ? 'GPF' : 'GSME';
+  const c = gsmeReadCommand(variant, body, type, { counter, now });
+  if (!c) throw new Error(`${variant}: no command for a ${type}`);
+  const apdu = encodeApdu({ cra: 'command', counter, originator: SUPPLIER, target: eui, messageCode: c.messageCode, payload: c.payload });
+  return wrapWithAcbMac(apdu, w.dcc.ports.dccCredentials().acbKaKey, w.dcc.ports.deviceKeyAgreementKey(eui));
+}
+
+/** Runs the command on the device (its state kept in the world, as the DCC keeps it) and decodes the response. */
+function run(variant: string, body: unknown, eui: string, now = new Date()): GbcsMessage {
+  const device = loadDevice(w.world, eui);
+  const counter = (device.state.seqNumbers[2] ?? 0n) + 1n;
+  const out = processCommand(device.state, device.credentials, commandFor(variant, body, eui, counter, now), now);
+  if (out.rejected) throw new Error(`${variant}: ${out.rejected.reason}`);
+  saveDevice(w.world, out.state, device);
+  return decodeGbcsMessage(out.response!);
+}
+
+function components(m: GbcsMessage): GbzComponent[] {
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  return m.body.gbz.components;
+}
+
+/** cluster, encrypted or not, frame control and command of each component */
+const shape = (cs: GbzComponent[]) => cs.map((c) => [c.clusterId, c.control & 0x02, c.frameControl, c.commandId]);
+const rtdsShape = (dir: string, file: string) => shape(components(decodeGbcsMessage(rtdsVector(dir, file))));
+
+/** The sensitive parts' plaintext, decrypted as the supplier does: its KA key, the device's KA certificate. */
+function decrypt(m: GbcsMessage, c: GbzComponent): Buffer {
+  const deviceKa = new X509Certificate(w.world.certificateDer(w.world.deviceCertificates(m.apdu.originator).kaCertificate.id)).publicKey;
+  return decryptSensitive(c.encrypted!.ciphered, SUPPLIER_KA, deviceKa, { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter });
+}
+
+// Every GBZ Get Snapshot component is 21 octets after the 3-octet GBZ header; its two times are at 8..15 of it.
+const snapshotTimes = (n: number) => Array.from({ length: n }, (_, i) => [3 + 21 * i + 8, 8] as const);
+
+describe('the GSME and GPF read commands, as RTDS', () => {
+  const cases: [string, unknown, string, string, string, (readonly [number, number])[]?][] = [
+    ['4.1.1', {}, GPF, '4.1.1_GCS13a', 'GCS13a_4.1.1_SUCCESS_RELIABLE_GSME_COMMAND_GBCS.HEX'],
+    ['4.1.1', {}, GSME, '4.1.1_GCS13a', 'GCS13a_4.1.1_SUCCESS_UNRELIABLE_COMMAND_GBCS.HEX'],
+    ['4.1.2', {}, GPF, '4.1.2_GCS13c', 'GCS13c_4.1.2_SUCCESS_RELIABLE_GPF_COMMAND_GBCS.HEX'],
+    ['4.1.4', {}, GSME, '4.1.4_GCS13b', 'GCS13b_4.1.4_SUCCESS_UNRELIABLE_COMMAND_GBCS.HEX'],
+    ['4.3', {}, GSME, '4.3_GCS14', 'GCS14_4.3_SUCCESS_UNRELIABLE_COMMAND_GBCS.HEX'],
+    ['4.4.2', period('2014-12-01T00:00:00Z', '2015-11-01T00:00:00Z'), GSME, '4.4.2_GCS15b', 'GCS15b_4.4.2_SUCCESS_COMMAND_GBCS.HEX'],
+    // RTDS's success vector was made for another period than its template's: the snapshot times differ
+    ['4.4.3', period('2014-12-01T00:00:00Z', '2015-11-01T00:00:00Z'), GSME, '4.4.3_GCS15c', 'GCS15c_4.4.3_SUCCESS_COMMAND_GBCS.HEX', snapshotTimes(24)],
+    ['4.4.5', period('2014-12-01T00:00:00Z', '3000-12-31T00:00:00Z'), GSME, '4.4.5_GCS15e', 'GCS15e_4.4.5_SUCCESS_COMMAND_GBCS.HEX'],
+    ['4.6.1', period('2014-12-30T00:00:04Z', '2016-01-01T00:00:03Z'), GSME, '4.6.1_GCS16a', 'GCS16a_4.6.1_SUCCESS_COMMAND_GBCS.HEX'],
+    ['4.8.1', period('2014-12-30T00:00:00Z', '2015-01-01T00:00:00Z'), GSME, '4.8.1_GCS17', 'GCS17_4.8.1_SUCCESS_COMMAND_GBCS.HEX'],
+    // RTDS asks for network data from time 1 whatever the period; we ask from the period's start (octets 13-16)
+    ['4.10', period('2014-12-31T20:00:00Z', '2015-01-01T00:00:00Z'), GSME, '4.10_GCS18', 'GCS18_4.10_SUCCESS_COMMAND_GBCS.HEX', [[13, 4]]],
+    ['4.11.1', {}, GSME, '4.11.1_GCS21f', 'GCS21f_4.11.1_SUCCESS_COMMAND_GBCS.HEX'],
+    ['4.13', {}, GSME, '4.13_GCS21b', 'GCS21b_4.13_SUCCESS_COMMAND_GBCS.HEX'],
+    ['4.14', period('2014-12-29T23:00:00Z', '2015-01-01T00:00:00Z'), GSME, '4.14_GCS16b', 'GCS16b_4.14_KRP_SUCCESS_COMMAND_GBCS.HEX'],
+    // the supplier's own vector (the success one goes through the ACB); its period is not the template's: earliest time, octets 13-16
+    ['4.17', period('2014-12-10T00:00:00Z', '2014-12-20T00:00:00Z'), GPF, '4.17_GCS61', 'GCS61_4.17_NOT_FOUND_COMMAND_GBCS.HEX', [[13, 4]]],
+    ['4.18', {}, GSME, '4.18_GCS60', 'GCS60_4.18_SUCCESS_COMMAND_GBCS.HEX'],
+    ['4.18', {}, GPF, '4.18_GCS60a', 'GCS60a_4.18_SUCCESS_RELIABLE_GPF_COMMAND_GBCS.HEX'],
+  ];
+  it.each(cases)('%s to %s: the RTDS vector %s', (variant, body, eui, dir, file, ignore) => {
+    const rtds = rtdsVector(dir, file);
+    const counter = decodeGbcsMessage(rtds).apdu.counter;
+    expect(gbcsDifferences(commandFor(variant, body, eui, counter), rtds, ignore ? { ignore } : {})).toEqual([]);
+  });
+
+  it('4.4.4: the payload RTDS sends through the ACB, from the supplier itself as its other vectors', () => {
+    const ours = decodeGbcsMessage(commandFor('4.4.4', period('2014-12-01T00:00:00Z', '2020-12-31T00:00:00Z'), GSME, 1000n));
+    const success = decodeGbcsMessage(rtdsVector('4.4.4_GCS15d', 'GCS15d_4.4.4_SUCCESS_COMMAND_GBCS.HEX'));
+    expect(Buffer.from(ours.apdu.payload).equals(Buffer.from(success.apdu.payload))).toBe(true);
+    // the not-found vector is the supplier's: same header; its period differs (from-date-time 8-11, end 15-18)
+    expect(gbcsDifferences(commandFor('4.4.4', period('2014-12-01T00:00:00Z', '2020-12-31T00:00:00Z'), GSME, 1005n), rtdsVector('4.4.4_GCS15d', 'GCS15d_4.4.4_NOT_FOUND_COMMAND_GBCS.HEX'), { ignore: [[8, 4], [15, 4]] })).toEqual([]);
+  });
+
+  it('a variant or device type without a gas use case has no command', () => {
+    expect(gsmeReadCommand('4.1.3', {}, 'GSME', { counter: 1n, now: new Date() })).toBeUndefined();
+    expect(gsmeReadCommand('4.6.1', period('2015-01-01T00:00:00Z', '2015-02-01T00:00:00Z'), 'GPF', { counter: 1n, now: new Date() })).toBeUndefined();
+    expect(gsmeReadCommand('4.1.1', {}, 'ESME', { counter: 1n, now: new Date() })).toBeUndefined();
+    expect(gsmeReadCommand('4.8.1', {}, 'GSME', { counter: 1n, now: new Date() })).toBeUndefined(); // no period
+  });
+});
+
+describe('4.1.4 end to end from the RTDS templates', () => {
+  it.each([
+    ['GCS13b_4.1.4_SUCCESS_RELIABLE_GSME_REQUEST_DUIS.XML', 'GCS13b_4.1.4_SUCCESS_RELIABLE_GSME_COMMAND_GBCS.HEX'],
+    ['GCS13b_4.1.4_SUCCESS_RELIABLE_GPF_REQUEST_DUIS.XML', 'GCS13b_4.1.4_SUCCESS_RELIABLE_GPF_COMMAND_GBCS.HEX'],
+    ['GCS13b_4.1.4_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML', 'GCS13b_4.1.4_SUCCESS_UNRELIABLE_COMMAND_GBCS.HEX'],
+  ])('%s', (template, vector) => {
+    const r = w.run(template);
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(r.command!, rtdsVector('4.1.4_GCS13b', vector))).toEqual([]);
+    const m = r.deviceResponse!;
+    expect(m.apdu.dateTime).toBeDefined();
+    expect(shape(components(m))).toEqual(rtdsShape('4.1.4_GCS13b', vector.replace('COMMAND', 'RESPONSE')));
+    const records = decodeReadAttributesResponse(decrypt(m, components(m)[0]!));
+    expect(records.map((x) => [x.id, x.status])).toEqual([0x0700, 0x0701, 0x0702, 0x0703, 0x0302, 0x0301, 0x0300].map((id) => [id, 0]));
+    expect(records[0]!.value!.value).toBeGreaterThan(0);
+  });
+
+  it('an ESME has no block counters: E11, and no command reaches it', () => {
+    const r = w.run('GCS13b_4.1.4_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A1', '00-DB-12-34-56-78-90-A0'));
+    expect(r.answer.responseCode).toBe('E11');
+    expect(r.command).toBeUndefined();
+    expect(r.responses).toEqual([]);
+  });
+});
+
+describe('the GSME and GPF answer as RTDS, from a meter that lives', () => {
+  it('4.1.1 reads the gas register (m³ to three decimals), encrypted, and it advances with the clock', () => {
+    const t1 = new Date('2026-02-01T12:00:00Z');
+    const t2 = new Date('2026-02-03T12:00:00Z');
+    const a = run('4.1.1', {}, GSME, t1);
+    expect(shape(components(a))).toEqual(rtdsShape('4.1.1_GCS13a', 'GCS13a_4.1.1_SUCCESS_UNRELIABLE_RESPONSE_GBCS.HEX'));
+    const ra = decodeReadAttributesResponse(decrypt(a, components(a)[0]!));
+    expect(ra.map((x) => [x.id, x.value!.type, x.value!.value])).toEqual([[0x0302, 0x22, 1000], [0x0301, 0x22, 1], [0x0300, 0x30, 1], [0x0000, 0x25, gasVolumeAt({ device: { eui: GSME }, app: {} }, t1)]]);
+    const b = run('4.1.1', {}, GSME, t2);
+    const rb = decodeReadAttributesResponse(decrypt(b, components(b)[0]!));
+    expect(rb[3]!.value!.value as number).toBeGreaterThan(ra[3]!.value!.value as number);
+    // a wrong counter does not decrypt: the encryption is bound to this response
+    expect(() => decryptSensitive(components(b)[0]!.encrypted!.ciphered, SUPPLIER_KA,
+      new X509Certificate(w.world.certificateDer(w.world.deviceCertificates(GSME).kaCertificate.id)).publicKey, { device: GSME, party: SUPPLIER, counter: b.apdu.counter + 1n })).toThrow('does not authenticate');
+  });
+
+  it('4.1.2 and 4.18 on the GPF answer from its mirror in the RTDS structure', () => {
+    const now = new Date('2026-02-03T12:00:00Z');
+    const tou = run('4.1.2', {}, GPF, now);
+    expect(shape(components(tou))).toEqual(rtdsShape('4.1.2_GCS13c', 'GCS13c_4.1.2_SUCCESS_RELIABLE_GPF_RESPONSE_GBCS.HEX'));
+    const tiers = decodeReadAttributesResponse(decrypt(tou, components(tou)[0]!));
+    expect(tiers.map((x) => x.id)).toEqual([0x0302, 0x0301, 0x0300, 0x0100, 0x0102, 0x0104, 0x0106]);
+    expect(tiers[3]!.value!.value).toBe(gasVolumeAt({ device: { eui: GPF }, app: {} }, now)); // the mirror: all in tier 1
+    const m = run('4.18', {}, GPF, now);
+    expect(m.apdu.messageCode).toBe(0x012a);
+    expect(m.apdu.dateTime).toBeDefined();
+    expect(shape(components(m))).toEqual(rtdsShape('4.18_GCS60a', 'GCS60a_4.18_SUCCESS_RELIABLE_GPF_RESPONSE_GBCS.HEX'));
+    const [bill] = decodeReadAttributesResponse(components(m)[0]!.payload);
+    expect(bill!.value!.value).toBeGreaterThan(0);
+  });
+
+  it('4.8.1 returns the half-hour profile of the period, and 4.6.1 the daily snapshots', () => {
+    const now = new Date('2026-02-03T12:00:00Z');
+    const p = run('4.8.1', period('2026-02-02T00:00:00Z', '2026-02-03T00:00:00Z'), GSME, now);
+    expect(shape(components(p))).toEqual(rtdsShape('4.8.1_GCS17', 'GCS17_4.8.1_SUCCESS_RESPONSE_GBCS.HEX'));
+    const plain = decrypt(p, components(p)[0]!);
+    expect(plain.readUInt16LE(9)).toBe(49); // half hours from 00:00 to 00:00 the next day, both ends
+    let sum = 0;
+    for (let i = 0; i < 48; i++) sum += plain.readUIntLE(11 + 3 * i, 3);
+    const meter = { device: { eui: GSME }, app: {} };
+    expect(sum).toBe(gasVolumeAt(meter, new Date('2026-02-03T00:00:00Z')) - gasVolumeAt(meter, new Date('2026-02-02T00:00:00Z')));
+
+    const d = run('4.6.1', period('2026-01-01T00:00:00Z', '2026-02-03T00:00:00Z'), GSME, now);
+    const cs = components(d);
+    expect(cs).toHaveLength(31);
+    expect(cs.every((c) => c.control & 0x02)).toBe(true); // 34 midnights: every offset found, every snapshot sensitive
+    const first = decrypt(d, cs[0]!);
+    expect(first.readUInt32LE(4)).toBe((Date.UTC(2026, 1, 3) - Date.UTC(2000, 0, 1)) / 1000); // the most recent first
+    expect(first.readUIntLE(16, 6)).toBe(gasVolumeAt(meter, new Date('2026-02-03T00:00:00Z')));
+  });
+
+  it('snapshots and logs the meter does not hold are Not Found, in clear', () => {
+    const now = new Date('2026-02-03T12:00:00Z');
+    const m = run('4.4.2', period('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'), GSME, now);
+    expect(components(m).map((c) => [c.control & 0x02, c.commandId, c.payload[1]])).toEqual(components(m).map((c) => [0, 0x0b, 0x8b]));
+    const t = run('4.4.5', period('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'), GSME, now);
+    expect(shape(components(t))).toEqual(rtdsShape('4.4.5_GCS15e', 'GCS15e_4.4.5_NOT_FOUND_RESPONSE_GBCS.HEX'));
+  });
+});
