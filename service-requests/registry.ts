@@ -28,6 +28,13 @@ import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
 import { readInstantaneousImportBlockCounters } from './services/4.1.4.ts';
+import { displayMessage } from './services/3.1.ts';
+import { restrictAccessForChangeOfTenancy } from './services/3.2.ts';
+import { clearEventLog } from './services/3.3.ts';
+import { updateSupplierName } from './services/3.4.ts';
+import { disablePrivacyPin } from './services/3.5.ts';
+import { requestCustomerIdentificationNumber } from './services/9.1.ts';
+import { recordNetworkDataGas } from './services/14.1.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -61,6 +68,13 @@ export const SERVICES = [
   readSupplyStatus,
   // GSME/GPF reads, display, tenancy, event logs, supplier details, CIN, network data (issue 16)
   readInstantaneousImportBlockCounters,
+  displayMessage,
+  restrictAccessForChangeOfTenancy,
+  clearEventLog,
+  updateSupplierName,
+  disablePrivacyPin,
+  requestCustomerIdentificationNumber,
+  recordNetworkDataGas,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

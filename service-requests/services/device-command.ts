@@ -29,7 +29,8 @@ export interface CommandTime {
   now: Date;
 }
 
-export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator';
+/** 'anyUser': any User of the service's user roles, registered for the device or not (e.g. an Other User asking 9.1) */
+export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator' | 'anyUser';
 
 export interface DeviceCommandDef<B extends RequestBody> {
   /** the service reference variant, e.g. '7.4' */
@@ -43,6 +44,12 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
+  /**
+   * 'acb': the DCC's ACB originates the GBCS command with its own counter, the User's EUI and RequestID counter
+   * in other-information (catalogue.md §1 ‡, §2.2), e.g. because the device holds no cell of the User's role
+   * (a GSME has no network operator cells) or GBCS has the DCC send it (the CIN). Default: the User.
+   */
+  originator?: 'user' | 'acb';
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
   statuses?: readonly string[];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
@@ -55,14 +62,15 @@ const PROBE: CommandTime = { counter: 0n, now: new Date(0) };
 
 function authorise(sender: Sender) {
   return (_body: unknown, r: RegistrationCheck) => {
+    if (sender === 'anyUser') return;
     if (sender === 'supplier') r.needSupplier();
     else if (sender === 'networkOperator') r.needNetworkOperator();
     else if (!r.isSupplier && !r.isNetworkOperator) r.fail(Codes.notAuthorisedForDevice, `${r.sender.name} is neither the registered supplier nor the network operator for ${r.who}`);
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date): GbcsCommand {
-  const c = def.command(v.request.body, v.device!.type, { counter: v.request.requestId.counter, now });
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, counter = v.request.requestId.counter): GbcsCommand {
+  const c = def.command(v.request.body, v.device!.type, { counter, now });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -74,6 +82,11 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   return {
     name,
     build(ctx): ExampleRequest<B> {
+      if (def.sender === 'anyUser') {
+        const role = serviceFacts(def.variant).userRoles[0];
+        const originator = (role && ctx.partyWithRole(role)) ?? ctx.fail('no-user', `no DCC User holds a user role that may send ${def.variant}`);
+        return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
+      }
       const sp = ctx.supplyPoint ?? ctx.fail('no-registration', `${dashedEui(ctx.eui)} has no registration data`);
       const originator = def.sender === 'networkOperator' ? sp.networkOperatorEui : (sp.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`));
       return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
@@ -81,9 +94,17 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   };
 }
 
+/** Other-information after the message code when the ACB sends for a User: the User's EUI and RequestID counter. */
+function supplementaryRemoteParty(user: string, counter: bigint): Buffer {
+  const c = Buffer.alloc(8);
+  c.writeBigUInt64BE(counter);
+  return Buffer.concat([Buffer.from(user, 'hex'), c]);
+}
+
 /** The service module of a non-critical device service. */
 export function deviceCommandService<B extends RequestBody>(def: DeviceCommandDef<B>): ServiceModule<B> {
   if (serviceFacts(def.variant).critical) throw new Error(`${def.variant} is critical: make it with criticalDeviceCommandService`);
+  if (def.originator === 'acb' && serviceFacts(def.variant).critical) throw new Error(`${def.variant}: a critical command is signed by its User, not sent by the ACB`);
   return moduleOf(def)[0];
 }
 
@@ -113,13 +134,18 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       commandVariants: [1, 2, 3],
       endpoints: { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: () => ({ deviceKeyAgreement: true }),
+      needs: () => (def.originator === 'acb' ? { deviceKeyAgreement: true, acbCounter: true } : { deviceKeyAgreement: true }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
-        const c = commandOf(def, v, dcc.now);
-        const apdu = encodeApdu({ cra: 'command', counter: rid.counter, originator: rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload });
+        const viaAcb = def.originator === 'acb';
+        const counter = viaAcb ? state.acbCounter! : rid.counter;
+        const c = commandOf(def, v, dcc.now, counter);
+        const apdu = encodeApdu({
+          cra: 'command', counter, originator: viaAcb ? dcc.acbEui : rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload,
+          ...(viaAcb ? { otherInformationExtra: supplementaryRemoteParty(rid.originator, rid.counter) } : {}),
+        });
         return {
-          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, counter ${rid.counter}, ACB MAC` },
+          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, ${viaAcb ? `from the ACB for ${rid.originator}, ACB counter` : 'counter'} ${counter}, ACB MAC` },
           answer: { responseCode: Codes.acknowledged },
           command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
           advanceCounter: true,

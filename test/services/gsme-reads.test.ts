@@ -200,4 +200,22 @@ describe('the GSME and GPF answer as RTDS, from a meter that lives', () => {
     const t = run('4.4.5', period('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'), GSME, now);
     expect(shape(components(t))).toEqual(rtdsShape('4.4.5_GCS15e', 'GCS15e_4.4.5_NOT_FOUND_RESPONSE_GBCS.HEX'));
   });
+
+  it('network data (4.10) is Not Found until the gas transporter starts sampling (14.1), then 6-minute samples of the meter', () => {
+    const period4h = period('2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z');
+    const before = run('4.10', period4h, GSME, new Date());
+    expect(shape(components(before))).toEqual(rtdsShape('4.10_GCS18', 'GCS18_4.10_NOT_FOUND_RESPONSE_GBCS.HEX'));
+    const r = w.run('GCS31_14.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    const started = Date.parse((loadDevice(w.world, GSME).state.app!.networkSampling as { start: string }).start);
+    const later = new Date(started + 60 * 60_000 + 1000);
+    const m = run('4.10', period4h, GSME, later);
+    expect(shape(components(m))).toEqual(rtdsShape('4.10_GCS18', 'GCS18_4.10_SUCCESS_RESPONSE_GBCS.HEX'));
+    const plain = decrypt(m, components(m)[0]!);
+    expect([plain.readUInt16LE(0), plain.readUInt16LE(7), plain.readUInt16LE(9)]).toEqual([2, 360, 10]); // network data, 6 minutes, 10 in the hour
+    let sum = 0;
+    for (let i = 0; i < 10; i++) sum += plain.readUIntLE(11 + 3 * i, 3);
+    const meter = { device: { eui: GSME }, app: {} };
+    expect(sum).toBe(gasVolumeAt(meter, new Date(started + 60 * 60_000)) - gasVolumeAt(meter, new Date(started)));
+  });
 });

@@ -320,6 +320,8 @@ interface GasRead {
   /** which response components are sensitive; the frame control an encrypted one carries, when not its own */
   sensitive?(c: GbzComponent): boolean;
   encryptedFrameControl?: number;
+  /** default: the supplier */
+  roles?: readonly number[];
 }
 
 /** The response components, with the sensitive ones encrypted to the originator's KA key (catalogue.md §2.3). */
@@ -338,7 +340,7 @@ function gasRead(read: GasRead): UseCase {
     name: read.name,
     messageCodes: [read.messageCode],
     deviceTypes: read.deviceTypes,
-    roles: [RemotePartyRole.Supplier],
+    roles: read.roles ?? [RemotePartyRole.Supplier],
     critical: false,
     ...(read.dateTime ? { responseDateTime: true } : {}),
     run(ctx) {
@@ -377,5 +379,7 @@ export const GSME_READS: UseCaseFamily = {
     gasRead({ name: 'GCS60', messageCode: 0x008d, deviceTypes: GSME }),
     gasRead({ name: 'GCS60a', messageCode: 0x012a, deviceTypes: GAS, dateTime: true }),
     gasRead({ name: 'GCS61', messageCode: 0x00a0, deviceTypes: ['GPF'], sensitive: publishes }),
+    // 14.1: the gas transporter's Start Sampling, which a GSME (no network operator cells) takes from the ACB
+    gasRead({ name: 'GCS31', messageCode: 0x0080, deviceTypes: GSME, roles: [RemotePartyRole.AccessControlBroker] }),
   ],
 };

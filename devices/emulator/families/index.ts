@@ -7,8 +7,9 @@ import { zclTable, type ZclTable } from '../zcl-engine.ts';
 import type { UseCaseFamily } from './kit.ts';
 import { SUPPLY } from './supply.ts';
 import { GSME_READS } from './gsme-reads.ts';
+import { DISPLAYS } from './displays.ts';
 
-export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, GSME_READS];
+export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, GSME_READS, DISPLAYS];
 
 let cosem: CosemTable | undefined;
 let zcl: ZclTable | undefined;

@@ -1,0 +1,22 @@
+/**
+ * 9.1 Request Customer Identification Number: the DCC draws a CIN and its ACB sets it on the ESME (ECS50) or
+ * the GSME (GCS36), the User's RequestID travelling in other-information (‡, as RTDS). The consumer reads it off
+ * the meter's display to prove to the User that they are at the premises.
+ */
+import { deviceCommandService, emptyBody } from './device-command.ts';
+import { cinFor, esmeCin, gsmeCin } from './display-commands.ts';
+
+export const requestCustomerIdentificationNumber = deviceCommandService({
+  variant: '9.1',
+  displayName: 'Request Customer Identification Number',
+  body: emptyBody('RequestCustomerIdentificationNumber'),
+  // an Other User (the matrix's only role): no registration relationship with the meter is needed
+  sender: 'anyUser',
+  originator: 'acb',
+  command(_b, type, { counter, now }) {
+    if (type === 'ESME') return { useCase: 'ECS50', messageCode: 0x0058, payload: esmeCin(counter, cinFor(counter, now)) };
+    if (type === 'GSME') return { useCase: 'GCS36', messageCode: 0x0083, payload: gsmeCin(now, cinFor(counter, now)) };
+    return `a CIN is shown by an ESME or a GSME, not a ${type}`;
+  },
+  example: { name: 'request-cin', body: () => ({ kind: 'RequestCustomerIdentificationNumber' as const }) },
+});
