@@ -110,7 +110,11 @@ const PREPAYMENT_CONFIGURATION_ATTRIBUTES = [0x0239, 0x0006, 0x0216, 0x0226, 0x0
 const PREPAY_VALUES_PRICE = [0x0617, 0x0616];
 const PREPAY_VALUES_PREPAYMENT = [0x0005, 0x0002, 0x0001, 0x0231, 0x0211, 0x0221];
 
-/** The read-log period of a body: `{ start, end }`, or the first two dates it holds (e.g. ReadLogPeriod's). */
+/**
+ * The read-log period of a body, whatever the module calls its fields: `{ start, end }` itself, or the first
+ * dates it holds in order (ReadLogPeriod's StartDateTime then EndDateTime), never the ExecutionDateTime of a
+ * future-dated request.
+ */
 export function logPeriodOf(body: unknown): { start: Date; end: Date } | undefined {
   const dates: Date[] = [];
   const walk = (v: unknown, depth: number): void => {
@@ -120,7 +124,7 @@ export function logPeriodOf(body: unknown): { start: Date; end: Date } | undefin
       return;
     }
     if (Buffer.isBuffer(v) || Array.isArray(v)) return;
-    for (const x of Object.values(v as Record<string, unknown>)) walk(x, depth + 1);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (!/execution/i.test(k)) walk(x, depth + 1);
   };
   const o = body as { start?: unknown; end?: unknown } | null;
   if (o && o.start instanceof Date && o.end instanceof Date) return { start: o.start, end: o.end };

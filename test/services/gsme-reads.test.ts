@@ -109,6 +109,17 @@ describe('the GSME and GPF read commands, as RTDS', () => {
     expect(gbcsDifferences(commandFor('4.4.4', period('2014-12-01T00:00:00Z', '2020-12-31T00:00:00Z'), GSME, 1005n), rtdsVector('4.4.4_GCS15d', 'GCS15d_4.4.4_NOT_FOUND_COMMAND_GBCS.HEX'), { ignore: [[8, 4], [15, 4]] })).toEqual([]);
   });
 
+  it('the read-log period is found whatever the body calls it, never the execution date-time', () => {
+    const at = { counter: 1n, now: new Date() };
+    const expected = gsmeReadCommand('4.8.1', period('2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'), 'GSME', at)!.payload;
+    const bodies = [
+      { kind: 'ReadActiveImportProfileData', executionDateTime: new Date('2030-01-15T09:00:00Z'), readLogPeriod: { startDateTime: new Date('2026-01-01T00:00:00Z'), endDateTime: new Date('2026-01-02T00:00:00Z') } },
+      { kind: 'ReadActiveImportProfileData', start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-02T00:00:00Z') },
+      { kind: 'ReadActiveImportProfileData', period: { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-02T00:00:00Z') } },
+    ];
+    for (const b of bodies) expect(gsmeReadCommand('4.8.1', b, 'GSME', at)!.payload.equals(expected)).toBe(true);
+  });
+
   it('a variant or device type without a gas use case has no command', () => {
     expect(gsmeReadCommand('4.1.3', {}, 'GSME', { counter: 1n, now: new Date() })).toBeUndefined();
     expect(gsmeReadCommand('4.6.1', period('2015-01-01T00:00:00Z', '2015-02-01T00:00:00Z'), 'GPF', { counter: 1n, now: new Date() })).toBeUndefined();
