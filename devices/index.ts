@@ -68,3 +68,15 @@ export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport
 export { RejectionAlert } from './emulator/security.ts';
 export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution } from './emulator/use-case.ts';
 export { USE_CASES, useCaseFor, indexByMessageCode } from './emulator/registry.ts';
+
+// The meter model (meter/): consumption, registers, profiles, logs and prepayment balances, computed from the EUI and the time.
+export {
+  meterModel, premisesOf, HOUSEHOLD_KINDS, SOLAR_SHARE, ELECTRICITY_QUANTITIES,
+  registerAt, halfHour, profileRows, maximumDemand, dailyConsumptionLog, dailyReadLog, tariffRegisters, instantaneous,
+  daylight, gasEnergyKWh, GAS_VOLUME_CORRECTION, DEFAULT_CALORIFIC_VALUE,
+  touRegisterAt, TOU_REGISTERS, BLOCK_RATES, BLOCKS, balanceAt, balanceCrossing,
+} from './meter/index.ts';
+export type {
+  MeterModel, MeterSpec, SupplyOff, Fuel, HouseholdKind, Premises, Quantity, IntervalAmount, DailyRead, MaximumDemand,
+  InstantaneousValues, TouBand, SwitchingTable, Tariff, TariffRegisters, PrepaymentTerms, TouPrices,
+} from './meter/index.ts';

@@ -1,0 +1,139 @@
+/**
+ * Prepayment arithmetic on the meter model: the balance at an instant given a price (flat or per TOU register), a
+ * standing charge and a starting balance; and the instant at which the balance reaches a threshold, so that a
+ * device can raise its low-credit alerts and disable the supply at the right moment. Pure: the caller keeps the
+ * balance, top-ups and debts and starts new terms from each change.
+ */
+import { amountBetween, checkQuantity, forEachSlot, type MeterModel } from './model.ts';
+import type { Quantity } from './load.ts';
+import { gasEnergyKWh, DEFAULT_CALORIFIC_VALUE } from './reads.ts';
+import { compileSwitching, touRegisterOf, TOU_REGISTERS, type SwitchingTable } from './tariff.ts';
+import { DAY_MS, SLOT_MS, dayOf } from './time.ts';
+
+/** Prices per TOU register: `perRegister[r - 1]` is the price per kWh of register r of the switching table. */
+export interface TouPrices {
+  readonly switching: SwitchingTable;
+  readonly perRegister: readonly number[];
+}
+
+/**
+ * The terms a balance drains by, in one money unit of the caller's choice (pence, or the device's currency units
+ * after its price scale). Prices and the standing charge must not be negative.
+ */
+export interface PrepaymentTerms {
+  /** The instant the balance is known at. */
+  readonly from: Date;
+  /** The balance at `from`. */
+  readonly balance: number;
+  /** Standing charge per day, taken continuously (pro rata to the millisecond), whether or not the supply is on. */
+  readonly standingChargePerDay: number;
+  /** Price per kWh of active import (electricity) or of gas energy: flat, or per TOU register. */
+  readonly price: number | TouPrices;
+  /** Gas: calorific value (MJ/m³) turning volume into kWh. Default 39.5. */
+  readonly calorificValue?: number;
+}
+
+/** kWh per register unit (Wh, or dm³ of gas). */
+function kWhPerUnit(m: MeterModel, terms: PrepaymentTerms): number {
+  return m.fuel === 'gas' ? gasEnergyKWh(1, terms.calorificValue ?? DEFAULT_CALORIFIC_VALUE) : 1 / 1000;
+}
+
+function check(m: MeterModel, terms: PrepaymentTerms): { q: Quantity; from: number } {
+  const q: Quantity = m.fuel === 'gas' ? 'gasVolume' : 'activeImport';
+  checkQuantity(m, q);
+  const from = terms.from.getTime();
+  if (!Number.isFinite(from)) throw new RangeError('terms.from is not a valid date');
+  if (!(terms.standingChargePerDay >= 0)) throw new RangeError('the standing charge must not be negative');
+  if (typeof terms.price === 'number') {
+    if (!(terms.price >= 0)) throw new RangeError('the price must not be negative');
+  } else {
+    compileSwitching(terms.price.switching);
+    if (terms.price.perRegister.length > TOU_REGISTERS || terms.price.perRegister.some((p) => !(p >= 0))) {
+      throw new RangeError(`TOU prices: at most ${TOU_REGISTERS}, none negative`);
+    }
+  }
+  return { q, from };
+}
+
+/**
+ * Consumption, in register units, counted per price: one number for a flat price, one per TOU register otherwise.
+ * Integers, so that adding spans is exact and the balance is the same however the time is cut.
+ */
+type Consumption = number[];
+
+function consumption(m: MeterModel, q: Quantity, terms: PrepaymentTerms, a: number, b: number, into: Consumption): void {
+  if (typeof terms.price === 'number') {
+    into[0]! += amountBetween(m, q, a, b);
+    return;
+  }
+  const table = terms.price.switching;
+  forEachSlot(m, q, a, b, (s, v) => {
+    into[touRegisterOf(table, s) - 1]! += v;
+  });
+}
+
+function emptyConsumption(terms: PrepaymentTerms): Consumption {
+  return new Array<number>(typeof terms.price === 'number' ? 1 : TOU_REGISTERS).fill(0);
+}
+
+function balanceOf(m: MeterModel, terms: PrepaymentTerms, from: number, used: Consumption, t: number): number {
+  const perUnit = kWhPerUnit(m, terms);
+  let cost = 0;
+  if (typeof terms.price === 'number') cost = used[0]! * perUnit * terms.price;
+  else used.forEach((v, r) => (cost += v === 0 ? 0 : v * perUnit * ((terms.price as TouPrices).perRegister[r] ?? 0)));
+  return terms.balance - cost - (terms.standingChargePerDay * (t - from)) / DAY_MS;
+}
+
+/** The balance at `at` (≥ terms.from; earlier instants give the starting balance). */
+export function balanceAt(m: MeterModel, terms: PrepaymentTerms, at: Date): number {
+  const { q, from } = check(m, terms);
+  const t = Math.max(from, at.getTime());
+  const used = emptyConsumption(terms);
+  consumption(m, q, terms, from, t, used);
+  return balanceOf(m, terms, from, used, t);
+}
+
+/**
+ * The first instant (to the millisecond) in [terms.from, until] at which the balance is at or below `threshold`,
+ * or undefined if it stays above it until then. Walks whole days, then the half hours of the crossing day, then
+ * bisects within the half hour: O(days) for a flat price.
+ */
+export function balanceCrossing(m: MeterModel, terms: PrepaymentTerms, threshold: number, until: Date): Date | undefined {
+  const { q, from } = check(m, terms);
+  const end = until.getTime();
+  const used = emptyConsumption(terms);
+  const below = (extra: Consumption, t: number) => balanceOf(m, terms, from, extra, t) <= threshold;
+  if (below(used, from)) return new Date(from);
+  if (!(end > from)) return undefined;
+  const plus = (a: number, b: number): Consumption => {
+    const next = [...used];
+    consumption(m, q, terms, a, b, next);
+    return next;
+  };
+  // Whole days, then half hours: find the span whose end is at or below the threshold.
+  let cursor = from;
+  let spanEnd = 0;
+  for (const step of ['day', 'slot'] as const) {
+    const limit = step === 'day' ? end : spanEnd;
+    for (;;) {
+      if (cursor >= limit) return undefined;
+      const next = Math.min(limit, step === 'day' ? (dayOf(cursor) + 1) * DAY_MS : (Math.floor(cursor / SLOT_MS) + 1) * SLOT_MS);
+      const after = plus(cursor, next);
+      if (below(after, next)) {
+        spanEnd = next;
+        break;
+      }
+      used.splice(0, used.length, ...after);
+      cursor = next;
+    }
+  }
+  // Within one half hour the balance only falls: bisect for the first millisecond at or below the threshold.
+  let lo = cursor;
+  let hi = spanEnd;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (below(plus(cursor, mid), mid)) hi = mid;
+    else lo = mid;
+  }
+  return new Date(hi);
+}
