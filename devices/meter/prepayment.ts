@@ -7,7 +7,7 @@
 import { amountBetween, checkQuantity, forEachSlot, type MeterModel } from './model.ts';
 import type { Quantity } from './load.ts';
 import { gasEnergyKWh, DEFAULT_CALORIFIC_VALUE } from './reads.ts';
-import { compileSwitching, touRegisterOf, TOU_REGISTERS, type SwitchingTable } from './tariff.ts';
+import { compileSwitching, registerIn, TOU_REGISTERS, type SwitchingTable } from './tariff.ts';
 import { DAY_MS, SLOT_MS, dayOf } from './time.ts';
 
 /** Prices per TOU register: `perRegister[r - 1]` is the price per kWh of register r of the switching table. */
@@ -66,9 +66,9 @@ function consumption(m: MeterModel, q: Quantity, terms: PrepaymentTerms, a: numb
     into[0]! += amountBetween(m, q, a, b);
     return;
   }
-  const table = terms.price.switching;
+  const table = compileSwitching(terms.price.switching);
   forEachSlot(m, q, a, b, (s, v) => {
-    into[touRegisterOf(table, s) - 1]! += v;
+    into[registerIn(table, s) - 1]! += v;
   });
 }
 

@@ -82,9 +82,13 @@ export function compileSwitching(table: SwitchingTable): readonly [weekday: Int8
 
 /** The TOU register (1 … 48) that a switching table gives the half hour starting at `slotStart` (ms). */
 export function touRegisterOf(table: SwitchingTable, slotStart: number): number {
+  return registerIn(compileSwitching(table), slotStart);
+}
+
+/** The same, with the table already compiled. */
+export function registerIn(compiledTable: readonly [Int8Array, Int8Array], slotStart: number): number {
   const day = Math.floor(slotStart / DAY_MS);
-  const [weekday, weekend] = compileSwitching(table);
-  return (isWeekend(day) ? weekend : weekday)[Math.floor((slotStart - day * DAY_MS) / SLOT_MS)]!;
+  return (isWeekend(day) ? compiledTable[1] : compiledTable[0])[Math.floor((slotStart - day * DAY_MS) / SLOT_MS)]!;
 }
 
 /** The TOU register (1 … 48) that a switching table gives the half hour holding `at`. */
@@ -119,6 +123,7 @@ export class TariffAccumulator {
   readonly blocks = matrix();
   blockCounters = matrix();
   private readonly thresholds: readonly (readonly number[])[] | undefined;
+  private readonly table: readonly [Int8Array, Int8Array];
   private readonly resets: number[];
   private nextReset = 0;
   /** Where the registers stand: everything before this instant has been counted. */
@@ -127,9 +132,9 @@ export class TariffAccumulator {
   constructor(
     private readonly m: MeterModel,
     private readonly q: Quantity,
-    private readonly tariff: Tariff,
+    tariff: Tariff,
   ) {
-    compileSwitching(tariff.switching);
+    this.table = compileSwitching(tariff.switching);
     this.thresholds = checkThresholds(tariff);
     this.at = Math.max(m.epoch, tariff.activeFrom?.getTime() ?? -Infinity);
     this.resets = (tariff.blockCounterResets ?? []).map((d) => d.getTime()).sort((a, b) => a - b);
@@ -152,7 +157,7 @@ export class TariffAccumulator {
 
   private add(slotStart: number, amount: number): void {
     if (amount === 0) return;
-    const register = touRegisterOf(this.tariff.switching, slotStart);
+    const register = registerIn(this.table, slotStart);
     this.tou[register - 1]! += amount;
     if (!this.thresholds) return;
     const th = this.thresholds[register - 1] ?? [];
