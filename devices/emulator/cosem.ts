@@ -92,12 +92,14 @@ export function runAccess(request: AccessRequest, ctx: CommandContext, table: Co
         answer = object?.action?.(spec.id, given, ctx) ?? { result: DataAccessResult.success };
         break;
     }
+    // A with-selection access is answered as the plain one (RTDS: a get-with-selection's result is tagged get).
+    const kind = spec.kind === 'get-with-selection' ? 'get' : spec.kind === 'set-with-selection' ? 'set' : spec.kind;
     if (isResult(answer)) {
       data.push(answer.data ?? NULL);
-      results.push({ kind: spec.kind, result: answer.result });
+      results.push({ kind, result: answer.result });
     } else {
       data.push(answer);
-      results.push({ kind: spec.kind, result: DataAccessResult.success });
+      results.push({ kind, result: DataAccessResult.success });
     }
   });
   return { invokeId: request.invokeId, data, results };

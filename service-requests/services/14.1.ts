@@ -11,7 +11,7 @@ export const recordNetworkDataGas = deviceCommandService({
   displayName: 'Record Network Data (Gas)',
   body: emptyBody('RecordNetworkDataGAS'),
   sender: 'networkOperator',
-  originator: 'acb',
+  viaAcb: () => true,
   command(_b, type, { now }) {
     if (type === 'GSME') return { useCase: 'GCS31', messageCode: 0x0080, payload: gsmeStartSampling(now) };
     return `network data is recorded by a GSME, not a ${type}`;

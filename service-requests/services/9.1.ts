@@ -12,7 +12,7 @@ export const requestCustomerIdentificationNumber = deviceCommandService({
   body: emptyBody('RequestCustomerIdentificationNumber'),
   // an Other User (the matrix's only role): no registration relationship with the meter is needed
   sender: 'anyUser',
-  originator: 'acb',
+  viaAcb: () => true,
   command(_b, type, { counter, now }) {
     if (type === 'ESME') return { useCase: 'ECS50', messageCode: 0x0058, payload: esmeCin(counter, cinFor(counter, now)) };
     if (type === 'GSME') return { useCase: 'GCS36', messageCode: 0x0083, payload: gsmeCin(now, cinFor(counter, now)) };

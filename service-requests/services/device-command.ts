@@ -6,7 +6,7 @@
  * then checks the signed leg and sends it with the ACB MAC. A service module is then only its body, how
  * its body becomes GBCS, and who may send it.
  */
-import { RemotePartyRole, dashedEui, type DeviceType } from '../../pki/index.ts';
+import { RemotePartyRole, dashedEui, type DeviceType, type Eui } from '../../pki/index.ts';
 import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
 import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
@@ -27,6 +27,9 @@ export interface GbcsCommand {
 export interface CommandTime {
   counter: bigint;
   now: Date;
+  /** the GBCS originator and target (DLMS protection parameters name them); absent when only the device type is asked */
+  originator?: Eui;
+  target?: Eui;
 }
 
 /** 'anyUser': any User of the service's user roles, registered for the device or not (e.g. an Other User asking 9.1) */
@@ -45,11 +48,12 @@ export interface DeviceCommandDef<B extends RequestBody> {
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
   /**
-   * 'acb': the DCC's ACB originates the GBCS command with its own counter, the User's EUI and RequestID counter
-   * in other-information (catalogue.md §1 ‡, §2.2), e.g. because the device holds no cell of the User's role
-   * (a GSME has no network operator cells) or GBCS has the DCC send it (the CIN). Default: the User.
+   * The DCC's ACB originates the command on the User's behalf (catalogue.md §2.2, ‡): the ACB's counter in
+   * the grouping header, the User's EUI and counter in other-information.
    */
-  originator?: 'user' | 'acb';
+  viaAcb?: (body: NoInfer<B>) => boolean;
+  /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
+  localDelivery?: boolean;
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
   statuses?: readonly string[];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
@@ -69,8 +73,9 @@ function authorise(sender: Sender) {
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, counter = v.request.requestId.counter): GbcsCommand {
-  const c = def.command(v.request.body, v.device!.type, { counter, now });
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint; originator: Eui }): GbcsCommand {
+  const rid = v.request.requestId;
+  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: origin?.originator ?? rid.originator, target: rid.target });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -94,17 +99,9 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   };
 }
 
-/** Other-information after the message code when the ACB sends for a User: the User's EUI and RequestID counter. */
-function supplementaryRemoteParty(user: string, counter: bigint): Buffer {
-  const c = Buffer.alloc(8);
-  c.writeBigUInt64BE(counter);
-  return Buffer.concat([Buffer.from(user, 'hex'), c]);
-}
-
 /** The service module of a non-critical device service. */
 export function deviceCommandService<B extends RequestBody>(def: DeviceCommandDef<B>): ServiceModule<B> {
   if (serviceFacts(def.variant).critical) throw new Error(`${def.variant} is critical: make it with criticalDeviceCommandService`);
-  if (def.originator === 'acb' && serviceFacts(def.variant).critical) throw new Error(`${def.variant}: a critical command is signed by its User, not sent by the ACB`);
   return moduleOf(def)[0];
 }
 
@@ -132,22 +129,33 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     const module: ServiceModule<B> = {
       ...common,
       commandVariants: [1, 2, 3],
-      endpoints: { 1: 'serviceS' },
+      endpoints: def.localDelivery ? { 1: 'serviceS', 2: 'serviceD' } : { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: () => (def.originator === 'acb' ? { deviceKeyAgreement: true, acbCounter: true } : { deviceKeyAgreement: true }),
+      needs: (v) => ({ deviceKeyAgreement: true, ...(def.viaAcb?.(v.request.body) ? { acbCounter: true as const } : {}) }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
-        const viaAcb = def.originator === 'acb';
-        const counter = viaAcb ? state.acbCounter! : rid.counter;
-        const c = commandOf(def, v, dcc.now, counter);
+        const viaAcb = def.viaAcb?.(v.request.body) === true;
+        const origin = viaAcb ? { counter: state.acbCounter!, originator: dcc.acbEui } : { counter: rid.counter, originator: rid.originator };
+        const c = commandOf(def, v, dcc.now, origin);
         const apdu = encodeApdu({
-          cra: 'command', counter, originator: viaAcb ? dcc.acbEui : rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload,
+          cra: 'command', counter: origin.counter, originator: origin.originator, target: rid.target, messageCode: c.messageCode,
           ...(viaAcb ? { otherInformationExtra: supplementaryRemoteParty(rid.originator, rid.counter) } : {}),
+          payload: c.payload,
         });
+        const command = wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!);
+        const code = `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()})`;
+        if (v.request.commandVariant === 2) {
+          // Local delivery: the User carries the command to the device; the DCC sends nothing.
+          return {
+            step: { name: 'command', detail: `${code} for local delivery to the ${v.device!.type}, counter ${origin.counter}, ACB MAC` },
+            answer: { responseCode: Codes.success, content: { localCommand: { gbcsPayload: command } } },
+            advanceCounter: true,
+          };
+        }
         return {
-          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, ${viaAcb ? `from the ACB for ${rid.originator}, ACB counter` : 'counter'} ${counter}, ACB MAC` },
+          step: { name: 'command', detail: `${code} to the ${v.device!.type}, ${viaAcb ? `from the ACB, counter ${origin.counter}, for ${dashedEui(rid.originator)}` : `counter ${rid.counter}`}, ACB MAC` },
           answer: { responseCode: Codes.acknowledged },
-          command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
+          command,
           advanceCounter: true,
         };
       },
@@ -180,6 +188,14 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     }),
   });
   return [module, signed];
+}
+
+/** Other-information after the message code when the ACB originates: the User's EUI and its RequestID counter. */
+function supplementaryRemoteParty(user: Eui, counter: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  Buffer.from(user, 'hex').copy(b, 0);
+  b.writeBigUInt64BE(counter, 8);
+  return b;
 }
 
 /** A body with no content (e.g. <sr:ReadSupplyStatus/>). */

@@ -2,7 +2,7 @@
  * RTDS conformance of a service: an RTDS DUIS template carried out in-process on a ZAZ1 world (signed as its
  * originator, both legs for a critical one), the GBCS command the DCC sent compared with the RTDS vector of
  * the same use case, and the device's answer decoded. The comparison ignores what GBCS lets differ between
- * two runs: counters (and the DLMS invoke id made from them), date-times, signatures, MACs and certificates.
+ * two runs: counters (and the DLMS invoke id and protection transaction id made from them), date-times, signatures, MACs and certificates.
  *
  *   const w = conformanceWorld();                       // one ZAZ1 world per describe
  *   const r = w.run('ECS45_7.4_SUCCESS_REQUEST_DUIS.XML');
@@ -141,6 +141,8 @@ function sameData(a: DlmsData, b: DlmsData, path: string, out: string[]): void {
     case 'octet-string': case 'date-time': {
       const bv = (b as typeof a).value;
       if (a.value.length === 12 && bv.length === 12) return; // a date-time
+      // DLMS protection parameters' transaction id: 04 ‖ the grouping-header counter (catalogue.md §2.3)
+      if (a.value.length === 9 && bv.length === 9 && a.value[0] === 0x04 && bv[0] === 0x04) return;
       if (!a.value.equals(bv)) out.push(`${path}: ${a.value.toString('hex')} vs ${bv.toString('hex')}`);
       return;
     }

@@ -6,10 +6,11 @@ import { cosemTable, type CosemTable } from '../cosem.ts';
 import { zclTable, type ZclTable } from '../zcl-engine.ts';
 import type { UseCaseFamily } from './kit.ts';
 import { SUPPLY } from './supply.ts';
+import { ESME_READS } from './esme-reads.ts';
 import { GSME_READS } from './gsme-reads.ts';
 import { DISPLAYS } from './displays.ts';
 
-export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, GSME_READS, DISPLAYS];
+export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, ESME_READS, GSME_READS, DISPLAYS];
 
 let cosem: CosemTable | undefined;
 let zcl: ZclTable | undefined;

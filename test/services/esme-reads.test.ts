@@ -1,0 +1,198 @@
+/**
+ * ESME reads (section 4) from the RTDS templates on a ZAZ1 world: each GBCS command equals its RTDS vector
+ * (apart from counters, date-times and MACs), the meter answers in the RTDS response's shape (types, fixed
+ * array lengths, compact-array descriptions), sensitive parts decrypt with the requester's KA key from the RTDS
+ * keystore, and the meter lives: a day later its register has grown by that day's half-hour profile.
+ */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeDlmsData, decodeGbcsMessage, decryptSensitive, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
+
+const KEYS = resolve(import.meta.dirname, '../../../shared/rtds-keystore');
+const kaKeyOf = (eui: string): KeyObject => createPrivateKey(readFileSync(resolve(KEYS, `${eui.toLowerCase()}-ka.key`)));
+const SUPPLIER = '90B3D51F30010000';
+/** the RTDS ESME's KA key (its responses in the RTDS vectors were encrypted with it) */
+const RTDS_ESME_KA = new X509Certificate(readFileSync(resolve(KEYS, '00db1234567890a0-ka.pem'))).publicKey;
+
+let w: ConformanceWorld;
+/** the ESME's KA public key, as its certificate in the world's SMKI repository has it */
+let ESME_KA: KeyObject;
+beforeAll(() => {
+  w = conformanceWorld();
+  ESME_KA = new X509Certificate(w.world.deviceCertificates('00DB1234567890A0').kaCertificate.der).publicKey;
+  // GITTESTSUPPLIER is the A0 ESME's export supplier too (4.6.2 is for export suppliers only).
+  w.world.store.db.prepare("INSERT OR IGNORE INTO party_user_roles (party_eui, user_role) VALUES (?, 'ES')").run(SUPPLIER);
+});
+afterAll(() => w?.close());
+
+/** A Data value's shape: types, fixed array lengths and compact-array descriptions; not its values. */
+function shape(d: DlmsData): unknown {
+  switch (d.type) {
+    case 'array': case 'structure': return { [d.type]: d.items.map(shape) };
+    case 'compact-array': return { 'compact-array': d.description };
+    case 'octet-string': return d.value.length === 12 ? 'date-time' : `octet-string(${d.value.length})`;
+    case 'bit-string': return `bit-string(${d.bits})`;
+    default: return d.type;
+  }
+}
+
+/** The response's shape, with a sensitive part replaced by the shape of what it decrypts to. */
+function responseShape(m: GbcsMessage, deviceKa: KeyObject = ESME_KA): unknown {
+  if (m.body.kind !== 'dlms-response') throw new Error(`expected a DLMS response, got ${m.body.kind}`);
+  return {
+    dateTime: m.apdu.dateTime !== undefined,
+    results: m.body.response.results,
+    data: m.body.response.data.map((d) => {
+      const plain = sensitivePlaintext(m, d, deviceKa);
+      return plain ? { protected: shape(d.type === 'structure' ? d.items[0]! : d), plaintext: shape(plain) } : shape(d);
+    }),
+  };
+}
+
+/** The decrypted sensitive part of a get_protected_attributes result, with the recipient's RTDS KA key. */
+function sensitivePlaintext(m: GbcsMessage, d: DlmsData, deviceKa: KeyObject = ESME_KA): DlmsData | undefined {
+  if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string' || d.items[1].value[0] !== 0x31) return undefined;
+  const party = m.apdu.target;
+  const plain = decryptSensitive(d.items[1].value, kaKeyOf(party), deviceKa, { device: m.apdu.originator, party, counter: m.apdu.counter });
+  return decodeDlmsData(plain);
+}
+
+function rtds(dir: string, file: string): GbcsMessage {
+  return decodeGbcsMessage(rtdsVector(dir, file));
+}
+
+function ok(r: TemplateRun): GbcsMessage {
+  expect(r.final, `${r.answer.responseCode} ${r.finalReason ?? ''}`).toBe('I0');
+  return r.deviceResponse!;
+}
+
+/** [template, RTDS folder, vector prefix] of each section-4 ESME success template. */
+const TEMPLATES: [string, string, string][] = [
+  ['ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', '4.1.1_ECS17b', 'ECS17b_4.1.1_SINGLE_SUCCESS'],
+  ['ECS17d_4.1.2_SINGLE_SUCCESS_REQUEST_DUIS.XML', '4.1.2_ECS17d', 'ECS17d_4.1.2_SINGLE_SUCCESS'],
+  ['ECS17e_4.1.3_SUCCESS_REQUEST_DUIS.XML', '4.1.3_ECS17e', 'ECS17e_4.1.3_SUCCESS'],
+  ['ECS17a_4.2_SUCCESS_REQUEST_DUIS.XML', '4.2_ECS17a', 'ECS17a_4.2_SUCCESS'],
+  ['ECS19_4.3_SUCCESS_REQUEST_DUIS.XML', '4.3_ECS19', 'ECS19_4.3_SUCCESS'],
+  ['ECS20b_4.4.2_SINGLE_SUCCESS_REQUEST_DUIS.XML', '4.4.2_ECS20b', 'ECS20b_4.4.2_SINGLE_SUCCESS'],
+  ['ECS20c_4.4.3_SINGLE_SUCCESS_REQUEST_DUIS.XML', '4.4.3_ECS20c', 'ECS20c_4.4.3_SINGLE_SUCCESS'],
+  ['ECS20a_4.4.4_SUCCESS_REQUEST_DUIS.XML', '4.4.4_ECS20a', 'ECS20a_4.4.4_SUCCESS'],
+  ['ECS20d_4.4.5_SUCCESS_REQUEST_DUIS.XML', '4.4.5_ECS20d', 'ECS20d_4.4.5_SUCCESS'],
+  ['ECS21a_4.6.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', '4.6.1_ECS21a', 'ECS21a_4.6.1_SINGLE_SUCCESS'],
+  ['ECS21c_4.6.2_SUCCESS_REQUEST_DUIS.XML', '4.6.2_ECS21c', 'ECS21c_4.6.2_SUCCESS'],
+  ['ECS22b_4.8.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', '4.8.1_ECS22b', 'ECS22b_4.8.1_SINGLE_SUCCESS'],
+  ['ECS22c_4.8.2_SUCCESS_REQUEST_DUIS.XML', '4.8.2_ECS22c', 'ECS22c_4.8.2_SUCCESS'],
+  ['ECS22a_4.8.3_SUCCESS_REQUEST_DUIS.XML', '4.8.3_ECS22a', 'ECS22a_4.8.3_SUCCESS'],
+  ['ECS23_4.10_SUCCESS_REQUEST_DUIS.XML', '4.10_ECS23', 'ECS23_4.10_SUCCESS'],
+  ['ECS24_4.11.1_SUCCESS_REQUEST_DUIS.XML', '4.11.1_ECS24', 'ECS24_4.11.1_SUCCESS'],
+  ['ECS24b_4.11.2_SUCCESS_REQUEST_DUIS.XML', '4.11.2_ECS24b', 'ECS24b_4.11.2_SUCCESS'],
+  ['ECS18b_4.12.1_SUCCESS_REQUEST_DUIS.XML', '4.12.1_ECS18b', 'ECS18b_4.12.1_SUCCESS'],
+  ['ECS18a_4.12.2_SUCCESS_REQUEST_DUIS.XML', '4.12.2_ECS18a', 'ECS18a_4.12.2_SUCCESS'],
+  ['ECS26a_4.13_SINGLE_SUCCESS_REQUEST_DUIS.XML', '4.13_ECS26a', 'ECS26a_4.13_SINGLE_SUCCESS'],
+  ['ECS21b_4.14_KRP_SUCCESS_REQUEST_DUIS.XML', '4.14_ECS21b', 'ECS21b_4.14_KRP_SUCCESS'],
+  ['ECS27_4.15_SUCCESS_REQUEST_DUIS.XML', '4.15_ECS27', 'ECS27_4.15_SUCCESS'],
+  ['ECS17c_4.16_SUCCESS_REQUEST_DUIS.XML', '4.16_ECS17c', 'ECS17c_4.16_SUCCESS'],
+  ['ECS66_4.17_SUCCESS_REQUEST_DUIS.XML', '4.17_ECS66', 'ECS66_4.17_SUCCESS'],
+  ['ECS82_4.18_SUCCESS_REQUEST_DUIS.XML', '4.18_ECS82', 'ECS82_4.18_SUCCESS'],
+];
+
+describe('ESME reads on the RTDS ESME', () => {
+  it.each(TEMPLATES)('%s: the command as RTDS, the answer in the RTDS shape, sensitive parts for the requester only', (template, dir, prefix) => {
+    const r = w.run(template);
+    const ours = ok(r);
+    expect(gbcsDifferences(r.command!, rtdsVector(dir, `${prefix}_COMMAND_GBCS.HEX`))).toEqual([]);
+    expect(responseShape(ours)).toEqual(responseShape(rtds(dir, `${prefix}_RESPONSE_GBCS.HEX`), RTDS_ESME_KA));
+    expect(ours.apdu.otherInformationExtra?.length ?? 0).toBe(rtds(dir, `${prefix}_RESPONSE_GBCS.HEX`).apdu.otherInformationExtra?.length ?? 0);
+  });
+
+  it('a sensitive read does not decrypt for anyone but its requester', () => {
+    const ours = ok(w.run('ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML'));
+    if (ours.body.kind !== 'dlms-response') throw new Error(ours.body.kind);
+    const d = ours.body.response.data[0]!;
+    if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string') throw new Error(d.type);
+    const ciphered = d.items[1].value;
+    const p = { device: ours.apdu.originator, party: ours.apdu.target, counter: ours.apdu.counter };
+    expect(() => decryptSensitive(ciphered, kaKeyOf('90B3D51F30020000'), ESME_KA, p)).toThrow('does not authenticate');
+  });
+
+  it('4.1.1 from the network operator is encrypted to the network operator (the TWIN template)', () => {
+    const r = w.run('ECS17b_4.1.1_TWIN_SUCCESS_REQUEST_DUIS.XML');
+    const ours = ok(r);
+    expect(ours.apdu.target).toBe('90B3D51F30020000');
+    expect(gbcsDifferences(r.command!, rtdsVector('4.1.1_ECS17b', 'ECS17b_4.1.1_TWIN_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    // A single-element ESME: the SINGLE shape (the RTDS TWIN meter adds a secondary element's register).
+    expect(responseShape(ours)).toEqual(responseShape(rtds('4.1.1_ECS17b', 'ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX'), RTDS_ESME_KA));
+  });
+
+  it('4.1.1 with CV 2 answers the command for local delivery and sends nothing', () => {
+    const r = w.run('ECS17b_4.1.1_REQUEST_DUIS.XML');
+    expect(r.answer.responseCode).toBe('I0');
+    expect(r.command).toBeUndefined();
+    const body = r.answer.body;
+    if (body.kind !== 'ResponseMessage' || !body.content || !('localCommand' in body.content)) throw new Error('no LocalCommand');
+    expect(gbcsDifferences(body.content.localCommand.gbcsPayload, rtdsVector('4.1.1_ECS17b', 'ECS17b_4.1.1_SINGLE_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+  });
+
+  it('4.1.1 dated in the past (the DSP future-dated template) is carried out at once', () => {
+    ok(w.run('ECS17b_4.1.1_DSP_FUTURE_DATED_REQUEST_DUIS.XML'));
+  });
+
+  it('a read to a device type with no such read is refused E11 and reaches no device', () => {
+    const r = w.run('ECS17c_4.16_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A0', '00-DB-12-34-56-78-90-A1'));
+    expect(r.answer.responseCode).toBe('E11');
+    expect(r.command).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------- the living meter
+
+const DAY = 86_400_000;
+const Y2000 = Date.UTC(2000, 0, 1);
+
+function plaintextOf(m: GbcsMessage): DlmsData {
+  if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
+  return sensitivePlaintext(m, m.body.response.data[0]!)!;
+}
+
+function items(d: DlmsData | undefined): DlmsData[] {
+  if (!d || (d.type !== 'structure' && d.type !== 'array' && d.type !== 'compact-array')) throw new Error(`not a list: ${d?.type}`);
+  return d.items;
+}
+
+const num = (d: DlmsData | undefined): number => {
+  if (d?.type !== 'double-long-unsigned') throw new Error(`not a dlu: ${d?.type}`);
+  return d.value;
+};
+
+function importRegister(): number {
+  const p = plaintextOf(ok(w.run('ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML')));
+  return num(items(items(p)[0])[0]);
+}
+
+const period = (from: Date, to: Date) => (x: string) =>
+  x.replace(/<sr:StartDateTime>[^<]*</, `<sr:StartDateTime>${from.toISOString()}<`).replace(/<sr:EndDateTime>[^<]*</, `<sr:EndDateTime>${to.toISOString()}<`);
+
+describe('the meter lives', () => {
+  it('a day later the import register has grown by that day\'s half-hour profile, daily consumption and daily reads', () => {
+    const day = new Date('2026-10-05T00:00:00Z');
+    const next = new Date(day.getTime() + DAY);
+    w.dcc.clock.set(day);
+    const before = importRegister();
+    w.dcc.clock.set(next);
+    const after = importRegister();
+    expect(after).toBeGreaterThan(before);
+
+    const profile = items(items(plaintextOf(ok(w.run('ECS22b_4.8.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', period(new Date(day.getTime() + 1_800_000), next)))))[0]);
+    expect(profile).toHaveLength(48);
+    expect(num(items(profile[0])[0])).toBe((day.getTime() + 1_800_000 - Y2000) / 1000);
+    expect(profile.reduce((sum, row) => sum + num(items(row)[1]), 0)).toBe(after - before);
+
+    const daily = items(items(plaintextOf(ok(w.run('ECS66_4.17_SUCCESS_REQUEST_DUIS.XML', period(day, next)))))[0]);
+    expect(daily.map((row) => num(items(row)[1]))).toContain(after - before);
+
+    const reads = items(items(plaintextOf(ok(w.run('ECS21a_4.6.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', period(day, next)))))[0]);
+    expect(reads.map((row) => num(items(row)[1]))).toEqual([before, after]);
+  });
+});
