@@ -250,6 +250,16 @@ describe('the GSME and GPF answer as RTDS, from a meter that lives', () => {
     expect(first.readUIntLE(16, 6)).toBe(gasVolumeAt(meter, new Date('2026-02-03T00:00:00Z')));
   });
 
+  it('a long profile is answered in part, from the earliest half hour asked, quickly', () => {
+    const t0 = Date.now();
+    const m = run('4.8.1', period('2015-01-01T00:00:00Z', '2026-02-01T00:00:00Z'), GSME, new Date('2026-02-03T12:00:00Z'));
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const plain = decrypt(m, components(m)[0]!);
+    expect(plain.readUInt32LE(2)).toBe((Date.UTC(2015, 0, 1) - Date.UTC(2000, 0, 1)) / 1000);
+    expect(plain.readUInt16LE(9)).toBe(4096);
+    expect(plain.length).toBe(11 + 3 * 4096);
+  });
+
   it('snapshots and logs the meter does not hold are Not Found, in clear', () => {
     const now = new Date('2026-02-03T12:00:00Z');
     const m = run('4.4.2', period('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'), GSME, now);

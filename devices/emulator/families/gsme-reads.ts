@@ -196,15 +196,23 @@ const SAMPLE_PROFILE = 0;
 const SAMPLE_DAILY = 1;
 const SAMPLE_NETWORK = 2;
 
-function samples(ctx: CommandContext, sampleId: number, earliest: Date, count: number): { start: Date; interval: number; values: number[] } | undefined {
+/**
+ * At most this many samples in one answer: a GBZ component holds 65535 octets (3 a sample), and a meter answers
+ * a long period in part (the response says how many it gives).
+ */
+export const MAX_SAMPLES = 4096;
+
+function samples(ctx: CommandContext, sampleId: number, earliest: Date, asked: number): { start: Date; interval: number; values: number[] } | undefined {
   const m = gasMeterOf(ctx);
-  const to = ctx.now;
+  const count = Math.min(asked, MAX_SAMPLES);
+  // only the samples asked for are computed: the period ends after `count` intervals, or now
+  const until = (seconds: number) => new Date(Math.min(ctx.now.getTime(), Math.max(earliest.getTime(), GAS_FLEET_EPOCH.getTime()) + (count + 1) * seconds * 1000));
   if (sampleId === SAMPLE_PROFILE) {
-    const rows = profileRows(m, 'gasVolume', earliest, to).slice(0, count);
+    const rows = profileRows(m, 'gasVolume', earliest, until(1800)).slice(0, count);
     return rows.length ? { start: rows[0]!.start, interval: 1800, values: rows.map((r) => r.value) } : undefined;
   }
   if (sampleId === SAMPLE_DAILY) {
-    const rows = dailyConsumptionLog(m, 'gasVolume', earliest, to).slice(0, count);
+    const rows = dailyConsumptionLog(m, 'gasVolume', earliest, until(86_400)).slice(0, count);
     return rows.length ? { start: rows[0]!.start, interval: 86_400, values: rows.map((r) => r.value) } : undefined;
   }
   if (sampleId === SAMPLE_NETWORK) {
@@ -213,7 +221,7 @@ function samples(ctx: CommandContext, sampleId: number, earliest: Date, count: n
     const step = s.intervalSeconds * 1000;
     const begin = Date.parse(s.start);
     // the samples taken so far (each at the end of its interval), from the first at or after the earliest time asked
-    const taken = Math.min(s.maxSamples, Math.floor((to.getTime() - begin) / step));
+    const taken = Math.min(s.maxSamples, Math.floor((ctx.now.getTime() - begin) / step));
     const first = Math.max(0, Math.ceil((earliest.getTime() - begin) / step));
     const values: number[] = [];
     for (let i = first; i < taken && values.length < count; i++) {
