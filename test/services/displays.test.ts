@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, type GbcsMessage } from '../../devices/index.ts';
 import { clearLog, consumerFacts, recordEvent, type ConsumerFacts, type EventLogsSection } from '../../devices/emulator/families/displays.ts';
 import { loadDevice, saveDevice } from '../../src/dcc/device-state.ts';
+import { expectRtdsAnswer } from '../helpers/rtds-devices.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
@@ -194,4 +195,16 @@ describe('consumerFacts', () => {
     consumerFacts(a).cin = { value: '0042', since: 'x' };
     expect(a).toEqual({ consumer: { cin: { value: '0042', since: 'x' } } });
   });
+});
+
+describe('the RTDS commands replayed on the emulated RTDS devices: the RTDS answers, byte for byte', () => {
+  it.each([
+    ['3.1_ECS10', 'ECS10_3.1_SUCCESS'], ['3.1_GCS07', 'GCS07_3.1_SUCCESS'],
+    ['3.2_ECS12', 'ECS12_3.2_SUCCESS'], ['3.2_GCS09', 'GCS09_3.2_SUCCESS'],
+    ['3.3_ECS15a', 'ECS15a_3.3_SUCCESS'], ['3.3_ECS15c', 'ECS15c_3.3_SUCCESS'], ['3.3_CS11', 'CS11_3.3_SUCCESS'],
+    ['3.4_ECS16', 'ECS16_3.4_SUCCESS'], ['3.4_GCS44', 'GCS44_3.4_SUCCESS'],
+    ['3.5_ECS14', 'ECS14_3.5_SUCCESS'], ['3.5_GCS11', 'GCS11_3.5_SUCCESS'],
+    ['9.1_ECS50', 'ECS50_9.1_SUCCESS'], ['9.1_GCS36', 'GCS36_9.1_SUCCESS'],
+    ['14.1_GCS31', 'GCS31_14.1_SUCCESS'],
+  ])('%s %s', (dir, name) => expectRtdsAnswer(dir, name));
 });

@@ -16,6 +16,7 @@ import { gasVolumeAt } from '../../devices/emulator/families/gsme-reads.ts';
 import { gsmeReadCommand } from '../../service-requests/services/gsme-reads.ts';
 import { loadDevice, saveDevice } from '../../src/dcc/device-state.ts';
 import { REPO } from '../devices/helpers.ts';
+import { expectRtdsAnswer } from '../helpers/rtds-devices.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const SUPPLIER = '90B3D51F30010000';
@@ -285,4 +286,13 @@ describe('the GSME and GPF answer as RTDS, from a meter that lives', () => {
     const meter = { device: { eui: GSME }, app: {} };
     expect(sum).toBe(gasVolumeAt(meter, new Date(started + 60 * 60_000)) - gasVolumeAt(meter, new Date(started)));
   });
+});
+
+describe('the RTDS commands replayed on the emulated RTDS devices: where the meter holds nothing, the RTDS answers byte for byte', () => {
+  it.each([
+    ['4.4.4_GCS15d', 'GCS15d_4.4.4_NOT_FOUND'], // no debt repayments logged
+    ['4.4.5_GCS15e', 'GCS15e_4.4.5_NOT_FOUND'], // no top-ups logged
+    ['4.10_GCS18', 'GCS18_4.10_NOT_FOUND'], // no network-data sampling started
+    ['4.17_GCS61', 'GCS61_4.17_NOT_FOUND'], // days after the device's now
+  ])('%s %s', (dir, name) => expectRtdsAnswer(dir, name));
 });

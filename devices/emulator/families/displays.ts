@@ -188,11 +188,12 @@ const zclCommands: ZclCommand[] = [
   {
     clusterId: EVENTS_CLUSTER, commandId: 0x01, name: 'Clear Event Log Request',
     run(c, ctx) {
-      // log id 3: the general event log (0: all of them)
+      // log id 3: the general event log (0: all the logs this device keeps, which is that one)
       const id = c.payload[0];
-      if (id === 0x03 || id === 0x00) clearLog(ctx.app, 'general', ctx.now);
-      // Clear Event Log Response; its cleared-logs field is 00 on success in RTDS's GSME
-      return [responseComponent(c, 0x09, 0x02, Buffer.from([id === 0x03 || id === 0x00 ? 0x00 : 0x08]))];
+      const clears = id === 0x03 || id === 0x00;
+      if (clears) clearLog(ctx.app, 'general', ctx.now);
+      // Clear Event Log Response: the cleared logs, bit 0 all, bit 3 the general event log (08, as RTDS); 00 none
+      return [responseComponent(c, 0x09, 0x02, Buffer.from([!clears ? 0x00 : id === 0x00 ? 0x01 : 0x08]))];
     },
   },
 ];
