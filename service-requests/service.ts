@@ -255,4 +255,9 @@ export interface ServiceModule<B extends RequestBody = RequestBody> extends Serv
   messageCodes?: readonly number[];
   needs?(v: ValidatedRequest<B>): StateNeeds;
   handle(v: ValidatedRequest<B>, state: HandlerState, dcc: DccCapability): ServiceOutcome;
+  /**
+   * The asynchronous answer's content when the device responds, given the response and the command sent
+   * (default: the response as GBCSPayload); e.g. 9.1 adds the CIN it set (CINMessage).
+   */
+  deviceResponseContent?(response: Buffer, command: Buffer): ResponseContent;
 }

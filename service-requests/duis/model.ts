@@ -120,6 +120,8 @@ export type ResponseContent =
   | { gbcsPayload: Buffer }
   /** CV 2/6: the command for local delivery */
   | { localCommand: { gbcsPayload: Buffer } }
+  /** 9.1: the device's response and the Customer Identification Number the DCC set on it */
+  | { cinMessage: { gbcsPayload: Buffer; cin: string } }
   /** 8.2 */
   | { dspInventory: InventoryDevice[] }
   /** 12.1 */

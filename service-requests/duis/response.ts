@@ -340,6 +340,10 @@ function writeContent(c: ResponseContent): string {
   }
   if ('gbcsPayload' in c) return textEl('GBCSPayload', checkBytes(c.gbcsPayload, 'content.gbcsPayload'));
   if ('localCommand' in c) return el('LocalCommand', textEl('GBCSPayload', checkBytes(c.localCommand.gbcsPayload, 'content.localCommand.gbcsPayload')));
+  if ('cinMessage' in c) {
+    if (typeof c.cinMessage.cin !== 'string' || !/^[0-9]{4}$/.test(c.cinMessage.cin)) throw new RangeError(`content.cinMessage.cin: ${JSON.stringify(c.cinMessage.cin)} is not four digits`);
+    return el('CINMessage', textEl('GBCSPayload', checkBytes(c.cinMessage.gbcsPayload, 'content.cinMessage.gbcsPayload')) + textEl('CustomerIdentificationNumber', c.cinMessage.cin));
+  }
   if ('dspInventory' in c) {
     const devices = c.dspInventory;
     if (!Array.isArray(devices) || devices.length < 1 || devices.length > 17) {
@@ -474,6 +478,17 @@ function readResponseMessage(item: Element, path: string): ResponseBody {
         const gbcsPayload = readBase64(lc.required('GBCSPayload'), `${p}/sr:GBCSPayload`);
         lc.end();
         out.content = { localCommand: { gbcsPayload } };
+        break;
+      }
+      case 'CINMessage': {
+        checkAttributes(c, p);
+        const cm = new Sequence(c, p);
+        const gbcsPayload = readBase64(cm.required('GBCSPayload'), `${p}/sr:GBCSPayload`);
+        const cinEl = cm.required('CustomerIdentificationNumber');
+        const cin = readString(cinEl, `${p}/sr:CustomerIdentificationNumber`, 4, 4);
+        if (!/^[0-9]{4}$/.test(cin)) throw new StructureError(`${p}/sr:CustomerIdentificationNumber: ${JSON.stringify(cin)} is not four digits`);
+        cm.end();
+        out.content = { cinMessage: { gbcsPayload, cin } };
         break;
       }
       case 'DSPInventory': {

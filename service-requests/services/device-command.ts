@@ -8,7 +8,7 @@
  */
 import { RemotePartyRole, dashedEui, type DeviceType, type Eui } from '../../pki/index.ts';
 import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
-import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis/index.ts';
+import { bodyKit, serviceFacts, type BodyCodec, type RequestBody, type ResponseContent } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
@@ -59,6 +59,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
   example?: { name: string; body(ctx: ExampleContext): NoInfer<B> };
   describe?(body: NoInfer<B>): BodyField[];
+  /** the asynchronous answer's content from the device's response and the command (default: GBCSPayload) */
+  deviceResponseContent?(response: Buffer, command: Buffer): ResponseContent;
 }
 
 const DEVICE_STATUSES = ['Commissioned', 'InstalledNotCommissioned'];
@@ -124,6 +126,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     body: def.body,
     device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
     ...(def.describe ? { describe: def.describe } : {}),
+    ...(def.deviceResponseContent ? { deviceResponseContent: def.deviceResponseContent } : {}),
   };
   if (!facts.critical) {
     const module: ServiceModule<B> = {

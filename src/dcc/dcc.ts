@@ -356,7 +356,8 @@ export class Dcc extends EventEmitter {
     saveDevice(this.world, outcome.state, device);
     if (outcome.ownCertificate) saveOwnCertificate(this.world, rid.target, outcome.ownCertificate);
     if (outcome.response) {
-      this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content: { gbcsPayload: outcome.response } }), refs);
+      const content = v.service.deviceResponseContent?.(outcome.response, message) ?? { gbcsPayload: outcome.response };
+      this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content }), refs);
     }
     this.queueAlerts(outcome, replyTo, refs.requestId, svc);
     steps.push({

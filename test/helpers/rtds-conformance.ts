@@ -100,8 +100,11 @@ export function conformanceWorld(): ConformanceWorld {
     if (preCommand) out.preCommand = preCommand;
     if (log?.gbcsCommand) out.command = log.gbcsCommand;
     for (const r of responses) {
-      if (r.body.kind === 'ResponseMessage' && r.body.content && 'gbcsPayload' in r.body.content) {
-        out.deviceResponse = decodeGbcsMessage(r.body.content.gbcsPayload);
+      const c = r.body.kind === 'ResponseMessage' ? r.body.content : undefined;
+      // the device's response: as GBCSPayload, or inside a CINMessage (9.1)
+      const payload = c && ('gbcsPayload' in c ? c.gbcsPayload : 'cinMessage' in c ? c.cinMessage.gbcsPayload : undefined);
+      if (payload) {
+        out.deviceResponse = decodeGbcsMessage(payload);
         if (r.responseCode === 'I0') out.final = 'I0';
       }
     }

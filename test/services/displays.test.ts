@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, type GbcsMessage } from '../../devices/index.ts';
 import { clearLog, consumerFacts, recordEvent, type ConsumerFacts, type EventLogsSection } from '../../devices/emulator/families/displays.ts';
 import { loadDevice, saveDevice } from '../../src/dcc/device-state.ts';
+import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { expectRtdsAnswer } from '../helpers/rtds-devices.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
@@ -167,12 +168,20 @@ describe('9.1 Request Customer Identification Number', () => {
       cin === '1234' ? [] : [`data 1: ${Buffer.from(cin).toString('hex')} vs 31323334`],
     );
     expect(shape(r.deviceResponse!)).toEqual(shape(decodeGbcsMessage(rtdsVector('9.1_ECS50', 'ECS50_9.1_SUCCESS_RESPONSE_GBCS.HEX'))));
+    // the User is told the CIN with the device's response (CINMessage), to check the consumer's
+    const answer = r.responses.find((x) => x.responseCode === 'I0')!;
+    expect(answer.body.kind === 'ResponseMessage' && answer.body.content).toEqual({ cinMessage: { gbcsPayload: expect.any(Buffer), cin } });
+    // and the DUIS response is valid against the DUIS XSD
+    for (const x of w.dcc.gateway.responsesFor(r.requestId)) expect(duisXsdErrors(x.body)).toEqual([]);
   });
   it('and on the GSME (GCS36; issuer event and CIN aside)', () => {
     const r = conforms('GCS36_9.1_SUCCESS_REQUEST_DUIS.XML', '9.1_GCS36', [[ZCL, 4], [ZCL + 13, 4]], asMdr);
     const sent = decodeGbcsMessage(r.command!);
     if (sent.body.kind !== 'gbz') throw new Error(sent.body.kind);
-    expect(facts(GSME).cin!.value).toBe(sent.body.gbz.components[0]!.payload.subarray(13, 17).toString('latin1'));
+    const cin = sent.body.gbz.components[0]!.payload.subarray(13, 17).toString('latin1');
+    expect(facts(GSME).cin!.value).toBe(cin);
+    const answer = r.responses.find((x) => x.responseCode === 'I0')!;
+    expect(answer.body.kind === 'ResponseMessage' && answer.body.content && 'cinMessage' in answer.body.content && answer.body.content.cinMessage.cin).toBe(cin);
   });
 });
 
