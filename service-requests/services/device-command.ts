@@ -115,6 +115,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...facts,
     displayName: def.displayName,
     body: def.body,
+    gbcs: { command: def.command, ...(def.viaAcb ? { viaAcb: def.viaAcb } : {}) },
     device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
     ...(def.describe ? { describe: def.describe } : {}),
   };
