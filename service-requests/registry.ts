@@ -53,6 +53,10 @@ import { readLoadLimitData } from './services/4.15.ts';
 import { readActivePowerImport } from './services/4.16.ts';
 import { retrieveDailyConsumptionLog } from './services/4.17.ts';
 import { readMeterBalance } from './services/4.18.ts';
+// DCC schedules (section 5)
+import { createSchedule } from './services/5.1.ts';
+import { readSchedule } from './services/5.2.ts';
+import { deleteSchedule } from './services/5.3.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -110,6 +114,10 @@ export const SERVICES = [
   readActivePowerImport,
   retrieveDailyConsumptionLog,
   readMeterBalance,
+  // DCC schedules (section 5): non-device; the DCC sends the scheduled reads as the clock moves
+  createSchedule,
+  readSchedule,
+  deleteSchedule,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */
