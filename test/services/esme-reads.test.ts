@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDlmsData, decodeGbcsMessage, decryptSensitive, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { parseDuisResponse } from '../../service-requests/index.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 const KEYS = resolve(import.meta.dirname, '../../../shared/rtds-keystore');
@@ -55,7 +56,9 @@ function responseShape(m: GbcsMessage, deviceKa: KeyObject = ESME_KA): unknown {
 /** The decrypted sensitive part of a get_protected_attributes result, with the recipient's RTDS KA key. */
 function sensitivePlaintext(m: GbcsMessage, d: DlmsData, deviceKa: KeyObject = ESME_KA): DlmsData | undefined {
   if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string' || d.items[1].value[0] !== 0x31) return undefined;
-  const party = m.apdu.target;
+  // A read the ACB sent on a User's behalf is encrypted to that User, the supplementary remote party.
+  const extra = m.apdu.otherInformationExtra;
+  const party = extra && extra.length >= 8 ? extra.subarray(0, 8).toString('hex').toUpperCase() : m.apdu.target;
   const plain = decryptSensitive(d.items[1].value, kaKeyOf(party), deviceKa, { device: m.apdu.originator, party, counter: m.apdu.counter });
   return decodeDlmsData(plain);
 }
@@ -194,5 +197,61 @@ describe('the meter lives', () => {
 
     const reads = items(items(plaintextOf(ok(w.run('ECS21a_4.6.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', period(day, next)))))[0]);
     expect(reads.map((row) => num(items(row)[1]))).toEqual([before, after]);
+  });
+});
+
+// ---------------------------------------------------------------- DCC schedules (5.x)
+
+/** The scheduled reads the DCC has delivered to the supplier (DSPScheduledMessages), oldest first. */
+function scheduledMessages(): { scheduleId: number; code: string; message: GbcsMessage }[] {
+  return w.dcc.gateway.inbox(SUPPLIER, { limit: 500 }).entries.reverse().flatMap((e) => {
+    const r = parseDuisResponse(e.body);
+    const c = r.body.kind === 'ResponseMessage' ? r.body.content : undefined;
+    return c && 'dspScheduledMessage' in c
+      ? [{ scheduleId: c.dspScheduledMessage.scheduleId, code: r.responseCode, message: decodeGbcsMessage(c.dspScheduledMessage.gbcsPayload) }]
+      : [];
+  });
+}
+
+const withScheduleId = (id: number) => (x: string) => x.replace(/<sr:DSPScheduleID>\d+</, `<sr:DSPScheduleID>${id}<`);
+
+describe('DCC schedules', () => {
+  it('5.1 makes a daily import daily-read-log schedule; each day the clock passes, the supplier receives that day\'s read; 5.2 shows it; 5.3 stops it', () => {
+    w.dcc.clock.set(new Date('2026-10-20T12:00:00Z'));
+    const before = scheduledMessages().length;
+    const made = w.run('ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML');
+    expect(made.answer.responseCode, made.finalReason ?? '').toBe('I0');
+    const content = made.answer.body.kind === 'ResponseMessage' ? made.answer.body.content : undefined;
+    if (!content || !('dspScheduleId' in content)) throw new Error('no DSPScheduleID');
+    const id = content.dspScheduleId;
+
+    const read = w.run('5.2_READ_SCHEDULE_REQUEST_DUIS.XML', withScheduleId(id));
+    expect(read.answer.responseCode).toBe('I0');
+    const listed = read.answer.body.kind === 'ResponseMessage' ? read.answer.body.content : undefined;
+    expect(listed && 'dspSchedulesRead' in listed ? listed.dspSchedulesRead : []).toEqual([{ id, serviceReferenceVariant: '4.6.1', deviceId: '00-DB-12-34-56-78-90-A0' }]);
+
+    // Nothing before its first occurrence (the next midnight), then one read per midnight passed.
+    w.dcc.runDueCommands();
+    expect(scheduledMessages().length).toBe(before);
+    w.dcc.clock.set(new Date('2026-10-22T06:00:00Z'));
+    w.dcc.runDueCommands();
+    const got = scheduledMessages().slice(before);
+    expect(got.map((m) => [m.scheduleId, m.code, m.message.apdu.messageCode])).toEqual([[id, 'I0', 0x33], [id, 'I0', 0x33]]);
+    // Each holds the log from the day before the occurrence to it: two midnights, as the offsets -1 and 0 say.
+    const stamps = got.map((m) => items(items(plaintextOf(m.message))[0]).map((row) => num(items(row)[0])));
+    const midnight = (d: string) => (Date.parse(d) - Y2000) / 1000;
+    expect(stamps).toEqual([[midnight('2026-10-20'), midnight('2026-10-21')], [midnight('2026-10-21'), midnight('2026-10-22')]]);
+
+    const deleted = w.run('5.3_DELETE_SCHEDULE_REQUEST_DUIS.XML', withScheduleId(id));
+    expect(deleted.answer.responseCode).toBe('I0');
+    w.dcc.clock.set(new Date('2026-10-25T06:00:00Z'));
+    w.dcc.runDueCommands();
+    expect(scheduledMessages().length).toBe(before + 2);
+    expect(w.run('5.2_READ_SCHEDULE_REQUEST_DUIS.XML', withScheduleId(id)).answer.responseCode).toBe('E050201');
+  });
+
+  it('a schedule for a device not in the inventory is refused', () => {
+    const r = w.run('ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0<', '<sr:DeviceID>00-DB-12-34-56-78-90-FF<'));
+    expect(r.answer.responseCode).toBe('E050101');
   });
 });
