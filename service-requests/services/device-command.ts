@@ -27,7 +27,10 @@ export interface GbcsCommand {
 export interface CommandTime {
   counter: bigint;
   now: Date;
-  /** the GBCS originator and target (DLMS protection parameters name them); absent when only the device type is asked */
+  /**
+   * The User the command is for and its device, as DLMS protection parameters name them (the User even when the
+   * ACB sends the command, as RTDS shows); absent when only the device type is asked.
+   */
   originator?: Eui;
   target?: Eui;
 }
@@ -51,6 +54,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
    * the grouping header, the User's EUI and counter in other-information.
    */
   viaAcb?: (body: NoInfer<B>) => boolean;
+  /** with viaAcb: a User whose key is not on the device (URP) sends its KA certificate, carried after its EUI and counter */
+  urpCertificate?: (body: NoInfer<B>) => Buffer | undefined;
   /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
   localDelivery?: boolean;
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
@@ -71,9 +76,9 @@ function authorise(sender: Sender) {
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint; originator: Eui }): GbcsCommand {
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint }): GbcsCommand {
   const rid = v.request.requestId;
-  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: origin?.originator ?? rid.originator, target: rid.target });
+  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: rid.originator, target: rid.target });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -133,7 +138,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
         const c = commandOf(def, v, dcc.now, origin);
         const apdu = encodeApdu({
           cra: 'command', counter: origin.counter, originator: origin.originator, target: rid.target, messageCode: c.messageCode,
-          ...(viaAcb ? { otherInformationExtra: supplementaryRemoteParty(rid.originator, rid.counter) } : {}),
+          ...(viaAcb ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), def.urpCertificate?.(v.request.body) ?? Buffer.alloc(0)]) } : {}),
           payload: c.payload,
         });
         const command = wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!);

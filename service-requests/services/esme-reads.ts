@@ -140,10 +140,16 @@ export function readService<B extends { kind: string }>(def: ReadServiceDef<B>) 
       return gsmeReadCommand(def.variant, body, type, at) ?? `${def.displayName} is not served for a ${type}`;
     },
     example: def.example,
-    ...(def.viaAcb ? { viaAcb: def.viaAcb } : {}),
+    // A URP read (the requester's KA certificate in the body) goes from the ACB, the certificate with it.
+    viaAcb: (b) => def.viaAcb?.(b) === true || urpCertificateOf(b) !== undefined,
+    urpCertificate: urpCertificateOf,
     ...(def.localDelivery ? { localDelivery: true } : {}),
     describe: def.describe ?? ((b) => describeRead(b)),
   });
+}
+
+function urpCertificateOf(b: object): Buffer | undefined {
+  return (b as Partial<ReadLogBody>).kaCertificate;
 }
 
 function describeRead(b: object): BodyField[] {

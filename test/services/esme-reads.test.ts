@@ -59,7 +59,9 @@ function sensitivePlaintext(m: GbcsMessage, d: DlmsData, deviceKa: KeyObject = E
   // A read the ACB sent on a User's behalf is encrypted to that User, the supplementary remote party.
   const extra = m.apdu.otherInformationExtra;
   const party = extra && extra.length >= 8 ? extra.subarray(0, 8).toString('hex').toUpperCase() : m.apdu.target;
-  const plain = decryptSensitive(d.items[1].value, kaKeyOf(party), deviceKa, { device: m.apdu.originator, party, counter: m.apdu.counter });
+  // A URP response names the device's own counter the key was made with, after the User's EUI and counter.
+  const counter = extra && extra.length >= 24 ? extra.readBigUInt64BE(16) : m.apdu.counter;
+  const plain = decryptSensitive(d.items[1].value, kaKeyOf(party), deviceKa, { device: m.apdu.originator, party, counter });
   return decodeDlmsData(plain);
 }
 
@@ -108,6 +110,18 @@ describe('ESME reads on the RTDS ESME', () => {
     expect(gbcsDifferences(r.command!, rtdsVector(dir, `${prefix}_COMMAND_GBCS.HEX`))).toEqual([]);
     expect(responseShape(ours)).toEqual(responseShape(rtds(dir, `${prefix}_RESPONSE_GBCS.HEX`), RTDS_ESME_KA));
     expect(ours.apdu.otherInformationExtra?.length ?? 0).toBe(rtds(dir, `${prefix}_RESPONSE_GBCS.HEX`).apdu.otherInformationExtra?.length ?? 0);
+  });
+
+  it('4.14 URP (the requester\'s KA certificate in the request): sent by the ACB with the certificate, encrypted to it with the device\'s counter', () => {
+    const r = w.run('ECS21b_4.14_URP_SUCCESS_REQUEST_DUIS.XML');
+    const ours = ok(r);
+    // The template carries a re-issued certificate one octet longer than the one in the RTDS command.
+    expect(gbcsDifferences(r.command!, rtdsVector('4.14_ECS21b', 'ECS21b_4.14_URP_SUCCESS_COMMAND_GBCS.HEX'))).toEqual(['other-information length: 423 vs 422']);
+    const rtdsResponse = rtds('4.14_ECS21b', 'ECS21b_4.14_URP_SUCCESS_RESPONSE_GBCS.HEX');
+    expect(ours.apdu.otherInformationExtra?.length).toBe(rtdsResponse.apdu.otherInformationExtra?.length);
+    expect(ours.apdu.otherInformationExtra!.subarray(0, 8).toString('hex').toUpperCase()).toBe(SUPPLIER);
+    // (the RTDS URP response was encrypted with keys the keystore does not hold: its shape is the KRP one's)
+    expect(responseShape(ours)).toEqual(responseShape(rtds('4.14_ECS21b', 'ECS21b_4.14_KRP_SUCCESS_RESPONSE_GBCS.HEX'), RTDS_ESME_KA));
   });
 
   it('a sensitive read does not decrypt for anyone but its requester', () => {

@@ -14,7 +14,7 @@
  *   is not claimed here: what a command stored answers, and a meter nobody configured answers with the settings
  *   the RTDS ESME was delivered with (FACTORY, from the RTDS success responses).
  */
-import type { KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { RemotePartyRole } from '../../../pki/index.ts';
 import { encryptSensitive } from '../../gbcs/sensitive.ts';
 import { encodeDlmsDateTime, decodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
@@ -319,29 +319,45 @@ function protectedRead(parameter: DlmsData, ctx: CommandContext): { result: numb
     if (!value || ('result' in value && !('type' in value))) return { result: DataAccessResult.objectUnavailable };
     values.push(value as DlmsData);
   }
-  const { party, ka } = sensitiveRecipient(ctx);
+  const { party, ka, counter } = sensitiveRecipient(ctx);
   const device = ctx.device.eui;
-  const ciphered = encryptSensitive(encodeDlmsData(dlms.structure(...values)), ctx.creds.kaKey, ka, { device, party, counter: ctx.apdu.counter });
+  const ciphered = encryptSensitive(encodeDlmsData(dlms.structure(...values)), ctx.creds.kaKey, ka, { device, party, counter });
   return { result: DataAccessResult.success, data: dlms.structure(protectionParameters(ctx.apdu.counter, device, ctx.apdu.originator), dlms.octets(ciphered)) };
 }
 
 /**
  * Who a sensitive read is for: its originator, or, when the ACB sends it on a User's behalf, the supplementary
- * remote party named in other-information, by the KA cell that holds that party's certificate (catalogue.md §2.3).
+ * remote party named in other-information, by the KA cell that holds that party's certificate, or by the
+ * certificate that follows (URP) (catalogue.md §2.3).
  */
-function sensitiveRecipient(ctx: CommandContext): { party: string; ka: KeyObject } {
+function sensitiveRecipient(ctx: CommandContext): { party: string; ka: KeyObject; counter: bigint } {
   const extra = ctx.apdu.otherInformationExtra;
+  if (ctx.role === RemotePartyRole.AccessControlBroker && extra && extra.length > 16) {
+    // URP: the requester's key is not on the device; its KA certificate comes after its EUI and counter. The
+    // device encrypts to that key with a counter of its own, which the response carries (catalogue.md §2.2).
+    let key: KeyObject;
+    try {
+      key = new X509Certificate(extra.subarray(16)).publicKey;
+    } catch {
+      return reject(RejectionAlert.integrityCheckFailed, 'the supplementary remote party\'s KA certificate in other-information does not parse');
+    }
+    const counter = ctx.nextOriginatorCounter();
+    const own = Buffer.alloc(8);
+    own.writeBigUInt64BE(counter);
+    ctx.setResponseOtherInformation(Buffer.concat([extra.subarray(0, 16), own]));
+    return { party: extra.subarray(0, 8).toString('hex').toUpperCase(), ka: key, counter };
+  }
   if (ctx.role === RemotePartyRole.AccessControlBroker && extra && extra.length >= 8) {
     const srp = extra.subarray(0, 8).toString('hex').toUpperCase();
     for (const cell of ['supplierKA', 'networkOperatorKA'] as const) {
       const der = ctx.device.cells[cell];
       const facts = der ? factsOf(der) : undefined;
-      if (facts?.subjectEui === srp) return { party: srp, ka: facts.publicKey };
+      if (facts?.subjectEui === srp) return { party: srp, ka: facts.publicKey, counter: ctx.apdu.counter };
     }
     return reject(RejectionAlert.noAuthority, `no KA cell holds the key of ${srp}, for whom the ACB asks a sensitive read`);
   }
   const ka = ctx.originatorKa ?? reject(RejectionAlert.noAuthority, 'the requester\'s KA cell is empty: the device cannot encrypt the sensitive read');
-  return { party: ctx.apdu.originator, ka };
+  return { party: ctx.apdu.originator, ka, counter: ctx.apdu.counter };
 }
 
 const protection: CosemObject[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => ({
