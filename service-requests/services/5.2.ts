@@ -3,6 +3,7 @@ import { serviceFacts } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
 import type { ServiceModule } from '../service.ts';
+import { isHeld } from './dsp-held.ts';
 import { scheduleDetailsXml, scheduleFromJson } from './dcc-schedules.ts';
 import { describeSelection, scheduleSelectionBody, selectionExample, selectionNeeds, type ScheduleSelection } from './schedule-selection.ts';
 
@@ -21,7 +22,7 @@ export const readSchedule: ServiceModule<ScheduleSelection<'ReadSchedule'>> = {
   describe: describeSelection,
   needs: (v) => selectionNeeds(v.request.body),
   handle(v, state) {
-    const mine = state.schedules!.found.filter((s) => s.originatorEui === v.request.requestId.originator).slice(0, 99);
+    const mine = state.schedules!.found.filter((s) => s.originatorEui === v.request.requestId.originator && !isHeld(s.details)).slice(0, 99);
     if (mine.length === 0) refuse(v, Codes0502.notFound, 'schedule', `${v.sender.name} has no such DCC schedule`);
     return {
       step: { name: 'schedule', detail: `schedules ${mine.map((s) => s.id).join(', ')}` },

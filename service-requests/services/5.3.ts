@@ -3,6 +3,7 @@ import { serviceFacts } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
 import type { ServiceModule } from '../service.ts';
+import { isHeld } from './dsp-held.ts';
 import { describeSelection, scheduleSelectionBody, selectionExample, selectionNeeds, type ScheduleSelection } from './schedule-selection.ts';
 
 /** dcc-sim's assignment of the E0503xx codes the 5.4 XSD defines. */
@@ -20,7 +21,7 @@ export const deleteSchedule: ServiceModule<ScheduleSelection<'DeleteSchedule'>> 
   describe: describeSelection,
   needs: (v) => selectionNeeds(v.request.body),
   handle(v, state) {
-    const mine = state.schedules!.found.filter((s) => s.originatorEui === v.request.requestId.originator);
+    const mine = state.schedules!.found.filter((s) => s.originatorEui === v.request.requestId.originator && !isHeld(s.details));
     if (mine.length === 0) refuse(v, Codes0503.notFound, 'schedule', `${v.sender.name} has no such DCC schedule`);
     return {
       step: { name: 'schedule', detail: `schedules ${mine.map((s) => s.id).join(', ')} deleted` },

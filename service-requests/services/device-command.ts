@@ -12,6 +12,7 @@ import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis
 import { Codes } from '../codes.ts';
 import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
+import { heldDetails } from './dsp-held.ts';
 import { completeSignedByOriginator, signedPreCommandOf, type SignedPreCommandBody } from './signed-pre-command.ts';
 
 const { Sequence, checkAttributes, readDateTime, writeExecution } = bodyKit;
@@ -125,14 +126,30 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...(def.describe ? { describe: def.describe } : {}),
   };
   if (!facts.critical) {
+    const dspFutureDated = facts.futureDatedResponse === 'DSP';
     const module: ServiceModule<B> = {
       ...common,
       commandVariants: [1, 2, 3],
       endpoints: def.localDelivery ? { 1: 'serviceS', 2: 'serviceD' } : { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: (v) => ({ deviceKeyAgreement: true, ...(def.viaAcb?.(v.request.body) ? { acbCounter: true as const } : {}) }),
+      needs: (v) => ({
+        deviceKeyAgreement: true,
+        ...(def.viaAcb?.(v.request.body) ? { acbCounter: true as const } : {}),
+        ...(dspFutureDated && executionOf(v.request.body) ? { schedules: { newId: true as const } } : {}),
+      }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
+        const execution = dspFutureDated ? executionOf(v.request.body) : undefined;
+        if (execution && execution > dcc.now) {
+          // DSP future-dated: the DCC holds the request and sends it when its time comes (src/dcc/dcc.ts).
+          const id = state.schedules!.newId!;
+          return {
+            step: { name: 'held', detail: `held by the DCC until ${execution.toISOString()} (DSP future-dated)` },
+            answer: { responseCode: Codes.acknowledged },
+            advanceCounter: true,
+            schedules: [{ kind: 'add', schedule: { id, originatorEui: rid.originator, deviceEui: rid.target, serviceVariant: def.variant, details: heldDetails(rid.text, v.request.body), nextRunAt: execution.toISOString() } }],
+          };
+        }
         const viaAcb = def.viaAcb?.(v.request.body) === true;
         const origin = viaAcb ? { counter: state.acbCounter!, originator: dcc.acbEui } : { counter: rid.counter, originator: rid.originator };
         const c = commandOf(def, v, dcc.now, origin);
@@ -187,6 +204,12 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     }),
   });
   return [module, signed];
+}
+
+/** A body's ExecutionDateTime, if it has one. */
+function executionOf(body: RequestBody): Date | undefined {
+  const e = (body as { executionDateTime?: unknown }).executionDateTime;
+  return e instanceof Date ? e : undefined;
 }
 
 /** Other-information after the message code when the ACB originates: the User's EUI and its RequestID counter. */

@@ -5,6 +5,7 @@ import {
   buildDeviceAlert,
   buildResponse,
   Codes,
+  heldRequestOf,
   nextOccurrence,
   scheduledRead,
   serviceByVariant,
@@ -23,6 +24,7 @@ import {
   type StepRecord,
   type ValidatedRequest,
   type ValidateOptions,
+  type RequestBody,
 } from '../../service-requests/index.ts';
 import { alertCodeOf, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
 import { META, World, SimulatedClock } from '../world/index.ts';
@@ -457,6 +459,13 @@ export class Dcc extends EventEmitter {
     let sent = 0;
     for (const schedule of this.schedules.due(now.toISOString())) {
       this.world.store.transaction(() => {
+        const held = heldRequestOf(schedule.details);
+        if (held) {
+          this.sendHeldRequest(schedule, held, now);
+          this.schedules.remove(schedule.id);
+          sent++;
+          return;
+        }
         let at: Date | undefined = new Date(schedule.nextRunAt);
         for (let n = 0; at && at <= now && n < 400; n++) {
           this.sendScheduledRead(schedule, at, now);
@@ -471,9 +480,16 @@ export class Dcc extends EventEmitter {
     return sent;
   }
 
-  private sendScheduledRead(schedule: ScheduleRecord, at: Date, now: Date): void {
+  /** A DSP future-dated request whose time has come: sent now, the device's answer to the original RequestID. */
+  private sendHeldRequest(schedule: ScheduleRecord, held: { requestId: string; body: RequestBody }, now: Date): void {
+    const service = serviceByVariant(schedule.serviceVariant);
+    const read = { serviceReference: service?.reference ?? '', serviceReferenceVariant: schedule.serviceVariant, deviceId: schedule.deviceEui, body: held.body };
+    this.sendScheduledRead(schedule, now, now, { read, requestId: held.requestId });
+  }
+
+  private sendScheduledRead(schedule: ScheduleRecord, at: Date, now: Date, held?: { read: ReturnType<typeof scheduledRead>; requestId: string }): void {
     const user = schedule.originatorEui;
-    const read = scheduledRead(schedule.details, at);
+    const read = held?.read ?? scheduledRead(schedule.details, at);
     const service = serviceByVariant(read.serviceReferenceVariant);
     const entry = this.ports.inventoryEntry(read.deviceId);
     const svc = { serviceReference: read.serviceReference, serviceReferenceVariant: read.serviceReferenceVariant };
@@ -492,13 +508,15 @@ export class Dcc extends EventEmitter {
     const device = loadDevice(this.world, read.deviceId);
     device.state = this.executeDue(read.deviceId, device);
     const outcome = processCommand(device.state, device.credentials, message, now);
-    const refs = { requestId: `${dashedEui(user)}:${dashedEui(read.deviceId)}:${counter}`, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${counter}` };
+    const refs = held
+      ? { requestId: held.requestId, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${held.requestId.split(':').pop()}` }
+      : { requestId: `${dashedEui(user)}:${dashedEui(read.deviceId)}:${counter}`, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${counter}` };
     if (outcome.rejected || !outcome.response) {
       this.queue(user, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
       return;
     }
     saveDevice(this.world, outcome.state, device);
-    const content = { dspScheduledMessage: { gbcsPayload: outcome.response, scheduleId: schedule.id } };
+    const content = held ? { gbcsPayload: outcome.response } : { dspScheduledMessage: { gbcsPayload: outcome.response, scheduleId: schedule.id } };
     this.queue(user, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content }), refs);
   }
 

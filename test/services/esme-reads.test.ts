@@ -156,6 +156,24 @@ describe('ESME reads on the RTDS ESME', () => {
     ok(w.run('ECS17b_4.1.1_DSP_FUTURE_DATED_REQUEST_DUIS.XML'));
   });
 
+  it('4.1.1 dated in the future is held by the DCC and answered when the clock gets there', () => {
+    w.dcc.clock.set(new Date('2026-11-02T08:00:00Z'));
+    const r = w.run('ECS17b_4.1.1_DSP_FUTURE_DATED_REQUEST_DUIS.XML', (x) => x.replace(/<sr:ExecutionDateTime>[^<]*</, '<sr:ExecutionDateTime>2026-11-02T09:00:00Z<'));
+    expect(r.answer.responseCode).toBe('I99');
+    expect(r.command).toBeUndefined();
+    w.dcc.runDueCommands();
+    expect(w.dcc.gateway.responsesFor(r.requestId)).toHaveLength(0);
+    w.dcc.clock.set(new Date('2026-11-02T09:30:00Z'));
+    w.dcc.runDueCommands();
+    const answers = w.dcc.gateway.responsesFor(r.requestId).map((e) => parseDuisResponse(e.body));
+    expect(answers.map((a) => a.responseCode)).toEqual(['I0']);
+    const body = answers[0]!.body;
+    if (body.kind !== 'ResponseMessage' || !body.content || !('gbcsPayload' in body.content)) throw new Error('no GBCS payload');
+    const m = decodeGbcsMessage(body.content.gbcsPayload);
+    expect(m.apdu.dateTime?.toISOString().slice(0, 13)).toBe('2026-11-02T09');
+    expect(num(items(items(plaintextOf(m))[0])[0])).toBeGreaterThan(0);
+  });
+
   it('a read to a device type with no such read is refused E11 and reaches no device', () => {
     const r = w.run('ECS17c_4.16_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A0', '00-DB-12-34-56-78-90-A1'));
     expect(r.answer.responseCode).toBe('E11');
