@@ -276,8 +276,8 @@ export interface ServiceModule<B extends RequestBody = RequestBody> extends Serv
   needs?(v: ValidatedRequest<B>): StateNeeds;
   handle(v: ValidatedRequest<B>, state: HandlerState, dcc: DccCapability): ServiceOutcome;
   /**
-   * Device services made with deviceCommandService: the GBCS command a body becomes on a device type, and
-   * whether the ACB originates it. The DCC runs it for the reads it sends on a schedule (5.1).
+   * Device services made with deviceCommandService: the GBCS command a body becomes on a device type. The DCC
+   * runs it for the reads it sends on a schedule (5.1) or holds until their time (DSP future-dated).
    */
-  gbcs?: { command(body: B, type: DeviceType, at: CommandTime): GbcsCommand | string; viaAcb?(body: B): boolean };
+  gbcs?: { command(body: B, type: DeviceType, at: CommandTime): GbcsCommand | string };
 }

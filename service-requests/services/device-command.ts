@@ -23,6 +23,13 @@ export interface GbcsCommand {
   useCase: string;
   messageCode: number;
   payload: Buffer;
+  /**
+   * ‡ use cases (catalogue.md §2.2): the DCC's ACB originates the command with its own counter and names the
+   * User in other-information as the supplementary remote party, with its RequestID counter.
+   */
+  viaAcb?: boolean;
+  /** with viaAcb: the KA certificate of a User whose key is not on the device (URP), carried after its EUI and counter */
+  urpCertificate?: Buffer;
 }
 
 export interface CommandTime {
@@ -50,13 +57,6 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
-  /**
-   * The DCC's ACB originates the command on the User's behalf (catalogue.md §2.2, ‡): the ACB's counter in
-   * the grouping header, the User's EUI and counter in other-information.
-   */
-  viaAcb?: (body: NoInfer<B>) => boolean;
-  /** with viaAcb: a User whose key is not on the device (URP) sends its KA certificate, carried after its EUI and counter */
-  urpCertificate?: (body: NoInfer<B>) => Buffer | undefined;
   /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
   localDelivery?: boolean;
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
@@ -121,9 +121,14 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...facts,
     displayName: def.displayName,
     body: def.body,
-    gbcs: { command: def.command, ...(def.viaAcb ? { viaAcb: def.viaAcb } : {}) },
+    gbcs: { command: def.command },
     device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
     ...(def.describe ? { describe: def.describe } : {}),
+  };
+  // Whether the ACB sends it: the command says (asked before the counter is known).
+  const viaAcbOf = (v: ValidatedRequest<B>): boolean => {
+    const c = def.command(v.request.body, v.device!.type, PROBE);
+    return typeof c !== 'string' && c.viaAcb === true;
   };
   if (!facts.critical) {
     const dspFutureDated = facts.futureDatedResponse === 'DSP';
@@ -134,7 +139,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       example: exampleOf(def, 1),
       needs: (v) => ({
         deviceKeyAgreement: true,
-        ...(def.viaAcb?.(v.request.body) ? { acbCounter: true as const } : {}),
+        ...(viaAcbOf(v) ? { acbCounter: true as const } : {}),
         ...(dspFutureDated && executionOf(v.request.body) ? { schedules: { newId: true as const } } : {}),
       }),
       handle(v, state, dcc) {
@@ -150,12 +155,12 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
             schedules: [{ kind: 'add', schedule: { id, originatorEui: rid.originator, deviceEui: rid.target, serviceVariant: def.variant, details: heldDetails(rid.text, v.request.body), nextRunAt: execution.toISOString() } }],
           };
         }
-        const viaAcb = def.viaAcb?.(v.request.body) === true;
+        const viaAcb = viaAcbOf(v);
         const origin = viaAcb ? { counter: state.acbCounter!, originator: dcc.acbEui } : { counter: rid.counter, originator: rid.originator };
         const c = commandOf(def, v, dcc.now, origin);
         const apdu = encodeApdu({
           cra: 'command', counter: origin.counter, originator: origin.originator, target: rid.target, messageCode: c.messageCode,
-          ...(viaAcb ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), def.urpCertificate?.(v.request.body) ?? Buffer.alloc(0)]) } : {}),
+          ...(viaAcb ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), c.urpCertificate ?? Buffer.alloc(0)]) } : {}),
           payload: c.payload,
         });
         const command = wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!);
