@@ -41,6 +41,8 @@ export interface CommandTime {
    */
   originator?: Eui;
   target?: Eui;
+  /** the target ESME's variant, when the inventory has it (C…: polyphase) */
+  esmeVariant?: string;
 }
 
 export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator';
@@ -79,7 +81,7 @@ function authorise(sender: Sender) {
 
 function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint }): GbcsCommand {
   const rid = v.request.requestId;
-  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: rid.originator, target: rid.target });
+  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: rid.originator, target: rid.target, ...(v.device?.esmeVariant ? { esmeVariant: v.device.esmeVariant } : {}) });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;

@@ -499,7 +499,7 @@ export class Dcc extends EventEmitter {
     // §2.2): the DCC has no counter of the User's to spend, and the User's own requests keep their sequence.
     const acb = this.dccCapability();
     const counter = this.gateway.nextDccCounter('ACB', BigInt(now.getTime()));
-    const command = service.gbcs.command(read.body as never, entry.type as never, { counter, now, originator: user, target: read.deviceId }) as { messageCode: number; payload: Buffer };
+    const command = service.gbcs.command(read.body as never, entry.type as never, { counter, now, originator: user, target: read.deviceId, ...(entry.esmeVariant ? { esmeVariant: entry.esmeVariant } : {}) }) as { messageCode: number; payload: Buffer };
     const extra = Buffer.alloc(16);
     Buffer.from(user, 'hex').copy(extra, 0);
     extra.writeBigUInt64BE(counter, 8);

@@ -124,6 +124,19 @@ describe('ESME reads on the RTDS ESME', () => {
     expect(responseShape(ours)).toEqual(responseShape(rtds('4.14_ECS21b', 'ECS21b_4.14_KRP_SUCCESS_RESPONSE_GBCS.HEX'), RTDS_ESME_KA));
   });
 
+  it('4.10 to a polyphase ESME (ESMEVariant C) reads all three phases, as RTDS ECS23b', () => {
+    const setVariant = (v: string | null) => w.world.store.db.prepare('UPDATE devices SET esme_variant = ? WHERE eui = ?').run(v, '00DB1234567890A0');
+    setVariant('C');
+    try {
+      const r = w.run('ECS23b_4.10_SUCCESS_REQUEST_DUIS.XML');
+      const ours = ok(r);
+      expect(gbcsDifferences(r.command!, rtdsVector('4.10_ECS23b', 'ECS23b_4.10_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+      expect(responseShape(ours)).toEqual(responseShape(rtds('4.10_ECS23b', 'ECS23b_4.10_SUCCESS_RESPONSE_GBCS.HEX'), RTDS_ESME_KA));
+    } finally {
+      setVariant(null);
+    }
+  });
+
   it('a sensitive read does not decrypt for anyone but its requester', () => {
     const ours = ok(w.run('ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML'));
     if (ours.body.kind !== 'dlms-response') throw new Error(ours.body.kind);
