@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDlmsData, decodeGbcsMessage, decryptSensitive, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
-import { parseDuisResponse } from '../../service-requests/index.ts';
+import { parseDuisResponse, serviceByVariant } from '../../service-requests/index.ts';
+import { exampleRequest } from '../../src/world/examples.ts';
+import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 const KEYS = resolve(import.meta.dirname, '../../../shared/rtds-keystore');
@@ -298,5 +300,21 @@ describe('DCC schedules', () => {
   it('a schedule for a device not in the inventory is refused', () => {
     const r = w.run('ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0<', '<sr:DeviceID>00-DB-12-34-56-78-90-FF<'));
     expect(r.answer.responseCode).toBe('E050101');
+  });
+});
+
+describe('examples', () => {
+  it('every section-4 and section-5 example is valid DUIS and carried out on the RTDS ESME', () => {
+    w.dcc.clock.set(new Date('2026-11-10T12:00:00Z'));
+    const variants = ['4.1.1', '4.1.2', '4.1.3', '4.2', '4.3', '4.4.2', '4.4.3', '4.4.4', '4.4.5', '4.6.1', '4.6.2', '4.8.1', '4.8.2', '4.8.3', '4.10',
+      '4.11.1', '4.11.2', '4.12.1', '4.12.2', '4.13', '4.14', '4.15', '4.16', '4.17', '4.18', '5.1'];
+    const outcomes = variants.map((variant) => {
+      const name = serviceByVariant(variant)!.example!.name;
+      const xml = exampleRequest(w.world, name, { device: '00DB1234567890A0' });
+      expect(duisXsdErrors(xml), name).toEqual([]);
+      const r = w.runXml(xml);
+      return `${variant} ${r.final}`;
+    });
+    expect(outcomes).toEqual(variants.map((v) => `${v} I0`));
   });
 });
