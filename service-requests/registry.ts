@@ -53,6 +53,10 @@ import { readLoadLimitData } from './services/4.15.ts';
 import { readActivePowerImport } from './services/4.16.ts';
 import { retrieveDailyConsumptionLog } from './services/4.17.ts';
 import { readMeterBalance } from './services/4.18.ts';
+// DCC schedules (section 5)
+import { createSchedule } from './services/5.1.ts';
+import { readSchedule } from './services/5.2.ts';
+import { deleteSchedule } from './services/5.3.ts';
 import { readInstantaneousImportBlockCounters } from './services/4.1.4.ts';
 import { displayMessage } from './services/3.1.ts';
 import { restrictAccessForChangeOfTenancy } from './services/3.2.ts';
@@ -118,6 +122,10 @@ export const SERVICES = [
   readActivePowerImport,
   retrieveDailyConsumptionLog,
   readMeterBalance,
+  // DCC schedules (section 5): non-device; the DCC sends the scheduled reads as the clock moves
+  createSchedule,
+  readSchedule,
+  deleteSchedule,
   // GSME/GPF reads, display, tenancy, event logs, supplier details, CIN, network data (issue 16)
   readInstantaneousImportBlockCounters,
   displayMessage,

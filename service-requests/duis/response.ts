@@ -332,6 +332,12 @@ function readWanMatrix(item: Element, path: string): { request: WanMatrixRequest
   return { request, regions };
 }
 
+/** scheduleID: a non-negative integer up to 10^12. */
+function checkScheduleId(n: number, field: string): number {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 1_000_000_000_000) throw new RangeError(`${field}: ${n} is not a DSPScheduleID (0..10^12)`);
+  return n;
+}
+
 function writeContent(c: ResponseContent): string {
   if ('preCommand' in c) {
     return el('PreCommand',
@@ -357,6 +363,18 @@ function writeContent(c: ResponseContent): string {
     if (m.regions.length < 1) throw new RangeError('content.dspWanMatrix.regions: a DSPWANMatrix answers for at least one CSP region');
     return el('DSPWANMatrix', el('Request', writeWanMatrixRequest(m.request, 'content.dspWanMatrix.request')) +
       m.regions.map((r, i) => writeWanMatrixRegion(r, `content.dspWanMatrix.regions[${i}]`)).join(''));
+  }
+  if ('dspScheduleId' in c) return textEl('DSPScheduleID', String(checkScheduleId(c.dspScheduleId, 'content.dspScheduleId')));
+  if ('dspSchedulesRead' in c) {
+    const list = c.dspSchedulesRead;
+    if (list.length < 1 || list.length > 99) throw new RangeError(`content.dspSchedulesRead: DSPSchedulesRead holds 1..99 schedules, got ${list.length}`);
+    return el('DSPSchedulesRead', list.map((x, i) => el('DSPSchedules',
+      textEl('DSPScheduleID', String(checkScheduleId(x.id, `content.dspSchedulesRead[${i}].id`))) +
+      el('DSPScheduleDetails', x.detailsXml ?? ''))).join(''));
+  }
+  if ('dspScheduledMessage' in c) {
+    return el('DSPScheduledMessage', textEl('GBCSPayload', checkBytes(c.dspScheduledMessage.gbcsPayload, 'content.dspScheduledMessage.gbcsPayload')) +
+      textEl('DSPScheduleID', String(checkScheduleId(c.dspScheduledMessage.scheduleId, 'content.dspScheduledMessage.scheduleId'))));
   }
   throw new RangeError('content: not a known ResponseContent');
 }
@@ -514,8 +532,38 @@ function readResponseMessage(item: Element, path: string): ResponseBody {
       case 'DSPWANMatrix':
         out.content = { dspWanMatrix: readWanMatrix(c, p) };
         break;
+      case 'DSPScheduleID':
+        out.content = { dspScheduleId: Number(readUnsigned(c, p, 1_000_000_000_000, 'scheduleID')) };
+        break;
+      case 'DSPScheduledMessage': {
+        checkAttributes(c, p);
+        const m = new Sequence(c, p);
+        const gbcsPayload = readBase64(m.required('GBCSPayload'), `${p}/sr:GBCSPayload`);
+        const scheduleId = Number(readUnsigned(m.required('DSPScheduleID'), `${p}/sr:DSPScheduleID`, 1_000_000_000_000, 'scheduleID'));
+        m.end();
+        out.content = { dspScheduledMessage: { gbcsPayload, scheduleId } };
+        break;
+      }
+      case 'DSPSchedulesRead': {
+        checkAttributes(c, p);
+        const r = new Sequence(c, p);
+        const list = r.repeated('DSPSchedules', 1, 99).map((x, i) => {
+          const xp = `${p}/sr:DSPSchedules[${i + 1}]`;
+          const xs = new Sequence(x, xp);
+          const id = Number(readUnsigned(xs.required('DSPScheduleID'), `${xp}/sr:DSPScheduleID`, 1_000_000_000_000, 'scheduleID'));
+          const details = xs.required('DSPScheduleDetails');
+          xs.end();
+          const child = (name: string) => Array.from(details.childNodes).find((n) => (n as Element).localName === name)?.textContent?.trim();
+          const variant = child('DSPScheduledServiceReferenceVariant');
+          const device = child('DeviceID');
+          return { id, ...(variant ? { serviceReferenceVariant: variant } : {}), ...(device ? { deviceId: device } : {}) };
+        });
+        r.end();
+        out.content = { dspSchedulesRead: list };
+        break;
+      }
       default:
-        // Other contents (schedules, opt-in...) belong to services dcc-sim does not implement.
+        // Other contents (opt-in...) belong to services dcc-sim does not implement.
         out.otherContent = c.localName ?? '';
     }
   }

@@ -11,9 +11,8 @@ export const recordNetworkDataGas = deviceCommandService({
   displayName: 'Record Network Data (Gas)',
   body: emptyBody('RecordNetworkDataGAS'),
   sender: 'networkOperator',
-  viaAcb: () => true,
   command(_b, type, { now }) {
-    if (type === 'GSME') return { useCase: 'GCS31', messageCode: 0x0080, payload: gsmeStartSampling(now) };
+    if (type === 'GSME') return { useCase: 'GCS31', messageCode: 0x0080, payload: gsmeStartSampling(now), viaAcb: true };
     return `network data is recorded by a GSME, not a ${type}`;
   },
   example: { name: 'record-network-data', body: () => ({ kind: 'RecordNetworkDataGAS' as const }) },

@@ -7,6 +7,6 @@ export const retrieveExportDailyReadLog = readService({
   body: readLogBody('RetrieveExportDailyReadLog', false),
   sender: 'supplier',
   esme: (b, at) => ({ useCase: 'ECS21c', messageCode: 0x0035, payload: gets(at, [{ log: '0-0:98.1.10.255', from: b.start, to: b.end }]) }),
-  viaAcb: () => true,
+  viaAcb: true,
   example: { name: 'read-export-daily-log', body: () => ({ kind: 'RetrieveExportDailyReadLog' as const, ...lastDay() }) },
 });

@@ -27,10 +27,9 @@ export const requestCustomerIdentificationNumber = deviceCommandService({
   body: emptyBody('RequestCustomerIdentificationNumber'),
   // an Other User (the matrix's only role): no registration relationship with the meter is needed
   sender: 'anyUser',
-  viaAcb: () => true,
   command(_b, type, { counter, now }) {
-    if (type === 'ESME') return { useCase: 'ECS50', messageCode: 0x0058, payload: esmeCin(counter, cinFor(counter, now)) };
-    if (type === 'GSME') return { useCase: 'GCS36', messageCode: 0x0083, payload: gsmeCin(now, cinFor(counter, now)) };
+    if (type === 'ESME') return { useCase: 'ECS50', messageCode: 0x0058, payload: esmeCin(counter, cinFor(counter, now)), viaAcb: true };
+    if (type === 'GSME') return { useCase: 'GCS36', messageCode: 0x0083, payload: gsmeCin(now, cinFor(counter, now)), viaAcb: true };
     return `a CIN is shown by an ESME or a GSME, not a ${type}`;
   },
   example: { name: 'request-cin', body: () => ({ kind: 'RequestCustomerIdentificationNumber' as const }) },

@@ -12,6 +12,7 @@ import { bodyKit, serviceFacts, type BodyCodec, type RequestBody, type ResponseC
 import { Codes } from '../codes.ts';
 import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
+import { heldDetails } from './dsp-held.ts';
 import { completeSignedByOriginator, signedPreCommandOf, type SignedPreCommandBody } from './signed-pre-command.ts';
 
 const { Sequence, checkAttributes, readDateTime, writeExecution } = bodyKit;
@@ -22,14 +23,26 @@ export interface GbcsCommand {
   useCase: string;
   messageCode: number;
   payload: Buffer;
+  /**
+   * ‡ use cases (catalogue.md §2.2): the DCC's ACB originates the command with its own counter and names the
+   * User in other-information as the supplementary remote party, with its RequestID counter.
+   */
+  viaAcb?: boolean;
+  /** with viaAcb: the KA certificate of a User whose key is not on the device (URP), carried after its EUI and counter */
+  urpCertificate?: Buffer;
 }
 
 export interface CommandTime {
   counter: bigint;
   now: Date;
-  /** the GBCS originator and target (DLMS protection parameters name them); absent when only the device type is asked */
+  /**
+   * The User the command is for and its device, as DLMS protection parameters name them (the User even when the
+   * ACB sends the command, as RTDS shows); absent when only the device type is asked.
+   */
   originator?: Eui;
   target?: Eui;
+  /** the target ESME's variant, when the inventory has it (C…: polyphase) */
+  esmeVariant?: string;
 }
 
 /** 'anyUser': any User of the service's user roles, registered for the device or not (e.g. an Other User asking 9.1) */
@@ -47,11 +60,6 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
-  /**
-   * The DCC's ACB originates the command on the User's behalf (catalogue.md §2.2, ‡): the ACB's counter in
-   * the grouping header, the User's EUI and counter in other-information.
-   */
-  viaAcb?: (body: NoInfer<B>) => boolean;
   /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
   localDelivery?: boolean;
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
@@ -75,9 +83,9 @@ function authorise(sender: Sender) {
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint; originator: Eui }): GbcsCommand {
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint }): GbcsCommand {
   const rid = v.request.requestId;
-  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: origin?.originator ?? rid.originator, target: rid.target });
+  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: rid.originator, target: rid.target, ...(v.device?.esmeVariant ? { esmeVariant: v.device.esmeVariant } : {}) });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -124,25 +132,47 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...facts,
     displayName: def.displayName,
     body: def.body,
+    gbcs: { command: def.command },
     device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
     ...(def.describe ? { describe: def.describe } : {}),
     ...(def.deviceResponseContent ? { deviceResponseContent: def.deviceResponseContent } : {}),
   };
+  // Whether the ACB sends it: the command says (asked before the counter is known).
+  const viaAcbOf = (v: ValidatedRequest<B>): boolean => {
+    const c = def.command(v.request.body, v.device!.type, PROBE);
+    return typeof c !== 'string' && c.viaAcb === true;
+  };
   if (!facts.critical) {
+    const dspFutureDated = facts.futureDatedResponse === 'DSP';
     const module: ServiceModule<B> = {
       ...common,
       commandVariants: [1, 2, 3],
       endpoints: def.localDelivery ? { 1: 'serviceS', 2: 'serviceD' } : { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: (v) => ({ deviceKeyAgreement: true, ...(def.viaAcb?.(v.request.body) ? { acbCounter: true as const } : {}) }),
+      needs: (v) => ({
+        deviceKeyAgreement: true,
+        ...(viaAcbOf(v) ? { acbCounter: true as const } : {}),
+        ...(dspFutureDated && executionOf(v.request.body) ? { schedules: { newId: true as const } } : {}),
+      }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
-        const viaAcb = def.viaAcb?.(v.request.body) === true;
+        const execution = dspFutureDated ? executionOf(v.request.body) : undefined;
+        if (execution && execution > dcc.now) {
+          // DSP future-dated: the DCC holds the request and sends it when its time comes (src/dcc/dcc.ts).
+          const id = state.schedules!.newId!;
+          return {
+            step: { name: 'held', detail: `held by the DCC until ${execution.toISOString()} (DSP future-dated)` },
+            answer: { responseCode: Codes.acknowledged },
+            advanceCounter: true,
+            schedules: [{ kind: 'add', schedule: { id, originatorEui: rid.originator, deviceEui: rid.target, serviceVariant: def.variant, details: heldDetails(rid.text, v.request.body), nextRunAt: execution.toISOString() } }],
+          };
+        }
+        const viaAcb = viaAcbOf(v);
         const origin = viaAcb ? { counter: state.acbCounter!, originator: dcc.acbEui } : { counter: rid.counter, originator: rid.originator };
         const c = commandOf(def, v, dcc.now, origin);
         const apdu = encodeApdu({
           cra: 'command', counter: origin.counter, originator: origin.originator, target: rid.target, messageCode: c.messageCode,
-          ...(viaAcb ? { otherInformationExtra: supplementaryRemoteParty(rid.originator, rid.counter) } : {}),
+          ...(viaAcb ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), c.urpCertificate ?? Buffer.alloc(0)]) } : {}),
           payload: c.payload,
         });
         const command = wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!);
@@ -191,6 +221,12 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     }),
   });
   return [module, signed];
+}
+
+/** A body's ExecutionDateTime, if it has one. */
+function executionOf(body: RequestBody): Date | undefined {
+  const e = (body as { executionDateTime?: unknown }).executionDateTime;
+  return e instanceof Date ? e : undefined;
 }
 
 /** Other-information after the message code when the ACB originates: the User's EUI and its RequestID counter. */

@@ -123,7 +123,8 @@ export interface ReadServiceDef<B extends { kind: string }> {
   sender: Sender;
   esme: EsmeCommand<B>;
   example: { name: string; body(ctx: ExampleContext): B };
-  viaAcb?: (body: B) => boolean;
+  /** the ACB sends it on the User's behalf (‡) */
+  viaAcb?: boolean;
   localDelivery?: boolean;
   describe?(body: B): BodyField[];
 }
@@ -136,14 +137,22 @@ export function readService<B extends { kind: string }>(def: ReadServiceDef<B>) 
     body: def.body,
     sender: def.sender,
     command(body, type, at) {
-      if (type === 'ESME') return def.esme(body, at);
+      if (type === 'ESME') {
+        const c = def.esme(body, at);
+        // A URP read (the requester's KA certificate in the body) goes from the ACB, the certificate with it.
+        const urpCertificate = urpCertificateOf(body);
+        return urpCertificate ? { ...c, viaAcb: true, urpCertificate } : def.viaAcb ? { ...c, viaAcb: true } : c;
+      }
       return gsmeReadCommand(def.variant, body, type, at) ?? `${def.displayName} is not served for a ${type}`;
     },
     example: def.example,
-    ...(def.viaAcb ? { viaAcb: def.viaAcb } : {}),
     ...(def.localDelivery ? { localDelivery: true } : {}),
     describe: def.describe ?? ((b) => describeRead(b)),
   });
+}
+
+function urpCertificateOf(b: object): Buffer | undefined {
+  return (b as Partial<ReadLogBody>).kaCertificate;
 }
 
 function describeRead(b: object): BodyField[] {

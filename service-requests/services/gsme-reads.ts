@@ -242,7 +242,11 @@ export const GSME_READ_VARIANTS: readonly string[] = Object.keys(GAS_READS);
 export function gsmeReadCommand(variant: string, body: unknown, type: DeviceType, at: { counter: bigint; now: Date }): GbcsCommand | undefined {
   const read = GAS_READS[variant];
   if (!read || (type !== 'GSME' && type !== 'GPF') || !read.types.includes(type)) return undefined;
-  return read.command(body, type, at);
+  const c = read.command(body, type, at);
+  // A read that names the requester's KA certificate (KAPublicSecurityCredentials: 4.14, 4.17) is sent by the ACB
+  // with that certificate in other-information, as RTDS's GCS16b URP and GCS61 vectors (‡)
+  const urp = (body as { kaCertificate?: unknown } | null)?.kaCertificate;
+  return c && Buffer.isBuffer(urp) ? { ...c, viaAcb: true, urpCertificate: urp } : c;
 }
 
 /** Why a gas device cannot take the variant (for the module's E11 text), or undefined when it can. */

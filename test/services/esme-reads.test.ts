@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDlmsData, decodeGbcsMessage, decryptSensitive, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { parseDuisResponse, serviceByVariant } from '../../service-requests/index.ts';
+import { exampleRequest } from '../../src/world/examples.ts';
+import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 const KEYS = resolve(import.meta.dirname, '../../../shared/rtds-keystore');
@@ -55,8 +58,12 @@ function responseShape(m: GbcsMessage, deviceKa: KeyObject = ESME_KA): unknown {
 /** The decrypted sensitive part of a get_protected_attributes result, with the recipient's RTDS KA key. */
 function sensitivePlaintext(m: GbcsMessage, d: DlmsData, deviceKa: KeyObject = ESME_KA): DlmsData | undefined {
   if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string' || d.items[1].value[0] !== 0x31) return undefined;
-  const party = m.apdu.target;
-  const plain = decryptSensitive(d.items[1].value, kaKeyOf(party), deviceKa, { device: m.apdu.originator, party, counter: m.apdu.counter });
+  // A read the ACB sent on a User's behalf is encrypted to that User, the supplementary remote party.
+  const extra = m.apdu.otherInformationExtra;
+  const party = extra && extra.length >= 8 ? extra.subarray(0, 8).toString('hex').toUpperCase() : m.apdu.target;
+  // A URP response names the device's own counter the key was made with, after the User's EUI and counter.
+  const counter = extra && extra.length >= 24 ? extra.readBigUInt64BE(16) : m.apdu.counter;
+  const plain = decryptSensitive(d.items[1].value, kaKeyOf(party), deviceKa, { device: m.apdu.originator, party, counter });
   return decodeDlmsData(plain);
 }
 
@@ -107,6 +114,31 @@ describe('ESME reads on the RTDS ESME', () => {
     expect(ours.apdu.otherInformationExtra?.length ?? 0).toBe(rtds(dir, `${prefix}_RESPONSE_GBCS.HEX`).apdu.otherInformationExtra?.length ?? 0);
   });
 
+  it('4.14 URP (the requester\'s KA certificate in the request): sent by the ACB with the certificate, encrypted to it with the device\'s counter', () => {
+    const r = w.run('ECS21b_4.14_URP_SUCCESS_REQUEST_DUIS.XML');
+    const ours = ok(r);
+    // The template carries a re-issued certificate one octet longer than the one in the RTDS command.
+    expect(gbcsDifferences(r.command!, rtdsVector('4.14_ECS21b', 'ECS21b_4.14_URP_SUCCESS_COMMAND_GBCS.HEX'))).toEqual(['other-information length: 423 vs 422']);
+    const rtdsResponse = rtds('4.14_ECS21b', 'ECS21b_4.14_URP_SUCCESS_RESPONSE_GBCS.HEX');
+    expect(ours.apdu.otherInformationExtra?.length).toBe(rtdsResponse.apdu.otherInformationExtra?.length);
+    expect(ours.apdu.otherInformationExtra!.subarray(0, 8).toString('hex').toUpperCase()).toBe(SUPPLIER);
+    // (the RTDS URP response was encrypted with keys the keystore does not hold: its shape is the KRP one's)
+    expect(responseShape(ours)).toEqual(responseShape(rtds('4.14_ECS21b', 'ECS21b_4.14_KRP_SUCCESS_RESPONSE_GBCS.HEX'), RTDS_ESME_KA));
+  });
+
+  it('4.10 to a polyphase ESME (ESMEVariant C) reads all three phases, as RTDS ECS23b', () => {
+    const setVariant = (v: string | null) => w.world.store.db.prepare('UPDATE devices SET esme_variant = ? WHERE eui = ?').run(v, '00DB1234567890A0');
+    setVariant('C');
+    try {
+      const r = w.run('ECS23b_4.10_SUCCESS_REQUEST_DUIS.XML');
+      const ours = ok(r);
+      expect(gbcsDifferences(r.command!, rtdsVector('4.10_ECS23b', 'ECS23b_4.10_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+      expect(responseShape(ours)).toEqual(responseShape(rtds('4.10_ECS23b', 'ECS23b_4.10_SUCCESS_RESPONSE_GBCS.HEX'), RTDS_ESME_KA));
+    } finally {
+      setVariant(null);
+    }
+  });
+
   it('a sensitive read does not decrypt for anyone but its requester', () => {
     const ours = ok(w.run('ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML'));
     if (ours.body.kind !== 'dlms-response') throw new Error(ours.body.kind);
@@ -137,6 +169,24 @@ describe('ESME reads on the RTDS ESME', () => {
 
   it('4.1.1 dated in the past (the DSP future-dated template) is carried out at once', () => {
     ok(w.run('ECS17b_4.1.1_DSP_FUTURE_DATED_REQUEST_DUIS.XML'));
+  });
+
+  it('4.1.1 dated in the future is held by the DCC and answered when the clock gets there', () => {
+    w.dcc.clock.set(new Date('2026-11-02T08:00:00Z'));
+    const r = w.run('ECS17b_4.1.1_DSP_FUTURE_DATED_REQUEST_DUIS.XML', (x) => x.replace(/<sr:ExecutionDateTime>[^<]*</, '<sr:ExecutionDateTime>2026-11-02T09:00:00Z<'));
+    expect(r.answer.responseCode).toBe('I99');
+    expect(r.command).toBeUndefined();
+    w.dcc.runDueCommands();
+    expect(w.dcc.gateway.responsesFor(r.requestId)).toHaveLength(0);
+    w.dcc.clock.set(new Date('2026-11-02T09:30:00Z'));
+    w.dcc.runDueCommands();
+    const answers = w.dcc.gateway.responsesFor(r.requestId).map((e) => parseDuisResponse(e.body));
+    expect(answers.map((a) => a.responseCode)).toEqual(['I0']);
+    const body = answers[0]!.body;
+    if (body.kind !== 'ResponseMessage' || !body.content || !('gbcsPayload' in body.content)) throw new Error('no GBCS payload');
+    const m = decodeGbcsMessage(body.content.gbcsPayload);
+    expect(m.apdu.dateTime?.toISOString().slice(0, 13)).toBe('2026-11-02T09');
+    expect(num(items(items(plaintextOf(m))[0])[0])).toBeGreaterThan(0);
   });
 
   it('a read to a device type with no such read is refused E11 and reaches no device', () => {
@@ -194,5 +244,77 @@ describe('the meter lives', () => {
 
     const reads = items(items(plaintextOf(ok(w.run('ECS21a_4.6.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', period(day, next)))))[0]);
     expect(reads.map((row) => num(items(row)[1]))).toEqual([before, after]);
+  });
+});
+
+// ---------------------------------------------------------------- DCC schedules (5.x)
+
+/** The scheduled reads the DCC has delivered to the supplier (DSPScheduledMessages), oldest first. */
+function scheduledMessages(): { scheduleId: number; code: string; message: GbcsMessage }[] {
+  return w.dcc.gateway.inbox(SUPPLIER, { limit: 500 }).entries.reverse().flatMap((e) => {
+    const r = parseDuisResponse(e.body);
+    const c = r.body.kind === 'ResponseMessage' ? r.body.content : undefined;
+    return c && 'dspScheduledMessage' in c
+      ? [{ scheduleId: c.dspScheduledMessage.scheduleId, code: r.responseCode, message: decodeGbcsMessage(c.dspScheduledMessage.gbcsPayload) }]
+      : [];
+  });
+}
+
+const withScheduleId = (id: number) => (x: string) => x.replace(/<sr:DSPScheduleID>\d+</, `<sr:DSPScheduleID>${id}<`);
+
+describe('DCC schedules', () => {
+  it('5.1 makes a daily import daily-read-log schedule; each day the clock passes, the supplier receives that day\'s read; 5.2 shows it; 5.3 stops it', () => {
+    w.dcc.clock.set(new Date('2026-10-20T12:00:00Z'));
+    const before = scheduledMessages().length;
+    const made = w.run('ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML');
+    expect(made.answer.responseCode, made.finalReason ?? '').toBe('I0');
+    const content = made.answer.body.kind === 'ResponseMessage' ? made.answer.body.content : undefined;
+    if (!content || !('dspScheduleId' in content)) throw new Error('no DSPScheduleID');
+    const id = content.dspScheduleId;
+
+    const read = w.run('5.2_READ_SCHEDULE_REQUEST_DUIS.XML', withScheduleId(id));
+    expect(read.answer.responseCode).toBe('I0');
+    const listed = read.answer.body.kind === 'ResponseMessage' ? read.answer.body.content : undefined;
+    expect(listed && 'dspSchedulesRead' in listed ? listed.dspSchedulesRead : []).toEqual([{ id, serviceReferenceVariant: '4.6.1', deviceId: '00-DB-12-34-56-78-90-A0' }]);
+
+    // Nothing before its first occurrence (the next midnight), then one read per midnight passed.
+    w.dcc.runDueCommands();
+    expect(scheduledMessages().length).toBe(before);
+    w.dcc.clock.set(new Date('2026-10-22T06:00:00Z'));
+    w.dcc.runDueCommands();
+    const got = scheduledMessages().slice(before);
+    expect(got.map((m) => [m.scheduleId, m.code, m.message.apdu.messageCode])).toEqual([[id, 'I0', 0x33], [id, 'I0', 0x33]]);
+    // Each holds the log from the day before the occurrence to it: two midnights, as the offsets -1 and 0 say.
+    const stamps = got.map((m) => items(items(plaintextOf(m.message))[0]).map((row) => num(items(row)[0])));
+    const midnight = (d: string) => (Date.parse(d) - Y2000) / 1000;
+    expect(stamps).toEqual([[midnight('2026-10-20'), midnight('2026-10-21')], [midnight('2026-10-21'), midnight('2026-10-22')]]);
+
+    const deleted = w.run('5.3_DELETE_SCHEDULE_REQUEST_DUIS.XML', withScheduleId(id));
+    expect(deleted.answer.responseCode).toBe('I0');
+    w.dcc.clock.set(new Date('2026-10-25T06:00:00Z'));
+    w.dcc.runDueCommands();
+    expect(scheduledMessages().length).toBe(before + 2);
+    expect(w.run('5.2_READ_SCHEDULE_REQUEST_DUIS.XML', withScheduleId(id)).answer.responseCode).toBe('E050201');
+  });
+
+  it('a schedule for a device not in the inventory is refused', () => {
+    const r = w.run('ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0<', '<sr:DeviceID>00-DB-12-34-56-78-90-FF<'));
+    expect(r.answer.responseCode).toBe('E050101');
+  });
+});
+
+describe('examples', () => {
+  it('every section-4 and section-5 example is valid DUIS and carried out on the RTDS ESME', () => {
+    w.dcc.clock.set(new Date('2026-11-10T12:00:00Z'));
+    const variants = ['4.1.1', '4.1.2', '4.1.3', '4.2', '4.3', '4.4.2', '4.4.3', '4.4.4', '4.4.5', '4.6.1', '4.6.2', '4.8.1', '4.8.2', '4.8.3', '4.10',
+      '4.11.1', '4.11.2', '4.12.1', '4.12.2', '4.13', '4.14', '4.15', '4.16', '4.17', '4.18', '5.1'];
+    const outcomes = variants.map((variant) => {
+      const name = serviceByVariant(variant)!.example!.name;
+      const xml = exampleRequest(w.world, name, { device: '00DB1234567890A0' });
+      expect(duisXsdErrors(xml), name).toEqual([]);
+      const r = w.runXml(xml);
+      return `${variant} ${r.final}`;
+    });
+    expect(outcomes).toEqual(variants.map((v) => `${v} I0`));
   });
 });

@@ -13,6 +13,7 @@ import {
   decodeGbcsMessage, decodeReadAttributesResponse, decryptSensitive, encodeApdu, processCommand, wrapWithAcbMac, type GbcsMessage, type GbzComponent,
 } from '../../devices/index.ts';
 import { gasVolumeAt } from '../../devices/emulator/families/gsme-reads.ts';
+import { parseDuisResponse } from '../../service-requests/index.ts';
 import { gsmeReadCommand } from '../../service-requests/services/gsme-reads.ts';
 import { loadDevice, saveDevice } from '../../src/dcc/device-state.ts';
 import { REPO } from '../devices/helpers.ts';
@@ -170,8 +171,6 @@ describe('end to end from the RTDS templates (the section-4 modules call gsmeRea
     ['GCS18_4.10_SUCCESS', '4.10_GCS18', 'GCS18_4.10_SUCCESS_COMMAND_GBCS.HEX', [[13, 4]]],
     ['GCS21b_4.13_SUCCESS', '4.13_GCS21b', 'GCS21b_4.13_SUCCESS_COMMAND_GBCS.HEX'],
     ['GCS21f_4.11.1_SUCCESS', '4.11.1_GCS21f', 'GCS21f_4.11.1_SUCCESS_COMMAND_GBCS.HEX'],
-    // the success vector goes through the ACB with the supplier's certificate; the supplier's own has another period (octets 13-16)
-    ['GCS61_4.17_SUCCESS', '4.17_GCS61', 'GCS61_4.17_NOT_FOUND_COMMAND_GBCS.HEX', [[13, 4]]],
   ];
   it.each(logs)('%s: the RTDS command; the answer decodes, its sensitive parts decrypting for the supplier', (name, dir, vector, ignore) => {
     const r = w.run(`${name}_REQUEST_DUIS.XML`);
@@ -182,6 +181,47 @@ describe('end to end from the RTDS templates (the section-4 modules call gsmeRea
     // one answer per command component, in order (its sequence number echoed)
     expect(got.map((c) => c.sequence)).toEqual(sent.map((c) => c.sequence));
     for (const c of got) if (c.encrypted) expect(decrypt(r.deviceResponse!, c).length).toBeGreaterThan(0);
+  });
+
+  it('GCS61_4.17_SUCCESS: the requester names its KA certificate, so the ACB sends it with the certificate (‡, as RTDS); the GPF encrypts to that key with a counter of its own', () => {
+    const r = w.run('GCS61_4.17_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    const ours = decodeGbcsMessage(r.command!);
+    const rtds = decodeGbcsMessage(rtdsVector('4.17_GCS61', 'GCS61_4.17_SUCCESS_COMMAND_GBCS.HEX'));
+    expect([ours.apdu.originator, ours.apdu.target, ours.apdu.messageCode]).toEqual([rtds.apdu.originator, rtds.apdu.target, rtds.apdu.messageCode]);
+    const oi = ours.apdu.otherInformationExtra!;
+    expect(oi.subarray(0, 8).toString('hex').toUpperCase()).toBe(SUPPLIER);
+    expect(new X509Certificate(oi.subarray(16)).subject).toContain('OU=02');
+    // the payload is RTDS's but for the period: RTDS's vector asks 731 days from 2014-12-22, its template 10 days from
+    // 2014-12-10 (earliest time 13-16, number of samples 18-19; the supplier's own not-found vector has our count)
+    expect(gbcsDifferences(r.command!, rtdsVector('4.17_GCS61', 'GCS61_4.17_NOT_FOUND_COMMAND_GBCS.HEX'), { addresses: false, ignore: [[13, 4]] }).filter((d) => !d.startsWith('other-information'))).toEqual([]);
+    const m = r.deviceResponse!;
+    expect(shape(components(m))).toEqual(rtdsShape('4.17_GCS61', 'GCS61_4.17_SUCCESS_RESPONSE_GBCS.HEX'));
+    const roi = m.apdu.otherInformationExtra!;
+    expect(roi).toHaveLength(24); // the User, its counter, and the counter the GPF encrypted with
+    const deviceKa = new X509Certificate(w.world.certificateDer(w.world.deviceCertificates(GPF).kaCertificate.id)).publicKey;
+    const plain = decryptSensitive(components(m)[0]!.encrypted!.ciphered, SUPPLIER_KA, deviceKa, { device: GPF, party: SUPPLIER, counter: roi.readBigUInt64BE(16) });
+    expect(plain.readUInt16LE(0)).toBe(1); // daily consumption
+  });
+
+  it('4.1.1 dated in the future is held by the DCC, then sent from the ACB for the supplier: the GSME encrypts for the supplier', () => {
+    w.dcc.clock.set(new Date('2026-11-02T08:00:00Z'));
+    const r = w.run('GCS13a_4.1.1_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML', (x) => x.replace('<sr:ReadInstantaneousImportRegisters/>',
+      '<sr:ReadInstantaneousImportRegisters><sr:ExecutionDateTime>2026-11-02T09:00:00Z</sr:ExecutionDateTime></sr:ReadInstantaneousImportRegisters>'));
+    expect(r.answer.responseCode).toBe('I99');
+    w.dcc.clock.set(new Date('2026-11-02T09:30:00Z'));
+    w.dcc.runDueCommands();
+    const answers = w.dcc.gateway.responsesFor(r.requestId).map((e) => parseDuisResponse(e.body));
+    expect(answers.map((a) => a.responseCode)).toEqual(['I0']);
+    const body = answers[0]!.body;
+    if (body.kind !== 'ResponseMessage' || !body.content || !('gbcsPayload' in body.content)) throw new Error('no GBCS payload');
+    const m = decodeGbcsMessage(body.content.gbcsPayload);
+    expect(m.apdu.target).toBe('90B3D51F30000002'); // answered to the ACB, which sent it
+    expect(m.apdu.otherInformationExtra!.subarray(0, 8).toString('hex').toUpperCase()).toBe(SUPPLIER);
+    const deviceKa = new X509Certificate(w.world.certificateDer(w.world.deviceCertificates(GSME).kaCertificate.id)).publicKey;
+    const plain = decryptSensitive(components(m)[0]!.encrypted!.ciphered, SUPPLIER_KA, deviceKa, { device: GSME, party: SUPPLIER, counter: m.apdu.counter });
+    const [, , , total] = decodeReadAttributesResponse(plain);
+    expect(total!.value!.value).toBe(gasVolumeAt({ device: { eui: GSME }, app: {} }, new Date('2026-11-02T09:30:00Z')));
   });
 
   it('4.1.4 reads the block registers of the meter', () => {

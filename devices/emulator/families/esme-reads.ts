@@ -14,6 +14,7 @@
  *   is not claimed here: what a command stored answers, and a meter nobody configured answers with the settings
  *   the RTDS ESME was delivered with (FACTORY, from the RTDS success responses).
  */
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { RemotePartyRole } from '../../../pki/index.ts';
 import { encryptSensitive } from '../../gbcs/sensitive.ts';
 import { encodeDlmsDateTime, decodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
@@ -26,6 +27,7 @@ import {
   type MeterModel, type Quantity,
 } from '../../meter/index.ts';
 import type { CommandContext } from '../app-use-case.ts';
+import { factsOf } from '../certificate-cache.ts';
 import { objectKey, runAccess, storedAttribute, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
@@ -317,11 +319,45 @@ function protectedRead(parameter: DlmsData, ctx: CommandContext): { result: numb
     if (!value || ('result' in value && !('type' in value))) return { result: DataAccessResult.objectUnavailable };
     values.push(value as DlmsData);
   }
-  const ka = ctx.originatorKa ?? reject(RejectionAlert.noAuthority, 'the requester\'s KA cell is empty: the device cannot encrypt the sensitive read');
+  const { party, ka, counter } = sensitiveRecipient(ctx);
   const device = ctx.device.eui;
-  const party = ctx.apdu.originator;
-  const ciphered = encryptSensitive(encodeDlmsData(dlms.structure(...values)), ctx.creds.kaKey, ka, { device, party, counter: ctx.apdu.counter });
-  return { result: DataAccessResult.success, data: dlms.structure(protectionParameters(ctx.apdu.counter, device, party), dlms.octets(ciphered)) };
+  const ciphered = encryptSensitive(encodeDlmsData(dlms.structure(...values)), ctx.creds.kaKey, ka, { device, party, counter });
+  return { result: DataAccessResult.success, data: dlms.structure(protectionParameters(ctx.apdu.counter, device, ctx.apdu.originator), dlms.octets(ciphered)) };
+}
+
+/**
+ * Who a sensitive read is for: its originator, or, when the ACB sends it on a User's behalf, the supplementary
+ * remote party named in other-information, by the KA cell that holds that party's certificate, or by the
+ * certificate that follows (URP) (catalogue.md §2.3).
+ */
+function sensitiveRecipient(ctx: CommandContext): { party: string; ka: KeyObject; counter: bigint } {
+  const extra = ctx.apdu.otherInformationExtra;
+  if (ctx.role === RemotePartyRole.AccessControlBroker && extra && extra.length > 16) {
+    // URP: the requester's key is not on the device; its KA certificate comes after its EUI and counter. The
+    // device encrypts to that key with a counter of its own, which the response carries (catalogue.md §2.2).
+    let key: KeyObject;
+    try {
+      key = new X509Certificate(extra.subarray(16)).publicKey;
+    } catch {
+      return reject(RejectionAlert.integrityCheckFailed, 'the supplementary remote party\'s KA certificate in other-information does not parse');
+    }
+    const counter = ctx.nextOriginatorCounter();
+    const own = Buffer.alloc(8);
+    own.writeBigUInt64BE(counter);
+    ctx.setResponseOtherInformation(Buffer.concat([extra.subarray(0, 16), own]));
+    return { party: extra.subarray(0, 8).toString('hex').toUpperCase(), ka: key, counter };
+  }
+  if (ctx.role === RemotePartyRole.AccessControlBroker && extra && extra.length >= 8) {
+    const srp = extra.subarray(0, 8).toString('hex').toUpperCase();
+    for (const cell of ['supplierKA', 'networkOperatorKA'] as const) {
+      const der = ctx.device.cells[cell];
+      const facts = der ? factsOf(der) : undefined;
+      if (facts?.subjectEui === srp) return { party: srp, ka: facts.publicKey, counter: ctx.apdu.counter };
+    }
+    return reject(RejectionAlert.noAuthority, `no KA cell holds the key of ${srp}, for whom the ACB asks a sensitive read`);
+  }
+  const ka = ctx.originatorKa ?? reject(RejectionAlert.noAuthority, 'the requester\'s KA cell is empty: the device cannot encrypt the sensitive read');
+  return { party: ctx.apdu.originator, ka, counter: ctx.apdu.counter };
 }
 
 const protection: CosemObject[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => ({
@@ -412,8 +448,10 @@ const S = RemotePartyRole.Supplier;
 const NO = RemotePartyRole.NetworkOperator;
 const ACB = RemotePartyRole.AccessControlBroker;
 
+/** A read its roles may send, and the ACB too: on a User's behalf for the DCC's schedules (5.1) and the ‡ reads. */
 function read(name: string, messageCode: number, roles: number[], responseDateTime = false) {
-  return dlmsUseCase({ name, messageCodes: [messageCode], deviceTypes: ['ESME'], roles, critical: false, responseDateTime, before: readWithFactorySettings });
+  const withAcb = roles.includes(ACB) ? roles : [...roles, ACB];
+  return dlmsUseCase({ name, messageCodes: [messageCode], deviceTypes: ['ESME'], roles: withAcb, critical: false, responseDateTime, before: readWithFactorySettings });
 }
 
 export const ESME_READS: UseCaseFamily = {

@@ -10,7 +10,9 @@
  * Sensitive parts (catalogue.md §2.3) are encrypted to the requester's KA key: the registers, snapshots, logs and
  * sampled data; the prices, the meter balance and the top-up log travel in clear, as in RTDS.
  */
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { RemotePartyRole } from '../../../pki/index.ts';
+import { factsOf } from '../certificate-cache.ts';
 import { ZclCluster, ZclStatus, ZclType, zigbeeTime, type GbzComponent } from '../../gbcs/gbz.ts';
 import { encryptSensitive } from '../../gbcs/sensitive.ts';
 import { encodeGbz } from '../../gbcs/gbz.ts';
@@ -332,13 +334,50 @@ interface GasRead {
   roles?: readonly number[];
 }
 
-/** The response components, with the sensitive ones encrypted to the originator's KA key (catalogue.md §2.3). */
+/**
+ * Who a sensitive answer is for (catalogue.md §2.3): the originator; or, when the ACB sends the read on a User's
+ * behalf (a DCC schedule, a held future-dated read, ‡), the supplementary remote party named in other-information,
+ * by the KA cell holding its certificate or by the certificate that follows its EUI and counter (URP), in which case
+ * the device encrypts with a counter of its own and names it in the response.
+ */
+function sensitiveRecipient(ctx: CommandContext): { party: string; ka: KeyObject; counter: bigint } {
+  const extra = ctx.apdu.otherInformationExtra;
+  // on a User's behalf: the User's EUI and counter follow the message code (a GPF still DCC controlled holds the
+  // ACB's certificates in its supplier cells, so the role alone does not tell)
+  if (extra && extra.length >= 16) {
+    const party = extra.subarray(0, 8).toString('hex').toUpperCase();
+    if (extra.length > 16) {
+      let ka: KeyObject;
+      try {
+        ka = new X509Certificate(extra.subarray(16)).publicKey;
+      } catch {
+        return reject(RejectionAlert.integrityCheckFailed, 'the supplementary remote party\'s KA certificate in other-information does not parse');
+      }
+      const counter = ctx.nextOriginatorCounter();
+      const own = Buffer.alloc(8);
+      own.writeBigUInt64BE(counter);
+      ctx.setResponseOtherInformation(Buffer.concat([extra.subarray(0, 16), own]));
+      return { party, ka, counter };
+    }
+    for (const cell of ['supplierKA', 'networkOperatorKA'] as const) {
+      const der = ctx.device.cells[cell];
+      const facts = der ? factsOf(der) : undefined;
+      if (facts?.subjectEui === party) return { party, ka: facts.publicKey, counter: ctx.apdu.counter };
+    }
+    return reject(RejectionAlert.noAuthority, `no KA cell holds the key of ${party}, for whom the ACB asks a sensitive read`);
+  }
+  const ka = ctx.originatorKa ?? reject(RejectionAlert.noAuthority, 'the originator\'s KA cell is empty: the device cannot encrypt its sensitive response');
+  return { party: ctx.apdu.originator, ka, counter: ctx.apdu.counter };
+}
+
+/** The response components, with the sensitive ones encrypted for their recipient (one recipient per response). */
 function protect(components: GbzComponent[], ctx: CommandContext, read: GasRead): GbzComponent[] {
   if (!read.sensitive) return components;
+  let recipient: ReturnType<typeof sensitiveRecipient> | undefined;
   return components.map((c) => {
     if (!read.sensitive!(c)) return c;
-    if (!ctx.originatorKa) reject(RejectionAlert.noAuthority, `${read.name}: the originator's KA cell is empty, so the device cannot encrypt its sensitive response`);
-    const ciphered = encryptSensitive(c.payload, ctx.creds.kaKey, ctx.originatorKa, { device: ctx.device.eui, party: ctx.apdu.originator, counter: ctx.apdu.counter });
+    recipient ??= sensitiveRecipient(ctx);
+    const ciphered = encryptSensitive(c.payload, ctx.creds.kaKey, recipient.ka, { device: ctx.device.eui, party: recipient.party, counter: recipient.counter });
     return { ...c, control: c.control | 0x02, frameControl: read.encryptedFrameControl ?? c.frameControl, payload: Buffer.alloc(0), encrypted: { extendedHeader: Buffer.alloc(2), ciphered } };
   });
 }
@@ -348,7 +387,8 @@ function gasRead(read: GasRead): UseCase {
     name: read.name,
     messageCodes: [read.messageCode],
     deviceTypes: read.deviceTypes,
-    roles: read.roles ?? [RemotePartyRole.Supplier],
+    // the ACB too: on a User's behalf for the DCC's schedules (5.1), held future-dated reads and the ‡ reads
+    roles: read.roles ?? [RemotePartyRole.Supplier, RemotePartyRole.AccessControlBroker],
     critical: false,
     ...(read.dateTime ? { responseDateTime: true } : {}),
     run(ctx) {
