@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ZclCluster, dlms, encodeAccessRequest, invokeIdFor, obis, type DlmsData } from '../../devices/index.ts';
 import { bodyKit, type BodyCodec } from '../duis/index.ts';
-import { clusterCommand, gbz, zclTime } from './gsme-reads.ts';
+import { NETWORK_MAX_SAMPLES, NETWORK_SAMPLE_SECONDS, clusterCommand, gbz, zclTime } from './gsme-reads.ts';
 
 const { Sequence, checkAttributes, readDateTime, readString, readStringEnum, textEl, writeDateTime, writeExecution, writeString } = bodyKit;
 
@@ -107,8 +107,12 @@ export const gsmeCin = (now: Date, cin: string) =>
   gbz([publish(ZclCluster.deviceManagement, 0x06, Buffer.concat([le32(zclTime(now)), le32(0), le32(0), str(cin)]))]);
 
 /** GCS31 Start Sampling: event, now, consumption, every 360 s, at most 41 samples (4 hours of network data). */
-export const gsmeStartSampling = (now: Date) =>
-  gbz([clusterCommand(ZclCluster.metering, 0x07, Buffer.concat([le32(zclTime(now)), le32(0), Buffer.from([0x00, 0x68, 0x01, 0x29, 0x00])]))]);
+export function gsmeStartSampling(now: Date): Buffer {
+  const p = Buffer.alloc(5);
+  p.writeUInt16LE(NETWORK_SAMPLE_SECONDS, 1);
+  p.writeUInt16LE(NETWORK_MAX_SAMPLES, 3);
+  return gbz([clusterCommand(ZclCluster.metering, 0x07, Buffer.concat([le32(zclTime(now)), le32(0), p]))]);
+}
 
 /**
  * A Customer Identification Number: four digits the DCC draws for the request, from the request's counter and

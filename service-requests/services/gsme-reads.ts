@@ -232,9 +232,6 @@ const GAS_READS: Readonly<Record<string, GasRead>> = {
   },
 };
 
-/** The section 4 variants with a gas use case. */
-export const GSME_READ_VARIANTS: readonly string[] = Object.keys(GAS_READS);
-
 /**
  * The GBCS command of a section 4 read for a GSME or GPF, or undefined when the variant has no use case for
  * this device type (the module answers E11) or the body lacks what the command needs (a read-log period).
