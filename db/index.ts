@@ -26,6 +26,8 @@ export type { DeviceSecurityRecord, KeyGenerations, PendingCommandRecord, CellCo
 export { FleetLoader, startBulkLoad } from './fleet-loader.ts';
 export type { DeviceModel, FleetPremises } from './fleet-loader.ts';
 export { GatewayStore, deliveryStatus, inboxEntry } from './gateway-store.ts';
+export { ScheduleStore } from './schedule-store.ts';
+export type { ScheduleRecord } from './schedule-store.ts';
 export { InventoryChanges } from './inventory-changes.ts';
 export type { InventoryDetails, AddedDevice } from './inventory-changes.ts';
 export type {

@@ -353,4 +353,24 @@ ALTER TABLE device_security ADD COLUMN load_controller_ds INTEGER REFERENCES cer
 ALTER TABLE device_security ADD COLUMN load_controller_ka INTEGER REFERENCES certificates(id);
 `,
   },
+  {
+    version: 13,
+    name: 'DCC schedules (DUIS 5.1-5.3): reads the DCC sends on a User\'s behalf as the clock moves',
+    sql: `
+-- One row per DSPScheduleID. details: the CreateSchedule body as JSON (5.2 reads it back; the runner builds
+-- each read's body from it). next_run_at: the next occurrence, ISO; the runner sends every occurrence the
+-- simulated clock has passed and moves it on by the frequency.
+CREATE TABLE dcc_schedules (
+  id             INTEGER PRIMARY KEY,
+  originator_eui TEXT NOT NULL,
+  device_eui     TEXT NOT NULL,
+  service_variant TEXT NOT NULL,
+  details        TEXT NOT NULL,
+  next_run_at    TEXT NOT NULL,
+  created_at     TEXT NOT NULL
+);
+CREATE INDEX dcc_schedules_due ON dcc_schedules (next_run_at);
+CREATE INDEX dcc_schedules_device ON dcc_schedules (device_eui);
+`,
+  },
 ];

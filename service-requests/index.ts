@@ -26,3 +26,7 @@ export type {
   DccCredentials,
 } from './ports.ts';
 export type { UserRole } from '../pki/index.ts';
+// DCC schedules (5.x): when a schedule's occurrences fall and the read each one makes (the DCC's runner asks)
+export { nextOccurrence, scheduledRead } from './services/dcc-schedules.ts';
+export { heldRequestOf } from './services/dsp-held.ts';
+export type { ScheduleInfo, ScheduleChange } from './service.ts';

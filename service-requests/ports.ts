@@ -19,6 +19,8 @@ export interface DeviceInfo {
   status: string;
   mpxn: string | null;
   commsHubEui: string | null;
+  /** an ESME's variant from the inventory (8.4, 12.2): A single element, B twin element, C polyphase, with options */
+  esmeVariant?: string;
 }
 
 export interface SupplyPointInfo {

@@ -84,6 +84,44 @@ import { requestChfSubGhzChannelScan } from './services/6.29.ts';
 import { readChfSubGhzConfiguration } from './services/6.30.ts';
 import { readChfSubGhzChannel } from './services/6.31.ts';
 import { readChfSubGhzChannelLog } from './services/6.32.ts';
+// ESME reads (section 4)
+import { readInstantaneousImportRegisters } from './services/4.1.1.ts';
+import { readInstantaneousImportTOUMatrices } from './services/4.1.2.ts';
+import { readInstantaneousImportTOUWithBlocksMatrices } from './services/4.1.3.ts';
+import { readInstantaneousExportRegisters } from './services/4.2.ts';
+import { readInstantaneousPrepayValues } from './services/4.3.ts';
+import { retrieveCoMOrTariffTriggeredBillingDataLog } from './services/4.4.2.ts';
+import { retrieveBillingCalendarTriggeredBillingDataLog } from './services/4.4.3.ts';
+import { retrieveBillingDataLogDebtPayments } from './services/4.4.4.ts';
+import { retrieveBillingDataLogPrepaymentCredits } from './services/4.4.5.ts';
+import { retrieveImportDailyReadLog } from './services/4.6.1.ts';
+import { retrieveExportDailyReadLog } from './services/4.6.2.ts';
+import { readActiveImportProfileData } from './services/4.8.1.ts';
+import { readReactiveImportProfileData } from './services/4.8.2.ts';
+import { readExportProfileData } from './services/4.8.3.ts';
+import { readNetworkData } from './services/4.10.ts';
+import { readTariffPrimaryElement } from './services/4.11.1.ts';
+import { readTariffSecondaryElement } from './services/4.11.2.ts';
+import { readMaximumDemandImportRegisters } from './services/4.12.1.ts';
+import { readMaximumDemandExportRegisters } from './services/4.12.2.ts';
+import { readPrepaymentConfiguration } from './services/4.13.ts';
+import { readPrepaymentDailyReadLog } from './services/4.14.ts';
+import { readLoadLimitData } from './services/4.15.ts';
+import { readActivePowerImport } from './services/4.16.ts';
+import { retrieveDailyConsumptionLog } from './services/4.17.ts';
+import { readMeterBalance } from './services/4.18.ts';
+// DCC schedules (section 5)
+import { createSchedule } from './services/5.1.ts';
+import { readSchedule } from './services/5.2.ts';
+import { deleteSchedule } from './services/5.3.ts';
+import { readInstantaneousImportBlockCounters } from './services/4.1.4.ts';
+import { displayMessage } from './services/3.1.ts';
+import { restrictAccessForChangeOfTenancy } from './services/3.2.ts';
+import { clearEventLog } from './services/3.3.ts';
+import { updateSupplierName } from './services/3.4.ts';
+import { disablePrivacyPin } from './services/3.5.ts';
+import { requestCustomerIdentificationNumber } from './services/9.1.ts';
+import { recordNetworkDataGas } from './services/14.1.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -199,6 +237,45 @@ export const SERVICES = [
   updateAlcSchedulerSigned,
   updateAuxiliaryControllerScheduler,
   updateAuxiliaryControllerSchedulerSigned,
+  // ESME reads (section 4): the ESME's command; another device type's from gsme-reads.ts
+  readInstantaneousImportRegisters,
+  readInstantaneousImportTOUMatrices,
+  readInstantaneousImportTOUWithBlocksMatrices,
+  readInstantaneousExportRegisters,
+  readInstantaneousPrepayValues,
+  retrieveCoMOrTariffTriggeredBillingDataLog,
+  retrieveBillingCalendarTriggeredBillingDataLog,
+  retrieveBillingDataLogDebtPayments,
+  retrieveBillingDataLogPrepaymentCredits,
+  retrieveImportDailyReadLog,
+  retrieveExportDailyReadLog,
+  readActiveImportProfileData,
+  readReactiveImportProfileData,
+  readExportProfileData,
+  readNetworkData,
+  readTariffPrimaryElement,
+  readTariffSecondaryElement,
+  readMaximumDemandImportRegisters,
+  readMaximumDemandExportRegisters,
+  readPrepaymentConfiguration,
+  readPrepaymentDailyReadLog,
+  readLoadLimitData,
+  readActivePowerImport,
+  retrieveDailyConsumptionLog,
+  readMeterBalance,
+  // DCC schedules (section 5): non-device; the DCC sends the scheduled reads as the clock moves
+  createSchedule,
+  readSchedule,
+  deleteSchedule,
+  // GSME/GPF reads, display, tenancy, event logs, supplier details, CIN, network data (issue 16)
+  readInstantaneousImportBlockCounters,
+  displayMessage,
+  restrictAccessForChangeOfTenancy,
+  clearEventLog,
+  updateSupplierName,
+  disablePrivacyPin,
+  requestCustomerIdentificationNumber,
+  recordNetworkDataGas,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

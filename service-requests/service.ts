@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import type { CertificateFacts, DeviceType, Eui, KeyUsage, UserRole } from '../pki/index.ts';
 import type { BodyCodec, DuisEnvelope, InventoryQuery, RequestBody, ResponseContent, ServiceFacts } from './duis/index.ts';
 import type { Step } from './pipeline/step.ts';
+import type { CommandTime, GbcsCommand } from './services/device-command.ts';
 import type {
   DeviceInfo, InventoryEntry, PartyInfo, RepositoryCertificate, SupplyPointInfo,
 } from './ports.ts';
@@ -104,6 +105,8 @@ export interface StateNeeds {
   signerForCell?: 'transitionalCoSDS';
   /** the target device's key-agreement public key, for the ACB MAC */
   deviceKeyAgreement?: true;
+  /** DCC schedules (5.x): by DSPScheduleID or by device; `newId` also asks for the ID a new schedule gets */
+  schedules?: { id?: number; deviceEui?: Eui; newId?: true };
 }
 
 export interface IssuedPreCommand {
@@ -125,7 +128,23 @@ export interface HandlerState {
   /** null when the cell is empty or the world holds no key for its certificate */
   cellSigner?: { eui: Eui; key: KeyObject } | null;
   deviceKeyAgreement?: Uint8Array;
+  /** the schedules asked for, and the ID a new one would get */
+  schedules?: { found: ScheduleInfo[]; newId?: number };
 }
+
+/** A DCC schedule as the DCC keeps it (5.1 makes it, 5.2 reads it, 5.3 deletes it). */
+export interface ScheduleInfo {
+  id: number;
+  originatorEui: Eui;
+  deviceEui: Eui;
+  serviceVariant: string;
+  /** the CreateSchedule body, as its module keeps it (JSON) */
+  details: string;
+  nextRunAt: string;
+}
+
+/** A change to the DCC's schedules, committed with the request. */
+export type ScheduleChange = { kind: 'add'; schedule: ScheduleInfo } | { kind: 'delete'; id: number };
 
 /** The DCC's own GBCS credentials, lent to handlers of commands the DCC originates or MACs. */
 export interface DccCapability {
@@ -187,6 +206,7 @@ export interface ServiceOutcome {
   inventory?: readonly InventoryChange[];
   /** inventory changes that follow from what the device did with the command (the cells it changed); committed with it */
   afterDevice?(changedCells: readonly string[]): readonly InventoryChange[];
+  schedules?: readonly ScheduleChange[];
 }
 
 /** What an example builder may know of the world: a device, its registration, the parties' certificates. */
@@ -267,4 +287,14 @@ export interface ServiceModule<B extends RequestBody = RequestBody> extends Serv
   messageCodes?: readonly number[];
   needs?(v: ValidatedRequest<B>): StateNeeds;
   handle(v: ValidatedRequest<B>, state: HandlerState, dcc: DccCapability): ServiceOutcome;
+  /**
+   * Device services made with deviceCommandService: the GBCS command a body becomes on a device type. The DCC
+   * runs it for the reads it sends on a schedule (5.1) or holds until their time (DSP future-dated).
+   */
+  gbcs?: { command(body: B, type: DeviceType, at: CommandTime): GbcsCommand | string };
+  /**
+   * The asynchronous answer's content when the device responds, given the response and the command sent
+   * (default: the response as GBCSPayload); e.g. 9.1 adds the CIN it set (CINMessage).
+   */
+  deviceResponseContent?(response: Buffer, command: Buffer): ResponseContent;
 }

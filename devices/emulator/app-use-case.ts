@@ -59,6 +59,10 @@ export interface CommandContext {
   raise(alert: RaisedAlert): void;
   /** records the top-up counter a UTRN was taken at (the device's prepayment top-up floor) */
   setTopUpSeqNumber(counter: bigint): void;
+  /** the device's own originator counter, advanced (shared with its alerts): a URP response's supplementary originator counter */
+  nextOriginatorCounter(): bigint;
+  /** the response's other-information after the message code, instead of the command's echoed (a URP response's) */
+  setResponseOtherInformation(extra: Buffer): void;
 }
 
 /** What a held command does when its time comes: the alerts it raises (8F66 per object, or 8F67). */
@@ -131,11 +135,14 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
       const app: DeviceAppState = next.app ?? {};
       const raised: RaisedAlert[] = [];
       const originatorKa = kaOf(state, cells.ka);
+      let responseExtra = apdu.otherInformationExtra;
       const ctx: CommandContext = {
         device: state, app, message: m, apdu, body: m.body, now, role, creds, originatorKa,
         defer: (at) => deferIfFutureDated(next, apdu, at, now),
         raise: (a) => raised.push(a),
         setTopUpSeqNumber: (c) => { next.topUpSeqNumber = c; },
+        nextOriginatorCounter: () => (next.alertCounter += 1n),
+        setResponseOtherInformation: (extra) => { responseExtra = extra; },
       };
       const payload = spec.run(ctx);
       if (Object.keys(app).length > 0) next.app = app;
@@ -143,7 +150,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
         cra: 'response', counter: apdu.counter, originator: state.eui, target: apdu.originator,
         ...(spec.responseDateTime ? { dateTime: now } : {}),
         messageCode: apdu.messageCode,
-        ...(apdu.otherInformationExtra ? { otherInformationExtra: apdu.otherInformationExtra } : {}),
+        ...(responseExtra ? { otherInformationExtra: responseExtra } : {}),
         payload,
       });
       let response: Buffer;

@@ -120,12 +120,20 @@ export type ResponseContent =
   | { gbcsPayload: Buffer }
   /** CV 2/6: the command for local delivery */
   | { localCommand: { gbcsPayload: Buffer } }
+  /** 9.1: the device's response and the Customer Identification Number the DCC set on it */
+  | { cinMessage: { gbcsPayload: Buffer; cin: string } }
   /** 8.2 */
   | { dspInventory: InventoryDevice[] }
   /** 12.1 */
   | { dspWanMatrix: { request: WanMatrixRequest; regions: WanMatrixRegion[] } }
   /** the outcome of a future-dated command, alert 0x8F66 (success) or 0x8F67 (failure) */
-  | { futureDatedDeviceAlert: FutureDatedDeviceAlert };
+  | { futureDatedDeviceAlert: FutureDatedDeviceAlert }
+  /** 5.1: the ID of the schedule made */
+  | { dspScheduleId: number }
+  /** 5.2: the schedules read (writing needs each one's DSPScheduleDetails children; reading gives its variant and device) */
+  | { dspSchedulesRead: { id: number; detailsXml?: string; serviceReferenceVariant?: string; deviceId?: string }[] }
+  /** a read the DCC sent on a schedule: the device's response and the schedule's ID */
+  | { dspScheduledMessage: { gbcsPayload: Buffer; scheduleId: number } };
 
 export type ResponseBody =
   | { kind: 'ResponseMessage'; serviceReference: string; serviceReferenceVariant: string; content?: ResponseContent; otherContent?: string }

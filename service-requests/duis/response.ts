@@ -332,6 +332,12 @@ function readWanMatrix(item: Element, path: string): { request: WanMatrixRequest
   return { request, regions };
 }
 
+/** scheduleID: a non-negative integer up to 10^12. */
+function checkScheduleId(n: number, field: string): number {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 1_000_000_000_000) throw new RangeError(`${field}: ${n} is not a DSPScheduleID (0..10^12)`);
+  return n;
+}
+
 function writeContent(c: ResponseContent): string {
   if ('preCommand' in c) {
     return el('PreCommand',
@@ -340,6 +346,10 @@ function writeContent(c: ResponseContent): string {
   }
   if ('gbcsPayload' in c) return textEl('GBCSPayload', checkBytes(c.gbcsPayload, 'content.gbcsPayload'));
   if ('localCommand' in c) return el('LocalCommand', textEl('GBCSPayload', checkBytes(c.localCommand.gbcsPayload, 'content.localCommand.gbcsPayload')));
+  if ('cinMessage' in c) {
+    if (typeof c.cinMessage.cin !== 'string' || !/^[0-9]{4}$/.test(c.cinMessage.cin)) throw new RangeError(`content.cinMessage.cin: ${JSON.stringify(c.cinMessage.cin)} is not four digits`);
+    return el('CINMessage', textEl('GBCSPayload', checkBytes(c.cinMessage.gbcsPayload, 'content.cinMessage.gbcsPayload')) + textEl('CustomerIdentificationNumber', c.cinMessage.cin));
+  }
   if ('dspInventory' in c) {
     const devices = c.dspInventory;
     if (!Array.isArray(devices) || devices.length < 1 || devices.length > 17) {
@@ -353,6 +363,18 @@ function writeContent(c: ResponseContent): string {
     if (m.regions.length < 1) throw new RangeError('content.dspWanMatrix.regions: a DSPWANMatrix answers for at least one CSP region');
     return el('DSPWANMatrix', el('Request', writeWanMatrixRequest(m.request, 'content.dspWanMatrix.request')) +
       m.regions.map((r, i) => writeWanMatrixRegion(r, `content.dspWanMatrix.regions[${i}]`)).join(''));
+  }
+  if ('dspScheduleId' in c) return textEl('DSPScheduleID', String(checkScheduleId(c.dspScheduleId, 'content.dspScheduleId')));
+  if ('dspSchedulesRead' in c) {
+    const list = c.dspSchedulesRead;
+    if (list.length < 1 || list.length > 99) throw new RangeError(`content.dspSchedulesRead: DSPSchedulesRead holds 1..99 schedules, got ${list.length}`);
+    return el('DSPSchedulesRead', list.map((x, i) => el('DSPSchedules',
+      textEl('DSPScheduleID', String(checkScheduleId(x.id, `content.dspSchedulesRead[${i}].id`))) +
+      el('DSPScheduleDetails', x.detailsXml ?? ''))).join(''));
+  }
+  if ('dspScheduledMessage' in c) {
+    return el('DSPScheduledMessage', textEl('GBCSPayload', checkBytes(c.dspScheduledMessage.gbcsPayload, 'content.dspScheduledMessage.gbcsPayload')) +
+      textEl('DSPScheduleID', String(checkScheduleId(c.dspScheduledMessage.scheduleId, 'content.dspScheduledMessage.scheduleId'))));
   }
   throw new RangeError('content: not a known ResponseContent');
 }
@@ -476,6 +498,17 @@ function readResponseMessage(item: Element, path: string): ResponseBody {
         out.content = { localCommand: { gbcsPayload } };
         break;
       }
+      case 'CINMessage': {
+        checkAttributes(c, p);
+        const cm = new Sequence(c, p);
+        const gbcsPayload = readBase64(cm.required('GBCSPayload'), `${p}/sr:GBCSPayload`);
+        const cinEl = cm.required('CustomerIdentificationNumber');
+        const cin = readString(cinEl, `${p}/sr:CustomerIdentificationNumber`, 4, 4);
+        if (!/^[0-9]{4}$/.test(cin)) throw new StructureError(`${p}/sr:CustomerIdentificationNumber: ${JSON.stringify(cin)} is not four digits`);
+        cm.end();
+        out.content = { cinMessage: { gbcsPayload, cin } };
+        break;
+      }
       case 'DSPInventory': {
         checkAttributes(c, p);
         const inv = new Sequence(c, p);
@@ -499,8 +532,38 @@ function readResponseMessage(item: Element, path: string): ResponseBody {
       case 'DSPWANMatrix':
         out.content = { dspWanMatrix: readWanMatrix(c, p) };
         break;
+      case 'DSPScheduleID':
+        out.content = { dspScheduleId: Number(readUnsigned(c, p, 1_000_000_000_000, 'scheduleID')) };
+        break;
+      case 'DSPScheduledMessage': {
+        checkAttributes(c, p);
+        const m = new Sequence(c, p);
+        const gbcsPayload = readBase64(m.required('GBCSPayload'), `${p}/sr:GBCSPayload`);
+        const scheduleId = Number(readUnsigned(m.required('DSPScheduleID'), `${p}/sr:DSPScheduleID`, 1_000_000_000_000, 'scheduleID'));
+        m.end();
+        out.content = { dspScheduledMessage: { gbcsPayload, scheduleId } };
+        break;
+      }
+      case 'DSPSchedulesRead': {
+        checkAttributes(c, p);
+        const r = new Sequence(c, p);
+        const list = r.repeated('DSPSchedules', 1, 99).map((x, i) => {
+          const xp = `${p}/sr:DSPSchedules[${i + 1}]`;
+          const xs = new Sequence(x, xp);
+          const id = Number(readUnsigned(xs.required('DSPScheduleID'), `${xp}/sr:DSPScheduleID`, 1_000_000_000_000, 'scheduleID'));
+          const details = xs.required('DSPScheduleDetails');
+          xs.end();
+          const child = (name: string) => Array.from(details.childNodes).find((n) => (n as Element).localName === name)?.textContent?.trim();
+          const variant = child('DSPScheduledServiceReferenceVariant');
+          const device = child('DeviceID');
+          return { id, ...(variant ? { serviceReferenceVariant: variant } : {}), ...(device ? { deviceId: device } : {}) };
+        });
+        r.end();
+        out.content = { dspSchedulesRead: list };
+        break;
+      }
       default:
-        // Other contents (schedules, opt-in...) belong to services dcc-sim does not implement.
+        // Other contents (opt-in...) belong to services dcc-sim does not implement.
         out.otherContent = c.localName ?? '';
     }
   }

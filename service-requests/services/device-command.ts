@@ -6,14 +6,15 @@
  * then checks the signed leg and sends it with the ACB MAC. A service module is then only its body, how
  * its body becomes GBCS, and who may send it.
  */
-import { RemotePartyRole, dashedEui, type DeviceType } from '../../pki/index.ts';
+import { RemotePartyRole, dashedEui, type DeviceType, type Eui } from '../../pki/index.ts';
 import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
-import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis/index.ts';
+import { bodyKit, serviceFacts, type BodyCodec, type RequestBody, type ResponseContent } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
+import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
 import type { Step } from '../pipeline/step.ts';
 import type { DeviceInfo } from '../ports.ts';
-import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
+import { heldDetails } from './dsp-held.ts';
 import { completeSignedByOriginator, signedPreCommandOf, type SignedPreCommandBody } from './signed-pre-command.ts';
 
 const { Sequence, checkAttributes, readDateTime, writeExecution } = bodyKit;
@@ -25,21 +26,31 @@ export interface GbcsCommand {
   messageCode: number;
   payload: Buffer;
   /**
-   * ‡ use cases (catalogue.md §2.2): the DCC's ACB originates the command with its own counter, and names
-   * the User in other-information as the supplementary remote party with its RequestID counter. A comms
-   * hub is commanded only so: it holds no User's certificates.
+   * ‡ use cases (catalogue.md §2.2): the DCC's ACB originates the command with its own counter and names the
+   * User in other-information as the supplementary remote party, with its RequestID counter.
    */
   viaAcb?: boolean;
+  /** with viaAcb: the KA certificate of a User whose key is not on the device (URP), carried after its EUI and counter */
+  urpCertificate?: Buffer;
 }
 
 export interface CommandTime {
   counter: bigint;
   now: Date;
+  /**
+   * The User the command is for and its device, as DLMS protection parameters name them (the User even when the
+   * ACB sends the command, as RTDS shows); absent when only the device type is asked.
+   */
+  originator?: Eui;
+  target?: Eui;
+  /** the target ESME's variant, when the inventory has it (C…: polyphase) */
+  esmeVariant?: string;
   /** in whose registered role the sender commands (unknown when the pipeline only asks whether a device type suits) */
   sender?: 'supplier' | 'networkOperator';
 }
 
-export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator';
+/** 'anyUser': any User of the service's user roles, registered for the device or not (e.g. an Other User asking 9.1) */
+export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator' | 'anyUser';
 
 export interface DeviceCommandDef<B extends RequestBody> {
   /** the service reference variant, e.g. '7.4' */
@@ -53,6 +64,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
+  /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
+  localDelivery?: boolean;
   /** the message codes of its use cases that the device may answer later (future-dated): their 8F66/8F67 alerts name this service */
   messageCodes?: readonly number[];
   /** the service's own checks, after the common ones (pipeline steps) */
@@ -64,6 +77,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
   example?: { name: string; body(ctx: ExampleContext): NoInfer<B> };
   describe?(body: NoInfer<B>): BodyField[];
+  /** the asynchronous answer's content from the device's response and the command (default: GBCSPayload) */
+  deviceResponseContent?(response: Buffer, command: Buffer): ResponseContent;
 }
 
 const DEVICE_STATUSES = ['Commissioned', 'InstalledNotCommissioned'];
@@ -71,17 +86,19 @@ const PROBE: CommandTime = { counter: 0n, now: new Date(0) };
 
 function authorise(sender: Sender) {
   return (_body: unknown, r: RegistrationCheck) => {
+    if (sender === 'anyUser') return;
     if (sender === 'supplier') r.needSupplier();
     else if (sender === 'networkOperator') r.needNetworkOperator();
     else if (!r.isSupplier && !r.isNetworkOperator) r.fail(Codes.notAuthorisedForDevice, `${r.sender.name} is neither the registered supplier nor the network operator for ${r.who}`);
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, counter = v.request.requestId.counter): GbcsCommand {
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint }): GbcsCommand {
+  const rid = v.request.requestId;
   const sp = v.supplyPoint;
   // Where a party is both, the supplier's use case is meant (the network operator's are its own subset).
-  const sender = sp && sp.supplierEui !== v.request.requestId.originator && sp.networkOperatorEui === v.request.requestId.originator ? 'networkOperator' : 'supplier';
-  const c = def.command(v.request.body, v.device!.type, { counter, now, sender });
+  const sender = sp && sp.supplierEui !== rid.originator && sp.networkOperatorEui === rid.originator ? 'networkOperator' : 'supplier';
+  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: rid.originator, target: rid.target, sender, ...(v.device?.esmeVariant ? { esmeVariant: v.device.esmeVariant } : {}) });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -93,6 +110,11 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   return {
     name,
     build(ctx): ExampleRequest<B> {
+      if (def.sender === 'anyUser') {
+        const role = serviceFacts(def.variant).userRoles[0];
+        const originator = (role && ctx.partyWithRole(role)) ?? ctx.fail('no-user', `no DCC User holds a user role that may send ${def.variant}`);
+        return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
+      }
       const sp = ctx.supplyPoint ?? ctx.fail('no-registration', `${dashedEui(ctx.eui)} has no registration data`);
       const originator = def.sender === 'networkOperator' ? sp.networkOperatorEui : (sp.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`));
       return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
@@ -115,10 +137,6 @@ export function criticalDeviceCommandService<B extends RequestBody>(def: DeviceC
 
 function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModule<B>, ServiceModule<SignedPreCommandBody>?] {
   const facts = serviceFacts(def.variant);
-  const viaAcb = (v: ValidatedRequest<B>): boolean => {
-    const c = def.command(v.request.body, v.device!.type, PROBE);
-    return typeof c !== 'string' && c.viaAcb === true;
-  };
   const suits = (body: B, type: DeviceType): true | string => {
     const c = def.command(body, type, PROBE);
     return typeof c === 'string' ? c : true;
@@ -127,6 +145,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...facts,
     displayName: def.displayName,
     body: def.body,
+    gbcs: { command: def.command },
     device: {
       statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender),
       ...(def.withoutRegistration ? { withoutRegistration: def.withoutRegistration } : {}),
@@ -134,37 +153,60 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...(def.describe ? { describe: def.describe } : {}),
     ...(def.steps ? { steps: def.steps } : {}),
     ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
+    ...(def.deviceResponseContent ? { deviceResponseContent: def.deviceResponseContent } : {}),
+  };
+  // Whether the ACB sends it: the command says (asked before the counter is known).
+  const viaAcbOf = (v: ValidatedRequest<B>): boolean => {
+    const c = def.command(v.request.body, v.device!.type, PROBE);
+    return typeof c !== 'string' && c.viaAcb === true;
   };
   if (!facts.critical) {
+    const dspFutureDated = facts.futureDatedResponse === 'DSP';
     const module: ServiceModule<B> = {
       ...common,
       commandVariants: [1, 2, 3],
-      endpoints: { 1: 'serviceS' },
+      endpoints: def.localDelivery ? { 1: 'serviceS', 2: 'serviceD' } : { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: (v) => (viaAcb(v) ? { acbCounter: true, deviceKeyAgreement: true } : { deviceKeyAgreement: true }),
+      needs: (v) => ({
+        deviceKeyAgreement: true,
+        ...(viaAcbOf(v) ? { acbCounter: true as const } : {}),
+        ...(dspFutureDated && executionOf(v.request.body) ? { schedules: { newId: true as const } } : {}),
+      }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
-        let apdu: Buffer;
-        let c: GbcsCommand;
-        let by: string;
-        if (viaAcb(v)) {
-          const counter = state.acbCounter!;
-          c = commandOf(def, v, dcc.now, counter);
-          // other-information: the User as supplementary remote party, and its RequestID counter
-          const srp = Buffer.alloc(16);
-          Buffer.from(rid.originator, 'hex').copy(srp, 0);
-          srp.writeBigUInt64BE(rid.counter, 8);
-          apdu = encodeApdu({ cra: 'command', counter, originator: dcc.acbEui, target: rid.target, messageCode: c.messageCode, otherInformationExtra: srp, payload: c.payload });
-          by = `from the ACB, counter ${counter}, for ${dashedEui(rid.originator)} (counter ${rid.counter})`;
-        } else {
-          c = commandOf(def, v, dcc.now);
-          apdu = encodeApdu({ cra: 'command', counter: rid.counter, originator: rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload });
-          by = `counter ${rid.counter}`;
+        const execution = dspFutureDated ? executionOf(v.request.body) : undefined;
+        if (execution && execution > dcc.now) {
+          // DSP future-dated: the DCC holds the request and sends it when its time comes (src/dcc/dcc.ts).
+          const id = state.schedules!.newId!;
+          return {
+            step: { name: 'held', detail: `held by the DCC until ${execution.toISOString()} (DSP future-dated)` },
+            answer: { responseCode: Codes.acknowledged },
+            advanceCounter: true,
+            schedules: [{ kind: 'add', schedule: { id, originatorEui: rid.originator, deviceEui: rid.target, serviceVariant: def.variant, details: heldDetails(rid.text, v.request.body), nextRunAt: execution.toISOString() } }],
+          };
+        }
+        const viaAcb = viaAcbOf(v);
+        const origin = viaAcb ? { counter: state.acbCounter!, originator: dcc.acbEui } : { counter: rid.counter, originator: rid.originator };
+        const c = commandOf(def, v, dcc.now, origin);
+        const apdu = encodeApdu({
+          cra: 'command', counter: origin.counter, originator: origin.originator, target: rid.target, messageCode: c.messageCode,
+          ...(viaAcb ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), c.urpCertificate ?? Buffer.alloc(0)]) } : {}),
+          payload: c.payload,
+        });
+        const command = wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!);
+        const code = `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()})`;
+        if (v.request.commandVariant === 2) {
+          // Local delivery: the User carries the command to the device; the DCC sends nothing.
+          return {
+            step: { name: 'command', detail: `${code} for local delivery to the ${v.device!.type}, counter ${origin.counter}, ACB MAC` },
+            answer: { responseCode: Codes.success, content: { localCommand: { gbcsPayload: command } } },
+            advanceCounter: true,
+          };
         }
         return {
-          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, ${by}, ACB MAC` },
+          step: { name: 'command', detail: `${code} to the ${v.device!.type}, ${viaAcb ? `from the ACB, counter ${origin.counter}, for ${dashedEui(rid.originator)}` : `counter ${rid.counter}`}, ACB MAC` },
           answer: { responseCode: Codes.acknowledged },
-          command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
+          command,
           advanceCounter: true,
         };
       },
@@ -197,6 +239,20 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     }),
   });
   return [module, signed];
+}
+
+/** A body's ExecutionDateTime, if it has one. */
+function executionOf(body: RequestBody): Date | undefined {
+  const e = (body as { executionDateTime?: unknown }).executionDateTime;
+  return e instanceof Date ? e : undefined;
+}
+
+/** Other-information after the message code when the ACB originates: the User's EUI and its RequestID counter. */
+function supplementaryRemoteParty(user: Eui, counter: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  Buffer.from(user, 'hex').copy(b, 0);
+  b.writeBigUInt64BE(counter, 8);
+  return b;
 }
 
 /** A body with no content (e.g. <sr:ReadSupplyStatus/>). */

@@ -1,10 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { DCC_PARTIES, dashedEui, describeCertificate, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
-import { GatewayStore, type Fault, type OutboxEntry } from '../../db/index.ts';
+import { GatewayStore, ScheduleStore, type Fault, type OutboxEntry, type ScheduleRecord } from '../../db/index.ts';
 import {
   buildDeviceAlert,
   buildResponse,
   Codes,
+  heldRequestOf,
+  nextOccurrence,
+  scheduledRead,
+  serviceByVariant,
   GatewayRejection,
   serviceOfMessageCode,
   signResponse,
@@ -20,8 +24,9 @@ import {
   type StepRecord,
   type ValidatedRequest,
   type ValidateOptions,
+  type RequestBody,
 } from '../../service-requests/index.ts';
-import { alertCodeOf, decodeApdu, decodeGbcsMessage, executeDueCommands, processCommand, raiseAlertOnDemand, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
+import { alertCodeOf, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, raiseAlertOnDemand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
 import { META, World, SimulatedClock, WorldError } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
@@ -87,6 +92,8 @@ export const REFUSED_BODY_KEPT = 16 * 1024;
 
 export class Dcc extends EventEmitter {
   readonly gateway: GatewayStore;
+  /** DCC schedules (5.x) */
+  readonly schedules: ScheduleStore;
   readonly clock: SimulatedClock;
   readonly ports: WorldPorts;
   /** the pipeline options; the prevalidation pool hands the cloneable ones to its workers */
@@ -99,6 +106,7 @@ export class Dcc extends EventEmitter {
   ) {
     super();
     this.gateway = new GatewayStore(world.store.db);
+    this.schedules = new ScheduleStore(world.store.db);
     this.clock = new SimulatedClock(world.store);
     this.ports = new WorldPorts(world, this.gateway, this.clock);
     this.validateOptions = {
@@ -257,6 +265,10 @@ export class Dcc extends EventEmitter {
       }
       if (outcome.advanceCounter) this.gateway.setLastCounter(rid.originator, rid.counter);
       for (const change of outcome.inventory ?? []) this.world.applyInventoryChange(change);
+      for (const change of outcome.schedules ?? []) {
+        if (change.kind === 'add') this.schedules.add({ ...change.schedule, createdAt: receivedAt });
+        else this.schedules.remove(change.id);
+      }
       if (outcome.command) verdict = this.deliver(v, outcome.command, steps, rid.originator, lap);
       for (const change of outcome.afterDevice?.(verdict.changedCells) ?? []) this.world.applyInventoryChange(change);
       answerCode = outcome.answer.responseCode;
@@ -326,6 +338,11 @@ export class Dcc extends EventEmitter {
       state.cellSigner = id !== undefined && key ? { eui: this.world.certificate(id).subjectEui!, key } : null;
     }
     if (needs.deviceKeyAgreement) state.deviceKeyAgreement = this.ports.deviceKeyAgreementKey(rid.target);
+    if (needs.schedules) {
+      const { id, deviceEui, newId } = needs.schedules;
+      const found = id !== undefined ? [this.schedules.get(id)].filter((x): x is ScheduleRecord => !!x) : deviceEui ? this.schedules.forDevice(deviceEui) : [];
+      state.schedules = { found, ...(newId ? { newId: this.schedules.nextId() } : {}) };
+    }
     return state;
   }
 
@@ -377,7 +394,8 @@ export class Dcc extends EventEmitter {
     saveDevice(this.world, outcome.state, device);
     if (outcome.ownCertificate) saveOwnCertificate(this.world, rid.target, outcome.ownCertificate);
     if (outcome.response) {
-      this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content: { gbcsPayload: outcome.response } }), refs);
+      const content = v.service.deviceResponseContent?.(outcome.response, message) ?? { gbcsPayload: outcome.response };
+      this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content }), refs);
     }
     this.queueAlerts(outcome, replyTo, refs.requestId, svc);
     steps.push({
@@ -478,7 +496,8 @@ export class Dcc extends EventEmitter {
   runDueCommands(): number {
     this.deliveryDelayMs = 0;
     const now = this.clock.now();
-    let executed = 0;
+    // The DCC's own schedules (5.1) fall due on the same clock.
+    let executed = this.runDueSchedules();
     for (const eui of this.world.store.devicesWithCommandsDue(now.toISOString())) {
       this.world.store.transaction(() => {
         const device = loadDevice(this.world, eui);
@@ -501,6 +520,77 @@ export class Dcc extends EventEmitter {
     const r = carryOutRecovery({ world: this.world, gateway: this.gateway, clock: this.clock, ports: this.ports }, order);
     for (const d of r.devices) if (d.changedCells.length) this.emit('cells', { deviceEui: d.device, changedCells: d.changedCells });
     return r;
+  }
+
+  /**
+   * Sends every scheduled read whose occurrence the simulated clock has passed (each missed occurrence once, in
+   * order, so a clock moved on by days gets each day's read) and delivers the device's responses to the
+   * schedule's User as DSPScheduledMessages. A schedule past its end date is removed.
+   */
+  runDueSchedules(): number {
+    const now = this.clock.now();
+    let sent = 0;
+    for (const schedule of this.schedules.due(now.toISOString())) {
+      this.world.store.transaction(() => {
+        const held = heldRequestOf(schedule.details);
+        if (held) {
+          this.sendHeldRequest(schedule, held, now);
+          this.schedules.remove(schedule.id);
+          sent++;
+          return;
+        }
+        let at: Date | undefined = new Date(schedule.nextRunAt);
+        for (let n = 0; at && at <= now && n < 400; n++) {
+          this.sendScheduledRead(schedule, at, now);
+          sent++;
+          at = nextOccurrence(schedule.details, at);
+        }
+        if (at) this.schedules.setNextRun(schedule.id, at.toISOString());
+        else this.schedules.remove(schedule.id);
+      });
+    }
+    if (sent) this.emit('outbox');
+    return sent;
+  }
+
+  /** A DSP future-dated request whose time has come: sent now, the device's answer to the original RequestID. */
+  private sendHeldRequest(schedule: ScheduleRecord, held: { requestId: string; body: RequestBody }, now: Date): void {
+    const service = serviceByVariant(schedule.serviceVariant);
+    const read = { serviceReference: service?.reference ?? '', serviceReferenceVariant: schedule.serviceVariant, deviceId: schedule.deviceEui, body: held.body };
+    this.sendScheduledRead(schedule, now, now, { read, requestId: held.requestId });
+  }
+
+  private sendScheduledRead(schedule: ScheduleRecord, at: Date, now: Date, held?: { read: ReturnType<typeof scheduledRead>; requestId: string }): void {
+    const user = schedule.originatorEui;
+    const read = held?.read ?? scheduledRead(schedule.details, at);
+    const service = serviceByVariant(read.serviceReferenceVariant);
+    const entry = this.ports.inventoryEntry(read.deviceId);
+    const svc = { serviceReference: read.serviceReference, serviceReferenceVariant: read.serviceReferenceVariant };
+    const c = entry && service?.gbcs ? service.gbcs.command(read.body as never, entry.type as never, { counter: 0n, now }) : 'no such device or read';
+    if (!entry || !service?.gbcs || typeof c === 'string' || !service.device?.statuses.includes(entry.status)) return;
+    // The DCC's ACB sends the read on the User's behalf (the User as supplementary remote party, catalogue.md
+    // §2.2): the DCC has no counter of the User's to spend, and the User's own requests keep their sequence.
+    const acb = this.dccCapability();
+    const counter = this.gateway.nextDccCounter('ACB', BigInt(now.getTime()));
+    const command = service.gbcs.command(read.body as never, entry.type as never, { counter, now, originator: user, target: read.deviceId, ...(entry.esmeVariant ? { esmeVariant: entry.esmeVariant } : {}) }) as { messageCode: number; payload: Buffer };
+    const extra = Buffer.alloc(16);
+    Buffer.from(user, 'hex').copy(extra, 0);
+    extra.writeBigUInt64BE(counter, 8);
+    const apdu = encodeApdu({ cra: 'command', counter, originator: acb.acbEui, target: read.deviceId, messageCode: command.messageCode, otherInformationExtra: extra, payload: command.payload });
+    const message = wrapWithAcbMac(apdu, acb.acbKaKey, this.ports.deviceKeyAgreementKey(read.deviceId));
+    const device = loadDevice(this.world, read.deviceId);
+    device.state = this.executeDue(read.deviceId, device);
+    const outcome = processCommand(device.state, device.credentials, message, now);
+    const refs = held
+      ? { requestId: held.requestId, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${held.requestId.split(':').pop()}` }
+      : { requestId: `${dashedEui(user)}:${dashedEui(read.deviceId)}:${counter}`, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${counter}` };
+    if (outcome.rejected || !outcome.response) {
+      this.queue(user, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
+      return;
+    }
+    saveDevice(this.world, outcome.state, device);
+    const content = held ? { gbcsPayload: outcome.response } : { dspScheduledMessage: { gbcsPayload: outcome.response, scheduleId: schedule.id } };
+    this.queue(user, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content }), refs);
   }
 
   /** Executes a loaded device's due future-dated commands, saves it and queues the 8F66/8F67 alerts. */

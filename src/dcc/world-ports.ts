@@ -61,7 +61,10 @@ export class WorldPorts implements GatewayPorts {
 
   device(eui: Eui): DeviceInfo | undefined {
     const d = this.world.store.getDevice(eui);
-    return d ? { eui: d.eui, type: d.type, status: d.status, mpxn: d.mpxn, commsHubEui: d.commsHubEui } : undefined;
+    if (!d) return undefined;
+    // An ESME's variant decides some of its commands (a polyphase meter's network data read).
+    const esmeVariant = d.type === 'ESME' ? this.world.inventory.detailsOf(d.eui)?.esmeVariant : undefined;
+    return { eui: d.eui, type: d.type, status: d.status, mpxn: d.mpxn, commsHubEui: d.commsHubEui, ...(esmeVariant ? { esmeVariant } : {}) };
   }
 
   supplyPoint(mpxn: string): SupplyPointInfo | undefined {

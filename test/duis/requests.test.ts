@@ -75,7 +75,7 @@ describe('buildRequest', () => {
     ['a handover without DS', { body: { kind: 'RequestHandoverOfDCCControlledDevice', remotePartyRole: 'Supplier', certificationPath: [certs.z1], applyTimeBasedCpvChecks: true } }, /digitalSigning: required/],
     ['UPRN 0', { body: { kind: 'ReadInventory', by: { uprn: '0' } } }, /body\.by\.uprn: "0" is not a UPRN/],
     ['a short post code', { body: { kind: 'ReadInventory', by: { postCode: 'AB1' } } }, /body\.by\.postCode: "AB1" has 3 characters, expected 6\.\.8/],
-    ['an unsupported body', { body: { kind: 'ReadSchedule' } }, /body\.kind: "ReadSchedule" is not a supported request body/],
+    ['an unsupported body', { body: { kind: 'NoSuchRequest' } }, /body\.kind: "NoSuchRequest" is not a supported request body/],
   ] as const)('refuses %s', (_name, change, message) => {
     const base: BuildRequestInput = { requestId: { originator: SUPPLIER, target: DEVICE, counter: 1n }, commandVariant: 1, body: { kind: 'RetrieveDeviceSecurityCredentialsKRP', roles: ['Supplier'] } };
     expect(() => buildRequest({ ...base, ...change } as never)).toThrow(message);

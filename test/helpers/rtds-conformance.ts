@@ -2,7 +2,7 @@
  * RTDS conformance of a service: an RTDS DUIS template carried out in-process on a ZAZ1 world (signed as its
  * originator, both legs for a critical one), the GBCS command the DCC sent compared with the RTDS vector of
  * the same use case, and the device's answer decoded. The comparison ignores what GBCS lets differ between
- * two runs: counters (and the DLMS invoke id made from them), date-times, signatures, MACs and certificates.
+ * two runs: counters (and the DLMS invoke id and protection transaction id made from them), date-times, signatures, MACs and certificates.
  *
  *   const w = conformanceWorld();                       // one ZAZ1 world per describe
  *   const r = w.run('ECS45_7.4_SUCCESS_REQUEST_DUIS.XML');
@@ -100,8 +100,11 @@ export function conformanceWorld(): ConformanceWorld {
     if (preCommand) out.preCommand = preCommand;
     if (log?.gbcsCommand) out.command = log.gbcsCommand;
     for (const r of responses) {
-      if (r.body.kind === 'ResponseMessage' && r.body.content && 'gbcsPayload' in r.body.content) {
-        out.deviceResponse = decodeGbcsMessage(r.body.content.gbcsPayload);
+      const c = r.body.kind === 'ResponseMessage' ? r.body.content : undefined;
+      // the device's response: as GBCSPayload, or inside a CINMessage (9.1)
+      const payload = c && ('gbcsPayload' in c ? c.gbcsPayload : 'cinMessage' in c ? c.cinMessage.gbcsPayload : undefined);
+      if (payload) {
+        out.deviceResponse = decodeGbcsMessage(payload);
         if (r.responseCode === 'I0') out.final = 'I0';
       }
     }
@@ -141,6 +144,8 @@ function sameData(a: DlmsData, b: DlmsData, path: string, out: string[]): void {
     case 'octet-string': case 'date-time': {
       const bv = (b as typeof a).value;
       if (a.value.length === 12 && bv.length === 12) return; // a date-time
+      // DLMS protection parameters' transaction id: 04 ‖ the grouping-header counter (catalogue.md §2.3)
+      if (a.value.length === 9 && bv.length === 9 && a.value[0] === 0x04 && bv[0] === 0x04) return;
       if (!a.value.equals(bv)) out.push(`${path}: ${a.value.toString('hex')} vs ${bv.toString('hex')}`);
       return;
     }

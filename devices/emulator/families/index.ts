@@ -11,6 +11,9 @@ import { PREPAYMENT } from './prepayment.ts';
 import { AUXILIARY_LOADS } from './auxiliary-loads.ts';
 import { CONFIGURATION } from './configuration.ts';
 import { EVENT_LOGS } from './event-logs.ts';
+import { ESME_READS } from './esme-reads.ts';
+import { GSME_READS } from './gsme-reads.ts';
+import { DISPLAYS } from './displays.ts';
 
 export const FAMILIES: readonly UseCaseFamily[] = [
   SUPPLY,
@@ -19,6 +22,9 @@ export const FAMILIES: readonly UseCaseFamily[] = [
   AUXILIARY_LOADS,
   CONFIGURATION,
   EVENT_LOGS,
+  ESME_READS,
+  GSME_READS,
+  DISPLAYS,
 ];
 
 let cosem: CosemTable | undefined;
