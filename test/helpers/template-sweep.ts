@@ -14,7 +14,7 @@ import { buildRequest, DEFAULT_MAX_DUIS_BYTES, parseDuisResponse, signDuis } fro
 import { Dcc } from '../../src/dcc/index.ts';
 import { World } from '../../src/world/index.ts';
 import { endpointFor, prepareRequest, signPreCommand, xmlSignerOf } from '../../src/client.ts';
-import { ZAZ1_NETWORK_OPERATOR, ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
+import { ZAZ1_MPRN, ZAZ1_NETWORK_OPERATOR, ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
 import { zaz1WorldFile } from './gateway-zaz1.ts';
 
 export type Verdict = 'carried out' | 'refused' | 'not carried out';
@@ -33,7 +33,25 @@ const hubInstalledAt1000999888 = (w: World) => {
   hubBeingInstalled(w);
   w.store.insertSupplyPoint({ mpxn: '1000999888', fuel: 'G', networkOperatorEui: ZAZ1_NETWORK_OPERATOR, supplierEui: ZAZ1_SUPPLIER, uprn: 123456789013, postcode: 'ZA1 1ZZ', address: '2 RTDS Way' });
 };
+/**
+ * RTDS reads the gas meter through its GPF after the supplier has taken the GPF over: its supplier cells
+ * hold the supplier's certificates, as the GSME's do (the ZAZ1 seed lays the GPF out DCC controlled).
+ */
+const gpfTakenOver = (w: World) => {
+  const gsme = w.store.getDeviceSecurity('00DB1234567890A1')!;
+  const gpf = w.store.getDeviceSecurity('00DB1234567890A3')!;
+  w.store.updateDeviceSecurity({ ...gpf, cells: { ...gpf.cells, supplierDS: gsme.cells.supplierDS, supplierKA: gsme.cells.supplierKA, supplierTopUpKA: gsme.cells.supplierTopUpKA } });
+};
+/** A URP read: the gaining supplier is registered while the meter still holds the losing supplier's certificates. */
+const gasSupplierIsSupplier2 = (w: World) => { w.store.setSupplier(ZAZ1_MPRN, '90B3D51F30030000'); };
+/** 5.2/5.3 read and delete DSPScheduleID 123: first the 5.1 template creates the supplier's schedule, numbered 123. */
+const PRELUDES: Record<string, { template: string; then(w: World): void }> = {
+  '5.2_READ_SCHEDULE_REQUEST_DUIS.XML': { template: 'ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML', then: (w) => { w.store.db.prepare('UPDATE dcc_schedules SET id = 123').run(); } },
+  '5.3_DELETE_SCHEDULE_REQUEST_DUIS.XML': { template: 'ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML', then: (w) => { w.store.db.prepare('UPDATE dcc_schedules SET id = 123').run(); } },
+};
 const PRECONDITIONS: Record<string, (world: World) => void> = {
+  'GCS09_3.2_SUCCESS_REQUEST_DUIS.XML': gpfTakenOver,
+  'GCS16b_4.14_URP_SUCCESS_REQUEST_DUIS.XML': (w) => { gpfTakenOver(w); gasSupplierIsSupplier2(w); },
   '8.14.1_COMMUNICATIONS_HUB_STATUS_UPDATE_INSTALL_SUCCESS_REQUEST_DUIS.XML': hubInstalledAt1000999888,
   '8.14.2_COMMUNICATIONS_HUB_STATUS_UPDATE_INSTALL_NO_SM_WAN_REQUEST_DUIS.XML': hubInstalledAt1000999888,
   '8.14.3_COMMUNICATIONS_HUB_STATUS_UPDATE_FAULT_RETURN_REQUEST_DUIS.XML': hubBeingInstalled,
@@ -63,8 +81,15 @@ export function sweeper(): Sweeper {
       copyFileSync(template, file);
       const world = World.open(file);
       try {
-        world.store.transaction(() => PRECONDITIONS[name]?.(world));
+        world.store.transaction(() => (PRECONDITIONS[name] ?? (/_RELIABLE_(GPF|GSME)_/.test(name) ? gpfTakenOver : undefined))?.(world));
         const dcc = new Dcc(world, { networkOperatorCheck: true, maxRequestBytes: DEFAULT_MAX_DUIS_BYTES });
+        const prelude = PRELUDES[name];
+        if (prelude) {
+          const q = prepareRequest(readFileSync(join(TEMPLATE_DIR, prelude.template), 'utf8'), { counter: BigInt(Date.now()) - 1n });
+          const a = dcc.handle(endpointFor(q.commandVariant), Buffer.from(signDuis(q.xml, xmlSignerOf(world, q.originator))));
+          if (a.responseCode !== 'I0') return row('refused', `prelude ${prelude.template}: ${a.responseCode} ${a.reason ?? ''}`);
+          prelude.then(world);
+        }
         const p = prepareRequest(xml, { counter: BigInt(Date.now()) });
         const signer = xmlSignerOf(world, p.originator);
         let a = dcc.handle(endpointFor(p.commandVariant), Buffer.from(signDuis(p.xml, signer)));

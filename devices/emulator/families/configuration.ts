@@ -220,19 +220,8 @@ const zclCommands: ZclCommand[] = [
   },
 ];
 
-const cosem: CosemObject[] = [
-  {
-    // Average RMS voltage over/under counters (class 3 registers): reset (method 1) sets them to 0
-    classId: 3, obis: obis('010020200004'), name: 'average RMS over-voltage counter',
-    get: (a, ctx) => (a === 2 ? dlu(counterOf(ctx, '010020200004')) : undefined),
-    action: (m, _p, ctx) => resetCounter(m, ctx, '010020200004'),
-  },
-  ...['010020240004', '010034200004', '010034240004', '010048200004', '010048240004'].map((o): CosemObject => ({
-    classId: 3, obis: obis(o), name: `average RMS voltage counter ${o}`,
-    get: (a, ctx) => (a === 2 ? dlu(counterOf(ctx, o)) : undefined),
-    action: (m, _p, ctx) => resetCounter(m, ctx, o),
-  })),
-];
+// The average RMS voltage counters 6.x resets are the ESME reads family's registers (esme-reads.ts), reset there.
+const cosem: CosemObject[] = [];
 
 /** Entries of the dual-band comms hub's sub-GHz channel log (the hub's channel changes), in the section 'subGhzChannelLog'. */
 export interface ChannelLogEntry {
@@ -260,18 +249,6 @@ cosem.push({
 });
 
 /** Counters a meter keeps from its measurements; dcc-sim measures no voltage, so they count from their last reset, at 0. */
-function counterOf(ctx: CommandContext, o: string): number {
-  return ((ctx.app['configuration.counters'] as Record<string, number> | undefined) ?? {})[o] ?? 0;
-}
-
-function resetCounter(method: number, ctx: CommandContext, o: string): { result: number } {
-  if (method !== 1) return { result: DataAccessResult.objectUnavailable };
-  const counters = (ctx.app['configuration.counters'] as Record<string, number> | undefined) ?? {};
-  counters[o] = 0;
-  ctx.app['configuration.counters'] = counters;
-  return { result: DataAccessResult.success };
-}
-
 /**
  * Settings with activation times (catalogue.md §2.8): the command sets each object's value and its activation
  * time attribute. NOW (all zero) applies them at once; a later time holds the command, answering every set

@@ -238,8 +238,13 @@ function energyRegister(obisText: string, name: string, q: Quantity, unit: DlmsD
 }
 
 function countRegister(obisText: string, name: string): CosemObject {
-  // Voltage sags and swells: the model's supply voltage stays within the statutory limits.
-  return { classId: 3, obis: obis(obisText), name, get: (a) => (a === 2 ? dlms.dlu(0) : a === 3 ? COUNT : undefined) };
+  // Voltage sags and swells: the model's supply voltage stays within the statutory limits, so the counts stay 0;
+  // method 1 (reset, the 6.x configuration services) succeeds.
+  return {
+    classId: 3, obis: obis(obisText), name,
+    get: (a) => (a === 2 ? dlms.dlu(0) : a === 3 ? COUNT : undefined),
+    action: (m) => ({ result: m === 1 ? DataAccessResult.success : DataAccessResult.objectUnavailable }),
+  };
 }
 
 /** The start of the current maximum-demand period: the first of the month (UTC), when the meter resets it. */
