@@ -188,8 +188,8 @@ describe('signed pre-commands', () => {
   it('a non-critical service has no pre-command', () => {
     expect(rejectionOf(() => parseDuisRequest(spc(5, '8.2', '8.2'))).reason).toMatch(/8\.2 is not critical/);
   });
-  it('other critical services are not implemented', () => {
-    expect(rejectionOf(() => parseDuisRequest(spc(5, '1.1', '1.1.1'))).step).toBe('unsupported');
+  it('a critical service with no module is refused as unsupported', () => {
+    expect(rejectionOf(() => parseDuisRequest(spc(5, '7.16', '7.16'))).step).toBe('unsupported');
   });
 });
 

@@ -104,14 +104,14 @@ describe('templates of services dcc-sim does not implement', () => {
   const supported = new Set<string>(Object.values(TEMPLATES));
   const others = readdirSync(SHARED_DUIS).filter((f) => f.endsWith('.XML') && !supported.has(f) && serviceByVariant(variantOf(f)) === undefined);
 
-  it('are all the other templates (there are some)', () => {
+  it('are the templates whose service has no module (none of ../shared/duis now)', () => {
     const all = readdirSync(SHARED_DUIS).filter((f) => f.endsWith('.XML') && !supported.has(f));
     expect(all.length).toBeGreaterThanOrEqual(8);
-    expect(others.length).toBeGreaterThan(0);
-    expect(others.length).toBe(all.filter((f) => serviceByVariant(variantOf(f)) === undefined).length);
+    expect(others).toEqual(all.filter((f) => serviceByVariant(variantOf(f)) === undefined));
   });
 
-  it.each(others)('%s is refused as not supported, with its RequestID kept for the answer', (name) => {
+  // (only while some shared template's service has no module)
+  if (others.length) it.each(others)('%s is refused as not supported, with its RequestID kept for the answer', (name) => {
     const r = expectRejection(() => parseDuisRequest(template(name)), 'unsupported', /is not supported by dcc-sim/);
     expect(r.responseCode).toBe('E100');
     expect(r.context.requestId).toMatch(/^[0-9A-F-]{23}:[0-9A-F-]{23}:\d+$/);
