@@ -41,6 +41,18 @@ export type { Cs02dCommand, Cs02dResponse, Cs02dBody } from './gbcs/cs02d.ts';
 export { CS02E_MESSAGE_CODE, encodeCs02eCommand, decodeCs02eCommand, encodeCs02eResponse, decodeCs02eResponse } from './gbcs/cs02e.ts';
 export type { Cs02eCommand, Cs02eResponse, Cs02eBody } from './gbcs/cs02e.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
+export {
+  HanMessageCode, JoinMethod, HAN_DEVICE_TYPE, HanStatus, hanDeviceTypeName, encodeJoinCommand, decodeJoinCommand, encodeUnjoinCommand,
+  decodeUnjoinCommand, encodeHanStatus, decodeHanStatus, encodeDeviceLogResponse, decodeDeviceLogResponse, encodeSetTimeCommand,
+  decodeSetTimeCommand, encodeSetTimeResponse, decodeSetTimeResponse,
+} from './gbcs/han.ts';
+export type { JoinCommand, HanLogEntry, DeviceLogResponse, SetTimeCommand, SetTimeResponse, HanBody } from './gbcs/han.ts';
+export {
+  CS06_MESSAGE_CODE, CS06_ALERT_MESSAGE_CODE, CS08_MESSAGE_CODE, FirmwareStatus, encodeActivateFirmwareCommand, decodeActivateFirmwareCommand,
+  encodeActivateFirmwareResponse, decodeActivateFirmwareResponse, encodeActivateFirmwareAlert, decodeActivateFirmwareAlert,
+  encodeFirmwareVersionResponse, decodeFirmwareVersionResponse, firmwareVersionText,
+} from './gbcs/firmware.ts';
+export type { ActivateFirmwareCommand, FirmwareOutcome, ActivateFirmwareAlert, FirmwareBody } from './gbcs/firmware.ts';
 export { alertCodeOf } from './gbcs/alerts.ts';
 export { encryptSensitive, decryptSensitive } from './gbcs/sensitive.ts';
 export type { SensitiveParties } from './gbcs/sensitive.ts';

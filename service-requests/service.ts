@@ -185,6 +185,18 @@ export interface ServiceOutcome {
   advanceCounter: boolean;
   preCommand?: { issue: Buffer } | { consume: true };
   inventory?: readonly InventoryChange[];
+  /**
+   * Inventory changes that follow from the device carrying the command out (8.1.1: Commissioned once the
+   * device has set its clock): made in the request's transaction when the device's response arrives and
+   * `succeeded` accepts it; never when the device discards the command or holds it for later.
+   */
+  onDeviceResponse?: { inventory: readonly InventoryChange[]; succeeded(response: Buffer): boolean; detail: string };
+  /**
+   * What the DCC puts into devices' memory other than by a command: 11.1 distributes a firmware image over
+   * the WAN and HAN (GBCS CS05, which RTDS does not show), and the device finds it there when told to
+   * activate it. `update` gets the device's application-state section (undefined when absent).
+   */
+  deviceTransfers?: readonly { eui: Eui; section: string; update(current: unknown): unknown }[];
 }
 
 /** What an example builder may know of the world: a device, its registration, the parties' certificates. */

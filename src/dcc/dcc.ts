@@ -72,6 +72,8 @@ interface DeviceVerdict {
   finalResponseCode: string | null;
   finalReason: string | null;
   deviceAlertCode: string | null;
+  /** the device's GBCS response, when it answered at once */
+  response?: Buffer;
 }
 
 /** A final outcome is a failure when its DUIS response code is an error (E...). */
@@ -255,7 +257,18 @@ export class Dcc extends EventEmitter {
       }
       if (outcome.advanceCounter) this.gateway.setLastCounter(rid.originator, rid.counter);
       for (const change of outcome.inventory ?? []) this.world.applyInventoryChange(change);
+      for (const t of outcome.deviceTransfers ?? []) {
+        const json = this.world.store.getDeviceAppState(t.eui);
+        const app = json === undefined ? {} : (JSON.parse(json) as Record<string, unknown>);
+        app[t.section] = t.update(app[t.section]);
+        this.world.store.putDeviceAppState(t.eui, JSON.stringify(app));
+      }
       if (outcome.command) verdict = this.deliver(v, outcome.command, steps, rid.originator, lap);
+      const after = outcome.onDeviceResponse;
+      if (after && verdict.response && after.succeeded(verdict.response)) {
+        for (const change of after.inventory) this.world.applyInventoryChange(change);
+        steps.push({ step: 'inventory', ok: true, detail: after.detail, ms: lap() });
+      }
       answerCode = outcome.answer.responseCode;
       xml = this.respond({ ...refs, responseCode: answerCode, content: outcome.answer.content });
       steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });
@@ -366,7 +379,10 @@ export class Dcc extends EventEmitter {
       ms: lap(),
     });
     // The device's answer is the final outcome; a future-dated command held is answered later by its alert.
-    return { changedCells: outcome.changedCells, finalResponseCode: outcome.response ? Codes.success : null, finalReason: null, deviceAlertCode: null };
+    return {
+      changedCells: outcome.changedCells, finalResponseCode: outcome.response ? Codes.success : null, finalReason: null, deviceAlertCode: null,
+      ...(outcome.response ? { response: outcome.response } : {}),
+    };
   }
 
   /**
