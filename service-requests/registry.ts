@@ -27,6 +27,8 @@ import { enableSupply, enableSupplySigned } from './services/7.1.ts';
 import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
+import { commissionDevice, commissionDeviceSigned } from './services/8.1.1.ts';
+import { synchroniseClock, synchroniseClockSigned } from './services/6.11.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -58,6 +60,11 @@ export const SERVICES = [
   armSupply,
   armSupplySigned,
   readSupplyStatus,
+  // Installation, commissioning, the HAN and the comms hub's device log; firmware
+  commissionDevice,
+  commissionDeviceSigned,
+  synchroniseClock,
+  synchroniseClockSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -10,7 +10,9 @@ import { RemotePartyRole, dashedEui, type DeviceType } from '../../pki/index.ts'
 import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
 import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
-import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
+import type { Step } from '../pipeline/step.ts';
+import type { DeviceInfo } from '../ports.ts';
+import type { BodyField, ExampleContext, ExampleRequest, HandlerState, RegistrationCheck, ServiceModule, ServiceOutcome, StateNeeds, ValidatedRequest } from '../service.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
 import { completeSignedByOriginator, signedPreCommandOf, type SignedPreCommandBody } from './signed-pre-command.ts';
 
@@ -27,6 +29,8 @@ export interface GbcsCommand {
 export interface CommandTime {
   counter: bigint;
   now: Date;
+  /** what `needs` loaded (empty when only the target's device type is being judged) */
+  state: HandlerState;
 }
 
 export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator';
@@ -45,13 +49,30 @@ export interface DeviceCommandDef<B extends RequestBody> {
   sender: Sender;
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
   statuses?: readonly string[];
+  /**
+   * Who originates the GBCS command: the User (default; its RequestID counter in the grouping header), or the
+   * DCC's Access Control Broker (commands to a comms hub: the ACB's counter, the User's EUI and counter as the
+   * supplementary remote party in other-information, as the RTDS CCS vectors show)
+   */
+  originator?: 'user' | 'acb';
+  /** state the command needs beyond the target (e.g. 8.11: the inventory row of the device to add, for its type) */
+  needs?(body: NoInfer<B>): StateNeeds;
+  /** the service's own checks, after the common ones (e.g. 8.7: the other device may join this one) */
+  steps?: readonly Step[];
+  /** devices commanded without registration data (a comms hub has no MPxN) */
+  withoutRegistration?(device: DeviceInfo): boolean;
+  /**
+   * What the device's successful response changes in the inventory (8.1.1: Commissioned). A critical
+   * service's is decided on its signed leg, which carries no body: `body` is then undefined.
+   */
+  afterResponse?(device: DeviceInfo, body: NoInfer<B> | undefined, now: Date): ServiceOutcome['onDeviceResponse'];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
   example?: { name: string; body(ctx: ExampleContext): NoInfer<B> };
   describe?(body: NoInfer<B>): BodyField[];
 }
 
 const DEVICE_STATUSES = ['Commissioned', 'InstalledNotCommissioned'];
-const PROBE: CommandTime = { counter: 0n, now: new Date(0) };
+const PROBE: CommandTime = { counter: 0n, now: new Date(0), state: {} };
 
 function authorise(sender: Sender) {
   return (_body: unknown, r: RegistrationCheck) => {
@@ -61,8 +82,8 @@ function authorise(sender: Sender) {
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date): GbcsCommand {
-  const c = def.command(v.request.body, v.device!.type, { counter: v.request.requestId.counter, now });
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, state: HandlerState): GbcsCommand {
+  const c = def.command(v.request.body, v.device!.type, { counter: v.request.requestId.counter, now, state });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -104,8 +125,12 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...facts,
     displayName: def.displayName,
     body: def.body,
-    device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
+    device: {
+      statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender),
+      ...(def.withoutRegistration ? { withoutRegistration: def.withoutRegistration } : {}),
+    },
     ...(def.describe ? { describe: def.describe } : {}),
+    ...(def.steps ? { steps: def.steps } : {}),
   };
   if (!facts.critical) {
     const module: ServiceModule<B> = {
@@ -113,16 +138,29 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       commandVariants: [1, 2, 3],
       endpoints: { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: () => ({ deviceKeyAgreement: true }),
+      needs: (v) => ({ ...def.needs?.(v.request.body), ...(def.originator === 'acb' ? { acbCounter: true } : {}), deviceKeyAgreement: true }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
-        const c = commandOf(def, v, dcc.now);
-        const apdu = encodeApdu({ cra: 'command', counter: rid.counter, originator: rid.originator, target: rid.target, messageCode: c.messageCode, payload: c.payload });
+        const byAcb = def.originator === 'acb';
+        const counter = byAcb ? state.acbCounter! : rid.counter;
+        const c = def.command(v.request.body, v.device!.type, { counter, now: dcc.now, state });
+        if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
+        const apdu = encodeApdu({
+          cra: 'command', counter, originator: byAcb ? dcc.acbEui : rid.originator, target: rid.target, messageCode: c.messageCode,
+          ...(byAcb ? { otherInformationExtra: supplementaryRemoteParty(rid.originator, rid.counter) } : {}),
+          payload: c.payload,
+        });
+        const after = def.afterResponse?.(v.device!, v.request.body, dcc.now);
         return {
-          step: { name: 'command', detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, counter ${rid.counter}, ACB MAC` },
+          step: {
+            name: 'command',
+            detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, ` +
+              (byAcb ? `DCC (ACB) command, counter ${counter}, for ${dashedEui(rid.originator)}` : `counter ${rid.counter}`) + ', ACB MAC',
+          },
           answer: { responseCode: Codes.acknowledged },
           command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
           advanceCounter: true,
+          ...(after ? { onDeviceResponse: after } : {}),
         };
       },
     };
@@ -134,8 +172,9 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     commandVariants: [4],
     endpoints: { 4: 'serviceT' },
     example: exampleOf(def, 4),
-    handle(v, _state, dcc) {
-      const c = commandOf(def, v, dcc.now);
+    ...(def.needs ? { needs: (v: ValidatedRequest<B>) => def.needs!(v.request.body) } : {}),
+    handle(v, state, dcc) {
+      const c = commandOf(def, v, dcc.now, state);
       return issueDevicePreCommand(v, c.messageCode, c.payload);
     },
   };
@@ -146,6 +185,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     // The device type was checked against the body when the pre-command was issued.
     suits: () => true,
     signerRoles: def.sender === 'supplierOrNetworkOperator' ? [RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator] : [role],
+    ...(def.afterResponse ? { onDeviceResponse: (v: ValidatedRequest<SignedPreCommandBody>, now: Date) => def.afterResponse!(v.device!, undefined, now) } : {}),
     complete: (v, state, dcc) => completeSignedByOriginator(v, state, dcc, Codes.invalidRequest, () => {
       if (def.sender !== 'supplierOrNetworkOperator') return role;
       // Either may send it: the originator signs in the role it holds certificates of (a party is one or the other).
@@ -154,6 +194,14 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     }),
   });
   return [module, signed];
+}
+
+/** Other-information after the message code when the ACB originates for a User: its EUI and RequestID counter. */
+export function supplementaryRemoteParty(user: string, counter: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  Buffer.from(user, 'hex').copy(b, 0);
+  b.writeBigUInt64BE(counter, 8);
+  return b;
 }
 
 /** A body with no content (e.g. <sr:ReadSupplyStatus/>). */

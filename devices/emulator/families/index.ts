@@ -6,8 +6,9 @@ import { cosemTable, type CosemTable } from '../cosem.ts';
 import { zclTable, type ZclTable } from '../zcl-engine.ts';
 import type { UseCaseFamily } from './kit.ts';
 import { SUPPLY } from './supply.ts';
+import { HAN } from './han.ts';
 
-export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY];
+export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, HAN];
 
 let cosem: CosemTable | undefined;
 let zcl: ZclTable | undefined;
