@@ -29,6 +29,12 @@ import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
 import { commissionDevice, commissionDeviceSigned } from './services/8.1.1.ts';
 import { synchroniseClock, synchroniseClockSigned } from './services/6.11.ts';
+import { updateHanDeviceLog } from './services/8.11.ts';
+import { readDeviceLog } from './services/8.9.ts';
+import { joinServiceCritical, joinServiceCriticalSigned } from './services/8.7.1.ts';
+import { joinServiceNonCritical } from './services/8.7.2.ts';
+import { unjoinServiceCritical, unjoinServiceCriticalSigned } from './services/8.8.1.ts';
+import { unjoinServiceNonCritical } from './services/8.8.2.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -65,6 +71,14 @@ export const SERVICES = [
   commissionDeviceSigned,
   synchroniseClock,
   synchroniseClockSigned,
+  updateHanDeviceLog,
+  readDeviceLog,
+  joinServiceCritical,
+  joinServiceCriticalSigned,
+  joinServiceNonCritical,
+  unjoinServiceCritical,
+  unjoinServiceCriticalSigned,
+  unjoinServiceNonCritical,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -54,7 +54,7 @@ export interface DeviceCommandDef<B extends RequestBody> {
    * DCC's Access Control Broker (commands to a comms hub: the ACB's counter, the User's EUI and counter as the
    * supplementary remote party in other-information, as the RTDS CCS vectors show)
    */
-  originator?: 'user' | 'acb';
+  originator?: 'user' | 'acb' | ((type: DeviceType) => 'user' | 'acb');
   /** state the command needs beyond the target (e.g. 8.11: the inventory row of the device to add, for its type) */
   needs?(body: NoInfer<B>): StateNeeds;
   /** the service's own checks, after the common ones (e.g. 8.7: the other device may join this one) */
@@ -65,7 +65,7 @@ export interface DeviceCommandDef<B extends RequestBody> {
    * What the device's successful response changes in the inventory (8.1.1: Commissioned). A critical
    * service's is decided on its signed leg, which carries no body: `body` is then undefined.
    */
-  afterResponse?(device: DeviceInfo, body: NoInfer<B> | undefined, now: Date): ServiceOutcome['onDeviceResponse'];
+  afterResponse?(device: DeviceInfo, body: NoInfer<B> | undefined, now: Date, state: HandlerState): ServiceOutcome['onDeviceResponse'];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
   example?: { name: string; body(ctx: ExampleContext): NoInfer<B> };
   describe?(body: NoInfer<B>): BodyField[];
@@ -80,6 +80,10 @@ function authorise(sender: Sender) {
     else if (sender === 'networkOperator') r.needNetworkOperator();
     else if (!r.isSupplier && !r.isNetworkOperator) r.fail(Codes.notAuthorisedForDevice, `${r.sender.name} is neither the registered supplier nor the network operator for ${r.who}`);
   };
+}
+
+function byAcb(def: DeviceCommandDef<any>, type: DeviceType): boolean {
+  return (typeof def.originator === 'function' ? def.originator(type) : def.originator) === 'acb';
 }
 
 function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, state: HandlerState): GbcsCommand {
@@ -138,24 +142,24 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       commandVariants: [1, 2, 3],
       endpoints: { 1: 'serviceS' },
       example: exampleOf(def, 1),
-      needs: (v) => ({ ...def.needs?.(v.request.body), ...(def.originator === 'acb' ? { acbCounter: true } : {}), deviceKeyAgreement: true }),
+      needs: (v) => ({ ...def.needs?.(v.request.body), ...(byAcb(def, v.device!.type) ? { acbCounter: true } : {}), deviceKeyAgreement: true }),
       handle(v, state, dcc) {
         const rid = v.request.requestId;
-        const byAcb = def.originator === 'acb';
-        const counter = byAcb ? state.acbCounter! : rid.counter;
+        const acb = byAcb(def, v.device!.type);
+        const counter = acb ? state.acbCounter! : rid.counter;
         const c = def.command(v.request.body, v.device!.type, { counter, now: dcc.now, state });
         if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
         const apdu = encodeApdu({
-          cra: 'command', counter, originator: byAcb ? dcc.acbEui : rid.originator, target: rid.target, messageCode: c.messageCode,
-          ...(byAcb ? { otherInformationExtra: supplementaryRemoteParty(rid.originator, rid.counter) } : {}),
+          cra: 'command', counter, originator: acb ? dcc.acbEui : rid.originator, target: rid.target, messageCode: c.messageCode,
+          ...(acb ? { otherInformationExtra: supplementaryRemoteParty(rid.originator, rid.counter) } : {}),
           payload: c.payload,
         });
-        const after = def.afterResponse?.(v.device!, v.request.body, dcc.now);
+        const after = def.afterResponse?.(v.device!, v.request.body, dcc.now, state);
         return {
           step: {
             name: 'command',
             detail: `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()}) to the ${v.device!.type}, ` +
-              (byAcb ? `DCC (ACB) command, counter ${counter}, for ${dashedEui(rid.originator)}` : `counter ${rid.counter}`) + ', ACB MAC',
+              (acb ? `DCC (ACB) command, counter ${counter}, for ${dashedEui(rid.originator)}` : `counter ${rid.counter}`) + ', ACB MAC',
           },
           answer: { responseCode: Codes.acknowledged },
           command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
@@ -185,7 +189,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     // The device type was checked against the body when the pre-command was issued.
     suits: () => true,
     signerRoles: def.sender === 'supplierOrNetworkOperator' ? [RemotePartyRole.Supplier, RemotePartyRole.NetworkOperator] : [role],
-    ...(def.afterResponse ? { onDeviceResponse: (v: ValidatedRequest<SignedPreCommandBody>, now: Date) => def.afterResponse!(v.device!, undefined, now) } : {}),
+    ...(def.afterResponse ? { onDeviceResponse: (v: ValidatedRequest<SignedPreCommandBody>, now: Date) => def.afterResponse!(v.device!, undefined, now, {}) } : {}),
     complete: (v, state, dcc) => completeSignedByOriginator(v, state, dcc, Codes.invalidRequest, () => {
       if (def.sender !== 'supplierOrNetworkOperator') return role;
       // Either may send it: the originator signs in the role it holds certificates of (a party is one or the other).

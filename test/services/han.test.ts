@@ -5,11 +5,14 @@
  * 8.9 CS07) change what the devices report, and refusals change nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGbcsMessage } from '../../devices/index.ts';
+import { decodeGbcsMessage, type DlmsData } from '../../devices/index.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
+const HUB = '00DB1234567890A2';
+/** the GPF RTDS joins to the GSME (CS03B); not in the ZAZ1 inventory until pre-notified */
+const GPF_9C = '00DB12345678909C';
 
 let w: ConformanceWorld;
 beforeAll(() => { w = conformanceWorld(); });
@@ -79,5 +82,150 @@ describe('6.11 Synchronise Clock and 8.1.1 Commission Device', () => {
     const again = w.run('GCS28Commission_8.1.1_SUCCESS_REQUEST_DUIS.XML', nowInWindow);
     expect(again.answer.responseCode).toBe('E5');
     expect(again.command).toBeUndefined();
+  });
+});
+
+/** The EUIs a data item lists, in order (octet strings of 8 octets, depth first). */
+function euisIn(d: DlmsData): string[] {
+  if (d.type === 'octet-string') return d.value.length === 8 ? [d.value.toString('hex').toUpperCase()] : [];
+  if (d.type === 'array' || d.type === 'structure') return d.items.flatMap(euisIn);
+  return [];
+}
+
+/** The EUIs of a PAN backup { time, extended PAN id, array { EUI, hashed link key } } (CCS07, CS14). */
+function backupEuis(d: DlmsData): string[] {
+  if (d.type !== 'structure') throw new Error(d.type);
+  return euisIn(d.items[2]!);
+}
+
+function hubLog(): string[] {
+  const r = w.run('CCS05CCS04_8.9_SUCCESS_REQUEST_DUIS.XML');
+  expect(r.final, r.finalReason ?? '').toBe('I0');
+  const b = r.deviceResponse!.body;
+  if (b.kind !== 'dlms-response') throw new Error(b.kind);
+  return euisIn(b.response.data[0]!);
+}
+
+function joinedTo(eui: string): { eui: string; type: number }[] {
+  const r = w.run('CS07_8.9_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A1', dashed(eui)));
+  expect(r.final, r.finalReason ?? '').toBe('I0');
+  const b = r.deviceResponse!.body;
+  if (b.kind !== 'device-log-response') throw new Error(b.kind);
+  return b.response.entries ?? [];
+}
+
+const dashed = (eui: string) => eui.match(/../g)!.join('-');
+const statusCode = (r: { deviceResponse?: { body: { kind: string } } }) => {
+  const b = r.deviceResponse!.body as { kind: string; status?: number };
+  if (b.kind !== 'han-status-response') throw new Error(b.kind);
+  return b.status;
+};
+
+describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07)', () => {
+  it('8.11 adds the ESME to the hub log as RTDS commands it (ACB for the supplier); the hub raises CS14 with its log', () => {
+    expect(hubLog()).toEqual([]);
+    const r = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(r.command!, rtdsVector('8.11_CCS01', 'CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    const alert = r.responses.find((x) => x.body.kind === 'DeviceAlertMessage');
+    expect(alert, 'a CS14 device alert passed on to the supplier').toBeDefined();
+    if (alert!.body.kind !== 'DeviceAlertMessage') throw new Error(alert!.body.kind);
+    expect(alert!.body.alertCode).toBe('8F12');
+    const ours = decodeGbcsMessage(alert!.body.gbcsPayload);
+    const rtds = decodeGbcsMessage(rtdsVector('NA_CS14', 'CS14_NA_8F12_ALERT_GBCS.HEX'));
+    expect([ours.apdu.cra, ours.apdu.messageCode, ours.apdu.originator, ours.apdu.target, !!ours.mac]).toEqual([rtds.apdu.cra, rtds.apdu.messageCode, rtds.apdu.originator, rtds.apdu.target, !!rtds.mac]);
+    if (ours.body.kind !== 'dlms-notification' || rtds.body.kind !== 'dlms-notification') throw new Error('not a data-notification');
+    const body = ours.body.notification.body;
+    if (body.type !== 'structure') throw new Error(body.type);
+    expect(backupEuis(body.items[2]!)).toEqual([ESME]);
+    const shape = (d: DlmsData): unknown => (d.type === 'structure' || d.type === 'array' ? [d.type, d.items.slice(0, 1).map(shape)] : d.type);
+    expect(shape(ours.body.notification.body)).toEqual(shape(rtds.body.notification.body));
+    expect(hubLog()).toEqual([ESME]);
+  });
+
+  it('8.9 reads the log as RTDS commands it (CCS05/CCS04, CCS07 with the hashed link keys)', () => {
+    const r = w.run('CCS05CCS04_8.9_SUCCESS_REQUEST_DUIS.XML');
+    expect(gbcsDifferences(r.command!, rtdsVector('8.9_CCS05CCS04', 'CCS05CCS04_8.9_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    const rtds = decodeGbcsMessage(rtdsVector('8.9_CCS05CCS04', 'CCS05CCS04_8.9_SUCCESS_RESPONSE_GBCS.HEX')).body;
+    const ours = r.deviceResponse!.body;
+    if (ours.kind !== 'dlms-response' || rtds.kind !== 'dlms-response') throw new Error('not a DLMS response');
+    const row = (d: DlmsData) => (d.type === 'array' && d.items[0]?.type === 'structure' ? d.items[0].items.map((x) => x.type) : []);
+    expect(row(ours.response.data[0]!)).toEqual(row(rtds.response.data[0]!));
+
+    const s = w.run('CCS07_8.9_SUCCESS_REQUEST_DUIS.XML');
+    expect(s.final, s.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(s.command!, rtdsVector('8.9_CCS07', 'CCS07_8.9_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    const b = s.deviceResponse!.body;
+    if (b.kind !== 'dlms-response') throw new Error(b.kind);
+    expect(b.response.results.map((x) => x.result)).toEqual([0, 0]);
+    expect(backupEuis(b.response.data[0]!)).toEqual([ESME]);
+  });
+
+  it('8.11 removes it again (CCS02 as RTDS); the log is empty', () => {
+    const r = w.run('CCS02_8.11_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(r.command!, rtdsVector('8.11_CCS02', 'CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    expect(hubLog()).toEqual([]);
+    const log = JSON.parse(w.world.store.getDeviceAppState(HUB)!).chfDeviceLog;
+    expect(log.historic.map((h: { eui: string }) => h.eui)).toEqual([ESME]);
+  });
+
+  it('8.11 refuses a device not in the inventory, and a Remove of a device not in this log, changing nothing', () => {
+    const unknown = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', '<sr:DeviceID>00-DB-12-34-56-78-90-9C'));
+    expect(unknown.answer.responseCode).toBe('E081101');
+    expect(unknown.command).toBeUndefined();
+    const notThere = w.run('CCS02_8.11_SUCCESS_REQUEST_DUIS.XML');
+    expect(notThere.answer.responseCode).toBe('E081105');
+    expect(hubLog()).toEqual([]);
+  });
+
+  it('8.7.2 refuses a GPF that is unknown or not in the hub log (E080702, E080722), then joins it once pre-notified and added (CS03B as RTDS)', () => {
+    const unknown = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(unknown.answer.responseCode).toBe('E080702');
+    expect(unknown.command).toBeUndefined();
+    const pre = w.run('12.2_DEVICE_PRE_NOTIFICATION_REQUEST_DUIS.XML', (x) => x
+      .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', '<sr:DeviceID>00-DB-12-34-56-78-90-9C').replace('<sr:DeviceType>ESME', '<sr:DeviceType>GPF')
+      .replace(/<sr:ESMEVariant>[^<]*<\/sr:ESMEVariant>/, ''));
+    expect(pre.answer.responseCode, pre.finalReason ?? '').toBe('I0');
+    const notInLog = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(notInLog.answer.responseCode).toBe('E080722');
+    expect(joinedTo(GSME)).toEqual([]);
+
+    const add = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashed(GPF_9C)}`)
+      .replace(/<sr:ImportMPxN>[\s\S]*?<\/sr:SecondaryImportMPAN>/, ''));
+    expect(add.final, add.finalReason ?? '').toBe('I0');
+    expect(status(GPF_9C)).toBe('Whitelisted');
+    expect(w.world.store.getDevice(GPF_9C)!.commsHubEui).toBe(HUB);
+
+    const j = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(j.final, j.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(j.command!, rtdsVector('8.7.2_CS03B', 'CS03B_8.7.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(j)).toBe(0);
+    expect(joinedTo(GSME)).toEqual([{ eui: GPF_9C, type: 3 }]);
+  });
+
+  it('8.9 CS07 reads the GSME joins as RTDS commands it; 8.8.2 unjoins the GPF (CS04B as RTDS, status 1 when not joined)', () => {
+    const r = w.run('CS07_8.9_SUCCESS_REQUEST_DUIS.XML');
+    expect(gbcsDifferences(r.command!, rtdsVector('8.9_CS07', 'CS07_8.9_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    const notJoined = w.run('CS04B_8.8.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(notJoined.final, notJoined.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(notJoined.command!, rtdsVector('8.8.2_CS04B', 'CS04B_8.8.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(notJoined)).toBe(1);
+    const u = w.run('CS04B_8.8.2_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('01-02-03-04-05-06-07-08', dashed(GPF_9C)));
+    expect(statusCode(u)).toBe(0);
+    expect(joinedTo(GSME)).toEqual([]);
+  });
+
+  it('8.7.1 refuses what cannot join critically, and 8.8.1 sends CS04AC as RTDS', () => {
+    const unknown = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(unknown.answer.responseCode).toBe('E080702');
+    const gpfToEsme = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-9A', dashed(GPF_9C)));
+    expect(gpfToEsme.answer.responseCode).toBe('E080721');
+    expect(joinedTo(GSME)).toEqual([]);
+
+    const u = w.run('CS04ACCritical_8.8.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(u.final, u.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(u.preCommand!, rtdsVector('8.8.1_CS04ACCritical', 'CS04ACCritical_8.8.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(u)).toBe(1);
   });
 });

@@ -1,0 +1,25 @@
+/**
+ * 8.7.1 Join Service (Critical): the supplier has a meter join a HAN device, by the join GBCS defines for the
+ * pair (han-commands.ts JOINS: CS03A1 for an HCALCS to its ESME). The DCC first checks that the other device
+ * is known, fits, and is in the device log of the meter's comms hub (E0807xx, nothing sent otherwise).
+ */
+import { dashedEui } from '../../pki/index.ts';
+import { encodeJoinCommand } from '../../devices/index.ts';
+import { criticalDeviceCommandService } from './device-command.ts';
+import { JOINS, hanType, joinCheck, otherDeviceBody } from './han-commands.ts';
+
+export const [joinServiceCritical, joinServiceCriticalSigned] = criticalDeviceCommandService({
+  variant: '8.7.1',
+  displayName: 'Join Service (Critical)',
+  body: otherDeviceBody('JoinServiceCritical'),
+  sender: 'supplier',
+  needs: (b) => ({ inventoryDevices: [b.otherDeviceId] }),
+  steps: [joinCheck(true)],
+  command(b, type, { state }) {
+    const other = state.inventoryDevices?.get(b.otherDeviceId);
+    const join = JOINS.find((j) => j.critical && j.target === type && (!other || j.other === other.type));
+    if (!join) return `a ${type} takes no critical join`;
+    return { useCase: join.useCase, messageCode: join.messageCode, payload: encodeJoinCommand({ method: join.method, otherEui: b.otherDeviceId, otherType: hanType(join.other)! }) };
+  },
+  describe: (b) => [{ label: 'OtherDeviceID', value: dashedEui(b.otherDeviceId) }],
+});

@@ -1,0 +1,25 @@
+/**
+ * 8.7.2 Join Service (Non-Critical): the supplier has a GSME join its GPF (CS03B, method B; MAC only). The
+ * DCC first checks that the GPF is known and in the device log of the GSME's comms hub (E0807xx).
+ */
+import { dashedEui } from '../../pki/index.ts';
+import { encodeJoinCommand } from '../../devices/index.ts';
+import { deviceCommandService } from './device-command.ts';
+import { JOINS, hanType, joinCheck, otherDeviceBody } from './han-commands.ts';
+
+export const joinServiceNonCritical = deviceCommandService({
+  variant: '8.7.2',
+  displayName: 'Join Service (Non-Critical)',
+  body: otherDeviceBody('JoinServiceNonCritical'),
+  sender: 'supplier',
+  needs: (b) => ({ inventoryDevices: [b.otherDeviceId] }),
+  steps: [joinCheck(false)],
+  command(b, type, { state }) {
+    const other = state.inventoryDevices?.get(b.otherDeviceId);
+    const join = JOINS.find((j) => !j.critical && j.target === type && (!other || j.other === other.type));
+    if (!join) return `a ${type} takes no non-critical join`;
+    return { useCase: join.useCase, messageCode: join.messageCode, payload: encodeJoinCommand({ method: join.method, otherEui: b.otherDeviceId, otherType: hanType(join.other)! }) };
+  },
+  example: { name: 'join-gpf', body: (ctx) => ({ kind: 'JoinServiceNonCritical' as const, otherDeviceId: ctx.eui }) },
+  describe: (b) => [{ label: 'OtherDeviceID', value: dashedEui(b.otherDeviceId) }],
+});
