@@ -35,6 +35,9 @@ import { joinServiceCritical, joinServiceCriticalSigned } from './services/8.7.1
 import { joinServiceNonCritical } from './services/8.7.2.ts';
 import { unjoinServiceCritical, unjoinServiceCriticalSigned } from './services/8.8.1.ts';
 import { unjoinServiceNonCritical } from './services/8.8.2.ts';
+import { updateFirmware } from './services/11.1.ts';
+import { readFirmwareVersion } from './services/11.2.ts';
+import { activateFirmware, activateFirmwareSigned } from './services/11.3.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -79,6 +82,10 @@ export const SERVICES = [
   unjoinServiceCritical,
   unjoinServiceCriticalSigned,
   unjoinServiceNonCritical,
+  updateFirmware,
+  readFirmwareVersion,
+  activateFirmware,
+  activateFirmwareSigned,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -55,6 +55,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
    * supplementary remote party in other-information, as the RTDS CCS vectors show)
    */
   originator?: 'user' | 'acb' | ((type: DeviceType) => 'user' | 'acb');
+  /** GBCS message codes of its future-dated commands: a held command's alert names the service by them */
+  messageCodes?: readonly number[];
   /** state the command needs beyond the target (e.g. 8.11: the inventory row of the device to add, for its type) */
   needs?(body: NoInfer<B>): StateNeeds;
   /** the service's own checks, after the common ones (e.g. 8.7: the other device may join this one) */
@@ -135,6 +137,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     },
     ...(def.describe ? { describe: def.describe } : {}),
     ...(def.steps ? { steps: def.steps } : {}),
+    ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
   };
   if (!facts.critical) {
     const module: ServiceModule<B> = {

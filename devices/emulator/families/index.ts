@@ -7,8 +7,9 @@ import { zclTable, type ZclTable } from '../zcl-engine.ts';
 import type { UseCaseFamily } from './kit.ts';
 import { SUPPLY } from './supply.ts';
 import { HAN } from './han.ts';
+import { FIRMWARE } from './firmware.ts';
 
-export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, HAN];
+export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, HAN, FIRMWARE];
 
 let cosem: CosemTable | undefined;
 let zcl: ZclTable | undefined;
