@@ -13,6 +13,8 @@ export const [joinServiceCritical, joinServiceCriticalSigned] = criticalDeviceCo
   displayName: 'Join Service (Critical)',
   body: otherDeviceBody('JoinServiceCritical'),
   sender: 'supplier',
+  // Joined while it is being installed: from the moment it is in its hub's device log.
+  statuses: ['Whitelisted', 'InstalledNotCommissioned', 'Commissioned'],
   needs: (b) => ({ inventoryDevices: [b.otherDeviceId] }),
   steps: [joinCheck(true)],
   command(b, type, { state }) {

@@ -12,6 +12,8 @@ export const joinServiceNonCritical = deviceCommandService({
   displayName: 'Join Service (Non-Critical)',
   body: otherDeviceBody('JoinServiceNonCritical'),
   sender: 'supplier',
+  // Joined while it is being installed: from the moment it is in its hub's device log.
+  statuses: ['Whitelisted', 'InstalledNotCommissioned', 'Commissioned'],
   needs: (b) => ({ inventoryDevices: [b.otherDeviceId] }),
   steps: [joinCheck(false)],
   command(b, type, { state }) {

@@ -5,5 +5,6 @@ import { misissuedCertificate } from './misissued-certificate.ts';
 import { gpfHandover } from './gpf-handover.ts';
 import { gasNetworkSale } from './gas-network-sale.ts';
 import { changeOfSupplier } from './change-of-supplier.ts';
+import { installDualFuel } from './install-dual-fuel.ts';
 
-export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier];
+export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier, installDualFuel];
