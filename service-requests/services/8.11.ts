@@ -153,10 +153,6 @@ export const updateHanDeviceLog = deviceCommandService<Body>({
       detail: add ? `${dashedEui(b.deviceId)} is in ${dashedEui(hub.eui)}'s device log` : `${dashedEui(b.deviceId)} left ${dashedEui(hub.eui)}'s device log`,
     };
   },
-  example: {
-    name: 'add-to-device-log',
-    body: (ctx) => ({ kind: 'UpdateHANDeviceLog' as const, deviceId: ctx.eui, requestType: 'Add' as const, add: { joinTimePeriod: 90, installCode: Buffer.from('0123456789ABCDEF', 'latin1') } }),
-  },
   describe: (b) => [
     { label: 'DeviceID', value: dashedEui(b.deviceId) },
     { label: 'RequestType', value: b.requestType },

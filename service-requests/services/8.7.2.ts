@@ -22,6 +22,5 @@ export const joinServiceNonCritical = deviceCommandService({
     if (!join) return `a ${type} takes no non-critical join`;
     return { useCase: join.useCase, messageCode: join.messageCode, payload: encodeJoinCommand({ method: join.method, otherEui: b.otherDeviceId, otherType: hanType(join.other)! }) };
   },
-  example: { name: 'join-gpf', body: (ctx) => ({ kind: 'JoinServiceNonCritical' as const, otherDeviceId: ctx.eui }) },
   describe: (b) => [{ label: 'OtherDeviceID', value: dashedEui(b.otherDeviceId) }],
 });

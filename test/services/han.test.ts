@@ -5,7 +5,12 @@
  * 8.9 CS07) change what the devices report, and refusals change nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGbcsMessage, type DlmsData } from '../../devices/index.ts';
+import {
+  decodeDeviceLogResponse, decodeGbcsMessage, decodeHanStatus, decodeJoinCommand, decodeSetTimeCommand, decodeSetTimeResponse, decodeUnjoinCommand,
+  encodeDeviceLogResponse, encodeHanStatus, encodeJoinCommand, encodeSetTimeCommand, encodeSetTimeResponse, encodeUnjoinCommand, type DlmsData,
+} from '../../devices/index.ts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
@@ -21,6 +26,30 @@ afterAll(() => w?.close());
 const status = (eui: string) => w.world.store.getDevice(eui)!.status;
 /** the template's CurrentDateTime made the DCC's now, so the meter is inside the window */
 const nowInWindow = (x: string) => x.replace(/<sr:CurrentDateTime>[^<]*</, `<sr:CurrentDateTime>${w.dcc.clock.now().toISOString()}<`);
+
+describe('the HAN and set-time codecs on the RTDS vectors', () => {
+  it('every CS03, CS04, CS07 and GCS28 payload decodes and re-encodes byte for byte', () => {
+    const root = join(import.meta.dirname, '../../../shared/rtds');
+    const codecs: [RegExp, (p: Buffer, cra: string) => Buffer][] = [
+      [/^8\.7\./, (p, cra) => (cra === 'command' ? encodeJoinCommand(decodeJoinCommand(p)) : encodeHanStatus(decodeHanStatus(p)))],
+      [/^8\.8\./, (p, cra) => (cra === 'command' ? encodeUnjoinCommand(decodeUnjoinCommand(p)) : encodeHanStatus(decodeHanStatus(p)))],
+      [/^8\.9_CS07$/, (p, cra) => (cra === 'command' ? p : encodeDeviceLogResponse(decodeDeviceLogResponse(p)))],
+      [/_GCS28/, (p, cra) => (cra === 'command' ? encodeSetTimeCommand(decodeSetTimeCommand(p)) : encodeSetTimeResponse(decodeSetTimeResponse(p)))],
+    ];
+    let n = 0;
+    for (const dir of readdirSync(root)) {
+      const codec = codecs.find(([re]) => re.test(dir))?.[1];
+      if (!codec) continue;
+      for (const f of readdirSync(join(root, dir))) {
+        const m = decodeGbcsMessage(rtdsVector(dir, f));
+        const p = Buffer.from(m.apdu.payload);
+        expect(codec(p, m.apdu.cra).toString('hex'), `${dir}/${f}`).toBe(p.toString('hex'));
+        n++;
+      }
+    }
+    expect(n).toBe(50); // the RTDS folders 8.7.x, 8.8.x, 8.9_CS07 and *_GCS28, every file
+  });
+});
 
 describe('6.11 Synchronise Clock and 8.1.1 Commission Device', () => {
   it('6.11 sets the ESME and GSME clocks with the RTDS pre-commands; the meters answer in the RTDS shape', () => {
