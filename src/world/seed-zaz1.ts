@@ -163,7 +163,7 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     const acbAsNo = { networkOperatorDS: need('Z1-accessControlBroker-ds'), networkOperatorKA: need('Z1-accessControlBroker-ka') };
     const no = { networkOperatorDS: need('Z1-networkOperator-ds'), networkOperatorKA: need('Z1-networkOperator-ka') };
     const commissionedAt = new Date(o.referenceTime.getTime() - 30 * 86_400_000).toISOString();
-    const device = (eui: string, type: 'ESME' | 'GSME' | 'GPF' | 'CHF', mpxn: string | null, cells: Partial<Record<CellColumnName, number>>) => {
+    const device = (eui: string, type: 'ESME' | 'GSME' | 'GPF' | 'CHF' | 'PPMID' | 'HCALCS', mpxn: string | null, cells: Partial<Record<CellColumnName, number>>) => {
       store.insertDevice({ eui, type, status: 'Commissioned', mpxn, commsHubEui: type === 'CHF' ? null : '00DB1234567890A2', manufacturer: 'RTDS', model: `RTDS ${type}`, firmware: '0001', commissionedAt });
       store.insertDeviceSecurity({ deviceEui: eui, cells, seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
     };
@@ -172,7 +172,11 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     device('00DB1234567890A0', 'ESME', ZAZ1_MPAN, { ...common, ...supplier, ...no });
     device('00DB1234567890A1', 'GSME', ZAZ1_MPRN, { ...common, ...supplier });
     device('00DB1234567890A3', 'GPF', ZAZ1_MPRN, { ...common, ...acbAsSupplier, ...acbAsNo });
+    // The HAN devices RTDS addresses (catalogue.md §0.2): A4 a PPMID, A5 an HCALCS, at the ESME's premises, the supplier's.
+    const han = { root: z1Id, recovery: common.recovery!, acbDS: need('Z1-accessControlBroker-ds'), acbKA: common.acbKA!, supplierDS: supplier.supplierDS, supplierKA: supplier.supplierKA };
+    device('00DB1234567890A4', 'PPMID', ZAZ1_MPAN, han);
+    device('00DB1234567890A5', 'HCALCS', ZAZ1_MPAN, han);
   });
   store.setMeta(META.createdAt, new Date().toISOString());
-  return { parties: Object.keys(PARTIES).length, devices: 4, certificates };
+  return { parties: Object.keys(PARTIES).length, devices: 6, certificates };
 }

@@ -117,8 +117,8 @@ describe('the use-case registry', () => {
     expect(() => indexByMessageCode([...USE_CASES, clash])).toThrow('message code 0x0008 is claimed by both CS02a and CS02x');
   });
 
-  it('runs every CS02 use case on all four device types', () => {
-    for (const u of CS02_USE_CASES) expect([...u.deviceTypes].sort()).toEqual(['CHF', 'ESME', 'GPF', 'GSME']);
+  it('runs every CS02 use case on every device type', () => {
+    for (const u of CS02_USE_CASES) expect([...u.deviceTypes].sort()).toEqual(['CHF', 'ESME', 'GPF', 'GSME', 'HCALCS', 'PPMID']);
   });
 
   it("decodes every registered message code through the codec table as that use case's command", () => {
