@@ -38,6 +38,7 @@ import { unjoinServiceNonCritical } from './services/8.8.2.ts';
 import { updateFirmware } from './services/11.1.ts';
 import { readFirmwareVersion } from './services/11.2.ts';
 import { activateFirmware, activateFirmwareSigned } from './services/11.3.ts';
+import { updatePpmidFirmware } from './services/11.4.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -86,6 +87,7 @@ export const SERVICES = [
   readFirmwareVersion,
   activateFirmware,
   activateFirmwareSigned,
+  updatePpmidFirmware,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -44,6 +44,7 @@ export function otherDeviceBody<const K extends string>(element: K): BodyCodec<O
 export const JOINS: readonly { target: DeviceType | string; other: string; useCase: string; messageCode: number; method: number; critical: boolean }[] = [
   { target: 'ESME', other: 'HCALCS', useCase: 'CS03A1', messageCode: 0x000d, method: 0, critical: true },
   { target: 'GSME', other: 'GPF', useCase: 'CS03B', messageCode: 0x000e, method: 2, critical: false },
+  { target: 'HCALCS', other: 'ESME', useCase: 'CS03A2', messageCode: 0x00ab, method: 1, critical: true },
 ];
 
 /** dcc-sim's assignment of the E0807xx codes the 5.4 XSD defines (the normative table was not available). */

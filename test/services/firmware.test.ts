@@ -125,6 +125,24 @@ describe('11.1 Update Firmware, 11.2 Read Firmware Version, 11.3 Activate Firmwa
     expect(esmeVersion()).toBe('00010005');
   });
 
+  it('11.2 reads a PPMID through the ACB (CS08 as RTDS, the supplier as SRP); 11.4 gives it an image it runs, and 11.2 reads the new version', () => {
+    const asSupplier = (x: string) => x.replace('<sr:RequestID>90-B3-D5-1F-30-00-00-02:', '<sr:RequestID>90-B3-D5-1F-30-01-00-00:');
+    const before = w.run('CS08_11.2_SUCCESS_REQUEST_DUIS.XML', asSupplier);
+    expect(before.final, before.finalReason ?? '').toBe('I0');
+    // RTDS's CS08 names the DCC itself as the supplementary remote party (its template comes from the DCC): here the supplier
+    expect(gbcsDifferences(before.command!, rtdsVector('11.2_CS08', 'CS08_11.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    const version = (r: typeof before) => {
+      const b = r.deviceResponse!.body;
+      if (b.kind !== 'cs08-response') throw new Error(b.kind);
+      return b.response.version.toString('hex').toUpperCase();
+    };
+    expect(version(before)).toBe('0123ABCD');
+    const u = w.run('11.4_UPDATE_PPMID_FIRMWARE_REQUEST_DUIS.XML', (x) => x.replace(/<sr:FirmwareVersion>[^<]*</, '<sr:FirmwareVersion>00020001<'));
+    expect(u.answer.responseCode, u.finalReason ?? '').toBe('I0');
+    expect(version(w.run('CS08_11.2_SUCCESS_REQUEST_DUIS.XML', asSupplier))).toBe('00020001');
+    expect(w.run('11.4_UPDATE_PPMID_FIRMWARE_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A4', '00-DB-12-34-56-78-90-A0')).answer.responseCode).toBe('E110403');
+  });
+
   it('11.3 future-dated is held (05 00) and cancelled by 3000-12-31; held again, it runs at its time and raises 8F66 as RTDS', () => {
     const { hash } = update('00010006', 'second image');
     const held = w.run('CS06_11.3_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML', withHash(hash));

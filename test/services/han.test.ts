@@ -245,9 +245,32 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(joinedTo(GSME)).toEqual([]);
   });
 
-  it('8.7.1 refuses what cannot join critically, and 8.8.1 sends CS04AC as RTDS', () => {
+  it('8.7.1 joins an HCALCS to the ESME (CS03A1) and the ESME to an HCALCS (CS03A2), as RTDS commands them, once each is in the hub log', () => {
     const unknown = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML');
     expect(unknown.answer.responseCode).toBe('E080702');
+    // The ESME back in the hub's log (removed above), and RTDS's HCALCS …9A and ESME …93, pre-notified and added to it
+    expect(w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML').final).toBe('I0');
+    for (const [eui, type] of [['00-DB-12-34-56-78-90-9A', 'HCALCS'], ['00-DB-12-34-56-78-90-93', 'ESME']]) {
+      const pre = w.run('12.2_DEVICE_PRE_NOTIFICATION_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${eui}`)
+        .replace('<sr:DeviceType>ESME', `<sr:DeviceType>${type}`).replace(type === 'ESME' ? /$^/ : /<sr:ESMEVariant>[^<]*<\/sr:ESMEVariant>/, ''));
+      expect(pre.answer.responseCode, pre.finalReason ?? '').toBe('I0');
+      const add = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${eui}`)
+        .replace(/<sr:ImportMPxN>[\s\S]*?<\/sr:SecondaryImportMPAN>/, ''));
+      expect(add.final, add.finalReason ?? '').toBe('I0');
+    }
+    const a1 = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(a1.final, a1.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(a1.preCommand!, rtdsVector('8.7.1_CS03A1', 'CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(a1)).toBe(0);
+    expect(joinedTo(ESME)).toEqual([{ eui: '00DB12345678909A', type: 4 }]);
+    const a2 = w.run('CS03A2Critical_8.7.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(a2.final, a2.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(a2.preCommand!, rtdsVector('8.7.1_CS03A2Critical', 'CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    expect(gbcsDifferences(a2.command!, rtdsVector('8.7.1_CS03A2Critical', 'CS03A2Critical_8.7.1_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(a2)).toBe(0);
+  });
+
+  it('8.7.1 refuses what cannot join critically, and 8.8.1 sends CS04AC as RTDS', () => {
     const gpfToEsme = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-9A', dashed(GPF_9C)));
     expect(gpfToEsme.answer.responseCode).toBe('E080721');
     expect(joinedTo(GSME)).toEqual([]);

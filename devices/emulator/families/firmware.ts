@@ -8,7 +8,8 @@
 import { RemotePartyRole } from '../../../pki/index.ts';
 import { dlms, obis } from '../../gbcs/dlms.ts';
 import {
-  CS06_ALERT_MESSAGE_CODE, CS06_MESSAGE_CODE, FirmwareStatus, encodeActivateFirmwareAlert, encodeActivateFirmwareResponse, type FirmwareOutcome,
+  CS06_ALERT_MESSAGE_CODE, CS06_MESSAGE_CODE, CS08_MESSAGE_CODE, FirmwareStatus, encodeActivateFirmwareAlert, encodeActivateFirmwareResponse,
+  encodeFirmwareVersionResponse, type FirmwareOutcome,
 } from '../../gbcs/firmware.ts';
 import { ZclCluster, ZclType } from '../../gbcs/gbz.ts';
 import { ALERT_FUTURE_DATED_FAILURE, ALERT_FUTURE_DATED_SUCCESS } from '../../gbcs/cs02b.ts';
@@ -72,6 +73,12 @@ const zclFirmwareVersion: ZclAttribute = {
 
 const SUPPLIER = [RemotePartyRole.Supplier];
 
+/** CS08: a PPMID's or HCALCS's running version, read by the ACB for the User. */
+function cs08(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'cs08-command') reject(RejectionAlert.integrityCheckFailed, `CS08 carries a ${ctx.body.kind} payload`);
+  return encodeFirmwareVersionResponse({ version: runningVersion(ctx.app), status: 0 });
+}
+
 export const FIRMWARE: UseCaseFamily = {
   name: 'firmware',
   cosem: [firmwareVersionObject],
@@ -79,6 +86,7 @@ export const FIRMWARE: UseCaseFamily = {
   useCases: [
     dlmsUseCase({ name: 'ECS52', messageCodes: [0x0059], deviceTypes: ['ESME'], roles: SUPPLIER, critical: false }),
     gbzUseCase({ name: 'GCS38', messageCodes: [0x0084], deviceTypes: ['GSME'], roles: SUPPLIER, critical: false }),
+    appUseCase({ name: 'CS08', messageCodes: [CS08_MESSAGE_CODE], deviceTypes: ['PPMID', 'HCALCS'], roles: [RemotePartyRole.AccessControlBroker], critical: false, run: cs08 }),
     appUseCase({
       name: 'CS06',
       messageCodes: [CS06_MESSAGE_CODE],

@@ -224,6 +224,12 @@ const JOINS: Readonly<Partial<Record<DeviceType, readonly { method: number; othe
   ESME: [{ method: JoinMethod.aInitiator, other: HAN_DEVICE_TYPE.HCALCS }, { method: JoinMethod.c, other: HAN_DEVICE_TYPE.PPMID }],
   GSME: [{ method: JoinMethod.b, other: HAN_DEVICE_TYPE.GPF }, { method: JoinMethod.c, other: HAN_DEVICE_TYPE.PPMID }],
   GPF: [{ method: JoinMethod.b, other: HAN_DEVICE_TYPE.GSME }],
+  HCALCS: [{ method: JoinMethod.aResponder, other: HAN_DEVICE_TYPE.ESME }],
+  PPMID: [
+    { method: JoinMethod.aResponder, other: HAN_DEVICE_TYPE.ESME },
+    { method: JoinMethod.c, other: HAN_DEVICE_TYPE.ESME },
+    { method: JoinMethod.c, other: HAN_DEVICE_TYPE.GSME },
+  ],
 };
 
 function join(ctx: CommandContext): Buffer {
@@ -259,7 +265,10 @@ function readJoined(ctx: CommandContext): Buffer {
 
 const SUPPLIER = [RemotePartyRole.Supplier];
 const ACB = [RemotePartyRole.AccessControlBroker];
+/** A PPMID's joins come from the ACB for the supplier (signed by the ACB, RTDS 8.7.2/8.8.2), an HCALCS's from the supplier. */
+const SUPPLIER_OR_ACB = [RemotePartyRole.Supplier, RemotePartyRole.AccessControlBroker];
 const METERS: DeviceType[] = ['ESME', 'GSME'];
+const HAN_DEVICES: DeviceType[] = ['PPMID', 'HCALCS'];
 
 export const HAN: UseCaseFamily = {
   name: 'han',
@@ -274,8 +283,9 @@ export const HAN: UseCaseFamily = {
     dlmsUseCase({ name: 'CCS07', messageCodes: [0x00fe], deviceTypes: ['CHF'], roles: ACB, critical: false }),
     appUseCase({ name: 'CS03A1', messageCodes: [HanMessageCode.CS03A1], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, run: join }),
     appUseCase({ name: 'CS03B', messageCodes: [HanMessageCode.CS03B], deviceTypes: ['GSME', 'GPF'], roles: SUPPLIER, critical: false, run: join }),
-    appUseCase({ name: 'CS03C', messageCodes: [HanMessageCode.CS03C], deviceTypes: METERS, roles: SUPPLIER, critical: true, run: join }),
-    appUseCase({ name: 'CS04AC', messageCodes: [HanMessageCode.CS04AC], deviceTypes: METERS, roles: SUPPLIER, critical: true, run: unjoin }),
+    appUseCase({ name: 'CS03A2', messageCodes: [HanMessageCode.CS03A2], deviceTypes: HAN_DEVICES, roles: SUPPLIER_OR_ACB, critical: true, run: join }),
+    appUseCase({ name: 'CS03C', messageCodes: [HanMessageCode.CS03C], deviceTypes: [...METERS, 'PPMID'], roles: SUPPLIER_OR_ACB, critical: true, run: join }),
+    appUseCase({ name: 'CS04AC', messageCodes: [HanMessageCode.CS04AC], deviceTypes: [...METERS, ...HAN_DEVICES], roles: SUPPLIER_OR_ACB, critical: true, run: unjoin }),
     appUseCase({ name: 'CS04B', messageCodes: [HanMessageCode.CS04B], deviceTypes: ['GSME', 'GPF'], roles: SUPPLIER, critical: false, run: unjoin }),
     appUseCase({ name: 'CS07', messageCodes: [HanMessageCode.CS07], deviceTypes: ['ESME', 'GSME', 'GPF'], roles: SUPPLIER, critical: false, run: readJoined }),
   ],
