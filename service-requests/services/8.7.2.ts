@@ -1,11 +1,12 @@
 /**
- * 8.7.2 Join Service (Non-Critical): the supplier has a GSME join its GPF (CS03B, method B; MAC only). The
- * DCC first checks that the GPF is known and in the device log of the GSME's comms hub (E0807xx).
+ * 8.7.2 Join Service (Non-Critical): the supplier has a GSME join its GPF (CS03B, method B; MAC only), or a
+ * PPMID join its ESME (CS03A2, sent and signed by the DCC's ACB). The DCC first checks that the other device
+ * is known and in the device log of the target's comms hub (E0807xx).
  */
 import { dashedEui } from '../../pki/index.ts';
 import { encodeJoinCommand } from '../../devices/index.ts';
 import { deviceCommandService } from './device-command.ts';
-import { JOINS, hanType, joinCheck, otherDeviceBody } from './han-commands.ts';
+import { JOINS, byAcbForPpmid, hanType, joinCheck, otherDeviceBody } from './han-commands.ts';
 
 export const joinServiceNonCritical = deviceCommandService({
   variant: '8.7.2',
@@ -14,13 +15,17 @@ export const joinServiceNonCritical = deviceCommandService({
   sender: 'supplier',
   // Joined while it is being installed: from the moment it is in its hub's device log.
   statuses: ['Whitelisted', 'InstalledNotCommissioned', 'Commissioned'],
+  originator: byAcbForPpmid,
   needs: (b) => ({ inventoryDevices: [b.otherDeviceId] }),
   steps: [joinCheck(false)],
   command(b, type, { state }) {
     const other = state.inventoryDevices?.get(b.otherDeviceId);
     const join = JOINS.find((j) => !j.critical && j.target === type && (!other || j.other === other.type));
     if (!join) return `a ${type} takes no non-critical join`;
-    return { useCase: join.useCase, messageCode: join.messageCode, payload: encodeJoinCommand({ method: join.method, otherEui: b.otherDeviceId, otherType: hanType(join.other)! }) };
+    return {
+      useCase: join.useCase, messageCode: join.messageCode, acbSigned: type === 'PPMID',
+      payload: encodeJoinCommand({ method: join.method, otherEui: b.otherDeviceId, otherType: hanType(join.other)! }),
+    };
   },
   describe: (b) => [{ label: 'OtherDeviceID', value: dashedEui(b.otherDeviceId) }],
 });

@@ -7,7 +7,7 @@
  * its body becomes GBCS, and who may send it.
  */
 import { RemotePartyRole, dashedEui, type DeviceType } from '../../pki/index.ts';
-import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
+import { encodeApdu, signApdu, wrapWithAcbMac } from '../../devices/index.ts';
 import { bodyKit, serviceFacts, type BodyCodec, type RequestBody } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import type { Step } from '../pipeline/step.ts';
@@ -24,6 +24,8 @@ export interface GbcsCommand {
   useCase: string;
   messageCode: number;
   payload: Buffer;
+  /** an ACB-originated command the ACB also signs (RTDS: a PPMID's joins and unjoins, CS03A2/CS04AC non-critical) */
+  acbSigned?: boolean;
 }
 
 export interface CommandTime {
@@ -165,7 +167,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
               (acb ? `DCC (ACB) command, counter ${counter}, for ${dashedEui(rid.originator)}` : `counter ${rid.counter}`) + ', ACB MAC',
           },
           answer: { responseCode: Codes.acknowledged },
-          command: wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
+          command: wrapWithAcbMac(acb && c.acbSigned ? signApdu(apdu, dcc.acbDsKey) : apdu, dcc.acbKaKey, state.deviceKeyAgreement!),
           advanceCounter: true,
           ...(after ? { onDeviceResponse: after } : {}),
         };

@@ -45,7 +45,12 @@ export const JOINS: readonly { target: DeviceType | string; other: string; useCa
   { target: 'ESME', other: 'HCALCS', useCase: 'CS03A1', messageCode: 0x000d, method: 0, critical: true },
   { target: 'GSME', other: 'GPF', useCase: 'CS03B', messageCode: 0x000e, method: 2, critical: false },
   { target: 'HCALCS', other: 'ESME', useCase: 'CS03A2', messageCode: 0x00ab, method: 1, critical: true },
+  // A PPMID joins its ESME by method A too, sent and signed by the ACB for the supplier (RTDS 8.7.2 CS03A2NonCritical).
+  { target: 'PPMID', other: 'ESME', useCase: 'CS03A2', messageCode: 0x00ab, method: 1, critical: false },
 ];
+
+/** Commands to a PPMID go from the DCC's ACB, which signs them, the supplier its supplementary remote party (RTDS). */
+export const byAcbForPpmid = (type: DeviceType): 'acb' | 'user' => (type === 'PPMID' ? 'acb' : 'user');
 
 /** dcc-sim's assignment of the E0807xx codes the 5.4 XSD defines (the normative table was not available). */
 export const Codes0807 = {

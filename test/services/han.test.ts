@@ -270,6 +270,19 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(statusCode(a2)).toBe(0);
   });
 
+  it('8.7.2 and 8.8.2 to the PPMID go from the ACB, signed, as RTDS sends them (CS03A2NonCritical, CS04ACNonCritical)', () => {
+    const j = w.run('CS03A2NonCritical_8.7.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(j.final, j.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(j.command!, rtdsVector('8.7.2_CS03A2NonCritical', 'CS03A2NonCritical_8.7.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    expect(decodeGbcsMessage(j.command!).apdu.signature).not.toBeNull();
+    expect(statusCode(j)).toBe(0);
+    const none = w.run('CS04ACNonCritical_8.8.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(gbcsDifferences(none.command!, rtdsVector('8.8.2_CS04ACNonCritical', 'CS04ACNonCritical_8.8.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(none)).toBe(1);
+    const u = w.run('CS04ACNonCritical_8.8.2_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('01-02-03-04-05-06-07-08', '00-DB-12-34-56-78-90-93'));
+    expect(statusCode(u)).toBe(0);
+  });
+
   it('8.7.1 refuses what cannot join critically, and 8.8.1 sends CS04AC as RTDS', () => {
     const gpfToEsme = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-9A', dashed(GPF_9C)));
     expect(gpfToEsme.answer.responseCode).toBe('E080721');
