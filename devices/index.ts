@@ -80,3 +80,4 @@ export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport
 export { RejectionAlert } from './emulator/security.ts';
 export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution } from './emulator/use-case.ts';
 export { USE_CASES, useCaseFor, indexByMessageCode } from './emulator/registry.ts';
+export { initialChfDeviceLog } from './emulator/families/han.ts';

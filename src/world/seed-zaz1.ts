@@ -10,6 +10,7 @@ import {
   type KeystoreEntry,
 } from '../../pki/index.ts';
 import type { CellColumnName, UserRole } from '../../db/index.ts';
+import { initialChfDeviceLog } from '../../devices/index.ts';
 import { DCC } from './catalogue.ts';
 import { makeMprn } from './mpxn.ts';
 import { META, secretForSeed, World, WorldError } from './world.ts';
@@ -176,6 +177,9 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     const han = { root: z1Id, recovery: common.recovery!, acbDS: need('Z1-accessControlBroker-ds'), acbKA: common.acbKA!, supplierDS: supplier.supplierDS, supplierKA: supplier.supplierKA };
     device('00DB1234567890A4', 'PPMID', ZAZ1_MPAN, han);
     device('00DB1234567890A5', 'HCALCS', ZAZ1_MPAN, han);
+    // The hub's device log holds the devices the inventory has behind it (what CCS05/CCS07 read, CCS02 removes).
+    const members = [['00DB1234567890A0', 'ESME'], ['00DB1234567890A1', 'GSME'], ['00DB1234567890A3', 'GPF'], ['00DB1234567890A4', 'PPMID'], ['00DB1234567890A5', 'HCALCS']] as const;
+    store.putDeviceAppState('00DB1234567890A2', JSON.stringify({ chfDeviceLog: initialChfDeviceLog(members.map(([eui, type]) => ({ eui, type })), new Date(commissionedAt)) }));
   });
   store.setMeta(META.createdAt, new Date().toISOString());
   return { parties: Object.keys(PARTIES).length, devices: 6, certificates };

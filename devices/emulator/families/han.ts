@@ -119,6 +119,20 @@ function linkKeyHash(eui: string, installCode: Buffer): string {
   return createHash('sha256').update(Buffer.from(eui, 'hex')).update(installCode).digest().subarray(0, 16).toString('hex');
 }
 
+/**
+ * A hub's device log as it is when the hub is installed with devices already on its HAN (a seeded world):
+ * their install codes are not known, so each stands in as a value derived from the device's EUI.
+ */
+export function initialChfDeviceLog(members: readonly { eui: string; type: DeviceType }[], at: Date): ChfDeviceLog {
+  return {
+    entries: members.map(({ eui, type }) => {
+      const code = createHash('sha256').update(`install code/${eui}`).digest().subarray(0, 16);
+      return { eui, type: HAN_DEVICE_TYPE[type as keyof typeof HAN_DEVICE_TYPE] ?? HAN_DEVICE_TYPE.Type2, installCode: code.toString('hex'), linkKeyHash: linkKeyHash(eui, code), addedAt: at.toISOString() };
+    }),
+    historic: [],
+  };
+}
+
 /** The hub's extended PAN id (8 octets): derived from its EUI, as a stable stand-in. */
 function extendedPanId(eui: string): Buffer {
   return createHash('sha256').update(`pan/${eui}`).digest().subarray(0, 8);
