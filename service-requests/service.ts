@@ -104,6 +104,8 @@ export interface StateNeeds {
   signerForCell?: 'transitionalCoSDS';
   /** the target device's key-agreement public key, for the ACB MAC */
   deviceKeyAgreement?: true;
+  /** another device's key-agreement certificate from the SMKI repository (8.7: a method C join carries it) */
+  deviceCertificateOf?: Eui;
 }
 
 export interface IssuedPreCommand {
@@ -125,6 +127,8 @@ export interface HandlerState {
   /** null when the cell is empty or the world holds no key for its certificate */
   cellSigner?: { eui: Eui; key: KeyObject } | null;
   deviceKeyAgreement?: Uint8Array;
+  /** DER; absent when that device is not in the inventory */
+  deviceCertificate?: Buffer;
 }
 
 /** The DCC's own GBCS credentials, lent to handlers of commands the DCC originates or MACs. */

@@ -4,9 +4,8 @@
  * is known, fits, and is in the device log of the meter's comms hub (E0807xx, nothing sent otherwise).
  */
 import { dashedEui } from '../../pki/index.ts';
-import { encodeJoinCommand } from '../../devices/index.ts';
 import { criticalDeviceCommandService } from './device-command.ts';
-import { JOINS, hanType, joinCheck, otherDeviceBody } from './han-commands.ts';
+import { JOINS, joinCheck, joinCommand, otherDeviceBody } from './han-commands.ts';
 
 export const [joinServiceCritical, joinServiceCriticalSigned] = criticalDeviceCommandService({
   variant: '8.7.1',
@@ -15,13 +14,13 @@ export const [joinServiceCritical, joinServiceCriticalSigned] = criticalDeviceCo
   sender: 'supplier',
   // Joined while it is being installed: from the moment it is in its hub's device log.
   statuses: ['Whitelisted', 'InstalledNotCommissioned', 'Commissioned'],
-  needs: (b) => ({ inventoryDevices: [b.otherDeviceId] }),
+  needs: (b) => ({ inventoryDevices: [b.otherDeviceId], deviceCertificateOf: b.otherDeviceId }),
   steps: [joinCheck(true)],
   command(b, type, { state }) {
     const other = state.inventoryDevices?.get(b.otherDeviceId);
     const join = JOINS.find((j) => j.critical && j.target === type && (!other || j.other === other.type));
     if (!join) return `a ${type} takes no critical join`;
-    return { useCase: join.useCase, messageCode: join.messageCode, payload: encodeJoinCommand({ method: join.method, otherEui: b.otherDeviceId, otherType: hanType(join.other)! }) };
+    return joinCommand(join, b.otherDeviceId, state.deviceCertificate, false);
   },
   describe: (b) => [{ label: 'OtherDeviceID', value: dashedEui(b.otherDeviceId) }],
 });

@@ -4,9 +4,8 @@
  * is known and in the device log of the target's comms hub (E0807xx).
  */
 import { dashedEui } from '../../pki/index.ts';
-import { encodeJoinCommand } from '../../devices/index.ts';
 import { deviceCommandService } from './device-command.ts';
-import { JOINS, byAcbForPpmid, hanType, joinCheck, otherDeviceBody } from './han-commands.ts';
+import { JOINS, byAcbForPpmid, joinCheck, joinCommand, otherDeviceBody } from './han-commands.ts';
 
 export const joinServiceNonCritical = deviceCommandService({
   variant: '8.7.2',
@@ -16,16 +15,13 @@ export const joinServiceNonCritical = deviceCommandService({
   // Joined while it is being installed: from the moment it is in its hub's device log.
   statuses: ['Whitelisted', 'InstalledNotCommissioned', 'Commissioned'],
   originator: byAcbForPpmid,
-  needs: (b) => ({ inventoryDevices: [b.otherDeviceId] }),
+  needs: (b) => ({ inventoryDevices: [b.otherDeviceId], deviceCertificateOf: b.otherDeviceId }),
   steps: [joinCheck(false)],
   command(b, type, { state }) {
     const other = state.inventoryDevices?.get(b.otherDeviceId);
     const join = JOINS.find((j) => !j.critical && j.target === type && (!other || j.other === other.type));
     if (!join) return `a ${type} takes no non-critical join`;
-    return {
-      useCase: join.useCase, messageCode: join.messageCode, acbSigned: type === 'PPMID',
-      payload: encodeJoinCommand({ method: join.method, otherEui: b.otherDeviceId, otherType: hanType(join.other)! }),
-    };
+    return joinCommand(join, b.otherDeviceId, state.deviceCertificate, type === 'PPMID');
   },
   describe: (b) => [{ label: 'OtherDeviceID', value: dashedEui(b.otherDeviceId) }],
 });

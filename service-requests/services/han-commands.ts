@@ -4,7 +4,7 @@
  * made, and the comms hub's DLMS object (class 104 ZigBee network control 0-0:30.3.0.255; catalogue.md §2.4).
  */
 import { type Eui } from '../../pki/index.ts';
-import { HAN_DEVICE_TYPE, decodeGbcsMessage, dlms, encodeAccessRequest, invokeIdFor, obis, type DeviceType } from '../../devices/index.ts';
+import { HAN_DEVICE_TYPE, decodeGbcsMessage, dlms, encodeAccessRequest, encodeJoinCommand, invokeIdFor, obis, type DeviceType } from '../../devices/index.ts';
 import { bodyKit, type BodyCodec } from '../duis/index.ts';
 import type { Step } from '../pipeline/step.ts';
 import type { RequestBody } from '../duis/index.ts';
@@ -42,12 +42,25 @@ export function otherDeviceBody<const K extends string>(element: K): BodyCodec<O
  * a GPF its GSME by method B, a PPMID a meter by method C (with the PPMID's certificate).
  */
 export const JOINS: readonly { target: DeviceType | string; other: string; useCase: string; messageCode: number; method: number; critical: boolean }[] = [
+  // Method C: the meter takes the PPMID's key-agreement certificate (and the PPMID the meter's), from the SMKI repository.
+  { target: 'ESME', other: 'PPMID', useCase: 'CS03C', messageCode: 0x00af, method: 3, critical: true },
+  { target: 'GSME', other: 'PPMID', useCase: 'CS03C', messageCode: 0x00af, method: 3, critical: true },
+  { target: 'PPMID', other: 'GSME', useCase: 'CS03C', messageCode: 0x00af, method: 3, critical: false },
   { target: 'ESME', other: 'HCALCS', useCase: 'CS03A1', messageCode: 0x000d, method: 0, critical: true },
   { target: 'GSME', other: 'GPF', useCase: 'CS03B', messageCode: 0x000e, method: 2, critical: false },
   { target: 'HCALCS', other: 'ESME', useCase: 'CS03A2', messageCode: 0x00ab, method: 1, critical: true },
   // A PPMID joins its ESME by method A too, sent and signed by the ACB for the supplier (RTDS 8.7.2 CS03A2NonCritical).
   { target: 'PPMID', other: 'ESME', useCase: 'CS03A2', messageCode: 0x00ab, method: 1, critical: false },
 ];
+
+/** The join command for a body on a target, or why there is none (`certificate`: the other device's, for method C). */
+export function joinCommand(join: (typeof JOINS)[number], otherDeviceId: Eui, certificate: Buffer | undefined, acbSigned: boolean) {
+  const method = join.method;
+  return {
+    useCase: join.useCase, messageCode: join.messageCode, acbSigned,
+    payload: encodeJoinCommand({ method, otherEui: otherDeviceId, otherType: hanType(join.other)!, ...(method === 3 ? { certificate: certificate ?? Buffer.from([0x30, 0x00]) } : {}) }),
+  };
+}
 
 /** Commands to a PPMID go from the DCC's ACB, which signs them, the supplier its supplementary remote party (RTDS). */
 export const byAcbForPpmid = (type: DeviceType): 'acb' | 'user' => (type === 'PPMID' ? 'acb' : 'user');

@@ -336,6 +336,9 @@ export class Dcc extends EventEmitter {
       state.cellSigner = id !== undefined && key ? { eui: this.world.certificate(id).subjectEui!, key } : null;
     }
     if (needs.deviceKeyAgreement) state.deviceKeyAgreement = this.ports.deviceKeyAgreementKey(rid.target);
+    if (needs.deviceCertificateOf && this.world.store.getDevice(needs.deviceCertificateOf)) {
+      state.deviceCertificate = this.world.deviceCertificates(needs.deviceCertificateOf).kaCertificate.der;
+    }
     return state;
   }
 

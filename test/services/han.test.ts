@@ -289,10 +289,37 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(statusCode(u)).toBe(0);
   });
 
+  it('method C: the GSME joins a PPMID (CS03CCritical) and the PPMID a GSME (CS03CNonCritical, from the ACB), each given the other\'s certificate', () => {
+    for (const [eui, type] of [['00-DB-12-34-56-78-90-98', 'PPMID'], ['00-DB-12-34-56-78-90-94', 'GSME']]) {
+      const pre = w.run('12.2_DEVICE_PRE_NOTIFICATION_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${eui}`)
+        .replace('<sr:DeviceType>ESME', `<sr:DeviceType>${type}`).replace(/<sr:ESMEVariant>[^<]*<\/sr:ESMEVariant>/, ''));
+      expect(pre.answer.responseCode, pre.finalReason ?? '').toBe('I0');
+      expect(w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${eui}`)
+        .replace(/<sr:ImportMPxN>[\s\S]*?<\/sr:SecondaryImportMPAN>/, '')).final).toBe('I0');
+    }
+    /** As RTDS but the certificate: ours is the SMKI repository's for that device, RTDS's another CA's. */
+    const joinDifferences = (ours: Buffer, rtds: Buffer) => {
+      const out = gbcsDifferences(ours, rtds).filter((d) => !d.startsWith('payload:'));
+      const [a, b] = [ours, rtds].map((m) => decodeJoinCommand(decodeGbcsMessage(m).apdu.payload));
+      if (a!.method !== b!.method || a!.otherEui !== b!.otherEui || a!.otherType !== b!.otherType || !a!.certificate) out.push(`join: ${JSON.stringify([a!.method, a!.otherEui, a!.otherType])} vs ${JSON.stringify([b!.method, b!.otherEui, b!.otherType])}`);
+      return out;
+    };
+    const c = w.run('CS03CCritical_8.7.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(c.final, c.finalReason ?? '').toBe('I0');
+    expect(joinDifferences(c.preCommand!, rtdsVector('8.7.1_CS03CCritical', 'CS03CCritical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(c)).toBe(0);
+    const n = w.run('CS03CNonCritical_8.7.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(n.final, n.finalReason ?? '').toBe('I0');
+    expect(joinDifferences(n.command!, rtdsVector('8.7.2_CS03CNonCritical', 'CS03CNonCritical_8.7.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
+    expect(statusCode(n)).toBe(0);
+    expect(joinedTo(GSME)).toContainEqual({ eui: '00DB123456789098', type: 5 });
+  });
+
   it('8.7.1 refuses what cannot join critically, and 8.8.1 sends CS04AC as RTDS', () => {
     const gpfToEsme = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-9A', dashed(GPF_9C)));
     expect(gpfToEsme.answer.responseCode).toBe('E080721');
-    expect(joinedTo(GSME)).toEqual([]);
+    expect(gpfToEsme.command).toBeUndefined();
+    expect(joinedTo(ESME)).toEqual([{ eui: '00DB12345678909A', type: 4 }]); // the HCALCS joined above, nothing more
 
     const u = w.run('CS04ACCritical_8.8.1_SUCCESS_REQUEST_DUIS.XML');
     expect(u.final, u.finalReason ?? '').toBe('I0');
