@@ -214,6 +214,16 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(sorted(hubLog())).toEqual(SEEDED_LOG.filter((e) => e !== ESME));
   });
 
+  it('8.11 refuses a comms hub as the device (E081104) and a supplier that is not the device\'s (E081102); nothing reaches the hub', () => {
+    const hub = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', '<sr:DeviceID>00-DB-12-34-56-78-90-A2'));
+    expect(hub.answer.responseCode).toBe('E081104');
+    expect(hub.command).toBeUndefined();
+    const other = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:RequestID>90-B3-D5-1F-30-01-00-00:', '<sr:RequestID>90-B3-D5-1F-30-03-00-00:'));
+    expect(other.answer.responseCode).toBe('E081102');
+    expect(other.command).toBeUndefined();
+    expect(sorted(hubLog())).toEqual(SEEDED_LOG.filter((e) => e !== ESME));
+  });
+
   it('8.7.2 refuses a GPF that is unknown or not in the hub log (E080702, E080722), then joins it once pre-notified and added (CS03B as RTDS)', () => {
     const unknown = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
     expect(unknown.answer.responseCode).toBe('E080702');
@@ -237,6 +247,12 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(gbcsDifferences(j.command!, rtdsVector('8.7.2_CS03B', 'CS03B_8.7.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
     expect(statusCode(j)).toBe(0);
     expect(joinedTo(GSME)).toEqual([{ eui: GPF_9C, type: 3 }]);
+    // A device that has left service joins nothing (E080723): the GPF suspended for a moment, then back.
+    w.world.applyInventoryChange({ kind: 'update', eui: GPF_9C, set: { status: 'Suspended' } });
+    const suspended = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(suspended.answer.responseCode).toBe('E080723');
+    expect(suspended.command).toBeUndefined();
+    w.world.applyInventoryChange({ kind: 'update', eui: GPF_9C, set: { status: 'Whitelisted' } });
   });
 
   it('8.9 CS07 reads the GSME joins as RTDS commands it; 8.8.2 unjoins the GPF (CS04B as RTDS, status 1 when not joined)', () => {
