@@ -39,6 +39,7 @@ import { updateFirmware } from './services/11.1.ts';
 import { readFirmwareVersion } from './services/11.2.ts';
 import { activateFirmware, activateFirmwareSigned } from './services/11.3.ts';
 import { updatePpmidFirmware } from './services/11.4.ts';
+import { restoreHanDeviceLog } from './services/8.12.1.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -88,6 +89,7 @@ export const SERVICES = [
   activateFirmware,
   activateFirmwareSigned,
   updatePpmidFirmware,
+  restoreHanDeviceLog,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

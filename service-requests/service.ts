@@ -106,6 +106,11 @@ export interface StateNeeds {
   deviceKeyAgreement?: true;
   /** another device's key-agreement certificate from the SMKI repository (8.7: a method C join carries it) */
   deviceCertificateOf?: Eui;
+  /**
+   * What the DCC holds of another device's state, by application-state section (8.12.1: the old comms hub's
+   * device log, which the DCC has from the hub's CS14 alerts)
+   */
+  deviceStateOf?: { eui: Eui; section: string };
 }
 
 export interface IssuedPreCommand {
@@ -129,6 +134,8 @@ export interface HandlerState {
   deviceKeyAgreement?: Uint8Array;
   /** DER; absent when that device is not in the inventory */
   deviceCertificate?: Buffer;
+  /** the section asked for by deviceStateOf; undefined when the device has none */
+  deviceState?: unknown;
 }
 
 /** The DCC's own GBCS credentials, lent to handlers of commands the DCC originates or MACs. */

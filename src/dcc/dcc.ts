@@ -336,6 +336,10 @@ export class Dcc extends EventEmitter {
       state.cellSigner = id !== undefined && key ? { eui: this.world.certificate(id).subjectEui!, key } : null;
     }
     if (needs.deviceKeyAgreement) state.deviceKeyAgreement = this.ports.deviceKeyAgreementKey(rid.target);
+    if (needs.deviceStateOf) {
+      const json = this.world.store.getDeviceAppState(needs.deviceStateOf.eui);
+      state.deviceState = json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>)[needs.deviceStateOf.section];
+    }
     if (needs.deviceCertificateOf && this.world.store.getDevice(needs.deviceCertificateOf)) {
       state.deviceCertificate = this.world.deviceCertificates(needs.deviceCertificateOf).kaCertificate.der;
     }

@@ -343,3 +343,43 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(statusCode(u)).toBe(1);
   });
 });
+
+describe('8.12.1 Restore HAN Device Log', () => {
+  it('a replacement hub takes the old hub\'s log (CCS03 from the ACB, as RTDS commands it) and reports it (CS14); refusals reach no hub', () => {
+    const NEW_HUB = '00-DB-12-34-56-78-90-95';
+    const toNewHub = (x: string) => x.replace(/(<sr:RequestID>[^<]*:)00-DB-12-34-56-78-90-A2(:)/, `$1${NEW_HUB}$2`).replace(/<sr:OldCHFID>[^<]*</, '<sr:OldCHFID>00-DB-12-34-56-78-90-A2<');
+    const unknown = w.run('CCS03_8.12.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(unknown.answer.responseCode).toBe('E081202');
+    expect(unknown.command).toBeUndefined();
+    const pre = w.run('12.2_DEVICE_PRE_NOTIFICATION_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${NEW_HUB}`)
+      .replace('<sr:DeviceType>ESME', '<sr:DeviceType>CHF').replace(/<sr:ESMEVariant>[^<]*<\/sr:ESMEVariant>/, ''));
+    expect(pre.answer.responseCode, pre.finalReason ?? '').toBe('I0');
+    const installed = w.run('8.14.1_COMMUNICATIONS_HUB_STATUS_UPDATE_INSTALL_SUCCESS_REQUEST_DUIS.XML', (x) => x
+      .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A2', `<sr:DeviceID>${NEW_HUB}`).replace(/<sr:MPxN>[^<]*</, '<sr:MPxN>1312345678333<'));
+    expect(installed.answer.responseCode, installed.finalReason ?? '').toBe('I0');
+    const itself = w.run('CCS03_8.12.1_SUCCESS_REQUEST_DUIS.XML', (x) => toNewHub(x).replace(/<sr:OldCHFID>[^<]*</, `<sr:OldCHFID>${NEW_HUB}<`));
+    expect(itself.answer.responseCode).toBe('E081204');
+
+    const oldLog = hubLog();
+    const r = w.run('CCS03_8.12.1_SUCCESS_REQUEST_DUIS.XML', toNewHub);
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    // The hub and the log differ from RTDS's (another hub, other devices): the command is the same access, the data the same shape.
+    expect(gbcsDifferences(r.command!, rtdsVector('8.12.1_CCS03', 'CCS03_8.12.1_SUCCESS_COMMAND_GBCS.HEX'), { addresses: false }).filter((d) => !d.startsWith('data 1'))).toEqual([]);
+    const ours = decodeGbcsMessage(r.command!).body;
+    if (ours.kind !== 'dlms-request') throw new Error(ours.kind);
+    expect(backupEuis(dlmsStructure(ours.request.data[0]!, oldLog.length))).toEqual(oldLog);
+    expect(r.responses.some((x) => x.body.kind === 'DeviceAlertMessage' && x.body.alertCode === '8F12')).toBe(true);
+    const read = w.run('CCS05CCS04_8.9_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/(<sr:RequestID>[^<]*:)00-DB-12-34-56-78-90-A2(:)/, `$1${NEW_HUB}$2`));
+    const b = read.deviceResponse!.body;
+    if (b.kind !== 'dlms-response') throw new Error(b.kind);
+    expect(euisIn(b.response.data[0]!)).toEqual(oldLog);
+  });
+});
+
+/** CCS03's { extended PAN id, array } as a PAN backup's { time, PAN id, array } for backupEuis. */
+function dlmsStructure(d: DlmsData, n: number): DlmsData {
+  if (d.type !== 'structure' || d.items.length !== 2) throw new Error('not { PAN id, array }');
+  const list = d.items[1]!;
+  if (list.type !== 'array' || list.items.length !== n) throw new Error(`expected ${n} entries`);
+  return { type: 'structure', items: [{ type: 'null' }, d.items[0]!, list] };
+}

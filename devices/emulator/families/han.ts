@@ -203,6 +203,23 @@ const zigbeeNetworkControl: CosemObject = {
       return { result: DataAccessResult.success };
     }
     if (method === 4) return panBackup(log.entries, ctx);
+    if (method === 5) {
+      // restore PAN: { extended PAN id, array { EUI, hashed link key } }: the log of the hub this one replaces
+      const list = parameter.type === 'structure' ? parameter.items[1] : undefined;
+      if (list?.type !== 'array') return { result: DataAccessResult.typeUnmatched };
+      const restored: ChfLogEntry[] = [];
+      for (const item of list.items) {
+        const [eui, key] = item.type === 'structure' ? item.items : [];
+        if (eui?.type !== 'octet-string' || eui.value.length !== 8 || key?.type !== 'octet-string') return { result: DataAccessResult.typeUnmatched };
+        const id = eui.value.toString('hex').toUpperCase();
+        // The restore carries no device type or install code: a device already in this log keeps its own, else Type 2.
+        const known = log.entries.find((e) => e.eui === id);
+        restored.push({ eui: id, type: known?.type ?? HAN_DEVICE_TYPE.Type2, installCode: known?.installCode ?? '', linkKeyHash: key.value.toString('hex'), addedAt: ctx.now.toISOString() });
+      }
+      log.entries = restored;
+      raiseLogChanged(ctx, log);
+      return { result: DataAccessResult.success };
+    }
     return undefined;
   },
   set(attribute, value, ctx) {
@@ -292,6 +309,7 @@ export const HAN: UseCaseFamily = {
     appUseCase({ name: 'GCS28', messageCodes: [HanMessageCode.GCS28], deviceTypes: ['GSME'], roles: SUPPLIER, critical: true, run: gcs28 }),
     dlmsUseCase({ name: 'CCS01', messageCodes: [0x0001], deviceTypes: ['CHF'], roles: ACB, critical: false }),
     dlmsUseCase({ name: 'CCS02', messageCodes: [0x0002], deviceTypes: ['CHF'], roles: ACB, critical: false }),
+    dlmsUseCase({ name: 'CCS03', messageCodes: [0x0003], deviceTypes: ['CHF'], roles: ACB, critical: false }),
     dlmsUseCase({ name: 'CCS05/CCS04', messageCodes: [0x0004], deviceTypes: ['CHF'], roles: ACB, critical: false }),
     dlmsUseCase({ name: 'CCS06', messageCodes: [0x010f], deviceTypes: ['CHF'], roles: ACB, critical: false }),
     dlmsUseCase({ name: 'CCS07', messageCodes: [0x00fe], deviceTypes: ['CHF'], roles: ACB, critical: false }),
