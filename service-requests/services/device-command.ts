@@ -53,8 +53,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   statuses?: readonly string[];
   /**
    * Who originates the GBCS command: the User (default; its RequestID counter in the grouping header), or the
-   * DCC's Access Control Broker (commands to a comms hub: the ACB's counter, the User's EUI and counter as the
-   * supplementary remote party in other-information, as the RTDS CCS vectors show)
+   * DCC's Access Control Broker (commands to a comms hub or a PPMID: the ACB's counter, the User's EUI and counter
+   * as the supplementary remote party in other-information, as the RTDS CCS, CS08 and PPMID join vectors show)
    */
   originator?: 'user' | 'acb' | ((type: DeviceType) => 'user' | 'acb');
   /** GBCS message codes of its future-dated commands: a held command's alert names the service by them */
