@@ -5,6 +5,28 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * A change SQL alone cannot make column-agnostically (run after `sql`, in the same transaction), e.g. a
+   * table rebuilt from its own CREATE statement. Such a migration runs with foreign keys off (SQLite's
+   * table-rebuild procedure) and is checked with foreign_key_check before it commits.
+   */
+  rebuild?: (db: { prepare(sql: string): { get(): unknown; all(): unknown[] }; exec(sql: string): unknown }) => void;
+}
+
+/** Rebuilds `table` from its own CREATE statement as `edit` changes it, keeping its rows, columns and indexes. */
+function rebuildTable(table: string, edit: (createSql: string) => string): NonNullable<Migration['rebuild']> {
+  return (db) => {
+    const row = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '${table}'`).get() as { sql: string } | undefined;
+    if (!row) throw new Error(`migration: no table ${table}`);
+    const edited = edit(row.sql);
+    if (edited === row.sql) throw new Error(`migration: the ${table} table's definition is not the one expected`);
+    const indexes = (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '${table}' AND sql IS NOT NULL`).all() as { sql: string }[]).map((i) => i.sql);
+    db.exec(edited.replace(new RegExp(`^CREATE TABLE ${table}\\b`), `CREATE TABLE ${table}_rebuilt`));
+    db.exec(`INSERT INTO ${table}_rebuilt SELECT * FROM ${table}`);
+    db.exec(`DROP TABLE ${table}`);
+    db.exec(`ALTER TABLE ${table}_rebuilt RENAME TO ${table}`);
+    for (const sql of indexes) db.exec(sql);
+  };
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -372,5 +394,15 @@ CREATE TABLE dcc_schedules (
 CREATE INDEX dcc_schedules_due ON dcc_schedules (next_run_at);
 CREATE INDEX dcc_schedules_device ON dcc_schedules (device_eui);
 `,
+  },
+  {
+    version: 15,
+    name: 'inventory: PPMID and HCALCS devices',
+    // The HAN devices the join, device-log and firmware services reach (catalogue.md §0.2: RTDS A4 PPMID, A5 HCALCS).
+    sql: '',
+    rebuild: rebuildTable('devices', (sql) => sql.replace(
+      "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF'))",
+      "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'))",
+    )),
   },
 ];

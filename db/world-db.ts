@@ -56,9 +56,20 @@ function migrate(db: SqliteDatabase): void {
   }
   for (const m of [...MIGRATIONS].sort((x, y) => x.version - y.version)) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+    // A table rebuild runs with foreign keys off (they cannot be switched inside a transaction) and is checked.
+    if (m.rebuild) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.rebuild) {
+          m.rebuild(db);
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length) throw new WorldDbError('world-schema', `migration ${m.version} (${m.name}) broke ${broken.length} foreign key(s)`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    } finally {
+      if (m.rebuild) db.pragma('foreign_keys = ON');
+    }
   }
 }

@@ -48,6 +48,18 @@ export {
 } from './gbcs/cs02g.ts';
 export type { Cs02gBody } from './gbcs/cs02g.ts';
 export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
+export {
+  HanMessageCode, JoinMethod, HAN_DEVICE_TYPE, HanStatus, hanDeviceTypeName, encodeJoinCommand, decodeJoinCommand, encodeUnjoinCommand,
+  decodeUnjoinCommand, encodeHanStatus, decodeHanStatus, encodeDeviceLogResponse, decodeDeviceLogResponse, encodeSetTimeCommand,
+  decodeSetTimeCommand, encodeSetTimeResponse, decodeSetTimeResponse,
+} from './gbcs/han.ts';
+export type { JoinCommand, HanLogEntry, DeviceLogResponse, SetTimeCommand, SetTimeResponse, HanBody } from './gbcs/han.ts';
+export {
+  CS06_MESSAGE_CODE, CS06_ALERT_MESSAGE_CODE, CS08_MESSAGE_CODE, FirmwareStatus, encodeActivateFirmwareCommand, decodeActivateFirmwareCommand,
+  encodeActivateFirmwareResponse, decodeActivateFirmwareResponse, encodeActivateFirmwareAlert, decodeActivateFirmwareAlert,
+  encodeFirmwareVersionResponse, decodeFirmwareVersionResponse, firmwareVersionText,
+} from './gbcs/firmware.ts';
+export type { ActivateFirmwareCommand, FirmwareOutcome, ActivateFirmwareAlert, FirmwareBody } from './gbcs/firmware.ts';
 export { alertCodeOf } from './gbcs/alerts.ts';
 export { encryptSensitive, decryptSensitive } from './gbcs/sensitive.ts';
 export type { SensitiveParties } from './gbcs/sensitive.ts';
@@ -90,3 +102,4 @@ export type {
   InstantaneousValues, TouBand, SwitchingTable, Tariff, TariffRegisters, PrepaymentTerms, TouPrices,
 } from './meter/index.ts';
 export { raiseAlertOnDemand, isCriticalAlertCode, GENERIC_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT } from './emulator/alerts-on-demand.ts';
+export { initialChfDeviceLog } from './emulator/families/han.ts';

@@ -111,8 +111,8 @@ export function isXmlSigningRole(code: number): boolean {
 export const USER_ROLES = ['IS', 'ES', 'GS', 'ED', 'GT', 'RSA', 'OU'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-/** The device types dcc-sim's inventory holds and its emulators speak for. */
-export const DEVICE_TYPES = ['ESME', 'GSME', 'GPF', 'CHF'] as const;
+/** The device types dcc-sim's inventory holds and its emulators speak for (PPMID and HCALCS: for the HAN services). */
+export const DEVICE_TYPES = ['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /** The DCC's own parties. The ACB's EUI is also the DCC's: target of non-device requests, sender of DSP-signed responses. */

@@ -122,6 +122,19 @@ import { updateSupplierName } from './services/3.4.ts';
 import { disablePrivacyPin } from './services/3.5.ts';
 import { requestCustomerIdentificationNumber } from './services/9.1.ts';
 import { recordNetworkDataGas } from './services/14.1.ts';
+import { commissionDevice, commissionDeviceSigned } from './services/8.1.1.ts';
+import { synchroniseClock, synchroniseClockSigned } from './services/6.11.ts';
+import { updateHanDeviceLog } from './services/8.11.ts';
+import { readDeviceLog } from './services/8.9.ts';
+import { joinServiceCritical, joinServiceCriticalSigned } from './services/8.7.1.ts';
+import { joinServiceNonCritical } from './services/8.7.2.ts';
+import { unjoinServiceCritical, unjoinServiceCriticalSigned } from './services/8.8.1.ts';
+import { unjoinServiceNonCritical } from './services/8.8.2.ts';
+import { updateFirmware } from './services/11.1.ts';
+import { readFirmwareVersion } from './services/11.2.ts';
+import { activateFirmware, activateFirmwareSigned } from './services/11.3.ts';
+import { updatePpmidFirmware } from './services/11.4.ts';
+import { restoreHanDeviceLog } from './services/8.12.1.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -276,6 +289,25 @@ export const SERVICES = [
   disablePrivacyPin,
   requestCustomerIdentificationNumber,
   recordNetworkDataGas,
+  // Installation, commissioning, the HAN and the comms hub's device log; firmware
+  commissionDevice,
+  commissionDeviceSigned,
+  synchroniseClock,
+  synchroniseClockSigned,
+  updateHanDeviceLog,
+  readDeviceLog,
+  joinServiceCritical,
+  joinServiceCriticalSigned,
+  joinServiceNonCritical,
+  unjoinServiceCritical,
+  unjoinServiceCriticalSigned,
+  unjoinServiceNonCritical,
+  updateFirmware,
+  readFirmwareVersion,
+  activateFirmware,
+  activateFirmwareSigned,
+  updatePpmidFirmware,
+  restoreHanDeviceLog,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

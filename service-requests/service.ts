@@ -107,6 +107,13 @@ export interface StateNeeds {
   deviceKeyAgreement?: true;
   /** DCC schedules (5.x): by DSPScheduleID or by device; `newId` also asks for the ID a new schedule gets */
   schedules?: { id?: number; deviceEui?: Eui; newId?: true };
+  /** another device's key-agreement certificate from the SMKI repository (8.7: a method C join carries it) */
+  deviceCertificateOf?: Eui;
+  /**
+   * What the DCC holds of another device's state, by application-state section (8.12.1: the old comms hub's
+   * device log, which the DCC has from the hub's CS14 alerts)
+   */
+  deviceStateOf?: { eui: Eui; section: string };
 }
 
 export interface IssuedPreCommand {
@@ -130,6 +137,10 @@ export interface HandlerState {
   deviceKeyAgreement?: Uint8Array;
   /** the schedules asked for, and the ID a new one would get */
   schedules?: { found: ScheduleInfo[]; newId?: number };
+  /** DER; absent when that device is not in the inventory */
+  deviceCertificate?: Buffer;
+  /** the section asked for by deviceStateOf; undefined when the device has none */
+  deviceState?: unknown;
 }
 
 /** A DCC schedule as the DCC keeps it (5.1 makes it, 5.2 reads it, 5.3 deletes it). */
@@ -207,6 +218,18 @@ export interface ServiceOutcome {
   /** inventory changes that follow from what the device did with the command (the cells it changed); committed with it */
   afterDevice?(changedCells: readonly string[]): readonly InventoryChange[];
   schedules?: readonly ScheduleChange[];
+  /**
+   * Inventory changes that follow from the device carrying the command out (8.1.1: Commissioned once the
+   * device has set its clock): made in the request's transaction when the device's response arrives and
+   * `succeeded` accepts it; never when the device discards the command or holds it for later.
+   */
+  onDeviceResponse?: { inventory: readonly InventoryChange[]; succeeded(response: Buffer): boolean; detail: string };
+  /**
+   * What the DCC puts into devices' memory other than by a command: 11.1 distributes a firmware image over
+   * the WAN and HAN (GBCS CS05, which RTDS does not show), and the device finds it there when told to
+   * activate it. `update` gets the device's application-state section (undefined when absent).
+   */
+  deviceTransfers?: readonly { eui: Eui; section: string; update(current: unknown): unknown }[];
 }
 
 /** What an example builder may know of the world: a device, its registration, the parties' certificates. */

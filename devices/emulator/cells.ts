@@ -57,6 +57,9 @@ const CELLS_BY_TYPE: Readonly<Record<DeviceType, readonly CellName[]>> = Object.
   GSME: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'acbKA', 'transitionalCoSDS'],
   GPF: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA', 'acbKA', 'transitionalCoSDS'],
   CHF: ['root', 'recovery', 'acbDS', 'acbKA', 'wanProviderDS'],
+  // The HAN devices RTDS commands: by the supplier (CS03A2Critical, signed) and by the ACB (CS08 MAC'd, CS03A2NonCritical signed).
+  PPMID: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
+  HCALCS: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
 });
 
 

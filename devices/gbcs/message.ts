@@ -10,6 +10,8 @@ import type { Cs02bBody } from './cs02b.ts';
 import type { Cs02cBody } from './cs02c.ts';
 import type { Cs02dBody } from './cs02d.ts';
 import type { Cs02eBody } from './cs02e.ts';
+import type { FirmwareBody } from './firmware.ts';
+import type { HanBody } from './han.ts';
 import {
   DLMS_ACCESS_REQUEST, DLMS_ACCESS_RESPONSE, DLMS_DATA_NOTIFICATION, decodeAccessRequest, decodeAccessResponse, decodeDataNotification,
   type AccessRequest, type AccessResponse, type DataNotification,
@@ -22,7 +24,7 @@ import { MAC_LENGTH, isGeneralCiphering, unwrapGeneralCiphering } from './mac.ts
 
 /** One variant per payload a registered codec decodes (codecs.ts); 'other' for a payload no codec reads. */
 export type GbcsBody =
-  | Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody | Cs02fBody | Cs02gBody
+  | Cs02aBody | Cs02bBody | Cs02cBody | Cs02dBody | Cs02eBody | Cs02fBody | Cs02gBody | HanBody | FirmwareBody
   | { kind: 'dlms-request'; request: AccessRequest }
   | { kind: 'dlms-response'; response: AccessResponse }
   | { kind: 'dlms-notification'; notification: DataNotification }

@@ -7,10 +7,10 @@
  * its body becomes GBCS, and who may send it.
  */
 import { RemotePartyRole, dashedEui, type DeviceType, type Eui } from '../../pki/index.ts';
-import { encodeApdu, wrapWithAcbMac } from '../../devices/index.ts';
+import { encodeApdu, signApdu, wrapWithAcbMac } from '../../devices/index.ts';
 import { bodyKit, serviceFacts, type BodyCodec, type RequestBody, type ResponseContent } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
-import type { BodyField, ExampleContext, ExampleRequest, RegistrationCheck, ServiceModule, ValidatedRequest } from '../service.ts';
+import type { BodyField, ExampleContext, ExampleRequest, HandlerState, RegistrationCheck, ServiceModule, ServiceOutcome, StateNeeds, ValidatedRequest } from '../service.ts';
 import type { Step } from '../pipeline/step.ts';
 import type { DeviceInfo } from '../ports.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
@@ -32,11 +32,15 @@ export interface GbcsCommand {
   viaAcb?: boolean;
   /** with viaAcb: the KA certificate of a User whose key is not on the device (URP), carried after its EUI and counter */
   urpCertificate?: Buffer;
+  /** an ACB-originated command the ACB also signs (RTDS: a PPMID's joins and unjoins, CS03A2/CS04AC non-critical) */
+  acbSigned?: boolean;
 }
 
 export interface CommandTime {
   counter: bigint;
   now: Date;
+  /** what `needs` loaded (empty when only the target's device type is being judged) */
+  state: HandlerState;
   /**
    * The User the command is for and its device, as DLMS protection parameters name them (the User even when the
    * ACB sends the command, as RTDS shows); absent when only the device type is asked.
@@ -66,6 +70,20 @@ export interface DeviceCommandDef<B extends RequestBody> {
   sender: Sender;
   /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
   localDelivery?: boolean;
+  /**
+   * Who originates the GBCS command: the User (default; its RequestID counter in the grouping header), or the
+   * DCC's Access Control Broker (commands to a comms hub or a PPMID: the ACB's counter, the User's EUI and counter
+   * as the supplementary remote party in other-information, as the RTDS CCS, CS08 and PPMID join vectors show).
+   * A command may also say so itself (GbcsCommand.viaAcb).
+   */
+  originator?: 'user' | 'acb' | ((type: DeviceType) => 'user' | 'acb');
+  /** state the command needs beyond the target (e.g. 8.11: the inventory row of the device to add, for its type) */
+  needs?(body: NoInfer<B>): StateNeeds;
+  /**
+   * What the device's successful response changes in the inventory (8.1.1: Commissioned). A critical
+   * service's is decided on its signed leg, which carries no body: `body` is then undefined.
+   */
+  afterResponse?(device: DeviceInfo, body: NoInfer<B> | undefined, now: Date, state: HandlerState): ServiceOutcome['onDeviceResponse'];
   /** the message codes of its use cases that the device may answer later (future-dated): their 8F66/8F67 alerts name this service */
   messageCodes?: readonly number[];
   /** the service's own checks, after the common ones (pipeline steps) */
@@ -82,7 +100,7 @@ export interface DeviceCommandDef<B extends RequestBody> {
 }
 
 const DEVICE_STATUSES = ['Commissioned', 'InstalledNotCommissioned'];
-const PROBE: CommandTime = { counter: 0n, now: new Date(0) };
+const PROBE: CommandTime = { counter: 0n, now: new Date(0), state: {} };
 
 function authorise(sender: Sender) {
   return (_body: unknown, r: RegistrationCheck) => {
@@ -93,12 +111,16 @@ function authorise(sender: Sender) {
   };
 }
 
-function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, origin?: { counter: bigint }): GbcsCommand {
+function byAcb(def: DeviceCommandDef<any>, type: DeviceType): boolean {
+  return (typeof def.originator === 'function' ? def.originator(type) : def.originator) === 'acb';
+}
+
+function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: ValidatedRequest<B>, now: Date, state: HandlerState, origin?: { counter: bigint }): GbcsCommand {
   const rid = v.request.requestId;
   const sp = v.supplyPoint;
   // Where a party is both, the supplier's use case is meant (the network operator's are its own subset).
   const sender = sp && sp.supplierEui !== rid.originator && sp.networkOperatorEui === rid.originator ? 'networkOperator' : 'supplier';
-  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, originator: rid.originator, target: rid.target, sender, ...(v.device?.esmeVariant ? { esmeVariant: v.device.esmeVariant } : {}) });
+  const c = def.command(v.request.body, v.device!.type, { counter: origin?.counter ?? rid.counter, now, state, originator: rid.originator, target: rid.target, sender, ...(v.device?.esmeVariant ? { esmeVariant: v.device.esmeVariant } : {}) });
   // The pipeline's device step already asked `suits`; a string here is a body the device type cannot take.
   if (typeof c === 'string') throw new Error(`${def.variant}: ${c}`);
   return c;
@@ -157,6 +179,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
   };
   // Whether the ACB sends it: the command says (asked before the counter is known).
   const viaAcbOf = (v: ValidatedRequest<B>): boolean => {
+    if (byAcb(def, v.device!.type)) return true;
     const c = def.command(v.request.body, v.device!.type, PROBE);
     return typeof c !== 'string' && c.viaAcb === true;
   };
@@ -168,6 +191,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       endpoints: def.localDelivery ? { 1: 'serviceS', 2: 'serviceD' } : { 1: 'serviceS' },
       example: exampleOf(def, 1),
       needs: (v) => ({
+        ...def.needs?.(v.request.body),
         deviceKeyAgreement: true,
         ...(viaAcbOf(v) ? { acbCounter: true as const } : {}),
         ...(dspFutureDated && executionOf(v.request.body) ? { schedules: { newId: true as const } } : {}),
@@ -187,13 +211,14 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
         }
         const viaAcb = viaAcbOf(v);
         const origin = viaAcb ? { counter: state.acbCounter!, originator: dcc.acbEui } : { counter: rid.counter, originator: rid.originator };
-        const c = commandOf(def, v, dcc.now, origin);
+        const c = commandOf(def, v, dcc.now, state, origin);
         const apdu = encodeApdu({
           cra: 'command', counter: origin.counter, originator: origin.originator, target: rid.target, messageCode: c.messageCode,
           ...(viaAcb ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), c.urpCertificate ?? Buffer.alloc(0)]) } : {}),
           payload: c.payload,
         });
-        const command = wrapWithAcbMac(apdu, dcc.acbKaKey, state.deviceKeyAgreement!);
+        const command = wrapWithAcbMac(viaAcb && c.acbSigned ? signApdu(apdu, dcc.acbDsKey) : apdu, dcc.acbKaKey, state.deviceKeyAgreement!);
+        const after = def.afterResponse?.(v.device!, v.request.body, dcc.now, state);
         const code = `${c.useCase} (0x${c.messageCode.toString(16).padStart(4, '0').toUpperCase()})`;
         if (v.request.commandVariant === 2) {
           // Local delivery: the User carries the command to the device; the DCC sends nothing.
@@ -208,6 +233,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
           answer: { responseCode: Codes.acknowledged },
           command,
           advanceCounter: true,
+          ...(after ? { onDeviceResponse: after } : {}),
         };
       },
     };
@@ -219,8 +245,9 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     commandVariants: [4],
     endpoints: { 4: 'serviceT' },
     example: exampleOf(def, 4),
-    handle(v, _state, dcc) {
-      const c = commandOf(def, v, dcc.now);
+    ...(def.needs ? { needs: (v: ValidatedRequest<B>) => def.needs!(v.request.body) } : {}),
+    handle(v, state, dcc) {
+      const c = commandOf(def, v, dcc.now, state);
       return issueDevicePreCommand(v, c.messageCode, c.payload);
     },
   };
@@ -237,6 +264,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       const holdsSupplier = (state.organisationCertificates?.get(RemotePartyRole.Supplier) ?? []).length > 0;
       return holdsSupplier ? RemotePartyRole.Supplier : RemotePartyRole.NetworkOperator;
     }),
+    ...(def.afterResponse ? { onDeviceResponse: (v: ValidatedRequest<SignedPreCommandBody>, now: Date) => def.afterResponse!(v.device!, undefined, now, {}) } : {}),
   });
   return [module, signed];
 }
@@ -248,7 +276,7 @@ function executionOf(body: RequestBody): Date | undefined {
 }
 
 /** Other-information after the message code when the ACB originates: the User's EUI and its RequestID counter. */
-function supplementaryRemoteParty(user: Eui, counter: bigint): Buffer {
+export function supplementaryRemoteParty(user: Eui, counter: bigint): Buffer {
   const b = Buffer.alloc(16);
   Buffer.from(user, 'hex').copy(b, 0);
   b.writeBigUInt64BE(counter, 8);

@@ -236,7 +236,7 @@ const GAS_READS: Readonly<Record<string, GasRead>> = {
  * The GBCS command of a section 4 read for a GSME or GPF, or undefined when the variant has no use case for
  * this device type (the module answers E11) or the body lacks what the command needs (a read-log period).
  */
-export function gsmeReadCommand(variant: string, body: unknown, type: DeviceType, at: { counter: bigint; now: Date }): GbcsCommand | undefined {
+export function gsmeReadCommand(variant: string, body: unknown, type: DeviceType, at: CommandTime): GbcsCommand | undefined {
   const read = GAS_READS[variant];
   if (!read || (type !== 'GSME' && type !== 'GPF') || !read.types.includes(type)) return undefined;
   const c = read.command(body, type, at);

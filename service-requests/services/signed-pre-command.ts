@@ -8,7 +8,7 @@ import { decodeApdu, verifyApduSignature, wrapWithAcbMac, type GeneralSigningApd
 import { bodyKit } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
-import type { DccCapability, HandlerState, ServiceModule, ValidatedRequest } from '../service.ts';
+import type { DccCapability, HandlerState, ServiceModule, ServiceOutcome, ValidatedRequest } from '../service.ts';
 
 const { Sequence, checkAttributes, readDateTime, readBase64, textEl, writeBase64, writeExecution } = bodyKit;
 
@@ -30,6 +30,8 @@ export interface PreCommandLeg {
   signerRoles: readonly number[];
   /** checks the signed pre-command against the issued one and returns the command as it travels (MAC'd) */
   complete(v: ValidatedRequest<SignedPreCommandBody>, state: HandlerState, dcc: DccCapability): Buffer;
+  /** what the device's successful response changes in the inventory (8.1.1: Commissioned) */
+  onDeviceResponse?(v: ValidatedRequest<SignedPreCommandBody>, now: Date): ServiceOutcome['onDeviceResponse'];
 }
 
 export function signedPreCommandOf(critical: ServiceModule<any>, leg: PreCommandLeg): ServiceModule<SignedPreCommandBody> {
@@ -64,7 +66,9 @@ export function signedPreCommandOf(critical: ServiceModule<any>, leg: PreCommand
     needs: () => ({ preCommand: true, organisationCertificates: { roles: leg.signerRoles, usage: 'DS' }, deviceKeyAgreement: true }),
     handle(v, state, dcc) {
       const command = leg.complete(v, state, dcc);
+      const after = leg.onDeviceResponse?.(v, dcc.now);
       return {
+        ...(after ? { onDeviceResponse: after } : {}),
         step: { name: 'pre-command', detail: 'signed pre-command matches and verifies; ACB MAC added' },
         answer: { responseCode: Codes.acknowledged },
         command,

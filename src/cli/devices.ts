@@ -18,7 +18,7 @@ export function registerDevices(program: Command): void {
   devices
     .command('list')
     .addOption(dbOption())
-    .addOption(new Option('--type <type>').choices(['ESME', 'GSME', 'GPF', 'CHF']))
+    .addOption(new Option('--type <type>').choices(['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS']))
     .option('--status <status>')
     .option('--mpxn <mpxn>')
     .option('--supplier <eui>')

@@ -78,6 +78,8 @@ interface DeviceVerdict {
   finalResponseCode: string | null;
   finalReason: string | null;
   deviceAlertCode: string | null;
+  /** the device's GBCS response, when it answered at once */
+  response?: Buffer;
 }
 
 /** A final outcome is a failure when its DUIS response code is an error (E...). */
@@ -269,8 +271,19 @@ export class Dcc extends EventEmitter {
         if (change.kind === 'add') this.schedules.add({ ...change.schedule, createdAt: receivedAt });
         else this.schedules.remove(change.id);
       }
+      for (const t of outcome.deviceTransfers ?? []) {
+        const json = this.world.store.getDeviceAppState(t.eui);
+        const app = json === undefined ? {} : (JSON.parse(json) as Record<string, unknown>);
+        app[t.section] = t.update(app[t.section]);
+        this.world.store.putDeviceAppState(t.eui, JSON.stringify(app));
+      }
       if (outcome.command) verdict = this.deliver(v, outcome.command, steps, rid.originator, lap);
       for (const change of outcome.afterDevice?.(verdict.changedCells) ?? []) this.world.applyInventoryChange(change);
+      const after = outcome.onDeviceResponse;
+      if (after && verdict.response && after.succeeded(verdict.response)) {
+        for (const change of after.inventory) this.world.applyInventoryChange(change);
+        steps.push({ step: 'inventory', ok: true, detail: after.detail, ms: lap() });
+      }
       answerCode = outcome.answer.responseCode;
       xml = this.respond({ ...refs, responseCode: answerCode, content: outcome.answer.content });
       steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });
@@ -343,6 +356,13 @@ export class Dcc extends EventEmitter {
       const found = id !== undefined ? [this.schedules.get(id)].filter((x): x is ScheduleRecord => !!x) : deviceEui ? this.schedules.forDevice(deviceEui) : [];
       state.schedules = { found, ...(newId ? { newId: this.schedules.nextId() } : {}) };
     }
+    if (needs.deviceStateOf) {
+      const json = this.world.store.getDeviceAppState(needs.deviceStateOf.eui);
+      state.deviceState = json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>)[needs.deviceStateOf.section];
+    }
+    if (needs.deviceCertificateOf && this.world.store.getDevice(needs.deviceCertificateOf)) {
+      state.deviceCertificate = this.world.deviceCertificates(needs.deviceCertificateOf).kaCertificate.der;
+    }
     return state;
   }
 
@@ -405,7 +425,10 @@ export class Dcc extends EventEmitter {
       ms: lap(),
     });
     // The device's answer is the final outcome; a future-dated command held is answered later by its alert.
-    return { changedCells: outcome.changedCells, finalResponseCode: outcome.response ? Codes.success : null, finalReason: null, deviceAlertCode: null };
+    return {
+      changedCells: outcome.changedCells, finalResponseCode: outcome.response ? Codes.success : null, finalReason: null, deviceAlertCode: null,
+      ...(outcome.response ? { response: outcome.response } : {}),
+    };
   }
 
   /**
@@ -566,13 +589,13 @@ export class Dcc extends EventEmitter {
     const service = serviceByVariant(read.serviceReferenceVariant);
     const entry = this.ports.inventoryEntry(read.deviceId);
     const svc = { serviceReference: read.serviceReference, serviceReferenceVariant: read.serviceReferenceVariant };
-    const c = entry && service?.gbcs ? service.gbcs.command(read.body as never, entry.type as never, { counter: 0n, now }) : 'no such device or read';
+    const c = entry && service?.gbcs ? service.gbcs.command(read.body as never, entry.type as never, { counter: 0n, now, state: {} }) : 'no such device or read';
     if (!entry || !service?.gbcs || typeof c === 'string' || !service.device?.statuses.includes(entry.status)) return;
     // The DCC's ACB sends the read on the User's behalf (the User as supplementary remote party, catalogue.md
     // §2.2): the DCC has no counter of the User's to spend, and the User's own requests keep their sequence.
     const acb = this.dccCapability();
     const counter = this.gateway.nextDccCounter('ACB', BigInt(now.getTime()));
-    const command = service.gbcs.command(read.body as never, entry.type as never, { counter, now, originator: user, target: read.deviceId, ...(entry.esmeVariant ? { esmeVariant: entry.esmeVariant } : {}) }) as { messageCode: number; payload: Buffer };
+    const command = service.gbcs.command(read.body as never, entry.type as never, { counter, now, state: {}, originator: user, target: read.deviceId, ...(entry.esmeVariant ? { esmeVariant: entry.esmeVariant } : {}) }) as { messageCode: number; payload: Buffer };
     const extra = Buffer.alloc(16);
     Buffer.from(user, 'hex').copy(extra, 0);
     extra.writeBigUInt64BE(counter, 8);

@@ -343,6 +343,9 @@ const MODELS: Record<DeviceType, DeviceModel> = {
   GSME: { manufacturer: 'dcc-sim Meters', model: 'G2-SIM', firmware: '00010002' },
   GPF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM GPF', firmware: '00020001' },
   CHF: { manufacturer: 'dcc-sim Comms', model: 'CH-SIM', firmware: '00020001' },
+  // Not seeded in the demo fleet; pre-notified (12.2) when a scenario needs one.
+  PPMID: { manufacturer: 'dcc-sim HAN', model: 'P-SIM', firmware: '00010001' },
+  HCALCS: { manufacturer: 'dcc-sim HAN', model: 'H-SIM', firmware: '00010001' },
 };
 
 const POSTCODE_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';

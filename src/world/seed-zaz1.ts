@@ -10,6 +10,7 @@ import {
   type KeystoreEntry,
 } from '../../pki/index.ts';
 import type { CellColumnName, UserRole } from '../../db/index.ts';
+import { initialChfDeviceLog } from '../../devices/index.ts';
 import { DCC } from './catalogue.ts';
 import { makeMpanCore, makeMprn } from './mpxn.ts';
 import { META, secretForSeed, World, WorldError } from './world.ts';
@@ -170,7 +171,7 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     // RTDS ESMEs hold the ZAZ1 load controller in their load controller cells (CS02f and CS02g vectors).
     const lc = { loadControllerDS: need('Z1-loadController-ds'), loadControllerKA: need('Z1-loadController-ka') };
     const commissionedAt = new Date(o.referenceTime.getTime() - 30 * 86_400_000).toISOString();
-    const device = (eui: string, type: 'ESME' | 'GSME' | 'GPF' | 'CHF', mpxn: string | null, cells: Partial<Record<CellColumnName, number>>) => {
+    const device = (eui: string, type: 'ESME' | 'GSME' | 'GPF' | 'CHF' | 'PPMID' | 'HCALCS', mpxn: string | null, cells: Partial<Record<CellColumnName, number>>) => {
       store.insertDevice({ eui, type, status: 'Commissioned', mpxn, commsHubEui: type === 'CHF' ? null : '00DB1234567890A2', manufacturer: 'RTDS', model: `RTDS ${type}`, firmware: '0001', commissionedAt });
       store.insertDeviceSecurity({ deviceEui: eui, cells, seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
     };
@@ -180,9 +181,16 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     device('00DB1234567890A1', 'GSME', ZAZ1_MPRN, { ...common, ...supplier });
     device('00DB1234567890A3', 'GPF', ZAZ1_MPRN, { ...common, ...acbAsSupplier, ...acbAsNo });
     device(ZAZ1_ESME_A6, 'ESME', ZAZ1_MPAN_A6, { ...common, ...supplier, ...no, ...lc });
+    // The HAN devices RTDS addresses (catalogue.md §0.2): A4 a PPMID, A5 an HCALCS, at the ESME's premises, the supplier's.
+    const han = { root: z1Id, recovery: common.recovery!, acbDS: need('Z1-accessControlBroker-ds'), acbKA: common.acbKA!, supplierDS: supplier.supplierDS, supplierKA: supplier.supplierKA };
+    device('00DB1234567890A4', 'PPMID', ZAZ1_MPAN, han);
+    device('00DB1234567890A5', 'HCALCS', ZAZ1_MPAN, han);
+    // The hub's device log holds the devices the inventory has behind it (what CCS05/CCS07 read, CCS02 removes).
+    const members = [['00DB1234567890A0', 'ESME'], ['00DB1234567890A1', 'GSME'], ['00DB1234567890A3', 'GPF'], ['00DB1234567890A4', 'PPMID'], ['00DB1234567890A5', 'HCALCS']] as const;
+    store.putDeviceAppState('00DB1234567890A2', JSON.stringify({ chfDeviceLog: initialChfDeviceLog(members.map(([eui, type]) => ({ eui, type })), new Date(commissionedAt)) }));
   });
   // The RTDS comms hub was installed by the ZAZ1 supplier: it answers for it (8.14.x) as for a pre-notified hub.
   world.inventory.update('00DB1234567890A2', { addedBy: ZAZ1_SUPPLIER });
   store.setMeta(META.createdAt, new Date().toISOString());
-  return { parties: Object.keys(PARTIES).length, devices: 5, certificates };
+  return { parties: Object.keys(PARTIES).length, devices: 7, certificates };
 }

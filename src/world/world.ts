@@ -292,6 +292,12 @@ export class World {
     if (type === 'CHF') {
       return { root, recovery, acbDS, acbKA, wanProviderDS: this.dccCertificate(DCC_PARTIES.wanProvider, RemotePartyRole.WanProvider, 'DS') };
     }
+    if (type === 'PPMID' || type === 'HCALCS') {
+      // DCC controlled until the supplier takes over, like a meter; and the ACB's own cells (it sends CS08).
+      const cells: Partial<Record<CellColumnName, number>> = { root, recovery, acbDS, acbKA, supplierDS: acbDS, supplierKA: acbKA };
+      for (const k of Object.keys(cells) as CellColumnName[]) if (cells[k] === undefined) delete cells[k];
+      return cells;
+    }
     const cells: Partial<Record<CellColumnName, number>> = {
       root, recovery, acbKA, transitionalCoSDS: this.dccCertificate(DCC_PARTIES.transitionalCoS, RemotePartyRole.TransitionalCoS, 'DS'),
       supplierDS: acbDS, supplierKA: acbKA, supplierTopUpKA: acbKA,

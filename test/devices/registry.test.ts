@@ -121,8 +121,8 @@ describe('the use-case registry', () => {
     expect(() => indexByMessageCode([...USE_CASES, clash])).toThrow('message code 0x0008 is claimed by both CS02a and CS02x');
   });
 
-  it('runs every CS02 use case on all four device types, but CS02g only on an ESME (the one with load controller cells)', () => {
-    for (const u of CS02_USE_CASES) expect([...u.deviceTypes].sort()).toEqual(u.name === 'CS02g' ? ['ESME'] : ['CHF', 'ESME', 'GPF', 'GSME']);
+  it('runs every CS02 use case on every device type, but CS02g only on an ESME (the one with load controller cells)', () => {
+    for (const u of CS02_USE_CASES) expect([...u.deviceTypes].sort()).toEqual(u.name === 'CS02g' ? ['ESME'] : ['CHF', 'ESME', 'GPF', 'GSME', 'HCALCS', 'PPMID']);
   });
 
   it("decodes every registered message code through the codec table as that use case's command", () => {

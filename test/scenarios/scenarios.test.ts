@@ -92,6 +92,16 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(cos.cellsChanged.map((c) => c.cell)).toEqual(['supplierDS', 'supplierKA', 'supplierTopUpKA']);
   });
 
+  it('install-dual-fuel: every step a DUIS request; the ESME is Commissioned, and counted, from its real 8.1.1', async () => {
+    const s = await runScenario('install-dual-fuel');
+    expectPassed(s);
+    expect(step(s, 'device-log').requests.map((r) => [r.service, r.finalResponseCode])).toEqual([['8.11', 'I0'], ['8.11', 'I0'], ['8.11', 'I0'], ['8.9', 'I0']]);
+    expect(step(s, 'join').requests[0]).toMatchObject({ service: '8.7.2', responseCode: 'I99', outcome: 'I0' });
+    const commission = step(s, 'commission');
+    expect(commission.requests[0]).toMatchObject({ service: '8.1.1', outcome: 'I0', finalResponseCode: 'I0', succeeded: true });
+    expect(commission.happened.join('\n')).toMatch(/is pending \(acb-in-esme/);
+  });
+
   it('gas-network-sale: Cadent cannot reach, National Grid may not cease, the remedy, then all compliant', async () => {
     const file = template.copy();
     const s = await runScenario('gas-network-sale', file);

@@ -179,7 +179,7 @@ describe('12.2 Device Pre-notification', () => {
   });
 
   it('refuses a device type the inventory does not hold (E120203), an ESMEVariant on a GSME and a GPF that is not one (E120204)', () => {
-    expect(refusal(prenotify({ deviceType: 'PPMID' }), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E120203', step: 'inventory' });
+    expect(refusal(prenotify({ deviceType: 'IHD' }), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E120203', step: 'inventory' });
     expect(refusal(prenotify({ deviceType: 'GSME', esmeVariant: 'A' }), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E120204' });
     const gsme = prenotify({ deviceType: 'GSME', associatedGpf: ESME });
     expect(gsme.service.needs?.(gsme)).toEqual({ inventoryDevices: [NEW, ESME] });

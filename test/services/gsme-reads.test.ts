@@ -40,7 +40,7 @@ const period = (start: string, end: string) => ({ readLogPeriod: { start: new Da
 /** The command as the DCC sends it: the supplier's RequestID counter, the ACB MAC. */
 function commandFor(variant: string, body: unknown, eui: string, counter: bigint, now = new Date()): Buffer {
   const type = eui === GPF ? 'GPF' : 'GSME';
-  const c = gsmeReadCommand(variant, body, type, { counter, now });
+  const c = gsmeReadCommand(variant, body, type, { counter, now, state: {} });
   if (!c) throw new Error(`${variant}: no command for a ${type}`);
   const apdu = encodeApdu({ cra: 'command', counter, originator: SUPPLIER, target: eui, messageCode: c.messageCode, payload: c.payload });
   return wrapWithAcbMac(apdu, w.dcc.ports.dccCredentials().acbKaKey, w.dcc.ports.deviceKeyAgreementKey(eui));
@@ -112,7 +112,7 @@ describe('the GSME and GPF read commands, as RTDS', () => {
   });
 
   it('the read-log period is found whatever the body calls it, never the execution date-time', () => {
-    const at = { counter: 1n, now: new Date() };
+    const at = { counter: 1n, now: new Date(), state: {} };
     const expected = gsmeReadCommand('4.8.1', period('2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'), 'GSME', at)!.payload;
     const bodies = [
       { kind: 'ReadActiveImportProfileData', executionDateTime: new Date('2030-01-15T09:00:00Z'), readLogPeriod: { startDateTime: new Date('2026-01-01T00:00:00Z'), endDateTime: new Date('2026-01-02T00:00:00Z') } },
@@ -123,10 +123,10 @@ describe('the GSME and GPF read commands, as RTDS', () => {
   });
 
   it('a variant or device type without a gas use case has no command', () => {
-    expect(gsmeReadCommand('4.1.3', {}, 'GSME', { counter: 1n, now: new Date() })).toBeUndefined();
-    expect(gsmeReadCommand('4.6.1', period('2015-01-01T00:00:00Z', '2015-02-01T00:00:00Z'), 'GPF', { counter: 1n, now: new Date() })).toBeUndefined();
-    expect(gsmeReadCommand('4.1.1', {}, 'ESME', { counter: 1n, now: new Date() })).toBeUndefined();
-    expect(gsmeReadCommand('4.8.1', {}, 'GSME', { counter: 1n, now: new Date() })).toBeUndefined(); // no period
+    expect(gsmeReadCommand('4.1.3', {}, 'GSME', { counter: 1n, now: new Date(), state: {} })).toBeUndefined();
+    expect(gsmeReadCommand('4.6.1', period('2015-01-01T00:00:00Z', '2015-02-01T00:00:00Z'), 'GPF', { counter: 1n, now: new Date(), state: {} })).toBeUndefined();
+    expect(gsmeReadCommand('4.1.1', {}, 'ESME', { counter: 1n, now: new Date(), state: {} })).toBeUndefined();
+    expect(gsmeReadCommand('4.8.1', {}, 'GSME', { counter: 1n, now: new Date(), state: {} })).toBeUndefined(); // no period
   });
 });
 

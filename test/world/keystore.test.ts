@@ -130,6 +130,6 @@ describe('keystore export of a ZAZ1 world', () => {
     const r = expectOk(
       await runCliAsync(['seed', '--profile', 'zaz1', '--db', again, '--keystore', zaz1Keystore, '--issuing-ca', ZAZ1_ISSUING_CA_TEMPLATE, '--json']),
     );
-    expect(JSON.parse(r.stdout)).toEqual(expect.objectContaining({ profile: 'zaz1', devices: 5 }));
+    expect(JSON.parse(r.stdout)).toEqual(expect.objectContaining({ profile: 'zaz1', devices: 7 }));
   });
 });

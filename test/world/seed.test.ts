@@ -23,6 +23,8 @@ const SEED_CELLS: Record<DeviceType, readonly CellColumnName[]> = {
   GSME: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'acbKA', 'transitionalCoSDS'],
   GPF: ['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA', 'acbKA', 'transitionalCoSDS'],
   CHF: ['root', 'recovery', 'acbDS', 'acbKA', 'wanProviderDS'],
+  PPMID: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
+  HCALCS: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
 };
 let cellsSource = 'seed code';
 

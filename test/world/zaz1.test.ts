@@ -11,7 +11,7 @@ import { expectOk, KEYSTORE_JSON, listDir, openReadonly, runCliAsync, scratchDir
 
 // `dcc-sim seed --profile zaz1`: a world on the DCC's public ZAZ1 test identities. The keystore's
 // certificates (with their private keys) go to the right parties; the RTDS devices
-// 00-DB-12-34-56-78-90-A0..A3 and A6 exist with the cells seed-zaz1.ts describes; an --issuing-ca that
+// 00-DB-12-34-56-78-90-A0..A6 exist with the cells seed-zaz1.ts describes; an --issuing-ca that
 // did not issue the keystore's certificates is refused.
 
 const scratch = scratchDir();
@@ -26,7 +26,7 @@ beforeAll(async () => {
   );
   const summary = JSON.parse(r.stdout) as { profile: string; devices: number };
   expect(summary.profile).toBe('zaz1');
-  expect(summary.devices).toBe(5);
+  expect(summary.devices).toBe(7);
   entries = readDccBoxedKeystore(readFileSync(KEYSTORE_JSON, 'utf8'));
   z1Ski = describeCertificate(readIssuingCa(readFileSync(ZAZ1_ISSUING_CA_TEMPLATE))).ski;
   db = openReadonly(worldFile);
@@ -135,19 +135,21 @@ describe('RTDS devices', () => {
   const common = { root: 'Z1', recovery: 'Z1-recovery-ds', acbKA: 'Z1-accessControlBroker-ka', transitionalCoSDS: 'Z1-transitionalCoS-ds' };
   const supplier = { supplierDS: 'Z1-supplier-ds', supplierKA: 'Z1-supplier-ka', supplierTopUpKA: 'Z1-supplierPP-ka' };
 
-  it('all five exist, commissioned, the meters and GPF on the ZAZ1 supply points behind the CHF', () => {
+  it('all seven exist, commissioned, the meters, GPF, PPMID and HCALCS on the ZAZ1 supply points behind the CHF', () => {
     const devices = all<{ eui: string; type: string; status: string; mpxn: string | null; comms_hub_eui: string | null }>('SELECT * FROM devices ORDER BY eui');
     expect(devices.map((d) => [d.eui, d.type])).toEqual([
       ['00DB1234567890A0', 'ESME'],
       ['00DB1234567890A1', 'GSME'],
       ['00DB1234567890A2', 'CHF'],
       ['00DB1234567890A3', 'GPF'],
+      ['00DB1234567890A4', 'PPMID'],
+      ['00DB1234567890A5', 'HCALCS'],
       ['00DB1234567890A6', 'ESME'],
     ]);
     for (const d of devices) expect(d.status).toBe('Commissioned');
     expect(devices[0]!.mpxn).toBe(ZAZ1_MPAN);
     expect(devices[1]!.mpxn).toBe(devices[3]!.mpxn);
-    for (const i of [0, 1, 3, 4]) expect(devices[i]!.comms_hub_eui).toBe('00DB1234567890A2');
+    for (const i of [0, 1, 3, 4, 5, 6]) expect(devices[i]!.comms_hub_eui).toBe('00DB1234567890A2');
     const sp = get<{ supplier_eui: string; network_operator_eui: string }>('SELECT * FROM supply_points WHERE mpxn = ?', ZAZ1_MPAN);
     expect(sp).toEqual(expect.objectContaining({ supplier_eui: ZAZ1_SUPPLIER, network_operator_eui: ZAZ1_NETWORK_OPERATOR }));
   });

@@ -14,6 +14,8 @@ import { EVENT_LOGS } from './event-logs.ts';
 import { ESME_READS } from './esme-reads.ts';
 import { GSME_READS } from './gsme-reads.ts';
 import { DISPLAYS } from './displays.ts';
+import { HAN } from './han.ts';
+import { FIRMWARE } from './firmware.ts';
 
 export const FAMILIES: readonly UseCaseFamily[] = [
   SUPPLY,
@@ -25,6 +27,8 @@ export const FAMILIES: readonly UseCaseFamily[] = [
   ESME_READS,
   GSME_READS,
   DISPLAYS,
+  HAN,
+  FIRMWARE,
 ];
 
 let cosem: CosemTable | undefined;

@@ -6,5 +6,6 @@ import { gpfHandover } from './gpf-handover.ts';
 import { gasNetworkSale } from './gas-network-sale.ts';
 import { changeOfSupplier } from './change-of-supplier.ts';
 import { smkiRecovery } from './smki-recovery.ts';
+import { installDualFuel } from './install-dual-fuel.ts';
 
-export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier, smkiRecovery];
+export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier, smkiRecovery, installDualFuel];

@@ -1,0 +1,19 @@
+/**
+ * 8.8.1 Unjoin Service (Critical): the supplier has a meter leave a HAN device (CS04AC). The meter answers 1
+ * when the device is not joined to it, which the User reads in the response.
+ */
+import { dashedEui } from '../../pki/index.ts';
+import { encodeUnjoinCommand } from '../../devices/index.ts';
+import { criticalDeviceCommandService } from './device-command.ts';
+import { otherDeviceBody } from './han-commands.ts';
+
+export const [unjoinServiceCritical, unjoinServiceCriticalSigned] = criticalDeviceCommandService({
+  variant: '8.8.1',
+  displayName: 'Unjoin Service (Critical)',
+  body: otherDeviceBody('UnjoinServiceCritical'),
+  sender: 'supplier',
+  command: (b, type) => (type === 'ESME' || type === 'GSME'
+    ? { useCase: 'CS04AC', messageCode: 0x000f, payload: encodeUnjoinCommand(b.otherDeviceId) }
+    : `a critical unjoin is sent to an ESME or a GSME, not a ${type}`),
+  describe: (b) => [{ label: 'OtherDeviceID', value: dashedEui(b.otherDeviceId) }],
+});
