@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildRequest, DEFAULT_MAX_DUIS_BYTES, parseDuisResponse, signDuis } from '../../service-requests/index.ts';
 import { Dcc } from '../../src/dcc/index.ts';
-import { World } from '../../src/world/index.ts';
+import { SimulatedClock, World } from '../../src/world/index.ts';
+import { initialChfDeviceLog, type DeviceType } from '../../devices/index.ts';
+
+const HUB = '00DB1234567890A2';
 import { endpointFor, prepareRequest, signPreCommand, xmlSignerOf } from '../../src/client.ts';
 import { ZAZ1_MPRN, ZAZ1_NETWORK_OPERATOR, ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
 import { zaz1WorldFile } from './gateway-zaz1.ts';
@@ -49,7 +52,39 @@ const PRELUDES: Record<string, { template: string; then(w: World): void }> = {
   '5.2_READ_SCHEDULE_REQUEST_DUIS.XML': { template: 'ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML', then: (w) => { w.store.db.prepare('UPDATE dcc_schedules SET id = 123').run(); } },
   '5.3_DELETE_SCHEDULE_REQUEST_DUIS.XML': { template: 'ECS21a_5.1._DCC_SCHEDULED_REQUEST_DUIS.XML', then: (w) => { w.store.db.prepare('UPDATE dcc_schedules SET id = 123').run(); } },
 };
+/**
+ * A join (8.7) names another HAN device: it is in the inventory behind the ZAZ1 hub and in the hub's device
+ * log, as 12.2 and 8.11 would have put it there (RTDS's …9A HCALCS, …93 ESME, …9C GPF, …98 PPMID, …94 GSME).
+ */
+const onTheHan = (eui: string, type: DeviceType) => (w: World) => {
+  w.applyInventoryChange({ kind: 'add', device: { eui, type, status: 'Whitelisted', manufacturer: 'RTDS', model: `RTDS ${type}`, firmware: '0001', addedBy: ZAZ1_SUPPLIER } });
+  w.inventory.update(eui, { commsHubEui: HUB });
+  const app = JSON.parse(w.store.getDeviceAppState(HUB) ?? '{}') as { chfDeviceLog?: { entries: unknown[] } };
+  const added = initialChfDeviceLog([{ eui, type }], new Date()).entries;
+  app.chfDeviceLog = { ...(app.chfDeviceLog ?? { historic: [] }), entries: [...(app.chfDeviceLog?.entries ?? []), ...added] } as never;
+  w.store.putDeviceAppState(HUB, JSON.stringify(app));
+};
+/** 8.1.1 commissions a meter installed and not yet commissioned, at the time the template's CurrentDateTime names. */
+const installedAt = (eui: string, at: string) => (w: World) => {
+  w.applyInventoryChange({ kind: 'update', eui, set: { status: 'InstalledNotCommissioned', commissionedAt: null } });
+  new SimulatedClock(w.store).set(new Date(at));
+};
+/** 8.12.1 restores the log of a replaced hub …95, which the DCC has from that hub's CS14 alerts. */
+const oldHub95 = (w: World) => {
+  const eui = '00DB123456789095';
+  w.applyInventoryChange({ kind: 'add', device: { eui, type: 'CHF', status: 'Commissioned', manufacturer: 'RTDS', model: 'RTDS CHF', firmware: '0001', addedBy: ZAZ1_SUPPLIER } });
+  w.store.putDeviceAppState(eui, w.store.getDeviceAppState(HUB) ?? '{}');
+};
 const PRECONDITIONS: Record<string, (world: World) => void> = {
+  'CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB12345678909A', 'HCALCS'),
+  'CS03A2Critical_8.7.1_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB123456789093', 'ESME'),
+  'CS03A2NonCritical_8.7.2_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB123456789093', 'ESME'),
+  'CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB12345678909C', 'GPF'),
+  'CS03CCritical_8.7.1_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB123456789098', 'PPMID'),
+  'CS03CNonCritical_8.7.2_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB123456789094', 'GSME'),
+  'ECS70Commission_8.1.1_SUCCESS_REQUEST_DUIS.XML': installedAt('00DB1234567890A0', '2014-12-31T23:59:20Z'),
+  'GCS28Commission_8.1.1_SUCCESS_REQUEST_DUIS.XML': installedAt('00DB1234567890A1', '2014-12-31T23:30:30Z'),
+  'CCS03_8.12.1_SUCCESS_REQUEST_DUIS.XML': oldHub95,
   'GCS09_3.2_SUCCESS_REQUEST_DUIS.XML': gpfTakenOver,
   'GCS16b_4.14_URP_SUCCESS_REQUEST_DUIS.XML': (w) => { gpfTakenOver(w); gasSupplierIsSupplier2(w); },
   '8.14.1_COMMUNICATIONS_HUB_STATUS_UPDATE_INSTALL_SUCCESS_REQUEST_DUIS.XML': hubInstalledAt1000999888,
