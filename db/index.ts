@@ -53,3 +53,5 @@ export type {
   CeaseResult,
 } from './compliance-store.ts';
 export { isStorageFault, storageFaultReason } from './storage-fault.ts';
+export { FaultStore, FAULT_KINDS } from './fault-store.ts';
+export type { Fault, FaultKind } from './fault-store.ts';

@@ -36,6 +36,7 @@ const UPDATABLE: Readonly<Record<string, string>> = {
   exportMpan: 'export_mpan',
   commsHubEui: 'comms_hub_eui',
   smWan: 'sm_wan',
+  addedBy: 'added_by',
 };
 
 export class InventoryChanges {

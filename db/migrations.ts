@@ -351,4 +351,17 @@ CREATE INDEX dcc_schedules_due ON dcc_schedules (next_run_at);
 CREATE INDEX dcc_schedules_device ON dcc_schedules (device_eui);
 `,
   },
+  {
+    version: 16,
+    name: 'faults injected on devices, comms hubs and parties',
+    sql: `
+CREATE TABLE faults (
+  target_eui TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  detail     TEXT,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (target_eui, kind)
+);
+`,
+  },
 ];

@@ -6,6 +6,7 @@ import { PartyStore, type Party, type PartyFlags } from './party-store.ts';
 import { SmkiRepository, type CertificateQuery, type CertificateRecord, type NewCertificate } from './smki-repository.ts';
 import { RegistrationStore, type Distributor, type SupplyPoint } from './registration-store.ts';
 import { InventoryStore, type DeviceFilter, type DeviceRecord, type DeviceSearch, type DeviceSearchPage } from './inventory-store.ts';
+import { FaultStore } from './fault-store.ts';
 import { DeviceSecurityStore, type DeviceSecurityRecord, type KeyGenerations, type PendingCommandRecord } from './device-security-store.ts';
 
 /**
@@ -20,6 +21,7 @@ export class WorldStore {
   readonly registration: RegistrationStore;
   readonly inventory: InventoryStore;
   readonly security: DeviceSecurityStore;
+  readonly faults: FaultStore;
 
   constructor(readonly db: SqliteDatabase) {
     this.meta = new MetaStore(db);
@@ -28,6 +30,7 @@ export class WorldStore {
     this.registration = new RegistrationStore(db);
     this.inventory = new InventoryStore(db);
     this.security = new DeviceSecurityStore(db);
+    this.faults = new FaultStore(db);
   }
 
   private readonly rollbackListeners: (() => void)[] = [];

@@ -44,6 +44,8 @@ export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export { alertCodeOf } from './gbcs/alerts.ts';
 export { encryptSensitive, decryptSensitive } from './gbcs/sensitive.ts';
 export type { SensitiveParties } from './gbcs/sensitive.ts';
+export { makeUtrn, decodeUtrn, utrnPence, UTRN_COUNTER_STEP } from './gbcs/utrn.ts';
+export type { UtrnFields, UtrnValueClass } from './gbcs/utrn.ts';
 export {
   DLMS_ACCESS_REQUEST, DLMS_ACCESS_RESPONSE, DLMS_DATA_NOTIFICATION, DLMS_TAG, DataAccessResult, dlms, obis, obisText, invokeIdFor,
   encodeDlmsData, decodeDlmsData, encodeAxdrLength, encodeAccessRequest, decodeAccessRequest, encodeAccessResponse, decodeAccessResponse,
@@ -80,3 +82,4 @@ export type {
   MeterModel, MeterSpec, SupplyOff, Fuel, HouseholdKind, Premises, Quantity, IntervalAmount, DailyRead, MaximumDemand,
   InstantaneousValues, TouBand, SwitchingTable, Tariff, TariffRegisters, PrepaymentTerms, TouPrices,
 } from './meter/index.ts';
+export { raiseAlertOnDemand, isCriticalAlertCode, GENERIC_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT } from './emulator/alerts-on-demand.ts';

@@ -22,6 +22,8 @@ export const Codes = {
   commandVariant: 'E12',
   /** the request type is not valid for the URL it was sent to */
   wrongEndpoint: 'E13',
+  /** the DCC cannot communicate with the device (its comms hub is unreachable) */
+  cannotCommunicate: 'E20',
   /** no response from the device (it discarded the command, e.g. failed authentication) */
   noResponse: 'E21',
   /** no such device in the inventory */

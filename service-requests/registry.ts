@@ -27,6 +27,29 @@ import { enableSupply, enableSupplySigned } from './services/7.1.ts';
 import { disableSupply, disableSupplySigned } from './services/7.2.ts';
 import { armSupply, armSupplySigned } from './services/7.3.ts';
 import { readSupplyStatus } from './services/7.4.ts';
+// tariffs and balances (section 1)
+import { updateImportTariffPrimary, updateImportTariffPrimarySigned } from './services/1.1.1.ts';
+import { updateImportTariffSecondary, updateImportTariffSecondarySigned } from './services/1.1.2.ts';
+import { updatePricePrimary, updatePricePrimarySigned } from './services/1.2.1.ts';
+import { updatePriceSecondary, updatePriceSecondarySigned } from './services/1.2.2.ts';
+import { updateMeterBalance, updateMeterBalanceSigned } from './services/1.5.ts';
+import { updatePaymentMode, updatePaymentModeSigned } from './services/1.6.ts';
+import { resetTariffBlockCounterMatrix, resetTariffBlockCounterMatrixSigned } from './services/1.7.ts';
+import { updatePrepayConfiguration, updatePrepayConfigurationSigned } from './services/2.1.ts';
+import { topUpDevice } from './services/2.2.ts';
+import { updateDebt, updateDebtSigned } from './services/2.3.ts';
+import { activateEmergencyCredit, activateEmergencyCreditSigned } from './services/2.5.ts';
+import { activateAuxiliaryLoad, activateAuxiliaryLoadSigned } from './services/7.5.ts';
+import { deactivateAuxiliaryLoad, deactivateAuxiliaryLoadSigned } from './services/7.6.ts';
+import { readAlcsDataService } from './services/7.7.ts';
+import { resetAuxiliaryLoad, resetAuxiliaryLoadSigned } from './services/7.8.ts';
+import { addAuxiliaryLoadToBoostButton } from './services/7.9.ts';
+import { removeAuxiliaryLoadFromBoostButton } from './services/7.10.ts';
+import { readBoostButtonDetails } from './services/7.11.ts';
+import { setRandomisedOffsetLimit, setRandomisedOffsetLimitSigned } from './services/7.12.ts';
+import { setAuxiliaryControllerState, setAuxiliaryControllerStateSigned } from './services/7.13.ts';
+import { readAuxiliaryControllerConfigurationData } from './services/7.14.ts';
+import { readAuxiliaryControllerOperationalData } from './services/7.15.ts';
 // ESME reads (section 4)
 import { readInstantaneousImportRegisters } from './services/4.1.1.ts';
 import { readInstantaneousImportTOUMatrices } from './services/4.1.2.ts';
@@ -88,6 +111,46 @@ export const SERVICES = [
   armSupply,
   armSupplySigned,
   readSupplyStatus,
+  // tariffs and balances (section 1)
+  updateImportTariffPrimary,
+  updateImportTariffPrimarySigned,
+  updateImportTariffSecondary,
+  updateImportTariffSecondarySigned,
+  updatePricePrimary,
+  updatePricePrimarySigned,
+  updatePriceSecondary,
+  updatePriceSecondarySigned,
+  updateMeterBalance,
+  updateMeterBalanceSigned,
+  updatePaymentMode,
+  updatePaymentModeSigned,
+  resetTariffBlockCounterMatrix,
+  resetTariffBlockCounterMatrixSigned,
+  // prepayment (DUIS section 2)
+  updatePrepayConfiguration,
+  updatePrepayConfigurationSigned,
+  topUpDevice,
+  updateDebt,
+  updateDebtSigned,
+  activateEmergencyCredit,
+  activateEmergencyCreditSigned,
+  // auxiliary loads, boost button and auxiliary controllers (DUIS 7.5-7.15)
+  activateAuxiliaryLoad,
+  activateAuxiliaryLoadSigned,
+  deactivateAuxiliaryLoad,
+  deactivateAuxiliaryLoadSigned,
+  readAlcsDataService,
+  resetAuxiliaryLoad,
+  resetAuxiliaryLoadSigned,
+  addAuxiliaryLoadToBoostButton,
+  removeAuxiliaryLoadFromBoostButton,
+  readBoostButtonDetails,
+  setRandomisedOffsetLimit,
+  setRandomisedOffsetLimitSigned,
+  setAuxiliaryControllerState,
+  setAuxiliaryControllerStateSigned,
+  readAuxiliaryControllerConfigurationData,
+  readAuxiliaryControllerOperationalData,
   // ESME reads (section 4): the ESME's command; another device type's from gsme-reads.ts
   readInstantaneousImportRegisters,
   readInstantaneousImportTOUMatrices,

@@ -30,5 +30,5 @@ export function buildRequest(r: BuildRequestInput): string {
   return buildDuisEnvelope(r, { serviceReference: header.reference, serviceReferenceVariant: header.variant }, () => {
     if (!service) throw new RangeError(`body.kind: ${JSON.stringify(kind)} is not a supported request body`);
     return service.body.write(r.body as never);
-  });
+  }, () => service?.body.attributes?.(r.body as never) ?? {});
 }

@@ -1,6 +1,6 @@
 import { DOMParser, XMLSerializer, type Element, type Node } from '@xmldom/xmldom';
 import { dashedEui, parseEui, RemotePartyRole, type Eui } from '../pki/index.ts';
-import { decodeApdu, signApdu, CredentialsReplacementMode, cs02bMessageCode } from '../devices/index.ts';
+import { decodeApdu, decodeGbcsMessage, signApdu, CredentialsReplacementMode, cs02bMessageCode } from '../devices/index.ts';
 import { buildRequest, parseDuisResponse, signDuis, type DuisResponse } from '../service-requests/index.ts';
 import { World, WorldError } from './world/index.ts';
 
@@ -175,7 +175,7 @@ export function describeData(legs: SendLeg[], asyncXml: { kind: string; xml: str
     try {
       const c = content(parseDuisResponse(a.xml));
       if (c && 'gbcsPayload' in c) {
-        const code = decodeApdu(c.gbcsPayload).messageCode.toString(16).toUpperCase().padStart(4, '0');
+        const code = decodeGbcsMessage(c.gbcsPayload).apdu.messageCode.toString(16).toUpperCase().padStart(4, '0');
         lines.push(`device response: GBCS message code 0x${code}, ${c.gbcsPayload.length} bytes`);
       }
     } catch {

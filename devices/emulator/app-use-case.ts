@@ -61,6 +61,8 @@ export interface CommandContext {
   nextOriginatorCounter(): bigint;
   /** the response's other-information after the message code, instead of the command's echoed (a URP response's) */
   setResponseOtherInformation(extra: Buffer): void;
+  /** records the top-up counter a UTRN was taken at (the device's prepayment top-up floor) */
+  setTopUpSeqNumber(counter: bigint): void;
 }
 
 /** What a held command does when its time comes: the alerts it raises (8F66 per object, or 8F67). */
@@ -140,6 +142,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
         raise: (a) => raised.push(a),
         nextOriginatorCounter: () => (next.alertCounter += 1n),
         setResponseOtherInformation: (extra) => { responseExtra = extra; },
+        setTopUpSeqNumber: (c) => { next.topUpSeqNumber = c; },
       };
       const payload = spec.run(ctx);
       if (Object.keys(app).length > 0) next.app = app;

@@ -77,6 +77,7 @@ export function executeDueCommands(state: DeviceSecurityState, creds: DeviceCred
   let s = cloneState(state);
   s.pending = notYetDue(s.pending, now);
   const alerts: Buffer[] = [];
+  const dueAlerts: NonNullable<DeviceOutcome['dueAlerts']> = [];
   const changedCells: CellName[] = [];
   const failures: ReplacementFailure[] = [];
   for (const p of due) {
@@ -95,13 +96,16 @@ export function executeDueCommands(state: DeviceSecurityState, creds: DeviceCred
     s = done.state;
     for (const n of done.changedCells) if (!changedCells.includes(n)) changedCells.push(n);
     failures.push(...done.failures);
+    const mine: Buffer[] = [];
     for (const alert of done.alerts ?? (done.alert ? [done.alert] : [])) {
       s.alertCounter += 1n;
       const unsigned = encodeApdu({ cra: 'alert', counter: s.alertCounter, originator: s.eui, target: p.originator, messageCode: alert.messageCode, payload: alert.payload });
-      alerts.push(signApdu(unsigned, creds.dsKey));
+      mine.push(signApdu(unsigned, creds.dsKey));
     }
+    alerts.push(...mine);
+    dueAlerts.push({ counter: p.counter, originator: p.originator, alerts: mine });
   }
-  const out: DeviceOutcome = { state: s, alerts, changedCells };
+  const out: DeviceOutcome = { state: s, alerts, changedCells, dueAlerts };
   if (failures.length > 0) out.replacementFailures = failures;
   return out;
 }

@@ -22,6 +22,8 @@ export interface DeviceOutcome {
   response?: Buffer;
   /** Signed GBCS alerts (8F66/8F67 when future-dated commands execute). */
   alerts: Buffer[];
+  /** executeDueCommands: the alerts of each held command executed, so each is answered under its own request */
+  dueAlerts?: { counter: bigint; originator: string; alerts: Buffer[] }[];
   /** The command was discarded and the state is unchanged. */
   rejected?: { alertCode: number; reason: string };
   changedCells: CellName[];

@@ -139,6 +139,18 @@ export function sensitivePayloadKey(ownKaPrivate: P256PrivateKey, peerKaPublic: 
   return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
 }
 
+/**
+ * The KDF key two parties agree for a message (originator, type, counter, target), as the MAC's: the UTRN's
+ * MAC (GBCS 14, type 01 with the supplier's top-up KA key) needs it without an APDU around it.
+ */
+export function gbcsKdfKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey, originator: string, type: number, counter: bigint, target: string): Buffer {
+  const z = sharedSecret(ownKaPrivate, peerKaPublic);
+  const c = Buffer.alloc(8);
+  c.writeBigUInt64BE(counter);
+  const otherInfo = Buffer.concat([KDF_ALGORITHM_ID, euiBytes(originator, 'originator'), Buffer.from([0x09, type]), c, euiBytes(target, 'target')]);
+  return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
+}
+
 /** The 12-octet GBCS MAC over a general-signing APDU. */
 export function computeGbcsMac(apdu: Buffer, ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   const h = decodeApdu(apdu);

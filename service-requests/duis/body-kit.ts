@@ -34,6 +34,8 @@ export interface BodyCodec<B extends RequestBody> {
   read(item: Element, path: string, ctx: BodyReadContext): B;
   /** the element's content (children), unsigned and compact */
   write(body: B): string;
+  /** attributes of the element itself, for the few bodies that carry some (7.13 auxiliaryControllerN) */
+  attributes?(body: B): Readonly<Record<string, string>>;
 }
 
 export function writeBase64(value: unknown, field: string): string {

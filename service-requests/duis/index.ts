@@ -13,6 +13,7 @@ export { SERVICE_MATRIX, serviceFacts, CRITICAL_SERVICE_REFERENCE_VARIANTS } fro
 export type { ServiceFacts, FutureDatedResponse } from './service-matrix.ts';
 export * as bodyKit from './body-kit.ts';
 export type { BodyCodec, BodyReadContext, RequestBody } from './body-kit.ts';
+export { indentXml } from './xml-write.ts';
 export { DEFAULT_MAX_DUIS_BYTES, MAX_ELEMENT_DEPTH, MAX_ELEMENTS, MAX_ATTRIBUTES_PER_ELEMENT } from './safe-xml.ts';
 export { parseDuisEnvelope, parsedDocumentOf } from './request.ts';
 export type { ParseRequestOptions, RequestBodies } from './request.ts';

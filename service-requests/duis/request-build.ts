@@ -7,7 +7,7 @@ import type { RequestBody } from './body-kit.ts';
 import { DEFAULT_SCHEMA_VERSION } from './model.ts';
 import type { RequestId } from './model.ts';
 import { checkSchemaVersion, requestIdText, requestRootStart } from './response.ts';
-import { XML_DECLARATION, el, textEl } from './xml-write.ts';
+import { XML_DECLARATION, el, escapeAttribute, textEl } from './xml-write.ts';
 import { SERVICE_REFERENCES, SERVICE_REFERENCE_VARIANTS } from './xsd-enums.ts';
 
 export interface BuildRequestInput<B extends RequestBody = RequestBody> {
@@ -32,6 +32,7 @@ export function buildDuisEnvelope<B extends RequestBody>(
   r: BuildRequestInput<B>,
   service: { serviceReference: string; serviceReferenceVariant: string },
   bodyContent: () => string,
+  bodyAttributes: () => Readonly<Record<string, string>> = () => ({}),
 ): string {
   const schemaVersion = checkSchemaVersion(r.schemaVersion ?? DEFAULT_SCHEMA_VERSION, 'schemaVersion');
   const serviceReference = r.serviceReference ?? service.serviceReference;
@@ -44,5 +45,9 @@ export function buildDuisEnvelope<B extends RequestBody>(
   if (r.precedingRequestId !== undefined) header += textEl('PrecedingServiceRequestID', requestIdText(r.precedingRequestId, 'precedingRequestId'));
   header += textEl('CommandVariant', String(r.commandVariant)) + textEl('ServiceReference', serviceReference) +
     textEl('ServiceReferenceVariant', serviceReferenceVariant);
-  return `${XML_DECLARATION}${requestRootStart(schemaVersion)}${el('Header', header)}${el('Body', el(r.body.kind, bodyContent()))}</sr:Request>`;
+  const content = bodyContent();
+  // Attributes of the body element itself (7.13's and 7.16's auxiliaryControllerN), escaped
+  const attributes = Object.entries(bodyAttributes()).map(([k, v]) => ` ${k}="${escapeAttribute(v)}"`).join('');
+  const body = attributes ? `<sr:${r.body.kind}${attributes}>${content}</sr:${r.body.kind}>` : el(r.body.kind, content);
+  return `${XML_DECLARATION}${requestRootStart(schemaVersion)}${el('Header', header)}${el('Body', body)}</sr:Request>`;
 }

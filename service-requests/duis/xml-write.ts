@@ -32,3 +32,18 @@ export function assertXmlChars(value: string, field: string): void {
     throw new RangeError(`${field}: character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} cannot be written in XML`);
   }
 }
+
+/** Line breaks and two-space indentation between elements (the DUIS reader ignores that whitespace). */
+export function indentXml(xml: string): string {
+  let depth = 0;
+  return xml
+    .replace(/>\s*</g, '>\n<')
+    .split('\n')
+    .map((line) => {
+      if (/^<\//.test(line)) depth = Math.max(0, depth - 1);
+      const out = `${'  '.repeat(depth)}${line}`;
+      if (/^<[^!?/][^>]*[^/]>$/.test(line) && !/<\//.test(line)) depth += 1;
+      return out;
+    })
+    .join('\n');
+}

@@ -59,6 +59,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
+  /** the GBCS message codes it may send: a future-dated one's 8F66/8F67 alert is answered under this service */
+  messageCodes?: readonly number[];
   /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
   localDelivery?: boolean;
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
@@ -126,6 +128,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     gbcs: { command: def.command },
     device: { statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender) },
     ...(def.describe ? { describe: def.describe } : {}),
+    ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
   };
   // Whether the ACB sends it: the command says (asked before the counter is known).
   const viaAcbOf = (v: ValidatedRequest<B>): boolean => {

@@ -9,7 +9,7 @@ import { DCC } from '../world/index.ts';
 import { META } from '../world/index.ts';
 import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
 import { requestDetail } from '../console/index.ts';
-import { CONSOLE_SERVICES, ConsoleInputError, sendFromConsole } from '../console/index.ts';
+import { CONSOLE_SERVICES, ConsoleInputError, libraryEntries, libraryExample, librarySend, librarySign, sendFromConsole } from '../console/index.ts';
 import { BAD_REQUEST, NOT_FOUND, ref as shared, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
@@ -315,6 +315,82 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
     } catch (err) {
       if (err instanceof ConsoleInputError || (err as Error).name === 'WorldError') return reply.code(400).send({ error: (err as Error).message });
       throw err;
+    }
+  });
+
+  // --- the request library -----------------------------------------------------------------------------
+  const inputError = (err: unknown, reply: FastifyReply) => {
+    if (err instanceof ConsoleInputError || (err as Error).name === 'WorldError') return reply.code(400).send({ error: (err as Error).message });
+    throw err;
+  };
+  const LibraryEntrySchema = Type.Object({
+    variant: Type.String(), name: Type.String(), critical: Type.Boolean(), nonDevice: Type.Boolean(), userRoles: Type.Array(Type.String()),
+    example: Type.Union([Type.String(), Type.Null()], { description: 'the `dcc-sim example` name, null when the service has none yet' }),
+    newDevice: Type.Boolean({ description: 'the example is for a device not yet in the inventory' }),
+  });
+  app.get('/api/console/library', {
+    schema: {
+      tags: ['Send'],
+      summary: 'The request library: every service dcc-sim carries out, with its example',
+      response: { 200: answer('One entry per registered service variant.', Type.Array(LibraryEntrySchema) as unknown as Record<string, unknown>) },
+    },
+  }, async () => libraryEntries());
+
+  app.post('/api/console/library/example', {
+    schema: {
+      tags: ['Send'],
+      summary: "A service's example request for a device, unsigned, for editing",
+      body: Type.Object({
+        example: Type.String({ description: 'the example name (GET /api/console/library)' }),
+        device: EUI('the device the request is for'),
+        role: Type.Optional(Type.Enum(['Supplier', 'NetworkOperator'], { description: 'for services either may send' })),
+      }),
+      response: { 200: answer('The request.', Type.Object({ xml: Type.String() }) as unknown as Record<string, unknown>), 400: BAD_REQUEST },
+    },
+  }, async (req, reply) => {
+    try {
+      return { xml: await libraryExample(world, req.body) };
+    } catch (err) {
+      return inputError(err, reply);
+    }
+  });
+
+  const XmlBody = Type.Object({ xml: Type.String({ maxLength: 1_000_000, description: 'a DUIS sr:Request (unsigned, or signed: any signature is replaced)' }) });
+  app.post('/api/console/library/send', {
+    schema: {
+      tags: ['Send'],
+      summary: 'Sign a request as the party its RequestID names and send it',
+      description: 'Gives the RequestID a fresh counter, signs with the originator\'s XML-signing key from the world and hands the request to the DCC as /api/v1/serviceS|T|D would; a critical request goes through both legs (the pre-command signed with the originator\'s GBCS key). Refusals are answered 200 with their response code and reason.',
+      body: XmlBody,
+      response: {
+        200: answer('What the DCC answered, leg by leg, and the final outcome.', Type.Object({
+          requestId: Type.String(),
+          legs: Type.Array(Type.Object({ endpoint: Type.String(), commandVariant: Type.Integer(), requestLogId: Type.Integer(), responseCode: Type.String(), reason: Type.Union([Type.String(), Type.Null()]) })),
+          finalResponseCode: Type.String(), finalReason: Type.Union([Type.String(), Type.Null()]), succeeded: Type.Boolean(),
+        }) as unknown as Record<string, unknown>),
+        400: BAD_REQUEST,
+      },
+    },
+  }, async (req, reply) => {
+    try {
+      return librarySend(world, dcc, req.body.xml);
+    } catch (err) {
+      return inputError(err, reply);
+    }
+  });
+
+  app.post('/api/console/library/sign', {
+    schema: {
+      tags: ['Send'],
+      summary: 'Sign a request as the party its RequestID names, without sending it (for curl or another client)',
+      body: XmlBody,
+      response: { 200: answer('The signed request and the endpoint it belongs on.', Type.Object({ endpoint: Type.String(), requestId: Type.String(), xml: Type.String() }) as unknown as Record<string, unknown>), 400: BAD_REQUEST },
+    },
+  }, async (req, reply) => {
+    try {
+      return librarySign(world, dcc, req.body.xml);
+    } catch (err) {
+      return inputError(err, reply);
     }
   });
 

@@ -7,18 +7,22 @@ import { dbOption, withWorld } from './options.ts';
 
 export function registerExample(program: Command): void {
   program
-    .command('example <kind>')
-    .description('print a ready-to-send DUIS request for a device: handover (6.21), update-credentials (6.15.1, issues fresh certificates), read-credentials (6.24.1), read-inventory (8.2), update-inventory (8.4), pre-notify (12.2, for a device not yet in the inventory), change-of-supplier (6.23, as the registered supplier)')
+    .command('example <service>')
+    .description('print a ready-to-send DUIS request for a device, indented: <service> is a service reference variant (e.g. 7.4) or an example name such as handover (6.21), update-credentials (6.15.1), read-supply (7.4), pre-notify (12.2, for a device not yet in the inventory); `dcc-sim example list` names them all')
     .addOption(dbOption())
-    .requiredOption('--device <eui>')
-    .addOption(new Option('--role <role>', 'RemotePartyRole').choices(['Supplier', 'NetworkOperator']).default('Supplier'))
-    .action(async (kind: string, o: { db: string; device: string; role: 'Supplier' | 'NetworkOperator' }) => {
+    .option('--device <eui>', 'the device the request is for (required unless the service is `list`)')
+    .addOption(new Option('--role <role>', 'RemotePartyRole, for services either may send').choices(['Supplier', 'NetworkOperator']).default('Supplier'))
+    .option('--compact', 'print the XML on one line, as it is signed')
+    .action(async (kind: string, o: { db: string; device?: string; role: 'Supplier' | 'NetworkOperator'; compact?: boolean }) => {
       const { exampleRequest, exampleKinds } = await loadExamples();
+      if (kind === 'list') {
+        process.stdout.write(exampleKinds().join('\n') + '\n');
+        return;
+      }
+      if (!o.device) throw new WorldError('bad-argument', 'an example needs --device <eui>');
+      const device = o.device;
       withWorld(o.db, (w) => {
-        // The registry's example builders (the description above names them for --help without loading it).
-        const kinds = exampleKinds();
-        if (!kinds.includes(kind)) throw new WorldError('bad-argument', `unknown example '${kind}': one of ${kinds.join(', ')}`);
-        const xml = w.store.transaction(() => exampleRequest(w, kind as ExampleKind, { device: parseEui(o.device), role: o.role }));
+        const xml = w.store.transaction(() => exampleRequest(w, kind as ExampleKind, { device: parseEui(device), role: o.role, pretty: !o.compact }));
         process.stdout.write(xml + '\n');
       });
     });

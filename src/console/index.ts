@@ -7,5 +7,7 @@ export type { ConsoleDeviceView, ComplianceView, PartyRef, SlotMatch, SlotView }
 export { requestDetail } from './inspect.ts';
 export type { RequestDetail, Field, GbcsView, DuisView } from './inspect.ts';
 export { sendFromConsole, ConsoleInputError, CONSOLE_SERVICES } from './send.ts';
+export { libraryEntries, libraryExample, librarySend, librarySign } from './library.ts';
+export type { LibraryEntry, LibraryLeg, LibrarySendResult } from './library.ts';
 export type { ConsoleSendInput, ConsoleSendResult, ConsoleLeg, ConsoleService, ConsoleRole } from './send.ts';
 export { registerOpenApi, OPENAPI_INFO, OPENAPI_TAGS } from './openapi.ts';

@@ -169,6 +169,8 @@ export function requestDetail(world: World, log: RequestLogRecord, outbox: Outbo
   const gbcs: GbcsView[] = [];
   const duis: DuisView[] = [requestView(world, log.requestXml.toString('utf8'), gbcs)];
   if (log.responseXml) duis.push(responseView('DUIS synchronous response', log.responseXml, gbcs, 'synchronous response'));
+  // What the DCC actually sent the device (MAC'd, signed), decoded field by field beside the device's answer.
+  if (log.gbcsCommand) gbcs.push(gbcsView('command the DCC sent to the device', log.gbcsCommand));
   for (const o of outbox) {
     const delivery = `to ${dashedEui(o.partyEui)}${o.deliveredAt ? ', delivered' : ', not yet delivered'}`;
     // The device's alert about this very command (it carries the RequestID): say so, not just "an alert".

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { DCC_PARTIES, dashedEui, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
-import { GatewayStore, ScheduleStore, type OutboxEntry, type ScheduleRecord } from '../../db/index.ts';
+import { DCC_PARTIES, dashedEui, describeCertificate, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
+import { GatewayStore, ScheduleStore, type Fault, type OutboxEntry, type ScheduleRecord } from '../../db/index.ts';
 import {
   buildDeviceAlert,
   buildResponse,
@@ -26,8 +26,11 @@ import {
   type ValidateOptions,
   type RequestBody,
 } from '../../service-requests/index.ts';
-import { alertCodeOf, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
-import { META, World, SimulatedClock } from '../world/index.ts';
+import {
+  alertCodeOf, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, raiseAlertOnDemand, wrapWithAcbMac,
+  type DeviceOutcome, type DeviceSecurityState,
+} from '../../devices/index.ts';
+import { META, World, SimulatedClock, WorldError } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
 import type { KeyObject } from 'node:crypto';
@@ -248,6 +251,7 @@ export class Dcc extends EventEmitter {
     let verdict: DeviceVerdict = { changedCells: [], finalResponseCode: null, finalReason: null, deviceAlertCode: null };
     let answerCode: string = Codes.acknowledged;
     this.queued = [];
+    this.deliveryDelayMs = 0;
     let xml: string;
 
     const result = this.world.store.transaction(() => {
@@ -357,9 +361,27 @@ export class Dcc extends EventEmitter {
     const device = loadDevice(this.world, rid.target);
     // A device runs what has fallen due before it looks at a new command.
     device.state = this.executeDue(rid.target, device);
-    const outcome = processCommand(device.state, device.credentials, message, this.clock.now());
     const refs = { requestId: rid.text, responseId: `${dashedEui(rid.target)}:${dashedEui(rid.originator)}:${rid.counter}` };
     const svc = { serviceReference: v.request.serviceReference, serviceReferenceVariant: v.request.serviceReferenceVariant };
+    const faults = this.faultsOn(rid.target);
+    const slow = faults.find((f) => f.kind === 'slow-wan');
+    if (slow) this.deliveryDelayMs = Number(slow.detail ?? 0) * 1000;
+    const unreachable = faults.find((f) => f.kind === 'hub-down' || f.kind === 'device-offline');
+    if (unreachable) {
+      // As DUIS answers a command that never reached the device, or got no answer: nothing on the device changes.
+      const hubDown = unreachable.kind === 'hub-down';
+      const code = hubDown ? Codes.cannotCommunicate : Codes.noResponse;
+      const detail = hubDown
+        ? `comms hub ${dashedEui(unreachable.targetEui)} is down (injected fault): the command did not reach the device`
+        : 'the device does not answer (injected fault: device offline)';
+      steps.push({ step: 'device', ok: false, detail, ms: lap() });
+      this.queue(replyTo, 'response', code, this.respond({ ...refs, ...svc, responseCode: code }), refs);
+      return { changedCells: [], finalResponseCode: code, finalReason: detail, deviceAlertCode: null };
+    }
+    const refuses = faults.find((f) => f.kind === 'device-refuses');
+    const outcome: DeviceOutcome = refuses
+      ? { state: device.state, alerts: [], changedCells: [], rejected: { alertCode: parseInt(refuses.detail ?? '8F1E', 16), reason: `the device refuses every command (injected fault, alert ${refuses.detail ?? '8F1E'})` } }
+      : processCommand(device.state, device.credentials, message, this.clock.now());
     if (outcome.rejected) {
       const alertCode = outcome.rejected.alertCode.toString(16).toUpperCase().padStart(4, '0');
       const detail = `device discarded the command: ${outcome.rejected.reason} (alert ${alertCode})`;
@@ -413,6 +435,44 @@ export class Dcc extends EventEmitter {
     }
   }
 
+  /** an injected slow WAN on the device under way: its answers are delivered this much later */
+  private deliveryDelayMs = 0;
+
+  /** The faults injected on a device and on its comms hub (only those a hub's state causes). */
+  private faultsOn(eui: Eui): Fault[] {
+    const store = this.world.store;
+    if (!store.faults.any()) return [];
+    const own = store.faults.of(eui);
+    const hub = store.getDevice(eui)?.commsHubEui;
+    const viaHub = hub ? store.faults.of(hub).filter((f) => f.kind === 'hub-down' || f.kind === 'slow-wan') : [];
+    return [...own, ...viaHub];
+  }
+
+  /**
+   * A device raises an alert on demand (fault injection): to its registered supplier (the holder of its
+   * supplier cells; a comms hub's to the ACB), queued as a DUIS DeviceAlertMessage. Returns the alert's code and party.
+   */
+  raiseAlert(eui: Eui, alertCode: number): { alertCode: string; to: Eui } {
+    this.deliveryDelayMs = 0;
+    const result = this.world.store.transaction(() => {
+      const device = loadDevice(this.world, eui);
+      const security = this.world.store.getDeviceSecurity(eui)!;
+      const toCell = device.state.type === 'CHF' ? 'acbKA' : 'supplierKA';
+      const kaId = security.cells[toCell];
+      if (kaId === undefined) throw new WorldError('no-recipient', `${device.state.type} ${dashedEui(eui)} has no ${toCell} cell holder to send an alert to`);
+      const ka = this.world.certificate(kaId);
+      const to = ka.subjectEui!;
+      const { state, alert } = raiseAlertOnDemand(device.state, device.credentials, { alertCode, now: this.clock.now(), to, recipientKa: describeCertificate(ka.der).publicKey });
+      saveDevice(this.world, state, device);
+      this.queued = [];
+      this.queueAlerts({ state, alerts: [alert], changedCells: [] }, to, null, { serviceReference: '', serviceReferenceVariant: '' });
+      return { alertCode: alertCode.toString(16).toUpperCase().padStart(4, '0'), to };
+    });
+    this.queued = [];
+    this.emit('outbox');
+    return result;
+  }
+
   /** what the request under way has queued (kind and code), for its event */
   private queued: { kind: string; code: string }[] = [];
 
@@ -426,13 +486,15 @@ export class Dcc extends EventEmitter {
       responseCode: code,
       createdAt: this.clock.now().toISOString(),
       body,
-      nextAttemptAt: new Date().toISOString(),
+      // slow WAN (an injected fault): the answer reaches the party's receiver that much later
+      nextAttemptAt: new Date(Date.now() + this.deliveryDelayMs).toISOString(),
     };
     this.gateway.enqueue(entry);
   }
 
   /** Executes future-dated commands whose time has come (by the simulated clock); alerts go to the outbox. */
   runDueCommands(): number {
+    this.deliveryDelayMs = 0;
     const now = this.clock.now();
     // The DCC's own schedules (5.1) fall due on the same clock.
     let executed = this.runDueSchedules();
@@ -531,9 +593,16 @@ export class Dcc extends EventEmitter {
     device.state = outcome.state;
     for (const p of due) {
       const requestId = `${dashedEui(p.originator)}:${dashedEui(eui)}:${p.counter}`;
+      // The alert names the service of the request that sent the command (its log row), else the one that sends that message code.
+      const logged = this.gateway.listRequests({ requestId, limit: 1 })[0];
       const service = serviceOfMessageCode(decodeApdu(p.command).messageCode);
-      const svc = { serviceReference: service?.reference ?? '', serviceReferenceVariant: service?.variant ?? '' };
-      this.queueAlerts({ ...outcome, alerts: outcome.alerts.filter((a) => decodeApdu(a).target === p.originator) }, p.originator, requestId, svc);
+      const svc = logged?.serviceReference && logged.serviceVariant
+        ? { serviceReference: logged.serviceReference, serviceReferenceVariant: logged.serviceVariant }
+        : { serviceReference: service?.reference ?? '', serviceReferenceVariant: service?.variant ?? '' };
+      // each held command's own alerts (two held by one originator would otherwise each get both's)
+      const own = outcome.dueAlerts?.find((d) => d.counter === p.counter && d.originator === p.originator)?.alerts
+        ?? outcome.alerts.filter((a) => decodeApdu(a).target === p.originator);
+      this.queueAlerts({ ...outcome, alerts: own }, p.originator, requestId, svc);
     }
     if (outcome.changedCells.length) this.emit('cells', { deviceEui: eui, changedCells: outcome.changedCells });
     return outcome.state;

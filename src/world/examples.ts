@@ -1,5 +1,5 @@
 import { dashedEui, type Eui } from '../../pki/index.ts';
-import { buildRequest, exampleNames, serviceByExample, type ExampleContext } from '../../service-requests/index.ts';
+import { buildRequest, exampleNames, indentXml, serviceByExample, serviceByVariant, type ExampleContext } from '../../service-requests/index.ts';
 import { issueOrganisationCertificateFor } from './smki.ts';
 import { META, World, WorldError } from './world.ts';
 
@@ -14,9 +14,10 @@ export function exampleKinds(): string[] {
   return exampleNames();
 }
 
-export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator' }): string {
-  const service = serviceByExample(kind);
-  if (!service?.example) throw new WorldError('bad-argument', `no example '${kind}': choose one of ${exampleNames().join(', ')}`);
+/** `kind`: an example's name, or a service reference variant (as in the RequestID's ServiceReferenceVariant) whose module has an example. */
+export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator'; pretty?: boolean }): string {
+  const service = serviceByExample(kind) ?? serviceByVariant(kind);
+  if (!service?.example) throw new WorldError('bad-argument', `no example '${kind}': choose a service variant or one of ${exampleNames().join(', ')}`);
   const device = world.store.getDevice(o.device);
   if (service.example.newDevice) {
     if (device) throw new WorldError('bad-argument', `${device.type} ${dashedEui(device.eui)} is already in the inventory; '${kind}' is for a new device`);
@@ -40,5 +41,6 @@ export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui
     },
   };
   const r = service.example.build(ctx, { role: o.role });
-  return buildRequest({ requestId: { originator: r.originator, target: r.target, counter: 1n }, commandVariant: r.commandVariant, body: r.body });
+  const xml = buildRequest({ requestId: { originator: r.originator, target: r.target, counter: 1n }, commandVariant: r.commandVariant, body: r.body });
+  return o.pretty ? indentXml(xml) : xml;
 }

@@ -173,6 +173,8 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     device('00DB1234567890A1', 'GSME', ZAZ1_MPRN, { ...common, ...supplier });
     device('00DB1234567890A3', 'GPF', ZAZ1_MPRN, { ...common, ...acbAsSupplier, ...acbAsNo });
   });
+  // The RTDS comms hub was installed by the ZAZ1 supplier: it answers for it (8.14.x) as for a pre-notified hub.
+  world.inventory.update('00DB1234567890A2', { addedBy: ZAZ1_SUPPLIER });
   store.setMeta(META.createdAt, new Date().toISOString());
   return { parties: Object.keys(PARTIES).length, devices: 4, certificates };
 }

@@ -186,7 +186,11 @@ describe('sending as a party from the console', () => {
     const first = await getJson(`/api/console/requests/${body.legs[0].requestLogId}`);
     expect(first.gbcs.map((g: any) => g.source)).toEqual(['pre-command (synchronous response)']);
     const second = await getJson(`/api/console/requests/${body.legs[1].requestLogId}`);
-    expect(second.gbcs.map((g: any) => g.source)).toEqual(['signed pre-command (request, CV 5)', 'device response (asynchronous response)']);
+    expect(second.gbcs.map((g: any) => g.source)).toEqual(['signed pre-command (request, CV 5)', 'command the DCC sent to the device', 'device response (asynchronous response)']);
+    // The command as it travelled: the signed pre-command inside the ACB's general-ciphering (MAC) wrapper.
+    const sent = second.gbcs.find((g: any) => g.source === 'command the DCC sent to the device');
+    expect(sent.hex).toMatch(/^DD/);
+    expect(sent.summary).toMatch(/^general-ciphering \(ACB MAC\) around general-signing APDU/);
   });
 
   it('answers 400 for a form it cannot turn into a request', async () => {

@@ -153,3 +153,24 @@ describe('final outcomes: the README handover sent twice', () => {
     expect(j.final.reason).toMatch(/is not/);
   });
 });
+
+describe('`dcc-sim example SERVICE` for any carried-out service', () => {
+  it('prints the request indented, by service variant, and `dcc-sim send` carries it out (a critical one through both legs)', async () => {
+    const esme = findDevice(h.world, 'ESME', (d, holders) => {
+      const sp = d.mpxn ? h.world.store.getSupplyPoint(d.mpxn) : undefined;
+      return d.status === 'Commissioned' && !!sp?.supplierEui && holders.supplierDS === sp.supplierEui;
+    });
+    const ex = expectOk(await runCliAsync(['example', '7.3', '--db', h.file, '--device', dashedEui(esme.eui)]));
+    expect(ex.stdout).toMatch(/\n  <sr:Header>\n    <sr:RequestID>/);
+    expect(ex.stdout).toContain('<sr:ArmSupply');
+    const file = path.join(dir, 'arm.xml');
+    writeFileSync(file, ex.stdout);
+    const sent = await runCliAsync(['send', file, '--db', h.file, '--url', h.server.url]);
+    expect(sent.code, sent.stdout + sent.stderr).toBe(0);
+    const row = (await api<LogRow[]>(`/api/requests?requestId=${encodeURIComponent(requestIdOf(sent.stdout)!)}`))[0]!;
+    expect(row).toMatchObject({ finalResponseCode: 'I0', outcome: 'success' });
+    const unknown = await runCliAsync(['example', '9.9', '--db', h.file, '--device', dashedEui(esme.eui)]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no example '9\.9': choose a service variant or one of .*read-supply/);
+  });
+});

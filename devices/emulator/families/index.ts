@@ -6,9 +6,18 @@ import { cosemTable, type CosemTable } from '../cosem.ts';
 import { zclTable, type ZclTable } from '../zcl-engine.ts';
 import type { UseCaseFamily } from './kit.ts';
 import { SUPPLY } from './supply.ts';
+import { TARIFFS } from './tariffs.ts';
+import { PREPAYMENT } from './prepayment.ts';
+import { AUXILIARY_LOADS } from './auxiliary-loads.ts';
 import { ESME_READS } from './esme-reads.ts';
 
-export const FAMILIES: readonly UseCaseFamily[] = [SUPPLY, ESME_READS];
+export const FAMILIES: readonly UseCaseFamily[] = [
+  SUPPLY,
+  TARIFFS,
+  PREPAYMENT,
+  AUXILIARY_LOADS,
+  ESME_READS,
+];
 
 let cosem: CosemTable | undefined;
 let zcl: ZclTable | undefined;

@@ -6,12 +6,14 @@ import { initDevices, showDevice, hideDevice } from './devices.js';
 import { initTraining, trainingDevice, setTrainingDevice } from './training.js';
 import { initReports } from './reports.js';
 import { initMailboxes, routeMailboxes } from './mailboxes.js';
+import { initLibrary, routeLibrary } from './library.js';
 
 // The console's entry point: tabs by URL hash (#devices, #devices/EUI, #training, #reports,
-// #mailboxes, #mailboxes/EUI), the
+// #mailboxes, #mailboxes/EUI, #library, #library/EUI), the
 // simulated clock, and the live timeline shared by every tab.
 
 let reportsLoaded = false;
+let libraryLoaded = false;
 
 function setClock(now) {
   const t = $('#clock-now');
@@ -24,7 +26,7 @@ let world = null;
 async function route() {
   const hash = decodeURIComponent(location.hash.slice(1)) || 'devices';
   const [tab, arg] = hash.split('/');
-  const name = ['devices', 'training', 'reports', 'mailboxes'].includes(tab) ? tab : 'devices';
+  const name = ['devices', 'training', 'reports', 'mailboxes', 'library'].includes(tab) ? tab : 'devices';
   for (const s of $$('.tab')) s.hidden = s.id !== `tab-${name}`;
   for (const a of $$('.tabs a[data-tab]')) {
     if (a.dataset.tab === name) a.setAttribute('aria-current', 'page');
@@ -42,6 +44,12 @@ async function route() {
     await initReports(world);
   } else if (name === 'mailboxes') {
     await routeMailboxes(arg);
+  } else if (name === 'library') {
+    if (!libraryLoaded) {
+      libraryLoaded = true;
+      await initLibrary();
+    }
+    routeLibrary(arg);
   }
 }
 

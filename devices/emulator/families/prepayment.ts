@@ -1,0 +1,505 @@
+/**
+ * Prepayment (DUIS 2.1-2.5): the prepayment configuration (ECS08/ECS08a, GCS05; future-datable, one 8F66 per
+ * setting when held ones take effect), top-ups by UTRN (CS01a ESME token gateway, CS01b GSME Consumer Top Up),
+ * debt updates (ECS07 charges, GCS04 Change Debt) and emergency credit (ECS09, GCS06).
+ *
+ * Where GBCS as we read it is silent: a refused UTRN is answered with DLMS action result 1 on the ESME (as the RTDS
+ * CS01a ERROR response) and with the ZCL result type on the GSME (1 invalid, 2 duplicate, 4 maximum balance, 6 too
+ * large); UTRN counters must rise strictly (no out-of-order cache); emergency credit is £5, offered at £1 or less,
+ * until 2.1 sets them; a top-up ends emergency credit in use and first recovers the payment-based debt's share.
+ * Balances do not yet drain with consumption: that needs the tariff's prices (1.1/1.2) and the meter model.
+ *
+ * State: the meter's money in the application state's 'prepayment' section, with the field names the tariffs
+ * family (1.5/1.6) uses; this family's own settings, debts, UTRN log and top-up counters in 'prepaymentConfig'.
+ * Amounts are in the meter's currency unit, a thousandth of a penny: the RTDS GSME answers a 1250p UTRN with a
+ * top-up value of 1250000, and the RTDS prepayment thresholds (2.1) are of that scale on both fuels.
+ *
+ * The objects these use cases act on are carried out on this family's own COSEM and ZCL tables (in `before`),
+ * not the shared ones: the same objects are read or adjusted by other families (meter balance and emergency
+ * credit by 1.5, charges by 4.13), which read this state through the sections rather than through behaviours
+ * that would have to be claimed twice.
+ */
+import { RemotePartyRole } from '../../../pki/index.ts';
+import { CANCELLATION_DATE_TIME } from '../../gbcs/cs02b.ts';
+import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis, type AccessRequest, type DlmsData } from '../../gbcs/dlms.ts';
+import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
+import { ZclCluster, ZclStatus, dateOfZigbeeTime, encodeDefaultResponse, encodeGbz, encodeGbzAlert, zigbeeTime, type GbzPayload } from '../../gbcs/gbz.ts';
+import { decodeUtrn, utrnMac, utrnPence } from '../../gbcs/utrn.ts';
+import { appSection, type DeviceAppState } from '../app-state.ts';
+import type { CommandContext, DueContext } from '../app-use-case.ts';
+import { factsOf } from '../certificate-cache.ts';
+import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObject } from '../cosem.ts';
+import { RejectionAlert, reject } from '../security.ts';
+import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
+import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
+
+/** What the tariffs family's PrepaymentSection holds (same names; unified when the branches meet). */
+export interface PrepaymentSection {
+  /** the meter balance */
+  balance: number;
+  /** emergency credit the customer may still use (0 when none is activated) */
+  emergencyCredit: number;
+  accumulatedDebt: number;
+  paymentMode: 'credit' | 'prepayment';
+}
+
+export interface DebtRecovery {
+  /** ESME: the charge's rate per period; GSME: the debt recovery amount per period */
+  rate: number;
+  periodSeconds: number;
+}
+
+export interface TopUpRecord {
+  utrn: string;
+  /** the supplier whose top-up key made it */
+  originator: string;
+  /** the top-up counter it was taken at (decimal) */
+  counter: string;
+  amount: number;
+  at: string;
+}
+
+export interface PrepaymentConfigSection {
+  /** the last top-up counter taken per originator (decimal): a UTRN at or below it is a replay */
+  lastTopUpCounter: Record<string, string>;
+  /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE) */
+  topUps: TopUpRecord[];
+  emergencyCredit: { limit: number; threshold: number; active: boolean; activatedAt?: string };
+  /** what 2.1 set (absent: no limit) */
+  thresholds: { lowCredit?: number; maxMeterBalance?: number; maxCredit?: number; debtRecoveryRateCap?: number };
+  /** GSME: the friendly-credit (non-disablement) calendar 2.1 published, 'cluster/command:payload hex' (the ESME's is in its stored objects) */
+  nonDisablementCalendar?: string[];
+  debts: {
+    timeDebt1: number;
+    timeDebt2: number;
+    paymentDebt: number;
+    /** hundredths of a percent of each top-up recovered against the payment-based debt */
+    recoveryPerPayment: number;
+    recovery1?: DebtRecovery;
+    recovery2?: DebtRecovery;
+  };
+}
+
+const TOP_UP_LOG_SIZE = 10;
+/** Thousandths of a penny per penny. */
+export const CURRENCY_UNITS_PER_PENNY = 1000;
+/** Until 2.1 sets them: £5 of emergency credit, available once the balance is £1 or less. */
+const DEFAULT_EMERGENCY_CREDIT = { limit: 500 * CURRENCY_UNITS_PER_PENNY, threshold: 100 * CURRENCY_UNITS_PER_PENNY };
+
+export function prepaymentOf(app: DeviceAppState): PrepaymentSection {
+  return appSection<PrepaymentSection>(app, 'prepayment', () => ({ balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentMode: 'credit' }));
+}
+
+export function prepaymentConfigOf(app: DeviceAppState): PrepaymentConfigSection {
+  return appSection<PrepaymentConfigSection>(app, 'prepaymentConfig', () => ({
+    lastTopUpCounter: {},
+    topUps: [],
+    emergencyCredit: { ...DEFAULT_EMERGENCY_CREDIT, active: false },
+    thresholds: {},
+    debts: { timeDebt1: 0, timeDebt2: 0, paymentDebt: 0, recoveryPerPayment: 0 },
+  }));
+}
+
+// ---------------------------------------------------------------- top-up
+
+type TopUpRefusal = 'invalid' | 'duplicate' | 'maxBalance' | 'tooLarge';
+type TopUpOutcome = { ok: true; amount: number } | { ok: false; why: TopUpRefusal; reason: string };
+
+/**
+ * Takes a UTRN (GBCS 14): it must be well formed, made with the key in the supplier's top-up KA cell for this
+ * device, and carry a counter above the last taken from that supplier. Only 10 bits of the counter (>> 32)
+ * travel, so the device reads them as the first counter above its floor with those bits: a UTRN whose MAC
+ * verifies at or below the floor was taken already (a replay); one that verifies nowhere is not for this meter.
+ */
+function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
+  let f;
+  try {
+    f = decodeUtrn(utrn);
+  } catch (e) {
+    return { ok: false, why: 'invalid', reason: (e as Error).message };
+  }
+  const der = ctx.device.cells.supplierTopUpKA;
+  const key = der ? factsOf(der) : null;
+  const supplier = key?.subjectEui;
+  if (!key || !supplier) return { ok: false, why: 'invalid', reason: 'the supplier top-up KA cell holds no certificate naming its supplier' };
+  // Read without creating the sections: a refused UTRN leaves the state as it was.
+  const seen = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
+  const last = BigInt(seen?.lastTopUpCounter[supplier] ?? '0');
+  const floor = (ctx.device.topUpSeqNumber > last ? ctx.device.topUpSeqNumber : last) >> 32n;
+  const verifies = (hi: bigint) => utrnMac(ctx.creds.kaKey, key.publicKey, supplier, ctx.device.eui, hi << 32n, f.high) === f.mac;
+  let hi = (floor & ~0x3ffn) | BigInt(f.counterBits);
+  if (hi <= floor) {
+    if (verifies(hi)) return { ok: false, why: 'duplicate', reason: `UTRN ${utrn} was taken already (counter ${hi << 32n} ≤ ${floor << 32n})` };
+    hi += 0x400n;
+  }
+  if (!verifies(hi)) return { ok: false, why: 'invalid', reason: `UTRN ${utrn} was not made for ${ctx.device.eui} with ${supplier}'s top-up key` };
+  const counter = hi << 32n;
+  const amount = utrnPence(f) * CURRENCY_UNITS_PER_PENNY;
+  // 2.1's limits: no single top-up above the maximum credit, no balance above the maximum meter balance.
+  const t = seen?.thresholds ?? {};
+  const balance = (ctx.app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
+  if (t.maxCredit !== undefined && amount > t.maxCredit) return { ok: false, why: 'tooLarge', reason: `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}` };
+  if (t.maxMeterBalance !== undefined && balance + amount > t.maxMeterBalance) return { ok: false, why: 'maxBalance', reason: `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}` };
+  const cfg = prepaymentConfigOf(ctx.app);
+  const p = prepaymentOf(ctx.app);
+  // A payment first recovers its share of the payment-based debt; a top-up ends emergency credit in use.
+  const d = cfg.debts;
+  const recovered = Math.min(d.paymentDebt, Math.floor((amount * d.recoveryPerPayment) / 10_000));
+  d.paymentDebt -= recovered;
+  p.balance += amount - recovered;
+  if (cfg.emergencyCredit.active) {
+    cfg.emergencyCredit.active = false;
+    delete cfg.emergencyCredit.activatedAt;
+    p.emergencyCredit = 0;
+  }
+  cfg.lastTopUpCounter[supplier] = counter.toString();
+  cfg.topUps.push({ utrn, originator: supplier, counter: counter.toString(), amount, at: ctx.now.toISOString() });
+  if (cfg.topUps.length > TOP_UP_LOG_SIZE) cfg.topUps.splice(0, cfg.topUps.length - TOP_UP_LOG_SIZE);
+  ctx.setTopUpSeqNumber(counter);
+  return { ok: true, amount };
+}
+
+/** DLMS action result of a refused top-up or emergency credit: as the RTDS ERROR responses of CS01a and ECS09. */
+const REFUSED = DataAccessResult.hardwareFault;
+
+/** ZCL Consumer Top Up Response result types. */
+const TOP_UP_RESULT: Record<TopUpRefusal | 'accepted', number> = { accepted: 0x00, invalid: 0x01, duplicate: 0x02, maxBalance: 0x04, tooLarge: 0x06 };
+
+// ---------------------------------------------------------------- emergency credit
+
+/** Activates emergency credit if the balance is at or below its threshold and none is in use; else why not. */
+function activateEmergencyCredit(app: DeviceAppState, now: Date): string | undefined {
+  // Checked before the sections are made: a refusal leaves the state as it was.
+  const seen = (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? { ...DEFAULT_EMERGENCY_CREDIT, active: false };
+  const balance = (app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
+  if (seen.active) return 'emergency credit is in use already';
+  if (balance > seen.threshold) return `the balance ${balance} is above the emergency credit threshold ${seen.threshold}`;
+  const p = prepaymentOf(app);
+  const ec = prepaymentConfigOf(app).emergencyCredit;
+  ec.active = true;
+  ec.activatedAt = now.toISOString();
+  p.emergencyCredit = ec.limit;
+  return undefined;
+}
+
+// ---------------------------------------------------------------- ESME objects
+
+const TOKEN_GATEWAY = obis('0-0:19.40.0.255');
+const EMERGENCY_CREDIT = obis('0-0:19.10.1.255');
+const CHARGES = { [obis('0-0:19.20.1.255')]: 'timeDebt1', [obis('0-0:19.20.2.255')]: 'timeDebt2', [obis('0-0:19.20.3.255')]: 'paymentDebt' } as const;
+
+function charge(o: string, name: string): CosemObject {
+  const debt = CHARGES[o]!;
+  return {
+    classId: 113,
+    obis: o,
+    name,
+    set(attribute, value, ctx) {
+      // 13 proportion: the payment-based debt's share of each payment; the rest (unit charge, period) is stored as sent.
+      if (attribute === 13 && value.type === 'long-unsigned') prepaymentConfigOf(ctx.app).debts.recoveryPerPayment = value.value;
+      if (attribute === 8 && value.type === 'double-long-unsigned' && debt !== 'paymentDebt') {
+        const d = prepaymentConfigOf(ctx.app).debts;
+        const key = debt === 'timeDebt1' ? 'recovery1' : 'recovery2';
+        d[key] = { rate: d[key]?.rate ?? 0, periodSeconds: value.value };
+      }
+      return undefined;
+    },
+    get(attribute, ctx) {
+      // 12 total_amount_remaining
+      return attribute === 12 ? dlms.dl(prepaymentConfigOf(ctx.app).debts[debt]) : undefined;
+    },
+    action(method, parameter, ctx) {
+      const d = prepaymentConfigOf(ctx.app).debts;
+      if (method === 2) {
+        // activate_passive_unit_charge: the passive unit charge (attribute 6) becomes the active one (5)
+        const passive = storedAttribute(ctx.app, 113, o, 6);
+        if (!passive) return { result: DataAccessResult.otherReason };
+        storeAttribute(ctx.app, 113, o, 5, passive);
+        const rate = rateOf(passive);
+        if (rate !== undefined && debt !== 'paymentDebt') {
+          const key = debt === 'timeDebt1' ? 'recovery1' : 'recovery2';
+          d[key] = { rate, periodSeconds: d[key]?.periodSeconds ?? 86_400 };
+        }
+        return { result: DataAccessResult.success };
+      }
+      if (method === 4 && parameter.type === 'double-long') {
+        // update_total_amount_remaining: the debt grows (or shrinks) by the amount
+        d[debt] += parameter.value;
+        return { result: DataAccessResult.success };
+      }
+      return { result: DataAccessResult.otherReason };
+    },
+  };
+}
+
+/** The rate of a unit charge {scaling, commodity, [{index, charge per unit}]}. */
+function rateOf(unitCharge: DlmsData): number | undefined {
+  if (unitCharge.type !== 'structure') return undefined;
+  const table = unitCharge.items[2];
+  const first = table?.type === 'array' ? table.items[0] : undefined;
+  const rate = first?.type === 'structure' ? first.items[1] : undefined;
+  return rate && 'value' in rate && typeof rate.value === 'number' ? rate.value : undefined;
+}
+
+const ESME_OBJECTS = cosemTable([
+  {
+    classId: 115,
+    obis: TOKEN_GATEWAY,
+    name: 'token gateway',
+    action(method, parameter, ctx) {
+      if (method !== 1 || parameter.type !== 'octet-string') return { result: DataAccessResult.otherReason };
+      const out = takeUtrn(ctx, parameter.value.toString('latin1'));
+      return { result: out.ok ? DataAccessResult.success : REFUSED };
+    },
+  },
+  {
+    classId: 112,
+    obis: EMERGENCY_CREDIT,
+    name: 'emergency credit',
+    action(method, _parameter, ctx) {
+      // 3 invoke_credit
+      if (method !== 3) return { result: DataAccessResult.otherReason };
+      return { result: activateEmergencyCredit(ctx.app, ctx.now) === undefined ? DataAccessResult.success : REFUSED };
+    },
+  },
+  charge(obis('0-0:19.20.1.255'), 'time-based debt 1'),
+  charge(obis('0-0:19.20.2.255'), 'time-based debt 2'),
+  charge(obis('0-0:19.20.3.255'), 'payment-based debt'),
+]);
+
+function onEsmeObjects(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'dlms-request') return reject(RejectionAlert.integrityCheckFailed, `a ${ctx.body.kind} payload is not a DLMS ACCESS request`);
+  return encodeAccessResponse(runAccess(ctx.body.request, ctx, ESME_OBJECTS));
+}
+
+// ---------------------------------------------------------------- GSME commands
+
+/** ZCL debt recovery frequency → seconds (0 hourly, 1 daily). */
+const FREQUENCY_SECONDS: Record<number, number> = { 0: 3600, 1: 86_400 };
+const GAS_DEBTS = ['timeDebt1', 'timeDebt2', 'paymentDebt'] as const;
+
+const GSME_COMMANDS: ZclCommand[] = [
+  {
+    clusterId: ZclCluster.prepayment,
+    commandId: 0x04,
+    name: 'Consumer Top Up',
+    run(c, ctx) {
+      // originating device(1) ‖ UTRN octet string (length ‖ digits)
+      const p = c.payload;
+      const utrn = p.length >= 2 && p.length >= 2 + p[1]! ? p.subarray(2, 2 + p[1]!).toString('latin1') : '';
+      const out = takeUtrn(ctx, utrn);
+      // Consumer Top Up Response: result ‖ top-up value ‖ source ‖ credit remaining (FFFFFFFF when refused, as RTDS)
+      const r = Buffer.alloc(10, 0xff);
+      r[0] = out.ok ? TOP_UP_RESULT.accepted : TOP_UP_RESULT[out.why];
+      r[5] = 0x00;
+      if (out.ok) {
+        r.writeInt32LE(clampInt32(out.amount), 1);
+        r.writeInt32LE(clampInt32(prepaymentOf(ctx.app).balance), 6);
+      }
+      return [responseComponent(c, ZclFrame.clusterResponseWithDefault, 0x03, r)];
+    },
+  },
+  {
+    clusterId: ZclCluster.prepayment,
+    commandId: 0x02,
+    name: 'Change Debt',
+    run(c, ctx) {
+      // issuer event(4) ‖ label (octet string) ‖ amount(4) ‖ method(1) ‖ amount type(1) ‖ start(4) ‖ collection time(2) ‖ frequency(1) ‖ recovery amount(4) ‖ percentage(2)
+      const p = c.payload;
+      const o = 4 + 1 + (p[4] ?? 0);
+      if (p.length < o + 18) return [defaultResponse(c, ZclStatus.invalidValue)];
+      const amount = p.readInt32LE(o);
+      const type = p[o + 5]!;
+      const debt = GAS_DEBTS[type >> 1];
+      if (!debt) return [defaultResponse(c, ZclStatus.invalidValue)];
+      const d = prepaymentConfigOf(ctx.app).debts;
+      // even amount types set a debt, odd ones add to it
+      d[debt] = type & 1 ? d[debt] + amount : amount;
+      const periodSeconds = FREQUENCY_SECONDS[p[o + 12]!] ?? 86_400;
+      const rate = p.readUInt32LE(o + 13);
+      if (debt === 'timeDebt1') d.recovery1 = { rate, periodSeconds };
+      if (debt === 'timeDebt2') d.recovery2 = { rate, periodSeconds };
+      if (debt === 'paymentDebt') d.recoveryPerPayment = p.readUInt16LE(o + 17);
+      return [defaultResponse(c)];
+    },
+  },
+  {
+    clusterId: ZclCluster.prepayment,
+    commandId: 0x00,
+    name: 'Select Available Emergency Credit',
+    run(c, ctx) {
+      return [defaultResponse(c, activateEmergencyCredit(ctx.app, ctx.now) === undefined ? ZclStatus.success : ZclStatus.failure)];
+    },
+  },
+];
+
+const GSME_TABLE = zclTable([], GSME_COMMANDS);
+
+function onGsmeCommands(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'gbz') return reject(RejectionAlert.integrityCheckFailed, `a ${ctx.body.kind} payload is not GBZ`);
+  return encodeGbz(runGbz(ctx.body.gbz, ctx, GSME_TABLE));
+}
+
+function clampInt32(n: number): number {
+  return Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(n)));
+}
+
+
+// ---------------------------------------------------------------- 2.1 prepayment configuration
+
+const ALERT_FUTURE_DATED_SUCCESS = 0x8f66;
+/** future-dated execution alerts: DLMS (ESME) and GBZ (GSME) */
+const DLMS_FUTURE_DATED_ALERT = 0x00cc;
+const GBZ_FUTURE_DATED_ALERT = 0x00cd;
+
+const SETTING = {
+  maxMeterBalance: obis('0-0:94.44.2.20'),
+  maxCredit: obis('0-0:94.44.2.10'),
+  debtRecoveryRateCap: obis('0-0:94.44.128.12'),
+  lowCredit: obis('0-0:94.44.128.9'),
+  emergencyCreditLimit: obis('0-0:94.44.128.2'),
+  emergencyCreditThreshold: obis('0-0:94.44.128.3'),
+};
+
+/** When a command's settings take effect: a class-9000 activation time (attribute 6), or a ZCL start time. */
+type When = Date | 'now' | 'never';
+
+function dlmsWhen(octets: Buffer): When {
+  if (octets.subarray(0, 9).every((b) => b === 0)) return 'now';
+  if (octets.subarray(0, 9).every((b) => b === 0xff)) return 'never';
+  return decodeDlmsDateTime(octets);
+}
+
+function zclWhen(seconds: number): When {
+  if (seconds === 0) return 'now';
+  if (seconds >= 0xfffffffe) return 'never';
+  return dateOfZigbeeTime(seconds);
+}
+
+/** Holds the command if it is future-dated or cancels (true), or lets it run now (false). */
+function held(ctx: CommandContext, when: When): boolean {
+  if (when === 'now') return false;
+  return ctx.defer(when === 'never' ? CANCELLATION_DATE_TIME : when);
+}
+
+/** ECS08/08a: stores what it sets and takes the thresholds into the prepayment settings. */
+function applyElecConfig(app: DeviceAppState, req: AccessRequest): void {
+  const cfg = prepaymentConfigOf(app);
+  cfg.thresholds ??= {};
+  req.specs.forEach((spec, i) => {
+    if (spec.kind !== 'set') return;
+    const v = req.data[i]!;
+    storeAttribute(app, spec.classId, spec.obis, spec.id, v);
+    if (spec.classId !== 9000 || spec.id === 6 || !('value' in v) || typeof v.value !== 'number') return;
+    const n = v.value;
+    if (spec.obis === SETTING.maxMeterBalance) cfg.thresholds.maxMeterBalance = n;
+    else if (spec.obis === SETTING.maxCredit) cfg.thresholds.maxCredit = n;
+    else if (spec.obis === SETTING.debtRecoveryRateCap) cfg.thresholds.debtRecoveryRateCap = n;
+    else if (spec.obis === SETTING.lowCredit) cfg.thresholds.lowCredit = n;
+    else if (spec.obis === SETTING.emergencyCreditLimit) cfg.emergencyCredit.limit = n;
+    else if (spec.obis === SETTING.emergencyCreditThreshold) cfg.emergencyCredit.threshold = n;
+  });
+}
+
+const allSucceeded = (req: AccessRequest) => encodeAccessResponse({ invokeId: req.invokeId, data: req.specs.map(() => dlms.null()), results: req.specs.map((s) => ({ kind: s.kind, result: DataAccessResult.success })) });
+
+function onElecConfig(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'dlms-request') return reject(RejectionAlert.integrityCheckFailed, `a ${ctx.body.kind} payload is not a DLMS ACCESS request`);
+  const req = ctx.body.request;
+  const i = req.specs.findIndex((s) => s.kind === 'set' && s.classId === 9000 && s.id === 6);
+  const at = req.data[i];
+  const when = at?.type === 'octet-string' && at.value.length === 12 ? dlmsWhen(at.value) : 'now';
+  // Held or cancelling: the normal set response now, the settings at their time.
+  if (!held(ctx, when)) applyElecConfig(ctx.app, req);
+  return allSucceeded(req);
+}
+
+/** At their time: the settings, and one 8F66 per activated object (catalogue.md §2.8). */
+function dueElecConfig(ctx: DueContext): { messageCode: number; payload: Buffer }[] {
+  if (ctx.message.body.kind !== 'dlms-request') return [];
+  const req = ctx.message.body.request;
+  applyElecConfig(ctx.app, req);
+  const time = encodeDlmsDateTime(ctx.pending.executeAt);
+  return req.specs.filter((s) => s.kind === 'set' && s.classId === 9000 && s.id === 6).map((s, i) => {
+    const detail = Buffer.alloc(19);
+    detail.writeUInt16BE(ctx.message.apdu.messageCode, 0);
+    detail.writeBigUInt64BE(ctx.pending.counter, 2);
+    detail.writeUInt16BE(s.classId, 10);
+    Buffer.from(s.obis, 'hex').copy(detail, 12);
+    detail[18] = s.id;
+    const body = dlms.structure(dlms.longUnsigned(ALERT_FUTURE_DATED_SUCCESS), dlms.octets(time), dlms.octets(detail));
+    return { messageCode: DLMS_FUTURE_DATED_ALERT, payload: encodeDataNotification({ invokeId: invokeIdFor(ctx.device.alertCounter + BigInt(i + 1)), body }) };
+  });
+}
+
+/** GCS05's commands that set something the 8F66 alerts name (the day, week and season publishes ride with the calendar). */
+const GAS_ACTIVATED = new Set(['0705/03', '0705/0c', '0705/09', '0705/0b', '0707/00', '0707/04']);
+const gasKey = (cluster: number, command: number) => `${cluster.toString(16).padStart(4, '0')}/${command.toString(16).padStart(2, '0')}`;
+
+/** GCS05: the emergency credit, debt cap, low credit and maximum credit settings, and the friendly-credit calendar. */
+function applyGasConfig(app: DeviceAppState, gbz: GbzPayload): void {
+  const cfg = prepaymentConfigOf(app);
+  cfg.thresholds ??= {};
+  const calendar: string[] = [];
+  for (const c of gbz.components) {
+    const p = c.payload;
+    if (c.clusterId === ZclCluster.calendar) calendar.push(`${gasKey(c.clusterId, c.commandId)}:${p.toString('hex')}`);
+    if (c.clusterId !== ZclCluster.prepayment) continue;
+    if (c.commandId === 0x03 && p.length >= 16) {
+      cfg.emergencyCredit.limit = p.readUInt32LE(8);
+      cfg.emergencyCredit.threshold = p.readUInt32LE(12);
+    } else if (c.commandId === 0x0c && p.length >= 16) cfg.thresholds.debtRecoveryRateCap = p.readUInt32LE(12);
+    else if (c.commandId === 0x09 && p.length >= 4) cfg.thresholds.lowCredit = p.readUInt32LE(0);
+    else if (c.commandId === 0x0b && p.length >= 20) {
+      cfg.thresholds.maxMeterBalance = p.readUInt32LE(12);
+      cfg.thresholds.maxCredit = p.readUInt32LE(16);
+    }
+  }
+  cfg.nonDisablementCalendar = calendar;
+}
+
+function onGasConfig(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'gbz') return reject(RejectionAlert.integrityCheckFailed, `a ${ctx.body.kind} payload is not GBZ`);
+  const gbz = ctx.body.gbz;
+  const setup = gbz.components.find((c) => c.clusterId === ZclCluster.prepayment && c.commandId === 0x03);
+  const when = setup && setup.payload.length >= 8 ? zclWhen(setup.payload.readUInt32LE(4)) : 'now';
+  if (!held(ctx, when)) applyGasConfig(ctx.app, gbz);
+  // A Default Response per component; the calendar publishes came server to client, so theirs go client to server.
+  return encodeGbz({
+    components: gbz.components.map((c) => responseComponent(c, c.clusterId === ZclCluster.calendar ? 0x00 : ZclFrame.profileResponse, 0x0b, encodeDefaultResponse(c.commandId, ZclStatus.success))),
+  });
+}
+
+function dueGasConfig(ctx: DueContext): { messageCode: number; payload: Buffer }[] {
+  if (ctx.message.body.kind !== 'gbz') return [];
+  const gbz = ctx.message.body.gbz;
+  applyGasConfig(ctx.app, gbz);
+  return gbz.components.filter((c) => GAS_ACTIVATED.has(gasKey(c.clusterId, c.commandId))).map((c) => {
+    const rest = Buffer.alloc(15);
+    rest[0] = 14;
+    rest.writeUInt16BE(ctx.message.apdu.messageCode, 1);
+    rest.writeBigUInt64BE(ctx.pending.counter, 3);
+    rest.writeUInt16BE(c.clusterId, 11);
+    rest[13] = 0x01; // the command's frame control as a client command, as RTDS reports even the publishes
+    rest[14] = c.commandId;
+    return { messageCode: GBZ_FUTURE_DATED_ALERT, payload: encodeGbzAlert({ alertCode: ALERT_FUTURE_DATED_SUCCESS, time: zigbeeTime(ctx.pending.executeAt), componentCount: 1, rest }) };
+  });
+}
+
+const SUPPLIER = [RemotePartyRole.Supplier];
+
+export const PREPAYMENT: UseCaseFamily = {
+  name: 'prepayment',
+  useCases: [
+    // ECS08 and ECS08a differ only in the attribute of the maximum meter balance: one behaviour serves both.
+    dlmsUseCase({ name: 'ECS08', messageCodes: [0x001f], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onElecConfig, executeDue: dueElecConfig }),
+    dlmsUseCase({ name: 'ECS08a', messageCodes: [0x00de], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onElecConfig, executeDue: dueElecConfig }),
+    gbzUseCase({ name: 'GCS05', messageCodes: [0x006f], deviceTypes: ['GSME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onGasConfig, executeDue: dueGasConfig }),
+    dlmsUseCase({ name: 'CS01a', messageCodes: [0x0007], deviceTypes: ['ESME'], roles: SUPPLIER, critical: false, responseDateTime: true, before: onEsmeObjects }),
+    gbzUseCase({ name: 'CS01b', messageCodes: [0x0097], deviceTypes: ['GSME'], roles: SUPPLIER, critical: false, responseDateTime: true, before: onGsmeCommands }),
+    dlmsUseCase({ name: 'ECS07', messageCodes: [0x001e], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, before: onEsmeObjects }),
+    gbzUseCase({ name: 'GCS04', messageCodes: [0x006e], deviceTypes: ['GSME'], roles: SUPPLIER, critical: true, before: onGsmeCommands }),
+    dlmsUseCase({ name: 'ECS09', messageCodes: [0x0020], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, before: onEsmeObjects }),
+    gbzUseCase({ name: 'GCS06', messageCodes: [0x0070], deviceTypes: ['GSME'], roles: SUPPLIER, critical: true, before: onGsmeCommands }),
+  ],
+};

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { dashedEui } from '../../pki/index.ts';
+import { startHarness, type Harness } from '../helpers/gateway.ts';
+import { pickDevice } from '../helpers/gateway-requests.ts';
+
+// The request library in Debian's Chromium: a service's example filled in for a device, edited, signed
+// as its originator and sent; the final outcome and the request inspector (the command the DCC sent and
+// the device's answer); and a signed copy as curl that, posted as it stands, the gateway accepts.
+
+const CHROMIUM = process.env.DCC_SIM_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve('test-artifacts/console');
+
+let h: Harness;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium or point DCC_SIM_CHROMIUM at a Chromium`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  h = await startHarness({ workers: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+describe('the request library in the console', () => {
+  it('fills in an example, sends it signed, shows the final outcome and inspects both directions; copies a signed request as curl', async () => {
+    const esme = pickDevice(h.world, 'ESME', (d, reg, holders) => d.status === 'Commissioned' && reg.supplier !== null && holders.supplierDS === reg.supplier);
+    await page.goto(`${h.server.url}/#library/${dashedEui(esme.eui)}`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.getByLabel('Service').selectOption('read-supply');
+    await page.getByRole('button', { name: 'Fill in' }).click();
+    await expect.poll(() => page.locator('#library-xml').inputValue()).toContain('<sr:ReadSupplyStatus');
+
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.locator('#library-outcome', { hasText: '✓ I0' }).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'library.png') });
+    await page.locator('#library-legs button', { hasText: 'serviceS CV 1: I99' }).click();
+    const dialog = page.locator('#dialog');
+    await dialog.getByText('command the DCC sent to the device').first().waitFor();
+    await dialog.getByText(/device response/).first().waitFor();
+    await page.locator('#dialog-close').click();
+
+    // an edited request the device cannot take is refused with its reason, not shown as a success
+    const xml = await page.locator('#library-xml').inputValue();
+    await page.locator('#library-xml').fill(xml.replace('<sr:ReadSupplyStatus/>', '<sr:EnableSupply/>').replace(/<sr:ServiceReference>7\.4</, '<sr:ServiceReference>7.1<').replace(/<sr:ServiceReferenceVariant>7\.4</, '<sr:ServiceReferenceVariant>7.1<'));
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.locator('#library-outcome', { hasText: '✗' }).waitFor();
+
+    // copy as curl: the signed request, posted as it stands, is accepted once
+    await page.locator('#library-xml').fill(xml);
+    await page.getByRole('button', { name: 'Copy as curl' }).click();
+    const curl = await page.locator('#library-curl-text').textContent();
+    expect(curl).toMatch(/^curl -sS -X POST '.*\/api\/v1\/serviceS'/);
+    const signed = /<<'DUIS'\n([\s\S]*)\nDUIS$/.exec(curl!)![1]!;
+    expect(signed).toContain('<ds:Signature');
+    const res = await fetch(`${h.server.url}/api/v1/serviceS`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: signed });
+    expect(res.headers.get('x-dcc-sim-response-code')).toBe('I99');
+    expect(consoleErrors).toEqual([]);
+  });
+});
