@@ -260,6 +260,19 @@ describe('the meter reads what other services set', () => {
     expect(tou.filter((v) => v > 0).length).toBeGreaterThan(1);
   });
 
+  it('while the load switch is open (7.2) the register stands still and the profile shows nothing', () => {
+    w.dcc.clock.set(new Date('2026-11-25T00:00:00Z'));
+    expect(w.run('ECS43_7.2_SUCCESS_REQUEST_DUIS.XML').final).toBe('I0');
+    const off = importRegister();
+    w.dcc.clock.set(new Date('2026-11-26T00:00:00Z'));
+    expect(importRegister()).toBe(off);
+    const profile = items(items(plaintextOf(ok(w.run('ECS22b_4.8.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', period(new Date('2026-11-25T00:30:00Z'), new Date('2026-11-26T00:00:00Z'))))))[0]);
+    expect(profile.map((row) => num(items(row)[1]))).toEqual(new Array(48).fill(0));
+    expect(w.run('ECS42_7.1_SUCCESS_REQUEST_DUIS.XML').final).toBe('I0');
+    w.dcc.clock.set(new Date('2026-11-27T00:00:00Z'));
+    expect(importRegister()).toBeGreaterThan(off);
+  });
+
   it('4.18 and 4.3 show the balance a 1.5 Update Meter Balance left', () => {
     const before = (() => {
       const m = ok(w.run('ECS82_4.18_SUCCESS_REQUEST_DUIS.XML'));
