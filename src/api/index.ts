@@ -13,6 +13,7 @@ import { register as reports } from './reports.ts';
 import { register as networkOperators } from './network-operators.ts';
 import { register as scenarios } from './scenarios.ts';
 import { register as parties } from './parties.ts';
+import { register as faults } from './faults.ts';
 
 export { gatewayPlugin, type GatewayOptions } from './gateway.ts';
 export { SHARED_SCHEMAS } from './schemas.ts';
@@ -36,7 +37,7 @@ export interface ApiContext {
 
 export type ApiModule = (app: FastifyInstance, ctx: ApiContext) => Promise<void> | void;
 
-export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, networkOperators, scenarios, parties];
+export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, networkOperators, scenarios, parties, faults];
 
 export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // Inside this plugin only: the DUIS gateway, registered beside it, stays outside the guard.

@@ -23,6 +23,7 @@ export const OPENAPI_TAGS = [
   { name: 'Network operators', description: 'Changes of network operator (MP128A): registration data, stranded devices, ceasing a DCC User.' },
   { name: 'Mailboxes', description: "Each party's asynchronous responses and alerts, kept whether or not it has a Receive Response Service URL, and the URL." },
   { name: 'Scenarios', description: 'Guided training scenarios.' },
+  { name: 'Faults', description: 'Fault injection: devices offline or refusing, slow WAN, comms hubs down, receivers dropping or late, alerts on demand; each cleared in one call.' },
   { name: 'World', description: 'Parties, the world, its simulated clock and live figures.' },
 ];
 

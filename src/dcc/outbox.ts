@@ -324,6 +324,11 @@ export class OutboxDelivery {
       const timer = setTimeout(() => attempt.abort(new Error(`no answer within ${timeoutMs} ms (timeout)`)), timeoutMs);
       this.attempts.add(attempt);
       try {
+        // Injected receiver faults (issue 18): the party's receiver drops the connection, or answers late.
+        const faults = this.world.faults.any() ? this.world.faults.of(r.partyEui) : [];
+        if (faults.some((f) => f.kind === 'receiver-drops')) throw new Error('the receiver dropped the connection (injected fault)');
+        const delay = faults.find((f) => f.kind === 'receiver-delays');
+        if (delay) await abortableDelay(Number(delay.detail ?? 0) * 1000, attempt.signal);
         const res = await this.post(url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
         if (res.status >= 200 && res.status < 300) {
           this.markDelivered(r.id);
@@ -349,3 +354,13 @@ export class OutboxDelivery {
   }
 }
 
+
+/** Waits `ms`, or rejects with the signal's reason when the attempt is aborted (its timeout, or stop()). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(t); reject(signal.reason); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -70,4 +70,27 @@ describe('the request library in the console', () => {
     expect(res.headers.get('x-dcc-sim-response-code')).toBe('I99');
     expect(consoleErrors).toEqual([]);
   });
+
+  it('injects a fault from the device page, sees the request fail with its reason, and clears it in one click', async () => {
+    const esme = pickDevice(h.world, 'ESME', (d, reg, holders) => d.status === 'Commissioned' && reg.supplier !== null && holders.supplierDS === reg.supplier);
+    await page.goto(`${h.server.url}/#devices/${dashedEui(esme.eui)}`);
+    await page.locator('#device-faults').waitFor();
+    await page.locator('#fault-list', { hasText: 'No fault injected' }).waitFor();
+    await page.getByLabel('Fault', { exact: true }).selectOption('device-offline');
+    await page.locator('#fault-inject').click();
+    await page.locator('#fault-list li', { hasText: 'device-offline' }).waitFor();
+
+    await page.goto(`${h.server.url}/#library/${dashedEui(esme.eui)}`);
+    await page.getByLabel('Service').selectOption('read-supply');
+    await page.getByRole('button', { name: 'Fill in' }).click();
+    await expect.poll(() => page.locator('#library-xml').inputValue()).toContain('<sr:ReadSupplyStatus');
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.locator('#library-outcome', { hasText: '✗ E21: the device does not answer (injected fault: device offline)' }).waitFor();
+
+    await page.goto(`${h.server.url}/#devices/${dashedEui(esme.eui)}`);
+    await page.locator('#fault-list li', { hasText: 'device-offline' }).getByRole('button', { name: 'Clear' }).click();
+    await page.locator('#fault-list', { hasText: 'No fault injected' }).waitFor();
+    expect(h.world.store.faults.all()).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
 });

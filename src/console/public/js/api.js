@@ -45,3 +45,4 @@ export async function getOptional(path, query) {
     throw e;
   }
 }
+export const del = (path) => send('DELETE', path);

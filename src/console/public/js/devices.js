@@ -1,3 +1,4 @@
+import { faultsPanel } from './faults.js';
 import { get } from './api.js';
 import { h, $, clear, state, COMPLIANCE_TEXT, party, fmtDate, announce } from './dom.js';
 import { deviceHeader, renderSlots } from './slots.js';
@@ -102,8 +103,9 @@ const backLink = () => h('p', { class: 'back' }, h('a', { href: '#devices' }, 'â
 
 async function refreshDevice(changed) {
   const el = $('#device');
-  await drawDevice(el, shownEui, { changed, headingId: 'device-heading', extra: [] });
+  const view = await drawDevice(el, shownEui, { changed, headingId: 'device-heading', extra: [] });
   el.prepend(backLink());
+  el.append(await faultsPanel(shownEui, view.device.type));
   if (changed.size) announce(`Cells changed on ${shownEui}: ${[...changed].join(', ')}`);
 }
 
@@ -113,8 +115,9 @@ export async function showDevice(eui) {
   for (const tr of $('#results tbody').children) tr.classList.toggle('selected', tr.dataset.eui === eui);
   const el = $('#device');
   try {
-    await drawDevice(el, eui, { headingId: 'device-heading' });
+    const view = await drawDevice(el, eui, { headingId: 'device-heading' });
     el.prepend(backLink());
+    el.append(await faultsPanel(eui, view.device.type));
     $('#device-heading').focus();
     el.scrollIntoView({ block: 'start' });
   } catch (e) {
