@@ -247,6 +247,50 @@ describe('the meter lives', () => {
   });
 });
 
+describe('the meter reads what other services set', () => {
+  it('after a TOU tariff (1.1.1) and a day, the TOU registers split the import register by the tariff\'s day profile', () => {
+    w.dcc.clock.set(new Date('2026-11-20T00:00:00Z'));
+    const t = w.run('ECS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML');
+    expect(t.final, t.finalReason ?? '').toBe('I0');
+    w.dcc.clock.set(new Date('2026-11-21T00:00:00Z'));
+    const total = importRegister();
+    const tou = items(items(plaintextOf(ok(w.run('ECS17d_4.1.2_SINGLE_SUCCESS_REQUEST_DUIS.XML'))))[0]).flatMap((x) => items(x)).map(num);
+    expect(tou).toHaveLength(48);
+    expect(tou.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(tou.filter((v) => v > 0).length).toBeGreaterThan(1);
+  });
+
+  it('while the load switch is open (7.2) the register stands still and the profile shows nothing', () => {
+    w.dcc.clock.set(new Date('2026-11-25T00:00:00Z'));
+    expect(w.run('ECS43_7.2_SUCCESS_REQUEST_DUIS.XML').final).toBe('I0');
+    const off = importRegister();
+    w.dcc.clock.set(new Date('2026-11-26T00:00:00Z'));
+    expect(importRegister()).toBe(off);
+    const profile = items(items(plaintextOf(ok(w.run('ECS22b_4.8.1_SINGLE_SUCCESS_REQUEST_DUIS.XML', period(new Date('2026-11-25T00:30:00Z'), new Date('2026-11-26T00:00:00Z'))))))[0]);
+    expect(profile.map((row) => num(items(row)[1]))).toEqual(new Array(48).fill(0));
+    expect(w.run('ECS42_7.1_SUCCESS_REQUEST_DUIS.XML').final).toBe('I0');
+    w.dcc.clock.set(new Date('2026-11-27T00:00:00Z'));
+    expect(importRegister()).toBeGreaterThan(off);
+  });
+
+  it('4.18 and 4.3 show the balance a 1.5 Update Meter Balance left', () => {
+    const before = (() => {
+      const m = ok(w.run('ECS82_4.18_SUCCESS_REQUEST_DUIS.XML'));
+      if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
+      const d = m.body.response.data[0]!;
+      return d.type === 'double-long' ? d.value : NaN;
+    })();
+    const u = w.run('ECS04a_1.5_SUCCESS_REQUEST_DUIS.XML');
+    expect(u.final, u.finalReason ?? '').toBe('I0');
+    const m = ok(w.run('ECS82_4.18_SUCCESS_REQUEST_DUIS.XML'));
+    if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
+    const after = m.body.response.data[0]!;
+    expect(after.type === 'double-long' && after.value).not.toBe(before);
+    const values = items(items(plaintextOf(ok(w.run('ECS19_4.3_SUCCESS_REQUEST_DUIS.XML'))))[0]);
+    expect(values[0]).toEqual(after);
+  });
+});
+
 // ---------------------------------------------------------------- DCC schedules (5.x)
 
 /** The scheduled reads the DCC has delivered to the supplier (DSPScheduledMessages), oldest first. */

@@ -32,7 +32,9 @@ import { objectKey, runAccess, storedAttribute, type CosemObject } from '../cose
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
+import type { PrepaymentConfigSection } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
+import { activeTariffOf, tariffActionAt, type PrepaymentSection } from './tariffs.ts';
 
 // ---------------------------------------------------------------- the living meter
 
@@ -75,23 +77,56 @@ const COUNT = dlms.scalerUnit(0, 255);
 const register = (ctx: CommandContext, q: Quantity): number => registerAt(meterOf(ctx), q, ctx.now);
 
 /**
- * TOU registers: an ESME nobody gave a switching table counts everything in TOU register 1 (a single-rate
- * tariff), and with no block thresholds in block 1 of rate 1.
+ * The 48 TOU registers at `at`: what the import register counted before the primary element's tariff was
+ * activated (tariffs.ts) is in TOU register 1, and each half hour since in the register its day profile
+ * switches to (a block-price switch counts in register 1). A meter never given a tariff counts all in 1.
  */
-function touRegisters(total: number, n: number): DlmsData {
-  return dlms.array(Array.from({ length: n }, (_, i) => dlu(i === 0 ? total : 0)));
+function touValues(ctx: CommandContext, at: Date): number[] {
+  const m = meterOf(ctx);
+  const total = registerAt(m, 'activeImport', at);
+  const tou = new Array<number>(48).fill(0);
+  const t = activeTariffOf(ctx.app)?.primary;
+  const from = t?.dayProfiles?.length ? Math.max(Date.parse(t.activatedAt), ESME_EPOCH.getTime()) : NaN;
+  if (!t || !(from < at.getTime())) {
+    tou[0] = total;
+    return tou;
+  }
+  const registerOf = (slotStart: number): number => {
+    const a = tariffActionAt(t, new Date(slotStart));
+    return a && 'tou' in a && a.tou >= 1 && a.tou <= 48 ? a.tou : 1;
+  };
+  let counted = registerAt(m, 'activeImport', new Date(from));
+  tou[0] = counted;
+  for (const r of profileRows(m, 'activeImport', new Date(from), at)) {
+    tou[registerOf(r.start.getTime())! - 1]! += r.value;
+    counted += r.value;
+  }
+  // the half hour under way (and any part-slot at the activation) in the register in force now
+  tou[registerOf(at.getTime() - 1) - 1]! += total - counted;
+  return tou;
 }
 
-/** The four block arrays (block 1…4, each per TOU rate 1…8) of a daily or billing row. */
-function blockArrays(total: number): DlmsData[] {
-  return [touRegisters(total, 8), zeros(8), zeros(8), zeros(8)];
+function touRegisters(values: number[], n: number): DlmsData {
+  return dlms.array(Array.from({ length: n }, (_, i) => dlu(values[i] ?? 0)));
 }
 
-/** Meter balance, emergency credit balance, accumulated debt, payment-based debt, time-based debts 1 and 2 (GBCS currency units). */
+/** The TOU with blocks matrix: without block thresholds everything is in block 1 of its TOU rate. */
+function blockArrays(tou: number[]): DlmsData[] {
+  return [touRegisters(tou.slice(0, 8), 8), zeros(8), zeros(8), zeros(8)];
+}
+
+/**
+ * Meter balance, emergency credit balance, accumulated debt, payment-based debt, time-based debts 1 and 2, in
+ * the device's currency units, as the tariffs and prepayment families keep them (the order within the
+ * structure is our reading of RTDS, which shows only the types).
+ */
 function prepayValues(ctx: CommandContext): DlmsData[] {
-  const balance = storedAttribute(ctx.app, 112, obis('0-0:19.10.0.255'), 2);
-  const value = balance?.type === 'double-long' ? balance.value : 0;
-  return [dlms.dl(value), dlms.dl(0), dlms.dl(0), dlms.dl(0), dlms.dl(0), dlms.dl(0)];
+  const p = ctx.app.prepayment as Partial<PrepaymentSection> | undefined;
+  const debts = (ctx.app.prepaymentConfig as Partial<PrepaymentConfigSection> | undefined)?.debts;
+  const stored = storedAttribute(ctx.app, 112, obis('0-0:19.10.0.255'), 2);
+  const balance = p?.balance ?? (stored?.type === 'double-long' ? stored.value : 0);
+  return [balance, p?.emergencyCredit ?? 0, p?.accumulatedDebt ?? 0, debts?.paymentDebt ?? 0, debts?.timeDebt1 ?? 0, debts?.timeDebt2 ?? 0]
+    .map((v) => dlms.dl(Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(v)))));
 }
 
 // ---------------------------------------------------------------- logs (class 7)
@@ -139,8 +174,8 @@ function dailyAmounts(q: Quantity): Log['rows'] {
 function registerRows(ctx: CommandContext, times: number[]): DlmsData[] {
   const m = meterOf(ctx);
   return times.map((t) => {
-    const total = registerAt(m, 'activeImport', new Date(t));
-    return dlms.structure(stamp(t), dlu(total), touRegisters(total, 48), ...blockArrays(total));
+    const tou = touValues(ctx, new Date(t));
+    return dlms.structure(stamp(t), dlu(registerAt(m, 'activeImport', new Date(t))), touRegisters(tou, 48), ...blockArrays(tou));
   });
 }
 
@@ -271,8 +306,9 @@ const periodStart = (ctx: CommandContext): DlmsData => dlms.octets(encodeDlmsDat
 
 const registers: CosemObject[] = [
   data('0-0:94.44.34.10', 'instantaneous import registers', (ctx) => dlms.structure(dlu(register(ctx, 'activeImport')), WH, dlu(register(ctx, 'reactiveImport')), VARH)),
-  data('0-0:94.44.34.1', 'TOU registers matrix', (ctx) => dlms.structure(touRegisters(register(ctx, 'activeImport'), 48))),
-  data('0-0:94.44.34.2', 'TOU with blocks registers matrix', (ctx) => dlms.structure(touRegisters(register(ctx, 'activeImport'), 64))),
+  data('0-0:94.44.34.1', 'TOU registers matrix', (ctx) => dlms.structure(touRegisters(touValues(ctx, ctx.now), 48))),
+  // TOU rates with their blocks: without block thresholds all in block 1
+  data('0-0:94.44.34.2', 'TOU with blocks registers matrix', (ctx) => dlms.structure(touRegisters(touValues(ctx, ctx.now).slice(0, 8), 64))),
   data('0-0:94.44.34.30', 'prepayment values', (ctx) => dlms.structure(...prepayValues(ctx))),
   data('0-0:94.44.34.20', 'active power import', (ctx) => {
     const v = instantaneous(meterOf(ctx), ctx.now);
