@@ -40,7 +40,7 @@ describe('the request library in the console', () => {
     const esme = pickDevice(h.world, 'ESME', (d, reg, holders) => d.status === 'Commissioned' && reg.supplier !== null && holders.supplierDS === reg.supplier);
     await page.goto(`${h.server.url}/#library/${dashedEui(esme.eui)}`);
     await page.waitForSelector('body[data-ready="true"]');
-    await page.getByLabel('Service').selectOption('read-supply');
+    await page.getByLabel('Service', { exact: true }).selectOption('read-supply');
     await page.getByRole('button', { name: 'Fill in' }).click();
     await expect.poll(() => page.locator('#library-xml').inputValue()).toContain('<sr:ReadSupplyStatus');
 
@@ -81,7 +81,7 @@ describe('the request library in the console', () => {
     await page.locator('#fault-list li', { hasText: 'device-offline' }).waitFor();
 
     await page.goto(`${h.server.url}/#library/${dashedEui(esme.eui)}`);
-    await page.getByLabel('Service').selectOption('read-supply');
+    await page.getByLabel('Service', { exact: true }).selectOption('read-supply');
     await page.getByRole('button', { name: 'Fill in' }).click();
     await expect.poll(() => page.locator('#library-xml').inputValue()).toContain('<sr:ReadSupplyStatus');
     await page.getByRole('button', { name: 'Sign and send' }).click();
