@@ -1,24 +1,10 @@
 /**
- * 11.4 Update PPMID/HCALCS Firmware: as 11.1, for a supplier's PPMIDs and HCALCSs. The DCC distributes the image
- * (over the WAN and HAN, not a command RTDS shows) and the HAN device activates it when it has it (GBCS: the
- * PPMID then raises CS09, which dcc-sim does not emulate); 11.2 (CS08) then reads the new version.
+ * 11.4 Update PPMID/HCALCS Firmware: as 11.1, for a supplier's PPMIDs and HCALCSs (firmware-distribution.ts).
+ * The HAN device activates the image when it has it (GBCS: the PPMID then raises CS09, which dcc-sim does not
+ * emulate); 11.2 (CS08) then reads the new version.
  */
-import { dashedEui, DCC_EUI, type Eui } from '../../pki/index.ts';
-import { bodyKit, serviceFacts } from '../duis/index.ts';
-import { Codes } from '../codes.ts';
-import { refuse } from '../pipeline/step.ts';
-import type { ServiceModule } from '../service.ts';
-import { FIRMWARE_SECTION, imageHash } from './firmware-commands.ts';
-
-const { Sequence, StructureError, checkAttributes, readBase64, readString, textEl, writeBase64 } = bodyKit;
-
-interface Body {
-  kind: 'UpdatePPMIDFirmware';
-  firmwareImage: Buffer;
-  /** 8 hex digits: the four octets the meter reports */
-  firmwareVersion: string;
-  deviceIds: Eui[];
-}
+import { dashedEui } from '../../pki/index.ts';
+import { firmwareDistributionService } from './firmware-distribution.ts';
 
 /** dcc-sim's assignment of the E1104xx codes the 5.4 XSD defines (the normative table was not available). */
 export const Codes1104 = {
@@ -28,71 +14,14 @@ export const Codes1104 = {
   version: 'E110405', // FirmwareVersion is not the four octets a device reports (8 hex digits)
 } as const;
 
-const EUI = /^([0-9A-Fa-f]{2}-){7}[0-9A-Fa-f]{2}$/;
-const TAKES_IMAGE = ['PPMID', 'HCALCS'];
-
-export const updatePpmidFirmware: ServiceModule<Body> = {
-  ...serviceFacts('11.4'),
+export const updatePpmidFirmware = firmwareDistributionService({
+  variant: '11.4',
   displayName: 'Update PPMID/HCALCS Firmware',
-  body: {
-    element: 'UpdatePPMIDFirmware',
-    read(item, path) {
-      checkAttributes(item, path);
-      const s = new Sequence(item, path);
-      const firmwareImage = readBase64(s.required('FirmwareImage'), `${path}/sr:FirmwareImage`);
-      const firmwareVersion = readString(s.required('FirmwareVersion'), `${path}/sr:FirmwareVersion`, 1, 8);
-      const list = readString(s.required('DeviceIDList'), `${path}/sr:DeviceIDList`, 23, 1199999).split(',');
-      s.end();
-      if (!list.every((e) => EUI.test(e))) throw new StructureError(`${path}/sr:DeviceIDList: a comma-separated list of EUIs (00-DB-12-34-56-78-90-A0,...)`);
-      return { kind: 'UpdatePPMIDFirmware', firmwareImage, firmwareVersion, deviceIds: list.map((e) => e.replaceAll('-', '').toUpperCase()) };
-    },
-    write: (b) =>
-      textEl('FirmwareImage', writeBase64(b.firmwareImage, 'body.firmwareImage')) +
-      textEl('FirmwareVersion', b.firmwareVersion) +
-      textEl('DeviceIDList', b.deviceIds.map(dashedEui).join(',')),
-  },
-  commandVariants: [8],
-  endpoints: { 8: 'serviceD' },
-  example: {
-    name: 'update-ppmid-firmware',
-    build: (ctx) => ({
-      originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
-      target: DCC_EUI,
-      commandVariant: 8,
-      body: { kind: 'UpdatePPMIDFirmware', firmwareImage: Buffer.from('1EF1EE0B00010000', 'hex'), firmwareVersion: '00010005', deviceIds: [ctx.eui] },
-    }),
-  },
-  describe: (b) => [
-    { label: 'FirmwareVersion', value: b.firmwareVersion },
-    { label: 'Image', value: `${b.firmwareImage.length} octets, SHA-256 ${imageHash(b.firmwareImage).toString('hex').toUpperCase()}` },
-    { label: 'DeviceIDList', value: b.deviceIds.map(dashedEui).join(', ') },
-  ],
-  needs: (v) => ({ inventoryDevices: v.request.body.deviceIds }),
-  handle(v, state) {
-    const b = v.request.body;
-    const fail = (code: string, reason: string): never => refuse(v, code, 'firmware', reason);
-    if (!/^[0-9A-Fa-f]{8}$/.test(b.firmwareVersion)) fail(Codes1104.version, `FirmwareVersion '${b.firmwareVersion}' is not the 8 hex digits (four octets) a meter reports`);
-    for (const eui of b.deviceIds) {
-      const d = state.inventoryDevices!.get(eui);
-      if (!d) fail(Codes1104.unknownDevice, `${dashedEui(eui)} is not in the smart metering inventory`);
-      if (!TAKES_IMAGE.includes(d!.type)) fail(Codes1104.deviceType, `${d!.type} ${dashedEui(eui)} is not a PPMID or an HCALCS${d!.type === 'ESME' || d!.type === 'GSME' ? ' (a meter takes Update Firmware, 11.1)' : ''}`);
-      if (d!.supplierEui !== v.sender.eui) fail(Codes1104.notSupplier, `${v.sender.name} is not the registered supplier of ${dashedEui(eui)} (${d!.supplierEui ? dashedEui(d!.supplierEui) : 'none'} is)`);
-    }
-    const hash = imageHash(b.firmwareImage).toString('hex').toUpperCase();
-    const version = b.firmwareVersion.toUpperCase();
-    return {
-      step: { name: 'firmware', detail: `image ${hash.slice(0, 16)}… (version ${version}, ${b.firmwareImage.length} octets) distributed to ${b.deviceIds.length} HAN device(s), which run it` },
-      answer: { responseCode: Codes.success },
-      advanceCounter: true,
-      deviceTransfers: b.deviceIds.map((eui) => ({
-        eui,
-        section: FIRMWARE_SECTION,
-        update: (current: unknown) => {
-          const f = (current ?? {}) as { images?: Record<string, string> };
-          // A HAN device activates the image once it holds it.
-          return { ...f, images: { ...f.images, [hash]: version }, version };
-        },
-      })),
-    };
-  },
-};
+  element: 'UpdatePPMIDFirmware',
+  exampleName: 'update-ppmid-firmware',
+  codes: Codes1104,
+  takesImage: ['PPMID', 'HCALCS'],
+  wrongType: (d) => `${d.type} ${dashedEui(d.eui)} is not a PPMID or an HCALCS${d.type === 'ESME' || d.type === 'GSME' ? ' (a meter takes Update Firmware, 11.1)' : ''}`,
+  activatesOnArrival: true,
+  devices: 'HAN device(s)',
+});
