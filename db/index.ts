@@ -10,7 +10,7 @@ export { SmkiRepository } from './smki-repository.ts';
 export type { CertificateRecord, NewCertificate, CertificateQuery } from './smki-repository.ts';
 export { RegistrationStore } from './registration-store.ts';
 export type { Distributor, SupplyPoint } from './registration-store.ts';
-export { InventoryStore } from './inventory-store.ts';
+export { InventoryStore, INVENTORY_STATUSES } from './inventory-store.ts';
 export type {
   DeviceType,
   DeviceStatus,

@@ -5,16 +5,11 @@ import { cellProblem } from './compliance-store.ts';
 
 import type { DeviceType } from '../pki/index.ts';
 export type { DeviceType };
-export type DeviceStatus =
-  | 'Pending'
-  | 'Whitelisted'
-  | 'InstalledNotCommissioned'
-  | 'Commissioned'
-  | 'Decommissioned'
-  | 'Withdrawn'
-  | 'Suspended'
-  | 'Recovery'
-  | 'Recovered';
+/** The smart metering inventory statuses (rules-and-data.md). */
+export const INVENTORY_STATUSES = [
+  'Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Decommissioned', 'Withdrawn', 'Suspended', 'Recovery', 'Recovered',
+] as const;
+export type DeviceStatus = (typeof INVENTORY_STATUSES)[number];
 
 export interface DeviceRecord {
   eui: string;

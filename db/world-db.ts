@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -26,7 +27,9 @@ export function openSqlite(file: string, options: OpenOptions = {}): SqliteDatab
     db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly ?? false });
   } catch (err) {
     const reason = (err as Error).message;
-    throw new WorldDbError('world-open-failed', `cannot open world database ${file}: ${reason}`);
+    // The usual cause is a world not made yet: say how to make one.
+    const hint = !options.create && !existsSync(file) ? ` (no such file: make a world with \`dcc-sim seed --db ${file}\`, or \`npm start\` for the demo)` : '';
+    throw new WorldDbError('world-open-failed', `cannot open world database ${file}: ${reason}${hint}`);
   }
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { dashedEui, parseEui } from '../../pki/index.ts';
-import type { DeviceStatus, DeviceType } from '../../db/index.ts';
+import { INVENTORY_STATUSES, type DeviceStatus, type DeviceType } from '../../db/index.ts';
 import { deviceView, isMpanCore, parseMpanCore, parseMprn, WorldError } from '../world/index.ts';
 import { countArgument, dbOption, jsonOption, out, withWorld } from './options.ts';
 import { table } from './output.ts';
@@ -18,11 +18,12 @@ export function registerDevices(program: Command): void {
   devices
     .command('list')
     .addOption(dbOption())
-    .addOption(new Option('--type <type>').choices(['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS']))
-    .option('--status <status>')
-    .option('--mpxn <mpxn>')
-    .option('--supplier <eui>')
-    .option('--network-operator <eui>')
+    .description('the devices of the inventory, filtered, a page at a time')
+    .addOption(new Option('--type <type>', 'device type').choices(['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS']))
+    .addOption(new Option('--status <status>', 'inventory status').choices([...INVENTORY_STATUSES]))
+    .option('--mpxn <mpxn>', 'the devices at this MPAN or MPRN')
+    .option('--supplier <eui>', 'the devices whose supply point has this registered supplier')
+    .option('--network-operator <eui>', 'the devices whose supply point has this registered network operator')
     .option('--limit <n>', 'rows', '20')
     .option('--offset <n>', 'rows to skip', '0')
     .addOption(jsonOption())

@@ -54,7 +54,9 @@ export async function runCommandLine(argv: readonly string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     const e = err as Error & { code?: string };
-    process.stderr.write(`dcc-sim: ${e.message}\n`);
+    // The two start-up failures people meet first get a hint.
+    const hint = e.code === 'EADDRINUSE' ? ' (another process listens there: stop it, or give --port PORT)' : '';
+    process.stderr.write(`dcc-sim: ${e.message}${hint}\n`);
     if (process.env.DCC_SIM_DEBUG) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;
   }

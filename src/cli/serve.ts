@@ -72,6 +72,7 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     ...(o.publicHost ? { publicHosts: o.publicHost.flatMap((h) => h.split(',')) } : {}),
   });
   process.stderr.write(`dcc-sim DUIS gateway on ${server.url}/api/v1/serviceS|serviceT|serviceD (world ${db})\n`);
+  process.stderr.write(`dcc-sim console on ${server.url}/ (API docs ${server.url}/docs)\n`);
   if (server.dcc.clock.problem) process.stderr.write(`dcc-sim: warning: ${server.dcc.clock.problem}\n`);
   if (tls?.ca) process.stderr.write('dcc-sim: mutual TLS, clients must present a certificate issued by --tls-ca\n');
   if (server.admin?.generated) process.stderr.write(`dcc-sim admin token (console and JSON API, Authorization: Bearer ...): ${server.admin.token}\n`);

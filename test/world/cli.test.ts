@@ -122,6 +122,17 @@ describe('bad input: clear message, non-zero exit, world file untouched', () => 
     return r;
   };
 
+  it('a status the inventory has no such value for is refused with the statuses it has, not an empty page', async () => {
+    const r = await runCliAsync(['devices', 'list', '--status', 'Bogus', '--db', worldFile]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/'Bogus' is invalid\. Allowed choices are Pending, Whitelisted, InstalledNotCommissioned, Commissioned/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a world that does not exist yet says how to make one', async () => {
+    await failsCleanly(['devices', 'list', '--db', join(scratch.dir, 'not-made-yet.db')], /no such file: make a world with `dcc-sim seed --db .*not-made-yet\.db`/);
+  });
+
   afterAll(() => {
     // and once they have all finished, nothing is left in the WAL: every change would be in the main file
     expect(worldFingerprint(worldFile)).toBe(`${sha256File(worldFile)} - -`);
