@@ -1,4 +1,5 @@
 import { faultsPanel } from './faults.js';
+import { meterPanel, METERED } from './meter.js';
 import { get } from './api.js';
 import { h, $, clear, state, COMPLIANCE_TEXT, party, fmtDate, announce } from './dom.js';
 import { deviceHeader, renderSlots } from './slots.js';
@@ -105,6 +106,7 @@ async function refreshDevice(changed) {
   const el = $('#device');
   const view = await drawDevice(el, shownEui, { changed, headingId: 'device-heading', extra: [] });
   el.prepend(backLink());
+  if (METERED.includes(view.device.type)) el.append(await meterPanel(shownEui));
   el.append(await faultsPanel(shownEui, view.device.type));
   if (changed.size) announce(`Cells changed on ${shownEui}: ${[...changed].join(', ')}`);
 }
@@ -117,6 +119,7 @@ export async function showDevice(eui) {
   try {
     const view = await drawDevice(el, eui, { headingId: 'device-heading' });
     el.prepend(backLink());
+    if (METERED.includes(view.device.type)) el.append(await meterPanel(eui));
     el.append(await faultsPanel(eui, view.device.type));
     $('#device-heading').focus();
     el.scrollIntoView({ block: 'start' });
