@@ -77,4 +77,20 @@ describe('the meter on its device page', () => {
     expect(after - before).toBeLessThan(200_000);
     expect(consoleErrors).toEqual([]);
   });
+
+  it('answers for a GSME (gas volume, valve, credit) and a GPF (gas volume only); a comms hub has no meter', async () => {
+    const meter = async (type: 'GSME' | 'GPF' | 'CHF') => {
+      const d = findDevice(h.world, type, () => true);
+      return fetch(`${h.server.url}/api/console/devices/${dashedEui(d.eui)}/meter`);
+    };
+    const gsme = (await (await meter('GSME')).json()) as Record<string, any>;
+    expect(gsme.fuel).toBe('gas');
+    expect(gsme.registers.map((r: { quantity: string; unit: string }) => `${r.quantity} ${r.unit}`)).toEqual(['gasVolume dm3']);
+    expect(gsme.registers[0].value).toBeGreaterThan(0);
+    expect(gsme.supply.state).toBe('connected');
+    expect(gsme.prepayment.paymentMode).toMatch(/^(credit|prepayment)$/);
+    const gpf = (await (await meter('GPF')).json()) as Record<string, any>;
+    expect([gpf.fuel, gpf.supply, gpf.prepayment, gpf.registers[0].quantity]).toEqual(['gas', null, null, 'gasVolume']);
+    expect((await meter('CHF')).status).toBe(404);
+  });
 });
