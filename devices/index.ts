@@ -103,3 +103,6 @@ export type {
 } from './meter/index.ts';
 export { raiseAlertOnDemand, isCriticalAlertCode, GENERIC_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT } from './emulator/alerts-on-demand.ts';
 export { initialChfDeviceLog } from './emulator/families/han.ts';
+// after the emulator above: the meter view reads through the families, which need the registry loaded first
+export { meterView, METERED_TYPES } from './emulator/meter-view.ts';
+export type { MeterView, MeterRegister, MeterTariffSummary, MeterLogEntry } from './emulator/meter-view.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
-import { DEVICE_TYPES } from '../../devices/index.ts';
+import { DEVICE_TYPES, METERED_TYPES, meterView } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
 import { isFailureCode, type RequestEvent } from '../dcc/index.ts';
 import { DCC } from '../world/index.ts';
@@ -165,6 +165,67 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
     const d = world.store.getDevice(e);
     if (!d) return reply.code(404).send({ error: `no device ${dashedEui(e)} in the inventory` });
     return consoleDeviceView(world, d, dcc.clock.now());
+  });
+
+  const Nullable = <T extends ReturnType<typeof Type.Object>>(t: T) => Type.Union([t, Type.Null()]);
+  const MeterViewSchema = Type.Object({
+    eui: Type.String(),
+    type: Type.String({ enum: [...METERED_TYPES] }),
+    fuel: Type.String({ enum: ['electricity', 'gas'] }),
+    now: Type.String({ format: 'date-time', description: 'the simulated time the view is computed at' }),
+    registers: Type.Array(Type.Object({
+      quantity: Type.String(),
+      label: Type.String(),
+      value: Type.Integer({ description: 'the register as the meter counts it: Wh, varh or dm³ (gas, reported in m³ with divisor 1000)' }),
+      unit: Type.String({ enum: ['Wh', 'varh', 'dm3'] }),
+    })),
+    profile: Type.Object({
+      quantity: Type.String(),
+      unit: Type.String({ enum: ['Wh', 'dm3'] }),
+      day: Type.String({ description: 'the UTC day, YYYY-MM-DD' }),
+      slots: Type.Array(Type.Object({ start: Type.String({ format: 'date-time' }), value: Type.Integer() }), { description: "today's complete half hours" }),
+    }),
+    supply: Nullable(Type.Object({ state: Type.String(), since: Type.Union([Type.String(), Type.Null()]) })),
+    prepayment: Nullable(Type.Object({
+      paymentMode: Type.String({ enum: ['credit', 'prepayment'] }),
+      balance: Type.Number(),
+      emergencyCredit: Type.Number(),
+      accumulatedDebt: Type.Number(),
+      paymentDebt: Type.Number(),
+      timeDebt1: Type.Number(),
+      timeDebt2: Type.Number(),
+    }, { description: "in the device's currency units, as its reads give them" })),
+    tariff: Nullable(Type.Object({
+      activatedAt: Type.String(),
+      currency: Type.Union([Type.String(), Type.Null()]),
+      standingCharge: Type.Union([Type.Object({ value: Type.Number(), scale: Type.Integer() }), Type.Null()]),
+      priceScale: Type.Union([Type.Integer(), Type.Null()]),
+      touPrices: Type.Array(Type.Number()),
+      dayProfiles: Type.Integer(),
+      inForce: Type.Union([Type.String(), Type.Null()]),
+    }, { description: "the primary element's active tariff" })),
+    message: Nullable(Type.Object({ text: Type.String(), since: Type.String() })),
+    supplier: Nullable(Type.Object({ name: Type.String(), telephone: Type.String(), since: Type.String() })),
+    firmwareVersion: Type.String(),
+    events: Type.Array(Type.Object({ log: Type.String(), code: Type.Integer(), at: Type.String({ format: 'date-time' }) }), { description: 'the last entries of its logs, newest first' }),
+  });
+  app.get('/api/console/devices/:eui/meter', {
+    schema: {
+      tags: ['Devices'],
+      summary: 'What the emulated meter of an ESME, GSME or GPF holds now',
+      description:
+        "Registers, today's half-hour profile, supply state, credit, active tariff, displayed message, supplier, firmware version and the last log entries, by the simulated clock: the values a section-4 read at the same time returns.",
+      params: Type.Object({ eui: EUI('the device') }),
+      response: { 200: answer('The meter now.', MeterViewSchema as unknown as Record<string, unknown>), 400: BAD_REQUEST, 404: NOT_FOUND },
+    },
+  }, async (req, reply) => {
+    const e = eui(req.params.eui, 'device');
+    const d = world.store.getDevice(e);
+    if (!d) return reply.code(404).send({ error: `no device ${dashedEui(e)} in the inventory` });
+    if (!METERED_TYPES.includes(d.type)) return reply.code(404).send({ error: `${dashedEui(e)} is a ${d.type}: it has no meter` });
+    const json = world.store.getDeviceAppState(e);
+    const view = meterView({ eui: e, type: d.type }, json ? (JSON.parse(json) as Parameters<typeof meterView>[1]) : undefined, dcc.clock.now());
+    return { ...view, eui: dashedEui(e) };
   });
 
   // --- certificates --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { faultsPanel } from './faults.js';
+import { meterPanel, METERED } from './meter.js';
 import { get } from './api.js';
 import { h, $, clear, state, COMPLIANCE_TEXT, party, fmtDate, announce } from './dom.js';
 import { deviceHeader, renderSlots } from './slots.js';
@@ -101,22 +102,30 @@ export async function drawDevice(container, eui, { changed = new Set(), headingI
 
 const backLink = () => h('p', { class: 'back' }, h('a', { href: '#devices' }, '↑ Back to the search results'));
 
+let drawSeq = 0;
+
 async function refreshDevice(changed) {
-  const el = $('#device');
-  const view = await drawDevice(el, shownEui, { changed, headingId: 'device-heading', extra: [] });
-  el.prepend(backLink());
-  el.append(await faultsPanel(shownEui, view.device.type));
-  if (changed.size) announce(`Cells changed on ${shownEui}: ${[...changed].join(', ')}`);
+  // drawn aside and swapped in whole: a later refresh (a request, then the clock) overtakes this one
+  const mine = ++drawSeq;
+  const eui = shownEui;
+  const box = h('div');
+  const view = await drawDevice(box, eui, { changed, headingId: 'device-heading', extra: [] });
+  const panels = [METERED.includes(view.device.type) ? await meterPanel(eui) : null, await faultsPanel(eui, view.device.type)];
+  if (mine !== drawSeq || eui !== shownEui) return;
+  clear($('#device'), backLink(), [...box.childNodes], panels);
+  if (changed.size) announce(`Cells changed on ${eui}: ${[...changed].join(', ')}`);
 }
 
 export async function showDevice(eui) {
   shownEui = eui;
+  drawSeq += 1;
   setTimelineDevice(eui);
   for (const tr of $('#results tbody').children) tr.classList.toggle('selected', tr.dataset.eui === eui);
   const el = $('#device');
   try {
     const view = await drawDevice(el, eui, { headingId: 'device-heading' });
     el.prepend(backLink());
+    if (METERED.includes(view.device.type)) el.append(await meterPanel(eui));
     el.append(await faultsPanel(eui, view.device.type));
     $('#device-heading').focus();
     el.scrollIntoView({ block: 'start' });

@@ -1,0 +1,169 @@
+/**
+ * What an emulated meter holds now (the console's "Meter" panel): its registers, today's half-hour profile,
+ * supply state, credit, active tariff, display, supplier, firmware and the last entries of its logs, computed
+ * from the device's application state and the meter model by the same functions its reads use (esme-reads.ts,
+ * gsme-reads.ts, tariffs.ts, displays.ts, firmware.ts, event-logs.ts), so that the view agrees with what a
+ * section-4 read at the same instant returns. Read only: the state given is not changed.
+ */
+import type { DeviceType } from './cells.ts';
+import { obis } from '../gbcs/dlms.ts';
+import { profileRows, registerAt, type MeterModel, type Quantity } from '../meter/index.ts';
+import type { DeviceAppState } from './app-state.ts';
+import type { CommandContext } from './app-use-case.ts';
+import { storedAttribute } from './cosem.ts';
+import type { ConsumerFacts, EventLogsSection } from './families/displays.ts';
+import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
+import type { EventLogSection } from './families/event-logs.ts';
+import { FACTORY_FIRMWARE_VERSION, type FirmwareSection } from './families/firmware.ts';
+import { GAS_FLEET_EPOCH, gasMeterOf, gasVolumeAt } from './families/gsme-reads.ts';
+import type { PrepaymentConfigSection } from './families/prepayment.ts';
+import type { SupplySection } from './families/supply.ts';
+import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
+
+/** The device types that have a meter to show. */
+export const METERED_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'GPF'];
+
+export interface MeterRegister {
+  quantity: Quantity;
+  label: string;
+  /** the register as the meter counts it (Wh, varh, dm³) */
+  value: number;
+  unit: 'Wh' | 'varh' | 'dm3';
+}
+
+export interface MeterTariffSummary {
+  activatedAt: string;
+  currency: string | null;
+  /** per day, in currency units × 10^scale */
+  standingCharge: { value: number; scale: number } | null;
+  priceScale: number | null;
+  touPrices: number[];
+  dayProfiles: number;
+  /** what the tariff selects now: 'TOU n' or 'block set n' */
+  inForce: string | null;
+}
+
+export interface MeterLogEntry {
+  log: string;
+  code: number;
+  at: string;
+}
+
+export interface MeterView {
+  eui: string;
+  type: DeviceType;
+  fuel: 'electricity' | 'gas';
+  now: string;
+  registers: MeterRegister[];
+  /** today's (UTC) complete half hours of the main quantity (active import, gas volume) */
+  profile: { quantity: Quantity; unit: 'Wh' | 'dm3'; day: string; slots: { start: string; value: number }[] };
+  supply: { state: string; since: string | null } | null;
+  prepayment: {
+    paymentMode: 'credit' | 'prepayment';
+    balance: number;
+    emergencyCredit: number;
+    accumulatedDebt: number;
+    paymentDebt: number;
+    timeDebt1: number;
+    timeDebt2: number;
+  } | null;
+  tariff: MeterTariffSummary | null;
+  message: { text: string; since: string } | null;
+  supplier: { name: string; telephone: string; since: string } | null;
+  firmwareVersion: string;
+  /** the last entries of its logs, newest first */
+  events: MeterLogEntry[];
+}
+
+const LAST_EVENTS = 10;
+const DAY = 86_400_000;
+
+const ELECTRICITY: [Quantity, string, 'Wh' | 'varh'][] = [
+  ['activeImport', 'Active import', 'Wh'],
+  ['activeExport', 'Active export', 'Wh'],
+  ['reactiveImport', 'Reactive import', 'varh'],
+  ['reactiveExport', 'Reactive export', 'varh'],
+];
+
+function tariffSummary(t: ElementTariff | undefined, now: Date): MeterTariffSummary | null {
+  if (!t) return null;
+  const a = t.dayProfiles?.length ? tariffActionAt(t, now) : undefined;
+  return {
+    activatedAt: t.activatedAt,
+    currency: t.currency ?? null,
+    standingCharge: t.standingCharge ?? null,
+    priceScale: t.priceScale ?? null,
+    touPrices: t.touPrices ?? [],
+    dayProfiles: t.dayProfiles?.length ?? 0,
+    inForce: a ? ('tou' in a ? `TOU ${a.tou}` : `block set ${a.block}`) : null,
+  };
+}
+
+/**
+ * The meter view of an ESME, GSME or GPF at `now`, from its application state (undefined: never commanded).
+ * Balances and debts are in the device's currency units, as its reads give them.
+ */
+export function meterView(device: { eui: string; type: DeviceType }, state: DeviceAppState | undefined, now: Date): MeterView {
+  if (!METERED_TYPES.includes(device.type)) throw new Error(`a ${device.type} has no meter`);
+  const app: DeviceAppState = structuredClone(state ?? {});
+  // what the reads' functions use of a command's context: the device's EUI and its application state
+  const ctx = { device: { eui: device.eui }, app, now };
+  const gas = device.type !== 'ESME';
+  const day = new Date(Math.floor(now.getTime() / DAY) * DAY);
+
+  let registers: MeterRegister[];
+  let model: MeterModel;
+  if (gas) {
+    model = gasMeterOf(ctx);
+    registers = [{ quantity: 'gasVolume', label: 'Gas volume', value: gasVolumeAt(ctx, now), unit: 'dm3' }];
+  } else {
+    model = meterOf(ctx as unknown as CommandContext);
+    registers = ELECTRICITY.map(([quantity, label, unit]) => ({ quantity, label, value: now > ESME_EPOCH ? registerAt(model, quantity, now) : 0, unit }));
+  }
+  const epoch = gas ? GAS_FLEET_EPOCH : ESME_EPOCH;
+  const main: Quantity = gas ? 'gasVolume' : 'activeImport';
+  const slots = now > epoch ? profileRows(model, main, day, now) : [];
+
+  const supplySection = app.supply as Partial<SupplySection> | undefined;
+  const supply = device.type === 'GPF' ? null : { state: supplySection?.state ?? 'connected', since: supplySection?.since ?? null };
+
+  let prepayment: MeterView['prepayment'] = null;
+  if (device.type !== 'GPF') {
+    // as the ESME's reads take them (esme-reads.ts): the section, else a meter balance a command set directly
+    const p = app.prepayment as Partial<PrepaymentSection> | undefined;
+    const debts = (app.prepaymentConfig as Partial<PrepaymentConfigSection> | undefined)?.debts;
+    const stored = gas ? undefined : storedAttribute(app, 112, obis('0-0:19.10.0.255'), 2);
+    prepayment = {
+      paymentMode: p?.paymentMode ?? 'credit',
+      balance: p?.balance ?? (stored?.type === 'double-long' ? stored.value : 0),
+      emergencyCredit: p?.emergencyCredit ?? 0,
+      accumulatedDebt: p?.accumulatedDebt ?? 0,
+      paymentDebt: debts?.paymentDebt ?? 0,
+      timeDebt1: debts?.timeDebt1 ?? 0,
+      timeDebt2: debts?.timeDebt2 ?? 0,
+    };
+  }
+
+  const consumer = (app.consumer as ConsumerFacts | undefined) ?? {};
+  const firmware = app.firmware as Partial<FirmwareSection> | undefined;
+  const events: MeterLogEntry[] = [
+    ...((app.eventLog as Partial<EventLogSection> | undefined)?.entries ?? []).map((e) => ({ log: e.log, code: e.code, at: e.at })),
+    ...Object.entries((app.eventLogs as Partial<EventLogsSection> | undefined)?.logs ?? {}).flatMap(([log, es]) => es.map((e) => ({ log, code: e.code, at: e.at }))),
+  ].sort((a, b) => b.at.localeCompare(a.at)).slice(0, LAST_EVENTS);
+
+  return {
+    eui: device.eui,
+    type: device.type,
+    fuel: gas ? 'gas' : 'electricity',
+    now: now.toISOString(),
+    registers,
+    profile: { quantity: main, unit: gas ? 'dm3' : 'Wh', day: day.toISOString().slice(0, 10), slots: slots.map((r) => ({ start: r.start.toISOString(), value: r.value })) },
+    supply,
+    prepayment,
+    tariff: tariffSummary(activeTariffOf(app)?.primary, now),
+    message: consumer.message ?? null,
+    supplier: consumer.supplier ?? null,
+    firmwareVersion: firmware?.version ?? FACTORY_FIRMWARE_VERSION,
+    events,
+  };
+}
