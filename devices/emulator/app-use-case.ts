@@ -26,6 +26,7 @@ const ROLE_CELLS: Readonly<Record<number, { ds: CellName; ka?: CellName }>> = {
   4: { ds: 'acbDS', ka: 'acbKA' },
   5: { ds: 'transitionalCoSDS' },
   6: { ds: 'wanProviderDS' },
+  8: { ds: 'loadControllerDS', ka: 'loadControllerKA' },
 };
 
 /** An alert the command makes the device raise (besides its response). */

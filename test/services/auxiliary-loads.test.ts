@@ -163,6 +163,45 @@ describe('7.12 randomised offset, 7.13 auxiliary controllers', () => {
   });
 });
 
+describe('7.16 the load controller limits an APC', () => {
+  it('sends the RTDS commands from the ZAZ1 Load Controller, signed with its key; the ESME answers as RTDS', () => {
+    for (const name of ['APC_INPUT', 'APC_OUTPUT'] as const) {
+      const r = w.run(`ECS47e_7.16_${name}_SUCCESS_REQUEST_DUIS.XML`);
+      expect(r.final, `${name}: ${r.finalReason ?? ''}`).toBe('I0');
+      expect(gbcsDifferences(r.preCommand!, rtdsVector('7.16_ECS47e', `ECS47e_7.16_${name}_SUCCESS_PRECOMMAND_GBCS.HEX`))).toEqual([]);
+      expect(gbcsDifferences(r.command!, rtdsVector('7.16_ECS47e', `ECS47e_7.16_${name}_SUCCESS_COMMAND_GBCS.HEX`))).toEqual([]);
+      expect(response(r.deviceResponse).results).toEqual(rtds('7.16_ECS47e', `ECS47e_7.16_${name}_SUCCESS_RESPONSE_GBCS.HEX`).results);
+    }
+  });
+
+  it('a limit holds the supplier\'s commanded level down for its period only', () => {
+    // The supplier commands controller 3's input to 50 for the next hour (7.13); the load controller limits it to 20 (7.16).
+    w.run('ECS47a_7.13_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', periodFromNow);
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 50 });
+    const now = w.dcc.clock.now();
+    const r = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x
+      .replace(/<sr:StartDateTime>[^<]+/, `<sr:StartDateTime>${now.toISOString()}`)
+      .replace(/<sr:EndDateTime>[^<]+/, `<sr:EndDateTime>${new Date(now.getTime() + 30 * 60_000).toISOString()}`)
+      .replace('<sr:CommandedStateLevel>50', '<sr:CommandedStateLevel>20'));
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 20 });
+    // After the limit's half hour the supplier's level shows again, until its own hour ends.
+    w.dcc.clock.advance(31 * 60_000);
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 50 });
+    w.dcc.clock.advance(30 * 60_000);
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 0 });
+  });
+
+  it('the supplier may not send it, and a GSME cannot take it', () => {
+    const s = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('90-B3-D5-1F-30-01-00-08', '90-B3-D5-1F-30-01-00-00'));
+    expect(s.answer.responseCode).toBe('E2'); // 7.16 is the load controller's (OU); the supplier is IS
+    expect(s.preCommand).toBeUndefined();
+    const g = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A0', '00-DB-12-34-56-78-90-A1'));
+    expect(g.answer.responseCode).toBe('E11');
+    expect(g.preCommand).toBeUndefined();
+  });
+});
+
 describe('examples', () => {
   it('dcc-sim example aux-controller (its controller an attribute of the body element) commands controller 1 to 100', () => {
     const xml = exampleRequest(w.world, 'aux-controller' as never, { device: '00DB1234567890A0' });

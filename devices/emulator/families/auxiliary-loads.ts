@@ -25,6 +25,8 @@ export interface AuxiliaryLoadsSection {
   controllers: Record<string, { level: number; input: boolean; from: string; to: string }>;
   /** the switches the boost button boosts, 1-5 */
   boost: boolean[];
+  /** per controller ('1'-'5'): the load controller's limit on its level (0-100) over a period (ECS47e) */
+  limits?: Record<string, { level: number; input: boolean; from: string; to: string }>;
 }
 
 export function auxiliaryLoadsOf(app: DeviceAppState): AuxiliaryLoadsSection {
@@ -33,10 +35,17 @@ export function auxiliaryLoadsOf(app: DeviceAppState): AuxiliaryLoadsSection {
 
 const FIVE = [1, 2, 3, 4, 5];
 
-/** A controller's commanded level now, if a command set one for now. */
+const during = (p: { from: string; to: string }, now: Date) => now >= new Date(p.from) && now < new Date(p.to);
+
+/**
+ * A controller's commanded level now, if a command set one for now, held at or below the load controller's limit
+ * on the same measure (output, or input from the controlled load) while that limit's period lasts.
+ */
 function levelAt(s: AuxiliaryLoadsSection | undefined, n: number, now: Date): { level: number; input: boolean } | undefined {
   const c = s?.controllers[n];
-  if (!c || now < new Date(c.from) || now >= new Date(c.to)) return undefined;
+  if (!c || !during(c, now)) return undefined;
+  const l = s?.limits?.[n];
+  if (l && l.input === c.input && during(l, now) && l.level < c.level) return { level: l.level, input: c.input };
   return c;
 }
 
@@ -85,6 +94,27 @@ function runScript(id: number, ctx: CommandContext): boolean {
   return false;
 }
 
+const APC_LIMIT_TABLE = obis('0-0:10.0.107.255');
+
+/** Runs an APC limit script (ECS47e): (0x1n output, 0x2n input) << 8 | level, between 0-0:94.44.(116 + n).3 and .4. */
+function runLimitScript(id: number, ctx: CommandContext): boolean {
+  const hi = id >> 8;
+  const level = id & 0xff;
+  const n = hi & 0x0f;
+  const kind = hi & 0xf0;
+  if ((kind !== 0x10 && kind !== 0x20) || n < 1 || n > 5 || level > 100) return false;
+  const from = storedAttribute(ctx.app, 1, obis(`0-0:94.44.${116 + n}.3`), 2);
+  const to = storedAttribute(ctx.app, 1, obis(`0-0:94.44.${116 + n}.4`), 2);
+  if (from?.type !== 'octet-string' || to?.type !== 'octet-string') return false;
+  const s = auxiliaryLoadsOf(ctx.app);
+  try {
+    (s.limits ??= {})[n] = { level, input: kind === 0x20, from: decodeDlmsDateTime(from.value).toISOString(), to: decodeDlmsDateTime(to.value).toISOString() };
+  } catch {
+    return false;
+  }
+  return true;
+}
+
 const textOf = (v: string): DlmsData => ({ type: 'utf8-string', value: Buffer.from(v, 'utf8') });
 
 const objects: CosemObject[] = [
@@ -95,6 +125,15 @@ const objects: CosemObject[] = [
     action(method, parameter, ctx) {
       if (method !== 1 || parameter.type !== 'long-unsigned') return { result: DataAccessResult.otherReason };
       return { result: runScript(parameter.value, ctx) ? DataAccessResult.success : DataAccessResult.otherReason };
+    },
+  },
+  {
+    classId: 9,
+    obis: APC_LIMIT_TABLE,
+    name: 'APC limit script table',
+    action(method, parameter, ctx) {
+      if (method !== 1 || parameter.type !== 'long-unsigned') return { result: DataAccessResult.otherReason };
+      return { result: runLimitScript(parameter.value, ctx) ? DataAccessResult.success : DataAccessResult.otherReason };
     },
   },
   ...FIVE.map((n): CosemObject => ({
@@ -192,5 +231,7 @@ export const AUXILIARY_LOADS: UseCaseFamily = {
     dlmsUseCase({ ...common, name: 'ECS61e', messageCodes: [0x011d], critical: false }),
     // ‡: the DCC's ACB sends it for the supplier (other-information names the supplier and its counter)
     dlmsUseCase({ ...common, name: 'ECS61d', messageCodes: [0x011c], critical: false, roles: [RemotePartyRole.AccessControlBroker] }),
+    // the Load Controller's (remote party role 8: the ESME's load controller cells), not the supplier's
+    dlmsUseCase({ ...common, name: 'ECS47e', messageCodes: [0x011f], critical: true, roles: [RemotePartyRole.LoadController] }),
   ],
 };
