@@ -7,7 +7,8 @@
  * CS01a ERROR response) and with the ZCL result type on the GSME (1 invalid, 2 duplicate, 4 maximum balance, 6 too
  * large); UTRN counters must rise strictly (no out-of-order cache); emergency credit is £5, offered at £1 or less,
  * until 2.1 sets them; a top-up ends emergency credit in use and first recovers the payment-based debt's share.
- * Balances do not yet drain with consumption: that needs the tariff's prices (1.1/1.2) and the meter model.
+ * An ESME's balance drains with consumption between commands (credit.ts); a top-up that leaves credit arms a
+ * switch the meter opened for lack of it.
  *
  * State: the meter's money in the application state's 'prepayment' section, with the field names the tariffs
  * family (1.5/1.6) uses; this family's own settings, debts, UTRN log and top-up counters in 'prepaymentConfig'.
@@ -32,6 +33,7 @@ import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObjec
 import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
+import { changeSupply, type SupplySection } from './supply.ts';
 
 /** What the tariffs family's PrepaymentSection holds (same names; unified when the branches meet). */
 export interface PrepaymentSection {
@@ -151,6 +153,12 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
     cfg.emergencyCredit.active = false;
     delete cfg.emergencyCredit.activatedAt;
     p.emergencyCredit = 0;
+  }
+  // A meter that opened its switch for lack of credit arms it once the top-up leaves credit (credit.ts).
+  const c = p as PrepaymentSection & { disabledForCredit?: boolean; disablementThreshold?: number };
+  if (c.disabledForCredit && p.balance > (c.disablementThreshold ?? 0)) {
+    c.disabledForCredit = false;
+    if ((ctx.app.supply as SupplySection | undefined)?.state === 'disconnected') changeSupply(ctx.app, 'armed', ctx.now);
   }
   cfg.lastTopUpCounter[supplier] = counter.toString();
   cfg.topUps.push({ utrn, originator: supplier, counter: counter.toString(), amount, at: ctx.now.toISOString() });
