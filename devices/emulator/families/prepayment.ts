@@ -160,6 +160,7 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
     c.disabledForCredit = false;
     if ((ctx.app.supply as SupplySection | undefined)?.state === 'disconnected') changeSupply(ctx.app, 'armed', ctx.now);
   }
+  storeBalances(ctx.app, p);
   cfg.lastTopUpCounter[supplier] = counter.toString();
   cfg.topUps.push({ utrn, originator: supplier, counter: counter.toString(), amount, at: ctx.now.toISOString() });
   if (cfg.topUps.length > TOP_UP_LOG_SIZE) cfg.topUps.splice(0, cfg.topUps.length - TOP_UP_LOG_SIZE);
@@ -187,7 +188,15 @@ function activateEmergencyCredit(app: DeviceAppState, now: Date): string | undef
   ec.active = true;
   ec.activatedAt = now.toISOString();
   p.emergencyCredit = ec.limit;
+  storeBalances(app, p);
   return undefined;
+}
+
+const BALANCE_OBJECTS = { balance: obis('0-0:19.10.0.255'), emergencyCredit: obis('0-0:19.10.1.255') } as const;
+
+/** The ESME's balance objects (class 112 attribute 2) as a read (4.18) answers them. */
+function storeBalances(app: DeviceAppState, p: PrepaymentSection): void {
+  for (const [k, o] of Object.entries(BALANCE_OBJECTS) as [keyof typeof BALANCE_OBJECTS, string][]) storeAttribute(app, 112, o, 2, dlms.dl(Math.round(p[k])));
 }
 
 // ---------------------------------------------------------------- ESME objects
