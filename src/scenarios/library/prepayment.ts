@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { dashedEui, type Eui } from '../../../pki/index.ts';
 import { decodeGbcsMessage, makeUtrn, type DlmsData } from '../../../devices/index.ts';
 import { GatewayStore } from '../../../db/index.ts';
-import { parseDuisResponse, serviceFacts, type ServiceBody } from '../../../service-requests/index.ts';
+import { SERVICES, parseDuisResponse, type ServiceBody } from '../../../service-requests/index.ts';
 import type { ScenarioDefinition, StepContext } from '../runner.ts';
 import { DAY_MS } from './common.ts';
 
@@ -27,17 +27,11 @@ const MAX_DAYS = 60;
 
 /** One request; critical services go as CV 4 with their signed second leg. */
 async function send(ctx: StepContext, c: Customer, body: ServiceBody, quiet = false, expect = 'I0') {
-  const module = serviceFacts(serviceOf(body));
+  // critical services (the registry's module says) go as CV 4 and their signed leg
+  const module = SERVICES.find((m) => m.body.element === body.kind)!;
   const r = ctx.record(await ctx.driver.send({ sender: c.supplier, target: c.esme, commandVariant: module.critical ? 4 : 1, body }), quiet);
   ctx.check(r.finalResponseCode === expect, `${r.service} ${r.description.replace(/^\S+ /, '')}: ${expect} (got ${r.finalResponseCode}${r.finalReason ? `: ${r.finalReason}` : ''})`);
   return r;
-}
-
-function serviceOf(body: ServiceBody): string {
-  const variants: Record<string, string> = {
-    UpdatePaymentMode: '1.6', TopUpDevice: '2.2', ActivateEmergencyCredit: '2.5', ReadMeterBalance: '4.18', ReadSupplyStatus: '7.4', EnableSupply: '7.1',
-  };
-  return variants[body.kind] ?? (() => { throw new Error(`no variant for ${body.kind}`); })();
 }
 
 /** The DLMS values of the device's answer to a request, from the response the DCC queued for the supplier. */
