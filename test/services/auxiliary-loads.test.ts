@@ -174,6 +174,26 @@ describe('7.16 the load controller limits an APC', () => {
     }
   });
 
+  it('the ESME tells the supplier what the load controller set: ECS101 (8F86), signed, as RTDS', () => {
+    // RTDS's ECS101 input alert reports controller 3's input limited to 100
+    const r = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:CommandedStateLevel>50', '<sr:CommandedStateLevel>100'));
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    const alert = r.responses.find((x) => x.body.kind === 'DeviceAlertMessage');
+    expect(alert, 'an ECS101 device alert passed on to the supplier').toBeDefined();
+    if (alert!.body.kind !== 'DeviceAlertMessage') throw new Error(alert!.body.kind);
+    expect(alert!.body.alertCode).toBe('8F86');
+    const ours = decodeGbcsMessage(alert!.body.gbcsPayload);
+    const rtds = decodeGbcsMessage(rtdsVector('NA_ECS101', 'ECS101_NA_8F86_INPUT_ALERT_GBCS.HEX'));
+    const facts = (m: GbcsMessage) => [m.apdu.cra, m.apdu.messageCode, m.apdu.originator, m.apdu.target, !!m.apdu.signature, !!m.mac];
+    expect(facts(ours)).toEqual(facts(rtds));
+    // the data-notification: alert code, time, controller byte (0x2n input), period, level; the times aside, as RTDS
+    const items = (m: GbcsMessage) => {
+      if (m.body.kind !== 'dlms-notification' || m.body.notification.body.type !== 'structure') throw new Error(m.body.kind);
+      return m.body.notification.body.items.map((d) => (d.type === 'octet-string' ? 'date-time' : d));
+    };
+    expect(items(ours)).toEqual(items(rtds));
+  });
+
   it('a limit holds the supplier\'s commanded level down for its period only', () => {
     // The supplier commands controller 3's input to 50 for the next hour (7.13); the load controller limits it to 20 (7.16).
     w.run('ECS47a_7.13_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', periodFromNow);

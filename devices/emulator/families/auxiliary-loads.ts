@@ -10,8 +10,9 @@
  * to set, and whatever a command stored is read back as stored.
  */
 import { RemotePartyRole } from '../../../pki/index.ts';
-import { DataAccessResult, dlms, encodeAccessResponse, obis, type DlmsData } from '../../gbcs/dlms.ts';
-import { decodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
+import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis, type DlmsData } from '../../gbcs/dlms.ts';
+import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
+import { factsOf } from '../certificate-cache.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
 import type { CommandContext } from '../app-use-case.ts';
 import { cosemTable, runAccess, storedAttribute, type CosemObject } from '../cosem.ts';
@@ -112,7 +113,24 @@ function runLimitScript(id: number, ctx: CommandContext): boolean {
   } catch {
     return false;
   }
+  raiseLimitProcessed(ctx, hi, from.value, to.value, level);
   return true;
+}
+
+/**
+ * ECS101 (message code 0x0121, alert 8F86 Limit APC Level processed, critical): the ESME tells its supplier what the
+ * load controller set, as the RTDS vectors show it: the script's controller byte, the period and the level.
+ */
+function raiseLimitProcessed(ctx: CommandContext, controller: number, from: Buffer, to: Buffer, level: number): void {
+  const supplierDs = ctx.device.cells.supplierDS;
+  const supplier = supplierDs ? factsOf(supplierDs)?.subjectEui : undefined;
+  if (!supplier) return;
+  // the alert counter the dispatcher gives it: the next one (one alert per command here)
+  const payload = encodeDataNotification({
+    invokeId: invokeIdFor(ctx.device.alertCounter + 1n),
+    body: dlms.structure(dlms.longUnsigned(0x8f86), dlms.octets(encodeDlmsDateTime(ctx.now)), dlms.unsigned(controller), dlms.octets(from), dlms.octets(to), dlms.unsigned(level)),
+  });
+  ctx.raise({ messageCode: 0x0121, payload, critical: true, to: supplier, toRole: RemotePartyRole.Supplier });
 }
 
 const textOf = (v: string): DlmsData => ({ type: 'utf8-string', value: Buffer.from(v, 'utf8') });
