@@ -163,7 +163,7 @@ describe('7.12 randomised offset, 7.13 auxiliary controllers', () => {
   });
 });
 
-describe('7.16 the load controller limits an APC', () => {
+describe('7.16 the load controller limits an APC (ECS47e; ECS101 and ECS102 to the supplier)', () => {
   it('sends the RTDS commands from the ZAZ1 Load Controller, signed with its key; the ESME answers as RTDS', () => {
     for (const name of ['APC_INPUT', 'APC_OUTPUT'] as const) {
       const r = w.run(`ECS47e_7.16_${name}_SUCCESS_REQUEST_DUIS.XML`);
@@ -178,7 +178,8 @@ describe('7.16 the load controller limits an APC', () => {
     // RTDS's ECS101 input alert reports controller 3's input limited to 100
     const r = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:CommandedStateLevel>50', '<sr:CommandedStateLevel>100'));
     expect(r.final, r.finalReason ?? '').toBe('I0');
-    const alert = r.responses.find((x) => x.body.kind === 'DeviceAlertMessage');
+    // (the 2015 limits of the first test are over: this command also finds them ended, ECS102)
+    const alert = r.responses.find((x) => x.body.kind === 'DeviceAlertMessage' && x.body.alertCode === '8F86');
     expect(alert, 'an ECS101 device alert passed on to the supplier').toBeDefined();
     if (alert!.body.kind !== 'DeviceAlertMessage') throw new Error(alert!.body.kind);
     expect(alert!.body.alertCode).toBe('8F86');
@@ -205,8 +206,20 @@ describe('7.16 the load controller limits an APC', () => {
       .replace('<sr:CommandedStateLevel>50', '<sr:CommandedStateLevel>20'));
     expect(r.final, r.finalReason ?? '').toBe('I0');
     expect(operational(3)).toEqual({ outputState: 0, inputState: 20 });
-    // After the limit's half hour the supplier's level shows again, until its own hour ends.
+    // After the limit's half hour the supplier's level shows again, until its own hour ends; the next command to
+    // reach the ESME finds the limit over, and the ESME tells the supplier (ECS102, 8F87, signed) as RTDS.
     w.dcc.clock.advance(31 * 60_000);
+    const next = w.run('ECS61e_7.15_SUCCESS_REQUEST_DUIS.XML');
+    const ended = next.responses.find((x) => x.body.kind === 'DeviceAlertMessage' && x.body.alertCode === '8F87');
+    if (ended?.body.kind !== 'DeviceAlertMessage') throw new Error('no ECS102 alert');
+    expect(ended.body.alertCode).toBe('8F87');
+    const ours = decodeGbcsMessage(ended.body.gbcsPayload);
+    const rtds = decodeGbcsMessage(rtdsVector('NA_ECS102', 'ECS102_NA_8F87_INPUT_ALERT_GBCS.HEX'));
+    expect([ours.apdu.messageCode, ours.apdu.target, !!ours.apdu.signature]).toEqual([rtds.apdu.messageCode, rtds.apdu.target, !!rtds.apdu.signature]);
+    const values = (m: GbcsMessage) => (m.body.kind === 'dlms-notification' && m.body.notification.body.type === 'structure' ? m.body.notification.body.items.map((d) => d.type) : []);
+    expect(values(ours)).toEqual(values(rtds));
+    if (ours.body.kind !== 'dlms-notification' || ours.body.notification.body.type !== 'structure') throw new Error('not a data-notification');
+    expect(ours.body.notification.body.items.slice(2)).toEqual([{ type: 'unsigned', value: 0x23 }, { type: 'unsigned', value: 20 }]);
     expect(operational(3)).toEqual({ outputState: 0, inputState: 50 });
     w.dcc.clock.advance(30 * 60_000);
     expect(operational(3)).toEqual({ outputState: 0, inputState: 0 });

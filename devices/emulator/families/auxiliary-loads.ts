@@ -14,7 +14,7 @@ import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, i
 import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
 import { factsOf } from '../certificate-cache.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
-import type { CommandContext } from '../app-use-case.ts';
+import { onEveryCommand, type CommandContext } from '../app-use-case.ts';
 import { cosemTable, runAccess, storedAttribute, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
@@ -132,6 +132,34 @@ function raiseLimitProcessed(ctx: CommandContext, controller: number, from: Buff
   });
   ctx.raise({ messageCode: 0x0121, payload, critical: true, to: supplier, toRole: RemotePartyRole.Supplier });
 }
+
+/**
+ * ECS102 (message code 0x0122, alert 8F87 Limit APC Level ended, critical): once a limit's period is over the ESME
+ * tells its supplier, with the controller byte and the level (as the RTDS vectors). The emulated meter notices
+ * when the next command reaches it (app-use-case.ts `onEveryCommand`); the alert carries the time the limit ended.
+ * [Not yet: a limit cancelled by a new one.]
+ */
+export function raiseLimitsEnded(ctx: CommandContext): void {
+  if (ctx.device.type !== 'ESME') return;
+  const limits = (ctx.app.auxiliaryLoads as AuxiliaryLoadsSection | undefined)?.limits;
+  if (!limits) return;
+  const supplierDs = ctx.device.cells.supplierDS;
+  const supplier = supplierDs ? factsOf(supplierDs)?.subjectEui : undefined;
+  let k = 0n;
+  for (const [n, l] of Object.entries(limits)) {
+    if (ctx.now < new Date(l.to)) continue;
+    delete limits[n];
+    if (!supplier) continue;
+    k += 1n;
+    const payload = encodeDataNotification({
+      invokeId: invokeIdFor(ctx.device.alertCounter + k),
+      body: dlms.structure(dlms.longUnsigned(0x8f87), dlms.octets(encodeDlmsDateTime(new Date(l.to))), dlms.unsigned((l.input ? 0x20 : 0x10) | Number(n)), dlms.unsigned(l.level)),
+    });
+    ctx.raise({ messageCode: 0x0122, payload, critical: true, to: supplier, toRole: RemotePartyRole.Supplier });
+  }
+}
+
+onEveryCommand(raiseLimitsEnded);
 
 const textOf = (v: string): DlmsData => ({ type: 'utf8-string', value: Buffer.from(v, 'utf8') });
 
