@@ -79,6 +79,12 @@ export function signPreCommand(world: World, preCommand: Buffer): Buffer {
   // NOByNO is the network operator's; any other critical command is signed in the role whose DS cell the
   // originator holds on the device (the supplier's for tariffs, supply, CS02c/d/e ...).
   const security = world.store.getDeviceSecurity(apdu.target);
+  // A load controller (7.16) signs with the key whose certificate the device's load controller DS cell holds.
+  const lc = security?.cells.loadControllerDS;
+  if (lc !== undefined && world.certificate(lc).subjectEui === apdu.originator) {
+    const key = world.privateKeyOf(lc);
+    if (key) return signApdu(preCommand, key);
+  }
   const holdsNo = security?.cells.networkOperatorDS !== undefined && world.certificate(security.cells.networkOperatorDS).subjectEui === apdu.originator;
   const holdsSupplier = security?.cells.supplierDS !== undefined && world.certificate(security.cells.supplierDS).subjectEui === apdu.originator;
   const supplier = apdu.messageCode !== cs02bMessageCode(CredentialsReplacementMode.networkOperatorByNetworkOperator) && (holdsSupplier || !holdsNo);

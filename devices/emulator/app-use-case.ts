@@ -26,6 +26,7 @@ const ROLE_CELLS: Readonly<Record<number, { ds: CellName; ka?: CellName }>> = {
   4: { ds: 'acbDS', ka: 'acbKA' },
   5: { ds: 'transitionalCoSDS' },
   6: { ds: 'wanProviderDS' },
+  8: { ds: 'loadControllerDS', ka: 'loadControllerKA' },
 };
 
 /** An alert the command makes the device raise (besides its response). */
@@ -112,6 +113,16 @@ function roleOf(state: DeviceSecurityState, spec: AppUseCaseSpec, originator: Eu
   return reject(RejectionAlert.noAuthority, `originator ${originator} holds no cell that may send ${spec.name} (${wanted || 'no role'})`);
 }
 
+/**
+ * What a device does on its own between commands, caught up when the next command reaches it (before the use
+ * case runs, on the same copy of its application state): an ESME's prepayment credit draining (credit.ts).
+ */
+const catchUps: ((ctx: CommandContext) => void)[] = [];
+
+export function onEveryCommand(catchUp: (ctx: CommandContext) => void): void {
+  catchUps.push(catchUp);
+}
+
 export function appUseCase(spec: AppUseCaseSpec): UseCase {
   const what = `${spec.name} command`;
   const useCase: UseCase = {
@@ -144,6 +155,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
         nextOriginatorCounter: () => (next.alertCounter += 1n),
         setResponseOtherInformation: (extra) => { responseExtra = extra; },
       };
+      for (const c of catchUps) c(ctx);
       const payload = spec.run(ctx);
       if (Object.keys(app).length > 0) next.app = app;
       const unsigned = encodeApdu({

@@ -73,6 +73,18 @@ export function auxiliaryControllerLevel(counter: bigint, n: number, start: Date
   ]);
 }
 
+/** ECS47e's script table (the load controller's, 7.16): its limits' periods are in 0-0:94.44.(116 + n).3 and .4. */
+export const APC_LIMIT_SCRIPT_TABLE = obis('0-0:10.0.107.255');
+
+/** ECS47e (load controller): a limit on auxiliary proportional controller n's level over a period. */
+export function apcLevelLimit(counter: bigint, n: number, start: Date, end: Date, level: number, input: boolean): Buffer {
+  return request(counter, [
+    [{ kind: 'set', classId: 1, obis: obis(`0-0:94.44.${116 + n}.3`), id: 2 }, dlms.octets(encodeDlmsDateTime(start))],
+    [{ kind: 'set', classId: 1, obis: obis(`0-0:94.44.${116 + n}.4`), id: 2 }, dlms.octets(encodeDlmsDateTime(end))],
+    [{ kind: 'action', classId: 9, obis: APC_LIMIT_SCRIPT_TABLE, id: 1 }, dlms.longUnsigned((((input ? 0x20 : 0x10) | n) << 8) | level)],
+  ]);
+}
+
 const FIVE = [1, 2, 3, 4, 5];
 /** descriptions 0-0:94.44.0.1n, identities 0-0:94.44.0.2n, operational data 0-0:94.44.0.3n */
 const auxiliaryData = (tens: number, n: number) => obis(`0-0:94.44.0.${tens * 10 + n}`);

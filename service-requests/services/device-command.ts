@@ -53,8 +53,11 @@ export interface CommandTime {
   sender?: 'supplier' | 'networkOperator';
 }
 
-/** 'anyUser': any User of the service's user roles, registered for the device or not (e.g. an Other User asking 9.1) */
-export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator' | 'anyUser';
+/**
+ * 'anyUser': any User of the service's user roles, registered for the device or not (e.g. an Other User asking 9.1);
+ * 'loadController': likewise, and a critical command is signed in the load controller's role (7.16)
+ */
+export type Sender = 'supplier' | 'networkOperator' | 'supplierOrNetworkOperator' | 'anyUser' | 'loadController';
 
 export interface DeviceCommandDef<B extends RequestBody> {
   /** the service reference variant, e.g. '7.4' */
@@ -68,6 +71,8 @@ export interface DeviceCommandDef<B extends RequestBody> {
   command(body: NoInfer<B>, type: DeviceType, at: CommandTime): GbcsCommand | string;
   /** the registered party that may send it (E4 otherwise) */
   sender: Sender;
+  /** the user roles dcc-sim accepts where the DUIS matrix lists none (the module says why) */
+  assumedUserRoles?: ServiceModule<B>['assumedUserRoles'];
   /** CV 2 is served too: the DCC answers with the command for the User to deliver locally */
   localDelivery?: boolean;
   /**
@@ -104,7 +109,7 @@ const PROBE: CommandTime = { counter: 0n, now: new Date(0), state: {} };
 
 function authorise(sender: Sender) {
   return (_body: unknown, r: RegistrationCheck) => {
-    if (sender === 'anyUser') return;
+    if (sender === 'anyUser' || sender === 'loadController') return;
     if (sender === 'supplier') r.needSupplier();
     else if (sender === 'networkOperator') r.needNetworkOperator();
     else if (!r.isSupplier && !r.isNetworkOperator) r.fail(Codes.notAuthorisedForDevice, `${r.sender.name} is neither the registered supplier nor the network operator for ${r.who}`);
@@ -132,8 +137,8 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   return {
     name,
     build(ctx): ExampleRequest<B> {
-      if (def.sender === 'anyUser') {
-        const role = serviceFacts(def.variant).userRoles[0];
+      if (def.sender === 'anyUser' || def.sender === 'loadController') {
+        const role = serviceFacts(def.variant).userRoles[0] ?? def.assumedUserRoles?.[0];
         const originator = (role && ctx.partyWithRole(role)) ?? ctx.fail('no-user', `no DCC User holds a user role that may send ${def.variant}`);
         return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
       }
@@ -165,6 +170,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
   };
   const common = {
     ...facts,
+    ...(def.assumedUserRoles ? { assumedUserRoles: def.assumedUserRoles } : {}),
     displayName: def.displayName,
     body: def.body,
     gbcs: { command: def.command },
@@ -251,7 +257,8 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       return issueDevicePreCommand(v, c.messageCode, c.payload);
     },
   };
-  const role = def.sender === 'networkOperator' ? RemotePartyRole.NetworkOperator : RemotePartyRole.Supplier;
+  const role = def.sender === 'networkOperator' ? RemotePartyRole.NetworkOperator
+    : def.sender === 'loadController' ? RemotePartyRole.LoadController : RemotePartyRole.Supplier;
   const signed = signedPreCommandOf(module, {
     // DUIS gives critical device services no code of their own for a bad signed pre-command: E100, with the reason.
     refusalCode: Codes.invalidRequest,

@@ -105,7 +105,7 @@ export function completeSignedByOriginator(
     fail(`the signed GBCS differs from the pre-command issued for ${v.request.requestId.text}; only the signature may be added`);
   }
   const role = roleOf(issued);
-  const roleWord = role === RemotePartyRole.Supplier ? 'supplier' : 'network operator';
+  const roleWord = role === RemotePartyRole.Supplier ? 'supplier' : role === RemotePartyRole.LoadController ? 'load controller' : 'network operator';
   const keys = (state.organisationCertificates?.get(role) ?? []).filter((c) => !c.revoked);
   const originator = dashedEui(v.request.requestId.originator);
   if (keys.length === 0) fail(`${originator} has no unrevoked ${roleWord} digital-signing certificate in the SMKI repository`);

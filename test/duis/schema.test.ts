@@ -188,8 +188,9 @@ describe('signed pre-commands', () => {
   it('a non-critical service has no pre-command', () => {
     expect(rejectionOf(() => parseDuisRequest(spc(5, '8.2', '8.2'))).reason).toMatch(/8\.2 is not critical/);
   });
-  it('a critical service with no module is refused as unsupported', () => {
-    expect(rejectionOf(() => parseDuisRequest(spc(5, '7.16', '7.16'))).step).toBe('unsupported');
+  it('every critical service has a module: the signed pre-command of 7.16 (the last to get one) parses', () => {
+    // A service with no module is refused as unsupported: see test/gateway/bad-input.test.ts's 6.22 and test/duis/templates.test.ts (no critical service is left without one).
+    expect(parseDuisRequest(spc(5, '7.16', '7.16')).body).toEqual({ kind: 'SignedPreCommand', gbcsPayload: Buffer.from('df0901', 'hex') });
   });
 });
 

@@ -102,6 +102,21 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(commission.happened.join('\n')).toMatch(/is pending \(acb-in-esme/);
   });
 
+  it('prepayment: tops up, drains, takes emergency credit, is disconnected at zero, tops up and is reconnected; and again in the same world', async () => {
+    const file = template.copy();
+    for (const run of [1, 2]) {
+      const s = await runScenario('prepayment', file);
+      expectPassed(s);
+      const services = (id: string) => step(s, id).requests.map((r) => r.service);
+      expect(services('customer'), `run ${run}`).toEqual(expect.arrayContaining(['2.2', '1.6', '4.18', '7.4']));
+      expect(services('emergency-credit')).toEqual(['2.5']);
+      expect(step(s, 'emergency-credit').requests[0]).toMatchObject({ legs: [{ commandVariant: 4, responseCode: 'I0' }, { commandVariant: 5, responseCode: 'I99' }], finalResponseCode: 'I0' });
+      expect(step(s, 'runs-low').happened.join('\n')).toMatch(/after \d+ day\(s\) \d+ hour\(s\) the balance is £[0-9.-]+ \(from £[0-9.]+\)/);
+      expect(step(s, 'disconnected').happened.join('\n')).toMatch(/the supply is off; the balance is £-/);
+      expect(services('reconnected')).toEqual(['4.18', '2.2', '4.18', '4.18', '7.4', '7.1', '7.4']);
+    }
+  });
+
   it('gas-network-sale: Cadent cannot reach, National Grid may not cease, the remedy, then all compliant', async () => {
     const file = template.copy();
     const s = await runScenario('gas-network-sale', file);

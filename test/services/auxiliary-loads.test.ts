@@ -163,6 +163,78 @@ describe('7.12 randomised offset, 7.13 auxiliary controllers', () => {
   });
 });
 
+describe('7.16 the load controller limits an APC (ECS47e; ECS101 and ECS102 to the supplier)', () => {
+  it('sends the RTDS commands from the ZAZ1 Load Controller, signed with its key; the ESME answers as RTDS', () => {
+    for (const name of ['APC_INPUT', 'APC_OUTPUT'] as const) {
+      const r = w.run(`ECS47e_7.16_${name}_SUCCESS_REQUEST_DUIS.XML`);
+      expect(r.final, `${name}: ${r.finalReason ?? ''}`).toBe('I0');
+      expect(gbcsDifferences(r.preCommand!, rtdsVector('7.16_ECS47e', `ECS47e_7.16_${name}_SUCCESS_PRECOMMAND_GBCS.HEX`))).toEqual([]);
+      expect(gbcsDifferences(r.command!, rtdsVector('7.16_ECS47e', `ECS47e_7.16_${name}_SUCCESS_COMMAND_GBCS.HEX`))).toEqual([]);
+      expect(response(r.deviceResponse).results).toEqual(rtds('7.16_ECS47e', `ECS47e_7.16_${name}_SUCCESS_RESPONSE_GBCS.HEX`).results);
+    }
+  });
+
+  it('the ESME tells the supplier what the load controller set: ECS101 (8F86), signed, as RTDS', () => {
+    // RTDS's ECS101 input alert reports controller 3's input limited to 100
+    const r = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:CommandedStateLevel>50', '<sr:CommandedStateLevel>100'));
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    // (the 2015 limits of the first test are over: this command also finds them ended, ECS102)
+    const alert = r.responses.find((x) => x.body.kind === 'DeviceAlertMessage' && x.body.alertCode === '8F86');
+    expect(alert, 'an ECS101 device alert passed on to the supplier').toBeDefined();
+    if (alert!.body.kind !== 'DeviceAlertMessage') throw new Error(alert!.body.kind);
+    expect(alert!.body.alertCode).toBe('8F86');
+    const ours = decodeGbcsMessage(alert!.body.gbcsPayload);
+    const rtds = decodeGbcsMessage(rtdsVector('NA_ECS101', 'ECS101_NA_8F86_INPUT_ALERT_GBCS.HEX'));
+    const facts = (m: GbcsMessage) => [m.apdu.cra, m.apdu.messageCode, m.apdu.originator, m.apdu.target, !!m.apdu.signature, !!m.mac];
+    expect(facts(ours)).toEqual(facts(rtds));
+    // the data-notification: alert code, time, controller byte (0x2n input), period, level; the times aside, as RTDS
+    const items = (m: GbcsMessage) => {
+      if (m.body.kind !== 'dlms-notification' || m.body.notification.body.type !== 'structure') throw new Error(m.body.kind);
+      return m.body.notification.body.items.map((d) => (d.type === 'octet-string' ? 'date-time' : d));
+    };
+    expect(items(ours)).toEqual(items(rtds));
+  });
+
+  it('a limit holds the supplier\'s commanded level down for its period only', () => {
+    // The supplier commands controller 3's input to 50 for the next hour (7.13); the load controller limits it to 20 (7.16).
+    w.run('ECS47a_7.13_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', periodFromNow);
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 50 });
+    const now = w.dcc.clock.now();
+    const r = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x
+      .replace(/<sr:StartDateTime>[^<]+/, `<sr:StartDateTime>${now.toISOString()}`)
+      .replace(/<sr:EndDateTime>[^<]+/, `<sr:EndDateTime>${new Date(now.getTime() + 30 * 60_000).toISOString()}`)
+      .replace('<sr:CommandedStateLevel>50', '<sr:CommandedStateLevel>20'));
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 20 });
+    // After the limit's half hour the supplier's level shows again, until its own hour ends; the next command to
+    // reach the ESME finds the limit over, and the ESME tells the supplier (ECS102, 8F87, signed) as RTDS.
+    w.dcc.clock.advance(31 * 60_000);
+    const next = w.run('ECS61e_7.15_SUCCESS_REQUEST_DUIS.XML');
+    const ended = next.responses.find((x) => x.body.kind === 'DeviceAlertMessage' && x.body.alertCode === '8F87');
+    if (ended?.body.kind !== 'DeviceAlertMessage') throw new Error('no ECS102 alert');
+    expect(ended.body.alertCode).toBe('8F87');
+    const ours = decodeGbcsMessage(ended.body.gbcsPayload);
+    const rtds = decodeGbcsMessage(rtdsVector('NA_ECS102', 'ECS102_NA_8F87_INPUT_ALERT_GBCS.HEX'));
+    expect([ours.apdu.messageCode, ours.apdu.target, !!ours.apdu.signature]).toEqual([rtds.apdu.messageCode, rtds.apdu.target, !!rtds.apdu.signature]);
+    const values = (m: GbcsMessage) => (m.body.kind === 'dlms-notification' && m.body.notification.body.type === 'structure' ? m.body.notification.body.items.map((d) => d.type) : []);
+    expect(values(ours)).toEqual(values(rtds));
+    if (ours.body.kind !== 'dlms-notification' || ours.body.notification.body.type !== 'structure') throw new Error('not a data-notification');
+    expect(ours.body.notification.body.items.slice(2)).toEqual([{ type: 'unsigned', value: 0x23 }, { type: 'unsigned', value: 20 }]);
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 50 });
+    w.dcc.clock.advance(30 * 60_000);
+    expect(operational(3)).toEqual({ outputState: 0, inputState: 0 });
+  });
+
+  it('the supplier may not send it, and a GSME cannot take it', () => {
+    const s = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('90-B3-D5-1F-30-01-00-08', '90-B3-D5-1F-30-01-00-00'));
+    expect(s.answer.responseCode).toBe('E2'); // 7.16 is the load controller's (OU); the supplier is IS
+    expect(s.preCommand).toBeUndefined();
+    const g = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A0', '00-DB-12-34-56-78-90-A1'));
+    expect(g.answer.responseCode).toBe('E11');
+    expect(g.preCommand).toBeUndefined();
+  });
+});
+
 describe('examples', () => {
   it('dcc-sim example aux-controller (its controller an attribute of the body element) commands controller 1 to 100', () => {
     const xml = exampleRequest(w.world, 'aux-controller' as never, { device: '00DB1234567890A0' });

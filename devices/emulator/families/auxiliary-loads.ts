@@ -10,10 +10,11 @@
  * to set, and whatever a command stored is read back as stored.
  */
 import { RemotePartyRole } from '../../../pki/index.ts';
-import { DataAccessResult, dlms, encodeAccessResponse, obis, type DlmsData } from '../../gbcs/dlms.ts';
-import { decodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
+import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis, type DlmsData } from '../../gbcs/dlms.ts';
+import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
+import { factsOf } from '../certificate-cache.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
-import type { CommandContext } from '../app-use-case.ts';
+import { onEveryCommand, type CommandContext } from '../app-use-case.ts';
 import { cosemTable, runAccess, storedAttribute, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
@@ -25,6 +26,8 @@ export interface AuxiliaryLoadsSection {
   controllers: Record<string, { level: number; input: boolean; from: string; to: string }>;
   /** the switches the boost button boosts, 1-5 */
   boost: boolean[];
+  /** per controller ('1'-'5'): the load controller's limit on its level (0-100) over a period (ECS47e) */
+  limits?: Record<string, { level: number; input: boolean; from: string; to: string }>;
 }
 
 export function auxiliaryLoadsOf(app: DeviceAppState): AuxiliaryLoadsSection {
@@ -33,10 +36,17 @@ export function auxiliaryLoadsOf(app: DeviceAppState): AuxiliaryLoadsSection {
 
 const FIVE = [1, 2, 3, 4, 5];
 
-/** A controller's commanded level now, if a command set one for now. */
+const during = (p: { from: string; to: string }, now: Date) => now >= new Date(p.from) && now < new Date(p.to);
+
+/**
+ * A controller's commanded level now, if a command set one for now, held at or below the load controller's limit
+ * on the same measure (output, or input from the controlled load) while that limit's period lasts.
+ */
 function levelAt(s: AuxiliaryLoadsSection | undefined, n: number, now: Date): { level: number; input: boolean } | undefined {
   const c = s?.controllers[n];
-  if (!c || now < new Date(c.from) || now >= new Date(c.to)) return undefined;
+  if (!c || !during(c, now)) return undefined;
+  const l = s?.limits?.[n];
+  if (l && l.input === c.input && during(l, now) && l.level < c.level) return { level: l.level, input: c.input };
   return c;
 }
 
@@ -85,6 +95,72 @@ function runScript(id: number, ctx: CommandContext): boolean {
   return false;
 }
 
+const APC_LIMIT_TABLE = obis('0-0:10.0.107.255');
+
+/** Runs an APC limit script (ECS47e): (0x1n output, 0x2n input) << 8 | level, between 0-0:94.44.(116 + n).3 and .4. */
+function runLimitScript(id: number, ctx: CommandContext): boolean {
+  const hi = id >> 8;
+  const level = id & 0xff;
+  const n = hi & 0x0f;
+  const kind = hi & 0xf0;
+  if ((kind !== 0x10 && kind !== 0x20) || n < 1 || n > 5 || level > 100) return false;
+  const from = storedAttribute(ctx.app, 1, obis(`0-0:94.44.${116 + n}.3`), 2);
+  const to = storedAttribute(ctx.app, 1, obis(`0-0:94.44.${116 + n}.4`), 2);
+  if (from?.type !== 'octet-string' || to?.type !== 'octet-string') return false;
+  const s = auxiliaryLoadsOf(ctx.app);
+  try {
+    (s.limits ??= {})[n] = { level, input: kind === 0x20, from: decodeDlmsDateTime(from.value).toISOString(), to: decodeDlmsDateTime(to.value).toISOString() };
+  } catch {
+    return false;
+  }
+  raiseLimitProcessed(ctx, hi, from.value, to.value, level);
+  return true;
+}
+
+/**
+ * ECS101 (message code 0x0121, alert 8F86 Limit APC Level processed, critical): the ESME tells its supplier what the
+ * load controller set, as the RTDS vectors show it: the script's controller byte, the period and the level.
+ */
+function raiseLimitProcessed(ctx: CommandContext, controller: number, from: Buffer, to: Buffer, level: number): void {
+  const supplierDs = ctx.device.cells.supplierDS;
+  const supplier = supplierDs ? factsOf(supplierDs)?.subjectEui : undefined;
+  if (!supplier) return;
+  // the alert counter the dispatcher gives it: the next one (one alert per command here)
+  const payload = encodeDataNotification({
+    invokeId: invokeIdFor(ctx.device.alertCounter + 1n),
+    body: dlms.structure(dlms.longUnsigned(0x8f86), dlms.octets(encodeDlmsDateTime(ctx.now)), dlms.unsigned(controller), dlms.octets(from), dlms.octets(to), dlms.unsigned(level)),
+  });
+  ctx.raise({ messageCode: 0x0121, payload, critical: true, to: supplier, toRole: RemotePartyRole.Supplier });
+}
+
+/**
+ * ECS102 (message code 0x0122, alert 8F87 Limit APC Level ended, critical): once a limit's period is over the ESME
+ * tells its supplier, with the controller byte and the level (as the RTDS vectors). The emulated meter notices
+ * when the next command reaches it (app-use-case.ts `onEveryCommand`); the alert carries the time the limit ended.
+ * [Not yet: a limit cancelled by a new one.]
+ */
+export function raiseLimitsEnded(ctx: CommandContext): void {
+  if (ctx.device.type !== 'ESME') return;
+  const limits = (ctx.app.auxiliaryLoads as AuxiliaryLoadsSection | undefined)?.limits;
+  if (!limits) return;
+  const supplierDs = ctx.device.cells.supplierDS;
+  const supplier = supplierDs ? factsOf(supplierDs)?.subjectEui : undefined;
+  let k = 0n;
+  for (const [n, l] of Object.entries(limits)) {
+    if (ctx.now < new Date(l.to)) continue;
+    delete limits[n];
+    if (!supplier) continue;
+    k += 1n;
+    const payload = encodeDataNotification({
+      invokeId: invokeIdFor(ctx.device.alertCounter + k),
+      body: dlms.structure(dlms.longUnsigned(0x8f87), dlms.octets(encodeDlmsDateTime(new Date(l.to))), dlms.unsigned((l.input ? 0x20 : 0x10) | Number(n)), dlms.unsigned(l.level)),
+    });
+    ctx.raise({ messageCode: 0x0122, payload, critical: true, to: supplier, toRole: RemotePartyRole.Supplier });
+  }
+}
+
+onEveryCommand(raiseLimitsEnded);
+
 const textOf = (v: string): DlmsData => ({ type: 'utf8-string', value: Buffer.from(v, 'utf8') });
 
 const objects: CosemObject[] = [
@@ -95,6 +171,15 @@ const objects: CosemObject[] = [
     action(method, parameter, ctx) {
       if (method !== 1 || parameter.type !== 'long-unsigned') return { result: DataAccessResult.otherReason };
       return { result: runScript(parameter.value, ctx) ? DataAccessResult.success : DataAccessResult.otherReason };
+    },
+  },
+  {
+    classId: 9,
+    obis: APC_LIMIT_TABLE,
+    name: 'APC limit script table',
+    action(method, parameter, ctx) {
+      if (method !== 1 || parameter.type !== 'long-unsigned') return { result: DataAccessResult.otherReason };
+      return { result: runLimitScript(parameter.value, ctx) ? DataAccessResult.success : DataAccessResult.otherReason };
     },
   },
   ...FIVE.map((n): CosemObject => ({
@@ -192,5 +277,7 @@ export const AUXILIARY_LOADS: UseCaseFamily = {
     dlmsUseCase({ ...common, name: 'ECS61e', messageCodes: [0x011d], critical: false }),
     // ‡: the DCC's ACB sends it for the supplier (other-information names the supplier and its counter)
     dlmsUseCase({ ...common, name: 'ECS61d', messageCodes: [0x011c], critical: false, roles: [RemotePartyRole.AccessControlBroker] }),
+    // the Load Controller's (remote party role 8: the ESME's load controller cells), not the supplier's
+    dlmsUseCase({ ...common, name: 'ECS47e', messageCodes: [0x011f], critical: true, roles: [RemotePartyRole.LoadController] }),
   ],
 };

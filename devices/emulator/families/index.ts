@@ -92,3 +92,5 @@ function withZclDefaults(attributes: readonly ZclAttribute[], defaults: readonly
   }
   return out;
 }
+// An ESME's prepayment credit drains between commands (caught up as each command arrives).
+import '../credit.ts';

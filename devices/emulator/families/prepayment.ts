@@ -7,7 +7,8 @@
  * CS01a ERROR response) and with the ZCL result type on the GSME (1 invalid, 2 duplicate, 4 maximum balance, 6 too
  * large); UTRN counters must rise strictly (no out-of-order cache); emergency credit is £5, offered at £1 or less,
  * until 2.1 sets them; a top-up ends emergency credit in use and first recovers the payment-based debt's share.
- * Balances do not yet drain with consumption: that needs the tariff's prices (1.1/1.2) and the meter model.
+ * An ESME's balance drains with consumption between commands (credit.ts); a top-up that leaves credit arms a
+ * switch the meter opened for lack of it.
  *
  * State: the meter's money in the application state's 'prepayment' section, with the field names the tariffs
  * family (1.5/1.6) uses; this family's own settings, debts, UTRN log and top-up counters in 'prepaymentConfig'.
@@ -32,6 +33,7 @@ import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObjec
 import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
+import { changeSupply, type SupplySection } from './supply.ts';
 
 /** What the tariffs family's PrepaymentSection holds (same names; unified when the branches meet). */
 export interface PrepaymentSection {
@@ -152,6 +154,13 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
     delete cfg.emergencyCredit.activatedAt;
     p.emergencyCredit = 0;
   }
+  // A meter that opened its switch for lack of credit arms it once the top-up leaves credit (credit.ts).
+  const c = p as PrepaymentSection & { disabledForCredit?: boolean; disablementThreshold?: number };
+  if (c.disabledForCredit && p.balance > (c.disablementThreshold ?? 0)) {
+    c.disabledForCredit = false;
+    if ((ctx.app.supply as SupplySection | undefined)?.state === 'disconnected') changeSupply(ctx.app, 'armed', ctx.now);
+  }
+  storeBalances(ctx.app, p);
   cfg.lastTopUpCounter[supplier] = counter.toString();
   cfg.topUps.push({ utrn, originator: supplier, counter: counter.toString(), amount, at: ctx.now.toISOString() });
   if (cfg.topUps.length > TOP_UP_LOG_SIZE) cfg.topUps.splice(0, cfg.topUps.length - TOP_UP_LOG_SIZE);
@@ -179,7 +188,15 @@ function activateEmergencyCredit(app: DeviceAppState, now: Date): string | undef
   ec.active = true;
   ec.activatedAt = now.toISOString();
   p.emergencyCredit = ec.limit;
+  storeBalances(app, p);
   return undefined;
+}
+
+const BALANCE_OBJECTS = { balance: obis('0-0:19.10.0.255'), emergencyCredit: obis('0-0:19.10.1.255') } as const;
+
+/** The ESME's balance objects (class 112 attribute 2) as a read (4.18) answers them. */
+function storeBalances(app: DeviceAppState, p: PrepaymentSection): void {
+  for (const [k, o] of Object.entries(BALANCE_OBJECTS) as [keyof typeof BALANCE_OBJECTS, string][]) storeAttribute(app, 112, o, 2, dlms.dl(Math.round(p[k])));
 }
 
 // ---------------------------------------------------------------- ESME objects

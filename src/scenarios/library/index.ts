@@ -9,3 +9,5 @@ import { smkiRecovery } from './smki-recovery.ts';
 import { installDualFuel } from './install-dual-fuel.ts';
 
 export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier, smkiRecovery, installDualFuel];
+import { prepayment } from './prepayment.ts';
+(SCENARIOS as ScenarioDefinition[]).push(prepayment);

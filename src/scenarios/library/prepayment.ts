@@ -1,0 +1,198 @@
+import { X509Certificate } from 'node:crypto';
+import { dashedEui, type Eui } from '../../../pki/index.ts';
+import { decodeGbcsMessage, makeUtrn, type DlmsData } from '../../../devices/index.ts';
+import { GatewayStore } from '../../../db/index.ts';
+import { SERVICES, parseDuisResponse, type ServiceBody } from '../../../service-requests/index.ts';
+import type { ScenarioDefinition, StepContext } from '../runner.ts';
+import { DAY_MS } from './common.ts';
+
+// A prepayment customer's week, over DUIS alone: the supplier moves the meter to prepayment (1.6) with an
+// opening top-up (2.2, a UTRN the supplier made with its top-up key for this meter); the credit drains with
+// what the household uses and the standing charge as the simulated clock moves on (read with 4.18); the
+// customer takes emergency credit (2.5); when that is gone the meter opens its switch (read with 7.4); a top-up
+// arms it again and the supplier reconnects the supply (7.1). The meter's balance and switch are the emulated
+// ESME's own (devices/emulator/credit.ts). Runs again in the same world: each run tops the meter up afresh.
+
+interface Customer {
+  esme: Eui;
+  mpan: string;
+  supplier: Eui;
+}
+
+/** Money on the meter: its currency unit is a thousandth of a penny. */
+const pounds = (units: number) => `£${(units / 100_000).toFixed(2)}`;
+/** Emergency credit is offered once the balance is at most £1 (the meter's default until 2.1 sets another). */
+const EMERGENCY_THRESHOLD = 100_000;
+const MAX_DAYS = 60;
+
+/** One request; critical services go as CV 4 with their signed second leg. */
+async function send(ctx: StepContext, c: Customer, body: ServiceBody, quiet = false, expect = 'I0') {
+  // critical services (the registry's module says) go as CV 4 and their signed leg
+  const module = SERVICES.find((m) => m.body.element === body.kind)!;
+  const r = ctx.record(await ctx.driver.send({ sender: c.supplier, target: c.esme, commandVariant: module.critical ? 4 : 1, body }), quiet);
+  ctx.check(r.finalResponseCode === expect, `${r.service} ${r.description.replace(/^\S+ /, '')}: ${expect} (got ${r.finalResponseCode}${r.finalReason ? `: ${r.finalReason}` : ''})`);
+  return r;
+}
+
+/** The DLMS values of the device's answer to a request, from the response the DCC queued for the supplier. */
+function deviceData(ctx: StepContext, requestId: string): DlmsData[] {
+  const r = new GatewayStore(ctx.world.store.db).responsesFor(requestId).find((x) => x.kind === 'response' && x.responseCode === 'I0');
+  if (!r) return [];
+  const body = parseDuisResponse(r.body).body;
+  const c = body.kind === 'ResponseMessage' ? body.content : undefined;
+  const payload = c && 'gbcsPayload' in c ? c.gbcsPayload : undefined;
+  if (!payload) return [];
+  const m = decodeGbcsMessage(payload);
+  return m.body.kind === 'dlms-response' ? m.body.response.data : [];
+}
+
+/** 4.18 Read Meter Balance, as the meter answers it. */
+async function balance(ctx: StepContext, c: Customer, quiet = false): Promise<number> {
+  const r = await send(ctx, c, { kind: 'ReadMeterBalance' }, quiet);
+  const d = deviceData(ctx, r.requestId)[0];
+  if (d?.type !== 'double-long') return ctx.fail(`the meter answered 4.18 without a balance (${d?.type ?? 'nothing'})`);
+  return d.value;
+}
+
+/** 7.4 Read Supply Status: the load switch's control state (0 disconnected, 1 connected, 2 armed). */
+async function supply(ctx: StepContext, c: Customer, quiet = false): Promise<'disconnected' | 'connected' | 'armed'> {
+  const r = await send(ctx, c, { kind: 'ReadSupplyStatus' }, quiet);
+  const state = deviceData(ctx, r.requestId).find((d) => d.type === 'enum');
+  const v = state?.type === 'enum' ? state.value : -1;
+  return v === 0 ? 'disconnected' : v === 1 ? 'connected' : v === 2 ? 'armed' : ctx.fail(`the meter answered 7.4 without a control state`);
+}
+
+/** A UTRN for `value` pounds, made as the supplier's systems make it: its top-up key and the meter's KA certificate. */
+function utrn(ctx: StepContext, c: Customer, value: number): string {
+  const security = ctx.world.store.getDeviceSecurity(c.esme);
+  const cell = security?.cells.supplierTopUpKA;
+  const key = cell === undefined ? undefined : ctx.world.privateKeyOf(cell);
+  if (!security || !key) return ctx.fail(`no top-up key of ${ctx.name(c.supplier)} for ${dashedEui(c.esme)}`);
+  const ka = new X509Certificate(ctx.world.deviceCertificates(c.esme).kaCertificate.der).publicKey;
+  // the next top-up counter above the last the meter took
+  const counter = ((security.topUpSeqNumber >> 32n) + 1n) << 32n;
+  return makeUtrn(key, ka, { supplier: c.supplier, device: c.esme, counter, value, valueClass: 'pounds' });
+}
+
+async function topUp(ctx: StepContext, c: Customer, value: number): Promise<void> {
+  const before = await balance(ctx, c);
+  await send(ctx, c, { kind: 'TopUpDevice', utrn: utrn(ctx, c, value) });
+  const after = await balance(ctx, c);
+  ctx.say(`£${value} top-up: the balance goes from ${pounds(before)} to ${pounds(after)}`);
+  ctx.check(after - before === value * 100_000, `the meter credits exactly £${value} (got ${pounds(after - before)})`);
+}
+
+const HOUR_MS = DAY_MS / 24;
+
+/** Moves the clock an hour at a time until `done` says so (at most MAX_DAYS); how long it took, in words. */
+async function hoursUntil(ctx: StepContext, done: () => Promise<boolean>): Promise<string> {
+  for (let hour = 1; hour <= MAX_DAYS * 24; hour++) {
+    await ctx.clock.advance(HOUR_MS);
+    if (await done()) return `${Math.floor(hour / 24)} day(s) ${hour % 24} hour(s)`;
+  }
+  return ctx.fail(`still not so after ${MAX_DAYS} days`);
+}
+
+export const prepayment: ScenarioDefinition = {
+  name: 'prepayment',
+  title: 'Prepayment: top up, run low, emergency credit, disconnected at zero, top up and reconnect',
+  summary:
+    'A customer on prepayment tops up with a UTRN; the credit drains with consumption and the standing charge as the days pass; ' +
+    'below £1 the customer takes emergency credit; when that is used the meter disables the supply; a top-up arms it and the ' +
+    'supplier reconnects it.',
+  sources: [
+    'DUIS 1.6 Update Payment Mode (ECS02)', 'DUIS 2.2 Top Up Device (CS01a), GBCS UTRN', 'DUIS 2.5 Activate Emergency Credit (ECS09)',
+    'DUIS 4.18 Read Meter Balance (ECS82)', 'DUIS 7.4 Read Supply Status (ECS45)', 'DUIS 7.1 Enable Supply (ECS42)',
+  ],
+  steps: [
+    {
+      id: 'customer',
+      title: 'A customer moves to prepayment with an opening top-up',
+      narration:
+        'The supplier sends the customer\'s first UTRN (2.2) and switches the ESME to prepayment (1.6). A UTRN is made for one meter with the ' +
+        "supplier's top-up key; the meter checks it against its supplier top-up cell and takes each counter once.",
+      async run(ctx) {
+        const w = ctx.world;
+        for (const d of w.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: 500 }).devices) {
+          const sp = d.mpxn ? w.store.getSupplyPoint(d.mpxn) : undefined;
+          const cell = w.store.getDeviceSecurity(d.eui)?.cells.supplierTopUpKA;
+          if (!sp?.supplierEui || ctx.holder(d.eui, 'supplierDS') !== sp.supplierEui || cell === undefined || !w.privateKeyOf(cell)) continue;
+          if (w.certificate(cell).subjectEui !== sp.supplierEui) continue;
+          const c: Customer = { esme: d.eui, mpan: sp.mpxn, supplier: sp.supplierEui };
+          ctx.vars.customer = c;
+          ctx.say(`ESME ${dashedEui(c.esme)} at MPAN ${c.mpan}, supplied by ${ctx.name(c.supplier)}`);
+          if ((await supply(ctx, c)) !== 'connected') await send(ctx, c, { kind: 'EnableSupply' });
+          await topUp(ctx, c, 10);
+          await send(ctx, c, { kind: 'UpdatePaymentMode', mode: { kind: 'prepayment', suspendDebtDisabled: false, suspendDebtEmergency: false, disablementThreshold: 0 } });
+          ctx.check((await supply(ctx, c)) === 'connected', 'the supply is on');
+          return;
+        }
+        ctx.fail('this world has no commissioned ESME whose supplier cells and top-up cell hold its registered supplier');
+      },
+    },
+    {
+      id: 'runs-low',
+      title: 'The credit drains as the days pass',
+      narration:
+        'Each day the household uses electricity at the price of the meter\'s tariff and pays the standing charge out of the balance. ' +
+        'The supplier reads the balance (4.18) every hour until it is £1 or less.',
+      async run(ctx) {
+        const c = ctx.get<Customer>('customer');
+        const start = await balance(ctx, c);
+        let last = start;
+        let fell = true;
+        const days = await hoursUntil(ctx, async () => {
+          const b = await balance(ctx, c, true);
+          fell &&= b < last;
+          last = b;
+          return b <= EMERGENCY_THRESHOLD;
+        });
+        ctx.say(`after ${days} the balance is ${pounds(last)} (from ${pounds(start)})`);
+        ctx.check(fell, 'the balance fell every hour');
+        ctx.check(last <= EMERGENCY_THRESHOLD && last > -EMERGENCY_THRESHOLD * 5, `the balance is £1 or less, and the supply still on (${pounds(last)})`);
+        ctx.check((await supply(ctx, c)) === 'connected', 'the supply is still on');
+      },
+    },
+    {
+      id: 'emergency-credit',
+      title: 'The customer takes emergency credit (2.5)',
+      narration: 'Below the emergency credit threshold the meter offers £5 of emergency credit; Activate Emergency Credit (ECS09) takes it.',
+      async run(ctx) {
+        const c = ctx.get<Customer>('customer');
+        await send(ctx, c, { kind: 'ActivateEmergencyCredit' });
+        const state = ctx.world.store.getDeviceAppState(c.esme);
+        const ec = state ? (JSON.parse(state) as { prepayment?: { emergencyCredit?: number } }).prepayment?.emergencyCredit ?? 0 : 0;
+        ctx.say(`the meter holds ${pounds(ec)} of emergency credit`);
+        ctx.check(ec > 0, 'emergency credit is in use');
+      },
+    },
+    {
+      id: 'disconnected',
+      title: 'At zero the meter disables the supply',
+      narration:
+        'The balance goes below zero into the emergency credit. When that is used too, the meter opens its load switch; the supplier sees it ' +
+        'when it reads the supply status (7.4).',
+      async run(ctx) {
+        const c = ctx.get<Customer>('customer');
+        const days = await hoursUntil(ctx, async () => (await supply(ctx, c, true)) === 'disconnected');
+        const b = await balance(ctx, c);
+        ctx.say(`${days} later the supply is off; the balance is ${pounds(b)}`);
+        ctx.check(b <= -400_000, `the emergency credit is spent (balance ${pounds(b)})`);
+      },
+    },
+    {
+      id: 'reconnected',
+      title: 'A top-up arms the supply and the supplier reconnects it (2.2, 7.1)',
+      narration:
+        'The top-up pays back the emergency credit used and leaves credit, so the meter arms its switch; Enable Supply (ECS42, critical) closes it.',
+      async run(ctx) {
+        const c = ctx.get<Customer>('customer');
+        await topUp(ctx, c, 20);
+        ctx.check((await balance(ctx, c)) > 0, 'the balance is in credit again');
+        ctx.check((await supply(ctx, c)) === 'armed', 'the meter has armed the supply');
+        await send(ctx, c, { kind: 'EnableSupply' });
+        ctx.check((await supply(ctx, c)) === 'connected', 'the supply is on again');
+      },
+    },
+  ],
+};
