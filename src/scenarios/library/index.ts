@@ -7,7 +7,8 @@ import { gasNetworkSale } from './gas-network-sale.ts';
 import { changeOfSupplier } from './change-of-supplier.ts';
 import { smkiRecovery } from './smki-recovery.ts';
 import { installDualFuel } from './install-dual-fuel.ts';
-
-export const SCENARIOS: readonly ScenarioDefinition[] = [commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier, smkiRecovery, installDualFuel];
 import { prepayment } from './prepayment.ts';
-(SCENARIOS as ScenarioDefinition[]).push(prepayment);
+
+export const SCENARIOS: readonly ScenarioDefinition[] = [
+  commissionEsme, misissuedCertificate, gpfHandover, gasNetworkSale, changeOfSupplier, smkiRecovery, installDualFuel, prepayment,
+];
