@@ -11,18 +11,14 @@ import {
   executeDueCommands, isGeneralCiphering, newDeviceState, processCommand, RejectionAlert, signApdu, unwrapGeneralCiphering, verifyMac,
   wrapWithAcbMac, type CellName, type DeviceOutcome, type DeviceSecurityState, type GbcsMessage,
 } from '../../devices/index.ts';
-import { buildTestPki, ks, rtds, rtdsVectors, skiOf } from './helpers.ts';
+import { buildTestPki, ks, rtds, rtdsVectors, skiOf, rtdsZ1 } from './helpers.ts';
 
 const DIRS = ['6.24.1_CS02fMAC', 'NA_CS02fSignature', '6.15.1_CS02gLoadControllerBySupplier', 'NA_CS02gLoadControllerByLoadController'];
 const NOW = new Date('2020-06-01T00:00:00Z'); // inside every Z1 and Z1b certificate's validity
 const pki = buildTestPki();
 const acbKa = ks('Z1-accessControlBroker-ka');
 const cert = (name: string) => ks(name).certificate;
-const Z1 = (() => {
-  const m = decodeGbcsMessage(rtds('6.15.1_CS02bNOByNO', 'CS02bNOByNO_6.15.1_SUCCESS_COMMAND_GBCS.HEX'));
-  if (m.body.kind !== 'cs02b-command') throw new Error('expected a CS02b command');
-  return m.body.command.certificationPath[0]!;
-})();
+const Z1 = rtdsZ1();
 
 /** The RTDS ESMEs …A0 and …A6: the ZAZ1 supplier, NO and DCC cells and (ours) the keystore's load controller. */
 const CELLS: Partial<Record<CellName, Buffer>> = {

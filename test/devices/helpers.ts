@@ -21,6 +21,7 @@ import {
   type KeyUsage,
 } from '../../pki/index.ts';
 import {
+  decodeGbcsMessage,
   encodeApdu,
   encodeCs02bCommand,
   signApdu,
@@ -52,6 +53,13 @@ export function rtdsVectors(): RtdsVector[] {
 
 export function rtds(dir: string, file: string): Buffer {
   return Buffer.from(readFileSync(path.join(RTDS_DIR, dir, file), 'utf8').trim(), 'hex');
+}
+
+/** The Z1 issuing CA, taken from the certification path every RTDS CS02b command carries. */
+export function rtdsZ1(): Buffer {
+  const m = decodeGbcsMessage(rtds('6.15.1_CS02bNOByNO', 'CS02bNOByNO_6.15.1_SUCCESS_COMMAND_GBCS.HEX'));
+  if (m.body.kind !== 'cs02b-command') throw new Error('expected a CS02b command');
+  return m.body.command.certificationPath[0]!;
 }
 
 export interface KeystoreEntry {

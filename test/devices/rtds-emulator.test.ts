@@ -22,18 +22,13 @@ import {
   type DeviceSecurityState,
   type DeviceType,
 } from '../../devices/index.ts';
-import { buildTestPki, ks, rtds } from './helpers.ts';
+import { buildTestPki, ks, rtds, rtdsZ1 } from './helpers.ts';
 
 const NOW = new Date('2020-06-01T00:00:00Z'); // inside the validity of every Z1 and Z1b certificate
 const pki = buildTestPki();
 const acbKa = ks('Z1-accessControlBroker-ka');
 
-/** The Z1 issuing CA, taken from the certification path every RTDS CS02b command carries. */
-const Z1 = (() => {
-  const m = decodeGbcsMessage(rtds('6.15.1_CS02bNOByNO', 'CS02bNOByNO_6.15.1_SUCCESS_COMMAND_GBCS.HEX'));
-  if (m.body.kind !== 'cs02b-command') throw new Error('expected a CS02b command');
-  return m.body.command.certificationPath[0]!;
-})();
+const Z1 = rtdsZ1();
 
 const cert = (name: string) => ks(name).certificate;
 
