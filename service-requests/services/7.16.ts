@@ -9,46 +9,15 @@
  * (`assumedUserRoles`); the device then accepts it only from the party its load controller cells name. The
  * sender need not be registered for the meter.
  */
-import { bodyKit } from '../duis/index.ts';
-import { apcLevelLimit, readOneToFive } from './auxiliary-commands.ts';
+import { apcLevelLimit, controllerLevelBody, type ControllerLevelBody } from './auxiliary-commands.ts';
 import { criticalDeviceCommandService } from './device-command.ts';
 
-const { Sequence, StructureError, checkAttributes, readDateTime, readUnsigned, emptyEl, textEl } = bodyKit;
-
-export interface LimitApcLevelBody {
-  kind: 'LimitAPCLevel';
-  /** the controller, 1-5 */
-  controller: number;
-  start: Date;
-  end: Date;
-  /** the limit, 0-100 */
-  level: number;
-  /** the limit is on the controlled load's input rather than the controller's output */
-  inputFromControlledLoad: boolean;
-}
+export type LimitApcLevelBody = ControllerLevelBody<'LimitAPCLevel'>;
 
 export const [limitApcLevel, limitApcLevelSigned] = criticalDeviceCommandService<LimitApcLevelBody>({
   variant: '7.16',
   displayName: 'Limit APC Level',
-  body: {
-    element: 'LimitAPCLevel',
-    read(item, path) {
-      checkAttributes(item, path, ['auxiliaryControllerN']);
-      const controller = readOneToFive(item, path, 'auxiliaryControllerN');
-      const s = new Sequence(item, path);
-      const start = readDateTime(s.required('StartDateTime'), `${path}/sr:StartDateTime`);
-      const end = readDateTime(s.required('EndDateTime'), `${path}/sr:EndDateTime`);
-      const level = readUnsigned(s.required('CommandedStateLevel'), `${path}/sr:CommandedStateLevel`, 100, '0..100');
-      const input = s.optional('InputFromControlledLoad');
-      if (input) new Sequence(input, `${path}/sr:InputFromControlledLoad`).end();
-      s.end();
-      if (end < start) throw new StructureError(`${path}: EndDateTime is before StartDateTime`);
-      return { kind: 'LimitAPCLevel', controller, start, end, level, inputFromControlledLoad: input !== undefined };
-    },
-    attributes: (b) => ({ auxiliaryControllerN: String(b.controller) }),
-    write: (b) => textEl('StartDateTime', b.start.toISOString()) + textEl('EndDateTime', b.end.toISOString())
-      + textEl('CommandedStateLevel', String(b.level)) + (b.inputFromControlledLoad ? emptyEl('InputFromControlledLoad') : ''),
-  },
+  body: controllerLevelBody('LimitAPCLevel'),
   sender: 'loadController',
   assumedUserRoles: ['OU'],
   command: (b, type, { counter }) => (type === 'ESME'

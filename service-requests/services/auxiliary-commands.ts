@@ -9,7 +9,7 @@
  * date-times in 0-0:94.44.(116 + n).1 and .2.
  */
 import type { Element } from '@xmldom/xmldom';
-import { bodyKit } from '../duis/index.ts';
+import { bodyKit, type BodyCodec } from '../duis/index.ts';
 import { dlms, encodeAccessRequest, encodeDlmsDateTime, invokeIdFor, obis, type AccessSpec, type DlmsData } from '../../devices/index.ts';
 
 export const AUXILIARY_SCRIPT_TABLE = obis('0-0:10.0.103.255');
@@ -112,6 +112,43 @@ export function readAuxiliaryConfiguration(counter: bigint): Buffer {
 
 // ---------------------------------------------------------------- body helpers of these services
 
+
+/** An auxiliary controller commanded (7.13) or limited (7.16) to a level between two times. */
+export interface ControllerLevelBody<K extends string> {
+  kind: K;
+  /** the controller, 1-5 */
+  controller: number;
+  start: Date;
+  end: Date;
+  /** 0-100 */
+  level: number;
+  /** an APC measuring the controlled load's input rather than its output */
+  inputFromControlledLoad: boolean;
+}
+
+/** The body 7.13 and 7.16 share: auxiliaryControllerN, StartDateTime, EndDateTime, CommandedStateLevel, InputFromControlledLoad. */
+export function controllerLevelBody<const K extends string>(element: K): BodyCodec<ControllerLevelBody<K>> {
+  const { Sequence, StructureError, checkAttributes, readDateTime, readUnsigned, emptyEl, textEl } = bodyKit;
+  return {
+    element,
+    read(item, path) {
+      checkAttributes(item, path, ['auxiliaryControllerN']);
+      const controller = readOneToFive(item, path, 'auxiliaryControllerN');
+      const s = new Sequence(item, path);
+      const start = readDateTime(s.required('StartDateTime'), `${path}/sr:StartDateTime`);
+      const end = readDateTime(s.required('EndDateTime'), `${path}/sr:EndDateTime`);
+      const level = readUnsigned(s.required('CommandedStateLevel'), `${path}/sr:CommandedStateLevel`, 100, '0..100');
+      const input = s.optional('InputFromControlledLoad');
+      if (input) new Sequence(input, `${path}/sr:InputFromControlledLoad`).end();
+      s.end();
+      if (end < start) throw new StructureError(`${path}: EndDateTime is before StartDateTime`);
+      return { kind: element, controller, start, end, level, inputFromControlledLoad: input !== undefined };
+    },
+    attributes: (b) => ({ auxiliaryControllerN: String(b.controller) }),
+    write: (b) => textEl('StartDateTime', b.start.toISOString()) + textEl('EndDateTime', b.end.toISOString())
+      + textEl('CommandedStateLevel', String(b.level)) + (b.inputFromControlledLoad ? emptyEl('InputFromControlledLoad') : ''),
+  };
+}
 
 /** An sr:range_1_5 attribute (index, auxiliaryControllerN). */
 export function readOneToFive(e: Element, path: string, name: string): number {
