@@ -21,6 +21,21 @@ function commandOf(m: GbcsMessage): Cs02aCommand {
   return m.body.command;
 }
 
+/** What CS02a (and CS02f) report of one remote party role: its cells' IDs and counter, or 25 when it has no cell here. */
+export function roleDetails(state: DeviceSecurityState, role: number): Cs02aRoleDetails {
+  const names = cellsOf(state.type).filter((n) => CELL_IDS[n].role === role);
+  if (names.length === 0) return { role, status: StatusCode.trustAnchorNotFound };
+  return {
+    role,
+    status: StatusCode.success,
+    currentSeqNumber: state.seqNumbers[role] ?? 0n,
+    cells: names.map((n) => {
+      const ids = idsOf(state.cells[n]);
+      return { keyUsage: CELL_IDS[n].keyUsage, cellUsage: CELL_IDS[n].cellUsage, subjectUniqueId: ids.uid, subjectKeyId: ids.ski };
+    }),
+  };
+}
+
 function processCs02a(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, m: GbcsMessage): DeviceOutcome {
   const { apdu } = m;
   const cmd = commandOf(m);
@@ -34,20 +49,7 @@ function processCs02a(state: DeviceSecurityState, creds: DeviceCredentials, mess
   }
   checkCounter(state, CELL_IDS.acbKA.role, apdu.counter);
 
-  const cells = cellsOf(state.type);
-  const roles: Cs02aRoleDetails[] = cmd.roles.map((role) => {
-    const names = cells.filter((n) => CELL_IDS[n].role === role);
-    if (names.length === 0) return { role, status: StatusCode.trustAnchorNotFound };
-    return {
-      role,
-      status: StatusCode.success,
-      currentSeqNumber: state.seqNumbers[role] ?? 0n,
-      cells: names.map((n) => {
-        const ids = idsOf(state.cells[n]);
-        return { keyUsage: CELL_IDS[n].keyUsage, cellUsage: CELL_IDS[n].cellUsage, subjectUniqueId: ids.uid, subjectKeyId: ids.ski };
-      }),
-    };
-  });
+  const roles = cmd.roles.map((role) => roleDetails(state, role));
   const next = cloneState(state);
   next.seqNumbers[CELL_IDS.acbKA.role] = apdu.counter;
   const response = encodeApdu({

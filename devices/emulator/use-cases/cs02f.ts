@@ -15,9 +15,10 @@ import { StatusCode } from '../../gbcs/cs02b.ts';
 import { CS02F_MESSAGE_CODE, type Cs02fCommand, encodeCs02fResponse } from '../../gbcs/cs02f.ts';
 import { wrapWithMac } from '../../gbcs/mac.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
-import { CELL_IDS, DEVICE_TYPES, cellNameOf, cellsOf, hasCell } from '../cells.ts';
+import { CELL_IDS, DEVICE_TYPES, cellNameOf, hasCell } from '../cells.ts';
+import { roleDetails } from './cs02a.ts';
 import { RejectionAlert, cellLabel, checkCounter, checkMac, factsInCell, hex4, reject, signedResponse } from '../security.ts';
-import { type DeviceCredentials, type DeviceSecurityState, cloneState, idsOf } from '../state.ts';
+import { type DeviceCredentials, type DeviceSecurityState, cloneState } from '../state.ts';
 import type { DeviceOutcome, UseCase } from '../use-case.ts';
 
 /** The transitional CoS role, which CS02f answers 127 (other) for. */
@@ -53,21 +54,7 @@ function processCs02f(state: DeviceSecurityState, creds: DeviceCredentials, mess
   const authRole = CELL_IDS[name].role;
   checkCounter(state, authRole, apdu.counter);
 
-  const cells = cellsOf(state.type);
-  const roles: Cs02aRoleDetails[] = cmd.roles.map((role) => {
-    if (role === TRANS_COS) return { role, status: StatusCode.other };
-    const names = cells.filter((n) => CELL_IDS[n].role === role);
-    if (names.length === 0) return { role, status: StatusCode.trustAnchorNotFound };
-    return {
-      role,
-      status: StatusCode.success,
-      currentSeqNumber: state.seqNumbers[role] ?? 0n,
-      cells: names.map((n) => {
-        const ids = idsOf(state.cells[n]);
-        return { keyUsage: CELL_IDS[n].keyUsage, cellUsage: CELL_IDS[n].cellUsage, subjectUniqueId: ids.uid, subjectKeyId: ids.ski };
-      }),
-    };
-  });
+  const roles: Cs02aRoleDetails[] = cmd.roles.map((role) => (role === TRANS_COS ? { role, status: StatusCode.other } : roleDetails(state, role)));
   const next = cloneState(state);
   next.seqNumbers[authRole] = apdu.counter;
   const payload = encodeCs02fResponse({ roles });
