@@ -183,11 +183,17 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
     ...(def.deviceResponseContent ? { deviceResponseContent: def.deviceResponseContent } : {}),
   };
-  // Whether the ACB sends it: the command says (asked before the counter is known).
+  // Whether the ACB sends it: the command says (asked before the counter is known). Asked by `needs` and again
+  // by `handle` for the same request: the probe command is built once per request.
+  const viaAcbByRequest = new WeakMap<ValidatedRequest<B>, boolean>();
   const viaAcbOf = (v: ValidatedRequest<B>): boolean => {
-    if (byAcb(def, v.device!.type)) return true;
-    const c = def.command(v.request.body, v.device!.type, PROBE);
-    return typeof c !== 'string' && c.viaAcb === true;
+    let acb = viaAcbByRequest.get(v);
+    if (acb === undefined) {
+      const c = byAcb(def, v.device!.type) ? undefined : def.command(v.request.body, v.device!.type, PROBE);
+      acb = c === undefined || (typeof c !== 'string' && c.viaAcb === true);
+      viaAcbByRequest.set(v, acb);
+    }
+    return acb;
   };
   if (!facts.critical) {
     const dspFutureDated = facts.futureDatedResponse === 'DSP';
