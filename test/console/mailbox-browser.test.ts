@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, openConsolePage } from '../helpers/console-browser.ts';
 import { dashedEui } from '../../pki/index.ts';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
 import { pickDevice, retrieveXml, signAs } from '../helpers/gateway-requests.ts';
@@ -11,8 +11,6 @@ import { Receiver } from '../resilience/kit.ts';
 // response kept there for want of a Receive Response Service URL, its decoded DUIS in the request
 // inspector, and the URL set from the page delivering it.
 
-const CHROMIUM = process.env.DCC_SIM_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test-artifacts/console');
 
 let h: Harness;
 let browser: Browser;
@@ -21,18 +19,9 @@ const receiver = new Receiver();
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium or point DCC_SIM_CHROMIUM at a Chromium`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   h = await startHarness({ workers: 0 });
   await receiver.start();
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  ({ browser, page } = await openConsolePage(consoleErrors));
 }, 60_000);
 
 afterAll(async () => {
