@@ -20,6 +20,7 @@ export type { ComplianceTotals, PartyTotals, ReasonTotals, DeviceComplianceView,
 export {
   transferNetwork,
   strandedDevices,
+  allStrandedDevices,
   remedyFor,
   ceaseDccUser,
   CeaseRefused,

@@ -159,6 +159,18 @@ export function remedyFor(world: World, device: HeldCertificateDevice, holder: P
   return [];
 }
 
+/** Every stranded device (strandedDevices, page after page). */
+export function allStrandedDevices(world: World, holderEui: Eui, o: { registeredTo?: Eui; mpxnPrefix?: string } = {}): StrandedDevice[] {
+  const devices: StrandedDevice[] = [];
+  for (let offset = 0; ; ) {
+    const page = strandedDevices(world, holderEui, { ...o, limit: 1000, offset });
+    devices.push(...page.devices);
+    offset += page.devices.length;
+    if (page.devices.length === 0 || offset >= page.total) break;
+  }
+  return devices;
+}
+
 /**
  * Devices whose network operator cells hold `holder`'s certificates at supply points registered to
  * someone else (or to `registeredTo`), with the remedy for each.

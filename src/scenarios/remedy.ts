@@ -1,5 +1,5 @@
 import { dashedEui, type Eui } from '../../pki/index.ts';
-import { strandedDevices, type StrandedDevice } from '../compliance/index.ts';
+import { allStrandedDevices, type StrandedDevice } from '../compliance/index.ts';
 import type { World } from '../world/index.ts';
 import type { DuisDriver, SentRequest } from './driver.ts';
 
@@ -54,13 +54,9 @@ export async function remedyAll(
   holder: Eui,
   o: { registeredTo?: Eui; mpxnPrefix?: string; onDevice?: (outcome: RemedyOutcome, index: number, total: number) => void } = {},
 ): Promise<RemedySummary> {
-  const devices: StrandedDevice[] = [];
-  for (let offset = 0; ; ) {
-    const page = strandedDevices(world, holder, { registeredTo: o.registeredTo, mpxnPrefix: o.mpxnPrefix, limit: 1000, offset });
-    devices.push(...page.devices);
-    offset += page.devices.length;
-    if (page.devices.length === 0 || offset >= page.total) break;
-  }
+  const devices = allStrandedDevices(world, holder, {
+    ...(o.registeredTo ? { registeredTo: o.registeredTo } : {}), ...(o.mpxnPrefix ? { mpxnPrefix: o.mpxnPrefix } : {}),
+  });
   const outcomes: RemedyOutcome[] = [];
   for (const [i, d] of devices.entries()) {
     const outcome = await remedyDevice(driver, d);

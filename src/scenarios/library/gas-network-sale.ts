@@ -1,5 +1,5 @@
 import { dashedEui, type Eui } from '../../../pki/index.ts';
-import { CeaseRefused, ceaseDccUser, strandedDevices, transferNetwork, type StrandedDevice } from '../../compliance/index.ts';
+import { CeaseRefused, ceaseDccUser, allStrandedDevices, transferNetwork, type StrandedDevice } from '../../compliance/index.ts';
 import { GAS_TRANSPORTERS } from '../../world/index.ts';
 import type { ScenarioDefinition, StepContext } from '../runner.ts';
 import { ACB, expectCompliance, expectHolder, store } from './common.ts';
@@ -32,13 +32,7 @@ export const gasNetworkSale: ScenarioDefinition = {
       run(ctx) {
         const t = transferNetwork(ctx.world, { from: OUTGOING, to: INCOMING, limit: 1 });
         ctx.say(`registration data: ${t.moved} supply point(s) moved from ${t.from.name} to ${t.to.name} (in this world most MPRNs were already Cadent's)`);
-        const all: StrandedDevice[] = [];
-        for (let offset = 0; ; ) {
-          const page = strandedDevices(ctx.world, OUTGOING, { registeredTo: INCOMING, limit: 1000, offset });
-          all.push(...page.devices);
-          offset += page.devices.length;
-          if (page.devices.length === 0 || offset >= page.total) break;
-        }
+        const all = allStrandedDevices(ctx.world, OUTGOING, { registeredTo: INCOMING });
         if (all.length === 0) ctx.fail(`no device at Cadent's supply points holds ${t.from.name}'s certificates (has this scenario already run on this world?)`);
         ctx.vars.stranded = all;
         ctx.say(`${all.length} device(s) at Cadent's supply points still hold ${t.from.name}'s certificates, e.g. ${all.slice(0, 3).map((d) => `${d.type} ${dashedEui(d.eui)}`).join(', ')}`);

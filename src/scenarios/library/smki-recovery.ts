@@ -1,5 +1,5 @@
 import { dashedEui, RemotePartyRole, type Eui } from '../../../pki/index.ts';
-import { strandedDevices, transferNetwork, type StrandedDevice } from '../../compliance/index.ts';
+import { allStrandedDevices, transferNetwork, type StrandedDevice } from '../../compliance/index.ts';
 import { GAS_TRANSPORTERS, revokeCertificate } from '../../world/index.ts';
 import type { ScenarioDefinition, StepContext } from '../runner.ts';
 import { ACB, expectCompliance, expectHolder, store } from './common.ts';
@@ -29,13 +29,7 @@ export const smkiRecovery: ScenarioDefinition = {
       run(ctx) {
         const t = transferNetwork(ctx.world, { from: OUTGOING, to: INCOMING, limit: 1 });
         ctx.say(`registration data: ${t.moved} supply point(s) moved from ${t.from.name} to ${t.to.name}`);
-        const all: StrandedDevice[] = [];
-        for (let offset = 0; ; ) {
-          const page = strandedDevices(ctx.world, OUTGOING, { registeredTo: INCOMING, limit: 1000, offset });
-          all.push(...page.devices);
-          offset += page.devices.length;
-          if (page.devices.length === 0 || offset >= page.total) break;
-        }
+        const all = allStrandedDevices(ctx.world, OUTGOING, { registeredTo: INCOMING });
         if (all.length === 0) ctx.fail(`no device at Cadent's supply points holds ${ctx.name(OUTGOING)}'s certificates (has this scenario already run on this world?)`);
         ctx.vars.stranded = all;
         ctx.say(`${all.length} device(s) at Cadent's supply points hold ${ctx.name(OUTGOING)}'s certificates, e.g. ${all.slice(0, 3).map((d) => `${d.type} ${dashedEui(d.eui)}`).join(', ')}`);
