@@ -6,10 +6,10 @@ export const commissionEsme: ScenarioDefinition = {
   name: 'commission-esme',
   title: 'Install and commission an ESME and place the network operator certificates',
   summary:
-    'An ESME is installed DCC controlled, commissioned, handed over to its supplier, left a week too long with the ' +
+    'An ESME is installed DCC controlled, handed over to its supplier, commissioned over DUIS (8.1.1), left a week too long with the ' +
     "ACB's certificate in its network operator cells, and then given its DNO's certificates: the post-commissioning " +
     'report follows it from pending to non-compliant to compliant.',
-  sources: ['SEC Appendix AC (IEDP) 5.3: network operator certificates within 7 days of commissioning', 'SECMP0063: the Network Operator check', 'DUIS 6.21, 6.15.1'],
+  sources: ['SEC Appendix AC (IEDP) 5.3: network operator certificates within 7 days of commissioning', 'SECMP0063: the Network Operator check', 'DUIS 6.21, 8.1.1 (ECS70), 6.15.1'],
   steps: [
     {
       id: 'installed',
@@ -26,29 +26,32 @@ export const commissionEsme: ScenarioDefinition = {
       },
     },
     {
-      id: 'commission',
-      title: 'The supplier commissions it',
-      narration:
-        'SRV 8.1.1 Commission Device makes the ESME Commissioned in the Smart Metering Inventory. From today the supplier has ' +
-        "7 days to put the network operator's certificates in it; until then the post-commissioning report shows it pending.",
-      async run(ctx) {
-        const d = ctx.get<PickedDevice>('esme');
-        await commission(ctx, d.eui);
-        await expectCompliance(ctx, d.eui, 'pending', 'acb-in-esme');
-      },
-    },
-    {
       id: 'supplier-handover',
       title: 'The supplier takes over its cells (6.21)',
       narration:
         'With 6.21 Request Handover of DCC Controlled Device the registered supplier asks the DCC, whose ACB certificates the ' +
-        "device holds, to put the supplier's own certificates in the supplier cells.",
+        "device holds, to put the supplier's own certificates in the supplier cells. It does so first: the meter checks a supplier's " +
+        'critical command, such as 8.1.1, against its supplier cells.',
       async run(ctx) {
         const d = ctx.get<PickedDevice>('esme');
         const r = await ctx.handover({ supplier: d.supplier, device: d.eui, role: 'Supplier', certificatesOf: d.supplier });
         ctx.check(r.responseCode === 'I99', `the DCC acknowledges the request (I99; got ${r.responseCode})`);
         ctx.check(r.outcome === 'I0', `the ESME carries out the handover (asynchronous I0; got ${r.outcome})`);
         expectHolder(ctx, d.eui, ['supplierDS', 'supplierKA'], d.supplier);
+        ctx.check((await ctx.compliance(d.eui)) === undefined, 'not commissioned yet: the post-commissioning report does not count it');
+      },
+    },
+    {
+      id: 'commission',
+      title: 'The supplier commissions it (8.1.1)',
+      narration:
+        "SRV 8.1.1 Commission Device sets the ESME's clock (ECS70, critical: the DCC returns the pre-command, the supplier signs it). " +
+        'When the ESME answers that it took the time the DCC records it Commissioned in the Smart Metering Inventory. From then the ' +
+        "supplier has 7 days to put the network operator's certificates in it; until then the post-commissioning report shows it pending.",
+      async run(ctx) {
+        const d = ctx.get<PickedDevice>('esme');
+        await commission(ctx, d.supplier, d.eui);
+        await expectCompliance(ctx, d.eui, 'pending', 'acb-in-esme');
       },
     },
     {

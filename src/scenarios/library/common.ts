@@ -4,8 +4,8 @@ import { WINDOW_DAYS } from '../../compliance/index.ts';
 import { DCC } from '../../world/index.ts';
 import type { StepContext } from '../runner.ts';
 
-// What the training scenarios share: finding a device in the world that fits the story, the SMI
-// commissioning, and the checks of a device's post-commissioning state.
+// What the training scenarios share: finding a device in the world that fits the story, commissioning
+// it over DUIS (8.1.1), and the checks of a device's post-commissioning state.
 
 export const ACB = DCC.accessControlBroker;
 export const DAY_MS = 86_400_000;
@@ -35,12 +35,23 @@ export async function windowStartDate(ctx: StepContext): Promise<string> {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - WINDOW_DAYS)).toISOString().slice(0, 10);
 }
 
-/** SRV 8.1.1 Commission Device as the Smart Metering Inventory records it (8.1.1 itself is not emulated). */
-export async function commission(ctx: StepContext, eui: Eui): Promise<Date> {
-  const at = await ctx.now();
-  store(ctx).markCommissioned(eui, at.toISOString());
-  ctx.say(`the Smart Metering Inventory records ${dashedEui(eui)} as Commissioned at ${at.toISOString()} (the effect of SRV 8.1.1)`);
-  return at;
+/**
+ * SRV 8.1.1 Commission Device, sent by the device's registered supplier (critical: both legs). The meter checks
+ * the supplier's signature against its supplier cell, so the supplier takes its cells over (6.21) first. The DCC
+ * records the meter Commissioned when it answers that it took the time; that time starts the 7-day clock.
+ */
+export async function commission(ctx: StepContext, supplier: Eui, eui: Eui): Promise<Date | undefined> {
+  const r = ctx.record(await ctx.driver.send({
+    sender: supplier,
+    target: eui,
+    commandVariant: 4,
+    body: { kind: 'CommissionDeviceSynchroniseClock', currentDateTime: await ctx.now(), tolerancePeriod: 300 },
+  }));
+  ctx.check(r.finalResponseCode === 'I0', `the meter takes the time: 8.1.1 carried out (I0; got ${r.finalResponseCode}${r.finalReason ? `: ${r.finalReason}` : ''})`);
+  const d = ctx.world.store.getDevice(eui);
+  ctx.check(d?.status === 'Commissioned', `the Smart Metering Inventory records ${dashedEui(eui)} Commissioned (it is ${d?.status ?? 'missing'})`);
+  if (d?.commissionedAt) ctx.say(`the Smart Metering Inventory records ${dashedEui(eui)} as Commissioned at ${d.commissionedAt}`);
+  return d?.commissionedAt ? new Date(d.commissionedAt) : undefined;
 }
 
 /** Checks and narrates a device's post-commissioning state. */

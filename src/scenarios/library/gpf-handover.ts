@@ -1,44 +1,52 @@
 import { dashedEui } from '../../../pki/index.ts';
 import { hasNetworkOperatorCertificates } from '../../compliance/index.ts';
 import type { ScenarioDefinition } from '../runner.ts';
-import { ACB, commission, DAY_MS, expectCompliance, expectHolder, pick, type PickedDevice } from './common.ts';
+import type { ComplianceStore } from '../../../db/index.ts';
+import { ACB, DAY_MS, expectCompliance, expectHolder, store, windowStartDate, type PickedDevice } from './common.ts';
 
 export const gpfHandover: ScenarioDefinition = {
   name: 'gpf-handover',
   title: 'A DCC-controlled GPF handed over',
   summary:
-    'A gas proxy function is commissioned and handed over to its gas supplier. Its network operator cells get the GNO\'s ' +
-    "certificates only if the GNO is a DCC User with certificates (MP128); otherwise the ACB's certificate stays, and the " +
-    'post-commissioning report counts that as compliant (MP128B), unlike an ESME.',
-  sources: ['MP128 requirements 1-3', 'MP128B: ACB certificate may stay in the GNO slot of a GPF', 'SECMP0063: the check on 6.21 to a GPF'],
+    'A gas proxy function commissioned this week with its comms hub, its supplier cells already its gas supplier\'s. Its network operator ' +
+    "cells get the GNO's certificates only if the GNO is a DCC User with certificates (MP128); otherwise the ACB's certificate stays, and " +
+    'the post-commissioning report counts that as compliant (MP128B), unlike an ESME.',
+  sources: ['MP128 requirements 1-3', 'MP128B: ACB certificate may stay in the GNO slot of a GPF', 'SECMP0063: the check on 6.21 to a GPF', 'DUIS 6.24.1, 6.21'],
   steps: [
     {
       id: 'installed',
-      title: "A GPF is installed with the ACB's certificates in every cell",
+      title: "A GPF commissioned this week, the ACB's certificates in its network operator cells",
       narration:
-        "GPFs are made with the ACB's certificates in the GNO slot (MP128). Registration data for the MPRN names the gas supplier and the gas transporter (GNO).",
-      run(ctx) {
-        const q = { type: 'GPF' as const, status: 'InstalledNotCommissioned', networkOperatorCellHolder: ACB, supplierCellHolder: ACB };
-        const d = pick(ctx, { ...q, registeredNetworkOperatorIsDccUser: true }) ?? pick(ctx, q);
-        if (!d) return ctx.fail('this world has no DCC-controlled GPF awaiting commissioning (InstalledNotCommissioned); seed a larger world');
+        "GPFs are made with the ACB's certificates in the GNO slot (MP128). The DCC commissions a GPF with its comms hub: no DUIS request " +
+        "commissions a GPF (8.1.1 sets the clock of an ESME or a GSME). Registration data for the MPRN names the gas supplier and the gas transporter (GNO).",
+      async run(ctx) {
+        const since = await windowStartDate(ctx);
+        const q = { type: 'GPF' as const, status: 'Commissioned', networkOperatorCellHolder: ACB, commissionedOnOrAfter: since, limit: 200 };
+        // the gas supplier already holds the supplier cells: it is the one to place the GNO's (6.21)
+        const fits = (d: ReturnType<ComplianceStore['findDevicesByCells']>[number]) => d.mpxn && d.supplierEui && d.networkOperatorEui && ctx.holder(d.eui, 'supplierDS') === d.supplierEui;
+        const rows = store(ctx).findDevicesByCells({ ...q, registeredNetworkOperatorIsDccUser: true }).filter(fits);
+        const row = rows[0] ?? store(ctx).findDevicesByCells(q).find(fits);
+        if (!row) return ctx.fail('this world has no GPF commissioned in the last 7 days whose network operator cells hold the ACB certificate; seed a larger world');
+        const d: PickedDevice = { eui: row.eui, mpxn: row.mpxn!, status: row.status, commissionedAt: row.commissionedAt, networkOperator: row.networkOperatorEui!, supplier: row.supplierEui! };
         ctx.vars.gpf = d;
         const gno = ctx.world.store.getParty(d.networkOperator);
         ctx.say(
-          `GPF ${dashedEui(d.eui)} at MPRN ${d.mpxn}: gas supplier ${ctx.name(d.supplier)}, GNO ${ctx.name(d.networkOperator)} ` +
+          `GPF ${dashedEui(d.eui)} at MPRN ${d.mpxn}, commissioned ${d.commissionedAt}: gas supplier ${ctx.name(d.supplier)}, GNO ${ctx.name(d.networkOperator)} ` +
             `(${gno?.dccUser ? 'a DCC User' : 'not a DCC User'}, ${gno?.smkiSubscriber ? 'an SMKI Subscriber' : 'not an SMKI Subscriber'})`,
         );
-        expectHolder(ctx, d.eui, ['supplierDS', 'networkOperatorDS', 'networkOperatorKA'], ACB);
+        expectHolder(ctx, d.eui, ['networkOperatorDS', 'networkOperatorKA'], ACB);
       },
     },
     {
-      id: 'commission-and-supplier-handover',
-      title: 'Commissioned and handed over to the gas supplier (6.21)',
-      narration: 'The gas supplier commissions the GPF (SRV 8.1.1) and takes over its supplier cells with 6.21.',
+      id: 'supplier-reads-cells',
+      title: 'The gas supplier reads who the GPF trusts (6.24.1)',
+      narration:
+        'Retrieve Device Security Credentials asks the GPF itself which certificates its cells hold: its supplier cells its gas supplier\'s, ' +
+        "its network operator cells still the ACB's. Already compliant: a GPF may keep the ACB's certificate in its GNO slot (MP128B).",
       async run(ctx) {
         const d = ctx.get<PickedDevice>('gpf');
-        await commission(ctx, d.eui);
-        const r = await ctx.handover({ supplier: d.supplier, device: d.eui, role: 'Supplier', certificatesOf: d.supplier });
-        ctx.check(r.outcome === 'I0', `the GPF carries out the supplier handover (I0; got ${r.outcome})`);
+        const r = await ctx.readCredentials({ sender: d.supplier, device: d.eui, roles: ['Supplier', 'NetworkOperator'] });
+        ctx.check(r.responseCode === 'I99' && r.outcome === 'I0', `the GPF answers (I99, I0; got ${r.responseCode}, ${r.outcome})`);
         expectHolder(ctx, d.eui, ['supplierDS', 'supplierKA'], d.supplier);
         await expectCompliance(ctx, d.eui, 'compliant', null);
       },

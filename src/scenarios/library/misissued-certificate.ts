@@ -36,7 +36,10 @@ export const misissuedCertificate: ScenarioDefinition = {
         if (!d) {
           d = pick(ctx, { type: 'ESME', status: 'InstalledNotCommissioned', networkOperatorCellHolder: ACB });
           if (!d) return ctx.fail('this world has no ESME whose network operator cells hold the ACB certificate; seed a larger world');
-          await commission(ctx, d.eui);
+          // its supplier takes over its cells, then commissions it: both over DUIS
+          const h = await ctx.handover({ supplier: d.supplier, device: d.eui, role: 'Supplier', certificatesOf: d.supplier });
+          ctx.check(h.finalResponseCode === 'I0', `the supplier takes over the ESME's supplier cells (6.21, I0; got ${h.finalResponseCode})`);
+          await commission(ctx, d.supplier, d.eui);
         }
         ctx.vars.esme = d;
         ctx.say(`ESME ${dashedEui(d.eui)} at MPAN ${d.mpxn}: registration data names ${ctx.name(d.networkOperator)} as its network operator`);
