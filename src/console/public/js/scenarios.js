@@ -133,12 +133,16 @@ async function finish() {
 async function showDeviceOf(r) {
   const parties = new Set(ctx.parties.map((p) => p.eui));
   const dashed = (e) => e.replace(/-/g, '').match(/../g).join('-').toUpperCase();
-  const candidates = [
-    ...r.cellsChanged.map((c) => dashed(c.device)),
-    ...r.requests.map((q) => dashed(q.target)),
-    ...r.happened.flatMap((t) => t.match(EUI_RE) ?? []),
-  ].filter((e) => !parties.has(e));
-  const eui = candidates[0] ?? ctx.trainingDevice();
+  let eui = [...r.cellsChanged.map((c) => dashed(c.device)), ...r.requests.map((q) => dashed(q.target))].find((e) => !parties.has(e));
+  // a device the narration names may not be in the inventory yet (about to be pre-notified): ask before showing it
+  for (const e of eui ? [] : r.happened.flatMap((t) => t.match(EUI_RE) ?? []).filter((x) => !parties.has(x))) {
+    const found = await get('/api/console/devices', { eui: e, limit: 1 }).catch(() => null);
+    if (found?.devices?.some((d) => dashed(d.eui) === e)) {
+      eui = e;
+      break;
+    }
+  }
+  eui ??= ctx.trainingDevice();
   if (!eui) return;
   const changed = new Set(r.cellsChanged.filter((c) => dashed(c.device) === eui).map((c) => c.cell));
   await ctx.setTrainingDevice(eui, changed);
@@ -149,9 +153,26 @@ function holder(x) {
   return x ? `${x.name ?? x.eui ?? 'certificate'}${x.role ? ` (${x.role})` : ''}` : '(empty)';
 }
 
-async function openRequest(requestId) {
+/** One leg of a request taken apart (a critical request has two: the request and its signed pre-command). */
+async function openRequest(requestId, commandVariant) {
   const legs = await get('/api/console/requests', { requestId, limit: 5 });
-  if (legs[0]) await showRequest(legs[0].id);
+  const leg = legs.find((l) => l.commandVariant === commandVariant) ?? legs[0];
+  if (leg) await showRequest(leg.id);
+}
+
+/** Buttons that take each leg apart: its DUIS and the annotated GBCS it carried. */
+function legButtons(q) {
+  const name = (l) => (q.legs.length < 2 ? 'DUIS and GBCS' : l.commandVariant === 5 ? 'DUIS and GBCS: signed pre-command, the device\'s answer' : 'DUIS and GBCS: the request, its pre-command');
+  return q.legs.map((l) => h('button', { type: 'button', class: 'link', onclick: () => openRequest(q.requestId, l.commandVariant) }, name(l)));
+}
+
+/** A line naming request log entries (the DCC's own commands, no DUIS request) links each to its detail. */
+function happenedLine(t) {
+  const m = /request log (#\d+(?:, #\d+)*)/.exec(t);
+  if (!m) return t;
+  const ids = m[1].split(', ').map((x) => Number(x.slice(1)));
+  const links = ids.flatMap((id, i) => [i ? ', ' : '', h('button', { type: 'button', class: 'link', onclick: () => showRequest(id) }, `#${id}`)]);
+  return [t.slice(0, m.index), 'request log ', links, t.slice(m.index + m[0].length)];
 }
 
 function renderResult(r) {
@@ -159,10 +180,10 @@ function renderResult(r) {
     h('h3', { id: 'sc-result-h' }, `Step ${r.index + 1}: ${r.title} `, state(r.ok ? 'ok' : 'bad', r.ok ? 'done' : 'failed')),
     h('p', { class: 'muted' }, `Simulated time ${fmtTime(r.simulatedTime)}`),
     r.error ? h('p', { class: 'error' }, r.error) : null,
-    r.happened.length ? h('ul', { class: 'happened' }, r.happened.map((t) => h('li', {}, t))) : null,
+    r.happened.length ? h('ul', { class: 'happened' }, r.happened.map((t) => h('li', {}, happenedLine(t)))) : null,
     r.requests.length
       ? [h('h4', {}, 'Requests'), h('ul', { class: 'sc-requests' }, r.requests.map((q) =>
-          h('li', {},
+          h('li', { dataset: { service: q.service, requestId: q.requestId } },
             // the request's final outcome, whatever the step expected of it: a refusal is shown as one
             state((q.succeeded ?? true) ? 'ok' : 'bad', `${q.finalResponseCode ?? q.outcome} ${(q.succeeded ?? true) ? 'success' : 'failure'}`), ' ',
             h('strong', {}, q.description), ` from ${q.senderName}: `,
@@ -170,7 +191,7 @@ function renderResult(r) {
             q.asyncResponses.length ? `; device answered ${q.asyncResponses.map((a) => a.responseCode).join(', ')}` : '',
             q.reason ? h('div', { class: 'error' }, q.reason) : null,
             q.deviceDetail ? h('div', { class: 'error' }, q.deviceDetail) : null,
-            h('button', { type: 'button', class: 'link', onclick: () => openRequest(q.requestId) }, 'DUIS and GBCS'),
+            legButtons(q),
           )))]
       : null,
     r.cellsChanged.length

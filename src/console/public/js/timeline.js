@@ -144,6 +144,8 @@ function connect() {
 // --- one request taken apart -----------------------------------------------------------------
 
 export function prettyXml(xml) {
+  // not XML (the DCC's own order is JSON): shown as it is; a parse error would also break the page's CSP
+  if (!xml.trimStart().startsWith('<')) return xml;
   const doc = new DOMParser().parseFromString(xml, 'application/xml');
   if (doc.getElementsByTagName('parsererror').length) return xml;
   const out = [];
