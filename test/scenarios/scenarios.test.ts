@@ -64,12 +64,15 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(step(s, 'eight-days-later').happened.join('\n')).toMatch(/is non-compliant \(acb-in-esme/);
     // commissioned by a real 8.1.1, both legs, after the supplier took its cells: the report counts it from then
     const commission = step(s, 'commission');
-    expect(commission.requests).toHaveLength(1);
+    expect(commission.requests.map((r) => r.service)).toEqual(['8.1.1', '8.2']);
     expect(commission.requests[0]).toMatchObject({
       service: '8.1.1', legs: [{ commandVariant: 4, responseCode: 'I0' }, { commandVariant: 5, responseCode: 'I99' }], finalResponseCode: 'I0', succeeded: true,
     });
     expect(commission.requests[0]!.requestXml).toContain('<sr:CommissionDeviceSynchroniseClock>');
     expect(commission.happened.join('\n')).toMatch(/is pending \(acb-in-esme.*day 0 since commissioning/s);
+    // the DCC's own inventory answer (8.2) before and after
+    expect(step(s, 'installed').happened.join('\n')).toMatch(/the DCC's inventory answer: [0-9A-F-]+ InstalledNotCommissioned$/m);
+    expect(commission.happened.join('\n')).toMatch(/the DCC's inventory answer: [0-9A-F-]+ Commissioned, commissioned \d{4}-\d{2}-\d{2}Z/);
     expect(s.results.map((r) => r.id).indexOf('supplier-handover')).toBeLessThan(s.results.map((r) => r.id).indexOf('commission'));
   });
 
@@ -84,6 +87,20 @@ describe('the training scenarios pass on the scratch world', () => {
     // acknowledged, then discarded by the meter: a failure in the results, with the meter's reason
     expect(step(s, 'why-it-matters').requests[0]).toMatchObject({ responseCode: 'I99', finalResponseCode: 'E21', succeeded: false });
     expect(step(s, 'why-it-matters').requests[0]!.finalReason).toMatch(/^device discarded the command: /);
+  });
+
+  it('misissued-certificate on a world with no ESME commissioned this week: the supplier takes one over and commissions it by 8.1.1 first', async () => {
+    const host = await inProcessHost(template.copy());
+    try {
+      // a month on, every seeded commissioning is older than the 7-day window
+      await host.clock.advance(30 * 86_400_000);
+      const s = await new ScenarioRun(findScenario('misissued-certificate'), host).runAll();
+      expectPassed(s);
+      expect(step(s, 'new-esme').requests.map((r) => [r.service, r.finalResponseCode])).toEqual([['6.21', 'I0'], ['8.1.1', 'I0']]);
+      expect(step(s, 'new-esme').happened.join('\n')).toMatch(/is pending \(acb-in-esme.*day 0 since commissioning/s);
+    } finally {
+      await host.close();
+    }
   });
 
   it('gpf-handover: a GPF commissioned this week reads its cells over DUIS, is compliant with the ACB or its GNO, and still after 8 days', async () => {

@@ -1,6 +1,6 @@
 import { dashedEui, type Eui } from '../../../pki/index.ts';
 import type { ScenarioDefinition } from '../runner.ts';
-import { ACB, commission, DAY_MS, expectCompliance, expectHolder, pick, type PickedDevice } from './common.ts';
+import { ACB, commission, DAY_MS, expectCompliance, expectHolder, pick, readInventory, type PickedDevice } from './common.ts';
 
 export const commissionEsme: ScenarioDefinition = {
   name: 'commission-esme',
@@ -9,20 +9,23 @@ export const commissionEsme: ScenarioDefinition = {
     'An ESME is installed DCC controlled, handed over to its supplier, commissioned over DUIS (8.1.1), left a week too long with the ' +
     "ACB's certificate in its network operator cells, and then given its DNO's certificates: the post-commissioning " +
     'report follows it from pending to non-compliant to compliant.',
-  sources: ['SEC Appendix AC (IEDP) 5.3: network operator certificates within 7 days of commissioning', 'SECMP0063: the Network Operator check', 'DUIS 6.21, 8.1.1 (ECS70), 6.15.1'],
+  sources: ['SEC Appendix AC (IEDP) 5.3: network operator certificates within 7 days of commissioning', 'SECMP0063: the Network Operator check', 'DUIS 8.2, 6.21, 8.1.1 (ECS70), 6.15.1'],
   steps: [
     {
       id: 'installed',
       title: 'An ESME is installed, still DCC controlled',
       narration:
         "A new ESME holds the Access Control Broker's certificates in its supplier and network operator cells: until the " +
-        'supplier hands it over, only the DCC can command it. Registration data names its supplier and its network operator (DNO) by MPAN.',
-      run(ctx) {
+        'supplier hands it over, only the DCC can command it. Registration data names its supplier and its network operator (DNO) by MPAN; ' +
+        'the supplier asks the DCC for its inventory record (8.2).',
+      async run(ctx) {
         const d = pick(ctx, { type: 'ESME', status: 'InstalledNotCommissioned', networkOperatorCellHolder: ACB, supplierCellHolder: ACB });
         if (!d) return ctx.fail('this world has no DCC-controlled ESME awaiting commissioning (InstalledNotCommissioned); seed a larger world');
         ctx.vars.esme = d;
         ctx.say(`ESME ${dashedEui(d.eui)} at MPAN ${d.mpxn}: registered supplier ${ctx.name(d.supplier)}, network operator ${ctx.name(d.networkOperator)}`);
         expectHolder(ctx, d.eui, ['supplierDS', 'supplierKA', 'networkOperatorDS', 'networkOperatorKA'], ACB);
+        const inv = await readInventory(ctx, d.supplier, d.eui);
+        ctx.check(inv.status === 'InstalledNotCommissioned' && inv.dateCommissioned === null, `the DCC's inventory says InstalledNotCommissioned, never commissioned (got ${inv.status ?? 'nothing'})`);
       },
     },
     {
@@ -50,7 +53,12 @@ export const commissionEsme: ScenarioDefinition = {
         "supplier has 7 days to put the network operator's certificates in it; until then the post-commissioning report shows it pending.",
       async run(ctx) {
         const d = ctx.get<PickedDevice>('esme');
-        await commission(ctx, d.supplier, d.eui);
+        const at = await commission(ctx, d.supplier, d.eui);
+        const inv = await readInventory(ctx, d.supplier, d.eui);
+        ctx.check(inv.status === 'Commissioned', `the DCC's inventory answer says Commissioned (got ${inv.status ?? 'nothing'})`);
+        // the report counts from the day of the 8.1.1, not from anything the scenario wrote
+        const c = await ctx.compliance(d.eui);
+        ctx.check(!!at && c?.commissionedAt === at.toISOString(), `the report counts the ESME from its 8.1.1 at ${at?.toISOString() ?? '?'} (it has ${c?.commissionedAt ?? 'nothing'})`);
         await expectCompliance(ctx, d.eui, 'pending', 'acb-in-esme');
       },
     },

@@ -1,5 +1,6 @@
-import { dashedEui, type Eui } from '../../../pki/index.ts';
-import { ComplianceStore } from '../../../db/index.ts';
+import { dashedEui, DCC_EUI, type Eui } from '../../../pki/index.ts';
+import { ComplianceStore, GatewayStore } from '../../../db/index.ts';
+import { parseDuisResponse } from '../../../service-requests/index.ts';
 import { WINDOW_DAYS } from '../../compliance/index.ts';
 import { DCC } from '../../world/index.ts';
 import type { StepContext } from '../runner.ts';
@@ -41,17 +42,35 @@ export async function windowStartDate(ctx: StepContext): Promise<string> {
  * records the meter Commissioned when it answers that it took the time; that time starts the 7-day clock.
  */
 export async function commission(ctx: StepContext, supplier: Eui, eui: Eui): Promise<Date | undefined> {
+  const sent = await ctx.now();
   const r = ctx.record(await ctx.driver.send({
     sender: supplier,
     target: eui,
     commandVariant: 4,
-    body: { kind: 'CommissionDeviceSynchroniseClock', currentDateTime: await ctx.now(), tolerancePeriod: 300 },
+    body: { kind: 'CommissionDeviceSynchroniseClock', currentDateTime: sent, tolerancePeriod: 300 },
   }));
+  const answered = await ctx.now();
   ctx.check(r.finalResponseCode === 'I0', `the meter takes the time: 8.1.1 carried out (I0; got ${r.finalResponseCode}${r.finalReason ? `: ${r.finalReason}` : ''})`);
   const d = ctx.world.store.getDevice(eui);
   ctx.check(d?.status === 'Commissioned', `the Smart Metering Inventory records ${dashedEui(eui)} Commissioned (it is ${d?.status ?? 'missing'})`);
   if (d?.commissionedAt) ctx.say(`the Smart Metering Inventory records ${dashedEui(eui)} as Commissioned at ${d.commissionedAt}`);
+  const at = d?.commissionedAt ? Date.parse(d.commissionedAt) : NaN;
+  ctx.check(at >= sent.getTime() && at <= answered.getTime(), 'its date of commissioning is the moment of this 8.1.1');
   return d?.commissionedAt ? new Date(d.commissionedAt) : undefined;
+}
+
+/** 8.2 Read Inventory of one device, as the DCC answers the sender: its status and date of commissioning. */
+export async function readInventory(ctx: StepContext, sender: Eui, eui: Eui): Promise<{ status: string | null; dateCommissioned: string | null }> {
+  const r = ctx.record(await ctx.driver.send({ sender, target: DCC_EUI, commandVariant: 8, body: { kind: 'ReadInventory', by: { deviceId: eui } } }));
+  ctx.check(r.finalResponseCode === 'I0', `the DCC answers 8.2 Read Inventory (I0; got ${r.finalResponseCode})`);
+  // the DCC's answer is in its request log with the request
+  const xml = new GatewayStore(ctx.world.store.db).listRequests({ requestId: r.requestId, limit: 1 })[0]?.responseXml;
+  const body = xml ? parseDuisResponse(xml).body : undefined;
+  const content = body?.kind === 'ResponseMessage' ? body.content : undefined;
+  const d = content && 'dspInventory' in content ? content.dspInventory.find((x) => x.deviceId === eui) : undefined;
+  const out = { status: d?.deviceStatus ?? null, dateCommissioned: d?.dateCommissioned ?? null };
+  ctx.say(`the DCC's inventory answer: ${dashedEui(eui)} ${out.status ?? '(not listed)'}${out.dateCommissioned ? `, commissioned ${out.dateCommissioned}` : ''}`);
+  return out;
 }
 
 /** Checks and narrates a device's post-commissioning state. */
