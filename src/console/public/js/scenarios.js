@@ -40,7 +40,7 @@ function draw() {
   const s = run ? scenarios.find((x) => x.name === run.scenario) : chosen();
   const picker = h('div', { class: 'row' },
     h('label', { for: 'sc-pick' }, 'Scenario'),
-    h('select', { id: 'sc-pick', disabled: run && !done() ? true : null, onchange: () => draw() },
+    h('select', { id: 'sc-pick', disabled: run && !done() ? true : null, onchange: pick },
       scenarios.map((x) => h('option', { value: x.name, selected: x.name === s?.name ? true : null }, x.title))),
     h('button', { type: 'button', id: 'sc-start', class: run ? 'secondary' : null, onclick: start }, run ? 'Start again' : 'Start'),
   );
@@ -73,6 +73,15 @@ function draw() {
         )
       : h('p', { class: 'muted' }, 'Start the scenario to run it a step at a time against this simulator; it changes this world.'),
   );
+}
+
+/** Another scenario picked once a run is over: that run is put aside, so Start starts the one picked. */
+function pick() {
+  if (done()) {
+    run = null;
+    lastResult = null;
+  }
+  draw();
 }
 
 /** A step may move the simulated clock (the 7-day rule): tell the page when it jumped. */
