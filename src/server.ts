@@ -20,6 +20,8 @@ export interface ServerOptions extends Partial<DccOptions> {
   host?: string;
   port?: number;
   logger?: boolean;
+  /** one JSON log line per request answered (`serve --log-requests`); otherwise none, only the server's own events */
+  logRequests?: boolean;
   /** how often future-dated commands are checked for being due (ms) */
   schedulerMs?: number;
   /** start the SMKI portal interface (organisation certificates; DCC Boxed has it on 8083) on this port; 0 = any free port; absent = no portal */
@@ -86,6 +88,14 @@ const HEALTH = {
   properties: { ok: { type: 'boolean' }, devices: { type: ['integer', 'null'] }, time: { type: 'string', format: 'date-time' }, problems: { type: 'array', items: { type: 'string' } } },
 };
 
+/** One JSON line per answered request: what was asked, the HTTP status, the DUIS response code (on the gateway) and the time taken. */
+export function logOneLinePerRequest(app: FastifyInstance): void {
+  app.addHook('onResponse', async (req, reply) => {
+    const duis = reply.getHeader('x-dcc-sim-response-code');
+    app.log.info({ reqId: req.id, method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(duis ? { responseCode: String(duis) } : {}) }, 'request');
+  });
+}
+
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const admin = adminAccess({ host: o.host ?? '127.0.0.1', token: o.adminToken, envToken: process.env.DCC_SIM_ADMIN_TOKEN });
   const browser = browserGuard({ host: o.host ?? '127.0.0.1', publicHosts: o.publicHosts ?? [] });
@@ -97,6 +107,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, t.headersMs / 2)) };
   const app = Fastify({
     logger: o.logger === false ? false : { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' },
+    // Fastify's own request logging is two lines a request; `logRequests` writes one (below).
+    disableRequestLogging: true,
     connectionTimeout: t.idleMs,
     requestTimeout: t.requestMs,
     http: deadlines,
@@ -104,6 +116,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     bodyLimit: maxRequestBytes + 64 * 1024,
     ...(o.tls ? { https: { ...deadlines, cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }) as unknown as FastifyInstance;
+  if (o.logRequests) logOneLinePerRequest(app);
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
     ...(o.admissionWaitMs !== undefined ? { admissionWaitMs: o.admissionWaitMs } : {}),
@@ -224,7 +237,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let portal: RunningPortal | undefined;
   if (o.smkiPort !== undefined) {
     try {
-      portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false });
+      portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false, logRequests: o.logRequests === true });
     } catch (err) {
       if (o.smkiOptional && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         app.log.warn(`SMKI portal not started: port ${o.smkiPort} is in use`); // RunningServer.smkiUrl stays undefined

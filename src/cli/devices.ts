@@ -47,7 +47,8 @@ export function registerDevices(program: Command): void {
       }),
     );
   devices
-    .command('show <eui>')
+    .command('show')
+    .argument('<eui>', 'the device: an EUI-64, dashes optional')
     .description("a device, its registration data and its trust-anchor cells with their holders")
     .addOption(dbOption())
     .addOption(jsonOption())
