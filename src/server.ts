@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Dcc, type DccOptions } from './dcc/index.ts';
 import { OutboxDelivery } from './dcc/index.ts';
 import { PipelineMetrics } from './dcc/index.ts';
@@ -88,12 +88,25 @@ const HEALTH = {
   properties: { ok: { type: 'boolean' }, devices: { type: ['integer', 'null'] }, time: { type: 'string', format: 'date-time' }, problems: { type: 'array', items: { type: 'string' } } },
 };
 
-/** One JSON line per answered request: what was asked, the HTTP status, the DUIS response code (on the gateway) and the time taken. */
-export function logOneLinePerRequest(app: FastifyInstance): void {
-  app.addHook('onResponse', async (req, reply) => {
+/**
+ * Fastify's per-request log lines: none, or (`serve --log-requests`) one JSON line per answered request
+ * instead of Fastify's two (incoming, completed): what was asked, the HTTP status, the DUIS response
+ * code on the gateway, and the time taken.
+ */
+export class RequestLog extends LogController {
+  constructor(private readonly enabled: boolean) {
+    super({ disableRequestLogging: !enabled });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (!this.enabled) return;
     const duis = reply.getHeader('x-dcc-sim-response-code');
-    app.log.info({ reqId: req.id, method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(duis ? { responseCode: String(duis) } : {}) }, 'request');
-  });
+    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(duis ? { responseCode: String(duis) } : {}) };
+    if (error) reply.log.error({ ...line, err: error.message }, 'request');
+    else reply.log.info(line, 'request');
+  }
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
@@ -105,10 +118,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
   // Node checks the header and request deadlines on this interval (default 30 s, longer than they are).
   const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, t.headersMs / 2)) };
+  const requestLog = new RequestLog(o.logRequests === true);
   const app = Fastify({
     logger: o.logger === false ? false : { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' },
-    // Fastify's own request logging is two lines a request; `logRequests` writes one (below).
-    disableRequestLogging: true,
+    logController: requestLog,
     connectionTimeout: t.idleMs,
     requestTimeout: t.requestMs,
     http: deadlines,
@@ -116,7 +129,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     bodyLimit: maxRequestBytes + 64 * 1024,
     ...(o.tls ? { https: { ...deadlines, cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }) as unknown as FastifyInstance;
-  if (o.logRequests) logOneLinePerRequest(app);
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {
     ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
     ...(o.admissionWaitMs !== undefined ? { admissionWaitMs: o.admissionWaitMs } : {}),
@@ -237,7 +249,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let portal: RunningPortal | undefined;
   if (o.smkiPort !== undefined) {
     try {
-      portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false, logRequests: o.logRequests === true });
+      portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false, logController: requestLog });
     } catch (err) {
       if (o.smkiOptional && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         app.log.warn(`SMKI portal not started: port ${o.smkiPort} is in use`); // RunningServer.smkiUrl stays undefined

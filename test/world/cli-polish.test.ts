@@ -79,7 +79,7 @@ describe('serve', () => {
       .map((l) => JSON.parse(l) as { msg?: string; url?: string; method?: string; statusCode?: number; ms?: number });
 
   it('logs no request by default, and names the console URL in its banner', async () => {
-    server = await spawnServer(worldFile, { log: 'events' });
+    server = await spawnServer(worldFile, { log: 'events', extra: ['--workers', '0'] });
     for (const p of ['/api/clock', '/api/services', '/api/console/world']) expect((await fetch(`${server.url}${p}`)).status).toBe(200);
     await server.kill('SIGTERM');
     expect(server.stderr()).toContain(`dcc-sim console on ${server.url}/`);
@@ -89,7 +89,7 @@ describe('serve', () => {
   }, 60_000);
 
   it('with --log-requests writes exactly one JSON line per request answered', async () => {
-    server = await spawnServer(worldFile, { quiet: false });
+    server = await spawnServer(worldFile, { quiet: false, extra: ['--workers', '0'] });
     const paths = ['/api/clock', '/api/services', '/api/console/world', '/api/no-such-route'];
     for (const p of paths) await (await fetch(`${server.url}${p}`)).text();
     await server.kill('SIGTERM');
@@ -107,8 +107,8 @@ describe('serve', () => {
   }, 60_000);
 
   it('a port already taken is refused with the hint to give --port', async () => {
-    server = await spawnServer(worldFile);
-    const second = await runCliAsync(['serve', '--db', worldFile, '--port', String(server.port), '--no-smki', '--quiet']);
+    server = await spawnServer(worldFile, { extra: ['--workers', '0'] });
+    const second = await runCliAsync(['serve', '--db', worldFile, '--port', String(server.port), '--no-smki', '--quiet', '--workers', '0']);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/EADDRINUSE.*give --port PORT/);
     await server.kill('SIGTERM');
