@@ -49,6 +49,15 @@ export function registerReport(program: Command): void {
           return;
         }
         const limit = o.limit !== undefined ? countArgument('--limit', o.limit) : o.format === 'table' ? 10 : 100;
+        // One party's own report (--supplier or --network-operator, not both): what is overdue and what is still due.
+        const party = o.format === 'table' && state === undefined && reason === undefined && !o.supplier !== !o.networkOperator ? (o.supplier ? 'supplier' : 'network-operator') : undefined;
+        if (party) {
+          const offset = countArgument('--offset', o.offset);
+          const r = c.postCommissioningReport(w, { ...scope, devices: { state: 'non-compliant', limit, offset } });
+          const due = c.complianceDevices(w, { ...scope, state: 'pending', limit, offset });
+          out(false, r, () => c.formatPartyReport(r, due, party));
+          return;
+        }
         const listState = state ?? (o.format === 'table' && reason === undefined ? 'non-compliant' : undefined);
         const r = c.postCommissioningReport(w, {
           ...scope,
