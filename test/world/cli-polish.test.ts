@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/index.ts';
-import { expectOk, REPO, runCliAsync, scratchDir } from '../helpers/world-cli.ts';
+import { expectOk, openReadonly, REPO, runCliAsync, scratchDir } from '../helpers/world-cli.ts';
 import { freePort, spawnServer, type ChildServer } from '../resilience/kit.ts';
 
 // The command line as a person meets it (issue 18 item 7): every command, argument and option says
@@ -47,6 +47,50 @@ describe('help', () => {
     expect(inbox.code).not.toBe(0);
     expect(inbox.stderr).toMatch(/'Bogus' is invalid\. Allowed choices are response, device-alert, dcc-alert/);
     expect(kind.stdout + inbox.stdout).toBe('');
+  });
+});
+
+describe('devices list --dcc-controlled', () => {
+  it("lists exactly the devices whose supplier DS cell holds the Access Control Broker's certificate", async () => {
+    const r = JSON.parse(expectOk(await runCliAsync(['devices', 'list', '--dcc-controlled', '--limit', '100000', '--json', '--db', worldFile])).stdout) as { total: number; devices: { eui: string; status: string }[] };
+    const db = openReadonly(worldFile);
+    let truth: string[];
+    try {
+      truth = (
+        db.prepare(
+          `SELECT d.eui FROM devices d JOIN device_security x ON x.device_eui = d.eui JOIN certificates c ON c.id = x.supplier_ds
+             JOIN parties p ON p.eui = c.subject_eui WHERE p.name = 'DCC (Access Control Broker)' ORDER BY d.eui`,
+        ).all() as { eui: string }[]
+      ).map((x) => x.eui);
+    } finally {
+      db.close();
+    }
+    expect(truth.length).toBeGreaterThan(0);
+    expect(r.devices.map((d) => d.eui)).toEqual(truth);
+    expect(r.total).toBe(truth.length);
+  });
+});
+
+describe('report post-commissioning for one supplier', () => {
+  it("prints the supplier's own report: what it answers for, overdue devices and those still due, soonest first", async () => {
+    const at = '2026-11-03T12:00:00Z'; // two days after the seed: some devices are still in their window
+    const whole = JSON.parse(expectOk(await runCliAsync(['report', 'post-commissioning', '--db', worldFile, '--at', at, '--format', 'json', '--limit', '0'])).stdout) as {
+      bySupplier: { eui: string; name: string; nonCompliant: number; pending: number }[];
+    };
+    const supplier = [...whole.bySupplier].sort((a, b) => b.pending - a.pending || b.nonCompliant - a.nonCompliant)[0]!;
+    expect(supplier.pending).toBeGreaterThan(0);
+    const text = expectOk(await runCliAsync(['report', 'post-commissioning', '--db', worldFile, '--at', at, '--supplier', supplier.eui, '--limit', '1000'])).stdout;
+    expect(text).toMatch(new RegExp(`^Post-commissioning report for supplier ${supplier.name.replace(/[()]/g, '\\$&')} \\(${supplier.eui}\\)`));
+    expect(text).toContain("The supplier places the registered network operator's certificates in their network operator cells within 7 days of commissioning");
+    expect(text).toContain(`OVERDUE: non-compliant after day 7 (${supplier.nonCompliant})`);
+    expect(text).toContain(`DUE: not compliant yet, still within the window, soonest first (${supplier.pending})`);
+    const section = (title: string) => text.split(title)[1]!.split('\n\n')[0]!.split('\n').slice(2);
+    const due = section('\nDUE: ').map((l) => l.split(/\s+/));
+    expect(due).toHaveLength(supplier.pending);
+    const dates = due.map((cols) => cols[0]!);
+    expect(dates).toEqual([...dates].sort());
+    for (const d of dates) expect(d >= '2026-11-03').toBe(true);
+    expect(section('\nOVERDUE: ')).toHaveLength(supplier.nonCompliant);
   });
 });
 
