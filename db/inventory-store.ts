@@ -30,9 +30,15 @@ export interface DeviceFilter {
   supplierEui?: string;
   networkOperatorEui?: string;
   status?: DeviceStatus;
+  /** the devices whose supplier DS cell holds this party's certificate (the ACB's: DCC controlled) */
+  supplierCellHolder?: string;
   limit?: number;
   offset?: number;
 }
+
+/** A device's supplier DS cell holds this party's certificate. */
+const SUPPLIER_CELL_HELD_BY = `EXISTS (SELECT 1 FROM device_security hs JOIN certificates hc ON hc.id = hs.supplier_ds
+  WHERE hs.device_eui = d.eui AND hc.subject_eui = @supplierCellHolder)`;
 
 /**
  * The console's device search: keyset-paginated (by EUI) and index-friendly — EUI and MPxN are
@@ -45,6 +51,8 @@ export interface DeviceSearch {
   status?: DeviceStatus;
   supplierEui?: string;
   networkOperatorEui?: string;
+  /** the devices whose supplier DS cell holds this party's certificate (the ACB's: DCC controlled) */
+  supplierCellHolder?: string;
   /** post-commissioning state of the network operator cells; see DeviceComplianceState */
   compliance?: DeviceComplianceState;
   /** the time compliance is judged at (ISO 8601) and the window in days; default now and 7 */
@@ -164,6 +172,10 @@ export class InventoryStore {
       where.push('s.network_operator_eui = ?');
       args.push(f.networkOperatorEui);
     }
+    if (f.supplierCellHolder !== undefined) {
+      where.push(SUPPLIER_CELL_HELD_BY.replace('@supplierCellHolder', '?'));
+      args.push(f.supplierCellHolder);
+    }
     const from = `FROM devices d ${needsJoin ? 'JOIN supply_points s ON s.mpxn = d.mpxn' : ''} ${
       where.length ? 'WHERE ' + where.join(' AND ') : ''
     }`;
@@ -202,6 +214,10 @@ export class InventoryStore {
     if (f.networkOperatorEui !== undefined) {
       where.push('s.network_operator_eui = @networkOperator');
       params.networkOperator = f.networkOperatorEui;
+    }
+    if (f.supplierCellHolder !== undefined) {
+      where.push(SUPPLIER_CELL_HELD_BY);
+      params.supplierCellHolder = f.supplierCellHolder;
     }
     if (f.compliance !== undefined) {
       // the cheap device-only terms first, so the joins run only for commissioned ESMEs and GPFs

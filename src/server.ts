@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Dcc, type DccOptions } from './dcc/index.ts';
 import { OutboxDelivery } from './dcc/index.ts';
 import { PipelineMetrics } from './dcc/index.ts';
@@ -20,6 +20,8 @@ export interface ServerOptions extends Partial<DccOptions> {
   host?: string;
   port?: number;
   logger?: boolean;
+  /** one JSON log line per request answered (`serve --log-requests`); otherwise none, only the server's own events */
+  logRequests?: boolean;
   /** how often future-dated commands are checked for being due (ms) */
   schedulerMs?: number;
   /** start the SMKI portal interface (organisation certificates; DCC Boxed has it on 8083) on this port; 0 = any free port; absent = no portal */
@@ -86,6 +88,27 @@ const HEALTH = {
   properties: { ok: { type: 'boolean' }, devices: { type: ['integer', 'null'] }, time: { type: 'string', format: 'date-time' }, problems: { type: 'array', items: { type: 'string' } } },
 };
 
+/**
+ * Fastify's per-request log lines: none, or (`serve --log-requests`) one JSON line per answered request
+ * instead of Fastify's two (incoming, completed): what was asked, the HTTP status, the DUIS response
+ * code on the gateway, and the time taken.
+ */
+export class RequestLog extends LogController {
+  constructor(private readonly enabled: boolean) {
+    super({ disableRequestLogging: !enabled });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (!this.enabled) return;
+    const duis = reply.getHeader('x-dcc-sim-response-code');
+    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(duis ? { responseCode: String(duis) } : {}) };
+    if (error) reply.log.error({ ...line, err: error.message }, 'request');
+    else reply.log.info(line, 'request');
+  }
+}
+
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const admin = adminAccess({ host: o.host ?? '127.0.0.1', token: o.adminToken, envToken: process.env.DCC_SIM_ADMIN_TOKEN });
   const browser = browserGuard({ host: o.host ?? '127.0.0.1', publicHosts: o.publicHosts ?? [] });
@@ -95,8 +118,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
   // Node checks the header and request deadlines on this interval (default 30 s, longer than they are).
   const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, t.headersMs / 2)) };
+  const requestLog = new RequestLog(o.logRequests === true);
   const app = Fastify({
     logger: o.logger === false ? false : { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' },
+    logController: requestLog,
     connectionTimeout: t.idleMs,
     requestTimeout: t.requestMs,
     http: deadlines,
@@ -224,7 +249,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let portal: RunningPortal | undefined;
   if (o.smkiPort !== undefined) {
     try {
-      portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false });
+      portal = await startPortal({ world, now: () => dcc.clock.now(), host: o.host ?? '127.0.0.1', port: o.smkiPort, logger: o.logger !== false, logController: requestLog });
     } catch (err) {
       if (o.smkiOptional && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         app.log.warn(`SMKI portal not started: port ${o.smkiPort} is in use`); // RunningServer.smkiUrl stays undefined

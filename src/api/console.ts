@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
 import { DEVICE_TYPES, METERED_TYPES, meterView } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
@@ -8,7 +9,7 @@ import { isFailureCode, type RequestEvent } from '../dcc/index.ts';
 import { DCC } from '../world/index.ts';
 import { META } from '../world/index.ts';
 import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
-import { requestDetail } from '../console/index.ts';
+import { requestDetail, timelineCsvHeader, timelineCsvRow } from '../console/index.ts';
 import { CONSOLE_SERVICES, ConsoleInputError, libraryEntries, libraryExample, librarySend, librarySign, sendFromConsole } from '../console/index.ts';
 import { BAD_REQUEST, NOT_FOUND, ref as shared, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
@@ -105,6 +106,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
         type: Type.Optional(Type.String({ description: `one of ${DEVICE_TYPES.join(', ')}` })),
         status: Type.Optional(Type.String({ description: `one of ${STATUSES.join(', ')}` })),
         compliance: Type.Optional(Type.String({ description: `one of ${COMPLIANCE.join(', ')}` })),
+        dccControlled: Type.Optional(Type.Enum(['true', 'false'], { description: "true: only DCC controlled devices, whose supplier cells still hold the ACB's certificates (awaiting the supplier's 6.21 handover)" })),
         after: Type.Optional(EUI('the page after this EUI')),
         before: Type.Optional(EUI('the page before this EUI')),
         limit: Type.Optional(WHOLE('devices per page, default 25')),
@@ -121,6 +123,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
       supplierEui: q.supplier ? eui(q.supplier, 'supplier') : undefined,
       networkOperatorEui: q.networkOperator ? eui(q.networkOperator, 'networkOperator') : undefined,
       compliance: oneOf(q.compliance, COMPLIANCE, 'compliance'),
+      supplierCellHolder: q.dccControlled === 'true' ? DCC.accessControlBroker : undefined,
       at: dcc.clock.now().toISOString(),
       windowDays: POST_COMMISSIONING_DAYS,
       after: q.after ? eui(q.after, 'after') : undefined,
@@ -309,16 +312,75 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
     };
   };
 
+  // The timeline's filters, shared by the page and the export.
+  const TIMELINE_FILTERS = {
+    requestId: Type.Optional(Type.String({ description: 'the DUIS RequestID (both legs of a 6.15.1 share one)' })),
+    device: Type.Optional(EUI('the target device')),
+    originator: Type.Optional(EUI('the sender')),
+    service: Type.Optional(Type.String({ description: 'a service reference variant' })),
+    outcome: Type.Optional(Type.Enum(['success', 'failure'], { description: 'the final outcome' })),
+  };
+  type TimelineQuery = { requestId?: string; device?: string; originator?: string; service?: string; outcome?: string };
+  const timelineFilter = (q: TimelineQuery) => ({
+    requestId: q.requestId || undefined,
+    targetEui: q.device ? eui(q.device, 'device') : undefined,
+    originatorEui: q.originator ? eui(q.originator, 'originator') : undefined,
+    serviceVariant: q.service || undefined,
+    outcome: q.outcome as 'success' | 'failure' | undefined,
+  });
+
+  app.get('/api/console/requests/export', {
+    schema: {
+      tags: ['Requests'],
+      summary: 'Download the timeline: every request the filters match, as CSV or JSON',
+      description:
+        'The same filters as GET /api/console/requests, without paging: every matching request of the request log, newest first, as an attachment. CSV has one row per request (acknowledgement and final outcome side by side, changed cells space-separated); JSON is an array of timeline entries.',
+      querystring: Type.Object({
+        ...TIMELINE_FILTERS,
+        format: Type.Optional(Type.Enum(['csv', 'json'], { description: 'csv (the default) or json' })),
+      }),
+      response: {
+        200: { description: 'The matching requests, as an attachment.', content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: shared('TimelineEntry') } } } },
+        400: BAD_REQUEST,
+      },
+    },
+  }, async (req, reply) => {
+    const q = req.query;
+    const filter = timelineFilter(q);
+    const format = q.format ?? 'csv';
+    const parties = partyCache();
+    // A page at a time from the newest back, so a long log is never held whole in memory.
+    function* chunks(): Generator<string> {
+      yield format === 'csv' ? timelineCsvHeader() : '[';
+      let before: number | undefined;
+      let first = true;
+      for (;;) {
+        const page = dcc.gateway.listRequests({ ...filter, beforeId: before, limit: 500 });
+        if (page.length === 0) break;
+        let out = '';
+        for (const r of page) {
+          const e = timelineEntry(r, parties);
+          out += format === 'csv' ? timelineCsvRow(e) : `${first ? '' : ','}\n${JSON.stringify(e)}`;
+          first = false;
+        }
+        yield out;
+        before = page.at(-1)!.id;
+      }
+      if (format === 'json') yield '\n]\n';
+    }
+    const stamp = dcc.clock.now().toISOString().slice(0, 19).replace(/:/g, '');
+    return reply
+      .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="dcc-sim-requests-${stamp}.${format}"`)
+      .send(Readable.from(chunks()));
+  });
+
   app.get('/api/console/requests', {
     schema: {
       tags: ['Requests'],
       summary: 'The timeline: recent requests, newest first',
       querystring: Type.Object({
-        requestId: Type.Optional(Type.String({ description: 'the DUIS RequestID (both legs of a 6.15.1 share one)' })),
-        device: Type.Optional(EUI('the target device')),
-        originator: Type.Optional(EUI('the sender')),
-        service: Type.Optional(Type.String({ description: 'a service reference variant' })),
-        outcome: Type.Optional(Type.Enum(['success', 'failure'], { description: 'the final outcome' })),
+        ...TIMELINE_FILTERS,
         after: Type.Optional(WHOLE('only entries with a greater request log id')),
         before: Type.Optional(WHOLE('only entries with a smaller request log id (paging back)')),
         limit: Type.Optional(WHOLE('how many, default 50, at most 200')),
@@ -329,11 +391,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
     const q = req.query;
     const parties = partyCache();
     const list = dcc.gateway.listRequests({
-      requestId: q.requestId || undefined,
-      targetEui: q.device ? eui(q.device, 'device') : undefined,
-      originatorEui: q.originator ? eui(q.originator, 'originator') : undefined,
-      serviceVariant: q.service || undefined,
-      outcome: q.outcome as 'success' | 'failure' | undefined,
+      ...timelineFilter(q),
       beforeId: q.before ? Number(q.before) : undefined,
       afterId: q.after ? Number(q.after) : undefined,
       limit: Math.min(200, Number(q.limit) || 50),

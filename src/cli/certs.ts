@@ -26,13 +26,14 @@ export function registerCerts(program: Command): void {
   const certs = program.command('certs').description('the SMKI repository');
   certs
     .command('list')
+    .description('search the SMKI repository: certificates by holder, role, usage, serial, SKI or kind')
     .addOption(dbOption())
     .option('--eui <eui>', 'subject EUI')
     .option('--role <role>', 'remote party role code (decimal, or hex like 0x87)')
-    .addOption(new Option('--usage <usage>').choices(['DS', 'KA', 'CA']))
+    .addOption(new Option('--usage <usage>', 'key usage: digital signing, key agreement or CA').choices(['DS', 'KA', 'CA']))
     .option('--serial <serial>', 'decimal, or hex with 0x')
-    .option('--ski <ski>')
-    .option('--kind <kind>')
+    .option('--ski <ski>', 'subject key identifier (hex)')
+    .addOption(new Option('--kind <kind>', 'what the certificate is').choices(['root', 'issuing-ca', 'device-ca', 'organisation', 'xml-signing', 'device']))
     .option('--limit <n>', 'rows', '100')
     .addOption(jsonOption())
     .action((o: { db: string; eui?: string; role?: string; usage?: string; serial?: string; ski?: string; kind?: string; limit: string; json?: boolean }) =>
@@ -54,7 +55,8 @@ export function registerCerts(program: Command): void {
       }),
     );
   certs
-    .command('show <ref>')
+    .command('show')
+    .argument('<ref>', 'repository id (#12 or 12) or serial (decimal, or hex with 0x)')
     .description('one certificate by repository id or serial')
     .addOption(dbOption())
     .addOption(jsonOption())
@@ -75,7 +77,8 @@ export function registerCerts(program: Command): void {
       }),
     );
   certs
-    .command('export <ref>')
+    .command('export')
+    .argument('<ref>', 'repository id (#12 or 12) or serial (decimal, or hex with 0x)')
     .description('PEM of a certificate, with --chain its issuers up to the root')
     .addOption(dbOption())
     .option('--chain', 'append the issuing certificates')
@@ -101,7 +104,7 @@ export function registerCerts(program: Command): void {
     .addOption(dbOption())
     .requiredOption('--eui <eui>', 'the party')
     .requiredOption('--role <role>', 'remote party role code: 2 supplier, 3 network operator, 4 ACB, 135 XML signing, ...')
-    .addOption(new Option('--usage <usage>').choices(['DS', 'KA']).makeOptionMandatory())
+    .addOption(new Option('--usage <usage>', 'key usage: digital signing or key agreement').choices(['DS', 'KA']).makeOptionMandatory())
     .addOption(jsonOption())
     .action((o: { db: string; eui: string; role: string; usage: 'DS' | 'KA'; json?: boolean }) =>
       withWorld(o.db, (w) => {
@@ -113,7 +116,8 @@ export function registerCerts(program: Command): void {
       }),
     );
   certs
-    .command('revoke <ref>')
+    .command('revoke')
+    .argument('<ref>', 'repository id (#12 or 12) or serial (decimal, or hex with 0x)')
     .description('revoke a certificate in the SMKI repository (immediate for validation)')
     .addOption(dbOption())
     .option('--reason <reason>', 'revocation reason', 'keyCompromise')
@@ -125,7 +129,8 @@ export function registerCerts(program: Command): void {
       }),
     );
   certs
-    .command('request-device <csr>')
+    .command('request-device')
+    .argument('<csr>', "the device's certificate signing request: a PEM or DER file")
     .description("send a device's CSR (PEM or DER file) to the gateway's device CSR service, signed as the requesting party (MP074: an Authorised Subscriber for Device Certificates with UEPT); prints the device certificate")
     .addOption(dbOption())
     .requiredOption('--as <eui>', "the requesting party: its XML-signing key from the world signs the request")

@@ -8,12 +8,14 @@ export function registerClock(program: Command): void {
   const clock = program.command('clock').description("the world's simulated time (certificate validity, future-dated commands, the 7-day rule)");
   clock
     .command('show')
+    .description("the world's simulated time now")
     .addOption(dbOption())
     .action((o: { db: string }) => {
       withWorld(o.db, (w) => process.stdout.write(new SimulatedClock(w.store).now().toISOString() + '\n'));
     });
   clock
-    .command('set <time>')
+    .command('set')
+    .argument('<time>', 'the new simulated time (ISO 8601)')
     .description('set the simulated time (ISO 8601), or "real" to follow real time again')
     .addOption(dbOption())
     .action((time: string, o: { db: string }) =>
@@ -29,7 +31,8 @@ export function registerClock(program: Command): void {
       }),
     );
   clock
-    .command('advance <duration>')
+    .command('advance')
+    .argument('<duration>', 'how far: 90s, 15m, 2h, 7d')
     .description('move the simulated time forward, e.g. 7d, 36h, 90m, 30s')
     .addOption(dbOption())
     .action((duration: string, o: { db: string }) => {

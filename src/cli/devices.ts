@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { dashedEui, parseEui } from '../../pki/index.ts';
 import { INVENTORY_STATUSES, type DeviceStatus, type DeviceType } from '../../db/index.ts';
-import { deviceView, isMpanCore, parseMpanCore, parseMprn, WorldError } from '../world/index.ts';
+import { DCC, deviceView, isMpanCore, parseMpanCore, parseMprn, WorldError } from '../world/index.ts';
 import { countArgument, dbOption, jsonOption, out, withWorld } from './options.ts';
 import { table } from './output.ts';
 
@@ -24,10 +24,11 @@ export function registerDevices(program: Command): void {
     .option('--mpxn <mpxn>', 'the devices at this MPAN or MPRN')
     .option('--supplier <eui>', 'the devices whose supply point has this registered supplier')
     .option('--network-operator <eui>', 'the devices whose supply point has this registered network operator')
+    .option('--dcc-controlled', "only DCC controlled devices: their supplier cells still hold the ACB's certificates (awaiting the supplier's 6.21 handover)")
     .option('--limit <n>', 'rows', '20')
     .option('--offset <n>', 'rows to skip', '0')
     .addOption(jsonOption())
-    .action((o: { db: string; type?: DeviceType; status?: DeviceStatus; mpxn?: string; supplier?: string; networkOperator?: string; limit: string; offset: string; json?: boolean }) =>
+    .action((o: { db: string; type?: DeviceType; status?: DeviceStatus; mpxn?: string; supplier?: string; networkOperator?: string; dccControlled?: boolean; limit: string; offset: string; json?: boolean }) =>
       withWorld(o.db, (w) => {
         const r = w.store.listDevices({
           type: o.type,
@@ -35,6 +36,7 @@ export function registerDevices(program: Command): void {
           mpxn: o.mpxn === undefined ? undefined : mpxnArgument(o.mpxn),
           supplierEui: o.supplier ? parseEui(o.supplier) : undefined,
           networkOperatorEui: o.networkOperator ? parseEui(o.networkOperator) : undefined,
+          supplierCellHolder: o.dccControlled ? DCC.accessControlBroker : undefined,
           limit: countArgument('--limit', o.limit),
           offset: countArgument('--offset', o.offset),
         });
@@ -47,7 +49,8 @@ export function registerDevices(program: Command): void {
       }),
     );
   devices
-    .command('show <eui>')
+    .command('show')
+    .argument('<eui>', 'the device: an EUI-64, dashes optional')
     .description("a device, its registration data and its trust-anchor cells with their holders")
     .addOption(dbOption())
     .addOption(jsonOption())

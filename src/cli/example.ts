@@ -7,7 +7,8 @@ import { dbOption, withWorld } from './options.ts';
 
 export function registerExample(program: Command): void {
   program
-    .command('example <service>')
+    .command('example')
+    .argument('<service>', 'a service reference variant (e.g. 6.21) or example name; `list` lists them')
     .description('print a ready-to-send DUIS request for a device, indented: <service> is a service reference variant (e.g. 7.4) or an example name such as handover (6.21), update-credentials (6.15.1), read-supply (7.4), pre-notify (12.2, for a device not yet in the inventory); `dcc-sim example list` names them all')
     .addOption(dbOption())
     .option('--device <eui>', 'the device the request is for (required unless the service is `list`)')

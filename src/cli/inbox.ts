@@ -15,7 +15,7 @@ export function registerInbox(program: Command): void {
     .requiredOption('--as <eui>', 'the party')
     .addOption(dbOption())
     .option('--limit <n>', 'how many, newest first', '20')
-    .option('--kind <kind>', 'only this kind: response, device-alert or dcc-alert')
+    .addOption(new Option('--kind <kind>', 'only this kind').choices(['response', 'device-alert', 'dcc-alert']))
     .option('--code <code>', 'only this response or alert code (e.g. E21)')
     .option('--request-id <id>', 'only responses to this DUIS RequestID')
     .addOption(new Option('--xml', 'print the signed DUIS documents'))

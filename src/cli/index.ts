@@ -15,6 +15,7 @@ import { registerScenario } from './scenario.ts';
 import { registerInfo } from './info.ts';
 import { registerInbox } from './inbox.ts';
 import { registerRecovery } from './recovery.ts';
+import { endQuietlyOnClosedPipe } from './output.ts';
 
 // The dcc-sim command line. Every command takes --json for machine-readable output; errors go to
 // stderr with a non-zero exit and leave the world file as it was. The door of src/cli/.
@@ -50,6 +51,7 @@ export function buildProgram(groups: readonly CommandGroup[] = COMMAND_GROUPS): 
 
 /** Runs the command line on `argv` (node's, as process.argv); a failure is one line on stderr and exit code 1. */
 export async function runCommandLine(argv: readonly string[]): Promise<void> {
+  endQuietlyOnClosedPipe();
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

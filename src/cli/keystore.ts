@@ -12,7 +12,7 @@ export function registerKeystore(program: Command): void {
     .command('export')
     .description("write the parties' certificates and private keys as a DCC Boxed keystore.json")
     .addOption(dbOption())
-    .requiredOption('--out <file>')
+    .requiredOption('--out <file>', 'the keystore.json to write')
     .action((o: { db: string; out: string }) =>
       withWorld(o.db, (w) => {
         const { json, entries } = exportKeystore(w);

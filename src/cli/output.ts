@@ -1,4 +1,16 @@
-// Text output of the command line: aligned tables, and a progress bar on a terminal's stderr.
+// Text output of the command line: aligned tables, a progress bar on a terminal's stderr, and a
+// quiet end when the reader of stdout has gone.
+
+/**
+ * `dcc-sim devices list | head -1`: head closes the pipe while we still write, and Node raises EPIPE
+ * as an unhandled error with a stack. The reader has all it wanted: stop quietly, as Unix tools do.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 
 export function table(rows: string[][]): string {
   const widths: number[] = [];

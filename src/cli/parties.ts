@@ -17,6 +17,7 @@ export function registerParties(program: Command): void {
   const parties = program.command('parties').description('DCC Users, network parties and the DCC');
   parties
     .command('list')
+    .description('every party of the world: DCC Users, network parties and the DCC, with their roles and Receive Response Service URLs')
     .addOption(dbOption())
     .addOption(jsonOption())
     .action((o: { db: string; json?: boolean }) =>
@@ -41,7 +42,8 @@ export function registerParties(program: Command): void {
     );
 
   parties
-    .command('set <eui>')
+    .command('set')
+    .argument('<eui>', 'the party: an EUI-64, dashes optional')
     .description('set a party\'s flags: UEPT completed, Authorised Subscriber for Device Certificates (MP074), SMKI subscriber, DCC User')
     .addOption(dbOption())
     .option('--uept <bool>', 'has completed User Entry Process Tests (true|false)')
@@ -70,7 +72,9 @@ export function registerParties(program: Command): void {
       }),
     );
   parties
-    .command('set-response-url <eui> <url>')
+    .command('set-response-url')
+    .argument('<eui>', 'the party: an EUI-64, dashes optional')
+    .argument('<url>', 'where the DCC posts its asynchronous responses and alerts (http or https)')
     .description("the party's Receive Response Service address for asynchronous DUIS responses")
     .addOption(dbOption())
     .action((euiText: string, url: string, o: { db: string }) =>
@@ -91,7 +95,8 @@ export function registerParties(program: Command): void {
     );
 
   parties
-    .command('cease-dcc-user <eui>')
+    .command('cease-dcc-user')
+    .argument('<eui>', 'the party: an EUI-64, dashes optional')
     .description('a network party ceases to be a DCC User (MP128A): refused while devices hold its certificates; then its certificates are revoked')
     .addOption(dbOption())
     .addOption(jsonOption())

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseEui } from '../../pki/index.ts';
-import type { ComplianceState, NonComplianceReason } from '../../db/index.ts';
+import { NON_COMPLIANCE_REASONS, type ComplianceState, type NonComplianceReason } from '../../db/index.ts';
 import { WorldError } from '../world/index.ts';
 import { countArgument, dbOption, out, withWorld } from './options.ts';
 
@@ -22,7 +22,7 @@ export function registerReport(program: Command): void {
     .addOption(dbOption())
     .option('--at <time>', "report time (ISO 8601); default the world's simulated clock")
     .addOption(new Option('--format <format>', 'table, json, or csv (one line per device)').choices(['table', 'json', 'csv']).default('table'))
-    .addOption(new Option('--type <type>').choices(['ESME', 'GPF']))
+    .addOption(new Option('--type <type>', 'only this device type').choices(['ESME', 'GPF']))
     .option('--network-operator <eui>', 'only supply points registered to this network operator')
     .option('--supplier <eui>', 'only supply points registered to this supplier')
     .addOption(new Option('--state <state>', 'devices listed: this state only').choices(['compliant', 'pending', 'non-compliant']))
@@ -31,7 +31,7 @@ export function registerReport(program: Command): void {
     .option('--offset <n>', 'devices to skip', '0')
     .action(async (o: { db: string; at?: string; format: 'table' | 'json' | 'csv'; type?: 'ESME' | 'GPF'; networkOperator?: string; supplier?: string; state?: string; reason?: string; limit?: string; offset: string }) => {
       const c = await import('../compliance/index.ts');
-      if (o.reason !== undefined && !c.isNonComplianceReason(o.reason)) throw new WorldError('bad-argument', `--reason '${o.reason}' is not one the report gives`);
+      if (o.reason !== undefined && !c.isNonComplianceReason(o.reason)) throw new WorldError('bad-argument', `--reason '${o.reason}' is not one the report gives (${NON_COMPLIANCE_REASONS.join(', ')})`);
       const state = o.state as ComplianceState | undefined;
       const reason = o.reason as NonComplianceReason | undefined;
       withWorld(o.db, (w) => {
@@ -49,6 +49,15 @@ export function registerReport(program: Command): void {
           return;
         }
         const limit = o.limit !== undefined ? countArgument('--limit', o.limit) : o.format === 'table' ? 10 : 100;
+        // One party's own report (--supplier or --network-operator, not both): what is overdue and what is still due.
+        const party = o.format === 'table' && state === undefined && reason === undefined && !o.supplier !== !o.networkOperator ? (o.supplier ? 'supplier' : 'network-operator') : undefined;
+        if (party) {
+          const offset = countArgument('--offset', o.offset);
+          const r = c.postCommissioningReport(w, { ...scope, devices: { state: 'non-compliant', limit, offset } });
+          const due = c.complianceDevices(w, { ...scope, state: 'pending', limit, offset });
+          out(false, r, () => c.formatPartyReport(r, due, party));
+          return;
+        }
         const listState = state ?? (o.format === 'table' && reason === undefined ? 'non-compliant' : undefined);
         const r = c.postCommissioningReport(w, {
           ...scope,

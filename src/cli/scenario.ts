@@ -22,7 +22,8 @@ export function registerScenario(program: Command): void {
     });
 
   scenarioCmd
-    .command('run <name>')
+    .command('run')
+    .argument('<name>', 'the scenario (`dcc-sim scenario list` names them)')
     .description('run a training scenario step by step, narrated; exits 2 if its expected outcome is not met')
     .option('--db <file>', 'world to run it on (default: a fresh scratch world, removed afterwards)')
     .option('--url <url>', 'a running `dcc-sim serve` of the same --db (default: a DCC started in this process on 127.0.0.1)')

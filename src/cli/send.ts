@@ -8,7 +8,8 @@ import { dbOption, jsonOption, out, withWorld } from './options.ts';
 
 export function registerSend(program: Command): void {
   program
-    .command('send <request>')
+    .command('send')
+    .argument('<request>', 'a DUIS request: an XML file (signed or not; a template will do)')
     .description('sign a DUIS request (a template will do) as a party of the world and send it; critical requests go through both legs')
     .addOption(dbOption())
     .option('--as <eui>', 'the sending party (default: the RequestID originator)')
@@ -57,7 +58,8 @@ export function registerSend(program: Command): void {
     });
 
   program
-    .command('sign-precommand <hex>')
+    .command('sign-precommand')
+    .argument('<hex>', 'the GBCS pre-command the DCC returned, as hex')
     .description("sign a GBCS pre-command (hex) with its originator's digital-signing key from the world; prints the signed pre-command (hex)")
     .addOption(dbOption())
     .action(async (hex: string, o: { db: string }) => {

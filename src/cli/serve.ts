@@ -21,7 +21,8 @@ function serveOptions(cmd: Command): Command {
     .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
     .option('--admin-token <token>', 'token for the console and JSON API (default: DCC_SIM_ADMIN_TOKEN, or generated when --host is not loopback)')
     .option('--public-host <name...>', 'a name the console and JSON API are also reached by (a proxy, a container name); their Host and Origin must be a listened address, a loopback name or one of these')
-    .option('--quiet', 'no request log on stdout');
+    .option('--log-requests', 'one JSON log line (pino) per request answered on stdout; without it, only the server\'s own events')
+    .option('--quiet', 'no log on stdout at all');
 }
 
 interface ServeFlags {
@@ -38,6 +39,7 @@ interface ServeFlags {
   tlsCa?: string;
   adminToken?: string;
   publicHost?: string[];
+  logRequests?: boolean;
   quiet?: boolean;
 }
 
@@ -52,6 +54,7 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     const v = await createXsdValidator(o.duisXsd);
     xsd = (xml) => v.validate(xml);
   }
+  if (o.quiet && o.logRequests) throw new WorldError('bad-argument', '--quiet and --log-requests contradict each other: give one');
   if (!o.tlsCert !== !o.tlsKey) throw new WorldError('bad-argument', '--tls-cert and --tls-key go together');
   if (o.tlsCa && !o.tlsCert) throw new WorldError('bad-argument', '--tls-ca (client certificates) needs --tls-cert and --tls-key');
   const tls = o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey), ...(o.tlsCa ? { ca: readFileSync(o.tlsCa) } : {}) } : undefined;
@@ -67,6 +70,7 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     workers,
     requestLogKeep: countArgument('--request-log-keep', o.requestLogKeep),
     logger: !o.quiet,
+    logRequests: o.logRequests === true,
     ...(tls ? { tls } : {}),
     ...(o.adminToken ? { adminToken: o.adminToken } : {}),
     ...(o.publicHost ? { publicHosts: o.publicHost.flatMap((h) => h.split(',')) } : {}),

@@ -11,12 +11,13 @@ export {
   isComplianceState,
   isNonComplianceReason,
   formatReportTable,
+  formatPartyReport,
   devicesTable,
   csvHeader,
   csvRows,
   writeCsv,
 } from './report.ts';
-export type { ComplianceTotals, PartyTotals, ReasonTotals, DeviceComplianceView, PostCommissioningReport, ReportOptions } from './report.ts';
+export type { ReportParty, ComplianceTotals, PartyTotals, ReasonTotals, DeviceComplianceView, PostCommissioningReport, ReportOptions } from './report.ts';
 export {
   transferNetwork,
   strandedDevices,

@@ -300,6 +300,50 @@ export function formatReportTable(r: PostCommissioningReport): string {
   return out.join('\n');
 }
 
+/** Whose report a party-scoped report is: a supplier's or a network operator's. */
+export type ReportParty = 'supplier' | 'network-operator';
+
+/**
+ * One party's own report (the report scoped to a supplier or a network operator): what it answers for,
+ * in the rule's words, its devices overdue (non-compliant, with the reason) and those still due (pending,
+ * soonest due date first), and its totals against the other kind of party. `r` carries the page of
+ * non-compliant devices; `due`, a page of the pending ones.
+ */
+export function formatPartyReport(r: PostCommissioningReport, due: DeviceComplianceView[], party: ReportParty): string {
+  const own = party === 'supplier' ? r.bySupplier : r.byNetworkOperator;
+  const who = own[0] ? `${own[0].name ?? 'unknown party'} (${eui(own[0].eui)})` : (party === 'supplier' ? r.scope.supplier : r.scope.networkOperator) ?? '?';
+  const out: string[] = [];
+  out.push(
+    party === 'supplier'
+      ? `Post-commissioning report for supplier ${who} at ${r.at}: the commissioned ESMEs and GPFs at the supply points registered to it. ` +
+          `The supplier places the registered network operator's certificates in their network operator cells within ${r.windowDays} days of commissioning (IEDP 5.3; a GPF may keep the ACB's, MP128B).`
+      : `Post-commissioning report for network operator ${who} at ${r.at}: the commissioned ESMEs and GPFs at the supply points registered to it, ` +
+          `whose network operator cells should hold its certificates within ${r.windowDays} days of commissioning (the ACB's may stay in a GPF, MP128B).`,
+  );
+  out.push(
+    `${num(r.totals.devices)} devices: compliant ${num(r.totals.compliant)} (${pct(r.totals.compliantPct)})  due ${num(r.totals.pending)} (${pct(r.totals.pendingPct)})  ` +
+      `overdue ${num(r.totals.nonCompliant)} (${pct(r.totals.nonCompliantPct)})`,
+  );
+  const overdue = r.devices ?? [];
+  out.push('', `OVERDUE: non-compliant after day ${r.windowDays} (${num(r.totals.nonCompliant)}${overdue.length < r.totals.nonCompliant ? `, ${overdue.length} shown` : ''})`);
+  out.push(overdue.length ? devicesTable(overdue) : '(none)');
+  const soonest = [...due].sort((a, b) => a.dueBy.localeCompare(b.dueBy) || a.eui.localeCompare(b.eui));
+  out.push('', `DUE: not compliant yet, still within the window, soonest first (${num(r.totals.pending)}${soonest.length < r.totals.pending ? `, ${soonest.length} shown` : ''})`);
+  out.push(
+    soonest.length
+      ? table([
+          ['DUE BY', 'EUI', 'TYPE', 'MPxN', 'COMMISSIONED', 'OPEN ITEM', 'NO CELL HOLDS', 'REGISTERED NO'],
+          ...soonest.map((d) => [d.dueBy, d.eui, d.type, d.mpxn ?? '-', d.commissionedAt.slice(0, 10), d.reason ?? '-', d.dsHolderName ?? eui(d.dsHolderEui), d.networkOperatorName ?? eui(d.networkOperatorEui)]),
+        ])
+      : '(none)',
+  );
+  const others = party === 'supplier' ? r.byNetworkOperator : r.bySupplier;
+  out.push('', party === 'supplier' ? 'BY NETWORK OPERATOR (registration data)' : 'BY SUPPLIER (registration data)');
+  out.push(table([['EUI', party === 'supplier' ? 'NETWORK OPERATOR' : 'SUPPLIER', ...TOTALS_HEAD], ...others.map((t) => totalsRow([eui(t.eui), t.name ?? '-'], t))]));
+  out.push('', ...r.rules.map((x) => `- ${x}`));
+  return out.join('\n');
+}
+
 export function devicesTable(devices: DeviceComplianceView[]): string {
   return table([
     ['EUI', 'TYPE', 'MPxN', 'COMMISSIONED', 'DAYS', 'STATE', 'REASON', 'NO CELL HOLDS', 'REGISTERED NO'],

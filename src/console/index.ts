@@ -5,6 +5,8 @@ export { consolePlugin, sendAsset, PUBLIC_DIR, CONTENT_SECURITY_POLICY } from '.
 export { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from './cells.ts';
 export type { ConsoleDeviceView, ComplianceView, PartyRef, SlotMatch, SlotView } from './cells.ts';
 export { requestDetail } from './inspect.ts';
+export { timelineCsvHeader, timelineCsvRow } from './timeline-export.ts';
+export type { ExportedRequest } from './timeline-export.ts';
 export type { RequestDetail, Field, GbcsView, DuisView } from './inspect.ts';
 export { sendFromConsole, ConsoleInputError, CONSOLE_SERVICES } from './send.ts';
 export { libraryEntries, libraryExample, librarySend, librarySign } from './library.ts';

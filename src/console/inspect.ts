@@ -52,6 +52,8 @@ export interface RequestDetail {
   steps: unknown[];
   changedCells: unknown[];
   duis: DuisView[];
+  /** for a command sent to a device: what the device answered, in words (also when it sent nothing) */
+  deviceAnswer: string | null;
   gbcs: GbcsView[];
 }
 
@@ -87,6 +89,20 @@ function gbcsSummary(bytes: Buffer): string {
 
 function gbcsView(source: string, bytes: Buffer): GbcsView {
   return { source, hex: bytes.toString('hex').toUpperCase(), length: bytes.length, summary: gbcsSummary(bytes), annotations: annotateGbcs(bytes) };
+}
+
+/**
+ * The pre-command inside a command the DCC sent: the general-signing APDU as the DCC built it from
+ * the DUIS request, before any signature and the ACB's MAC. A signature covers exactly these octets
+ * (after DF, to the end of the payload), so they are recovered whole: DF, them, and an empty signature.
+ */
+function preCommandOf(command: Buffer): Buffer | undefined {
+  try {
+    const { apdu } = decodeGbcsMessage(command);
+    return Buffer.concat([Buffer.from([0xdf]), apdu.signedData, Buffer.from([0x00])]);
+  } catch {
+    return undefined; // undecodable: the command's own view says why
+  }
 }
 
 /** what a pruned request-log row shows instead of its XML (src/dcc/retention.ts) */
@@ -186,13 +202,32 @@ function recoveryViews(log: RequestLogRecord, gbcs: GbcsView[]): DuisView[] {
   return [{ title: 'DCC order (no DUIS request: the DCC originates the command)', xml: JSON.stringify(shown, null, 2), fields }];
 }
 
+/** What the device made of the command, in words: its GBCS answer is among the views, or it sent none. */
+function deviceAnswer(log: RequestLogRecord, gbcs: GbcsView[]): string {
+  const answered = gbcs.filter((g) => /^(device response|device alert|future-dated alert)/.test(g.source));
+  if (log.deviceAlertCode !== null && answered.length) {
+    return `the device discarded the command and raised ${answered.map((g) => g.source).join('; ')} (see GBCS below): ${log.finalReason ?? 'no reason given'}. The DCC told the requester ${log.finalResponseCode}.`;
+  }
+  if (log.deviceAlertCode !== null) {
+    return `none: the device discarded the command and sent no GBCS response (alert code ${log.deviceAlertCode}): ${log.finalReason ?? 'no reason given'}. The DCC told the requester ${log.finalResponseCode}.`;
+  }
+  if (answered.length) return `${answered.map((g) => g.source).join('; ')}: see GBCS below`;
+  if (isFailureCode(log.finalResponseCode)) return `none: ${log.finalReason ?? 'the device did not answer'} (${log.finalResponseCode})`;
+  return log.finalResponseCode === log.responseCode ? 'not yet: the device holds the command (future-dated) or its answer is still queued' : `answered ${log.finalResponseCode}`;
+}
+
 export function requestDetail(world: World, log: RequestLogRecord, outbox: OutboxRecord[]): RequestDetail {
   const gbcs: GbcsView[] = [];
   const recovery = log.path === 'recovery';
   const duis: DuisView[] = recovery ? recoveryViews(log, gbcs) : [requestView(world, log.requestXml.toString('utf8'), gbcs)];
   if (log.responseXml && !recovery) duis.push(responseView('DUIS synchronous response', log.responseXml, gbcs, 'synchronous response'));
-  // What the DCC actually sent the device (MAC'd, signed), decoded field by field beside the device's answer.
-  if (log.gbcsCommand && !recovery) gbcs.push(gbcsView('command the DCC sent to the device', log.gbcsCommand));
+  // What the DCC built (the pre-command) and what it actually sent the device (signed, MAC'd), each
+  // decoded field by field, beside the device's answer.
+  if (log.gbcsCommand && !recovery) {
+    const pre = preCommandOf(log.gbcsCommand);
+    if (pre) gbcs.push(gbcsView('pre-command the DCC built (before signing and the ACB MAC)', pre));
+    gbcs.push(gbcsView('command the DCC sent to the device', log.gbcsCommand));
+  }
   for (const o of outbox) {
     const delivery = `to ${dashedEui(o.partyEui)}${o.deliveredAt ? ', delivered' : ', not yet delivered'}`;
     // The device's alert about this very command (it carries the RequestID): say so, not just "an alert".
@@ -206,6 +241,7 @@ export function requestDetail(world: World, log: RequestLogRecord, outbox: Outbo
   }
   const target = log.targetEui ? world.store.getDevice(log.targetEui) : undefined;
   return {
+    deviceAnswer: log.gbcsCommand && !recovery ? deviceAnswer(log, gbcs) : null,
     id: log.id,
     receivedAt: log.receivedAt,
     endpoint: log.path,

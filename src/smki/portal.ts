@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { certificateToPem, parseEui } from '../../pki/index.ts';
 import type { World } from '../world/index.ts';
@@ -18,6 +18,8 @@ export interface PortalOptions {
   /** the DCC's (simulated) time: certificate status */
   now(): Date;
   logger?: boolean;
+  /** its per-request log lines (the gateway's, src/server.ts RequestLog); default none */
+  logController?: LogController;
 }
 
 export interface RunningPortal {
@@ -91,7 +93,7 @@ function jsonQuery(q: Record<string, string | undefined>): PortalQuery {
 /** The portal's routes on a Fastify instance of its own. */
 export async function buildPortalApp(o: PortalOptions): Promise<FastifyInstance> {
   const { world } = o;
-  const app = Fastify({ logger: o.logger === true ? { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' } : false, bodyLimit: MAX_SMKI_XML_BYTES + 16 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ logger: o.logger === true ? { level: process.env.DCC_SIM_LOG_LEVEL ?? 'info' } : false, logController: o.logController ?? new LogController({ disableRequestLogging: true }), bodyLimit: MAX_SMKI_XML_BYTES + 16 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
   for (const type of ['application/xml', 'text/xml', 'application/pkcs10', 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }

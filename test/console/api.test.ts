@@ -186,7 +186,10 @@ describe('sending as a party from the console', () => {
     const first = await getJson(`/api/console/requests/${body.legs[0].requestLogId}`);
     expect(first.gbcs.map((g: any) => g.source)).toEqual(['pre-command (synchronous response)']);
     const second = await getJson(`/api/console/requests/${body.legs[1].requestLogId}`);
-    expect(second.gbcs.map((g: any) => g.source)).toEqual(['signed pre-command (request, CV 5)', 'command the DCC sent to the device', 'device response (asynchronous response)']);
+    expect(second.gbcs.map((g: any) => g.source)).toEqual(['signed pre-command (request, CV 5)', 'pre-command the DCC built (before signing and the ACB MAC)', 'command the DCC sent to the device', 'device response (asynchronous response)']);
+    // the pre-command inside what was sent is the very one leg 1 gave the network operator to sign
+    expect(second.gbcs.find((g: any) => g.source.startsWith('pre-command the DCC built')).hex).toBe(first.gbcs[0].hex);
+    expect(second.deviceAnswer).toMatch(/^device response \(asynchronous response\)/);
     // The command as it travelled: the signed pre-command inside the ACB's general-ciphering (MAC) wrapper.
     const sent = second.gbcs.find((g: any) => g.source === 'command the DCC sent to the device');
     expect(sent.hex).toMatch(/^DD/);

@@ -48,8 +48,10 @@ export interface SpawnOptions {
   /** more command-line arguments */
   extra?: string[];
   env?: NodeJS.ProcessEnv;
-  /** false: with the request log (default --quiet) */
+  /** false: with a log line per request (--log-requests; default --quiet) */
   quiet?: boolean;
+  /** instead of `quiet`: 'events', the server's own log lines only (neither --quiet nor --log-requests) */
+  log?: 'events';
   /** start the SMKI portal on this port (default --no-smki) */
   smkiPort?: number;
   readyMs?: number;
@@ -64,7 +66,7 @@ export interface SpawnOptions {
 export async function spawnServer(file: string, o: SpawnOptions = {}): Promise<ChildServer> {
   const port = o.port ?? (await freePort());
   const smki = o.smkiPort === undefined ? ['--no-smki'] : ['--smki-port', String(o.smkiPort)];
-  const args = [path.join(REPO, 'bin/dcc-sim.mjs'), 'serve', '--db', file, '--port', String(port), ...(o.quiet === false ? [] : ['--quiet']), ...smki, ...(o.extra ?? [])];
+  const args = [path.join(REPO, 'bin/dcc-sim.mjs'), 'serve', '--db', file, '--port', String(port), ...(o.log === 'events' ? [] : o.quiet === false ? ['--log-requests'] : ['--quiet']), ...smki, ...(o.extra ?? [])];
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let out = '';
   let err = '';

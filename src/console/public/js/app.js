@@ -2,7 +2,7 @@ import { get, post } from './api.js';
 import { $, $$, fmtTime, announce } from './dom.js';
 import { initDialog } from './dialog.js';
 import { initTimeline, onEvent, showRequest } from './timeline.js';
-import { initDevices, showDevice, hideDevice } from './devices.js';
+import { initDevices, showDevice, hideDevice, searchFor } from './devices.js';
 import { initTraining, trainingDevice, setTrainingDevice } from './training.js';
 import { initReports } from './reports.js';
 import { initMailboxes, routeMailboxes } from './mailboxes.js';
@@ -24,7 +24,9 @@ function setClock(now) {
 let world = null;
 
 async function route() {
-  const hash = decodeURIComponent(location.hash.slice(1)) || 'devices';
+  // #devices?supplier=…&compliance=…: the Devices tab searching for exactly those (the reports link there)
+  const [path, search] = location.hash.slice(1).split('?');
+  const hash = decodeURIComponent(path) || 'devices';
   const [tab, arg] = hash.split('/');
   // #request/ID: one request's DUIS and GBCS, over whatever tab is showing (a URL per request)
   if (tab === 'request' && /^\d+$/.test(arg ?? '')) {
@@ -39,6 +41,7 @@ async function route() {
   }
   document.title = `dcc-sim console — ${name[0].toUpperCase()}${name.slice(1)}`;
   if (name === 'devices') {
+    if (search !== undefined) await searchFor(Object.fromEntries(new URLSearchParams(search)));
     if (arg) await showDevice(arg);
     else hideDevice();
   } else if (name === 'training') {

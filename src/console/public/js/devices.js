@@ -63,12 +63,12 @@ export async function initDevices(world, parties) {
   let timer;
   const form = $('#search');
   form.addEventListener('input', (e) => {
-    if (e.target.tagName !== 'INPUT') return;
+    if (e.target.tagName !== 'INPUT' || e.target.type === 'checkbox') return;
     clearTimeout(timer);
     timer = setTimeout(() => search(), 250);
   });
   form.addEventListener('change', (e) => {
-    if (e.target.tagName === 'SELECT') search();
+    if (e.target.tagName === 'SELECT' || e.target.type === 'checkbox') search();
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -90,6 +90,24 @@ export async function initDevices(world, parties) {
     search(page);
   });
   await search();
+}
+
+/** Fills the search form with these filters (the rest cleared) and searches: a report's count opens here. */
+export async function searchFor(params) {
+  const form = $('#search');
+  form.reset();
+  for (const [name, value] of Object.entries(params)) {
+    const field = form.elements.namedItem(name);
+    if (!field) continue;
+    if (field.type === 'checkbox') field.checked = value === 'true';
+    else {
+      // a party the list does not offer (no supplier or network operator role) is added, not dropped
+      if (field.tagName === 'SELECT' && ![...field.options].some((o) => o.value === value)) field.append(h('option', { value }, value));
+      field.value = value;
+    }
+  }
+  await search();
+  $('#results-status').focus();
 }
 
 /** Draws a device's view into a container; `changed` cells are highlighted. */

@@ -2,7 +2,9 @@ import { getOptional } from './api.js';
 import { h, s, $, clear, fmtTime } from './dom.js';
 
 // The post-commissioning report (GET /api/reports/post-commissioning): totals, a table and an
-// inline SVG chart per network operator, reasons, and CSV downloads.
+// inline SVG chart per network operator or per supplier, reasons, and CSV downloads. Each count in
+// the table opens the Devices tab on exactly those devices (the device search classifies as the
+// report does).
 
 let world = null;
 
@@ -21,10 +23,29 @@ function csvCell(v) {
   return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
-/** The per-network-operator table as CSV, built in the page and saved as a file. */
-function tableCsv(r) {
-  const head = ['network_operator_eui', 'network_operator', 'devices', 'compliant', 'pending', 'non_compliant', 'compliant_pct', 'pending_pct', 'non_compliant_pct', 'esme_devices', 'esme_non_compliant', 'gpf_devices', 'gpf_non_compliant'];
-  const rows = r.byNetworkOperator.map((p) => [
+// What each view is about, in the rule's words.
+const PER = {
+  networkOperator: {
+    label: 'network operator', rows: (r) => r.byNetworkOperator, filter: 'networkOperator', csv: 'network_operator',
+    about: 'Per network operator: the commissioned ESMEs and GPFs at the supply points registered to it, whose network operator cells should hold its certificates (a GPF may keep the ACB\'s) within the window.',
+  },
+  supplier: {
+    label: 'supplier', rows: (r) => r.bySupplier, filter: 'supplier', csv: 'supplier',
+    about: 'Per supplier: the commissioned ESMEs and GPFs at the supply points registered to it. The supplier places the registered network operator\'s certificates in their network operator cells within the window (IEDP 5.3): non-compliant devices are overdue, pending ones still due.',
+  },
+};
+
+/** A count that opens the Devices tab on exactly those devices. */
+function devicesLink(per, p, compliance, type, n, text) {
+  if (!p.eui || n === 0) return text;
+  const q = new URLSearchParams({ [per.filter]: p.eui, compliance, ...(type ? { type } : {}) });
+  return h('a', { href: `#devices?${q}`, 'aria-label': `${text} ${compliance} devices of ${p.name ?? p.eui}: show them`, dataset: { compliance } }, text);
+}
+
+/** The per-party table as CSV, built in the page and saved as a file. */
+function tableCsv(r, per) {
+  const head = [`${per.csv}_eui`, per.csv, 'devices', 'compliant', 'pending', 'non_compliant', 'compliant_pct', 'pending_pct', 'non_compliant_pct', 'esme_devices', 'esme_non_compliant', 'gpf_devices', 'gpf_non_compliant'];
+  const rows = per.rows(r).map((p) => [
     p.eui, p.name, p.devices, p.compliant, p.pending, p.nonCompliant, p.compliantPct, p.pendingPct, p.nonCompliantPct,
     p.byType?.ESME?.devices ?? 0, p.byType?.ESME?.nonCompliant ?? 0, p.byType?.GPF?.devices ?? 0, p.byType?.GPF?.nonCompliant ?? 0,
   ]);
@@ -40,15 +61,15 @@ function download(name, text) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A horizontal stacked bar per network operator: shares of its devices in each state. */
-export function chart(rows) {
+/** A horizontal stacked bar per party: shares of its devices in each state. */
+export function chart(rows, label = 'network operator') {
   const labelW = 380;
   const barW = 520;
   const rowH = 26;
   const top = 28;
   const height = top + rows.length * rowH + 26;
   const width = labelW + barW + 80;
-  const title = 'Post-commissioning state of ESMEs and GPFs per network operator, as shares of its devices';
+  const title = `Post-commissioning state of ESMEs and GPFs per ${label}, as shares of its devices`;
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'chart-title chart-desc', class: 'report-chart' },
     s('title', { id: 'chart-title' }, title),
     s('desc', { id: 'chart-desc' }, rows.map((p) => `${p.name ?? p.eui}: ${p.compliantPct}% compliant, ${p.pendingPct}% pending, ${p.nonCompliantPct}% non-compliant of ${p.devices}`).join('; ')),
@@ -88,7 +109,7 @@ function totalsLine(t) {
   return `${num(t.devices)} devices: ${num(t.compliant)} compliant (${t.compliantPct}%), ${num(t.pending)} pending (${t.pendingPct}%), ${num(t.nonCompliant)} non-compliant (${t.nonCompliantPct}%)`;
 }
 
-async function load(query) {
+async function load({ per: view = 'networkOperator', ...query }) {
   const el = $('#report-body');
   clear(el, h('p', { class: 'muted' }, 'Counting…'));
   let r;
@@ -102,27 +123,30 @@ async function load(query) {
     clear(el, h('p', { class: 'muted' }, 'This simulator serves no post-commissioning report.'));
     return;
   }
-  const rows = [...r.byNetworkOperator].sort((a, b) => b.devices - a.devices);
-  const csvName = `post-commissioning-by-network-operator-${r.at.slice(0, 10)}.csv`;
+  const per = PER[view] ?? PER.networkOperator;
+  const rows = [...per.rows(r)].sort((a, b) => b.devices - a.devices);
+  const csvName = `post-commissioning-by-${per.csv.replace('_', '-')}-${r.at.slice(0, 10)}.csv`;
+  const type = query.type ?? '';
   clear(el,
     h('p', {}, h('strong', {}, `As at ${fmtTime(r.at)}: `), totalsLine(r.totals)),
     h('p', { class: 'row' },
-      h('button', { type: 'button', class: 'secondary', onclick: () => download(csvName, tableCsv(r)) }, 'Download this table as CSV'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => download(csvName, tableCsv(r, per)) }, 'Download this table as CSV'),
       world?.features?.postCommissioningCsv ? h('a', { href: `/api/reports/post-commissioning.csv?${new URLSearchParams(query)}`, download: '' }, 'Download every device as CSV') : null,
     ),
-    h('section', { class: 'panel', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, 'Per network operator'), chart(rows)),
+    h('p', { class: 'muted' }, per.about),
+    h('section', { class: 'panel', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, `Per ${per.label}`), chart(rows, per.label)),
     h('section', { class: 'panel', 'aria-labelledby': 'table-h' },
       h('h2', { id: 'table-h' }, 'Table'),
       h('div', { class: 'table-wrap' },
-        h('table', { id: 'report-table' },
-          h('caption', { class: 'visually-hidden' }, 'Post-commissioning state per network operator'),
-          h('thead', {}, h('tr', {}, ['Network operator', 'Devices', 'Compliant', 'Pending', 'Non-compliant', 'ESME non-compliant', 'GPF non-compliant'].map((c, i) => h('th', { scope: 'col', class: i ? 'num' : null }, c)))),
-          h('tbody', {}, rows.map((p) => h('tr', {},
+        h('table', { id: 'report-table', dataset: { per: view } },
+          h('caption', { class: 'visually-hidden' }, `Post-commissioning state per ${per.label}; each count opens its devices`),
+          h('thead', {}, h('tr', {}, [per.label[0].toUpperCase() + per.label.slice(1), 'Devices', 'Compliant', 'Pending', 'Non-compliant', 'ESME non-compliant', 'GPF non-compliant'].map((c, i) => h('th', { scope: 'col', class: i ? 'num' : null }, c)))),
+          h('tbody', {}, rows.map((p) => h('tr', { dataset: { eui: p.eui ?? '' } },
             h('th', { scope: 'row' }, p.name ?? 'unregistered', h('div', { class: 'muted mono' }, p.eui ?? '')),
             h('td', { class: 'num' }, num(p.devices)),
-            h('td', { class: 'num' }, `${num(p.compliant)} (${p.compliantPct}%)`),
-            h('td', { class: 'num' }, `${num(p.pending)} (${p.pendingPct}%)`),
-            h('td', { class: 'num' }, `${num(p.nonCompliant)} (${p.nonCompliantPct}%)`),
+            h('td', { class: 'num' }, devicesLink(per, p, 'compliant', type, p.compliant, num(p.compliant)), ` (${p.compliantPct}%)`),
+            h('td', { class: 'num' }, devicesLink(per, p, 'pending', type, p.pending, num(p.pending)), ` (${p.pendingPct}%)`),
+            h('td', { class: 'num' }, devicesLink(per, p, 'non-compliant', type, p.nonCompliant, num(p.nonCompliant)), ` (${p.nonCompliantPct}%)`),
             h('td', { class: 'num' }, p.byType?.ESME ? `${num(p.byType.ESME.nonCompliant)} of ${num(p.byType.ESME.devices)}` : '—'),
             h('td', { class: 'num' }, p.byType?.GPF ? `${num(p.byType.GPF.nonCompliant)} of ${num(p.byType.GPF.devices)}` : '—'),
           ))),
@@ -150,6 +174,8 @@ export async function initReports(w) {
     return;
   }
   const form = h('form', { class: 'report-controls', 'aria-label': 'Report scope' },
+    h('div', { class: 'field' }, h('label', { for: 'r-per' }, 'Report per'),
+      h('select', { id: 'r-per', name: 'per' }, h('option', { value: 'networkOperator' }, 'network operator'), h('option', { value: 'supplier' }, 'supplier'))),
     h('div', { class: 'field' }, h('label', { for: 'r-type' }, 'Device type'),
       h('select', { id: 'r-type', name: 'type' }, h('option', { value: '' }, 'ESME and GPF'), h('option', { value: 'ESME' }, 'ESME'), h('option', { value: 'GPF' }, 'GPF'))),
     h('div', { class: 'field' }, h('button', { type: 'submit' }, 'Refresh')),

@@ -21,6 +21,12 @@ function applyFilter() {
   const only = $('#timeline-follow').checked;
   const service = $('#timeline-service')?.value ?? '';
   const outcome = $('#timeline-outcome')?.value ?? '';
+  // the downloads carry the same filters: every matching request, not only those on screen
+  const query = Object.entries({ service, outcome, device: only && focusDevice !== null ? focusDevice : '' }).filter(([, v]) => v !== '');
+  for (const format of ['csv', 'json']) {
+    const a = $(`#timeline-export-${format}`);
+    if (a) a.href = `/api/console/requests/export?${new URLSearchParams([['format', format], ...query])}`;
+  }
   for (const li of $('#timeline').children) {
     li.hidden = (only && focusDevice !== null && li.dataset.device !== focusDevice)
       || (service !== '' && li.dataset.service !== service)
@@ -55,11 +61,43 @@ export function entryTitle(e) {
   return `${svc}${SERVICE_NAMES[svc] ? ' ' + SERVICE_NAMES[svc] : ''}${leg}`;
 }
 
+// Each step is a button: focusing or clicking it shows its detail beneath the steps, so keyboard
+// and touch users read what a mouse user sees on hover. One Tab stop per list (the failed step, else
+// the first); the arrow keys move between steps.
 export function stepsList(steps) {
-  return h('ol', { class: 'steps', 'aria-label': 'pipeline steps' },
-    steps.map((s) => h('li', { class: s.ok ? '' : 'failed', title: s.detail }, `${s.ok ? '✓' : '✗'} ${s.step}`)),
+  const detail = h('p', { class: 'step-detail', hidden: true });
+  const show = (s, button) => {
+    detail.textContent = `${s.step}: ${s.detail || 'no detail'}`;
+    detail.hidden = false;
+    for (const b of list.querySelectorAll('button')) b.setAttribute('aria-expanded', String(b === button));
+  };
+  const list = h('ol', { class: 'steps', 'aria-label': 'pipeline steps' },
+    steps.map((s) => h('li', { class: s.ok ? '' : 'failed' },
+      h('button', {
+        type: 'button', class: 'step', title: s.detail, 'aria-expanded': 'false',
+        onfocus: (e) => show(s, e.currentTarget), onclick: (e) => show(s, e.currentTarget),
+      }, `${s.ok ? '✓' : '✗'} ${s.step}`),
+    )),
   );
+  detail.id = `step-detail-${++stepDetails}`;
+  const buttons = [...list.querySelectorAll('button')];
+  const stop = Math.max(0, steps.findIndex((s) => !s.ok));
+  buttons.forEach((b, i) => {
+    b.setAttribute('aria-controls', detail.id);
+    b.tabIndex = i === stop ? 0 : -1;
+  });
+  list.addEventListener('keydown', (e) => {
+    const i = buttons.indexOf(document.activeElement);
+    const to = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? i + 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? buttons.length - 1 : null;
+    if (i < 0 || to === null || !buttons[to]) return;
+    e.preventDefault();
+    buttons[i].tabIndex = -1;
+    buttons[to].tabIndex = 0;
+    buttons[to].focus();
+  });
+  return h('div', { class: 'steps-box' }, list, detail);
 }
+let stepDetails = 0;
 
 // A request's outcome is its final one: acknowledged (I99) and then discarded by the device is a
 // failure, shown as one with the device's reason, never as a green acknowledgement.
@@ -205,6 +243,7 @@ export async function showRequest(id) {
       ),
     ),
     h('h3', {}, 'GBCS'),
+    r.deviceAnswer ? h('p', { class: ['device-answer', succeeded(r) ? null : 'error'] }, h('strong', {}, "The device's answer: "), r.deviceAnswer) : null,
     r.gbcs.length ? r.gbcs.map((g) => hexView(g)) : h('p', { class: 'muted' }, 'No GBCS message in this exchange.'),
   );
 }

@@ -52,7 +52,7 @@ export async function initTraining(world, parties) {
       h('label', { for: 's-device' }, 'Device EUI'),
       h('div', { class: 'row' },
         h('input', { id: 's-device', name: 'device', required: true, autocomplete: 'off', spellcheck: 'false', placeholder: '00-DB-5A-0E-…', size: 26 }),
-        h('button', { type: 'button', class: 'secondary', id: 's-find', title: 'an ESME installed but not commissioned: its cells still hold the ACB certificates' }, 'Find a DCC-controlled ESME'),
+        h('button', { type: 'button', class: 'secondary', id: 's-find', title: 'an ESME whose supplier cells still hold the ACB certificates (awaiting the 6.21 handover)' }, 'Find a DCC-controlled ESME'),
       ),
     ),
     h('div', { class: 'field' },
@@ -79,7 +79,7 @@ export async function initTraining(world, parties) {
   );
 
   $('#s-find').addEventListener('click', async () => {
-    const r = await get('/api/console/devices', { type: 'ESME', status: 'InstalledNotCommissioned', limit: 1 });
+    const r = await get('/api/console/devices', { type: 'ESME', dccControlled: 'true', limit: 1 });
     if (r.devices[0]) {
       await setTrainingDevice(r.devices[0].eui);
       announce(`Device ${r.devices[0].eui} chosen`);
