@@ -7,8 +7,12 @@
  * What the DCC does with each (the shell commits it with the request):
  * - install success, SM WAN (8.14.1): the hub reached the SM WAN, so the DCC commissions it
  *   (Commissioned, dated), records its SM WAN as Connected and links the meters at the MPxN to it;
+ *   its Gas Proxy Function, part of the same comms hub, is commissioned with it (dated: its 7-day
+ *   post-commissioning clock starts). No other DUIS request commissions a GPF (8.1.1 sets a meter's
+ *   clock; 8.4 commissions only a hub);
  * - install, no SM WAN (8.14.2): installed where there is no SM WAN yet: InstalledNotCommissioned,
- *   SM WAN NoSMWAN, meters linked; an 8.14.1 once coverage arrives commissions it;
+ *   SM WAN NoSMWAN, meters linked, its GPF InstalledNotCommissioned too; an 8.14.1 once coverage
+ *   arrives commissions both;
  * - fault return (8.14.3) and no-fault return (8.14.4): the hub goes back to the DCC: Withdrawn.
  */
 import { dashedEui, type Eui } from '../../pki/index.ts';
@@ -48,6 +52,12 @@ export const Codes0814 = {
 
 /** A hub may be reported installed until it is commissioned (8.14.2 then 8.14.1 when the SM WAN arrives). */
 const INSTALLABLE = ['Pending', 'Whitelisted', 'InstalledNotCommissioned'];
+/**
+ * The hub's GPF follows the hub from these statuses. dcc-sim's inventory keeps no pairing of a CHF and its
+ * GPF beyond the premises: the hub's GPF is the GPF at the MPxN the install names (a gas or dual-fuel
+ * premises names its MPRN) and not yet commissioned.
+ */
+const GPF_FOLLOWS_HUB = ['Pending', 'Whitelisted', 'InstalledNotCommissioned'];
 /** A hub that never left the factory state, for a fault found before installation. */
 const NOT_INSTALLED = ['Pending', 'Whitelisted'];
 const RETURNABLE = ['Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Suspended', 'Recovered'];
@@ -159,13 +169,16 @@ export function installed(v: ValidatedRequest, state: HandlerState, now: Date, b
   }
   const meters = (state.inventory ?? []).filter((d) => d.type !== 'CHF');
   const status = smWan === 'Connected' ? 'Commissioned' : 'InstalledNotCommissioned';
+  const commissioned = status === 'Commissioned' ? { commissionedAt: now.toISOString() } : {};
+  const gpfs = meters.filter((d) => d.type === 'GPF' && GPF_FOLLOWS_HUB.includes(d.status));
   const changes: InventoryChange[] = [
-    { kind: 'update', eui: b.deviceId, set: { status, smWan, ...(status === 'Commissioned' ? { commissionedAt: now.toISOString() } : {}) } },
-    ...meters.map((m): InventoryChange => ({ kind: 'update', eui: m.eui, set: { commsHubEui: b.deviceId } })),
+    { kind: 'update', eui: b.deviceId, set: { status, smWan, ...commissioned } },
+    ...meters.map((m): InventoryChange => ({ kind: 'update', eui: m.eui, set: { commsHubEui: b.deviceId, ...(gpfs.includes(m) ? { status, ...commissioned } : {}) } })),
   ];
   const linked = meters.length ? `; serves ${meters.map((m) => `${m.type} ${dashedEui(m.eui)}`).join(', ')}` : '';
+  const gpfText = gpfs.map((g) => `; its GPF ${dashedEui(g.eui)}: ${g.status} -> ${status}`).join('');
   return {
-    step: { name: 'inventory', detail: `${what} installed at ${b.mpxn} (${b.installType}): ${hub.status} -> ${status}, SM WAN ${smWan}${linked}` },
+    step: { name: 'inventory', detail: `${what} installed at ${b.mpxn} (${b.installType}): ${hub.status} -> ${status}, SM WAN ${smWan}${gpfText}${linked}` },
     answer: { responseCode: Codes.success },
     advanceCounter: true,
     inventory: changes,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRequest, type ServiceBody } from '../../service-requests/index.ts';
 import { ZAZ1_NETWORK_OPERATOR, ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
+import { deviceCompliance } from '../../src/compliance/index.ts';
 import { startHarness } from '../helpers/gateway.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { checkDuisAnswer, postRaw } from '../helpers/gateway-checks.ts';
@@ -98,5 +99,30 @@ describe.skipIf(!hasJava)('8.14 Communications Hub Status Update (RTDS templates
     await prenotifyHub();
     await expectAnswered(rtdsTemplate(T.fault, ++counter), '8.14.3');
     expect(h.world.store.getDevice(HUB)?.status).toBe('Withdrawn');
+  });
+
+  it("commissions the hub's Gas Proxy Function with the hub, and starts its 7-day clock", async () => {
+    h.world.store.transaction(() => h.world.inventory.delete(HUB));
+    const GPF = '00DB1234567890B3';
+    await prenotifyHub();
+    const pre = await post(request(ZAZ1_SUPPLIER, { kind: 'DevicePrenotification', deviceId: GPF, manufacturer: 'AB01', model: 'CH-1 GPF', deviceType: 'GPF' }));
+    expect(pre.code, pre.reason ?? '').toBe('I0');
+    const mpxn = await post(request(ZAZ1_SUPPLIER, { kind: 'UpdateInventory', deviceId: GPF, update: { kind: 'mpxn', which: 'ImportMPxN', value: TEMPLATE_MPXN } }));
+    expect(mpxn.code, mpxn.reason ?? '').toBe('I0');
+    expect(h.world.store.getDevice(GPF)).toMatchObject({ status: 'Pending', commissionedAt: null });
+
+    // No SM WAN yet: the GPF is installed with its hub, not commissioned; the report does not count it.
+    await expectAnswered(rtdsTemplate(T.noSmWan, ++counter), '8.14.2');
+    expect(h.world.store.getDevice(GPF)).toMatchObject({ status: 'InstalledNotCommissioned', commissionedAt: null, commsHubEui: HUB });
+    expect(deviceCompliance(h.world, GPF)).toBeUndefined();
+
+    const before = Date.now();
+    await expectAnswered(rtdsTemplate(T.smWan, ++counter), '8.14.1');
+    const gpf = h.world.store.getDevice(GPF)!;
+    expect(gpf).toMatchObject({ status: 'Commissioned', commsHubEui: HUB });
+    expect(gpf.commissionedAt).toBe(h.world.store.getDevice(HUB)?.commissionedAt);
+    expect(Date.parse(gpf.commissionedAt!)).toBeGreaterThanOrEqual(before - 1000);
+    // Day 0 of its 7 days: the report counts it from this install.
+    expect(deviceCompliance(h.world, GPF)).toMatchObject({ daysSinceCommissioning: 0 });
   });
 });
