@@ -127,6 +127,18 @@ describe('the training scenarios pass on the scratch world', () => {
     const commission = step(s, 'commission');
     expect(commission.requests[0]).toMatchObject({ service: '8.1.1', outcome: 'I0', finalResponseCode: 'I0', succeeded: true });
     expect(commission.happened.join('\n')).toMatch(/is pending \(acb-in-esme/);
+    // the hub's install commissions its GPF: counted from that moment
+    const hub = step(s, 'hub-installed');
+    expect(hub.requests.map((r) => [r.service, r.finalResponseCode])).toEqual([['8.14.1', 'I0']]);
+    expect(hub.happened.join('\n')).toMatch(/post-commissioning report: [0-9A-F-]+ is compliant, day 0 since commissioning/);
+    // the network operators' certificates by 6.21, the PPMID's joins, each I99 then I0
+    const no = step(s, 'network-operator-cells');
+    expect(no.requests[0]).toMatchObject({ service: '6.21', responseCode: 'I99', finalResponseCode: 'I0' });
+    expect(no.cellsChanged.filter((c) => c.cell.startsWith('networkOperator')).length).toBeGreaterThanOrEqual(2);
+    const joins = step(s, 'in-home').requests;
+    expect(joins.map((r) => [r.service, r.legs.map((l) => l.responseCode), r.finalResponseCode])).toEqual([['8.7.1', ['I0', 'I99'], 'I0'], ['8.7.2', ['I99'], 'I0']]);
+    const report = step(s, 'report').happened.join('\n');
+    expect(report.match(/is compliant, day 0/g)).toHaveLength(2);
   });
 
   it('prepayment: tops up, drains, takes emergency credit, is disconnected at zero, tops up and is reconnected; and again in the same world', async () => {

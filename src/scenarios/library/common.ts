@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { dashedEui, DCC_EUI, type Eui } from '../../../pki/index.ts';
 import { ComplianceStore, GatewayStore } from '../../../db/index.ts';
-import { parseDuisResponse } from '../../../service-requests/index.ts';
+import { parseDuisResponse, type ServiceBody } from '../../../service-requests/index.ts';
 import { WINDOW_DAYS } from '../../compliance/index.ts';
 import { DCC } from '../../world/index.ts';
 import type { StepContext } from '../runner.ts';
@@ -93,4 +94,26 @@ export function expectHolder(ctx: StepContext, eui: Eui, cells: ('networkOperato
     const h = ctx.holder(eui, cell);
     ctx.check(h === holder, `${dashedEui(eui)}'s ${cell} cell holds ${ctx.name(holder)}'s certificate${h === holder ? '' : ` (it holds ${ctx.name(h)}'s)`}`);
   }
+}
+
+/** New EUIs for devices a scenario pre-notifies: derived from the time it runs, none already in the inventory. */
+export function newDeviceEuis(ctx: StepContext, n: number, salt: string): Eui[] {
+  const out: Eui[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const eui = `00DB${createHash('sha256').update(`${salt}/${Date.now()}/${i}`).digest('hex').slice(0, 12)}`.toUpperCase();
+    if (!ctx.world.store.getDevice(eui) && !out.includes(eui)) out.push(eui);
+  }
+  return out;
+}
+
+/** Sends one signed DUIS request (both legs if critical) and checks its final outcome. */
+export async function sendExpecting(ctx: StepContext, sender: Eui, target: Eui, commandVariant: number, body: ServiceBody, expect: string) {
+  const r = ctx.record(await ctx.driver.send({ sender, target, commandVariant, body }));
+  ctx.check(r.finalResponseCode === expect, `${r.description} to ${dashedEui(target)}: ${expect} (got ${r.finalResponseCode}${r.finalReason ? `: ${r.finalReason}` : ''})`);
+  return r;
+}
+
+export function expectStatus(ctx: StepContext, eui: Eui, what: string, want: string): void {
+  const s = ctx.world.store.getDevice(eui)?.status;
+  ctx.check(s === want, `the inventory has the ${what} ${dashedEui(eui)} ${want} (it is ${s ?? 'missing'})`);
 }
