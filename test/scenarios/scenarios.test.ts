@@ -103,9 +103,12 @@ describe('the training scenarios pass on the scratch world', () => {
     }
   });
 
-  it('gpf-handover: a GPF commissioned this week reads its cells over DUIS, is compliant with the ACB or its GNO, and still after 8 days', async () => {
+  it("gpf-handover: a GPF commissioned by its hub's 8.14.1 reads its cells over DUIS, is compliant with the ACB or its GNO, and still after 8 days", async () => {
     const s = await runScenario('gpf-handover');
     expectPassed(s);
+    // commissioned over DUIS: the hub's install report, then the gas supplier takes the supplier cells
+    expect(step(s, 'installed').requests.map((r) => [r.service, r.finalResponseCode])).toEqual([['12.2', 'I0'], ['12.2', 'I0'], ['8.4', 'I0'], ['8.14.1', 'I0'], ['6.21', 'I0']]);
+    expect(step(s, 'installed').happened.join('\n')).toMatch(/GPF [0-9A-F-]+ of comms hub [0-9A-F-]+ at MPRN \d+, commissioned \d{4}-/);
     expect(step(s, 'supplier-reads-cells').requests[0]).toMatchObject({ service: '6.24.1', finalResponseCode: 'I0' });
     expect(step(s, 'supplier-reads-cells').cellsChanged).toEqual([]);
   });

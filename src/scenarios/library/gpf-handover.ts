@@ -1,40 +1,59 @@
-import { dashedEui } from '../../../pki/index.ts';
+import { dashedEui, DCC_EUI, type Eui } from '../../../pki/index.ts';
 import { hasNetworkOperatorCertificates } from '../../compliance/index.ts';
+import { makeMprn } from '../../world/index.ts';
 import type { ScenarioDefinition } from '../runner.ts';
-import type { ComplianceStore } from '../../../db/index.ts';
-import { ACB, DAY_MS, expectCompliance, expectHolder, store, windowStartDate, type PickedDevice } from './common.ts';
+import { ACB, DAY_MS, expectCompliance, expectHolder, expectStatus, newDeviceEuis, sendExpecting, type PickedDevice } from './common.ts';
 
 export const gpfHandover: ScenarioDefinition = {
   name: 'gpf-handover',
   title: 'A DCC-controlled GPF handed over',
   summary:
-    'A gas proxy function commissioned this week with its comms hub, its supplier cells already its gas supplier\'s. Its network operator ' +
+    'A gas proxy function commissioned with its comms hub by the hub\'s install report (8.14.1), its supplier cells then its gas supplier\'s (6.21). Its network operator ' +
     "cells get the GNO's certificates only if the GNO is a DCC User with certificates (MP128); otherwise the ACB's certificate stays, and " +
     'the post-commissioning report counts that as compliant (MP128B), unlike an ESME.',
-  sources: ['MP128 requirements 1-3', 'MP128B: ACB certificate may stay in the GNO slot of a GPF', 'SECMP0063: the check on 6.21 to a GPF', 'DUIS 6.24.1, 6.21'],
+  sources: ['MP128 requirements 1-3', 'MP128B: ACB certificate may stay in the GNO slot of a GPF', 'SECMP0063: the check on 6.21 to a GPF', 'DUIS 12.2, 8.4, 8.14.1 (the DCC commissions the hub and its GPF), 6.21, 6.24.1'],
   steps: [
     {
       id: 'installed',
-      title: "A GPF commissioned this week, the ACB's certificates in its network operator cells",
+      title: "A comms hub installed: the DCC commissions it and its GPF (8.14.1), the ACB's certificates in the GPF's network operator cells",
       narration:
-        "GPFs are made with the ACB's certificates in the GNO slot (MP128). The DCC commissions a GPF with its comms hub: no DUIS request " +
-        "commissions a GPF (8.1.1 sets the clock of an ESME or a GSME). Registration data for the MPRN names the gas supplier and the gas transporter (GNO).",
+        "GPFs are made with the ACB's certificates in the GNO slot (MP128). The GPF is part of the comms hub: when the gas supplier reports " +
+        'the hub installed with SM WAN (8.14.1), the DCC records the hub and its GPF Commissioned, and the GPF\'s 7 days start. The gas ' +
+        "supplier then takes the GPF's supplier cells over (6.21). Registration data for the MPRN names the gas supplier and the gas transporter (GNO).",
       async run(ctx) {
-        const since = await windowStartDate(ctx);
-        const q = { type: 'GPF' as const, status: 'Commissioned', networkOperatorCellHolder: ACB, commissionedOnOrAfter: since, limit: 200 };
-        // the gas supplier already holds the supplier cells: it is the one to place the GNO's (6.21)
-        const fits = (d: ReturnType<ComplianceStore['findDevicesByCells']>[number]) => d.mpxn && d.supplierEui && d.networkOperatorEui && ctx.holder(d.eui, 'supplierDS') === d.supplierEui;
-        const rows = store(ctx).findDevicesByCells({ ...q, registeredNetworkOperatorIsDccUser: true }).filter(fits);
-        const row = rows[0] ?? store(ctx).findDevicesByCells(q).find(fits);
-        if (!row) return ctx.fail('this world has no GPF commissioned in the last 7 days whose network operator cells hold the ACB certificate; seed a larger world');
-        const d: PickedDevice = { eui: row.eui, mpxn: row.mpxn!, status: row.status, commissionedAt: row.commissionedAt, networkOperator: row.networkOperatorEui!, supplier: row.supplierEui! };
+        // a gas supplier and GNO pair from registration data, a GNO that is a DCC User with certificates first
+        const pairs = ctx.world.store.listDevices({ type: 'GSME', limit: 200 }).devices
+          .map((d) => (d.mpxn ? ctx.world.store.getSupplyPoint(d.mpxn) : undefined))
+          .filter((sp): sp is NonNullable<typeof sp> => !!sp?.supplierEui && !!sp.networkOperatorEui);
+        const userGno = (eui: string) => !!ctx.world.store.getParty(eui)?.dccUser && hasNetworkOperatorCertificates(ctx.world, eui as Eui);
+        const sp = pairs.find((x) => userGno(x.networkOperatorEui)) ?? pairs[0];
+        if (!sp) return ctx.fail('this world has no registered gas supply point to take a gas supplier and a GNO from');
+        const supplier = sp.supplierEui as Eui;
+        const networkOperator = sp.networkOperatorEui as Eui;
+        // Registration data of a new MPRN reaches the DCC from the gas registration service, not by DUIS.
+        const mprn = makeMprn(String(Date.now()).slice(-8));
+        ctx.world.store.insertSupplyPoint({ mpxn: mprn, fuel: 'G', networkOperatorEui: networkOperator, supplierEui: supplier, uprn: null, postcode: 'ZZ9 9ZZ', address: '2 New Build Lane' });
+        const [hub, gpf] = newDeviceEuis(ctx, 2, 'gpf-handover') as [Eui, Eui];
+        for (const [eui, deviceType] of [[hub, 'CHF'], [gpf, 'GPF']] as const) {
+          await sendExpecting(ctx, supplier, DCC_EUI, 8, { kind: 'DevicePrenotification', deviceId: eui, manufacturer: 'dcc-sim', model: `${deviceType}-NEW`, deviceType, firmwareVersion: '00020001' }, 'I0');
+        }
+        await sendExpecting(ctx, supplier, DCC_EUI, 8, { kind: 'UpdateInventory', deviceId: gpf, update: { kind: 'mpxn', which: 'ImportMPxN', value: mprn } }, 'I0');
+        await sendExpecting(ctx, supplier, DCC_EUI, 8, {
+          kind: 'CHFInstallSuccessSMWAN', deviceId: hub, installType: 'New CHF Install', reference: {}, mpxn: mprn, aerialInstall: false, location: 'Indoors on external wall',
+        }, 'I0');
+        expectStatus(ctx, hub, 'comms hub', 'Commissioned');
+        expectStatus(ctx, gpf, 'GPF', 'Commissioned');
+        const row = ctx.world.store.getDevice(gpf);
+        const d: PickedDevice = { eui: gpf, mpxn: mprn, status: row?.status ?? 'missing', commissionedAt: row?.commissionedAt ?? null, networkOperator, supplier };
         ctx.vars.gpf = d;
-        const gno = ctx.world.store.getParty(d.networkOperator);
+        const gno = ctx.world.store.getParty(networkOperator);
         ctx.say(
-          `GPF ${dashedEui(d.eui)} at MPRN ${d.mpxn}, commissioned ${d.commissionedAt}: gas supplier ${ctx.name(d.supplier)}, GNO ${ctx.name(d.networkOperator)} ` +
+          `GPF ${dashedEui(gpf)} of comms hub ${dashedEui(hub)} at MPRN ${mprn}, commissioned ${d.commissionedAt}: gas supplier ${ctx.name(supplier)}, GNO ${ctx.name(networkOperator)} ` +
             `(${gno?.dccUser ? 'a DCC User' : 'not a DCC User'}, ${gno?.smkiSubscriber ? 'an SMKI Subscriber' : 'not an SMKI Subscriber'})`,
         );
-        expectHolder(ctx, d.eui, ['networkOperatorDS', 'networkOperatorKA'], ACB);
+        const r = await ctx.handover({ supplier, device: gpf, role: 'Supplier', certificatesOf: supplier });
+        ctx.check(r.responseCode === 'I99' && r.finalResponseCode === 'I0', `the GPF takes ${ctx.name(supplier)}'s certificates in its supplier cells (I99, then I0; got ${r.responseCode}, ${r.finalResponseCode})`);
+        expectHolder(ctx, gpf, ['networkOperatorDS', 'networkOperatorKA'], ACB);
       },
     },
     {
