@@ -226,6 +226,7 @@ export class GatewayStore {
       outboxByRequest: p('SELECT * FROM outbox WHERE request_id = ? ORDER BY id'),
       outboxPendingCount: p('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL'),
       requestsMaxId: p('SELECT coalesce(max(id), 0) AS n FROM requests'),
+      logSetFinal: p('UPDATE requests SET final_response_code = ?, final_reason = ?, device_alert_code = ? WHERE id = ?'),
       requestsPrune: p("UPDATE requests SET request_xml = x'', response_xml = NULL WHERE id > ? AND id <= ?"),
       outboxMaxId: p('SELECT coalesce(max(id), 0) AS n FROM outbox'),
       outboxPrune: p("UPDATE outbox SET body = '' WHERE id > ? AND id <= ? AND delivered_at IS NOT NULL"),
@@ -246,6 +247,14 @@ export class GatewayStore {
       changedCells: e.changedCells ? JSON.stringify(e.changedCells) : null,
     });
     return Number(r.lastInsertRowid);
+  }
+
+  /**
+   * A request's final outcome learnt after it was logged: a command the User delivered locally (CV 2) that
+   * the device then discarded.
+   */
+  setFinalOutcome(id: number, code: string, reason: string | null, deviceAlertCode: string | null): void {
+    this.stmts.logSetFinal.run(code, reason, deviceAlertCode, id);
   }
 
   getRequest(id: number): RequestLogRecord | undefined {

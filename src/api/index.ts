@@ -15,6 +15,7 @@ import { register as scenarios } from './scenarios.ts';
 import { register as parties } from './parties.ts';
 import { register as faults } from './faults.ts';
 import { register as recovery } from './recovery.ts';
+import { register as localDelivery } from './local-delivery.ts';
 
 export { gatewayPlugin, type GatewayOptions } from './gateway.ts';
 export { SHARED_SCHEMAS } from './schemas.ts';
@@ -38,7 +39,7 @@ export interface ApiContext {
 
 export type ApiModule = (app: FastifyInstance, ctx: ApiContext) => Promise<void> | void;
 
-export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, networkOperators, scenarios, parties, faults, recovery];
+export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, networkOperators, scenarios, parties, faults, recovery, localDelivery];
 
 export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // Inside this plugin only: the DUIS gateway, registered beside it, stays outside the guard.

@@ -164,6 +164,10 @@ function responseView(title: string, xml: string, gbcs: GbcsView[], source: stri
     } else if (c && 'gbcsPayload' in c) {
       gbcs.push(gbcsView(`device response (${source})`, c.gbcsPayload));
       fields.push({ label: 'GBCSPayload', value: `${c.gbcsPayload.length} bytes, see GBCS below` });
+    } else if (c && 'localCommand' in c) {
+      // CV 2: the DCC hands the command to the User, who delivers it to the device over the HAN
+      gbcs.push(gbcsView(`command for local delivery (${source})`, c.localCommand.gbcsPayload));
+      fields.push({ label: 'LocalCommand', value: `${c.localCommand.gbcsPayload.length} bytes, for the User to deliver to the device; see GBCS below` });
     } else if (c && 'futureDatedDeviceAlert' in c) {
       gbcs.push(gbcsView(`future-dated alert ${c.futureDatedDeviceAlert.alertCode} (${source})`, c.futureDatedDeviceAlert.gbcsPayload));
       fields.push({ label: 'FutureDatedDeviceAlert', value: c.futureDatedDeviceAlert.alertCode });

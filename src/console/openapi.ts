@@ -22,6 +22,7 @@ export const OPENAPI_TAGS = [
   { name: 'Reports', description: 'The post-commissioning report.' },
   { name: 'Network operators', description: 'Changes of network operator (MP128A): registration data, stranded devices, ceasing a DCC User.' },
   { name: 'Recovery', description: 'Credentials commands the DCC originates on its own: the SMKI Recovery Event, the WAN provider\'s own update. Each is a row of the request log.' },
+  { name: 'HAN', description: "What happens at the premises, beside the DCC: a command issued for local delivery given to its device by the installer's hand-held terminal." },
   { name: 'Mailboxes', description: "Each party's asynchronous responses and alerts, kept whether or not it has a Receive Response Service URL, and the URL." },
   { name: 'Scenarios', description: 'Guided training scenarios.' },
   { name: 'Faults', description: 'Fault injection: devices offline or refusing, slow WAN, comms hubs down, receivers dropping or late, alerts on demand; each cleared in one call.' },

@@ -82,6 +82,21 @@ interface DeviceVerdict {
   response?: Buffer;
 }
 
+/** What a device made of a command delivered to it locally (Dcc.deliverLocally). */
+export interface LocalDelivery {
+  /** the request that obtained the command, and its row of the request log */
+  requestId: string;
+  requestLogId: number;
+  device: Eui;
+  accepted: boolean;
+  /** accepted: its GBCS response, for the User's 8.13 */
+  response?: Buffer;
+  changedCells?: string[];
+  /** discarded: why, and the alert code */
+  reason?: string;
+  alertCode?: string;
+}
+
 /** A final outcome is a failure when its DUIS response code is an error (E...). */
 export function isFailureCode(code: string): boolean {
   return code.startsWith('E');
@@ -490,6 +505,45 @@ export class Dcc extends EventEmitter {
       this.queued = [];
       this.queueAlerts({ state, alerts: [alert], changedCells: [] }, to, null, { serviceReference: '', serviceReferenceVariant: '' });
       return { alertCode: alertCode.toString(16).toUpperCase().padStart(4, '0'), to };
+    });
+    this.queued = [];
+    this.emit('outbox');
+    return result;
+  }
+
+  /**
+   * A command the DCC issued for local delivery (CV 2, 3) is carried to the device over its HAN by the User's
+   * installer (a hand-held terminal), not by the DCC. The device checks it as it checks any command, when it
+   * receives it: who holds its cells then is what counts. A device that discards it answers nothing, so the
+   * User has nothing to return by 8.13: the request's final outcome becomes that (E21, the device's reason and
+   * alert). What the device answered is returned for the User to pass back by 8.13 Return Local Command Response.
+   */
+  deliverLocally(message: Buffer): LocalDelivery {
+    this.deliveryDelayMs = 0;
+    const result = this.world.store.transaction((): LocalDelivery => {
+      const { apdu } = decodeGbcsMessage(message);
+      if (apdu.cra !== 'command') throw new WorldError('bad-argument', `a GBCS ${apdu.cra} is not a command to deliver`);
+      const requestId = `${dashedEui(apdu.originator)}:${dashedEui(apdu.target)}:${apdu.counter}`;
+      const logged = this.gateway.listRequests({ requestId, limit: 1 })[0];
+      if (!logged || (logged.commandVariant !== 2 && logged.commandVariant !== 3)) {
+        throw new WorldError('bad-argument', `the DCC issued no command for local delivery as ${requestId}`);
+      }
+      if (!this.world.store.getDevice(apdu.target)) throw new WorldError('unknown-device', `device ${dashedEui(apdu.target)} is not in this world`);
+      const device = loadDevice(this.world, apdu.target);
+      device.state = this.executeDue(apdu.target, device);
+      const outcome = processCommand(device.state, device.credentials, message, this.clock.now());
+      const svc = { serviceReference: logged.serviceReference ?? '', serviceReferenceVariant: logged.serviceVariant ?? '' };
+      this.queued = [];
+      if (outcome.rejected) {
+        const alertCode = outcome.rejected.alertCode.toString(16).toUpperCase().padStart(4, '0');
+        const reason = `device discarded the locally delivered command: ${outcome.rejected.reason} (alert ${alertCode})`;
+        this.gateway.setFinalOutcome(logged.id, Codes.noResponse, reason, alertCode);
+        this.queueAlerts(outcome, apdu.originator, requestId, svc);
+        return { requestId, requestLogId: logged.id, device: apdu.target, accepted: false, reason, alertCode };
+      }
+      saveDevice(this.world, outcome.state, device);
+      this.queueAlerts(outcome, apdu.originator, requestId, svc);
+      return { requestId, requestLogId: logged.id, device: apdu.target, accepted: true, changedCells: outcome.changedCells, ...(outcome.response ? { response: outcome.response } : {}) };
     });
     this.queued = [];
     this.emit('outbox');

@@ -3,7 +3,7 @@
 // The door of src/dcc/: other folders import only this file.
 export { Dcc } from './dcc.ts';
 export { isFailureCode } from './dcc.ts';
-export type { DccOptions, DccAnswer, RequestEvent } from './dcc.ts';
+export type { DccOptions, DccAnswer, RequestEvent, LocalDelivery } from './dcc.ts';
 export { OutboxDelivery } from './outbox.ts';
 export type { OutboxOptions, OutboxStats } from './outbox.ts';
 export { PipelineMetrics, prometheusText } from './metrics.ts';

@@ -201,6 +201,18 @@ export function diffCells(device: Eui, before: CellSnapshot, after: CellSnapshot
   return changes;
 }
 
+/** POST /api/han/local-delivery's answer. */
+export interface LocalDeliveryAnswer {
+  requestId: string;
+  requestLogId: number;
+  device: string;
+  accepted: boolean;
+  response?: string;
+  changedCells?: string[];
+  reason?: string;
+  alertCode?: string;
+}
+
 /** POST /api/recovery's answer, as the scenarios read it. */
 export interface RecoveryAnswer {
   mode: string;
@@ -358,6 +370,33 @@ export class DuisDriver {
     const body = res.body as RecoveryAnswer & { error?: string };
     if (res.status !== 200) throw new WorldError('recovery', `the DCC refused the recovery: ${body.error ?? res.status}`);
     return { result: body, cellsChanged: order.devices.flatMap((d) => diffCells(d, before.get(d)!, snapshotCells(this.world, d))) };
+  }
+
+  /**
+   * The installer's hand-held terminal gives a device a command the DCC issued for local delivery (POST
+   * /api/han/local-delivery): not DUIS. What the device made of it, and the cells that changed.
+   */
+  async deliverLocally(device: Eui, gbcsPayload: Buffer): Promise<{ result: LocalDeliveryAnswer; cellsChanged: CellChange[] }> {
+    if (!this.transport.json) throw new WorldError('no-api', 'this DCC is reached by DUIS only: local delivery needs its JSON API');
+    const before = snapshotCells(this.world, device);
+    const res = await this.transport.json('/api/han/local-delivery', { gbcsPayload: gbcsPayload.toString('base64') });
+    const body = res.body as LocalDeliveryAnswer & { error?: string };
+    if (res.status !== 200) throw new WorldError('local-delivery', `the command could not be delivered: ${body.error ?? res.status}`);
+    return { result: body, cellsChanged: diffCells(device, before, snapshotCells(this.world, device)) };
+  }
+
+  /** The GBCS command of the DCC's answer to a request for local delivery (CV 2), from its request log. */
+  localCommandOf(requestId: string): Buffer | undefined {
+    const xml = this.gateway.listRequests({ requestId, limit: 1 })[0]?.responseXml;
+    const body = xml ? parseDuisResponse(xml).body : undefined;
+    const content = body?.kind === 'ResponseMessage' ? body.content : undefined;
+    return content && 'localCommand' in content ? content.localCommand.gbcsPayload : undefined;
+  }
+
+  /** A request's final outcome as the request log has it now (it changes when a locally delivered command is discarded). */
+  finalOutcomeOf(requestId: string): { code: string; reason: string | null; alertCode: string | null } | undefined {
+    const r = this.gateway.listRequests({ requestId, limit: 1 })[0];
+    return r ? { code: r.finalResponseCode, reason: r.finalReason, alertCode: r.deviceAlertCode } : undefined;
   }
 
   /** 6.24.1 Retrieve Device Security Credentials (KRP). */

@@ -75,6 +75,10 @@ async function inspect(item: Locator, q: RequestSummary): Promise<void> {
       await dialog().locator('dd.error').first().waitFor();
       expect(await dialog().locator('dd.error').first().textContent()).toContain(leg.reason ?? '');
       expect(await annotatedGbcs('command the DCC sent to the device'), `${what}: no command`).toBe(0);
+    } else if (leg.commandVariant === 2) {
+      // for local delivery: the DCC answers with the command for the User to carry to the device
+      expect(await annotatedGbcs('command for local delivery'), `${what}: the local command`).toBe(1);
+      if (!q.succeeded) expect(await dialog().locator('#dialog-body').textContent()).toContain(q.finalReason ?? '');
     } else if (q.target === DCC_TARGET) {
       // a non-device service: the DCC answers it, no GBCS
       await dialog().getByText('No GBCS message in this exchange.').waitFor();
@@ -160,6 +164,10 @@ describe('guided scenarios in the Training view, step by step, in Chromium', () 
     expect(byId(results, 'losing-supplier-refused').requests[0]).toMatchObject({ finalResponseCode: 'E4', succeeded: false });
     expect(byId(results, 'cos').requests[0]).toMatchObject({ service: '6.23', finalResponseCode: 'I0' });
     expect(byId(results, 'cos').cellsChanged.map((c) => c.cell)).toEqual(['supplierDS', 'supplierKA', 'supplierTopUpKA']);
+    // the losing supplier's command for local delivery, refused by the meter after the switch: a failure with the meter's reason
+    const byMeter = byId(results, 'losing-supplier-refused-by-meter').requests[0]!;
+    expect(byMeter).toMatchObject({ service: '4.1.1', finalResponseCode: 'E21', succeeded: false });
+    expect(byMeter.finalReason).toMatch(/holds no cell/);
   }, 60_000);
 
   it("smki-recovery: the DCC's recovery commands open from the step's request log entries with their annotated GBCS", async () => {

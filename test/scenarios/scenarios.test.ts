@@ -113,13 +113,20 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(step(s, 'supplier-reads-cells').cellsChanged).toEqual([]);
   });
 
-  it('change-of-supplier: the losing supplier refused E4, the 6.23 swaps the supplier cells, the gaining supplier reaches the meter', async () => {
+  it('change-of-supplier: the losing supplier refused E4, the 6.23 swaps the supplier cells, the gaining supplier reaches the meter, the losing supplier\'s locally delivered command refused by the meter', async () => {
     const s = await runScenario('change-of-supplier');
     expectPassed(s);
     expect(step(s, 'losing-supplier-refused').requests[0]).toMatchObject({ responseCode: 'E4' });
     const cos = step(s, 'cos');
     expect(cos.requests[0]).toMatchObject({ service: '6.23', responseCode: 'I99', outcome: 'I0' });
     expect(cos.cellsChanged.map((c) => c.cell)).toEqual(['supplierDS', 'supplierKA', 'supplierTopUpKA']);
+    // the command the losing supplier obtained for local delivery before the switch: the meter refuses it
+    expect(step(s, 'local-command').requests[0]).toMatchObject({ service: '4.1.1', legs: [{ commandVariant: 2, responseCode: 'I0' }] });
+    const byMeter = step(s, 'losing-supplier-refused-by-meter');
+    expect(byMeter.requests[0]).toMatchObject({ service: '4.1.1', finalResponseCode: 'E21', succeeded: false });
+    expect(byMeter.requests[0]!.requestId).toBe(step(s, 'local-command').requests[0]!.requestId);
+    expect(byMeter.requests[0]!.finalReason).toMatch(/^device discarded the locally delivered command: originator [0-9A-F]+ holds no cell that may send/);
+    expect(byMeter.cellsChanged).toEqual([]);
   });
 
   it('install-dual-fuel: every step a DUIS request; the ESME is Commissioned, and counted, from its real 8.1.1', async () => {
