@@ -11,7 +11,7 @@
  * inventory or the device's security state: dcc-sim does not issue local commands itself yet, and the
  * device's signature is not verified (a handler gets no device certificate from the shell yet).
  */
-import { decodeApdu, GbcsError } from '../../devices/index.ts';
+import { decodeApdu, decodeGbcsMessage, GbcsError } from '../../devices/index.ts';
 import { dashedEui, type Eui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts, type RequestId } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
@@ -39,7 +39,8 @@ const COMMANDABLE = ['InstalledNotCommissioned', 'Commissioned'];
 /** The response's GBCS header, or why it is not a device's response. */
 function responseOf(b: Body): ReturnType<typeof decodeApdu> | string {
   try {
-    const apdu = decodeApdu(b.deviceGbcsResponse);
+    // a response MAC'd to the User (general ciphering, DD) carries the APDU inside
+    const apdu = b.deviceGbcsResponse[0] === 0xdd ? decodeGbcsMessage(b.deviceGbcsResponse).apdu : decodeApdu(b.deviceGbcsResponse);
     return apdu.cra === 'response' ? apdu : `DeviceGBCSResponse is a GBCS ${apdu.cra}, not a response`;
   } catch (e) {
     if (e instanceof GbcsError) return `DeviceGBCSResponse is not a GBCS response: ${e.message}`;
