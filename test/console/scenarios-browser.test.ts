@@ -139,7 +139,16 @@ const byId = (results: StepResult[], id: string): StepResult => {
 
 describe('guided scenarios in the Training view, step by step, in Chromium', () => {
   it('install-dual-fuel: every step a DUIS request whose GBCS opens annotated; the GPF commissioned with its hub, the ESME by its 8.1.1', async () => {
-    const results = await runInTraining('install-dual-fuel');
+    // the 8.1.1's second leg, opened while its step's result is shown: the clock command the DCC sent the ESME, and the ESME's answer
+    const openCommission = async (r: StepResult) => {
+      if (r.id !== 'commission') return;
+      const item = page.locator(`.scenario-result ul.sc-requests > li[data-service="8.1.1"]`).first();
+      await item.getByRole('button', { name: /signed pre-command, the device's answer/ }).click();
+      await dialog().locator('section.gbcs[aria-label^="GBCS device response"]').first().waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'training-install-8.1.1.png') });
+      await closeDialog();
+    };
+    const results = await runInTraining('install-dual-fuel', { onStep: openCommission });
     expect(byId(results, 'pre-notify').requests.map((q) => q.service)).toEqual(['12.2', '12.2', '12.2', '12.2', '12.2', '8.4', '8.4', '8.4', '8.4']);
     // the hub's 8.14.1 commissions its GPF; the PPMID's joins; both devices counted compliant
     expect(byId(results, 'hub-installed').requests.map((q) => [q.service, q.finalResponseCode])).toEqual([['8.14.1', 'I0']]);
@@ -148,16 +157,10 @@ describe('guided scenarios in the Training view, step by step, in Chromium', () 
     const commission = byId(results, 'commission');
     expect(commission.requests[0]).toMatchObject({ service: '8.1.1', finalResponseCode: 'I0' });
     expect(commission.requests[0]!.legs.map((l) => l.commandVariant)).toEqual([4, 5]);
-    // the 8.1.1's second leg: the clock command the DCC sent the ESME, and the ESME's answer
-    const item = page.locator(`.scenario-result ul.sc-requests > li[data-service="8.1.1"]`).first();
-    await item.getByRole('button', { name: /signed pre-command, the device's answer/ }).click();
-    await dialog().locator('section.gbcs[aria-label^="GBCS device response"]').first().waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'training-install-8.1.1.png') });
-    await closeDialog();
     expect(consoleErrors).toEqual([]);
   }, 90_000);
 
-  it("change-of-supplier: the losing supplier refused, the gaining supplier's 6.23 swaps the cells, each request opened", async () => {
+  it("change-of-supplier: the losing supplier refused by the DCC, the gaining supplier's 6.23 swaps the cells, the losing supplier's local command refused by the meter with its reason, each request opened", async () => {
     // picked on the page where install-dual-fuel has just passed: Start starts the one picked
     const results = await runInTraining('change-of-supplier', { samePage: true });
     expect(results[0]!.scenario).toBe('change-of-supplier');
