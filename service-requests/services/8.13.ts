@@ -8,8 +8,9 @@
  * is one: a GBCS response (not a command or an alert) from a device in the inventory that still takes
  * device services, addressed to the sender, and, when OriginalRequestID is given, answering that
  * request (same User, same device, the GBCS counter its RequestID counter). It changes nothing in the
- * inventory or the device's security state: dcc-sim does not issue local commands itself yet, and the
- * device's signature is not verified (a handler gets no device certificate from the shell yet).
+ * inventory or the device's security state, and the device's signature is not verified (a handler gets no
+ * device certificate from the shell yet). The response may be MAC'd to the User (general ciphering), as a
+ * meter answers a command given to it locally (POST /api/han/local-delivery).
  */
 import { decodeApdu, decodeGbcsMessage, GbcsError } from '../../devices/index.ts';
 import { dashedEui, type Eui } from '../../pki/index.ts';
