@@ -84,6 +84,14 @@ const touOfWeekdayHalfHour = (start: number): number => {
   return minutes >= 6 * 60 && minutes < 23 * 60 ? 3 : 2;
 };
 
+/** 4.1.3: the TOU × block registers, [block 1-4][rate 1-8] (Wh). */
+function blockRegisters(world: ConformanceWorld, esmeKa: KeyObject): number[][] {
+  const m = ok(world.run('ECS17e_4.1.3_SUCCESS_REQUEST_DUIS.XML'));
+  if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
+  const values = items(items(sensitivePlaintext(m, m.body.response.data[0]!, esmeKa))[0]).flatMap(items).map(num);
+  return [0, 1, 2, 3].map((k) => values.slice(8 * k, 8 * k + 8));
+}
+
 describe('credit drains by the tariff\'s price of each half hour\'s register', () => {
   const day = new Date('2026-12-02T00:00:00Z'); // a Wednesday
   const next = new Date(day.getTime() + DAY);
@@ -132,8 +140,10 @@ describe('credit drains by the tariff\'s price of each half hour\'s register', (
     const thresholds = [10_000, 20_000];
     const prices = [1361, 2289, 5566];
     const before = balance(world);
+    const blocksBefore = blockRegisters(world, esmeKa);
     world.dcc.clock.set(to);
     const after = balance(world);
+    const blocksAfter = blockRegisters(world, esmeKa);
     const rows = halfHours(world, esmeKa, from, to);
     expect(rows).toHaveLength(3 * 48);
     let counter = 0;
@@ -154,6 +164,10 @@ describe('credit drains by the tariff\'s price of each half hour\'s register', (
     expect(counter).toBeGreaterThan(20_000);
     expect(crossedAt).toHaveLength(2);
     expect(Math.abs(before - after - expected)).toBeLessThanOrEqual(1);
+    // the block registers (rate 1) moved as priced: 10 kWh in block 1, 10 kWh in block 2, the rest in block 3
+    const moved = blocksAfter.map((b, k) => b[0]! - blocksBefore[k]![0]!);
+    expect(moved).toEqual([10_000, 10_000, counter - 20_000, 0]);
+    expect(Math.abs(before - after - 3 * STANDING_CHARGE_PER_DAY - moved.slice(0, 3).reduce((sum, wh, k) => sum + (wh / 1000) * prices[k]!, 0))).toBeLessThanOrEqual(1);
     // and priced flat at block 1 it would have drained visibly less
     expect(before - after).toBeGreaterThan(3 * STANDING_CHARGE_PER_DAY + (counter / 1000) * prices[0]! + 1000);
   });

@@ -89,7 +89,6 @@ const Y2000 = Date.UTC(2000, 0, 1);
 /** DLMS profile time stamps: double-long-unsigned seconds since 2000-01-01 UTC (catalogue.md §2.4). */
 const stamp = (ms: number): DlmsData => dlms.dlu(Math.floor((ms - Y2000) / 1000));
 const dlu = (n: number): DlmsData => dlms.dlu(Math.max(0, Math.min(0xffffffff, Math.round(n))));
-const zeros = (n: number): DlmsData => dlms.array(Array.from({ length: n }, () => dlms.dlu(0)));
 
 /** DLMS units: 27 W, 30 Wh, 32 varh, 255 count. */
 const WH = dlms.scalerUnit(0, 30);
@@ -102,7 +101,8 @@ const register = (ctx: CommandContext, q: Quantity): number => registerAt(meterO
 /**
  * The 48 TOU registers at `at` (a secondary element's 4): what the import register counted before the element's
  * tariff was activated (tariffs.ts) is in TOU register 1, and each half hour since in the register its day
- * profile switches to (a block-price switch counts in register 1). A meter never given a tariff counts all in 1.
+ * profile switches to (a switch to block set n counts in TOU rate n, whose blocks blockValues splits). A meter
+ * never given a tariff counts all in 1.
  */
 function touValues(ctx: CommandContext, at: Date, element: 'primary' | 'secondary' = 'primary'): number[] {
   const m = element === 'primary' ? meterOf(ctx) : secondaryMeterOf(ctx);
@@ -116,6 +116,7 @@ function touValues(ctx: CommandContext, at: Date, element: 'primary' | 'secondar
   }
   const registerOf = (slotStart: number): number => {
     const a = tariffActionAt(t, new Date(slotStart));
+    if (a && 'block' in a && a.block >= 1 && a.block <= BLOCK_SETS && element === 'primary') return a.block;
     return a && 'tou' in a && a.tou >= 1 && a.tou <= tou.length ? a.tou : 1;
   };
   let counted = registerAt(m, 'activeImport', new Date(from));
@@ -133,9 +134,57 @@ function touRegisters(values: number[], n: number): DlmsData {
   return dlms.array(Array.from({ length: n }, (_, i) => dlu(values[i] ?? 0)));
 }
 
-/** The TOU with blocks matrix: without block thresholds everything is in block 1 of its TOU rate. */
-function blockArrays(tou: number[]): DlmsData[] {
-  return [touRegisters(tou.slice(0, 8), 8), zeros(8), zeros(8), zeros(8)];
+const BLOCK_SETS = 8;
+const BLOCKS = 4;
+
+/**
+ * The TOU × block registers at `at`, [block 1-4][rate 1-8]: a rate's TOU register is in its block 1, except what
+ * the rate's block set (a block-price switch of the primary tariff) counted since the tariff took effect, which is
+ * in the block that set's counter was in: the set's thresholds, split exactly at one, counters restarting at a
+ * 1.7 reset (tariffs.ts `blockCountersResetAt`). credit.ts prices the same half hours at the same blocks' prices.
+ */
+function blockValues(ctx: CommandContext, at: Date, tou: number[]): number[][] {
+  const blocks = Array.from({ length: BLOCKS }, (_, k) => (k === 0 ? tou.slice(0, BLOCK_SETS) : new Array<number>(BLOCK_SETS).fill(0)));
+  const tariff = activeTariffOf(ctx.app);
+  const t = tariff?.primary;
+  if (!t?.dayProfiles?.some((p) => p.switches.some((x) => 'block' in x.action))) return blocks;
+  const from = Math.max(Date.parse(t.activatedAt), ESME_EPOCH.getTime());
+  const end = at.getTime();
+  if (!(from < end)) return blocks;
+  const reset = Date.parse(tariff?.blockCountersResetAt ?? '');
+  const counters = new Array<number>(BLOCK_SETS).fill(0);
+  const count = (slotStart: number, wh: number) => {
+    if (slotStart >= reset && slotStart - HALF_HOUR < reset) counters.fill(0);
+    const a = tariffActionAt(t, new Date(slotStart));
+    if (!a || !('block' in a) || a.block < 1 || a.block > BLOCK_SETS) return;
+    const set = a.block - 1;
+    const thresholds = t.blockThresholds?.[set] ?? [];
+    blocks[0]![set]! -= wh;
+    for (let k = 0, left = wh; left > 0; k++) {
+      const room = k < Math.min(thresholds.length, BLOCKS - 1) ? Math.max(0, thresholds[k]! - counters[set]!) : Infinity;
+      const part = Math.min(left, room);
+      blocks[k]![set]! += part;
+      counters[set]! += part;
+      left -= part;
+    }
+  };
+  const m = meterOf(ctx);
+  const amount = (x: number, y: number) => registerAt(m, 'activeImport', new Date(y)) - registerAt(m, 'activeImport', new Date(x));
+  // the part half hours at either end from the registers, as touValues counts them
+  const first = Math.min(Math.ceil(from / HALF_HOUR) * HALF_HOUR, end);
+  if (first > from) count(Math.floor(from / HALF_HOUR) * HALF_HOUR, amount(from, first));
+  let counted = first;
+  for (const r of profileRows(m, 'activeImport', new Date(first), at)) {
+    count(r.start.getTime(), r.value);
+    counted = r.end.getTime();
+  }
+  if (end > counted) count(Math.floor((end - 1) / HALF_HOUR) * HALF_HOUR, amount(counted, end));
+  return blocks;
+}
+
+/** The TOU × block registers as the register rows carry them: one array of the 8 rates per block. */
+function blockArrays(ctx: CommandContext, at: Date, tou: number[]): DlmsData[] {
+  return blockValues(ctx, at, tou).map((b) => touRegisters(b, BLOCK_SETS));
 }
 
 /**
@@ -204,9 +253,9 @@ function registerRows(ctx: CommandContext, times: number[]): DlmsData[] {
   return times.map((t) => {
     const tou = touValues(ctx, new Date(t));
     const total = dlu(registerAt(m, 'activeImport', new Date(t)));
-    if (!twin) return dlms.structure(stamp(t), total, touRegisters(tou, 48), ...blockArrays(tou));
+    if (!twin) return dlms.structure(stamp(t), total, touRegisters(tou, 48), ...blockArrays(ctx, new Date(t), tou));
     const secondary = [dlu(registerAt(twin, 'activeImport', new Date(t))), touRegisters(touValues(ctx, new Date(t), 'secondary'), SECONDARY_TOU_REGISTERS)] as const;
-    return dlms.structure(stamp(t), total, secondary[0], touRegisters(tou, 48), secondary[1], ...blockArrays(tou));
+    return dlms.structure(stamp(t), total, secondary[0], touRegisters(tou, 48), secondary[1], ...blockArrays(ctx, new Date(t), tou));
   });
 }
 
@@ -356,7 +405,8 @@ const registers: CosemObject[] = [
     ...(isTwinElement(ctx) ? [touRegisters(touValues(ctx, ctx.now, 'secondary'), SECONDARY_TOU_REGISTERS)] : []),
   )),
   // TOU rates with their blocks: without block thresholds all in block 1
-  data('0-0:94.44.34.2', 'TOU with blocks registers matrix', (ctx) => dlms.structure(touRegisters(touValues(ctx, ctx.now).slice(0, 8), 64))),
+  // [block 1-4][rate 1-8] flattened, then unused
+  data('0-0:94.44.34.2', 'TOU with blocks registers matrix', (ctx) => dlms.structure(touRegisters(blockValues(ctx, ctx.now, touValues(ctx, ctx.now)).flat(), 64))),
   data('0-0:94.44.34.30', 'prepayment values', (ctx) => dlms.structure(...prepayValues(ctx))),
   data('0-0:94.44.34.20', 'active power import', (ctx) => {
     const v = instantaneous(meterOf(ctx), ctx.now);
