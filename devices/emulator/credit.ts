@@ -15,9 +15,10 @@
  * threshold: the same register the TOU reads count it in), plus the tariff's standing charge; prices and charge
  * are pounds × 10^scale, turned into the device's currency unit (a thousandth of a penny). A tariff with no
  * switching table charges its first TOU price; a meter never given a tariff 30p/kWh and 50p a day. The balance
- * drains from the first command after the switch to prepayment (1.6); each command starts new terms, so a new
- * tariff prices from the command that set it. [Not yet: the secondary element of a twin ESME, time-based debt
- * recovery, the non-disablement calendar, the low-credit and supply-disabled alerts.]
+ * drains from the first command after the switch to prepayment (1.6); each command starts new terms, so a tariff
+ * set now prices from the command that set it. [Not yet: catching up before a future-dated tariff activates, the
+ * secondary element of a twin ESME, time-based debt recovery, the non-disablement calendar, the low-credit and
+ * supply-disabled alerts.]
  */
 import {
   balanceAt, balanceCrossing, profileRows, registerAt, type BlockPrices, type MeterModel, type PrepaymentTerms, type RegisterPrices,
