@@ -25,7 +25,6 @@ import {
 } from '../meter/index.ts';
 import { dlms, obis } from '../gbcs/dlms.ts';
 import { onEveryCommand, type CommandContext } from './app-use-case.ts';
-import type { DeviceAppState } from './app-state.ts';
 import { storeAttribute } from './cosem.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import { CURRENCY_UNITS_PER_PENNY, type PrepaymentConfigSection } from './families/prepayment.ts';
