@@ -128,6 +128,21 @@ function authorise(def: DeviceCommandDef<any>) {
   };
 }
 
+/**
+ * A load controller's service (7.16) is open to Other Users (dcc-sim's assumed role), but only one that is a load
+ * controller may send it: one with a live Load Controller digital-signing certificate in the SMKI repository. A User
+ * that is an Other User for other ends (RTDS's supplier EUI sends 9.1) is refused before a pre-command is issued.
+ */
+const loadControllerStep: Step = {
+  name: 'load-controller',
+  run(ctx) {
+    const eui = ctx.request.requestId.originator;
+    const live = ctx.ports.organisationCertificates(eui, RemotePartyRole.LoadController, 'DS').filter((c) => !c.revoked);
+    if (live.length === 0) ctx.reject(Codes.roleNotAllowed, `${ctx.service.variant} is a load controller's: ${ctx.sender.name} (${dashedEui(eui)}) holds no Load Controller (role 8) digital-signing certificate`);
+    return `${ctx.sender.name} is a load controller`;
+  },
+};
+
 function byAcb(def: DeviceCommandDef<any>, type: DeviceType): boolean {
   return (typeof def.originator === 'function' ? def.originator(type) : def.originator) === 'acb';
 }
@@ -194,7 +209,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       ...(def.withoutRegistration ? { withoutRegistration: def.withoutRegistration } : {}),
     },
     ...(def.describe ? { describe: def.describe } : {}),
-    ...(def.steps ? { steps: def.steps } : {}),
+    ...(def.steps || def.sender === 'loadController' ? { steps: [...(def.sender === 'loadController' ? [loadControllerStep] : []), ...(def.steps ?? [])] } : {}),
     ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
     ...(def.deviceResponseContent ? { deviceResponseContent: def.deviceResponseContent } : {}),
   };
