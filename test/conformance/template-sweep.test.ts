@@ -13,7 +13,6 @@ import { sweeper, sweepTable, templateNames, type SweepRow } from '../helpers/te
  */
 const KNOWN_GAPS: Record<string, string> = {
   'CS02bACBByACB_8.5_SUCCESS_REQUEST_DUIS.XML': 'the template carries a digital-signing certificate as the KeyAgreementCertificate; dcc-sim refuses it (E080501) rather than put a DS key in the ACB KA cell',
-  '8.6_SERVICE_OPTIN_REQUEST_DUIS.XML': 'the template names ImportMPxN 1312345678111, which is not the ZAZ1 ESME\'s MPAN, and a fresh world has no opted-out meter (E080604)',
   'CS02d_6.15.2_SUCCESS_REQUEST_DUIS.XML': 'its certificate is issued by the RTDS device CA (CN=E357), which the ZAZ1 world does not hold: refused E061505 as DUIS requires',
 };
 
