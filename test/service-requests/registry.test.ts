@@ -58,7 +58,8 @@ describe('service registry', () => {
   });
 
   it('a service no module serves is refused as unsupported (E100), naming every supported variant', () => {
-    const xml = readFileSync(path.join(templates, 'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML'));
+    // 6.22 is the last DUIS 5.4 service without a module: once it has one, no valid request is unsupported
+    const xml = readFileSync(path.join(templates, 'GCS20_6.22_SUCCESS_REQUEST_DUIS.XML'));
     let err: unknown;
     try {
       parseDuisRequest(xml);
@@ -69,7 +70,7 @@ describe('service registry', () => {
     const r = err as DuisRejection;
     expect(r.step).toBe('unsupported');
     expect(r.responseCode).toBe('E100');
-    expect(r.reason).toContain('sr:RestoreGPFDeviceLog (ServiceReferenceVariant 8.12.2) is not supported by dcc-sim');
+    expect(r.reason).toContain('sr:ConfigureAlertBehaviour (ServiceReferenceVariant 6.22) is not supported by dcc-sim');
     for (const s of SERVICES.filter((m) => !m.completesPreCommand)) expect(r.reason).toContain(`${s.variant} ${s.body.element}`);
   });
 });
