@@ -3,7 +3,7 @@
  * CommandVariant table and its service matrix row; a service no module serves is refused in one
  * place, naming what is supported.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,12 @@ describe('service registry', () => {
       expect(leg?.completesPreCommand, `${s.variant} has a SignedPreCommand leg`).toBeDefined();
       expect(leg?.variant).toBe(s.variant);
     }
+  });
+
+  it('the DCC itself may send only what RTDS\'s DCC-originated templates are (6.24.1, 8.12.2, 11.2): any other from its EUI is refused', () => {
+    expect(SERVICES.filter((s) => s.dccMayOriginate).map((s) => s.variant).sort()).toEqual(['11.2', '6.24.1', '8.12.2']);
+    const dccSent = readdirSync(templates).filter((f) => readFileSync(path.join(templates, f), 'utf8').includes('<sr:RequestID>90-B3-D5-1F-30-00-00-02:'));
+    expect(dccSent.sort()).toEqual(['CS02fMAC_6.24.1_SUCCESS_REQUEST_DUIS.XML', 'CS08_11.2_SUCCESS_REQUEST_DUIS.XML', 'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML']);
   });
 
   it('one module per body element and per variant', () => {

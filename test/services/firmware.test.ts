@@ -158,11 +158,15 @@ describe('11.1 Update Firmware, 11.2 Read Firmware Version, 11.3 Activate Firmwa
     expect(r.responses.map((x) => x.responseCode)).toContain('I0');
   });
 
-  it('the DCC reads no meter\'s version itself (E4, nothing sent), and a DCC request not signed with the DCC\'s own XML-signing key is refused at the signature (E1)', () => {
+  it('the DCC reads no meter\'s version itself (E4, nothing sent), sends no other service (E3), and a DCC request not signed with the DCC\'s own XML-signing key is refused at the signature (E1)', () => {
     const meter = w.run('CS08_11.2_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A4', '00-DB-12-34-56-78-90-A0'));
     expect(meter.answer.responseCode).toBe('E4');
     expect(meter.finalReason).toMatch(/the DCC sends 11\.2 itself only to a PPMID or HCALCS/);
     expect(meter.command).toBeUndefined();
+    // a service the DCC does not send, from its EUI and signed by it, is refused: it is no DCC User
+    const supplyStatus = w.run('ECS45_7.4_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/<sr:RequestID>[0-9A-F-]{23}:/, '<sr:RequestID>90-B3-D5-1F-30-00-00-02:'));
+    expect(supplyStatus.answer.responseCode).toBe('E3');
+    expect(supplyStatus.command).toBeUndefined();
     const p = prepareRequest(templateXml('CS08_11.2_SUCCESS_REQUEST_DUIS.XML'), { counter: BigInt(Date.UTC(2031, 0, 1)) });
     const bySupplier = w.dcc.handle('serviceS', Buffer.from(signDuis(p.xml, xmlSignerOf(w.world, '90B3D51F30010000'))));
     expect(bySupplier.responseCode).toBe('E1');
