@@ -197,6 +197,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     const c = def.command(body, type, PROBE);
     return typeof c === 'string' ? c : true;
   };
+  const steps = [...(def.sender === 'loadController' ? [loadControllerStep] : []), ...(def.steps ?? [])];
   const common = {
     ...facts,
     ...(def.assumedUserRoles ? { assumedUserRoles: def.assumedUserRoles } : {}),
@@ -209,7 +210,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
       ...(def.withoutRegistration ? { withoutRegistration: def.withoutRegistration } : {}),
     },
     ...(def.describe ? { describe: def.describe } : {}),
-    ...(def.steps || def.sender === 'loadController' ? { steps: [...(def.sender === 'loadController' ? [loadControllerStep] : []), ...(def.steps ?? [])] } : {}),
+    ...(steps.length > 0 ? { steps } : {}),
     ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
     ...(def.deviceResponseContent ? { deviceResponseContent: def.deviceResponseContent } : {}),
   };
