@@ -51,9 +51,10 @@ export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export {
   HanMessageCode, JoinMethod, HAN_DEVICE_TYPE, HanStatus, hanDeviceTypeName, encodeJoinCommand, decodeJoinCommand, encodeUnjoinCommand,
   decodeUnjoinCommand, encodeHanStatus, decodeHanStatus, encodeDeviceLogResponse, decodeDeviceLogResponse, encodeSetTimeCommand,
-  decodeSetTimeCommand, encodeSetTimeResponse, decodeSetTimeResponse,
+  decodeSetTimeCommand, encodeSetTimeResponse, decodeSetTimeResponse, encodeGpfLogRestoreCommand, decodeGpfLogRestoreCommand,
+  encodeGpfLogRestoreResponse, decodeGpfLogRestoreResponse,
 } from './gbcs/han.ts';
-export type { JoinCommand, HanLogEntry, DeviceLogResponse, SetTimeCommand, SetTimeResponse, HanBody } from './gbcs/han.ts';
+export type { JoinCommand, HanLogEntry, DeviceLogResponse, SetTimeCommand, SetTimeResponse, HanBody, GpfLogRestoreResult } from './gbcs/han.ts';
 export {
   CS06_MESSAGE_CODE, CS06_ALERT_MESSAGE_CODE, CS08_MESSAGE_CODE, FirmwareStatus, encodeActivateFirmwareCommand, decodeActivateFirmwareCommand,
   encodeActivateFirmwareResponse, decodeActivateFirmwareResponse, encodeActivateFirmwareAlert, decodeActivateFirmwareAlert,

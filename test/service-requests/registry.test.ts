@@ -3,7 +3,7 @@
  * CommandVariant table and its service matrix row; a service no module serves is refused in one
  * place, naming what is supported.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,12 @@ describe('service registry', () => {
     }
   });
 
+  it('the DCC itself may send only what RTDS\'s DCC-originated templates are (6.24.1, 8.12.2, 11.2): any other from its EUI is refused', () => {
+    expect(SERVICES.filter((s) => s.dccMayOriginate).map((s) => s.variant).sort()).toEqual(['11.2', '6.24.1', '8.12.2']);
+    const dccSent = readdirSync(templates).filter((f) => readFileSync(path.join(templates, f), 'utf8').includes('<sr:RequestID>90-B3-D5-1F-30-00-00-02:'));
+    expect(dccSent.sort()).toEqual(['CS02fMAC_6.24.1_SUCCESS_REQUEST_DUIS.XML', 'CS08_11.2_SUCCESS_REQUEST_DUIS.XML', 'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML']);
+  });
+
   it('one module per body element and per variant', () => {
     const main = SERVICES.filter((s) => !s.completesPreCommand);
     expect(new Set(main.map((s) => s.body.element)).size).toBe(main.length);
@@ -58,7 +64,8 @@ describe('service registry', () => {
   });
 
   it('a service no module serves is refused as unsupported (E100), naming every supported variant', () => {
-    const xml = readFileSync(path.join(templates, 'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML'));
+    // 6.22 is the last DUIS 5.4 service without a module: once it has one, no valid request is unsupported
+    const xml = readFileSync(path.join(templates, 'GCS20_6.22_SUCCESS_REQUEST_DUIS.XML'));
     let err: unknown;
     try {
       parseDuisRequest(xml);
@@ -69,7 +76,7 @@ describe('service registry', () => {
     const r = err as DuisRejection;
     expect(r.step).toBe('unsupported');
     expect(r.responseCode).toBe('E100');
-    expect(r.reason).toContain('sr:RestoreGPFDeviceLog (ServiceReferenceVariant 8.12.2) is not supported by dcc-sim');
+    expect(r.reason).toContain('sr:ConfigureAlertBehaviour (ServiceReferenceVariant 6.22) is not supported by dcc-sim');
     for (const s of SERVICES.filter((m) => !m.completesPreCommand)) expect(r.reason).toContain(`${s.variant} ${s.body.element}`);
   });
 });
