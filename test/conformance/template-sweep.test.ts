@@ -20,6 +20,9 @@ const KNOWN_GAPS: Record<string, string> = {
   'CS02d_6.15.2_SUCCESS_REQUEST_DUIS.XML': 'its certificate is issued by the RTDS device CA (CN=E357), which the ZAZ1 world does not hold: refused E061505 as DUIS requires',
 };
 
+/** Service variants with no module yet: their templates may be 'not carried out' (every other variant's must be). */
+const NO_MODULE_YET = new Set(['8.12.2']);
+
 const s = sweeper();
 afterAll(() => s.close());
 
@@ -29,6 +32,7 @@ describe('the RTDS template sweep', () => {
     console.log(['RTDS template sweep:', ...sweepTable(rows)].join('\n'));
     expect(rows.length).toBe(297);
     expect(rows.filter((r) => r.verdict === 'refused' && !KNOWN_GAPS[r.name]).map((r) => `${r.name} (${r.srv}): ${r.detail}`)).toEqual([]);
+    expect(rows.filter((r) => r.verdict === 'not carried out' && !NO_MODULE_YET.has(r.srv)).map((r) => `${r.name} (${r.srv})`)).toEqual([]);
     // A known gap that is now carried out must leave the list (it would hide a later regression).
     expect(rows.filter((r) => KNOWN_GAPS[r.name] && r.verdict === 'carried out').map((r) => r.name)).toEqual([]);
   });
