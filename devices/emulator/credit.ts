@@ -20,6 +20,7 @@ import { dlms, obis } from '../gbcs/dlms.ts';
 import { onEveryCommand, type CommandContext } from './app-use-case.ts';
 import type { DeviceAppState } from './app-state.ts';
 import { storeAttribute } from './cosem.ts';
+import { raiseCreditAlerts } from './credit-alerts.ts';
 import { meterOf } from './families/esme-reads.ts';
 import { CURRENCY_UNITS_PER_PENNY, type PrepaymentConfigSection } from './families/prepayment.ts';
 import { changeSupply, type SupplySection } from './families/supply.ts';
@@ -66,6 +67,7 @@ export function settleCredit(ctx: CommandContext): void {
   const floor = (p.disablementThreshold ?? 0) - ecLimit;
   const terms = termsOf(ctx.app, asOf, p.balance);
   const supply = ctx.app.supply as SupplySection | undefined;
+  raiseCreditAlerts(ctx, meterOf(ctx), terms, floor);
   if ((supply?.state ?? 'connected') === 'connected') {
     const at = balanceCrossing(meterOf(ctx), terms, floor, now);
     if (at) {
