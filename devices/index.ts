@@ -85,6 +85,7 @@ export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, i
 export type { DeviceType, CellName } from './emulator/cells.ts';
 export { processCommand, executeDueCommands } from './emulator/dispatch.ts';
 export { catchUpBetweenCommands } from './emulator/between-commands.ts';
+export { alertEnabled } from './emulator/families/alert-behaviour.ts';
 export { newDeviceState, describeCells } from './emulator/state.ts';
 export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport } from './emulator/state.ts';
 export { RejectionAlert } from './emulator/security.ts';

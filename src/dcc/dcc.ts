@@ -26,7 +26,7 @@ import {
   type ValidateOptions,
   type RequestBody,
 } from '../../service-requests/index.ts';
-import { alertCodeOf, catchUpBetweenCommands, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, raiseAlertOnDemand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
+import { alertCodeOf, alertEnabled, catchUpBetweenCommands, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, raiseAlertOnDemand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
 import { META, World, SimulatedClock, WorldError } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
@@ -479,6 +479,9 @@ export class Dcc extends EventEmitter {
     this.deliveryDelayMs = 0;
     const result = this.world.store.transaction(() => {
       const device = loadDevice(this.world, eui);
+      if (!alertEnabled({ app: device.state.app ?? {}, device: device.state }, alertCode)) {
+        throw new WorldError('alert-disabled', `${device.state.type} ${dashedEui(eui)} does not send alert ${alertCode.toString(16).toUpperCase()}: its alert behaviour (6.22) disables it`);
+      }
       const security = this.world.store.getDeviceSecurity(eui)!;
       const toCell = device.state.type === 'CHF' ? 'acbKA' : 'supplierKA';
       const kaId = security.cells[toCell];

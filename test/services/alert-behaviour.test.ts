@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 let w: ConformanceWorld;
@@ -104,3 +105,29 @@ describe('6.2.10 reads back what 6.22 set', () => {
     expect([config(0x810e), config(0x8161), config(0x81aa), config(0x81bd), config(0x8119)]).toEqual([0x08, 0x43, 0x5b, 0x4b, 0x18]);
   });
 });
+
+describe('the meters honour it when they raise an alert', () => {
+  const ESME = '00DB1234567890A0';
+  const GSME = '00DB1234567890A1';
+  const alerts = () => w.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.map((e) => e.responseCode);
+
+  it('an ESME alert the supplier disabled is not sent; enabled again, it is', () => {
+    const edit = (setting: string) => (x: string) => x.replace(/<sr:SupplierESMEPolyPhase>[\s\S]*<\/sr:SupplierESMEPolyPhase>/, '').replace('<sr:x810D>Enable</sr:x810D>', '').replace('<sr:x810E>Disable<', `<sr:x810E>${setting}<`);
+    ok(w.run('ECS25a_6.22_SUCCESS_REQUEST_DUIS.XML', edit('Disable')));
+    const before = alerts().length;
+    expect(() => w.dcc.raiseAlert(ESME, 0x810e)).toThrow(/does not send alert 810E: its alert behaviour \(6\.22\) disables it/);
+    expect(alerts().length).toBe(before);
+    // a critical alert is not configurable
+    w.dcc.raiseAlert(ESME, 0x8f30);
+    ok(w.run('ECS25a_6.22_SUCCESS_REQUEST_DUIS.XML', edit('Enable')));
+    w.dcc.raiseAlert(ESME, 0x810e);
+    expect(alerts().slice(0, 2)).toEqual(['810E', '8F30']);
+  });
+
+  it('a GSME sends an event to the WAN only if its configuration says so (GCS20: 0x8161 logs and sounds, 0x810E alerts)', () => {
+    ok(w.run('GCS20_6.22_SUCCESS_REQUEST_DUIS.XML'));
+    expect(() => w.dcc.raiseAlert(GSME, 0x8161)).toThrow(/disables it/);
+    expect(w.dcc.raiseAlert(GSME, 0x810e).alertCode).toBe('810E');
+  });
+});
+
