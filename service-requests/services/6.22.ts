@@ -182,13 +182,24 @@ function setEventConfiguration(events: readonly GasEventSetting[], now: Date): B
   }));
 }
 
-function esmeCommand(b: ConfigureAlertBehaviourBody, counter: bigint, sender: string | undefined): GbcsCommand | string {
+/**
+ * The groups of another kind of meter are left out: a single-phase ESME's command has no polyphase alert (and a
+ * polyphase one's no single-phase alert). Inferred from RTDS, whose ESME is single-phase: its ECS25b SUCCESS
+ * command is the template without its 0x8003, and its ERROR commands, which the meter refuses, are the ECS25a,
+ * ECS25a2, ECS25b and ECS25b3 templates with 0x81B7 or 0x8003 in. An ESME is polyphase by its variant (C…), as 4.10.
+ */
+function forThisMeter(group: string, esmeVariant: string | undefined): boolean {
+  const polyphase = esmeVariant?.startsWith('C') ?? false;
+  return group.endsWith('PolyPhase') ? polyphase : group.endsWith('SinglePhase') ? !polyphase : true;
+}
+
+function esmeCommand(b: ConfigureAlertBehaviourBody, counter: bigint, sender: string | undefined, esmeVariant: string | undefined): GbcsCommand | string {
   if (b.settings === 'GasSupplierAlerts' || b.settings === 'GasSupplierAlertEventSettings') return `${b.settings} configures a GSME, not an ESME`;
   const s = SETTINGS[b.settings];
   const forOperator = b.settings.startsWith('ElectricityNetworkOperator');
   if (sender && (sender === 'networkOperator') !== forOperator) return `${b.settings} is the ${forOperator ? 'network operator' : 'supplier'}'s to set`;
-  const alerts = b.groups.flatMap((g) => g.alerts);
-  if (alerts.length === 0) return `${b.settings} names no alert`;
+  const alerts = b.groups.filter((g) => forThisMeter(g.group, esmeVariant)).flatMap((g) => g.alerts);
+  if (alerts.length === 0) return `${b.settings} names no alert this ${esmeVariant?.startsWith('C') ? 'polyphase' : 'single-phase'} ESME has`;
   return { useCase: s.useCase, messageCode: s.messageCode, payload: dlmsAccess(counter, [['set', 1, s.obis, 2, dlms.bits(512, alertBehaviourBits(alerts))]]) };
 }
 
@@ -198,7 +209,7 @@ export const configureAlertBehaviour = deviceCommandService({
   body,
   sender: 'supplierOrNetworkOperator',
   command: byDeviceType('alert behaviour', {
-    ESME: (b, { counter, sender }) => esmeCommand(b, counter, sender),
+    ESME: (b, { counter, sender, esmeVariant }) => esmeCommand(b, counter, sender, esmeVariant),
     GSME: (b, { now, sender }) => {
       if (sender === 'networkOperator') return 'a GSME\'s alert behaviour is its supplier\'s to set';
       if (b.settings === 'GasSupplierAlerts') return 'GasSupplierAlerts would replace each event\'s whole configuration with its WAN alert alone; send GasSupplierAlertEventSettings';

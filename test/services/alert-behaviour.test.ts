@@ -24,11 +24,10 @@ function shape(m: GbcsMessage): unknown {
   return b.kind;
 }
 
-/** RTDS's ECS25a and ECS25b vectors were made from other requests than the npm templates (see the rows). */
-const ECS25A_AS_RTDS = (x: string) => x
-  .replace(/<sr:SupplierESMEPolyPhase>[\s\S]*<\/sr:SupplierESMEPolyPhase>/, '')
-  .replace('<sr:x810E>Disable</sr:x810E>', '<sr:x810E>Disable</sr:x810E><sr:x81C4>Disable</sr:x81C4><sr:x81C5>Disable</sr:x81C5>');
-const WITHOUT_POLYPHASE = (x: string) => x.replace(/<sr:NetworkOperatorESMEPolyPhase>[\s\S]*<\/sr:NetworkOperatorESMEPolyPhase>/, '');
+/** RTDS's ECS25a SUCCESS vector also disables 0x81C4 and 0x81C5, which the npm template does not name. */
+const ECS25A_AS_RTDS = (x: string) => x.replace('<sr:x810E>Disable</sr:x810E>', '<sr:x810E>Disable</sr:x810E><sr:x81C4>Disable</sr:x81C4><sr:x81C5>Disable</sr:x81C5>');
+
+const ESME_A0 = '00DB1234567890A0';
 
 /** The GSME's Set Event Configuration issuer event ids (the time of issue), GBZ payload octets 12-15, 37-40, 58-61, 85-88. */
 const GCS20_ISSUER_IDS = [[11, 4], [36, 4], [57, 4], [84, 4]] as const;
@@ -39,10 +38,9 @@ describe('6.22 on the RTDS meters, template by template', () => {
     ['ECS25a2_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25a2', undefined],
     ['ECS25a3_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25a3', undefined],
     ['ECS25b3_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25b3', undefined],
-    // RTDS's vector disables 0x81C4 and 0x81C5 and has no 0x81B7 (the template enables 0x81B7)
+    // the single-phase ESME's commands leave out the polyphase 0x81B7 and 0x8003 the templates enable
     ['ECS25a_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25a', ECS25A_AS_RTDS],
-    // RTDS's vector has no 0x8003 (the template enables it for a polyphase meter)
-    ['ECS25b_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25b', WITHOUT_POLYPHASE],
+    ['ECS25b_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25b', undefined],
     ['GCS20_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_GCS20', undefined],
   ] as const)('%s: the command is RTDS\'s and the answer has its shape', (template, dir, edit) => {
     const r = ok(w.run(template, edit));
@@ -52,7 +50,23 @@ describe('6.22 on the RTDS meters, template by template', () => {
     expect(shape(r.deviceResponse!)).toEqual(shape(decodeGbcsMessage(rtdsVector(dir, `${useCase}_6.22_SUCCESS_RESPONSE_GBCS.HEX`))));
   });
 
-  it('the unedited ECS25a and ECS25b templates also set the polyphase alerts\' bits (0x81B7, 0x8003)', () => {
+  it('to a polyphase ESME the ECS25a and ECS25b templates are RTDS\'s ERROR commands (which RTDS\'s single-phase meter refuses)', () => {
+    w.world.inventory.update(ESME_A0, { esmeVariant: 'C' });
+    try {
+      for (const [template, dir] of [['ECS25a_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25a'], ['ECS25b_6.22_SUCCESS_REQUEST_DUIS.XML', '6.22_ECS25b']] as const) {
+        const useCase = dir.split('_')[1]!;
+        const diff = gbcsDifferences(ok(w.run(template)).command!, rtdsVector(dir, `${useCase}_6.22_ERROR_COMMAND_GBCS.HEX`));
+        // RTDS's ECS25b ERROR command enables 0x8015, which the template disables: that setting bit alone differs
+        if (useCase === 'ECS25b') expect(diff.map((d) => d.slice(0, 7))).toEqual(['data 1:']);
+        else expect(diff, template).toEqual([]);
+      }
+    } finally {
+      w.world.inventory.update(ESME_A0, { esmeVariant: 'A' });
+    }
+  });
+
+  it('the polyphase alerts\' bits (0x81B7, 0x8003) are set for a polyphase ESME', () => {
+    w.world.inventory.update(ESME_A0, { esmeVariant: 'C' });
     const bits = (r: TemplateRun) => {
       const b = decodeGbcsMessage(r.command!).body;
       if (b.kind !== 'dlms-request' || b.request.data[0]?.type !== 'bit-string') throw new Error('not a bit-string set');
@@ -66,6 +80,7 @@ describe('6.22 on the RTDS meters, template by template', () => {
     expect(a[63 - 1]! & (1 << 6)).toBe(0);
     const b = bits(ok(w.run('ECS25b_6.22_SUCCESS_REQUEST_DUIS.XML')));
     expect([b[31]! & 0x08, b[63]! & 0x08]).toEqual([0x08, 0x08]);
+    w.world.inventory.update(ESME_A0, { esmeVariant: 'A' });
   });
 });
 
