@@ -85,6 +85,8 @@ export type { UseCaseCodec, PayloadDecoder } from './gbcs/use-case-codec.ts';
 export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, isDeviceType } from './emulator/cells.ts';
 export type { DeviceType, CellName } from './emulator/cells.ts';
 export { processCommand, executeDueCommands } from './emulator/dispatch.ts';
+export { catchUpBetweenCommands } from './emulator/between-commands.ts';
+export { alertEnabled } from './emulator/families/alert-behaviour.ts';
 export { newDeviceState, describeCells } from './emulator/state.ts';
 export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport } from './emulator/state.ts';
 export { RejectionAlert } from './emulator/security.ts';

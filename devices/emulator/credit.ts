@@ -17,8 +17,8 @@
  * switching table charges its first TOU price; a meter never given a tariff 30p/kWh and 50p a day. The balance
  * drains from the first command after the switch to prepayment (1.6); each command starts new terms, so a tariff
  * set now prices from the command that set it. [Not yet: catching up before a future-dated tariff activates, the
- * secondary element of a twin ESME, time-based debt recovery, the non-disablement calendar, the low-credit and
- * supply-disabled alerts.]
+ * secondary element of a twin ESME, time-based debt recovery, the non-disablement calendar.] The alerts a
+ * prepayment meter raises as its balance crosses its thresholds are credit-alerts.ts's.
  */
 import {
   balanceAt, balanceCrossing, profileRows, registerAt, type BlockPrices, type MeterModel, type PrepaymentTerms, type RegisterPrices,
@@ -26,6 +26,7 @@ import {
 import { dlms, obis } from '../gbcs/dlms.ts';
 import { onEveryCommand, type CommandContext } from './app-use-case.ts';
 import { storeAttribute } from './cosem.ts';
+import { raiseCreditAlerts } from './credit-alerts.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import { CURRENCY_UNITS_PER_PENNY, type PrepaymentConfigSection } from './families/prepayment.ts';
 import { changeSupply, type SupplySection } from './families/supply.ts';
@@ -120,6 +121,7 @@ export function settleCredit(ctx: CommandContext): void {
   const floor = (p.disablementThreshold ?? 0) - ecLimit;
   const terms = termsOf(ctx, asOf, p.balance);
   const supply = ctx.app.supply as SupplySection | undefined;
+  raiseCreditAlerts(ctx, meterOf(ctx), terms, floor);
   if ((supply?.state ?? 'connected') === 'connected') {
     const at = balanceCrossing(meterOf(ctx), terms, floor, now);
     if (at) {

@@ -140,6 +140,7 @@ describe('the training scenarios pass on the scratch world', () => {
       expect(step(s, 'emergency-credit').requests[0]).toMatchObject({ legs: [{ commandVariant: 4, responseCode: 'I0' }, { commandVariant: 5, responseCode: 'I99' }], finalResponseCode: 'I0' });
       expect(step(s, 'runs-low').happened.join('\n')).toMatch(/after \d+ day\(s\) \d+ hour\(s\) the balance is £[0-9.-]+ \(from £[0-9.]+\)/);
       expect(step(s, 'disconnected').happened.join('\n')).toMatch(/the supply is off; the balance is £-/);
+      expect(step(s, 'disconnected').happened.join('\n')).toMatch(/alerts .*: credit below the disablement threshold \(8F0F\)/);
       expect(services('reconnected')).toEqual(['4.18', '2.2', '4.18', '4.18', '7.4', '7.1', '7.4']);
     }
   });

@@ -1,7 +1,6 @@
 /**
  * The service registry against DUIS: every module's command variants and endpoints fit the DUIS
- * CommandVariant table and its service matrix row; a service no module serves is refused in one
- * place, naming what is supported.
+ * CommandVariant table and its service matrix row, and every variant of the matrix has its module.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,20 +62,22 @@ describe('service registry', () => {
     }
   });
 
-  it('a service no module serves is refused as unsupported (E100), naming every supported variant', () => {
-    // 6.22 is the last DUIS 5.4 service without a module: once it has one, no valid request is unsupported
-    const xml = readFileSync(path.join(templates, 'GCS20_6.22_SUCCESS_REQUEST_DUIS.XML'));
+  it('serves every service variant of the DUIS service matrix', () => {
+    const unserved = [...SERVICE_MATRIX.keys()].filter((variant) => !serviceByVariant(variant));
+    expect(unserved).toEqual([]);
+  });
+
+  it('refuses a ServiceReferenceVariant DUIS does not define (E100), naming it', () => {
+    const xml = readFileSync(path.join(templates, 'GCS20_6.22_SUCCESS_REQUEST_DUIS.XML'), 'utf8')
+      .replace('<sr:ServiceReferenceVariant>6.22</sr:ServiceReferenceVariant>', '<sr:ServiceReferenceVariant>6.99</sr:ServiceReferenceVariant>');
     let err: unknown;
     try {
-      parseDuisRequest(xml);
+      parseDuisRequest(Buffer.from(xml));
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(DuisRejection);
-    const r = err as DuisRejection;
-    expect(r.step).toBe('unsupported');
-    expect(r.responseCode).toBe('E100');
-    expect(r.reason).toContain('sr:ConfigureAlertBehaviour (ServiceReferenceVariant 6.22) is not supported by dcc-sim');
-    for (const s of SERVICES.filter((m) => !m.completesPreCommand)) expect(r.reason).toContain(`${s.variant} ${s.body.element}`);
+    expect((err as DuisRejection).responseCode).toBe('E100');
+    expect((err as DuisRejection).reason).toContain('"6.99" is not a DUIS ServiceReferenceVariant');
   });
 });
