@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from '../../src/server.ts';
 import { sendRequest } from '../../src/client.ts';
 import { loadExamples } from '../../src/world/index.ts';
 import { seedTemplate, type WorldTemplate } from '../compliance/worlds.ts';
+import { expectOk, runCliAsync } from '../helpers/world-cli.ts';
 
 // Training sandboxes: private copies of the served world under /sandboxes/{id}/, each with its own
 // clock; what happens in one stays there, and a reset brings back the copy taken at creation.
@@ -76,5 +77,61 @@ describe('sandboxes of one world', () => {
     expect((await call('DELETE', `/api/sandboxes/${b.id}`)).status).toBe(204);
     expect((await call('GET', `${b.baseUrl}/api/clock`)).status).toBe(404);
     expect(existsSync(b.file)).toBe(false);
+  });
+
+  it('refuses what it cannot do, with a specific error, and changes nothing', async () => {
+    const before = (await call<Sandbox[]>('GET', '/api/sandboxes')).body;
+    expect(await call('POST', '/api/sandboxes/0badc0de/reset')).toEqual({ status: 404, body: { error: "no sandbox '0badc0de'" } });
+    expect((await call('DELETE', '/api/sandboxes/..%2F..%2Fetc')).status).toBe(404);
+    expect((await call('GET', '/sandboxes/0badc0de/api/clock')).body).toEqual({ error: "no sandbox '0badc0de': GET /api/sandboxes lists them" });
+    const long = await call<{ error: string }>('POST', '/api/sandboxes', { name: 'x'.repeat(81) });
+    expect(long.status).toBe(400);
+    expect(long.body.error).toMatch(/name/);
+    expect((await call<Sandbox[]>('GET', '/api/sandboxes')).body).toEqual(before.map((s) => ({ ...s, clock: expect.any(String) })));
+  });
+
+  it('`dcc-sim sandbox new|list|reset|drop` against the running server; `scenario run --url` runs in a sandbox of its own, twice', async () => {
+    const sharedClock = (await call<{ now: string }>('GET', '/api/clock')).body.now;
+    const made = JSON.parse(expectOk(await runCliAsync(['sandbox', 'new', '--url', server.url, '--name', 'from the CLI', '--json'])).stdout) as Sandbox;
+    expect(made).toMatchObject({ name: 'from the CLI', baseUrl: `/sandboxes/${made.id}` });
+    // (side by side, to keep the test short: each scenario run makes and drops a sandbox of its own)
+    const [listed, ...runs] = await Promise.all([
+      runCliAsync(['sandbox', 'list', '--url', server.url]),
+      runCliAsync(['scenario', 'run', 'misissued-certificate', '--url', server.url], { timeoutMs: 180_000 }),
+      runCliAsync(['scenario', 'run', 'misissued-certificate', '--url', server.url], { timeoutMs: 180_000 }),
+    ]);
+    expect(expectOk(listed!).stdout).toContain(made.id);
+    expect(listed!.stdout).toContain('from the CLI');
+    for (const r of runs) {
+      expectOk(r);
+      expect(r.stdout).toMatch(/\(in sandbox [0-9a-f]{8} of the served world, through the DCC at http:\/\/127\.0\.0\.1:\d+\/sandboxes\/[0-9a-f]{8}\)/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^PASSED: misissued-certificate \(\d+ of \d+ steps passed\)$/);
+    }
+    expect(Math.abs(Date.parse((await call<{ now: string }>('GET', '/api/clock')).body.now) - Date.parse(sharedClock))).toBeLessThan(5 * 60_000);
+    expect((await call<unknown[]>('GET', '/api/requests')).body).toHaveLength(0);
+    // the runs' sandboxes were dropped after them
+    expect((await call<Sandbox[]>('GET', '/api/sandboxes')).body.filter((s) => s.name.startsWith('scenario:'))).toEqual([]);
+
+    await call('POST', `${made.baseUrl}/api/clock`, { advance: '3d' });
+    const reset = JSON.parse(expectOk(await runCliAsync(['sandbox', 'reset', made.id, '--url', server.url, '--json'])).stdout) as Sandbox;
+    expect(Math.abs(Date.parse(reset.clock) - Date.parse(made.clock))).toBeLessThan(5 * 60_000);
+    expect(expectOk(await runCliAsync(['sandbox', 'drop', made.id, '--url', server.url])).stdout).toContain(`dropped sandbox ${made.id}`);
+    const gone = await runCliAsync(['sandbox', 'drop', made.id, '--url', server.url]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain(`no sandbox '${made.id}'`);
+  }, 300_000);
+
+  it('survive a restart of the server: served again from their files, as they were left', async () => {
+    const kept = (await call<Sandbox>('POST', '/api/sandboxes', { name: 'overnight' })).body;
+    const clock = (await call<{ now: string }>('POST', `${kept.baseUrl}/api/clock`, { advance: '2d' })).body.now;
+    expect(readdirSync(`${file}.sandboxes`)).toEqual(expect.arrayContaining([`${kept.id}.sqlite`, `${kept.id}.snapshot.sqlite`, `${kept.id}.json`]));
+    await server.close();
+    server = await startServer({ db: file, host: '127.0.0.1', port: 0, logger: false });
+    const after = (await call<Sandbox[]>('GET', '/api/sandboxes')).body.find((s) => s.id === kept.id);
+    expect(after).toMatchObject({ name: 'overnight', baseUrl: kept.baseUrl });
+    expect(Math.abs(Date.parse((await call<{ now: string }>('GET', `${kept.baseUrl}/api/clock`)).body.now) - Date.parse(clock))).toBeLessThan(60_000);
+    // and a reset still goes back to the copy made before the restart
+    const reset = (await call<Sandbox>('POST', `/api/sandboxes/${kept.id}/reset`)).body;
+    expect(Date.parse(reset.clock)).toBeLessThan(Date.parse(clock) - 86_400_000);
   });
 });
