@@ -134,4 +134,30 @@ describe('sandboxes of one world', () => {
     const reset = (await call<Sandbox>('POST', `/api/sandboxes/${kept.id}/reset`)).body;
     expect(Date.parse(reset.clock)).toBeLessThan(Date.parse(clock) - 86_400_000);
   });
+
+  it("are guarded as the shared world's API is: the admin token and same-origin for the JSON API, none for DUIS", async () => {
+    const token = 'sandbox-test-admin-token-0123456789';
+    const guarded = await startServer({ db: template.copy(), host: '127.0.0.1', port: 0, logger: false, adminToken: token });
+    try {
+      const auth = { authorization: `Bearer ${token}` };
+      expect((await fetch(`${guarded.url}/api/sandboxes`, { method: 'POST' })).status).toBe(401);
+      const cross = await fetch(`${guarded.url}/api/sandboxes`, { method: 'POST', headers: { ...auth, origin: 'http://evil.example' } });
+      expect(cross.status).toBe(403);
+      expect(((await (await fetch(`${guarded.url}/api/sandboxes`, { headers: auth })).json()) as unknown[])).toEqual([]);
+      const made = (await (await fetch(`${guarded.url}/api/sandboxes`, { method: 'POST', headers: auth })).json()) as Sandbox;
+      // its JSON API needs the token; an unknown sandbox tells a probe nothing without it
+      expect((await fetch(`${guarded.url}${made.baseUrl}/api/clock`)).status).toBe(401);
+      expect((await fetch(`${guarded.url}/sandboxes/0badc0de/api/clock`)).status).toBe(401);
+      expect((await fetch(`${guarded.url}${made.baseUrl}/api/clock`, { headers: auth })).status).toBe(200);
+      const moved = await fetch(`${guarded.url}${made.baseUrl}/api/clock`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', origin: 'http://evil.example' }, body: '{"advance":"1d"}' });
+      expect(moved.status).toBe(403);
+      // its DUIS gateway, like the shared one, takes a signed request without it
+      const device = (await (await fetch(`${guarded.url}${made.baseUrl}/api/console/devices?type=ESME&status=InstalledNotCommissioned&limit=1`, { headers: auth })).json()) as { devices: { eui: string }[] };
+      const { exampleRequest } = await loadExamples();
+      const legs = await sendRequest(guarded.world, { xml: exampleRequest(guarded.world, 'handover', { device: device.devices[0]!.eui.replace(/-/g, '') as never }), baseUrl: `${guarded.url}${made.baseUrl}` });
+      expect(legs.map((l) => l.responseCode)).toEqual(['I99']);
+    } finally {
+      await guarded.close();
+    }
+  });
 });
