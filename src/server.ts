@@ -174,6 +174,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (admin && (await admin.hook(req, reply))) return reply;
       return reply.code(404).send({ error: `no sandbox '${decodeURIComponent(m[1]!).slice(0, 40)}': GET /api/sandboxes lists them` });
     }
+    // the console is one page for every world: a sandbox's is /?sandbox=ID
+    if (req.method === 'GET' && (m[2] === '' || m[2] === '/')) {
+      if (admin && (await admin.hook(req, reply))) return reply;
+      return reply.redirect(`/?sandbox=${m[1]!}`);
+    }
     reply.hijack();
     req.raw.url = m[2]!.startsWith('/') ? m[2]! : `/${m[2]!}`;
     served.app.routing(req.raw, reply.raw);

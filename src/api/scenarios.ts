@@ -3,7 +3,8 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { describeScenarios, findScenario, ScenarioRun, serverHost } from '../scenarios/index.ts';
 import { MAX_SANDBOXES } from '../sandboxes/index.ts';
 import { WorldError } from '../world/index.ts';
-import type { SandboxInfo } from '../sandboxes/index.ts';
+import type { SandboxInfo, ServedWorld } from '../sandboxes/index.ts';
+import type { ScenarioHost } from '../scenarios/index.ts';
 import { bareBodyIsEmpty, CONFLICT, NOT_FOUND, ref, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
@@ -93,8 +94,15 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       if (err instanceof WorldError) return refuse(reply, 429, `${err.message} (a scenario runs in a sandbox of its own)`);
       throw err;
     }
-    const served = sandboxes.served(sandbox.id)!;
-    const run = new ScenarioRun(scenario, serverHost(served.app, served.world, served.dcc, ctx.admin?.token));
+    // Looked up at each use: a reset serves the sandbox anew, and the run goes on in what it is now.
+    let current: { served: ServedWorld; host: ScenarioHost } | undefined;
+    const host = () => {
+      const served = sandboxes.served(sandbox.id);
+      if (!served) throw new WorldError('no-sandbox', `sandbox ${sandbox.id}, where this run was, has been dropped`);
+      if (current?.served !== served) current = { served, host: serverHost(served.app, served.world, served.dcc, ctx.admin?.token) };
+      return current.host;
+    };
+    const run = new ScenarioRun(scenario, { get world() { return host().world; }, get driver() { return host().driver; }, get clock() { return host().clock; } });
     sandboxOf.set(run, sandbox);
     runs.set(run.runId, run);
     return reply.code(201).send(summary(run));

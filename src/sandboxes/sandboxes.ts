@@ -76,15 +76,22 @@ export class Sandboxes {
   /** Serves again the sandboxes a previous start left beside the world. */
   async restore(): Promise<SandboxInfo[]> {
     if (!existsSync(this.dir)) return [];
+    const unreadable: string[] = [];
     for (const entry of readdirSync(this.dir)) {
       const id = entry.replace(/\.json$/, '');
       if (!entry.endsWith('.json') || !ID.test(id) || this.held.has(id)) continue;
       const f = this.files(id);
       if (!existsSync(f.snapshot)) continue; // half made: not a sandbox
-      const about = JSON.parse(readFileSync(f.about, 'utf8')) as { name: string; createdAt: string };
-      if (!existsSync(f.live)) copyFileSync(f.snapshot, f.live);
-      this.held.set(id, { id, name: about.name, createdAt: about.createdAt, served: await this.serve(f.live, id) });
+      try {
+        const about = JSON.parse(readFileSync(f.about, 'utf8')) as { name: string; createdAt: string };
+        if (!existsSync(f.live)) copyFileSync(f.snapshot, f.live);
+        this.held.set(id, { id, name: about.name, createdAt: about.createdAt, served: await this.serve(f.live, id) });
+      } catch (err) {
+        // one unreadable sandbox does not keep the others (or the server) from starting
+        unreadable.push(`${id}: ${(err as Error).message}`);
+      }
     }
+    if (unreadable.length) throw new WorldError('sandbox-unreadable', `sandboxes not served again: ${unreadable.join('; ')}`);
     return this.list();
   }
 

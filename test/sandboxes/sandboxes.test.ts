@@ -74,6 +74,10 @@ describe('sandboxes of one world', () => {
     expect(again.map((l) => l.responseCode)).toEqual(['I99']);
     expect(JSON.stringify(await supplierDs(A, device))).toBe(inA);
 
+    // its address in a browser opens the console on it
+    const page = await fetch(`${server.url}${b.baseUrl}/`, { redirect: 'manual' });
+    expect([page.status, page.headers.get('location')]).toEqual([302, `/?sandbox=${b.id}`]);
+
     expect((await call('DELETE', `/api/sandboxes/${b.id}`)).status).toBe(204);
     expect((await call('GET', `${b.baseUrl}/api/clock`)).status).toBe(404);
     expect(existsSync(b.file)).toBe(false);
