@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { sendRequest } from '../../src/client.ts';
 import { loadExamples } from '../../src/world/index.ts';
+import { MAX_SANDBOXES } from '../../src/sandboxes/index.ts';
 import { seedTemplate, type WorldTemplate } from '../compliance/worlds.ts';
 import { expectOk, runCliAsync } from '../helpers/world-cli.ts';
 
@@ -93,6 +94,25 @@ describe('sandboxes of one world', () => {
     expect(long.body.error).toMatch(/name/);
     expect((await call<Sandbox[]>('GET', '/api/sandboxes')).body).toEqual(before.map((s) => ({ ...s, clock: expect.any(String) })));
   });
+
+  it('are limited in number: past the limit a new one is refused, but a scenario makes room by dropping the oldest finished scenario\'s', async () => {
+    const start = (await call<Sandbox[]>('GET', '/api/sandboxes')).body.length;
+    const first = await call<{ runId: string; sandbox: { id: string } }>('POST', '/api/scenarios/misissued-certificate/runs');
+    expect((await call<{ status: string }>('POST', `/api/scenarios/runs/${first.body.runId}/finish`)).body.status).toBe('passed');
+    const made: string[] = [];
+    while (start + 1 + made.length < MAX_SANDBOXES) made.push((await call<Sandbox>('POST', '/api/sandboxes', { name: `filler ${made.length}` })).body.id);
+    const refused = await call<{ error: string }>('POST', '/api/sandboxes', { name: 'one too many' });
+    expect(refused).toEqual({ status: 429, body: { error: `${MAX_SANDBOXES} sandboxes exist already: drop one first` } });
+    expect((await call<Sandbox[]>('GET', '/api/sandboxes')).body).toHaveLength(MAX_SANDBOXES);
+    const second = await call<{ runId: string; sandbox: { id: string } }>('POST', '/api/scenarios/misissued-certificate/runs');
+    expect(second.status).toBe(201);
+    const ids = (await call<Sandbox[]>('GET', '/api/sandboxes')).body.map((s) => s.id);
+    expect(ids).toContain(second.body.sandbox.id);
+    expect(ids).not.toContain(first.body.sandbox.id);
+    expect((await call('GET', `/api/scenarios/runs/${first.body.runId}`)).status).toBe(404);
+    await call('DELETE', `/api/scenarios/runs/${second.body.runId}`);
+    for (const id of made) expect((await call('DELETE', `/api/sandboxes/${id}`)).status).toBe(204);
+  }, 120_000);
 
   it('`dcc-sim sandbox new|list|reset|drop` against the running server; `scenario run --url` runs in a sandbox of its own, twice', async () => {
     const sharedClock = (await call<{ now: string }>('GET', '/api/clock')).body.now;
