@@ -61,14 +61,14 @@ export function registerSandbox(program: Command): void {
       out(o.json, list, () => (list.length ? table([['ID', 'NAME', 'CREATED', 'CLOCK', 'BASE URL'], ...list.map((s) => [s.id, s.name, s.createdAt, s.clock, s.baseUrl])]) : 'no sandboxes'));
     });
 
-  urlOption(sandbox.command('reset <id>').description('put a sandbox back as it was made: devices, request log, mailboxes and clock'))
+  urlOption(sandbox.command('reset').argument('<id>', 'the sandbox (`dcc-sim sandbox list` names them)').description('put a sandbox back as it was made: devices, request log, mailboxes and clock'))
     .addOption(jsonOption())
     .action(async (id: string, o: { url: string; json?: boolean }) => {
       const s = await sandboxApi<SandboxAnswer>(o.url, 'POST', `/api/sandboxes/${encodeURIComponent(id)}/reset`, {});
       out(o.json, s, () => `reset: ${describe(s, o.url)}`);
     });
 
-  urlOption(sandbox.command('drop <id>').description('remove a sandbox and its files'))
+  urlOption(sandbox.command('drop').argument('<id>', 'the sandbox (`dcc-sim sandbox list` names them)').description('remove a sandbox and its files'))
     .addOption(jsonOption())
     .action(async (id: string, o: { url: string; json?: boolean }) => {
       await sandboxApi(o.url, 'DELETE', `/api/sandboxes/${encodeURIComponent(id)}`);
