@@ -1,19 +1,14 @@
 import type { Command } from 'commander';
 import { WorldError } from '../world/index.ts';
+import type { SandboxInfo } from '../sandboxes/index.ts';
 import { jsonOption, out } from './options.ts';
 import { table } from './output.ts';
 
 // `sandbox new|list|reset|drop`: training sandboxes of the world a running dcc-sim serves, through
 // its JSON API (POST /api/sandboxes ...; the admin token from DCC_SIM_ADMIN_TOKEN when it needs one).
 
-export interface SandboxAnswer {
-  id: string;
-  name: string;
-  createdAt: string;
-  baseUrl: string;
-  clock: string;
-  file: string;
-}
+/** What the server answers for a sandbox (its JSON API). */
+export type SandboxAnswer = SandboxInfo;
 
 const urlOption = (c: Command) => c.option('--url <url>', 'the running dcc-sim (`dcc-sim serve`) whose world the sandboxes copy', 'http://127.0.0.1:8079');
 

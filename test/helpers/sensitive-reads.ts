@@ -53,3 +53,15 @@ export function responseShape(m: GbcsMessage, deviceKa: KeyObject): unknown {
     }),
   };
 }
+
+/** A structure's or array's items (a read's rows and columns). */
+export function items(d: DlmsData | undefined): DlmsData[] {
+  if (!d || (d.type !== 'structure' && d.type !== 'array' && d.type !== 'compact-array')) throw new Error(`not a list: ${d?.type}`);
+  return d.items;
+}
+
+/** A register value (double-long-unsigned). */
+export const num = (d: DlmsData | undefined): number => {
+  if (d?.type !== 'double-long-unsigned') throw new Error(`not a dlu: ${d?.type}`);
+  return d.value;
+};

@@ -11,7 +11,7 @@ import { parseDuisResponse, serviceByVariant } from '../../service-requests/inde
 import { exampleRequest } from '../../src/world/examples.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
-import { kaKeyOf, RTDS_ESME_KA, responseShape as shapeOf, sensitivePlaintext as plaintextWith } from '../helpers/sensitive-reads.ts';
+import { items, kaKeyOf, num, RTDS_ESME_KA, responseShape as shapeOf, sensitivePlaintext as plaintextWith } from '../helpers/sensitive-reads.ts';
 
 const SUPPLIER = '90B3D51F30010000';
 
@@ -168,16 +168,6 @@ function plaintextOf(m: GbcsMessage): DlmsData {
   if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
   return sensitivePlaintext(m, m.body.response.data[0]!)!;
 }
-
-function items(d: DlmsData | undefined): DlmsData[] {
-  if (!d || (d.type !== 'structure' && d.type !== 'array' && d.type !== 'compact-array')) throw new Error(`not a list: ${d?.type}`);
-  return d.items;
-}
-
-const num = (d: DlmsData | undefined): number => {
-  if (d?.type !== 'double-long-unsigned') throw new Error(`not a dlu: ${d?.type}`);
-  return d.value;
-};
 
 function importRegister(): number {
   const p = plaintextOf(ok(w.run('ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML')));

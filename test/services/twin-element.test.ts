@@ -8,7 +8,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
-import { RTDS_ESME_KA, responseShape, sensitivePlaintext } from '../helpers/sensitive-reads.ts';
+import { items, num, RTDS_ESME_KA, responseShape, sensitivePlaintext } from '../helpers/sensitive-reads.ts';
 
 const ESME = '00DB1234567890A0';
 const DAY = 86_400_000;
@@ -46,16 +46,6 @@ function plaintextOf(m: GbcsMessage): DlmsData {
   if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
   return sensitivePlaintext(m, m.body.response.data[0]!, ESME_KA)!;
 }
-
-function items(d: DlmsData | undefined): DlmsData[] {
-  if (!d || (d.type !== 'structure' && d.type !== 'array' && d.type !== 'compact-array')) throw new Error(`not a list: ${d?.type}`);
-  return d.items;
-}
-
-const num = (d: DlmsData | undefined): number => {
-  if (d?.type !== 'double-long-unsigned') throw new Error(`not a dlu: ${d?.type}`);
-  return d.value;
-};
 
 const period = (from: Date, to: Date) => (x: string) =>
   x.replace(/<sr:StartDateTime>[^<]*</, `<sr:StartDateTime>${from.toISOString()}<`).replace(/<sr:EndDateTime>[^<]*</, `<sr:EndDateTime>${to.toISOString()}<`);
