@@ -44,17 +44,20 @@ import { activeTariffOf, tariffActionAt, type PrepaymentSection } from './tariff
  */
 export const ESME_EPOCH = new Date(Date.UTC(2014, 0, 1));
 
+/** When this ESME's load switch was open (nothing accrues then). */
+const supplyOffOf = (ctx: CommandContext) =>
+  ((ctx.app.supply as SupplySection | undefined)?.off ?? []).map((o) => (o.to ? { from: new Date(o.from), to: new Date(o.to) } : { from: new Date(o.from) }));
+
 /**
  * The one door to live values: the meter model of this ESME with its supply history (nothing accrues while
  * the load switch is open, supply.ts).
  */
 export function meterOf(ctx: CommandContext): MeterModel {
-  const supply = ctx.app.supply as SupplySection | undefined;
   return meterModel({
     eui: ctx.device.eui,
     fuel: 'electricity',
     epoch: ESME_EPOCH,
-    supplyOff: (supply?.off ?? []).map((o) => (o.to ? { from: new Date(o.from), to: new Date(o.to) } : { from: new Date(o.from) })),
+    supplyOff: supplyOffOf(ctx),
   });
 }
 
@@ -64,14 +67,13 @@ export function meterOf(ctx: CommandContext): MeterModel {
  * differ but stay deterministic). It has no load switch of its own here: it is off when the primary is.
  */
 export function secondaryMeterOf(ctx: CommandContext): MeterModel {
-  const supply = ctx.app.supply as SupplySection | undefined;
   return meterModel({
     eui: ctx.device.eui,
     fuel: 'electricity',
     epoch: ESME_EPOCH,
     premisesKey: `${ctx.device.eui} secondary element`,
     household: 'electricHeating',
-    supplyOff: (supply?.off ?? []).map((o) => (o.to ? { from: new Date(o.from), to: new Date(o.to) } : { from: new Date(o.from) })),
+    supplyOff: supplyOffOf(ctx),
   });
 }
 
