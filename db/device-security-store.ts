@@ -117,6 +117,7 @@ export class DeviceSecurityStore {
       appGet: p('SELECT state FROM device_app_state WHERE device_eui = ?'),
       appPut: p('INSERT INTO device_app_state (device_eui, state) VALUES (?, ?) ON CONFLICT (device_eui) DO UPDATE SET state = excluded.state'),
       pendingDue: p('SELECT DISTINCT device_eui FROM device_pending_commands WHERE execute_at <= ? ORDER BY device_eui'),
+      inPrepayment: p("SELECT device_eui FROM device_app_state WHERE json_extract(state, '$.prepayment.paymentMode') = 'prepayment' ORDER BY device_eui"),
     };
   }
 
@@ -183,6 +184,11 @@ export class DeviceSecurityStore {
 
   devicesWithCommandsDue(at: string): string[] {
     return (this.stmts.pendingDue.all(at) as { device_eui: string }[]).map((r) => r.device_eui);
+  }
+
+  /** Meters in prepayment mode: their credit drains as the clock moves. */
+  devicesInPrepayment(): string[] {
+    return (this.stmts.inPrepayment.all() as { device_eui: string }[]).map((r) => r.device_eui);
   }
 }
 

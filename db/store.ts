@@ -227,6 +227,10 @@ export class WorldStore {
     return this.security.devicesWithCommandsDue(at);
   }
 
+  devicesInPrepayment(): string[] {
+    return this.security.devicesInPrepayment();
+  }
+
   /** A device's application state (JSON text), undefined when no command has changed it. */
   getDeviceAppState(eui: string): string | undefined {
     return this.security.getDeviceAppState(eui);

@@ -51,9 +51,10 @@ export { decodeGbcsMessage, decodeBody, annotateGbcs } from './gbcs/message.ts';
 export {
   HanMessageCode, JoinMethod, HAN_DEVICE_TYPE, HanStatus, hanDeviceTypeName, encodeJoinCommand, decodeJoinCommand, encodeUnjoinCommand,
   decodeUnjoinCommand, encodeHanStatus, decodeHanStatus, encodeDeviceLogResponse, decodeDeviceLogResponse, encodeSetTimeCommand,
-  decodeSetTimeCommand, encodeSetTimeResponse, decodeSetTimeResponse,
+  decodeSetTimeCommand, encodeSetTimeResponse, decodeSetTimeResponse, encodeGpfLogRestoreCommand, decodeGpfLogRestoreCommand,
+  encodeGpfLogRestoreResponse, decodeGpfLogRestoreResponse,
 } from './gbcs/han.ts';
-export type { JoinCommand, HanLogEntry, DeviceLogResponse, SetTimeCommand, SetTimeResponse, HanBody } from './gbcs/han.ts';
+export type { JoinCommand, HanLogEntry, DeviceLogResponse, SetTimeCommand, SetTimeResponse, HanBody, GpfLogRestoreResult } from './gbcs/han.ts';
 export {
   CS06_MESSAGE_CODE, CS06_ALERT_MESSAGE_CODE, CS08_MESSAGE_CODE, FirmwareStatus, encodeActivateFirmwareCommand, decodeActivateFirmwareCommand,
   encodeActivateFirmwareResponse, decodeActivateFirmwareResponse, encodeActivateFirmwareAlert, decodeActivateFirmwareAlert,
@@ -84,6 +85,8 @@ export type { UseCaseCodec, PayloadDecoder } from './gbcs/use-case-codec.ts';
 export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, isDeviceType } from './emulator/cells.ts';
 export type { DeviceType, CellName } from './emulator/cells.ts';
 export { processCommand, executeDueCommands } from './emulator/dispatch.ts';
+export { catchUpBetweenCommands } from './emulator/between-commands.ts';
+export { alertEnabled } from './emulator/families/alert-behaviour.ts';
 export { newDeviceState, describeCells } from './emulator/state.ts';
 export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport } from './emulator/state.ts';
 export { RejectionAlert } from './emulator/security.ts';

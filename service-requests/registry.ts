@@ -135,7 +135,9 @@ import { readFirmwareVersion } from './services/11.2.ts';
 import { activateFirmware, activateFirmwareSigned } from './services/11.3.ts';
 import { updatePpmidFirmware } from './services/11.4.ts';
 import { restoreHanDeviceLog } from './services/8.12.1.ts';
+import { restoreGpfDeviceLog } from './services/8.12.2.ts';
 import { limitApcLevel, limitApcLevelSigned } from './services/7.16.ts';
+import { configureAlertBehaviour } from './services/6.22.ts';
 
 /** In this order: an endpoint's first service names unreadable requests sent to it (see unreadService). */
 export const SERVICES = [
@@ -309,8 +311,10 @@ export const SERVICES = [
   activateFirmwareSigned,
   updatePpmidFirmware,
   restoreHanDeviceLog,
+  restoreGpfDeviceLog,
   limitApcLevel,
   limitApcLevelSigned,
+  configureAlertBehaviour,
 ] as const satisfies readonly ServiceModule<any>[];
 
 /** The request bodies of the registered services: what a parsed DuisRequest may carry. */

@@ -9,7 +9,9 @@ import { apiPlugin, gatewayPlugin, SHARED_SCHEMAS } from './api/index.ts';
 import { consolePlugin } from './console/index.ts';
 import { registerOpenApi } from './console/index.ts';
 import { startPortal, type RunningPortal } from './smki/index.ts';
-import { adminAccess, browserGuard } from './security.ts';
+import { adminAccess, browserGuard, type AdminAccess, type BrowserGuard } from './security.ts';
+import { Sandboxes, type ServedWorld } from './sandboxes/index.ts';
+import type { ScenarioRun } from './scenarios/index.ts';
 import { isStorageFault, storageFaultReason } from '../db/index.ts';
 
 // The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
@@ -76,6 +78,8 @@ export interface RunningServer {
   admin?: { token: string; generated: boolean };
   /** the prevalidation workers, when `workers` > 0 */
   prevalidation?: PrevalidationPool;
+  /** the training sandboxes of this world, served under /sandboxes/{id}/ */
+  sandboxes: Sandboxes;
   /** every route registered, as Fastify's onRoute hook saw it (test/console/openapi.test.ts holds the OpenAPI document to them) */
   routes: readonly RouteOptions[];
   close(): Promise<void>;
@@ -140,18 +144,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // worker is ready its requests are validated in-thread.
   let prevalidation: PrevalidationPool | undefined;
 
-  // Errors of the JSON API and the console as JSON with an `error` sentence, Fastify's own
-  // (schema validation, body parsing) included; the gateway plugin answers its own in DUIS.
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    // A storage fault lasts only as long as the fault: 503, try again, and what SQLite said.
-    if (isStorageFault(err)) {
-      app.log.error(storageFaultReason(err));
-      return reply.code(503).header('retry-after', '5').send({ error: `${storageFaultReason(err)}; nothing was changed: try again when the storage is back` });
-    }
-    const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
-    if (status >= 500) app.log.error(err);
-    return reply.code(status < 400 ? 500 : status).send({ error: err.message });
-  });
+  answerErrorsInJson(app);
   // Unknown paths are behind the admin guard too: without the token, a probe learns nothing of
   // which routes exist.
   app.setNotFoundHandler(admin ? { preValidation: admin.hook } : {}, async (req, reply) =>
@@ -165,51 +158,39 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   const metrics = new PipelineMetrics(dcc);
+  const scenarioRuns = new Map<string, ScenarioRun>();
+  const sandboxes = new Sandboxes(world, o.db, (file, id) =>
+    serveSandbox(file, id, { o, maxRequestBytes, admin, browser, sandboxes, scenarioRuns, log: app.log }),
+  );
+  // /sandboxes/{id}/... is that sandbox's own routes (its DUIS gateway and JSON API, the same plugins
+  // over its world): handed over before this server parses anything, so that bodies and event
+  // streams pass as they are.
+  app.addHook('onRequest', async (req, reply) => {
+    const m = /^\/sandboxes\/([^/?#]*)(.*)$/s.exec(req.raw.url ?? '');
+    if (!m) return undefined;
+    const served = sandboxes.served(m[1]!);
+    if (!served) {
+      // like any unknown path: behind the admin guard, so a probe learns nothing
+      if (admin && (await admin.hook(req, reply))) return reply;
+      return reply.code(404).send({ error: `no sandbox '${decodeURIComponent(m[1]!).slice(0, 40)}': GET /api/sandboxes lists them` });
+    }
+    // the console is one page for every world: a sandbox's is /?sandbox=ID
+    if (req.method === 'GET' && (m[2] === '' || m[2] === '/')) {
+      if (admin && (await admin.hook(req, reply))) return reply;
+      return reply.redirect(`/?sandbox=${m[1]!}`);
+    }
+    reply.hijack();
+    req.raw.url = m[2]!.startsWith('/') ? m[2]! : `/${m[2]!}`;
+    served.app.routing(req.raw, reply.raw);
+    return undefined;
+  });
   // Three plugins, each its own encapsulation context: the DUIS gateway (signed DUIS is its own
   // authentication), the JSON API and the console (each with the admin guard as its own hook).
   await app.register(gatewayPlugin, { world, dcc, outbox, prevalidation: () => prevalidation, maxRequestBytes });
-  await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}), browser });
+  await app.register(apiPlugin, { world, dcc, options: o, outbox, metrics, prevalidation: () => prevalidation, ...(admin ? { admin } : {}), browser, sandboxes, scenarioRuns });
   await app.register(consolePlugin, { ...(admin ? { admin } : {}), browser });
 
-  // Liveness and what is wrong (device count, simulated time, problems), outside every guard: the
-  // container HEALTHCHECK polls it without a token.
-  app.get('/api/health', {
-    schema: {
-      tags: ['World'],
-      summary: 'Liveness, device count, simulated time and any problem (never needs the admin token)',
-      response: {
-        200: {
-          description: 'The simulator is up; `problems` says what is wrong that does not stop it (e.g. a clock offset out of range).',
-          content: { 'application/json': { schema: HEALTH } },
-        },
-        503: {
-          description: 'The world file cannot be written (disk full, read-only, I/O error): requests are refused until it can; `problems` says why.',
-          content: { 'application/json': { schema: HEALTH } },
-        },
-      },
-    },
-  }, async (_req, reply) => {
-    const problems = dcc.clock.problem ? [dcc.clock.problem] : [];
-    // Whether a write commits, tried each time: a read-only or full world file answered 200 while
-    // every request failed. One small row, overwritten.
-    let writable = true;
-    try {
-      world.store.setMeta('health_checked_at', new Date().toISOString());
-    } catch (err) {
-      if (!isStorageFault(err)) throw err;
-      writable = false;
-      problems.unshift(`the world file cannot be written, so requests are refused: ${storageFaultReason(err)}`);
-    }
-    let devices: number | null = null;
-    try {
-      devices = world.store.countDevices();
-    } catch (err) {
-      if (!isStorageFault(err)) throw err;
-      writable = false;
-      problems.unshift(`the world file cannot be read: ${storageFaultReason(err)}`);
-    }
-    return reply.code(writable ? 200 : 503).send({ ok: writable, devices, time: dcc.clock.now().toISOString(), problems });
-  });
+  registerHealth(app, world, dcc);
   if (dcc.clock.problem) app.log.warn(dcc.clock.problem);
 
   const retention = new RequestLogRetention(dcc.gateway, world.store, o.requestLogKeep ?? DEFAULT_KEEP_XML);
@@ -264,6 +245,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   }
   outbox.start();
+  try {
+    const restored = await sandboxes.restore();
+    if (restored.length) app.log.info(`serving ${restored.length} sandbox(es) again: ${restored.map((x) => x.id).join(', ')}`);
+  } catch (err) {
+    app.log.error(err, `the sandboxes in ${sandboxes.dir} could not be served again`);
+  }
   const addr = app.server.address();
   const url = typeof addr === 'object' && addr ? `${o.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
   return {
@@ -274,8 +261,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(portal ? { smkiUrl: portal.url } : {}),
     ...(admin ? { admin: { token: admin.token, generated: admin.generated } } : {}),
     ...(prevalidation ? { prevalidation } : {}),
+    sandboxes,
     routes,
     async close() {
+      await sandboxes.close();
       clearInterval(scheduler);
       clearInterval(pruner);
       metrics.close();
@@ -284,6 +273,138 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await app.close();
       // After the listener: requests in flight still need the pool; what it holds is finished in-thread.
       await prevalidation?.close();
+      world.close();
+    },
+  };
+}
+
+// Errors of the JSON API and the console as JSON with an `error` sentence, Fastify's own
+// (schema validation, body parsing) included; the gateway plugin answers its own in DUIS.
+function answerErrorsInJson(app: FastifyInstance): void {
+app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    // A storage fault lasts only as long as the fault: 503, try again, and what SQLite said.
+    if (isStorageFault(err)) {
+      app.log.error(storageFaultReason(err));
+      return reply.code(503).header('retry-after', '5').send({ error: `${storageFaultReason(err)}; nothing was changed: try again when the storage is back` });
+    }
+    const status = err.statusCode ?? (err.name === 'PkiError' ? 400 : 500);
+    if (status >= 500) app.log.error(err);
+    return reply.code(status < 400 ? 500 : status).send({ error: err.message });
+  });
+}
+
+// Liveness and what is wrong (device count, simulated time, problems), outside every guard: the
+// container HEALTHCHECK polls it without a token.
+function registerHealth(app: FastifyInstance, world: World, dcc: Dcc): void {
+  app.get('/api/health', {
+    schema: {
+      tags: ['World'],
+      summary: 'Liveness, device count, simulated time and any problem (never needs the admin token)',
+      response: {
+        200: {
+          description: 'The simulator is up; `problems` says what is wrong that does not stop it (e.g. a clock offset out of range).',
+          content: { 'application/json': { schema: HEALTH } },
+        },
+        503: {
+          description: 'The world file cannot be written (disk full, read-only, I/O error): requests are refused until it can; `problems` says why.',
+          content: { 'application/json': { schema: HEALTH } },
+        },
+      },
+    },
+  }, async (_req, reply) => {
+    const problems = dcc.clock.problem ? [dcc.clock.problem] : [];
+    // Whether a write commits, tried each time: a read-only or full world file answered 200 while
+    // every request failed. One small row, overwritten.
+    let writable = true;
+    try {
+      world.store.setMeta('health_checked_at', new Date().toISOString());
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      writable = false;
+      problems.unshift(`the world file cannot be written, so requests are refused: ${storageFaultReason(err)}`);
+    }
+    let devices: number | null = null;
+    try {
+      devices = world.store.countDevices();
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      writable = false;
+      problems.unshift(`the world file cannot be read: ${storageFaultReason(err)}`);
+    }
+    return reply.code(writable ? 200 : 503).send({ ok: writable, devices, time: dcc.clock.now().toISOString(), problems });
+  });
+}
+
+interface SandboxParts {
+  o: ServerOptions;
+  maxRequestBytes: number;
+  admin: AdminAccess | undefined;
+  browser: BrowserGuard;
+  sandboxes: Sandboxes;
+  scenarioRuns: Map<string, ScenarioRun>;
+  log: FastifyInstance['log'];
+}
+
+/**
+ * A sandbox's world served as the shared one is: its own DCC, outbox, scheduler and the same
+ * gateway and API plugins, on a Fastify instance that does not listen (the server hands it the
+ * requests under /sandboxes/{id}/), behind the same admin and browser guards.
+ */
+async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<ServedWorld> {
+  const { o, maxRequestBytes } = p;
+  const world = World.open(file);
+  const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
+  const app = Fastify({ logger: false, bodyLimit: maxRequestBytes + 64 * 1024 }) as unknown as FastifyInstance;
+  const log = p.log.child({ sandbox: id });
+  const outbox = new OutboxDelivery(dcc.gateway, world.store, {
+    ...(o.outboxAdmissionLimit !== undefined ? { admissionLimit: o.outboxAdmissionLimit } : {}),
+    ...(o.admissionWaitMs !== undefined ? { admissionWaitMs: o.admissionWaitMs } : {}),
+    log: (msg, extra) => log.info(extra ?? {}, msg),
+    logError: (msg, extra) => log.error(extra ?? {}, msg),
+  });
+  dcc.on('outbox', () => outbox.kick());
+  const metrics = new PipelineMetrics(dcc);
+  answerErrorsInJson(app);
+  app.setNotFoundHandler(p.admin ? { preValidation: p.admin.hook } : {}, async (req, reply) =>
+    reply.code(404).send({ message: `Route ${req.method}:/sandboxes/${id}${req.url} not found`, error: 'Not Found', statusCode: 404 }),
+  );
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(gatewayPlugin, { world, dcc, outbox, prevalidation: () => undefined, maxRequestBytes });
+  await app.register(apiPlugin, {
+    world, dcc, options: o, outbox, metrics, prevalidation: () => undefined, ...(p.admin ? { admin: p.admin } : {}), browser: p.browser,
+    sandboxes: p.sandboxes, sandbox: { id }, scenarioRuns: p.scenarioRuns,
+  });
+  registerHealth(app, world, dcc);
+  await app.ready();
+  const retention = new RequestLogRetention(dcc.gateway, world.store, o.requestLogKeep ?? DEFAULT_KEEP_XML);
+  const timers = [
+    setInterval(() => {
+      try {
+        retention.prune();
+      } catch (err) {
+        log.error(err, 'pruning the request log failed');
+      }
+    }, o.retentionMs ?? 5_000),
+    setInterval(() => {
+      try {
+        dcc.clock.reload(); // `dcc-sim clock --db` on its file
+        dcc.runDueCommands();
+      } catch (err) {
+        log.error(err, 'running due future-dated commands failed');
+      }
+    }, o.schedulerMs ?? 1000),
+  ];
+  for (const t of timers) t.unref();
+  outbox.start();
+  return {
+    app,
+    world,
+    dcc,
+    async close() {
+      for (const t of timers) clearInterval(t);
+      metrics.close();
+      await outbox.stop();
+      await app.close();
       world.close();
     },
   };

@@ -123,6 +123,11 @@ export function onEveryCommand(catchUp: (ctx: CommandContext) => void): void {
   catchUps.push(catchUp);
 }
 
+/** Runs the catch-ups on `ctx` (a command's, or the clock's between commands: between-commands.ts). */
+export function catchUp(ctx: CommandContext): void {
+  for (const c of catchUps) c(ctx);
+}
+
 export function appUseCase(spec: AppUseCaseSpec): UseCase {
   const what = `${spec.name} command`;
   const useCase: UseCase = {
@@ -155,7 +160,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
         nextOriginatorCounter: () => (next.alertCounter += 1n),
         setResponseOtherInformation: (extra) => { responseExtra = extra; },
       };
-      for (const c of catchUps) c(ctx);
+      catchUp(ctx);
       const payload = spec.run(ctx);
       if (Object.keys(app).length > 0) next.app = app;
       const unsigned = encodeApdu({

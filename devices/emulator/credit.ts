@@ -10,20 +10,27 @@
  * next command reaches it (app-use-case.ts `onEveryCommand`), at the instants it happened. Every section read
  * (4.18, the prepay values, 7.4) then reflects it.
  *
- * Prices: the active primary tariff's first TOU price and its standing charge, in the device's currency unit
- * (a thousandth of a penny) after the tariff's price scale; a meter never given a tariff charges 30p/kWh and
- * 50p a day. The balance drains from the first command after the switch to prepayment (1.6). [Not yet: TOU and block prices per register, time-based debt recovery, the non-disablement calendar,
- * the low-credit and supply-disabled alerts.]
+ * Prices: each half hour's import at the price of the register the active primary tariff selects for it (its
+ * TOU register's price, or for a block set the price of the block that set's counter is in, split exactly at a
+ * threshold: the same register the TOU reads count it in), plus the tariff's standing charge; prices and charge
+ * are pounds × 10^scale, turned into the device's currency unit (a thousandth of a penny). A tariff with no
+ * switching table charges its first TOU price; a meter never given a tariff 30p/kWh and 50p a day. The balance
+ * drains from the first command after the switch to prepayment (1.6); each command starts new terms, so a tariff
+ * set now prices from the command that set it. [Not yet: catching up before a future-dated tariff activates, the
+ * secondary element of a twin ESME, time-based debt recovery, the non-disablement calendar.] The alerts a
+ * prepayment meter raises as its balance crosses its thresholds are credit-alerts.ts's.
  */
-import { balanceAt, balanceCrossing, type PrepaymentTerms } from '../meter/index.ts';
+import {
+  balanceAt, balanceCrossing, profileRows, registerAt, type BlockPrices, type MeterModel, type PrepaymentTerms, type RegisterPrices,
+} from '../meter/index.ts';
 import { dlms, obis } from '../gbcs/dlms.ts';
 import { onEveryCommand, type CommandContext } from './app-use-case.ts';
-import type { DeviceAppState } from './app-state.ts';
 import { storeAttribute } from './cosem.ts';
-import { meterOf } from './families/esme-reads.ts';
+import { raiseCreditAlerts } from './credit-alerts.ts';
+import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import { CURRENCY_UNITS_PER_PENNY, type PrepaymentConfigSection } from './families/prepayment.ts';
 import { changeSupply, type SupplySection } from './families/supply.ts';
-import { activeTariffOf, type PrepaymentSection } from './families/tariffs.ts';
+import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
 
 /** The prepayment section with the instant its balance is known at. */
 export type CreditSection = PrepaymentSection & {
@@ -36,12 +43,60 @@ export type CreditSection = PrepaymentSection & {
 export const DEFAULT_PRICE_PER_KWH = 30 * CURRENCY_UNITS_PER_PENNY;
 export const DEFAULT_STANDING_CHARGE_PER_DAY = 50 * CURRENCY_UNITS_PER_PENNY;
 
-function termsOf(app: DeviceAppState, from: Date, balance: number): PrepaymentTerms {
-  const t = activeTariffOf(app)?.primary;
-  const scaled = (v: number, scale: number | undefined) => v * 10 ** (scale ?? 0);
-  const price = t?.touPrices?.[0] !== undefined ? scaled(t.touPrices[0], t.priceScale) : DEFAULT_PRICE_PER_KWH;
-  const standing = t?.standingCharge ? scaled(t.standingCharge.value, t.standingCharge.scale) : DEFAULT_STANDING_CHARGE_PER_DAY;
-  return { from, balance, price: Math.max(0, price), standingChargePerDay: Math.max(0, standing) };
+/** A tariff's money is pounds × 10^scale; the balance is in thousandths of a penny. */
+const CURRENCY_UNITS_PER_POUND = 100 * CURRENCY_UNITS_PER_PENNY;
+const HALF_HOUR = 1_800_000;
+/** The registers credit is priced by: TOU registers 1-48, then block sets 1-8 as 49-56. */
+const TOU_REGISTERS = 48;
+const BLOCK_SETS = 8;
+
+/** The register (1-56) a half hour counts in under the tariff, by its start: a TOU register, or a block set. */
+function registerOfSlot(t: ElementTariff, slotStart: number): number {
+  const a = tariffActionAt(t, new Date(slotStart));
+  if (a && 'block' in a && a.block >= 1 && a.block <= BLOCK_SETS) return TOU_REGISTERS + a.block;
+  return a && 'tou' in a && a.tou >= 1 && a.tou <= TOU_REGISTERS ? a.tou : 1;
+}
+
+/** Import counted in each register over [a, b): whole half hours from the profile, the two part half hours from the register. */
+function usedPerRegister(m: MeterModel, registerOf: (slotStart: number) => number, a: number, b: number): number[] {
+  const used = new Array<number>(TOU_REGISTERS + BLOCK_SETS).fill(0);
+  if (!(b > a)) return used;
+  const amount = (x: number, y: number) => registerAt(m, 'activeImport', new Date(y)) - registerAt(m, 'activeImport', new Date(x));
+  const first = Math.ceil(a / HALF_HOUR) * HALF_HOUR;
+  const last = Math.floor(b / HALF_HOUR) * HALF_HOUR;
+  if (last < first) {
+    used[registerOf(last) - 1]! += amount(a, b);
+    return used;
+  }
+  if (first > a) used[registerOf(first - HALF_HOUR) - 1]! += amount(a, first);
+  for (const r of profileRows(m, 'activeImport', new Date(first), new Date(last))) used[registerOf(r.start.getTime()) - 1]! += r.value;
+  if (b > last) used[registerOf(last) - 1]! += amount(last, b);
+  return used;
+}
+
+function termsOf(ctx: CommandContext, from: Date, balance: number): PrepaymentTerms {
+  const tariff = activeTariffOf(ctx.app);
+  const t = tariff?.primary;
+  const money = (v: number, scale: number | undefined) => Math.max(0, v * 10 ** (scale ?? 0) * CURRENCY_UNITS_PER_POUND);
+  const standing = t?.standingCharge ? money(t.standingCharge.value, t.standingCharge.scale) : DEFAULT_STANDING_CHARGE_PER_DAY;
+  const flat = t?.touPrices?.[0] !== undefined ? money(t.touPrices[0], t.priceScale) : DEFAULT_PRICE_PER_KWH;
+  if (!t?.dayProfiles?.length) return { from, balance, price: flat, standingChargePerDay: standing };
+  const registerOf = (slotStart: number) => registerOfSlot(t, slotStart);
+  // each block set's counter: what it counted since the tariff took effect or the counters were last reset (1.7)
+  const since = Math.max(Date.parse(t.activatedAt), Date.parse(tariff?.blockCountersResetAt ?? '') || 0, ESME_EPOCH.getTime());
+  const counted = usedPerRegister(meterOf(ctx), registerOf, since, from.getTime());
+  const price: RegisterPrices = {
+    registerOf,
+    perRegister: [
+      ...Array.from({ length: TOU_REGISTERS }, (_, i) => (t.touPrices ? money(t.touPrices[i] ?? 0, t.priceScale) : DEFAULT_PRICE_PER_KWH)),
+      ...Array.from({ length: BLOCK_SETS }, (_, k): BlockPrices => ({
+        counter: counted[TOU_REGISTERS + k]!,
+        thresholds: t.blockThresholds?.[k] ?? [],
+        prices: (t.blockPrices?.[k] ?? [0]).map((v) => money(v, t.priceScale)),
+      })),
+    ],
+  };
+  return { from, balance, price, standingChargePerDay: standing };
 }
 
 const BALANCES = { balance: obis('0-0:19.10.0.255'), emergencyCredit: obis('0-0:19.10.1.255'), accumulatedDebt: obis('0-0:19.10.2.255') } as const;
@@ -64,8 +119,9 @@ export function settleCredit(ctx: CommandContext): void {
   const ec = cfg?.emergencyCredit;
   const ecLimit = ec?.active ? ec.limit : 0;
   const floor = (p.disablementThreshold ?? 0) - ecLimit;
-  const terms = termsOf(ctx.app, asOf, p.balance);
+  const terms = termsOf(ctx, asOf, p.balance);
   const supply = ctx.app.supply as SupplySection | undefined;
+  raiseCreditAlerts(ctx, meterOf(ctx), terms, floor);
   if ((supply?.state ?? 'connected') === 'connected') {
     const at = balanceCrossing(meterOf(ctx), terms, floor, now);
     if (at) {

@@ -36,6 +36,11 @@ export interface DeviceSecurityState {
   keyGenerations?: Partial<Record<'DS' | 'KA', number>>;
   /** what commands changed beyond the cells (app-state.ts); absent until a command changes something */
   app?: DeviceAppState;
+  /**
+   * An ESME's variant as made (DUIS ESMEVariant: A… single element, B… twin element, C… polyphase): a twin-element
+   * ESME answers its reads with its secondary element's registers too. Absent: single element.
+   */
+  esmeVariant?: string;
 }
 
 /**
@@ -68,6 +73,7 @@ export function cloneState(s: DeviceSecurityState): DeviceSecurityState {
     pending: s.pending.map((p) => ({ ...p })),
     ...(s.keyGenerations ? { keyGenerations: { ...s.keyGenerations } } : {}),
     ...(s.app ? { app: structuredClone(s.app) } : {}),
+    ...(s.esmeVariant ? { esmeVariant: s.esmeVariant } : {}),
   };
 }
 

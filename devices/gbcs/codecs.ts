@@ -11,13 +11,13 @@ import { CS02E_CODEC } from './cs02e.ts';
 import { CS02F_CODEC } from './cs02f.ts';
 import { CS02G_CODEC } from './cs02g.ts';
 import { CS06_CODEC, CS08_CODEC } from './firmware.ts';
-import { DEVICE_LOG_CODEC, JOIN_CODEC, SET_TIME_CODEC, UNJOIN_CODEC } from './han.ts';
+import { DEVICE_LOG_CODEC, GPF_LOG_RESTORE_CODEC, JOIN_CODEC, SET_TIME_CODEC, UNJOIN_CODEC } from './han.ts';
 import type { GbcsBody } from './message.ts';
 import type { PayloadDecoder, UseCaseCodec } from './use-case-codec.ts';
 
 export const CODECS: readonly UseCaseCodec<GbcsBody>[] = [
   CS02A_CODEC, CS02B_CODEC, CS02C_CODEC, CS02D_CODEC, CS02E_CODEC, CS02F_CODEC, CS02G_CODEC,
-  JOIN_CODEC, UNJOIN_CODEC, DEVICE_LOG_CODEC, SET_TIME_CODEC, CS06_CODEC, CS08_CODEC,
+  JOIN_CODEC, UNJOIN_CODEC, DEVICE_LOG_CODEC, SET_TIME_CODEC, GPF_LOG_RESTORE_CODEC, CS06_CODEC, CS08_CODEC,
 ];
 
 interface CodecIndex {

@@ -7,6 +7,8 @@
  *     Response = INTEGER status (0 success)
  *   CS04AC/B Unjoin (0x000F, 0x0010): Command = OCTET STRING(8) EUI; Response = INTEGER status
  *   CS07 Read Device Log (0x0013): Command = NULL; Response = SEQUENCE { INTEGER status, SEQUENCE OF SEQUENCE { EUI, type } }
+ *   GCS59 Restore GPF Device Log (0x008C, 8.12.2): Command = SEQUENCE { SEQUENCE OF SEQUENCE { EUI, type } };
+ *     Response = SEQUENCE { SEQUENCE OF SEQUENCE { SEQUENCE { EUI, type }, INTEGER join response code (0 success) } }
  *   GCS28 Set Time (0x007F, 6.11 and 8.1.1 on a GSME): Command = SEQUENCE { validity start, validity end }
  *     (GeneralizedTime); Response = SEQUENCE { device time GeneralizedTime, INTEGER time status (0 reliable) }
  *
@@ -25,6 +27,7 @@ export const HanMessageCode = {
   CS04B: 0x0010,
   CS07: 0x0013,
   GCS28: 0x007f,
+  GCS59: 0x008c,
 } as const;
 
 export const JoinMethod = { aInitiator: 0, aResponder: 1, b: 2, c: 3 } as const;
@@ -154,6 +157,65 @@ export function decodeDeviceLogResponse(payload: Buffer, ann?: Annotate, base = 
   return { status, entries };
 }
 
+/** What a GPF answers for each device log entry GCS59 restores. */
+export interface GpfLogRestoreResult {
+  entry: HanLogEntry;
+  status: number;
+}
+
+function writeEntry(w: DerWriter, e: HanLogEntry): Buffer {
+  return w.seq(w.octets(euiBytes(e.eui, 'GPF device log entry')), w.int(e.type));
+}
+
+function readEntry(r: BerReader): HanLogEntry {
+  const e = r.inner(r.read(TAG.SEQUENCE, 'entry'), 'entry');
+  const eui = euiOf(e.octets('EUI', 8, 'device EUI'));
+  const type = e.small('type', 0, 255, 'device type', hanDeviceTypeName);
+  e.expectEnd();
+  return { eui, type };
+}
+
+/** The one SEQUENCE OF inside the outer SEQUENCE both GCS59 payloads have, as a reader of its items. */
+function gcs59List(payload: Buffer, what: string, ann: Annotate | undefined, base: number): BerReader {
+  const top = BerReader.of(payload, what, base, ann);
+  const seq = top.read(TAG.SEQUENCE, what);
+  top.expectEnd();
+  const r = top.inner(seq, what);
+  const list = r.read(TAG.SEQUENCE, 'entries');
+  r.expectEnd();
+  return r.inner(list, 'entries');
+}
+
+export function encodeGpfLogRestoreCommand(entries: readonly HanLogEntry[]): Buffer {
+  const w = new DerWriter();
+  return w.seq(w.seq(...entries.map((e) => writeEntry(w, e))));
+}
+
+export function decodeGpfLogRestoreCommand(payload: Buffer, ann?: Annotate, base = 0): HanLogEntry[] {
+  const l = gcs59List(payload, 'GCS59 command', ann, base);
+  const entries: HanLogEntry[] = [];
+  while (!l.atEnd()) entries.push(readEntry(l));
+  return entries;
+}
+
+export function encodeGpfLogRestoreResponse(results: readonly GpfLogRestoreResult[], style: LengthStyle = 'rtds'): Buffer {
+  const w = new DerWriter(style);
+  return w.seq(w.seq(...results.map((x) => w.seq(writeEntry(w, x.entry), w.int(x.status)))));
+}
+
+export function decodeGpfLogRestoreResponse(payload: Buffer, ann?: Annotate, base = 0): GpfLogRestoreResult[] {
+  const l = gcs59List(payload, 'GCS59 response', ann, base);
+  const results: GpfLogRestoreResult[] = [];
+  while (!l.atEnd()) {
+    const x = l.inner(l.read(TAG.SEQUENCE, 'result'), 'result');
+    const entry = readEntry(x);
+    const status = x.small('status', 0, 255, 'join response code');
+    x.expectEnd();
+    results.push({ entry, status });
+  }
+  return results;
+}
+
 export function encodeSetTimeCommand(c: SetTimeCommand): Buffer {
   const w = new DerWriter();
   return w.seq(w.generalizedTime(c.validityStart), w.generalizedTime(c.validityEnd));
@@ -193,7 +255,9 @@ export type HanBody =
   | { kind: 'device-log-command' }
   | { kind: 'device-log-response'; response: DeviceLogResponse }
   | { kind: 'set-time-command'; command: SetTimeCommand }
-  | { kind: 'set-time-response'; response: SetTimeResponse };
+  | { kind: 'set-time-response'; response: SetTimeResponse }
+  | { kind: 'gpf-log-restore-command'; entries: HanLogEntry[] }
+  | { kind: 'gpf-log-restore-response'; results: GpfLogRestoreResult[] };
 
 const statusResponse = (payload: Buffer, ann?: Annotate, base?: number): HanBody => ({ kind: 'han-status-response', status: decodeHanStatus(payload, ann, base) });
 
@@ -228,4 +292,11 @@ export const SET_TIME_CODEC: UseCaseCodec<HanBody> = {
   messageCodes: [HanMessageCode.GCS28],
   decodeCommand: (payload, ann, base) => ({ kind: 'set-time-command', command: decodeSetTimeCommand(payload, ann, base) }),
   decodeResponse: (payload, ann, base) => ({ kind: 'set-time-response', response: decodeSetTimeResponse(payload, ann, base) }),
+};
+
+export const GPF_LOG_RESTORE_CODEC: UseCaseCodec<HanBody> = {
+  name: 'GCS59',
+  messageCodes: [HanMessageCode.GCS59],
+  decodeCommand: (payload, ann, base) => ({ kind: 'gpf-log-restore-command', entries: decodeGpfLogRestoreCommand(payload, ann, base) }),
+  decodeResponse: (payload, ann, base) => ({ kind: 'gpf-log-restore-response', results: decodeGpfLogRestoreResponse(payload, ann, base) }),
 };

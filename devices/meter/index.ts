@@ -18,4 +18,4 @@ export type { IntervalAmount, DailyRead, MaximumDemand, InstantaneousValues } fr
 export { touRegisterAt, TOU_REGISTERS, BLOCK_RATES, BLOCKS } from './tariff.ts';
 export type { TouBand, SwitchingTable, Tariff, TariffRegisters } from './tariff.ts';
 export { balanceAt, balanceCrossing } from './prepayment.ts';
-export type { PrepaymentTerms, TouPrices } from './prepayment.ts';
+export type { PrepaymentTerms, TouPrices, RegisterPrices, BlockPrices } from './prepayment.ts';

@@ -16,6 +16,24 @@ export interface TouPrices {
   readonly perRegister: readonly number[];
 }
 
+/** A register priced by blocks: its block counter at `terms.from`, its thresholds (ascending) and each block's price. */
+export interface BlockPrices {
+  readonly counter: number;
+  readonly thresholds: readonly number[];
+  /** prices[k] is block k + 1's; a block beyond the last price is priced as the last */
+  readonly prices: readonly number[];
+}
+
+/**
+ * Prices by a tariff the caller keeps (seasons, special days, block sets): each half hour counts in the register
+ * `registerOf` names for its start (1-based index into `perRegister`), at that register's flat price or, for a
+ * register priced by blocks, at the price of the block its counter is in (split exactly at a threshold).
+ */
+export interface RegisterPrices {
+  readonly registerOf: (slotStart: number) => number;
+  readonly perRegister: readonly (number | BlockPrices)[];
+}
+
 /**
  * The terms a balance drains by, in one money unit of the caller's choice (pence, or the device's currency units
  * after its price scale). Prices and the standing charge must not be negative.
@@ -27,8 +45,8 @@ export interface PrepaymentTerms {
   readonly balance: number;
   /** Standing charge per day, taken continuously (pro rata to the millisecond), whether or not the supply is on. */
   readonly standingChargePerDay: number;
-  /** Price per kWh of active import (electricity) or of gas energy: flat, or per TOU register. */
-  readonly price: number | TouPrices;
+  /** Price per kWh of active import (electricity) or of gas energy: flat, per TOU register, or per register of the caller's tariff. */
+  readonly price: number | TouPrices | RegisterPrices;
   /** Gas: calorific value (MJ/m³) turning volume into kWh. Default 39.5. */
   readonly calorificValue?: number;
 }
@@ -46,6 +64,9 @@ function check(m: MeterModel, terms: PrepaymentTerms): { q: Quantity; from: numb
   if (!(terms.standingChargePerDay >= 0)) throw new RangeError('the standing charge must not be negative');
   if (typeof terms.price === 'number') {
     if (!(terms.price >= 0)) throw new RangeError('the price must not be negative');
+  } else if ('registerOf' in terms.price) {
+    const prices = terms.price.perRegister.flatMap((p) => (typeof p === 'number' ? [p] : [...p.prices, p.counter]));
+    if (prices.some((p) => !(p >= 0))) throw new RangeError('register prices and block counters must not be negative');
   } else {
     compileSwitching(terms.price.switching);
     if (terms.price.perRegister.length > TOU_REGISTERS || terms.price.perRegister.some((p) => !(p >= 0))) {
@@ -66,6 +87,15 @@ function consumption(m: MeterModel, q: Quantity, terms: PrepaymentTerms, a: numb
     into[0]! += amountBetween(m, q, a, b);
     return;
   }
+  if ('registerOf' in terms.price) {
+    const { registerOf, perRegister } = terms.price;
+    forEachSlot(m, q, a, b, (s, v) => {
+      const r = registerOf(s);
+      if (!(r >= 1 && r <= perRegister.length)) throw new RangeError(`register ${r} of the half hour at ${new Date(s).toISOString()} has no price`);
+      into[r - 1]! += v;
+    });
+    return;
+  }
   const table = compileSwitching(terms.price.switching);
   forEachSlot(m, q, a, b, (s, v) => {
     into[registerIn(table, s) - 1]! += v;
@@ -73,13 +103,33 @@ function consumption(m: MeterModel, q: Quantity, terms: PrepaymentTerms, a: numb
 }
 
 function emptyConsumption(terms: PrepaymentTerms): Consumption {
-  return new Array<number>(typeof terms.price === 'number' ? 1 : TOU_REGISTERS).fill(0);
+  const p = terms.price;
+  return new Array<number>(typeof p === 'number' ? 1 : 'registerOf' in p ? p.perRegister.length : TOU_REGISTERS).fill(0);
+}
+
+/** The cost of a register's first `x` units since its block counter restarted. */
+function blockCost(b: BlockPrices, x: number): number {
+  let cost = 0;
+  let lo = 0;
+  for (let k = 0; lo < x; k++) {
+    const hi = k < b.thresholds.length ? Math.max(lo, b.thresholds[k]!) : Infinity;
+    cost += (Math.min(x, hi) - lo) * (b.prices[Math.min(k, b.prices.length - 1)] ?? 0);
+    lo = hi;
+  }
+  return cost;
+}
+
+/** The cost of `used` units in a register (before the kWh conversion). */
+function registerCost(price: number | BlockPrices, used: number): number {
+  return typeof price === 'number' ? used * price : blockCost(price, price.counter + used) - blockCost(price, price.counter);
 }
 
 function balanceOf(m: MeterModel, terms: PrepaymentTerms, from: number, used: Consumption, t: number): number {
   const perUnit = kWhPerUnit(m, terms);
   let cost = 0;
-  if (typeof terms.price === 'number') cost = used[0]! * perUnit * terms.price;
+  const p = terms.price;
+  if (typeof p === 'number') cost = used[0]! * perUnit * p;
+  else if ('registerOf' in p) used.forEach((v, r) => (cost += v === 0 ? 0 : perUnit * registerCost(p.perRegister[r] ?? 0, v)));
   else used.forEach((v, r) => (cost += v === 0 ? 0 : v * perUnit * ((terms.price as TouPrices).perRegister[r] ?? 0)));
   return terms.balance - cost - (terms.standingChargePerDay * (t - from)) / DAY_MS;
 }

@@ -13,10 +13,12 @@ export const [updatePaymentMode, updatePaymentModeSigned] = criticalDeviceComman
   body: paymentModeBody,
   sender: 'supplier',
   messageCodes: [0x001a, 0x001b, 0x006c, 0x006d],
-  command(b, type, { counter, now }) {
+  command(b, type, { counter, now, esmeVariant }) {
     const a = activationOf(b.executionDateTime);
     const credit = b.mode.kind === 'credit';
-    if (type === 'ESME') return { useCase: credit ? 'ECS02' : 'ECS03', messageCode: credit ? 0x001a : 0x001b, payload: ecs02or03(counter, b.mode, a) };
+    // the inventory's ESMEVariant B… (twin element): the secondary element's charges are configured too
+    const twin = esmeVariant?.startsWith('B') ?? false;
+    if (type === 'ESME') return { useCase: credit ? 'ECS02' : 'ECS03', messageCode: credit ? 0x001a : 0x001b, payload: ecs02or03(counter, b.mode, a, twin) };
     if (type === 'GSME') return { useCase: credit ? 'GCS02' : 'GCS03', messageCode: credit ? 0x006c : 0x006d, payload: gcs02or03(now, b.mode, a) };
     return `a payment mode is set on an ESME or a GSME, not a ${type}`;
   },

@@ -1,4 +1,4 @@
-/** 11.2 Read Firmware Version: the running version (ECS52 on an ESME, GCS38 on a GSME, CS08 on a PPMID or HCALCS). */
+/** 11.2 Read Firmware Version: the running version (ECS52 on an ESME, GCS38 on a GSME, CS08 on a PPMID or HCALCS, which the DCC may also ask for itself). */
 import { bodyKit } from '../duis/index.ts';
 import { deviceCommandService } from './device-command.ts';
 import { readFirmwareDlms, readFirmwareGbz } from './firmware-commands.ts';
@@ -22,6 +22,9 @@ export const readFirmwareVersion = deviceCommandService<{ kind: 'ReadFirmwareVer
   sender: 'supplier',
   // A PPMID's or HCALCS's version is read by the DCC's ACB for the User (CS08, as RTDS).
   originator: (type) => (type === 'PPMID' || type === 'HCALCS' ? 'acb' : 'user'),
+  // RTDS's CS08 template comes from the DCC itself (its ACB EUI): the DCC reads a PPMID's or HCALCS's version for
+  // its own purposes, as it reads any device's credentials (6.24.1). A meter's version is the supplier's to read.
+  dccOriginates: ['PPMID', 'HCALCS'],
   command(_b, type, { counter }) {
     if (type === 'ESME') return { useCase: 'ECS52', messageCode: 0x0059, payload: readFirmwareDlms(counter) };
     if (type === 'GSME') return { useCase: 'GCS38', messageCode: 0x0084, payload: readFirmwareGbz() };

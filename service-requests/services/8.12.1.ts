@@ -19,8 +19,8 @@ interface Body {
 
 /** dcc-sim's assignment of the E0812xx codes the 5.4 XSD defines (the normative table was not available). */
 export const Codes0812 = {
-  unknownHub: 'E081202', // the OldCHFID is not in the smart metering inventory
-  notHub: 'E081204', // the OldCHFID is not a comms hub, or is the hub the request is sent to
+  unknownHub: 'E081202', // the OldCHFID (8.12.2: OldGPFID) is not in the smart metering inventory
+  notHub: 'E081204', // the OldCHFID is not a comms hub (8.12.2: OldGPFID not a GPF), or is the device the request is sent to
 } as const;
 
 interface HeldLog {

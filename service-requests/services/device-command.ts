@@ -82,6 +82,12 @@ export interface DeviceCommandDef<B extends RequestBody> {
    * A command may also say so itself (GbcsCommand.viaAcb).
    */
   originator?: 'user' | 'acb' | ((type: DeviceType) => 'user' | 'acb');
+  /**
+   * The device types the DCC itself may send it to, its ACB's EUI the RequestID originator (RTDS's CS08 and GCS59
+   * templates): only where the ACB originates the command anyway. It then acts for no User, so other-information
+   * names no supplementary remote party (length 2, as the DCC's own GCS59 and CS02a/f vectors show).
+   */
+  dccOriginates?: readonly DeviceType[];
   /** state the command needs beyond the target (e.g. 8.11: the inventory row of the device to add, for its type) */
   needs?(body: NoInfer<B>): StateNeeds;
   /**
@@ -107,14 +113,35 @@ export interface DeviceCommandDef<B extends RequestBody> {
 const DEVICE_STATUSES = ['Commissioned', 'InstalledNotCommissioned'];
 const PROBE: CommandTime = { counter: 0n, now: new Date(0), state: {} };
 
-function authorise(sender: Sender) {
+function authorise(def: DeviceCommandDef<any>) {
+  const sender = def.sender;
   return (_body: unknown, r: RegistrationCheck) => {
+    if (r.sender.isDcc) {
+      // the user-role step let the DCC through because the service has dccOriginates: check the device type
+      if (def.dccOriginates?.includes(r.device.type) && byAcb(def, r.device.type)) return;
+      r.fail(Codes.notAuthorisedForDevice, `the DCC sends ${def.variant} itself only to a ${(def.dccOriginates ?? []).join(' or ') || 'no device'}, not to ${r.device.type} ${dashedEui(r.device.eui)}`);
+    }
     if (sender === 'anyUser' || sender === 'loadController') return;
     if (sender === 'supplier') r.needSupplier();
     else if (sender === 'networkOperator') r.needNetworkOperator();
     else if (!r.isSupplier && !r.isNetworkOperator) r.fail(Codes.notAuthorisedForDevice, `${r.sender.name} is neither the registered supplier nor the network operator for ${r.who}`);
   };
 }
+
+/**
+ * A load controller's service (7.16) is open to Other Users (dcc-sim's assumed role), but only one that is a load
+ * controller may send it: one with a live Load Controller digital-signing certificate in the SMKI repository. A User
+ * that is an Other User for other ends (RTDS's supplier EUI sends 9.1) is refused before a pre-command is issued.
+ */
+const loadControllerStep: Step = {
+  name: 'load-controller',
+  run(ctx) {
+    const eui = ctx.request.requestId.originator;
+    const live = ctx.ports.organisationCertificates(eui, RemotePartyRole.LoadController, 'DS').filter((c) => !c.revoked);
+    if (live.length === 0) ctx.reject(Codes.roleNotAllowed, `${ctx.service.variant} is a load controller's: ${ctx.sender.name} (${dashedEui(eui)}) holds no Load Controller (role 8) digital-signing certificate`);
+    return `${ctx.sender.name} is a load controller`;
+  },
+};
 
 function byAcb(def: DeviceCommandDef<any>, type: DeviceType): boolean {
   return (typeof def.originator === 'function' ? def.originator(type) : def.originator) === 'acb';
@@ -164,22 +191,26 @@ export function criticalDeviceCommandService<B extends RequestBody>(def: DeviceC
 
 function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModule<B>, ServiceModule<SignedPreCommandBody>?] {
   const facts = serviceFacts(def.variant);
+  // a critical command is signed by its User; the DCC signs none of its own through this path
+  if (def.dccOriginates && facts.critical) throw new Error(`${def.variant} is critical: the DCC does not originate it`);
   const suits = (body: B, type: DeviceType): true | string => {
     const c = def.command(body, type, PROBE);
     return typeof c === 'string' ? c : true;
   };
+  const steps = [...(def.sender === 'loadController' ? [loadControllerStep] : []), ...(def.steps ?? [])];
   const common = {
     ...facts,
     ...(def.assumedUserRoles ? { assumedUserRoles: def.assumedUserRoles } : {}),
+    ...(def.dccOriginates ? { dccMayOriginate: true } : {}),
     displayName: def.displayName,
     body: def.body,
     gbcs: { command: def.command },
     device: {
-      statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def.sender),
+      statuses: def.statuses ?? DEVICE_STATUSES, suits, authorise: authorise(def),
       ...(def.withoutRegistration ? { withoutRegistration: def.withoutRegistration } : {}),
     },
     ...(def.describe ? { describe: def.describe } : {}),
-    ...(def.steps ? { steps: def.steps } : {}),
+    ...(steps.length > 0 ? { steps } : {}),
     ...(def.messageCodes ? { messageCodes: def.messageCodes } : {}),
     ...(def.deviceResponseContent ? { deviceResponseContent: def.deviceResponseContent } : {}),
   };
@@ -224,9 +255,11 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
         const viaAcb = viaAcbOf(v);
         const origin = viaAcb ? { counter: state.acbCounter!, originator: dcc.acbEui } : { counter: rid.counter, originator: rid.originator };
         const c = commandOf(def, v, dcc.now, state, origin);
+        // the DCC's own request: the ACB acts for no User, so no supplementary remote party
+        const forUser = viaAcb && !v.sender.isDcc;
         const apdu = encodeApdu({
           cra: 'command', counter: origin.counter, originator: origin.originator, target: rid.target, messageCode: c.messageCode,
-          ...(viaAcb ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), c.urpCertificate ?? Buffer.alloc(0)]) } : {}),
+          ...(forUser ? { otherInformationExtra: Buffer.concat([supplementaryRemoteParty(rid.originator, rid.counter), c.urpCertificate ?? Buffer.alloc(0)]) } : {}),
           payload: c.payload,
         });
         const command = wrapWithAcbMac(viaAcb && c.acbSigned ? signApdu(apdu, dcc.acbDsKey) : apdu, dcc.acbKaKey, state.deviceKeyAgreement!);
@@ -241,7 +274,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
           };
         }
         return {
-          step: { name: 'command', detail: `${code} to the ${v.device!.type}, ${viaAcb ? `from the ACB, counter ${origin.counter}, for ${dashedEui(rid.originator)}` : `counter ${rid.counter}`}, ACB MAC` },
+          step: { name: 'command', detail: `${code} to the ${v.device!.type}, ${viaAcb ? `from the ACB, counter ${origin.counter}, ${forUser ? `for ${dashedEui(rid.originator)}` : 'the DCC\'s own request'}` : `counter ${rid.counter}`}, ACB MAC` },
           answer: { responseCode: Codes.acknowledged },
           command,
           advanceCounter: true,

@@ -227,14 +227,18 @@ const NOT_WHEN_DISABLED = 0xc0;
  * ECS02 (credit) and ECS03 (prepayment): the passive payment mode, the credit-charge configuration (as RTDS
  * gives it for a single-element ESME: the DCC cannot tell a twin element from the request) and its activation.
  */
-export function ecs02or03(counter: bigint, mode: PaymentModeBody['mode'], a: Activation): Buffer {
+export function ecs02or03(counter: bigint, mode: PaymentModeBody['mode'], a: Activation, twinElement = false): Buffer {
   const when = activationTime(a);
   const [balance, emergency, debt] = [METER_BALANCE, EMERGENCY_CREDIT, ACCUMULATED_DEBT];
   const [consumption, standing] = [ELEMENT_OBJECTS.primary.priceMatrix, STANDING_CHARGE];
+  // A twin-element ESME's secondary element is charged from the same credit (RTDS TWIN vectors: the last rows).
+  const secondary = ELEMENT_OBJECTS.secondary.priceMatrix;
   if (mode.kind === 'credit') {
     return access(counter, [
       [set(111, PAYMENT_MODE_PASSIVE, 2), dlms.structure(dlms.enum(1), dlms.enum(1))],
-      [set(111, PAYMENT_MODE_PASSIVE, 11), dlms.array([collect(balance, consumption, ALL_TIMES), collect(balance, standing, ALL_TIMES)])],
+      [set(111, PAYMENT_MODE_PASSIVE, 11), dlms.array([
+        collect(balance, consumption, ALL_TIMES), collect(balance, standing, ALL_TIMES), ...(twinElement ? [collect(balance, secondary, ALL_TIMES)] : []),
+      ])],
       [set(111, PAYMENT_MODE_PASSIVE, 13), when],
     ]);
   }
@@ -244,6 +248,7 @@ export function ecs02or03(counter: bigint, mode: PaymentModeBody['mode'], a: Act
     collect(emergency, PAYMENT_DEBT, ALL_TIMES), collect(emergency, consumption, ALL_TIMES), collect(emergency, standing, ALL_TIMES), collect(emergency, TIME_DEBT_1, timeDebt), collect(emergency, TIME_DEBT_2, timeDebt),
     // RTDS: the accumulated-debt rows come with SuspendDebtEmergency
     ...(mode.suspendDebtEmergency ? [collect(debt, standing, ALL_TIMES), collect(debt, TIME_DEBT_1, ALL_TIMES), collect(debt, TIME_DEBT_2, ALL_TIMES)] : []),
+    ...(twinElement ? [collect(balance, secondary, ALL_TIMES), collect(emergency, secondary, ALL_TIMES)] : []),
   ];
   return access(counter, [
     [set(111, PAYMENT_MODE_PASSIVE, 2), dlms.structure(dlms.enum(2), dlms.enum(1))],

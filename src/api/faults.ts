@@ -97,7 +97,7 @@ export async function register(app: FastifyInstance, { world, dcc }: ApiContext)
     schema: {
       tags: ['Faults'],
       summary: 'The device raises an alert now',
-      description: "A meter's alert goes to its supplier, a comms hub's to the DCC (passed to no User): framed as the RTDS generic alerts (critical codes signed, others MAC'd) and queued as a DUIS DeviceAlertMessage.",
+      description: "A meter's alert goes to its supplier, a comms hub's to the DCC (passed to no User): framed as the RTDS generic alerts (critical codes signed, others MAC'd) and queued as a DUIS DeviceAlertMessage. A non-critical code the device's alert behaviour (6.22) disables is not sent (400).",
       params: EUI_PARAM,
       body: Type.Object({ alertCode: Type.String({ pattern: '^[0-9A-Fa-f]{4}$', description: 'the GBCS alert code, e.g. 8F30 (critical) or 810E' }) }),
       response: { 200: answer('The alert and its recipient.', schema(Type.Object({ alertCode: Type.String(), to: Type.String() }))), 400: BAD_REQUEST, 404: NOT_FOUND },

@@ -144,11 +144,17 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     const onClose = () => {
       if (!reply.raw.writableEnded) gone.abort();
     };
-    reply.raw.once('close', onClose);
     // A client that gives up usually just ends its side ('end'): Node keeps the socket half-open
     // for the answer and emits 'close' only after it, so 'end' is when it is known to be gone.
-    req.raw.socket.once('end', onClose);
-    req.raw.socket.once('close', onClose);
+    // The socket outlives the request on keep-alive, so its listeners leave with the response.
+    const socket = req.raw.socket;
+    socket.once('end', onClose);
+    socket.once('close', onClose);
+    reply.raw.once('close', () => {
+      onClose();
+      socket.off('end', onClose);
+      socket.off('close', onClose);
+    });
     const act = (pre?: Parameters<Dcc['handle']>[2]) =>
       gone.signal.aborted
         ? dcc.refuse(endpoint, 'admission', 'the client went away before the request was handled: not acted on', body)

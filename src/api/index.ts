@@ -6,6 +6,8 @@ import type { PrevalidationPool } from '../dcc/index.ts';
 import type { World } from '../world/index.ts';
 import type { ServerOptions } from '../server.ts';
 import type { AdminAccess, BrowserGuard } from '../security.ts';
+import type { Sandboxes } from '../sandboxes/index.ts';
+import type { ScenarioRun } from '../scenarios/index.ts';
 import { register as core } from './core.ts';
 import { register as smki } from './smki.ts';
 import { register as consoleRoutes } from './console.ts';
@@ -16,6 +18,7 @@ import { register as parties } from './parties.ts';
 import { register as faults } from './faults.ts';
 import { register as recovery } from './recovery.ts';
 import { register as localDelivery } from './local-delivery.ts';
+import { register as sandboxes } from './sandboxes.ts';
 
 export { gatewayPlugin, type GatewayOptions } from './gateway.ts';
 export { SHARED_SCHEMAS } from './schemas.ts';
@@ -35,11 +38,17 @@ export interface ApiContext {
   admin?: AdminAccess;
   /** Host, Origin and JSON-body checks against cross-site requests and DNS rebinding (src/security.ts) */
   browser?: BrowserGuard;
+  /** the training sandboxes of the shared world (src/sandboxes/), where scenarios run by default */
+  sandboxes?: Sandboxes;
+  /** set when this API serves a sandbox rather than the shared world */
+  sandbox?: { id: string };
+  /** scenario runs, one map for the shared world and every sandbox: a run started here is stepped under its sandbox's URL */
+  scenarioRuns?: Map<string, ScenarioRun>;
 }
 
 export type ApiModule = (app: FastifyInstance, ctx: ApiContext) => Promise<void> | void;
 
-export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, networkOperators, scenarios, parties, faults, recovery, localDelivery];
+export const API_MODULES: ApiModule[] = [core, smki, consoleRoutes, reports, networkOperators, scenarios, parties, faults, recovery, localDelivery, sandboxes];
 
 export async function apiPlugin(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // Inside this plugin only: the DUIS gateway, registered beside it, stays outside the guard.

@@ -16,6 +16,7 @@ import { registerInfo } from './info.ts';
 import { registerInbox } from './inbox.ts';
 import { registerRecovery } from './recovery.ts';
 import { endQuietlyOnClosedPipe } from './output.ts';
+import { registerSandbox } from './sandbox.ts';
 
 // The dcc-sim command line. Every command takes --json for machine-readable output; errors go to
 // stderr with a non-zero exit and leave the world file as it was. The door of src/cli/.
@@ -39,6 +40,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   registerScenario,
   registerRecovery,
   registerInfo,
+  registerSandbox,
 ];
 
 export function buildProgram(groups: readonly CommandGroup[] = COMMAND_GROUPS): Command {

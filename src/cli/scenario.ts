@@ -3,6 +3,7 @@ import { dashedEui, parseEui } from '../../pki/index.ts';
 import { WorldError } from '../world/index.ts';
 import { countArgument, dbOption, jsonOption, out, withWorld } from './options.ts';
 import { progressBar, table } from './output.ts';
+import { sandboxApi, type SandboxAnswer } from './sandbox.ts';
 
 // `scenario list|run|transfer-network`: training scenarios and network operator changes (MP128A);
 // the scenarios and compliance modules load lazily, in the commands that use them.
@@ -24,32 +25,43 @@ export function registerScenario(program: Command): void {
   scenarioCmd
     .command('run')
     .argument('<name>', 'the scenario (`dcc-sim scenario list` names them)')
-    .description('run a training scenario step by step, narrated; exits 2 if its expected outcome is not met')
-    .option('--db <file>', 'world to run it on (default: a fresh scratch world, removed afterwards)')
-    .option('--url <url>', 'a running `dcc-sim serve` of the same --db (default: a DCC started in this process on 127.0.0.1)')
+    .description('run a training scenario step by step, narrated, in a private copy of the world (a sandbox) so that it can run again; exits 2 if its expected outcome is not met')
+    .option('--db <file>', 'world to copy and run it on (default: a fresh scratch world, removed afterwards)')
+    .option('--url <url>', "a running `dcc-sim serve`: the scenario runs in a new sandbox of its world (default: a DCC started in this process on 127.0.0.1)")
+    .option('--shared', 'run in the world itself (--db, or the world the server at --url serves) rather than a copy: it changes that world and may move its clock')
+    .option('--keep-sandbox', 'with --url: keep the sandbox afterwards (its id is printed) instead of dropping it')
     .addOption(jsonOption())
-    .action(async (name: string, o: { db?: string; url?: string; json?: boolean }) => {
+    .action(async (name: string, o: { db?: string; url?: string; shared?: boolean; keepSandbox?: boolean; json?: boolean }) => {
       const s = await import('../scenarios/index.ts');
       const scenario = s.findScenario(name);
-      if (o.url && !o.db) throw new WorldError('bad-argument', '--url needs --db: the world file the server at that URL serves (to sign as its parties)');
-      const scratch = o.db ? undefined : s.scratchWorld();
-      const file = o.db ?? scratch!.file;
-      const host = o.url ? await s.remoteHost(file, o.url) : await s.inProcessHost(file);
+      if (o.url && o.shared && !o.db) throw new WorldError('bad-argument', '--url --shared needs --db: the world file the server at that URL serves (to sign as its parties)');
+      if (o.shared && !o.db && !o.url) throw new WorldError('bad-argument', '--shared needs --db (or --url): the world to run it in');
+      // Where it runs: a sandbox of the server's world, a private copy of --db, or the world itself (--shared).
+      const sandbox = o.url && !o.shared ? await sandboxApi<SandboxAnswer>(o.url, 'POST', '/api/sandboxes', { name: `scenario: ${scenario.name}` }) : undefined;
+      const scratch = sandbox ? undefined : o.db ? (o.shared ? undefined : await s.copyOfWorld(o.db)) : s.scratchWorld();
+      const file = sandbox?.file ?? scratch?.file ?? o.db!;
+      const where = sandbox ? `sandbox ${sandbox.id} of the served world` : o.db ? (o.shared ? o.db : `a private copy of ${o.db}`) : `a scratch world of ${s.SCRATCH_PREMISES} premises`;
       let summary;
       try {
-        if (!o.json) {
-          process.stdout.write(`${scenario.title}\n${scenario.summary}\n`);
-          process.stdout.write(`(on ${o.db ?? `a scratch world of ${s.SCRATCH_PREMISES} premises`}, through ${host.where})\n\n`);
+        const host = o.url ? await s.remoteHost(file, `${o.url.replace(/\/$/, '')}${sandbox?.baseUrl ?? ''}`) : await s.inProcessHost(file);
+        try {
+          if (!o.json) {
+            process.stdout.write(`${scenario.title}\n${scenario.summary}\n`);
+            process.stdout.write(`(in ${where}, through ${host.where})\n\n`);
+          }
+          const run = new s.ScenarioRun(scenario, host);
+          summary = await run.runAll((r) => {
+            if (!o.json) process.stdout.write(s.formatStepResult(r, scenario.steps.length) + '\n\n');
+          });
+        } finally {
+          await host.close();
         }
-        const run = new s.ScenarioRun(scenario, host);
-        summary = await run.runAll((r) => {
-          if (!o.json) process.stdout.write(s.formatStepResult(r, scenario.steps.length) + '\n\n');
-        });
       } finally {
-        await host.close();
         scratch?.cleanup();
+        if (sandbox && !o.keepSandbox) await sandboxApi(o.url!, 'DELETE', `/api/sandboxes/${sandbox.id}`);
       }
-      if (o.json) out(true, summary, () => '');
+      if (sandbox && o.keepSandbox && !o.json) process.stdout.write(`the sandbox stays: ${sandbox.id} (${o.url!.replace(/\/$/, '')}${sandbox.baseUrl}); \`dcc-sim sandbox drop ${sandbox.id}\` removes it\n`);
+      if (o.json) out(true, sandbox && o.keepSandbox ? { ...summary, sandbox } : summary, () => '');
       else process.stdout.write(`${summary.status === 'passed' ? 'PASSED' : 'FAILED'}: ${scenario.name} (${summary.results.filter((r) => r.ok).length} of ${scenario.steps.length} steps passed)\n`);
       if (summary.status !== 'passed') process.exitCode = 2;
     });

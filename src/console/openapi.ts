@@ -27,6 +27,7 @@ export const OPENAPI_TAGS = [
   { name: 'Scenarios', description: 'Guided training scenarios.' },
   { name: 'Faults', description: 'Fault injection: devices offline or refusing, slow WAN, comms hubs down, receivers dropping or late, alerts on demand; each cleared in one call.' },
   { name: 'World', description: 'Parties, the world, its simulated clock and live figures.' },
+  { name: 'Sandboxes', description: 'Training sandboxes: private copies of the world, each with its own clock, served under /sandboxes/{id}/ (the same DUIS endpoints and JSON API).' },
 ];
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {

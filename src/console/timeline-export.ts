@@ -1,26 +1,14 @@
 // The request timeline as a file: every request a filter matches (not only the page on screen), as
 // CSV for a spreadsheet or JSON for a script. One row per request log entry, newest first, with the
 // acknowledgement and the final outcome side by side (a command the device discarded is a failure).
+import type { RequestDetail } from './inspect.ts';
 
 /** What the export needs of a timeline entry (GET /api/console/requests gives the same shape). */
-export interface ExportedRequest {
-  id: number;
-  receivedAt: string;
-  endpoint: string;
-  requestId: string | null;
-  serviceReferenceVariant: string | null;
-  commandVariant: number | null;
-  originator: { eui: string; name: string | null } | null;
-  device: { eui: string; type: string | null } | null;
-  responseCode: string;
-  reason: string | null;
-  failedStep: string | null;
-  finalResponseCode: string;
-  finalReason: string | null;
-  deviceAlertCode: string | null;
-  succeeded: boolean;
-  changedCells: unknown[];
-}
+export type ExportedRequest = Pick<
+  RequestDetail,
+  'id' | 'receivedAt' | 'endpoint' | 'requestId' | 'serviceReferenceVariant' | 'commandVariant' | 'originator' | 'device'
+  | 'responseCode' | 'reason' | 'failedStep' | 'finalResponseCode' | 'finalReason' | 'deviceAlertCode' | 'succeeded' | 'changedCells'
+>;
 
 const COLUMNS = [
   'id', 'received_at', 'endpoint', 'request_id', 'service_reference_variant', 'command_variant',

@@ -26,7 +26,7 @@ import {
   type ValidateOptions,
   type RequestBody,
 } from '../../service-requests/index.ts';
-import { alertCodeOf, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, raiseAlertOnDemand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
+import { alertCodeOf, alertEnabled, catchUpBetweenCommands, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, raiseAlertOnDemand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
 import { META, World, SimulatedClock, WorldError } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
@@ -494,6 +494,9 @@ export class Dcc extends EventEmitter {
     this.deliveryDelayMs = 0;
     const result = this.world.store.transaction(() => {
       const device = loadDevice(this.world, eui);
+      if (!alertEnabled({ app: device.state.app ?? {}, device: device.state }, alertCode)) {
+        throw new WorldError('alert-disabled', `${device.state.type} ${dashedEui(eui)} does not send alert ${alertCode.toString(16).toUpperCase()}: its alert behaviour (6.22) disables it`);
+      }
       const security = this.world.store.getDeviceSecurity(eui)!;
       const toCell = device.state.type === 'CHF' ? 'acbKA' : 'supplierKA';
       const kaId = security.cells[toCell];
@@ -582,10 +585,25 @@ export class Dcc extends EventEmitter {
         this.executeDue(eui, device);
       });
     }
+    // Prepayment meters act on their own as the clock moves: their credit alerts go out now, not with the next command.
+    let alerted = 0;
+    for (const eui of this.world.store.devicesInPrepayment()) alerted += this.catchUpDevice(eui);
     // alerts of commands that fell due belong to no request's event
     this.queued = [];
-    if (executed) this.emit('outbox');
+    if (executed || alerted) this.emit('outbox');
     return executed;
+  }
+
+  /** A device caught up to the clock (between-commands.ts); its alerts are DeviceAlertMessages to their recipients. */
+  private catchUpDevice(eui: Eui): number {
+    return this.world.store.transaction(() => {
+      const device = loadDevice(this.world, eui);
+      const outcome = catchUpBetweenCommands(device.state, device.credentials, this.clock.now());
+      if (outcome.state === device.state) return 0;
+      saveDevice(this.world, outcome.state, device);
+      for (const alert of outcome.alerts) this.queueAlerts({ ...outcome, alerts: [alert] }, decodeGbcsMessage(alert).apdu.target, null, { serviceReference: '', serviceReferenceVariant: '' });
+      return outcome.alerts.length;
+    });
   }
 
   /**

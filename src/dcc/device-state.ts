@@ -36,6 +36,9 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
     })),
   };
   if (security.keyGenerations && Object.keys(security.keyGenerations).length > 0) state.keyGenerations = { ...security.keyGenerations };
+  // what the device is made as (twin element, polyphase): the inventory's record of it is the world's truth
+  const esmeVariant = state.type === 'ESME' ? world.inventory.detailsOf(eui)?.esmeVariant : undefined;
+  if (esmeVariant) state.esmeVariant = esmeVariant;
   const appJson = world.store.getDeviceAppState(eui);
   if (appJson !== undefined) state.app = JSON.parse(appJson);
   const { dsKey, kaKey } = world.deviceKeys(eui);

@@ -81,3 +81,22 @@ export function scratchWorld(o: { premises?: number; seed?: string; at?: Date } 
   }
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * A private copy of a world file in a temporary directory (SQLite's online backup, so a world a
+ * server is serving copies consistently): a scenario runs there and leaves the world as it was.
+ */
+export async function copyOfWorld(file: string): Promise<{ file: string; cleanup(): void }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-scenario-'));
+  const copy = path.join(dir, 'world.db');
+  const world = World.open(file);
+  try {
+    await world.store.db.backup(copy);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    world.close();
+  }
+  return { file: copy, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -21,7 +21,7 @@ export {
 export type { DuisTransport, ScenarioClock, SentRequest, SentLeg, CellChange, CellHolder, CellSnapshot } from './driver.ts';
 export { remedyDevice, remedyAll, describeRemedy } from './remedy.ts';
 export type { RemedyOutcome, RemedySummary } from './remedy.ts';
-export { inProcessHost, remoteHost, serverHost, scratchWorld, SCRATCH_PREMISES, SCRATCH_SEED } from './hosts.ts';
+export { inProcessHost, remoteHost, serverHost, scratchWorld, copyOfWorld, SCRATCH_PREMISES, SCRATCH_SEED } from './hosts.ts';
 export type { ClosableHost } from './hosts.ts';
 
 export function findScenario(name: string): ScenarioDefinition {

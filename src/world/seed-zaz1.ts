@@ -37,8 +37,9 @@ const PARTIES: Record<string, { name: string; userRoles: UserRole[]; isDcc?: boo
   [DCC.accessControlBroker]: { name: 'DCC (Access Control Broker) ZAZ1', userRoles: [], isDcc: true },
   [DCC.transitionalCoS]: { name: 'DCC (Transitional Change of Supplier) ZAZ1', userRoles: [], isDcc: true },
   [DCC.wanProvider]: { name: 'DCC (WAN Provider) ZAZ1', userRoles: [], isDcc: true },
-  // RTDS sends the export supplier's services (6.20.2) from the same supplier EUI.
-  '90B3D51F30010000': { name: 'GITTESTSUPPLIER', userRoles: ['IS', 'GS', 'ES'] },
+  // RTDS sends the export supplier's services (6.20.2) and the Other Users' 9.1 (its ECS50/GCS36 vectors name this EUI
+  // as the requester) from the same supplier EUI.
+  '90B3D51F30010000': { name: 'GITTESTSUPPLIER', userRoles: ['IS', 'GS', 'ES', 'OU'] },
   '90B3D51F30030000': { name: 'GITTESTSUPPLIER2', userRoles: ['IS', 'GS'] },
   '90B3D51F30020000': { name: 'ZAZ1 Network Operator', userRoles: ['ED', 'GT'] },
   '90B3D51F30010008': { name: 'ZAZ1 Load Controller', userRoles: ['OU'] },

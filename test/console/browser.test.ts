@@ -262,8 +262,15 @@ describe('web console in Chromium', () => {
     await page.getByLabel('Advance the clock by').selectOption('7d');
     await page.getByRole('button', { name: 'Advance' }).click();
     await expect.poll(now).toBeGreaterThan(Date.now() + 6 * 86_400_000);
+    // moving the clock back asks first
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
     await page.getByRole('button', { name: 'Real time' }).click();
     await expect.poll(async () => Math.abs((await now()) - Date.now())).toBeLessThan(60_000);
+    expect(asked).toEqual([expect.stringMatching(/^Real time moves the simulated clock back from .* to .*\. Move it back\?$/)]);
     expect(consoleErrors).toEqual([]);
 
     // a script in the page (or another tab of this origin) posting without the token: 403, clock unmoved

@@ -3,15 +3,11 @@
  * console shows (GET /api/console/devices/{eui}/meter's meterView) is the one a 4.1.1 read returns at the same
  * simulated time, and today's profile is what a 4.8.1 read of the same half hours returns.
  */
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeDlmsData, decryptSensitive, meterView, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
-
-const KEYS = resolve(import.meta.dirname, '../../../shared/rtds-keystore');
-const kaKeyOf = (eui: string): KeyObject => createPrivateKey(readFileSync(resolve(KEYS, `${eui.toLowerCase()}-ka.key`)));
+import { items, kaKeyOf, num } from '../helpers/sensitive-reads.ts';
 const ESME = '00DB1234567890A0';
 
 let w: ConformanceWorld;
@@ -39,16 +35,6 @@ function plaintextOf(m: GbcsMessage): DlmsData {
   if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string') throw new Error(`not protected: ${d.type}`);
   return decodeDlmsData(decryptSensitive(d.items[1].value, kaKeyOf(m.apdu.target), esmeKa, { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter }));
 }
-
-function items(d: DlmsData | undefined): DlmsData[] {
-  if (!d || (d.type !== 'structure' && d.type !== 'array' && d.type !== 'compact-array')) throw new Error(`not a list: ${d?.type}`);
-  return d.items;
-}
-
-const num = (d: DlmsData | undefined): number => {
-  if (d?.type !== 'double-long-unsigned') throw new Error(`not a dlu: ${d?.type}`);
-  return d.value;
-};
 
 const view = () => {
   const json = w.world.store.getDeviceAppState(ESME);

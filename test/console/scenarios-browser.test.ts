@@ -6,7 +6,7 @@ import { scratchWorld, type RequestSummary, type StepResult } from '../../src/sc
 import { ARTIFACTS, openConsolePage } from '../helpers/console-browser.ts';
 
 // The install, change-of-supplier, SMKI recovery and prepayment scenarios run a step at a time in the
-// console's Training view (Debian's Chromium), each once, one after the other in one world: every step
+// console's Training view (Debian's Chromium), each once, one after the other, each in a sandbox of one world: every step
 // passes, lists the requests it sent, and each request opens as its DUIS and the annotated GBCS it carried
 // (the command the DCC sent the device and the device's answer); the DCC's own recovery commands, which
 // have no DUIS request, open from the step's request log entries.

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { decodeGbcsMessage } from '../../devices/index.ts';
 import { buildRequest, parseDuisResponse, type DuisResponse } from '../../service-requests/index.ts';
 import { ZAZ1_NETWORK_OPERATOR, ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
 import { signPreCommand, startHarness, type Harness } from '../helpers/gateway.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { asyncResponses, checkDuisAnswer, deviceState, expectRejected, postRaw, type AsyncResponse } from '../helpers/gateway-checks.ts';
-import { javaAvailable, signWithTool, template, validateWithTool, zaz1WorldFile } from '../helpers/gateway-zaz1.ts';
+import { javaAvailable, rtdsTemplate, signWithTool, template, validateWithTool, zaz1WorldFile } from '../helpers/gateway-zaz1.ts';
 
 // Interoperability with the DCC's own tooling: a world on the public ZAZ1 identities, requests
 // made from the RTDS DUIS templates and signed by the DCC's signing tool (@smartdcc/duis-sign-wrap,
@@ -109,6 +110,16 @@ describe.skipIf(!hasJava)('ZAZ1 interop with the DCC signing tool (duis-sign-wra
     await deviceOutcome(r.requestId!.text, '6.24.1');
     const inv = await send('serviceD', template('8.2_READ_INVENTORY_REQUEST_DUIS.XML', 1004n), '8.2', 'I0');
     expect(inv.body.kind === 'ResponseMessage' && inv.body.content && 'dspInventory' in inv.body.content).toBe(true);
+  });
+
+  it('11.2 from the DCC itself (RTDS\'s CS08 template, signed by the tool as the DCC): the ACB reads the PPMID …A4 for no User', async () => {
+    const r = await send('serviceS', rtdsTemplate('CS08_11.2_SUCCESS_REQUEST_DUIS.XML', 1005n), '11.2 from the DCC', 'I99');
+    const rs = await deviceOutcome(r.requestId!.text, '11.2 from the DCC');
+    const b = parseDuisResponse(rs.find((x) => x.responseCode === 'I0')!.xml).body;
+    if (b.kind !== 'ResponseMessage' || !b.content || !('gbcsPayload' in b.content)) throw new Error('no GBCSPayload');
+    const m = decodeGbcsMessage(b.content.gbcsPayload);
+    // the PPMID answers the ACB; other-information names no User, as the DCC's own GCS59 and CS02a/f
+    expect([m.apdu.messageCode, m.apdu.originator, m.apdu.target, m.apdu.otherInformationExtra, m.body.kind]).toEqual([0x0129, '00DB1234567890A4', '90B3D51F30000002', undefined, 'cs08-response']);
   });
 
   it('a tool-signed request replaying a template counter is refused, and nothing changes', async () => {

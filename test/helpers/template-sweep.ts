@@ -75,7 +75,27 @@ const oldHub95 = (w: World) => {
   w.applyInventoryChange({ kind: 'add', device: { eui, type: 'CHF', status: 'Commissioned', manufacturer: 'RTDS', model: 'RTDS CHF', firmware: '0001', addedBy: ZAZ1_SUPPLIER } });
   w.store.putDeviceAppState(eui, w.store.getDeviceAppState(HUB) ?? '{}');
 };
+/**
+ * 8.6 opts back in an ESME that 8.5 opted out (Withdrawn) and whose import MPAN is 1312345678111, with 1312345678333
+ * as its export MPAN; the ZAZ1 seed, after RTDS's other templates (6.20.x, 6.23), has …A0 at import MPAN 1312345678333.
+ * The 8.5 template itself is refused (its KA certificate is a DS one), so the opt-out is made so directly.
+ */
+const optedOutAt1312345678111 = (w: World) => {
+  w.store.insertSupplyPoint({ mpxn: '1312345678111', fuel: 'E', networkOperatorEui: ZAZ1_NETWORK_OPERATOR, supplierEui: ZAZ1_SUPPLIER, uprn: 123456789012, postcode: 'ZA1 1ZZ', address: '1 RTDS Way' });
+  w.inventory.update('00DB1234567890A0', { status: 'Withdrawn', mpxn: '1312345678111' });
+};
+/**
+ * 8.12.2 restores the device log of a replaced GPF …B3, which the DCC has from that GPF's GCS62 backups: the two
+ * devices RTDS's GCS59 vector restores, a PPMID 0011223344556677 and a Type 2 device 8899AABBCCDDEEFF.
+ */
+const oldGpfB3 = (w: World) => {
+  const eui = '00DB1234567890B3';
+  w.applyInventoryChange({ kind: 'add', device: { eui, type: 'GPF', status: 'Commissioned', manufacturer: 'RTDS', model: 'RTDS GPF', firmware: '0001', addedBy: ZAZ1_SUPPLIER } });
+  w.store.putDeviceAppState(eui, JSON.stringify({ han: { joined: [{ eui: '0011223344556677', type: 5 }, { eui: '8899AABBCCDDEEFF', type: 6 }] } }));
+};
 const PRECONDITIONS: Record<string, (world: World) => void> = {
+  'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML': oldGpfB3,
+  '8.6_SERVICE_OPTIN_REQUEST_DUIS.XML': optedOutAt1312345678111,
   'CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB12345678909A', 'HCALCS'),
   'CS03A2Critical_8.7.1_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB123456789093', 'ESME'),
   'CS03A2NonCritical_8.7.2_SUCCESS_REQUEST_DUIS.XML': onTheHan('00DB123456789093', 'ESME'),

@@ -1,11 +1,16 @@
 import { sign, verify } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   certificateFromPem, checkProfile, describeCertificate, privateKeyFromPem, rawPublicKey, smkiKeyIdentifier, validatePath, verifyIssuedBy,
 } from '../../pki/index.ts';
+import { decodeGbcsMessage } from '../../devices/index.ts';
 import { keystoreEntry, NOW, rawKeystore, templateCertificates } from './fixtures.ts';
 
 const NO_615 = 'CS02bNOByNO_6.15.1_SUCCESS_REQUEST_DUIS.XML';
+const RTDS = join(import.meta.dirname, '../../../shared/rtds');
+const RTDS_KEYSTORE = join(import.meta.dirname, '../../../shared/rtds-keystore');
 const z1 = templateCertificates(NO_615, 'Certificate')[0]!;
 const noDs2025 = templateCertificates(NO_615, 'DigitalSigningCertificate')[0]!;
 const noKa2025 = templateCertificates(NO_615, 'KeyAgreementCertificate')[0]!;
@@ -109,6 +114,27 @@ describe('describeCertificate on the DUIS templates', () => {
   it('the 8.5 template quirk: a digitalSignature certificate in the KeyAgreementCertificate slot', () => {
     const acb = templateCertificates('CS02bACBByACB_8.5_SUCCESS_REQUEST_DUIS.XML', 'KeyAgreementCertificate')[0]!;
     expect(checkProfile(acb, { kind: 'organisation', role: 4, keyUsage: 'KA', eui: '90B3D51F30000002' }).map((p) => p.code)).toEqual(['key-usage-mismatch']);
+  });
+
+  it('RTDS\'s own 8.5 command places the ACB\'s keyAgreement certificate, not the template\'s digitalSignature one: RTDS did not place that either', () => {
+    const template = describeCertificate(templateCertificates('CS02bACBByACB_8.5_SUCCESS_REQUEST_DUIS.XML', 'KeyAgreementCertificate')[0]!);
+    const hex = readFileSync(join(RTDS, '8.5_CS02bACBByACB', 'CS02bACBByACB_8.5_SUCCESS_COMMAND_GBCS.HEX'), 'utf8').trim();
+    const body = decodeGbcsMessage(Buffer.from(hex, 'hex')).body;
+    if (body.kind !== 'cs02b-command') throw new Error(body.kind);
+    const placed = body.command.replacements.map((r) => describeCertificate(r.certificate));
+    expect(placed.map((f) => [f.subjectEui, f.keyUsage, f.ski])).toEqual([['90B3D51F30000002', 'KA', '4897771D34FCB0C6']]);
+    expect([template.keyUsage, template.ski]).toEqual(['DS', '4A208EB7060CD12C']);
+  });
+
+  it('the CS02d certificate is RTDS\'s ESME …A0\'s own, issued by the RTDS device CA E357, whose certificate no source holds', () => {
+    const cert = templateCertificates('CS02d_6.15.2_SUCCESS_REQUEST_DUIS.XML', 'DeviceCertificate')[0]!;
+    expect(cert.equals(certificateFromPem(readFileSync(join(RTDS_KEYSTORE, '00db1234567890a0-ds.pem'), 'utf8')))).toBe(true);
+    const e357 = describeCertificate(cert).aki;
+    expect(e357).toBe('47D40AF3412904A0');
+    // neither the RTDS keystore nor the ZAZ1 keystore (nor any template, see the Z1-only path above) has a certificate with that key id
+    const rtdsKeystore = readdirSync(RTDS_KEYSTORE).filter((f) => f.endsWith('.pem') && readFileSync(join(RTDS_KEYSTORE, f), 'utf8').includes('BEGIN CERTIFICATE')).map((f) => describeCertificate(certificateFromPem(readFileSync(join(RTDS_KEYSTORE, f), 'utf8'))));
+    const zaz1 = rawKeystore().map((e) => describeCertificate(certificateFromPem(e.certificate)));
+    expect([...rtdsKeystore, ...zaz1].filter((f) => f.ski === e357)).toEqual([]);
   });
 });
 

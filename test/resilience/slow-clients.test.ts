@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { REFUSED_BODY_KEPT } from '../../src/dcc/dcc.ts';
@@ -81,5 +82,33 @@ describe('slow and stalled clients', () => {
     expect(row!.responseCode).toBe('E100');
     expect(row!.requestXml.length).toBe(REFUSED_BODY_KEPT);
     expect(row!.requestXml.equals(junk.subarray(0, REFUSED_BODY_KEPT))).toBe(true);
+  });
+
+  it('a head-end that keeps one connection open for many requests leaks no listeners on it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const one = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const sockets = new Set<unknown>();
+      for (let k = 0; k < 15; k++) {
+        const code = await new Promise<string | undefined>((resolve, reject) => {
+          const req = http.request(`${server.url}/api/v1/serviceS`, { method: 'POST', agent: one, headers: { 'content-type': 'application/xml' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.headers['x-dcc-sim-response-code'] as string | undefined));
+          });
+          req.on('socket', (sock) => sockets.add(sock));
+          req.on('error', reject);
+          req.end('<junk/>');
+        });
+        expect(code).toBe('E100');
+      }
+      expect(sockets.size).toBe(1); // all on one connection
+      one.destroy();
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -162,6 +162,7 @@ describe('the training scenarios pass on the scratch world', () => {
       expect(step(s, 'emergency-credit').requests[0]).toMatchObject({ legs: [{ commandVariant: 4, responseCode: 'I0' }, { commandVariant: 5, responseCode: 'I99' }], finalResponseCode: 'I0' });
       expect(step(s, 'runs-low').happened.join('\n')).toMatch(/after \d+ day\(s\) \d+ hour\(s\) the balance is £[0-9.-]+ \(from £[0-9.]+\)/);
       expect(step(s, 'disconnected').happened.join('\n')).toMatch(/the supply is off; the balance is £-/);
+      expect(step(s, 'disconnected').happened.join('\n')).toMatch(/alerts .*: credit below the disablement threshold \(8F0F\)/);
       expect(services('reconnected')).toEqual(['4.18', '2.2', '4.18', '4.18', '7.4', '7.1', '7.4']);
     }
   });
@@ -248,8 +249,8 @@ describe('the step-wise scenario API (for the console)', () => {
   it('starts a run and steps through it: narration, requests with response codes, cells changed, checks', async () => {
     const start = await api('POST', '/api/scenarios/misissued-certificate/runs');
     expect(start.status).toBe(201);
-    const run = start.body as unknown as RunSummary;
-    expect(run).toMatchObject({ scenario: 'misissued-certificate', status: 'ready', position: 0 });
+    const run = start.body as unknown as RunSummary & { sandbox: { id: string; baseUrl: string } };
+    expect(run).toMatchObject({ scenario: 'misissued-certificate', status: 'ready', position: 0, sandbox: { name: 'scenario: misissued-certificate' } });
     const results: StepResult[] = [];
     for (let i = 0; i < run.steps.length; i++) {
       const next = await api('POST', `/api/scenarios/runs/${run.runId}/next`);
@@ -263,15 +264,51 @@ describe('the step-wise scenario API (for the console)', () => {
     const right = results[2]!;
     expect(right.requests[0]).toMatchObject({ responseCode: 'I99', outcome: 'I0' });
     expect(right.cellsChanged.map((c) => c.cell)).toEqual(['networkOperatorDS', 'networkOperatorKA']);
-    // the requests went through this server: they are in its request log
-    const log = (await (await fetch(`${server.url}/api/requests?requestId=${encodeURIComponent(right.requests[0]!.requestId)}`)).json()) as { responseCode: string }[];
-    expect(log.map((l) => l.responseCode)).toEqual(['I99']);
+    // the requests went through this server, into the run's own sandbox: they are in its request log, not the shared world's
+    const logOf = async (base: string) => (await (await fetch(`${server.url}${base}/api/requests?requestId=${encodeURIComponent(right.requests[0]!.requestId)}`)).json()) as { responseCode: string }[];
+    expect((await logOf(run.sandbox.baseUrl)).map((l) => l.responseCode)).toEqual(['I99']);
+    expect(await logOf('')).toEqual([]);
     const done = await api('POST', `/api/scenarios/runs/${run.runId}/next`);
     expect(done.status).toBe(409);
     const summary = (await api('GET', `/api/scenarios/runs/${run.runId}`)).body as unknown as RunSummary;
     expect(summary).toMatchObject({ status: 'passed', position: run.steps.length });
     expect((await api('DELETE', `/api/scenarios/runs/${run.runId}`)).status).toBe(204);
     expect((await api('GET', `/api/scenarios/runs/${run.runId}`)).status).toBe(404);
+    // its sandbox went with it
+    expect((await api('GET', `${run.sandbox.baseUrl}/api/clock`)).status).toBe(404);
+  });
+
+  it('every scenario passes twice in a row in the same world, each run in a sandbox of its own; the shared clock does not move', async () => {
+    const clockBefore = Date.parse(((await api('GET', '/api/clock')).body as { now: string }).now);
+    for (const scenario of SCENARIOS) {
+      for (const time of [1, 2]) {
+        const start = await api('POST', `/api/scenarios/${scenario.name}/runs`);
+        expect(start.status, `${scenario.name} run ${time}`).toBe(201);
+        const run = start.body as unknown as RunSummary & { sandbox: { baseUrl: string } };
+        const done = (await api('POST', `/api/scenarios/runs/${run.runId}/finish`)).body as unknown as RunSummary;
+        const failed = done.results.filter((r) => !r.ok).map((r) => `${r.id}: ${r.error ?? r.assertions.filter((a) => !a.ok).map((a) => a.message).join('; ')}`);
+        expect(failed, `${scenario.name} run ${time}`).toEqual([]);
+        expect(done.status).toBe('passed');
+        expect((await api('DELETE', `/api/scenarios/runs/${run.runId}`)).status).toBe(204);
+      }
+    }
+    const clockAfter = Date.parse(((await api('GET', '/api/clock')).body as { now: string }).now);
+    expect(Math.abs(clockAfter - clockBefore)).toBeLessThan(10 * 60_000); // real time passed, no days
+    expect(((await api('GET', '/api/requests')).body as unknown as unknown[])).toEqual([]);
+    expect(((await api('GET', '/api/sandboxes')).body as unknown as unknown[])).toEqual([]);
+  }, 600_000);
+
+  it("runs in the world it is started in when asked ({ in: 'this-world' })", async () => {
+    const res = await fetch(`${server.url}/api/scenarios/misissued-certificate/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ in: 'this-world' }) });
+    const run = (await res.json()) as RunSummary & { sandbox: unknown };
+    expect(run.sandbox).toBeNull();
+    await api('POST', `/api/scenarios/runs/${run.runId}/next`);
+    const second = (await api('POST', `/api/scenarios/runs/${run.runId}/next`)).body as unknown as StepResult;
+    expect(second.requests[0]).toMatchObject({ responseCode: 'E062105' });
+    const log = (await (await fetch(`${server.url}/api/requests?requestId=${encodeURIComponent(second.requests[0]!.requestId)}`)).json()) as { responseCode: string }[];
+    expect(log.map((l) => l.responseCode)).toEqual(['E062105']);
+    const bad = await fetch(`${server.url}/api/scenarios/misissued-certificate/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ in: 'elsewhere' }) });
+    expect(bad.status).toBe(400);
   });
 
   it('runs the rest of a scenario in one call, and refuses unknown scenarios', async () => {

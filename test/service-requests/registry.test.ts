@@ -1,9 +1,8 @@
 /**
  * The service registry against DUIS: every module's command variants and endpoints fit the DUIS
- * CommandVariant table and its service matrix row; a service no module serves is refused in one
- * place, naming what is supported.
+ * CommandVariant table and its service matrix row, and every variant of the matrix has its module.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +42,12 @@ describe('service registry', () => {
     }
   });
 
+  it('the DCC itself may send only what RTDS\'s DCC-originated templates are (6.24.1, 8.12.2, 11.2): any other from its EUI is refused', () => {
+    expect(SERVICES.filter((s) => s.dccMayOriginate).map((s) => s.variant).sort()).toEqual(['11.2', '6.24.1', '8.12.2']);
+    const dccSent = readdirSync(templates).filter((f) => readFileSync(path.join(templates, f), 'utf8').includes('<sr:RequestID>90-B3-D5-1F-30-00-00-02:'));
+    expect(dccSent.sort()).toEqual(['CS02fMAC_6.24.1_SUCCESS_REQUEST_DUIS.XML', 'CS08_11.2_SUCCESS_REQUEST_DUIS.XML', 'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML']);
+  });
+
   it('one module per body element and per variant', () => {
     const main = SERVICES.filter((s) => !s.completesPreCommand);
     expect(new Set(main.map((s) => s.body.element)).size).toBe(main.length);
@@ -57,19 +62,22 @@ describe('service registry', () => {
     }
   });
 
-  it('a service no module serves is refused as unsupported (E100), naming every supported variant', () => {
-    const xml = readFileSync(path.join(templates, 'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML'));
+  it('serves every service variant of the DUIS service matrix', () => {
+    const unserved = [...SERVICE_MATRIX.keys()].filter((variant) => !serviceByVariant(variant));
+    expect(unserved).toEqual([]);
+  });
+
+  it('refuses a ServiceReferenceVariant DUIS does not define (E100), naming it', () => {
+    const xml = readFileSync(path.join(templates, 'GCS20_6.22_SUCCESS_REQUEST_DUIS.XML'), 'utf8')
+      .replace('<sr:ServiceReferenceVariant>6.22</sr:ServiceReferenceVariant>', '<sr:ServiceReferenceVariant>6.99</sr:ServiceReferenceVariant>');
     let err: unknown;
     try {
-      parseDuisRequest(xml);
+      parseDuisRequest(Buffer.from(xml));
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(DuisRejection);
-    const r = err as DuisRejection;
-    expect(r.step).toBe('unsupported');
-    expect(r.responseCode).toBe('E100');
-    expect(r.reason).toContain('sr:RestoreGPFDeviceLog (ServiceReferenceVariant 8.12.2) is not supported by dcc-sim');
-    for (const s of SERVICES.filter((m) => !m.completesPreCommand)) expect(r.reason).toContain(`${s.variant} ${s.body.element}`);
+    expect((err as DuisRejection).responseCode).toBe('E100');
+    expect((err as DuisRejection).reason).toContain('"6.99" is not a DUIS ServiceReferenceVariant');
   });
 });

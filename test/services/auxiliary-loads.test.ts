@@ -227,7 +227,9 @@ describe('7.16 the load controller limits an APC (ECS47e; ECS101 and ECS102 to t
 
   it('the supplier may not send it, and a GSME cannot take it', () => {
     const s = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('90-B3-D5-1F-30-01-00-08', '90-B3-D5-1F-30-01-00-00'));
-    expect(s.answer.responseCode).toBe('E2'); // 7.16 is the load controller's (OU); the supplier is IS
+    // the ZAZ1 supplier's EUI is an Other User too (RTDS sends 9.1 from it), but no load controller
+    expect(s.answer.responseCode).toBe('E2');
+    expect(s.finalReason).toMatch(/7\.16 is a load controller's: GITTESTSUPPLIER .* holds no Load Controller/);
     expect(s.preCommand).toBeUndefined();
     const g = w.run('ECS47e_7.16_APC_INPUT_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A0', '00-DB-12-34-56-78-90-A1'));
     expect(g.answer.responseCode).toBe('E11');

@@ -145,13 +145,24 @@ describe('3.5 Disable Privacy PIN', () => {
 });
 
 describe('9.1 Request Customer Identification Number', () => {
-  // RTDS's templates come from the supplier's EUI; in ZAZ1 the Other Users (9.1's only role) are others, e.g. the MDR
+  // Other Users (9.1's only role) in ZAZ1: e.g. the MDR; and the supplier's EUI, which RTDS sends 9.1 from
   const MDR = '90-B3-D5-1F-30-01-00-09';
   const asMdr = (x: string) => x.replace('<sr:RequestID>90-B3-D5-1F-30-01-00-00', `<sr:RequestID>${MDR}`);
 
-  it('a supplier is not an Other User: E2, and no command is sent', () => {
+  it('as RTDS sends it, from its test party\'s EUI (a supplier and an Other User): the RTDS command, that EUI the supplementary remote party', () => {
     const r = w.run('ECS50_9.1_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    const cin = facts(ESME).cin!.value;
+    expect(gbcsDifferences(r.command!, rtdsVector('9.1_ECS50', 'ECS50_9.1_SUCCESS_COMMAND_GBCS.HEX'))).toEqual(
+      cin === '1234' ? [] : [`data 1: ${Buffer.from(cin).toString('hex')} vs 31323334`],
+    );
+    expect(decodeGbcsMessage(r.command!).apdu.otherInformationExtra!.subarray(0, 8).toString('hex').toUpperCase()).toBe('90B3D51F30010000');
+  });
+
+  it('a party that is no Other User (the network operator, ED/GT) is refused E2, and no command is sent', () => {
+    const r = w.run('ECS50_9.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:RequestID>90-B3-D5-1F-30-01-00-00', '<sr:RequestID>90-B3-D5-1F-30-02-00-00'));
     expect(r.answer.responseCode).toBe('E2');
+    expect(r.finalReason).toMatch(/9\.1 may be sent by OU/);
     expect(r.command).toBeUndefined();
   });
 

@@ -4,21 +4,16 @@
  * array lengths, compact-array descriptions), sensitive parts decrypt with the requester's KA key from the RTDS
  * keystore, and the meter lives: a day later its register has grown by that day's half-hour profile.
  */
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeDlmsData, decodeGbcsMessage, decryptSensitive, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { decodeGbcsMessage, decryptSensitive, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { parseDuisResponse, serviceByVariant } from '../../service-requests/index.ts';
 import { exampleRequest } from '../../src/world/examples.ts';
 import { duisXsdErrors } from '../helpers/duis-xsd.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
+import { items, kaKeyOf, num, RTDS_ESME_KA, responseShape as shapeOf, sensitivePlaintext as plaintextWith } from '../helpers/sensitive-reads.ts';
 
-const KEYS = resolve(import.meta.dirname, '../../../shared/rtds-keystore');
-const kaKeyOf = (eui: string): KeyObject => createPrivateKey(readFileSync(resolve(KEYS, `${eui.toLowerCase()}-ka.key`)));
 const SUPPLIER = '90B3D51F30010000';
-/** the RTDS ESME's KA key (its responses in the RTDS vectors were encrypted with it) */
-const RTDS_ESME_KA = new X509Certificate(readFileSync(resolve(KEYS, '00db1234567890a0-ka.pem'))).publicKey;
 
 let w: ConformanceWorld;
 /** the ESME's KA public key, as its certificate in the world's SMKI repository has it */
@@ -31,41 +26,9 @@ beforeAll(() => {
 });
 afterAll(() => w?.close());
 
-/** A Data value's shape: types, fixed array lengths and compact-array descriptions; not its values. */
-function shape(d: DlmsData): unknown {
-  switch (d.type) {
-    case 'array': case 'structure': return { [d.type]: d.items.map(shape) };
-    case 'compact-array': return { 'compact-array': d.description };
-    case 'octet-string': return d.value.length === 12 ? 'date-time' : `octet-string(${d.value.length})`;
-    case 'bit-string': return `bit-string(${d.bits})`;
-    default: return d.type;
-  }
-}
-
-/** The response's shape, with a sensitive part replaced by the shape of what it decrypts to. */
-function responseShape(m: GbcsMessage, deviceKa: KeyObject = ESME_KA): unknown {
-  if (m.body.kind !== 'dlms-response') throw new Error(`expected a DLMS response, got ${m.body.kind}`);
-  return {
-    dateTime: m.apdu.dateTime !== undefined,
-    results: m.body.response.results,
-    data: m.body.response.data.map((d) => {
-      const plain = sensitivePlaintext(m, d, deviceKa);
-      return plain ? { protected: shape(d.type === 'structure' ? d.items[0]! : d), plaintext: shape(plain) } : shape(d);
-    }),
-  };
-}
-
-/** The decrypted sensitive part of a get_protected_attributes result, with the recipient's RTDS KA key. */
-function sensitivePlaintext(m: GbcsMessage, d: DlmsData, deviceKa: KeyObject = ESME_KA): DlmsData | undefined {
-  if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string' || d.items[1].value[0] !== 0x31) return undefined;
-  // A read the ACB sent on a User's behalf is encrypted to that User, the supplementary remote party.
-  const extra = m.apdu.otherInformationExtra;
-  const party = extra && extra.length >= 8 ? extra.subarray(0, 8).toString('hex').toUpperCase() : m.apdu.target;
-  // A URP response names the device's own counter the key was made with, after the User's EUI and counter.
-  const counter = extra && extra.length >= 24 ? extra.readBigUInt64BE(16) : m.apdu.counter;
-  const plain = decryptSensitive(d.items[1].value, kaKeyOf(party), deviceKa, { device: m.apdu.originator, party, counter });
-  return decodeDlmsData(plain);
-}
+/** The response's shape (test/helpers/sensitive-reads.ts), decrypted with this world's ESME key by default. */
+const responseShape = (m: GbcsMessage, deviceKa: KeyObject = ESME_KA): unknown => shapeOf(m, deviceKa);
+const sensitivePlaintext = (m: GbcsMessage, d: DlmsData, deviceKa: KeyObject = ESME_KA): DlmsData | undefined => plaintextWith(m, d, deviceKa);
 
 function rtds(dir: string, file: string): GbcsMessage {
   return decodeGbcsMessage(rtdsVector(dir, file));
@@ -205,16 +168,6 @@ function plaintextOf(m: GbcsMessage): DlmsData {
   if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
   return sensitivePlaintext(m, m.body.response.data[0]!)!;
 }
-
-function items(d: DlmsData | undefined): DlmsData[] {
-  if (!d || (d.type !== 'structure' && d.type !== 'array' && d.type !== 'compact-array')) throw new Error(`not a list: ${d?.type}`);
-  return d.items;
-}
-
-const num = (d: DlmsData | undefined): number => {
-  if (d?.type !== 'double-long-unsigned') throw new Error(`not a dlu: ${d?.type}`);
-  return d.value;
-};
 
 function importRegister(): number {
   const p = plaintextOf(ok(w.run('ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML')));

@@ -9,7 +9,9 @@ import {
   decodeActivateFirmwareAlert, decodeActivateFirmwareCommand, decodeActivateFirmwareResponse, decodeFirmwareVersionResponse, decodeGbcsMessage,
   decodeReadAttributesResponse, encodeActivateFirmwareAlert, encodeActivateFirmwareCommand, encodeActivateFirmwareResponse, encodeFirmwareVersionResponse,
 } from '../../devices/index.ts';
+import { signDuis } from '../../service-requests/index.ts';
 import { imageHash } from '../../service-requests/services/firmware-commands.ts';
+import { prepareRequest, xmlSignerOf } from '../../src/client.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, templateXml, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
@@ -129,7 +131,7 @@ describe('11.1 Update Firmware, 11.2 Read Firmware Version, 11.3 Activate Firmwa
     const asSupplier = (x: string) => x.replace('<sr:RequestID>90-B3-D5-1F-30-00-00-02:', '<sr:RequestID>90-B3-D5-1F-30-01-00-00:');
     const before = w.run('CS08_11.2_SUCCESS_REQUEST_DUIS.XML', asSupplier);
     expect(before.final, before.finalReason ?? '').toBe('I0');
-    // RTDS's CS08 names the DCC itself as the supplementary remote party (its template comes from the DCC): here the supplier
+    // RTDS's CS08 vector names the supplier (…30-01-00-00, counter 1000) as the supplementary remote party, as here
     expect(gbcsDifferences(before.command!, rtdsVector('11.2_CS08', 'CS08_11.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
     const version = (r: typeof before) => {
       const b = r.deviceResponse!.body;
@@ -141,6 +143,38 @@ describe('11.1 Update Firmware, 11.2 Read Firmware Version, 11.3 Activate Firmwa
     expect(u.answer.responseCode, u.finalReason ?? '').toBe('I0');
     expect(version(w.run('CS08_11.2_SUCCESS_REQUEST_DUIS.XML', asSupplier))).toBe('00020001');
     expect(w.run('11.4_UPDATE_PPMID_FIRMWARE_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A4', '00-DB-12-34-56-78-90-A0')).answer.responseCode).toBe('E110403');
+  });
+
+  it('11.2 from the DCC itself, as RTDS\'s CS08 template is sent: the ACB reads the PPMID for no User (no supplementary remote party) and the DCC is told the version', () => {
+    const r = w.run('CS08_11.2_SUCCESS_REQUEST_DUIS.XML');
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    // the one difference from RTDS's vector, made for a supplier's request: other-information names no User (length 2, as GCS59's)
+    expect(gbcsDifferences(r.command!, rtdsVector('11.2_CS08', 'CS08_11.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual(['other-information length: 0 vs 16']);
+    const sent = decodeGbcsMessage(r.command!);
+    expect([sent.apdu.originator, sent.apdu.target, sent.apdu.otherInformationExtra]).toEqual(['90B3D51F30000002', '00DB1234567890A4', undefined]);
+    const b = r.deviceResponse!.body;
+    if (b.kind !== 'cs08-response') throw new Error(b.kind);
+    expect(b.response.status).toBe(0);
+    expect(r.responses.map((x) => x.responseCode)).toContain('I0');
+  });
+
+  it('the DCC reads no meter\'s version itself (E4, nothing sent), sends no other service (E3), and a DCC request not signed with the DCC\'s own XML-signing key is refused at the signature (E1)', () => {
+    const meter = w.run('CS08_11.2_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A4', '00-DB-12-34-56-78-90-A0'));
+    expect(meter.answer.responseCode).toBe('E4');
+    expect(meter.finalReason).toMatch(/the DCC sends 11\.2 itself only to a PPMID or HCALCS/);
+    expect(meter.command).toBeUndefined();
+    // a service the DCC does not send, from its EUI and signed by it, is refused: it is no DCC User
+    const supplyStatus = w.run('ECS45_7.4_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/<sr:RequestID>[0-9A-F-]{23}:/, '<sr:RequestID>90-B3-D5-1F-30-00-00-02:'));
+    expect(supplyStatus.answer.responseCode).toBe('E3');
+    expect(supplyStatus.command).toBeUndefined();
+    const p = prepareRequest(templateXml('CS08_11.2_SUCCESS_REQUEST_DUIS.XML'), { counter: BigInt(Date.UTC(2031, 0, 1)) });
+    const bySupplier = w.dcc.handle('serviceS', Buffer.from(signDuis(p.xml, xmlSignerOf(w.world, '90B3D51F30010000'))));
+    expect(bySupplier.responseCode).toBe('E1');
+    expect(w.dcc.gateway.getRequest(bySupplier.requestLogId)?.failedStep).toBe('signature');
+    const altered = signDuis(p.xml, xmlSignerOf(w.world, '90B3D51F30000002')).replace('00-DB-12-34-56-78-90-A4', '00-DB-12-34-56-78-90-A5');
+    const tampered = w.dcc.handle('serviceS', Buffer.from(altered));
+    expect(tampered.responseCode).toBe('E1');
+    expect(w.dcc.gateway.getRequest(tampered.requestLogId)?.failedStep).toBe('signature');
   });
 
   it('11.3 future-dated is held (05 00) and cancelled by 3000-12-31; held again, it runs at its time and raises 8F66 as RTDS', () => {

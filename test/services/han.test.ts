@@ -6,12 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  decodeDeviceLogResponse, decodeGbcsMessage, decodeHanStatus, decodeJoinCommand, decodeSetTimeCommand, decodeSetTimeResponse, decodeUnjoinCommand,
-  encodeDeviceLogResponse, encodeHanStatus, encodeJoinCommand, encodeSetTimeCommand, encodeSetTimeResponse, encodeUnjoinCommand, type DlmsData,
+  decodeDeviceLogResponse, decodeGbcsMessage, decodeGpfLogRestoreCommand, decodeGpfLogRestoreResponse, decodeHanStatus, decodeJoinCommand, decodeSetTimeCommand, decodeSetTimeResponse, decodeUnjoinCommand,
+  encodeDeviceLogResponse, encodeGpfLogRestoreCommand, encodeGpfLogRestoreResponse, encodeHanStatus, encodeJoinCommand, encodeSetTimeCommand, encodeSetTimeResponse, encodeUnjoinCommand, type DlmsData,
 } from '../../devices/index.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
+import { signDuis } from '../../service-requests/index.ts';
+import { prepareRequest, xmlSignerOf } from '../../src/client.ts';
+import { conformanceWorld, gbcsDifferences, rtdsVector, templateXml, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
@@ -373,6 +375,60 @@ describe('8.12.1 Restore HAN Device Log', () => {
     const b = read.deviceResponse!.body;
     if (b.kind !== 'dlms-response') throw new Error(b.kind);
     expect(euisIn(b.response.data[0]!)).toEqual(oldLog);
+  });
+});
+
+describe('8.12.2 Restore GPF Device Log', () => {
+  const GCS59 = 'GCS59_8.12.2_SUCCESS_REQUEST_DUIS.XML';
+  const vector = (f: 'COMMAND' | 'RESPONSE') => rtdsVector('8.12.2_GCS59', `GCS59_8.12.2_SUCCESS_${f}_GBCS.HEX`);
+  const GPF = '00DB1234567890A3';
+  const OLD_GPF = '00DB1234567890B3';
+  /** what RTDS's vector restores: a PPMID and a Type 2 device */
+  const RESTORED = [{ eui: '0011223344556677', type: 5 }, { eui: '8899AABBCCDDEEFF', type: 6 }];
+  const joinedToGpf = () => (JSON.parse(w.world.store.getDeviceAppState(GPF) ?? '{}').han?.joined ?? []) as { eui: string; type: number }[];
+
+  it('RTDS\'s GCS59 command and response decode and re-encode byte for byte', () => {
+    const c = Buffer.from(decodeGbcsMessage(vector('COMMAND')).apdu.payload);
+    expect(decodeGpfLogRestoreCommand(c)).toEqual(RESTORED);
+    expect(encodeGpfLogRestoreCommand(decodeGpfLogRestoreCommand(c)).equals(c)).toBe(true);
+    const r = Buffer.from(decodeGbcsMessage(vector('RESPONSE')).apdu.payload);
+    expect(decodeGpfLogRestoreResponse(r)).toEqual(RESTORED.map((entry) => ({ entry, status: 0 })));
+    expect(encodeGpfLogRestoreResponse(decodeGpfLogRestoreResponse(r)).equals(r)).toBe(true);
+  });
+
+  it('from the DCC itself, as RTDS sends it: GPF …A3 takes the old GPF\'s log (GCS59 from the ACB as RTDS\'s, naming no User) and answers as RTDS\'s; refusals reach no GPF', () => {
+    const unknown = w.run(GCS59);
+    expect(unknown.answer.responseCode).toBe('E081202');
+    expect(unknown.command).toBeUndefined();
+    const notGpf = w.run(GCS59, (x) => x.replace(/<sr:OldGPFID>[^<]*</, '<sr:OldGPFID>00-DB-12-34-56-78-90-A1<'));
+    expect(notGpf.answer.responseCode).toBe('E081204');
+    const itself = w.run(GCS59, (x) => x.replace(/<sr:OldGPFID>[^<]*</, '<sr:OldGPFID>00-DB-12-34-56-78-90-A3<'));
+    expect(itself.answer.responseCode).toBe('E081204');
+    expect(joinedToGpf()).toEqual([]);
+
+    // the replaced GPF, and its log as the DCC has it from its GCS62 backups
+    w.world.applyInventoryChange({ kind: 'add', device: { eui: OLD_GPF, type: 'GPF', status: 'Commissioned', manufacturer: 'RTDS', model: 'RTDS GPF', firmware: '0001', addedBy: '90B3D51F30010000' } });
+    w.world.store.putDeviceAppState(OLD_GPF, JSON.stringify({ han: { joined: RESTORED } }));
+    const r = w.run(GCS59);
+    expect(r.final, r.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(r.command!, vector('COMMAND'))).toEqual([]);
+    const answered = r.deviceResponse!;
+    expect(Buffer.from(answered.apdu.payload).equals(Buffer.from(decodeGbcsMessage(vector('RESPONSE')).apdu.payload))).toBe(true);
+    expect(joinedToGpf()).toEqual(RESTORED);
+  });
+
+  it('from the gas supplier the ACB names it as the supplementary remote party; a network operator is refused (E2), and a DCC request signed by another (E1)', () => {
+    const bySupplier = w.run(GCS59, (x) => x.replace('<sr:RequestID>90-B3-D5-1F-30-00-00-02', '<sr:RequestID>90-B3-D5-1F-30-01-00-00'));
+    expect(bySupplier.final, bySupplier.finalReason ?? '').toBe('I0');
+    expect(gbcsDifferences(bySupplier.command!, vector('COMMAND'))).toEqual(['other-information length: 16 vs 0']);
+    expect(decodeGbcsMessage(bySupplier.command!).apdu.otherInformationExtra!.subarray(0, 8).toString('hex').toUpperCase()).toBe('90B3D51F30010000');
+    const byNo = w.run(GCS59, (x) => x.replace('<sr:RequestID>90-B3-D5-1F-30-00-00-02', '<sr:RequestID>90-B3-D5-1F-30-02-00-00'));
+    expect(byNo.answer.responseCode).toBe('E2');
+    expect(byNo.command).toBeUndefined();
+    const p = prepareRequest(templateXml(GCS59), { counter: BigInt(Date.UTC(2031, 0, 1)) });
+    const forged = w.dcc.handle('serviceS', Buffer.from(signDuis(p.xml, xmlSignerOf(w.world, '90B3D51F30010000'))));
+    expect(forged.responseCode).toBe('E1');
+    expect(w.dcc.gateway.getRequest(forged.requestLogId)?.failedStep).toBe('signature');
   });
 });
 

@@ -76,8 +76,8 @@ function expectRtdsShape(ours: GbcsMessage, rtds: GbcsMessage): void {
 }
 
 /**
- * A single-element ESME's credit-charge configuration: the DCC cannot tell a twin-element ESME from the request,
- * so it omits the secondary element's rows RTDS's twin vectors carry (the rest of the array is compared).
+ * A single-element ESME's credit-charge configuration (…A0 as seeded): without a secondary element the DCC omits
+ * the rows RTDS's twin vectors carry (the rest of the array is compared; twin-element.test.ts makes …A0 twin).
  */
 const TWIN_ROWS: Record<string, string[]> = {
   'ECS02_1.6_FUTURE_DATED_TWIN': ['data 2: 2 vs 3 items'],

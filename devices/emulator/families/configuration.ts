@@ -112,7 +112,7 @@ function acknowledge(c: GbzComponent, status: number = ZclStatus.success): GbzCo
  * The GSME's event configuration: per event id, one octet (the log it goes to in bits 0-2, WAN alert 0x08, HAN
  * alert 0x10, alarm 0x40), as the RTDS GSME answers; kept in the section 'gsmeEventConfiguration' once changed.
  */
-const FACTORY_EVENT_CONFIGURATION = '0d81180e810819811845810354810355810361810362810368811083810b84810ba1810ba4810ba5810ba6810ba7810ba8810ba9810baa811bab811bac810bad810bae810baf810bb0810bb1810bb2810bb3810bb4810bb5810bb6810bb9810bba810bbc810bbd810bbe810bbf810bc0810bc2810bc3810bc4811bc5810ba0810bc68103';
+export const FACTORY_EVENT_CONFIGURATION = '0d81180e810819811845810354810355810361810362810368811083810b84810ba1810ba4810ba5810ba6810ba7810ba8810ba9810baa811bab811bac810bad810bae810baf810bb0810bb1810bb2810bb3810bb4810bb5810bb6810bb9810bba810bbc810bbd810bbe810bbf810bc0810bc2810bc3810bc4811bc5810ba0810bc68103';
 
 const zclCommands: ZclCommand[] = [
   {

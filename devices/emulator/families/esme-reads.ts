@@ -44,19 +44,44 @@ import { activeTariffOf, tariffActionAt, type PrepaymentSection } from './tariff
  */
 export const ESME_EPOCH = new Date(Date.UTC(2014, 0, 1));
 
+/** When this ESME's load switch was open (nothing accrues then). */
+const supplyOffOf = (ctx: CommandContext) =>
+  ((ctx.app.supply as SupplySection | undefined)?.off ?? []).map((o) => (o.to ? { from: new Date(o.from), to: new Date(o.to) } : { from: new Date(o.from) }));
+
 /**
  * The one door to live values: the meter model of this ESME with its supply history (nothing accrues while
  * the load switch is open, supply.ts).
  */
 export function meterOf(ctx: CommandContext): MeterModel {
-  const supply = ctx.app.supply as SupplySection | undefined;
   return meterModel({
     eui: ctx.device.eui,
     fuel: 'electricity',
     epoch: ESME_EPOCH,
-    supplyOff: (supply?.off ?? []).map((o) => (o.to ? { from: new Date(o.from), to: new Date(o.to) } : { from: new Date(o.from) })),
+    supplyOff: supplyOffOf(ctx),
   });
 }
+
+/**
+ * A twin-element ESME's secondary element (DUIS ESMEVariant B…): a second circuit behind the same meter, modelled
+ * as an electrically heated household of its own (its premises keyed apart from the primary's, so its figures
+ * differ but stay deterministic). It has no load switch of its own here: it is off when the primary is.
+ */
+export function secondaryMeterOf(ctx: CommandContext): MeterModel {
+  return meterModel({
+    eui: ctx.device.eui,
+    fuel: 'electricity',
+    epoch: ESME_EPOCH,
+    premisesKey: `${ctx.device.eui} secondary element`,
+    household: 'electricHeating',
+    supplyOff: supplyOffOf(ctx),
+  });
+}
+
+/** Whether this ESME was made with a secondary element (its reads then carry that element's registers). */
+export const isTwinElement = (ctx: CommandContext): boolean => ctx.device.type === 'ESME' && (ctx.device.esmeVariant ?? '').startsWith('B');
+
+/** A twin-element ESME's secondary element has 4 TOU registers (tariff scripts 201-204) and no blocks. */
+const SECONDARY_TOU_REGISTERS = 4;
 
 const HALF_HOUR = 1_800_000;
 const DAY = 86_400_000;
@@ -66,7 +91,6 @@ const Y2000 = Date.UTC(2000, 0, 1);
 /** DLMS profile time stamps: double-long-unsigned seconds since 2000-01-01 UTC (catalogue.md §2.4). */
 const stamp = (ms: number): DlmsData => dlms.dlu(Math.floor((ms - Y2000) / 1000));
 const dlu = (n: number): DlmsData => dlms.dlu(Math.max(0, Math.min(0xffffffff, Math.round(n))));
-const zeros = (n: number): DlmsData => dlms.array(Array.from({ length: n }, () => dlms.dlu(0)));
 
 /** DLMS units: 27 W, 30 Wh, 32 varh, 255 count. */
 const WH = dlms.scalerUnit(0, 30);
@@ -77,15 +101,16 @@ const COUNT = dlms.scalerUnit(0, 255);
 const register = (ctx: CommandContext, q: Quantity): number => registerAt(meterOf(ctx), q, ctx.now);
 
 /**
- * The 48 TOU registers at `at`: what the import register counted before the primary element's tariff was
- * activated (tariffs.ts) is in TOU register 1, and each half hour since in the register its day profile
- * switches to (a block-price switch counts in register 1). A meter never given a tariff counts all in 1.
+ * The 48 TOU registers at `at` (a secondary element's 4): what the import register counted before the element's
+ * tariff was activated (tariffs.ts) is in TOU register 1, and each half hour since in the register its day
+ * profile switches to (a switch to block set n counts in TOU rate n, whose blocks blockValues splits). A meter
+ * never given a tariff counts all in 1.
  */
-function touValues(ctx: CommandContext, at: Date): number[] {
-  const m = meterOf(ctx);
+function touValues(ctx: CommandContext, at: Date, element: 'primary' | 'secondary' = 'primary'): number[] {
+  const m = element === 'primary' ? meterOf(ctx) : secondaryMeterOf(ctx);
   const total = registerAt(m, 'activeImport', at);
-  const tou = new Array<number>(48).fill(0);
-  const t = activeTariffOf(ctx.app)?.primary;
+  const tou = new Array<number>(element === 'primary' ? 48 : SECONDARY_TOU_REGISTERS).fill(0);
+  const t = activeTariffOf(ctx.app)?.[element];
   const from = t?.dayProfiles?.length ? Math.max(Date.parse(t.activatedAt), ESME_EPOCH.getTime()) : NaN;
   if (!t || !(from < at.getTime())) {
     tou[0] = total;
@@ -93,7 +118,8 @@ function touValues(ctx: CommandContext, at: Date): number[] {
   }
   const registerOf = (slotStart: number): number => {
     const a = tariffActionAt(t, new Date(slotStart));
-    return a && 'tou' in a && a.tou >= 1 && a.tou <= 48 ? a.tou : 1;
+    if (a && 'block' in a && a.block >= 1 && a.block <= BLOCK_SETS && element === 'primary') return a.block;
+    return a && 'tou' in a && a.tou >= 1 && a.tou <= tou.length ? a.tou : 1;
   };
   let counted = registerAt(m, 'activeImport', new Date(from));
   tou[0] = counted;
@@ -110,9 +136,57 @@ function touRegisters(values: number[], n: number): DlmsData {
   return dlms.array(Array.from({ length: n }, (_, i) => dlu(values[i] ?? 0)));
 }
 
-/** The TOU with blocks matrix: without block thresholds everything is in block 1 of its TOU rate. */
-function blockArrays(tou: number[]): DlmsData[] {
-  return [touRegisters(tou.slice(0, 8), 8), zeros(8), zeros(8), zeros(8)];
+const BLOCK_SETS = 8;
+const BLOCKS = 4;
+
+/**
+ * The TOU × block registers at `at`, [block 1-4][rate 1-8]: a rate's TOU register is in its block 1, except what
+ * the rate's block set (a block-price switch of the primary tariff) counted since the tariff took effect, which is
+ * in the block that set's counter was in: the set's thresholds, split exactly at one, counters restarting at a
+ * 1.7 reset (tariffs.ts `blockCountersResetAt`). credit.ts prices the same half hours at the same blocks' prices.
+ */
+function blockValues(ctx: CommandContext, at: Date, tou: number[]): number[][] {
+  const blocks = Array.from({ length: BLOCKS }, (_, k) => (k === 0 ? tou.slice(0, BLOCK_SETS) : new Array<number>(BLOCK_SETS).fill(0)));
+  const tariff = activeTariffOf(ctx.app);
+  const t = tariff?.primary;
+  if (!t?.dayProfiles?.some((p) => p.switches.some((x) => 'block' in x.action))) return blocks;
+  const from = Math.max(Date.parse(t.activatedAt), ESME_EPOCH.getTime());
+  const end = at.getTime();
+  if (!(from < end)) return blocks;
+  const reset = Date.parse(tariff?.blockCountersResetAt ?? '');
+  const counters = new Array<number>(BLOCK_SETS).fill(0);
+  const count = (slotStart: number, wh: number) => {
+    if (slotStart >= reset && slotStart - HALF_HOUR < reset) counters.fill(0);
+    const a = tariffActionAt(t, new Date(slotStart));
+    if (!a || !('block' in a) || a.block < 1 || a.block > BLOCK_SETS) return;
+    const set = a.block - 1;
+    const thresholds = t.blockThresholds?.[set] ?? [];
+    blocks[0]![set]! -= wh;
+    for (let k = 0, left = wh; left > 0; k++) {
+      const room = k < Math.min(thresholds.length, BLOCKS - 1) ? Math.max(0, thresholds[k]! - counters[set]!) : Infinity;
+      const part = Math.min(left, room);
+      blocks[k]![set]! += part;
+      counters[set]! += part;
+      left -= part;
+    }
+  };
+  const m = meterOf(ctx);
+  const amount = (x: number, y: number) => registerAt(m, 'activeImport', new Date(y)) - registerAt(m, 'activeImport', new Date(x));
+  // the part half hours at either end from the registers, as touValues counts them
+  const first = Math.min(Math.ceil(from / HALF_HOUR) * HALF_HOUR, end);
+  if (first > from) count(Math.floor(from / HALF_HOUR) * HALF_HOUR, amount(from, first));
+  let counted = first;
+  for (const r of profileRows(m, 'activeImport', new Date(first), at)) {
+    count(r.start.getTime(), r.value);
+    counted = r.end.getTime();
+  }
+  if (end > counted) count(Math.floor((end - 1) / HALF_HOUR) * HALF_HOUR, amount(counted, end));
+  return blocks;
+}
+
+/** The TOU × block registers as the register rows carry them: one array of the 8 rates per block. */
+function blockArrays(ctx: CommandContext, at: Date, tou: number[]): DlmsData[] {
+  return blockValues(ctx, at, tou).map((b) => touRegisters(b, BLOCK_SETS));
 }
 
 /**
@@ -137,6 +211,8 @@ const arrayOf = (count: number): TypeDescription => ({ type: 'array', count, ele
 const row = (...elements: TypeDescription[]): TypeDescription => ({ type: 'structure', elements });
 
 const REGISTER_ROW = row(DLU, DLU, arrayOf(48), arrayOf(8), arrayOf(8), arrayOf(8), arrayOf(8));
+/** A twin-element ESME's register row (RTDS TWIN vectors): the secondary element's total after the primary's, its 4 TOU registers after the 48. */
+const TWIN_REGISTER_ROW = row(DLU, DLU, DLU, arrayOf(48), arrayOf(SECONDARY_TOU_REGISTERS), arrayOf(8), arrayOf(8), arrayOf(8), arrayOf(8));
 const PREPAY_ROW = row(DLU, DL, DL, DL, DL, DL, DL);
 const AMOUNT_ROW = row(DLU, DLU);
 
@@ -144,6 +220,8 @@ interface Log {
   obis: string;
   name: string;
   description: TypeDescription;
+  /** a twin-element ESME's rows, when they carry the secondary element too (`rows` then gives them) */
+  twinDescription?: TypeDescription;
   /** attribute 4, capture period (s); 0 for event-driven logs */
   period: number;
   /** the rows captured in [from, to] (ms, both included, to ≤ now) */
@@ -173,11 +251,22 @@ function dailyAmounts(q: Quantity): Log['rows'] {
 
 function registerRows(ctx: CommandContext, times: number[]): DlmsData[] {
   const m = meterOf(ctx);
+  const twin = isTwinElement(ctx) ? secondaryMeterOf(ctx) : undefined;
   return times.map((t) => {
     const tou = touValues(ctx, new Date(t));
-    return dlms.structure(stamp(t), dlu(registerAt(m, 'activeImport', new Date(t))), touRegisters(tou, 48), ...blockArrays(tou));
+    const total = dlu(registerAt(m, 'activeImport', new Date(t)));
+    if (!twin) return dlms.structure(stamp(t), total, touRegisters(tou, 48), ...blockArrays(ctx, new Date(t), tou));
+    const secondary = [dlu(registerAt(twin, 'activeImport', new Date(t))), touRegisters(touValues(ctx, new Date(t), 'secondary'), SECONDARY_TOU_REGISTERS)] as const;
+    return dlms.structure(stamp(t), total, secondary[0], touRegisters(tou, 48), secondary[1], ...blockArrays(ctx, new Date(t), tou));
   });
 }
+
+/** The active import profile; a twin-element ESME's rows add the secondary element's half hour. */
+const importProfile: Log['rows'] = (ctx, from, to) => {
+  if (!isTwinElement(ctx)) return halfHourProfile('activeImport')(ctx, from, to);
+  const cols = [meterOf(ctx), secondaryMeterOf(ctx)].map((m) => profileRows(m, 'activeImport', new Date(from - HALF_HOUR), new Date(to)));
+  return cols[0]!.map((r, i) => dlms.structure(stamp(r.end.getTime()), dlu(r.value), dlu(cols[1]![i]!.value)));
+};
 
 function prepayRows(ctx: CommandContext, times: number[]): DlmsData[] {
   return times.map((t) => dlms.structure(stamp(t), ...prepayValues(ctx)));
@@ -198,12 +287,12 @@ function monthStarts(from: number, to: number): number[] {
 }
 
 const LOGS: Log[] = [
-  { obis: '0-0:99.1.0.255', name: 'active import profile', description: AMOUNT_ROW, period: 1800, rows: halfHourProfile('activeImport') },
+  { obis: '0-0:99.1.0.255', name: 'active import profile', description: AMOUNT_ROW, twinDescription: row(DLU, DLU, DLU), period: 1800, rows: importProfile },
   { obis: '0-0:99.1.2.255', name: 'reactive import profile', description: AMOUNT_ROW, period: 1800, rows: halfHourProfile('reactiveImport') },
   { obis: '0-0:99.1.1.255', name: 'export profile', description: row(DLU, DLU, DLU), period: 1800, rows: halfHourProfile('activeExport', 'reactiveExport') },
   { obis: '0-0:99.1.3.255', name: 'daily consumption log', description: AMOUNT_ROW, period: 86400, rows: dailyAmounts('activeImport') },
   {
-    obis: '0-0:98.1.9.255', name: 'import daily read log', description: REGISTER_ROW, period: 86400,
+    obis: '0-0:98.1.9.255', name: 'import daily read log', description: REGISTER_ROW, twinDescription: TWIN_REGISTER_ROW, period: 86400,
     rows: (ctx, from, to) => registerRows(ctx, dailyReadLog(meterOf(ctx), new Date(from), new Date(to)).map((r) => r.at.getTime())),
   },
   {
@@ -215,12 +304,14 @@ const LOGS: Log[] = [
   { obis: '0-0:98.1.4.255', name: 'billing data log (payment-based debt payments)', description: AMOUNT_ROW, period: 86400, rows: (_ctx, from, to) => captures(from, to, DAY).map((t) => dlms.structure(stamp(t), dlu(0))) },
   { obis: '0-0:98.1.5.255', name: 'billing data log (prepayment credits)', description: AMOUNT_ROW, period: 86400, rows: (_ctx, from, to) => captures(from, to, DAY).map((t) => dlms.structure(stamp(t), dlu(0))) },
   // Billing calendar snapshots: monthly, on the 1st at midnight (the default billing calendar).
-  { obis: '0-0:98.1.0.255', name: 'billing calendar triggered billing data log', description: REGISTER_ROW, period: 0, rows: (ctx, from, to) => registerRows(ctx, monthStarts(from, to)) },
+  { obis: '0-0:98.1.0.255', name: 'billing calendar triggered billing data log', description: REGISTER_ROW, twinDescription: TWIN_REGISTER_ROW, period: 0, rows: (ctx, from, to) => registerRows(ctx, monthStarts(from, to)) },
   { obis: '0-0:98.1.1.255', name: 'billing calendar triggered prepayment log', description: PREPAY_ROW, period: 0, rows: (ctx, from, to) => prepayRows(ctx, monthStarts(from, to)) },
   // Snapshots on a change of payment mode or tariff: none has happened on a meter that only reads.
   {
     obis: '0-0:98.1.2.255', name: 'change of mode / tariff triggered billing data log',
-    description: row(DLU, DLU, arrayOf(48), arrayOf(8), arrayOf(8), arrayOf(8), arrayOf(8), DL, DL, DL, DL, DL, DL), period: 0, rows: () => [],
+    description: row(DLU, DLU, arrayOf(48), arrayOf(8), arrayOf(8), arrayOf(8), arrayOf(8), DL, DL, DL, DL, DL, DL),
+    twinDescription: row(DLU, DLU, DLU, arrayOf(48), arrayOf(SECONDARY_TOU_REGISTERS), arrayOf(8), arrayOf(8), arrayOf(8), arrayOf(8), DL, DL, DL, DL, DL, DL),
+    period: 0, rows: () => [],
   },
   // Network data: the RMS voltage at the end of each hour, per phase.
   ...[32, 52, 72].map((c): Log => ({
@@ -257,7 +348,7 @@ function logObject(log: Log): CosemObject {
       if (spec.kind === 'get-with-selection' && spec.selector !== 1) return { result: DataAccessResult.otherReason };
       const { from, to } = rangeOf(spec, ctx.now);
       const items = from <= to ? log.rows(ctx, from, to) : [];
-      return { type: 'compact-array', description: log.description, items };
+      return { type: 'compact-array', description: (isTwinElement(ctx) && log.twinDescription) || log.description, items };
     },
   };
 }
@@ -305,10 +396,19 @@ function maximumDemandRegister(obisText: string, name: string, q: Quantity): Cos
 const periodStart = (ctx: CommandContext): DlmsData => dlms.octets(encodeDlmsDateTime(new Date(demandPeriodStart(ctx.now))));
 
 const registers: CosemObject[] = [
-  data('0-0:94.44.34.10', 'instantaneous import registers', (ctx) => dlms.structure(dlu(register(ctx, 'activeImport')), WH, dlu(register(ctx, 'reactiveImport')), VARH)),
-  data('0-0:94.44.34.1', 'TOU registers matrix', (ctx) => dlms.structure(touRegisters(touValues(ctx, ctx.now), 48))),
+  // a twin-element ESME adds its secondary element's import register (RTDS ECS17b TWIN)
+  data('0-0:94.44.34.10', 'instantaneous import registers', (ctx) => dlms.structure(
+    dlu(register(ctx, 'activeImport')), WH, dlu(register(ctx, 'reactiveImport')), VARH,
+    ...(isTwinElement(ctx) ? [dlu(registerAt(secondaryMeterOf(ctx), 'activeImport', ctx.now))] : []),
+  )),
+  // a twin-element ESME adds its secondary element's 4 TOU registers (RTDS ECS17d TWIN)
+  data('0-0:94.44.34.1', 'TOU registers matrix', (ctx) => dlms.structure(
+    touRegisters(touValues(ctx, ctx.now), 48),
+    ...(isTwinElement(ctx) ? [touRegisters(touValues(ctx, ctx.now, 'secondary'), SECONDARY_TOU_REGISTERS)] : []),
+  )),
   // TOU rates with their blocks: without block thresholds all in block 1
-  data('0-0:94.44.34.2', 'TOU with blocks registers matrix', (ctx) => dlms.structure(touRegisters(touValues(ctx, ctx.now).slice(0, 8), 64))),
+  // [block 1-4][rate 1-8] flattened, then unused
+  data('0-0:94.44.34.2', 'TOU with blocks registers matrix', (ctx) => dlms.structure(touRegisters(blockValues(ctx, ctx.now, touValues(ctx, ctx.now)).flat(), 64))),
   data('0-0:94.44.34.30', 'prepayment values', (ctx) => dlms.structure(...prepayValues(ctx))),
   data('0-0:94.44.34.20', 'active power import', (ctx) => {
     const v = instantaneous(meterOf(ctx), ctx.now);
@@ -468,6 +568,16 @@ const FACTORY = new Map<string, string>([
   ['112/0000130A00FF/2', '0500000000'],
 ]);
 
+/**
+ * A twin-element ESME's settings where they differ from the single-element RTDS ESME's (RTDS TWIN responses): its
+ * credit-charge configuration also takes the secondary element's price (0-0:19.20.5.255) from the meter balance
+ * and the emergency credit.
+ */
+const TWIN_FACTORY = new Map<string, string>([
+  ['111/0000130000FF/11', FACTORY.get('111/0000130000FF/11')!.replace(/^010d/, '010f')
+    + '020309060000130a00ff09060000131405ff0403e0' + '020309060000130a01ff09060000131405ff0403e0'],
+]);
+
 /** Runs the command on the COSEM table; what no behaviour computes and no command stored answers from FACTORY. */
 function readWithFactorySettings(ctx: CommandContext): Buffer {
   if (ctx.body.kind !== 'dlms-request') return reject(RejectionAlert.integrityCheckFailed, `a ${ctx.body.kind} payload is not a DLMS ACCESS request`);
@@ -475,7 +585,8 @@ function readWithFactorySettings(ctx: CommandContext): Buffer {
   const response = runAccess(request, ctx, cosemObjects());
   request.specs.forEach((spec, i) => {
     if (response.results[i]?.result !== DataAccessResult.objectUndefined || (spec.kind !== 'get' && spec.kind !== 'get-with-selection')) return;
-    const hex = FACTORY.get(`${spec.classId}/${spec.obis}/${spec.id}`);
+    const key = `${spec.classId}/${spec.obis}/${spec.id}`;
+    const hex = (isTwinElement(ctx) ? TWIN_FACTORY.get(key) : undefined) ?? FACTORY.get(key);
     if (!hex) return;
     response.data[i] = decodeDlmsData(Buffer.from(hex, 'hex'));
     response.results[i] = { kind: 'get', result: DataAccessResult.success };

@@ -2,7 +2,7 @@
  * Installation and the HAN: setting a meter's clock (ECS70 on the ESME's clock object, GCS28 on the GSME; 6.11
  * and 8.1.1), the comms hub's device log (the HAN "whitelist": CCS01 add, CCS02 remove, CCS05/CCS04 and CCS06
  * read, CCS07 back up; catalogue.md §2.4, §4), and the meters' joins (CS03 join, CS04 unjoin, CS07 read the
- * joined devices; §2.6).
+ * joined devices, GCS59 restore a replaced GPF's; §2.6).
  *
  * State: the meter's 'clock' section (the adjustment window last preset, when it last took the time), the
  * hub's 'chfDeviceLog' section (the log and the historic log, at most 15 entries), a meter's 'han' section
@@ -15,7 +15,8 @@ import { factsOf } from '../certificate-cache.ts';
 import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
 import { dlms, obis, DataAccessResult, encodeDataNotification, invokeIdFor, type DlmsData } from '../../gbcs/dlms.ts';
 import {
-  HAN_DEVICE_TYPE, HanMessageCode, HanStatus, JoinMethod, encodeDeviceLogResponse, encodeHanStatus, encodeSetTimeResponse, type HanLogEntry,
+  HAN_DEVICE_TYPE, HanMessageCode, HanStatus, JoinMethod, encodeDeviceLogResponse, encodeGpfLogRestoreResponse, encodeHanStatus, encodeSetTimeResponse,
+  type HanLogEntry,
 } from '../../gbcs/han.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
 import { appUseCase, type CommandContext } from '../app-use-case.ts';
@@ -294,6 +295,27 @@ function readJoined(ctx: CommandContext): Buffer {
   return encodeDeviceLogResponse({ status: HanStatus.success, entries: joined });
 }
 
+/** How many entries a GPF's device log holds (dcc-sim's choice; RTDS's GCS62 backup shows six). */
+export const GPF_LOG_CAPACITY = 16;
+
+/**
+ * GCS59: a replacement GPF takes the device log of the GPF it replaces (the DCC has it from that GPF's GCS62 backups),
+ * so the devices it served need not join again. It answers each entry: 0 restored, or 3 when its log is full.
+ */
+function restoreGpfLog(ctx: CommandContext): Buffer {
+  if (ctx.body.kind !== 'gpf-log-restore-command') reject(RejectionAlert.integrityCheckFailed, `GCS59 carries a ${ctx.body.kind} payload`);
+  const han = hanOf(ctx.app);
+  const restored: HanLogEntry[] = [];
+  const results = ctx.body.entries.map((entry) => {
+    if (restored.some((e) => e.eui === entry.eui)) return { entry, status: HanStatus.success };
+    if (restored.length >= GPF_LOG_CAPACITY) return { entry, status: HanStatus.noCapacity };
+    restored.push(entry);
+    return { entry, status: HanStatus.success };
+  });
+  han.joined = restored;
+  return encodeGpfLogRestoreResponse(results);
+}
+
 const SUPPLIER = [RemotePartyRole.Supplier];
 const ACB = [RemotePartyRole.AccessControlBroker];
 /** A PPMID's joins come from the ACB for the supplier (signed by the ACB, RTDS 8.7.2/8.8.2), an HCALCS's from the supplier. */
@@ -319,6 +341,7 @@ export const HAN: UseCaseFamily = {
     appUseCase({ name: 'CS03C', messageCodes: [HanMessageCode.CS03C], deviceTypes: [...METERS, 'PPMID'], roles: SUPPLIER_OR_ACB, critical: true, run: join }),
     appUseCase({ name: 'CS04AC', messageCodes: [HanMessageCode.CS04AC], deviceTypes: [...METERS, ...HAN_DEVICES], roles: SUPPLIER_OR_ACB, critical: true, run: unjoin }),
     appUseCase({ name: 'CS04B', messageCodes: [HanMessageCode.CS04B], deviceTypes: ['GSME', 'GPF'], roles: SUPPLIER, critical: false, run: unjoin }),
+    appUseCase({ name: 'GCS59', messageCodes: [HanMessageCode.GCS59], deviceTypes: ['GPF'], roles: ACB, critical: false, run: restoreGpfLog }),
     appUseCase({ name: 'CS07', messageCodes: [HanMessageCode.CS07], deviceTypes: ['ESME', 'GSME', 'GPF'], roles: SUPPLIER, critical: false, run: readJoined }),
   ],
 };

@@ -16,6 +16,7 @@ import { GSME_READS } from './gsme-reads.ts';
 import { DISPLAYS } from './displays.ts';
 import { HAN } from './han.ts';
 import { FIRMWARE } from './firmware.ts';
+import { ALERT_BEHAVIOUR } from './alert-behaviour.ts';
 
 export const FAMILIES: readonly UseCaseFamily[] = [
   SUPPLY,
@@ -29,6 +30,7 @@ export const FAMILIES: readonly UseCaseFamily[] = [
   DISPLAYS,
   HAN,
   FIRMWARE,
+  ALERT_BEHAVIOUR,
 ];
 
 let cosem: CosemTable | undefined;

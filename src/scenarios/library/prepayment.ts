@@ -9,7 +9,8 @@ import { DAY_MS } from './common.ts';
 // A prepayment customer's week, over DUIS alone: the supplier moves the meter to prepayment (1.6) with an
 // opening top-up (2.2, a UTRN the supplier made with its top-up key for this meter); the credit drains with
 // what the household uses and the standing charge as the simulated clock moves on (read with 4.18); the
-// customer takes emergency credit (2.5); when that is gone the meter opens its switch (read with 7.4); a top-up
+// customer takes emergency credit (2.5); when that is gone the meter opens its switch and alerts the supplier
+// (0x81AA, 0x8F0F; confirmed with 7.4); a top-up
 // arms it again and the supplier reconnects the supply (7.1). The meter's balance and switch are the emulated
 // ESME's own (devices/emulator/credit.ts). Runs again in the same world: each run tops the meter up afresh.
 
@@ -168,15 +169,25 @@ export const prepayment: ScenarioDefinition = {
     },
     {
       id: 'disconnected',
-      title: 'At zero the meter disables the supply',
+      title: 'At zero the meter disables the supply and alerts the supplier',
       narration:
-        'The balance goes below zero into the emergency credit. When that is used too, the meter opens its load switch; the supplier sees it ' +
-        'when it reads the supply status (7.4).',
+        'The balance goes below zero into the emergency credit. When that is used too, the meter opens its load switch and tells the supplier ' +
+        'at once: emergency credit exhausted (0x81AA) and credit below the disablement threshold (0x8F0F), DUIS DeviceAlertMessages; ' +
+        'the supplier confirms it by reading the supply status (7.4).',
       async run(ctx) {
         const c = ctx.get<Customer>('customer');
-        const days = await hoursUntil(ctx, async () => (await supply(ctx, c, true)) === 'disconnected');
+        const mailbox = new GatewayStore(ctx.world.store.db);
+        const since = mailbox.inbox(c.supplier, { limit: 1 }).entries[0]?.id ?? 0;
+        const alerted = (code: string) => mailbox.inbox(c.supplier, { kind: 'device-alert', responseCode: code, limit: 20 }).entries.some((e) => {
+          const body = e.id > since ? parseDuisResponse(e.body).body : undefined;
+          return body?.kind === 'DeviceAlertMessage' && decodeGbcsMessage(body.gbcsPayload).apdu.originator === c.esme;
+        });
+        const days = await hoursUntil(ctx, async () => alerted('8F0F'));
+        ctx.say(`${days} later the meter alerts ${ctx.name(c.supplier)}: credit below the disablement threshold (8F0F)`);
+        ctx.check(alerted('81AA'), 'and that the emergency credit is exhausted (81AA)');
+        ctx.check((await supply(ctx, c)) === 'disconnected', 'the supply status (7.4) says disconnected');
         const b = await balance(ctx, c);
-        ctx.say(`${days} later the supply is off; the balance is ${pounds(b)}`);
+        ctx.say(`the supply is off; the balance is ${pounds(b)}`);
         ctx.check(b <= -400_000, `the emergency credit is spent (balance ${pounds(b)})`);
       },
     },

@@ -1,5 +1,16 @@
 // The console's calls to its own server: same origin, JSON.
 
+// The world the page shows: the shared world, or a training sandbox (`/?sandbox=ID`), whose JSON
+// API is the same routes under /sandboxes/ID/. The sandboxes themselves are managed from the
+// shared world's /api/sandboxes whichever world the page shows.
+const id = new URLSearchParams(location.search).get('sandbox');
+export const SANDBOX = id && /^[0-9a-f]{8}$/.test(id) ? id : null;
+
+/** A path of the JSON API in the world the page shows. */
+export function at(path) {
+  return SANDBOX && path.startsWith('/api/') && !path.startsWith('/api/sandboxes') ? `/sandboxes/${SANDBOX}${path}` : path;
+}
+
 export class ApiError extends Error {
   constructor(status, message) {
     super(message);
@@ -21,7 +32,7 @@ async function parse(res) {
 
 export async function get(path, query) {
   const qs = query ? new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== '')).toString() : '';
-  return parse(await fetch(qs ? `${path}?${qs}` : path, { headers: { accept: 'application/json' } }));
+  return parse(await fetch(qs ? `${at(path)}?${qs}` : at(path), { headers: { accept: 'application/json' } }));
 }
 
 // This server start's token, written into the page by the server; the API refuses a browser's
@@ -30,7 +41,7 @@ const CSRF = document.querySelector('meta[name="dcc-sim-csrf"]')?.getAttribute('
 
 async function send(method, path, body) {
   const headers = { 'content-type': 'application/json', accept: 'application/json', 'x-dcc-sim-csrf': CSRF };
-  return parse(await fetch(path, { method, headers, body: JSON.stringify(body ?? {}) }));
+  return parse(await fetch(at(path), { method, headers, body: JSON.stringify(body ?? {}) }));
 }
 
 export const post = (path, body) => send('POST', path, body);

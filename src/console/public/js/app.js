@@ -7,6 +7,7 @@ import { initTraining, trainingDevice, setTrainingDevice } from './training.js';
 import { initReports } from './reports.js';
 import { initMailboxes, routeMailboxes } from './mailboxes.js';
 import { initLibrary, routeLibrary } from './library.js';
+import { initSandboxes } from './sandboxes.js';
 
 // The console's entry point: tabs by URL hash (#devices, #devices/EUI, #training, #reports,
 // #mailboxes, #mailboxes/EUI, #library, #library/EUI), the
@@ -63,6 +64,11 @@ async function route() {
 
 async function main() {
   initDialog();
+  // a page left open on a sandbox someone dropped says so, rather than failing on every call
+  if (!(await initSandboxes())) {
+    document.body.dataset.ready = 'true';
+    return;
+  }
   let parties;
   [world, parties] = await Promise.all([get('/api/console/world'), get('/api/console/parties')]);
   $('#world-badge').textContent = `${world.profile ?? 'world'} · ${world.devices.toLocaleString('en-GB')} devices${world.networkOperatorCheck ? '' : ' · NO check off'}`;
@@ -78,6 +84,10 @@ async function main() {
     window.dispatchEvent(new CustomEvent('dcc-clock', { detail: r.now }));
   });
   $('#clock-real').addEventListener('click', async () => {
+    // Real time may be earlier than the simulated time: moving back can undo the 7-day rule's
+    // story and leaves future-dated commands waiting, so the user says yes first.
+    const shown = Date.parse($('#clock-now').dateTime);
+    if (Number.isFinite(shown) && shown > Date.now() + 60_000 && !confirm(`Real time moves the simulated clock back from ${fmtTime(new Date(shown).toISOString())} to ${fmtTime(new Date().toISOString())}. Move it back?`)) return;
     const r = await post('/api/clock', { real: true });
     setClock(r.now);
     announce(`Simulated time follows the real clock: ${fmtTime(r.now)}`);

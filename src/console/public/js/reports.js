@@ -1,4 +1,4 @@
-import { getOptional } from './api.js';
+import { getOptional, at } from './api.js';
 import { h, s, $, clear, fmtTime } from './dom.js';
 
 // The post-commissioning report (GET /api/reports/post-commissioning): totals, a table and an
@@ -131,7 +131,7 @@ async function load({ per: view = 'networkOperator', ...query }) {
     h('p', {}, h('strong', {}, `As at ${fmtTime(r.at)}: `), totalsLine(r.totals)),
     h('p', { class: 'row' },
       h('button', { type: 'button', class: 'secondary', onclick: () => download(csvName, tableCsv(r, per)) }, 'Download this table as CSV'),
-      world?.features?.postCommissioningCsv ? h('a', { href: `/api/reports/post-commissioning.csv?${new URLSearchParams(query)}`, download: '' }, 'Download every device as CSV') : null,
+      world?.features?.postCommissioningCsv ? h('a', { href: at(`/api/reports/post-commissioning.csv?${new URLSearchParams(query)}`), download: '' }, 'Download every device as CSV') : null,
     ),
     h('p', { class: 'muted' }, per.about),
     h('section', { class: 'panel', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, `Per ${per.label}`), chart(rows, per.label)),

@@ -1,9 +1,13 @@
-import { get, post } from './api.js';
+import { get, post, SANDBOX } from './api.js';
 import { h, $, clear, state, announce, fmtTime } from './dom.js';
 import { showRequest } from './timeline.js';
 
 // Guided scenarios (GET /api/scenarios, runs stepped with POST /api/scenarios/runs/:id/next): pick
 // one, read the narration, run it a step at a time and watch its requests and the cells change.
+// A run starts in a fresh sandbox of the shared world: the page moves into that sandbox (and picks
+// the run up again there), so that the timeline, devices and clock shown are the run's.
+
+const HELD_RUN = 'dcc-sim-scenario-run';
 
 const EUI_RE = /\b(?:[0-9A-F]{2}-){7}[0-9A-F]{2}\b/g;
 
@@ -26,6 +30,15 @@ export async function initScenarios(c) {
   } catch (e) {
     clear(el, h('p', { class: 'error' }, `Scenarios could not be loaded: ${e.message}`));
     return;
+  }
+  const held = sessionStorage.getItem(HELD_RUN);
+  if (held && SANDBOX) {
+    try {
+      const r = await get(`/api/scenarios/runs/${encodeURIComponent(held)}`);
+      if (r.sandbox?.id === SANDBOX) run = r;
+    } catch {
+      sessionStorage.removeItem(HELD_RUN); // forgotten, or the server restarted
+    }
   }
   draw();
 }
@@ -71,7 +84,7 @@ function draw() {
           ),
           lastResult ? renderResult(lastResult) : null,
         )
-      : h('p', { class: 'muted' }, 'Start the scenario to run it a step at a time against this simulator; it changes this world.'),
+      : h('p', { class: 'muted' }, 'Start the scenario to run it a step at a time in a sandbox of its own: a fresh copy of the shared world, so the shared world and its clock do not change and the scenario can run again.'),
   );
 }
 
@@ -99,6 +112,12 @@ async function start() {
     run = await post(`/api/scenarios/${encodeURIComponent(s.name)}/runs`);
   } catch (e) {
     announce(`The scenario could not start: ${e.message}`);
+    return;
+  }
+  if (run.sandbox && run.sandbox.id !== SANDBOX) {
+    // follow the run into its sandbox: the page there picks it up
+    sessionStorage.setItem(HELD_RUN, run.runId);
+    location.assign(`/?sandbox=${run.sandbox.id}#training`);
     return;
   }
   draw();

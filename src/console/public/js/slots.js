@@ -1,4 +1,4 @@
-import { get } from './api.js';
+import { get, at } from './api.js';
 import { h, fmtDate, fmtTime, state, MATCH_TEXT, COMPLIANCE_TEXT, party } from './dom.js';
 import { openDialog } from './dialog.js';
 
@@ -55,7 +55,7 @@ function renderSlot(slot, isChanged) {
     c
       ? h('div', { class: 'slot-actions' },
           h('button', { type: 'button', class: 'link', onclick: () => showCertificate(c.id), 'aria-label': `Certificate details of ${slot.label}` }, 'Details'),
-          h('a', { href: `/api/console/certificates/${c.id}/pem`, download: '', 'aria-label': `Download ${slot.label} certificate as PEM` }, 'PEM'),
+          h('a', { href: at(`/api/console/certificates/${c.id}/pem`), download: '', 'aria-label': `Download ${slot.label} certificate as PEM` }, 'PEM'),
         )
       : null,
   );
@@ -79,7 +79,7 @@ export async function showCertificate(id) {
       h('dt', {}, 'Authority key id'), h('dd', { class: 'mono' }, c.aki ?? '—'),
       h('dt', {}, 'SHA-256'), h('dd', { class: 'mono' }, c.fingerprint),
     ),
-    h('p', {}, h('a', { href: `/api/console/certificates/${c.id}/pem`, download: '' }, 'Download PEM')),
+    h('p', {}, h('a', { href: at(`/api/console/certificates/${c.id}/pem`), download: '' }, 'Download PEM')),
     h('pre', { class: 'pem', 'aria-label': 'PEM' }, c.pem),
   );
 }

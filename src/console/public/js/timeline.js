@@ -1,4 +1,4 @@
-import { get } from './api.js';
+import { get, at } from './api.js';
 import { h, $, clear, fmtTime, party, state, announce } from './dom.js';
 import { openDialog } from './dialog.js';
 import { showCertificate } from './slots.js';
@@ -156,7 +156,7 @@ export async function initTimeline() {
 
 function connect() {
   const live = $('#live-state');
-  const es = new EventSource('/api/console/events');
+  const es = new EventSource(at('/api/console/events'));
   es.addEventListener('open', () => {
     live.textContent = 'live';
     live.className = 'live on';

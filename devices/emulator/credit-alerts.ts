@@ -1,0 +1,76 @@
+/**
+ * The alerts a prepayment ESME sends its supplier as its credit drains (issue 17), raised at the instants
+ * credit.ts finds the balance crossing each threshold, as GBCS generic alerts (catalogue.md §2.7: a DLMS
+ * data-notification {alert code, date-time} under message code 0x1001, MAC'd to the supplier's KA key):
+ *
+ * - 0x810D combined credit below the low credit threshold (the threshold 2.1 sets; none until then);
+ * - 0x8119 emergency credit has become available (the balance reaches the emergency credit threshold, none in use);
+ * - 0x81AA emergency credit exhausted (in use, and used up);
+ * - 0x8F0F credit below the disablement threshold: the meter opens its load switch.
+ *
+ * The 0x81xx alerts are the supplier's to switch off (6.22, DUIS SupplierESMECommon): a disabled one is not
+ * sent (alert-behaviour.ts). 0x8F0F is not configurable. Codes and names: GBCS alert code table as gbcs-parser
+ * names them; non-critical framing: not among RTDS's signed alert codes.
+ */
+import type { PrepaymentTerms } from '../meter/index.ts';
+import { balanceCrossing, type MeterModel } from '../meter/index.ts';
+import { dlms, encodeDataNotification, invokeIdFor } from '../gbcs/dlms.ts';
+import { encodeDlmsDateTime } from '../gbcs/dlms-time.ts';
+import type { CommandContext } from './app-use-case.ts';
+import { factsOf } from './certificate-cache.ts';
+import { alertEnabled } from './families/alert-behaviour.ts';
+import type { PrepaymentConfigSection } from './families/prepayment.ts';
+import type { SupplySection } from './families/supply.ts';
+import { GENERIC_NON_CRITICAL_ALERT } from './alerts-on-demand.ts';
+
+export const CreditAlert = {
+  lowCredit: 0x810d,
+  emergencyCreditAvailable: 0x8119,
+  emergencyCreditExhausted: 0x81aa,
+  belowDisablementThreshold: 0x8f0f,
+} as const;
+
+const SUPPLIER_ROLE = 2;
+
+/**
+ * Raises, through `ctx.raise`, the alerts of the thresholds the balance crosses between `terms.from` and
+ * `ctx.now` (before the meter opens its switch at `floor`, the disablement threshold less any emergency credit
+ * in use). `meter` is the model as it stood before this catch-up.
+ */
+export function raiseCreditAlerts(ctx: CommandContext, meter: MeterModel, terms: PrepaymentTerms, floor: number): void {
+  const supplierKa = ctx.device.cells.supplierKA;
+  const supplier = supplierKa ? factsOf(supplierKa)?.subjectEui : undefined;
+  if (!supplier) return;
+  const cfg = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
+  const ec = cfg?.emergencyCredit;
+  const ecInUse = ec?.active ? ec.limit : 0;
+  const connected = ((ctx.app.supply as SupplySection | undefined)?.state ?? 'connected') === 'connected';
+  const disconnectAt = connected ? balanceCrossing(meter, terms, floor, ctx.now) : undefined;
+  const until = disconnectAt ?? ctx.now;
+  const found: { code: number; at: Date }[] = [];
+  /** The instant the balance falls to `threshold`, if it was above it at the start. */
+  const crossing = (code: number, threshold: number) => {
+    if (terms.balance <= threshold) return;
+    const at = balanceCrossing(meter, terms, threshold, until);
+    if (at) found.push({ code, at });
+  };
+  // "combined credit": the balance plus the emergency credit in use
+  const low = cfg?.thresholds.lowCredit;
+  if (low !== undefined) crossing(CreditAlert.lowCredit, low - ecInUse);
+  if (ec && !ec.active) crossing(CreditAlert.emergencyCreditAvailable, ec.threshold);
+  if (disconnectAt) {
+    if (ec?.active) found.push({ code: CreditAlert.emergencyCreditExhausted, at: disconnectAt });
+    found.push({ code: CreditAlert.belowDisablementThreshold, at: disconnectAt });
+  }
+  found.sort((a, b) => a.at.getTime() - b.at.getTime());
+  let n = 0;
+  for (const { code, at } of found) {
+    if (!alertEnabled(ctx, code)) continue;
+    n += 1;
+    const body = dlms.structure(dlms.longUnsigned(code), dlms.octets(encodeDlmsDateTime(at)));
+    ctx.raise({
+      messageCode: GENERIC_NON_CRITICAL_ALERT, critical: false, to: supplier, toRole: SUPPLIER_ROLE,
+      payload: encodeDataNotification({ invokeId: invokeIdFor(ctx.device.alertCounter + BigInt(n)), body }),
+    });
+  }
+}
