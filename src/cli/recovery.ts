@@ -4,7 +4,8 @@ import { WorldError } from '../world/index.ts';
 import { dbOption, jsonOption, out, withWorld } from './options.ts';
 
 // `recovery`: a credentials command the DCC originates on its own — the SMKI Recovery Event (its
-// Recovery key signs a CS02b anyExceptAbnormalRootByRecovery) or the WAN provider's own update — on
+// Recovery key signs a CS02b anyExceptAbnormalRootByRecovery), the contingency event (the root's
+// contingency key signs a CS02b anyByContingency) or the WAN provider's own update — on
 // named devices or on every device holding a party's network operator certificates. On the world file
 // directly, or through a running server's POST /api/recovery (--url). Each device's command is a row
 // of the request log, with --reason and --requested-by: the audit trail.
@@ -43,9 +44,9 @@ function text(r: Result): string {
 export function registerRecovery(program: Command): void {
   program
     .command('recovery')
-    .description("originate a credentials command as the DCC: the SMKI Recovery Event (any cell but the root), or the WAN provider's or Transitional CoS party's own update; logged with its reason")
+    .description("originate a credentials command as the DCC: the SMKI Recovery Event (any cell but the root), the contingency event (the root as well, by the root's contingency key), or the WAN provider's or Transitional CoS party's own update; logged with its reason")
     .addOption(dbOption())
-    .addOption(new Option('--event <event>', "recovery (CS02b 0x0108, the Recovery key), wan-provider (0x0105, comms hubs), transitional-cos (0x0106, the Transitional CoS party's own cell), contingency (not emulated)").choices(['recovery', 'wan-provider', 'transitional-cos', 'contingency']).default('recovery'))
+    .addOption(new Option('--event <event>', "recovery (CS02b 0x0108, the Recovery key), wan-provider (0x0105, comms hubs), transitional-cos (0x0106, the Transitional CoS party's own cell), contingency (0x0109, the root's contingency key: the root and the cells named; once per device)").choices(['recovery', 'wan-provider', 'transitional-cos', 'contingency']).default('recovery'))
     .option('--device <eui>', 'a device (repeatable)', collect)
     .option('--holding <eui>', "every device whose network operator cells hold this party's certificates where registration names another")
     .option('--registered-to <eui>', 'with --holding: only supply points registered to this network operator')
