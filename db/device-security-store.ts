@@ -47,7 +47,7 @@ export interface DeviceSecurityRecord {
   alertCounter: bigint;
   /** key pairs generated on command per usage (CS02c); absent in an update: unchanged */
   keyGenerations?: KeyGenerations;
-  /** the generation of the root's contingency key the device holds; 0 spent; absent in an update: unchanged */
+  /** the generation of the root's contingency key the device holds, 0 when spent; absent: 1 when read, unchanged in an update */
   contingencyKeyGeneration?: number;
 }
 
@@ -151,7 +151,9 @@ export class DeviceSecurityStore {
     // Only devices that generated a key pair on command carry it.
     const keyGenerations = keyGenerationsFromText(r.key_generations as string);
     if (Object.keys(keyGenerations).length > 0) record.keyGenerations = keyGenerations;
-    record.contingencyKeyGeneration = Number(r.contingency_key_generation);
+    // Only devices that no longer hold the contingency key they were made with (generation 1) carry it.
+    const contingency = Number(r.contingency_key_generation);
+    if (contingency !== 1) record.contingencyKeyGeneration = contingency;
     return record;
   }
 

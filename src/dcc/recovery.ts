@@ -262,7 +262,8 @@ function oneDevice(ctx: RecoveryContext, order: RecoveryOrder, rule: EventRule, 
   let symmetricKey: Buffer | undefined;
   if (contingency) {
     // The root cell's certificate has no key the DCC may sign with; the root's contingency key is the authority.
-    const generation = world.store.getDeviceSecurity(eui)?.contingencyKeyGeneration ?? 0;
+    const security = world.store.getDeviceSecurity(eui);
+    const generation = security ? (security.contingencyKeyGeneration ?? 1) : 0;
     if (generation === 0) return refuse('E4', 'signer', `${dashedEui(eui)} has spent its root contingency key on an earlier contingency command: the DCC holds no other for it`);
     const k = world.rootContingencyKey(generation);
     key = k.privateKey;

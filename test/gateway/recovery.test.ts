@@ -163,6 +163,11 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     expect([row.endpoint, row.device, row.responseCode]).toEqual(['recovery', '00-DB-12-34-56-78-90-A0', 'I0']);
     expect(row.steps[0]!.detail).toBe('contingency ordered by vitest (SMKI PMA): test: the root is lost');
     expect(row.steps[1]!.detail).toMatch(/signed by the root's contingency key \(generation 1\)/);
+    // the console's inspector shows the order, and the command annotated down to its plaintext symmetric key
+    const detail = (await (await fetch(`${h.server.url}/api/console/requests/${d.requestLogId}`)).json()) as { duis: { fields: { label: string; value: string }[] }[]; gbcs: { source: string }[] };
+    expect(detail.duis[0]!.fields).toEqual([{ label: 'Event', value: 'contingency' }, { label: 'Ordered by', value: 'vitest (SMKI PMA)' }, { label: 'Reason', value: 'test: the root is lost' }]);
+    expect(detail.gbcs.map((g) => g.source)).toEqual(["the DCC's contingency command (no DUIS request)", "the device's response"]);
+    expect(JSON.stringify(detail.gbcs[0])).toContain('plaintext symmetric key');
     // RTDS's contingency response, but for the counter and the IDs of the certificates placed (its NO cells come KA first)
     const ours = decodeGbcsMessage(Buffer.from(row.responseXml!, 'hex'));
     const theirs = decodeGbcsMessage(rtds('NA_CS02bAnyByContingency', 'CS02bAnyByContingency_NA_SUCCESS_RESPONSE_GBCS.HEX'));
