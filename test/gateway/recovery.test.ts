@@ -186,12 +186,14 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     expect(again.body.devices[0].reason).toMatch(/has spent its root contingency key/);
     expect(dumpDeviceTables(h.world)).toBe(before);
 
-    // the CLI: the GPF's root and supplier cells
+    // the CLI: the GPF's root, supplier and network operator cells in its one contingency command
     const GPF = '00DB1234567890A3';
-    const cli = await runCliAsync(['recovery', '--db', h.file, '--url', h.server.url, '--event', 'contingency', '--device', GPF, '--cells', 'supplier', '--certificates-of', '90B3D51F30010000', '--reason', 'root lost', '--requested-by', 'vitest', '--json']);
+    const cli = await runCliAsync(['recovery', '--db', h.file, '--url', h.server.url, '--event', 'contingency', '--device', GPF, '--place', 'supplier=90B3D51F30010000', '--place', 'networkOperator=90-B3-D5-1F-30-02-00-00', '--reason', 'root lost', '--requested-by', 'vitest', '--json']);
     expect(cli.code, cli.stderr).toBe(0);
     const c = JSON.parse(cli.stdout);
-    expect([c.mode, c.carriedOut, c.devices[0].changedCells]).toEqual(['anyByContingency', 1, ['root', 'supplierDS', 'supplierKA', 'supplierTopUpKA']]);
+    expect([c.mode, c.carriedOut, c.devices[0].changedCells]).toEqual(['anyByContingency', 1, ['root', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA']]);
+    const bad = await runCliAsync(['recovery', '--db', h.file, '--url', h.server.url, '--event', 'contingency', '--device', GPF, '--place', 'supplier', '--reason', 'x']);
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringMatching(/--place 'supplier' is not <group>=<eui>/)]);
   });
 
   it('refusals change nothing and say why: a GSME has no network operator cells (E11, logged), no reason (400)', async () => {
