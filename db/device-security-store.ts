@@ -47,6 +47,8 @@ export interface DeviceSecurityRecord {
   alertCounter: bigint;
   /** key pairs generated on command per usage (CS02c); absent in an update: unchanged */
   keyGenerations?: KeyGenerations;
+  /** the generation of the root's contingency key the device holds, 0 when spent; absent: 1 when read, unchanged in an update */
+  contingencyKeyGeneration?: number;
 }
 
 export type KeyGenerations = Partial<Record<'DS' | 'KA', number>>;
@@ -104,7 +106,8 @@ export class DeviceSecurityStore {
            acb_ds = @acbDS, acb_ka = @acbKA, transitional_cos_ds = @transitionalCoSDS, wan_provider_ds = @wanProviderDS,
            load_controller_ds = @loadControllerDS, load_controller_ka = @loadControllerKA,
            seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter,
-           key_generations = COALESCE(@keyGenerations, key_generations)
+           key_generations = COALESCE(@keyGenerations, key_generations),
+           contingency_key_generation = COALESCE(@contingencyKeyGeneration, contingency_key_generation)
          WHERE device_eui = @deviceEui`,
       ),
       keyGenerationsGet: p('SELECT key_generations FROM device_security WHERE device_eui = ?'),
@@ -148,6 +151,9 @@ export class DeviceSecurityStore {
     // Only devices that generated a key pair on command carry it.
     const keyGenerations = keyGenerationsFromText(r.key_generations as string);
     if (Object.keys(keyGenerations).length > 0) record.keyGenerations = keyGenerations;
+    // Only devices that no longer hold the contingency key they were made with (generation 1) carry it.
+    const contingency = Number(r.contingency_key_generation);
+    if (contingency !== 1) record.contingencyKeyGeneration = contingency;
     return record;
   }
 
@@ -199,6 +205,7 @@ function securityParams(s: DeviceSecurityRecord): Record<string, unknown> {
     topUpSeqNumber: s.topUpSeqNumber.toString(),
     alertCounter: s.alertCounter.toString(),
     keyGenerations: s.keyGenerations ? JSON.stringify(s.keyGenerations) : null,
+    contingencyKeyGeneration: s.contingencyKeyGeneration ?? null,
   };
   for (const name of CELL_NAMES) params[name] = s.cells[name] ?? null;
   return params;

@@ -405,4 +405,13 @@ CREATE INDEX dcc_schedules_device ON dcc_schedules (device_eui);
       "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'))",
     )),
   },
+  {
+    version: 17,
+    name: "device security: the root's contingency key a device holds (CS02b anyByContingency)",
+    sql: `
+-- Which generation of the root's contingency key (World.rootContingencyKey) the device holds wrapped; every
+-- device is made with generation 1; 0: none, spent by a contingency command the device carried out.
+ALTER TABLE device_security ADD COLUMN contingency_key_generation INTEGER NOT NULL DEFAULT 1;
+`,
+  },
 ];

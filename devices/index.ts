@@ -62,6 +62,7 @@ export {
 } from './gbcs/firmware.ts';
 export type { ActivateFirmwareCommand, FirmwareOutcome, ActivateFirmwareAlert, FirmwareBody } from './gbcs/firmware.ts';
 export { alertCodeOf } from './gbcs/alerts.ts';
+export { CONTINGENCY_SYMMETRIC_KEY_LENGTH, wrapContingencyKey, unwrapContingencyKey } from './gbcs/contingency.ts';
 export { encryptSensitive, decryptSensitive } from './gbcs/sensitive.ts';
 export type { SensitiveParties } from './gbcs/sensitive.ts';
 export { makeUtrn, decodeUtrn, utrnPence, UTRN_COUNTER_STEP } from './gbcs/utrn.ts';

@@ -41,6 +41,11 @@ export interface DeviceSecurityState {
    * ESME answers its reads with its secondary element's registers too. Absent: single element.
    */
   esmeVariant?: string;
+  /**
+   * The root's contingency public key as the device holds it: wrapped under a symmetric key only a
+   * contingency command reveals (gbcs/contingency.ts). Absent: the device holds none, or has used it (spent).
+   */
+  rootContingencyKey?: Buffer;
 }
 
 /**
@@ -74,6 +79,7 @@ export function cloneState(s: DeviceSecurityState): DeviceSecurityState {
     ...(s.keyGenerations ? { keyGenerations: { ...s.keyGenerations } } : {}),
     ...(s.app ? { app: structuredClone(s.app) } : {}),
     ...(s.esmeVariant ? { esmeVariant: s.esmeVariant } : {}),
+    ...(s.rootContingencyKey ? { rootContingencyKey: s.rootContingencyKey } : {}),
   };
 }
 

@@ -8,13 +8,14 @@ import { bareBodyIsEmpty, reply as answer } from './schemas.ts';
 import type { ApiContext } from './index.ts';
 
 // Credentials commands the DCC originates on its own (src/dcc/recovery.ts):
-//   POST /api/recovery    the SMKI Recovery Event (or the WAN provider's own update) on named devices,
+//   POST /api/recovery    the SMKI Recovery Event, the contingency event (root lost), or the WAN provider's or
+//                         Transitional CoS party's own update, on named devices,
 //                         or on every device whose network operator cells hold a party's certificates
 // Each device's command is a row of the request log (path 'recovery'): the audit trail.
 
 const ORDER = Type.Object({
   event: Type.Union(CREDENTIALS_EVENTS.map((e) => Type.Literal(e)), {
-    description: 'recovery: CS02b anyExceptAbnormalRootByRecovery signed by the DCC\'s Recovery key; wan-provider: CS02b wanProviderByWanProvider on comms hubs; transitional-cos: CS02b transCoSByTransCoS; contingency is refused (not emulated)',
+    description: 'recovery: CS02b anyExceptAbnormalRootByRecovery signed by the DCC\'s Recovery key; wan-provider: CS02b wanProviderByWanProvider on comms hubs; transitional-cos: CS02b transCoSByTransCoS; contingency: CS02b anyByContingency signed by the root\'s contingency key, replacing the root (with the world\'s root certificate) and the cells named; a device acts on its contingency key once',
   }),
   devices: Type.Optional(Type.Array(Type.String({ description: 'an EUI-64, dashes optional' }), { maxItems: 10_000, description: 'the devices; or give holding' })),
   holding: Type.Optional(Type.String({ description: 'every device whose network operator cells hold this party\'s certificates (an EUI-64), where registration names another operator' })),
@@ -86,6 +87,7 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       summary: 'Originate a credentials command as the DCC: the SMKI Recovery Event',
       description:
         'The DCC replaces cells of devices without a DUIS request: its Recovery party signs a CS02b anyExceptAbnormalRootByRecovery (any cell but the root), ' +
+        'the SMKI PMA\'s root contingency key signs a CS02b anyByContingency (the root too; the device unwraps that key with the symmetric key the command carries, and spends it), ' +
         'or its WAN provider updates its own certificate in comms hubs. One command per device, each a row of the request log with who ordered it and why.',
       body: ORDER,
       response: { 200: answer('What each device did.', RESULT), 400: answer('The order is wrong; nothing was done.', ERROR), 404: answer('No such party.', ERROR) },

@@ -1,4 +1,4 @@
-import type { DeviceCredentials, DeviceSecurityState, DeviceType } from '../../devices/index.ts';
+import { wrapContingencyKey, type DeviceCredentials, type DeviceSecurityState, type DeviceType } from '../../devices/index.ts';
 import type { CellColumnName } from '../../db/index.ts';
 import { World, WorldError } from '../world/index.ts';
 
@@ -12,6 +12,20 @@ export interface LoadedDevice {
   cellIds: Partial<Record<CellColumnName, number>>;
   /** the application state as loaded (JSON text), to write it only when a command changed it */
   appJson?: string;
+}
+
+const wrapped = new WeakMap<World, Map<number, Buffer>>();
+
+/** What every device made with that generation holds: the same bytes, so wrapped once per world. */
+function wrappedContingencyKey(world: World, generation: number): Buffer {
+  let byGeneration = wrapped.get(world);
+  if (!byGeneration) wrapped.set(world, (byGeneration = new Map()));
+  let w = byGeneration.get(generation);
+  if (!w) {
+    const k = world.rootContingencyKey(generation);
+    byGeneration.set(generation, (w = wrapContingencyKey(k.symmetricKey, k.publicKey)));
+  }
+  return w;
 }
 
 export function loadDevice(world: World, eui: string): LoadedDevice {
@@ -36,6 +50,11 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
     })),
   };
   if (security.keyGenerations && Object.keys(security.keyGenerations).length > 0) state.keyGenerations = { ...security.keyGenerations };
+  // The device holds the root's contingency public key only wrapped; the world keeps which generation, not the bytes.
+  const contingency = security.contingencyKeyGeneration ?? 1;
+  if (contingency > 0) {
+    state.rootContingencyKey = wrappedContingencyKey(world, contingency);
+  }
   // what the device is made as (twin element, polyphase): the inventory's record of it is the world's truth
   const esmeVariant = state.type === 'ESME' ? world.inventory.detailsOf(eui)?.esmeVariant : undefined;
   if (esmeVariant) state.esmeVariant = esmeVariant;
@@ -87,6 +106,8 @@ export function saveDevice(world: World, state: DeviceSecurityState, loaded?: Lo
     topUpSeqNumber: state.topUpSeqNumber,
     alertCounter: state.alertCounter,
     keyGenerations: state.keyGenerations ?? {},
+    // A contingency command the device carried out spent its key (0); otherwise it keeps the one it held.
+    ...(loaded?.state.rootContingencyKey && !state.rootContingencyKey ? { contingencyKeyGeneration: 0 } : {}),
   });
   // A new key pair (CS02c) is the device's from now on: its signatures, its MAC, the DCC's MAC to it.
   const before = loaded?.state.keyGenerations ?? {};

@@ -20,9 +20,11 @@ import type { WorldPorts } from './world-ports.ts';
 //   wanProviderByWanProvider, 0x0105): signed by its DS key and ACB-MAC'd, as RTDS's WPByWP.
 // - 'transitional-cos': the DCC's Transitional CoS party replaces its own certificate in the meters
 //   (mode 6 transCoSByTransCoS, 0x0106): signed and ACB-MAC'd, no floor, as RTDS's TransCoSByTransCoS.
-// - 'contingency' (mode 9, anyByContingency) is refused: it is authenticated by the root's
-//   contingency key, which a device would hold encrypted and the command unlocks with a symmetric
-//   key; neither RTDS nor our references establish that material, so dcc-sim does not emulate it.
+// - 'contingency': the SMKI PMA's contingency event (mode 9 anyByContingency, 0x0109), for when the root
+//   itself is lost: signed with the root's contingency key (World.rootContingencyKey), carrying in clear
+//   the symmetric key under which each device holds that key's public half wrapped; no ACB MAC. It replaces
+//   the root (with the world's root certificate, first, so the cells after it chain to it) and any of the
+//   cells the recovery may. A device acts on its contingency key once: after that the DCC has none for it.
 // Each device is one transaction and one row of the request log (path 'recovery'): who ordered it
 // and why, the GBCS command, what the device did; a refusal is logged too and changes nothing.
 
@@ -95,9 +97,14 @@ interface EventRule {
   applyTimeBasedCpvChecks: boolean;
   /** [4]: the authorising role's own floor set to 0 when its cell is replaced (RTDS's recovery and WPByWP; not TransCoSByTransCoS) */
   ownFloor: boolean;
+  /** roles whose cells are replaced but whose floor the command leaves (RTDS's contingency response sets none for the recovery) */
+  floorless?: readonly number[];
 }
 
-const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
+/** The originator of RTDS's contingency command (its responses answer this EUI); no party of the world holds it. */
+export const CONTINGENCY_ORIGINATOR: Eui = '70B3D51F300017FF';
+
+const EVENTS: Record<CredentialsEvent, EventRule> = {
   recovery: {
     mode: CredentialsReplacementMode.anyExceptAbnormalRootByRecovery,
     signerCell: 'recovery',
@@ -118,6 +125,17 @@ const EVENTS: Record<Exclude<CredentialsEvent, 'contingency'>, EventRule> = {
     deviceTypes: ['CHF'],
     applyTimeBasedCpvChecks: true,
     ownFloor: true,
+  },
+  contingency: {
+    mode: CredentialsReplacementMode.anyByContingency,
+    signerCell: 'root',
+    signerParty: CONTINGENCY_ORIGINATOR,
+    counterName: 'Contingency',
+    groups: ['recovery', 'supplier', 'networkOperator', 'acb', 'transitionalCoS', 'wanProvider'],
+    mac: false,
+    applyTimeBasedCpvChecks: false,
+    ownFloor: true,
+    floorless: [RemotePartyRole.Recovery],
   },
   'transitional-cos': {
     mode: CredentialsReplacementMode.transCoSByTransCoS,
@@ -182,13 +200,6 @@ export interface RecoveryContext {
 /** Carries out an order, device by device. Throws RecoveryOrderError for an order that cannot be carried out at all. */
 export function carryOutRecovery(ctx: RecoveryContext, order: RecoveryOrder): RecoveryResult {
   const { world } = ctx;
-  if (order.event === 'contingency') {
-    throw new RecoveryOrderError(
-      'the contingency event (CS02b anyByContingency, 0x0109) is not emulated: a device authenticates it with the root\'s contingency key, ' +
-        'which it holds encrypted until the command reveals the symmetric key; neither RTDS nor the references establish that material. ' +
-        'Use --event recovery, which replaces any cell but the root.',
-    );
-  }
   const rule = EVENTS[order.event];
   if (!rule) throw new RecoveryOrderError(`unknown event '${String(order.event)}' (${CREDENTIALS_EVENTS.join(', ')})`);
   if (typeof order.reason !== 'string' || order.reason.trim() === '') throw new RecoveryOrderError('a reason is required: the request log keeps it as the audit trail');
@@ -244,23 +255,43 @@ function oneDevice(ctx: RecoveryContext, order: RecoveryOrder, rule: EventRule, 
     }
     replacements.push({ certificate: der, target: CELL_IDS[cell] });
   }
-  const signerId = world.store.getDeviceSecurity(eui)?.cells[rule.signerCell];
-  const key: KeyObject | undefined = signerId === undefined ? undefined : world.privateKeyOf(signerId);
-  if (signerId === undefined || !key) {
-    return refuse('E4', 'signer', `the DCC holds no key for the certificate in ${dashedEui(eui)}'s ${rule.signerCell} cell, so it cannot sign the ${order.event} command`);
+  const contingency = rule.mode === CredentialsReplacementMode.anyByContingency;
+  let key: KeyObject | undefined;
+  let originator: Eui;
+  let signedBy: string;
+  let symmetricKey: Buffer | undefined;
+  if (contingency) {
+    // The root cell's certificate has no key the DCC may sign with; the root's contingency key is the authority.
+    const security = world.store.getDeviceSecurity(eui);
+    const generation = security ? (security.contingencyKeyGeneration ?? 1) : 0;
+    if (generation === 0) return refuse('E4', 'signer', `${dashedEui(eui)} has spent its root contingency key on an earlier contingency command: the DCC holds no other for it`);
+    const k = world.rootContingencyKey(generation);
+    key = k.privateKey;
+    symmetricKey = k.symmetricKey;
+    originator = rule.signerParty;
+    signedBy = `the root's contingency key (generation ${generation}), originator ${dashedEui(originator)}, with its symmetric key`;
+    replacements.unshift({ certificate: world.certificate(Number(world.meta(META.rootCertificateId))).der, target: CELL_IDS.root });
+  } else {
+    const signerId = world.store.getDeviceSecurity(eui)?.cells[rule.signerCell];
+    key = signerId === undefined ? undefined : world.privateKeyOf(signerId);
+    if (signerId === undefined || !key) {
+      return refuse('E4', 'signer', `the DCC holds no key for the certificate in ${dashedEui(eui)}'s ${rule.signerCell} cell, so it cannot sign the ${order.event} command`);
+    }
+    const signer = world.certificate(signerId);
+    originator = signer.subjectEui!;
+    signedBy = `${dashedEui(originator)} (SKI ${describeCertificate(signer.der).ski})`;
   }
-  const signer = world.certificate(signerId);
-  const originator = signer.subjectEui!;
 
   const counter = gateway.nextDccCounter(rule.counterName, BigInt(now.getTime()));
   const roles = [...new Set(replacements.map((r) => r.target.role))];
   const authRole = CELL_IDS[rule.signerCell].role;
   // The roles whose cells get a new holder start from floor 0, as RTDS's recovery command sets them.
-  const floors: RemotePartySeqNumberChange[] = roles.filter((r) => r !== authRole).sort((a, b) => a - b).map((role) => ({
+  const floors: RemotePartySeqNumberChange[] = roles.filter((r) => r !== authRole && !rule.floorless?.includes(r)).sort((a, b) => a - b).map((role) => ({
     role, floorSeqNumber: 0n, ...(role === RemotePartyRole.Supplier && replacements.some((r) => r.target.cellUsage === 1) ? { topUpFloorSeqNumber: 0n } : {}),
   }));
   const command: Cs02bCommand = {
     mode: rule.mode,
+    ...(symmetricKey ? { plaintextSymmetricKey: symmetricKey } : {}),
     applyTimeBasedCpvChecks: order.applyTimeBasedCpvChecks ?? rule.applyTimeBasedCpvChecks,
     authorisingCell: CELL_IDS[rule.signerCell],
     authorisingSeqNumber: counter,
@@ -274,7 +305,7 @@ function oneDevice(ctx: RecoveryContext, order: RecoveryOrder, rule: EventRule, 
   const requestId = `${dashedEui(originator)}:${dashedEui(eui)}:${counter}`;
   steps.push({
     step: 'command', ok: true,
-    detail: `CS02b ${modeName(rule.mode)} (0x${cs02bMessageCode(rule.mode).toString(16).padStart(4, '0')}), counter ${counter}, signed by ${dashedEui(originator)} (SKI ${describeCertificate(signer.der).ski})${rule.mac ? ', ACB MAC' : ', no MAC'}: ${replacements.map((r) => `${roleName(r.target.role)} ${r.target.keyUsage}`).join(', ')}`,
+    detail: `CS02b ${modeName(rule.mode)} (0x${cs02bMessageCode(rule.mode).toString(16).padStart(4, '0')}), counter ${counter}, signed by ${signedBy}${rule.mac ? ', ACB MAC' : ', no MAC'}: ${replacements.map((r) => `${roleName(r.target.role)} ${r.target.keyUsage}`).join(', ')}`,
   });
 
   const loaded = loadDevice(world, eui);

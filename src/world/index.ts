@@ -2,7 +2,7 @@
 // what is built on it (seeding, views, the world's SMKI service, its simulated clock, examples).
 // The door of src/world/: other folders import only this file.
 export { World, WorldError, META } from './world.ts';
-export type { DeviceKeys, DeviceCredentialRecords } from './world.ts';
+export type { DeviceKeys, DeviceCredentialRecords, RootContingencyKey } from './world.ts';
 export { SimulatedClock, parseDuration, CLOCK_MIN, CLOCK_MAX } from './clock.ts';
 export { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS } from './catalogue.ts';
 export type { DnoEntry, GasTransporterEntry, SupplierEntry } from './catalogue.ts';

@@ -1,6 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import {
   describeCertificate,
+  deriveKeyPair,
   deriveScalarKey,
   issueDeviceCertificate,
   privateKeyFromPkcs8,
@@ -41,6 +42,14 @@ export class WorldError extends Error {
   }
 }
 
+/** The root's contingency key pair and the symmetric key that wraps its public key on the devices (AES-128). */
+export interface RootContingencyKey {
+  generation: number;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  symmetricKey: Buffer;
+}
+
 export interface DeviceKeys {
   dsKey: ScalarKey;
   kaKey: ScalarKey;
@@ -66,6 +75,8 @@ export class World {
   private static readonly DEVICE_CACHE_SIZE = 20_000;
   private static readonly FACTS_CACHE_SIZE = 10_000;
   private secret?: Buffer;
+  // every device load needs the wrapped contingency key: derived once per world
+  private readonly contingencyKeys = new Map<number, RootContingencyKey>();
   private readonly ders = new Map<number, Buffer>();
 
   constructor(readonly store: WorldStore) {
@@ -206,6 +217,26 @@ export class World {
   deviceKey(eui: Eui, usage: 'DS' | 'KA', generation: number): ScalarKey {
     this.secret ??= Buffer.from(this.meta(META.secret), 'hex');
     return deriveScalarKey(this.secret, generation === 0 ? `device/${eui}/${usage}` : `device/${eui}/${usage}/${generation}`);
+  }
+
+  /**
+   * The root's contingency key of a generation (CS02b anyByContingency): the SMKI PMA's key pair, and the
+   * symmetric key under which every device the world makes holds its public key wrapped. Derived from the world
+   * secret, as the parties' keys of a seeded world and the devices' keys are, so every world has them without a
+   * new table; the symmetric key leaves the world only inside a contingency command. Generation 1 is the one
+   * devices are made with.
+   */
+  rootContingencyKey(generation = 1): RootContingencyKey {
+    if (!Number.isInteger(generation) || generation < 1) throw new WorldError('bad-argument', `contingency key generation ${generation} is not 1 or more`);
+    const hit = this.contingencyKeys.get(generation);
+    if (hit) return hit;
+    this.secret ??= Buffer.from(this.meta(META.secret), 'hex');
+    const label = `smki/root-contingency/${generation}`;
+    const { privateKey, publicKey } = deriveKeyPair(this.secret, label);
+    const symmetricKey = createHash('sha256').update(this.secret).update(`${label}/symmetric-key`).digest().subarray(0, 16);
+    const key = { generation, privateKey, publicKey, symmetricKey };
+    this.contingencyKeys.set(generation, key);
+    return key;
   }
 
   /** After a device's key generations changed: its next deviceKeys() reads them again. */

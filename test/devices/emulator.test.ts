@@ -380,7 +380,7 @@ describe('CS02b rejections leave the state as it was', () => {
     ['a message code that does not match the mode', () => signed(1n, supplierChange(1n), { messageCode: 0x0103 }), RejectionAlert.integrityCheckFailed, /message code 0x0103 does not match mode 2/],
     ['a target cell outside the mode', () => signed(1n, supplierChange(1n, { replacements: [{ certificate: no.ds.cert, target: { ...CELL_IDS.networkOperatorDS } }] })), RejectionAlert.noAuthority, /networkOperator DS is outside what supplierBySupplier may replace/],
     ['[6] for a role the mode may not touch', () => signed(1n, supplierChange(1n, { otherSeqNumberChanges: [{ role: 3, floorSeqNumber: 0n }] })), RejectionAlert.noAuthority, /\[6\] sets the networkOperator floor/],
-    ['a mode the emulator does not run', () => signed(1n, supplierChange(1n, { mode: 9 })), RejectionAlert.integrityCheckFailed, /mode 9 \(anyByContingency\) is not supported/],
+    ['a mode the emulator does not run', () => signed(1n, supplierChange(1n, { mode: 1 })), RejectionAlert.integrityCheckFailed, /mode 1 \(rootByWanProvider\) is not supported/],
     ['bytes that are not GBCS', () => Buffer.from('not a gbcs message'), RejectionAlert.integrityCheckFailed, /cannot be decoded/],
     [
       'a response instead of a command',

@@ -135,14 +135,74 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     expect([tr.body.response.outcome!.mode, tr.body.response.outcome!.seqNumberChanges, tr.body.response.outcome!.replacementOutcomes.map((o) => o.status)]).toEqual([6, [], [0]]);
   });
 
-  it('refusals change nothing and say why: a GSME has no network operator cells (E11, logged), contingency is not emulated (400), no reason (400)', async () => {
+  it('the contingency event on the ESME (API) and the GPF (CLI): signed by the root\'s contingency key with its symmetric key in clear, no MAC; the root and the other cells replaced; answered as RTDS\'s contingency response; once spent, the DCC has no key for the device', async () => {
+    const r = await order({
+      event: 'contingency',
+      devices: [ESME],
+      place: [
+        { cells: 'recovery', certificatesOf: RECOVERY },
+        { cells: 'supplier', certificatesOf: '90B3D51F30010000' },
+        { cells: 'networkOperator', certificatesOf: '90B3D51F30020000' },
+        { cells: 'acb', certificatesOf: '90B3D51F30000002' },
+        { cells: 'transitionalCoS', certificatesOf: '90B3D51F30000004' },
+      ],
+      reason: 'test: the root is lost',
+      requestedBy: 'vitest (SMKI PMA)',
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ event: 'contingency', mode: 'anyByContingency', messageCode: '0x0109', carriedOut: 1, failed: 0 });
+    const d = r.body.devices[0];
+    expect(d.changedCells).toEqual(['root', 'recovery', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA', 'acbKA', 'transitionalCoSDS']);
+    const { row, command, raw } = await logged(d.requestLogId);
+    expect(isGeneralCiphering(raw)).toBe(false);
+    if (command.body.kind !== 'cs02b-command') throw new Error('CS02b command');
+    const contingency = h.world.rootContingencyKey(1);
+    expect(command.body.command.plaintextSymmetricKey!.equals(contingency.symmetricKey)).toBe(true);
+    expect(verifyApduSignature(command.apdu, contingency.publicKey)).toBe(true);
+    expect([command.apdu.originator, command.apdu.messageCode, command.body.command.mode]).toEqual(['70B3D51F300017FF', 0x0109, 9]);
+    expect([row.endpoint, row.device, row.responseCode]).toEqual(['recovery', '00-DB-12-34-56-78-90-A0', 'I0']);
+    expect(row.steps[0]!.detail).toBe('contingency ordered by vitest (SMKI PMA): test: the root is lost');
+    expect(row.steps[1]!.detail).toMatch(/signed by the root's contingency key \(generation 1\)/);
+    // the console's inspector shows the order, and the command annotated down to its plaintext symmetric key
+    const detail = (await (await fetch(`${h.server.url}/api/console/requests/${d.requestLogId}`)).json()) as { duis: { fields: { label: string; value: string }[] }[]; gbcs: { source: string }[] };
+    expect(detail.duis[0]!.fields).toEqual([{ label: 'Event', value: 'contingency' }, { label: 'Ordered by', value: 'vitest (SMKI PMA)' }, { label: 'Reason', value: 'test: the root is lost' }]);
+    expect(detail.gbcs.map((g) => g.source)).toEqual(["the DCC's contingency command (no DUIS request)", "the device's response"]);
+    expect(JSON.stringify(detail.gbcs[0])).toContain('plaintext symmetric key');
+    // RTDS's contingency response, but for the counter and the IDs of the certificates placed (its NO cells come KA first)
+    const ours = decodeGbcsMessage(Buffer.from(row.responseXml!, 'hex'));
+    const theirs = decodeGbcsMessage(rtds('NA_CS02bAnyByContingency', 'CS02bAnyByContingency_NA_SUCCESS_RESPONSE_GBCS.HEX'));
+    if (ours.body.kind !== 'cs02b-response' || theirs.body.kind !== 'cs02b-response') throw new Error('CS02b responses');
+    const layout = (m: typeof ours) => {
+      const o = (m.body as { response: { outcome?: { mode: number; seqNumberChanges: unknown[]; replacementOutcomes: { cell: unknown; status: number; existingSubjectUniqueId: string }[] } } }).response.outcome!;
+      return { target: m.apdu.target, messageCode: m.apdu.messageCode, mode: o.mode, floors: o.seqNumberChanges, cells: o.replacementOutcomes.map((x) => JSON.stringify([x.cell, x.status, x.existingSubjectUniqueId])).sort() };
+    };
+    expect(layout(ours)).toEqual(layout(theirs));
+    expect(h.world.store.getDeviceSecurity(ESME)!.contingencyKeyGeneration).toBe(0);
+
+    // spent: the DCC refuses a second contingency command for the ESME, logs why, and nothing changes
+    const before = dumpDeviceTables(h.world);
+    const again = await order({ event: 'contingency', devices: [ESME], cells: 'supplier', certificatesOf: '90B3D51F30010000', reason: 'again', requestedBy: 'vitest' });
+    expect([again.status, again.body.devices[0].outcome]).toEqual([200, 'E4']);
+    expect(again.body.devices[0].reason).toMatch(/has spent its root contingency key/);
+    expect(dumpDeviceTables(h.world)).toBe(before);
+
+    // the CLI: the GPF's root, supplier and network operator cells in its one contingency command
+    const GPF = '00DB1234567890A3';
+    const cli = await runCliAsync(['recovery', '--db', h.file, '--url', h.server.url, '--event', 'contingency', '--device', GPF, '--place', 'supplier=90B3D51F30010000', '--place', 'networkOperator=90-B3-D5-1F-30-02-00-00', '--reason', 'root lost', '--requested-by', 'vitest', '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const c = JSON.parse(cli.stdout);
+    expect([c.mode, c.carriedOut, c.devices[0].changedCells]).toEqual(['anyByContingency', 1, ['root', 'supplierDS', 'supplierKA', 'supplierTopUpKA', 'networkOperatorDS', 'networkOperatorKA']]);
+    const bad = await runCliAsync(['recovery', '--db', h.file, '--url', h.server.url, '--event', 'contingency', '--device', GPF, '--place', 'supplier', '--reason', 'x']);
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringMatching(/--place 'supplier' is not <group>=<eui>/)]);
+  });
+
+  it('refusals change nothing and say why: a GSME has no network operator cells (E11, logged), no reason (400)', async () => {
     const before = dumpDeviceTables(h.world);
     const cli = await runCliAsync(['recovery', '--db', h.file, '--url', h.server.url, '--device', '00-DB-12-34-56-78-90-A1', '--cells', 'networkOperator', '--certificates-of', '90B3D51F30000002', '--reason', 'wrong device']);
     expect(cli.code).toBe(2);
     expect(cli.stdout).toMatch(/00-DB-12-34-56-78-90-A1 {2}E11 {2}\(a GSME has no networkOperatorDS cell\)/);
-    const contingency = await order({ event: 'contingency', devices: [GSME], cells: 'supplier', certificatesOf: '90B3D51F30010000', reason: 'x' });
-    expect(contingency.status).toBe(400);
-    expect(contingency.body.error).toMatch(/contingency event .* is not emulated/);
+    const contingency = await order({ event: 'contingency', devices: [GSME], cells: 'networkOperator', certificatesOf: '90B3D51F30020000', reason: 'x' });
+    expect([contingency.status, contingency.body.devices[0].outcome]).toEqual([200, 'E11']);
     const noReason = await order({ event: 'recovery', devices: [ESME], cells: 'supplier', certificatesOf: '90B3D51F30010000', reason: ' ' });
     expect([noReason.status, noReason.body.error]).toEqual([400, 'a reason is required: the request log keeps it as the audit trail']);
     expect(dumpDeviceTables(h.world)).toBe(before);

@@ -3,11 +3,13 @@
  * future-dated execution with the 8F66/8F67 alert. One message code per credentials replacement mode.
  */
 import { verifyApduSignature } from '../../gbcs/apdu.ts';
+import { unwrapContingencyKey } from '../../gbcs/contingency.ts';
 import { describeCellId, describeRole, sameCell } from '../../gbcs/cell-id.ts';
 import {
   ALERT_FUTURE_DATED_FAILURE,
   ALERT_FUTURE_DATED_SUCCESS,
   CS02B_MESSAGE_CODES,
+  CredentialsReplacementMode,
   type Cs02bCommand,
   type ExecutionOutcome,
   type RemotePartySeqNumberChange,
@@ -34,7 +36,7 @@ interface ModeRule {
   macRequired: boolean;
 }
 
-/** gbcs-cs02b.md §7.1. Modes 0, 1 and 9 (root replacement, contingency) are not emulated. */
+/** gbcs-cs02b.md §7.1. Modes 0 and 1 (root replacement by the supplier or WAN provider) are not emulated. */
 function modeRule(mode: number, type: DeviceType): ModeRule | undefined {
   switch (mode) {
     case 2:
@@ -52,6 +54,9 @@ function modeRule(mode: number, type: DeviceType): ModeRule | undefined {
       return { authorising: 'transitionalCoSDS', roles: [2], macRequired: true };
     case 8:
       return { authorising: 'recovery', roles: [1, 2, 3, 4, 5, 6], macRequired: false };
+    // The root's contingency key (not a certificate in the root cell) authenticates it: authoriseContingency.
+    case 9:
+      return { authorising: 'root', roles: [0, 1, 2, 3, 4, 5, 6], macRequired: false };
     // CS02g (use-cases/cs02g.ts): the load controller cells, by the load controller itself or by the supplier.
     case 10:
       return { authorising: 'loadControllerDS', roles: [8], macRequired: true };
@@ -88,7 +93,12 @@ function authoriseCs02b(state: DeviceSecurityState, creds: DeviceCredentials, me
     reject(RejectionAlert.integrityCheckFailed, `[3] authorisingRemotePartySeqNumber ${cmd.authorisingSeqNumber} differs from the originator counter ${apdu.counter}`);
   }
 
-  if (rule.authorising) {
+  if (cmd.plaintextSymmetricKey && cmd.mode !== CredentialsReplacementMode.anyByContingency) {
+    reject(RejectionAlert.integrityCheckFailed, `[0] plaintextSymmetricKey is only for anyByContingency, not ${name}`);
+  }
+  if (cmd.mode === CredentialsReplacementMode.anyByContingency) {
+    authoriseContingency(state, m, cmd);
+  } else if (rule.authorising) {
     const want = CELL_IDS[rule.authorising];
     if (!cmd.authorisingCell) reject(RejectionAlert.noAuthority, `[2] authorising cell is missing; ${name} is authorised by the ${cellLabel(rule.authorising)}`);
     if (!sameCell(cmd.authorisingCell, want)) {
@@ -129,6 +139,26 @@ function authoriseCs02b(state: DeviceSecurityState, creds: DeviceCredentials, me
     reject(RejectionAlert.integrityCheckFailed, `[5] sets a prepayment top-up floor, but the authorising role ${describeRole(authRole)} has none`);
   }
   return { rule, authRole };
+}
+
+/**
+ * anyByContingency: [2], when present, names the root cell; the device unwraps the root's contingency public key
+ * it holds with [0] and verifies the signature with it. The originator is not matched to the root cell, which
+ * carries no EUI. No contingency key held (none made, or spent by an earlier contingency command) is no authority.
+ */
+function authoriseContingency(state: DeviceSecurityState, m: GbcsMessage, cmd: Cs02bCommand): void {
+  const { apdu } = m;
+  if (cmd.authorisingCell && !sameCell(cmd.authorisingCell, CELL_IDS.root)) {
+    reject(RejectionAlert.noAuthority, `[2] names the ${describeCellId(cmd.authorisingCell)} cell; anyByContingency is authorised by the root's contingency key`);
+  }
+  if (!state.rootContingencyKey) {
+    reject(RejectionAlert.noAuthority, `${state.eui} holds no contingency key for its root (none was established, or an earlier contingency command spent it)`);
+  }
+  if (!cmd.plaintextSymmetricKey) reject(RejectionAlert.authenticationFailed, 'anyByContingency carries no [0] plaintextSymmetricKey, so the contingency key cannot be unwrapped');
+  const key = unwrapContingencyKey(cmd.plaintextSymmetricKey, state.rootContingencyKey);
+  if (!key) reject(RejectionAlert.authenticationFailed, "[0] plaintextSymmetricKey does not unwrap the root's contingency key the device holds");
+  if (!apdu.signature) reject(RejectionAlert.authenticationFailed, "the command is not signed; anyByContingency must be signed with the root's contingency key");
+  if (!verifyApduSignature(apdu, key)) reject(RejectionAlert.authenticationFailed, "the signature does not verify with the root's contingency key");
 }
 
 /** Steps 7-9 of §7.2: replace cells one by one (partial success allowed), then apply the floors. */
@@ -207,6 +237,11 @@ function checkReplacement(s: DeviceSecurityState, name: CellName, certificate: B
   const cell = CELL_IDS[name];
   const f = factsOf(certificate);
   if (!f) return { status: StatusCode.badCertificate, reason: `the certificate for the ${cellLabel(name)} cannot be parsed` };
+  // A new root has no path to the old one: the contingency signature over the command is its authority (RFC 5934's
+  // apex update). It must still be a CA certificate; the cells after it in the command chain to it.
+  if (name === 'root') {
+    return f.keyUsage === 'CA' ? { status: StatusCode.success, reason: '' } : { status: StatusCode.badCertificate, reason: `the certificate for the root cell is not a CA certificate (key usage ${f.keyUsage})` };
+  }
   const root = s.cells.root;
   if (!root) return { status: StatusCode.noTrustAnchor, reason: 'the root cell is empty, so no path can be validated' };
   // ZAZ1 pins the issuing CA in the root cell: a path certificate claiming the anchor's key identifier must be
@@ -247,6 +282,8 @@ export function processCs02b(state: DeviceSecurityState, creds: DeviceCredential
 
   const accepted = cloneState(state);
   accepted.seqNumbers[authRole] = apdu.counter;
+  // Its symmetric key has now travelled in clear: the device will not act on this contingency key again.
+  if (cmd.mode === CredentialsReplacementMode.anyByContingency) delete accepted.rootContingencyKey;
   if (deferIfFutureDated(accepted, apdu, cmd.executionDateTime, now)) {
     return { state: accepted, response: signedResponse(state, creds, apdu, encodeCs02bResponse({}), now), alerts: [], changedCells: [] };
   }
@@ -279,7 +316,7 @@ export const CS02B: UseCase = {
   // Every mode's message code comes here, so that a mode we do not run is refused as such rather than as unknown.
   messageCodes: CS02B_MESSAGE_CODES,
   deviceTypes: DEVICE_TYPES,
-  emulated: 'CS02b 0x0102-0x0108',
+  emulated: 'CS02b 0x0102-0x0109',
   process: processCs02b,
   executeDue: executeDueCs02b,
 };
