@@ -176,6 +176,25 @@ export function nominalDayTotal(p: Premises, q: Quantity, day: number): number {
   }
 }
 
+/**
+ * The nominal totals of a quantity and its partner (active and reactive of the same direction) over `days` days
+ * from `start`: each day's active amount is computed once for both. Equal to summing nominalDayTotal of each.
+ */
+export function nominalBlockPair(p: Premises, q: Quantity, partner: Quantity, start: number, days: number): [number, number] {
+  const active = q === 'activeImport' || q === 'activeExport' ? q : partner;
+  const ofDay = active === 'activeImport' ? importOfDay : exportOfDay;
+  const tanPhi = active === 'activeImport' ? p.tanPhiImport : p.tanPhiExport;
+  let activeSum = 0;
+  let reactiveSum = 0;
+  if (active === 'activeExport' && p.solarKWp === 0) return [0, 0];
+  for (let d = start; d < start + days; d++) {
+    const a = ofDay(p, d);
+    activeSum += a;
+    reactiveSum += Math.round(a * tanPhi);
+  }
+  return q === active ? [activeSum, reactiveSum] : [reactiveSum, activeSum];
+}
+
 // --- daily shapes ---------------------------------------------------------------------------------------------------
 
 /** A bump centred at hour c (width w hours), wrapping round midnight. */
