@@ -182,15 +182,21 @@ export function nominalDayTotal(p: Premises, q: Quantity, day: number): number {
  */
 export function nominalBlockPair(p: Premises, q: Quantity, partner: Quantity, start: number, days: number): [number, number] {
   const active = q === 'activeImport' || q === 'activeExport' ? q : partner;
-  const ofDay = active === 'activeImport' ? importOfDay : exportOfDay;
-  const tanPhi = active === 'activeImport' ? p.tanPhiImport : p.tanPhiExport;
   let activeSum = 0;
   let reactiveSum = 0;
-  if (active === 'activeExport' && p.solarKWp === 0) return [0, 0];
-  for (let d = start; d < start + days; d++) {
-    const a = ofDay(p, d);
-    activeSum += a;
-    reactiveSum += Math.round(a * tanPhi);
+  // one loop per direction: a call through a variable holding either function is not inlined
+  if (active === 'activeImport') {
+    for (let d = start; d < start + days; d++) {
+      const a = importOfDay(p, d);
+      activeSum += a;
+      reactiveSum += Math.round(a * p.tanPhiImport);
+    }
+  } else if (p.solarKWp > 0) {
+    for (let d = start; d < start + days; d++) {
+      const a = exportOfDay(p, d);
+      activeSum += a;
+      reactiveSum += Math.round(a * p.tanPhiExport);
+    }
   }
   return q === active ? [activeSum, reactiveSum] : [reactiveSum, activeSum];
 }
