@@ -332,14 +332,26 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
 
   // Warm-up (not timed): a freshly started server compiles the modules a request first needs, in the main
   // thread and the worker, for its first seconds; a steady state is what the load phases measure.
+  // Every stream keeps DEPTH requests in flight (pipelined), so the server always has work.
+  const depth = 8;
   if (warmup > 0) {
+    // as deep as saturation, no deeper: requests queued on a socket for longer than the server's request
+    // timeout (30 s) have it close the connection
     log(`warm-up: ${warmup} request(s) per stream ...`);
-    await Promise.all([...streams.keys()].flatMap((s) => Array.from({ length: warmup }, () => sendOne(s)).filter((p) => p !== null)));
+    await Promise.all(
+      [...streams.keys()].map(async (s) => {
+        let left = warmup;
+        await Promise.all(
+          Array.from({ length: depth }, async () => {
+            while (left-- > 0) await sendOne(s);
+          }),
+        );
+      }),
+    );
   }
   const warmedUp = errors;
 
-  // Saturation: every stream keeps DEPTH requests in flight (pipelined), so the server always has work.
-  const depth = 8;
+  // Saturation.
   log(`saturation for ${cfg.saturationSeconds} s (${streams.size} streams × ${depth} in flight) ...`);
   const satLatencies: number[] = [];
   let satCount = 0;
