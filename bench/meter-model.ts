@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import {
   balanceCrossing, dailyReadLog, instantaneous, maximumDemand, meterModel, profileRows, registerAt, tariffRegisters,
@@ -116,4 +116,14 @@ say('its epoch once for both, a read of the same meter again pays at most two pa
 say('Every row reads meters not read before, except "the same meter read again". Export is cheap on the four fifths of');
 say(`premises without panels. The machine is shared (load average ${loadBefore} at the start of the run,`);
 say(`${loadavg().map((l) => l.toFixed(2)).join(', ')} at the end): the max column is mostly other work.`);
-writeFileSync(new URL('./meter-model.md', import.meta.url), `${lines.join('\n')}\n`);
+// The before/after section (between its markers, written by hand from runs of this script and bench/reads.ts on
+// two commits) is kept.
+const file = new URL('./meter-model.md', import.meta.url);
+let previous = '';
+try {
+  previous = readFileSync(file, 'utf8');
+} catch {
+  /* first run */
+}
+const kept = /<!-- before-after:start[\s\S]*?<!-- before-after:end -->/.exec(previous)?.[0];
+writeFileSync(file, `${lines.join('\n')}\n${kept === undefined ? '' : `\n${kept}\n`}`);
