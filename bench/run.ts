@@ -384,7 +384,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const clientCpuMs = (clientCpu.user + clientCpu.system) / 1000 / satCount;
   const saturationRate = satCount / satSeconds;
 
-  // The asynchronous responses saturation queued are delivered by the same main thread: left queued, they
+  // The asynchronous responses saturation queued are delivered by the same main thread: any left queued would
   // compete with the half phase's requests. With drainBeforeHalf the half phase starts once they are out.
   let drainSeconds = NaN;
   if (drainBeforeHalf) {
