@@ -18,7 +18,8 @@ const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWit
 const premises = Number(arg('premises', '20000'));
 const reads = Number(arg('reads', '1500'));
 const variant = arg('variant', '4.1.1');
-const file = arg('db', path.join(mkdtempSync(path.join(tmpdir(), 'dcc-sim-reads-')), 'world.db'));
+const given = process.argv.find((a) => a.startsWith('--db='))?.split('=')[1];
+const file = given ?? path.join(mkdtempSync(path.join(tmpdir(), 'dcc-sim-reads-')), 'world.db');
 
 if (!existsSync(file)) {
   const world = World.open(file, { create: true });
