@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
 import { exampleRequest } from '../src/world/examples.ts';
@@ -18,6 +18,9 @@ import type { MetricsSnapshot } from '../src/dcc/metrics.ts';
 // machine, fleet scale and a stage profile. Figures go to bench/results.md.
 
 const quick = process.argv.includes('--quick');
+// --reads-only: only the fleet world and its read load (seed, serve, reads); the other sections of
+// bench/results.md are kept as they are.
+const readsOnly = process.argv.includes('--reads-only');
 const fleetArg = process.argv.find((a) => a.startsWith('--fleet='));
 const cfg = quick
   ? { premises: 1500, saturationSeconds: 4, halfSeconds: 4, fleet: Number(fleetArg?.split('=')[1] ?? 20_000) }
@@ -281,7 +284,7 @@ function schemaStage(requests: string[]): number | undefined {
 }
 
 /** One load run on a fresh copy of the prepared world, with `workers` prevalidation workers. */
-async function handovers(prepared: { template: string; streams: Map<string, string[]> }, workers: number) {
+async function handovers(prepared: { template: string; streams: Map<string, string[]> }, workers: number, warmup = 0, drainBeforeHalf = false) {
   const { streams } = prepared;
   const file = path.join(dir, `handover-${workers}-workers.db`);
   copyFileSync(prepared.template, file);
@@ -327,8 +330,28 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     });
   }
 
-  // Saturation: every stream keeps DEPTH requests in flight (pipelined), so the server always has work.
+  // Warm-up (not timed): a freshly started server compiles the modules a request first needs, in the main
+  // thread and the worker, for its first seconds; a steady state is what the load phases measure.
+  // Every stream keeps DEPTH requests in flight (pipelined), so the server always has work.
   const depth = 8;
+  if (warmup > 0) {
+    // as deep as saturation, no deeper: requests queued on a socket for longer than the server's request
+    // timeout (30 s) have it close the connection
+    log(`warm-up: ${warmup} request(s) per stream ...`);
+    await Promise.all(
+      [...streams.keys()].map(async (s) => {
+        let left = warmup;
+        await Promise.all(
+          Array.from({ length: depth }, async () => {
+            while (left-- > 0) await sendOne(s);
+          }),
+        );
+      }),
+    );
+  }
+  const warmedUp = errors;
+
+  // Saturation.
   log(`saturation for ${cfg.saturationSeconds} s (${streams.size} streams × ${depth} in flight) ...`);
   const satLatencies: number[] = [];
   let satCount = 0;
@@ -360,6 +383,16 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const clientCpu = process.cpuUsage(clientCpuStart);
   const clientCpuMs = (clientCpu.user + clientCpu.system) / 1000 / satCount;
   const saturationRate = satCount / satSeconds;
+
+  // The asynchronous responses saturation queued are delivered by the same main thread: any left queued would
+  // compete with the half phase's requests. With drainBeforeHalf the half phase starts once they are out.
+  let drainSeconds = NaN;
+  if (drainBeforeHalf) {
+    const drainStart = performance.now();
+    log('letting the outbox deliver what saturation queued ...');
+    while (arrived.size < sent.size && performance.now() - drainStart < 120_000) await new Promise((r) => setTimeout(r, 100));
+    drainSeconds = (performance.now() - drainStart) / 1000;
+  }
 
   // Half of saturation, open loop: each stream sends on a fixed schedule whether or not earlier
   // answers are back; latency counts from the scheduled time, so a stalled server cannot hide its
@@ -406,8 +439,11 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   halfLatencies.sort((a, b) => a - b);
   return {
     workers,
+    warmup: warmup * streams.size,
+    drainSeconds,
+    warmupErrors: warmedUp,
     requests: satCount + halfCount,
-    errors,
+    errors: errors - warmedUp,
     saturationRate,
     satP50: percentile(satLatencies, 50),
     satP99: percentile(satLatencies, 99),
@@ -462,10 +498,82 @@ async function fleetReads(file: string) {
   }
   world.close();
   log(`${n} register reads of never-commanded ESMEs in ${streams.size} supplier streams`);
-  return { reads: n, ...(await handovers({ template: file, streams }, 1)) };
+  return { reads: n, ...(await handovers({ template: file, streams }, 1, quick ? 40 : 100, true)) };
 }
 
 // --- report ----------------------------------------------------------------------------------------
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+// The machine is shared: the load average beside the figures says how much of it the bench had.
+const load = () => loadavg().map((l) => l.toFixed(2)).join(', ');
+const loadBefore = load();
+
+async function fleetSections(): Promise<string> {
+  const f = await fleet();
+  const loadSeeded = load();
+  const r = await fleetReads(f.file);
+  return `## Fleet scale
+
+| measure | value | target |
+|---|---|---|
+| seed ${f.premises.toLocaleString('en-GB')} premises (${f.devices.toLocaleString('en-GB')} devices) | ${fmt(f.seedSeconds)} s, peak RSS ${fmt(f.seedPeakRssMB, 0)} MB | 1,000,000 in < 120 s, < 2 GB |
+| \`serve\` to first answer | ${fmt(f.serveReadyMs, 0)} ms | < 5 s |
+| RSS serving that world (idle) | ${fmt(f.serveRssMB, 0)} MB | |
+| world file | ${fmt(f.fileMB, 0)} MB | |
+
+Load average (1, 5, 15 min) before the run ${loadBefore}; after seeding ${loadSeeded}; after the read load ${load()}.
+
+## Reads of never-commanded meters on that world
+
+${r.reads} 4.1.1 register reads (class-30 protected read, the answer encrypted to the supplier's KA key) of
+ESMEs no command has changed, one ordered stream per supplier, \`serve --workers 1\`: each computes the
+meter's registers from the meter model and the simulated clock; nothing about the meter is stored before.
+The first ${r.warmup} reads (${r.warmupErrors} not acknowledged) warm the freshly started server up and are not timed.
+Between saturation and the half phase the outbox delivers the asynchronous responses saturation queued
+(${fmt(r.drainSeconds)} s), so that the half phase measures half the load, not half the load and a backlog.
+
+| measure | value | target |
+|---|---|---|
+| saturation | ${fmt(r.saturationRate)} reads/s | |
+| latency at half saturation (${fmt(r.halfRate)}/s) p50 / p99 | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | p99 < 20 ms |
+| request → asynchronous I0 (the decrypted-for-the-supplier register) p50 / p99 | ${fmt(r.endToEndP50)} / ${fmt(r.endToEndP99)} ms | |
+| not acknowledged with I99 | ${r.errors} of ${r.requests} | 0 |
+| simulator CPU per read at saturation (all threads) / load generator and receiver | ${fmt(r.serverCpuMs, 2)} / ${fmt(r.clientCpuMs, 2)} ms | |
+| main thread / worker busy at saturation | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | |
+`;
+}
+
+// The soak's section (between its markers, written by bench/soak.ts) is kept: a bench run
+// overwrote it before.
+const resultsFile = path.join(repo, 'bench/results.md');
+let previous = '';
+try {
+  previous = readFileSync(resultsFile, 'utf8');
+} catch {
+  /* first run */
+}
+const soak = /<!-- soak:start[\s\S]*?<!-- soak:end -->/.exec(previous)?.[0];
+
+if (readsOnly) {
+  // Only the fleet's sections are replaced, stamped with their own date, commit and command.
+  const sections = (await fleetSections()).replace(
+    '## Fleet scale\n',
+    `## Fleet scale\n\nRun alone: \`npm run bench -- --reads-only${quick ? ' --quick' : ''}${fleetArg ? ` ${fleetArg}` : ''}\`, ${new Date().toISOString()}, commit \`${commit}\`.\n`,
+  );
+  const start = previous.indexOf('## Fleet scale');
+  const end = previous.indexOf('<!-- soak:start');
+  const head = start >= 0 ? previous.slice(0, start) : previous.slice(0, end >= 0 ? end : previous.length);
+  writeFileSync(resultsFile, `${head.trimEnd()}\n\n${sections}${soak === undefined ? '' : `\n${soak}\n`}`);
+  process.stdout.write(sections);
+  process.exit(0);
+}
+
 const ceiling = cryptoCeiling();
 // Both ways on the same world: the main thread alone, and with one prevalidation worker (the second
 // core). The better one is the headline; both are in the table.
@@ -474,22 +582,13 @@ log('timing the XML signature path: xml-crypto and dcc-sim ...');
 const x = xmlSignaturePath(prepared.samples);
 const runs = [await handovers(prepared, 0), await handovers(prepared, 1)];
 const h = runs.reduce((a, b) => (b.saturationRate > a.saturationRate ? b : a));
-const f = await fleet();
-const r = await fleetReads(f.file);
-const commit = (() => {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
-})();
+const fleetMd = await fleetSections();
 const ratioOne = h.saturationRate / ceiling.handoversPerSecondOneCore;
 const ratioAll = h.saturationRate / ceiling.handoversPerSecondAllCores;
-const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 const md = `# dcc-sim benchmark results
 
 ${quick ? '**Quick run** (CI smoke: small world, short phases; figures are indicative only).' : 'Full run.'}
-Date ${new Date().toISOString()}, commit \`${commit}\`, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}.
+Date ${new Date().toISOString()}, commit \`${commit}\`, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load average before the run ${loadBefore}.
 Command: \`npm run bench${quick ? ' -- --quick' : ''}\`.
 
 ## Handover throughput and latency (6.21, whole pipeline, loopback)
@@ -553,37 +652,6 @@ request verifies with both, and dcc-sim verifies xml-crypto's signature.
 The DCC's own responses are signed without parsing at all (their canonical form follows from how
 they are written): the response-signing stage above, I99 and its asynchronous I0 together.
 
-## Fleet scale
-
-| measure | value | target |
-|---|---|---|
-| seed ${f.premises.toLocaleString('en-GB')} premises (${f.devices.toLocaleString('en-GB')} devices) | ${fmt(f.seedSeconds)} s, peak RSS ${fmt(f.seedPeakRssMB, 0)} MB | 1,000,000 in < 120 s, < 2 GB |
-| \`serve\` to first answer | ${fmt(f.serveReadyMs, 0)} ms | < 5 s |
-| RSS serving that world (idle) | ${fmt(f.serveRssMB, 0)} MB | |
-| world file | ${fmt(f.fileMB, 0)} MB | |
-
-## Reads of never-commanded meters on that world
-
-${r.reads} 4.1.1 register reads (class-30 protected read, the answer encrypted to the supplier's KA key) of
-ESMEs no command has changed, one ordered stream per supplier, \`serve --workers 1\`: each computes the
-meter's registers from the meter model and the simulated clock; nothing about the meter is stored before.
-
-| measure | value | target |
-|---|---|---|
-| saturation | ${fmt(r.saturationRate)} reads/s | |
-| latency at half saturation (${fmt(r.halfRate)}/s) p50 / p99 | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | p99 < 20 ms |
-| request → asynchronous I0 (the decrypted-for-the-supplier register) p50 / p99 | ${fmt(r.endToEndP50)} / ${fmt(r.endToEndP99)} ms | |
-| not acknowledged with I99 | ${r.errors} of ${r.requests} | 0 |
-`;
-// The soak's section (between its markers, written by bench/soak.ts) is kept: a bench run
-// overwrote it before.
-const resultsFile = path.join(repo, 'bench/results.md');
-let previous = '';
-try {
-  previous = readFileSync(resultsFile, 'utf8');
-} catch {
-  /* first run */
-}
-const soak = /<!-- soak:start[\s\S]*?<!-- soak:end -->/.exec(previous)?.[0];
+${fleetMd}`;
 writeFileSync(resultsFile, soak === undefined ? md : `${md}\n${soak}\n`);
 process.stdout.write(md);

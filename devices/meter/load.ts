@@ -176,6 +176,31 @@ export function nominalDayTotal(p: Premises, q: Quantity, day: number): number {
   }
 }
 
+/**
+ * The nominal totals of a quantity and its partner (active and reactive of the same direction) over `days` days
+ * from `start`: each day's active amount is computed once for both. Equal to summing nominalDayTotal of each.
+ */
+export function nominalBlockPair(p: Premises, q: Quantity, partner: Quantity, start: number, days: number): [number, number] {
+  const active = q === 'activeImport' || q === 'activeExport' ? q : partner;
+  let activeSum = 0;
+  let reactiveSum = 0;
+  // one loop per direction: a call through a variable holding either function is not inlined
+  if (active === 'activeImport') {
+    for (let d = start; d < start + days; d++) {
+      const a = importOfDay(p, d);
+      activeSum += a;
+      reactiveSum += Math.round(a * p.tanPhiImport);
+    }
+  } else if (p.solarKWp > 0) {
+    for (let d = start; d < start + days; d++) {
+      const a = exportOfDay(p, d);
+      activeSum += a;
+      reactiveSum += Math.round(a * p.tanPhiExport);
+    }
+  }
+  return q === active ? [activeSum, reactiveSum] : [reactiveSum, activeSum];
+}
+
 // --- daily shapes ---------------------------------------------------------------------------------------------------
 
 /** A bump centred at hour c (width w hours), wrapping round midnight. */

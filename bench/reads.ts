@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { World } from '../src/world/world.ts';
+import { seedDemoWorld } from '../src/world/seed-demo.ts';
+import { exampleRequest } from '../src/world/examples.ts';
+import { xmlSignerOf } from '../src/client.ts';
+import { Dcc } from '../src/dcc/dcc.ts';
+import { signDuis } from '../service-requests/index.ts';
+
+// `node --import tsx bench/reads.ts [--premises=N] [--reads=N] [--variant=4.1.1] [--db=FILE]`: reads of
+// never-commanded ESMEs straight into Dcc.handle (no HTTP, no load generator in the process's time), to measure
+// and profile the DCC's own cost of a read (run under `node --cpu-prof`). Each read is for a different meter, as
+// in the bench's fleet read load. Prints reads/s and the mean time per pipeline stage.
+
+const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const premises = Number(arg('premises', '20000'));
+const reads = Number(arg('reads', '1500'));
+const variant = arg('variant', '4.1.1');
+const given = process.argv.find((a) => a.startsWith('--db='))?.split('=')[1];
+const file = given ?? path.join(mkdtempSync(path.join(tmpdir(), 'dcc-sim-reads-')), 'world.db');
+
+if (!existsSync(file)) {
+  const world = World.open(file, { create: true });
+  const t = performance.now();
+  seedDemoWorld(world, { premises, seed: 'bench', referenceTime: new Date() });
+  world.close();
+  process.stdout.write(`seeded ${premises} premises in ${((performance.now() - t) / 1000).toFixed(1)} s (${file})\n`);
+}
+
+const world = World.open(file);
+const requests: Buffer[] = [];
+// above any counter an earlier run on the same world file used (the DCC refuses a counter not above the last)
+let counter = BigInt(Date.now()) * 10_000n;
+const { devices } = world.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: reads * 2 });
+for (const d of devices) {
+  if (requests.length >= reads) break;
+  const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
+  if (!sp?.supplierEui || world.store.getDeviceAppState(d.eui) !== undefined) continue;
+  const xml = exampleRequest(world, variant, { device: d.eui }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
+  requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui))));
+}
+const dcc = new Dcc(world, { networkOperatorCheck: true, maxRequestBytes: 256 * 1024 });
+const stages = new Map<string, number>();
+dcc.on('request', (e: { steps: { step: string; ms?: number }[] }) => {
+  for (const s of e.steps) stages.set(s.step, (stages.get(s.step) ?? 0) + (s.ms ?? 0));
+});
+const codes = new Map<string, number>();
+const t = performance.now();
+const cpu0 = process.cpuUsage();
+for (const r of requests) {
+  const a = dcc.handle('serviceS', r);
+  codes.set(a.responseCode, (codes.get(a.responseCode) ?? 0) + 1);
+}
+const ms = performance.now() - t;
+const cpu = process.cpuUsage(cpu0);
+world.close();
+const per = [...stages].map(([k, v]) => `${k} ${(v / requests.length).toFixed(3)}`).join(', ');
+process.stdout.write(
+  `${requests.length} ${variant} reads in ${ms.toFixed(0)} ms = ${((requests.length / ms) * 1000).toFixed(0)}/s, ${(ms / requests.length).toFixed(2)} ms per read ` +
+    `(process CPU ${((cpu.user + cpu.system) / 1000 / requests.length).toFixed(2)} ms); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
+    `  ms/read by stage: ${per}\n  load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`,
+);
