@@ -140,15 +140,6 @@ describe('registers and the half-hour profile', () => {
     expect(rows.find((r) => r.value === top)!.start).toEqual(md.start);
     expect(maximumDemand(m, 'activeImport', from, from)).toBeUndefined();
   });
-
-  it('reads of a meter that exists for five years stay cheap (nothing is stored, the read integrates)', () => {
-    const m = elec(10);
-    const at = plus(EPOCH, Math.round(5 * 365.25 * DAY));
-    registerAt(m, 'activeImport', at);
-    const t = performance.now();
-    for (let k = 0; k < 20; k++) registerAt(m, 'activeImport', plus(at, k * 60_000));
-    expect((performance.now() - t) / 20).toBeLessThan(5); // about 0.1 ms: bench/meter-model.md
-  });
 });
 
 describe('the invariants, for any meter, epoch, supply-off intervals and day', () => {
