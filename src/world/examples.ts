@@ -14,10 +14,22 @@ export function exampleKinds(): string[] {
   return exampleNames();
 }
 
-/** `kind`: an example's name, or a service reference variant (as in the RequestID's ServiceReferenceVariant) whose module has an example. */
-export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator'; pretty?: boolean }): string {
+function serviceOf(kind: ExampleKind) {
   const service = serviceByExample(kind) ?? serviceByVariant(kind);
   if (!service?.example) throw new WorldError('bad-argument', `no example '${kind}': choose a service variant or one of ${exampleNames().join(', ')}`);
+  return service as typeof service & { example: NonNullable<typeof service.example> };
+}
+
+/** `kind`: an example's name, or a service reference variant (as in the RequestID's ServiceReferenceVariant) whose module has an example. */
+export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator'; pretty?: boolean }): string {
+  const service = serviceOf(kind);
+  const r = buildExample(world, service, o);
+  const xml = buildRequest({ requestId: { originator: r.originator, target: r.target, counter: 1n }, commandVariant: r.commandVariant, body: r.body });
+  return o.pretty ? indentXml(xml) : xml;
+}
+
+function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator' }) {
+  const kind = service.example.name;
   const device = world.store.getDevice(o.device);
   if (service.example.newDevice) {
     if (device) throw new WorldError('bad-argument', `${device.type} ${dashedEui(device.eui)} is already in the inventory; '${kind}' is for a new device`);
@@ -40,7 +52,76 @@ export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui
       throw new WorldError(code, reason);
     },
   };
-  const r = service.example.build(ctx, { role: o.role });
-  const xml = buildRequest({ requestId: { originator: r.originator, target: r.target, counter: 1n }, commandVariant: r.commandVariant, body: r.body });
-  return o.pretty ? indentXml(xml) : xml;
+  return service.example.build(ctx, { role: o.role });
+}
+
+/** Thrown to roll back a trial build (an example may issue certificates), carrying what it found. */
+class TrialDone {
+  constructor(readonly fits: boolean) {}
+}
+
+/** The order device types are tried in: the meters first, as a user would pick. */
+const TYPE_ORDER = ['ESME', 'GSME', 'GPF', 'CHF', 'HCALCS', 'PPMID', 'IHD'];
+
+/**
+ * A device of the world the service's example suits, so that a user need not know which device type
+ * a service reaches: one the service reaches at its status and type, preferring a commissioned one
+ * whose supplier and network operator cells hold the registered parties (a DCC-controlled or
+ * moved-on device would refuse the command). For a new device (12.x), an EUI not in the inventory.
+ */
+export function suitableDevice(world: World, kind: ExampleKind, o: { role?: 'Supplier' | 'NetworkOperator' } = {}): Eui {
+  const service = serviceOf(kind);
+  if (service.example.newDevice) {
+    for (let n = 1; ; n++) {
+      const eui = `00DB1A${n.toString(16).toUpperCase().padStart(10, '0')}` as Eui;
+      if (!world.store.getDevice(eui)) return eui;
+    }
+  }
+  const { devices } = world.store.listDevices({ limit: 100_000 });
+  const cellsOf = (eui: string) => {
+    const holders: Record<string, string | null> = {};
+    for (const [cell, id] of Object.entries(world.store.getDeviceSecurity(eui)?.cells ?? {})) holders[cell] = world.certificate(id as number).subjectEui;
+    return holders;
+  };
+  const score = (d: (typeof devices)[number]) => {
+    let s = d.status === 'Commissioned' ? 4 : 0;
+    const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
+    if (sp) {
+      const cells = cellsOf(d.eui);
+      if (cells.supplierDS === undefined || cells.supplierDS === sp.supplierEui) s += 2;
+      if (cells.networkOperatorDS === undefined || cells.networkOperatorDS === sp.networkOperatorEui) s += 1;
+    }
+    return s;
+  };
+  const byType = new Map<string, { eui: Eui; score: number }[]>();
+  for (const d of devices) {
+    if (service.device && !service.device.statuses.includes(d.status)) continue;
+    const list = byType.get(d.type) ?? [];
+    list.push({ eui: d.eui as Eui, score: score(d) });
+    byType.set(d.type, list);
+  }
+  const types = [...byType.keys()].sort((a, b) => (TYPE_ORDER.indexOf(a) + 1 || 99) - (TYPE_ORDER.indexOf(b) + 1 || 99));
+  // the best device of each type, best first: a healthy commissioned meter before a device of a better-liked type in a worse state
+  const firsts = types.map((t) => byType.get(t)!.sort((a, b) => b.score - a.score)[0]!).sort((a, b) => b.score - a.score);
+  const reasons: string[] = [];
+  for (const c of firsts) {
+    try {
+      world.store.transaction(() => {
+        const r = buildExample(world, service, { device: c.eui, ...o });
+        const type = world.store.getDevice(c.eui)!.type;
+        throw new TrialDone(!service.device || service.device.suits(r.body, type) === true);
+      });
+    } catch (e) {
+      if (e instanceof TrialDone) {
+        if (e.fits) return c.eui;
+        continue;
+      }
+      if (e instanceof WorldError) {
+        reasons.push(e.message);
+        continue;
+      }
+      throw e;
+    }
+  }
+  throw new WorldError('unknown-device', `no device of the world suits '${kind}'${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
 }
