@@ -266,6 +266,8 @@ export interface ExampleBuilder<B extends RequestBody> {
   name: string;
   /** the example is for a device not yet in the inventory (12.2) */
   newDevice?: boolean;
+  /** the example is for a device the DCC controls, the ACB's certificate in its supplier DS cell (6.21 hands it over) */
+  dccControlled?: boolean;
   build(ctx: ExampleContext, options: { role?: 'Supplier' | 'NetworkOperator' }): ExampleRequest<B>;
 }
 

@@ -78,12 +78,16 @@ export function firmwareDistributionService<const K extends string>(def: Firmwar
     endpoints: { 8: 'serviceD' },
     example: {
       name: def.exampleName,
-      build: (ctx) => ({
-        originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
-        target: DCC_EUI,
-        commandVariant: 8,
-        body: { kind: def.element, firmwareImage: Buffer.from('1EF1EE0B00010000', 'hex'), firmwareVersion: '00010005', deviceIds: [ctx.eui] },
-      }),
+      build(ctx) {
+        // a device that cannot take the image is refused (E110103/E110403): not one to make an example for
+        if (ctx.device && !def.takesImage.includes(ctx.device.type)) ctx.fail('bad-argument', `${ctx.device.type} ${dashedEui(ctx.eui)} cannot take this image (${def.takesImage.join(' or ')} only)`);
+        return {
+          originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
+          target: DCC_EUI,
+          commandVariant: 8,
+          body: { kind: def.element, firmwareImage: Buffer.from('1EF1EE0B00010000', 'hex'), firmwareVersion: '00010005', deviceIds: [ctx.eui] },
+        };
+      },
     },
     describe: (b) => [
       { label: 'FirmwareVersion', value: b.firmwareVersion },

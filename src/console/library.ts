@@ -49,8 +49,8 @@ export async function libraryExample(world: World, o: { example: string; device?
   const { exampleRequest, suitableDevice } = await loadExamples();
   const role = o.role ? { role: o.role } : {};
   return world.store.transaction(() => {
-    const device = o.device ? euiOf(o.device, 'device') : suitableDevice(world, o.example, role);
-    return { xml: indentXml(exampleRequest(world, o.example, { device, ...role })), device: dashedEui(device) };
+    const pick = o.device ? { device: euiOf(o.device, 'device'), ...role } : suitableDevice(world, o.example, role);
+    return { xml: indentXml(exampleRequest(world, o.example, pick)), device: dashedEui(pick.device) };
   });
 }
 

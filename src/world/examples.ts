@@ -1,5 +1,6 @@
 import { dashedEui, type Eui } from '../../pki/index.ts';
 import { buildRequest, exampleNames, indentXml, serviceByExample, serviceByVariant, type ExampleContext } from '../../service-requests/index.ts';
+import { DCC } from './catalogue.ts';
 import { issueOrganisationCertificateFor } from './smki.ts';
 import { META, World, WorldError } from './world.ts';
 
@@ -35,7 +36,7 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
     if (device) throw new WorldError('bad-argument', `${device.type} ${dashedEui(device.eui)} is already in the inventory; '${kind}' is for a new device`);
   } else if (!device) throw new WorldError('unknown-device', `no device with EUI ${dashedEui(o.device)}`);
   const sp = device?.mpxn ? world.store.getSupplyPoint(device.mpxn) : undefined;
-  if (device && !sp && service.device) throw new WorldError('no-registration', `${device.type} ${dashedEui(device.eui)} has no MPxN; pick a meter or a GPF`);
+  if (device && !sp && service.device && !service.device.withoutRegistration?.(device)) throw new WorldError('no-registration', `${device.type} ${dashedEui(device.eui)} has no MPxN; pick a meter or a GPF`);
   const ctx: ExampleContext = {
     eui: o.device,
     ...(device ? { device } : {}),
@@ -63,33 +64,35 @@ class TrialDone {
 /** The order device types are tried in: the meters first, as a user would pick. */
 const TYPE_ORDER = ['ESME', 'GSME', 'GPF', 'CHF', 'HCALCS', 'PPMID', 'IHD'];
 
+type Role = 'Supplier' | 'NetworkOperator';
+
 /**
- * A device of the world the service's example suits, so that a user need not know which device type
- * a service reaches: one the service reaches at its status and type, preferring a commissioned one
- * whose supplier and network operator cells hold the registered parties (a DCC-controlled or
- * moved-on device would refuse the command). For a new device (12.x), an EUI not in the inventory.
+ * A device of the world the service's example suits, and the role to send it as, so that a user need
+ * not know which device type a service reaches or which party may send it: a device the service reaches
+ * at its status and type, preferring a commissioned one whose supplier and network operator cells hold
+ * the registered parties (a DCC-controlled or moved-on device would refuse the command; 6.21 wants a
+ * DCC-controlled one); sent as the supplier, or as the network operator when the supplier holds no
+ * user role the service takes. For a new device (12.x), an EUI not in the inventory.
  */
-export function suitableDevice(world: World, kind: ExampleKind, o: { role?: 'Supplier' | 'NetworkOperator' } = {}): Eui {
+export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role } = {}): { device: Eui; role?: Role } {
   const service = serviceOf(kind);
   if (service.example.newDevice) {
     for (let n = 1; ; n++) {
       const eui = `00DB1A${n.toString(16).toUpperCase().padStart(10, '0')}` as Eui;
-      if (!world.store.getDevice(eui)) return eui;
+      if (!world.store.getDevice(eui)) return { device: eui, ...o };
     }
   }
   const { devices } = world.store.listDevices({ limit: 100_000 });
-  const cellsOf = (eui: string) => {
-    const holders: Record<string, string | null> = {};
-    for (const [cell, id] of Object.entries(world.store.getDeviceSecurity(eui)?.cells ?? {})) holders[cell] = world.certificate(id as number).subjectEui;
-    return holders;
-  };
   const score = (d: (typeof devices)[number]) => {
-    let s = d.status === 'Commissioned' ? 4 : 0;
+    let s = d.status === 'Commissioned' ? 8 : 0;
     const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
+    const cells: Record<string, string | null> = {};
+    for (const [cell, id] of Object.entries(world.store.getDeviceSecurity(d.eui)?.cells ?? {})) cells[cell] = world.certificate(id as number).subjectEui;
+    if (service.example.dccControlled) return s + (cells.supplierDS === DCC.accessControlBroker ? 16 : 0);
     if (sp) {
-      const cells = cellsOf(d.eui);
-      if (cells.supplierDS === undefined || cells.supplierDS === sp.supplierEui) s += 2;
-      if (cells.networkOperatorDS === undefined || cells.networkOperatorDS === sp.networkOperatorEui) s += 1;
+      if (cells.supplierDS === sp.supplierEui) s += 4;
+      else if (cells.supplierDS === undefined) s += 1;
+      if (cells.networkOperatorDS === undefined || cells.networkOperatorDS === sp.networkOperatorEui) s += 2;
     }
     return s;
   };
@@ -103,24 +106,32 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: 'Sup
   const types = [...byType.keys()].sort((a, b) => (TYPE_ORDER.indexOf(a) + 1 || 99) - (TYPE_ORDER.indexOf(b) + 1 || 99));
   // the best device of each type, best first: a healthy commissioned meter before a device of a better-liked type in a worse state
   const firsts = types.map((t) => byType.get(t)!.sort((a, b) => b.score - a.score)[0]!).sort((a, b) => b.score - a.score);
+  const eligible = new Set<string>([...service.userRoles, ...(service.assumedUserRoles ?? [])]);
+  const senderMay = (eui: Eui) => {
+    const p = world.store.getParty(eui);
+    return !!p && ((p.isDcc && !!service.dccMayOriginate) || p.userRoles.some((r) => eligible.has(r)));
+  };
+  const roles: (Role | undefined)[] = o.role ? [o.role] : [undefined, 'NetworkOperator'];
   const reasons: string[] = [];
   for (const c of firsts) {
-    try {
-      world.store.transaction(() => {
-        const r = buildExample(world, service, { device: c.eui, ...o });
-        const type = world.store.getDevice(c.eui)!.type;
-        throw new TrialDone(!service.device || service.device.suits(r.body, type) === true);
-      });
-    } catch (e) {
-      if (e instanceof TrialDone) {
-        if (e.fits) return c.eui;
-        continue;
+    for (const role of roles) {
+      try {
+        world.store.transaction(() => {
+          const r = buildExample(world, service, { device: c.eui, ...(role ? { role } : {}) });
+          const type = world.store.getDevice(c.eui)!.type;
+          throw new TrialDone(senderMay(r.originator) && (!service.device || service.device.suits(r.body, type) === true));
+        });
+      } catch (e) {
+        if (e instanceof TrialDone) {
+          if (e.fits) return { device: c.eui, ...(role ? { role } : {}) };
+          continue;
+        }
+        if (e instanceof WorldError) {
+          if (!reasons.includes(e.message)) reasons.push(e.message);
+          continue;
+        }
+        throw e;
       }
-      if (e instanceof WorldError) {
-        reasons.push(e.message);
-        continue;
-      }
-      throw e;
     }
   }
   throw new WorldError('unknown-device', `no device of the world suits '${kind}'${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
