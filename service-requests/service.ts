@@ -268,6 +268,8 @@ export interface ExampleBuilder<B extends RequestBody> {
   newDevice?: boolean;
   /** the example is for a device the DCC controls, the ACB's certificate in its supplier DS cell (6.21 hands it over) */
   dccControlled?: boolean;
+  /** the inventory status the example's device has (8.6 opts a Withdrawn meter back in) */
+  deviceStatus?: string;
   build(ctx: ExampleContext, options: { role?: 'Supplier' | 'NetworkOperator' }): ExampleRequest<B>;
 }
 

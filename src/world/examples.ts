@@ -99,6 +99,7 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
   const byType = new Map<string, { eui: Eui; score: number }[]>();
   for (const d of devices) {
     if (service.device && !service.device.statuses.includes(d.status)) continue;
+    if (service.example.deviceStatus && d.status !== service.example.deviceStatus) continue;
     const list = byType.get(d.type) ?? [];
     list.push({ eui: d.eui as Eui, score: score(d) });
     byType.set(d.type, list);
