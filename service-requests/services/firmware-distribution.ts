@@ -14,6 +14,9 @@ import { FIRMWARE_SECTION, imageHash } from './firmware-commands.ts';
 
 const { Sequence, StructureError, checkAttributes, readBase64, readString, textEl, writeBase64 } = bodyKit;
 
+
+/** The examples' firmware image (11.1 distributes it, 11.3 activates it by its hash). */
+export const EXAMPLE_FIRMWARE_IMAGE = Buffer.from('1EF1EE0B00010000', 'hex');
 export interface FirmwareImageBody<K extends string> {
   kind: K;
   firmwareImage: Buffer;
@@ -85,7 +88,7 @@ export function firmwareDistributionService<const K extends string>(def: Firmwar
           originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
           target: DCC_EUI,
           commandVariant: 8,
-          body: { kind: def.element, firmwareImage: Buffer.from('1EF1EE0B00010000', 'hex'), firmwareVersion: '00010005', deviceIds: [ctx.eui] },
+          body: { kind: def.element, firmwareImage: EXAMPLE_FIRMWARE_IMAGE, firmwareVersion: '00010005', deviceIds: [ctx.eui] },
         };
       },
     },
