@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
+import { expectOk, runCliAsync } from '../helpers/world-cli.ts';
 
 // Issue 18's request library, every service of the registry over a real server in the demo world
 // (`npm start`'s, as the console shows it): its example filled in for a device the library picks
@@ -69,5 +70,14 @@ describe('the request library, every service', () => {
     expect(rows.filter((r) => r.example && !r.succeeded && !NOT_CARRIED_OUT[r.variant]).map((r) => `${r.variant}: ${r.code} ${r.reason}`)).toEqual([]);
     // a listed service that is now carried out must leave the list (it would hide a later regression)
     expect(rows.filter((r) => r.succeeded && NOT_CARRIED_OUT[r.variant]).map((r) => r.variant)).toEqual([]);
+  });
+
+  it('`dcc-sim example SERVICE` with no --device picks the same kind of device (the CLI twin)', { timeout: 60_000 }, async () => {
+    // 6.6 Update Device Configuration (Gas Conversion) reaches a gas meter only
+    const r = expectOk(await runCliAsync(['example', '6.6', '--db', h.file]));
+    expect(r.stderr).toMatch(/^for GSME [0-9A-F-]{23}, a device the service suits/);
+    const gsme = /^for GSME ([0-9A-F-]{23})/.exec(r.stderr)![1]!;
+    expect(r.stdout).toContain(`:${gsme}:`);
+    expect(r.stdout).toContain('<sr:UpdateDeviceConfigurationGasConversion>');
   });
 });
