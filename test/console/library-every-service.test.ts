@@ -21,7 +21,7 @@ const NOT_CARRIED_OUT: Record<string, string> = {
 
 /** Services whose module has no example yet: the library lists them, disabled. */
 const NO_EXAMPLE: Record<string, string> = Object.fromEntries(
-  ['6.15.2', '8.13', '8.14.1', '8.14.2', '8.14.3', '8.14.4', '6.14.3', '8.11', '8.7.1', '8.7.2', '8.8.1', '8.8.2', '8.12.1', '8.12.2']
+  ['6.15.2', '8.13', '8.14.1', '8.14.2', '8.14.3', '8.14.4', '8.11', '8.7.1', '8.7.2', '8.8.1', '8.8.2', '8.12.1', '8.12.2']
     .map((v) => [v, 'its module has no example yet']),
 );
 
