@@ -249,6 +249,8 @@ export interface ExampleContext {
   mayHoldGpfNetworkOperatorCells(eui: Eui): boolean;
   /** a DCC User holding this user role, for services any such User may send */
   partyWithRole(role: UserRole): Eui | undefined;
+  /** a device of this type served by the same comms hub (8.7/8.8: the device to join or unjoin) */
+  sameHub(type: DeviceType): Eui | undefined;
   /** why no example can be made for this device */
   fail(code: string, reason: string): never;
 }

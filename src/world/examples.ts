@@ -48,6 +48,10 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
     },
     issueCertificate: (eui, role, usage) => world.certificate(issueOrganisationCertificateFor(world, { eui, role, usage })).der,
     mayHoldGpfNetworkOperatorCells: (eui) => world.mayHoldGpfNetworkOperatorCells(eui),
+    sameHub: (type) => {
+      const hub = device?.commsHubEui;
+      return hub ? (world.store.listDevices({ type, limit: 100_000 }).devices.find((d) => d.commsHubEui === hub && d.eui !== device.eui)?.eui as Eui | undefined) : undefined;
+    },
     partyWithRole: (role) => world.store.listParties().find((p) => p.dccUser && !p.isDcc && p.userRoles.includes(role))?.eui,
     fail(code, reason): never {
       throw new WorldError(code, reason);
