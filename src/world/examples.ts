@@ -62,7 +62,8 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
 
 /** Thrown to roll back a trial build (an example may issue certificates), carrying what it found. */
 class TrialDone {
-  constructor(readonly fits: boolean) {}
+  /** null: the device fits; else why not */
+  constructor(readonly unfit: string | null) {}
 }
 
 /** The order device types are tried in: the meters first, as a user would pick. */
@@ -112,9 +113,11 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
   // the best device of each type, best first: a healthy commissioned meter before a device of a better-liked type in a worse state
   const firsts = types.map((t) => byType.get(t)!.sort((a, b) => b.score - a.score)[0]!).sort((a, b) => b.score - a.score);
   const eligible = new Set<string>([...service.userRoles, ...(service.assumedUserRoles ?? [])]);
-  const senderMay = (eui: Eui) => {
+  /** why the example's sender may not send the service, or null when it may */
+  const senderBarred = (eui: Eui): string | null => {
     const p = world.store.getParty(eui);
-    return !!p && ((p.isDcc && !!service.dccMayOriginate) || p.userRoles.some((r) => eligible.has(r)));
+    if (p && ((p.isDcc && !!service.dccMayOriginate) || p.userRoles.some((r) => eligible.has(r)))) return null;
+    return `${p?.name ?? dashedEui(eui)} (${p?.userRoles.join('/') || 'no user role'}) may not send ${service.variant}, which takes ${[...eligible].join('/')}`;
   };
   const roles: (Role | undefined)[] = o.role ? [o.role] : [undefined, 'NetworkOperator'];
   const reasons: string[] = [];
@@ -124,11 +127,13 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
         world.store.transaction(() => {
           const r = buildExample(world, service, { device: c.eui, ...(role ? { role } : {}) });
           const type = world.store.getDevice(c.eui)!.type;
-          throw new TrialDone(senderMay(r.originator) && (!service.device || service.device.suits(r.body, type) === true));
+          const suits = service.device ? service.device.suits(r.body, type) : true;
+          throw new TrialDone(senderBarred(r.originator) ?? (suits === true ? null : suits));
         });
       } catch (e) {
         if (e instanceof TrialDone) {
-          if (e.fits) return { device: c.eui, ...(role ? { role } : {}) };
+          if (e.unfit === null) return { device: c.eui, ...(role ? { role } : {}) };
+          if (!reasons.includes(e.unfit)) reasons.push(e.unfit);
           continue;
         }
         if (e instanceof WorldError) {

@@ -11,12 +11,12 @@ import { expectOk, runCliAsync } from '../helpers/world-cli.ts';
  * Services the library's example does not carry out in the demo world, each with why: removing a line
  * is how a fix shows; a service not listed here that is not carried out fails the test.
  */
-const NOT_CARRIED_OUT: Record<string, string> = {
-  '6.20.2': 'Export Supplier (ES) only: the demo world registers no export MPAN, so no party may send it to any of its meters',
-  '4.6.2': 'Export Supplier (ES) only: the demo world registers no export MPAN, so no party may send it to any of its meters',
-  '9.1': 'Other User (OU) only: no DCC User of the demo world holds OU',
-  '7.16': 'Other User (OU) only: no DCC User of the demo world holds OU',
-  '11.4': 'for a PPMID or an HCALCS: the demo world has neither',
+const NOT_CARRIED_OUT: Record<string, { why: string; says: RegExp }> = {
+  '6.20.2': { why: 'Export Supplier (ES) only: the demo world registers no export MPAN, so no party may send it to any of its meters', says: /may not send 6\.20\.2, which takes ES/ },
+  '4.6.2': { why: 'Export Supplier (ES) only: the demo world registers no export MPAN, so no party may send it to any of its meters', says: /may not send 4\.6\.2, which takes ES/ },
+  '9.1': { why: 'Other User (OU) only: no DCC User of the demo world holds OU', says: /no DCC User holds a user role that may send 9\.1/ },
+  '7.16': { why: 'Other User (OU) only: no DCC User of the demo world holds OU', says: /no DCC User holds a user role that may send 7\.16/ },
+  '11.4': { why: 'for a PPMID or an HCALCS: the demo world has neither', says: /cannot take this image \(PPMID or HCALCS only\)/ },
 };
 
 /** Services whose module has no example yet, each with what an example would need: the library lists them, disabled. */
@@ -77,6 +77,8 @@ describe('the request library, every service', () => {
     }
     expect(rows.filter((r) => !r.example).map((r) => r.variant)).toEqual(Object.keys(NO_EXAMPLE));
     expect(rows.filter((r) => r.example && !r.succeeded && !NOT_CARRIED_OUT[r.variant]).map((r) => `${r.variant}: ${r.code} ${r.reason}`)).toEqual([]);
+    // and each says why, in words a user can act on
+    for (const r of rows.filter((r) => NOT_CARRIED_OUT[r.variant])) expect(r.reason, r.variant).toMatch(NOT_CARRIED_OUT[r.variant]!.says);
     // a listed service that is now carried out must leave the list (it would hide a later regression)
     expect(rows.filter((r) => r.succeeded && NOT_CARRIED_OUT[r.variant]).map((r) => r.variant)).toEqual([]);
   });
