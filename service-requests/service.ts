@@ -249,6 +249,8 @@ export interface ExampleContext {
   mayHoldGpfNetworkOperatorCells(eui: Eui): boolean;
   /** a DCC User holding this user role, for services any such User may send */
   partyWithRole(role: UserRole): Eui | undefined;
+  /** a device of this type served by the same comms hub (8.7/8.8: the device to join or unjoin) */
+  sameHub(type: DeviceType): Eui | undefined;
   /** why no example can be made for this device */
   fail(code: string, reason: string): never;
 }
@@ -266,6 +268,10 @@ export interface ExampleBuilder<B extends RequestBody> {
   name: string;
   /** the example is for a device not yet in the inventory (12.2) */
   newDevice?: boolean;
+  /** the example is for a device the DCC controls, the ACB's certificate in its supplier DS cell (6.21 hands it over) */
+  dccControlled?: boolean;
+  /** the inventory status the example's device has (8.6 opts a Withdrawn meter back in) */
+  deviceStatus?: string;
   build(ctx: ExampleContext, options: { role?: 'Supplier' | 'NetworkOperator' }): ExampleRequest<B>;
 }
 

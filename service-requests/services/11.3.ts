@@ -7,6 +7,8 @@ import { CANCELLATION_DATE_TIME, encodeActivateFirmwareCommand } from '../../dev
 import { bodyKit } from '../duis/index.ts';
 import type { Element } from '@xmldom/xmldom';
 import { criticalDeviceCommandService } from './device-command.ts';
+import { imageHash } from './firmware-commands.ts';
+import { EXAMPLE_FIRMWARE_IMAGE } from './firmware-distribution.ts';
 
 const { Sequence, StructureError, checkAttributes, readDateTime, readString, textEl, writeExecution } = bodyKit;
 
@@ -39,6 +41,8 @@ export const [activateFirmware, activateFirmwareSigned] = criticalDeviceCommandS
   },
   sender: 'supplier',
   messageCodes: [0x0012],
+  // the image 11.1's example distributes: the meter activates what it holds
+  example: { name: 'activate-firmware', body: () => ({ kind: 'ActivateFirmware' as const, firmwareHash: imageHash(EXAMPLE_FIRMWARE_IMAGE) }) },
   command(b, type, { counter }) {
     if (type !== 'ESME' && type !== 'GSME') return `dcc-sim activates firmware on an ESME or a GSME, not a ${type}`;
     const exec = b.executionDateTime;

@@ -32,6 +32,16 @@ export const [updateAlcScheduler, updateAlcSchedulerSigned] = criticalDeviceComm
   body,
   sender: 'supplier',
   messageCodes: [0x0054],
+  // the ESME's own switch 1 on at 18:00 and off at 22:00 on weekdays, from now on
+  example: {
+    name: 'alc-scheduler',
+    body: () => ({
+      kind: 'UpdateDeviceConfigurationALCScheduler' as const,
+      schedule: [true, false].map((activate) => ({ switch: 1, activate, specialDays: [], days: [0, 1, 2, 3, 4], time: (activate ? 18 : 22) * 3600, start: {}, end: {} })),
+      specialDays: [],
+      switches: [{ index: 1, hcalcs: null }],
+    }),
+  },
   command: byDeviceType('the auxiliary load control calendar', {
     ESME: (b, { counter }) => {
       const activation = dlms.octets(dlmsActivation(b.executionDateTime));

@@ -65,6 +65,15 @@ export const [updateAuxiliaryControllerScheduler, updateAuxiliaryControllerSched
   body,
   sender: 'supplier',
   messageCodes: [0x011a],
+  // auxiliary controller 1 to half power at 18:00 and off at 22:00 on weekdays, from now on
+  example: {
+    name: 'aux-controller-scheduler',
+    body: () => ({
+      kind: 'UpdateDeviceConfigurationAuxiliaryControllerScheduler' as const,
+      entries: [50, 0].map((level) => ({ controller: 1, level, input: false, specialDays: [], days: [0, 1, 2, 3, 4], time: (level ? 18 : 22) * 3600, start: {}, end: {} })),
+      specialDays: [],
+    }),
+  },
   command: byDeviceType('the auxiliary controller calendar', {
     ESME: (b, { counter }) => {
       const activation = dlms.octets(dlmsActivation(b.executionDateTime));

@@ -36,6 +36,7 @@ export const requestHandoverOfDccControlledDevice: ServiceModule<Body> = {
   steps: credentialsSteps(Codes0621),
   example: {
     name: 'handover',
+    dccControlled: true,
     build(ctx, o) {
       const sp = ctx.supplyPoint!;
       const supplier = sp.supplierEui ?? ctx.fail('no-registration', 'no supplier is registered for this device');

@@ -16,7 +16,7 @@
  *   refused (E080503) rather than silently brought forward.
  * - Which devices: the meters (ESME, GSME). A comms hub's or GPF's ACB cells serve every meter behind it.
  */
-import { dashedEui, RemotePartyRole } from '../../pki/index.ts';
+import { dashedEui, DCC_EUI, RemotePartyRole } from '../../pki/index.ts';
 import { CELL_IDS, CredentialsReplacementMode, cs02bMessageCode, encodeApdu, encodeCs02bCommand, wrapWithAcbMac } from '../../devices/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
@@ -89,6 +89,21 @@ export const serviceOptOut: ServiceModule<Body> = {
         + el('ReplacementCertificates', certs)
         + el('CertificationPathCertificates', b.certificationPath.map((c, i) => textEl('Certificate', writeBase64(c, `body.certificationPath[${i}]`))).join(''))
         + textEl('ApplyTimeBasedCPVChecks', String(b.applyTimeBasedCpvChecks));
+    },
+  },
+  example: {
+    name: 'opt-out',
+    build(ctx) {
+      const supplier = ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`);
+      // the ACB's current key-agreement certificate: RTDS's choice of cell, with a certificate the path checks accept
+      const keyAgreement = ctx.currentCertificates(DCC_EUI, RemotePartyRole.AccessControlBroker).ka ?? ctx.fail('no-certificate', 'the world holds no ACB key-agreement certificate');
+      return {
+        originator: supplier,
+        target: ctx.eui,
+        commandVariant: 1,
+        // RTDS's date: any date not later than the world's today is carried out at once
+        body: { kind: 'ServiceOptOut', executionDateTime: new Date('2015-01-15T00:00:00Z'), acbFloorSeqNumber: 0n, keyAgreement, certificationPath: ctx.certificationPath, applyTimeBasedCpvChecks: true },
+      };
     },
   },
   commandVariants: [1, 2, 3],

@@ -90,6 +90,7 @@ export const serviceOptIn: ServiceModule<Body> = {
   endpoints: { 8: 'serviceD' },
   example: {
     name: 'opt-in',
+    deviceStatus: 'Withdrawn',
     build: (ctx) => ({
       originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
       target: DCC_EUI,

@@ -15,6 +15,14 @@ export const joinServiceNonCritical = deviceCommandService({
   // Joined while it is being installed: from the moment it is in its hub's device log.
   statuses: ['Whitelisted', 'InstalledNotCommissioned', 'Commissioned'],
   originator: byAcbForPpmid,
+  // a gas meter and its GPF (CS03B), both behind the same comms hub
+  example: {
+    name: 'join-gpf',
+    body: (ctx) => ({
+      kind: 'JoinServiceNonCritical' as const,
+      otherDeviceId: (ctx.device?.type === 'GSME' ? ctx.sameHub('GPF') : undefined) ?? ctx.fail('bad-argument', `the example joins a GSME and the GPF of its comms hub; ${dashedEui(ctx.eui)} is not such a GSME`),
+    }),
+  },
   needs: (b) => ({ inventoryDevices: [b.otherDeviceId], deviceCertificateOf: b.otherDeviceId }),
   steps: [joinCheck(false)],
   command(b, type, { state }) {

@@ -13,6 +13,14 @@ export const unjoinServiceNonCritical = deviceCommandService({
   body: otherDeviceBody('UnjoinServiceNonCritical'),
   sender: 'supplier',
   originator: byAcbForPpmid,
+  // a gas meter and its GPF (CS04B), both behind the same comms hub
+  example: {
+    name: 'unjoin-gpf',
+    body: (ctx) => ({
+      kind: 'UnjoinServiceNonCritical' as const,
+      otherDeviceId: (ctx.device?.type === 'GSME' ? ctx.sameHub('GPF') : undefined) ?? ctx.fail('bad-argument', `the example unjoins a GSME and the GPF of its comms hub; ${dashedEui(ctx.eui)} is not such a GSME`),
+    }),
+  },
   command(b, type) {
     if (type === 'GSME') return { useCase: 'CS04B', messageCode: 0x0010, payload: encodeUnjoinCommand(b.otherDeviceId) };
     if (type === 'PPMID') return { useCase: 'CS04AC', messageCode: 0x000f, payload: encodeUnjoinCommand(b.otherDeviceId), acbSigned: true };

@@ -163,14 +163,18 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   const { name, body } = def.example;
   return {
     name,
-    build(ctx): ExampleRequest<B> {
-      if (def.sender === 'anyUser' || def.sender === 'loadController') {
+    build(ctx, o): ExampleRequest<B> {
+      // a device commanded without registration data (a comms hub) takes it from any User of the service's roles
+      const unregistered = !ctx.supplyPoint && !!ctx.device && !!def.withoutRegistration?.(ctx.device as DeviceInfo);
+      if (def.sender === 'anyUser' || def.sender === 'loadController' || unregistered) {
         const role = serviceFacts(def.variant).userRoles[0] ?? def.assumedUserRoles?.[0];
         const originator = (role && ctx.partyWithRole(role)) ?? ctx.fail('no-user', `no DCC User holds a user role that may send ${def.variant}`);
         return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
       }
       const sp = ctx.supplyPoint ?? ctx.fail('no-registration', `${dashedEui(ctx.eui)} has no registration data`);
-      const originator = def.sender === 'networkOperator' ? sp.networkOperatorEui : (sp.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`));
+      // the role asked for (a service either may send), else the service's own sender
+      const asNetworkOperator = o.role ? o.role === 'NetworkOperator' : def.sender === 'networkOperator';
+      const originator = asNetworkOperator ? sp.networkOperatorEui : (sp.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`));
       return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
     },
   };

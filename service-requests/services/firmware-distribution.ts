@@ -14,6 +14,9 @@ import { FIRMWARE_SECTION, imageHash } from './firmware-commands.ts';
 
 const { Sequence, StructureError, checkAttributes, readBase64, readString, textEl, writeBase64 } = bodyKit;
 
+
+/** The examples' firmware image (11.1 distributes it, 11.3 activates it by its hash). */
+export const EXAMPLE_FIRMWARE_IMAGE = Buffer.from('1EF1EE0B00010000', 'hex');
 export interface FirmwareImageBody<K extends string> {
   kind: K;
   firmwareImage: Buffer;
@@ -78,12 +81,16 @@ export function firmwareDistributionService<const K extends string>(def: Firmwar
     endpoints: { 8: 'serviceD' },
     example: {
       name: def.exampleName,
-      build: (ctx) => ({
-        originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
-        target: DCC_EUI,
-        commandVariant: 8,
-        body: { kind: def.element, firmwareImage: Buffer.from('1EF1EE0B00010000', 'hex'), firmwareVersion: '00010005', deviceIds: [ctx.eui] },
-      }),
+      build(ctx) {
+        // a device that cannot take the image is refused (E110103/E110403): not one to make an example for
+        if (ctx.device && !def.takesImage.includes(ctx.device.type)) ctx.fail('bad-argument', `${ctx.device.type} ${dashedEui(ctx.eui)} cannot take this image (${def.takesImage.join(' or ')} only)`);
+        return {
+          originator: ctx.supplyPoint?.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`),
+          target: DCC_EUI,
+          commandVariant: 8,
+          body: { kind: def.element, firmwareImage: EXAMPLE_FIRMWARE_IMAGE, firmwareVersion: '00010005', deviceIds: [ctx.eui] },
+        };
+      },
     },
     describe: (b) => [
       { label: 'FirmwareVersion', value: b.firmwareVersion },

@@ -469,14 +469,14 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
       summary: "A service's example request for a device, unsigned, for editing",
       body: Type.Object({
         example: Type.String({ description: 'the example name (GET /api/console/library)' }),
-        device: EUI('the device the request is for'),
+        device: Type.Optional(EUI('the device the request is for; absent: a device of the world the service suits')),
         role: Type.Optional(Type.Enum(['Supplier', 'NetworkOperator'], { description: 'for services either may send' })),
       }),
-      response: { 200: answer('The request.', Type.Object({ xml: Type.String() }) as unknown as Record<string, unknown>), 400: BAD_REQUEST },
+      response: { 200: answer('The request and the device it is for.', Type.Object({ xml: Type.String(), device: Type.String() }) as unknown as Record<string, unknown>), 400: BAD_REQUEST },
     },
   }, async (req, reply) => {
     try {
-      return { xml: await libraryExample(world, req.body) };
+      return await libraryExample(world, req.body);
     } catch (err) {
       return inputError(err, reply);
     }

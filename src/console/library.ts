@@ -1,4 +1,4 @@
-import { parseEui, type Eui } from '../../pki/index.ts';
+import { dashedEui, parseEui, type Eui } from '../../pki/index.ts';
 import { buildRequest, indentXml, parseDuisResponse, serviceCatalogue, serviceByVariant, signDuis, type Endpoint } from '../../service-requests/index.ts';
 import { endpointFor, prepareRequest, signPreCommand, xmlSignerOf } from '../client.ts';
 import type { Dcc } from '../dcc/index.ts';
@@ -40,11 +40,18 @@ function euiOf(text: string, what: string): Eui {
   }
 }
 
-/** The example request of a service for a device, unsigned and indented for editing. */
-export async function libraryExample(world: World, o: { example: string; device: string; role?: 'Supplier' | 'NetworkOperator' }): Promise<string> {
-  const { exampleRequest } = await loadExamples();
-  const xml = world.store.transaction(() => exampleRequest(world, o.example, { device: euiOf(o.device, 'device'), ...(o.role ? { role: o.role } : {}) }));
-  return indentXml(xml);
+/**
+ * The example request of a service, unsigned and indented for editing: for the device asked for, or,
+ * when none is, for a device of the world the service suits (its type, status and cells), so that every
+ * service can be tried without knowing which device it reaches.
+ */
+export async function libraryExample(world: World, o: { example: string; device?: string; role?: 'Supplier' | 'NetworkOperator' }): Promise<{ xml: string; device: string }> {
+  const { exampleRequest, suitableDevice } = await loadExamples();
+  const role = o.role ? { role: o.role } : {};
+  return world.store.transaction(() => {
+    const pick = o.device ? { device: euiOf(o.device, 'device'), ...role } : suitableDevice(world, o.example, role);
+    return { xml: indentXml(exampleRequest(world, o.example, pick)), device: dashedEui(pick.device) };
+  });
 }
 
 export interface LibraryLeg {

@@ -1,5 +1,6 @@
 import { dashedEui, type Eui } from '../../pki/index.ts';
 import { buildRequest, exampleNames, indentXml, serviceByExample, serviceByVariant, type ExampleContext } from '../../service-requests/index.ts';
+import { DCC } from './catalogue.ts';
 import { issueOrganisationCertificateFor } from './smki.ts';
 import { META, World, WorldError } from './world.ts';
 
@@ -14,16 +15,28 @@ export function exampleKinds(): string[] {
   return exampleNames();
 }
 
-/** `kind`: an example's name, or a service reference variant (as in the RequestID's ServiceReferenceVariant) whose module has an example. */
-export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator'; pretty?: boolean }): string {
+function serviceOf(kind: ExampleKind) {
   const service = serviceByExample(kind) ?? serviceByVariant(kind);
   if (!service?.example) throw new WorldError('bad-argument', `no example '${kind}': choose a service variant or one of ${exampleNames().join(', ')}`);
+  return service as typeof service & { example: NonNullable<typeof service.example> };
+}
+
+/** `kind`: an example's name, or a service reference variant (as in the RequestID's ServiceReferenceVariant) whose module has an example. */
+export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator'; pretty?: boolean }): string {
+  const service = serviceOf(kind);
+  const r = buildExample(world, service, o);
+  const xml = buildRequest({ requestId: { originator: r.originator, target: r.target, counter: 1n }, commandVariant: r.commandVariant, body: r.body });
+  return o.pretty ? indentXml(xml) : xml;
+}
+
+function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { device: Eui; role?: 'Supplier' | 'NetworkOperator' }) {
+  const kind = service.example.name;
   const device = world.store.getDevice(o.device);
   if (service.example.newDevice) {
     if (device) throw new WorldError('bad-argument', `${device.type} ${dashedEui(device.eui)} is already in the inventory; '${kind}' is for a new device`);
   } else if (!device) throw new WorldError('unknown-device', `no device with EUI ${dashedEui(o.device)}`);
   const sp = device?.mpxn ? world.store.getSupplyPoint(device.mpxn) : undefined;
-  if (device && !sp && service.device) throw new WorldError('no-registration', `${device.type} ${dashedEui(device.eui)} has no MPxN; pick a meter or a GPF`);
+  if (device && !sp && service.device && !service.device.withoutRegistration?.(device)) throw new WorldError('no-registration', `${device.type} ${dashedEui(device.eui)} has no MPxN; pick a meter or a GPF`);
   const ctx: ExampleContext = {
     eui: o.device,
     ...(device ? { device } : {}),
@@ -35,12 +48,101 @@ export function exampleRequest(world: World, kind: ExampleKind, o: { device: Eui
     },
     issueCertificate: (eui, role, usage) => world.certificate(issueOrganisationCertificateFor(world, { eui, role, usage })).der,
     mayHoldGpfNetworkOperatorCells: (eui) => world.mayHoldGpfNetworkOperatorCells(eui),
+    sameHub: (type) => {
+      const hub = device?.commsHubEui;
+      return hub ? (world.store.listDevices({ type, limit: 100_000 }).devices.find((d) => d.commsHubEui === hub && d.eui !== device.eui)?.eui as Eui | undefined) : undefined;
+    },
     partyWithRole: (role) => world.store.listParties().find((p) => p.dccUser && !p.isDcc && p.userRoles.includes(role))?.eui,
     fail(code, reason): never {
       throw new WorldError(code, reason);
     },
   };
-  const r = service.example.build(ctx, { role: o.role });
-  const xml = buildRequest({ requestId: { originator: r.originator, target: r.target, counter: 1n }, commandVariant: r.commandVariant, body: r.body });
-  return o.pretty ? indentXml(xml) : xml;
+  return service.example.build(ctx, { role: o.role });
+}
+
+/** Thrown to roll back a trial build (an example may issue certificates), carrying what it found. */
+class TrialDone {
+  /** null: the device fits; else why not */
+  constructor(readonly unfit: string | null) {}
+}
+
+/** The order device types are tried in: the meters first, as a user would pick. */
+const TYPE_ORDER = ['ESME', 'GSME', 'GPF', 'CHF', 'HCALCS', 'PPMID', 'IHD'];
+
+type Role = 'Supplier' | 'NetworkOperator';
+
+/**
+ * A device of the world the service's example suits, and the role to send it as, so that a user need
+ * not know which device type a service reaches or which party may send it: a device the service reaches
+ * at its status and type, preferring a commissioned one whose supplier and network operator cells hold
+ * the registered parties (a DCC-controlled or moved-on device would refuse the command; 6.21 wants a
+ * DCC-controlled one); sent as the supplier, or as the network operator when the supplier holds no
+ * user role the service takes. For a new device (12.x), an EUI not in the inventory.
+ */
+export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role } = {}): { device: Eui; role?: Role } {
+  const service = serviceOf(kind);
+  if (service.example.newDevice) {
+    for (let n = 1; ; n++) {
+      const eui = `00DB1A${n.toString(16).toUpperCase().padStart(10, '0')}` as Eui;
+      if (!world.store.getDevice(eui)) return { device: eui, ...o };
+    }
+  }
+  const { devices } = world.store.listDevices({ limit: 100_000 });
+  const score = (d: (typeof devices)[number]) => {
+    let s = d.status === 'Commissioned' ? 8 : 0;
+    const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
+    const cells: Record<string, string | null> = {};
+    for (const [cell, id] of Object.entries(world.store.getDeviceSecurity(d.eui)?.cells ?? {})) cells[cell] = world.certificate(id as number).subjectEui;
+    if (service.example.dccControlled) return s + (cells.supplierDS === DCC.accessControlBroker ? 16 : 0);
+    if (sp) {
+      if (cells.supplierDS === sp.supplierEui) s += 4;
+      else if (cells.supplierDS === undefined) s += 1;
+      if (cells.networkOperatorDS === undefined || cells.networkOperatorDS === sp.networkOperatorEui) s += 2;
+    }
+    return s;
+  };
+  const byType = new Map<string, { eui: Eui; score: number }[]>();
+  for (const d of devices) {
+    if (service.device && !service.device.statuses.includes(d.status)) continue;
+    if (service.example.deviceStatus && d.status !== service.example.deviceStatus) continue;
+    const list = byType.get(d.type) ?? [];
+    list.push({ eui: d.eui as Eui, score: score(d) });
+    byType.set(d.type, list);
+  }
+  const types = [...byType.keys()].sort((a, b) => (TYPE_ORDER.indexOf(a) + 1 || 99) - (TYPE_ORDER.indexOf(b) + 1 || 99));
+  // the best device of each type, best first: a healthy commissioned meter before a device of a better-liked type in a worse state
+  const firsts = types.map((t) => byType.get(t)!.sort((a, b) => b.score - a.score)[0]!).sort((a, b) => b.score - a.score);
+  const eligible = new Set<string>([...service.userRoles, ...(service.assumedUserRoles ?? [])]);
+  /** why the example's sender may not send the service, or null when it may */
+  const senderBarred = (eui: Eui): string | null => {
+    const p = world.store.getParty(eui);
+    if (p && ((p.isDcc && !!service.dccMayOriginate) || p.userRoles.some((r) => eligible.has(r)))) return null;
+    return `${p?.name ?? dashedEui(eui)} (${p?.userRoles.join('/') || 'no user role'}) may not send ${service.variant}, which takes ${[...eligible].join('/')}`;
+  };
+  const roles: (Role | undefined)[] = o.role ? [o.role] : [undefined, 'NetworkOperator'];
+  const reasons: string[] = [];
+  for (const c of firsts) {
+    for (const role of roles) {
+      try {
+        world.store.transaction(() => {
+          const r = buildExample(world, service, { device: c.eui, ...(role ? { role } : {}) });
+          const type = world.store.getDevice(c.eui)!.type;
+          const suits = service.device ? service.device.suits(r.body, type) : true;
+          throw new TrialDone(senderBarred(r.originator) ?? (suits === true ? null : suits));
+        });
+      } catch (e) {
+        if (e instanceof TrialDone) {
+          if (e.unfit === null) return { device: c.eui, ...(role ? { role } : {}) };
+          if (!reasons.includes(e.unfit)) reasons.push(e.unfit);
+          continue;
+        }
+        if (e instanceof WorldError) {
+          if (!reasons.includes(e.message)) reasons.push(e.message);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+  throw new WorldError('unknown-device', `no device of the world suits '${kind}'${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
 }

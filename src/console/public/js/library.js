@@ -22,11 +22,11 @@ async function fill(status) {
   const example = $('#library-service').value;
   const device = $('#library-device').value.trim();
   if (!example) throw new Error('choose a service');
-  if (!device) throw new Error('enter a device EUI');
   const role = $('#library-role').value || undefined;
-  const r = await post('/api/console/library/example', { example, device, role });
+  // no device given: the library picks one of the world the service suits
+  const r = await post('/api/console/library/example', { example, device: device || undefined, role });
   $('#library-xml').value = r.xml;
-  status.textContent = `Example filled in for ${device}. Edit it, then sign and send.`;
+  status.textContent = `Example filled in for ${r.device}${device ? '' : ', a device the service suits'}. Edit it, then sign and send.`;
 }
 
 function showResult(r) {
@@ -60,7 +60,7 @@ export async function initLibrary() {
     h('p', { class: 'muted' }, `${entries.length} service request variants are carried out; ${withExample} have an example to start from. Fill one in for a device, edit the XML freely (or paste any DUIS request), then sign it as the party its RequestID names and send it, or copy it as curl.`),
     h('form', { class: 'search', id: 'library-form', onsubmit: (e) => { e.preventDefault(); void run(() => fill(status))(); } },
       h('div', { class: 'field' }, h('label', { for: 'library-service' }, 'Service'), h('select', { id: 'library-service' }, entries.map(serviceOption))),
-      h('div', { class: 'field' }, h('label', { for: 'library-device' }, 'Device EUI'), h('input', { id: 'library-device', spellcheck: 'false', autocomplete: 'off', size: 24, placeholder: '00-DB-12-34-56-78-90-A0' })),
+      h('div', { class: 'field' }, h('label', { for: 'library-device' }, 'Device EUI'), h('input', { id: 'library-device', spellcheck: 'false', autocomplete: 'off', size: 24, placeholder: 'any device the service suits' })),
       h('div', { class: 'field' }, h('label', { for: 'library-role' }, 'As'), h('select', { id: 'library-role' },
         h('option', { value: '' }, 'the service’s sender'), h('option', { value: 'Supplier' }, 'Supplier'), h('option', { value: 'NetworkOperator' }, 'Network operator'))),
       h('div', { class: 'field actions' }, h('button', { type: 'submit', id: 'library-fill' }, 'Fill in')),

@@ -21,8 +21,9 @@ function applyFilter() {
   const only = $('#timeline-follow').checked;
   const service = $('#timeline-service')?.value ?? '';
   const outcome = $('#timeline-outcome')?.value ?? '';
+  const originator = $('#timeline-party')?.value ?? '';
   // the downloads carry the same filters: every matching request, not only those on screen
-  const query = Object.entries({ service, outcome, device: only && focusDevice !== null ? focusDevice : '' }).filter(([, v]) => v !== '');
+  const query = Object.entries({ service, outcome, originator, device: only && focusDevice !== null ? focusDevice : '' }).filter(([, v]) => v !== '');
   for (const format of ['csv', 'json']) {
     const a = $(`#timeline-export-${format}`);
     if (a) a.href = `/api/console/requests/export?${new URLSearchParams([['format', format], ...query])}`;
@@ -30,7 +31,8 @@ function applyFilter() {
   for (const li of $('#timeline').children) {
     li.hidden = (only && focusDevice !== null && li.dataset.device !== focusDevice)
       || (service !== '' && li.dataset.service !== service)
-      || (outcome !== '' && li.dataset.outcome !== outcome);
+      || (outcome !== '' && li.dataset.outcome !== outcome)
+      || (originator !== '' && li.dataset.party !== originator);
   }
 }
 
@@ -40,7 +42,8 @@ let pagedBack = 0;
 async function loadOlder() {
   const service = $('#timeline-service').value;
   const outcome = $('#timeline-outcome').value;
-  const page = await get('/api/console/requests', { before: oldestId ?? undefined, limit: 30, service: service || undefined, outcome: outcome || undefined });
+  const originator = $('#timeline-party').value;
+  const page = await get('/api/console/requests', { before: oldestId ?? undefined, limit: 30, service: service || undefined, outcome: outcome || undefined, originator: originator || undefined });
   const list = $('#timeline');
   for (const e of page) {
     list.append(renderEntry(e, false));
@@ -112,7 +115,7 @@ export function outcomeText(e) {
 }
 
 function renderEntry(e, fresh) {
-  const li = h('li', { class: ['tl', succeeded(e) ? 'accepted' : 'refused', fresh && 'fresh'], dataset: { id: e.id, service: e.serviceReferenceVariant ?? '', device: e.device?.eui ?? '', code: e.responseCode, final: e.finalResponseCode ?? e.responseCode, outcome: succeeded(e) ? 'success' : 'failure' } },
+  const li = h('li', { class: ['tl', succeeded(e) ? 'accepted' : 'refused', fresh && 'fresh'], dataset: { id: e.id, service: e.serviceReferenceVariant ?? '', party: e.originator?.eui ?? '', device: e.device?.eui ?? '', code: e.responseCode, final: e.finalResponseCode ?? e.responseCode, outcome: succeeded(e) ? 'success' : 'failure' } },
     h('div', { class: 'tl-head' },
       h('span', { class: 'tl-title' }, entryTitle(e)),
       state(succeeded(e) ? 'ok' : 'bad', outcomeText(e)),
@@ -148,6 +151,10 @@ export async function initTimeline() {
   for (const s of services) select.append(h('option', { value: s.variant }, `${s.variant} ${s.displayName}`));
   select.addEventListener('change', applyFilter);
   $('#timeline-outcome').addEventListener('change', applyFilter);
+  // the parties that send (DCC Users, and the DCC for what it originates)
+  const parties = $('#timeline-party');
+  for (const p of await get('/api/parties')) parties.append(h('option', { value: p.eui }, p.name ? `${p.name} (${p.eui})` : p.eui));
+  parties.addEventListener('change', applyFilter);
   $('#timeline-older').addEventListener('click', () => void loadOlder());
   const recent = await get('/api/console/requests', { limit: 30 });
   for (const e of recent.reverse()) add(e, false);
