@@ -2,7 +2,8 @@
  * Prepayment alerts (issue 17) on the ZAZ1 ESME, over DUIS from the RTDS templates: a meter in prepayment whose
  * credit runs out as the simulated clock moves sends its supplier low credit (0x810D), emergency credit
  * available (0x8119) and, as it opens its switch, credit below the disablement threshold (0x8F0F), each a DUIS
- * DeviceAlertMessage carrying the meter's MAC'd GBCS alert; an alert the supplier disabled with 6.22 is not sent.
+ * DeviceAlertMessage carrying the meter's MAC'd GBCS alert; emergency credit taken (2.5) is told with 0x81AB; an
+ * alert the supplier disabled with 6.22 is not sent.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, GENERIC_NON_CRITICAL_ALERT } from '../../devices/index.ts';
@@ -89,9 +90,12 @@ describe('a prepayment ESME running out of credit', () => {
     }
     // the customer takes the emergency credit the meter offered (2.5); it lasts until the balance is -£3
     ok(w.run('ECS09_2.5_SUCCESS_REQUEST_DUIS.XML'));
+    // the meter tells its supplier it activated the emergency credit (0x81AB) as it does
+    expect(codes()).toEqual(['810D', '8119', '81AB']);
+    expect(Math.abs(supplierAlerts(w).at(-1)!.at.getTime() - w.dcc.clock.now().getTime())).toBeLessThan(1000);
     untilDisconnected(w);
     // the emergency credit lifts the combined credit above £2, so it falls below the low credit threshold again
-    expect(codes()).toEqual(['810D', '8119', '810D', '81AA', '8F0F']);
+    expect(codes()).toEqual(['810D', '8119', '81AB', '810D', '81AA', '8F0F']);
   });
 
   it('leaves out the low credit alert once the supplier disabled it with 6.22; the disconnection alert is not configurable', () => {
