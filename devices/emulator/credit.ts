@@ -19,8 +19,9 @@
  * its bill to date uses), both 50p a day. A GSME's block thresholds (Price cluster, × threshold multiplier ÷
  * divisor) are taken as kWh, the unit GBCS gas tariffs are in [inference], and counted against the volume's energy. The balance
  * drains from the first command after the switch to prepayment (1.6); each command starts new terms, so a tariff
- * set now prices from the command that set it. [Not yet: catching up before a future-dated tariff activates, the
- * secondary element of a twin ESME, time-based debt recovery, the non-disablement calendar.] The alerts a
+ * set now prices from the command that set it; a future-dated one from its activation instant, the meter caught up
+ * to that instant first at the old prices (app-use-case.ts). [Not yet: the secondary element of a twin ESME,
+ * time-based debt recovery, the non-disablement calendar.] The alerts a
  * prepayment meter raises as its balance crosses its thresholds are credit-alerts.ts's.
  */
 import {

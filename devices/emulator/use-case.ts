@@ -3,6 +3,7 @@
  * applies to, and how a device processes its command. The dispatcher finds the use case by message code
  * (registry.ts); the use case does the rest.
  */
+import type { Eui } from '../../pki/index.ts';
 import type { CellId } from '../gbcs/cell-id.ts';
 import type { GbcsMessage } from '../gbcs/message.ts';
 import type { CellName, DeviceType } from './cells.ts';
@@ -33,14 +34,20 @@ export interface DeviceOutcome {
 }
 
 /** A future-dated command run once its time has come; the dispatcher signs the alert and counts it. */
+export interface DueAlert { messageCode: number; payload: Buffer; critical?: boolean; to?: Eui; toRole?: number }
+
 export interface DueExecution {
   state: DeviceSecurityState;
   changedCells: CellName[];
   failures: ReplacementFailure[];
   /** The alert the device raises to the command's originator (CS02b, CS06: one). */
-  alert?: { messageCode: number; payload: Buffer };
-  /** Or several: a DLMS command activating several objects raises one 8F66 per object. */
-  alerts?: { messageCode: number; payload: Buffer }[];
+  alert?: DueAlert;
+  /**
+   * Or several: a DLMS command activating several objects raises one 8F66 per object. Signed to the command's
+   * originator, unless an alert says otherwise: a non-critical one (a prepayment meter's credit alert caught up
+   * to the command's instant) is MAC'd to `to`, whose KA cell is of role `toRole`.
+   */
+  alerts?: DueAlert[];
 }
 
 export interface UseCase {
