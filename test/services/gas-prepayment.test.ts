@@ -5,9 +5,10 @@
  * DeviceAlertMessage carrying the GSME's MAC'd GBZ alert; 7.4 reads the valve closed, 4.18 and 4.3 the balance
  * the meter drained to; a top-up arms the valve again. Emergency credit taken (2.5) is told with 0x81AB.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeGbcsMessage, makeUtrn, type GbcsMessage } from '../../devices/index.ts';
+import { decodeGbcsMessage, decryptSensitive, makeUtrn, type GbcsMessage } from '../../devices/index.ts';
 import { parseDuisResponse } from '../../service-requests/index.ts';
 import { ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
 import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
@@ -15,6 +16,7 @@ import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../he
 const GSME = '00DB1234567890A1';
 const SUPPLIER = '90B3D51F30010000';
 const HOUR = 3_600_000;
+const SUPPLIER_KA = createPrivateKey(readFileSync(new URL('../../../shared/rtds-keystore/90b3d51f30010000-ka.key', import.meta.url)));
 
 let w: ConformanceWorld | undefined;
 afterEach(() => { w?.close(); w = undefined; });
@@ -158,5 +160,40 @@ describe('a gas prepayment meter running out of credit', () => {
     untilValveCloses(w);
     // the £3 lifts the combined credit above £2 again, so it falls below the low credit threshold once more
     expect(codes()).toEqual(['810D', '8119', '81AB', '810D', '81AA', '8F0F']);
+  });
+});
+
+describe('gas credit priced by the gas tariff', () => {
+  const DAY = 86_400_000;
+  const day = new Date('2026-12-02T00:00:00Z');
+
+  /** 4.18 and 4.1.1 as the supplier reads them: the credit remaining (currency units) and the volume register (dm³). */
+  function readings(world: ConformanceWorld): { credit: number; volume: number } {
+    const credit = attributeValues(ok(world.run('GCS60_4.18_SUCCESS_REQUEST_DUIS.XML')).deviceResponse).get('0705/0001')!.readInt32LE(0);
+    // the volume register travels encrypted: decrypted as the supplier does, its KA key and the GSME's KA certificate
+    const m = ok(world.run('GCS13a_4.1.1_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML')).deviceResponse!;
+    if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+    const c = m.body.gbz.components[0]!;
+    const deviceKa = new X509Certificate(world.world.deviceCertificates(GSME).kaCertificate.der).publicKey;
+    const plain = decryptSensitive(c.encrypted!.ciphered, SUPPLIER_KA, deviceKa, { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter });
+    const volume = attributeValues({ ...m, body: { kind: 'gbz', gbz: { components: [{ ...c, payload: plain }] } } }).get('0702/0000')!.readUIntLE(0, 6);
+    return { credit, volume };
+  }
+
+  it('a day drains the energy of the gas metered at the tariff\'s price (kWh = m³ × 39.5 × 1.02264 / 3.6), plus its standing charge', () => {
+    w = conformanceWorld();
+    w.dcc.clock.set(new Date(day.getTime() - 6 * 3_600_000));
+    ok(w.run('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrnFor(w, 6n << 32n, 5000))));
+    // the RTDS TOU gas tariff (standing charge 22465, GBP × 10⁻⁵ a day), every tier at 10p/kWh
+    ok(w.run('GCS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/(<sr:TOUPrice index="\d">)\d+</g, '$110000<')));
+    w.dcc.clock.set(day);
+    const before = readings(w);
+    w.dcc.clock.set(new Date(day.getTime() + DAY));
+    w.dcc.runDueCommands();
+    const after = readings(w);
+    const kWh = ((after.volume - before.volume) / 1000) * 39.5 * 1.02264 / 3.6;
+    expect(kWh).toBeGreaterThan(1);
+    expect(Math.abs(before.credit - after.credit - (kWh * 10_000 + 22_465))).toBeLessThanOrEqual(2);
   });
 });
