@@ -35,7 +35,7 @@ interface Alert { code: string; gbcsCode: number; at: Date; messageCode: number 
 
 /** The device alerts in the supplier's mailbox, oldest first. */
 function supplierAlerts(world: ConformanceWorld): Alert[] {
-  return world.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.reverse().map((e) => {
+  return world.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.reverse().filter((e) => e.responseCode !== '8F66').map((e) => {
     const body = parseDuisResponse(e.body).body;
     if (body.kind !== 'DeviceAlertMessage') throw new Error(body.kind);
     const m = decodeGbcsMessage(body.gbcsPayload);
@@ -108,5 +108,24 @@ describe('a prepayment ESME running out of credit', () => {
     const before = supplierAlerts(w).length;
     untilDisconnected(w);
     expect(supplierAlerts(w).slice(before).map((a) => a.code)).toEqual(['8119', '8F0F']);
+  });
+
+  it('a future-dated tariff falling due after the credit ran out: the meter tells the supplier what happened before it, then 8F66', () => {
+    w = conformanceWorld();
+    prepaymentMeter(w);
+    const at = new Date(w.dcc.clock.now().getTime() + 10 * 24 * HOUR);
+    ok(w.run('ECS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML', (x) => x
+      .replace('<sr:UpdateImportTariffPrimaryElement>', `<sr:UpdateImportTariffPrimaryElement><sr:ExecutionDateTime>${at.toISOString()}</sr:ExecutionDateTime>`)));
+    const before = w.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.length;
+    // one tick past the activation: the meter catches up to it (the credit runs out on the way), then activates
+    w.dcc.clock.set(new Date(at.getTime() + HOUR));
+    w.dcc.runDueCommands();
+    const codes = w.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.reverse().slice(before).map((e) => e.responseCode);
+    expect(codes.slice(0, 3)).toEqual(['810D', '8119', '8F0F']);
+    expect(codes.slice(3).length).toBeGreaterThan(0);
+    expect(codes.slice(3).every((c) => c === '8F66')).toBe(true);
+    // the credit alerts are the generic non-critical ones, MAC'd to the supplier as between commands
+    expect(supplierAlerts(w).slice(-3).map((a) => a.messageCode)).toEqual([GENERIC_NON_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT]);
+    expect(JSON.parse(w.world.store.getDeviceAppState(ESME)!).supply.state).toBe('disconnected');
   });
 });
