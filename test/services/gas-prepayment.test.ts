@@ -163,6 +163,23 @@ describe('a gas prepayment meter running out of credit', () => {
   });
 });
 
+describe('the gas supplier\'s alert settings (6.22)', () => {
+  it('with 0x81AB\'s WAN alert turned off (GCS20), the GSME takes emergency credit without telling', () => {
+    w = conformanceWorld();
+    ok(w.run('GCS20_6.22_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/(<sr:x81AB>\s*<sr:WANAlert>)Enable</, '$1Disable<')));
+    gasPrepaymentMeter(w);
+    const before = gasAlerts(w).length;
+    const codes = () => gasAlerts(w!).slice(before).map((a) => a.code);
+    for (let h = 0; h < 24 * 30 && !codes().includes('8119'); h++) {
+      w.dcc.clock.advance(HOUR);
+      w.dcc.runDueCommands();
+    }
+    ok(w.run('GCS06_2.5_SUCCESS_REQUEST_DUIS.XML'));
+    expect(stateOf(w).prepayment!.emergencyCredit).toBe(300_000);
+    expect(codes()).toEqual(['810D', '8119']);
+  });
+});
+
 describe('gas credit priced by the gas tariff', () => {
   const DAY = 86_400_000;
   const day = new Date('2026-12-02T00:00:00Z');
