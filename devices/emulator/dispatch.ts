@@ -100,7 +100,8 @@ export function executeDueCommands(state: DeviceSecurityState, creds: DeviceCred
     const mine: Buffer[] = [];
     for (const alert of done.alerts ?? (done.alert ? [done.alert] : [])) {
       s.alertCounter += 1n;
-      if (alert.critical === false) {
+      // an alert of the device's own catch-up names its recipient (and is MAC'd unless critical)
+      if (alert.to) {
         mine.push(frameAlert(s, creds, alert));
         continue;
       }

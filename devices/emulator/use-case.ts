@@ -44,8 +44,8 @@ export interface DueExecution {
   alert?: DueAlert;
   /**
    * Or several: a DLMS command activating several objects raises one 8F66 per object. Signed to the command's
-   * originator, unless an alert says otherwise: a non-critical one (a prepayment meter's credit alert caught up
-   * to the command's instant) is MAC'd to `to`, whose KA cell is of role `toRole`.
+   * originator, unless an alert names its recipient `to` (what the device raised catching up to the command's
+   * instant, e.g. a prepayment meter's credit alerts): then signed if critical, else MAC'd to the KA cell of role `toRole`.
    */
   alerts?: DueAlert[];
 }
