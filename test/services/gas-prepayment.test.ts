@@ -98,6 +98,20 @@ function attributeValues(m: GbcsMessage | undefined): Map<string, Buffer> {
   return out;
 }
 
+/**
+ * A read's attribute values, the encrypted components decrypted as the supplier does (its KA key, the GSME's KA
+ * certificate).
+ */
+function readAttributes(world: ConformanceWorld, template: string): Map<string, Buffer> {
+  const m = ok(world.run(template)).deviceResponse!;
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  const deviceKa = new X509Certificate(world.world.deviceCertificates(GSME).kaCertificate.der).publicKey;
+  const components = m.body.gbz.components.map((c) => (c.encrypted
+    ? { ...c, payload: decryptSensitive(c.encrypted.ciphered, SUPPLIER_KA, deviceKa, { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter }) }
+    : c));
+  return attributeValues({ ...m, body: { kind: 'gbz', gbz: { ...m.body.gbz, components } } });
+}
+
 describe('a gas prepayment meter running out of credit', () => {
   it('drains with the gas it meters, alerts the gas supplier in order, closes its valve at £0; 7.4 and 4.18 read it; a top-up arms the valve', () => {
     w = conformanceWorld();
@@ -125,6 +139,9 @@ describe('a gas prepayment meter running out of credit', () => {
     const closed = stateOf(w).supply!.off.at(-1)!.from;
     expect(Math.abs(alerts[2]!.at.getTime() - Date.parse(closed))).toBeLessThan(1000);
     expect(stateOf(w).prepayment!.balance).toBeLessThanOrEqual(0);
+
+    // 4.3 reads the credit the meter drained to (the prepayment values travel encrypted)
+    expect(readAttributes(w, 'GCS14_4.3_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML').get('0705/0001')?.readInt32LE(0)).toBe(stateOf(w).prepayment!.balance);
 
     // 7.4 reads the valve off (Supply Status 0)
     const status = ok(w.run('GCS33_7.4_SUCCESS_REQUEST_DUIS.XML'));
@@ -187,13 +204,7 @@ describe('gas credit priced by the gas tariff', () => {
   /** 4.18 and 4.1.1 as the supplier reads them: the credit remaining (currency units) and the volume register (dm³). */
   function readings(world: ConformanceWorld): { credit: number; volume: number } {
     const credit = attributeValues(ok(world.run('GCS60_4.18_SUCCESS_REQUEST_DUIS.XML')).deviceResponse).get('0705/0001')!.readInt32LE(0);
-    // the volume register travels encrypted: decrypted as the supplier does, its KA key and the GSME's KA certificate
-    const m = ok(world.run('GCS13a_4.1.1_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML')).deviceResponse!;
-    if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
-    const c = m.body.gbz.components[0]!;
-    const deviceKa = new X509Certificate(world.world.deviceCertificates(GSME).kaCertificate.der).publicKey;
-    const plain = decryptSensitive(c.encrypted!.ciphered, SUPPLIER_KA, deviceKa, { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter });
-    const volume = attributeValues({ ...m, body: { kind: 'gbz', gbz: { components: [{ ...c, payload: plain }] } } }).get('0702/0000')!.readUIntLE(0, 6);
+    const volume = readAttributes(world, 'GCS13a_4.1.1_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML').get('0702/0000')!.readUIntLE(0, 6);
     return { credit, volume };
   }
 
