@@ -115,7 +115,8 @@ function roleOf(state: DeviceSecurityState, spec: AppUseCaseSpec, originator: Eu
 
 /**
  * What a device does on its own between commands, caught up when the next command reaches it (before the use
- * case runs, on the same copy of its application state): an ESME's prepayment credit draining (credit.ts).
+ * case runs, on the same copy of its application state), and before a held command acts at its time: a
+ * prepayment meter's credit draining (credit.ts).
  */
 const catchUps: ((ctx: CommandContext) => void)[] = [];
 
@@ -190,9 +191,19 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
     const due = spec.executeDue;
     useCase.executeDue = (state, pending, command, now): DueExecution => {
       const app: DeviceAppState = state.app ?? {};
-      const alerts = due({ device: state, app, pending, message: command, now });
+      // What the device did on its own until the command's instant happened under the terms then in force (a
+      // prepayment meter's credit drained at the old tariff's prices); its alerts go first, as they happened.
+      const raised: RaisedAlert[] = [];
+      const fail = (what: string) => () => { throw new Error(`${what} needs a command`); };
+      catchUp({
+        device: state, app, now: pending.executeAt, role: 0, originatorKa: undefined,
+        raise: (a: RaisedAlert) => raised.push(a),
+        defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
+      } as unknown as CommandContext);
+      const device = { ...state, alertCounter: state.alertCounter + BigInt(raised.length) };
+      const alerts = due({ device, app, pending, message: command, now });
       if (Object.keys(app).length > 0) state.app = app;
-      return { state, changedCells: [], failures: [], alerts };
+      return { state, changedCells: [], failures: [], alerts: [...raised, ...alerts] };
     };
   }
   return useCase;

@@ -39,15 +39,20 @@ export function catchUpBetweenCommands(state: DeviceSecurityState, creds: Device
   const next = cloneState(state);
   next.app = app;
   const alerts = raised.map((a) => {
-    if (!a.to) throw new Error('an alert raised between commands names its recipient');
     next.alertCounter += 1n;
-    const body = encodeApdu({ cra: 'alert', counter: next.alertCounter, originator: state.eui, target: a.to, messageCode: a.messageCode, payload: a.payload });
-    if (a.critical) return signApdu(body, creds.dsKey);
-    const cell = a.toRole === undefined ? undefined : kaCellOf(a.toRole);
-    const der = cell && hasCell(state.type, cell) ? state.cells[cell] : undefined;
-    const ka: KeyObject | undefined = der ? factsOf(der)?.publicKey : undefined;
-    if (!ka) throw new Error(`no KA cell to MAC the alert 0x${a.messageCode.toString(16)} to ${a.to}`);
-    return wrapWithMac(body, creds.kaKey, ka);
+    return frameAlert(next, creds, a);
   });
   return { state: next, alerts, changedCells: [] };
+}
+
+/** An alert the device raised on its own, as it sends it under the counter `state.alertCounter`: signed if critical, else MAC'd to its recipient's KA cell. */
+export function frameAlert(state: DeviceSecurityState, creds: DeviceCredentials, a: Pick<RaisedAlert, 'messageCode' | 'payload' | 'to' | 'toRole'> & { critical?: boolean }): Buffer {
+  if (!a.to) throw new Error('an alert raised between commands names its recipient');
+  const body = encodeApdu({ cra: 'alert', counter: state.alertCounter, originator: state.eui, target: a.to, messageCode: a.messageCode, payload: a.payload });
+  if (a.critical) return signApdu(body, creds.dsKey);
+  const cell = a.toRole === undefined ? undefined : kaCellOf(a.toRole);
+  const der = cell && hasCell(state.type, cell) ? state.cells[cell] : undefined;
+  const ka: KeyObject | undefined = der ? factsOf(der)?.publicKey : undefined;
+  if (!ka) throw new Error(`no KA cell to MAC the alert 0x${a.messageCode.toString(16)} to ${a.to}`);
+  return wrapWithMac(body, creds.kaKey, ka);
 }

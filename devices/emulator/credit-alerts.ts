@@ -1,22 +1,26 @@
 /**
- * The alerts a prepayment ESME sends its supplier as its credit drains (issue 17), raised at the instants
- * credit.ts finds the balance crossing each threshold, as GBCS generic alerts (catalogue.md §2.7: a DLMS
- * data-notification {alert code, date-time} under message code 0x1001, MAC'd to the supplier's KA key):
+ * The alerts a prepayment meter sends its supplier as its credit drains (issue 17), raised at the instants
+ * credit.ts finds the balance crossing each threshold, as GBCS generic non-critical alerts (message code 0x1001,
+ * MAC'd to the supplier's KA key) in the meter's own form (catalogue.md §2.7): an ESME's a DLMS data-notification
+ * {alert code, date-time}, a GSME's a GBZ alert header with no components (as RTDS NA_GNCA-ZigBee's 0x810E),
+ * which the DCC hears through the GPF. The codes are GBCS's for both fuels (its alert table names no fuel):
  *
  * - 0x810D combined credit below the low credit threshold (the threshold 2.1 sets; none until then);
  * - 0x8119 emergency credit has become available (the balance reaches the emergency credit threshold, none in use);
  * - 0x81AA emergency credit exhausted (in use, and used up);
- * - 0x8F0F credit below the disablement threshold: the meter opens its load switch.
+ * - 0x8F0F credit below the disablement threshold: the meter opens its load switch or closes its valve;
+ * - 0x81AB emergency credit activated (2.5, or from the PPMID): `emergencyCreditActivatedAlert`.
  *
- * The 0x81xx alerts are the supplier's to switch off (6.22, DUIS SupplierESMECommon): a disabled one is not
- * sent (alert-behaviour.ts). 0x8F0F is not configurable. Codes and names: GBCS alert code table as gbcs-parser
+ * The 0x81xx alerts are the supplier's to switch off (6.22: the ESME's WAN alert bits, the GSME's event
+ * configuration): a disabled one is not sent (alert-behaviour.ts). 0x8F0F is not configurable. Codes and names: GBCS alert code table as gbcs-parser
  * names them; non-critical framing: not among RTDS's signed alert codes.
  */
 import type { PrepaymentTerms } from '../meter/index.ts';
 import { balanceCrossing, type MeterModel } from '../meter/index.ts';
 import { dlms, encodeDataNotification, invokeIdFor } from '../gbcs/dlms.ts';
 import { encodeDlmsDateTime } from '../gbcs/dlms-time.ts';
-import type { CommandContext } from './app-use-case.ts';
+import { encodeGbzAlert, zigbeeTime } from '../gbcs/gbz.ts';
+import type { CommandContext, RaisedAlert } from './app-use-case.ts';
 import { factsOf } from './certificate-cache.ts';
 import { alertEnabled } from './families/alert-behaviour.ts';
 import type { PrepaymentConfigSection } from './families/prepayment.ts';
@@ -28,6 +32,7 @@ export const CreditAlert = {
   emergencyCreditAvailable: 0x8119,
   emergencyCreditExhausted: 0x81aa,
   belowDisablementThreshold: 0x8f0f,
+  emergencyCreditActivated: 0x81ab,
 } as const;
 
 const SUPPLIER_ROLE = 2;
@@ -65,12 +70,36 @@ export function raiseCreditAlerts(ctx: CommandContext, meter: MeterModel, terms:
   found.sort((a, b) => a.at.getTime() - b.at.getTime());
   let n = 0;
   for (const { code, at } of found) {
-    if (!alertEnabled(ctx, code)) continue;
+    const alert = supplierAlert(ctx, code, at, n + 1);
+    if (!alert) continue;
     n += 1;
-    const body = dlms.structure(dlms.longUnsigned(code), dlms.octets(encodeDlmsDateTime(at)));
-    ctx.raise({
-      messageCode: GENERIC_NON_CRITICAL_ALERT, critical: false, to: supplier, toRole: SUPPLIER_ROLE,
-      payload: encodeDataNotification({ invokeId: invokeIdFor(ctx.device.alertCounter + BigInt(n)), body }),
-    });
+    ctx.raise(alert);
   }
+}
+
+/**
+ * Alert `code` at `at` to the supplier, framed as the meter frames its generic alerts, or undefined when the
+ * supplier turned it off (6.22) or the meter names no supplier. `nth`: its place among the alerts this catch-up
+ * or command raises (a DLMS alert's invoke id follows the device's alert counter).
+ */
+function supplierAlert(ctx: Pick<CommandContext, 'app' | 'device'>, code: number, at: Date, nth: number): RaisedAlert | undefined {
+  const supplierKa = ctx.device.cells.supplierKA;
+  const to = supplierKa ? factsOf(supplierKa)?.subjectEui : undefined;
+  if (!to || !alertEnabled(ctx, code)) return undefined;
+  const payload = ctx.device.type === 'GSME'
+    ? encodeGbzAlert({ componentCount: 0, alertCode: code, time: zigbeeTime(at), rest: Buffer.alloc(0) })
+    : encodeDataNotification({
+      invokeId: invokeIdFor(ctx.device.alertCounter + BigInt(nth)),
+      body: dlms.structure(dlms.longUnsigned(code), dlms.octets(encodeDlmsDateTime(at))),
+    });
+  return { messageCode: GENERIC_NON_CRITICAL_ALERT, critical: false, to, toRole: SUPPLIER_ROLE, payload };
+}
+
+/**
+ * 0x81AB as the meter activates emergency credit (prepayment.ts), raised through the command's context. Its
+ * invoke id assumes it is the command's first alert (a catch-up alert in the same command shares the number).
+ */
+export function raiseEmergencyCreditActivated(ctx: CommandContext): void {
+  const alert = supplierAlert(ctx, CreditAlert.emergencyCreditActivated, ctx.now, 1);
+  if (alert) ctx.raise(alert);
 }

@@ -6,6 +6,7 @@
 import { decodeApdu, encodeApdu, signApdu, type GeneralSigningApdu } from '../gbcs/apdu.ts';
 import { isGeneralCiphering, unwrapGeneralCiphering } from '../gbcs/mac.ts';
 import { decodeBody, type GbcsBody, type GbcsMessage } from '../gbcs/message.ts';
+import { frameAlert } from './between-commands.ts';
 import type { CellName } from './cells.ts';
 import { dueCommands, notYetDue } from './pending.ts';
 import { notEmulatedReason, useCaseFor } from './registry.ts';
@@ -99,6 +100,11 @@ export function executeDueCommands(state: DeviceSecurityState, creds: DeviceCred
     const mine: Buffer[] = [];
     for (const alert of done.alerts ?? (done.alert ? [done.alert] : [])) {
       s.alertCounter += 1n;
+      // an alert of the device's own catch-up names its recipient (and is MAC'd unless critical)
+      if (alert.to) {
+        mine.push(frameAlert(s, creds, alert));
+        continue;
+      }
       const unsigned = encodeApdu({ cra: 'alert', counter: s.alertCounter, originator: s.eui, target: p.originator, messageCode: alert.messageCode, payload: alert.payload });
       mine.push(signApdu(unsigned, creds.dsKey));
     }

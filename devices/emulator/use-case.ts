@@ -3,6 +3,7 @@
  * applies to, and how a device processes its command. The dispatcher finds the use case by message code
  * (registry.ts); the use case does the rest.
  */
+import type { Eui } from '../../pki/index.ts';
 import type { CellId } from '../gbcs/cell-id.ts';
 import type { GbcsMessage } from '../gbcs/message.ts';
 import type { CellName, DeviceType } from './cells.ts';
@@ -33,14 +34,20 @@ export interface DeviceOutcome {
 }
 
 /** A future-dated command run once its time has come; the dispatcher signs the alert and counts it. */
+export interface DueAlert { messageCode: number; payload: Buffer; critical?: boolean; to?: Eui; toRole?: number }
+
 export interface DueExecution {
   state: DeviceSecurityState;
   changedCells: CellName[];
   failures: ReplacementFailure[];
   /** The alert the device raises to the command's originator (CS02b, CS06: one). */
-  alert?: { messageCode: number; payload: Buffer };
-  /** Or several: a DLMS command activating several objects raises one 8F66 per object. */
-  alerts?: { messageCode: number; payload: Buffer }[];
+  alert?: DueAlert;
+  /**
+   * Or several: a DLMS command activating several objects raises one 8F66 per object. Signed to the command's
+   * originator, unless an alert names its recipient `to` (what the device raised catching up to the command's
+   * instant, e.g. a prepayment meter's credit alerts): then signed if critical, else MAC'd to the KA cell of role `toRole`.
+   */
+  alerts?: DueAlert[];
 }
 
 export interface UseCase {

@@ -172,3 +172,36 @@ describe('credit drains by the tariff\'s price of each half hour\'s register', (
     expect(before - after).toBeGreaterThan(3 * STANDING_CHARGE_PER_DAY + (counter / 1000) * prices[0]! + 1000);
   });
 });
+
+describe('a future-dated tariff', () => {
+  const day = new Date('2026-12-02T00:00:00Z'); // a Wednesday
+  const next = new Date(day.getTime() + DAY);
+  const activation = new Date(day.getTime() + 12 * 3_600_000);
+  const oldPrices = [2121, 3127, 4744];
+  const newPrices = [9000, 12000, 15000];
+  const withPrices = (prices: number[]) => (x: string) => prices.reduce((xml, p, i) => xml.replace(new RegExp(`(<sr:TOUPrice index="${i + 1}">)\\d+<`), `$1${p}<`), x);
+
+  it('drains at the old prices until it activates and at the new ones after, though no command came between', () => {
+    const { world, esmeKa } = prepaymentMeter(new Date(day.getTime() - 6 * 3_600_000), 'ECS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML', withPrices(oldPrices));
+    world.dcc.clock.set(day);
+    const before = balance(world);
+    // the same TOU tariff at new prices, future-dated to noon (the meter holds it and answers now)
+    ok(world.run('ECS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML', (x) => withPrices(newPrices)(x)
+      .replace('<sr:UpdateImportTariffPrimaryElement>', `<sr:UpdateImportTariffPrimaryElement><sr:ExecutionDateTime>${activation.toISOString()}</sr:ExecutionDateTime>`)
+      .replace(/:1006</, ':1106<')));
+    // the clock moves past noon to midnight; the DCC runs what fell due, then the supplier reads the balance
+    world.dcc.clock.set(next);
+    world.dcc.runDueCommands();
+    const after = balance(world);
+    const rows = halfHours(world, esmeKa, day, next);
+    expect(rows).toHaveLength(48);
+    const cost = (prices: number[], keep: (start: number) => boolean) =>
+      rows.filter(([start]) => keep(start)).reduce((sum, [start, wh]) => sum + (wh / 1000) * prices[touOfWeekdayHalfHour(start) - 1]!, 0);
+    const morning = cost(oldPrices, (s) => s < activation.getTime());
+    const afternoon = cost(newPrices, (s) => s >= activation.getTime());
+    expect(Math.abs(before - after - (morning + afternoon + STANDING_CHARGE_PER_DAY))).toBeLessThanOrEqual(2);
+    // not the whole day at the new prices (what charging from the last command at the new tariff would give)
+    const allNew = cost(newPrices, () => true) + STANDING_CHARGE_PER_DAY;
+    expect(allNew - (before - after)).toBeGreaterThan(1000);
+  });
+});

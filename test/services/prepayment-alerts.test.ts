@@ -2,7 +2,8 @@
  * Prepayment alerts (issue 17) on the ZAZ1 ESME, over DUIS from the RTDS templates: a meter in prepayment whose
  * credit runs out as the simulated clock moves sends its supplier low credit (0x810D), emergency credit
  * available (0x8119) and, as it opens its switch, credit below the disablement threshold (0x8F0F), each a DUIS
- * DeviceAlertMessage carrying the meter's MAC'd GBCS alert; an alert the supplier disabled with 6.22 is not sent.
+ * DeviceAlertMessage carrying the meter's MAC'd GBCS alert; emergency credit taken (2.5) is told with 0x81AB; an
+ * alert the supplier disabled with 6.22 is not sent.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, GENERIC_NON_CRITICAL_ALERT } from '../../devices/index.ts';
@@ -34,7 +35,7 @@ interface Alert { code: string; gbcsCode: number; at: Date; messageCode: number 
 
 /** The device alerts in the supplier's mailbox, oldest first. */
 function supplierAlerts(world: ConformanceWorld): Alert[] {
-  return world.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.reverse().map((e) => {
+  return world.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.reverse().filter((e) => e.responseCode !== '8F66').map((e) => {
     const body = parseDuisResponse(e.body).body;
     if (body.kind !== 'DeviceAlertMessage') throw new Error(body.kind);
     const m = decodeGbcsMessage(body.gbcsPayload);
@@ -89,9 +90,12 @@ describe('a prepayment ESME running out of credit', () => {
     }
     // the customer takes the emergency credit the meter offered (2.5); it lasts until the balance is -£3
     ok(w.run('ECS09_2.5_SUCCESS_REQUEST_DUIS.XML'));
+    // the meter tells its supplier it activated the emergency credit (0x81AB) as it does
+    expect(codes()).toEqual(['810D', '8119', '81AB']);
+    expect(Math.abs(supplierAlerts(w).at(-1)!.at.getTime() - w.dcc.clock.now().getTime())).toBeLessThan(1000);
     untilDisconnected(w);
     // the emergency credit lifts the combined credit above £2, so it falls below the low credit threshold again
-    expect(codes()).toEqual(['810D', '8119', '810D', '81AA', '8F0F']);
+    expect(codes()).toEqual(['810D', '8119', '81AB', '810D', '81AA', '8F0F']);
   });
 
   it('leaves out the low credit alert once the supplier disabled it with 6.22; the disconnection alert is not configurable', () => {
@@ -104,5 +108,24 @@ describe('a prepayment ESME running out of credit', () => {
     const before = supplierAlerts(w).length;
     untilDisconnected(w);
     expect(supplierAlerts(w).slice(before).map((a) => a.code)).toEqual(['8119', '8F0F']);
+  });
+
+  it('a future-dated tariff falling due after the credit ran out: the meter tells the supplier what happened before it, then 8F66', () => {
+    w = conformanceWorld();
+    prepaymentMeter(w);
+    const at = new Date(w.dcc.clock.now().getTime() + 10 * 24 * HOUR);
+    ok(w.run('ECS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML', (x) => x
+      .replace('<sr:UpdateImportTariffPrimaryElement>', `<sr:UpdateImportTariffPrimaryElement><sr:ExecutionDateTime>${at.toISOString()}</sr:ExecutionDateTime>`)));
+    const before = w.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.length;
+    // one tick past the activation: the meter catches up to it (the credit runs out on the way), then activates
+    w.dcc.clock.set(new Date(at.getTime() + HOUR));
+    w.dcc.runDueCommands();
+    const codes = w.dcc.gateway.inbox(ZAZ1_SUPPLIER, { kind: 'device-alert', limit: 100 }).entries.reverse().slice(before).map((e) => e.responseCode);
+    expect(codes.slice(0, 3)).toEqual(['810D', '8119', '8F0F']);
+    expect(codes.slice(3).length).toBeGreaterThan(0);
+    expect(codes.slice(3).every((c) => c === '8F66')).toBe(true);
+    // the credit alerts are the generic non-critical ones, MAC'd to the supplier as between commands
+    expect(supplierAlerts(w).slice(-3).map((a) => a.messageCode)).toEqual([GENERIC_NON_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT]);
+    expect(JSON.parse(w.world.store.getDeviceAppState(ESME)!).supply.state).toBe('disconnected');
   });
 });

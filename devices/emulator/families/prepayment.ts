@@ -34,6 +34,7 @@ import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
 import { changeSupply, type SupplySection } from './supply.ts';
+import { raiseEmergencyCreditActivated } from '../credit-alerts.ts';
 
 /** What the tariffs family's PrepaymentSection holds (same names; unified when the branches meet). */
 export interface PrepaymentSection {
@@ -176,8 +177,12 @@ const TOP_UP_RESULT: Record<TopUpRefusal | 'accepted', number> = { accepted: 0x0
 
 // ---------------------------------------------------------------- emergency credit
 
-/** Activates emergency credit if the balance is at or below its threshold and none is in use; else why not. */
-function activateEmergencyCredit(app: DeviceAppState, now: Date): string | undefined {
+/**
+ * Activates emergency credit if the balance is at or below its threshold and none is in use, and tells the
+ * supplier (0x81AB, unless 6.22 turned it off); else why not.
+ */
+function activateEmergencyCredit(ctx: CommandContext): string | undefined {
+  const { app, now } = ctx;
   // Checked before the sections are made: a refusal leaves the state as it was.
   const seen = (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? { ...DEFAULT_EMERGENCY_CREDIT, active: false };
   const balance = (app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
@@ -189,6 +194,7 @@ function activateEmergencyCredit(app: DeviceAppState, now: Date): string | undef
   ec.activatedAt = now.toISOString();
   p.emergencyCredit = ec.limit;
   storeBalances(app, p);
+  raiseEmergencyCreditActivated(ctx);
   return undefined;
 }
 
@@ -276,7 +282,7 @@ const ESME_OBJECTS = cosemTable([
     action(method, _parameter, ctx) {
       // 3 invoke_credit
       if (method !== 3) return { result: DataAccessResult.otherReason };
-      return { result: activateEmergencyCredit(ctx.app, ctx.now) === undefined ? DataAccessResult.success : REFUSED };
+      return { result: activateEmergencyCredit(ctx) === undefined ? DataAccessResult.success : REFUSED };
     },
   },
   charge(obis('0-0:19.20.1.255'), 'time-based debt 1'),
@@ -345,7 +351,7 @@ const GSME_COMMANDS: ZclCommand[] = [
     commandId: 0x00,
     name: 'Select Available Emergency Credit',
     run(c, ctx) {
-      return [defaultResponse(c, activateEmergencyCredit(ctx.app, ctx.now) === undefined ? ZclStatus.success : ZclStatus.failure)];
+      return [defaultResponse(c, activateEmergencyCredit(ctx) === undefined ? ZclStatus.success : ZclStatus.failure)];
     },
   },
 ];
