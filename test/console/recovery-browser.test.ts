@@ -18,6 +18,7 @@ let page: Page;
 const consoleErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 const ACB = dashedEui(DCC.accessControlBroker);
+let formerHolder = '';
 
 beforeAll(async () => {
   h = await startHarness({ workers: 0 });
@@ -44,7 +45,9 @@ async function recoveryRows(): Promise<number> {
 describe('DCC operations in Chromium', () => {
   it('orders the SMKI Recovery Event for one device: confirmed, its cells change on its page, the audit row shows in the timeline with its GBCS', async () => {
     // a GPF: MP128B lets the ACB's certificates stand in its network operator cells (an ESME refuses them)
-    const eui = dashedEui(findDevice(h.world, 'GPF', (_d, holders) => holders.networkOperatorDS !== DCC.accessControlBroker && holders.networkOperatorDS !== null).eui);
+    const gpf = findDevice(h.world, 'GPF', (_d, holders) => holders.networkOperatorDS !== DCC.accessControlBroker && holders.networkOperatorDS !== null);
+    const eui = dashedEui(gpf.eui);
+    formerHolder = dashedEui(h.world.certificate(h.world.store.getDeviceSecurity(gpf.eui)!.cells.networkOperatorDS!).subjectEui!);
     await openPanel(eui);
     expect(await page.locator('#dcc-op-devices').inputValue()).toBe(eui);
     await page.locator('#dcc-op-cells-networkOperator').check();
@@ -109,6 +112,27 @@ describe('DCC operations in Chromium', () => {
     expect(await page.locator('.dcc-op-result tr[data-outcome="refused"]').textContent()).toMatch(/E4 refused.*has spent its root contingency key/);
     expect(dumpDeviceTables(h.world)).toBe(before);
     await shot('recovery-03-contingency-refused');
+  });
+
+  it('an order for every device a network operator strands says how many before it is confirmed; Cancel sends nothing', async () => {
+    const stranded = (await (await fetch(`${h.server.url}/api/network-operators/${formerHolder}/stranded?limit=1`)).json()) as { total: number };
+    expect(stranded.total).toBeGreaterThan(0);
+    const eui = dashedEui(findDevice(h.world, 'GPF', () => true).eui);
+    await openPanel(eui);
+    await page.locator('#dcc-op-devices').fill('');
+    await page.locator('#dcc-op-holding').selectOption(formerHolder);
+    await page.locator('#dcc-op-cells-networkOperator').check();
+    await page.locator('#dcc-op-of-networkOperator').selectOption(ACB);
+    await page.locator('#dcc-op-reason').fill('MP128: stranded certificates');
+    await page.locator('#dcc-op-by').fill('Ada at the DCC');
+    const rows = await recoveryRows();
+    await page.getByRole('button', { name: 'Review the order…' }).click();
+    const review = page.getByRole('region', { name: 'Confirm the order' });
+    await review.waitFor();
+    expect(await review.textContent()).toContain(`to ${stranded.total} device(s) whose network operator cells hold`);
+    await review.getByRole('button', { name: 'Cancel' }).click();
+    expect(await review.isVisible()).toBe(false);
+    expect(await recoveryRows()).toBe(rows);
   });
 
   it('an order the DCC cannot take at all is shown as a readable error and nothing is done', async () => {

@@ -1,4 +1,4 @@
-import { post } from './api.js';
+import { get, post } from './api.js';
 import { h, clear, state, announce } from './dom.js';
 import { showRequest } from './timeline.js';
 
@@ -52,7 +52,9 @@ function build(view, parties) {
   const event = h('select', { id: 'dcc-op-event', name: 'event' }, Object.entries(EVENTS).map(([k, e]) => h('option', { value: k }, e.text)));
   const devices = h('textarea', { id: 'dcc-op-devices', rows: 2, spellcheck: 'false', 'aria-describedby': 'dcc-op-devices-help' });
   devices.value = eui;
-  const holding = partySelect('dcc-op-holding', 'and every device whose network operator cells hold this party\'s certificates', '', true);
+  // the devices a compromised or departed network operator strands (src/compliance/network-change.ts)
+  const operators = byName.filter((p) => p.userRoles.some((r) => r === 'ED' || r === 'GT'));
+  const holding = h('select', { id: 'dcc-op-holding' }, h('option', { value: '' }, '— nobody —'), operators.map((p) => h('option', { value: p.eui }, `${p.name} (${p.eui})`)));
   const rows = Object.entries(GROUPS).map(([g, text]) => {
     const check = h('input', { type: 'checkbox', id: `dcc-op-cells-${g}`, dataset: { group: g } });
     const who = partySelect(`dcc-op-of-${g}`, `Whose certificates go into the ${text}`, defaults[g], false);
@@ -132,14 +134,15 @@ function build(view, parties) {
     h('div', { class: 'field' }, h('label', { for: event.id }, 'Event'), event),
     h('div', { class: 'field' }, h('label', { for: devices.id }, 'Devices'), devices,
       h('small', { id: 'dcc-op-devices-help', class: 'help' }, 'EUI-64s, one a line (dashes optional)')),
-    h('div', { class: 'field' }, h('label', { for: holding.id }, 'And every device whose network operator cells still hold'), holding),
+    h('div', { class: 'field' }, h('label', { for: holding.id }, 'And every device whose network operator cells still hold the certificates of'), holding,
+      h('small', { class: 'help' }, 'a network operator, where registration data now names another')),
     h('fieldset', {}, h('legend', {}, 'Cells to replace, and whose current certificates go in them'), rows.map((r) => r.row)),
     h('div', { class: 'field' }, h('label', { for: reason.id }, 'Reason'), reason,
       h('small', { id: 'dcc-op-reason-help', class: 'help' }, 'kept with each command in the request log')),
     h('div', { class: 'field' }, h('label', { for: by.id }, 'Ordered by'), by),
     h('button', { type: 'submit', class: 'danger' }, 'Review the order…'),
   );
-  form.addEventListener('submit', (e) => {
+  form.addEventListener('submit', async (e) => {
     e.preventDefault();
     status.classList.remove('error');
     status.textContent = '';
@@ -150,11 +153,21 @@ function build(view, parties) {
     if (!o.reason) return fail('Give a reason: the request log keeps it as the audit trail.');
     if (!by.value.trim()) return fail('Say who orders it: the request log keeps it as the audit trail.');
     const who = (v) => byName.find((p) => p.eui === v)?.name ?? v;
+    // how many devices "holding" stands for, before anyone confirms an order on all of them
+    let stranded = '';
+    if (o.holding) {
+      try {
+        const s = await get(`/api/network-operators/${encodeURIComponent(o.holding)}/stranded`, { limit: 1 });
+        stranded = `${s.total} device(s) whose network operator cells hold ${who(o.holding)}'s certificates where it is no longer registered`;
+      } catch (err) {
+        return fail(`Cannot count the devices holding ${who(o.holding)}'s certificates: ${err.message}`);
+      }
+    }
     clear(review,
       h('h4', {}, 'Confirm: the DCC will sign and send this itself'),
       h('ul', {},
         h('li', {}, EVENTS[o.event].text),
-        h('li', {}, `to ${o.devices ? o.devices.join(', ') : ''}${o.devices && o.holding ? ' and ' : ''}${o.holding ? `every device whose network operator cells hold ${who(o.holding)}'s certificates` : ''}`),
+        h('li', {}, `to ${o.devices ? o.devices.join(', ') : ''}${o.devices && o.holding ? ' and ' : ''}${stranded}`),
         o.place.map((p) => h('li', {}, `${GROUPS[p.cells]} ← ${who(p.certificatesOf)}`)),
         h('li', {}, `ordered by ${o.requestedBy}: ${o.reason}`)),
       h('p', {}, 'The cells are replaced on the devices at once; only another such order changes them back.'),
