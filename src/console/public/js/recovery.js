@@ -60,6 +60,10 @@ function build(view, parties) {
     const who = partySelect(`dcc-op-of-${g}`, `Whose certificates go into the ${text}`, defaults[g], false);
     return { g, check, who, row: h('div', { class: 'dcc-op-cells', dataset: { group: g } }, check, h('label', { for: check.id }, text), ' ← ', who) };
   });
+  const registeredTo = h('select', { id: 'dcc-op-registered-to' }, h('option', { value: '' }, 'any other operator'), operators.map((p) => h('option', { value: p.eui }, `${p.name} (${p.eui})`)));
+  const timeChecks = h('select', { id: 'dcc-op-time-checks' },
+    h('option', { value: '' }, 'as RTDS\'s commands do (disapplied, but applied by the WAN provider\'s update)'),
+    h('option', { value: 'apply' }, 'apply'), h('option', { value: 'disapply' }, 'disapply'));
   const reason = h('input', { id: 'dcc-op-reason', size: 50, 'aria-describedby': 'dcc-op-reason-help' });
   const by = h('input', { id: 'dcc-op-by', size: 20 });
   const review = h('div', { class: 'dcc-op-review', hidden: true, role: 'region', 'aria-label': 'Confirm the order' });
@@ -84,7 +88,8 @@ function build(view, parties) {
     return {
       event: event.value,
       ...(named.length ? { devices: named } : {}),
-      ...(holding.value ? { holding: holding.value } : {}),
+      ...(holding.value ? { holding: holding.value, ...(registeredTo.value ? { registeredTo: registeredTo.value } : {}) } : {}),
+      ...(timeChecks.value ? { applyTimeBasedCpvChecks: timeChecks.value === 'apply' } : {}),
       ...(place.length ? { place } : {}),
       reason: reason.value.trim(),
       requestedBy: `${by.value.trim() || 'anonymous'} (console)`,
@@ -136,7 +141,9 @@ function build(view, parties) {
       h('small', { id: 'dcc-op-devices-help', class: 'help' }, 'EUI-64s, one a line (dashes optional)')),
     h('div', { class: 'field' }, h('label', { for: holding.id }, 'And every device whose network operator cells still hold the certificates of'), holding,
       h('small', { class: 'help' }, 'a network operator, where registration data now names another')),
+    h('div', { class: 'field' }, h('label', { for: registeredTo.id }, 'whose supply points are now registered to'), registeredTo),
     h('fieldset', {}, h('legend', {}, 'Cells to replace, and whose current certificates go in them'), rows.map((r) => r.row)),
+    h('div', { class: 'field' }, h('label', { for: timeChecks.id }, 'Time-based certification path checks (GBCS CS02b [1])'), timeChecks),
     h('div', { class: 'field' }, h('label', { for: reason.id }, 'Reason'), reason,
       h('small', { id: 'dcc-op-reason-help', class: 'help' }, 'kept with each command in the request log')),
     h('div', { class: 'field' }, h('label', { for: by.id }, 'Ordered by'), by),
@@ -157,8 +164,8 @@ function build(view, parties) {
     let stranded = '';
     if (o.holding) {
       try {
-        const s = await get(`/api/network-operators/${encodeURIComponent(o.holding)}/stranded`, { limit: 1 });
-        stranded = `${s.total} device(s) whose network operator cells hold ${who(o.holding)}'s certificates where it is no longer registered`;
+        const s = await get(`/api/network-operators/${encodeURIComponent(o.holding)}/stranded`, { limit: 1, registeredTo: o.registeredTo });
+        stranded = `${s.total} device(s) whose network operator cells hold ${who(o.holding)}'s certificates where ${o.registeredTo ? `${who(o.registeredTo)} is now registered` : 'it is no longer registered'}`;
       } catch (err) {
         return fail(`Cannot count the devices holding ${who(o.holding)}'s certificates: ${err.message}`);
       }
@@ -169,6 +176,7 @@ function build(view, parties) {
         h('li', {}, EVENTS[o.event].text),
         h('li', {}, `to ${o.devices ? o.devices.join(', ') : ''}${o.devices && o.holding ? ' and ' : ''}${stranded}`),
         o.place.map((p) => h('li', {}, `${GROUPS[p.cells]} ← ${who(p.certificatesOf)}`)),
+        o.applyTimeBasedCpvChecks === undefined ? null : h('li', {}, `time-based certification path checks ${o.applyTimeBasedCpvChecks ? 'applied' : 'disapplied'}`),
         h('li', {}, `ordered by ${o.requestedBy}: ${o.reason}`)),
       h('p', {}, 'The cells are replaced on the devices at once; only another such order changes them back.'),
       h('button', { type: 'button', id: 'dcc-op-confirm', class: 'danger', onclick: () => void send(o) }, 'Carry out the order'), ' ',
