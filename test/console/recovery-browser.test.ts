@@ -81,6 +81,7 @@ describe('DCC operations in Chromium', () => {
     await card.locator('.step').first().focus();
     expect(await card.locator('.step-detail').textContent()).toBe("order: recovery ordered by Ada at the DCC (console): the network operator's keys are compromised");
     await shot('recovery-02-carried-out');
+    await page.locator('#dcc-operations').screenshot({ path: path.join(ARTIFACTS, 'recovery-02b-outcome.png') });
 
     // the result's link opens the row's order and annotated GBCS in the request dialog
     await row.getByRole('link', { name: /the order and its annotated GBCS/ }).click();

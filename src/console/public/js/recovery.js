@@ -81,6 +81,10 @@ function build(view, parties) {
     review.hidden = true;
   };
   event.addEventListener('change', showGroups);
+  // the registration filter narrows the stranded devices only
+  const holdingChanged = () => (registeredTo.disabled = !holding.value);
+  holding.addEventListener('change', holdingChanged);
+  holdingChanged();
 
   const order = () => {
     const named = devices.value.split(/[\s,]+/).filter(Boolean);
