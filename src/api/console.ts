@@ -527,16 +527,21 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
     const frame = `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const s of streams) s.write(frame);
   };
-  const onRequest = (e: RequestEvent) => {
+  const broadcastRow = (id: number) => {
     if (streams.size === 0) return;
-    const log = dcc.gateway.getRequest(e.id);
-    if (log) broadcast('request', timelineEntry(log), e.id);
+    const log = dcc.gateway.getRequest(id);
+    if (log) broadcast('request', timelineEntry(log), id);
   };
+  const onRequest = (e: RequestEvent) => broadcastRow(e.id);
   const onCells = (e: { deviceEui: string; changedCells: string[] }) => {
     if (streams.size) broadcast('cells', { device: dashedEui(e.deviceEui), changedCells: e.changedCells });
   };
+  const onDccOrder = (e: { requestLogIds: number[] }) => {
+    for (const id of e.requestLogIds) broadcastRow(id);
+  };
   dcc.on('request', onRequest);
   dcc.on('cells', onCells);
+  dcc.on('dcc-order', onDccOrder);
   const ticker = setInterval(() => {
     if (streams.size) broadcast('clock', { now: dcc.clock.now().toISOString() });
   }, 5000);
@@ -583,6 +588,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
   app.addHook('preClose', (done) => {
     clearInterval(ticker);
     dcc.off('request', onRequest);
+    dcc.off('dcc-order', onDccOrder);
     dcc.off('cells', onCells);
     for (const s of streams) s.end();
     streams.clear();

@@ -614,6 +614,8 @@ export class Dcc extends EventEmitter {
     this.runDueCommands();
     const r = carryOutRecovery({ world: this.world, gateway: this.gateway, clock: this.clock, ports: this.ports }, order);
     for (const d of r.devices) if (d.changedCells.length) this.emit('cells', { deviceEui: d.device, changedCells: d.changedCells });
+    // not a 'request' event: the gateway's metrics count DUIS requests; the console's timeline shows these rows too
+    this.emit('dcc-order', { requestLogIds: r.devices.map((d) => d.requestLogId) });
     return r;
   }
 

@@ -4,6 +4,7 @@ import { get } from './api.js';
 import { h, $, clear, state, COMPLIANCE_TEXT, party, fmtDate, announce } from './dom.js';
 import { deviceHeader, renderSlots } from './slots.js';
 import { onEvent, setTimelineDevice } from './timeline.js';
+import { recoveryPanel } from './recovery.js';
 
 // Devices: a search over the inventory (keyset pages, server-side filters on indexes) and the
 // chosen device's cells, refreshed as requests change them.
@@ -12,6 +13,7 @@ let seq = 0;
 let page = {};
 let lastPage = null;
 let shownEui = null;
+let allParties = [];
 
 function filters() {
   const f = new FormData($('#search'));
@@ -52,6 +54,7 @@ async function search(cursor = {}) {
 }
 
 export async function initDevices(world, parties) {
+  allParties = parties;
   const opt = (value, text) => h('option', { value }, text);
   const byName = (a, b) => a.name.localeCompare(b.name);
   $('#f-supplier').append(...parties.filter((p) => p.userRoles.some((r) => r === 'IS' || r === 'GS' || r === 'ES')).sort(byName).map((p) => opt(p.eui, p.name)));
@@ -128,7 +131,7 @@ async function refreshDevice(changed) {
   const eui = shownEui;
   const box = h('div');
   const view = await drawDevice(box, eui, { changed, headingId: 'device-heading', extra: [] });
-  const panels = [METERED.includes(view.device.type) ? await meterPanel(eui) : null, await faultsPanel(eui, view.device.type)];
+  const panels = [METERED.includes(view.device.type) ? await meterPanel(eui) : null, await faultsPanel(eui, view.device.type), recoveryPanel(view, allParties)];
   if (mine !== drawSeq || eui !== shownEui) return;
   clear($('#device'), backLink(), [...box.childNodes], panels);
   if (changed.size) announce(`Cells changed on ${eui}: ${[...changed].join(', ')}`);
@@ -145,6 +148,7 @@ export async function showDevice(eui) {
     el.prepend(backLink());
     if (METERED.includes(view.device.type)) el.append(await meterPanel(eui));
     el.append(await faultsPanel(eui, view.device.type));
+    el.append(recoveryPanel(view, allParties));
     $('#device-heading').focus();
     el.scrollIntoView({ block: 'start' });
   } catch (e) {

@@ -59,6 +59,8 @@ async function loadOlder() {
 const SERVICE_NAMES = {};
 
 export function entryTitle(e) {
+  // the DCC's own credentials command (no DUIS request): its first step names the event ordered
+  if (e.endpoint === 'recovery') return `DCC ${e.steps?.[0]?.step === 'order' ? e.steps[0].detail.split(' ')[0] : 'credentials'} command (no DUIS request)`;
   const svc = e.serviceReferenceVariant ?? '?';
   const leg = e.commandVariant === 4 ? ' (pre-command leg)' : e.commandVariant === 5 ? ' (signed pre-command)' : '';
   return `${svc}${SERVICE_NAMES[svc] ? ' ' + SERVICE_NAMES[svc] : ''}${leg}`;
