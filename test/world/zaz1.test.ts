@@ -75,7 +75,8 @@ describe('ZAZ1 keystore import', () => {
 
   it('knows the ZAZ1 parties by their roles', () => {
     const roles = (eui: string) => all<{ user_role: string }>('SELECT user_role FROM party_user_roles WHERE party_eui = ? ORDER BY user_role', eui).map((r) => r.user_role);
-    expect(roles(ZAZ1_SUPPLIER)).toEqual(['ES', 'GS', 'IS']);
+    // OU as well: RTDS's own 9.1 vectors (ECS50, GCS36) name this test User as the requester
+    expect(roles(ZAZ1_SUPPLIER)).toEqual(['ES', 'GS', 'IS', 'OU']);
     expect(roles('90B3D51F30030000')).toEqual(['GS', 'IS']);
     expect(roles(ZAZ1_NETWORK_OPERATOR)).toContain('ED');
     for (const eui of Object.values(DCC)) expect(get<{ is_dcc: number }>('SELECT is_dcc FROM parties WHERE eui = ?', eui).is_dcc, eui).toBe(1);
