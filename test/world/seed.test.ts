@@ -25,6 +25,8 @@ const SEED_CELLS: Record<DeviceType, readonly CellColumnName[]> = {
   CHF: ['root', 'recovery', 'acbDS', 'acbKA', 'wanProviderDS'],
   PPMID: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
   HCALCS: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
+  IHD: [],
+  CAD: [],
 };
 let cellsSource = 'seed code';
 
