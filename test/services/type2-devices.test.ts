@@ -132,6 +132,17 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
     expect(joinedTo(GSME)).toContainEqual({ eui: IHD, type: 6 });
   });
 
+  it('8.2 reads the IHD as the DCC keeps it: type, model, its hub; no SMI status, no firmware', () => {
+    const r = w.run('8.2_READ_INVENTORY_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A2', `<sr:DeviceID>${dashed(IHD)}`));
+    expect(r.answer.responseCode, r.finalReason ?? '').toBe('I0');
+    const body = r.answer.body;
+    if (body.kind !== 'ResponseMessage' || !body.content || !('dspInventory' in body.content)) throw new Error(body.kind);
+    const [ihd] = body.content.dspInventory;
+    expect(ihd).toMatchObject({ deviceId: IHD, deviceType: 'IHD', deviceModel: '010A030B' });
+    expect(ihd!.deviceStatus).toBeUndefined();
+    expect(ihd!.deviceFirmwareVersion).toBeUndefined();
+  });
+
   it('8.1.1 cannot commission a Type 2 device (E11): it stays Whitelisted', () => {
     const r = w.run('ECS70Commission_8.1.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(':00-DB-12-34-56-78-90-A0:', `:${dashed(IHD)}:`));
     expect(r.answer.responseCode).toBe('E11');

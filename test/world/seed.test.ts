@@ -253,6 +253,14 @@ describe('seeded world shape (2000 premises)', () => {
     expect(share).toBeLessThan(0.15);
   });
 
+  it('pairs every comms hub of a gas premises with its own GPF, and no other hub with one', () => {
+    const hubs = all<{ gpf: string | null; paired: string | null }>(
+      "SELECT (SELECT g.eui FROM devices g WHERE g.type = 'GPF' AND g.comms_hub_eui = h.eui) AS gpf, h.associated_gpf_eui AS paired FROM devices h WHERE h.type = 'CHF'",
+    );
+    expect(hubs.some((h) => h.gpf !== null)).toBe(true);
+    for (const h of hubs) expect(h.paired).toBe(h.gpf);
+  });
+
   it('keeps the ACB certificate in the NO cells of some commissioned GPFs (MP128B) and never in a GSME', () => {
     const acbDs = one<{ id: number }>("SELECT id FROM certificates WHERE subject_eui = ? AND role = 4 AND key_usage = 'DS'", DCC.accessControlBroker).id;
     const acbKa = one<{ id: number }>("SELECT id FROM certificates WHERE subject_eui = ? AND role = 4 AND key_usage = 'KA'", DCC.accessControlBroker).id;
