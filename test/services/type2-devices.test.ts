@@ -143,6 +143,24 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
     expect(ihd!.deviceFirmwareVersion).toBeUndefined();
   });
 
+  it('8.4 refuses an SMI status, a firmware version or an MPxN for the IHD, changing nothing; a Pending CAD may be deleted', () => {
+    const update = (eui: string, change: string) => w.run('8.4_UPDATE_INVENTORY_REQUEST_DUIS.XML', (x) => x
+      .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashed(eui)}`).replace('<sr:DeleteDevice/>', change));
+    const before = JSON.stringify([device(IHD), w.world.inventory.detailsOf(IHD)]);
+    const status = update(IHD, '<sr:UpdateDeviceStatusExceptCH>InstalledNotCommissioned</sr:UpdateDeviceStatusExceptCH>');
+    expect(status.answer.responseCode).toBe('E080407');
+    expect(status.finalReason).toMatch(/Type 2 device: it has no SMI status/);
+    const firmware = update(IHD, '<sr:UpdateDeviceDetails><sr:FirmwareVersion>00010002</sr:FirmwareVersion></sr:UpdateDeviceDetails>');
+    expect(firmware.answer.responseCode).toBe('E080415');
+    const mpxn = update(IHD, `<sr:UpdateMPxN><sr:ImportMPxN>${ZAZ1_MPAN}</sr:ImportMPxN></sr:UpdateMPxN>`);
+    expect(mpxn.answer.responseCode).toBe('E080411');
+    expect(JSON.stringify([device(IHD), w.world.inventory.detailsOf(IHD)])).toBe(before);
+
+    const del = update(CAD, '<sr:DeleteDevice/>');
+    expect(del.answer.responseCode, del.finalReason ?? '').toBe('I0');
+    expect(device(CAD)).toBeUndefined();
+  });
+
   it('8.1.1 cannot commission a Type 2 device (E11): it stays Whitelisted', () => {
     const r = w.run('ECS70Commission_8.1.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(':00-DB-12-34-56-78-90-A0:', `:${dashed(IHD)}:`));
     expect(r.answer.responseCode).toBe('E11');
