@@ -100,10 +100,11 @@ export class FleetLoader {
       const s = db.prepare(sql);
       return { run: () => void s.run(bound) };
     };
-    const device = (type: DeviceType, eui: string, mpxn: string, commsHub: string) =>
+    // gpf: a comms hub's own GPF, the other half of the hub (NULL for the other devices).
+    const device = (type: DeviceType, eui: string, mpxn: string, commsHub: string, gpf = 'NULL') =>
       p(
-        `INSERT INTO main.devices (eui, type, status, mpxn, comms_hub_eui, manufacturer, model, firmware, commissioned_at)
-         SELECT ${eui}, '${type}', status, ${mpxn}, ${commsHub}, @manufacturer, @model, @firmware, commissioned_at
+        `INSERT INTO main.devices (eui, type, status, mpxn, comms_hub_eui, manufacturer, model, firmware, commissioned_at, associated_gpf_eui)
+         SELECT ${eui}, '${type}', status, ${mpxn}, ${commsHub}, @manufacturer, @model, @firmware, commissioned_at, ${gpf}
          FROM temp.fleet_premises WHERE ${eui} IS NOT NULL ORDER BY n`,
         { ...models[type] },
       );
@@ -124,7 +125,7 @@ export class FleetLoader {
     this.spread = [
       supplyPoint('E', 'mpan', 'mpan_network_operator', 'mpan_supplier'),
       supplyPoint('G', 'mprn', 'mprn_network_operator', 'mprn_supplier'),
-      device('CHF', 'chf_eui', 'NULL', 'NULL'),
+      device('CHF', 'chf_eui', 'NULL', 'NULL', 'gpf_eui'),
       device('ESME', 'esme_eui', 'mpan', 'chf_eui'),
       device('GPF', 'gpf_eui', 'mprn', 'chf_eui'),
       device('GSME', 'gsme_eui', 'mprn', 'chf_eui'),

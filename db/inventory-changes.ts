@@ -37,6 +37,7 @@ const UPDATABLE: Readonly<Record<string, string>> = {
   commsHubEui: 'comms_hub_eui',
   smWan: 'sm_wan',
   addedBy: 'added_by',
+  associatedGpfEui: 'associated_gpf_eui',
 };
 
 export class InventoryChanges {

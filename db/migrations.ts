@@ -21,7 +21,8 @@ function rebuildTable(table: string, edit: (createSql: string) => string): NonNu
     const edited = edit(row.sql);
     if (edited === row.sql) throw new Error(`migration: the ${table} table's definition is not the one expected`);
     const indexes = (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '${table}' AND sql IS NOT NULL`).all() as { sql: string }[]).map((i) => i.sql);
-    db.exec(edited.replace(new RegExp(`^CREATE TABLE ${table}\\b`), `CREATE TABLE ${table}_rebuilt`));
+    // A table rebuilt before was renamed into place: SQLite then keeps its name quoted.
+    db.exec(edited.replace(new RegExp(`^CREATE TABLE (?:"${table}"|${table}\\b)`), `CREATE TABLE ${table}_rebuilt`));
     db.exec(`INSERT INTO ${table}_rebuilt SELECT * FROM ${table}`);
     db.exec(`DROP TABLE ${table}`);
     db.exec(`ALTER TABLE ${table}_rebuilt RENAME TO ${table}`);
@@ -413,5 +414,15 @@ CREATE INDEX dcc_schedules_device ON dcc_schedules (device_eui);
 -- device is made with generation 1; 0: none, spent by a contingency command the device carried out.
 ALTER TABLE device_security ADD COLUMN contingency_key_generation INTEGER NOT NULL DEFAULT 1;
 `,
+  },
+  {
+    version: 18,
+    name: 'inventory: IHD and CAD (Type 2) devices',
+    // DUIS DeviceType has IHD and CAD; they enter by 12.2 and live in hub device logs and meter joins (rules-and-data.md).
+    sql: '',
+    rebuild: rebuildTable('devices', (sql) => sql.replace(
+      "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'))",
+      "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS', 'IHD', 'CAD'))",
+    )),
   },
 ];

@@ -111,9 +111,19 @@ export function isXmlSigningRole(code: number): boolean {
 export const USER_ROLES = ['IS', 'ES', 'GS', 'ED', 'GT', 'RSA', 'OU'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-/** The device types dcc-sim's inventory holds and its emulators speak for (PPMID and HCALCS: for the HAN services). */
-export const DEVICE_TYPES = ['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'] as const;
+/**
+ * The device types dcc-sim's inventory holds. Its emulators speak for the first six (PPMID and HCALCS: for the
+ * HAN services); IHD and CAD are Type 2 devices: no SMKI certificates and no GBCS commands from the DCC, known
+ * to the DCC only as inventory entries, hub device-log entries and joins (rules-and-data.md).
+ */
+export const DEVICE_TYPES = ['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS', 'IHD', 'CAD'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/** Type 2 devices: an In-Home Display and a Consumer Access Device. */
+export const TYPE2_DEVICE_TYPES = ['IHD', 'CAD'] as const;
+export function isType2(type: string): type is (typeof TYPE2_DEVICE_TYPES)[number] {
+  return (TYPE2_DEVICE_TYPES as readonly string[]).includes(type);
+}
 
 /** The DCC's own parties. The ACB's EUI is also the DCC's: target of non-device requests, sender of DSP-signed responses. */
 export const DCC_PARTIES = {

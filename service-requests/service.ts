@@ -180,7 +180,7 @@ export interface NewInventoryDevice {
   firmware: string;
   smetsChtsVersion?: string;
   esmeVariant?: string;
-  /** a GSME's GPF */
+  /** a GSME's GPF, or a comms hub's own GPF (the other half of the hub) */
   associatedGpf?: Eui;
   /** the party that pre-notified it: it manages the device until an MPxN names a supplier */
   addedBy: Eui;

@@ -60,6 +60,9 @@ const CELLS_BY_TYPE: Readonly<Record<DeviceType, readonly CellName[]>> = Object.
   // The HAN devices RTDS commands: by the supplier (CS03A2Critical, signed) and by the ACB (CS08 MAC'd, CS03A2NonCritical signed).
   PPMID: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
   HCALCS: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
+  // Type 2 devices hold no SMKI certificates.
+  IHD: [],
+  CAD: [],
 });
 
 

@@ -5,7 +5,7 @@
  * service's own steps. It reads the world through GatewayPorts and never writes: a rejection
  * changes nothing.
  */
-import { dashedEui, DCC_EUI, RemotePartyRole, type CertificateFacts, type UserRole } from '../../pki/index.ts';
+import { dashedEui, DCC_EUI, isType2, RemotePartyRole, type CertificateFacts, type UserRole } from '../../pki/index.ts';
 import {
   DEFAULT_MAX_DUIS_BYTES, DuisRejection, parsedDocumentOf, verifyDuisSignature, verifyDuisSignatureOfDocument,
   type DuisEnvelope, type RequestBody,
@@ -230,6 +230,8 @@ const device: Step = {
     const d = ports.device(target);
     if (!d) ctx.reject(Codes.unknownDevice, `device ${dashedEui(target)} is not in the smart metering inventory`);
     ctx.device = d!;
+    // Type 2 devices take no GBCS commands from the DCC: the DCC reaches them only through a meter or the hub.
+    if (isType2(d!.type)) ctx.reject(Codes.deviceType, `${d!.type} ${dashedEui(target)} is a Type 2 device: it takes no commands from the DCC (join it to a meter with 8.7.2)`);
     if (!targeting.statuses.includes(d!.status)) {
       ctx.reject(Codes.deviceStatus, `${d!.type} ${dashedEui(target)} is ${d!.status}; ${ctx.service.variant} needs ${targeting.statuses.join(' or ')}`);
     }

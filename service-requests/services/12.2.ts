@@ -1,7 +1,9 @@
 /**
  * 12.2 Device Pre-notification: a User tells the DCC a device is coming. Non-device: the DCC adds it
  * to the smart metering inventory as Pending, with the cells it leaves the factory with (the ACB's
- * certificates where its supplier and network operator will go), and answers I0.
+ * certificates where its supplier and network operator will go), and answers I0. A Type 2 device (IHD, CAD)
+ * enters Pending too, with no certificates. A comms hub pre-notified with AssociatedGPFDeviceID is paired with
+ * that GPF: 8.14.1 commissions the two together.
  */
 import { dashedEui, DCC_EUI, DEVICE_TYPES, type DeviceType, type Eui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
@@ -103,7 +105,8 @@ export const devicePrenotification: ServiceModule<Body> = {
     }
     if (b.esmeVariant !== undefined && b.deviceType !== 'ESME') fail(Codes1202.inconsistent, `ESMEVariant ${b.esmeVariant} is for an ESME, not a ${b.deviceType}`);
     if (b.associatedGpf !== undefined) {
-      if (b.deviceType !== 'GSME') fail(Codes1202.inconsistent, `AssociatedGPFDeviceID is for a GSME, not a ${b.deviceType}`);
+      // A GSME names the GPF it will use; a comms hub names its own GPF, the other half of the same hub.
+      if (b.deviceType !== 'GSME' && b.deviceType !== 'CHF') fail(Codes1202.inconsistent, `AssociatedGPFDeviceID is for a GSME or a comms hub, not a ${b.deviceType}`);
       const gpf = known.get(b.associatedGpf);
       if (gpf?.type !== 'GPF') fail(Codes1202.inconsistent, `AssociatedGPFDeviceID ${dashedEui(b.associatedGpf)} is ${gpf ? `${gpf.type === 'ESME' ? 'an' : 'a'} ${gpf.type}` : 'not in the inventory'}, not a GPF`);
     }

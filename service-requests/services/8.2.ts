@@ -2,7 +2,7 @@
  * 8.2 Read Inventory: the DCC answers from the smart metering inventory, up to 17 devices matching
  * a UPRN, a device, an MPxN or a postcode and address.
  */
-import { dashedEui, DCC_EUI, parseEui } from '../../pki/index.ts';
+import { dashedEui, DCC_EUI, isType2, parseEui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts, SR_NS, type InventoryQuery } from '../duis/index.ts';
 import { Codes, Codes0802 } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
@@ -99,7 +99,8 @@ export const readInventory: ServiceModule<Body> = {
           dspInventory: devices.map((d) => ({
             deviceId: d.eui,
             deviceType: d.type,
-            deviceStatus: d.status,
+            // A Type 2 device has no SMI status (rules-and-data.md): the DCC's own lifecycle of it is not reported.
+            deviceStatus: isType2(d.type) ? undefined : d.status,
             deviceManufacturer: d.manufacturer,
             deviceModel: d.model,
             deviceFirmwareVersion: d.firmware || undefined,

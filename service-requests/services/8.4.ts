@@ -3,7 +3,7 @@
  * inventory — its status as installation goes on (a comms hub's its own way), its details, its
  * MPxNs — or deletes a device that was pre-notified and never installed. Non-device: the DCC answers.
  */
-import { dashedEui, DCC_EUI, type Eui } from '../../pki/index.ts';
+import { dashedEui, DCC_EUI, isType2, type Eui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
@@ -181,6 +181,8 @@ export const updateInventory: ServiceModule<Body> = {
         if (u.commsHub !== (device.type === 'CHF')) {
           fail(Codes0804.statusKind, `${u.commsHub ? 'UpdateDeviceStatusCH is for a comms hub' : 'UpdateDeviceStatusExceptCH is for a device that is not a comms hub'}; ${what} is ${device.type === 'CHF' ? '' : 'not '}one`);
         }
+        // The DCC keeps no SMI status for an IHD or CAD (rules-and-data.md): its place is the hub's log and the meters' joins.
+        if (isType2(device.type)) fail(Codes0804.statusKind, `${what} is a Type 2 device: it has no SMI status to update (8.11 adds it to the hub's log, 8.7.2 joins it to a meter)`);
         if (u.status !== device.status && !FROM[u.status]!.includes(device.status)) {
           fail(Codes0804.statusTransition, `${what} is ${device.status}; it cannot become ${u.status} (only from ${FROM[u.status]!.join(' or ')})`);
         }
@@ -198,6 +200,7 @@ export const updateInventory: ServiceModule<Body> = {
           fail(Codes0804.nothingToUpdate, 'UpdateDeviceDetails names no field to update');
         }
         if (u.esmeVariant !== undefined && device.type !== 'ESME') fail(Codes0804.notEsme, `ESMEVariant is for an ESME; ${what} is not one`);
+        if (u.firmwareVersion !== undefined && isType2(device.type)) fail(Codes0804.nothingToUpdate, `${what} is a Type 2 device: the inventory holds no firmware version for it`);
         if (u.manufacturer !== undefined) set.manufacturer = u.manufacturer;
         if (u.model !== undefined) set.model = u.model;
         if (u.smetsChtsVersion !== undefined) set.smetsChtsVersion = u.smetsChtsVersion;
@@ -208,7 +211,8 @@ export const updateInventory: ServiceModule<Body> = {
       }
       case 'mpxn': {
         const sp = state.supplyPoint ?? fail(Codes0804.unknownMpxn, `${u.which} ${u.value} is not in registration data`);
-        const fuel = device.type === 'ESME' ? 'E' : device.type === 'CHF' ? null : 'G';
+        // A comms hub has no MPxN, nor a Type 2 device (its meter is found through its joins).
+        const fuel = device.type === 'ESME' ? 'E' : device.type === 'CHF' || isType2(device.type) ? null : 'G';
         if (u.which !== 'ImportMPxN' && device.type !== 'ESME') fail(Codes0804.notEsme, `a ${u.which} is for an ESME; ${what} is not one`);
         if (fuel === null || sp.fuel !== fuel) {
           fail(Codes0804.wrongFuel, `${u.value} is ${sp.fuel === 'E' ? 'an MPAN' : 'an MPRN'}; ${what} ${fuel === null ? 'has no MPxN' : `needs ${fuel === 'E' ? 'an MPAN' : 'an MPRN'}`}`);

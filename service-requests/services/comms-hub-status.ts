@@ -7,7 +7,8 @@
  * What the DCC does with each (the shell commits it with the request):
  * - install success, SM WAN (8.14.1): the hub reached the SM WAN, so the DCC commissions it
  *   (Commissioned, dated), records its SM WAN as Connected and links the meters at the MPxN to it;
- *   its Gas Proxy Function, part of the same comms hub, is commissioned with it (dated: its 7-day
+ *   its Gas Proxy Function, part of the same comms hub (paired with it by 12.2's AssociatedGPFDeviceID or
+ *   the seed), is commissioned with it whichever MPxN the install names (dated: its 7-day
  *   post-commissioning clock starts). No other DUIS request commissions a GPF (8.1.1 sets a meter's
  *   clock; 8.4 commissions only a hub);
  * - install, no SM WAN (8.14.2): installed where there is no SM WAN yet: InstalledNotCommissioned,
@@ -53,9 +54,9 @@ export const Codes0814 = {
 /** A hub may be reported installed until it is commissioned (8.14.2 then 8.14.1 when the SM WAN arrives). */
 const INSTALLABLE = ['Pending', 'Whitelisted', 'InstalledNotCommissioned'];
 /**
- * The hub's GPF follows the hub from these statuses. dcc-sim's inventory keeps no pairing of a CHF and its
- * GPF beyond the premises: the hub's GPF is the GPF at the MPxN the install names (a gas or dual-fuel
- * premises names its MPRN) and not yet commissioned.
+ * The hub's GPF follows the hub from these statuses. The hub's GPF is the one the inventory pairs with it;
+ * for a hub pre-notified without AssociatedGPFDeviceID, the GPF at the MPxN the install names (a gas or
+ * dual-fuel premises names its MPRN), as before pairing was recorded.
  */
 const GPF_FOLLOWS_HUB = ['Pending', 'Whitelisted', 'InstalledNotCommissioned'];
 /** A hub that never left the factory state, for a fault found before installation. */
@@ -170,10 +171,13 @@ export function installed(v: ValidatedRequest, state: HandlerState, now: Date, b
   const meters = (state.inventory ?? []).filter((d) => d.type !== 'CHF');
   const status = smWan === 'Connected' ? 'Commissioned' : 'InstalledNotCommissioned';
   const commissioned = status === 'Commissioned' ? { commissionedAt: now.toISOString() } : {};
-  const gpfs = meters.filter((d) => d.type === 'GPF' && GPF_FOLLOWS_HUB.includes(d.status));
+  const paired = hub.associatedGpf ? state.inventoryDevices!.get(hub.associatedGpf) : undefined;
+  const gpfs = (paired ? [paired] : meters.filter((d) => d.type === 'GPF')).filter((d) => GPF_FOLLOWS_HUB.includes(d.status));
   const changes: InventoryChange[] = [
     { kind: 'update', eui: b.deviceId, set: { status, smWan, ...commissioned } },
-    ...meters.map((m): InventoryChange => ({ kind: 'update', eui: m.eui, set: { commsHubEui: b.deviceId, ...(gpfs.includes(m) ? { status, ...commissioned } : {}) } })),
+    ...meters.map((m): InventoryChange => ({ kind: 'update', eui: m.eui, set: { commsHubEui: b.deviceId, ...(gpfs.some((g) => g.eui === m.eui) ? { status, ...commissioned } : {}) } })),
+    // The paired GPF when the MPxN named is not its own (an MPAN): it follows its hub all the same.
+    ...gpfs.filter((g) => !meters.some((m) => m.eui === g.eui)).map((g): InventoryChange => ({ kind: 'update', eui: g.eui, set: { commsHubEui: b.deviceId, status, ...commissioned } })),
   ];
   const linked = meters.length ? `; serves ${meters.map((m) => `${m.type} ${dashedEui(m.eui)}`).join(', ')}` : '';
   const gpfText = gpfs.map((g) => `; its GPF ${dashedEui(g.eui)}: ${g.status} -> ${status}`).join('');

@@ -3,7 +3,7 @@
  * log): the HAN device-type integers, the bodies with an OtherDeviceID, the DCC's checks that a join may be
  * made, and the comms hub's DLMS object (class 104 ZigBee network control 0-0:30.3.0.255; catalogue.md §2.4).
  */
-import { type Eui } from '../../pki/index.ts';
+import { isType2, type Eui } from '../../pki/index.ts';
 import { HAN_DEVICE_TYPE, decodeGbcsMessage, dlms, encodeAccessRequest, encodeJoinCommand, invokeIdFor, obis, type DeviceType } from '../../devices/index.ts';
 import { bodyKit, type BodyCodec } from '../duis/index.ts';
 import type { Step } from '../pipeline/step.ts';
@@ -13,6 +13,8 @@ const { Sequence, checkAttributes, readEui, textEl, writeEui } = bodyKit;
 
 /** The HAN device-type integer of an inventory device type (undefined: the HAN does not know it). */
 export function hanType(type: string): number | undefined {
+  // IHD and CAD are one HAN type, "Type 2" (catalogue.md §0.2).
+  if (isType2(type)) return HAN_DEVICE_TYPE.Type2;
   return (HAN_DEVICE_TYPE as Record<string, number>)[type];
 }
 
@@ -51,6 +53,8 @@ export const JOINS: readonly { target: DeviceType | string; other: string; useCa
   { target: 'HCALCS', other: 'ESME', useCase: 'CS03A2', messageCode: 0x00ab, method: 1, critical: true },
   // A PPMID joins its ESME by method A too, sent and signed by the ACB for the supplier (RTDS 8.7.2 CS03A2NonCritical).
   { target: 'PPMID', other: 'ESME', useCase: 'CS03A2', messageCode: 0x00ab, method: 1, critical: false },
+  // A Type 2 device (IHD, CAD) joins a meter by method B, MAC only (CS03B: RTDS 8.7.2); the meter holds the join.
+  ...(['ESME', 'GSME'] as const).flatMap((target) => (['IHD', 'CAD'] as const).map((other) => ({ target, other, useCase: 'CS03B', messageCode: 0x000e, method: 2, critical: false }))),
 ];
 
 /** The join command for a body on a target, or why there is none (`certificate`: the other device's, for method C). */

@@ -349,6 +349,11 @@ export class Dcc extends EventEmitter {
       for (const eui of needs.inventoryDevices) {
         const e = this.ports.inventoryEntry(eui);
         if (e) found.set(eui, e);
+        // A comms hub is a CHF and its GPF: asking for the hub brings its paired GPF too.
+        if (e?.type === 'CHF' && e.associatedGpf && !found.has(e.associatedGpf)) {
+          const gpf = this.ports.inventoryEntry(e.associatedGpf);
+          if (gpf) found.set(gpf.eui, gpf);
+        }
       }
       state.inventoryDevices = found;
     }

@@ -346,6 +346,8 @@ const MODELS: Record<DeviceType, DeviceModel> = {
   // Not seeded in the demo fleet; pre-notified (12.2) when a scenario needs one.
   PPMID: { manufacturer: 'dcc-sim HAN', model: 'P-SIM', firmware: '00010001' },
   HCALCS: { manufacturer: 'dcc-sim HAN', model: 'H-SIM', firmware: '00010001' },
+  IHD: { manufacturer: 'dcc-sim HAN', model: 'IHD-SIM', firmware: '' },
+  CAD: { manufacturer: 'dcc-sim HAN', model: 'CAD-SIM', firmware: '' },
 };
 
 const POSTCODE_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';

@@ -191,7 +191,8 @@ export function seedZaz1World(world: World, o: Zaz1SeedOptions) {
     store.putDeviceAppState('00DB1234567890A2', JSON.stringify({ chfDeviceLog: initialChfDeviceLog(members.map(([eui, type]) => ({ eui, type })), new Date(commissionedAt)) }));
   });
   // The RTDS comms hub was installed by the ZAZ1 supplier: it answers for it (8.14.x) as for a pre-notified hub.
-  world.inventory.update('00DB1234567890A2', { addedBy: ZAZ1_SUPPLIER });
+  // Its GPF is A3, the other half of the hub (RTDS: CHF A2, GPF A3).
+  world.inventory.update('00DB1234567890A2', { addedBy: ZAZ1_SUPPLIER, associatedGpfEui: '00DB1234567890A3' });
   store.setMeta(META.createdAt, new Date().toISOString());
   return { parties: Object.keys(PARTIES).length, devices: 7, certificates };
 }

@@ -8,6 +8,7 @@ import {
   privateKeyToPkcs8,
   DCC_PARTIES,
   RemotePartyRole,
+  isType2,
   type CaHandle,
   type CertificateFacts,
   type DeviceType,
@@ -347,7 +348,8 @@ export class World {
           eui: d.eui, type: d.type, status: d.status, manufacturer: d.manufacturer, model: d.model, firmware: d.firmware,
           smetsChtsVersion: d.smetsChtsVersion ?? null, esmeVariant: d.esmeVariant ?? null, associatedGpfEui: d.associatedGpf ?? null, addedBy: d.addedBy,
         });
-        this.store.insertDeviceSecurity({ deviceEui: d.eui, cells: this.factoryCells(d.type), seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
+        // A Type 2 device holds no certificates and takes no GBCS: nothing of it to keep beyond the inventory.
+        if (!isType2(d.type)) this.store.insertDeviceSecurity({ deviceEui: d.eui, cells: this.factoryCells(d.type), seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
         return;
       }
       case 'update':

@@ -132,7 +132,9 @@ describe('the training scenarios pass on the scratch world', () => {
   it('install-dual-fuel: every step a DUIS request; the ESME is Commissioned, and counted, from its real 8.1.1', async () => {
     const s = await runScenario('install-dual-fuel');
     expectPassed(s);
-    expect(step(s, 'device-log').requests.map((r) => [r.service, r.finalResponseCode])).toEqual([['8.11', 'I0'], ['8.11', 'I0'], ['8.11', 'I0'], ['8.9', 'I0']]);
+    expect(step(s, 'device-log').requests.map((r) => [r.service, r.finalResponseCode])).toEqual([['8.11', 'I0'], ['8.11', 'I0'], ['8.11', 'I0'], ['8.11', 'I0'], ['8.9', 'I0']]);
+    // the IHD: pre-notified with the others, joined to both meters (8.7.2 CS03B), each meter's join state lists it
+    expect(step(s, 'in-home').assertions.filter((a) => /holds the IHD [0-9A-F-]+ joined, as a Type 2 device/.test(a.message)).map((a) => a.ok)).toEqual([true, true]);
     expect(step(s, 'join').requests[0]).toMatchObject({ service: '8.7.2', responseCode: 'I99', outcome: 'I0' });
     const commission = step(s, 'commission');
     expect(commission.requests[0]).toMatchObject({ service: '8.1.1', outcome: 'I0', finalResponseCode: 'I0', succeeded: true });
@@ -146,7 +148,9 @@ describe('the training scenarios pass on the scratch world', () => {
     expect(no.requests[0]).toMatchObject({ service: '6.21', responseCode: 'I99', finalResponseCode: 'I0' });
     expect(no.cellsChanged.filter((c) => c.cell.startsWith('networkOperator')).length).toBeGreaterThanOrEqual(2);
     const joins = step(s, 'in-home').requests;
-    expect(joins.map((r) => [r.service, r.legs.map((l) => l.responseCode), r.finalResponseCode])).toEqual([['8.7.1', ['I0', 'I99'], 'I0'], ['8.7.2', ['I99'], 'I0']]);
+    expect(joins.map((r) => [r.service, r.legs.map((l) => l.responseCode), r.finalResponseCode])).toEqual([
+      ['8.7.1', ['I0', 'I99'], 'I0'], ['8.7.2', ['I99'], 'I0'], ['8.7.2', ['I99'], 'I0'], ['8.7.2', ['I99'], 'I0'], ['8.9', ['I99'], 'I0'],
+    ]);
     const report = step(s, 'report').happened.join('\n');
     expect(report.match(/is compliant, day 0/g)).toHaveLength(2);
   });

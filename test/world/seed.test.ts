@@ -25,6 +25,8 @@ const SEED_CELLS: Record<DeviceType, readonly CellColumnName[]> = {
   CHF: ['root', 'recovery', 'acbDS', 'acbKA', 'wanProviderDS'],
   PPMID: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
   HCALCS: ['root', 'recovery', 'supplierDS', 'supplierKA', 'acbDS', 'acbKA'],
+  IHD: [],
+  CAD: [],
 };
 let cellsSource = 'seed code';
 
@@ -249,6 +251,14 @@ describe('seeded world shape (2000 premises)', () => {
     const share = wrong.length / rows.length;
     expect(share).toBeGreaterThan(0.05);
     expect(share).toBeLessThan(0.15);
+  });
+
+  it('pairs every comms hub of a gas premises with its own GPF, and no other hub with one', () => {
+    const hubs = all<{ gpf: string | null; paired: string | null }>(
+      "SELECT (SELECT g.eui FROM devices g WHERE g.type = 'GPF' AND g.comms_hub_eui = h.eui) AS gpf, h.associated_gpf_eui AS paired FROM devices h WHERE h.type = 'CHF'",
+    );
+    expect(hubs.some((h) => h.gpf !== null)).toBe(true);
+    for (const h of hubs) expect(h.paired).toBe(h.gpf);
   });
 
   it('keeps the ACB certificate in the NO cells of some commissioned GPFs (MP128B) and never in a GSME', () => {

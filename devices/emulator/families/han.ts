@@ -251,10 +251,10 @@ export const hanOf = (app: DeviceAppState) => appSection<HanSection>(app, 'han',
 /** How many devices a meter keeps joined (dcc-sim's choice: an IHD, a PPMID, a CAD and one more). */
 export const JOIN_CAPACITY = 4;
 
-/** Which device types join which, by which method (GBCS: A for an HCALCS, B for the GSME and its GPF, C for a PPMID). */
+/** Which device types join which, by which method (GBCS: A for an HCALCS, B for the GSME and its GPF and for a Type 2 device, C for a PPMID). */
 const JOINS: Readonly<Partial<Record<DeviceType, readonly { method: number; other: number }[]>>> = {
-  ESME: [{ method: JoinMethod.aInitiator, other: HAN_DEVICE_TYPE.HCALCS }, { method: JoinMethod.c, other: HAN_DEVICE_TYPE.PPMID }],
-  GSME: [{ method: JoinMethod.b, other: HAN_DEVICE_TYPE.GPF }, { method: JoinMethod.c, other: HAN_DEVICE_TYPE.PPMID }],
+  ESME: [{ method: JoinMethod.aInitiator, other: HAN_DEVICE_TYPE.HCALCS }, { method: JoinMethod.c, other: HAN_DEVICE_TYPE.PPMID }, { method: JoinMethod.b, other: HAN_DEVICE_TYPE.Type2 }],
+  GSME: [{ method: JoinMethod.b, other: HAN_DEVICE_TYPE.GPF }, { method: JoinMethod.c, other: HAN_DEVICE_TYPE.PPMID }, { method: JoinMethod.b, other: HAN_DEVICE_TYPE.Type2 }],
   GPF: [{ method: JoinMethod.b, other: HAN_DEVICE_TYPE.GSME }],
   HCALCS: [{ method: JoinMethod.aResponder, other: HAN_DEVICE_TYPE.ESME }],
   PPMID: [
@@ -336,11 +336,11 @@ export const HAN: UseCaseFamily = {
     dlmsUseCase({ name: 'CCS06', messageCodes: [0x010f], deviceTypes: ['CHF'], roles: ACB, critical: false }),
     dlmsUseCase({ name: 'CCS07', messageCodes: [0x00fe], deviceTypes: ['CHF'], roles: ACB, critical: false }),
     appUseCase({ name: 'CS03A1', messageCodes: [HanMessageCode.CS03A1], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, run: join }),
-    appUseCase({ name: 'CS03B', messageCodes: [HanMessageCode.CS03B], deviceTypes: ['GSME', 'GPF'], roles: SUPPLIER, critical: false, run: join }),
+    appUseCase({ name: 'CS03B', messageCodes: [HanMessageCode.CS03B], deviceTypes: ['ESME', 'GSME', 'GPF'], roles: SUPPLIER, critical: false, run: join }),
     appUseCase({ name: 'CS03A2', messageCodes: [HanMessageCode.CS03A2], deviceTypes: HAN_DEVICES, roles: SUPPLIER_OR_ACB, critical: true, run: join }),
     appUseCase({ name: 'CS03C', messageCodes: [HanMessageCode.CS03C], deviceTypes: [...METERS, 'PPMID'], roles: SUPPLIER_OR_ACB, critical: true, run: join }),
     appUseCase({ name: 'CS04AC', messageCodes: [HanMessageCode.CS04AC], deviceTypes: [...METERS, ...HAN_DEVICES], roles: SUPPLIER_OR_ACB, critical: true, run: unjoin }),
-    appUseCase({ name: 'CS04B', messageCodes: [HanMessageCode.CS04B], deviceTypes: ['GSME', 'GPF'], roles: SUPPLIER, critical: false, run: unjoin }),
+    appUseCase({ name: 'CS04B', messageCodes: [HanMessageCode.CS04B], deviceTypes: ['ESME', 'GSME', 'GPF'], roles: SUPPLIER, critical: false, run: unjoin }),
     appUseCase({ name: 'GCS59', messageCodes: [HanMessageCode.GCS59], deviceTypes: ['GPF'], roles: ACB, critical: false, run: restoreGpfLog }),
     appUseCase({ name: 'CS07', messageCodes: [HanMessageCode.CS07], deviceTypes: ['ESME', 'GSME', 'GPF'], roles: SUPPLIER, critical: false, run: readJoined }),
   ],
