@@ -44,9 +44,11 @@ describe('the meter on its device page', () => {
     expect(before).toBeGreaterThan(0);
     await expect.poll(async () => (await importRow.locator('td').first().textContent()) ?? '').toMatch(/kWh$/);
 
-    // the API agrees with the page
+    // the API agrees with the page (read a moment later by a clock that runs: at most a few Wh more)
     const api = (await (await fetch(`${h.server.url}/api/console/devices/${eui}/meter`)).json()) as { registers: { quantity: string; value: number }[]; profile: { slots: unknown[] } };
-    expect(api.registers.find((r) => r.quantity === 'activeImport')!.value).toBe(before);
+    const apiImport = api.registers.find((r) => r.quantity === 'activeImport')!.value;
+    expect(apiImport).toBeGreaterThanOrEqual(before);
+    expect(apiImport - before).toBeLessThan(50);
 
     // the profile chart has a text alternative
     const chart = panel.getByRole('img', { name: /Half-hour profile for \d{4}-\d{2}-\d{2} \(UTC\), active import in Wh/ });

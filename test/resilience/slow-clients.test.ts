@@ -55,7 +55,8 @@ const trickleOf = (s: Socket) => (s as Socket & { trickle: (f: () => void) => vo
 describe('slow and stalled clients', () => {
   it('a connection that sends nothing is closed after the idle deadline', async () => {
     const ms = await closedWithin(IDLE + 3000, () => {});
-    expect(ms).toBeGreaterThanOrEqual(IDLE - 100);
+    // no header has come either, so whichever deadline Node checks first closes it: never at once
+    expect(ms).toBeGreaterThanOrEqual(Math.min(IDLE, HEADERS) - 100);
   });
 
   it('headers trickled a byte at a time are cut off at the header deadline', async () => {
