@@ -251,6 +251,8 @@ export interface ExampleContext {
   partyWithRole(role: UserRole): Eui | undefined;
   /** a device of this type served by the same comms hub (8.7/8.8: the device to join or unjoin) */
   sameHub(type: DeviceType): Eui | undefined;
+  /** the party whose certificate the device's load controller DS cell holds: the only one it takes 7.16 from */
+  loadController?(): Eui | undefined;
   /** why no example can be made for this device */
   fail(code: string, reason: string): never;
 }
@@ -272,6 +274,8 @@ export interface ExampleBuilder<B extends RequestBody> {
   dccControlled?: boolean;
   /** the inventory status the example's device has (8.6 opts a Withdrawn meter back in) */
   deviceStatus?: string;
+  /** the example is for a device that names a load controller in its cells (7.16) */
+  loadControlled?: boolean;
   build(ctx: ExampleContext, options: { role?: 'Supplier' | 'NetworkOperator' }): ExampleRequest<B>;
 }
 

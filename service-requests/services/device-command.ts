@@ -163,10 +163,16 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   const { name, body } = def.example;
   return {
     name,
+    ...(def.sender === 'loadController' ? { loadControlled: true } : {}),
     build(ctx, o): ExampleRequest<B> {
+      if (def.sender === 'loadController') {
+        // the device takes it only from the load controller its cells name, whatever other Other Users there are
+        const originator = ctx.loadController?.() ?? ctx.fail('no-load-controller', `${dashedEui(ctx.eui)} names no load controller in its load controller cells`);
+        return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
+      }
       // a device commanded without registration data (a comms hub) takes it from any User of the service's roles
       const unregistered = !ctx.supplyPoint && !!ctx.device && !!def.withoutRegistration?.(ctx.device as DeviceInfo);
-      if (def.sender === 'anyUser' || def.sender === 'loadController' || unregistered) {
+      if (def.sender === 'anyUser' || unregistered) {
         const role = serviceFacts(def.variant).userRoles[0] ?? def.assumedUserRoles?.[0];
         const originator = (role && ctx.partyWithRole(role)) ?? ctx.fail('no-user', `no DCC User holds a user role that may send ${def.variant}`);
         return { originator, target: ctx.eui, commandVariant, body: body(ctx) };

@@ -52,6 +52,10 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
       const hub = device?.commsHubEui;
       return hub ? (world.store.listDevices({ type, limit: 100_000 }).devices.find((d) => d.commsHubEui === hub && d.eui !== device.eui)?.eui as Eui | undefined) : undefined;
     },
+    loadController: () => {
+      const cell = world.store.getDeviceSecurity(o.device)?.cells.loadControllerDS;
+      return cell === undefined ? undefined : (world.certificate(cell).subjectEui as Eui | null) ?? undefined;
+    },
     partyWithRole: (role) => world.store.listParties().find((p) => p.dccUser && !p.isDcc && p.userRoles.includes(role))?.eui,
     fail(code, reason): never {
       throw new WorldError(code, reason);
@@ -94,6 +98,7 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
     const cells: Record<string, string | null> = {};
     for (const [cell, id] of Object.entries(world.store.getDeviceSecurity(d.eui)?.cells ?? {})) cells[cell] = world.certificate(id as number).subjectEui;
     if (service.example.dccControlled) return s + (cells.supplierDS === DCC.accessControlBroker ? 16 : 0);
+    if (service.example.loadControlled && cells.loadControllerDS) s += 16;
     if (sp) {
       if (cells.supplierDS === sp.supplierEui) s += 4;
       else if (cells.supplierDS === undefined) s += 1;

@@ -9,7 +9,7 @@ import {
   type KeyUsage,
 } from '../../pki/index.ts';
 import { FleetLoader, startBulkLoad, type CellColumnName, type DeviceModel, type DeviceStatus, type DeviceType, type FleetPremises, type UserRole } from '../../db/index.ts';
-import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS, type DnoEntry, type GasTransporterEntry, type SupplierEntry } from './catalogue.ts';
+import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, LOAD_CONTROLLER, OTHER_USER, SUPPLIERS, type DnoEntry, type GasTransporterEntry, type SupplierEntry } from './catalogue.ts';
 import { makeMpanCore, makeMprn } from './mpxn.ts';
 import { SeededRandom } from './random.ts';
 import { META, secretForSeed, World } from './world.ts';
@@ -182,6 +182,20 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
         xmlSign: orgCert(s.eui, s.name, RemotePartyRole.XmlSign, 'DS', 'XML signing'),
       });
     }
+
+    // --- Other Users ----------------------------------------------------------------------
+    addParty(OTHER_USER.eui, OTHER_USER.name, ['OU'], { dccUser: true, smkiSubscriber: true });
+    partyCerts.set(OTHER_USER.eui, {
+      ds: orgCert(OTHER_USER.eui, OTHER_USER.name, RemotePartyRole.Other, 'DS', 'other user DS'),
+      ka: orgCert(OTHER_USER.eui, OTHER_USER.name, RemotePartyRole.Other, 'KA', 'other user KA'),
+      xmlSign: orgCert(OTHER_USER.eui, OTHER_USER.name, RemotePartyRole.XmlSign, 'DS', 'XML signing'),
+    });
+    addParty(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, ['OU'], { dccUser: true, smkiSubscriber: true });
+    partyCerts.set(LOAD_CONTROLLER.eui, {
+      ds: orgCert(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, RemotePartyRole.LoadController, 'DS', 'load controller DS'),
+      ka: orgCert(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, RemotePartyRole.LoadController, 'KA', 'load controller KA'),
+      xmlSign: orgCert(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, RemotePartyRole.XmlSign, 'DS', 'XML signing'),
+    });
   });
 
   // --- the fleet, in batches of one transaction each ------------------------------------
@@ -216,11 +230,13 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
   const loader = new FleetLoader(store.db, MODELS);
   // A fleet holds few distinct combinations of cells: each is staged once and shared.
   const cellSetIds = new Map<string, number>();
-  const cellSet = (type: 'ESME' | 'GPF' | 'GSME', supplier: string | null, networkOperator: string | null): number => {
-    const k = `${type} ${supplier} ${networkOperator}`;
+  const lc = partyCerts.get(LOAD_CONTROLLER.eui)!;
+  const loadControllerCells: Cells = { loadControllerDS: lc.ds!, loadControllerKA: lc.ka! };
+  const cellSet = (type: 'ESME' | 'GPF' | 'GSME', supplier: string | null, networkOperator: string | null, loadControlled = false): number => {
+    const k = `${type} ${supplier} ${networkOperator} ${loadControlled}`;
     let id = cellSetIds.get(k);
     if (id === undefined) {
-      id = loader.cellSet({ ...common, ...supplierCells(supplier), ...(type === 'GSME' ? {} : noCells(networkOperator)) });
+      id = loader.cellSet({ ...common, ...supplierCells(supplier), ...(type === 'GSME' ? {} : noCells(networkOperator)), ...(loadControlled ? loadControllerCells : {}) });
       cellSetIds.set(k, id);
     }
     return id;
@@ -293,7 +309,8 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
           premises.electricityNetworkOperatorEui = registeredNo;
           premises.electricitySupplierEui = supplier.eui;
           premises.esmeEui = deviceEui(0x0e, base + 1);
-          premises.esmeCells = cellSet('ESME', dccControlled ? null : supplier.eui, no);
+          // One commissioned ESME in 50 has a load controller (its cells placed by the supplier): a few in any world.
+          premises.esmeCells = cellSet('ESME', dccControlled ? null : supplier.eui, no, !dccControlled && i % 50 === 1);
           devices++;
         }
 
