@@ -239,6 +239,8 @@ export interface ExampleContext {
   device?: { eui: Eui; type: DeviceType; status: string; mpxn: string | null };
   /** the device's registration data; absent when it has no MPxN */
   supplyPoint?: { mpxn: string; supplierEui: Eui | null; networkOperatorEui: Eui };
+  /** an ESME's export MPAN and its registered supplier (the Export Supplier); absent when it has none */
+  exportSupplyPoint?: { mpxn: string; supplierEui: Eui | null };
   /** the CA certificates a replacement certificate's path needs */
   certificationPath: Buffer[];
   /** a party's current (newest, unrevoked) organisation certificates of a role */

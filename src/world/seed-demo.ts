@@ -245,9 +245,13 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
     loader.cellSet({ root: rootId, recovery: common.recovery!, acbDS: acb.ds!, acbKA: acb.ka!, wanProviderDS: partyCerts.get(DCC.wanProvider)!.ds! }),
   );
 
+  // Export MPANs (a premises that generates): one premises in 100, its Export Supplier one of the suppliers in
+  // the ES role, taken in turn; no random draw, so the rest of the world is laid out as before.
+  const exportSuppliers = SUPPLIERS.filter((s) => s.userRoles.includes('ES'));
   const BATCH = 5_000;
   for (let start = 0; start < o.premises; start += BATCH) {
     const end = Math.min(o.premises, start + BATCH);
+    const exports: { esme: string; mpan: string; supplier: string; premises: FleetPremises }[] = [];
     store.transaction(() => {
       for (let i = start; i < end; i++) {
         const dno = rnd.weighted(DNOS, dnoWeight);
@@ -312,6 +316,10 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
           // One commissioned ESME in 50 has a load controller (its cells placed by the supplier): a few in any world.
           premises.esmeCells = cellSet('ESME', dccControlled ? null : supplier.eui, no, !dccControlled && i % 50 === 1);
           devices++;
+          if (!dccControlled && i % 100 === 2) {
+            const mpan = makeMpanCore(dno.distributorId, String(2_000_000_000 + i).slice(-10));
+            exports.push({ esme: premises.esmeEui, mpan, supplier: exportSuppliers[(i / 100 | 0) % exportSuppliers.length]!.eui, premises });
+          }
         }
 
         if (hasGas) {
@@ -342,6 +350,11 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
         loader.add(premises);
       }
       loader.flush();
+      for (const x of exports) {
+        const p = x.premises;
+        store.insertSupplyPoint({ mpxn: x.mpan, fuel: 'E', networkOperatorEui: p.electricityNetworkOperatorEui!, supplierEui: x.supplier, uprn: p.uprn, postcode: p.postcode, address: p.address });
+        world.inventory.update(x.esme, { exportMpan: x.mpan });
+      }
     });
     o.onProgress?.(end, o.premises);
   }
