@@ -253,6 +253,10 @@ export interface ExampleContext {
   partyWithRole(role: UserRole): Eui | undefined;
   /** a device of this type served by the same comms hub (8.7/8.8: the device to join or unjoin) */
   sameHub(type: DeviceType): Eui | undefined;
+  /** the party that pre-notified the device (12.2), when it has no MPxN: it answers for it (8.14.x) */
+  preNotifiedBy?: Eui;
+  /** an MPxN the supplier is registered for: a premises it may install a comms hub at (8.14.1, 8.14.2) */
+  supplyPointOf?(supplier: Eui): string | undefined;
   /** the party whose certificate the device's load controller DS cell holds: the only one it takes 7.16 from */
   loadController?(): Eui | undefined;
   /** why no example can be made for this device */
@@ -276,6 +280,8 @@ export interface ExampleBuilder<B extends RequestBody> {
   dccControlled?: boolean;
   /** the inventory status the example's device has (8.6 opts a Withdrawn meter back in) */
   deviceStatus?: string;
+  /** the example is for a comms hub pre-notified by a supplier and not yet commissioned (8.14.x) */
+  preNotifiedHub?: boolean;
   /** the example is for a device that names a load controller in its cells (7.16) */
   loadControlled?: boolean;
   build(ctx: ExampleContext, options: { role?: 'Supplier' | 'NetworkOperator' }): ExampleRequest<B>;

@@ -6,6 +6,7 @@ import {
   issueOrganisationCertificate,
   RemotePartyRole,
   type CaHandle,
+  type Eui,
   type KeyUsage,
 } from '../../pki/index.ts';
 import { FleetLoader, startBulkLoad, type CellColumnName, type DeviceModel, type DeviceStatus, type DeviceType, type FleetPremises, type UserRole } from '../../db/index.ts';
@@ -359,6 +360,14 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
     o.onProgress?.(end, o.premises);
   }
   loader.close();
+  // Comms hubs a supplier pre-notified (12.2) and has not installed yet, one per supplier: what its installs
+  // and returns (8.14.x) report on. A handful in any world, after the fleet's running numbers.
+  store.transaction(() => {
+    SUPPLIERS.forEach((s, k) => {
+      world.applyInventoryChange({ kind: 'add', device: { eui: deviceEui(0x0c, 0xf0000000 + k) as Eui, type: 'CHF', status: 'Pending', ...MODELS.CHF, addedBy: s.eui as Eui } });
+      devices++;
+    });
+  });
   store.setMeta(META.createdAt, new Date().toISOString());
   return { parties, premises: o.premises, devices, certificates, wrongNetworkOperator };
 }

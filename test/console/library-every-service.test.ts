@@ -19,10 +19,6 @@ const NOT_CARRIED_OUT: Record<string, { why: string; says: RegExp }> = {
 const NO_EXAMPLE: Record<string, string> = {
   '6.15.2': 'places a device certificate for the key pair 6.17 had the device generate: the certificate cannot be issued before that key exists',
   '8.13': 'returns a device\'s response to a command sent locally (from a hand-held terminal): there is none until one is made',
-  '8.14.1': 'only the supplier responsible for the comms hub may send it (its MPxN\'s supplier, or the party that pre-notified it); the demo world\'s hubs have neither',
-  '8.14.2': 'as 8.14.1: the demo world\'s hubs have no responsible supplier',
-  '8.14.3': 'as 8.14.1: the demo world\'s hubs have no responsible supplier',
-  '8.14.4': 'as 8.14.1: the demo world\'s hubs have no responsible supplier',
   '8.11': 'adds a new HAN device, with its install code, to a hub\'s or GPF\'s whitelist: the example needs a device to add',
   '8.7.1': 'joins a meter and a PPMID or HCALCS: the demo world has neither',
   '8.8.1': 'unjoins what 8.7.1 joins: the demo world has no PPMID or HCALCS',
