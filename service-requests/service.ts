@@ -257,6 +257,8 @@ export interface ExampleContext {
   preNotifiedBy?: Eui;
   /** an MPxN the supplier is registered for: a premises it may install a comms hub at (8.14.1, 8.14.2) */
   supplyPointOf?(supplier: Eui): string | undefined;
+  /** a HAN device pre-notified (12.2) and in no hub's device log yet: one a hub's log may take (8.11) */
+  preNotifiedHanDevice?(): Eui | undefined;
   /** the party whose certificate the device's load controller DS cell holds: the only one it takes 7.16 from */
   loadController?(): Eui | undefined;
   /** why no example can be made for this device */

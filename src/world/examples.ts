@@ -57,6 +57,8 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
       return hub ? (world.store.listDevices({ type, limit: 100_000 }).devices.find((d) => d.commsHubEui === hub && d.eui !== device.eui)?.eui as Eui | undefined) : undefined;
     },
     ...(device && !device.mpxn && details?.addedBy ? { preNotifiedBy: details.addedBy as Eui } : {}),
+    preNotifiedHanDevice: () =>
+      world.store.listDevices({ status: 'Pending', limit: 100 }).devices.find((d) => d.type !== 'CHF' && !d.commsHubEui && !d.mpxn)?.eui as Eui | undefined,
     supplyPointOf: (supplier) => world.store.supplyPointOfSupplier(supplier),
     loadController: () => {
       const cell = world.store.getDeviceSecurity(o.device)?.cells.loadControllerDS;

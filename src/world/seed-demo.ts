@@ -361,11 +361,13 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
   }
   loader.close();
   // Comms hubs a supplier pre-notified (12.2) and has not installed yet, one per supplier: what its installs
-  // and returns (8.14.x) report on. A handful in any world, after the fleet's running numbers.
+  // and returns (8.14.x) report on; and a PPMID each, for a hub's device log to take (8.11). A handful in any
+  // world, after the fleet's running numbers.
   store.transaction(() => {
     SUPPLIERS.forEach((s, k) => {
       world.applyInventoryChange({ kind: 'add', device: { eui: deviceEui(0x0c, 0xf0000000 + k) as Eui, type: 'CHF', status: 'Pending', ...MODELS.CHF, addedBy: s.eui as Eui } });
-      devices++;
+      world.applyInventoryChange({ kind: 'add', device: { eui: deviceEui(0x0b, 0xf0000000 + k) as Eui, type: 'PPMID', status: 'Pending', ...MODELS.PPMID, addedBy: s.eui as Eui } });
+      devices += 2;
     });
   });
   store.setMeta(META.createdAt, new Date().toISOString());
