@@ -54,7 +54,9 @@ type Cells = Partial<Record<CellColumnName, number>>;
  * the DCC's roles, the 14 DNOs, the gas transporters and five suppliers with real key pairs and
  * certificates, and a fleet of premises whose cells look like a real fleet's — including the
  * ~10% of ESMEs holding another network operator's certificate (SECMP0063) and GPFs holding the
- * ACB certificate in the network-operator cells (MP128B).
+ * ACB certificate in the network-operator cells (MP128B). What a test world has besides, so that every
+ * service has someone to send it and something to reach: two Other Users (one a load controller, named
+ * in some ESMEs' cells), export MPANs with their Export Supplier, and hubs and PPMIDs pre-notified.
  */
 export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
   // A seed writes into a scratch file that is renamed only when complete (the CLI does so), so it
