@@ -50,6 +50,7 @@ export class RegistrationStore {
          VALUES (@mpxn, @fuel, @networkOperatorEui, @supplierEui, @uprn, @postcode, @address)`,
       ),
       supplyPointGet: p('SELECT * FROM supply_points WHERE mpxn = ?'),
+      supplyPointOfSupplier: p('SELECT mpxn FROM supply_points sp WHERE supplier_eui = ? AND EXISTS (SELECT 1 FROM devices d WHERE d.mpxn = sp.mpxn) LIMIT 1'),
       supplyPointSetNetworkOperator: p('UPDATE supply_points SET network_operator_eui = ? WHERE mpxn = ?'),
       supplyPointSetSupplier: p('UPDATE supply_points SET supplier_eui = ? WHERE mpxn = ?'),
     };
@@ -76,6 +77,11 @@ export class RegistrationStore {
 
   insertSupplyPoint(s: SupplyPoint): void {
     this.stmts.supplyPointInsert.run(s);
+  }
+
+  /** An MPxN the supplier is registered for, with devices at it (a premises it serves). */
+  supplyPointOfSupplier(supplierEui: string): string | undefined {
+    return (this.stmts.supplyPointOfSupplier.get(supplierEui) as { mpxn: string } | undefined)?.mpxn;
   }
 
   getSupplyPoint(mpxn: string): SupplyPoint | undefined {

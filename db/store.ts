@@ -154,6 +154,10 @@ export class WorldStore {
     return this.registration.getSupplyPoint(mpxn);
   }
 
+  supplyPointOfSupplier(supplierEui: string): string | undefined {
+    return this.registration.supplyPointOfSupplier(supplierEui);
+  }
+
   setNetworkOperator(mpxn: string, networkOperatorEui: string): void {
     this.registration.setNetworkOperator(mpxn, networkOperatorEui);
   }

@@ -21,6 +21,8 @@ export interface DeviceInfo {
   commsHubEui: string | null;
   /** an ESME's variant from the inventory (8.4, 12.2): A single element, B twin element, C polyphase, with options */
   esmeVariant?: string;
+  /** an ESME's export MPAN: its registered supplier is the Export Supplier, who alone sends the export services */
+  exportMpan?: string;
 }
 
 export interface SupplyPointInfo {

@@ -239,6 +239,8 @@ export interface ExampleContext {
   device?: { eui: Eui; type: DeviceType; status: string; mpxn: string | null };
   /** the device's registration data; absent when it has no MPxN */
   supplyPoint?: { mpxn: string; supplierEui: Eui | null; networkOperatorEui: Eui };
+  /** an ESME's export MPAN and its registered supplier (the Export Supplier); absent when it has none */
+  exportSupplyPoint?: { mpxn: string; supplierEui: Eui | null };
   /** the CA certificates a replacement certificate's path needs */
   certificationPath: Buffer[];
   /** a party's current (newest, unrevoked) organisation certificates of a role */
@@ -251,6 +253,14 @@ export interface ExampleContext {
   partyWithRole(role: UserRole): Eui | undefined;
   /** a device of this type served by the same comms hub (8.7/8.8: the device to join or unjoin) */
   sameHub(type: DeviceType): Eui | undefined;
+  /** the party that pre-notified the device (12.2), when it has no MPxN: it answers for it (8.14.x) */
+  preNotifiedBy?: Eui;
+  /** an MPxN the supplier is registered for: a premises it may install a comms hub at (8.14.1, 8.14.2) */
+  supplyPointOf?(supplier: Eui): string | undefined;
+  /** a HAN device pre-notified (12.2) and in no hub's device log yet: one a hub's log may take (8.11) */
+  preNotifiedHanDevice?(): Eui | undefined;
+  /** the party whose certificate the device's load controller DS cell holds: the only one it takes 7.16 from */
+  loadController?(): Eui | undefined;
   /** why no example can be made for this device */
   fail(code: string, reason: string): never;
 }
@@ -272,6 +282,10 @@ export interface ExampleBuilder<B extends RequestBody> {
   dccControlled?: boolean;
   /** the inventory status the example's device has (8.6 opts a Withdrawn meter back in) */
   deviceStatus?: string;
+  /** the example is for a comms hub pre-notified by a supplier and not yet commissioned (8.14.x) */
+  preNotifiedHub?: boolean;
+  /** the example is for a device that names a load controller in its cells (7.16) */
+  loadControlled?: boolean;
   build(ctx: ExampleContext, options: { role?: 'Supplier' | 'NetworkOperator' }): ExampleRequest<B>;
 }
 

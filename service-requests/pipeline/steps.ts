@@ -261,11 +261,16 @@ const registration: Step = {
       const fuelSupplierRole: UserRole = sp.fuel === 'E' ? 'IS' : 'GS';
       const fuelNetworkRole: UserRole = sp.fuel === 'E' ? 'ED' : 'GT';
       const who = `${sp.fuel === 'E' ? 'MPAN' : 'MPRN'} ${sp.mpxn}`;
-      const isSupplier = sender.eui === sp.supplierEui && sender.userRoles.includes(fuelSupplierRole);
+      // An export service (no Import Supplier may send it) is the registered supplier's of the ESME's export MPAN;
+      // an ESME with none in the inventory (ZAZ1's, before 6.20.2 sets one) takes it from its import supplier.
+      const roles = ctx.service.userRoles;
+      const exportSp = roles.includes('ES') && !roles.includes('IS') && d.exportMpan ? ports.supplyPoint(d.exportMpan) : undefined;
+      const isSupplier = exportSp ? sender.eui === exportSp.supplierEui : sender.eui === sp.supplierEui && sender.userRoles.includes(fuelSupplierRole);
       const isNetworkOperator = sender.eui === sp.networkOperatorEui && sender.userRoles.includes(fuelNetworkRole);
       const check: RegistrationCheck = {
         sender, device: d, supplyPoint: sp, isSupplier, isNetworkOperator, holdsNetworkOperatorCell, who, fail,
         needSupplier() {
+          if (exportSp && !isSupplier) fail(Codes.notAuthorisedForDevice, `${sender.name} is not the registered Export Supplier for export MPAN ${exportSp.mpxn} (${exportSp.supplierEui ? dashedEui(exportSp.supplierEui) : 'none'} is)`);
           if (!isSupplier) fail(Codes.notAuthorisedForDevice, `${sender.name} is not the registered ${fuelSupplierRole === 'IS' ? 'Import' : 'Gas'} Supplier for ${who} (${sp.supplierEui ? dashedEui(sp.supplierEui) : 'none'} is)`);
         },
         needNetworkOperator() {

@@ -30,6 +30,6 @@ export const setDeviceConfigurationExportMpan = deviceCommandService({
   command: byDeviceType('the export MPAN', {
     ESME: (b, { counter }) => ({ useCase: 'ECS39b', messageCode: 0x004d, viaAcb: true, payload: dlmsAccess(counter, [['set', 1, '0100000002FF', 2, dlms.octets(Buffer.from(b.mpan, 'latin1'))]]) }),
   }),
-  example: { name: 'set-export-mpan', body: () => ({ kind: 'SetDeviceConfigurationExportMPAN' as const, mpan: '1312345678333' }) },
+  example: { name: 'set-export-mpan', body: (ctx) => ({ kind: 'SetDeviceConfigurationExportMPAN' as const, mpan: ctx.exportSupplyPoint?.mpxn ?? '1312345678333' }) },
   describe: (b) => [{ label: 'ExportMPAN', value: b.mpan }],
 });

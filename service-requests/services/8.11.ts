@@ -153,6 +153,16 @@ export const updateHanDeviceLog = deviceCommandService<Body>({
       detail: add ? `${dashedEui(b.deviceId)} is in ${dashedEui(hub.eui)}'s device log` : `${dashedEui(b.deviceId)} left ${dashedEui(hub.eui)}'s device log`,
     };
   },
+  example: {
+    name: 'whitelist-han-device',
+    body: (ctx) => ({
+      kind: 'UpdateHANDeviceLog',
+      deviceId: ctx.preNotifiedHanDevice?.() ?? ctx.fail('no-device', 'no HAN device is pre-notified and out of every hub\'s device log: pre-notify one with 12.2'),
+      requestType: 'Add',
+      // the install code printed on the device, and an hour for the installer to join it
+      add: { joinTimePeriod: 3600, installCode: Buffer.from('0123456789ABCDEF0123456789ABCDEF', 'hex') },
+    }),
+  },
   describe: (b) => [
     { label: 'DeviceID', value: dashedEui(b.deviceId) },
     { label: 'RequestType', value: b.requestType },

@@ -8,7 +8,7 @@ import { dashedEui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
 import type { ServiceModule } from '../service.ts';
 import {
-  installed, installNeeds, readAdditionalInformation, readInstallFields, writeAdditionalInformation, writeInstallFields, type InstallFields,
+  installed, installNeeds, readAdditionalInformation, readInstallFields, writeAdditionalInformation, writeInstallFields, type InstallFields, hubExample,
 } from './comms-hub-status.ts';
 
 const { Sequence, checkAttributes } = bodyKit;
@@ -32,6 +32,14 @@ export const chfInstallSuccessSmWan: ServiceModule<Body> = {
       return { kind: 'CHFInstallSuccessSMWAN', ...fields, ...(additionalInformation !== undefined ? { additionalInformation } : {}) };
     },
     write: (b) => writeInstallFields(b) + writeAdditionalInformation(b.additionalInformation),
+  },
+  example: {
+    name: 'hub-installed',
+    preNotifiedHub: true,
+    build: (ctx) => {
+      const { hub, mpxn, ...rid } = hubExample(ctx, true);
+      return { ...rid, body: { kind: 'CHFInstallSuccessSMWAN', deviceId: hub, installType: 'Replacement CHF Install', reference: {}, mpxn: mpxn!, aerialInstall: false, location: 'Indoors on external wall' } };
+    },
   },
   commandVariants: [8],
   endpoints: { 8: 'serviceD' },

@@ -10,7 +10,7 @@ import { bodyKit, serviceFacts } from '../duis/index.ts';
 import type { ServiceModule } from '../service.ts';
 import {
   PREMISE_TYPES, installed, installNeeds, readAdditionalInformation, readInstallFields, writeAdditionalInformation, writeInstallFields,
-  type InstallFields,
+  type InstallFields, hubExample,
 } from './comms-hub-status.ts';
 
 const { Sequence, checkAttributes, readBoolean, readStringEnum, textEl, writeBoolean, writeEnum } = bodyKit;
@@ -52,6 +52,20 @@ export const chfInstallSuccessNoSmWan: ServiceModule<Body> = {
       textEl('ConnectivityObstructionCheck', writeBoolean(b.connectivityObstruction, 'body.connectivityObstruction')) +
       textEl('SharedObstructionCheck', writeBoolean(b.sharedObstruction, 'body.sharedObstruction')) +
       writeAdditionalInformation(b.additionalInformation),
+  },
+  example: {
+    name: 'hub-installed-no-wan',
+    preNotifiedHub: true,
+    build: (ctx) => {
+      const { hub, mpxn, ...rid } = hubExample(ctx, true);
+      return {
+        ...rid,
+        body: {
+          kind: 'CHFInstallSuccessNoSMWAN', deviceId: hub, installType: 'CHF Install - no SM WAN', reference: {}, mpxn: mpxn!, aerialInstall: false, location: 'Basement or Cellar',
+          premiseType: 'Terraced', metalObstruction: false, connectivityObstruction: true, sharedObstruction: false,
+        },
+      };
+    },
   },
   commandVariants: [8],
   endpoints: { 8: 'serviceD' },

@@ -9,7 +9,7 @@ import { bodyKit, serviceFacts } from '../duis/index.ts';
 import type { ServiceModule } from '../service.ts';
 import {
   CHF_CONNECTION_METHODS, CHF_FAULT_REASONS, CHF_FAULT_RETURN_TYPES, readAdditionalInformation, readUserReference, returned,
-  writeAdditionalInformation, writeUserReference, type UserReference,
+  writeAdditionalInformation, writeUserReference, type UserReference, hubExample,
 } from './comms-hub-status.ts';
 
 const { Sequence, checkAttributes, readEui, readString, readStringEnum, textEl, writeEnum, writeEui, writeString } = bodyKit;
@@ -59,6 +59,22 @@ export const chfFaultReturn: ServiceModule<Body> = {
       textEl('CHFConnectionMethod', writeEnum(b.connectionMethod, 'body.connectionMethod', CHF_CONNECTION_METHODS)) +
       textEl('CHFFaultReason', writeEnum(b.faultReason, 'body.faultReason', CHF_FAULT_REASONS)) +
       writeAdditionalInformation(b.additionalInformation),
+  },
+  example: {
+    name: 'hub-fault-return',
+    preNotifiedHub: true,
+    build: (ctx) => {
+      const { hub, ...rid } = hubExample(ctx, false);
+      // a hub never installed had its fault found before installation
+      const installed = !['Pending', 'Whitelisted'].includes(ctx.device!.status);
+      return {
+        ...rid,
+        body: {
+          kind: 'CHFFaultReturn', deviceId: hub, returnType: installed ? 'Fault identified post installation' : 'Fault identified prior to installation', reference: {},
+          otherDeviceId: hub, connectionMethod: 'Hot-shoe', faultReason: installed ? 'SM WAN Fault' : 'Damaged case',
+        },
+      };
+    },
   },
   commandVariants: [8],
   endpoints: { 8: 'serviceD' },

@@ -9,7 +9,7 @@ import { bodyKit, serviceFacts } from '../duis/index.ts';
 import type { ServiceModule } from '../service.ts';
 import {
   CHF_NO_FAULT_RETURN_TYPES, readAdditionalInformation, readUserReference, returned, writeAdditionalInformation, writeUserReference,
-  type UserReference,
+  type UserReference, hubExample,
 } from './comms-hub-status.ts';
 
 const { Sequence, checkAttributes, readEui, readString, readStringEnum, textEl, writeEnum, writeEui, writeString } = bodyKit;
@@ -49,6 +49,14 @@ export const chfNoFaultReturn: ServiceModule<Body> = {
       writeUserReference(b.reference, 'UserRefDateTime') +
       (b.incidentReference !== undefined ? textEl('IncidentReference', writeString(b.incidentReference, 'body.incidentReference', 0, 15)) : '') +
       writeAdditionalInformation(b.additionalInformation),
+  },
+  example: {
+    name: 'hub-no-fault-return',
+    preNotifiedHub: true,
+    build: (ctx) => {
+      const { hub, ...rid } = hubExample(ctx, false);
+      return { ...rid, body: { kind: 'CHFNoFaultReturn', deviceId: hub, returnType: 'No Fault Return (general)', reference: {} } };
+    },
   },
   commandVariants: [8],
   endpoints: { 8: 'serviceD' },

@@ -16,12 +16,12 @@
  *   arrives commissions both;
  * - fault return (8.14.3) and no-fault return (8.14.4): the hub goes back to the DCC: Withdrawn.
  */
-import { dashedEui, type Eui } from '../../pki/index.ts';
+import { DCC_EUI, dashedEui, type Eui } from '../../pki/index.ts';
 import { bodyKit } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
 import type { InventoryEntry } from '../ports.ts';
-import type { HandlerState, InventoryChange, ServiceOutcome, ValidatedRequest } from '../service.ts';
+import type { ExampleContext, HandlerState, InventoryChange, ServiceOutcome, ValidatedRequest } from '../service.ts';
 import { notResponsibleReason } from './responsible-supplier.ts';
 
 const {
@@ -207,4 +207,16 @@ export function returned(v: ValidatedRequest, state: HandlerState, eui: Eui, why
     advanceCounter: true,
     inventory: [{ kind: 'update', eui, set: { status: 'Withdrawn' } }],
   };
+}
+
+/**
+ * The examples' hub: a comms hub a supplier pre-notified (it answers for it, the hub having no MPxN), sent
+ * by that supplier to the DCC; for an install, an MPxN of that supplier's where it replaces the premises' hub.
+ */
+export function hubExample(ctx: ExampleContext, install: boolean): { originator: Eui; target: Eui; commandVariant: 8; hub: Eui; mpxn?: string } {
+  const what = `${ctx.device?.type ?? 'device'} ${dashedEui(ctx.eui)}`;
+  if (ctx.device?.type !== 'CHF') ctx.fail('not-a-hub', `${what} is not a comms hub`);
+  const supplier = ctx.preNotifiedBy ?? ctx.fail('no-responsible-supplier', `${what} has no responsible supplier: no MPxN, not pre-notified`);
+  const mpxn = install ? (ctx.supplyPointOf?.(supplier) ?? ctx.fail('no-registration', `${dashedEui(supplier)} is registered for no MPxN to install ${what} at`)) : undefined;
+  return { originator: supplier, target: DCC_EUI, commandVariant: 8, hub: ctx.eui, ...(mpxn ? { mpxn } : {}) };
 }

@@ -143,6 +143,17 @@ const loadControllerStep: Step = {
   },
 };
 
+/**
+ * Sent by the Export Supplier (its registration is the export MPAN's): the ESME holds no cell of its, so the ACB
+ * originates the command for it, as for 6.20.2 and 4.6.2 always.
+ */
+function byExportSupplier(v: ValidatedRequest<RequestBody>): boolean {
+  const roles = v.service.userRoles;
+  const sp = v.supplyPoint;
+  return roles.includes('ES') && !roles.includes('IS') && !!sp && !v.sender.isDcc
+    && v.sender.eui !== sp.supplierEui && v.sender.eui !== sp.networkOperatorEui;
+}
+
 function byAcb(def: DeviceCommandDef<any>, type: DeviceType): boolean {
   return (typeof def.originator === 'function' ? def.originator(type) : def.originator) === 'acb';
 }
@@ -163,10 +174,16 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
   const { name, body } = def.example;
   return {
     name,
+    ...(def.sender === 'loadController' ? { loadControlled: true } : {}),
     build(ctx, o): ExampleRequest<B> {
+      if (def.sender === 'loadController') {
+        // the device takes it only from the load controller its cells name, whatever other Other Users there are
+        const originator = ctx.loadController?.() ?? ctx.fail('no-load-controller', `${dashedEui(ctx.eui)} names no load controller in its load controller cells`);
+        return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
+      }
       // a device commanded without registration data (a comms hub) takes it from any User of the service's roles
       const unregistered = !ctx.supplyPoint && !!ctx.device && !!def.withoutRegistration?.(ctx.device as DeviceInfo);
-      if (def.sender === 'anyUser' || def.sender === 'loadController' || unregistered) {
+      if (def.sender === 'anyUser' || unregistered) {
         const role = serviceFacts(def.variant).userRoles[0] ?? def.assumedUserRoles?.[0];
         const originator = (role && ctx.partyWithRole(role)) ?? ctx.fail('no-user', `no DCC User holds a user role that may send ${def.variant}`);
         return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
@@ -174,7 +191,10 @@ function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVaria
       const sp = ctx.supplyPoint ?? ctx.fail('no-registration', `${dashedEui(ctx.eui)} has no registration data`);
       // the role asked for (a service either may send), else the service's own sender
       const asNetworkOperator = o.role ? o.role === 'NetworkOperator' : def.sender === 'networkOperator';
-      const originator = asNetworkOperator ? sp.networkOperatorEui : (sp.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`));
+      // an export service is the Export Supplier's, where the ESME's export MPAN names one
+      const roles = serviceFacts(def.variant).userRoles;
+      const exporter = roles.includes('ES') && !roles.includes('IS') ? ctx.exportSupplyPoint?.supplierEui : undefined;
+      const originator = asNetworkOperator ? sp.networkOperatorEui : (exporter ?? sp.supplierEui ?? ctx.fail('no-registration', `no supplier is registered for ${dashedEui(ctx.eui)}`));
       return { originator, target: ctx.eui, commandVariant, body: body(ctx) };
     },
   };
@@ -225,7 +245,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
     let acb = viaAcbByRequest.get(v);
     if (acb === undefined) {
       const c = byAcb(def, v.device!.type) ? undefined : def.command(v.request.body, v.device!.type, PROBE);
-      acb = c === undefined || (typeof c !== 'string' && c.viaAcb === true);
+      acb = c === undefined || (typeof c !== 'string' && c.viaAcb === true) || byExportSupplier(v);
       viaAcbByRequest.set(v, acb);
     }
     return acb;

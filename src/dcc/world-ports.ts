@@ -63,8 +63,12 @@ export class WorldPorts implements GatewayPorts {
     const d = this.world.store.getDevice(eui);
     if (!d) return undefined;
     // An ESME's variant decides some of its commands (a polyphase meter's network data read).
-    const esmeVariant = d.type === 'ESME' ? this.world.inventory.detailsOf(d.eui)?.esmeVariant : undefined;
-    return { eui: d.eui, type: d.type, status: d.status, mpxn: d.mpxn, commsHubEui: d.commsHubEui, ...(esmeVariant ? { esmeVariant } : {}) };
+    const details = d.type === 'ESME' ? this.world.inventory.detailsOf(d.eui) : undefined;
+    return {
+      eui: d.eui, type: d.type, status: d.status, mpxn: d.mpxn, commsHubEui: d.commsHubEui,
+      ...(details?.esmeVariant ? { esmeVariant: details.esmeVariant } : {}),
+      ...(details?.exportMpan ? { exportMpan: details.exportMpan } : {}),
+    };
   }
 
   supplyPoint(mpxn: string): SupplyPointInfo | undefined {

@@ -72,3 +72,11 @@ export const SUPPLIERS: readonly SupplierEntry[] = [
   { eui: '90B3D51F42000004', name: 'Dovecote Supply', userRoles: ['IS', 'GS', 'ES'], weight: 15 },
   { eui: '90B3D51F42000005', name: 'Eastwind Electricity', userRoles: ['IS', 'ES'], weight: 10 },
 ];
+
+/**
+ * DCC Users in the Other User role (as a real test world has them): one that asks for the customer's
+ * identification number (9.1), and a load controller, whose certificates some ESMEs' load controller
+ * cells hold so that it may limit their APCs (7.16).
+ */
+export const OTHER_USER = { eui: '90B3D51F43000001', name: 'Foxglove Energy Services' } as const;
+export const LOAD_CONTROLLER = { eui: '90B3D51F43000008', name: 'Gridwise Load Control' } as const;

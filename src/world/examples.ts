@@ -36,11 +36,15 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
     if (device) throw new WorldError('bad-argument', `${device.type} ${dashedEui(device.eui)} is already in the inventory; '${kind}' is for a new device`);
   } else if (!device) throw new WorldError('unknown-device', `no device with EUI ${dashedEui(o.device)}`);
   const sp = device?.mpxn ? world.store.getSupplyPoint(device.mpxn) : undefined;
+  const details = device ? world.inventory.detailsOf(device.eui) : undefined;
+  const exportMpan = device?.type === 'ESME' ? details?.exportMpan : undefined;
+  const exportSp = exportMpan ? world.store.getSupplyPoint(exportMpan) : undefined;
   if (device && !sp && service.device && !service.device.withoutRegistration?.(device)) throw new WorldError('no-registration', `${device.type} ${dashedEui(device.eui)} has no MPxN; pick a meter or a GPF`);
   const ctx: ExampleContext = {
     eui: o.device,
     ...(device ? { device } : {}),
     ...(sp ? { supplyPoint: sp } : {}),
+    ...(exportSp ? { exportSupplyPoint: { mpxn: exportSp.mpxn, supplierEui: exportSp.supplierEui as Eui | null } } : {}),
     certificationPath: [world.certificate(Number(world.meta(META.issuingCaId))).der],
     currentCertificates(eui, role) {
       const c = world.currentOrganisationCertificates(eui, role);
@@ -51,6 +55,14 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
     sameHub: (type) => {
       const hub = device?.commsHubEui;
       return hub ? (world.store.listDevices({ type, limit: 100_000 }).devices.find((d) => d.commsHubEui === hub && d.eui !== device.eui)?.eui as Eui | undefined) : undefined;
+    },
+    ...(device && !device.mpxn && details?.addedBy ? { preNotifiedBy: details.addedBy as Eui } : {}),
+    preNotifiedHanDevice: () =>
+      world.store.listDevices({ status: 'Pending', limit: 100 }).devices.find((d) => d.type !== 'CHF' && !d.commsHubEui && !d.mpxn)?.eui as Eui | undefined,
+    supplyPointOf: (supplier) => world.store.supplyPointOfSupplier(supplier),
+    loadController: () => {
+      const cell = world.store.getDeviceSecurity(o.device)?.cells.loadControllerDS;
+      return cell === undefined ? undefined : (world.certificate(cell).subjectEui as Eui | null) ?? undefined;
     },
     partyWithRole: (role) => world.store.listParties().find((p) => p.dccUser && !p.isDcc && p.userRoles.includes(role))?.eui,
     fail(code, reason): never {
@@ -88,12 +100,18 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
     }
   }
   const { devices } = world.store.listDevices({ limit: 100_000 });
+  // an export service suits an ESME whose export MPAN has an Export Supplier registered
+  const exportOnly = service.userRoles.includes('ES') && !service.userRoles.includes('IS');
   const score = (d: (typeof devices)[number]) => {
     let s = d.status === 'Commissioned' ? 8 : 0;
     const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
     const cells: Record<string, string | null> = {};
     for (const [cell, id] of Object.entries(world.store.getDeviceSecurity(d.eui)?.cells ?? {})) cells[cell] = world.certificate(id as number).subjectEui;
     if (service.example.dccControlled) return s + (cells.supplierDS === DCC.accessControlBroker ? 16 : 0);
+    if (service.example.loadControlled && cells.loadControllerDS) s += 16;
+    // a pre-notified hub not yet commissioned: one an install reports, or a return sends back unused
+    if (service.example.preNotifiedHub && d.type === 'CHF' && !['Commissioned', 'Withdrawn'].includes(d.status) && world.inventory.detailsOf(d.eui)?.addedBy) s += 16;
+    if (exportOnly && d.type === 'ESME' && world.inventory.detailsOf(d.eui)?.exportMpan) s += 16;
     if (sp) {
       if (cells.supplierDS === sp.supplierEui) s += 4;
       else if (cells.supplierDS === undefined) s += 1;

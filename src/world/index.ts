@@ -4,7 +4,7 @@
 export { World, WorldError, META } from './world.ts';
 export type { DeviceKeys, DeviceCredentialRecords, RootContingencyKey } from './world.ts';
 export { SimulatedClock, parseDuration, CLOCK_MIN, CLOCK_MAX } from './clock.ts';
-export { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS } from './catalogue.ts';
+export { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, LOAD_CONTROLLER, OTHER_USER, SUPPLIERS } from './catalogue.ts';
 export type { DnoEntry, GasTransporterEntry, SupplierEntry } from './catalogue.ts';
 export { MpxnError, isMpanCore, parseMpanCore, parseMprn, makeMpanCore, makeMprn, distributorIdOf, mpanCheckDigit, mprnCheckDigits } from './mpxn.ts';
 export { seedDemoWorld } from './seed-demo.ts';

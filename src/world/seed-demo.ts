@@ -6,10 +6,11 @@ import {
   issueOrganisationCertificate,
   RemotePartyRole,
   type CaHandle,
+  type Eui,
   type KeyUsage,
 } from '../../pki/index.ts';
 import { FleetLoader, startBulkLoad, type CellColumnName, type DeviceModel, type DeviceStatus, type DeviceType, type FleetPremises, type UserRole } from '../../db/index.ts';
-import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS, type DnoEntry, type GasTransporterEntry, type SupplierEntry } from './catalogue.ts';
+import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, LOAD_CONTROLLER, OTHER_USER, SUPPLIERS, type DnoEntry, type GasTransporterEntry, type SupplierEntry } from './catalogue.ts';
 import { makeMpanCore, makeMprn } from './mpxn.ts';
 import { SeededRandom } from './random.ts';
 import { META, secretForSeed, World } from './world.ts';
@@ -53,7 +54,9 @@ type Cells = Partial<Record<CellColumnName, number>>;
  * the DCC's roles, the 14 DNOs, the gas transporters and five suppliers with real key pairs and
  * certificates, and a fleet of premises whose cells look like a real fleet's — including the
  * ~10% of ESMEs holding another network operator's certificate (SECMP0063) and GPFs holding the
- * ACB certificate in the network-operator cells (MP128B).
+ * ACB certificate in the network-operator cells (MP128B). What a test world has besides, so that every
+ * service has someone to send it and something to reach: two Other Users (one a load controller, named
+ * in some ESMEs' cells), export MPANs with their Export Supplier, and hubs and PPMIDs pre-notified.
  */
 export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
   // A seed writes into a scratch file that is renamed only when complete (the CLI does so), so it
@@ -182,6 +185,20 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
         xmlSign: orgCert(s.eui, s.name, RemotePartyRole.XmlSign, 'DS', 'XML signing'),
       });
     }
+
+    // --- Other Users ----------------------------------------------------------------------
+    addParty(OTHER_USER.eui, OTHER_USER.name, ['OU'], { dccUser: true, smkiSubscriber: true });
+    partyCerts.set(OTHER_USER.eui, {
+      ds: orgCert(OTHER_USER.eui, OTHER_USER.name, RemotePartyRole.Other, 'DS', 'other user DS'),
+      ka: orgCert(OTHER_USER.eui, OTHER_USER.name, RemotePartyRole.Other, 'KA', 'other user KA'),
+      xmlSign: orgCert(OTHER_USER.eui, OTHER_USER.name, RemotePartyRole.XmlSign, 'DS', 'XML signing'),
+    });
+    addParty(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, ['OU'], { dccUser: true, smkiSubscriber: true });
+    partyCerts.set(LOAD_CONTROLLER.eui, {
+      ds: orgCert(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, RemotePartyRole.LoadController, 'DS', 'load controller DS'),
+      ka: orgCert(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, RemotePartyRole.LoadController, 'KA', 'load controller KA'),
+      xmlSign: orgCert(LOAD_CONTROLLER.eui, LOAD_CONTROLLER.name, RemotePartyRole.XmlSign, 'DS', 'XML signing'),
+    });
   });
 
   // --- the fleet, in batches of one transaction each ------------------------------------
@@ -216,11 +233,13 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
   const loader = new FleetLoader(store.db, MODELS);
   // A fleet holds few distinct combinations of cells: each is staged once and shared.
   const cellSetIds = new Map<string, number>();
-  const cellSet = (type: 'ESME' | 'GPF' | 'GSME', supplier: string | null, networkOperator: string | null): number => {
-    const k = `${type} ${supplier} ${networkOperator}`;
+  const lc = partyCerts.get(LOAD_CONTROLLER.eui)!;
+  const loadControllerCells: Cells = { loadControllerDS: lc.ds!, loadControllerKA: lc.ka! };
+  const cellSet = (type: 'ESME' | 'GPF' | 'GSME', supplier: string | null, networkOperator: string | null, loadControlled = false): number => {
+    const k = `${type} ${supplier} ${networkOperator} ${loadControlled}`;
     let id = cellSetIds.get(k);
     if (id === undefined) {
-      id = loader.cellSet({ ...common, ...supplierCells(supplier), ...(type === 'GSME' ? {} : noCells(networkOperator)) });
+      id = loader.cellSet({ ...common, ...supplierCells(supplier), ...(type === 'GSME' ? {} : noCells(networkOperator)), ...(loadControlled ? loadControllerCells : {}) });
       cellSetIds.set(k, id);
     }
     return id;
@@ -229,9 +248,13 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
     loader.cellSet({ root: rootId, recovery: common.recovery!, acbDS: acb.ds!, acbKA: acb.ka!, wanProviderDS: partyCerts.get(DCC.wanProvider)!.ds! }),
   );
 
+  // Export MPANs (a premises that generates): one premises in 100, its Export Supplier one of the suppliers in
+  // the ES role, taken in turn; no random draw, so the rest of the world is laid out as before.
+  const exportSuppliers = SUPPLIERS.filter((s) => s.userRoles.includes('ES'));
   const BATCH = 5_000;
   for (let start = 0; start < o.premises; start += BATCH) {
     const end = Math.min(o.premises, start + BATCH);
+    const exports: { esme: string; mpan: string; supplier: string; premises: FleetPremises }[] = [];
     store.transaction(() => {
       for (let i = start; i < end; i++) {
         const dno = rnd.weighted(DNOS, dnoWeight);
@@ -293,8 +316,13 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
           premises.electricityNetworkOperatorEui = registeredNo;
           premises.electricitySupplierEui = supplier.eui;
           premises.esmeEui = deviceEui(0x0e, base + 1);
-          premises.esmeCells = cellSet('ESME', dccControlled ? null : supplier.eui, no);
+          // One commissioned ESME in 50 has a load controller (its cells placed by the supplier): a few in any world.
+          premises.esmeCells = cellSet('ESME', dccControlled ? null : supplier.eui, no, !dccControlled && i % 50 === 1);
           devices++;
+          if (!dccControlled && i % 100 === 2) {
+            const mpan = makeMpanCore(dno.distributorId, String(2_000_000_000 + i).slice(-10));
+            exports.push({ esme: premises.esmeEui, mpan, supplier: exportSuppliers[(i / 100 | 0) % exportSuppliers.length]!.eui, premises });
+          }
         }
 
         if (hasGas) {
@@ -325,10 +353,25 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
         loader.add(premises);
       }
       loader.flush();
+      for (const x of exports) {
+        const p = x.premises;
+        store.insertSupplyPoint({ mpxn: x.mpan, fuel: 'E', networkOperatorEui: p.electricityNetworkOperatorEui!, supplierEui: x.supplier, uprn: p.uprn, postcode: p.postcode, address: p.address });
+        world.inventory.update(x.esme, { exportMpan: x.mpan });
+      }
     });
     o.onProgress?.(end, o.premises);
   }
   loader.close();
+  // Comms hubs a supplier pre-notified (12.2) and has not installed yet, one per supplier: what its installs
+  // and returns (8.14.x) report on; and a PPMID each, for a hub's device log to take (8.11). A handful in any
+  // world, after the fleet's running numbers.
+  store.transaction(() => {
+    SUPPLIERS.forEach((s, k) => {
+      world.applyInventoryChange({ kind: 'add', device: { eui: deviceEui(0x0c, 0xf0000000 + k) as Eui, type: 'CHF', status: 'Pending', ...MODELS.CHF, addedBy: s.eui as Eui } });
+      world.applyInventoryChange({ kind: 'add', device: { eui: deviceEui(0x0b, 0xf0000000 + k) as Eui, type: 'PPMID', status: 'Pending', ...MODELS.PPMID, addedBy: s.eui as Eui } });
+      devices += 2;
+    });
+  });
   store.setMeta(META.createdAt, new Date().toISOString());
   return { parties, premises: o.premises, devices, certificates, wrongNetworkOperator };
 }

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkProfile, certificateFromPem, describeCertificate, generateKeyPair, issueDeviceCertificate, validatePath, type CertificateKind } from '../../pki/index.ts';
 import { World, META } from '../../src/world/world.ts';
-import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, SUPPLIERS } from '../../src/world/catalogue.ts';
+import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, LOAD_CONTROLLER, OTHER_USER, SUPPLIERS } from '../../src/world/catalogue.ts';
 import type { CertificateRecord } from '../../db/index.ts';
 import { expectOk, runCli, runCliAsync, runTool, scratchDir, splitPems } from '../helpers/world-cli.ts';
 
@@ -49,6 +49,8 @@ function expectedRole(eui: string): number {
   if (DNOS.some((d) => dnoEui(d.distributorId) === eui)) return 3;
   if (GAS_TRANSPORTERS.some((g) => g.eui === eui)) return 3;
   if (SUPPLIERS.some((s) => s.eui === eui)) return 2;
+  if (eui === OTHER_USER.eui) return 127;
+  if (eui === LOAD_CONTROLLER.eui) return 8;
   throw new Error(`certificate for unknown party ${eui}`);
 }
 
