@@ -6,7 +6,7 @@ import { World } from '../src/world/world.ts';
 import { seedDemoWorld } from '../src/world/seed-demo.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
-import { Dcc } from '../src/dcc/dcc.ts';
+import { handleInProcess } from './in-process.ts';
 import { buildResponse, signDuis, signResponse } from '../service-requests/index.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -33,23 +33,9 @@ function oneRun(run: number) {
     const xml = exampleRequest(world, 'handover', { device: d.eui, role: 'Supplier' }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
     requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui!))));
   }
-  const dcc = new Dcc(world, { networkOperatorCheck: true, maxRequestBytes: 256 * 1024 });
-  const stages = new Map<string, number>();
-  dcc.on('request', (e: { steps: { step: string; ms?: number }[] }) => {
-    for (const s of e.steps) stages.set(s.step, (stages.get(s.step) ?? 0) + (s.ms ?? 0));
-  });
-  const codes = new Map<string, number>();
-  const t = performance.now();
-  const cpu0 = process.cpuUsage();
-  for (const r of requests) {
-    const a = dcc.handle('serviceS', r);
-    codes.set(a.responseCode, (codes.get(a.responseCode) ?? 0) + 1);
-  }
-  const ms = performance.now() - t;
-  const cpu = process.cpuUsage(cpu0);
+  const result = handleInProcess(world, requests);
   world.close();
-  // all threads of the process (V8's GC and compiler threads too), per handover
-  return { n: requests.length, ms, stages, codes, cpuMs: (cpu.user + cpu.system) / 1000 / requests.length };
+  return result;
 }
 
 // Why the DCC signs its own responses with signResponse (its own canonical form, no xml-crypto):

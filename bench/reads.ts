@@ -6,7 +6,7 @@ import { World } from '../src/world/world.ts';
 import { seedDemoWorld } from '../src/world/seed-demo.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
-import { Dcc } from '../src/dcc/dcc.ts';
+import { handleInProcess } from './in-process.ts';
 import { signDuis } from '../service-requests/index.ts';
 
 // `node --import tsx bench/reads.ts [--premises=N] [--reads=N] [--variant=4.1.1] [--db=FILE]`: reads of
@@ -41,24 +41,11 @@ for (const d of devices) {
   const xml = exampleRequest(world, variant, { device: d.eui }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
   requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui))));
 }
-const dcc = new Dcc(world, { networkOperatorCheck: true, maxRequestBytes: 256 * 1024 });
-const stages = new Map<string, number>();
-dcc.on('request', (e: { steps: { step: string; ms?: number }[] }) => {
-  for (const s of e.steps) stages.set(s.step, (stages.get(s.step) ?? 0) + (s.ms ?? 0));
-});
-const codes = new Map<string, number>();
-const t = performance.now();
-const cpu0 = process.cpuUsage();
-for (const r of requests) {
-  const a = dcc.handle('serviceS', r);
-  codes.set(a.responseCode, (codes.get(a.responseCode) ?? 0) + 1);
-}
-const ms = performance.now() - t;
-const cpu = process.cpuUsage(cpu0);
+const { ms, stages, codes, cpuMs } = handleInProcess(world, requests);
 world.close();
 const per = [...stages].map(([k, v]) => `${k} ${(v / requests.length).toFixed(3)}`).join(', ');
 process.stdout.write(
   `${requests.length} ${variant} reads in ${ms.toFixed(0)} ms = ${((requests.length / ms) * 1000).toFixed(0)}/s, ${(ms / requests.length).toFixed(2)} ms per read ` +
-    `(process CPU ${((cpu.user + cpu.system) / 1000 / requests.length).toFixed(2)} ms); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
+    `(process CPU ${cpuMs.toFixed(2)} ms); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
     `  ms/read by stage: ${per}\n  load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`,
 );
