@@ -70,7 +70,7 @@ describe('device search', () => {
       expect(d.supplier.eui).toBe(dashedEui(sp.supplierEui!));
       expect(d.networkOperator.eui).toBe(dashedEui(sp.networkOperatorEui));
     }
-    const bad = await fetch(url('/api/console/devices?type=IHD'));
+    const bad = await fetch(url('/api/console/devices?type=KETTLE'));
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error).toMatch(/type must be one of/);
   });

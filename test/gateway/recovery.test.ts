@@ -18,6 +18,14 @@ const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
 const CHF = '00DB1234567890A2';
 const RECOVERY = '90B3D51F30000001';
+/** The cell groups the Recovery Event replaces (every one but the root), each with the RTDS party whose certificates go in. */
+const EVERY_GROUP_BUT_ROOT = [
+  { cells: 'recovery', certificatesOf: RECOVERY },
+  { cells: 'supplier', certificatesOf: '90B3D51F30010000' },
+  { cells: 'networkOperator', certificatesOf: '90B3D51F30020000' },
+  { cells: 'acb', certificatesOf: '90B3D51F30000002' },
+  { cells: 'transitionalCoS', certificatesOf: '90B3D51F30000004' },
+];
 const WAN_PROVIDER = '90B3D51F30000007';
 
 interface LoggedRow { responseXml?: string | null; id: number; endpoint: string; requestId: string | null; originator: string | null; device: string | null; responseCode: string; reason: string | null; steps: { step: string; ok: boolean; detail: string }[]; changedCells: string[] | null; requestXml?: string | null }
@@ -61,13 +69,7 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     const r = await order({
       event: 'recovery',
       devices: ['00-DB-12-34-56-78-90-A0'],
-      place: [
-        { cells: 'recovery', certificatesOf: RECOVERY },
-        { cells: 'supplier', certificatesOf: '90B3D51F30010000' },
-        { cells: 'networkOperator', certificatesOf: '90B3D51F30020000' },
-        { cells: 'acb', certificatesOf: '90B3D51F30000002' },
-        { cells: 'transitionalCoS', certificatesOf: '90B3D51F30000004' },
-      ],
+      place: EVERY_GROUP_BUT_ROOT,
       reason: 'test: the RTDS recovery use case',
       requestedBy: 'vitest',
     });
@@ -139,13 +141,7 @@ describe('the DCC\'s SMKI Recovery and WAN provider commands (POST /api/recovery
     const r = await order({
       event: 'contingency',
       devices: [ESME],
-      place: [
-        { cells: 'recovery', certificatesOf: RECOVERY },
-        { cells: 'supplier', certificatesOf: '90B3D51F30010000' },
-        { cells: 'networkOperator', certificatesOf: '90B3D51F30020000' },
-        { cells: 'acb', certificatesOf: '90B3D51F30000002' },
-        { cells: 'transitionalCoS', certificatesOf: '90B3D51F30000004' },
-      ],
+      place: EVERY_GROUP_BUT_ROOT,
       reason: 'test: the root is lost',
       requestedBy: 'vitest (SMKI PMA)',
     });
