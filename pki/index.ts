@@ -6,7 +6,7 @@
 export { PkiError } from './errors.ts';
 export {
   parseEui, dashedEui, euiFromBytes, RemotePartyRole, roleName, roleHex, ROLE_KEY_USAGES, isXmlSigningRole,
-  USER_ROLES, DEVICE_TYPES, TYPE2_DEVICE_TYPES, isType2, DCC_PARTIES, DCC_EUI,
+  USER_ROLES, DEVICE_TYPES, TYPE1_DEVICE_TYPES, TYPE2_DEVICE_TYPES, isType2, DCC_PARTIES, DCC_EUI,
 } from './vocabulary.ts';
 export type { Eui, RemotePartyRoleCode, KeyUsage, UserRole, DeviceType } from './vocabulary.ts';
 export {

@@ -119,6 +119,9 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const DEVICE_TYPES = ['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS', 'IHD', 'CAD'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
+/** Type 1 devices: SMKI certificates in their trust-anchor cells, and GBCS commands from the DCC (the CS02 use cases run on each). */
+export const TYPE1_DEVICE_TYPES = ['ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'] as const satisfies readonly DeviceType[];
+
 /** Type 2 devices: an In-Home Display and a Consumer Access Device. */
 export const TYPE2_DEVICE_TYPES = ['IHD', 'CAD'] as const;
 export function isType2(type: string): type is (typeof TYPE2_DEVICE_TYPES)[number] {

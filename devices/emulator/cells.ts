@@ -3,8 +3,8 @@
  */
 import { type CellId, sameCell } from '../gbcs/cell-id.ts';
 
-import { DEVICE_TYPES, type DeviceType } from '../../pki/index.ts';
-export { DEVICE_TYPES, type DeviceType };
+import { DEVICE_TYPES, TYPE1_DEVICE_TYPES, type DeviceType } from '../../pki/index.ts';
+export { DEVICE_TYPES, TYPE1_DEVICE_TYPES, type DeviceType };
 
 export type CellName =
   | 'root'

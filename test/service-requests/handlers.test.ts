@@ -178,8 +178,7 @@ describe('12.2 Device Pre-notification', () => {
     expect(out.inventory).toEqual([{ kind: 'add', device: expect.objectContaining({ eui: NEW, type: 'ESME', status: 'Pending', firmware: '0001', esmeVariant: 'A', addedBy: SUPPLIER }) }]);
   });
 
-  it('refuses a device type the inventory does not hold (E120203), an ESMEVariant on a GSME and a GPF that is not one (E120204)', () => {
-    expect(refusal(prenotify({ deviceType: 'IHD' }), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E120203', step: 'inventory' });
+  it('refuses an ESMEVariant on a GSME and an associated GPF that is not one (E120204)', () => {
     expect(refusal(prenotify({ deviceType: 'GSME', esmeVariant: 'A' }), { inventoryDevices: new Map() })).toMatchObject({ responseCode: 'E120204' });
     const gsme = prenotify({ deviceType: 'GSME', associatedGpf: ESME });
     expect(gsme.service.needs?.(gsme)).toEqual({ inventoryDevices: [NEW, ESME] });

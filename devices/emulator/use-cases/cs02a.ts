@@ -10,7 +10,7 @@ import { CS02A_MESSAGE_CODE, type Cs02aCommand, type Cs02aRoleDetails, encodeCs0
 import { StatusCode } from '../../gbcs/cs02b.ts';
 import { wrapWithMac } from '../../gbcs/mac.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
-import { CELL_IDS, DEVICE_TYPES, cellsOf } from '../cells.ts';
+import { CELL_IDS, cellsOf, TYPE1_DEVICE_TYPES } from '../cells.ts';
 import { RejectionAlert, checkCounter, checkMac, factsInCell, hex4, reject } from '../security.ts';
 import { type DeviceCredentials, type DeviceSecurityState, cloneState, idsOf } from '../state.ts';
 import type { DeviceOutcome, UseCase } from '../use-case.ts';
@@ -66,7 +66,7 @@ function processCs02a(state: DeviceSecurityState, creds: DeviceCredentials, mess
 export const CS02A: UseCase = {
   name: 'CS02a',
   messageCodes: [CS02A_MESSAGE_CODE],
-  deviceTypes: DEVICE_TYPES,
+  deviceTypes: TYPE1_DEVICE_TYPES,
   emulated: 'CS02a 0x0008',
   process: processCs02a,
 };

@@ -22,7 +22,7 @@ import {
 import { credentialsAlertMessageCode, credentialsMessageCode } from '../../gbcs/cs02g.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
 import { factsOf, validatePathCached } from '../certificate-cache.ts';
-import { CELL_IDS, type CellName, DEVICE_TYPES, type DeviceType, cellNameOf, hasCell } from '../cells.ts';
+import { CELL_IDS, type CellName, type DeviceType, cellNameOf, hasCell, TYPE1_DEVICE_TYPES } from '../cells.ts';
 import { deferIfFutureDated } from '../pending.ts';
 import { RejectionAlert, cellLabel, checkCounter, checkMac, factsInCell, hex4, reject, signedResponse } from '../security.ts';
 import { type DeviceCredentials, type DeviceSecurityState, type PendingCommand, ZERO_ID, cloneState, idsOf } from '../state.ts';
@@ -315,7 +315,7 @@ export const CS02B: UseCase = {
   name: 'CS02b',
   // Every mode's message code comes here, so that a mode we do not run is refused as such rather than as unknown.
   messageCodes: CS02B_MESSAGE_CODES,
-  deviceTypes: DEVICE_TYPES,
+  deviceTypes: TYPE1_DEVICE_TYPES,
   emulated: 'CS02b 0x0102-0x0109',
   process: processCs02b,
   executeDue: executeDueCs02b,

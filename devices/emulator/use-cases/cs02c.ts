@@ -10,7 +10,7 @@ import { encodeApdu, signApdu } from '../../gbcs/apdu.ts';
 import { verifyApduSignature } from '../../gbcs/apdu.ts';
 import { CS02C_MESSAGE_CODE, Cs02cError, type Cs02cCommand, type Cs02cResponse, buildDeviceCsr, encodeCs02cResponse } from '../../gbcs/cs02c.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
-import { CELL_IDS, DEVICE_TYPES } from '../cells.ts';
+import { CELL_IDS, TYPE1_DEVICE_TYPES } from '../cells.ts';
 import { RejectionAlert, cellLabel, checkCounter, checkMac, factsInCell, hex4, reject } from '../security.ts';
 import { type DeviceCredentials, type DeviceSecurityState, cloneState } from '../state.ts';
 import type { DeviceOutcome, UseCase } from '../use-case.ts';
@@ -60,7 +60,7 @@ function processCs02c(state: DeviceSecurityState, creds: DeviceCredentials, mess
 export const CS02C: UseCase = {
   name: 'CS02c',
   messageCodes: [CS02C_MESSAGE_CODE],
-  deviceTypes: DEVICE_TYPES,
+  deviceTypes: TYPE1_DEVICE_TYPES,
   emulated: 'CS02c 0x000A',
   process: processCs02c,
 };

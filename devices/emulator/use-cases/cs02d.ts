@@ -11,7 +11,7 @@ import { type P256PrivateKey, rawPublicKey, ScalarKey } from '../../../pki/index
 import { CS02D_MESSAGE_CODE, type Cs02dCommand, DeviceCertificateStatus, encodeStatusResponse } from '../../gbcs/cs02d.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
 import { factsOf } from '../certificate-cache.ts';
-import { CELL_IDS, DEVICE_TYPES } from '../cells.ts';
+import { CELL_IDS, TYPE1_DEVICE_TYPES } from '../cells.ts';
 import { checkSupplierCritical, hex4, signedResponse } from '../security.ts';
 import { type DeviceCredentials, type DeviceSecurityState, cloneState } from '../state.ts';
 import type { DeviceOutcome, UseCase } from '../use-case.ts';
@@ -58,7 +58,7 @@ export const CS02D: UseCase = {
   name: 'CS02d',
   messageCodes: [CS02D_MESSAGE_CODE],
   // A comms hub holds no supplier DS cell: checkSupplierCritical refuses it there (0x8F30).
-  deviceTypes: DEVICE_TYPES,
+  deviceTypes: TYPE1_DEVICE_TYPES,
   emulated: 'CS02d 0x000B',
   process: processCs02d,
 };

@@ -6,7 +6,7 @@
 import { DeviceCertificateStatus } from '../../gbcs/cs02d.ts';
 import { CS02E_MESSAGE_CODE, type Cs02eCommand, encodeCs02eResponse } from '../../gbcs/cs02e.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
-import { CELL_IDS, DEVICE_TYPES } from '../cells.ts';
+import { CELL_IDS, TYPE1_DEVICE_TYPES } from '../cells.ts';
 import { checkSupplierCritical, hex4, signedResponse } from '../security.ts';
 import { type DeviceCredentials, type DeviceSecurityState, cloneState } from '../state.ts';
 import type { DeviceOutcome, UseCase } from '../use-case.ts';
@@ -31,7 +31,7 @@ export const CS02E: UseCase = {
   name: 'CS02e',
   messageCodes: [CS02E_MESSAGE_CODE],
   // A comms hub holds no supplier DS cell: checkSupplierCritical refuses it there (0x8F30).
-  deviceTypes: DEVICE_TYPES,
+  deviceTypes: TYPE1_DEVICE_TYPES,
   emulated: 'CS02e 0x000C',
   process: processCs02e,
 };

@@ -15,7 +15,7 @@ import { StatusCode } from '../../gbcs/cs02b.ts';
 import { CS02F_MESSAGE_CODE, type Cs02fCommand, encodeCs02fResponse } from '../../gbcs/cs02f.ts';
 import { wrapWithMac } from '../../gbcs/mac.ts';
 import type { GbcsMessage } from '../../gbcs/message.ts';
-import { CELL_IDS, DEVICE_TYPES, cellNameOf, hasCell } from '../cells.ts';
+import { CELL_IDS, cellNameOf, hasCell, TYPE1_DEVICE_TYPES } from '../cells.ts';
 import { roleDetails } from './cs02a.ts';
 import { RejectionAlert, cellLabel, checkCounter, checkMac, factsInCell, hex4, reject, signedResponse } from '../security.ts';
 import { type DeviceCredentials, type DeviceSecurityState, cloneState } from '../state.ts';
@@ -67,7 +67,7 @@ function processCs02f(state: DeviceSecurityState, creds: DeviceCredentials, mess
 export const CS02F: UseCase = {
   name: 'CS02f',
   messageCodes: [CS02F_MESSAGE_CODE],
-  deviceTypes: DEVICE_TYPES,
+  deviceTypes: TYPE1_DEVICE_TYPES,
   emulated: 'CS02f 0x011B',
   process: processCs02f,
 };
