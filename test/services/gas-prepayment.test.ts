@@ -70,13 +70,18 @@ function gasAlerts(world: ConformanceWorld): Alert[] {
 }
 
 /** Moves the clock an hour at a time (the DCC runs what falls due each time) until the valve closes. */
-function untilValveCloses(world: ConformanceWorld): void {
+/** Moves the clock an hour at a time, the meters catching up each hour, until `done` (at most 30 days). */
+function hourlyUntil(world: ConformanceWorld, done: () => boolean): boolean {
   for (let h = 0; h < 24 * 30; h++) {
+    if (done()) return true;
     world.dcc.clock.advance(HOUR);
     world.dcc.runDueCommands();
-    if (stateOf(world).supply?.state === 'disconnected') return;
   }
-  throw new Error('the gas credit did not run out in 30 days');
+  return done();
+}
+
+function untilValveCloses(world: ConformanceWorld): void {
+  if (!hourlyUntil(world, () => stateOf(world).supply?.state === 'disconnected')) throw new Error('the gas credit did not run out in 30 days');
 }
 
 /** A GBZ response's first attribute record's value (Read Attributes Response: id ‖ status ‖ type ‖ value). */
@@ -167,10 +172,7 @@ describe('a gas prepayment meter running out of credit', () => {
     gasPrepaymentMeter(w);
     const before = gasAlerts(w).length;
     const codes = () => gasAlerts(w!).slice(before).map((a) => a.code);
-    for (let h = 0; h < 24 * 30 && !codes().includes('8119'); h++) {
-      w.dcc.clock.advance(HOUR);
-      w.dcc.runDueCommands();
-    }
+    hourlyUntil(w, () => codes().includes('8119'));
     ok(w.run('GCS06_2.5_SUCCESS_REQUEST_DUIS.XML'));
     expect(stateOf(w).prepayment!.emergencyCredit).toBe(300_000);
     expect(codes()).toEqual(['810D', '8119', '81AB']);
@@ -187,10 +189,7 @@ describe('the gas supplier\'s alert settings (6.22)', () => {
     gasPrepaymentMeter(w);
     const before = gasAlerts(w).length;
     const codes = () => gasAlerts(w!).slice(before).map((a) => a.code);
-    for (let h = 0; h < 24 * 30 && !codes().includes('8119'); h++) {
-      w.dcc.clock.advance(HOUR);
-      w.dcc.runDueCommands();
-    }
+    hourlyUntil(w, () => codes().includes('8119'));
     ok(w.run('GCS06_2.5_SUCCESS_REQUEST_DUIS.XML'));
     expect(stateOf(w).prepayment!.emergencyCredit).toBe(300_000);
     expect(codes()).toEqual(['810D', '8119']);
