@@ -9,6 +9,7 @@ import {
   type Eui,
   type KeyUsage,
 } from '../../pki/index.ts';
+import { HAN_DEVICE_TYPE, initialChfDeviceLog } from '../../devices/index.ts';
 import { FleetLoader, startBulkLoad, type CellColumnName, type DeviceModel, type DeviceStatus, type DeviceType, type FleetPremises, type UserRole } from '../../db/index.ts';
 import { DCC, DNOS, dnoEui, GAS_TRANSPORTERS, LOAD_CONTROLLER, OTHER_USER, SUPPLIERS, type DnoEntry, type GasTransporterEntry, type SupplierEntry } from './catalogue.ts';
 import { makeMpanCore, makeMprn } from './mpxn.ts';
@@ -248,13 +249,78 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
     loader.cellSet({ root: rootId, recovery: common.recovery!, acbDS: acb.ds!, acbKA: acb.ka!, wanProviderDS: partyCerts.get(DCC.wanProvider)!.ds! }),
   );
 
+  // --- what later work in the field leaves, laid down as the services that do it leave it ------------
+  const appState = (eui: string, state: object) => store.putDeviceAppState(eui, JSON.stringify(state));
+  const security = (eui: string, cells: Cells) => store.insertDeviceSecurity({ deviceEui: eui, cells, seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
+  /**
+   * A PPMID installed with the meters (as install-dual-fuel does it: 12.2, 8.4 with the MPRN, 8.11, 6.21, 8.7.1, 8.7.2):
+   * Commissioned under the premises' hub, in the hub's device log, its supplier cells the gas supplier's, joined
+   * to the ESME and the GSME and they to it (the GSME to its GPF too), as CS03A2/CS03C leave the devices' HAN state.
+   */
+  const installPpmid = (p: FleetPremises) => {
+    const ppmid = deviceEui(0x0b, Number.parseInt(p.chfEui.slice(8), 16));
+    world.applyInventoryChange({ kind: 'add', device: { eui: ppmid as Eui, type: 'PPMID', status: 'Pending', ...MODELS.PPMID, addedBy: p.gasSupplierEui! as Eui } });
+    world.inventory.update(ppmid, { status: 'Commissioned', mpxn: p.mprn, commsHubEui: p.chfEui, commissionedAt: p.commissionedAt });
+    const supplier = supplierCells(p.gasSupplierEui);
+    store.updateDeviceSecurity({ deviceEui: ppmid, cells: { ...world.factoryCells('PPMID'), supplierDS: supplier.supplierDS!, supplierKA: supplier.supplierKA! }, seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n });
+    const members = [{ eui: p.esmeEui!, type: 'ESME' as const }, { eui: p.gsmeEui!, type: 'GSME' as const }, { eui: ppmid, type: 'PPMID' as const }];
+    appState(p.chfEui, { chfDeviceLog: initialChfDeviceLog(members, new Date(p.commissionedAt!)) });
+    appState(p.esmeEui!, { han: { joined: [{ eui: ppmid, type: HAN_DEVICE_TYPE.PPMID }] } });
+    appState(p.gsmeEui!, { han: { joined: [{ eui: p.gpfEui!, type: HAN_DEVICE_TYPE.GPF }, { eui: ppmid, type: HAN_DEVICE_TYPE.PPMID }] } });
+    appState(ppmid, { han: { joined: [{ eui: p.esmeEui!, type: HAN_DEVICE_TYPE.ESME }, { eui: p.gsmeEui!, type: HAN_DEVICE_TYPE.GSME }] } });
+    devices++;
+  };
+  /**
+   * A comms hub and its GPF replaced two days ago (12.2 of the new pair, 8.14.1 'Replacement CHF Install', 8.14.4 of the
+   * old one): the old pair Withdrawn, still holding the device logs the DCC restores from (the hub's from CS14, the
+   * GPF's from GCS62); the new pair Commissioned and serving the meters, with empty logs until 8.12.1 and 8.12.2.
+   */
+  const replaceCommsHub = (p: FleetPremises) => {
+    const at = new Date(now.getTime() - 2 * DAY).toISOString();
+    const hub = deviceEui(0x0c, 0xe0000000);
+    const gpf = deviceEui(0x0f, 0xe0000000);
+    appState(p.chfEui, { chfDeviceLog: initialChfDeviceLog([{ eui: p.esmeEui!, type: 'ESME' }, { eui: p.gsmeEui!, type: 'GSME' }], new Date(p.commissionedAt!)) });
+    appState(p.gpfEui!, { han: { joined: [{ eui: p.gsmeEui!, type: HAN_DEVICE_TYPE.GSME }] } });
+    world.inventory.update(p.chfEui, { status: 'Withdrawn' });
+    world.inventory.update(p.gpfEui!, { status: 'Withdrawn' });
+    world.inventory.add({ eui: gpf, type: 'GPF', status: 'Commissioned', ...MODELS.GPF, addedBy: p.gasSupplierEui });
+    world.inventory.add({ eui: hub, type: 'CHF', status: 'Commissioned', ...MODELS.CHF, associatedGpfEui: gpf, addedBy: p.gasSupplierEui });
+    world.inventory.update(gpf, { mpxn: p.mprn, commsHubEui: hub, commissionedAt: at });
+    world.inventory.update(hub, { commissionedAt: at, smWan: 'Connected' });
+    for (const meter of [p.esmeEui!, p.gsmeEui!]) world.inventory.update(meter, { commsHubEui: hub });
+    security(hub, world.factoryCells('CHF'));
+    security(gpf, { ...common, ...supplierCells(p.gasSupplierEui), ...noCells(null) });
+    devices += 2;
+  };
+  /**
+   * An ESME that generated a new digital-signing key pair on its supplier's 6.17 (CS02c) and holds no certificate for
+   * it yet: its certificates in the SMKI repository are still those of the key it was made with.
+   */
+  const leaveKeyPending = (p: FleetPremises) => {
+    const esme = p.esmeEui! as Eui;
+    world.deviceCertificates(esme); // its DS and KA certificates, issued now so that they certify the old keys
+    certificates += 2;
+    const s = store.getDeviceSecurity(esme)!;
+    store.updateDeviceSecurity({ ...s, keyGenerations: { DS: 1 } });
+    world.forgetDeviceKeys(esme);
+  };
+
   // Export MPANs (a premises that generates): one premises in 100, its Export Supplier one of the suppliers in
   // the ES role, taken in turn; no random draw, so the rest of the world is laid out as before.
   const exportSuppliers = SUPPLIERS.filter((s) => s.userRoles.includes('ES'));
+  // A few premises left as later work in the field leaves them (no random draw, so the rest of the world is laid
+  // out as before): in every 1,000 premises the first plain dual-fuel one has a PPMID installed and joined; one
+  // premises in the world has had its comms hub replaced; one ESME has generated a key pair (6.17) still to certify.
+  let wantHanSite = false;
+  let wantReplacedHub = true;
+  let wantPendingKey = true;
   const BATCH = 5_000;
   for (let start = 0; start < o.premises; start += BATCH) {
     const end = Math.min(o.premises, start + BATCH);
     const exports: { esme: string; mpan: string; supplier: string; premises: FleetPremises }[] = [];
+    const hanSites: FleetPremises[] = [];
+    const replacedHubs: FleetPremises[] = [];
+    const pendingKeys: FleetPremises[] = [];
     store.transaction(() => {
       for (let i = start; i < end; i++) {
         const dno = rnd.weighted(DNOS, dnoWeight);
@@ -301,6 +367,7 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
           gsmeCells: null,
         };
         devices++;
+        let esmeHealthy = false; // its network operator cells hold the registered network operator's
 
         if (hasElectricity) {
           const registeredNo = dnoEui(dno.distributorId);
@@ -312,6 +379,7 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
             no = dnoEui(rnd.pick(otherDnos.get(dno)!).distributorId);
             wrongNetworkOperator++;
           } else no = registeredNo;
+          esmeHealthy = no === registeredNo;
           premises.mpan = makeMpanCore(dno.distributorId, String(1_000_000_000 + i).slice(-10));
           premises.electricityNetworkOperatorEui = registeredNo;
           premises.electricitySupplierEui = supplier.eui;
@@ -351,8 +419,27 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
           devices += 2;
         }
         loader.add(premises);
+        // plain: commissioned a while ago, both fuels, cells holding the registered parties, no load controller or export MPAN
+        if (i % 1000 === 0) wantHanSite = true;
+        const plain = !dccControlled && !recent && i % 50 !== 1 && i % 100 !== 2;
+        if (plain && hasElectricity) {
+          const dual = hasGas;
+          if (dual && wantHanSite) {
+            hanSites.push(premises);
+            wantHanSite = false;
+          } else if (dual && wantReplacedHub) {
+            replacedHubs.push(premises);
+            wantReplacedHub = false;
+          } else if (esmeHealthy && wantPendingKey && !dual) {
+            pendingKeys.push(premises);
+            wantPendingKey = false;
+          }
+        }
       }
       loader.flush();
+      for (const p of hanSites) installPpmid(p);
+      for (const p of replacedHubs) replaceCommsHub(p);
+      for (const p of pendingKeys) leaveKeyPending(p);
       for (const x of exports) {
         const p = x.premises;
         store.insertSupplyPoint({ mpxn: x.mpan, fuel: 'E', networkOperatorEui: p.electricityNetworkOperatorEui!, supplierEui: x.supplier, uprn: p.uprn, postcode: p.postcode, address: p.address });

@@ -21,8 +21,10 @@ describe('a 10,000-premise world', () => {
     try {
       const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
       expect(n('SELECT count(*) AS n FROM devices')).toBe(summary.devices);
-      // a hub at every premises, and the one each supplier pre-notified and has not installed yet
-      expect(n("SELECT count(*) AS n FROM devices WHERE type = 'CHF' AND status != 'Pending'")).toBe(10_000);
+      // a hub in service at every premises (one premises' hub was replaced: the old one is withdrawn), and the one
+      // each supplier pre-notified and has not installed yet
+      expect(n("SELECT count(*) AS n FROM devices WHERE type = 'CHF' AND status NOT IN ('Pending', 'Withdrawn')")).toBe(10_000);
+      expect(n("SELECT count(*) AS n FROM devices WHERE type = 'CHF' AND status = 'Withdrawn'")).toBe(1);
       expect(n("SELECT count(*) AS n FROM devices WHERE type = 'CHF' AND status = 'Pending' AND added_by IS NOT NULL")).toBe(5);
       expect(n('SELECT count(*) AS n FROM device_security')).toBe(summary.devices);
       expect(n('SELECT count(*) AS n FROM device_security WHERE root IS NULL OR recovery IS NULL OR acb_ka IS NULL')).toBe(0);

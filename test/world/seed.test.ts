@@ -226,8 +226,9 @@ describe('seeded world shape (2000 premises)', () => {
     }
     expect(problems.slice(0, 20)).toEqual([]);
     for (const t of ['ESME', 'GSME', 'GPF', 'CHF']) expect(byType.get(t), t).toBeGreaterThan(100);
-    // one CHF per premises, and one each of the five suppliers pre-notified and has not installed
-    expect(byType.get('CHF')).toBe(2005);
+    // one CHF per premises, the replacement of the one premises' hub that was replaced, and one each of the five
+    // suppliers pre-notified and has not installed
+    expect(byType.get('CHF')).toBe(2006);
   });
 
   it('gives roughly 10% of commissioned ESMEs older than 7 days another DNO\'s NO certificate (SECMP0063)', () => {
@@ -277,9 +278,10 @@ describe('seeded world shape (2000 premises)', () => {
     expect(gpf.acb).toBeGreaterThan(0);
     expect(gpf.acb).toBe(gpf.acbBoth);
     expect(gpf.acb).toBeLessThan(gpf.total); // some, not all: others hold a gas network's certificate
-    // devices not yet commissioned are DCC controlled: the ACB in supplier and NO cells
+    // devices not yet commissioned are DCC controlled: the ACB in supplier and NO cells (a withdrawn device, one
+    // taken out of service, keeps the cells it had)
     const notCommissioned = all<{ supplier_ds: number; network_operator_ds: number | null; type: string }>(
-      "SELECT d.type, s.supplier_ds, s.network_operator_ds FROM devices d JOIN device_security s ON s.device_eui = d.eui WHERE d.status != 'Commissioned' AND d.type IN ('ESME', 'GPF')",
+      "SELECT d.type, s.supplier_ds, s.network_operator_ds FROM devices d JOIN device_security s ON s.device_eui = d.eui WHERE d.status NOT IN ('Commissioned', 'Withdrawn') AND d.type IN ('ESME', 'GPF')",
     );
     expect(notCommissioned.length).toBeGreaterThan(0);
     for (const r of notCommissioned) {
