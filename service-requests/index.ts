@@ -11,7 +11,7 @@ export { GBCS_VERSION } from './service.ts';
 export type {
   Endpoint, StepRecord, ValidatedRequest, ReplacementCertificate, ServiceModule, ServiceOutcome, StateNeeds, HandlerState, DccCapability,
   InventoryChange, NewInventoryDevice, InventoryUpdate, IssuedPreCommand, DeviceTargeting, RegistrationCheck, ExampleContext, ExampleRequest,
-  ExampleBuilder, BodyField,
+  ExampleBuilder, ExamplePreference, BodyField,
 } from './service.ts';
 export type { SecurityCredentialsFields } from './services/security-credentials.ts';
 export { Codes, Codes0615, Codes0621, Codes0624, Codes0802 } from './codes.ts';

@@ -46,6 +46,17 @@ export const updateSecurityCredentialsDevice: ServiceModule<Body> = {
     authorise: (_body, r) => r.needSupplier(),
   },
   describe: (b) => [{ label: 'DeviceCertificate', certificate: b.deviceCertificate }],
+  // the certificate the SMKI issues for the key pair the device generated on its supplier's 6.17
+  example: {
+    name: 'place-device-certificate',
+    prefers: 'generatedKey',
+    build(ctx) {
+      const supplier = ctx.supplyPoint?.supplierEui ?? ctx.fail('no-supplier', `${dashedEui(ctx.eui)} has no registered supplier to give it a certificate`);
+      const deviceCertificate = ctx.generatedKeyCertificate?.() ??
+        ctx.fail('bad-argument', `${dashedEui(ctx.eui)} has generated no key pair to certify: send it Issue Security Credentials (6.17) first`);
+      return { originator: supplier, target: ctx.eui, commandVariant: 4, body: { kind: 'UpdateSecurityCredentialsDevice', deviceCertificate } };
+    },
+  },
   steps: [
     {
       name: 'certificates',

@@ -44,6 +44,15 @@ export const restoreHanDeviceLog = deviceCommandService<Body>({
   sender: 'supplier',
   originator: 'acb',
   withoutRegistration: (d) => d.type === 'CHF',
+  // the replacement hub of a premises whose old hub is withdrawn
+  example: {
+    name: 'restore-hub-log',
+    prefers: 'replacement',
+    body: (ctx) => ({
+      kind: 'RestoreHANDeviceLog' as const,
+      oldChfId: (ctx.device?.type === 'CHF' ? ctx.replaced?.() : undefined) ?? ctx.fail('bad-argument', `the example restores a replaced hub's device log to its replacement; ${dashedEui(ctx.eui)} replaced no comms hub`),
+    }),
+  },
   needs: (b) => ({ deviceStateOf: { eui: b.oldChfId, section: 'chfDeviceLog' } }),
   steps: [{
     name: 'old-hub',

@@ -39,6 +39,15 @@ export const restoreGpfDeviceLog = deviceCommandService<Body>({
   sender: 'supplier',
   originator: 'acb',
   dccOriginates: ['GPF'],
+  // the replacement GPF of a premises whose old GPF is withdrawn
+  example: {
+    name: 'restore-gpf-log',
+    prefers: 'replacement',
+    body: (ctx) => ({
+      kind: 'RestoreGPFDeviceLog' as const,
+      oldGpfId: (ctx.device?.type === 'GPF' ? ctx.replaced?.() : undefined) ?? ctx.fail('bad-argument', `the example restores a replaced GPF's device log to its replacement; ${dashedEui(ctx.eui)} replaced no GPF`),
+    }),
+  },
   needs: (b) => ({ deviceStateOf: { eui: b.oldGpfId, section: 'han' } }),
   steps: [{
     name: 'old-gpf',

@@ -5,7 +5,7 @@
  */
 import { dashedEui } from '../../pki/index.ts';
 import { criticalDeviceCommandService } from './device-command.ts';
-import { JOINS, joinCheck, joinCommand, otherDeviceBody } from './han-commands.ts';
+import { JOINS, hanDeviceOf, joinCheck, joinCommand, otherDeviceBody } from './han-commands.ts';
 
 export const [joinServiceCritical, joinServiceCriticalSigned] = criticalDeviceCommandService({
   variant: '8.7.1',
@@ -14,6 +14,12 @@ export const [joinServiceCritical, joinServiceCriticalSigned] = criticalDeviceCo
   sender: 'supplier',
   // Joined while it is being installed: from the moment it is in its hub's device log.
   statuses: ['Whitelisted', 'InstalledNotCommissioned', 'Commissioned'],
+  // a meter and the PPMID (or, for an ESME, the HCALCS) in its comms hub's device log
+  example: {
+    name: 'join-ppmid',
+    prefers: 'hanDevice',
+    body: (ctx) => ({ kind: 'JoinServiceCritical' as const, otherDeviceId: hanDeviceOf(ctx) }),
+  },
   needs: (b) => ({ inventoryDevices: [b.otherDeviceId], deviceCertificateOf: b.otherDeviceId }),
   steps: [joinCheck(true)],
   command(b, type, { state }) {

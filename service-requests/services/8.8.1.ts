@@ -5,13 +5,19 @@
 import { dashedEui } from '../../pki/index.ts';
 import { encodeUnjoinCommand } from '../../devices/index.ts';
 import { criticalDeviceCommandService } from './device-command.ts';
-import { otherDeviceBody } from './han-commands.ts';
+import { hanDeviceOf, otherDeviceBody } from './han-commands.ts';
 
 export const [unjoinServiceCritical, unjoinServiceCriticalSigned] = criticalDeviceCommandService({
   variant: '8.8.1',
   displayName: 'Unjoin Service (Critical)',
   body: otherDeviceBody('UnjoinServiceCritical'),
   sender: 'supplier',
+  // a meter leaves the PPMID (or HCALCS) on its comms hub: one 8.7.1 joined, or an installation left joined
+  example: {
+    name: 'unjoin-ppmid',
+    prefers: 'hanDevice',
+    body: (ctx) => ({ kind: 'UnjoinServiceCritical' as const, otherDeviceId: hanDeviceOf(ctx) }),
+  },
   command: (b, type) => (type === 'ESME' || type === 'GSME'
     ? { useCase: 'CS04AC', messageCode: 0x000f, payload: encodeUnjoinCommand(b.otherDeviceId) }
     : `a critical unjoin is sent to an ESME or a GSME, not a ${type}`),

@@ -10,7 +10,7 @@ import { RemotePartyRole, dashedEui, type DeviceType, type Eui } from '../../pki
 import { encodeApdu, signApdu, wrapWithAcbMac } from '../../devices/index.ts';
 import { bodyKit, serviceFacts, type BodyCodec, type RequestBody, type ResponseContent } from '../duis/index.ts';
 import { Codes } from '../codes.ts';
-import type { BodyField, ExampleContext, ExampleRequest, HandlerState, RegistrationCheck, ServiceModule, ServiceOutcome, StateNeeds, ValidatedRequest } from '../service.ts';
+import type { BodyField, ExampleContext, ExamplePreference, ExampleRequest, HandlerState, RegistrationCheck, ServiceModule, ServiceOutcome, StateNeeds, ValidatedRequest } from '../service.ts';
 import type { Step } from '../pipeline/step.ts';
 import type { DeviceInfo } from '../ports.ts';
 import { issueDevicePreCommand } from './device-credentials.ts';
@@ -104,7 +104,7 @@ export interface DeviceCommandDef<B extends RequestBody> {
   /** inventory statuses at which the device takes it (default: Commissioned, InstalledNotCommissioned) */
   statuses?: readonly string[];
   /** the example's body (dcc-sim example, the console's request library); the example's CLI name */
-  example?: { name: string; body(ctx: ExampleContext): NoInfer<B> };
+  example?: { name: string; prefers?: ExamplePreference; body(ctx: ExampleContext): NoInfer<B> };
   describe?(body: NoInfer<B>): BodyField[];
   /** the asynchronous answer's content from the device's response and the command (default: GBCSPayload) */
   deviceResponseContent?(response: Buffer, command: Buffer): ResponseContent;
@@ -171,9 +171,10 @@ function commandOf<B extends RequestBody>(def: DeviceCommandDef<B>, v: Validated
 
 function exampleOf<B extends RequestBody>(def: DeviceCommandDef<B>, commandVariant: number): ServiceModule<B>['example'] {
   if (!def.example) return undefined;
-  const { name, body } = def.example;
+  const { name, body, prefers } = def.example;
   return {
     name,
+    ...(prefers ? { prefers } : {}),
     ...(def.sender === 'loadController' ? { loadControlled: true } : {}),
     build(ctx, o): ExampleRequest<B> {
       if (def.sender === 'loadController') {

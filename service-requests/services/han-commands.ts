@@ -3,11 +3,12 @@
  * log): the HAN device-type integers, the bodies with an OtherDeviceID, the DCC's checks that a join may be
  * made, and the comms hub's DLMS object (class 104 ZigBee network control 0-0:30.3.0.255; catalogue.md §2.4).
  */
-import { isType2, type Eui } from '../../pki/index.ts';
+import { dashedEui, isType2, type Eui } from '../../pki/index.ts';
 import { HAN_DEVICE_TYPE, decodeGbcsMessage, dlms, encodeAccessRequest, encodeJoinCommand, invokeIdFor, obis, type DeviceType } from '../../devices/index.ts';
 import { bodyKit, type BodyCodec } from '../duis/index.ts';
 import type { Step } from '../pipeline/step.ts';
 import type { RequestBody } from '../duis/index.ts';
+import type { ExampleContext } from '../service.ts';
 
 const { Sequence, checkAttributes, readEui, textEl, writeEui } = bodyKit;
 
@@ -64,6 +65,13 @@ export function joinCommand(join: (typeof JOINS)[number], otherDeviceId: Eui, ce
     useCase: join.useCase, messageCode: join.messageCode, acbSigned,
     payload: encodeJoinCommand({ method, otherEui: otherDeviceId, otherType: hanType(join.other)!, ...(method === 3 ? { certificate: certificate ?? Buffer.from([0x30, 0x00]) } : {}) }),
   };
+}
+
+/** The examples' other device for a meter's critical join or unjoin: the PPMID on its comms hub, or an ESME's HCALCS. */
+export function hanDeviceOf(ctx: ExampleContext): Eui {
+  const type = ctx.device?.type;
+  const other = type === 'ESME' || type === 'GSME' ? (ctx.sameHub('PPMID') ?? (type === 'ESME' ? ctx.sameHub('HCALCS') : undefined)) : undefined;
+  return other ?? ctx.fail('bad-argument', `the example is for a meter whose comms hub serves a PPMID${type === 'GSME' ? '' : ' or an HCALCS'}; ${type ?? 'device'} ${dashedEui(ctx.eui)} is not one`);
 }
 
 /** Commands to a PPMID go from the DCC's ACB, which signs them, the supplier its supplementary remote party (RTDS). */

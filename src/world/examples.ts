@@ -1,7 +1,7 @@
 import { dashedEui, type Eui } from '../../pki/index.ts';
 import { buildRequest, exampleNames, indentXml, serviceByExample, serviceByVariant, type ExampleContext } from '../../service-requests/index.ts';
 import { DCC } from './catalogue.ts';
-import { issueOrganisationCertificateFor } from './smki.ts';
+import { certifyGeneratedKey, issueOrganisationCertificateFor } from './smki.ts';
 import { META, World, WorldError } from './world.ts';
 
 // Ready-to-send DUIS requests for a device of the world (unsigned; `dcc-sim send` signs them):
@@ -64,12 +64,35 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
       const cell = world.store.getDeviceSecurity(o.device)?.cells.loadControllerDS;
       return cell === undefined ? undefined : (world.certificate(cell).subjectEui as Eui | null) ?? undefined;
     },
+    replaced: () => replacements(world).get(o.device),
+    generatedKeyCertificate: () => certifyGeneratedKey(world, o.device)?.der,
     partyWithRole: (role) => world.store.listParties().find((p) => p.dccUser && !p.isDcc && p.userRoles.includes(role))?.eui,
     fail(code, reason): never {
       throw new WorldError(code, reason);
     },
   };
   return service.example.build(ctx, { role: o.role });
+}
+
+/**
+ * Comms hubs and GPFs that replaced another at their premises, each with the one it replaced: a withdrawn GPF and the
+ * GPF now registered at its MPRN, and the hubs they were paired with (12.2's AssociatedGPFDeviceID). Withdrawn devices
+ * are few, so this is cheap in any world.
+ */
+function replacements(world: World): Map<string, Eui> {
+  const found = new Map<string, Eui>();
+  const withdrawn = world.store.listDevices({ type: 'GPF', status: 'Withdrawn', limit: 100_000 }).devices;
+  for (const old of withdrawn) {
+    if (!old.mpxn) continue;
+    const now = world.store.listDevices({ type: 'GPF', mpxn: old.mpxn, limit: 100 }).devices.find((d) => d.status !== 'Withdrawn' && d.eui !== old.eui);
+    if (!now) continue;
+    found.set(now.eui, old.eui as Eui);
+    const hubOf = (gpf: string) => world.store.listDevices({ type: 'CHF', limit: 100_000 }).devices.find((h) => world.inventory.detailsOf(h.eui)?.associatedGpfEui === gpf)?.eui;
+    const oldHub = old.commsHubEui ?? hubOf(old.eui);
+    const newHub = now.commsHubEui ?? hubOf(now.eui);
+    if (oldHub && newHub && oldHub !== newHub) found.set(newHub, oldHub as Eui);
+  }
+  return found;
 }
 
 /** Thrown to roll back a trial build (an example may issue certificates), carrying what it found. */
@@ -102,6 +125,18 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
   const { devices } = world.store.listDevices({ limit: 100_000 });
   // an export service suits an ESME whose export MPAN has an Export Supplier registered
   const exportOnly = service.userRoles.includes('ES') && !service.userRoles.includes('IS');
+  // what the example's device must have (ExampleBuilder.prefers), worked out once for the whole inventory
+  const prefers = service.example.prefers;
+  const hubsWithHanDevice = prefers === 'hanDevice'
+    ? new Set((['PPMID', 'HCALCS'] as const).flatMap((type) => world.store.listDevices({ type, limit: 100_000 }).devices.map((d) => d.commsHubEui).filter((h) => h !== null)))
+    : undefined;
+  const replacing = prefers === 'replacement' ? replacements(world) : undefined;
+  const has = (d: (typeof devices)[number]): boolean => {
+    if (hubsWithHanDevice) return (d.type === 'ESME' || d.type === 'GSME') && d.commsHubEui !== null && hubsWithHanDevice.has(d.commsHubEui);
+    if (replacing) return replacing.has(d.eui);
+    if (prefers === 'generatedKey') return Object.keys(world.store.deviceKeyGenerations(d.eui)).length > 0;
+    return false;
+  };
   const score = (d: (typeof devices)[number]) => {
     let s = d.status === 'Commissioned' ? 8 : 0;
     const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
@@ -112,6 +147,7 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
     // a pre-notified hub not yet commissioned: one an install reports, or a return sends back unused
     if (service.example.preNotifiedHub && d.type === 'CHF' && !['Commissioned', 'Withdrawn'].includes(d.status) && world.inventory.detailsOf(d.eui)?.addedBy) s += 16;
     if (exportOnly && d.type === 'ESME' && world.inventory.detailsOf(d.eui)?.exportMpan) s += 16;
+    if (prefers && has(d)) s += 16;
     if (sp) {
       if (cells.supplierDS === sp.supplierEui) s += 4;
       else if (cells.supplierDS === undefined) s += 1;

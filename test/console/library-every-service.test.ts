@@ -12,17 +12,11 @@ import { expectOk, runCliAsync } from '../helpers/world-cli.ts';
  * is how a fix shows; a service not listed here that is not carried out fails the test.
  */
 const NOT_CARRIED_OUT: Record<string, { why: string; says: RegExp }> = {
-  '11.4': { why: 'for a PPMID or an HCALCS in service: the demo world\'s PPMIDs are only pre-notified (no MPxN, not installed)', says: /cannot take this image \(PPMID or HCALCS only\)/ },
 };
 
 /** Services whose module has no example yet, each with what an example would need: the library lists them, disabled. */
 const NO_EXAMPLE: Record<string, string> = {
-  '6.15.2': 'places a device certificate for the key pair 6.17 had the device generate: the certificate cannot be issued before that key exists',
   '8.13': 'returns a device\'s response to a command sent locally (from a hand-held terminal): there is none until one is made',
-  '8.7.1': 'joins a meter and an installed PPMID or HCALCS: the demo world\'s PPMIDs are only pre-notified (8.11 puts one in a hub\'s log; none is installed)',
-  '8.8.1': 'unjoins what 8.7.1 joins: the demo world has no PPMID or HCALCS joined to a meter',
-  '8.12.1': 'restores a replaced comms hub\'s device log to its replacement: the seed has replaced none (8.14.1\'s example installs a replacement hub; an example that follows it is still to write)',
-  '8.12.2': 'restores a replaced GPF\'s device log to its replacement: the demo world has replaced none',
 };
 
 let h: Harness;
