@@ -400,6 +400,7 @@ async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<
     app,
     world,
     dcc,
+    metrics,
     async close() {
       for (const t of timers) clearInterval(t);
       metrics.close();

@@ -23,13 +23,13 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       tags: ['World'],
       summary: 'Live figures for load tests (JSON or Prometheus text)',
       description:
-        'Requests by endpoint and response code, by final outcome (`byFinalResponseCode`, `byOutcome`, `deviceRefusals` by GBCS alert code) and the asynchronous responses and alerts queued by kind and code, requests/s, each pipeline stage\'s mean/p50/p99 over the last 1,000 requests (persistence included), how busy the main thread and any prevalidation workers are, the outbox backlog, deliveries and failed attempts, undelivered responses that cannot go out by reason (`outbox.undeliverable.byReason`: `no-url`, the party has no Receive Response Service URL; `receiver-failing`, its last attempt failed), requests held by admission control, and memory. JSON by default; the Prometheus text format (0.0.4) with `?format=prometheus` or an `Accept` header asking for `text/plain` or OpenMetrics (without `application/json`), as a scraper sends.',
+        'Requests by endpoint and response code, by final outcome (`byFinalResponseCode`, `byOutcome`, `deviceRefusals` by GBCS alert code) and the asynchronous responses and alerts queued by kind and code, requests/s, each pipeline stage\'s mean/p50/p99 over the last 1,000 requests (persistence included), how busy the main thread and any prevalidation workers are, the outbox backlog, deliveries and failed attempts, undelivered responses that cannot go out by reason (`outbox.undeliverable.byReason`: `no-url`, the party has no Receive Response Service URL; `receiver-failing`, its last attempt failed), requests held by admission control, and memory; on the shared world, `sandboxes`: the requests handled in each training sandbox (the same counts as `requests`, by sandbox id; `/sandboxes/{id}/api/metrics` is that sandbox\'s own). JSON by default; the Prometheus text format (0.0.4) with `?format=prometheus` or an `Accept` header asking for `text/plain` or OpenMetrics (without `application/json`), as a scraper sends.',
       querystring: Type.Object({ format: Type.Optional(Type.String({ description: 'json (the default) or prometheus' })) }),
       response: {
         200: {
           description: 'The figures.',
           content: {
-            'application/json': { schema: { type: 'object', additionalProperties: true, description: 'requests, stages, mainThread, prevalidation, outbox, admission, memory' } },
+            'application/json': { schema: { type: 'object', additionalProperties: true, description: 'requests, sandboxes, stages, mainThread, prevalidation, outbox, admission, memory' } },
             'text/plain': { schema: { type: 'string', description: 'the Prometheus text exposition format, dcc_sim_* metrics' } },
           },
         },
@@ -41,6 +41,8 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     const m = metrics.snapshot(
       outbox.stats(),
       pool ? { prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds) } : undefined,
+      // the shared world's figures name each training sandbox's requests too (a sandbox's own are its world's alone)
+      ctx.sandboxes && !ctx.sandbox ? ctx.sandboxes.figures() : undefined,
     );
     const format = req.query.format;
     const accept = String(req.headers.accept ?? '');

@@ -29,10 +29,8 @@ export interface WorkerFigures {
   busySeconds: number[];
 }
 
-export interface MetricsSnapshot {
-  at: string;
-  uptimeSeconds: number;
-  requests: {
+/** A world's requests: the part of the figures a training sandbox reports into the shared world's (and its own). */
+export interface RequestFigures {
     total: number;
     byEndpoint: Partial<Record<Endpoint, number>>;
     /** by the synchronous answer: the acknowledgement (I99) or the refusal */
@@ -45,7 +43,25 @@ export interface MetricsSnapshot {
     deviceRefusals: { total: number; byAlertCode: Record<string, number> };
     /** answered per second over the last LOAD_WINDOW_S seconds */
     perSecond: number;
-  };
+}
+
+/** A training sandbox's requests since it was made or last reset (it is a world of its own, with its own pipeline). */
+export interface SandboxFigures {
+  id: string;
+  name: string;
+  requests: RequestFigures;
+}
+
+export interface MetricsSnapshot {
+  at: string;
+  uptimeSeconds: number;
+  /** the requests of this world (a sandbox's go to its own pipeline: see `sandboxes`) */
+  requests: RequestFigures;
+  /**
+   * The shared world's only: the requests handled in each training sandbox (/sandboxes/{id}/api/v1/...), which its own
+   * /sandboxes/{id}/api/metrics also shows; their stages, outbox and memory are the shared process's, counted above.
+   */
+  sandboxes?: SandboxFigures[];
   /** asynchronous responses and alerts queued by requests, by kind and response or alert code */
   asynchronous: { byKind: Record<string, Record<string, number>> };
   stages: { window: number; figures: StageFigures[] };
@@ -130,25 +146,32 @@ export class PipelineMetrics {
     if (this.samples.length > LOAD_WINDOW_S + 1) this.samples.shift();
   }
 
-  snapshot(outbox: OutboxStats, workers?: WorkerFigures): MetricsSnapshot {
+  /** The request counts alone (a sandbox's part of the shared world's figures). */
+  requestFigures(): RequestFigures {
+    const first = this.samples[0]!;
+    const windowMs = performance.now() - first.t;
+    return {
+      total: this.total,
+      byEndpoint: Object.fromEntries(this.byEndpoint),
+      byResponseCode: Object.fromEntries(this.byCode),
+      byFinalResponseCode: Object.fromEntries(this.byFinal),
+      byOutcome: { ...this.outcomes },
+      deviceRefusals: { total: this.refusals, byAlertCode: Object.fromEntries(this.refusalsByAlert) },
+      perSecond: windowMs > 0 ? ((this.total - first.total) * 1000) / windowMs : 0,
+    };
+  }
+
+  snapshot(outbox: OutboxStats, workers?: WorkerFigures, sandboxes?: SandboxFigures[]): MetricsSnapshot {
     const now = performance.now();
     const elu = performance.eventLoopUtilization();
     const first = this.samples[0]!;
-    const windowMs = now - first.t;
     const windowElu = performance.eventLoopUtilization(elu, first.elu);
     const mem = process.memoryUsage();
     return {
       at: new Date().toISOString(),
       uptimeSeconds: (now - this.started) / 1000,
-      requests: {
-        total: this.total,
-        byEndpoint: Object.fromEntries(this.byEndpoint),
-        byResponseCode: Object.fromEntries(this.byCode),
-        byFinalResponseCode: Object.fromEntries(this.byFinal),
-        byOutcome: { ...this.outcomes },
-        deviceRefusals: { total: this.refusals, byAlertCode: Object.fromEntries(this.refusalsByAlert) },
-        perSecond: windowMs > 0 ? ((this.total - first.total) * 1000) / windowMs : 0,
-      },
+      requests: this.requestFigures(),
+      ...(sandboxes ? { sandboxes } : {}),
       asynchronous: { byKind: Object.fromEntries([...this.asyncByKind].map(([kind, codes]) => [kind, Object.fromEntries(codes)])) },
       stages: { window: STAGE_WINDOW, figures: [...this.stages].map(([stage, ring]) => ring.figures(stage)) },
       mainThread: { busySeconds: elu.active / 1000, utilisation: windowElu.utilization },
@@ -197,6 +220,14 @@ export function prometheusText(m: MetricsSnapshot): string {
     ]),
   );
   out.push(...m.stages.figures.flatMap((s) => [`dcc_sim_stage_seconds_sum{stage="${esc(s.stage)}"} ${(s.meanMs * s.n) / 1000}`, `dcc_sim_stage_seconds_count{stage="${esc(s.stage)}"} ${s.n}`]));
+  if (m.sandboxes) {
+    // a training sandbox's requests, by its id (its name is in /api/sandboxes)
+    const each = (f: (r: RequestFigures) => [Record<string, string>, number][]) => m.sandboxes!.flatMap((s) => f(s.requests).map(([l, n]) => [{ sandbox: s.id, ...l }, n] as [Record<string, string>, number]));
+    metric('dcc_sim_sandbox_requests_total', 'counter', 'DUIS requests answered in each training sandbox', each((r) => [[{}, r.total]]));
+    metric('dcc_sim_sandbox_outcomes_total', 'counter', 'DUIS requests in each training sandbox by final outcome, success or failure', each((r) => Object.entries(r.byOutcome).map(([outcome, n]) => [{ outcome }, n])));
+    metric('dcc_sim_sandbox_final_responses_total', 'counter', "DUIS requests in each training sandbox by final outcome's response code", each((r) => Object.entries(r.byFinalResponseCode).map(([code, n]) => [{ code }, n])));
+    metric('dcc_sim_sandbox_device_refusals_total', 'counter', 'requests in each training sandbox acknowledged and then discarded by the device, by GBCS alert code', each((r) => Object.entries(r.deviceRefusals.byAlertCode).map(([alert, n]) => [{ alert }, n])));
+  }
   metric('dcc_sim_main_thread_busy_seconds_total', 'counter', 'event-loop busy time of the main thread (the single writer)', [[{}, m.mainThread.busySeconds]]);
   metric('dcc_sim_main_thread_utilisation', 'gauge', `share of the last ${LOAD_WINDOW_S} s the main thread was busy`, [[{}, m.mainThread.utilisation]]);
   metric('dcc_sim_outbox_pending', 'gauge', 'asynchronous responses and alerts not yet delivered', [[{}, m.outbox.pending]]);

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Dcc } from '../dcc/index.ts';
+import type { Dcc, PipelineMetrics, SandboxFigures } from '../dcc/index.ts';
 import { World, WorldError } from '../world/index.ts';
 
 // Training sandboxes: a private copy of the served world, taken with SQLite's online backup API
@@ -17,6 +17,8 @@ export interface ServedWorld {
   app: FastifyInstance;
   world: World;
   dcc: Dcc;
+  /** its requests' figures (its /api/metrics), which the shared world's /api/metrics shows too */
+  metrics: PipelineMetrics;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,11 @@ export class Sandboxes {
   /** A sandbox's served world, or undefined (an unknown or malformed id). */
   served(id: string): ServedWorld | undefined {
     return this.held.get(id)?.served;
+  }
+
+  /** Each sandbox's requests since it was made, reset or served again, oldest sandbox first: for the shared world's /api/metrics. */
+  figures(): SandboxFigures[] {
+    return [...this.held.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((s) => ({ id: s.id, name: s.name, requests: s.served.metrics.requestFigures() }));
   }
 
   describe(id: string): SandboxInfo {

@@ -184,4 +184,37 @@ describe('sandboxes of one world', () => {
       await guarded.close();
     }
   });
+
+  it('show in /api/metrics: each sandbox\'s requests by final outcome beside the shared world\'s (JSON and Prometheus), and in its own /api/metrics', async () => {
+    const s = (await call<Sandbox>('POST', '/api/sandboxes', { name: 'metrics' })).body;
+    const shared = (await call<{ requests: { total: number } }>('GET', '/api/metrics')).body.requests.total;
+    const device = (await call<{ devices: { eui: string }[] }>('GET', '/api/console/devices?type=ESME&status=InstalledNotCommissioned&limit=1')).body.devices[0]!.eui;
+    const { exampleRequest } = await loadExamples();
+    const handover = () => sendRequest(server.world, { xml: exampleRequest(server.world, 'handover', { device: device.replace(/-/g, '') as never }), baseUrl: `${server.url}${s.baseUrl}` });
+    // the second handover is acknowledged, then discarded by the device: its supplier cells no longer hold the ACB
+    expect((await handover()).map((l) => l.responseCode)).toEqual(['I99']);
+    expect((await handover()).map((l) => l.responseCode)).toEqual(['I99']);
+
+    type Figures = { total: number; byOutcome: { success: number; failure: number }; byFinalResponseCode: Record<string, number>; deviceRefusals: { total: number; byAlertCode: Record<string, number> } };
+    const m = (await call<{ requests: Figures; sandboxes: { id: string; name: string; requests: Figures }[] }>('GET', '/api/metrics')).body;
+    expect(m.requests.total, 'not counted as the shared world\'s').toBe(shared);
+    const mine = m.sandboxes.find((x) => x.id === s.id)!;
+    expect(mine).toMatchObject({ name: 'metrics', requests: { total: 2, byOutcome: { success: 1, failure: 1 }, byFinalResponseCode: { I0: 1, E21: 1 }, deviceRefusals: { total: 1 } } });
+    const [alert] = Object.keys(mine.requests.deviceRefusals.byAlertCode);
+    expect(alert).toMatch(/^[0-9A-F]{4}$/);
+    // the sandbox's own figures are the same, and name no sandboxes
+    const own = (await call<{ requests: Figures; sandboxes?: unknown }>('GET', `${s.baseUrl}/api/metrics`)).body;
+    expect(own.requests).toMatchObject({ total: 2, byOutcome: { success: 1, failure: 1 } });
+    expect(own.sandboxes).toBeUndefined();
+    const text = await (await fetch(`${server.url}/api/metrics?format=prometheus`)).text();
+    expect(text).toContain(`dcc_sim_sandbox_requests_total{sandbox="${s.id}"} 2`);
+    expect(text).toContain(`dcc_sim_sandbox_outcomes_total{sandbox="${s.id}",outcome="failure"} 1`);
+    expect(text).toContain(`dcc_sim_sandbox_device_refusals_total{sandbox="${s.id}",alert="${alert}"} 1`);
+    // a reset starts its figures again, with its request log
+    await call('POST', `/api/sandboxes/${s.id}/reset`);
+    const after = (await call<{ sandboxes: { id: string; requests: Figures }[] }>('GET', '/api/metrics')).body.sandboxes.find((x) => x.id === s.id)!;
+    expect(after.requests.total).toBe(0);
+    expect((await call('DELETE', `/api/sandboxes/${s.id}`)).status).toBe(204);
+    expect((await call<{ sandboxes: { id: string }[] }>('GET', '/api/metrics')).body.sandboxes.map((x) => x.id)).not.toContain(s.id);
+  });
 });
