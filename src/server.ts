@@ -368,6 +368,8 @@ async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<
   app.setNotFoundHandler(p.admin ? { preValidation: p.admin.hook } : {}, async (req, reply) =>
     reply.code(404).send({ message: `Route ${req.method}:/sandboxes/${id}${req.url} not found`, error: 'Not Found', statusCode: 404 }),
   );
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => void routes.push(route));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(gatewayPlugin, { world, dcc, outbox, prevalidation: () => undefined, maxRequestBytes });
   await app.register(apiPlugin, {
@@ -401,6 +403,7 @@ async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<
     world,
     dcc,
     metrics,
+    routes,
     async close() {
       for (const t of timers) clearInterval(t);
       metrics.close();

@@ -27,12 +27,49 @@ export const OPENAPI_TAGS = [
   { name: 'Scenarios', description: 'Guided training scenarios.' },
   { name: 'Faults', description: 'Fault injection: devices offline or refusing, slow WAN, comms hubs down, receivers dropping or late, alerts on demand; each cleared in one call.' },
   { name: 'World', description: 'Parties, the world, its simulated clock and live figures.' },
-  { name: 'Sandboxes', description: 'Training sandboxes: private copies of the world, each with its own clock, served under /sandboxes/{id}/ (the same DUIS endpoints and JSON API).' },
+  { name: 'Sandboxes', description: 'Training sandboxes: private copies of the world, each with its own clock, served under /sandboxes/{id}/ (the same DUIS endpoints and JSON API, each listed here under /sandboxes/{sandboxId}/).' },
 ];
+
+/** Where a sandbox's own routes are, on the shared server: its `baseUrl` with the id as a path parameter. */
+export const SANDBOX_PATH_PREFIX = '/sandboxes/{sandboxId}';
+
+/** Routes of the shared server alone: a sandbox's API has no sandboxes of its own, and this document is the server's. */
+const SHARED_WORLD_ONLY = /^\/(api\/sandboxes|docs)(\/|$)/;
+
+const SANDBOX_ID = { name: 'sandboxId', in: 'path', required: true, description: 'the sandbox id (POST /api/sandboxes makes one; its baseUrl is /sandboxes/{sandboxId})', schema: { type: 'string' } };
+
+type Operation = { summary?: string; description?: string; operationId?: string; tags?: string[]; parameters?: unknown[] };
+
+/**
+ * Each route a training sandbox serves, under its prefix, so that a Postman user (or any client generated from the
+ * document) finds the sandbox's DUIS endpoints and JSON API: the same operation, in the Sandboxes tag, with the
+ * sandbox id as a path parameter. The shared server hands those requests to the sandbox before routing (src/server.ts),
+ * so they are not routes of its own.
+ */
+export function withSandboxPaths<T extends { paths?: Record<string, Record<string, Operation>> }>(doc: T): T {
+  const paths = doc.paths ?? {};
+  for (const [path, item] of Object.entries(paths)) {
+    if (SHARED_WORLD_ONLY.test(path) || path.startsWith('/sandboxes/')) continue;
+    const inSandbox: Record<string, Operation> = {};
+    for (const [method, op] of Object.entries(item)) {
+      inSandbox[method] = {
+        ...op,
+        tags: ['Sandboxes'],
+        summary: `${op.summary ?? `${method.toUpperCase()} ${path}`}, in a sandbox`,
+        description: `\`${method.toUpperCase()} ${path}\` on a training sandbox's own world and clock.${op.description ? `\n\n${op.description}` : ''}`,
+        ...(op.operationId ? { operationId: `sandbox_${op.operationId}` } : {}),
+        parameters: [SANDBOX_ID, ...(op.parameters ?? [])],
+      };
+    }
+    paths[`${SANDBOX_PATH_PREFIX}${path}`] = inSandbox;
+  }
+  return doc;
+}
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: { openapi: '3.0.3', info: OPENAPI_INFO, servers: [{ url: '/' }], tags: OPENAPI_TAGS },
+    transformObject: (o) => withSandboxPaths(('openapiObject' in o ? o.openapiObject : o.swaggerObject) as { paths?: Record<string, Record<string, Operation>> }) as never,
     // Shared schemas keep their names (components/schemas/DevicePage) rather than def-N.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });

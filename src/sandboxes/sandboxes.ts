@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Dcc, PipelineMetrics, SandboxFigures } from '../dcc/index.ts';
 import { World, WorldError } from '../world/index.ts';
 
@@ -19,6 +19,8 @@ export interface ServedWorld {
   dcc: Dcc;
   /** its requests' figures (its /api/metrics), which the shared world's /api/metrics shows too */
   metrics: PipelineMetrics;
+  /** the routes it serves under its baseUrl (the OpenAPI document lists them under /sandboxes/{sandboxId}) */
+  routes: readonly RouteOptions[];
   close(): Promise<void>;
 }
 

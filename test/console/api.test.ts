@@ -251,12 +251,17 @@ describe('the console itself and /docs', () => {
     const doc = await getJson('/docs/openapi.json');
     expect(doc).toEqual(JSON.parse(JSON.stringify(h.server.app.swagger()))); // the document generated from the routes
     expect(doc.openapi).toMatch(/^3\./);
+    // a sandbox's routes are its own Fastify instance's, handed the requests under its prefix
+    const sandbox = await h.server.sandboxes.create('docs');
+    const inSandbox = h.server.sandboxes.served(sandbox.id)!.app;
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(item)) {
-        const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1');
-        expect(h.server.app.hasRoute({ method: method.toUpperCase() as 'GET', url: fastifyPath }), `${method} ${path} is served`).toBe(true);
+        const sandboxed = path.startsWith('/sandboxes/{sandboxId}/');
+        const fastifyPath = (sandboxed ? path.slice('/sandboxes/{sandboxId}'.length) : path).replace(/\{(\w+)\}/g, ':$1');
+        expect((sandboxed ? inSandbox : h.server.app).hasRoute({ method: method.toUpperCase() as 'GET', url: fastifyPath }), `${method} ${path} is served`).toBe(true);
       }
     }
+    await h.server.sandboxes.drop(sandbox.id);
     // every console route is documented
     for (const p of ['/api/console/world', '/api/console/parties', '/api/console/devices', '/api/console/devices/{eui}', '/api/console/certificates/{id}', '/api/console/certificates/{id}/pem', '/api/console/requests', '/api/console/requests/{id}', '/api/console/events', '/api/console/send']) {
       expect(doc.paths[p], p).toBeDefined();

@@ -25,9 +25,14 @@ type Operation = {
 let server: RunningServer;
 let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> }; tags: { name: string }[] };
 
+/** the routes a training sandbox of this server serves (its own Fastify instance, behind /sandboxes/{id}) */
+let sandboxRoutes: RouteOptions[];
+
 beforeAll(async () => {
   server = await startServer({ db: ':memory:', port: 0, logger: false });
   doc = JSON.parse(JSON.stringify(server.app.swagger())) as typeof doc;
+  const made = await server.sandboxes.create('openapi');
+  sandboxRoutes = [...server.sandboxes.served(made.id)!.routes];
 });
 afterAll(async () => server?.close());
 
@@ -80,10 +85,14 @@ describe('the OpenAPI document generated from the routes', () => {
       const [method, url] = key.split(' ') as [string, string];
       expect(doc.paths[openApiPath(url)]?.[method.toLowerCase()], `${key} is not in the document`).toBeUndefined();
     }
+    const inSandbox = new Set(operations(sandboxRoutes).map((o) => o.key));
+    expect(inSandbox.size).toBeGreaterThan(30);
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of Object.keys(item)) {
-        const url = path.replace(/\{(\w+)\}/g, ':$1');
-        expect(keys.has(`${method.toUpperCase()} ${url}`), `${method} ${path} is a registered route`).toBe(true);
+        // a sandbox's routes are its own Fastify instance's, under its prefix
+        const sandboxed = path.startsWith('/sandboxes/{sandboxId}/');
+        const url = (sandboxed ? path.slice('/sandboxes/{sandboxId}'.length) : path).replace(/\{(\w+)\}/g, ':$1');
+        expect((sandboxed ? inSandbox : keys).has(`${method.toUpperCase()} ${url}`), `${method} ${path} is a registered route${sandboxed ? ' of a sandbox' : ''}`).toBe(true);
       }
     }
   });
@@ -111,5 +120,25 @@ describe('the OpenAPI document generated from the routes', () => {
       const target = r.slice(9, -1).split('/').slice(1).reduce((o: any, k: string) => o?.[k], doc);
       expect(target, r).toBeDefined();
     }
+  });
+
+  it('documents every route a training sandbox serves under /sandboxes/{sandboxId}, for a Postman user to find', () => {
+    const ops = operations(sandboxRoutes);
+    for (const { key, method, route } of ops) {
+      const op = doc.paths[`/sandboxes/{sandboxId}${openApiPath(route.url)}`]?.[method.toLowerCase()];
+      expect(op, `${key} of a sandbox is in the document`).toBeDefined();
+      expect(op!.tags).toEqual(['Sandboxes']);
+      expect(op!.summary, key).toMatch(/, in a sandbox$/);
+      expect(op!.parameters?.find((p) => p.name === 'sandboxId'), `${key} takes the sandbox id`).toMatchObject({ in: 'path', required: true });
+      // the same operation as the shared world's: its parameters, body and responses
+      const shared = doc.paths[openApiPath(route.url)]![method.toLowerCase()]!;
+      expect(op!.parameters?.filter((p) => p.name !== 'sandboxId')).toEqual(shared.parameters ?? []);
+      expect(op!.requestBody).toEqual(shared.requestBody);
+      expect(op!.responses).toEqual(shared.responses);
+    }
+    // the DUIS endpoints, as Postman imports them
+    expect(Object.keys(doc.paths['/sandboxes/{sandboxId}/api/v1/serviceS']!.post!.requestBody!.content)).toEqual(['application/xml']);
+    // the shared world's own sandbox routes are not a sandbox's
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/sandboxes/{sandboxId}/api/sandboxes'))).toEqual([]);
   });
 });
