@@ -52,6 +52,17 @@ export interface RequestLogFilter {
   limit?: number;
 }
 
+/** A device's response to a command the DCC issued for local delivery, as the installer's terminal brought it back. */
+export interface LocalResponseRecord {
+  /** the request that obtained the command */
+  requestLogId: number;
+  requestId: string;
+  originatorEui: string;
+  targetEui: string;
+  counter: string | null;
+  response: Buffer;
+}
+
 export interface PreCommandRecord {
   requestId: string;
   targetEui: string;
@@ -226,6 +237,11 @@ export class GatewayStore {
       outboxByRequest: p('SELECT * FROM outbox WHERE request_id = ? ORDER BY id'),
       outboxPendingCount: p('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL'),
       requestsMaxId: p('SELECT coalesce(max(id), 0) AS n FROM requests'),
+      localResponseSet: p('UPDATE requests SET local_response = ? WHERE id = ?'),
+      localResponses: p(
+        `SELECT id, request_id, originator_eui, target_eui, counter, local_response FROM requests
+          WHERE local_response IS NOT NULL AND (@target IS NULL OR target_eui = @target) ORDER BY id DESC LIMIT @limit`,
+      ),
       logSetFinal: p('UPDATE requests SET final_response_code = ?, final_reason = ?, device_alert_code = ? WHERE id = ?'),
       requestsPrune: p("UPDATE requests SET request_xml = x'', response_xml = NULL WHERE id > ? AND id <= ?"),
       outboxMaxId: p('SELECT coalesce(max(id), 0) AS n FROM outbox'),
@@ -255,6 +271,24 @@ export class GatewayStore {
    */
   setFinalOutcome(id: number, code: string, reason: string | null, deviceAlertCode: string | null): void {
     this.stmts.logSetFinal.run(code, reason, deviceAlertCode, id);
+  }
+
+  /** The device's GBCS response to the command request `id` obtained for local delivery. */
+  setLocalResponse(id: number, response: Buffer): void {
+    this.stmts.localResponseSet.run(response, id);
+  }
+
+  /** Devices' responses to locally delivered commands, newest first (of one device when `targetEui` is given). */
+  localResponses(f: { targetEui?: string; limit?: number } = {}): LocalResponseRecord[] {
+    const rows = this.stmts.localResponses.all({ target: f.targetEui ?? null, limit: f.limit ?? 100 }) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      requestLogId: r.id as number,
+      requestId: r.request_id as string,
+      originatorEui: r.originator_eui as string,
+      targetEui: r.target_eui as string,
+      counter: (r.counter as string | null) ?? null,
+      response: r.local_response as Buffer,
+    }));
   }
 
   getRequest(id: number): RequestLogRecord | undefined {

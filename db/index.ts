@@ -35,6 +35,7 @@ export type {
   RequestLogRecord,
   RequestLogFilter,
   PreCommandRecord,
+  LocalResponseRecord,
   OutboxEntry,
   OutboxRecord,
   UndeliverableReason,

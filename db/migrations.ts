@@ -425,4 +425,13 @@ ALTER TABLE device_security ADD COLUMN contingency_key_generation INTEGER NOT NU
       "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS', 'IHD', 'CAD'))",
     )),
   },
+  {
+    version: 19,
+    name: "request log: the device's response to a command delivered locally (8.13 returns it)",
+    sql: `
+-- A command obtained for local delivery (CV 2, 3) and given to its device over the HAN: the device's GBCS response,
+-- which the User returns to the DCC with 8.13 Return Local Command Response (the request library's example finds it here).
+ALTER TABLE requests ADD COLUMN local_response BLOB;
+`,
+  },
 ];

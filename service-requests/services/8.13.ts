@@ -13,8 +13,9 @@
  * meter answers a command given to it locally (POST /api/han/local-delivery).
  */
 import { decodeApdu, decodeGbcsMessage, GbcsError } from '../../devices/index.ts';
-import { dashedEui, type Eui } from '../../pki/index.ts';
+import { dashedEui, DCC_EUI, type Eui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts, type RequestId } from '../duis/index.ts';
+import { parseRequestIdText } from '../duis/values.ts';
 import { Codes } from '../codes.ts';
 import { refuse } from '../pipeline/step.ts';
 import type { ServiceModule } from '../service.ts';
@@ -69,6 +70,17 @@ export const returnLocalCommandResponse: ServiceModule<Body> = {
   },
   commandVariants: [8],
   endpoints: { 8: 'serviceD' },
+  // the device's answer to the newest command its User had delivered locally, returned by that User
+  example: {
+    name: 'return-local-response',
+    prefers: 'localResponse',
+    build(ctx) {
+      const local = ctx.locallyDeliveredResponse?.() ?? ctx.fail('bad-argument',
+        `${dashedEui(ctx.eui)} has answered no command delivered locally: obtain one with command variant 2 (e.g. 4.1.1) and give it to the device (POST /api/han/local-delivery) first`);
+      const originalRequestId = parseRequestIdText(local.requestId) ?? ctx.fail('bad-argument', `the request log's ${local.requestId} is not a RequestID`);
+      return { originator: originalRequestId.originator, target: DCC_EUI, commandVariant: 8, body: { kind: 'ReturnLocalCommandResponse', originalRequestId, deviceGbcsResponse: local.response } };
+    },
+  },
   describe: (b) => [
     ...(b.originalRequestId ? [{ label: 'OriginalRequestID', value: b.originalRequestId.text }] : []),
     { label: 'DeviceGBCSResponse', gbcs: b.deviceGbcsResponse, title: 'device response (returned locally)' },

@@ -472,11 +472,14 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
         device: Type.Optional(EUI('the device the request is for; absent: a device of the world the service suits')),
         role: Type.Optional(Type.Enum(['Supplier', 'NetworkOperator'], { description: 'for services either may send' })),
       }),
-      response: { 200: answer('The request and the device it is for.', Type.Object({ xml: Type.String(), device: Type.String() }) as unknown as Record<string, unknown>), 400: BAD_REQUEST },
+      response: { 200: answer('The request and the device it is for.', Type.Object({
+        xml: Type.String(), device: Type.String(),
+        prepared: Type.Optional(Type.String({ description: 'what the library did first for the example to be usable (8.13: a command obtained for local delivery and delivered), in the timeline' })),
+      }) as unknown as Record<string, unknown>), 400: BAD_REQUEST },
     },
   }, async (req, reply) => {
     try {
-      return await libraryExample(world, req.body);
+      return await libraryExample(world, req.body, ctx.dcc);
     } catch (err) {
       return inputError(err, reply);
     }

@@ -1,5 +1,6 @@
 import { dashedEui, parseEui, type Eui } from '../../pki/index.ts';
-import { buildRequest, indentXml, parseDuisResponse, serviceCatalogue, serviceByVariant, signDuis, type Endpoint } from '../../service-requests/index.ts';
+import { buildRequest, indentXml, parseDuisResponse, serviceByExample, serviceCatalogue, serviceByVariant, signDuis, type Endpoint } from '../../service-requests/index.ts';
+import { GatewayStore } from '../../db/index.ts';
 import { endpointFor, prepareRequest, signPreCommand, xmlSignerOf } from '../client.ts';
 import type { Dcc } from '../dcc/index.ts';
 import { loadExamples, World, WorldError } from '../world/index.ts';
@@ -45,13 +46,46 @@ function euiOf(text: string, what: string): Eui {
  * when none is, for a device of the world the service suits (its type, status and cells), so that every
  * service can be tried without knowing which device it reaches.
  */
-export async function libraryExample(world: World, o: { example: string; device?: string; role?: 'Supplier' | 'NetworkOperator' }): Promise<{ xml: string; device: string }> {
+export async function libraryExample(
+  world: World,
+  o: { example: string; device?: string; role?: 'Supplier' | 'NetworkOperator' },
+  dcc?: Dcc,
+): Promise<{ xml: string; device: string; prepared?: string }> {
   const { exampleRequest, suitableDevice } = await loadExamples();
   const role = o.role ? { role: o.role } : {};
+  const device = o.device ? euiOf(o.device, 'device') : undefined;
+  // 8.13 returns a device's answer to a command delivered locally: when there is none yet, the library does what the
+  // User would have done first, in the open (the request and the delivery are in the timeline)
+  const prepared = dcc && (serviceByExample(o.example) ?? serviceByVariant(o.example))?.example?.prefers === 'localResponse' &&
+    new GatewayStore(world.store.db).localResponses({ ...(device ? { targetEui: device } : {}), limit: 1 }).length === 0
+    ? await deliverReadLocally(world, dcc, device)
+    : undefined;
   return world.store.transaction(() => {
-    const pick = o.device ? { device: euiOf(o.device, 'device'), ...role } : suitableDevice(world, o.example, role);
-    return { xml: indentXml(exampleRequest(world, o.example, pick)), device: dashedEui(pick.device) };
+    const pick = device ? { device, ...role } : suitableDevice(world, o.example, role);
+    return { xml: indentXml(exampleRequest(world, o.example, pick)), device: dashedEui(pick.device), ...(prepared ? { prepared } : {}) };
   });
+}
+
+/**
+ * What an installer's visit leaves: the registered supplier obtains 4.1.1 Read Instantaneous Import Registers (its example) for local
+ * delivery (CV 2) for an ESME (the one given, else one the read suits) and its installer's terminal gives the command
+ * to the meter over the HAN (Dcc.deliverLocally), which answers. Returns what was done, in words.
+ */
+async function deliverReadLocally(world: World, dcc: Dcc, device?: Eui): Promise<string> {
+  const { suitableDevice } = await loadExamples();
+  const esme = device ?? suitableDevice(world, 'read-import-registers').device;
+  const d = world.store.getDevice(esme);
+  const supplier = (d?.mpxn ? world.store.getSupplyPoint(d.mpxn)?.supplierEui : undefined) as Eui | undefined;
+  if (d?.type !== 'ESME' || !supplier) throw new ConsoleInputError(`${dashedEui(esme)} is not an ESME with a registered supplier: no read to deliver to it locally`);
+  const counter = freshCounter(dcc, supplier);
+  const xml = buildRequest({ requestId: { originator: supplier, target: esme, counter }, commandVariant: 2, body: { kind: 'ReadInstantaneousImportRegisters' } });
+  const a = dcc.handle(endpointFor(2), Buffer.from(signDuis(xml, xmlSignerOf(world, supplier))));
+  const body = parseDuisResponse(a.xml).body;
+  const command = body.kind === 'ResponseMessage' && body.content && 'localCommand' in body.content ? body.content.localCommand.gbcsPayload : undefined;
+  if (!command) throw new ConsoleInputError(`no command for local delivery to ${dashedEui(esme)}: 4.1.1 (CV 2) was answered ${a.responseCode}${a.reason ? `: ${a.reason}` : ''}`);
+  const delivered = dcc.deliverLocally(command);
+  if (!delivered.accepted) throw new ConsoleInputError(`ESME ${dashedEui(esme)} discarded the locally delivered 4.1.1: ${delivered.reason}`);
+  return `no device had answered a command delivered locally: ${delivered.requestId} obtained 4.1.1 for local delivery (CV 2) and the installer's terminal gave it to ESME ${dashedEui(esme)}; the example returns its answer`;
 }
 
 export interface LibraryLeg {

@@ -551,6 +551,8 @@ export class Dcc extends EventEmitter {
       }
       saveDevice(this.world, outcome.state, device);
       this.queueAlerts(outcome, apdu.originator, requestId, svc);
+      // kept for the User's 8.13 (Return Local Command Response): the request library's example returns it
+      if (outcome.response) this.gateway.setLocalResponse(logged.id, outcome.response);
       return { requestId, requestLogId: logged.id, device: apdu.target, accepted: true, changedCells: outcome.changedCells, ...(outcome.response ? { response: outcome.response } : {}) };
     });
     this.queued = [];

@@ -1,4 +1,5 @@
 import { dashedEui, type Eui } from '../../pki/index.ts';
+import { GatewayStore } from '../../db/index.ts';
 import { buildRequest, exampleNames, indentXml, serviceByExample, serviceByVariant, type ExampleContext } from '../../service-requests/index.ts';
 import { DCC } from './catalogue.ts';
 import { certifyGeneratedKey, issueOrganisationCertificateFor } from './smki.ts';
@@ -66,6 +67,7 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
     },
     replaced: () => replacements(world).get(o.device),
     generatedKeyCertificate: () => certifyGeneratedKey(world, o.device)?.der,
+    locallyDeliveredResponse: () => new GatewayStore(world.store.db).localResponses({ targetEui: o.device, limit: 1 })[0],
     partyWithRole: (role) => world.store.listParties().find((p) => p.dccUser && !p.isDcc && p.userRoles.includes(role))?.eui,
     fail(code, reason): never {
       throw new WorldError(code, reason);
@@ -131,10 +133,12 @@ export function suitableDevice(world: World, kind: ExampleKind, o: { role?: Role
     ? new Set((['PPMID', 'HCALCS'] as const).flatMap((type) => world.store.listDevices({ type, limit: 100_000 }).devices.map((d) => d.commsHubEui).filter((h) => h !== null)))
     : undefined;
   const replacing = prefers === 'replacement' ? replacements(world) : undefined;
+  const answeredLocally = prefers === 'localResponse' ? new Set(new GatewayStore(world.store.db).localResponses({ limit: 1000 }).map((r) => r.targetEui)) : undefined;
   const has = (d: (typeof devices)[number]): boolean => {
     if (hubsWithHanDevice) return (d.type === 'ESME' || d.type === 'GSME') && d.commsHubEui !== null && hubsWithHanDevice.has(d.commsHubEui);
     if (replacing) return replacing.has(d.eui);
     if (prefers === 'generatedKey') return Object.keys(world.store.deviceKeyGenerations(d.eui)).length > 0;
+    if (answeredLocally) return answeredLocally.has(d.eui);
     return false;
   };
   const score = (d: (typeof devices)[number]) => {

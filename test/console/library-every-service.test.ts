@@ -16,7 +16,6 @@ const NOT_CARRIED_OUT: Record<string, { why: string; says: RegExp }> = {
 
 /** Services whose module has no example yet, each with what an example would need: the library lists them, disabled. */
 const NO_EXAMPLE: Record<string, string> = {
-  '8.13': 'returns a device\'s response to a command sent locally (from a hand-held terminal): there is none until one is made',
 };
 
 let h: Harness;

@@ -108,4 +108,25 @@ describe('the demo seed leaves field work for the services that follow it', () =
     expect(now.id).not.toBe(before.id);
     expect(rawPublicKey(h.world.certificateFacts(now.id).publicKey).equals(newKey)).toBe(true);
   });
+
+  it('8.13 where no device has answered a command delivered locally: the library has a read delivered first, says so, and returns that answer', async () => {
+    const gateway = h.server.dcc.gateway;
+    expect(gateway.localResponses()).toEqual([]);
+    const ex = await post('/api/console/library/example', { example: '8.13' });
+    expect(ex.status, JSON.stringify(ex.body)).toBe(200);
+    expect(ex.body.prepared).toMatch(/obtained 4\.1\.1 for local delivery \(CV 2\) and the installer's terminal gave it to ESME/);
+    const [local] = gateway.localResponses();
+    // the read is in the request log, as the User's own request, and the example returns the meter's answer to it
+    const obtained = gateway.listRequests({ requestId: local!.requestId, limit: 1 })[0]!;
+    expect([obtained.serviceVariant, obtained.commandVariant, obtained.finalResponseCode]).toEqual(['4.1.1', 2, 'I0']);
+    expect(ex.body.device).toBe(dashedEui(local!.targetEui as Eui));
+    expect(ex.body.xml).toContain(`<sr:OriginalRequestID>${local!.requestId}</sr:OriginalRequestID>`);
+    expect(ex.body.xml).toContain(local!.response.toString('base64'));
+    const sent = await post('/api/console/library/send', { xml: ex.body.xml });
+    expect([sent.body.succeeded, sent.body.finalResponseCode]).toEqual([true, 'I0']);
+    // a second example uses the answer there is: nothing delivered again
+    const again = await post('/api/console/library/example', { example: '8.13' });
+    expect(again.body.prepared).toBeUndefined();
+    expect(gateway.localResponses()).toHaveLength(1);
+  });
 });

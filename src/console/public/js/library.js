@@ -26,7 +26,8 @@ async function fill(status) {
   // no device given: the library picks one of the world the service suits
   const r = await post('/api/console/library/example', { example, device: device || undefined, role });
   $('#library-xml').value = r.xml;
-  status.textContent = `Example filled in for ${r.device}${device ? '' : ', a device the service suits'}. Edit it, then sign and send.`;
+  // what the library did first for the example to be usable (8.13), in the timeline too
+  status.textContent = `${r.prepared ? `${r.prepared[0].toUpperCase()}${r.prepared.slice(1)}. ` : ''}Example filled in for ${r.device}${device ? '' : ', a device the service suits'}. Edit it, then sign and send.`;
 }
 
 function showResult(r) {
