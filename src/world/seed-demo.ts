@@ -57,7 +57,9 @@ type Cells = Partial<Record<CellColumnName, number>>;
  * ~10% of ESMEs holding another network operator's certificate (SECMP0063) and GPFs holding the
  * ACB certificate in the network-operator cells (MP128B). What a test world has besides, so that every
  * service has someone to send it and something to reach: two Other Users (one a load controller, named
- * in some ESMEs' cells), export MPANs with their Export Supplier, and hubs and PPMIDs pre-notified.
+ * in some ESMEs' cells), export MPANs with their Export Supplier, and hubs and PPMIDs pre-notified; and what
+ * later work in the field leaves: a PPMID installed and joined in one premises of every 1,000, one premises'
+ * comms hub and GPF replaced, one ESME holding a key pair it generated on 6.17.
  */
 export function seedDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
   // A seed writes into a scratch file that is renamed only when complete (the CLI does so), so it
@@ -419,7 +421,7 @@ function layOutDemoWorld(world: World, o: DemoSeedOptions): SeedSummary {
           devices += 2;
         }
         loader.add(premises);
-        // plain: commissioned a while ago, both fuels, cells holding the registered parties, no load controller or export MPAN
+        // plain: commissioned a while ago (cells holding the registered supplier's), no load controller or export MPAN
         if (i % 1000 === 0) wantHanSite = true;
         const plain = !dccControlled && !recent && i % 50 !== 1 && i % 100 !== 2;
         if (plain && hasElectricity) {
