@@ -97,8 +97,9 @@ describe('devices show', () => {
   it('shows a CHF with its DCC cells', () => {
     const chf = expectOk(runCli(['devices', 'list', '--type', 'CHF', '--limit', '1', '--db', worldFile, '--json']));
     const { devices, total } = JSON.parse(chf.stdout) as { devices: { eui: string }[]; total: number };
-    // one per premises, and the one each of the five suppliers pre-notified
-    expect(total).toBe(55);
+    // one per premises, the replacement of the one premises' hub that was replaced, and the one each of the five
+    // suppliers pre-notified
+    expect(total).toBe(56);
     const v = JSON.parse(expectOk(runCli(['devices', 'show', devices[0]!.eui, '--db', worldFile, '--json'])).stdout) as DeviceView;
     expect(v.cells.map((c) => c.cell).sort()).toEqual(['acbDS', 'acbKA', 'recovery', 'root', 'wanProviderDS']);
     expect(v.cells.find((c) => c.cell === 'wanProviderDS')!.certificate!.holder).toBe('DCC (WAN Provider)');
