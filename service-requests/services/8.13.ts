@@ -76,7 +76,7 @@ export const returnLocalCommandResponse: ServiceModule<Body> = {
     prefers: 'localResponse',
     build(ctx) {
       const local = ctx.locallyDeliveredResponse?.() ?? ctx.fail('bad-argument',
-        `${dashedEui(ctx.eui)} has answered no command delivered locally: obtain one with command variant 2 (e.g. 4.1.1) and give it to the device (POST /api/han/local-delivery) first`);
+        'the device has answered no command delivered to it locally: obtain one with command variant 2 (e.g. 4.1.1) and give it to the device (POST /api/han/local-delivery) first; the console\'s request library does both for you');
       const originalRequestId = parseRequestIdText(local.requestId) ?? ctx.fail('bad-argument', `the request log's ${local.requestId} is not a RequestID`);
       return { originator: originalRequestId.originator, target: DCC_EUI, commandVariant: 8, body: { kind: 'ReturnLocalCommandResponse', originalRequestId, deviceGbcsResponse: local.response } };
     },
