@@ -84,4 +84,17 @@ describe('the request library in the console', () => {
     expect(h.world.store.faults.all()).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
+
+  it('8.13 where no device has answered a command delivered locally: Fill in says the library had a read delivered first, and the answer it returns is taken', async () => {
+    await page.goto(`${h.server.url}/#library`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.getByLabel('Service', { exact: true }).selectOption('return-local-response');
+    await page.locator('#library-device').fill('');
+    await page.getByRole('button', { name: 'Fill in' }).click();
+    await page.locator('#library-status', { hasText: /^No device had answered a command delivered locally: .* obtained 4\.1\.1 for local delivery \(CV 2\)/ }).waitFor();
+    await expect.poll(() => page.locator('#library-xml').inputValue()).toContain('<sr:ReturnLocalCommandResponse');
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.locator('#library-outcome', { hasText: '✓ I0' }).waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
 });
