@@ -2,7 +2,7 @@
 // ../helpers/duis-tool.ts in one JVM): templates it signs verify with dcc-sim using the keystore key found by serial,
 // and what dcc-sim signs passes its validateDuis (whose embedded schema is DUIS 5.1).
 import { signDuis as toolSign, validateDuis as toolValidate } from '../helpers/duis-tool.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildResponse, signDuis, verifyDuisSignature } from '../../service-requests/duis/index.ts';
 import { buildRequest, parseDuisRequest } from '../../service-requests/index.ts';
 import { DSP_XML_SIGN_SERIAL, duisKeyBySerial, duisSigner } from '../helpers/duis-keystore.ts';
@@ -52,15 +52,7 @@ const ourInventoryResponse = signDuis(
   duisSigner('dsp-xml-sign-90B3D51F30000002-ds'),
 );
 
-const javaOptions = process.env.JAVA_TOOL_OPTIONS;
-afterAll(() => {
-  if (javaOptions === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-  else process.env.JAVA_TOOL_OPTIONS = javaOptions;
-});
-
 beforeAll(async () => {
-  // The client compiler and serial GC start the tool's JVM about 40% faster.
-  process.env.JAVA_TOOL_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
   const checks: Record<string, string> = {
     request: ourRequest,
     preCommand: ourPreCommandResponse,

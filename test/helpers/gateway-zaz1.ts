@@ -19,10 +19,6 @@ export function javaAvailable(): boolean {
   return r.status === 0;
 }
 
-// These flags roughly halve the JVM's start-up (no C2 compiler, serial GC), which is most of what a
-// test file's few dozen calls cost. Set only if the caller has not chosen its own.
-process.env.JAVA_TOOL_OPTIONS ??= '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
-
 /** Signs with the DCC's tool, keeping the RequestID counter (the tool picks the key by the originator EUI). */
 export async function signWithTool(xml: string): Promise<string> {
   return toolSign({ xml, preserveCounter: true });
