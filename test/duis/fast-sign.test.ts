@@ -2,7 +2,7 @@
 // output must be the general signDuis's byte for byte (the SignatureValue aside, ECDSA being
 // randomised), verify with our verifier and xml-crypto's, and pass the DCC's own tool.
 import { verify as ecdsaVerify, type KeyObject } from 'node:crypto';
-import { validateDuis as toolValidate } from '@smartdcc/duis-sign-wrap';
+import { validateDuis as toolValidate } from '../helpers/duis-tool.ts';
 import { DOMParser } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { SignedXml } from 'xml-crypto';

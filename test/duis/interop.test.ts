@@ -1,8 +1,8 @@
-// Interoperability with the DCC's own signing tool (@smartdcc/duis-sign-wrap, Java, about a
-// second a call): templates it signs verify with dcc-sim using the keystore key found by serial,
+// Interoperability with the DCC's own signing tool (@smartdcc/duis-sign-wrap, Java, run by
+// ../helpers/duis-tool.ts in one JVM): templates it signs verify with dcc-sim using the keystore key found by serial,
 // and what dcc-sim signs passes its validateDuis (whose embedded schema is DUIS 5.1).
-import { signDuis as toolSign, validateDuis as toolValidate } from '@smartdcc/duis-sign-wrap';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signDuis as toolSign, validateDuis as toolValidate } from '../helpers/duis-tool.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildResponse, signDuis, verifyDuisSignature } from '../../service-requests/duis/index.ts';
 import { buildRequest, parseDuisRequest } from '../../service-requests/index.ts';
 import { DSP_XML_SIGN_SERIAL, duisKeyBySerial, duisSigner } from '../helpers/duis-keystore.ts';
@@ -52,36 +52,20 @@ const ourInventoryResponse = signDuis(
   duisSigner('dsp-xml-sign-90B3D51F30000002-ds'),
 );
 
-/** Runs the jobs two at a time: one JVM per call, and CI has two cores. */
-async function twoAtATime(jobs: Array<() => Promise<void>>): Promise<void> {
-  const queue = [...jobs];
-  const worker = async (): Promise<void> => {
-    for (let job = queue.shift(); job !== undefined; job = queue.shift()) await job();
-  };
-  await Promise.all([worker(), worker()]);
-}
-
-const javaOptions = process.env.JAVA_TOOL_OPTIONS;
-afterAll(() => {
-  if (javaOptions === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-  else process.env.JAVA_TOOL_OPTIONS = javaOptions;
-});
-
 beforeAll(async () => {
-  // Short-lived JVMs: the client compiler and serial GC start about 40% faster.
-  process.env.JAVA_TOOL_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
   const checks: Record<string, string> = {
     request: ourRequest,
     preCommand: ourPreCommandResponse,
     inventory: ourInventoryResponse,
     tamperedPreCommand: ourPreCommandResponse.replace('<sr:GBCSVersion>4.2<', '<sr:GBCSVersion>4.3<'),
   };
-  await twoAtATime([
+  // One JVM answers the calls in turn.
+  await Promise.all([
     async () => { toolSigned.no6151 = await toolSign({ xml: template(TEMPLATES.no6151), preserveCounter: true }); },
     // With the DUIS prefix in upper case: C14N sorts xmlns:SR before xmlns:ds (code point order).
     async () => { toolSigned.readInventory82 = await toolSign({ xml: upperCasePrefix(template(TEMPLATES.readInventory82)), preserveCounter: true }); },
     ...Object.entries(checks).map(([k, xml]) => async () => { verdicts[k] = await toolAccepts(xml); }),
-  ]);
+  ].map((job) => job()));
 }, 120_000);
 
 describe('templates signed by the DCC tool verify with dcc-sim', () => {

@@ -1,12 +1,13 @@
 // A ZAZ1 world (the DCC's public test identities) for interoperating with the DCC's own signing
-// tool, @smartdcc/duis-sign-wrap (a Java 17 jar, ~1-2 s per call: JVM start-up).
+// tool, @smartdcc/duis-sign-wrap (a Java 17 jar, kept running by ./duis-tool.ts: one JVM start-up
+// per test file, tens of milliseconds a call after it).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { startHarness, type Harness } from './gateway.ts';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { signDuis as toolSign, validateDuis as toolValidate } from '@smartdcc/duis-sign-wrap';
+import { signDuis as toolSign, validateDuis as toolValidate } from './duis-tool.ts';
 import { World } from '../../src/world/world.ts';
 import { readIssuingCa, seedZaz1World } from '../../src/world/seed-zaz1.ts';
 import { DUIS_KEYSTORE_JSON } from './duis-keystore.ts';
@@ -17,10 +18,6 @@ export function javaAvailable(): boolean {
   const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
   return r.status === 0;
 }
-
-// The jar is started once per call; these flags roughly halve its start-up (no C2 compiler, serial
-// GC). Set only if the caller has not chosen its own.
-process.env.JAVA_TOOL_OPTIONS ??= '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
 
 /** Signs with the DCC's tool, keeping the RequestID counter (the tool picks the key by the originator EUI). */
 export async function signWithTool(xml: string): Promise<string> {

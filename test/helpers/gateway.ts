@@ -12,10 +12,12 @@ import type { DeviceRecord } from '../../db/index.ts';
 // A real world file, a real server on 127.0.0.1 and real signatures, shared by the gateway tests.
 
 const REFERENCE_TIME = new Date('2026-11-01T00:00:00Z');
-let template: { dir: string; file: string } | undefined;
+/** Seeded worlds by premises count: test files share a worker process, and may ask for different sizes. */
+const templates = new Map<number, { dir: string; file: string }>();
 
-/** Seeds one small demo world per test process; each test server gets its own copy of it. */
+/** Seeds one demo world of each size per test process; each test server gets its own copy of it. */
 export function demoWorldFile(premises = 150): string {
+  let template = templates.get(premises);
   if (!template) {
     const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-gw-'));
     const file = path.join(dir, 'template.db');
@@ -24,6 +26,7 @@ export function demoWorldFile(premises = 150): string {
     w.store.db.pragma('wal_checkpoint(TRUNCATE)');
     w.close();
     template = { dir, file };
+    templates.set(premises, template);
   }
   const copy = path.join(template.dir, `world-${process.pid}-${Math.random().toString(36).slice(2)}.db`);
   copyFileSync(template.file, copy);
