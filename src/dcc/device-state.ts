@@ -60,12 +60,15 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
   if (esmeVariant) state.esmeVariant = esmeVariant;
   const appJson = world.store.getDeviceAppState(eui);
   if (appJson !== undefined) state.app = JSON.parse(appJson);
-  const { dsKey, kaKey } = world.deviceKeys(eui);
+  const keys = world.deviceKeys(eui);
   return {
     state,
     credentials: {
-      dsKey,
-      kaKey,
+      // derived only when the device signs (World.deviceKeys)
+      get dsKey() {
+        return keys.dsKey;
+      },
+      kaKey: keys.kaKey,
       // A CS02c command makes the next generation from the world secret (World.deviceKey).
       generateKey: (usage, generation) => world.deviceKey(eui, usage, generation),
       // Read only by CS02e; issued by the device CA on first use (World.deviceCertificates).
