@@ -9,15 +9,20 @@ import { xmlSignerOf } from '../src/client.ts';
 import { handleInProcess } from './in-process.ts';
 import { signDuis } from '../service-requests/index.ts';
 
-// `node --import tsx bench/reads.ts [--premises=N] [--reads=N] [--variant=4.1.1] [--db=FILE]`: reads of
-// never-commanded ESMEs straight into Dcc.handle (no HTTP, no load generator in the process's time), to measure
-// and profile the DCC's own cost of a read (run under `node --cpu-prof`). Each read is for a different meter, as
-// in the bench's fleet read load. Prints reads/s and the mean time per pipeline stage.
+// `node --import tsx bench/reads.ts [--premises=N] [--reads=N] [--warmup=N] [--variant=4.1.1] [--db=FILE] [--callgrind]`:
+// reads of never-commanded ESMEs straight into Dcc.handle (no HTTP, no load generator in the process's time), to
+// measure and profile the DCC's own cost of a read (run under `node --cpu-prof`). Each read is for a different
+// meter, as in the bench's fleet read load. Prints reads/s, CPU per read (all threads, and the main thread alone)
+// and the mean time per pipeline stage. Wall-clock figures follow the machine's load; for a figure that does not,
+// count instructions: `valgrind --tool=callgrind --callgrind-out-file=cg.%p node --import tsx bench/reads.ts
+// --reads=300 --callgrind` dumps the measured reads' instructions alone to cg.PID.1 (`callgrind_annotate`).
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const premises = Number(arg('premises', '20000'));
 const reads = Number(arg('reads', '1500'));
+const warmup = Number(arg('warmup', '300'));
 const variant = arg('variant', '4.1.1');
+const callgrind = process.argv.includes('--callgrind');
 const given = process.argv.find((a) => a.startsWith('--db='))?.split('=')[1];
 const file = given ?? path.join(mkdtempSync(path.join(tmpdir(), 'dcc-sim-reads-')), 'world.db');
 
@@ -33,19 +38,20 @@ const world = World.open(file);
 const requests: Buffer[] = [];
 // above any counter an earlier run on the same world file used (the DCC refuses a counter not above the last)
 let counter = BigInt(Date.now()) * 10_000n;
-const { devices } = world.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: reads * 2 });
+const { devices } = world.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: (warmup + reads) * 2 });
 for (const d of devices) {
-  if (requests.length >= reads) break;
+  if (requests.length >= warmup + reads) break;
   const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
   if (!sp?.supplierEui || world.store.getDeviceAppState(d.eui) !== undefined) continue;
   const xml = exampleRequest(world, variant, { device: d.eui }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
   requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui))));
 }
-const { ms, stages, codes, cpuMs } = handleInProcess(world, requests);
+if (requests.length < warmup + reads) throw new Error(`only ${requests.length} never-commanded ESMEs for ${warmup} + ${reads} reads: seed more --premises`);
+const { n, ms, stages, codes, cpuMs, mainThreadCpuMs } = handleInProcess(world, requests, { warmup, callgrind });
 world.close();
-const per = [...stages].map(([k, v]) => `${k} ${(v / requests.length).toFixed(3)}`).join(', ');
+const per = [...stages].map(([k, v]) => `${k} ${(v / n).toFixed(3)}`).join(', ');
 process.stdout.write(
-  `${requests.length} ${variant} reads in ${ms.toFixed(0)} ms = ${((requests.length / ms) * 1000).toFixed(0)}/s, ${(ms / requests.length).toFixed(2)} ms per read ` +
-    `(process CPU ${cpuMs.toFixed(2)} ms); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
+  `${n} ${variant} reads (after ${warmup} not measured) in ${ms.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)}/s, ${(ms / n).toFixed(2)} ms per read ` +
+    `(CPU ${cpuMs.toFixed(2)} ms all threads, ${mainThreadCpuMs.toFixed(2)} ms main thread); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
     `  ms/read by stage: ${per}\n  load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`,
 );

@@ -110,6 +110,12 @@ export class DeviceSecurityStore {
            contingency_key_generation = COALESCE(@contingencyKeyGeneration, contingency_key_generation)
          WHERE device_eui = @deviceEui`,
       ),
+      // A command that changed no cell (every read) changes only counters: setting the cell columns as well made
+      // SQLite rewrite the network operator cell indexes' entries too, pages the commit then writes.
+      countersUpdate: p(
+        `UPDATE device_security SET seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter
+         WHERE device_eui = @deviceEui`,
+      ),
       keyGenerationsGet: p('SELECT key_generations FROM device_security WHERE device_eui = ?'),
       securityGet: p('SELECT * FROM device_security WHERE device_eui = ?'),
       pendingList: p('SELECT * FROM device_pending_commands WHERE device_eui = ? ORDER BY execute_at, counter'),
@@ -130,6 +136,17 @@ export class DeviceSecurityStore {
 
   updateDeviceSecurity(s: DeviceSecurityRecord): void {
     const r = this.stmts.securityUpdate.run(securityParams(s));
+    if (r.changes !== 1) throw new WorldDbError('unknown-device', `no trust-anchor cells stored for device ${s.deviceEui}`);
+  }
+
+  /** The counters of a device whose cells, key generations and contingency key are as stored. */
+  updateDeviceCounters(s: Pick<DeviceSecurityRecord, 'deviceEui' | 'seqNumbers' | 'topUpSeqNumber' | 'alertCounter'>): void {
+    const r = this.stmts.countersUpdate.run({
+      deviceEui: s.deviceEui,
+      seqNumbers: seqNumbersToText(s.seqNumbers),
+      topUpSeqNumber: s.topUpSeqNumber.toString(),
+      alertCounter: s.alertCounter.toString(),
+    });
     if (r.changes !== 1) throw new WorldDbError('unknown-device', `no trust-anchor cells stored for device ${s.deviceEui}`);
   }
 

@@ -209,6 +209,11 @@ export class WorldStore {
     this.security.updateDeviceSecurity(s);
   }
 
+  /** Only the sequence numbers and counters (cells, key generations and contingency key as stored). */
+  updateDeviceCounters(s: Pick<DeviceSecurityRecord, 'deviceEui' | 'seqNumbers' | 'topUpSeqNumber' | 'alertCounter'>): void {
+    this.security.updateDeviceCounters(s);
+  }
+
   /** Key pairs the device generated on command, per usage (CS02c); {} when none. */
   deviceKeyGenerations(eui: string): KeyGenerations {
     return this.security.keyGenerations(eui);

@@ -89,7 +89,8 @@ export function checkInputs(state: DeviceSecurityState, creds: DeviceCredentials
     throw new TypeError(`device state: eui '${String(state?.eui)}' is not 16 upper-case hex digits`);
   }
   if (!isDeviceType(state.type)) throw new TypeError(`device state: type '${String(state.type)}' is not ESME, GSME, GPF or CHF`);
-  if (!creds || !creds.dsKey || !creds.kaKey) throw new TypeError('device credentials: dsKey and kaKey are required');
+  // `in`, not a read: a world's device derives its DS key only when it signs (src/world/world.ts deviceKeys)
+  if (!creds || !('dsKey' in creds) || !creds.kaKey) throw new TypeError('device credentials: dsKey and kaKey are required');
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('now must be a valid Date');
 }
 

@@ -284,10 +284,30 @@ function writeTypeDescription(t: TypeDescription): Buffer {
   return Buffer.from([DLMS_TAG[t.type]]);
 }
 
-export function encodeDlmsData(d: DlmsData): Buffer {
+/** One-octet buffers, shared: a tag or a short length is pushed without an allocation. */
+const OCTETS = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
+
+/**
+ * Pushes a Data's encoding onto `out`, arrays and structures element by element: concatenated once at the end, not
+ * at every level (a read's list of objects is structures three deep; each level copied everything below it again).
+ */
+function pushTagged(d: DlmsData, out: Buffer[]): void {
   const tag = DLMS_TAG[d.type];
   if (tag === undefined) throw new GbcsError('bad-argument', `unknown DLMS Data type '${String((d as { type: unknown }).type)}'`);
-  return Buffer.concat([Buffer.from([tag]), writeUntagged(d)]);
+  out.push(OCTETS[tag]!);
+  if (d.type === 'array' || d.type === 'structure') {
+    const n = d.items.length;
+    out.push(n < 0x80 ? OCTETS[n]! : encodeAxdrLength(n));
+    for (const x of d.items) pushTagged(x, out);
+  } else {
+    out.push(writeUntagged(d));
+  }
+}
+
+export function encodeDlmsData(d: DlmsData): Buffer {
+  const out: Buffer[] = [];
+  pushTagged(d, out);
+  return Buffer.concat(out);
 }
 
 /** Decodes one Data occupying all of `bytes`. */

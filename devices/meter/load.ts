@@ -6,7 +6,7 @@
  */
 import { seedOf, signed, unit } from './hash.ts';
 import type { HouseholdKind, Premises } from './premises.ts';
-import { DAY_MS, SLOTS_PER_DAY, SLOT_MS, YEAR_DAYS, isWeekend, ukClockOffset, yearPhase } from './time.ts';
+import { DAY_MS, SLOTS_PER_DAY, SLOT_MS, YEAR_DAYS, isWeekend, ukClockOffset, weekdayOf, yearPhase } from './time.ts';
 
 /**
  * What a register counts. Electricity: active import/export energy in Wh, reactive import/export energy in varh.
@@ -128,19 +128,53 @@ function weekFactor(weekendFactor: number, day: number): number {
   return isWeekend(day) ? weekendFactor : (7 - 2 * weekendFactor) / 5;
 }
 
-/** Electricity imported on a day, Wh (nominal). */
-function importOfDay(p: Premises, day: number): number {
-  const perDay = (p.annual * 1000) / YEAR_DAYS;
-  const noise = 1 + 0.12 * signed(p.seed, day, 1);
-  const week = weekFactor(WEEKEND_ELECTRICITY[p.household], day);
-  const seasonal = 1 + SEASONAL_SWING[p.household] * season(day);
-  if (p.household === 'electricHeating') {
-    const heating = (0.55 * p.annual * 1000 * heatingDegrees(day)) / HDD_PER_YEAR;
-    return Math.round((0.45 * perDay * seasonal * week + heating) * noise);
+/**
+ * What importOfDay needs of a premises, whatever the day: looked up once for a run of days (a meter's first read sums
+ * ~4,700 of them; a keyed lookup of the household's factors per day was most of a day's cost, bench/measurements.md).
+ */
+interface ImportTerms {
+  readonly perDay: number;
+  readonly swing: number;
+  readonly weekend: number;
+  readonly weekday: number;
+  /** electric heating: the heating part's factor of the day's heating degrees; 0 otherwise */
+  readonly heatingPerDegree: number;
+}
+
+function importTerms(p: Premises): ImportTerms {
+  const weekend = WEEKEND_ELECTRICITY[p.household];
+  return {
+    perDay: (p.annual * 1000) / YEAR_DAYS,
+    swing: SEASONAL_SWING[p.household],
+    weekend,
+    weekday: (7 - 2 * weekend) / 5,
+    heatingPerDegree: p.household === 'electricHeating' ? 0.55 * p.annual * 1000 : 0,
+  };
+}
+
+/**
+ * `signed` held here: run through tsx, an imported function is read through a getter on every call, a tenth of
+ * the day loop's time.
+ */
+const dayNoise = signed;
+
+/** Electricity imported on a day, Wh (nominal), from the premises' terms and whether the day is a weekend day. */
+function importOn(p: Premises, t: ImportTerms, day: number, weekendDay: boolean): number {
+  const noise = 1 + 0.12 * dayNoise(p.seed, day, 1);
+  const week = weekendDay ? t.weekend : t.weekday;
+  const seasonal = 1 + t.swing * season(day);
+  if (t.heatingPerDegree !== 0) {
+    const heating = (t.heatingPerDegree * heatingDegrees(day)) / HDD_PER_YEAR;
+    return Math.round((0.45 * t.perDay * seasonal * week + heating) * noise);
   }
   // Cold spells raise the load a little (lighting, kettles, the odd fan heater).
   const weather = 1 - 0.015 * anomaly(day);
-  return Math.round(perDay * seasonal * week * weather * noise);
+  return Math.round(t.perDay * seasonal * week * weather * noise);
+}
+
+/** Electricity imported on a day, Wh (nominal). */
+function importOfDay(p: Premises, day: number): number {
+  return importOn(p, importTerms(p), day, isWeekend(day));
 }
 
 /** Electricity exported on a day, Wh (nominal): the solar yield of the day times the share not used at home. */
@@ -186,8 +220,11 @@ export function nominalBlockPair(p: Premises, q: Quantity, partner: Quantity, st
   let reactiveSum = 0;
   // one loop per direction: a call through a variable holding either function is not inlined
   if (active === 'activeImport') {
-    for (let d = start; d < start + days; d++) {
-      const a = importOfDay(p, d);
+    const terms = importTerms(p);
+    // the weekday steps along with the day (0 Sunday … 6 Saturday)
+    let weekday = weekdayOf(start);
+    for (let d = start; d < start + days; d++, weekday = weekday === 6 ? 0 : weekday + 1) {
+      const a = importOn(p, terms, d, weekday === 0 || weekday === 6);
       activeSum += a;
       reactiveSum += Math.round(a * p.tanPhiImport);
     }

@@ -253,7 +253,6 @@ const registration: Step = {
     const target = request.requestId.target;
     const sp = d.mpxn ? ports.supplyPoint(d.mpxn) : undefined;
     ctx.supplyPoint = sp;
-    const holdsNetworkOperatorCell = ports.cellHolder(target, 'networkOperatorDS') === request.requestId.originator;
     const fail = (code: string, reason: string): never => ctx.reject(code, reason);
     if (!sp) {
       if (!targeting.withoutRegistration?.(d)) fail(Codes.notAuthorisedForDevice, `${d.type} ${dashedEui(d.eui)} has no registration data (no MPxN)`);
@@ -267,8 +266,13 @@ const registration: Step = {
       const exportSp = roles.includes('ES') && !roles.includes('IS') && d.exportMpan ? ports.supplyPoint(d.exportMpan) : undefined;
       const isSupplier = exportSp ? sender.eui === exportSp.supplierEui : sender.eui === sp.supplierEui && sender.userRoles.includes(fuelSupplierRole);
       const isNetworkOperator = sender.eui === sp.networkOperatorEui && sender.userRoles.includes(fuelNetworkRole);
+      let holdsCell: boolean | undefined;
       const check: RegistrationCheck = {
-        sender, device: d, supplyPoint: sp, isSupplier, isNetworkOperator, holdsNetworkOperatorCell, who, fail,
+        sender, device: d, supplyPoint: sp, isSupplier, isNetworkOperator, who, fail,
+        // looked up only when a service asks (6.15.1): the device's cells and a certificate, read per request before
+        get holdsNetworkOperatorCell() {
+          return (holdsCell ??= ports.cellHolder(target, 'networkOperatorDS') === request.requestId.originator);
+        },
         needSupplier() {
           if (exportSp && !isSupplier) fail(Codes.notAuthorisedForDevice, `${sender.name} is not the registered Export Supplier for export MPAN ${exportSp.mpxn} (${exportSp.supplierEui ? dashedEui(exportSp.supplierEui) : 'none'} is)`);
           if (!isSupplier) fail(Codes.notAuthorisedForDevice, `${sender.name} is not the registered ${fuelSupplierRole === 'IS' ? 'Import' : 'Gas'} Supplier for ${who} (${sp.supplierEui ? dashedEui(sp.supplierEui) : 'none'} is)`);

@@ -218,8 +218,18 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
   const facts = serviceFacts(def.variant);
   // a critical command is signed by its User; the DCC signs none of its own through this path
   if (def.dccOriginates && facts.critical) throw new Error(`${def.variant} is critical: the DCC does not originate it`);
+  // The probe command (counter 0, time 0, no state) of a request's body for a device type: the pipeline's device
+  // step asks it (suits) and `needs` again (viaAcbOf); built once per body, not twice (bench/measurements.md).
+  const probes = new WeakMap<B, Map<DeviceType, GbcsCommand | string>>();
+  const probe = (body: B, type: DeviceType): GbcsCommand | string => {
+    let byType = probes.get(body);
+    if (!byType) probes.set(body, (byType = new Map()));
+    let c = byType.get(type);
+    if (c === undefined) byType.set(type, (c = def.command(body, type, PROBE)));
+    return c;
+  };
   const suits = (body: B, type: DeviceType): true | string => {
-    const c = def.command(body, type, PROBE);
+    const c = probe(body, type);
     return typeof c === 'string' ? c : true;
   };
   const steps = [...(def.sender === 'loadController' ? [loadControllerStep] : []), ...(def.steps ?? [])];
@@ -245,7 +255,7 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
   const viaAcbOf = (v: ValidatedRequest<B>): boolean => {
     let acb = viaAcbByRequest.get(v);
     if (acb === undefined) {
-      const c = byAcb(def, v.device!.type) ? undefined : def.command(v.request.body, v.device!.type, PROBE);
+      const c = byAcb(def, v.device!.type) ? undefined : probe(v.request.body, v.device!.type);
       acb = c === undefined || (typeof c !== 'string' && c.viaAcb === true) || byExportSupplier(v);
       viaAcbByRequest.set(v, acb);
     }

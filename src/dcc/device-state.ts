@@ -60,12 +60,15 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
   if (esmeVariant) state.esmeVariant = esmeVariant;
   const appJson = world.store.getDeviceAppState(eui);
   if (appJson !== undefined) state.app = JSON.parse(appJson);
-  const { dsKey, kaKey } = world.deviceKeys(eui);
+  const keys = world.deviceKeys(eui);
   return {
     state,
     credentials: {
-      dsKey,
-      kaKey,
+      // derived only when the device signs (World.deviceKeys)
+      get dsKey() {
+        return keys.dsKey;
+      },
+      kaKey: keys.kaKey,
       // A CS02c command makes the next generation from the world secret (World.deviceKey).
       generateKey: (usage, generation) => world.deviceKey(eui, usage, generation),
       // Read only by CS02e; issued by the device CA on first use (World.deviceCertificates).
@@ -77,6 +80,11 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
     cellIds: { ...security.cells },
     ...(appJson !== undefined ? { appJson } : {}),
   };
+}
+
+function sameCells(a: Partial<Record<CellColumnName, number>>, b: Partial<Record<CellColumnName, number>>): boolean {
+  const names = Object.keys(a) as CellColumnName[];
+  return names.length === Object.keys(b).length && names.every((n) => a[n] === b[n]);
 }
 
 /** A certificate the device took as its own (CS02d) becomes its certificate in the SMKI repository. */
@@ -99,20 +107,27 @@ export function saveDevice(world: World, state: DeviceSecurityState, loaded?: Lo
     const id = loaded?.cellIds[cell];
     cells[cell] = id !== undefined && before !== undefined && (before === der || before.equals(der)) ? id : world.registerCertificate(der);
   }
-  world.store.updateDeviceSecurity({
-    deviceEui: state.eui,
-    cells,
-    seqNumbers: state.seqNumbers as Record<number, bigint>,
-    topUpSeqNumber: state.topUpSeqNumber,
-    alertCounter: state.alertCounter,
-    keyGenerations: state.keyGenerations ?? {},
-    // A contingency command the device carried out spent its key (0); otherwise it keeps the one it held.
-    ...(loaded?.state.rootContingencyKey && !state.rootContingencyKey ? { contingencyKeyGeneration: 0 } : {}),
-  });
-  // A new key pair (CS02c) is the device's from now on: its signatures, its MAC, the DCC's MAC to it.
   const before = loaded?.state.keyGenerations ?? {};
   const after = state.keyGenerations ?? {};
-  if (before.DS !== after.DS || before.KA !== after.KA) world.forgetDeviceKeys(state.eui);
+  const newKeys = before.DS !== after.DS || before.KA !== after.KA;
+  // A contingency command the device carried out spent its key (0); otherwise it keeps the one it held.
+  const spentContingency = !!loaded?.state.rootContingencyKey && !state.rootContingencyKey;
+  if (loaded && !newKeys && !spentContingency && sameCells(cells, loaded.cellIds)) {
+    // most commands (every read) change only sequence numbers and counters
+    world.store.updateDeviceCounters({ deviceEui: state.eui, seqNumbers: state.seqNumbers as Record<number, bigint>, topUpSeqNumber: state.topUpSeqNumber, alertCounter: state.alertCounter });
+  } else {
+    world.store.updateDeviceSecurity({
+      deviceEui: state.eui,
+      cells,
+      seqNumbers: state.seqNumbers as Record<number, bigint>,
+      topUpSeqNumber: state.topUpSeqNumber,
+      alertCounter: state.alertCounter,
+      keyGenerations: after,
+      ...(spentContingency ? { contingencyKeyGeneration: 0 } : {}),
+    });
+  }
+  // A new key pair (CS02c) is the device's from now on: its signatures, its MAC, the DCC's MAC to it.
+  if (newKeys) world.forgetDeviceKeys(state.eui);
   if (state.app) {
     const json = JSON.stringify(state.app);
     if (json !== loaded?.appJson) {

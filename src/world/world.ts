@@ -205,7 +205,16 @@ export class World {
       return hit;
     }
     const gen = this.store.deviceKeyGenerations(eui);
-    const keys: DeviceKeys = { dsKey: this.deviceKey(eui, 'DS', gen.DS ?? 0), kaKey: this.deviceKey(eui, 'KA', gen.KA ?? 0) };
+    // A read needs only the KA key (the MAC, the encrypted answer): the DS key is derived when first asked for
+    // (a signature, a certificate), which a never-commanded meter's read never does (bench/measurements.md).
+    let dsKey: ScalarKey | undefined;
+    const derive = () => this.deviceKey(eui, 'DS', gen.DS ?? 0);
+    const keys: DeviceKeys = {
+      kaKey: this.deviceKey(eui, 'KA', gen.KA ?? 0),
+      get dsKey() {
+        return (dsKey ??= derive());
+      },
+    };
     if (this.deviceCache.size >= World.DEVICE_CACHE_SIZE) this.deviceCache.delete(this.deviceCache.keys().next().value!);
     this.deviceCache.set(eui, keys);
     return keys;
