@@ -1,11 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Prevalidation } from '../../service-requests/index.ts';
-import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData } from './prevalidation-worker.ts';
+import type { Endpoint, Prevalidation } from '../../service-requests/index.ts';
+import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData, Speculation } from './prevalidation-worker.ts';
+import { reviveBuffers } from './speculation.ts';
 
 // The second core: worker threads take the stateless front of the DUIS pipeline (parse, XSD, the
 // XML signature's cryptography) off the main thread, which stays the single writer and does the
 // rest (counter, registration, device, the transaction) with the worker's result.
+//
+// With `speculate` the workers run each request whole (speculation.ts) and the main thread only
+// replays and commits what they did (Dcc.commitSpeculation), or re-runs the request on a conflict.
 //
 // Order: each request goes to a lane chosen by its originator (peeked from the RequestID), so all
 // of one originator's requests share a lane, and each lane has one worker. A lane is a FIFO on the
@@ -47,7 +51,8 @@ interface Job {
   /** its prevalidation is back or given up: it may continue when at the head of its lane */
   settled: boolean;
   pre?: Prevalidation;
-  proceed(pre: Prevalidation | undefined): void;
+  speculation?: Speculation;
+  proceed(pre: Prevalidation | undefined, speculation: Speculation | undefined): void;
 }
 
 interface Slot {
@@ -67,6 +72,8 @@ interface Lane {
   /** deaths since the lane's worker last answered a request */
   deaths: number;
   draining: boolean;
+  /** the last job of the lane continued on the main thread (the workers' speculation needs it) */
+  settled: number;
 }
 
 const WORKER_ENTRY = new URL('./prevalidation-worker.mjs', import.meta.url);
@@ -101,18 +108,6 @@ export function peekOriginator(body: Uint8Array): string | null {
   return m ? m[1]!.replace(/-/g, '').toUpperCase() : null;
 }
 
-/** Structured clone turned the request's Buffers into plain Uint8Arrays: make them Buffers again. */
-function reviveBuffers(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = reviveBuffers(v[i]);
-  } else if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) o[k] = reviveBuffers(o[k]);
-  }
-  return v;
-}
-
 export class PrevalidationPool {
   private readonly lanes: Lane[];
   private readonly data: PrevalidationWorkerData;
@@ -127,8 +122,9 @@ export class PrevalidationPool {
       maxRequestBytes: options.maxRequestBytes,
       acceptOrganisationXmlSigners: options.acceptOrganisationXmlSigners,
       ...(options.xsdFile ? { xsdFile: options.xsdFile } : {}),
+      ...(options.speculate ? { speculate: options.speculate } : {}),
     };
-    this.lanes = Array.from({ length: Math.max(0, options.workers) }, (_, index) => ({ index, queue: [], deaths: 0, draining: false }));
+    this.lanes = Array.from({ length: Math.max(0, options.workers) }, (_, index) => ({ index, queue: [], deaths: 0, draining: false, settled: 0 }));
     for (const lane of this.lanes) lane.slot = this.start(lane);
     if (this.lanes.length) {
       const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
@@ -138,13 +134,14 @@ export class PrevalidationPool {
   }
 
   /**
-   * Prevalidates `body` in its originator's worker, then calls `proceed` on the main thread with
-   * the result (undefined: do it all in-thread), after every earlier request of its lane.
+   * Prevalidates `body` in its originator's worker (with `speculate` and an endpoint, runs it whole
+   * there), then calls `proceed` on the main thread with the result (undefined: do it all
+   * in-thread), after every earlier request of its lane.
    */
-  run<T>(body: Buffer, proceed: (pre: Prevalidation | undefined) => T): Promise<T> {
+  run<T>(body: Buffer, proceed: (pre: Prevalidation | undefined, speculation?: Speculation) => T, endpoint?: Endpoint): Promise<T> {
     if (this.lanes.length === 0) {
       try {
-        return Promise.resolve(proceed(undefined));
+        return Promise.resolve(proceed(undefined, undefined));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -154,11 +151,11 @@ export class PrevalidationPool {
       const job: Job = {
         id: ++this.nextId,
         settled: false,
-        proceed: (pre) => {
+        proceed: (pre, speculation) => {
           if (pre) this.counts.prevalidated++;
           else this.counts.inThread++;
           try {
-            resolve(proceed(pre));
+            resolve(proceed(pre, speculation));
           } catch (err) {
             reject(err);
           }
@@ -172,7 +169,12 @@ export class PrevalidationPool {
         slot.outstanding.set(job.id, job);
         // A copy of its own, moved to the worker: Fastify's body may share a pooled slab.
         const copy = new Uint8Array(body);
-        slot.worker.postMessage({ id: job.id, body: copy } satisfies PrevalidationJob, [copy.buffer]);
+        const msg: PrevalidationJob = { id: job.id, body: copy };
+        if (this.options.speculate && endpoint) {
+          msg.endpoint = endpoint;
+          msg.settled = lane.settled;
+        }
+        slot.worker.postMessage(msg, [copy.buffer]);
       } else {
         job.settled = true;
       }
@@ -246,7 +248,10 @@ export class PrevalidationPool {
     slot.outstanding.delete(msg.id);
     lane.deaths = 0;
     if ('error' in msg) this.options.log?.('error', `prevalidation worker ${lane.index}: ${msg.error}; the request is validated in-thread`);
-    else job.pre = reviveBuffers(msg.result) as Prevalidation;
+    else {
+      job.pre = reviveBuffers(msg.result) as Prevalidation;
+      if (msg.speculation) job.speculation = msg.speculation;
+    }
     job.settled = true;
     this.drain(lane);
   }
@@ -291,7 +296,8 @@ export class PrevalidationPool {
     try {
       while (lane.queue[0]?.settled) {
         const job = lane.queue.shift()!;
-        job.proceed(job.pre);
+        job.proceed(job.pre, job.speculation); // commits (or re-runs) synchronously
+        lane.settled = job.id;
       }
     } finally {
       lane.draining = false;
