@@ -574,6 +574,28 @@ if (readsOnly) {
   process.exit(0);
 }
 
+// --handovers-only [--workers=0,1,2]: only the crypto ceiling and the handover load runs, one per
+// worker count, printed (bench/results.md is left as it is): for comparing pipeline changes.
+if (process.argv.includes('--handovers-only')) {
+  const counts = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '0,1').split(',').map(Number);
+  const c = cryptoCeiling();
+  const prep = await prepareHandovers();
+  const rows: string[] = [];
+  for (const n of counts) {
+    const r = await handovers(prep, n);
+    const perHandover = (busy: number) => ((busy * cfg.saturationSeconds * 1000) / (r.saturationRate * cfg.saturationSeconds)).toFixed(2);
+    rows.push(
+      `| ${n} | ${fmt(r.saturationRate)}/s | ${fmt((r.saturationRate / c.handoversPerSecondAllCores) * 100)}% | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => perHandover(b)).join(' / ')} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | ${r.errors} |`,
+    );
+  }
+  process.stdout.write(
+    `crypto ceiling: ${fmt(c.handoversPerSecondAllCores, 0)} handovers/s on all ${cpus().length} cores; load average before ${loadBefore}\n\n` +
+      '| workers | saturation | of all-cores ceiling | half-saturation p50 / p99 | simulator CPU per handover | main / worker busy per handover | main / worker busy | not I99 |\n|---|---|---|---|---|---|---|---|\n' +
+      `${rows.join('\n')}\n`,
+  );
+  process.exit(0);
+}
+
 const ceiling = cryptoCeiling();
 // Both ways on the same world: the main thread alone, and with one prevalidation worker (the second
 // core). The better one is the headline; both are in the table.
