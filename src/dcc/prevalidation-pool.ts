@@ -37,7 +37,7 @@ export interface PrevalidationPoolOptions extends PrevalidationWorkerData {
 }
 
 export interface PrevalidationStats {
-  /** requests continued with a worker's result */
+  /** requests continued with a worker's result (its prevalidation, or the whole request run there) */
   prevalidated: number;
   /** requests done wholly in-thread (worker starting, dead, hung or failed) */
   inThread: number;
@@ -152,7 +152,7 @@ export class PrevalidationPool {
         id: ++this.nextId,
         settled: false,
         proceed: (pre, speculation) => {
-          if (pre) this.counts.prevalidated++;
+          if (pre || speculation) this.counts.prevalidated++;
           else this.counts.inThread++;
           try {
             resolve(proceed(pre, speculation));
@@ -248,10 +248,8 @@ export class PrevalidationPool {
     slot.outstanding.delete(msg.id);
     lane.deaths = 0;
     if ('error' in msg) this.options.log?.('error', `prevalidation worker ${lane.index}: ${msg.error}; the request is validated in-thread`);
-    else {
-      job.pre = reviveBuffers(msg.result) as Prevalidation;
-      if (msg.speculation) job.speculation = msg.speculation;
-    }
+    else if (msg.speculation) job.speculation = msg.speculation;
+    else job.pre = reviveBuffers(msg.result) as Prevalidation;
     job.settled = true;
     this.drain(lane);
   }

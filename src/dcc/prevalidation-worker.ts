@@ -41,7 +41,8 @@ export interface PrevalidationJob {
 
 export type PrevalidationReply =
   | { ready: true }
-  | { id: number; result: Prevalidation; speculation?: Speculation }
+  | { id: number; result: Prevalidation; speculation?: undefined }
+  | { id: number; result?: undefined; speculation: Speculation }
   /** anything but a DUIS verdict (a bug, a broken world file): the main thread does the request itself */
   | { id: number; error: string };
 
@@ -86,7 +87,8 @@ if (recorder && data.speculate) {
     const { pre, answer } = run.value;
     // A transaction that rolled back after writing leaves an outcome no replay gives: done in-thread.
     if (run.tainted) return { id: job.id, result: pre };
-    return { id: job.id, result: pre, speculation: { ops: run.ops, answer, events, forgotKeys } };
+    // Without its prevalidation: the main thread needs that only on a conflict (rare), and it is costly to receive.
+    return { id: job.id, speculation: { ops: run.ops, answer, events, forgotKeys } };
   };
 }
 

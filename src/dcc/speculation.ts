@@ -82,6 +82,8 @@ export class Conflict extends Error {
 
 interface Recording {
   ops: SpeculatedOp[];
+  /** reads recorded since the last write to any table they read (by sql and parameters): a repeat need not be checked twice */
+  seen: Map<string, string[]>;
   writes: number;
   /** a transaction rolled back after the request wrote in it: its outcome is not one a replay can give */
   tainted: boolean;
@@ -131,7 +133,7 @@ export class StatementRecorder {
 
   /** Runs `fn` in one read transaction, recording; always rolls back. */
   record<T>(job: number, fn: () => T): { value: T; ops: SpeculatedOp[]; tainted: boolean } {
-    const rec: Recording = { ops: [], writes: 0, tainted: false };
+    const rec: Recording = { ops: [], seen: new Map(), writes: 0, tainted: false };
     this.current = rec;
     this.job = job;
     this.db.exec('BEGIN');
@@ -185,6 +187,13 @@ export class StatementRecorder {
       const mine = this.dccCounters.get(String(params[0])) ?? 0n;
       if (mine > stored) rows = { counter: mine.toString() };
     }
+    // The same read again, with nothing written since to a table it reads: the replay gets the same rows
+    // for it as for the first (checked), so it is not sent.
+    const key = unchecked ? undefined : readKey(sql, mode, all, params);
+    if (key !== undefined) {
+      if (rec.seen.has(key)) return rows;
+      rec.seen.set(key, tablesRead(sql));
+    }
     rec.ops.push({ read: true, sql, mode, all, params, rows, ...(unchecked ? { unchecked: true as const } : {}) });
     return rows;
   }
@@ -203,6 +212,8 @@ export class StatementRecorder {
     }
     rec.ops.push(op);
     rec.writes++;
+    const written = tableWritten(sql);
+    for (const [key, tables] of rec.seen) if (written === undefined || tables.includes(written)) rec.seen.delete(key);
     // What the request is told; if it looks, the replay must be told the same.
     return {
       get changes() {
@@ -212,6 +223,39 @@ export class StatementRecorder {
       lastInsertRowid: insertId,
     };
   }
+}
+
+const tablesBySql = new Map<string, string[]>();
+
+/** The tables a query reads (FROM and JOIN), by name. */
+function tablesRead(sql: string): string[] {
+  let t = tablesBySql.get(sql);
+  if (!t) {
+    t = [...sql.matchAll(/\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)/gi)].map((m) => m[1]!.toLowerCase());
+    tablesBySql.set(sql, t);
+  }
+  return t;
+}
+
+/**
+ * The one table an INSERT or UPDATE writes; undefined for anything that may delete rows (a DELETE,
+ * a REPLACE), which may cascade to other tables through foreign keys, or that is not understood.
+ */
+function tableWritten(sql: string): string | undefined {
+  const m = /^\s*(?:INSERT\s+(?:OR\s+(?:IGNORE|ABORT|FAIL|ROLLBACK)\s+)?INTO|UPDATE(?:\s+OR\s+(?:IGNORE|ABORT|FAIL|ROLLBACK))?)\s+([A-Za-z_][\w.]*)/i.exec(sql);
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/** A read's identity (statement, mode, parameters) when its parameters are plain scalars; else undefined. */
+function readKey(sql: string, mode: number, all: boolean, params: unknown[]): string | undefined {
+  let key = `${mode}${all ? 'a' : 'g'}${sql}`;
+  for (const p of params) {
+    const t = typeof p;
+    if (p === null) key += '\u0000n';
+    else if (t === 'string' || t === 'number' || t === 'bigint') key += `\u0000${t[0]}${String(p)}`;
+    else return undefined;
+  }
+  return key;
 }
 
 /** Whether an id is a placeholder a speculating worker handed out. */
@@ -270,7 +314,8 @@ function sameRows(a: unknown, b: unknown): boolean {
  * real ids of the placeholders.
  */
 export class StatementReplayer {
-  private readonly statements = new Map<string, Statement>();
+  /** by mode, then by SQL text */
+  private readonly statements = new Map<number, Map<string, Statement>>();
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -298,15 +343,16 @@ export class StatementReplayer {
   }
 
   private statement(sql: string, mode: number): Statement {
-    const key = `${mode}\u0000${sql}`;
-    let s = this.statements.get(key);
+    let byText = this.statements.get(mode);
+    if (!byText) this.statements.set(mode, (byText = new Map()));
+    let s = byText.get(sql);
     if (!s) {
       s = this.db.prepare(sql) as Statement;
       if (mode & PLUCK) s.pluck();
       if (mode & RAW) s.raw();
       if (mode & EXPAND) s.expand();
       if (mode & SAFE) s.safeIntegers();
-      this.statements.set(key, s);
+      byText.set(sql, s);
     }
     return s;
   }
