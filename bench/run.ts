@@ -69,12 +69,12 @@ function seedProbe(file: string, premises: number, share?: number): { ms: number
   return JSON.parse(out.toString().trim().split('\n').at(-1)!);
 }
 
-async function startServe(file: string, port: number, workers?: number): Promise<{ child: ChildProcess; readyMs: number }> {
+async function startServe(file: string, port: number, workers?: number, prevalidateOnly = false): Promise<{ child: ChildProcess; readyMs: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [...serveNodeArgs, path.join(repo, 'bin/dcc-sim.mjs'), 'serve', '--db', file, '--port', String(port), '--quiet', '--no-smki'], {
     cwd: repo,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: workers === undefined ? process.env : { ...process.env, DCC_SIM_WORKERS: String(workers) },
+    env: workers === undefined ? process.env : { ...process.env, DCC_SIM_WORKERS: String(workers), ...(prevalidateOnly ? { DCC_SIM_SPECULATE: '0' } : {}) },
   });
   for (;;) {
     try {
@@ -284,7 +284,7 @@ function schemaStage(requests: string[]): number | undefined {
 }
 
 /** One load run on a fresh copy of the prepared world, with `workers` prevalidation workers. */
-async function handovers(prepared: { template: string; streams: Map<string, string[]> }, workers: number, warmup = 0, drainBeforeHalf = false) {
+async function handovers(prepared: { template: string; streams: Map<string, string[]> }, workers: number, warmup = 0, drainBeforeHalf = false, prevalidateOnly = false) {
   const { streams } = prepared;
   const file = path.join(dir, `handover-${workers}-workers.db`);
   copyFileSync(prepared.template, file);
@@ -308,7 +308,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   cliWorld.close();
 
   const port = 18_000 + Math.floor(Math.random() * 1000);
-  const { child } = await startServe(file, port, workers);
+  const { child } = await startServe(file, port, workers, prevalidateOnly);
   const sent = new Map<string, number>();
   const cursors = new Map([...streams.keys()].map((k) => [k, 0]));
   const sockets = new Map([...streams.keys()].map((k) => [k, new PipelinedStream(port, '/api/v1/serviceS')]));
@@ -577,15 +577,17 @@ if (readsOnly) {
 // --handovers-only [--workers=0,1,2]: only the crypto ceiling and the handover load runs, one per
 // worker count, printed (bench/results.md is left as it is): for comparing pipeline changes.
 if (process.argv.includes('--handovers-only')) {
-  const counts = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '0,1').split(',').map(Number);
+  // N: N workers running requests whole; Np: N workers that only prevalidate (serve --no-speculate)
+  const counts = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '0,1').split(',');
   const c = cryptoCeiling();
   const prep = await prepareHandovers();
   const rows: string[] = [];
-  for (const n of counts) {
-    const r = await handovers(prep, n);
+  for (const spec of counts) {
+    const n = parseInt(spec, 10);
+    const r = await handovers(prep, n, 0, false, spec.endsWith('p'));
     const perHandover = (busy: number) => ((busy * cfg.saturationSeconds * 1000) / (r.saturationRate * cfg.saturationSeconds)).toFixed(2);
     rows.push(
-      `| ${n} | ${fmt(r.saturationRate)}/s | ${fmt((r.saturationRate / c.handoversPerSecondAllCores) * 100)}% | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => perHandover(b)).join(' / ')} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | ${r.errors} |`,
+      `| ${spec} | ${fmt(r.saturationRate)}/s | ${fmt((r.saturationRate / c.handoversPerSecondAllCores) * 100)}% | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => perHandover(b)).join(' / ')} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | ${r.errors} |`,
     );
   }
   process.stdout.write(

@@ -40,7 +40,12 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     const pool = ctx.prevalidation()?.stats();
     const m = metrics.snapshot(
       outbox.stats(),
-      pool ? { prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds) } : undefined,
+      pool
+        ? {
+          prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds),
+          ...(pool.speculating ? { speculated: { committed: dcc.speculations.committed, conflicts: dcc.speculations.conflicts } } : {}),
+        }
+        : undefined,
     );
     const format = req.query.format;
     const accept = String(req.headers.accept ?? '');

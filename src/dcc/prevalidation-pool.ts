@@ -43,6 +43,8 @@ export interface PrevalidationStats {
   inThread: number;
   /** workers started again after one died */
   restarts: number;
+  /** the workers run requests whole (speculation), not only their parse and signature */
+  speculating: boolean;
   lanes: { ready: boolean; queued: number; outstanding: number; busySeconds: number }[];
 }
 
@@ -185,6 +187,7 @@ export class PrevalidationPool {
   stats(): PrevalidationStats {
     return {
       ...this.counts,
+      speculating: this.options.speculate !== undefined,
       lanes: this.lanes.map((l) => ({
         ready: l.slot?.ready === true && !l.slot.gone,
         queued: l.queue.length,

@@ -195,6 +195,9 @@ describe('requests run whole on the workers', () => {
     const total = streams.reduce((n, s) => n + s.requests.length, 0);
     expect(after.committed + after.conflicts - before.committed - before.conflicts, 'every request was run on a worker').toBe(total);
     expect(after.committed - before.committed, 'most committed as the worker ran them').toBeGreaterThanOrEqual(total * 0.8);
+    // The metrics say so too.
+    const metrics = (await (await fetch(`${pooled.server.url}/api/metrics`)).json()) as { workers: { speculated: { committed: number; conflicts: number } } };
+    expect(metrics.workers.speculated).toEqual({ committed: after.committed, conflicts: after.conflicts });
   });
 });
 
