@@ -574,17 +574,19 @@ if (readsOnly) {
   process.exit(0);
 }
 
-// --handovers-only [--workers=0,1,2]: only the crypto ceiling and the handover load runs, one per
+// --handovers-only [--workers=0,1p,1,2] [--warmup=N]: only the crypto ceiling and the handover load runs, one per
 // worker count, printed (bench/results.md is left as it is): for comparing pipeline changes.
 if (process.argv.includes('--handovers-only')) {
   // N: N workers running requests whole; Np: N workers that only prevalidate (serve --no-speculate)
   const counts = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '0,1').split(',');
+  // --warmup=N: requests per stream before timing (a worker compiles the pipeline again for itself)
+  const warm = Number(process.argv.find((a) => a.startsWith('--warmup='))?.split('=')[1] ?? 0);
   const c = cryptoCeiling();
   const prep = await prepareHandovers();
   const rows: string[] = [];
   for (const spec of counts) {
     const n = parseInt(spec, 10);
-    const r = await handovers(prep, n, 0, false, spec.endsWith('p'));
+    const r = await handovers(prep, n, warm, false, spec.endsWith('p'));
     const perHandover = (busy: number) => ((busy * cfg.saturationSeconds * 1000) / (r.saturationRate * cfg.saturationSeconds)).toFixed(2);
     rows.push(
       `| ${spec} | ${fmt(r.saturationRate)}/s | ${fmt((r.saturationRate / c.handoversPerSecondAllCores) * 100)}% | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => perHandover(b)).join(' / ')} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | ${r.errors} |`,
