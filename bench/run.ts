@@ -378,6 +378,10 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const busy = (a: number, b: number) => (b - a) / satSeconds;
   const mainBusy = busy(metricsStart.mainThread.busySeconds, metricsSat.mainThread.busySeconds);
   const workerBusy = (metricsSat.workers?.busySeconds ?? []).map((b, i) => busy(metricsStart.workers?.busySeconds[i] ?? 0, b));
+  // requests run whole on the workers at saturation: committed as run, and run again in-thread (conflicts)
+  const speculated = metricsSat.workers?.speculated
+    ? { committed: metricsSat.workers.speculated.committed - (metricsStart.workers?.speculated?.committed ?? 0), conflicts: metricsSat.workers.speculated.conflicts - (metricsStart.workers?.speculated?.conflicts ?? 0) }
+    : undefined;
   // Where the two cores went at saturation: the simulator, and this load generator with its receiver.
   const serverCpuMs = ((cpuSeconds(child.pid!) - serverCpuStart) * 1000) / satCount;
   const clientCpu = process.cpuUsage(clientCpuStart);
@@ -458,6 +462,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     clientCpuMs,
     mainBusy,
     workerBusy,
+    speculated,
     stages,
   };
 }
@@ -589,12 +594,12 @@ if (process.argv.includes('--handovers-only')) {
     const r = await handovers(prep, n, warm, false, spec.endsWith('p'));
     const perHandover = (busy: number) => ((busy * cfg.saturationSeconds * 1000) / (r.saturationRate * cfg.saturationSeconds)).toFixed(2);
     rows.push(
-      `| ${spec} | ${fmt(r.saturationRate)}/s | ${fmt((r.saturationRate / c.handoversPerSecondAllCores) * 100)}% | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => perHandover(b)).join(' / ')} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | ${r.errors} |`,
+      `| ${spec} | ${fmt(r.saturationRate)}/s | ${fmt((r.saturationRate / c.handoversPerSecondAllCores) * 100)}% | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => perHandover(b)).join(' / ')} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | ${r.errors} | ${r.speculated ? `${r.speculated.committed} / ${r.speculated.conflicts}` : '-'} |`,
     );
   }
   process.stdout.write(
     `crypto ceiling: ${fmt(c.handoversPerSecondAllCores, 0)} handovers/s on all ${cpus().length} cores; load average before ${loadBefore}\n\n` +
-      '| workers | saturation | of all-cores ceiling | half-saturation p50 / p99 | simulator CPU per handover | main / worker busy per handover | main / worker busy | not I99 |\n|---|---|---|---|---|---|---|---|\n' +
+      '| workers | saturation | of all-cores ceiling | half-saturation p50 / p99 | simulator CPU per handover | main / worker busy per handover | main / worker busy | not I99 | speculations committed / re-run at saturation |\n|---|---|---|---|---|---|---|---|---|\n' +
       `${rows.join('\n')}\n`,
   );
   process.exit(0);
