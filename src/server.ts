@@ -233,6 +233,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       ...(o.speculate !== false && (!o.xsd || o.xsdFile) ? { speculate: { networkOperatorCheck: dcc.options.networkOperatorCheck } } : {}),
       log: (level, msg) => app.log[level](msg),
     });
+    const counters = prevalidation.mainCounterClass();
+    if (counters) dcc.gateway.dccCounterClass = counters;
   }
   let portal: RunningPortal | undefined;
   if (o.smkiPort !== undefined) {

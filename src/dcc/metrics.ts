@@ -27,6 +27,8 @@ export interface WorkerFigures {
   restarts: number;
   /** each worker's event-loop busy time since it started */
   busySeconds: number[];
+  /** workers started and taking requests (until then their lanes' requests are done in-thread) */
+  ready?: number;
   /** requests run whole on a worker: committed as it ran them, or run again in-thread because what they read had changed */
   speculated?: { committed: number; conflicts: number };
 }

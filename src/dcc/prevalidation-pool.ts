@@ -184,6 +184,11 @@ export class PrevalidationPool {
     });
   }
 
+  /** The residue class of the DCC's counters the main thread hands out beside speculating workers (GatewayStore.dccCounterClass). */
+  mainCounterClass(): { modulus: bigint; residue: bigint } | undefined {
+    return this.data.speculate && this.lanes.length ? { modulus: BigInt(this.lanes.length + 1), residue: 0n } : undefined;
+  }
+
   stats(): PrevalidationStats {
     return {
       ...this.counts,
@@ -228,7 +233,11 @@ export class PrevalidationPool {
   }
 
   private start(lane: Lane): Slot {
-    const worker = new Worker(this.options.workerEntry ?? WORKER_ENTRY, { workerData: this.data, name: `dcc-sim prevalidation ${lane.index}` });
+    // A speculating worker's DCC counters: residue lane + 1 of lanes + 1 (the main thread's is 0).
+    const workerData: PrevalidationWorkerData = this.data.speculate
+      ? { ...this.data, speculate: { ...this.data.speculate, counterModulus: this.lanes.length + 1, counterResidue: lane.index + 1 } }
+      : this.data;
+    const worker = new Worker(this.options.workerEntry ?? WORKER_ENTRY, { workerData, name: `dcc-sim prevalidation ${lane.index}` });
     const slot: Slot = { worker, ready: false, gone: false, outstanding: new Map(), lastProgress: performance.now() };
     worker.on('message', (msg: PrevalidationReply) => this.answer(lane, slot, msg));
     // Without a listener a worker's uncaught error would be thrown on the main thread.

@@ -26,8 +26,11 @@ export interface PrevalidationWorkerData {
   acceptOrganisationXmlSigners: boolean;
   /** compile this DUIS XSD and run it here too */
   xsdFile?: string;
-  /** run requests whole, not only their parse and signature (the main thread's Dcc options) */
-  speculate?: { networkOperatorCheck: boolean };
+  /**
+   * run requests whole, not only their parse and signature: the main thread's Dcc options, and the
+   * residue class of the DCC's counters this worker hands out (GatewayStore.dccCounterClass)
+   */
+  speculate?: { networkOperatorCheck: boolean; counterModulus?: number; counterResidue?: number };
 }
 
 export interface PrevalidationJob {
@@ -67,6 +70,8 @@ if (recorder && data.speculate) {
   const world = new World(store);
   world.checkDeviceKeyGenerations = true;
   const dcc = new Dcc(world, { networkOperatorCheck: data.speculate.networkOperatorCheck, maxRequestBytes: data.maxRequestBytes });
+  const { counterModulus, counterResidue } = data.speculate;
+  if (counterModulus && counterResidue !== undefined) dcc.gateway.dccCounterClass = { modulus: BigInt(counterModulus), residue: BigInt(counterResidue) };
   let events: [string, unknown][] = [];
   let forgotKeys: string[] = [];
   for (const name of ['request', 'cells', 'outbox']) dcc.on(name, (e: unknown) => void events.push([name, e]));

@@ -59,7 +59,7 @@ export type SpeculatedOp =
     insertId: number;
     /** the number of changed rows the worker was told (1), when the request looked at it */
     changes?: number;
-    /** a DCC counter: the value written must still be above the stored one (index of the value parameter) */
+    /** a DCC counter: written only when above the stored one (indexes of the role and value parameters) */
     above?: { roleParam: number; valueParam: number };
   };
 
@@ -181,7 +181,8 @@ export class StatementRecorder {
       const pending = this.originatorCounters.get(String(params[0]));
       if (pending) rows = { last_counter: pending.value };
     } else if (DCC_COUNTER_GET.test(sql)) {
-      // Any value above the stored one is a good DCC counter: the write checks that (`above`).
+      // Not checked again: the value the request takes is of this worker's own residue class, so no
+      // other thread can take it (GatewayStore.dccCounterClass); the replay keeps the higher of the two.
       unchecked = true;
       const stored = rows ? BigInt((rows as { counter: string }).counter) : 0n;
       const mine = this.dccCounters.get(String(params[0])) ?? 0n;
@@ -331,9 +332,11 @@ export class StatementReplayer {
         continue;
       }
       if (op.above) {
+        // Each thread's DCC counters are of its own residue class (GatewayStore.dccCounterClass): this one
+        // cannot have been taken by another. A higher one committed first stays the last one handed out.
         const stored = this.statement('SELECT counter FROM dcc_counters WHERE role_name = ?', 0)
           .get(params[op.above.roleParam]) as { counter: string } | undefined;
-        if (stored && BigInt(stored.counter) >= BigInt(String(params[op.above.valueParam]))) throw new Conflict('the DCC counter the speculation used has been used since');
+        if (stored && BigInt(stored.counter) >= BigInt(String(params[op.above.valueParam]))) continue;
       }
       const r = stmt.run(...params);
       if (op.changes !== undefined && r.changes !== op.changes) throw new Conflict(`a write changed ${r.changes} row(s), not ${op.changes}: ${op.sql.trim().slice(0, 80)}`);
