@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Dcc } from '../src/dcc/dcc.ts';
-import type { World } from '../src/world/world.ts';
+import { StatementRecorder } from '../src/dcc/speculation.ts';
+import { World } from '../src/world/world.ts';
+import { openSqlite, WorldStore } from '../db/index.ts';
+import { describeCertificate } from '../pki/index.ts';
+import { prevalidateRequest } from '../service-requests/index.ts';
 
 // Signed requests straight into Dcc.handle (no HTTP): what bench/pipeline.ts and bench/reads.ts time.
 
@@ -63,4 +67,82 @@ export function handleInProcess(world: World, requests: Buffer[], options: InPro
   if (options.callgrind) execFileSync('callgrind_control', ['--dump=measured requests', String(process.pid)], { stdio: 'ignore' });
   const n = measured.length;
   return { n, ms, stages, codes, cpuMs: (cpu.user + cpu.system) / 1000 / n, mainThreadCpuMs: main / n };
+}
+
+export interface SpeculatedRun {
+  n: number;
+  /** CPU ms per request of the worker's part (prevalidation and the whole request, recorded) */
+  workerMs: number;
+  /** CPU ms per request of the main thread's part (structured clone of the speculation, replay, commit) */
+  mainMs: number;
+  /** of which the structured clone of the speculation and the prevalidation (the thread boundary) */
+  cloneMs: number;
+  /** CPU ms per request of the same requests handled wholly in-thread, on a copy of the world */
+  inThreadMs: number;
+  /** statements replayed per request (reads checked, writes applied) */
+  statements: number;
+  committed: number;
+  conflicts: number;
+  codes: Map<string, number>;
+}
+
+/**
+ * The pipeline workers' split, in one thread so that each part is timed alone (a loaded machine
+ * stretches wall time, not this): each request speculated on a second, read-only connection as a
+ * worker does (src/dcc/prevalidation-worker.ts), then committed on the writer as the main thread does.
+ * `copy` is the same world for the in-thread reference.
+ */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export function speculateInProcess(file: string, copy: World, requests: Buffer[]): SpeculatedRun {
+  const main = World.open(file);
+  const dcc = new Dcc(main, { networkOperatorCheck: true, maxRequestBytes: 256 * 1024 });
+  const db = openSqlite(file, { readonly: true });
+  const recorder = new StatementRecorder(db);
+  const wworld = new World(new WorldStore(db));
+  wworld.checkDeviceKeyGenerations = true;
+  const wdcc = new Dcc(wworld, { networkOperatorCheck: true, maxRequestBytes: 256 * 1024 });
+  const repository = {
+    certificatesBySerial: (serial: string) => wworld.store.certificatesBySerial(serial).map((c) => ({ facts: describeCertificate(c.der), revoked: c.revokedAt !== null })),
+  };
+  const events: [string, unknown][] = [];
+  for (const name of ['request', 'cells', 'outbox']) wdcc.on(name, (e: unknown) => void events.push([name, e]));
+  const codes = new Map<string, number>();
+  let workerMs = 0;
+  let mainMs = 0;
+  let statements = 0;
+  let cloneMs = 0;
+  requests.forEach((body, i) => {
+    events.length = 0;
+    let t = cpuMs();
+    const run = recorder.record(i + 1, () => {
+      wdcc.clock.reload();
+      const pre = prevalidateRequest(body, repository, { maxRequestBytes: 256 * 1024, acceptOrganisationXmlSigners: false });
+      return { pre, answer: wdcc.handle('serviceS', body, pre) };
+    });
+    workerMs += cpuMs() - t;
+    if (i === 5 && process.env.BENCH_DUMP_OPS) for (const op of run.ops) process.stderr.write(`${op.read ? 'R' : 'W'} ${op.sql.replace(/\s+/g, ' ').slice(0, 110)} ${JSON.stringify(op.params, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 60)}\n`);
+    t = cpuMs();
+    // what crosses the thread boundary (the worker sends no prevalidation with a speculation)
+    const spec = structuredClone({ ops: run.ops, answer: run.value.answer, events: [...events], forgotKeys: [] });
+    cloneMs += cpuMs() - t;
+    const answer = (!run.tainted && dcc.commitSpeculation(spec)) || dcc.handle('serviceS', body);
+    recorder.settled(i + 1);
+    mainMs += cpuMs() - t;
+    statements += run.ops.length;
+    codes.set(answer.responseCode, (codes.get(answer.responseCode) ?? 0) + 1);
+  });
+  const reference = handleInProcess(copy, requests);
+  // the same measure as the parts: CPU time (a loaded machine stretches wall time)
+  const out = {
+    n: requests.length, workerMs: workerMs / requests.length, mainMs: mainMs / requests.length, inThreadMs: reference.cpuMs,
+    cloneMs: cloneMs / requests.length,
+    statements: statements / requests.length, committed: dcc.speculations.committed, conflicts: dcc.speculations.conflicts, codes,
+  };
+  db.close();
+  main.close();
+  return out;
 }

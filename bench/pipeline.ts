@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
 import { seedDemoWorld } from '../src/world/seed-demo.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
-import { handleInProcess } from './in-process.ts';
+import { handleInProcess, speculateInProcess } from './in-process.ts';
 import { buildResponse, signDuis, signResponse } from '../service-requests/index.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -57,6 +57,36 @@ function signingCost() {
   process.stdout.write(`signing an I99: signDuis ${general.toFixed(3)} ms, signResponse ${own.toFixed(3)} ms\n`);
 }
 signingCost();
+
+// --speculate: the pipeline workers' split instead (bench/in-process.ts speculateInProcess): what a
+// worker spends per handover and what is left for the main thread, each timed alone.
+if (process.argv.includes('--speculate')) {
+  for (let i = 0; i < runs; i++) {
+    const file = path.join(dir, `spec${i}.db`);
+    const world = World.open(file, { create: true });
+    seedDemoWorld(world, { premises, seed: 'bench', referenceTime: new Date(), awaitingHandoverShare: 1 });
+    world.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const { devices } = world.store.listDevices({ status: 'InstalledNotCommissioned', limit: 10_000_000 });
+    let counter = 1_000_000n;
+    const requests: Buffer[] = [];
+    for (const d of devices) {
+      if (d.type === 'CHF') continue;
+      const sp = world.store.getSupplyPoint(d.mpxn!)!;
+      const xml = exampleRequest(world, 'handover', { device: d.eui, role: 'Supplier' }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
+      requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui!))));
+    }
+    world.close();
+    copyFileSync(file, `${file}.copy`);
+    const copy = World.open(`${file}.copy`);
+    const r = speculateInProcess(file, copy, requests);
+    copy.close();
+    process.stdout.write(
+      `run ${i + 1}: ${r.n} handovers; in-thread ${r.inThreadMs.toFixed(3)} ms each; speculated: worker ${r.workerMs.toFixed(3)} ms, main thread ${r.mainMs.toFixed(3)} ms, of which clone ${r.cloneMs.toFixed(3)} ms ` +
+        `(${r.statements.toFixed(1)} statements replayed); committed ${r.committed}, conflicts ${r.conflicts}; codes ${JSON.stringify(Object.fromEntries(r.codes))}\n`,
+    );
+  }
+  process.exit(0);
+}
 
 const rates: number[] = [];
 for (let i = 0; i < runs; i++) {

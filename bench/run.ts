@@ -69,12 +69,12 @@ function seedProbe(file: string, premises: number, share?: number): { ms: number
   return JSON.parse(out.toString().trim().split('\n').at(-1)!);
 }
 
-async function startServe(file: string, port: number, workers?: number): Promise<{ child: ChildProcess; readyMs: number }> {
+async function startServe(file: string, port: number, workers?: number, prevalidateOnly = false): Promise<{ child: ChildProcess; readyMs: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [...serveNodeArgs, path.join(repo, 'bin/dcc-sim.mjs'), 'serve', '--db', file, '--port', String(port), '--quiet', '--no-smki'], {
     cwd: repo,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: workers === undefined ? process.env : { ...process.env, DCC_SIM_WORKERS: String(workers) },
+    env: workers === undefined ? process.env : { ...process.env, DCC_SIM_WORKERS: String(workers), ...(prevalidateOnly ? { DCC_SIM_SPECULATE: '0' } : {}) },
   });
   for (;;) {
     try {
@@ -284,7 +284,7 @@ function schemaStage(requests: string[]): number | undefined {
 }
 
 /** One load run on a fresh copy of the prepared world, with `workers` prevalidation workers. */
-async function handovers(prepared: { template: string; streams: Map<string, string[]> }, workers: number, warmup = 0, drainBeforeHalf = false) {
+async function handovers(prepared: { template: string; streams: Map<string, string[]> }, workers: number, warmup = 0, drainBeforeHalf = false, prevalidateOnly = false) {
   const { streams } = prepared;
   const file = path.join(dir, `handover-${workers}-workers.db`);
   copyFileSync(prepared.template, file);
@@ -308,7 +308,12 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   cliWorld.close();
 
   const port = 18_000 + Math.floor(Math.random() * 1000);
-  const { child } = await startServe(file, port, workers);
+  const { child } = await startServe(file, port, workers, prevalidateOnly);
+  // Until its workers have started, a server does their lanes' requests in-thread: measure with them.
+  for (const until = performance.now() + 120_000; workers > 0 && performance.now() < until; ) {
+    if (((await serverMetrics(port)).workers?.ready ?? 0) >= workers) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const sent = new Map<string, number>();
   const cursors = new Map([...streams.keys()].map((k) => [k, 0]));
   const sockets = new Map([...streams.keys()].map((k) => [k, new PipelinedStream(port, '/api/v1/serviceS')]));
@@ -378,6 +383,10 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const busy = (a: number, b: number) => (b - a) / satSeconds;
   const mainBusy = busy(metricsStart.mainThread.busySeconds, metricsSat.mainThread.busySeconds);
   const workerBusy = (metricsSat.workers?.busySeconds ?? []).map((b, i) => busy(metricsStart.workers?.busySeconds[i] ?? 0, b));
+  // requests run whole on the workers at saturation: committed as run, and run again in-thread (conflicts)
+  const speculated = metricsSat.workers?.speculated
+    ? { committed: metricsSat.workers.speculated.committed - (metricsStart.workers?.speculated?.committed ?? 0), conflicts: metricsSat.workers.speculated.conflicts - (metricsStart.workers?.speculated?.conflicts ?? 0) }
+    : undefined;
   // Where the two cores went at saturation: the simulator, and this load generator with its receiver.
   const serverCpuMs = ((cpuSeconds(child.pid!) - serverCpuStart) * 1000) / satCount;
   const clientCpu = process.cpuUsage(clientCpuStart);
@@ -458,6 +467,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     clientCpuMs,
     mainBusy,
     workerBusy,
+    speculated,
     stages,
   };
 }
@@ -571,6 +581,32 @@ if (readsOnly) {
   const head = start >= 0 ? previous.slice(0, start) : previous.slice(0, end >= 0 ? end : previous.length);
   writeFileSync(resultsFile, `${head.trimEnd()}\n\n${sections}${soak === undefined ? '' : `\n${soak}\n`}`);
   process.stdout.write(sections);
+  process.exit(0);
+}
+
+// --handovers-only [--workers=0,1p,1,2] [--warmup=N]: only the crypto ceiling and the handover load runs, one per
+// worker count, printed (bench/results.md is left as it is): for comparing pipeline changes.
+if (process.argv.includes('--handovers-only')) {
+  // N: N workers running requests whole; Np: N workers that only prevalidate (serve --no-speculate)
+  const counts = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '0,1').split(',');
+  // --warmup=N: requests per stream before timing (a worker compiles the pipeline again for itself)
+  const warm = Number(process.argv.find((a) => a.startsWith('--warmup='))?.split('=')[1] ?? 0);
+  const c = cryptoCeiling();
+  const prep = await prepareHandovers();
+  const rows: string[] = [];
+  for (const spec of counts) {
+    const n = parseInt(spec, 10);
+    const r = await handovers(prep, n, warm, false, spec.endsWith('p'));
+    const perHandover = (busy: number) => ((busy * cfg.saturationSeconds * 1000) / (r.saturationRate * cfg.saturationSeconds)).toFixed(2);
+    rows.push(
+      `| ${spec} | ${fmt(r.saturationRate)}/s | ${fmt((r.saturationRate / c.handoversPerSecondAllCores) * 100)}% | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | ${fmt(r.serverCpuMs, 2)} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => perHandover(b)).join(' / ')} ms | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | ${r.errors} | ${r.speculated ? `${r.speculated.committed} / ${r.speculated.conflicts}` : '-'} |`,
+    );
+  }
+  process.stdout.write(
+    `crypto ceiling: ${fmt(c.handoversPerSecondAllCores, 0)} handovers/s on all ${cpus().length} cores; load average before ${loadBefore}\n\n` +
+      '| workers | saturation | of all-cores ceiling | half-saturation p50 / p99 | simulator CPU per handover | main / worker busy per handover | main / worker busy | not I99 | speculations committed / re-run at saturation |\n|---|---|---|---|---|---|---|---|---|\n' +
+      `${rows.join('\n')}\n`,
+  );
   process.exit(0);
 }
 

@@ -360,10 +360,19 @@ export class GatewayStore {
   }
 
   /** The next counter of a DCC remote party (e.g. the ACB), durably incremented. */
+  /**
+   * With pipeline workers, each thread hands out the DCC's counters of its own residue class
+   * (counter mod `modulus` = `residue`), so that no two threads can take the same value
+   * (src/dcc/speculation.ts). Unset: every value.
+   */
+  dccCounterClass?: { modulus: bigint; residue: bigint };
+
   nextDccCounter(roleName: string, floor: bigint): bigint {
     const r = this.stmts.dccCounterGet.get(roleName) as { counter: string } | undefined;
     let next = (r ? BigInt(r.counter) : 0n) + 1n;
     if (next <= floor) next = floor + 1n;
+    const c = this.dccCounterClass;
+    if (c) next += (c.residue - (next % c.modulus) + c.modulus) % c.modulus;
     this.stmts.dccCounterSet.run(roleName, next.toString());
     return next;
   }

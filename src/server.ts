@@ -41,6 +41,11 @@ export interface ServerOptions extends Partial<DccOptions> {
    * (src/dcc/prevalidation-pool.ts); 0 or absent = all in-thread. The CLI defaults to CPUs - 2.
    */
   workers?: number;
+  /**
+   * false: the workers only parse and check signatures (prevalidation); otherwise (the default) they run
+   * each request whole and the main thread commits what they did (src/dcc/speculation.ts)
+   */
+  speculate?: boolean;
   /** the DUIS XSD file `xsd` was compiled from, so that the workers can run it too */
   xsdFile?: string;
   /** a sender's requests wait while this many of its asynchronous responses are untried (default 64; src/dcc/outbox.ts) */
@@ -224,8 +229,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       acceptOrganisationXmlSigners: dcc.validateOptions.acceptOrganisationXmlSigners === true,
       // Only with `xsd`: a request the workers cannot take is validated in-thread, which runs `xsd`.
       ...(o.xsd && o.xsdFile ? { xsdFile: o.xsdFile } : {}),
+      // Whole requests on the workers, unless the main thread runs an XSD the workers cannot.
+      ...(o.speculate !== false && (!o.xsd || o.xsdFile) ? { speculate: { networkOperatorCheck: dcc.options.networkOperatorCheck } } : {}),
       log: (level, msg) => app.log[level](msg),
     });
+    const counters = prevalidation.mainCounterClass();
+    if (counters) dcc.gateway.dccCounterClass = counters;
   }
   let portal: RunningPortal | undefined;
   if (o.smkiPort !== undefined) {

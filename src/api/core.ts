@@ -40,7 +40,13 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     const pool = ctx.prevalidation()?.stats();
     const m = metrics.snapshot(
       outbox.stats(),
-      pool ? { prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds) } : undefined,
+      pool
+        ? {
+          prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds),
+          ready: pool.lanes.filter((l) => l.ready).length,
+          ...(pool.speculating ? { speculated: { committed: dcc.speculations.committed, conflicts: dcc.speculations.conflicts } } : {}),
+        }
+        : undefined,
       // the shared world's figures name each training sandbox's requests too (a sandbox's own are its world's alone)
       ctx.sandboxes && !ctx.sandbox ? ctx.sandboxes.figures() : undefined,
     );

@@ -155,10 +155,12 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
       socket.off('end', onClose);
       socket.off('close', onClose);
     });
-    const act = (pre?: Parameters<Dcc['handle']>[2]) =>
+    // A request a worker ran whole is committed as it ran it, unless what it read has changed since:
+    // then it is run again here (src/dcc/speculation.ts).
+    const act = (pre?: Parameters<Dcc['handle']>[2], speculation?: Parameters<Dcc['commitSpeculation']>[0]) =>
       gone.signal.aborted
         ? dcc.refuse(endpoint, 'admission', 'the client went away before the request was handled: not acted on', body)
-        : dcc.handle(endpoint, body, pre);
+        : (speculation && dcc.commitSpeculation(speculation)) || dcc.handle(endpoint, body, pre);
     // Admission: the sender waits while its asynchronous responses are not keeping up, but only so
     // long (OutboxOptions.admissionWaitMs); then it is told, in DUIS, that nothing was done.
     const originator = xml ? peekOriginator(body) : null;
@@ -183,7 +185,7 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     const pool = o.prevalidation();
     const answer = xml
       ? pool
-        ? await pool.run(body, (pre) => act(pre))
+        ? await pool.run(body, (pre, speculation) => act(pre, speculation), endpoint)
         : act()
       : dcc.refuse(endpoint, 'transport', `DUIS requests are Content-Type application/xml, got '${ct || 'none'}'`, Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? '')).subarray(0, 4096));
     reply.header('content-type', 'application/xml; charset=utf-8').header('x-dcc-sim-response-code', answer.responseCode);

@@ -15,7 +15,8 @@ function serveOptions(cmd: Command): Command {
     .option('--no-network-operator-check', 'disapply the SECMP0063 / MP128 network operator check')
     .option('--duis-xsd <file>', 'also validate requests against this DUIS XSD (libxml2-wasm)')
     .option('--request-log-keep <n>', 'the most recent requests whose DUIS XML the request log keeps (older ones keep their outcome); 0 = all', '20000')
-    .option('--workers <n>', 'worker threads parsing DUIS requests and checking their signatures beside the main thread; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 2)')
+    .option('--workers <n>', 'worker threads running DUIS requests beside the main thread, which re-checks what each read and commits it; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 2)')
+    .option('--no-speculate', 'the workers only parse requests and check their signatures; the main thread runs the rest (default: DCC_SIM_SPECULATE=0 says the same)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; needs --tls-key)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
@@ -33,6 +34,7 @@ interface ServeFlags {
   networkOperatorCheck: boolean;
   duisXsd?: string;
   workers?: string;
+  speculate: boolean;
   requestLogKeep: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -68,6 +70,7 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     xsd,
     ...(o.duisXsd ? { xsdFile: o.duisXsd } : {}),
     workers,
+    speculate: o.speculate && process.env.DCC_SIM_SPECULATE !== '0',
     requestLogKeep: countArgument('--request-log-keep', o.requestLogKeep),
     logger: !o.quiet,
     logRequests: o.logRequests === true,

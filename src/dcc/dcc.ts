@@ -31,6 +31,7 @@ import { META, World, SimulatedClock, WorldError } from '../world/index.ts';
 import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
 import { carryOutRecovery, type RecoveryOrder, type RecoveryResult } from './recovery.ts';
+import { Conflict, StatementReplayer, substituteIds, type Speculation } from './speculation.ts';
 import type { KeyObject } from 'node:crypto';
 
 // The DCC: takes a DUIS request from the gateway, runs the validation pipeline, does what the
@@ -198,6 +199,33 @@ export class Dcc extends EventEmitter {
       if (err instanceof GatewayRejection) return this.reject(endpoint, body, receivedAt, err, v.trace);
       throw err;
     }
+  }
+
+  /** requests a pipeline worker ran whole: committed as it ran them, or re-run in-thread (a conflict, by reason) */
+  readonly speculations = { committed: 0, conflicts: 0, conflictReasons: new Map<string, number>() };
+  private replayer?: StatementReplayer;
+
+  /**
+   * Commits a request a pipeline worker ran whole (speculation.ts): its statements replayed in one
+   * transaction, then the events it emitted emitted here. Undefined when anything it read has
+   * changed since (a conflict): nothing is written, and the caller runs the request in-thread.
+   */
+  commitSpeculation(s: Speculation): DccAnswer | undefined {
+    this.replayer ??= new StatementReplayer(this.world.store.db);
+    let ids: Map<number, number>;
+    try {
+      ids = this.world.store.transaction(() => this.replayer!.replay(s.ops));
+    } catch (err) {
+      // Anything else that fails the replay (a constraint, say) is a conflict too: the in-thread run decides.
+      const reason = err instanceof Conflict ? err.message : `replay failed: ${(err as Error).message}`;
+      this.speculations.conflicts++;
+      this.speculations.conflictReasons.set(reason, (this.speculations.conflictReasons.get(reason) ?? 0) + 1);
+      return undefined;
+    }
+    this.speculations.committed++;
+    for (const eui of s.forgotKeys) this.world.forgetDeviceKeys(eui);
+    for (const [name, data] of s.events) this.emit(name, substituteIds(data, ids));
+    return substituteIds(s.answer, ids);
   }
 
   /**

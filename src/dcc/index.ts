@@ -1,5 +1,6 @@
-// The DCC itself: the orchestrator (one transaction per accepted request), prevalidation on worker
-// threads, the outbox that delivers asynchronous responses, request-log retention and the metrics.
+// The DCC itself: the orchestrator (one transaction per accepted request), requests run whole on
+// worker threads and committed by the main thread (speculation.ts), the outbox that delivers
+// asynchronous responses, request-log retention and the metrics.
 // The door of src/dcc/: other folders import only this file.
 export { Dcc } from './dcc.ts';
 export { isFailureCode } from './dcc.ts';

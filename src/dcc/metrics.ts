@@ -27,6 +27,10 @@ export interface WorkerFigures {
   restarts: number;
   /** each worker's event-loop busy time since it started */
   busySeconds: number[];
+  /** workers started and taking requests (until then their lanes' requests are done in-thread) */
+  ready?: number;
+  /** requests run whole on a worker: committed as it ran them, or run again in-thread because what they read had changed */
+  speculated?: { committed: number; conflicts: number };
 }
 
 /** A world's requests: the part of the figures a training sandbox reports into the shared world's (and its own). */
@@ -244,6 +248,10 @@ export function prometheusText(m: MetricsSnapshot): string {
   if (m.workers) {
     metric('dcc_sim_prevalidated_total', 'counter', 'requests parsed and signature-checked by a worker thread', [[{}, m.workers.prevalidated]]);
     metric('dcc_sim_prevalidation_in_thread_total', 'counter', 'requests done wholly in-thread (worker starting, dead, hung or failed)', [[{}, m.workers.inThread]]);
+    if (m.workers.speculated) {
+      metric('dcc_sim_speculation_committed_total', 'counter', 'requests run whole on a worker and committed as it ran them', [[{}, m.workers.speculated.committed]]);
+      metric('dcc_sim_speculation_conflicts_total', 'counter', 'requests run whole on a worker, then run again in-thread because what they read had changed', [[{}, m.workers.speculated.conflicts]]);
+    }
     metric('dcc_sim_worker_busy_seconds_total', 'counter', 'event-loop busy time of each prevalidation worker', m.workers.busySeconds.map((s, i) => [{ worker: String(i) }, s]));
   }
   metric('process_resident_memory_bytes', 'gauge', 'resident set size', [[{}, m.memory.rssBytes]]);

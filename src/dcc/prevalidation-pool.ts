@@ -1,11 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Prevalidation } from '../../service-requests/index.ts';
-import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData } from './prevalidation-worker.ts';
+import type { Endpoint, Prevalidation } from '../../service-requests/index.ts';
+import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData, Speculation } from './prevalidation-worker.ts';
+import { reviveBuffers } from './speculation.ts';
 
 // The second core: worker threads take the stateless front of the DUIS pipeline (parse, XSD, the
 // XML signature's cryptography) off the main thread, which stays the single writer and does the
 // rest (counter, registration, device, the transaction) with the worker's result.
+//
+// With `speculate` the workers run each request whole (speculation.ts) and the main thread only
+// replays and commits what they did (Dcc.commitSpeculation), or re-runs the request on a conflict.
 //
 // Order: each request goes to a lane chosen by its originator (peeked from the RequestID), so all
 // of one originator's requests share a lane, and each lane has one worker. A lane is a FIFO on the
@@ -33,12 +37,14 @@ export interface PrevalidationPoolOptions extends PrevalidationWorkerData {
 }
 
 export interface PrevalidationStats {
-  /** requests continued with a worker's result */
+  /** requests continued with a worker's result (its prevalidation, or the whole request run there) */
   prevalidated: number;
   /** requests done wholly in-thread (worker starting, dead, hung or failed) */
   inThread: number;
   /** workers started again after one died */
   restarts: number;
+  /** the workers run requests whole (speculation), not only their parse and signature */
+  speculating: boolean;
   lanes: { ready: boolean; queued: number; outstanding: number; busySeconds: number }[];
 }
 
@@ -47,7 +53,8 @@ interface Job {
   /** its prevalidation is back or given up: it may continue when at the head of its lane */
   settled: boolean;
   pre?: Prevalidation;
-  proceed(pre: Prevalidation | undefined): void;
+  speculation?: Speculation;
+  proceed(pre: Prevalidation | undefined, speculation: Speculation | undefined): void;
 }
 
 interface Slot {
@@ -67,6 +74,8 @@ interface Lane {
   /** deaths since the lane's worker last answered a request */
   deaths: number;
   draining: boolean;
+  /** the last job of the lane continued on the main thread (the workers' speculation needs it) */
+  settled: number;
 }
 
 const WORKER_ENTRY = new URL('./prevalidation-worker.mjs', import.meta.url);
@@ -101,18 +110,6 @@ export function peekOriginator(body: Uint8Array): string | null {
   return m ? m[1]!.replace(/-/g, '').toUpperCase() : null;
 }
 
-/** Structured clone turned the request's Buffers into plain Uint8Arrays: make them Buffers again. */
-function reviveBuffers(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = reviveBuffers(v[i]);
-  } else if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) o[k] = reviveBuffers(o[k]);
-  }
-  return v;
-}
-
 export class PrevalidationPool {
   private readonly lanes: Lane[];
   private readonly data: PrevalidationWorkerData;
@@ -127,8 +124,9 @@ export class PrevalidationPool {
       maxRequestBytes: options.maxRequestBytes,
       acceptOrganisationXmlSigners: options.acceptOrganisationXmlSigners,
       ...(options.xsdFile ? { xsdFile: options.xsdFile } : {}),
+      ...(options.speculate ? { speculate: options.speculate } : {}),
     };
-    this.lanes = Array.from({ length: Math.max(0, options.workers) }, (_, index) => ({ index, queue: [], deaths: 0, draining: false }));
+    this.lanes = Array.from({ length: Math.max(0, options.workers) }, (_, index) => ({ index, queue: [], deaths: 0, draining: false, settled: 0 }));
     for (const lane of this.lanes) lane.slot = this.start(lane);
     if (this.lanes.length) {
       const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
@@ -138,13 +136,14 @@ export class PrevalidationPool {
   }
 
   /**
-   * Prevalidates `body` in its originator's worker, then calls `proceed` on the main thread with
-   * the result (undefined: do it all in-thread), after every earlier request of its lane.
+   * Prevalidates `body` in its originator's worker (with `speculate` and an endpoint, runs it whole
+   * there), then calls `proceed` on the main thread with the result (undefined: do it all
+   * in-thread), after every earlier request of its lane.
    */
-  run<T>(body: Buffer, proceed: (pre: Prevalidation | undefined) => T): Promise<T> {
+  run<T>(body: Buffer, proceed: (pre: Prevalidation | undefined, speculation?: Speculation) => T, endpoint?: Endpoint): Promise<T> {
     if (this.lanes.length === 0) {
       try {
-        return Promise.resolve(proceed(undefined));
+        return Promise.resolve(proceed(undefined, undefined));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -154,11 +153,11 @@ export class PrevalidationPool {
       const job: Job = {
         id: ++this.nextId,
         settled: false,
-        proceed: (pre) => {
-          if (pre) this.counts.prevalidated++;
+        proceed: (pre, speculation) => {
+          if (pre || speculation) this.counts.prevalidated++;
           else this.counts.inThread++;
           try {
-            resolve(proceed(pre));
+            resolve(proceed(pre, speculation));
           } catch (err) {
             reject(err);
           }
@@ -172,7 +171,12 @@ export class PrevalidationPool {
         slot.outstanding.set(job.id, job);
         // A copy of its own, moved to the worker: Fastify's body may share a pooled slab.
         const copy = new Uint8Array(body);
-        slot.worker.postMessage({ id: job.id, body: copy } satisfies PrevalidationJob, [copy.buffer]);
+        const msg: PrevalidationJob = { id: job.id, body: copy };
+        if (this.options.speculate && endpoint) {
+          msg.endpoint = endpoint;
+          msg.settled = lane.settled;
+        }
+        slot.worker.postMessage(msg, [copy.buffer]);
       } else {
         job.settled = true;
       }
@@ -180,9 +184,15 @@ export class PrevalidationPool {
     });
   }
 
+  /** The residue class of the DCC's counters the main thread hands out beside speculating workers (GatewayStore.dccCounterClass). */
+  mainCounterClass(): { modulus: bigint; residue: bigint } | undefined {
+    return this.data.speculate && this.lanes.length ? { modulus: BigInt(this.lanes.length + 1), residue: 0n } : undefined;
+  }
+
   stats(): PrevalidationStats {
     return {
       ...this.counts,
+      speculating: this.options.speculate !== undefined,
       lanes: this.lanes.map((l) => ({
         ready: l.slot?.ready === true && !l.slot.gone,
         queued: l.queue.length,
@@ -223,7 +233,11 @@ export class PrevalidationPool {
   }
 
   private start(lane: Lane): Slot {
-    const worker = new Worker(this.options.workerEntry ?? WORKER_ENTRY, { workerData: this.data, name: `dcc-sim prevalidation ${lane.index}` });
+    // A speculating worker's DCC counters: residue lane + 1 of lanes + 1 (the main thread's is 0).
+    const workerData: PrevalidationWorkerData = this.data.speculate
+      ? { ...this.data, speculate: { ...this.data.speculate, counterModulus: this.lanes.length + 1, counterResidue: lane.index + 1 } }
+      : this.data;
+    const worker = new Worker(this.options.workerEntry ?? WORKER_ENTRY, { workerData, name: `dcc-sim prevalidation ${lane.index}` });
     const slot: Slot = { worker, ready: false, gone: false, outstanding: new Map(), lastProgress: performance.now() };
     worker.on('message', (msg: PrevalidationReply) => this.answer(lane, slot, msg));
     // Without a listener a worker's uncaught error would be thrown on the main thread.
@@ -246,6 +260,7 @@ export class PrevalidationPool {
     slot.outstanding.delete(msg.id);
     lane.deaths = 0;
     if ('error' in msg) this.options.log?.('error', `prevalidation worker ${lane.index}: ${msg.error}; the request is validated in-thread`);
+    else if (msg.speculation) job.speculation = msg.speculation;
     else job.pre = reviveBuffers(msg.result) as Prevalidation;
     job.settled = true;
     this.drain(lane);
@@ -291,7 +306,8 @@ export class PrevalidationPool {
     try {
       while (lane.queue[0]?.settled) {
         const job = lane.queue.shift()!;
-        job.proceed(job.pre);
+        job.proceed(job.pre, job.speculation); // commits (or re-runs) synchronously
+        lane.settled = job.id;
       }
     } finally {
       lane.draining = false;

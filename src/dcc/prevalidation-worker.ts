@@ -1,14 +1,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeCertificate } from '../../pki/index.ts';
 import { openSqlite, WorldStore } from '../../db/index.ts';
-import { createXsdValidator, prevalidateRequest, type PrevalidateOptions, type Prevalidation, type RepositoryCertificate } from '../../service-requests/index.ts';
+import { createXsdValidator, prevalidateRequest, type Endpoint, type PrevalidateOptions, type Prevalidation, type RepositoryCertificate } from '../../service-requests/index.ts';
+import { World } from '../world/index.ts';
+import { Dcc } from './dcc.ts';
+import { StatementRecorder, type Speculation } from './speculation.ts';
 
-// A prevalidation worker thread (started only by prevalidation-pool.ts, through
-// prevalidation-worker.mjs): parses DUIS requests and checks their XML signature off the main
-// thread. It reads the SMKI repository through its own read-only connection to the world file
-// (WAL lets it read beside the single writer) and writes nothing. Certificates are insert-only, so
-// a key it verified against cannot change; revocation it reports is not trusted (the main thread
-// judges that on its own connection).
+export type { Speculation } from './speculation.ts';
+
+// A pipeline worker thread (started only by prevalidation-pool.ts, through
+// prevalidation-worker.mjs). It reads the world through its own read-only connection to the world
+// file (WAL lets it read beside the single writer) and writes nothing.
+//
+// Without `speculate` it parses DUIS requests and checks their XML signature (prevalidation).
+// Certificates are insert-only, so a key it verified against cannot change; revocation it reports
+// is not trusted (the main thread judges that on its own connection).
+//
+// With `speculate` it also runs the whole request as the main thread would (Dcc.handle: checks,
+// handler, GBCS command, emulated device, signed responses) in one read transaction, recording
+// its statements (speculation.ts) for the main thread to replay and commit (Dcc.commitSpeculation).
 
 export interface PrevalidationWorkerData {
   world: string;
@@ -16,22 +26,35 @@ export interface PrevalidationWorkerData {
   acceptOrganisationXmlSigners: boolean;
   /** compile this DUIS XSD and run it here too */
   xsdFile?: string;
+  /**
+   * run requests whole, not only their parse and signature: the main thread's Dcc options, and the
+   * residue class of the DCC's counters this worker hands out (GatewayStore.dccCounterClass)
+   */
+  speculate?: { networkOperatorCheck: boolean; counterModulus?: number; counterResidue?: number };
 }
 
 export interface PrevalidationJob {
   id: number;
   body: Uint8Array;
+  /** with speculation: the endpoint it was posted to */
+  endpoint?: Endpoint;
+  /** with speculation: every earlier job of this lane up to this id is settled (committed or re-run) */
+  settled?: number;
 }
 
 export type PrevalidationReply =
   | { ready: true }
-  | { id: number; result: Prevalidation }
+  | { id: number; result: Prevalidation; speculation?: undefined }
+  | { id: number; result?: undefined; speculation: Speculation }
   /** anything but a DUIS verdict (a bug, a broken world file): the main thread does the request itself */
   | { id: number; error: string };
 
 const data = workerData as PrevalidationWorkerData;
 const port = parentPort!;
-const store = new WorldStore(openSqlite(data.world, { readonly: true }));
+const db = openSqlite(data.world, { readonly: true });
+// Before any store prepares a statement: every one of them is recorded.
+const recorder = data.speculate ? new StatementRecorder(db) : undefined;
+const store = new WorldStore(db);
 const repository = {
   certificatesBySerial: (serialDecimal: string): RepositoryCertificate[] =>
     store.certificatesBySerial(serialDecimal).map((c) => ({ facts: describeCertificate(c.der), revoked: c.revokedAt !== null })),
@@ -42,10 +65,43 @@ if (data.xsdFile) {
   options.xsd = (xml) => xsd.validate(xml);
 }
 
+let speculate: ((job: PrevalidationJob, endpoint: Endpoint) => PrevalidationReply) | undefined;
+if (recorder && data.speculate) {
+  const world = new World(store);
+  world.checkDeviceKeyGenerations = true;
+  const dcc = new Dcc(world, { networkOperatorCheck: data.speculate.networkOperatorCheck, maxRequestBytes: data.maxRequestBytes });
+  const { counterModulus, counterResidue } = data.speculate;
+  if (counterModulus && counterResidue !== undefined) dcc.gateway.dccCounterClass = { modulus: BigInt(counterModulus), residue: BigInt(counterResidue) };
+  let events: [string, unknown][] = [];
+  let forgotKeys: string[] = [];
+  for (const name of ['request', 'cells', 'outbox']) dcc.on(name, (e: unknown) => void events.push([name, e]));
+  const forget = world.forgetDeviceKeys.bind(world);
+  world.forgetDeviceKeys = (eui) => {
+    forgotKeys.push(eui);
+    forget(eui);
+  };
+  speculate = (job, endpoint) => {
+    events = [];
+    forgotKeys = [];
+    const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
+    const run = recorder.record(job.id, () => {
+      dcc.clock.reload(); // the main thread's clock, as the world file has it
+      const pre = prevalidateRequest(body, repository, options);
+      return { pre, answer: dcc.handle(endpoint, body, pre) };
+    });
+    const { pre, answer } = run.value;
+    // A transaction that rolled back after writing leaves an outcome no replay gives: done in-thread.
+    if (run.tainted) return { id: job.id, result: pre };
+    // Without its prevalidation: the main thread needs that only on a conflict (rare), and it is costly to receive.
+    return { id: job.id, speculation: { ops: run.ops, answer, events, forgotKeys } };
+  };
+}
+
 port.on('message', (job: PrevalidationJob) => {
   let reply: PrevalidationReply;
   try {
-    reply = { id: job.id, result: prevalidateRequest(job.body, repository, options) };
+    if (job.settled !== undefined) recorder?.settled(job.settled);
+    reply = speculate && job.endpoint ? speculate(job, job.endpoint) : { id: job.id, result: prevalidateRequest(job.body, repository, options) };
   } catch (err) {
     reply = { id: job.id, error: err instanceof Error ? err.message : String(err) };
   }

@@ -197,7 +197,12 @@ export class World {
    * not store them. Cheap (bench/keys.ts) and kept for busy devices.
    */
   deviceKeys(eui: Eui): DeviceKeys {
-    const hit = this.deviceCache.get(eui);
+    let hit = this.deviceCache.get(eui);
+    // A reader beside the writer (a pipeline worker) cannot be told of every key change: it checks.
+    if (hit && this.checkDeviceKeyGenerations) {
+      const gen = this.store.deviceKeyGenerations(eui);
+      if (hit.dsKey !== this.deviceKey(eui, 'DS', gen.DS ?? 0, hit.dsKey) || hit.kaKey !== this.deviceKey(eui, 'KA', gen.KA ?? 0, hit.kaKey)) hit = undefined;
+    }
     if (hit) {
       // Keep recently used devices at the end (LRU by insertion order).
       this.deviceCache.delete(eui);
@@ -224,10 +229,18 @@ export class World {
    * The key of one generation: 0 is the pair the device was made with (the label worlds have always used), n the
    * n-th pair it generated on command. Deterministic, so a seeded world replays the same keys.
    */
-  deviceKey(eui: Eui, usage: 'DS' | 'KA', generation: number): ScalarKey {
+  deviceKey(eui: Eui, usage: 'DS' | 'KA', generation: number, cached?: ScalarKey): ScalarKey {
+    const label = generation === 0 ? `device/${eui}/${usage}` : `device/${eui}/${usage}/${generation}`;
+    if (cached && this.keyLabels.get(cached) === label) return cached;
     this.secret ??= Buffer.from(this.meta(META.secret), 'hex');
-    return deriveScalarKey(this.secret, generation === 0 ? `device/${eui}/${usage}` : `device/${eui}/${usage}/${generation}`);
+    const key = deriveScalarKey(this.secret, label);
+    this.keyLabels.set(key, label);
+    return key;
   }
+
+  /** Set on a pipeline worker's world: a cached device key is used only while the device's key generation is unchanged. */
+  checkDeviceKeyGenerations = false;
+  private readonly keyLabels = new WeakMap<ScalarKey, string>();
 
   /**
    * The root's contingency key of a generation (CS02b anyByContingency): the SMKI PMA's key pair, and the
