@@ -486,6 +486,11 @@ async function fleet() {
 }
 
 // --- 4. reads of never-commanded meters on the fleet ------------------------------------------------
+// --read-workers=N (N workers running requests whole) or Np (N that only prevalidate); default 1p, as measured before.
+const readWorkers = process.argv.find((a) => a.startsWith('--read-workers='))?.split('=')[1] ?? '1p';
+const readWorkerCount = Number.parseInt(readWorkers, 10);
+const readPrevalidateOnly = readWorkers.endsWith('p');
+if (!/^\d+p?$/.test(readWorkers)) throw new Error(`--read-workers=${readWorkers}: a number of workers, N or Np`);
 // 4.1.1 register reads (the class-30 protected read, encrypted to the supplier) of ESMEs no command has
 // changed: each computes its registers from the meter model and the clock, nothing stored beforehand.
 // The same load runner as the handovers: saturation, then half of it for latency.
@@ -508,7 +513,7 @@ async function fleetReads(file: string) {
   }
   world.close();
   log(`${n} register reads of never-commanded ESMEs in ${streams.size} supplier streams`);
-  return { reads: n, ...(await handovers({ template: file, streams }, 1, quick ? 40 : 100, true)) };
+  return { reads: n, readWorkers, readWorkerCount, readPrevalidateOnly, ...(await handovers({ template: file, streams }, readWorkerCount, quick ? 40 : 100, true, readPrevalidateOnly)) };
 }
 
 // --- report ----------------------------------------------------------------------------------------
@@ -542,7 +547,7 @@ Load average (1, 5, 15 min) before the run ${loadBefore}; after seeding ${loadSe
 ## Reads of never-commanded meters on that world
 
 ${r.reads} 4.1.1 register reads (class-30 protected read, the answer encrypted to the supplier's KA key) of
-ESMEs no command has changed, one ordered stream per supplier, \`serve --workers 1\`: each computes the
+ESMEs no command has changed, one ordered stream per supplier, \`serve --workers ${r.readWorkerCount}${r.readPrevalidateOnly ? ' --no-speculate' : ''}\` (\`--read-workers=${r.readWorkers}\`): each computes the
 meter's registers from the meter model and the simulated clock; nothing about the meter is stored before.
 The first ${r.warmup} reads (${r.warmupErrors} not acknowledged) warm the freshly started server up and are not timed.
 Between saturation and the half phase the outbox delivers the asynchronous responses saturation queued
@@ -574,7 +579,7 @@ if (readsOnly) {
   // Only the fleet's sections are replaced, stamped with their own date, commit and command.
   const sections = (await fleetSections()).replace(
     '## Fleet scale\n',
-    `## Fleet scale\n\nRun alone: \`npm run bench -- --reads-only${quick ? ' --quick' : ''}${fleetArg ? ` ${fleetArg}` : ''}\`, ${new Date().toISOString()}, commit \`${commit}\`.\n`,
+    `## Fleet scale\n\nRun alone: \`npm run bench -- --reads-only${quick ? ' --quick' : ''}${readWorkers !== '1p' ? ` --read-workers=${readWorkers}` : ''}${fleetArg ? ` ${fleetArg}` : ''}\`, ${new Date().toISOString()}, commit \`${commit}\`.\n`,
   );
   const start = previous.indexOf('## Fleet scale');
   const end = previous.indexOf('<!-- soak:start');
