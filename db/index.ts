@@ -56,3 +56,5 @@ export type {
 export { isStorageFault, storageFaultReason } from './storage-fault.ts';
 export { FaultStore, FAULT_KINDS } from './fault-store.ts';
 export type { Fault, FaultKind } from './fault-store.ts';
+export { startCheckpointer } from './checkpointer.ts';
+export type { Checkpointer, CheckpointerOptions } from './checkpointer.ts';

@@ -12,7 +12,7 @@ import { startPortal, type RunningPortal } from './smki/index.ts';
 import { adminAccess, browserGuard, type AdminAccess, type BrowserGuard } from './security.ts';
 import { Sandboxes, type ServedWorld } from './sandboxes/index.ts';
 import type { ScenarioRun } from './scenarios/index.ts';
-import { isStorageFault, storageFaultReason } from '../db/index.ts';
+import { isStorageFault, startCheckpointer, storageFaultReason } from '../db/index.ts';
 
 // The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
 // request logs, asynchronous responses, devices and the clock.
@@ -219,6 +219,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   scheduler.unref();
 
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8079 });
+  // WAL checkpoints on a thread of their own, not between the requests (db/checkpointer.ts)
+  const checkpointer = o.db === ':memory:' || o.db === '' ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
   // Workers read the world file beside this process: an in-memory world has no file to share.
   const workers = o.db === ':memory:' || o.db === '' ? 0 : Math.max(0, Math.floor(o.workers ?? 0));
   if (workers > 0) {
@@ -248,6 +250,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         clearInterval(pruner);
         await app.close();
         await prevalidation?.close();
+        await checkpointer?.stop();
         world.close();
         throw err;
       }
@@ -282,6 +285,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await app.close();
       // After the listener: requests in flight still need the pool; what it holds is finished in-thread.
       await prevalidation?.close();
+      await checkpointer?.stop();
       world.close();
     },
   };

@@ -1,0 +1,66 @@
+import { Worker } from 'node:worker_threads';
+import type { SqliteDatabase } from './world-db.ts';
+
+// SQLite checkpoints a WAL from the committing connection once it passes 1000 pages: on the serving
+// thread, every second or so under load, copying ~4 MB into the database file and syncing it, while
+// every request behind it waits (the read load's p99, bench/measurements.md). Served, the world's
+// checkpoints run on a thread of their own instead (PASSIVE: never blocking the writer), and the
+// serving connection's automatic checkpoint is off while that thread lives.
+
+const WORKER_ENTRY = new URL('./checkpoint-worker.mjs', import.meta.url);
+/** SQLite's own default, put back when the checkpointer stops. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
+export interface CheckpointerOptions {
+  /** how often a pass runs (default 200 ms) */
+  intervalMs?: number;
+  log?: (level: 'warn' | 'error', msg: string) => void;
+}
+
+export interface Checkpointer {
+  /** passes run, and the WAL's size in frames at the last one */
+  stats(): { passes: number; walFrames: number; errors: number };
+  stop(): Promise<void>;
+}
+
+export function startCheckpointer(file: string, db: SqliteDatabase, o: CheckpointerOptions = {}): Checkpointer {
+  const figures = { passes: 0, walFrames: 0, errors: 0 };
+  let stopped = false;
+  let failing = false;
+  const worker = new Worker(WORKER_ENTRY, { workerData: { file, intervalMs: o.intervalMs ?? 200 } });
+  worker.unref();
+  // Until the thread is up, and again if it dies, the serving connection checkpoints as before.
+  const fallBack = () => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  };
+  worker.on('message', (m: { kind: string; walFrames?: number; message?: string }) => {
+    if (m.kind === 'ready' && !stopped && db.open) db.pragma('wal_autocheckpoint = 0');
+    else if (m.kind === 'pass') {
+      figures.passes++;
+      figures.walFrames = m.walFrames ?? 0;
+      failing = false;
+    } else if (m.kind === 'error') {
+      figures.errors++;
+      // said once per run of failures (a full disk fails every pass until it is freed)
+      if (!failing) o.log?.('warn', `WAL checkpoint pass failed: ${m.message}`);
+      failing = true;
+    }
+  });
+  worker.on('error', (err) => {
+    o.log?.('error', `the WAL checkpointer thread failed (${err.message}); the serving connection checkpoints again`);
+    fallBack();
+  });
+  worker.on('exit', () => fallBack());
+  return {
+    stats: () => ({ ...figures }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      fallBack();
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('stop');
+      await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
+      await worker.terminate();
+    },
+  };
+}
