@@ -496,17 +496,23 @@ if (!/^\d+p?$/.test(readWorkers)) throw new Error(`--read-workers=${readWorkers}
 // The same load runner as the handovers: saturation, then half of it for latency.
 async function fleetReads(file: string) {
   const world = World.open(file);
-  const want = quick ? 1500 : 6000;
+  // Enough that no stream runs dry before the half phase ends (warm-up, 15 s at saturation, 15 s at half:
+  // ~7,000 at 280/s), each supplier's stream the same length, so the half phase offers half saturation throughout.
+  const want = quick ? 3000 : 15_000;
+  const suppliers = new Set(world.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: 5000 }).devices
+    .map((d) => (d.mpxn ? world.store.getSupplyPoint(d.mpxn)?.supplierEui : undefined)).filter((e): e is string => !!e)).size;
+  const perStream = Math.ceil(want / Math.max(1, suppliers));
   const streams = new Map<string, string[]>();
   let counter = 5_000_000n;
   let n = 0;
-  const { devices } = world.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: want * 2 });
+  const { devices } = world.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: want * 4 });
   for (const d of devices) {
     if (n >= want) break;
     const sp = d.mpxn ? world.store.getSupplyPoint(d.mpxn) : undefined;
     if (!sp?.supplierEui || world.store.getDeviceAppState(d.eui) !== undefined) continue;
-    const xml = exampleRequest(world, '4.1.1', { device: d.eui }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
     const list = streams.get(sp.supplierEui) ?? [];
+    if (list.length >= perStream) continue;
+    const xml = exampleRequest(world, '4.1.1', { device: d.eui }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
     list.push(signDuis(xml, xmlSignerOf(world, sp.supplierEui)));
     streams.set(sp.supplierEui, list);
     n++;
