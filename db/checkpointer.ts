@@ -50,17 +50,25 @@ export function startCheckpointer(file: string, db: SqliteDatabase, o: Checkpoin
     o.log?.('error', `the WAL checkpointer thread failed (${err.message}); the serving connection checkpoints again`);
     fallBack();
   });
-  worker.on('exit', () => fallBack());
+  let alive = true;
+  worker.on('exit', () => {
+    alive = false;
+    fallBack();
+  });
   return {
     stats: () => ({ ...figures }),
     async stop() {
       if (stopped) return;
       stopped = true;
       fallBack();
+      if (!alive) return;
+      // Held while it stops: an unreferenced thread and timer would let the process end mid-await (exit 13).
+      worker.ref();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
-      await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
-      await worker.terminate();
+      const late = setTimeout(() => void worker.terminate(), 2000);
+      await exited;
+      clearTimeout(late);
     },
   };
 }
