@@ -20,10 +20,8 @@ const premises = arg('premises', 300);
 const runs = arg('runs', 3);
 const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-pipeline-'));
 
-function oneRun(run: number) {
-  const file = path.join(dir, `run${run}.db`);
-  const world = World.open(file, { create: true });
-  seedDemoWorld(world, { premises, seed: 'bench', referenceTime: new Date(), awaitingHandoverShare: 1 });
+/** A correctly signed 6.21 handover, by the device's supplier, for every meter of the world still awaiting one. */
+function signedHandovers(world: World): Buffer[] {
   const { devices } = world.store.listDevices({ status: 'InstalledNotCommissioned', limit: 10_000_000 });
   let counter = 1_000_000n;
   const requests: Buffer[] = [];
@@ -33,6 +31,14 @@ function oneRun(run: number) {
     const xml = exampleRequest(world, 'handover', { device: d.eui, role: 'Supplier' }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
     requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui!))));
   }
+  return requests;
+}
+
+function oneRun(run: number) {
+  const file = path.join(dir, `run${run}.db`);
+  const world = World.open(file, { create: true });
+  seedDemoWorld(world, { premises, seed: 'bench', referenceTime: new Date(), awaitingHandoverShare: 1 });
+  const requests = signedHandovers(world);
   const result = handleInProcess(world, requests);
   world.close();
   return result;
@@ -66,15 +72,7 @@ if (process.argv.includes('--speculate')) {
     const world = World.open(file, { create: true });
     seedDemoWorld(world, { premises, seed: 'bench', referenceTime: new Date(), awaitingHandoverShare: 1 });
     world.store.db.pragma('wal_checkpoint(TRUNCATE)');
-    const { devices } = world.store.listDevices({ status: 'InstalledNotCommissioned', limit: 10_000_000 });
-    let counter = 1_000_000n;
-    const requests: Buffer[] = [];
-    for (const d of devices) {
-      if (d.type === 'CHF') continue;
-      const sp = world.store.getSupplyPoint(d.mpxn!)!;
-      const xml = exampleRequest(world, 'handover', { device: d.eui, role: 'Supplier' }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
-      requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui!))));
-    }
+    const requests = signedHandovers(world);
     world.close();
     copyFileSync(file, `${file}.copy`);
     const copy = World.open(`${file}.copy`);

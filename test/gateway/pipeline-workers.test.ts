@@ -3,16 +3,14 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
-import { once } from 'node:events';
 import { RemotePartyRole, type Eui } from '../../pki/index.ts';
 import type { StepRecord } from '../../service-requests/index.ts';
-import { DCC } from '../../src/world/catalogue.ts';
 import { World } from '../../src/world/world.ts';
 import { seedDemoWorld } from '../../src/world/seed-demo.ts';
 import { originatorLane } from '../../src/dcc/prevalidation-pool.ts';
 import { deviceState } from '../helpers/gateway-checks.ts';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
+import { esmesBySupplier, handoverTargets, pipelined } from '../helpers/pipelined.ts';
 import { handoverXml, inventoryXml, ocaDer, orgCerts, pickDevice, retrieveXml, signAs } from '../helpers/gateway-requests.ts';
 
 // Whole requests on the pipeline workers (src/dcc/speculation.ts): a worker runs the request against
@@ -50,46 +48,6 @@ afterAll(async () => {
   await inThread?.close();
 });
 
-interface RawAnswer {
-  code: string;
-  reason: string | null;
-}
-
-/** Sends the requests HTTP/1.1-pipelined over one socket (all written before any answer); the answers in order. */
-async function pipelined(baseUrl: string, requests: { endpoint: string; body: string }[]): Promise<RawAnswer[]> {
-  const { hostname, port } = new URL(baseUrl);
-  const socket = connect(Number(port), hostname);
-  await once(socket, 'connect');
-  socket.write(
-    Buffer.concat(
-      requests.flatMap((r) => {
-        const body = Buffer.from(r.body, 'utf8');
-        return [Buffer.from(`POST /api/v1/${r.endpoint} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body];
-      }),
-    ),
-  );
-  const answers: RawAnswer[] = [];
-  let buf = Buffer.alloc(0);
-  socket.setTimeout(30_000, () => socket.destroy(new Error('no answer within 30 s')));
-  for await (const chunk of socket) {
-    buf = Buffer.concat([buf, chunk as Buffer]);
-    for (;;) {
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) break;
-      const head = buf.subarray(0, end).toString('latin1');
-      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
-      if (buf.length < end + 4 + length) break;
-      const header = (name: string) => new RegExp(`\\r\\n${name}:\\s*([^\\r]*)`, 'i').exec(head)?.[1] ?? null;
-      answers.push({ code: header('x-dcc-sim-response-code') ?? '', reason: header('x-dcc-sim-reason') });
-      buf = buf.subarray(end + 4 + length);
-    }
-    if (answers.length >= requests.length) break;
-  }
-  socket.destroy();
-  expect(answers).toHaveLength(requests.length);
-  return answers;
-}
-
 /** The ACB's counters are taken from the clock: two runs differ in them and nowhere else. */
 const unclocked = (s: string | null) => s?.replace(/\b\d{12,}\b/g, 'N') ?? null;
 
@@ -122,35 +80,6 @@ function holders(h: Harness, eui: Eui) {
 }
 
 const lastLogId = (h: Harness) => h.server.dcc.gateway.listRequests({ limit: 1 })[0]?.id ?? 0;
-
-/** One commissioned ESME per supplier, suppliers in a fixed order, so that each test has its own originators. */
-function esmesBySupplier(h: Harness): ReturnType<typeof pickDevice>[] {
-  const seen = new Set<string>();
-  const out: ReturnType<typeof pickDevice>[] = [];
-  for (;;) {
-    try {
-      const d = pickDevice(h.world, 'ESME', (d, reg) => d.status === 'Commissioned' && reg.supplier !== null && !seen.has(reg.supplier));
-      seen.add(d.supplier);
-      out.push(d);
-    } catch {
-      return out;
-    }
-  }
-}
-
-/** A supplier's ESMEs and GSMEs still DCC controlled (supplier cells hold the ACB), for 6.21 handovers. */
-function handoverTargets(h: Harness, supplier: Eui): string[] {
-  const out: string[] = [];
-  for (const type of ['ESME', 'GSME'] as const) {
-    for (const d of h.world.store.listDevices({ type, status: 'InstalledNotCommissioned', limit: 100_000 }).devices) {
-      const sp = d.mpxn ? h.world.store.getSupplyPoint(d.mpxn) : undefined;
-      const cells = h.world.store.getDeviceSecurity(d.eui)?.cells as Record<string, number | undefined> | undefined;
-      const holder = cells?.supplierDS === undefined ? null : h.world.certificate(cells.supplierDS).subjectEui;
-      if (sp?.supplierEui === supplier && holder === DCC.accessControlBroker) out.push(d.eui);
-    }
-  }
-  return out;
-}
 
 describe('requests run whole on the workers', () => {
   it('acknowledges a stream of handovers and reads and carries each out once, as a server without workers does', async () => {

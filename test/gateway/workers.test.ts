@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
-import { once } from 'node:events';
 import { RemotePartyRole, type Eui } from '../../pki/index.ts';
 import { createXsdValidator, parseDuisRequest, signDuis, type StepRecord } from '../../service-requests/index.ts';
 import { xmlSignerOf } from '../../src/client.ts';
-import { DCC, SUPPLIERS } from '../../src/world/catalogue.ts';
+import { SUPPLIERS } from '../../src/world/catalogue.ts';
 import { originatorLane, PrevalidationPool } from '../../src/dcc/prevalidation-pool.ts';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/server.ts';
 import { DUIS_XSD } from '../helpers/duis-xsd.ts';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
+import { esmesBySupplier, handoverTargets, pipelined } from '../helpers/pipelined.ts';
 import { handoverXml, inventoryXml, ocaDer, orgCerts, pickDevice, signAs } from '../helpers/gateway-requests.ts';
 
 // The prevalidation workers (src/dcc/prevalidation-pool.ts): with workers the gateway answers
@@ -32,56 +31,6 @@ afterAll(async () => {
   await inThread?.close();
 });
 
-interface RawAnswer {
-  status: number;
-  code: string;
-  reason: string | null;
-}
-
-/**
- * Sends the requests HTTP/1.1-pipelined over one socket (written in one go, before any answer) and
- * reads the answers in order. Fails on anything but exactly one answer per request.
- */
-async function pipelined(baseUrl: string, requests: { endpoint: string; body: string }[], whileWaiting?: () => void): Promise<RawAnswer[]> {
-  const { hostname, port } = new URL(baseUrl);
-  const socket = connect(Number(port), hostname);
-  await once(socket, 'connect');
-  socket.write(
-    Buffer.concat(
-      requests.flatMap((r) => {
-        const body = Buffer.from(r.body, 'utf8');
-        return [Buffer.from(`POST /api/v1/${r.endpoint} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body];
-      }),
-    ),
-  );
-  whileWaiting?.();
-  const answers: RawAnswer[] = [];
-  let buf = Buffer.alloc(0);
-  socket.setTimeout(30_000, () => socket.destroy(new Error('no answer within 30 s')));
-  for await (const chunk of socket) {
-    buf = Buffer.concat([buf, chunk as Buffer]);
-    for (;;) {
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) break;
-      const head = buf.subarray(0, end).toString('latin1');
-      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
-      expect(Number.isInteger(length), `answer has a Content-Length: ${head}`).toBe(true);
-      if (buf.length < end + 4 + length) break;
-      const header = (name: string) => new RegExp(`\\r\\n${name}:\\s*([^\\r]*)`, 'i').exec(head)?.[1] ?? null;
-      answers.push({ status: Number(head.split(' ')[1]), code: header('x-dcc-sim-response-code') ?? '', reason: header('x-dcc-sim-reason') });
-      buf = buf.subarray(end + 4 + length);
-    }
-    if (answers.length >= requests.length) break;
-  }
-  // Nothing more may follow: a request answered twice would show here.
-  await new Promise((r) => setTimeout(r, 50));
-  const extra = socket.read() as Buffer | null;
-  socket.destroy();
-  expect(buf.length + (extra?.length ?? 0), 'no bytes beyond the answers').toBe(0);
-  expect(answers).toHaveLength(requests.length);
-  return answers;
-}
-
 /** Posts the cases one at a time; each one's answer and request-log entry, for comparing two servers. */
 async function outcomesOf(h: Harness, cases: { name: string; endpoint: string; body: string }[]) {
   const out = [];
@@ -99,39 +48,6 @@ async function outcomesOf(h: Harness, cases: { name: string; endpoint: string; b
       // ms differ by nature; what was checked and said must not
       steps: (log!.steps as StepRecord[] | null)?.map(({ step, ok, detail }) => ({ step, ok, detail })),
     });
-  }
-  return out;
-}
-
-/**
- * One commissioned ESME per registered supplier, suppliers in a fixed order: each test takes its own
- * suppliers, so that no test's counters meet another's.
- */
-function esmesBySupplier(h: Harness): ReturnType<typeof pickDevice>[] {
-  const seen = new Set<string>();
-  const out: ReturnType<typeof pickDevice>[] = [];
-  for (;;) {
-    try {
-      const d = pickDevice(h.world, 'ESME', (d, reg) => d.status === 'Commissioned' && reg.supplier !== null && !seen.has(reg.supplier));
-      seen.add(d.supplier);
-      out.push(d);
-    } catch {
-      return out;
-    }
-  }
-}
-
-/** A supplier's ESMEs and GSMEs still DCC controlled (supplier cells hold the ACB), for 6.21 handovers. */
-function handoverTargets(h: Harness, supplier: Eui): string[] {
-  const out: string[] = [];
-  for (const type of ['ESME', 'GSME'] as const) {
-    const { devices } = h.world.store.listDevices({ type, status: 'InstalledNotCommissioned', limit: 100_000 });
-    for (const d of devices) {
-      const sp = d.mpxn ? h.world.store.getSupplyPoint(d.mpxn) : undefined;
-      const cells = h.world.store.getDeviceSecurity(d.eui)?.cells as Record<string, number | undefined> | undefined;
-      const holder = cells?.supplierDS === undefined ? null : h.world.certificate(cells.supplierDS).subjectEui;
-      if (sp?.supplierEui === supplier && holder === DCC.accessControlBroker) out.push(d.eui);
-    }
   }
   return out;
 }
