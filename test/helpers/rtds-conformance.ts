@@ -14,6 +14,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { dashedEui } from '../../pki/index.ts';
 import { decodeGbcsMessage, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { buildRequest, DEFAULT_MAX_DUIS_BYTES, parseDuisResponse, signDuis, type DuisResponse } from '../../service-requests/index.ts';
 import { Dcc } from '../../src/dcc/index.ts';
@@ -205,4 +207,20 @@ export function gbcsDifferences(ours: Buffer, rtds: Buffer, o: CompareOptions = 
   }
   if (!pa.equals(pb)) out.push(`payload: ${pa.toString('hex')} vs ${pb.toString('hex')}`);
   return out;
+}
+
+/** 8.9 CS07 from its RTDS template for the meter `eui`: the devices it is joined to, with their types. */
+export function meterJoins(w: ConformanceWorld, eui: string): { eui: string; type: number }[] {
+  const r = w.run('CS07_8.9_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A1', dashedEui(eui)));
+  expect(r.final, r.finalReason ?? '').toBe('I0');
+  const b = r.deviceResponse!.body;
+  if (b.kind !== 'device-log-response') throw new Error(b.kind);
+  return b.response.entries ?? [];
+}
+
+/** The GBCS status of a HAN join or unjoin response (8.7, 8.8). */
+export function hanStatus(r: Pick<TemplateRun, 'deviceResponse'>): number | undefined {
+  const b = r.deviceResponse!.body as { kind: string; status?: number };
+  if (b.kind !== 'han-status-response') throw new Error(b.kind);
+  return b.status;
 }

@@ -13,7 +13,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { signDuis } from '../../service-requests/index.ts';
 import { prepareRequest, xmlSignerOf } from '../../src/client.ts';
-import { conformanceWorld, gbcsDifferences, rtdsVector, templateXml, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
+import { dashedEui } from '../../pki/index.ts';
+import { conformanceWorld, gbcsDifferences, hanStatus, meterJoins, rtdsVector, templateXml, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
@@ -140,20 +141,7 @@ function hubLog(): string[] {
   return euisIn(b.response.data[0]!);
 }
 
-function joinedTo(eui: string): { eui: string; type: number }[] {
-  const r = w.run('CS07_8.9_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A1', dashed(eui)));
-  expect(r.final, r.finalReason ?? '').toBe('I0');
-  const b = r.deviceResponse!.body;
-  if (b.kind !== 'device-log-response') throw new Error(b.kind);
-  return b.response.entries ?? [];
-}
 
-const dashed = (eui: string) => eui.match(/../g)!.join('-');
-const statusCode = (r: { deviceResponse?: { body: { kind: string } } }) => {
-  const b = r.deviceResponse!.body as { kind: string; status?: number };
-  if (b.kind !== 'han-status-response') throw new Error(b.kind);
-  return b.status;
-};
 
 describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07)', () => {
   it('8.11 adds the ESME to the hub log as RTDS commands it (ACB for the supplier); the hub raises CS14 with its log', () => {
@@ -236,9 +224,9 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(pre.answer.responseCode, pre.finalReason ?? '').toBe('I0');
     const notInLog = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
     expect(notInLog.answer.responseCode).toBe('E080722');
-    expect(joinedTo(GSME)).toEqual([]);
+    expect(meterJoins(w, GSME)).toEqual([]);
 
-    const add = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashed(GPF_9C)}`)
+    const add = w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashedEui(GPF_9C)}`)
       .replace(/<sr:ImportMPxN>[\s\S]*?<\/sr:SecondaryImportMPAN>/, ''));
     expect(add.final, add.finalReason ?? '').toBe('I0');
     expect(status(GPF_9C)).toBe('Whitelisted');
@@ -247,8 +235,8 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     const j = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
     expect(j.final, j.finalReason ?? '').toBe('I0');
     expect(gbcsDifferences(j.command!, rtdsVector('8.7.2_CS03B', 'CS03B_8.7.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(j)).toBe(0);
-    expect(joinedTo(GSME)).toEqual([{ eui: GPF_9C, type: 3 }]);
+    expect(hanStatus(j)).toBe(0);
+    expect(meterJoins(w, GSME)).toEqual([{ eui: GPF_9C, type: 3 }]);
     // A device that has left service joins nothing (E080723): the GPF suspended for a moment, then back.
     w.world.applyInventoryChange({ kind: 'update', eui: GPF_9C, set: { status: 'Suspended' } });
     const suspended = w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML');
@@ -263,10 +251,10 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     const notJoined = w.run('CS04B_8.8.2_SUCCESS_REQUEST_DUIS.XML');
     expect(notJoined.final, notJoined.finalReason ?? '').toBe('I0');
     expect(gbcsDifferences(notJoined.command!, rtdsVector('8.8.2_CS04B', 'CS04B_8.8.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(notJoined)).toBe(1);
-    const u = w.run('CS04B_8.8.2_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('01-02-03-04-05-06-07-08', dashed(GPF_9C)));
-    expect(statusCode(u)).toBe(0);
-    expect(joinedTo(GSME)).toEqual([]);
+    expect(hanStatus(notJoined)).toBe(1);
+    const u = w.run('CS04B_8.8.2_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('01-02-03-04-05-06-07-08', dashedEui(GPF_9C)));
+    expect(hanStatus(u)).toBe(0);
+    expect(meterJoins(w, GSME)).toEqual([]);
   });
 
   it('8.7.1 joins an HCALCS to the ESME (CS03A1) and the ESME to an HCALCS (CS03A2), as RTDS commands them, once each is in the hub log', () => {
@@ -285,13 +273,13 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     const a1 = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML');
     expect(a1.final, a1.finalReason ?? '').toBe('I0');
     expect(gbcsDifferences(a1.preCommand!, rtdsVector('8.7.1_CS03A1', 'CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(a1)).toBe(0);
-    expect(joinedTo(ESME)).toEqual([{ eui: '00DB12345678909A', type: 4 }]);
+    expect(hanStatus(a1)).toBe(0);
+    expect(meterJoins(w, ESME)).toEqual([{ eui: '00DB12345678909A', type: 4 }]);
     const a2 = w.run('CS03A2Critical_8.7.1_SUCCESS_REQUEST_DUIS.XML');
     expect(a2.final, a2.finalReason ?? '').toBe('I0');
     expect(gbcsDifferences(a2.preCommand!, rtdsVector('8.7.1_CS03A2Critical', 'CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
     expect(gbcsDifferences(a2.command!, rtdsVector('8.7.1_CS03A2Critical', 'CS03A2Critical_8.7.1_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(a2)).toBe(0);
+    expect(hanStatus(a2)).toBe(0);
   });
 
   it('8.7.2 and 8.8.2 to the PPMID go from the ACB, signed, as RTDS sends them (CS03A2NonCritical, CS04ACNonCritical)', () => {
@@ -299,12 +287,12 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     expect(j.final, j.finalReason ?? '').toBe('I0');
     expect(gbcsDifferences(j.command!, rtdsVector('8.7.2_CS03A2NonCritical', 'CS03A2NonCritical_8.7.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
     expect(decodeGbcsMessage(j.command!).apdu.signature).not.toBeNull();
-    expect(statusCode(j)).toBe(0);
+    expect(hanStatus(j)).toBe(0);
     const none = w.run('CS04ACNonCritical_8.8.2_SUCCESS_REQUEST_DUIS.XML');
     expect(gbcsDifferences(none.command!, rtdsVector('8.8.2_CS04ACNonCritical', 'CS04ACNonCritical_8.8.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(none)).toBe(1);
+    expect(hanStatus(none)).toBe(1);
     const u = w.run('CS04ACNonCritical_8.8.2_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('01-02-03-04-05-06-07-08', '00-DB-12-34-56-78-90-93'));
-    expect(statusCode(u)).toBe(0);
+    expect(hanStatus(u)).toBe(0);
   });
 
   it('method C: the GSME joins a PPMID (CS03CCritical) and the PPMID a GSME (CS03CNonCritical, from the ACB), each given the other\'s certificate', () => {
@@ -325,24 +313,24 @@ describe('the comms hub device log (8.11, 8.9) and HAN joins (8.7, 8.8, 8.9 CS07
     const c = w.run('CS03CCritical_8.7.1_SUCCESS_REQUEST_DUIS.XML');
     expect(c.final, c.finalReason ?? '').toBe('I0');
     expect(joinDifferences(c.preCommand!, rtdsVector('8.7.1_CS03CCritical', 'CS03CCritical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(c)).toBe(0);
+    expect(hanStatus(c)).toBe(0);
     const n = w.run('CS03CNonCritical_8.7.2_SUCCESS_REQUEST_DUIS.XML');
     expect(n.final, n.finalReason ?? '').toBe('I0');
     expect(joinDifferences(n.command!, rtdsVector('8.7.2_CS03CNonCritical', 'CS03CNonCritical_8.7.2_SUCCESS_COMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(n)).toBe(0);
-    expect(joinedTo(GSME)).toContainEqual({ eui: '00DB123456789098', type: 5 });
+    expect(hanStatus(n)).toBe(0);
+    expect(meterJoins(w, GSME)).toContainEqual({ eui: '00DB123456789098', type: 5 });
   });
 
   it('8.7.1 refuses what cannot join critically, and 8.8.1 sends CS04AC as RTDS', () => {
-    const gpfToEsme = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-9A', dashed(GPF_9C)));
+    const gpfToEsme = w.run('CS03A1_8.7.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-9A', dashedEui(GPF_9C)));
     expect(gpfToEsme.answer.responseCode).toBe('E080721');
     expect(gpfToEsme.command).toBeUndefined();
-    expect(joinedTo(ESME)).toEqual([{ eui: '00DB12345678909A', type: 4 }]); // the HCALCS joined above, nothing more
+    expect(meterJoins(w, ESME)).toEqual([{ eui: '00DB12345678909A', type: 4 }]); // the HCALCS joined above, nothing more
 
     const u = w.run('CS04ACCritical_8.8.1_SUCCESS_REQUEST_DUIS.XML');
     expect(u.final, u.finalReason ?? '').toBe('I0');
     expect(gbcsDifferences(u.preCommand!, rtdsVector('8.8.1_CS04ACCritical', 'CS04ACCritical_8.8.1_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
-    expect(statusCode(u)).toBe(1);
+    expect(hanStatus(u)).toBe(1);
   });
 });
 

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, decodeJoinCommand, type DlmsData } from '../../devices/index.ts';
 import { ZAZ1_MPAN } from '../../src/world/seed-zaz1.ts';
-import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
+import { dashedEui } from '../../pki/index.ts';
+import { conformanceWorld, gbcsDifferences, hanStatus, meterJoins, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
 const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
@@ -21,42 +22,29 @@ let w: ConformanceWorld;
 beforeAll(() => { w = conformanceWorld(); });
 afterAll(() => w?.close());
 
-const dashed = (eui: string) => eui.match(/../g)!.join('-');
 const device = (eui: string) => w.world.store.getDevice(eui);
 
 /** 12.2 from its RTDS template, as a device of this type (a Type 2 device has no firmware, SMETS version or variant). */
 function prenotify(eui: string, type: string, extra = '') {
   return w.run('12.2_DEVICE_PRE_NOTIFICATION_REQUEST_DUIS.XML', (x) => x
-    .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashed(eui)}`)
+    .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashedEui(eui)}`)
     .replace('<sr:DeviceType>ESME', `<sr:DeviceType>${type}`)
     .replace(/<sr:SMETSCHTSVersion>[\s\S]*<\/sr:ESMEVariant>/, extra));
 }
 
 function addToHubLog(eui: string) {
   return w.run('CCS01_8.11_SUCCESS_REQUEST_DUIS.XML', (x) => x
-    .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashed(eui)}`)
+    .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashedEui(eui)}`)
     .replace(/<sr:InstallCode>[^<]*</, `<sr:InstallCode>${INSTALL_CODE}<`)
     .replace(/<sr:ImportMPxN>[\s\S]*?<\/sr:SecondaryImportMPAN>/, ''));
 }
 
 const join = (meter: string, other: string) => w.run('CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML', (x) => x
-  .replace(':00-DB-12-34-56-78-90-A1:', `:${dashed(meter)}:`).replace('00-DB-12-34-56-78-90-9C', dashed(other)));
+  .replace(':00-DB-12-34-56-78-90-A1:', `:${dashedEui(meter)}:`).replace('00-DB-12-34-56-78-90-9C', dashedEui(other)));
 const unjoin = (meter: string, other: string) => w.run('CS04B_8.8.2_SUCCESS_REQUEST_DUIS.XML', (x) => x
-  .replace(':00-DB-12-34-56-78-90-A1:', `:${dashed(meter)}:`).replace('01-02-03-04-05-06-07-08', dashed(other)));
+  .replace(':00-DB-12-34-56-78-90-A1:', `:${dashedEui(meter)}:`).replace('01-02-03-04-05-06-07-08', dashedEui(other)));
 
-function joinedTo(eui: string): { eui: string; type: number }[] {
-  const r = w.run('CS07_8.9_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A1', dashed(eui)));
-  expect(r.final, r.finalReason ?? '').toBe('I0');
-  const b = r.deviceResponse!.body;
-  if (b.kind !== 'device-log-response') throw new Error(b.kind);
-  return b.response.entries ?? [];
-}
 
-const statusCode = (r: { deviceResponse?: { body: { kind: string } } }) => {
-  const b = r.deviceResponse!.body as { kind: string; status?: number };
-  if (b.kind !== 'han-status-response') throw new Error(b.kind);
-  return b.status;
-};
 
 describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the meters\' joins', () => {
   it('12.2 pre-notifies an IHD and a CAD Pending, with no certificates', () => {
@@ -69,7 +57,7 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
   });
 
   it('a Type 2 device takes no command from the DCC: a request to it is refused E11 and nothing is sent', () => {
-    const r = w.run('CS07_8.9_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A1', dashed(IHD)));
+    const r = w.run('CS07_8.9_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('00-DB-12-34-56-78-90-A1', dashedEui(IHD)));
     expect(r.answer.responseCode).toBe('E11');
     expect(r.finalReason).toMatch(/IHD 00-DB-12-34-56-78-90-B6 is a Type 2 device/);
     expect(r.command).toBeUndefined();
@@ -79,7 +67,7 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
     const r = join(ESME, IHD);
     expect(r.answer.responseCode).toBe('E080722');
     expect(r.command).toBeUndefined();
-    expect(joinedTo(ESME).some((j) => j.eui === IHD)).toBe(false);
+    expect(meterJoins(w, ESME).some((j) => j.eui === IHD)).toBe(false);
   });
 
   it('8.11 adds the IHD to the hub log as HAN type 6 "Type 2" with its install code (CCS01 as RTDS); the IHD is Whitelisted', () => {
@@ -112,8 +100,8 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
       expect(decodeJoinCommand(Buffer.from(ours.apdu.payload))).toMatchObject({ method: 2, otherEui: IHD, otherType: 6 });
       const rtds = rtdsVector('8.7.2_CS03B', 'CS03B_8.7.2_SUCCESS_COMMAND_GBCS.HEX');
       expect(gbcsDifferences(r.command!, rtds, { addresses: meter === GSME, ignore: [[7, 8], [17, 1]] })).toEqual([]);
-      expect(statusCode(r)).toBe(0);
-      expect(joinedTo(meter)).toContainEqual({ eui: IHD, type: 6 });
+      expect(hanStatus(r)).toBe(0);
+      expect(meterJoins(w, meter)).toContainEqual({ eui: IHD, type: 6 });
     }
   });
 
@@ -122,18 +110,18 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
     expect(ppmid.answer.responseCode).toBe('E11');
     expect(ppmid.finalReason).toMatch(/only a Type 2 device .* a PPMID: use 8\.8\.1/);
     expect(ppmid.command).toBeUndefined();
-    expect(joinedTo(ESME)).toContainEqual({ eui: IHD, type: 6 });
+    expect(meterJoins(w, ESME)).toContainEqual({ eui: IHD, type: 6 });
 
     const r = unjoin(ESME, IHD);
     expect(r.final, r.finalReason ?? '').toBe('I0');
     expect(decodeGbcsMessage(r.command!).apdu.messageCode).toBe(0x0010);
-    expect(statusCode(r)).toBe(0);
-    expect(joinedTo(ESME).some((j) => j.eui === IHD)).toBe(false);
-    expect(joinedTo(GSME)).toContainEqual({ eui: IHD, type: 6 });
+    expect(hanStatus(r)).toBe(0);
+    expect(meterJoins(w, ESME).some((j) => j.eui === IHD)).toBe(false);
+    expect(meterJoins(w, GSME)).toContainEqual({ eui: IHD, type: 6 });
   });
 
   it('8.2 reads the IHD as the DCC keeps it: type, model, its hub; no SMI status, no firmware', () => {
-    const r = w.run('8.2_READ_INVENTORY_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A2', `<sr:DeviceID>${dashed(IHD)}`));
+    const r = w.run('8.2_READ_INVENTORY_REQUEST_DUIS.XML', (x) => x.replace('<sr:DeviceID>00-DB-12-34-56-78-90-A2', `<sr:DeviceID>${dashedEui(IHD)}`));
     expect(r.answer.responseCode, r.finalReason ?? '').toBe('I0');
     const body = r.answer.body;
     if (body.kind !== 'ResponseMessage' || !body.content || !('dspInventory' in body.content)) throw new Error(body.kind);
@@ -145,7 +133,7 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
 
   it('8.4 refuses an SMI status, a firmware version or an MPxN for the IHD, changing nothing; a Pending CAD may be deleted', () => {
     const update = (eui: string, change: string) => w.run('8.4_UPDATE_INVENTORY_REQUEST_DUIS.XML', (x) => x
-      .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashed(eui)}`).replace('<sr:DeleteDevice/>', change));
+      .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A0', `<sr:DeviceID>${dashedEui(eui)}`).replace('<sr:DeleteDevice/>', change));
     const before = JSON.stringify([device(IHD), w.world.inventory.detailsOf(IHD)]);
     const status = update(IHD, '<sr:UpdateDeviceStatusExceptCH>InstalledNotCommissioned</sr:UpdateDeviceStatusExceptCH>');
     expect(status.answer.responseCode).toBe('E080407');
@@ -162,7 +150,7 @@ describe('IHD and CAD: Type 2 devices in the inventory, the hub log and the mete
   });
 
   it('8.1.1 cannot commission a Type 2 device (E11): it stays Whitelisted', () => {
-    const r = w.run('ECS70Commission_8.1.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(':00-DB-12-34-56-78-90-A0:', `:${dashed(IHD)}:`));
+    const r = w.run('ECS70Commission_8.1.1_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(':00-DB-12-34-56-78-90-A0:', `:${dashedEui(IHD)}:`));
     expect(r.answer.responseCode).toBe('E11');
     expect(device(IHD)?.status).toBe('Whitelisted');
   });
@@ -174,7 +162,7 @@ describe('a comms hub and its GPF are a pair', () => {
   });
 
   it('12.2 refuses a hub paired with a device that is not a GPF (E120204), adding nothing', () => {
-    const r = prenotify('00DB1234567890C2', 'CHF', `<sr:AssociatedGPFDeviceID>${dashed(ESME)}</sr:AssociatedGPFDeviceID>`);
+    const r = prenotify('00DB1234567890C2', 'CHF', `<sr:AssociatedGPFDeviceID>${dashedEui(ESME)}</sr:AssociatedGPFDeviceID>`);
     expect(r.answer.responseCode).toBe('E120204');
     expect(device('00DB1234567890C2')).toBeUndefined();
   });
@@ -183,12 +171,12 @@ describe('a comms hub and its GPF are a pair', () => {
     const hub = '00DB1234567890C2';
     const gpf = '00DB1234567890C3';
     expect(prenotify(gpf, 'GPF').answer.responseCode).toBe('I0');
-    const pre = prenotify(hub, 'CHF', `<sr:AssociatedGPFDeviceID>${dashed(gpf)}</sr:AssociatedGPFDeviceID>`);
+    const pre = prenotify(hub, 'CHF', `<sr:AssociatedGPFDeviceID>${dashedEui(gpf)}</sr:AssociatedGPFDeviceID>`);
     expect(pre.answer.responseCode, pre.finalReason ?? '').toBe('I0');
     expect(w.world.inventory.detailsOf(hub)?.associatedGpfEui).toBe(gpf);
 
     const r = w.run('8.14.1_COMMUNICATIONS_HUB_STATUS_UPDATE_INSTALL_SUCCESS_REQUEST_DUIS.XML', (x) => x
-      .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A2', `<sr:DeviceID>${dashed(hub)}`).replace('<sr:MPxN>1000999888', `<sr:MPxN>${ZAZ1_MPAN}`));
+      .replace('<sr:DeviceID>00-DB-12-34-56-78-90-A2', `<sr:DeviceID>${dashedEui(hub)}`).replace('<sr:MPxN>1000999888', `<sr:MPxN>${ZAZ1_MPAN}`));
     expect(r.answer.responseCode, r.finalReason ?? '').toBe('I0');
     expect(device(hub)).toMatchObject({ status: 'Commissioned' });
     const g = device(gpf)!;
