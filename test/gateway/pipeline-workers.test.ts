@@ -10,7 +10,7 @@ import { seedDemoWorld } from '../../src/world/seed-demo.ts';
 import { originatorLane } from '../../src/dcc/prevalidation-pool.ts';
 import { deviceState } from '../helpers/gateway-checks.ts';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
-import { esmesBySupplier, handoverTargets, pipelined } from '../helpers/pipelined.ts';
+import { endWorkerOnceBusy, esmesBySupplier, handoverTargets, pipelined } from '../helpers/pipelined.ts';
 import { handoverXml, inventoryXml, ocaDer, orgCerts, pickDevice, retrieveXml, signAs } from '../helpers/gateway-requests.ts';
 
 // Whole requests on the pipeline workers (src/dcc/speculation.ts): a worker runs the request against
@@ -227,17 +227,11 @@ describe('a worker that dies while running requests', () => {
     const lane = originatorLane(Buffer.from(batch[0]!.body), WORKERS);
     const before = pool.stats();
     const logBefore = lastLogId(pooled);
-    let terminated = false;
-    const watch = () => {
-      if (pool.stats().lanes[lane]!.outstanding > 0) {
-        terminated = true;
-        void pool.terminateWorker(lane);
-      } else setImmediate(watch);
-    };
-    setImmediate(watch);
+    const killer = endWorkerOnceBusy(pool, lane);
+    killer.start();
     const answers = await pipelined(pooled.server.url, batch);
 
-    expect(terminated).toBe(true);
+    expect(killer.terminated()).toBe(true);
     expect(answers.map((a) => a.code)).toEqual(batch.map(() => 'I99'));
     const logged = dcc().gateway.listRequests({ afterId: logBefore, originatorEui: supplier, limit: 1000 }).reverse();
     expect(logged.map((r) => r.counter), 'each request once, in order').toEqual(batch.map((_, i) => String(40_000n + BigInt(i))));

@@ -7,7 +7,7 @@ import { originatorLane, PrevalidationPool } from '../../src/dcc/prevalidation-p
 import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/server.ts';
 import { DUIS_XSD } from '../helpers/duis-xsd.ts';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
-import { esmesBySupplier, handoverTargets, pipelined } from '../helpers/pipelined.ts';
+import { endWorkerOnceBusy, esmesBySupplier, handoverTargets, pipelined } from '../helpers/pipelined.ts';
 import { handoverXml, inventoryXml, ocaDer, orgCerts, pickDevice, signAs } from '../helpers/gateway-requests.ts';
 
 // The prevalidation workers (src/dcc/prevalidation-pool.ts): with workers the gateway answers
@@ -142,17 +142,10 @@ describe('a worker that dies', () => {
     const before = pool.stats();
     const logBefore = pooled.server.dcc.gateway.listRequests({ limit: 1 })[0]!.id;
 
-    // End the lane's worker as soon as it holds requests.
-    let terminated = false;
-    const watch = () => {
-      if (pool.stats().lanes[lane]!.outstanding > 0) {
-        terminated = true;
-        void pool.terminateWorker(lane);
-      } else setImmediate(watch);
-    };
-    const answers = await pipelined(pooled.server.url, batch, () => setImmediate(watch));
+    const killer = endWorkerOnceBusy(pool, lane);
+    const answers = await pipelined(pooled.server.url, batch, killer.start);
 
-    expect(terminated).toBe(true);
+    expect(killer.terminated()).toBe(true);
     expect(answers.map((a) => a.code)).toEqual(batch.map(() => 'I0'));
     const logged = pooled.server.dcc.gateway.listRequests({ afterId: logBefore, limit: 1000 }).reverse();
     expect(logged.map((r) => r.counter), 'each request once, in order').toEqual(batch.map((_, i) => String(90_000n + BigInt(i))));

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { expect } from 'vitest';
 import type { Eui } from '../../pki/index.ts';
+import type { PrevalidationPool } from '../../src/dcc/prevalidation-pool.ts';
 import { DCC } from '../../src/world/catalogue.ts';
 import type { Harness } from './gateway.ts';
 import { pickDevice } from './gateway-requests.ts';
@@ -90,4 +91,16 @@ export function handoverTargets(h: Harness, supplier: Eui): string[] {
     }
   }
   return out;
+}
+
+/** Ends a lane's worker as soon as it holds requests (watching from `start()` on); `terminated()` says whether it did. */
+export function endWorkerOnceBusy(pool: PrevalidationPool, lane: number): { start(): void; terminated(): boolean } {
+  let terminated = false;
+  const watch = () => {
+    if (pool.stats().lanes[lane]!.outstanding > 0) {
+      terminated = true;
+      void pool.terminateWorker(lane);
+    } else setImmediate(watch);
+  };
+  return { start: () => setImmediate(watch), terminated: () => terminated };
 }
