@@ -72,7 +72,7 @@ export class World {
   private readonly facts = new Map<number, CertificateFacts>();
   private readonly cas = new Map<string, CaHandle>();
   // Device keys are derived on a device's first command; a busy fleet reuses them.
-  private readonly deviceCache = new Map<string, DeviceKeys>();
+  private readonly deviceCache = new Map<string, { keys: DeviceKeys; ds: number; ka: number }>();
   private static readonly DEVICE_CACHE_SIZE = 20_000;
   private static readonly FACTS_CACHE_SIZE = 10_000;
   private secret?: Buffer;
@@ -201,13 +201,13 @@ export class World {
     // A reader beside the writer (a pipeline worker) cannot be told of every key change: it checks.
     if (hit && this.checkDeviceKeyGenerations) {
       const gen = this.store.deviceKeyGenerations(eui);
-      if (hit.dsKey !== this.deviceKey(eui, 'DS', gen.DS ?? 0, hit.dsKey) || hit.kaKey !== this.deviceKey(eui, 'KA', gen.KA ?? 0, hit.kaKey)) hit = undefined;
+      if (hit.ds !== (gen.DS ?? 0) || hit.ka !== (gen.KA ?? 0)) hit = undefined;
     }
     if (hit) {
       // Keep recently used devices at the end (LRU by insertion order).
       this.deviceCache.delete(eui);
       this.deviceCache.set(eui, hit);
-      return hit;
+      return hit.keys;
     }
     const gen = this.store.deviceKeyGenerations(eui);
     // A read needs only the KA key (the MAC, the encrypted answer): the DS key is derived when first asked for
@@ -221,7 +221,7 @@ export class World {
       },
     };
     if (this.deviceCache.size >= World.DEVICE_CACHE_SIZE) this.deviceCache.delete(this.deviceCache.keys().next().value!);
-    this.deviceCache.set(eui, keys);
+    this.deviceCache.set(eui, { keys, ds: gen.DS ?? 0, ka: gen.KA ?? 0 });
     return keys;
   }
 
@@ -229,18 +229,13 @@ export class World {
    * The key of one generation: 0 is the pair the device was made with (the label worlds have always used), n the
    * n-th pair it generated on command. Deterministic, so a seeded world replays the same keys.
    */
-  deviceKey(eui: Eui, usage: 'DS' | 'KA', generation: number, cached?: ScalarKey): ScalarKey {
-    const label = generation === 0 ? `device/${eui}/${usage}` : `device/${eui}/${usage}/${generation}`;
-    if (cached && this.keyLabels.get(cached) === label) return cached;
+  deviceKey(eui: Eui, usage: 'DS' | 'KA', generation: number): ScalarKey {
     this.secret ??= Buffer.from(this.meta(META.secret), 'hex');
-    const key = deriveScalarKey(this.secret, label);
-    this.keyLabels.set(key, label);
-    return key;
+    return deriveScalarKey(this.secret, generation === 0 ? `device/${eui}/${usage}` : `device/${eui}/${usage}/${generation}`);
   }
 
   /** Set on a pipeline worker's world: a cached device key is used only while the device's key generation is unchanged. */
   checkDeviceKeyGenerations = false;
-  private readonly keyLabels = new WeakMap<ScalarKey, string>();
 
   /**
    * The root's contingency key of a generation (CS02b anyByContingency): the SMKI PMA's key pair, and the
