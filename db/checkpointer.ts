@@ -3,7 +3,7 @@ import type { SqliteDatabase } from './world-db.ts';
 
 // SQLite checkpoints a WAL from the committing connection once it passes 1000 pages: on the serving
 // thread, every second or so under load, copying ~4 MB into the database file and syncing it, while
-// every request behind it waits (the read load's p99, bench/measurements.md). Served, the world's
+// every request behind it waits (bench/results.md, the read load). Served, the world's
 // checkpoints run on a thread of their own instead (PASSIVE: never blocking the writer), and the
 // serving connection's automatic checkpoint is off while that thread lives.
 

@@ -84,12 +84,23 @@ function buildExample(world: World, service: ReturnType<typeof serviceOf>, o: { 
 function replacements(world: World): Map<string, Eui> {
   const found = new Map<string, Eui>();
   const withdrawn = world.store.listDevices({ type: 'GPF', status: 'Withdrawn', limit: 100_000 }).devices;
+  // the hub each GPF is paired with, read once and only if a GPF names no hub of its own
+  let hubByGpf: Map<string, string> | undefined;
+  const hubOf = (gpf: string) => {
+    if (!hubByGpf) {
+      hubByGpf = new Map();
+      for (const h of world.store.listDevices({ type: 'CHF', limit: 100_000 }).devices) {
+        const paired = world.inventory.detailsOf(h.eui)?.associatedGpfEui;
+        if (paired && !hubByGpf.has(paired)) hubByGpf.set(paired, h.eui);
+      }
+    }
+    return hubByGpf.get(gpf);
+  };
   for (const old of withdrawn) {
     if (!old.mpxn) continue;
     const now = world.store.listDevices({ type: 'GPF', mpxn: old.mpxn, limit: 100 }).devices.find((d) => d.status !== 'Withdrawn' && d.eui !== old.eui);
     if (!now) continue;
     found.set(now.eui, old.eui as Eui);
-    const hubOf = (gpf: string) => world.store.listDevices({ type: 'CHF', limit: 100_000 }).devices.find((h) => world.inventory.detailsOf(h.eui)?.associatedGpfEui === gpf)?.eui;
     const oldHub = old.commsHubEui ?? hubOf(old.eui);
     const newHub = now.commsHubEui ?? hubOf(now.eui);
     if (oldHub && newHub && oldHub !== newHub) found.set(newHub, oldHub as Eui);
