@@ -120,7 +120,8 @@ export class DeviceSecurityStore {
       securityGet: p('SELECT * FROM device_security WHERE device_eui = ?'),
       pendingList: p('SELECT * FROM device_pending_commands WHERE device_eui = ? ORDER BY execute_at, counter'),
       pendingInsert: p(
-        'INSERT OR REPLACE INTO device_pending_commands (device_eui, counter, originator, execute_at, command) VALUES (?, ?, ?, ?, ?)',
+        `INSERT INTO device_pending_commands (device_eui, counter, originator, execute_at, command) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (device_eui, originator, counter) DO UPDATE SET execute_at = excluded.execute_at, command = excluded.command`,
       ),
       pendingDeleteAll: p('DELETE FROM device_pending_commands WHERE device_eui = ?'),
       appGet: p('SELECT state FROM device_app_state WHERE device_eui = ?'),

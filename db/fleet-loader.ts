@@ -1,4 +1,6 @@
 import type { SqliteDatabase } from './world-db.ts';
+import { postgresOf } from './open-world.ts';
+import type { PgDatabase } from './postgres/index.ts';
 import { CELL_COLUMN, CELL_NAMES, type CellColumnName } from './device-security-store.ts';
 import type { DeviceStatus, DeviceType } from './inventory-store.ts';
 
@@ -6,7 +8,8 @@ import type { DeviceStatus, DeviceType } from './inventory-store.ts';
 // and 1.6 million supply points: one bound statement per row spends most of the seed binding
 // parameters. Instead each premises is staged as one row of a temporary table (many rows per
 // statement), and every batch is spread into supply_points, devices and device_security by a
-// handful of INSERT ... SELECT statements that run entirely inside SQLite.
+// handful of INSERT ... SELECT statements that run entirely inside SQLite. A PostgreSQL world
+// stages by COPY instead, and spreads with the same statements.
 
 /** A device's make, written into each of its rows. */
 export interface DeviceModel {
@@ -64,6 +67,8 @@ const PREMISES_COLUMNS = [
   'gsme_cells',
 ] as const;
 const WIDTH = PREMISES_COLUMNS.length;
+/** PostgreSQL's staging tables are typed: these hold numbers (uprn and cell-set ids), the rest text. */
+const NUMERIC_PREMISES_COLUMNS = new Set(['uprn', 'chf_cells', 'esme_cells', 'gpf_cells', 'gsme_cells']);
 /** premises per staging statement: few statements, well under SQLite's parameter limit */
 const ROWS_PER_STATEMENT = 100;
 
@@ -76,25 +81,35 @@ const CELL_COLUMNS = CELL_NAMES.map((n) => CELL_COLUMN[n]).join(', ');
  * alert_counter take their column defaults ('{}', '0', '0'), those of a device with no counters yet.
  */
 export class FleetLoader {
-  private readonly stageMany;
+  private readonly stageMany: ReturnType<SqliteDatabase["prepare"]> | undefined;
   private readonly spread: { run: () => void }[];
   private readonly clearStage;
-  private readonly insertCellSet;
+  private readonly insertCellSet: ReturnType<SqliteDatabase["prepare"]> | undefined;
   private readonly pending: unknown[] = [];
   private cellSets = 0;
+  private readonly pg?: PgDatabase;
+  private staged = 0;
+  private readonly pgCellSets: unknown[][] = [];
 
   constructor(
     private readonly db: SqliteDatabase,
     models: Readonly<Record<DeviceType, DeviceModel>>,
   ) {
+    this.pg = postgresOf(db);
     // the staging tables, replacing any a failed seed left on this connection
-    db.exec(`
+    if (this.pg) {
+      this.pg.command(`
+        DROP TABLE IF EXISTS pg_temp.fleet_cell_sets;
+        DROP TABLE IF EXISTS pg_temp.fleet_premises;
+        CREATE TEMP TABLE fleet_cell_sets (id bigint PRIMARY KEY, ${CELL_NAMES.map((n) => `${CELL_COLUMN[n]} bigint`).join(', ')});
+        CREATE TEMP TABLE fleet_premises (n bigint PRIMARY KEY, ${PREMISES_COLUMNS.map((c) => `${c} ${NUMERIC_PREMISES_COLUMNS.has(c) ? 'bigint' : 'text'}`).join(', ')});`);
+    } else db.exec(`
       DROP TABLE IF EXISTS temp.fleet_cell_sets;
       DROP TABLE IF EXISTS temp.fleet_premises;
       CREATE TEMP TABLE fleet_cell_sets (id INTEGER PRIMARY KEY, ${CELL_COLUMNS});
       CREATE TEMP TABLE fleet_premises (n INTEGER PRIMARY KEY, ${PREMISES_COLUMNS.join(', ')});`);
-    this.stageMany = db.prepare(stageSql(ROWS_PER_STATEMENT));
-    this.insertCellSet = db.prepare(`INSERT INTO temp.fleet_cell_sets (id, ${CELL_COLUMNS}) VALUES (?, ${CELL_NAMES.map(() => '?').join(', ')})`);
+    this.stageMany = this.pg ? undefined : db.prepare(stageSql(ROWS_PER_STATEMENT));
+    this.insertCellSet = this.pg ? undefined : db.prepare(`INSERT INTO temp.fleet_cell_sets (id, ${CELL_COLUMNS}) VALUES (?, ${CELL_NAMES.map(() => '?').join(', ')})`);
     this.clearStage = db.prepare('DELETE FROM temp.fleet_premises');
     const p = (sql: string, bound: Record<string, unknown> = {}) => {
       const s = db.prepare(sql);
@@ -139,7 +154,11 @@ export class FleetLoader {
   /** Registers a combination of cells that many devices hold; returns its id for FleetPremises. */
   cellSet(cells: Partial<Record<CellColumnName, number>>): number {
     const id = ++this.cellSets;
-    this.insertCellSet.run(id, ...CELL_NAMES.map((n) => cells[n] ?? null));
+    if (this.pg) {
+      this.pgCellSets.push([id, ...CELL_NAMES.map((n) => cells[n] ?? null)]);
+      return id;
+    }
+    this.insertCellSet!.run([id, ...CELL_NAMES.map((n) => cells[n] ?? null)]);
     return id;
   }
 
@@ -166,15 +185,17 @@ export class FleetLoader {
       p.gsmeEui,
       p.gsmeCells,
     );
+    if (this.pg) return;
     if (row.length === ROWS_PER_STATEMENT * WIDTH) {
-      this.stageMany.run(row);
+      this.stageMany!.run(row);
       row.length = 0;
     }
   }
 
   /** Writes the staged premises into the world tables. */
   flush(): void {
-    if (this.pending.length > 0) {
+    if (this.pg) this.stageByCopy(this.pg);
+    else if (this.pending.length > 0) {
       this.db.prepare(stageSql(this.pending.length / WIDTH)).run(this.pending);
       this.pending.length = 0;
     }
@@ -182,8 +203,20 @@ export class FleetLoader {
     this.clearStage.run();
   }
 
+  private stageByCopy(pg: PgDatabase): void {
+    if (this.pgCellSets.length) pg.copy('fleet_cell_sets', ['id', ...CELL_NAMES.map((n) => CELL_COLUMN[n])], this.pgCellSets.splice(0));
+    const rows: unknown[][] = [];
+    for (let i = 0; i < this.pending.length; i += WIDTH) rows.push([++this.staged, ...this.pending.slice(i, i + WIDTH)]);
+    this.pending.length = 0;
+    if (rows.length) pg.copy('fleet_premises', ['n', ...PREMISES_COLUMNS], rows);
+  }
+
   /** Drops the staging tables (outside a transaction or inside, after the last flush). */
   close(): void {
+    if (this.pg) {
+      this.pg.command('DROP TABLE pg_temp.fleet_premises; DROP TABLE pg_temp.fleet_cell_sets');
+      return;
+    }
     this.db.exec('DROP TABLE temp.fleet_premises; DROP TABLE temp.fleet_cell_sets;');
   }
 }
@@ -201,6 +234,8 @@ function stageSql(rows: number): string {
  * end() rebuilds the indexes and restores the settings found. Outside any transaction.
  */
 export function startBulkLoad(db: SqliteDatabase): { end: () => void } {
+  const pg = postgresOf(db);
+  if (pg) return startPostgresBulkLoad(pg);
   const setting = (name: string) => db.pragma(name, { simple: true }) as string | number;
   const before = {
     journalMode: setting('main.journal_mode'),
@@ -233,6 +268,22 @@ export function startBulkLoad(db: SqliteDatabase): { end: () => void } {
       // With a temp database open (FleetLoader's staging), the first wal_checkpoint after the switch
       // back to WAL fails with SQLITE_LOCKED unless main has been read in WAL mode first.
       db.prepare('SELECT count(*) FROM main.sqlite_master').get();
+    },
+  };
+}
+
+/** PostgreSQL: the fleet tables' secondary indexes dropped while the seed fills them, built once at the end. */
+function startPostgresBulkLoad(pg: PgDatabase): { end: () => void } {
+  const fleetIndexes = pg.query(
+    `SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i
+      WHERE i.schemaname = current_schema() AND i.tablename IN ('devices', 'device_security', 'supply_points')
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+  ) as { name: string; sql: string }[];
+  for (const ix of fleetIndexes) pg.command(`DROP INDEX ${ix.name}`);
+  return {
+    end: () => {
+      for (const ix of fleetIndexes) pg.command(ix.sql);
+      pg.command('ANALYZE');
     },
   };
 }

@@ -218,7 +218,7 @@ export class GatewayStore {
       ),
       outboxDue: p(
         `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
-           AND id NOT IN (SELECT value FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
+           AND id NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
            AND ${HAS_URL}
          ORDER BY id LIMIT ?`,
       ),

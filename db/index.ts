@@ -1,6 +1,9 @@
 // The world store: one SQLite file holds the SMKI repository, registration data, the inventory
 // and every device's trust-anchor cells. One store per concern; WorldStore is their facade.
 export { openSqlite, WorldDbError } from './world-db.ts';
+export { openWorldDb, postgresOf } from './open-world.ts';
+export { isPostgresUrl, PgStoreError, postgresWorldExists, dropPostgresWorld } from './postgres/index.ts';
+export type { PgDatabase } from './postgres/index.ts';
 export type { SqliteDatabase, OpenOptions } from './world-db.ts';
 export { WorldStore } from './store.ts';
 export { MetaStore } from './meta-store.ts';

@@ -11,6 +11,11 @@ export interface Migration {
    * table-rebuild procedure) and is checked with foreign_key_check before it commits.
    */
   rebuild?: (db: { prepare(sql: string): { get(): unknown; all(): unknown[] }; exec(sql: string): unknown }) => void;
+  /**
+   * What a PostgreSQL world runs instead of `sql` and `rebuild`, where they are SQLite's alone (a table
+   * rebuild, JSON functions over old rows). Without it, `sql` is translated (db/postgres).
+   */
+  postgres?: string;
 }
 
 /** Rebuilds `table` from its own CREATE statement as `edit` changes it, keeping its rows, columns and indexes. */
@@ -315,6 +320,12 @@ UPDATE requests SET final_response_code = 'E21',
                    WHERE json_extract(s.value, '$.step') = 'device' AND json_extract(s.value, '$.ok') = 0 LIMIT 1)
  WHERE failed_step IS NULL AND steps LIKE '%"step":"device","ok":false%';
 `,
+    // A PostgreSQL world is younger than this migration: it has no older rows to fill in.
+    postgres: `
+ALTER TABLE requests ADD COLUMN final_response_code TEXT;
+ALTER TABLE requests ADD COLUMN final_reason TEXT;
+ALTER TABLE requests ADD COLUMN device_alert_code TEXT;
+`,
   },
   {
     version: 9,
@@ -405,6 +416,8 @@ CREATE INDEX dcc_schedules_device ON dcc_schedules (device_eui);
       "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF'))",
       "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'))",
     )),
+    postgres: `ALTER TABLE devices DROP CONSTRAINT devices_type_check,
+  ADD CONSTRAINT devices_type_check CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'));`,
   },
   {
     version: 17,
@@ -424,6 +437,8 @@ ALTER TABLE device_security ADD COLUMN contingency_key_generation INTEGER NOT NU
       "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS'))",
       "CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS', 'IHD', 'CAD'))",
     )),
+    postgres: `ALTER TABLE devices DROP CONSTRAINT devices_type_check,
+  ADD CONSTRAINT devices_type_check CHECK (type IN ('ESME', 'GSME', 'GPF', 'CHF', 'PPMID', 'HCALCS', 'IHD', 'CAD'));`,
   },
   {
     version: 19,

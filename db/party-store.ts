@@ -54,7 +54,7 @@ export class PartyStore {
         `INSERT INTO parties (eui, name, dcc_user, smki_subscriber, uept_completed, is_dcc, response_url)
          VALUES (@eui, @name, @dccUser, @smkiSubscriber, @ueptCompleted, @isDcc, @responseUrl)`,
       ),
-      partyRoleInsert: p('INSERT OR IGNORE INTO party_user_roles (party_eui, user_role) VALUES (?, ?)'),
+      partyRoleInsert: p('INSERT INTO party_user_roles (party_eui, user_role) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       partyGet: p('SELECT * FROM parties WHERE eui = ?'),
       partyRoles: p('SELECT user_role FROM party_user_roles WHERE party_eui = ? ORDER BY user_role'),
       partyList: p('SELECT * FROM parties ORDER BY eui'),

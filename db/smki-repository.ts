@@ -79,7 +79,7 @@ export class SmkiRepository {
       certByFingerprint: p('SELECT * FROM certificates WHERE fingerprint = ?'),
       certBySerial: p('SELECT * FROM certificates WHERE serial_decimal = ?'),
       certRevoke: p('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL'),
-      keyInsert: p('INSERT OR REPLACE INTO private_keys (certificate_id, pkcs8) VALUES (?, ?)'),
+      keyInsert: p('INSERT INTO private_keys (certificate_id, pkcs8) VALUES (?, ?) ON CONFLICT (certificate_id) DO UPDATE SET pkcs8 = excluded.pkcs8'),
       keyGet: p('SELECT pkcs8 FROM private_keys WHERE certificate_id = ?'),
       credentialsGet: p('SELECT * FROM device_credentials WHERE device_eui = ?'),
       credentialsInsert: p('INSERT INTO device_credentials (device_eui, ds_certificate_id, ka_certificate_id) VALUES (?, ?, ?)'),

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { readIssuingCa, seedDemoWorld, seedZaz1World, World, WorldError } from '../world/index.ts';
 import { dbOption, jsonOption, out } from './options.ts';
+import { dropPostgresWorld, isPostgresUrl, postgresWorldExists } from '../../db/index.ts';
 import { progressBar } from './output.ts';
 
 // `seed`: a new world file, built in a scratch file and renamed into place when complete.
@@ -26,7 +27,7 @@ export function registerSeed(program: Command): void {
       }
       const referenceTime = o.at ? new Date(o.at) : new Date();
       if (Number.isNaN(referenceTime.getTime())) throw new WorldError('bad-argument', `--at '${o.at}' is not a date-time`);
-      if (existsSync(o.db) && !o.force) {
+      if (!isPostgresUrl(o.db) && existsSync(o.db) && !o.force) {
         throw new WorldError('world-exists', `${o.db} already exists; use --force to replace it`);
       }
       let zaz1: { keystoreJson: string; issuingCa: Buffer } | undefined;
@@ -34,6 +35,13 @@ export function registerSeed(program: Command): void {
         if (!o.keystore) throw new WorldError('bad-argument', 'the zaz1 profile needs --keystore FILE (keystore.json of @smartdcc/dccboxed-keystore)');
         if (!o.issuingCa) throw new WorldError('bad-argument', 'the zaz1 profile needs --issuing-ca FILE (the Z1 CA: PEM, DER, or a DUIS template carrying it)');
         zaz1 = { keystoreJson: readFileSync(o.keystore, 'utf8'), issuingCa: readIssuingCa(readFileSync(o.issuingCa)) };
+      }
+      if (isPostgresUrl(o.db)) {
+        const summary = seedPostgres(o.db, o.profile, { premises, seed: o.seed, referenceTime, zaz1, force: o.force });
+        out(o.json, { db: o.db, profile: o.profile, ...summary }, () =>
+          `seeded ${o.db.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')} (${o.profile}): ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        );
+        return;
       }
       // Build into a scratch file and rename at the end: a failed seed leaves nothing half-made.
       const partial = `${o.db}.partial-${process.pid}`;
@@ -59,4 +67,32 @@ export function registerSeed(program: Command): void {
         `seeded ${o.db} (${o.profile}): ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       );
     });
+}
+
+/**
+ * Seeds a PostgreSQL world. There is no scratch file to rename: the database must hold no world
+ * (or --force empties it), and a seed that fails empties it again, so nothing half-made remains.
+ */
+function seedPostgres(
+  url: string,
+  profile: string,
+  o: { premises: number; seed: string; referenceTime: Date; zaz1?: { keystoreJson: string; issuingCa: Buffer }; force?: boolean },
+): object {
+  if (postgresWorldExists(url)) {
+    if (!o.force) throw new WorldError('world-exists', 'that PostgreSQL database already holds a world; use --force to replace it');
+    dropPostgresWorld(url);
+  }
+  const world = World.open(url, { create: true });
+  try {
+    const summary =
+      profile === 'zaz1'
+        ? seedZaz1World(world, { ...o.zaz1!, referenceTime: o.referenceTime })
+        : seedDemoWorld(world, { premises: o.premises, seed: o.seed, referenceTime: o.referenceTime, onProgress: progressBar('seeding') });
+    world.close();
+    return summary;
+  } catch (err) {
+    world.close();
+    dropPostgresWorld(url);
+    throw err;
+  }
 }

@@ -16,7 +16,7 @@ import {
   type KeyUsage,
   type ScalarKey,
 } from '../../pki/index.ts';
-import { InventoryChanges, openSqlite, WorldStore, type CellColumnName, type CertificateRecord, type DeviceStatus, type OpenOptions } from '../../db/index.ts';
+import { InventoryChanges, openWorldDb, WorldStore, type CellColumnName, type CertificateRecord, type DeviceStatus, type OpenOptions } from '../../db/index.ts';
 import type { InventoryChange } from '../../service-requests/index.ts';
 
 /** Meta keys of a world file. */
@@ -90,7 +90,7 @@ export class World {
   }
 
   static open(file: string, options: OpenOptions = {}): World {
-    return new World(new WorldStore(openSqlite(file, options)));
+    return new World(new WorldStore(openWorldDb(file, options)));
   }
 
   close(): void {

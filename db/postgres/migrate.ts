@@ -1,0 +1,86 @@
+import { MIGRATIONS } from '../migrations.ts';
+import { rowidTables } from './dialect.ts';
+import { PgDatabase, PgStoreError } from './pg-database.ts';
+
+// The PostgreSQL world has the SQLite world's schema: the same migrations, translated statement by
+// statement (dialect.ts); a migration SQLite can only make by rebuilding a table says how
+// PostgreSQL makes it (Migration.postgres). Instances starting together migrate one at a time.
+
+/** The rowid-keyed tables of the schema, from the migrations' DDL. */
+export const ROWID_TABLES: ReadonlySet<string> = rowidTables(MIGRATIONS.map((m) => m.sql));
+
+const MIGRATION_LOCK = 0x64636373; // 'dccs'
+
+// SQLite's functions the stores call, as SQL functions, so their statements need no rewriting.
+const SQLITE_FUNCTIONS = `
+CREATE TABLE IF NOT EXISTS dcc_sim_schema (version integer NOT NULL);
+INSERT INTO dcc_sim_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM dcc_sim_schema);
+CREATE OR REPLACE FUNCTION julianday(t text) RETURNS double precision LANGUAGE sql IMMUTABLE STRICT
+  AS $$ SELECT (extract(epoch FROM t::timestamp) / 86400.0 + 2440587.5)::double precision $$;
+CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+  AS $$ SELECT doc::jsonb #>> (CASE WHEN path = '$' THEN '{}'::text[] ELSE string_to_array(substr(path, 3), '.') END) $$;
+CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text) LANGUAGE sql IMMUTABLE STRICT
+  AS $$ SELECT CASE jsonb_typeof(e) WHEN 'string' THEN e #>> '{}' ELSE e::text END FROM jsonb_array_elements(doc::jsonb) AS e $$;
+`;
+
+export function openPostgres(url: string, options: { readonly?: boolean } = {}): PgDatabase {
+  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES, readonly: options.readonly });
+  try {
+    if (!options.readonly) migrate(db);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== latestVersion()) {
+      throw new PgStoreError('world-schema', `PostgreSQL world ${db.name} has schema ${version}, expected ${latestVersion()}`);
+    }
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+function latestVersion(): number {
+  return MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+function migrate(db: PgDatabase): void {
+  db.command(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+  try {
+    db.command(SQLITE_FUNCTIONS);
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > latestVersion()) {
+      throw new PgStoreError('world-schema', `PostgreSQL world schema ${current} is newer than this dcc-sim (${latestVersion()})`);
+    }
+    for (const m of [...MIGRATIONS].sort((x, y) => x.version - y.version)) {
+      if (m.version <= current) continue;
+      db.transaction(() => {
+        if (m.postgres !== undefined) db.command(m.postgres);
+        else if (m.rebuild) throw new PgStoreError('world-schema', `migration ${m.version} (${m.name}) rebuilds a table and says nothing of PostgreSQL`);
+        else db.exec(m.sql);
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    }
+  } finally {
+    if (db.open) db.command(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
+  }
+}
+
+/** Whether the database already holds a world (made by seed). */
+export function postgresWorldExists(url: string): boolean {
+  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES });
+  try {
+    return db.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'world_meta'").length > 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** Empties the database's schema of everything a world put there (seed --force, or a failed seed). */
+export function dropPostgresWorld(url: string): void {
+  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES });
+  try {
+    db.command(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    db.command('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public');
+  } finally {
+    db.close();
+  }
+}
