@@ -16,6 +16,7 @@ interface Libpq {
   exec(text: string): void;
   execParams(text: string, values: (string | null)[]): void;
   prepare(name: string, text: string, nParams: number): void;
+  describePrepared(name: string): void;
   execPrepared(name: string, values: (string | null)[]): void;
   resultStatus(): string;
   resultErrorMessage(): string;
@@ -168,6 +169,11 @@ export class PgStatement {
 
   all(...args: unknown[]): unknown[] {
     return this.db.execute(this.name, this.sql, this.values(args), this.mode, this.safe).rows;
+  }
+
+  /** The result's column names (better-sqlite3's columns(); names only). */
+  columns(): { name: string; column: string | null; table: string | null; database: string | null; type: string | null }[] {
+    return this.db.describe(this.name, this.sql).map((name) => ({ name, column: null, table: null, database: null, type: null }));
   }
 
   *iterate(...args: unknown[]): IterableIterator<unknown> {
@@ -343,14 +349,27 @@ export class PgDatabase {
     this.sequencesToMove.clear();
   }
 
+  private ensurePrepared(name: string, sql: TranslatedSql): void {
+    if (this.prepared.has(name)) return;
+    this.pq.prepare(name, sql.text, sql.params.length);
+    this.check(sql.text);
+    this.prepared.add(name);
+  }
+
+  describe(name: string, sql: TranslatedSql): string[] {
+    this.assertOpen();
+    this.ensurePrepared(name, sql);
+    this.pq.describePrepared(name);
+    this.check(sql.text);
+    const names: string[] = [];
+    for (let c = 0; c < this.pq.nfields(); c++) names.push(this.pq.fname(c));
+    return names;
+  }
+
   execute(name: string, sql: TranslatedSql, values: (string | null)[], mode: Mode, safe: boolean): Result {
     this.assertOpen();
     if (this.doomed) throw this.doomed;
-    if (!this.prepared.has(name)) {
-      this.pq.prepare(name, sql.text, values.length);
-      this.check(sql.text);
-      this.prepared.add(name);
-    }
+    this.ensurePrepared(name, sql);
     this.pq.execPrepared(name, values);
     this.check(sql.text);
     const changes = Number(this.pq.cmdTuples() || 0);

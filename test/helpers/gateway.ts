@@ -8,15 +8,18 @@ import { startServer, type RunningServer, type ServerOptions } from '../../src/s
 import { xmlSignerOf, signPreCommand } from '../../src/client.ts';
 import { buildRequest, parseDuisResponse, signDuis, type BuildRequestInput, type DuisResponse } from '../../service-requests/index.ts';
 import type { DeviceRecord } from '../../db/index.ts';
+import { postgresDemoWorld } from './postgres.ts';
 
 // A real world file, a real server on 127.0.0.1 and real signatures, shared by the gateway tests.
 
-const REFERENCE_TIME = new Date('2026-11-01T00:00:00Z');
+export const REFERENCE_TIME = new Date('2026-11-01T00:00:00Z');
 /** Seeded worlds by premises count: test files share a worker process, and may ask for different sizes. */
 const templates = new Map<number, { dir: string; file: string }>();
 
 /** Seeds one demo world of each size per test process; each test server gets its own copy of it. */
 export function demoWorldFile(premises = 150): string {
+  // DCC_SIM_TEST_STORE=postgres runs a suite written for SQLite files against PostgreSQL worlds.
+  if (process.env.DCC_SIM_TEST_STORE === 'postgres') return postgresDemoWorld(premises);
   let template = templates.get(premises);
   if (!template) {
     const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-gw-'));

@@ -1,0 +1,135 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
+import { seedDemoWorld, World } from '../../src/world/index.ts';
+import { REFERENCE_TIME } from './gateway.ts';
+
+// A real PostgreSQL server for the tests: DCC_SIM_TEST_POSTGRES names one (a libpq URL of a
+// database the tests may create databases from, e.g. CI's), or else each test process starts its
+// own cluster in a scratch folder from Debian's binaries (unix socket only, fsync off) and stops it
+// on exit. As root, the cluster runs as the postgres user, since PostgreSQL refuses root.
+
+export interface PostgresCluster {
+  /** the URL of a database of this cluster */
+  url(database: string): string;
+  /** runs an administrative statement in the cluster's maintenance database */
+  admin(sql: string): void;
+}
+
+let cluster: PostgresCluster | undefined;
+
+function binaries(): string {
+  const candidates = [process.env.DCC_SIM_PG_BIN];
+  try {
+    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim());
+  } catch {
+    // no pg_config: look where Debian puts the server
+  }
+  if (existsSync('/usr/lib/postgresql')) {
+    for (const v of readdirSync('/usr/lib/postgresql').sort().reverse()) candidates.push(`/usr/lib/postgresql/${v}/bin`);
+  }
+  const dir = candidates.find((d) => d && existsSync(path.join(d, 'initdb')) && existsSync(path.join(d, 'pg_ctl')));
+  if (!dir) {
+    throw new Error('the PostgreSQL store tests need a PostgreSQL server: install Debian\'s postgresql package (.ci/run does), or set DCC_SIM_TEST_POSTGRES to a server\'s URL');
+  }
+  return dir;
+}
+
+export function postgresCluster(): PostgresCluster {
+  if (cluster) return cluster;
+  const given = process.env.DCC_SIM_TEST_POSTGRES;
+  if (given) {
+    const base = new URL(given);
+    cluster = {
+      url(database) {
+        const u = new URL(base.href);
+        u.pathname = `/${database}`;
+        return u.href;
+      },
+      admin(sql) {
+        const db = new PgDatabase(given, { rowidTables: ROWID_TABLES });
+        try {
+          db.command(sql);
+        } finally {
+          db.close();
+        }
+      },
+    };
+    return cluster;
+  }
+  const bin = binaries();
+  const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) => {
+    const full = [path.join(bin, cmd), ...args];
+    const r = asRoot ? spawnSync('runuser', ['-u', 'postgres', '--', ...full], { encoding: 'utf8' }) : spawnSync(full[0]!, full.slice(1), { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout || r.error?.message}`);
+  };
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, uid, gid);
+  }
+  const data = path.join(dir, 'data');
+  // A port only names the socket file; there is no TCP listener.
+  const port = 20000 + (process.pid % 20000);
+  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
+  run('pg_ctl', ['-D', data, '-w', '-s', '-l', path.join(dir, 'log'), '-o', `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`, 'start']);
+  process.on('exit', () => {
+    try {
+      run('pg_ctl', ['-D', data, '-s', '-m', 'immediate', 'stop']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  const url = (database: string) => `postgresql:///${database}?host=${encodeURIComponent(dir)}&port=${port}&user=postgres`;
+  cluster = {
+    url,
+    admin(sql) {
+      const db = new PgDatabase(url('postgres'), { rowidTables: ROWID_TABLES });
+      try {
+        db.command(sql);
+      } finally {
+        db.close();
+      }
+    },
+  };
+  return cluster;
+}
+
+let databases = 0;
+
+/** A new empty database; its URL. */
+export function freshPostgresDatabase(template?: string): string {
+  const c = postgresCluster();
+  const name = `dccsim_${process.pid}_${++databases}`;
+  c.admin(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  return c.url(name);
+}
+
+const templates = new Map<number, string>();
+
+/**
+ * A seeded demo world in a database of its own (the same world demoWorldFile makes in SQLite):
+ * seeded once per size into a template database, then copied by CREATE DATABASE … TEMPLATE.
+ */
+export function postgresDemoWorld(premises = 150): string {
+  let template = templates.get(premises);
+  if (!template) {
+    const url = freshPostgresDatabase();
+    const w = World.open(url, { create: true });
+    seedDemoWorld(w, { premises, seed: 'gateway-tests', referenceTime: REFERENCE_TIME });
+    w.close();
+    template = new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
+    templates.set(premises, template);
+  }
+  return freshPostgresDatabase(template);
+}
+
+/** Drops a database made by freshPostgresDatabase or postgresDemoWorld (its connections closed first). */
+export function dropPostgresDatabase(url: string): void {
+  const name = new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
+  postgresCluster().admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
