@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
+import { dropPostgresWorld, postgresOf } from '../db/index.ts';
 import { seedDemoWorld } from '../src/world/seed-demo.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
@@ -13,12 +14,15 @@ import { generateKeyPairSync } from 'node:crypto';
 // `npm run bench:pipeline [-- --premises=N --runs=R]`: 6.21 handovers straight into Dcc.handle
 // (no HTTP), to measure and profile the DCC's own per-request cost (run under `node --cpu-prof`
 // for a profile). Each run uses a freshly seeded world, so device credentials are first-use as
-// in the real bench. Prints handovers/s and the mean time per pipeline stage from the steps.
+// in the real bench. `--pg-url=URL` runs them on a PostgreSQL world and adds the store's side: round
+// trips and the server process's CPU per handover. Prints handovers/s and the mean time per pipeline stage from the steps.
 
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const premises = arg('premises', 300);
 const runs = arg('runs', 3);
 const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-pipeline-'));
+/** --pg-url=URL: each run's world is seeded into that PostgreSQL database (emptied first) instead of a SQLite file */
+const pgUrl = process.argv.find((a) => a.startsWith('--pg-url='))?.slice('--pg-url='.length);
 
 /** A correctly signed 6.21 handover, by the device's supplier, for every meter of the world still awaiting one. */
 function signedHandovers(world: World): Buffer[] {
@@ -34,14 +38,29 @@ function signedHandovers(world: World): Buffer[] {
   return requests;
 }
 
+/** CPU ms a process has used (utime + stime in /proc, clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 function oneRun(run: number) {
-  const file = path.join(dir, `run${run}.db`);
+  if (pgUrl) dropPostgresWorld(pgUrl);
+  const file = pgUrl ?? path.join(dir, `run${run}.db`);
   const world = World.open(file, { create: true });
   seedDemoWorld(world, { premises, seed: 'bench', referenceTime: new Date(), awaitingHandoverShare: 1 });
   const requests = signedHandovers(world);
+  const pg = postgresOf(world.store.db);
+  const backend = pg?.backendPid();
+  const before = { statements: pg?.statements ?? 0, backendCpu: backend ? processCpuMs(backend) : 0 };
   const result = handleInProcess(world, requests);
+  // PostgreSQL's side of the same requests: the round trips and the server process's CPU.
+  const store = pg
+    ? { statements: (pg.statements - before.statements) / result.n, backendCpuMs: (processCpuMs(backend!) - before.backendCpu) / result.n, retries: pg.retries }
+    : undefined;
   world.close();
-  return result;
+  return { ...result, store };
 }
 
 // Why the DCC signs its own responses with signResponse (its own canonical form, no xml-crypto):
@@ -92,7 +111,10 @@ for (let i = 0; i < runs; i++) {
   const rate = (r.n / r.ms) * 1000;
   rates.push(rate);
   const per = [...r.stages].map(([k, v]) => `${k} ${(v / r.n).toFixed(3)}`).join(', ');
-  process.stdout.write(`run ${i + 1}: ${r.n} handovers in ${r.ms.toFixed(0)} ms = ${rate.toFixed(0)}/s (process CPU ${r.cpuMs.toFixed(2)} ms per handover); codes ${JSON.stringify(Object.fromEntries(r.codes))}\n  ms/handover by stage: ${per}\n`);
+  const pgPart = r.store
+    ? `; PostgreSQL: ${r.store.statements.toFixed(1)} statements and ${r.store.backendCpuMs.toFixed(2)} ms server CPU per handover, ${r.store.retries} transactions retried`
+    : '';
+  process.stdout.write(`run ${i + 1}: ${r.n} handovers in ${r.ms.toFixed(0)} ms = ${rate.toFixed(0)}/s (process CPU ${r.cpuMs.toFixed(2)} ms per handover${pgPart}); codes ${JSON.stringify(Object.fromEntries(r.codes))}\n  ms/handover by stage: ${per}\n`);
 }
 rates.sort((a, b) => a - b);
 process.stdout.write(`handovers/s over ${runs} runs: min ${rates[0]!.toFixed(0)}, median ${rates[Math.floor(runs / 2)]!.toFixed(0)}, max ${rates.at(-1)!.toFixed(0)}\n`);

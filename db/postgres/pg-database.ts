@@ -215,6 +215,8 @@ export class PgDatabase {
   open = true;
   /** transactions run again after a serialization failure or deadlock, since opening */
   retries = 0;
+  /** statements executed (round trips to the server), since opening: what a request costs in trips */
+  statements = 0;
 
   private readonly pq: Libpq;
   private readonly translated = new Map<string, { sql: TranslatedSql; name: string }>();
@@ -266,8 +268,14 @@ export class PgDatabase {
 
   /** Runs raw PostgreSQL (no translation), e.g. the store's own DDL. */
   command(text: string): void {
+    this.statements++;
     this.pq.exec(text);
     this.check(text);
+  }
+
+  /** The server process serving this connection (its CPU can be read from /proc on the same machine). */
+  backendPid(): number {
+    return (this.query('SELECT pg_backend_pid() AS pid')[0] as { pid: number }).pid;
   }
 
   /** Runs raw PostgreSQL with parameters and returns its rows (objects). */
@@ -371,6 +379,7 @@ export class PgDatabase {
     if (this.doomed) throw this.doomed;
     this.ensurePrepared(name, sql);
     this.pq.execPrepared(name, values);
+    this.statements++;
     this.check(sql.text);
     const changes = Number(this.pq.cmdTuples() || 0);
     const rows = this.rows(mode, safe);
