@@ -328,17 +328,33 @@ export class PgDatabase {
     const name = `sp${++this.savepoints}`;
     this.command(`SAVEPOINT ${name}`);
     this.depth++;
+    const hooks = this.commitHooks.length;
     try {
       const result = fn(...args);
       this.command(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (e) {
+      // what the rolled-back part meant to do after the commit is not done either
+      this.commitHooks.length = hooks;
       if (!this.doomed) this.command(`ROLLBACK TO SAVEPOINT ${name}`);
       throw e;
     } finally {
       this.depth--;
       this.savepoints--;
     }
+  }
+
+  private readonly advisoryLocks = new Set<number>();
+
+  /**
+   * Takes a session advisory lock if no other connection holds it, and keeps it until this
+   * connection ends (a process that dies lets go of it with its connection). True while held.
+   */
+  holdAdvisoryLock(key: number): boolean {
+    if (this.advisoryLocks.has(key)) return true;
+    const got = (this.query('SELECT pg_try_advisory_lock($1) AS ok', [key])[0] as { ok: number }).ok === 1;
+    if (got) this.advisoryLocks.add(key);
+    return got;
   }
 
   /** Explicit ids were written into identity columns: move their sequences past them. */
