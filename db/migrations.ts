@@ -449,4 +449,14 @@ ALTER TABLE device_security ADD COLUMN contingency_key_generation INTEGER NOT NU
 ALTER TABLE requests ADD COLUMN local_response BLOB;
 `,
   },
+  {
+    version: 20,
+    name: 'outbox: the process delivering a row, and until when (several processes serving one PostgreSQL world)',
+    sql: `
+-- Who claimed a row for delivery and until when (ISO, real time); another process takes it once
+-- the lease has run out (db/gateway-store.ts claimDueOutbox). SQLite worlds have one process and leave them empty.
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+`,
+  },
 ];
