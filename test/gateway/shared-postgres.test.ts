@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashedEui, type Eui } from '../../pki/index.ts';
+import { Receiver, spawnServer, type ChildServer } from '../resilience/kit.ts';
+import { dccCommandCounters, eventually, postDuis, sharedPostgresWorld, type SharedJob, type SharedWorld } from '../helpers/shared-postgres.ts';
+import { dropPostgresDatabase } from '../helpers/postgres.ts';
+import { exampleRequest } from '../../src/world/examples.ts';
+import { World } from '../../src/world/world.ts';
+
+// Two `dcc-sim serve` processes on one PostgreSQL world, each with its own connection, as two
+// instances behind a load balancer would be: a request is acted on once whichever of them takes
+// it, each asynchronous response is delivered once, and the simulated clock and the DCC's
+// schedules are the world's, not an instance's.
+
+const receiver = new Receiver();
+let w: SharedWorld;
+let a: ChildServer;
+let b: ChildServer;
+let counter = 7_000_000n;
+
+beforeAll(async () => {
+  await receiver.start();
+  w = sharedPostgresWorld(60, 'shared-postgres', receiver.url);
+  [a, b] = await Promise.all([spawnServer(w.url), spawnServer(w.url)]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
+  await receiver.stop();
+  w?.close();
+  if (w) dropPostgresDatabase(w.url);
+});
+
+function logOf(requestId: string) {
+  return w.db.query('SELECT path, response_code, failed_step, changed_cells FROM requests WHERE request_id = $1 ORDER BY id', [requestId]) as {
+    path: string;
+    response_code: string;
+    failed_step: string | null;
+    changed_cells: string | null;
+  }[];
+}
+
+function responsesOf(requestId: string) {
+  return w.db.query("SELECT id, response_code FROM outbox WHERE request_id = $1 AND kind = 'response' ORDER BY id", [requestId]) as { id: number; response_code: string }[];
+}
+
+function undelivered(): number {
+  return (w.db.query('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL')[0] as { n: number }).n;
+}
+
+/** How many times the receiver took each delivery id. */
+function deliveries(): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const d of receiver.accepted) n.set(d.id, (n.get(d.id) ?? 0) + 1);
+  return n;
+}
+
+function supplierDsHolder(eui: Eui): string | null {
+  const r = w.db.query('SELECT c.subject_eui FROM device_security s JOIN certificates c ON c.id = s.supplier_ds WHERE s.device_eui = $1', [eui])[0] as { subject_eui: string | null } | undefined;
+  return r?.subject_eui ?? null;
+}
+
+describe('two dcc-sim serve processes on one PostgreSQL world', () => {
+  it('the same signed request sent to both at once is acted on by one; the other refuses it as a replay', async () => {
+    const jobs = w.handovers.splice(0, 8);
+    expect(jobs.length).toBe(8);
+    for (const job of jobs) {
+      const { xml, requestId } = w.sign(job, ++counter);
+      const answers = await Promise.all([postDuis(a.url, 'serviceS', xml), postDuis(b.url, 'serviceS', xml)]);
+      const codes = answers.map((x) => x!.code).sort();
+      expect(codes, requestId).toEqual(['E100', 'I99']);
+      expect(answers.find((x) => x!.code === 'E100')!.reason).toMatch(/replay/);
+      const log = logOf(requestId);
+      expect(log.map((r) => [r.response_code, r.failed_step]).sort()).toEqual([['E100', 'request-id'], ['I99', null]]);
+      expect(JSON.parse(log.find((r) => r.response_code === 'I99')!.changed_cells ?? '[]')).toContain('supplierDS');
+      expect(responsesOf(requestId).map((r) => r.response_code), `${requestId}: one device answer`).toEqual(['I0']);
+      expect(supplierDsHolder(job.target)).toBe(job.originator);
+    }
+  });
+
+  it('handovers and reads split across both servers are answered as one server answers them, each response delivered once', async () => {
+    const jobs = [...w.handovers.splice(0, 12), ...w.reads.splice(0, 20)];
+    const streams = new Map<Eui, SharedJob[]>();
+    for (const j of jobs) streams.set(j.originator, [...(streams.get(j.originator) ?? []), j]);
+    expect(streams.size, 'several suppliers send at once').toBeGreaterThan(1);
+    const sent: { job: SharedJob; requestId: string; code: string }[] = [];
+    // One stream per supplier (its counters rise in order), its requests alternating between the servers.
+    await Promise.all([...streams.values()].map(async (list) => {
+      let turn = 0;
+      for (const job of list) {
+        const { xml, requestId } = w.sign(job, ++counter);
+        const answer = await postDuis(turn++ % 2 === 0 ? a.url : b.url, 'serviceS', xml);
+        sent.push({ job, requestId, code: answer!.code });
+      }
+    }));
+    for (const s of sent) {
+      expect(s.code, s.requestId).toBe('I99');
+      expect(logOf(s.requestId).map((r) => r.response_code), `${s.requestId}: one outcome`).toEqual(['I99']);
+      expect(responsesOf(s.requestId).map((r) => r.response_code), `${s.requestId}: one device answer`).toEqual(['I0']);
+      if (s.job.kind === 'handover') expect(supplierDsHolder(s.job.target)).toBe(s.job.originator);
+    }
+    const acb = dccCommandCounters(w.db, w.acb);
+    expect(acb.length, 'handovers sent by the ACB').toBeGreaterThanOrEqual(20);
+    expect(new Set(acb).size, 'no ACB counter used twice').toBe(acb.length);
+
+    expect(await eventually(() => undelivered() === 0), 'every response delivered').toBe(true);
+    const ids = (w.db.query('SELECT id FROM outbox').map((r) => String((r as { id: number }).id)));
+    const got = deliveries();
+    for (const id of ids) expect(got.get(id), `outbox #${id}`).toBe(1);
+  });
+
+  it('the clock moved on one server is the time on the other; a 5.1 schedule sends each day\'s read once', async () => {
+    const set = async (base: string, body: object) => (await (await fetch(`${base}/api/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { now: string };
+    const now = async (base: string) => Date.parse(((await (await fetch(`${base}/api/clock`)).json()) as { now: string }).now);
+    const start = Date.parse('2026-12-10T12:00:00Z');
+    await set(a.url, { set: new Date(start).toISOString() });
+    expect(await now(b.url)).toBeGreaterThanOrEqual(start);
+    const advanced = await set(b.url, { advance: '2h' });
+    expect(await now(a.url)).toBeGreaterThanOrEqual(Date.parse(advanced.now));
+
+    const job = w.reads.splice(0, 1)[0]!;
+    const created = await createSchedule(job);
+    expect(created.code, created.reason ?? '').toBe('I0');
+    const id = Number(/<sr:DSPScheduleID>(\d+)</.exec(created.xml)![1]);
+    const first = Date.parse((w.db.query('SELECT next_run_at FROM dcc_schedules WHERE id = $1', [id])[0] as { next_run_at: string }).next_run_at);
+    // Two days and a bit after the first occurrence: three reads due, whichever server runs them.
+    await set(a.url, { set: new Date(first + 2 * 86_400_000 + 6 * 3_600_000).toISOString() });
+    await set(b.url, { advance: '0s' });
+    await set(a.url, { advance: '0s' });
+    const scheduled = () => w.db.query("SELECT id FROM outbox WHERE kind = 'response' AND party_eui = $1 AND body LIKE '%DSPScheduledMessage%' AND response_id LIKE $2", [job.originator, `${dashedEui(job.target)}:%`]) as { id: number }[];
+    expect(scheduled().length, 'one read per day passed').toBe(3);
+    expect(await eventually(() => undelivered() === 0), 'every response delivered').toBe(true);
+    const got = deliveries();
+    for (const r of scheduled()) expect(got.get(String(r.id)), `scheduled read #${r.id}`).toBe(1);
+  });
+});
+
+/** A 5.1 daily read of the job's meter's import daily log, by its supplier, sent to server A. */
+async function createSchedule(job: SharedJob) {
+  const world = World.open(w.url);
+  try {
+    const unsigned = exampleRequest(world, 'schedule-daily-read', { device: job.target });
+    const { xml } = w.sign({ ...job, unsigned }, ++counter);
+    return (await postDuis(a.url, 'serviceD', xml))!;
+  } finally {
+    world.close();
+  }
+}
