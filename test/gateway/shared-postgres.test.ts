@@ -9,18 +9,23 @@ import { World } from '../../src/world/world.ts';
 // Two `dcc-sim serve` processes on one PostgreSQL world, each with its own connection, as two
 // instances behind a load balancer would be: a request is acted on once whichever of them takes
 // it, each asynchronous response is delivered once, and the simulated clock and the DCC's
-// schedules are the world's, not an instance's.
+// schedules are the world's, not an instance's. Last, one of them is SIGKILLed under load (the
+// two-server form of test/resilience/crash.test.ts, sharing this file's world and servers).
 
 const receiver = new Receiver();
 let w: SharedWorld;
 let a: ChildServer;
 let b: ChildServer;
 let counter = 7_000_000n;
+const LEASE_MS = 3000;
 
 beforeAll(async () => {
   await receiver.start();
-  w = sharedPostgresWorld(60, 'shared-postgres', receiver.url);
-  [a, b] = await Promise.all([spawnServer(w.url), spawnServer(w.url)]);
+  w = sharedPostgresWorld(100, 'shared-postgres', receiver.url);
+  // A short lease: the crash test below waits for the killed server's claims to run out.
+  const started = await Promise.all([0, 1].map(() => spawnServer(w.url, { extra: ['--outbox-lease', String(LEASE_MS)] })));
+  a = started[0]!;
+  b = started[1]!;
 }, 120_000);
 
 afterAll(async () => {
@@ -145,3 +150,76 @@ async function createSchedule(job: SharedJob) {
     world.close();
   }
 }
+
+describe('SIGKILL one of two servers on one PostgreSQL world, under load', () => {
+  it('loses nothing acknowledged, does nothing twice, and the survivor delivers what the killed server had claimed', async () => {
+    const jobs = [...w.handovers.splice(0), ...w.reads.splice(0, 20)].map((job) => ({ job, requestId: '', xml: '', state: 'todo' as 'todo' | 'lost' | 'done', ack: null as string | null }));
+    expect(jobs.filter((j) => j.job.kind === 'handover').length, 'handovers left for the crash').toBeGreaterThanOrEqual(15);
+    const before = new Map(jobs.map((j) => [j.job.target, supplierDsHolder(j.job.target)]));
+    for (const j of jobs) Object.assign(j, w.sign(j.job, ++counter));
+    const streams = new Map<Eui, typeof jobs>();
+    for (const j of jobs) streams.set(j.job.originator, [...(streams.get(j.job.originator) ?? []), j]);
+    const victim = b;
+    const servers = [a, victim];
+    let answered = 0;
+    // Each supplier's stream alternates between the servers; a request whose answer is lost stops it.
+    const running = Promise.all([...streams.values()].map(async (list) => {
+      for (const [n, j] of list.entries()) {
+        const answer = await postDuis(servers[n % 2]!.url, 'serviceS', j.xml);
+        if (!answer) {
+          j.state = 'lost';
+          return;
+        }
+        j.ack = answer.code;
+        j.state = 'done';
+        answered++;
+      }
+    }));
+    // Under load, with responses in flight on the victim: the receiver holds its answers until the kill.
+    expect(await eventually(() => answered >= 10, 30_000), 'requests answered before the kill').toBe(true);
+    receiver.mode = 'hang';
+    const claimedByVictim = () => w.db.query("SELECT id FROM outbox WHERE delivered_at IS NULL AND claimed_by LIKE $1", [`%:${victim.child.pid}:%`]) as { id: number }[];
+    expect(await eventually(() => claimedByVictim().length > 0, 30_000), 'the victim holds responses it is delivering').toBe(true);
+    await victim.kill('SIGKILL');
+    const orphaned = claimedByVictim().map((r) => String(r.id));
+    receiver.release();
+    await running;
+
+    // A client that lost its answer asks the log (through the survivor's world) and sends again only what is not there.
+    const lost = jobs.filter((x) => x.state === 'lost');
+    for (const j of lost) {
+      const logged = logOf(j.requestId);
+      expect(logged.length, `${j.requestId}: at most one outcome`).toBeLessThanOrEqual(1);
+      if (!logged.length) j.ack = (await postDuis(a.url, 'serviceS', j.xml))!.code;
+      j.state = 'done';
+    }
+    for (const j of jobs.filter((x) => x.state === 'todo')) {
+      j.ack = (await postDuis(a.url, 'serviceS', j.xml))!.code;
+      j.state = 'done';
+    }
+
+    for (const j of jobs) {
+      const log = logOf(j.requestId);
+      expect(log.map((r) => r.response_code), `${j.requestId}: one outcome`).toEqual(['I99']);
+      if (j.ack !== null) expect(j.ack, j.requestId).toBe('I99');
+      expect(responsesOf(j.requestId).map((r) => r.response_code), `${j.requestId}: one device answer`).toEqual(['I0']);
+      if (j.job.kind === 'handover') expect(supplierDsHolder(j.job.target), `${j.requestId}: handed over`).toBe(j.job.originator);
+      else expect(supplierDsHolder(j.job.target), `${j.requestId}: a read changes no cell`).toBe(before.get(j.job.target));
+    }
+    const acb = dccCommandCounters(w.db, w.acb);
+    expect(new Set(acb).size, 'no ACB counter used twice').toBe(acb.length);
+
+    // The survivor delivers everything, the victim's claims once their lease has run out; the same body under each id.
+    expect(await eventually(() => undelivered() === 0, 30_000), 'every response delivered').toBe(true);
+    expect(orphaned.length).toBeGreaterThan(0);
+    const got = new Map<string, string[]>();
+    for (const d of receiver.accepted) got.set(d.id, [...(got.get(d.id) ?? []), d.body]);
+    for (const id of orphaned) expect(got.get(id)?.length ?? 0, `outbox #${id}, claimed by the killed server`).toBeGreaterThanOrEqual(1);
+    for (const o of w.db.query('SELECT id, body FROM outbox') as { id: number; body: string }[]) {
+      const bodies = got.get(String(o.id)) ?? [];
+      expect(bodies.length, `outbox #${o.id} delivered`).toBeGreaterThanOrEqual(1);
+      for (const body of bodies) expect(body === o.body, `outbox #${o.id}: the same body under the same id`).toBe(true);
+    }
+    console.info(`two-server crash: ${jobs.length} requests, ${lost.length} answers lost to the kill (${lost.filter((j) => j.ack === null).length} of them committed), ${orphaned.length} responses the killed server had claimed`);
+  }, 120_000);
+});
