@@ -179,6 +179,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.addHook('onRequest', async (req, reply) => {
     const m = /^\/sandboxes\/([^/?#]*)(.*)$/s.exec(req.raw.url ?? '');
     if (!m) return undefined;
+    await sandboxes.refresh(m[1]!); // PostgreSQL: another server on the world may have made, reset or dropped it
     const served = sandboxes.served(m[1]!);
     if (!served) {
       // like any unknown path: behind the admin guard, so a probe learns nothing
@@ -223,10 +224,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   }, o.schedulerMs ?? 1000);
   scheduler.unref();
+  // PostgreSQL: sandboxes another server on the world made, reset or dropped are served as the registry says.
+  const sandboxWatch = postgresOf(world.store.db)
+    ? setInterval(() => void sandboxes.refresh().catch((err: unknown) => app.log.error(err, 'reading the sandbox registry failed')), 2_000)
+    : undefined;
+  sandboxWatch?.unref();
 
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8079 });
   // WAL checkpoints on a thread of their own, not between the requests (db/checkpointer.ts)
-  const checkpointer = o.db === ':memory:' || o.db === '' ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
+  const checkpointer = o.db === ':memory:' || o.db === '' || postgresOf(world.store.db) ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
   // Workers read the world file beside this process: an in-memory world has no file to share, and a
   // PostgreSQL world's requests are all run in-thread (the workers' speculation is SQLite's).
   const pg = postgresOf(world.store.db);
@@ -257,6 +263,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       } else {
         clearInterval(scheduler);
         clearInterval(pruner);
+        clearInterval(sandboxWatch);
         await app.close();
         await prevalidation?.close();
         await checkpointer?.stop();
@@ -285,6 +292,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     sandboxes,
     routes,
     async close() {
+      clearInterval(sandboxWatch);
       await sandboxes.close();
       clearInterval(scheduler);
       clearInterval(pruner);

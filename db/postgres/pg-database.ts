@@ -30,6 +30,7 @@ interface Libpq {
   getisnull(row: number, col: number): boolean;
   cmdTuples(): string;
   putCopyData(data: Buffer): number;
+  getCopyData(async: boolean): Buffer | number;
   putCopyEnd(message?: string): number;
   getResult(): boolean;
   finish(): void;
@@ -498,6 +499,35 @@ export class PgDatabase {
     this.check(`COPY ${table}`);
     while (this.pq.getResult()) this.check(`COPY ${table}`);
     return n;
+  }
+
+  /** Runs a COPY … TO STDOUT and yields what it sends, as it comes (the rows in COPY's own format). */
+  *copyOut(sql: string): Generator<Buffer> {
+    this.assertOpen();
+    this.pq.exec(sql);
+    if (this.pq.resultStatus() !== 'PGRES_COPY_OUT') this.check(sql);
+    for (;;) {
+      const chunk = this.pq.getCopyData(false);
+      if (typeof chunk === 'number') break; // -1: done; -2: failed, reported by the result below
+      yield chunk;
+    }
+    this.pq.getResult();
+    this.check(sql);
+    while (this.pq.getResult()) this.check(sql);
+  }
+
+  /** Runs a COPY … FROM STDIN fed with `data` (in COPY's own format, e.g. another database's copyOut). */
+  copyIn(sql: string, data: Iterable<Buffer>): void {
+    this.assertOpen();
+    this.pq.exec(sql);
+    this.check(sql);
+    for (const chunk of data) {
+      if (this.pq.putCopyData(chunk) !== 1) throw new PgStoreError('postgres-copy', `${sql}: ${this.pq.errorMessage()}`);
+    }
+    if (this.pq.putCopyEnd() !== 1) throw new PgStoreError('postgres-copy', `${sql}: ${this.pq.errorMessage()}`);
+    this.pq.getResult();
+    this.check(sql);
+    while (this.pq.getResult()) this.check(sql);
   }
 
   backup(): Promise<never> {

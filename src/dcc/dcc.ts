@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DCC_PARTIES, dashedEui, describeCertificate, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
-import { GatewayStore, postgresOf, ScheduleStore, type Fault, type OutboxEntry, type PgDatabase, type ScheduleRecord } from '../../db/index.ts';
+import { ADVISORY_LOCKS, GatewayStore, postgresOf, ScheduleStore, type Fault, type OutboxEntry, type PgDatabase, type ScheduleRecord } from '../../db/index.ts';
 import {
   buildDeviceAlert,
   buildResponse,
@@ -111,9 +111,6 @@ export { GBCS_VERSION } from '../../service-requests/index.ts';
 
 /** How much of a refused request's body the request log keeps (bytes). */
 export const REFUSED_BODY_KEPT = 16 * 1024;
-
-/** The advisory lock of the process running a PostgreSQL world's timer work. */
-const TIMER_LOCK = 0x64636374; // 'dcct'
 
 export class Dcc extends EventEmitter {
   readonly gateway: GatewayStore;
@@ -647,7 +644,7 @@ export class Dcc extends EventEmitter {
    * but done once is cheaper.
    */
   leadsTimers(): boolean {
-    return !this.pg || this.pg.holdAdvisoryLock(TIMER_LOCK);
+    return !this.pg || this.pg.holdAdvisoryLock(ADVISORY_LOCKS.timers);
   }
 
   /** Executes future-dated commands whose time has come (by the simulated clock); alerts go to the outbox. */

@@ -151,6 +151,51 @@ async function createSchedule(job: SharedJob) {
   }
 }
 
+describe('sandboxes of a PostgreSQL world shared by two servers', () => {
+  it('a sandbox made on one server is served by both, reset through one and dropped through the other', async () => {
+    const call = async <T = any>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+      const res = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    };
+    const made = await call<{ id: string; baseUrl: string }>(a.url, 'POST', '/api/sandboxes', { name: 'shared trainee' });
+    expect(made.status).toBe(201);
+    const { id, baseUrl } = made.body;
+    expect((await call<{ id: string }[]>(b.url, 'GET', '/api/sandboxes')).body.map((x) => x.id)).toEqual([id]);
+
+    // A handover in the sandbox, through B: in the sandbox's world only, its response to the sandbox's receiver.
+    const own = await new Receiver().start();
+    const job = w.handovers.splice(0, 1)[0]!;
+    expect((await call(`${a.url}${baseUrl}`, 'PUT', `/api/parties/${job.originator}/response-url`, { url: own.url })).status).toBe(200);
+    const { xml, requestId } = w.sign(job, ++counter);
+    expect((await postDuis(`${b.url}${baseUrl}`, 'serviceS', xml))!.code).toBe('I99');
+    const sandboxLog = async (base: string) => (await call<{ responseCode: string }[]>(base, 'GET', `${baseUrl}/api/requests?requestId=${encodeURIComponent(requestId)}`)).body.map((r) => r.responseCode);
+    expect(await sandboxLog(a.url)).toEqual(['I99']);
+    expect(logOf(requestId)).toEqual([]);
+    expect(supplierDsHolder(job.target)).not.toBe(job.originator);
+    expect(await eventually(() => own.accepted.length === 1), 'the sandbox delivers its response').toBe(true);
+    await own.stop();
+
+    // its clock is its own, and the same on both servers
+    const moved = Date.parse((await call<{ now: string }>(a.url, 'POST', `${baseUrl}/api/clock`, { advance: '30d' })).body.now);
+    expect(Date.parse((await call<{ now: string }>(b.url, 'GET', `${baseUrl}/api/clock`)).body.now)).toBeGreaterThanOrEqual(moved);
+    expect(Date.parse((await call<{ now: string }>(b.url, 'GET', '/api/clock')).body.now)).toBeLessThan(moved - 20 * 86_400_000);
+
+    // reset through B: A serves the copy taken at creation too
+    expect((await call(b.url, 'POST', `/api/sandboxes/${id}/reset`)).status).toBe(200);
+    expect(await sandboxLog(a.url)).toEqual([]);
+    expect(Date.parse((await call<{ now: string }>(a.url, 'GET', `${baseUrl}/api/clock`)).body.now)).toBeLessThan(moved - 20 * 86_400_000);
+    expect((await postDuis(`${a.url}${baseUrl}`, 'serviceS', xml))!.code, 'the reset sandbox takes the request again').toBe('I99');
+
+    // dropped through A: gone from B too, databases and all
+    expect((await call(a.url, 'DELETE', `/api/sandboxes/${id}`)).status).toBe(204);
+    expect((await call(b.url, 'GET', `${baseUrl}/api/clock`)).status).toBe(404);
+    expect((await call<unknown[]>(b.url, 'GET', '/api/sandboxes')).body).toEqual([]);
+    const left = w.db.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`%_sb_${id}_%`]);
+    expect(left).toEqual([]);
+  });
+});
+
 describe('SIGKILL one of two servers on one PostgreSQL world, under load', () => {
   it('loses nothing acknowledged, does nothing twice, and the survivor delivers what the killed server had claimed', async () => {
     const jobs = [...w.handovers.splice(0), ...w.reads.splice(0, 20)].map((job) => ({ job, requestId: '', xml: '', state: 'todo' as 'todo' | 'lost' | 'done', ack: null as string | null }));
