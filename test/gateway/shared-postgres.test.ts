@@ -17,7 +17,7 @@ let w: SharedWorld;
 let a: ChildServer;
 let b: ChildServer;
 let counter = 7_000_000n;
-const LEASE_MS = 3000;
+const LEASE_MS = 5000;
 
 beforeAll(async () => {
   await receiver.start();
@@ -163,18 +163,24 @@ describe('sandboxes of a PostgreSQL world shared by two servers', () => {
     const { id, baseUrl } = made.body;
     expect((await call<{ id: string }[]>(b.url, 'GET', '/api/sandboxes')).body.map((x) => x.id)).toEqual([id]);
 
-    // A handover in the sandbox, through B: in the sandbox's world only, its response to the sandbox's receiver.
+    // A handover in the sandbox, through B: in the sandbox's world only, its response to the sandbox's receiver
+    // (the sandbox's parties answered at a receiver of its own: its outbox ids are its own too).
     const own = await new Receiver().start();
+    const redirect = async (base: string) => {
+      for (const p of (await call<{ eui: string }[]>(base, 'GET', `${baseUrl}/api/parties`)).body) {
+        expect((await call(base, 'PUT', `${baseUrl}/api/parties/${p.eui}/response-url`, { url: own.url })).status).toBe(200);
+      }
+    };
+    const answered = () => own.accepted.filter((d) => d.body.includes(requestId)).length;
+    await redirect(a.url);
     const job = w.handovers.splice(0, 1)[0]!;
-    expect((await call(`${a.url}${baseUrl}`, 'PUT', `/api/parties/${job.originator}/response-url`, { url: own.url })).status).toBe(200);
     const { xml, requestId } = w.sign(job, ++counter);
     expect((await postDuis(`${b.url}${baseUrl}`, 'serviceS', xml))!.code).toBe('I99');
     const sandboxLog = async (base: string) => (await call<{ responseCode: string }[]>(base, 'GET', `${baseUrl}/api/requests?requestId=${encodeURIComponent(requestId)}`)).body.map((r) => r.responseCode);
     expect(await sandboxLog(a.url)).toEqual(['I99']);
     expect(logOf(requestId)).toEqual([]);
     expect(supplierDsHolder(job.target)).not.toBe(job.originator);
-    expect(await eventually(() => own.accepted.length === 1), 'the sandbox delivers its response').toBe(true);
-    await own.stop();
+    expect(await eventually(() => answered() === 1), 'the sandbox delivers its response').toBe(true);
 
     // its clock is its own, and the same on both servers
     const moved = Date.parse((await call<{ now: string }>(a.url, 'POST', `${baseUrl}/api/clock`, { advance: '30d' })).body.now);
@@ -185,7 +191,10 @@ describe('sandboxes of a PostgreSQL world shared by two servers', () => {
     expect((await call(b.url, 'POST', `/api/sandboxes/${id}/reset`)).status).toBe(200);
     expect(await sandboxLog(a.url)).toEqual([]);
     expect(Date.parse((await call<{ now: string }>(a.url, 'GET', `${baseUrl}/api/clock`)).body.now)).toBeLessThan(moved - 20 * 86_400_000);
+    await redirect(b.url);
     expect((await postDuis(`${a.url}${baseUrl}`, 'serviceS', xml))!.code, 'the reset sandbox takes the request again').toBe('I99');
+    expect(await eventually(() => answered() === 2), 'the reset sandbox delivers its response').toBe(true);
+    await own.stop();
 
     // dropped through A: gone from B too, databases and all
     expect((await call(a.url, 'DELETE', `/api/sandboxes/${id}`)).status).toBe(204);
@@ -260,6 +269,8 @@ describe('SIGKILL one of two servers on one PostgreSQL world, under load', () =>
     const got = new Map<string, string[]>();
     for (const d of receiver.accepted) got.set(d.id, [...(got.get(d.id) ?? []), d.body]);
     for (const id of orphaned) expect(got.get(id)?.length ?? 0, `outbox #${id}, claimed by the killed server`).toBeGreaterThanOrEqual(1);
+    const takenOver = w.db.query('SELECT claimed_by FROM outbox WHERE id = ANY ($1::bigint[])', [`{${orphaned.join(',')}}`]) as { claimed_by: string }[];
+    for (const r of takenOver) expect(r.claimed_by, 'delivered by the survivor').toMatch(new RegExp(`:${a.child.pid}:`));
     for (const o of w.db.query('SELECT id, body FROM outbox') as { id: number; body: string }[]) {
       const bodies = got.get(String(o.id)) ?? [];
       expect(bodies.length, `outbox #${o.id} delivered`).toBeGreaterThanOrEqual(1);
