@@ -129,6 +129,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const world = World.open(o.db);
   const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
+  // a PostgreSQL world, which other servers may be serving too
+  const pg = postgresOf(world.store.db);
   if (o.outboxLeaseMs !== undefined) dcc.gateway.outboxLeaseMs = o.outboxLeaseMs;
   const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
   // Node checks the header and request deadlines on this interval (default 30 s, longer than they are).
@@ -225,17 +227,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }, o.schedulerMs ?? 1000);
   scheduler.unref();
   // PostgreSQL: sandboxes another server on the world made, reset or dropped are served as the registry says.
-  const sandboxWatch = postgresOf(world.store.db)
+  const sandboxWatch = pg
     ? setInterval(() => void sandboxes.refresh().catch((err: unknown) => app.log.error(err, 'reading the sandbox registry failed')), 2_000)
     : undefined;
   sandboxWatch?.unref();
 
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8079 });
   // WAL checkpoints on a thread of their own, not between the requests (db/checkpointer.ts)
-  const checkpointer = o.db === ':memory:' || o.db === '' || postgresOf(world.store.db) ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
+  const checkpointer = o.db === ':memory:' || o.db === '' || pg ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
   // Workers read the world file beside this process: an in-memory world has no file to share, and a
   // PostgreSQL world's requests are all run in-thread (the workers' speculation is SQLite's).
-  const pg = postgresOf(world.store.db);
   const workers = o.db === ':memory:' || o.db === '' || pg ? 0 : Math.max(0, Math.floor(o.workers ?? 0));
   if (pg && (o.workers ?? 0) > 0) app.log.info('a PostgreSQL world is served without pipeline workers: each request runs in-thread');
   if (workers > 0) {
