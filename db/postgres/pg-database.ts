@@ -242,6 +242,8 @@ export class PgDatabase {
       throw new PgStoreError('world-open-failed', `cannot connect to PostgreSQL world ${this.name}: ${(e as Error).message.trim()}`);
     }
     this.command("SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+    // which dcc-sim process a connection is, in pg_stat_activity (several may share the world)
+    if (!/application_name/.test(url)) this.command(`SET application_name = 'dcc-sim ${process.pid}'`);
     if (this.readonly) this.command('SET default_transaction_read_only = on');
   }
 

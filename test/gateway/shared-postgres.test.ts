@@ -3,6 +3,7 @@ import { dashedEui, type Eui } from '../../pki/index.ts';
 import { Receiver, spawnServer, type ChildServer } from '../resilience/kit.ts';
 import { dccCommandCounters, eventually, postDuis, sharedPostgresWorld, type SharedJob, type SharedWorld } from '../helpers/shared-postgres.ts';
 import { dropPostgresDatabase } from '../helpers/postgres.ts';
+import { ADVISORY_LOCKS } from '../../db/index.ts';
 import { exampleRequest } from '../../src/world/examples.ts';
 import { World } from '../../src/world/world.ts';
 
@@ -18,6 +19,9 @@ let a: ChildServer;
 let b: ChildServer;
 let counter = 7_000_000n;
 const LEASE_MS = 5000;
+/** the 5.1 schedule the clock test makes: its reads so far, and its first occurrence */
+let scheduledReads: () => number = () => 0;
+let firstOccurrence = 0;
 
 beforeAll(async () => {
   await receiver.start();
@@ -132,6 +136,8 @@ describe('two dcc-sim serve processes on one PostgreSQL world', () => {
     await set(b.url, { advance: '0s' });
     await set(a.url, { advance: '0s' });
     const scheduled = () => w.db.query("SELECT id FROM outbox WHERE kind = 'response' AND party_eui = $1 AND body LIKE '%DSPScheduledMessage%' AND response_id LIKE $2", [job.originator, `${dashedEui(job.target)}:%`]) as { id: number }[];
+    scheduledReads = () => scheduled().length;
+    firstOccurrence = first;
     expect(scheduled().length, 'one read per day passed').toBe(3);
     expect(await eventually(() => undelivered() === 0), 'every response delivered').toBe(true);
     const got = deliveries();
@@ -205,16 +211,24 @@ describe('sandboxes of a PostgreSQL world shared by two servers', () => {
   });
 });
 
-describe('SIGKILL one of two servers on one PostgreSQL world, under load', () => {
-  it('loses nothing acknowledged, does nothing twice, and the survivor delivers what the killed server had claimed', async () => {
+describe('SIGKILL the timer-running one of two servers on one PostgreSQL world, under load', () => {
+  it('loses nothing acknowledged, does nothing twice; the survivor delivers what the killed server had claimed and takes over its timer work', async () => {
     const jobs = [...w.handovers.splice(0), ...w.reads.splice(0, 20)].map((job) => ({ job, requestId: '', xml: '', state: 'todo' as 'todo' | 'lost' | 'done', ack: null as string | null }));
     expect(jobs.filter((j) => j.job.kind === 'handover').length, 'handovers left for the crash').toBeGreaterThanOrEqual(15);
     const before = new Map(jobs.map((j) => [j.job.target, supplierDsHolder(j.job.target)]));
     for (const j of jobs) Object.assign(j, w.sign(j.job, ++counter));
     const streams = new Map<Eui, typeof jobs>();
     for (const j of jobs) streams.set(j.job.originator, [...(streams.get(j.job.originator) ?? []), j]);
-    const victim = b;
-    const servers = [a, victim];
+    // The victim is the server running the world's timer work (the holder of its advisory lock).
+    const leader = () => (w.db.query(
+      `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [ADVISORY_LOCKS.timers],
+    )[0] as { name: string } | undefined)?.name;
+    expect(await eventually(() => leader() !== undefined), 'one server runs the timer work').toBe(true);
+    const victim = leader() === `dcc-sim ${a.child.pid}` ? a : b;
+    const survivor = victim === a ? b : a;
+    const servers = [survivor, victim];
     let answered = 0;
     // Each supplier's stream alternates between the servers; a request whose answer is lost stops it.
     const running = Promise.all([...streams.values()].map(async (list) => {
@@ -244,11 +258,11 @@ describe('SIGKILL one of two servers on one PostgreSQL world, under load', () =>
     for (const j of lost) {
       const logged = logOf(j.requestId);
       expect(logged.length, `${j.requestId}: at most one outcome`).toBeLessThanOrEqual(1);
-      if (!logged.length) j.ack = (await postDuis(a.url, 'serviceS', j.xml))!.code;
+      if (!logged.length) j.ack = (await postDuis(survivor.url, 'serviceS', j.xml))!.code;
       j.state = 'done';
     }
     for (const j of jobs.filter((x) => x.state === 'todo')) {
-      j.ack = (await postDuis(a.url, 'serviceS', j.xml))!.code;
+      j.ack = (await postDuis(survivor.url, 'serviceS', j.xml))!.code;
       j.state = 'done';
     }
 
@@ -270,12 +284,19 @@ describe('SIGKILL one of two servers on one PostgreSQL world, under load', () =>
     for (const d of receiver.accepted) got.set(d.id, [...(got.get(d.id) ?? []), d.body]);
     for (const id of orphaned) expect(got.get(id)?.length ?? 0, `outbox #${id}, claimed by the killed server`).toBeGreaterThanOrEqual(1);
     const takenOver = w.db.query('SELECT claimed_by FROM outbox WHERE id = ANY ($1::bigint[])', [`{${orphaned.join(',')}}`]) as { claimed_by: string }[];
-    for (const r of takenOver) expect(r.claimed_by, 'delivered by the survivor').toMatch(new RegExp(`:${a.child.pid}:`));
+    for (const r of takenOver) expect(r.claimed_by, 'delivered by the survivor').toMatch(new RegExp(`:${survivor.child.pid}:`));
     for (const o of w.db.query('SELECT id, body FROM outbox') as { id: number; body: string }[]) {
       const bodies = got.get(String(o.id)) ?? [];
       expect(bodies.length, `outbox #${o.id} delivered`).toBeGreaterThanOrEqual(1);
       for (const body of bodies) expect(body === o.body, `outbox #${o.id}: the same body under the same id`).toBe(true);
     }
+    // Timer work goes on without the server that ran it: the clock moved (as `dcc-sim clock` moves it, in the
+    // world) past the schedule's fourth day is the survivor's to act on, once.
+    expect(scheduledReads()).toBe(3);
+    w.db.query("UPDATE world_meta SET value = $1 WHERE key = 'clock_offset_ms'", [String(firstOccurrence + 3 * 86_400_000 + 3_600_000 - Date.now())]);
+    expect(await eventually(() => scheduledReads() >= 4), 'the survivor sends the day\'s scheduled read').toBe(true);
+    expect(scheduledReads()).toBe(4);
+    expect(leader()).toBe(`dcc-sim ${survivor.child.pid}`);
     console.info(`two-server crash: ${jobs.length} requests, ${lost.length} answers lost to the kill (${lost.filter((j) => j.ack === null).length} of them committed), ${orphaned.length} responses the killed server had claimed`);
   }, 120_000);
 });
