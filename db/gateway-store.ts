@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { SqliteDatabase } from './world-db.ts';
+import { postgresOf } from './open-world.ts';
+import type { PgDatabase } from './postgres/index.ts';
 
 // Queries of the DUIS gateway: request log, originator counters, pre-commands, DCC counters, outbox.
 
@@ -185,8 +189,18 @@ function outboxFromRow(r: Row): OutboxRecord {
 
 export class GatewayStore {
   private readonly stmts;
+  /** a PostgreSQL world, which other processes may be serving too; undefined for SQLite */
+  private readonly pg: PgDatabase | undefined;
+  /** This process's name on the outbox rows it claims for delivery (PostgreSQL). */
+  readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  /**
+   * How long a claim keeps other processes off an outbox row (PostgreSQL): a process that dies
+   * mid-delivery leaves its rows to the others once this has passed.
+   */
+  outboxLeaseMs = 30_000;
 
   constructor(readonly db: SqliteDatabase) {
+    this.pg = postgresOf(db);
     const p = (sql: string) => db.prepare(sql);
     this.stmts = {
       logInsert: p(
@@ -368,6 +382,12 @@ export class GatewayStore {
   dccCounterClass?: { modulus: bigint; residue: bigint };
 
   nextDccCounter(roleName: string, floor: bigint): bigint {
+    // Read and written in one transaction (its own, or the caller's): two processes never take one value.
+    if (this.pg && !this.pg.inTransaction) return this.pg.transaction(() => this.takeDccCounter(roleName, floor))();
+    return this.takeDccCounter(roleName, floor);
+  }
+
+  private takeDccCounter(roleName: string, floor: bigint): bigint {
     const r = this.stmts.dccCounterGet.get(roleName) as { counter: string } | undefined;
     let next = (r ? BigInt(r.counter) : 0n) + 1n;
     if (next <= floor) next = floor + 1n;
@@ -384,6 +404,31 @@ export class GatewayStore {
   /** Due rows in queueing order, skipping rows already being delivered and parties at their limit. */
   dueOutbox(now: string, limit = 50, except: { exceptIds?: number[]; exceptParties?: string[] } = {}): OutboxRecord[] {
     return (this.stmts.outboxDue.all(now, JSON.stringify(except.exceptIds ?? []), JSON.stringify(except.exceptParties ?? []), limit) as Row[]).map(outboxFromRow);
+  }
+
+  /**
+   * Due rows for this process to deliver. SQLite: dueOutbox (one process serves the world). PostgreSQL:
+   * the rows are claimed in one statement, SKIP LOCKED past rows another process is claiming, and
+   * leased to this process until outboxLeaseMs from now, so that each row has one deliverer at a
+   * time; a lease run out (its process died) frees the row for whoever asks next.
+   */
+  claimDueOutbox(now: string, limit = 50, except: { exceptIds?: number[]; exceptParties?: string[] } = {}): OutboxRecord[] {
+    if (!this.pg) return this.dueOutbox(now, limit, except);
+    const until = new Date(Date.parse(now) + this.outboxLeaseMs).toISOString();
+    const rows = this.pg.query(
+      `UPDATE outbox SET claimed_by = $1, claimed_until = $2
+        WHERE id IN (
+          SELECT id FROM outbox
+           WHERE delivered_at IS NULL AND next_attempt_at <= $3
+             AND (claimed_until IS NULL OR claimed_until <= $3 OR claimed_by = $1)
+             AND NOT (id = ANY ($4::bigint[])) AND NOT (party_eui = ANY ($5::text[]))
+             AND ${HAS_URL}
+           ORDER BY id LIMIT $6
+           FOR UPDATE SKIP LOCKED)
+        RETURNING *`,
+      [this.instance, until, now, `{${(except.exceptIds ?? []).join(',')}}`, `{${(except.exceptParties ?? []).join(',')}}`, limit],
+    ) as Row[];
+    return rows.map(outboxFromRow).sort((a, b) => a.id - b.id);
   }
 
   markDelivered(id: number, at: string): void {

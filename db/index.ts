@@ -61,3 +61,4 @@ export { FaultStore, FAULT_KINDS } from './fault-store.ts';
 export type { Fault, FaultKind } from './fault-store.ts';
 export { startCheckpointer } from './checkpointer.ts';
 export type { Checkpointer, CheckpointerOptions } from './checkpointer.ts';
+export { ADVISORY_LOCKS, connectPostgres, copyWorld, createDatabase, databaseOf, databaseUrl, dropDatabase } from './postgres/index.ts';

@@ -449,4 +449,31 @@ ALTER TABLE device_security ADD COLUMN contingency_key_generation INTEGER NOT NU
 ALTER TABLE requests ADD COLUMN local_response BLOB;
 `,
   },
+  {
+    version: 20,
+    name: 'outbox: the process delivering a row, and until when (several processes serving one PostgreSQL world)',
+    sql: `
+-- Who claimed a row for delivery and until when (ISO, real time); another process takes it once
+-- the lease has run out (db/gateway-store.ts claimDueOutbox). SQLite worlds have one process and leave them empty.
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+`,
+  },
+  {
+    version: 21,
+    name: 'sandboxes of a PostgreSQL world: each a database of its own, known to every server on the world',
+    // A SQLite world keeps its sandboxes as files beside it (src/sandboxes); only PostgreSQL needs the registry.
+    sql: '',
+    postgres: `
+-- database: the sandbox's world now; snapshot: the copy taken at creation, which a reset copies again
+-- (into a new database: generation counts the resets, so a server still serving the old one notices).
+CREATE TABLE sandboxes (
+  id          text PRIMARY KEY,
+  name        text NOT NULL,
+  created_at  text NOT NULL,
+  database    text NOT NULL,
+  snapshot    text NOT NULL,
+  generation  integer NOT NULL DEFAULT 1
+);`,
+  },
 ];

@@ -12,7 +12,7 @@ import { startPortal, type RunningPortal } from './smki/index.ts';
 import { adminAccess, browserGuard, type AdminAccess, type BrowserGuard } from './security.ts';
 import { Sandboxes, type ServedWorld } from './sandboxes/index.ts';
 import type { ScenarioRun } from './scenarios/index.ts';
-import { isStorageFault, startCheckpointer, storageFaultReason } from '../db/index.ts';
+import { isStorageFault, postgresOf, startCheckpointer, storageFaultReason } from '../db/index.ts';
 
 // The HTTP face of dcc-sim: DUIS on /api/v1/serviceS|T|D as DCC Boxed has it, and a JSON API for
 // request logs, asynchronous responses, devices and the clock.
@@ -56,6 +56,11 @@ export interface ServerOptions extends Partial<DccOptions> {
   requestLogKeep?: number;
   /** how often the request log is pruned (ms) */
   retentionMs?: number;
+  /**
+   * PostgreSQL world: how long this process's claim on an outbox row keeps the others off it (default
+   * 30,000 ms); a process that dies mid-delivery leaves its rows to the others after this
+   */
+  outboxLeaseMs?: number;
   /** connection limits for unauthenticated clients (ms): see DEFAULT_TIMEOUTS */
   timeouts?: Partial<Timeouts>;
 }
@@ -124,6 +129,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const world = World.open(o.db);
   const maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
+  // a PostgreSQL world, which other servers may be serving too
+  const pg = postgresOf(world.store.db);
+  if (o.outboxLeaseMs !== undefined) dcc.gateway.outboxLeaseMs = o.outboxLeaseMs;
   const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
   // Node checks the header and request deadlines on this interval (default 30 s, longer than they are).
   const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, t.headersMs / 2)) };
@@ -173,6 +181,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.addHook('onRequest', async (req, reply) => {
     const m = /^\/sandboxes\/([^/?#]*)(.*)$/s.exec(req.raw.url ?? '');
     if (!m) return undefined;
+    await sandboxes.refresh(m[1]!); // PostgreSQL: another server on the world may have made, reset or dropped it
     const served = sandboxes.served(m[1]!);
     if (!served) {
       // like any unknown path: behind the admin guard, so a probe learns nothing
@@ -210,19 +219,26 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const scheduler = setInterval(() => {
     try {
-      dcc.clock.reload(); // the CLI may have moved the clock in the world file
-      dcc.runDueCommands();
+      dcc.clock.reload(); // the CLI, or another server on the world, may have moved the clock
+      if (dcc.leadsTimers()) dcc.runDueCommands();
     } catch (err) {
       app.log.error(err, 'running due future-dated commands failed');
     }
   }, o.schedulerMs ?? 1000);
   scheduler.unref();
+  // PostgreSQL: sandboxes another server on the world made, reset or dropped are served as the registry says.
+  const sandboxWatch = pg
+    ? setInterval(() => void sandboxes.refresh().catch((err: unknown) => app.log.error(err, 'reading the sandbox registry failed')), 2_000)
+    : undefined;
+  sandboxWatch?.unref();
 
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8079 });
   // WAL checkpoints on a thread of their own, not between the requests (db/checkpointer.ts)
-  const checkpointer = o.db === ':memory:' || o.db === '' ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
-  // Workers read the world file beside this process: an in-memory world has no file to share.
-  const workers = o.db === ':memory:' || o.db === '' ? 0 : Math.max(0, Math.floor(o.workers ?? 0));
+  const checkpointer = o.db === ':memory:' || o.db === '' || pg ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
+  // Workers read the world file beside this process: an in-memory world has no file to share, and a
+  // PostgreSQL world's requests are all run in-thread (the workers' speculation is SQLite's).
+  const workers = o.db === ':memory:' || o.db === '' || pg ? 0 : Math.max(0, Math.floor(o.workers ?? 0));
+  if (pg && (o.workers ?? 0) > 0) app.log.info('a PostgreSQL world is served without pipeline workers: each request runs in-thread');
   if (workers > 0) {
     prevalidation = new PrevalidationPool({
       workers,
@@ -248,6 +264,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       } else {
         clearInterval(scheduler);
         clearInterval(pruner);
+        clearInterval(sandboxWatch);
         await app.close();
         await prevalidation?.close();
         await checkpointer?.stop();
@@ -276,6 +293,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     sandboxes,
     routes,
     async close() {
+      clearInterval(sandboxWatch);
       await sandboxes.close();
       clearInterval(scheduler);
       clearInterval(pruner);
@@ -403,7 +421,7 @@ async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<
     setInterval(() => {
       try {
         dcc.clock.reload(); // `dcc-sim clock --db` on its file
-        dcc.runDueCommands();
+        if (dcc.leadsTimers()) dcc.runDueCommands();
       } catch (err) {
         log.error(err, 'running due future-dated commands failed');
       }

@@ -8,3 +8,4 @@ export { translate, translateScript } from './dialect.ts';
 export function isPostgresUrl(location: string): boolean {
   return /^postgres(?:ql)?:\/\//i.test(location);
 }
+export { ADVISORY_LOCKS, connectPostgres, copyWorld, createDatabase, databaseOf, databaseUrl, dropDatabase } from './databases.ts';

@@ -30,6 +30,7 @@ interface Libpq {
   getisnull(row: number, col: number): boolean;
   cmdTuples(): string;
   putCopyData(data: Buffer): number;
+  getCopyData(async: boolean): Buffer | number;
   putCopyEnd(message?: string): number;
   getResult(): boolean;
   finish(): void;
@@ -243,6 +244,8 @@ export class PgDatabase {
       throw new PgStoreError('world-open-failed', `cannot connect to PostgreSQL world ${this.name}: ${(e as Error).message.trim()}`);
     }
     this.command("SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+    // which dcc-sim process a connection is, in pg_stat_activity (several may share the world)
+    if (!/application_name/.test(url)) this.command(`SET application_name = 'dcc-sim ${process.pid}'`);
     if (this.readonly) this.command('SET default_transaction_read_only = on');
   }
 
@@ -336,17 +339,33 @@ export class PgDatabase {
     const name = `sp${++this.savepoints}`;
     this.command(`SAVEPOINT ${name}`);
     this.depth++;
+    const hooks = this.commitHooks.length;
     try {
       const result = fn(...args);
       this.command(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (e) {
+      // what the rolled-back part meant to do after the commit is not done either
+      this.commitHooks.length = hooks;
       if (!this.doomed) this.command(`ROLLBACK TO SAVEPOINT ${name}`);
       throw e;
     } finally {
       this.depth--;
       this.savepoints--;
     }
+  }
+
+  private readonly advisoryLocks = new Set<number>();
+
+  /**
+   * Takes a session advisory lock if no other connection holds it, and keeps it until this
+   * connection ends (a process that dies lets go of it with its connection). True while held.
+   */
+  holdAdvisoryLock(key: number): boolean {
+    if (this.advisoryLocks.has(key)) return true;
+    const got = (this.query('SELECT pg_try_advisory_lock($1) AS ok', [key])[0] as { ok: number }).ok === 1;
+    if (got) this.advisoryLocks.add(key);
+    return got;
   }
 
   /** Explicit ids were written into identity columns: move their sequences past them. */
@@ -491,6 +510,35 @@ export class PgDatabase {
     this.check(`COPY ${table}`);
     while (this.pq.getResult()) this.check(`COPY ${table}`);
     return n;
+  }
+
+  /** Runs a COPY … TO STDOUT and yields what it sends, as it comes (the rows in COPY's own format). */
+  *copyOut(sql: string): Generator<Buffer> {
+    this.assertOpen();
+    this.pq.exec(sql);
+    if (this.pq.resultStatus() !== 'PGRES_COPY_OUT') this.check(sql);
+    for (;;) {
+      const chunk = this.pq.getCopyData(false);
+      if (typeof chunk === 'number') break; // -1: done; -2: failed, reported by the result below
+      yield chunk;
+    }
+    this.pq.getResult();
+    this.check(sql);
+    while (this.pq.getResult()) this.check(sql);
+  }
+
+  /** Runs a COPY … FROM STDIN fed with `data` (in COPY's own format, e.g. another database's copyOut). */
+  copyIn(sql: string, data: Iterable<Buffer>): void {
+    this.assertOpen();
+    this.pq.exec(sql);
+    this.check(sql);
+    for (const chunk of data) {
+      if (this.pq.putCopyData(chunk) !== 1) throw new PgStoreError('postgres-copy', `${sql}: ${this.pq.errorMessage()}`);
+    }
+    if (this.pq.putCopyEnd() !== 1) throw new PgStoreError('postgres-copy', `${sql}: ${this.pq.errorMessage()}`);
+    this.pq.getResult();
+    this.check(sql);
+    while (this.pq.getResult()) this.check(sql);
   }
 
   backup(): Promise<never> {

@@ -174,7 +174,10 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/api/clock', {
     schema: { tags: ['World'], summary: 'The simulated time', response: { 200: answer("Now, by the world's clock.", ref('Clock')) } },
-  }, async () => ({ now: dcc.clock.now().toISOString() }));
+  }, async () => {
+    dcc.clock.reload(); // another process on the world may have moved it
+    return { now: dcc.clock.now().toISOString() };
+  });
 
   app.post('/api/clock', {
     schema: {

@@ -40,7 +40,7 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
     schema: {
       tags: ['Sandboxes'],
       summary: 'A private copy of this world for a trainee or a test',
-      description: "Copies the world as it is now (SQLite's online backup) and serves the copy under its `baseUrl` with its own simulated clock; what is done there never reaches this world. The copy taken now is kept: a reset returns to it.",
+      description: "Copies the world as it is now (SQLite's online backup; a PostgreSQL world into a database of its own, which every server on the world serves) and serves the copy under its `baseUrl` with its own simulated clock; what is done there never reaches this world. The copy taken now is kept: a reset returns to it.",
       body: Type.Object({ name: Type.Optional(Type.String({ maxLength: 80, description: 'what it is for, shown in the console', examples: ['trainee 3'] })) }),
       response: { 201: answer('The new sandbox.', SANDBOX_SCHEMA), 400: BAD_REQUEST, 429: CONFLICT('Too many sandboxes exist.') },
     },
@@ -55,7 +55,10 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/api/sandboxes', {
     schema: { tags: ['Sandboxes'], summary: 'The sandboxes of this world', response: { 200: answer('Oldest first.', { type: 'array', items: SANDBOX_SCHEMA }) } },
-  }, async () => sandboxes.list());
+  }, async () => {
+    await sandboxes.refresh(); // PostgreSQL: those another server on the world made too
+    return sandboxes.list();
+  });
 
   app.post('/api/sandboxes/:id/reset', {
     schema: {

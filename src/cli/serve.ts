@@ -15,13 +15,14 @@ function serveOptions(cmd: Command): Command {
     .option('--no-network-operator-check', 'disapply the SECMP0063 / MP128 network operator check')
     .option('--duis-xsd <file>', 'also validate requests against this DUIS XSD (libxml2-wasm)')
     .option('--request-log-keep <n>', 'the most recent requests whose DUIS XML the request log keeps (older ones keep their outcome); 0 = all', '20000')
-    .option('--workers <n>', 'worker threads running DUIS requests beside the main thread, which re-checks what each read and commits it; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 2)')
+    .option('--workers <n>', 'worker threads running DUIS requests beside the main thread, which re-checks what each read and commits it; 0 = all in-thread (default: DCC_SIM_WORKERS, else CPUs - 2; a PostgreSQL world is always served in-thread)')
     .option('--no-speculate', 'the workers only parse requests and check their signatures; the main thread runs the rest (default: DCC_SIM_SPECULATE=0 says the same)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; needs --tls-key)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
     .option('--admin-token <token>', 'token for the console and JSON API (default: DCC_SIM_ADMIN_TOKEN, or generated when --host is not loopback)')
     .option('--public-host <name...>', 'a name the console and JSON API are also reached by (a proxy, a container name); their Host and Origin must be a listened address, a loopback name or one of these')
+    .option('--outbox-lease <ms>', 'PostgreSQL world: how long this process keeps an asynchronous response it is delivering from the other processes on the world; one that dies leaves its responses to the others after this', '30000')
     .option('--log-requests', 'one JSON log line (pino) per request answered on stdout; without it, only the server\'s own events')
     .option('--quiet', 'no log on stdout at all');
 }
@@ -36,6 +37,7 @@ interface ServeFlags {
   workers?: string;
   speculate: boolean;
   requestLogKeep: string;
+  outboxLease: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -72,6 +74,7 @@ async function serve(db: string, o: ServeFlags, smkiPortGiven = true): Promise<v
     workers,
     speculate: o.speculate && process.env.DCC_SIM_SPECULATE !== '0',
     requestLogKeep: countArgument('--request-log-keep', o.requestLogKeep),
+    outboxLeaseMs: countArgument('--outbox-lease', o.outboxLease),
     logger: !o.quiet,
     logRequests: o.logRequests === true,
     ...(tls ? { tls } : {}),

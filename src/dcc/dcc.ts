@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DCC_PARTIES, dashedEui, describeCertificate, privateKeyFromPkcs8, type Eui } from '../../pki/index.ts';
-import { GatewayStore, ScheduleStore, type Fault, type OutboxEntry, type ScheduleRecord } from '../../db/index.ts';
+import { ADVISORY_LOCKS, GatewayStore, postgresOf, ScheduleStore, type Fault, type OutboxEntry, type PgDatabase, type ScheduleRecord } from '../../db/index.ts';
 import {
   buildDeviceAlert,
   buildResponse,
@@ -36,8 +36,12 @@ import type { KeyObject } from 'node:crypto';
 
 // The DCC: takes a DUIS request from the gateway, runs the validation pipeline, does what the
 // service means (issue a pre-command, command a device, read the inventory), and answers with
-// signed DUIS. Each accepted request is one SQLite transaction: counter, device state, the
+// signed DUIS. Each accepted request is one transaction: counter, device state, the
 // asynchronous responses in the outbox and the request log commit together or not at all.
+// In a PostgreSQL world several processes serve at once: there the validation's reads (the
+// originator's last counter, the pre-command) share the request's SERIALIZABLE transaction, so
+// two processes taking the same request cannot both accept it; a transaction PostgreSQL runs
+// again starts from scratch, and events go out only once it has committed.
 
 export interface DccOptions {
   networkOperatorCheck: boolean;
@@ -117,6 +121,8 @@ export class Dcc extends EventEmitter {
   /** the pipeline options; the prevalidation pool hands the cloneable ones to its workers */
   readonly validateOptions: ValidateOptions;
   private signer?: { privateKey: KeyObject; issuerName: string; serialDecimal: string };
+  /** the PostgreSQL world, shared with other processes; undefined for SQLite (one process) */
+  private readonly pg: PgDatabase | undefined;
 
   constructor(
     readonly world: World,
@@ -127,6 +133,9 @@ export class Dcc extends EventEmitter {
     this.schedules = new ScheduleStore(world.store.db);
     this.clock = new SimulatedClock(world.store);
     this.ports = new WorldPorts(world, this.gateway, this.clock);
+    this.pg = postgresOf(world.store.db);
+    // Another process may change a device's keys: a cached key is used only while its generation stands.
+    if (this.pg) world.checkDeviceKeyGenerations = true;
     this.validateOptions = {
       networkOperatorCheck: options.networkOperatorCheck,
       maxRequestBytes: options.maxRequestBytes,
@@ -184,6 +193,27 @@ export class Dcc extends EventEmitter {
    * parse and signature checks already done off the main thread (src/dcc/prevalidation-pool.ts).
    */
   handle(endpoint: Endpoint, body: Buffer, pre?: Prevalidation): DccAnswer {
+    if (!this.pg) return this.handleOnce(endpoint, body, pre);
+    return this.world.store.transaction(() => {
+      // another process may have moved the clock
+      this.clock.reload();
+      return this.handleOnce(endpoint, body, pre);
+    });
+  }
+
+  /**
+   * Events of a transaction go out once it has committed: one PostgreSQL runs again would
+   * otherwise be told twice, and one rolled back told of at all.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (this.pg?.inTransaction) {
+      this.pg.afterCommit(() => void super.emit(event, ...args));
+      return this.listenerCount(event) > 0;
+    }
+    return super.emit(event, ...args);
+  }
+
+  private handleOnce(endpoint: Endpoint, body: Buffer, pre?: Prevalidation): DccAnswer {
     const receivedAt = this.clock.now().toISOString();
     this.signingMs = 0;
     let v: ValidatedRequest;
@@ -607,6 +637,16 @@ export class Dcc extends EventEmitter {
     this.gateway.enqueue(entry);
   }
 
+  /**
+   * Whether this process runs the world's timer work (runDueCommands every tick). SQLite: always. A
+   * PostgreSQL world's processes elect one by an advisory lock, held until its connection ends; the
+   * work would be safe run by all (each device and schedule is read again in its own transaction),
+   * but done once is cheaper.
+   */
+  leadsTimers(): boolean {
+    return !this.pg || this.pg.holdAdvisoryLock(ADVISORY_LOCKS.timers);
+  }
+
   /** Executes future-dated commands whose time has come (by the simulated clock); alerts go to the outbox. */
   runDueCommands(): number {
     this.deliveryDelayMs = 0;
@@ -614,10 +654,11 @@ export class Dcc extends EventEmitter {
     // The DCC's own schedules (5.1) fall due on the same clock.
     let executed = this.runDueSchedules();
     for (const eui of this.world.store.devicesWithCommandsDue(now.toISOString())) {
-      this.world.store.transaction(() => {
+      executed += this.world.store.transaction(() => {
         const device = loadDevice(this.world, eui);
-        executed += device.state.pending.filter((p) => p.executeAt <= now).length;
+        const due = device.state.pending.filter((p) => p.executeAt <= now).length;
         this.executeDue(eui, device);
+        return due;
       });
     }
     // Prepayment meters act on their own as the clock moves: their credit alerts go out now, not with the next command.
@@ -662,23 +703,27 @@ export class Dcc extends EventEmitter {
   runDueSchedules(): number {
     const now = this.clock.now();
     let sent = 0;
-    for (const schedule of this.schedules.due(now.toISOString())) {
-      this.world.store.transaction(() => {
+    for (const listed of this.schedules.due(now.toISOString())) {
+      sent += this.world.store.transaction(() => {
+        // Read again inside: another process (or this one's last run) may have sent it since it was listed.
+        const schedule = this.schedules.get(listed.id);
+        if (!schedule || schedule.nextRunAt > now.toISOString()) return 0;
+        let sends = 0;
         const held = heldRequestOf(schedule.details);
         if (held) {
           this.sendHeldRequest(schedule, held, now);
           this.schedules.remove(schedule.id);
-          sent++;
-          return;
+          return 1;
         }
         let at: Date | undefined = new Date(schedule.nextRunAt);
         for (let n = 0; at && at <= now && n < 400; n++) {
           this.sendScheduledRead(schedule, at, now);
-          sent++;
+          sends++;
           at = nextOccurrence(schedule.details, at);
         }
         if (at) this.schedules.setNextRun(schedule.id, at.toISOString());
         else this.schedules.remove(schedule.id);
+        return sends;
       });
     }
     if (sent) this.emit('outbox');

@@ -231,7 +231,7 @@ export class OutboxDelivery {
     let free = (this.options.concurrency ?? 64) - this.inFlight.size;
     while (free > 0) {
       const full = [...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p);
-      const due = this.gateway.dueOutbox(new Date().toISOString(), free, { exceptIds: [...this.inFlight], exceptParties: full });
+      const due = this.gateway.claimDueOutbox(new Date().toISOString(), free, { exceptIds: [...this.inFlight], exceptParties: full });
       if (due.length === 0) break;
       let started = 0;
       for (const r of due) {

@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Dcc, PipelineMetrics, SandboxFigures } from '../dcc/index.ts';
+import { postgresOf, type PgDatabase } from '../../db/index.ts';
 import { World, WorldError } from '../world/index.ts';
+import { PostgresSandboxes } from './postgres-sandboxes.ts';
 
 // Training sandboxes: a private copy of the served world, taken with SQLite's online backup API
 // while the world keeps serving, and served beside it under /sandboxes/{id}/ with its own clock,
 // pipeline and outbox. The copy taken at creation is kept as a snapshot, so that a reset is one
 // file copy. Files live beside the world (`<world>.sandboxes/`) so that sandboxes survive a
-// restart: the server serves again whatever it finds there.
+// restart: the server serves again whatever it finds there. A PostgreSQL world's sandboxes are
+// databases beside it, listed in the world itself, and shared by every server on the world
+// (postgres-sandboxes.ts): each serves those the registry lists, as it lists them now.
 
 /** A sandbox's world as the server serves it: its own Fastify routes, world and DCC. */
 export interface ServedWorld {
@@ -35,7 +39,7 @@ export interface SandboxInfo {
   baseUrl: string;
   /** its simulated time now */
   clock: string;
-  /** its world file (to sign as its parties from the command line) */
+  /** its world file, or its PostgreSQL URL (to sign as its parties from the command line) */
   file: string;
 }
 
@@ -44,6 +48,8 @@ interface Sandbox {
   name: string;
   createdAt: string;
   served: ServedWorld;
+  /** PostgreSQL: the database served (a reset elsewhere names another) */
+  database?: string;
 }
 
 export const MAX_SANDBOXES = 20;
@@ -55,6 +61,9 @@ export class Sandboxes {
   /** create, reset and drop one at a time: a reset must not copy over a file being created */
   private queue: Promise<unknown> = Promise.resolve();
   readonly dir: string;
+  /** a PostgreSQL world's registry and databases; undefined for SQLite files */
+  private readonly databases?: PostgresSandboxes;
+  private readonly pg?: PgDatabase;
 
   constructor(
     private readonly shared: World,
@@ -62,8 +71,48 @@ export class Sandboxes {
     private readonly serve: ServeSandbox,
     private readonly max = MAX_SANDBOXES,
   ) {
+    this.pg = postgresOf(shared.store.db);
+    if (this.pg) {
+      this.databases = new PostgresSandboxes(worldFile);
+      this.dir = this.pg.name;
+      return;
+    }
     // An in-memory world has no file to keep them beside: they last as long as the server.
     this.dir = worldFile === ':memory:' || worldFile === '' ? mkdtempSync(path.join(tmpdir(), 'dcc-sim-sandboxes-')) : `${worldFile}.sandboxes`;
+  }
+
+  /**
+   * PostgreSQL: serves what the world's registry lists now (of one sandbox, or all): those another
+   * server made, a reset's new database; stops serving what another server dropped. SQLite: nothing to do.
+   */
+  refresh(id?: string): Promise<void> {
+    const pg = this.pg;
+    const databases = this.databases;
+    if (!pg || !databases) return Promise.resolve();
+    if (id !== undefined && !ID.test(id)) return Promise.resolve();
+    return this.serialised(async () => {
+      const rows = databases.rows(pg, id);
+      for (const row of rows) {
+        const held = this.held.get(row.id);
+        if (held?.database === row.database) continue;
+        if (held) {
+          this.held.delete(row.id);
+          await held.served.close();
+        }
+        try {
+          this.held.set(row.id, { id: row.id, name: row.name, createdAt: row.createdAt, database: row.database, served: await this.serve(databases.url(row.database), row.id) });
+        } catch {
+          // dropped or reset again meanwhile: the next refresh sees what the registry says then
+        }
+      }
+      const listed = new Set(rows.map((r) => r.id));
+      for (const [heldId, held] of this.held) {
+        if ((id === undefined || heldId === id) && !listed.has(heldId)) {
+          this.held.delete(heldId);
+          await held.served.close();
+        }
+      }
+    });
   }
 
   private files(id: string) {
@@ -79,6 +128,10 @@ export class Sandboxes {
 
   /** Serves again the sandboxes a previous start left beside the world. */
   async restore(): Promise<SandboxInfo[]> {
+    if (this.databases) {
+      await this.refresh();
+      return this.list();
+    }
     if (!existsSync(this.dir)) return [];
     const unreadable: string[] = [];
     for (const entry of readdirSync(this.dir)) {
@@ -125,6 +178,12 @@ export class Sandboxes {
       let id: string;
       do id = randomBytes(4).toString('hex');
       while (this.held.has(id));
+      if (this.databases) {
+        const row = this.databases.create(id, label || `sandbox ${id}`, new Date().toISOString(), this.max);
+        const sandbox: Sandbox = { id, name: row.name, createdAt: row.createdAt, database: row.database, served: await this.serve(this.databases.url(row.database), id) };
+        this.held.set(id, sandbox);
+        return this.info(sandbox);
+      }
       const f = this.files(id);
       mkdirSync(this.dir, { recursive: true });
       const createdAt = new Date().toISOString();
@@ -145,27 +204,35 @@ export class Sandboxes {
 
   /** Back to the snapshot taken at creation: its devices, request log and clock as they were then. */
   reset(id: string): Promise<SandboxInfo> {
-    return this.serialised(async () => {
+    return this.refresh(id).then(() => this.serialised(async () => {
       const s = this.must(id);
+      if (this.databases) {
+        await s.served.close();
+        const row = this.databases.reset(id);
+        s.database = row.database;
+        s.served = await this.serve(this.databases.url(row.database), id);
+        return this.info(s);
+      }
       const f = this.files(id);
       await s.served.close();
       removeDatabase(f.live);
       copyFileSync(f.snapshot, f.live);
       s.served = await this.serve(f.live, id);
       return this.info(s);
-    });
+    }));
   }
 
   drop(id: string): Promise<void> {
-    return this.serialised(async () => {
+    return this.refresh(id).then(() => this.serialised(async () => {
       const s = this.must(id);
       this.held.delete(id);
       await s.served.close();
-      removeFiles(this.files(id));
-    });
+      if (this.databases) this.databases.drop(id);
+      else removeFiles(this.files(id));
+    }));
   }
 
-  /** Stops serving them (the files stay, for the next start). */
+  /** Stops serving them (the files, or databases, stay for the next start). */
   async close(): Promise<void> {
     await this.queue;
     for (const s of this.held.values()) await s.served.close();
@@ -179,7 +246,8 @@ export class Sandboxes {
   }
 
   private info(s: Sandbox): SandboxInfo {
-    return { id: s.id, name: s.name, createdAt: s.createdAt, baseUrl: `/sandboxes/${s.id}`, clock: s.served.dcc.clock.now().toISOString(), file: this.files(s.id).live };
+    const file = this.databases && s.database ? s.served.world.store.db.name : this.files(s.id).live;
+    return { id: s.id, name: s.name, createdAt: s.createdAt, baseUrl: `/sandboxes/${s.id}`, clock: s.served.dcc.clock.now().toISOString(), file };
   }
 }
 

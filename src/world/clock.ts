@@ -46,13 +46,17 @@ export class SimulatedClock {
 
   advance(ms: number): Date {
     if (Number.isNaN(ms) || ms < 0) throw new RangeError('the clock only moves forward');
-    const bad = outOfRange(Date.now() + this.offsetMs + ms);
-    if (bad) throw new RangeError(`advancing by ${ms} ms goes past ${CLOCK_MAX.toISOString()}: ${bad}`);
-    // Persisted first: a failed write leaves the clock where the world file has it.
-    this.store.setMeta(KEY, String(this.offsetMs + ms));
-    this.offsetMs += ms;
-    this.problem = undefined;
-    return this.now();
+    // From the offset stored now, in one transaction: another process may have moved the clock too.
+    return this.store.transaction(() => {
+      this.reload();
+      const bad = outOfRange(Date.now() + this.offsetMs + ms);
+      if (bad) throw new RangeError(`advancing by ${ms} ms goes past ${CLOCK_MAX.toISOString()}: ${bad}`);
+      // Persisted first: a failed write leaves the clock where the world file has it.
+      this.store.setMeta(KEY, String(this.offsetMs + ms));
+      this.offsetMs += ms;
+      this.problem = undefined;
+      return this.now();
+    });
   }
 
   reset(): void {
@@ -61,7 +65,7 @@ export class SimulatedClock {
     this.problem = undefined;
   }
 
-  /** Re-reads the offset (another process, e.g. the CLI, may have moved the clock). */
+  /** Re-reads the offset (another process, e.g. the CLI or another server on the same world, may have moved the clock). */
   reload(): void {
     const stored = this.store.getMeta(KEY) ?? '0';
     const offset = Number(stored);

@@ -24,6 +24,7 @@ import { freePort, prng, Receiver, sleep, spawnServer, withDb, type ChildServer 
 //   - originator counters, the ACB counter and the log and outbox ids never go backwards;
 //   - the outbox delivers every response, including those pending at a kill, at least once and
 //     always under the same X-DCC-Sim-Delivery-Id with the same body.
+// Two servers on one PostgreSQL world, one of them SIGKILLed under load: test/gateway/shared-postgres.test.ts.
 
 const KILLS = 5;
 const SEED = Number(process.env.CRASH_SEED ?? 0x5eed8);
