@@ -73,9 +73,21 @@ export function translate(sql: string, rowids: ReadonlySet<string>): TranslatedS
   const named = new Map<string, number>();
   let position = 0;
   let ignore = false;
-  const parts = segments(sql).map((s) => {
-    if (!s.code) return s.text;
+  const pieces = segments(sql);
+  // Column aliases in camelCase keep their case, as in SQLite: PostgreSQL folds unquoted names to lower case.
+  const cased = new Set<string>();
+  for (const s of pieces) {
+    if (s.code) for (const m of s.text.matchAll(/\bAS\s+([A-Za-z_]\w*)/gi)) if (/[a-z]/.test(m[1]!) && /[A-Z]/.test(m[1]!)) cased.add(m[1]!);
+  }
+  const quoteCased = cased.size ? new RegExp(`(?<![\\w$@:"])(${[...cased].join('|')})\\b`, 'g') : undefined;
+  const parts = pieces.map((s, k) => {
+    if (!s.code) {
+      // SQLite's blob literal x'0A1B' (the x ends the code before it): PostgreSQL's bytea in hex.
+      const before = pieces[k - 1];
+      return before?.code && /\bx$/i.test(before.text) && s.text.startsWith("'") ? `'\\x${s.text.slice(1)}::bytea` : s.text;
+    }
     let t = s.text;
+    if (pieces[k + 1]?.text.startsWith("'")) t = t.replace(/\bx$/i, '');
     if (/\bINSERT\s+OR\s+IGNORE\s+INTO\b/i.test(t)) {
       ignore = true;
       t = t.replace(/\bINSERT\s+OR\s+IGNORE\s+INTO\b/gi, 'INSERT INTO');
@@ -93,6 +105,9 @@ export function translate(sql: string, rowids: ReadonlySet<string>): TranslatedS
       .replace(/\bBLOB\b/gi, 'BYTEA')
       .replace(/\bREAL\b/gi, 'DOUBLE PRECISION')
       .replace(/\bLIKE\b/gi, 'ILIKE')
+      // SQLite's IS and IS NOT compare any two values, NULL or not: PostgreSQL's IS [NOT] DISTINCT FROM.
+      .replace(/\bIS\s+NOT\s+(?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)/gi, 'IS DISTINCT FROM ')
+      .replace(/\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)/gi, 'IS NOT DISTINCT FROM ')
       // `+column` keeps SQLite's planner off an index; PostgreSQL has no unary plus on text.
       .replace(/\b(WHERE|AND|OR|ON)(\s+)\+(?=[A-Za-z_])/gi, '$1$2');
     // Placeholders; one that PostgreSQL cannot type from its context (`? IS NULL`) is text.
@@ -114,9 +129,9 @@ export function translate(sql: string, rowids: ReadonlySet<string>): TranslatedS
       const untyped = /^\s+IS\s+(?:NOT\s+)?NULL\b/i.test(whole.slice(offset + m.length));
       return untyped ? `$${index}::text` : `$${index}`;
     });
-    return t;
+    return quoteCased ? t.replace(quoteCased, '"$1"') : t;
   });
-  let text = parts.join('').trim().replace(/;\s*$/, '');
+  let text = aliasSubqueries(parts.join('').trim().replace(/;\s*$/, ''));
   const insert = /^\s*INSERT\s+INTO\s+(\w+)\s*(\(([^)]*)\))?/i.exec(text);
   const result: TranslatedSql = { text, params };
   if (ignore) text = addBeforeReturning(text, ' ON CONFLICT DO NOTHING');
@@ -131,6 +146,28 @@ export function translate(sql: string, rowids: ReadonlySet<string>): TranslatedS
   }
   result.text = text;
   return result;
+}
+
+// What may follow a subquery in FROM that has no alias (SQLite's form; PostgreSQL before 16 wants one).
+const AFTER_UNALIASED = /^(?:$|[),;]|(?:WHERE|GROUP|ORDER|LIMIT|OFFSET|UNION|EXCEPT|INTERSECT|JOIN|LEFT|RIGHT|INNER|CROSS|FULL|NATURAL|ON|HAVING|WINDOW|RETURNING)\b)/i;
+
+/** Names each subquery in FROM or JOIN that SQLite let go unnamed. */
+function aliasSubqueries(text: string): string {
+  // Parentheses inside quotes and comments do not count: those parts are blanked out of the copy scanned.
+  const code = segments(text).map((s) => (s.code ? s.text : ' '.repeat(s.text.length))).join('');
+  const open: { at: number; subquery: boolean }[] = [];
+  const inserts: number[] = [];
+  for (let i = 0; i < code.length; i++) {
+    if (code[i] === '(') {
+      const subquery = /\b(?:FROM|JOIN)\s*$/i.test(code.slice(Math.max(0, i - 12), i)) && /^\s*(?:SELECT|WITH|VALUES)\b/i.test(code.slice(i + 1, i + 16));
+      open.push({ at: i, subquery });
+    } else if (code[i] === ')') {
+      if (open.pop()?.subquery && AFTER_UNALIASED.test(code.slice(i + 1).trimStart())) inserts.push(i + 1);
+    }
+  }
+  let out = text;
+  for (const at of inserts.reverse()) out = `${out.slice(0, at)} AS subquery_${inserts.length}_${at}${out.slice(at)}`;
+  return out;
 }
 
 function addBeforeReturning(text: string, clause: string): string {

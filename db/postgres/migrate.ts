@@ -17,6 +17,8 @@ CREATE TABLE IF NOT EXISTS dcc_sim_schema (version integer NOT NULL);
 INSERT INTO dcc_sim_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM dcc_sim_schema);
 CREATE OR REPLACE FUNCTION julianday(t text) RETURNS double precision LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT (extract(epoch FROM t::timestamp) / 86400.0 + 2440587.5)::double precision $$;
+CREATE OR REPLACE FUNCTION date(t text, modifier text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+  AS $$ SELECT to_char(t::date + modifier::interval, 'YYYY-MM-DD') $$;
 CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT doc::jsonb #>> (CASE WHEN path = '$' THEN '{}'::text[] ELSE string_to_array(substr(path, 3), '.') END) $$;
 CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text) LANGUAGE sql IMMUTABLE STRICT

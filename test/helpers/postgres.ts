@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
+import { openPostgres, PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
 import { seedDemoWorld, World } from '../../src/world/index.ts';
 import { REFERENCE_TIME } from './gateway.ts';
 
@@ -109,6 +109,23 @@ export function freshPostgresDatabase(template?: string): string {
   return c.url(name);
 }
 
+/** The database name in a URL made by freshPostgresDatabase. */
+function databaseOf(url: string): string {
+  return new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
+}
+
+let emptyTemplate: string | undefined;
+
+/** A new database holding an empty world (the schema, migrated once into a template): its URL. */
+export function emptyPostgresWorld(): string {
+  if (!emptyTemplate) {
+    const url = freshPostgresDatabase();
+    openPostgres(url).close();
+    emptyTemplate = databaseOf(url);
+  }
+  return freshPostgresDatabase(emptyTemplate);
+}
+
 const templates = new Map<number, string>();
 
 /**
@@ -122,7 +139,7 @@ export function postgresDemoWorld(premises = 150): string {
     const w = World.open(url, { create: true });
     seedDemoWorld(w, { premises, seed: 'gateway-tests', referenceTime: REFERENCE_TIME });
     w.close();
-    template = new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
+    template = databaseOf(url);
     templates.set(premises, template);
   }
   return freshPostgresDatabase(template);
@@ -130,6 +147,5 @@ export function postgresDemoWorld(premises = 150): string {
 
 /** Drops a database made by freshPostgresDatabase or postgresDemoWorld (its connections closed first). */
 export function dropPostgresDatabase(url: string): void {
-  const name = new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
-  postgresCluster().admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  postgresCluster().admin(`DROP DATABASE IF EXISTS ${databaseOf(url)} WITH (FORCE)`);
 }
