@@ -3,10 +3,13 @@
 // the same statements, and the stores' own queries, over the same demo world in a real SQLite file
 // and a real PostgreSQL database give the same rows, the same values of the same JavaScript types.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComplianceStore, FaultStore, GatewayStore, ScheduleStore, type SqliteDatabase, type OutboxEntry, type RequestLogEntry } from '../../db/index.ts';
+import {
+  ComplianceStore, FaultStore, GatewayStore, openWorldDb, ScheduleStore, WorldStore, type OutboxEntry, type RequestLogEntry, type SqliteDatabase,
+} from '../../db/index.ts';
 import { World } from '../../src/world/world.ts';
 import { RemotePartyRole } from '../../pki/index.ts';
 import { demoWorldFile, REFERENCE_TIME } from '../helpers/gateway.ts';
+import { dropPostgresDatabase, freshPostgresDatabase } from '../helpers/postgres.ts';
 import { emptyWorldDb, type EmptyWorldDb } from '../helpers/stores.ts';
 
 const AT = REFERENCE_TIME.toISOString();
@@ -199,6 +202,41 @@ describe('the stores answer the same from either world', () => {
       faults.put('00DB5A0E00000001', 'device-offline', null, AT);
       return { id, next: schedules.nextId(), due: schedules.due(AT), faults: faults.all(), any: faults.any(), cleared: faults.clear('00DB5A0E00000001', 'slow-wan') };
     });
+  });
+});
+
+describe('a PostgreSQL database whose locale sorts text otherwise (ICU en-US: "12~" before "1200")', () => {
+  let url: string;
+  let db: SqliteDatabase;
+  afterAll(() => {
+    db?.close();
+    if (url) dropPostgresDatabase(url);
+  });
+
+  it('keeps SQLite\'s byte order: keyset pages and MPxN prefix ranges find the same devices', () => {
+    url = freshPostgresDatabase(undefined, { icuLocale: 'en-US' });
+    db = openWorldDb(url);
+    const sqliteWorld = emptyWorldDb('sqlite');
+    try {
+      const answers = [sqliteWorld.db, db].map((d) => {
+        const store = new WorldStore(d);
+        store.insertParty({ eui: '90B3D51F40000012', name: 'DNO', dccUser: true, smkiSubscriber: true, ueptCompleted: true, isDcc: false, responseUrl: null, userRoles: [] });
+        ['1200000000001', '1210000000002', '1300000000003'].forEach((mpxn, i) => {
+          store.insertSupplyPoint({ mpxn, fuel: 'E', networkOperatorEui: '90B3D51F40000012', supplierEui: null, uprn: i, postcode: null, address: null });
+          store.insertDevice({ eui: `00DB5A0E0000000${i}`, type: 'ESME', status: 'Commissioned', mpxn, commsHubEui: null, manufacturer: 'M', model: 'X', firmware: '1', commissionedAt: null });
+        });
+        store.insertDevice({ eui: '00DB5A0EA0000000', type: 'GSME', status: 'Pending', mpxn: null, commsHubEui: null, manufacturer: 'M', model: 'X', firmware: '1', commissionedAt: null });
+        return {
+          prefix: store.searchDevices({ mpxnPrefix: '12', at: AT }).devices.map((d) => d.eui),
+          page: store.searchDevices({ after: '00DB5A0E00000001', limit: 2, at: AT }).devices.map((d) => d.eui),
+          supplyPoints: new ComplianceStore(d).countSupplyPoints('90B3D51F40000012', '12'),
+        };
+      });
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[0]).toEqual({ prefix: ['00DB5A0E00000000', '00DB5A0E00000001'], page: ['00DB5A0E00000002', '00DB5A0EA0000000'], supplyPoints: 2 });
+    } finally {
+      sqliteWorld.close();
+    }
   });
 });
 

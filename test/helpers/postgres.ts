@@ -101,11 +101,15 @@ export function postgresCluster(): PostgresCluster {
 
 let databases = 0;
 
-/** A new empty database; its URL. */
-export function freshPostgresDatabase(template?: string): string {
+/**
+ * A new empty database (a copy of `template` when given); its URL. `icuLocale`: the database's
+ * default collation is that ICU locale's (a server's usual default: its operating system's locale).
+ */
+export function freshPostgresDatabase(template?: string, o: { icuLocale?: string } = {}): string {
   const c = postgresCluster();
   const name = `dccsim_${process.pid}_${++databases}`;
-  c.admin(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  const locale = o.icuLocale ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${o.icuLocale}' LOCALE 'C'` : '';
+  c.admin(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : locale}`);
   return c.url(name);
 }
 
@@ -126,23 +130,29 @@ export function emptyPostgresWorld(): string {
   return freshPostgresDatabase(emptyTemplate);
 }
 
-const templates = new Map<number, string>();
+const templates = new Map<string, string>();
 
 /**
- * A seeded demo world in a database of its own (the same world demoWorldFile makes in SQLite):
- * seeded once per size into a template database, then copied by CREATE DATABASE … TEMPLATE.
+ * A seeded demo world in a database of its own: seeded once per seed, size and time into a
+ * template database, then copied by CREATE DATABASE … TEMPLATE.
  */
-export function postgresDemoWorld(premises = 150): string {
-  let template = templates.get(premises);
+export function postgresSeededWorld(o: { premises: number; seed: string; at: Date }): string {
+  const key = `${o.premises}/${o.seed}/${o.at.toISOString()}`;
+  let template = templates.get(key);
   if (!template) {
     const url = freshPostgresDatabase();
     const w = World.open(url, { create: true });
-    seedDemoWorld(w, { premises, seed: 'gateway-tests', referenceTime: REFERENCE_TIME });
+    seedDemoWorld(w, { premises: o.premises, seed: o.seed, referenceTime: o.at });
     w.close();
     template = databaseOf(url);
-    templates.set(premises, template);
+    templates.set(key, template);
   }
   return freshPostgresDatabase(template);
+}
+
+/** The demo world demoWorldFile makes in SQLite, in a PostgreSQL database of its own. */
+export function postgresDemoWorld(premises = 150): string {
+  return postgresSeededWorld({ premises, seed: 'gateway-tests', at: REFERENCE_TIME });
 }
 
 /** Drops a database made by freshPostgresDatabase or postgresDemoWorld (its connections closed first). */
