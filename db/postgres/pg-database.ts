@@ -97,7 +97,9 @@ function parseValue(text: string, type: number, safeIntegers: boolean): unknown 
 
 function paramValue(v: unknown): string | null {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
+  // PostgreSQL's text cannot hold U+0000, and libpq would end the value there: it becomes U+FFFD,
+  // so the rest is kept and the same text finds the row again.
+  if (typeof v === 'string') return v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new PgStoreError('postgres-param', `cannot store ${v}`);
     return String(v);

@@ -240,6 +240,21 @@ describe('a PostgreSQL database whose locale sorts text otherwise (ICU en-US: "1
   });
 });
 
+describe('text holding U+0000, which PostgreSQL\'s text cannot', () => {
+  it('keeps what follows it, and the same text finds the row again', () => {
+    const stored = [emptyWorldDb('sqlite'), emptyWorldDb('postgres')].map((w) => {
+      try {
+        const store = new WorldStore(w.db);
+        store.setMeta('key\0', 'before\0after');
+        return store.getMeta('key\0');
+      } finally {
+        w.close();
+      }
+    });
+    expect(stored).toEqual(['before\0after', 'before\uFFFDafter']);
+  });
+});
+
 describe('refusals read the same', () => {
   let worlds: EmptyWorldDb[] = [];
   afterAll(() => worlds.forEach((w) => w.close()));
