@@ -135,6 +135,8 @@ export function translate(sql: string, rowids: ReadonlySet<string>): TranslatedS
       const untyped = /^\s+IS\s+(?:NOT\s+)?NULL\b/i.test(whole.slice(offset + m.length));
       return untyped ? `$${index}::text` : `$${index}`;
     });
+    // SQLite takes a negative LIMIT as none and a negative OFFSET as 0; PostgreSQL refuses both.
+    t = t.replace(/\bLIMIT\s+(\$\d+)/gi, 'LIMIT NULLIF(GREATEST($1::bigint, -1), -1)').replace(/\bOFFSET\s+(\$\d+)/gi, 'OFFSET GREATEST($1::bigint, 0)');
     return quoteCased ? t.replace(quoteCased, '"$1"') : t;
   });
   let text = aliasSubqueries(parts.join('').trim().replace(/;\s*$/, ''));

@@ -100,6 +100,12 @@ describe('statements in SQLite\'s dialect give the same rows on PostgreSQL', () 
     expectSame(rows('SELECT mpxn FROM devices ORDER BY mpxn DESC NULLS LAST, eui LIMIT 5'));
   });
 
+  it('a negative LIMIT is none and a negative OFFSET is 0, as SQLite takes them', () => {
+    const all = expectSame(rows('SELECT eui FROM devices ORDER BY eui LIMIT ?', -1));
+    expect(all.length).toBe(expectSame((w) => w.store.countDevices()));
+    expectSame(rows('SELECT eui FROM devices ORDER BY eui LIMIT @limit OFFSET @offset', { limit: 3, offset: -5 }));
+  });
+
   it('pluck, raw and iterate', () => {
     expectSame((w) => w.store.db.prepare('SELECT eui FROM devices ORDER BY eui LIMIT 3').pluck().all());
     expectSame((w) => w.store.db.prepare('SELECT eui, type FROM devices ORDER BY eui LIMIT 3').raw().all());
