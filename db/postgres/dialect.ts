@@ -163,18 +163,17 @@ const AFTER_UNALIASED = /^(?:$|[),;]|(?:WHERE|GROUP|ORDER|LIMIT|OFFSET|UNION|EXC
 function aliasSubqueries(text: string): string {
   // Parentheses inside quotes and comments do not count: those parts are blanked out of the copy scanned.
   const code = segments(text).map((s) => (s.code ? s.text : ' '.repeat(s.text.length))).join('');
-  const open: { at: number; subquery: boolean }[] = [];
-  const inserts: number[] = [];
+  const open: boolean[] = []; // per open parenthesis: whether it starts a subquery in FROM or JOIN
+  const ends: number[] = [];
   for (let i = 0; i < code.length; i++) {
     if (code[i] === '(') {
-      const subquery = /\b(?:FROM|JOIN)\s*$/i.test(code.slice(Math.max(0, i - 12), i)) && /^\s*(?:SELECT|WITH|VALUES)\b/i.test(code.slice(i + 1, i + 16));
-      open.push({ at: i, subquery });
+      open.push(/\b(?:FROM|JOIN)\s*$/i.test(code.slice(Math.max(0, i - 12), i)) && /^\s*(?:SELECT|WITH|VALUES)\b/i.test(code.slice(i + 1, i + 16)));
     } else if (code[i] === ')') {
-      if (open.pop()?.subquery && AFTER_UNALIASED.test(code.slice(i + 1).trimStart())) inserts.push(i + 1);
+      if (open.pop() && AFTER_UNALIASED.test(code.slice(i + 1).trimStart())) ends.push(i + 1);
     }
   }
   let out = text;
-  for (const at of inserts.reverse()) out = `${out.slice(0, at)} AS subquery_${inserts.length}_${at}${out.slice(at)}`;
+  for (const at of ends.reverse()) out = `${out.slice(0, at)} AS subquery_${at}${out.slice(at)}`;
   return out;
 }
 
