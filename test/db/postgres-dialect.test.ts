@@ -144,6 +144,14 @@ describe('the stores answer the same from either world', () => {
     expectSame((w) => compliance(w).postCommissioningDevices({ ...scope, limit: 40, offset: 20 }));
     expectSame((w) => compliance(w).postCommissioningDevices({ ...scope, state: 'non-compliant', reason: 'other-network-operator' }));
     expectSame((w) => [...compliance(w).iteratePostCommissioningDevices({ ...scope, state: 'compliant' })]);
+    // streamed inside a transaction too, and left half read: the connection goes on as before
+    expectSame((w) =>
+      w.store.transaction(() => {
+        const first: string[] = [];
+        for (const d of compliance(w).iteratePostCommissioningDevices(scope)) if (first.push(d.eui) === 3) break;
+        return [first, w.store.countDevices()];
+      }),
+    );
   });
 
   it('network operator changes: devices holding a party\'s certificates, supply points by prefix, devices by cells', () => {
