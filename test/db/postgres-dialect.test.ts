@@ -93,6 +93,11 @@ describe('statements in SQLite\'s dialect give the same rows on PostgreSQL', () 
                    date(substr(commissioned_at, 1, 10), '+7 days') AS due_by
               FROM devices WHERE commissioned_at IS NOT NULL ORDER BY eui LIMIT 20`, AT),
     );
+    const times = expectSame(
+      rows(`SELECT julianday('2026-11-01T00:00:00+01:00') AS offset, julianday('2026-11-01T00:00:00.500Z') AS millis, julianday('2026-11-01') AS day,
+                   date('2026-11-01T00:30:00+01:00', '+7 days') AS week_later`),
+    );
+    expect(times).toEqual([{ offset: 2461345.4583333335, millis: 2461345.5000057872, day: 2461345.5, week_later: '2026-11-07' }]);
   });
 
   it('NULLs sort as SQLite sorts them when the order says NULLS FIRST or LAST', () => {
