@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,6 +84,14 @@ export function postgresCluster(): PostgresCluster {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  // Vitest ends its worker processes with a signal, which runs no exit handler: a detached watcher
+  // stops the cluster and removes its folder once this process is gone, however it ended.
+  const stop = [...(asRoot ? ['runuser', '-u', 'postgres', '--'] : []), path.join(bin, 'pg_ctl'), '-D', data, '-s', '-m', 'immediate', 'stop'];
+  const watch = 'pid=$1; dir=$2; shift 2; while kill -0 "$pid" 2>/dev/null; do sleep 1; done; "$@" >/dev/null 2>&1; rm -rf "$dir"';
+  spawn('sh', ['-c', watch, 'sh', String(process.pid), dir, ...stop], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
   const url = (database: string) => `postgresql:///${database}?host=${encodeURIComponent(dir)}&port=${port}&user=postgres`;
   cluster = {
     url,
