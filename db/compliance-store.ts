@@ -196,7 +196,8 @@ function countsSql(scope: ComplianceScope): { sql: string; params: Record<string
       LEFT JOIN certificates cka ON cka.id = g.ka
       LEFT JOIN parties pka ON pka.eui = cka.subject_eui
     )
-    GROUP BY type, no, supplier, state, reason`;
+    GROUP BY type, no, supplier, state, reason
+    ORDER BY type, no NULLS FIRST, supplier NULLS FIRST, state, reason NULLS FIRST`;
   return { sql, params };
 }
 

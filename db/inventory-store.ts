@@ -236,7 +236,7 @@ export class InventoryStore {
       LEFT JOIN device_security x ON x.device_eui = d.eui
       LEFT JOIN certificates cds ON cds.id = x.network_operator_ds LEFT JOIN parties pds ON pds.eui = cds.subject_eui
       LEFT JOIN certificates cka ON cka.id = x.network_operator_ka LEFT JOIN parties pka ON pka.eui = cka.subject_eui`;
-    const cond = where.length ? where.join(' AND ') : '1';
+    const cond = where.length ? where.join(' AND ') : '1 = 1';
     const cap = f.countCap ?? 1000;
     const counted = (this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 ${from} WHERE ${cond} LIMIT @cap)`).get({ ...params, cap: cap + 1 }) as { n: number }).n;
     const limit = Math.max(1, Math.min(500, f.limit ?? 25));

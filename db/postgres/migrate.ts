@@ -11,12 +11,15 @@ export const ROWID_TABLES: ReadonlySet<string> = rowidTables(MIGRATIONS.map((m) 
 
 const MIGRATION_LOCK = 0x64636373; // 'dccs'
 
-// SQLite's functions the stores call, as SQL functions, so their statements need no rewriting.
+// SQLite's functions the stores call, as SQL functions, so their statements need no rewriting. Times
+// read as SQLite reads them: with their offset when they carry one, else as UTC (the session's zone).
 const SQLITE_FUNCTIONS = `
 CREATE TABLE IF NOT EXISTS dcc_sim_schema (version integer NOT NULL);
 INSERT INTO dcc_sim_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM dcc_sim_schema);
-CREATE OR REPLACE FUNCTION julianday(t text) RETURNS double precision LANGUAGE sql IMMUTABLE STRICT
-  AS $$ SELECT (extract(epoch FROM t::timestamp) / 86400.0 + 2440587.5)::double precision $$;
+CREATE OR REPLACE FUNCTION julianday(t text) RETURNS double precision LANGUAGE sql STABLE STRICT
+  AS $$ SELECT (extract(epoch FROM t::timestamptz) / 86400.0 + 2440587.5)::double precision $$;
+CREATE OR REPLACE FUNCTION date(t text, modifier text) RETURNS text LANGUAGE sql STABLE STRICT
+  AS $$ SELECT to_char((t::timestamptz AT TIME ZONE 'UTC') + modifier::interval, 'YYYY-MM-DD') $$;
 CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT doc::jsonb #>> (CASE WHEN path = '$' THEN '{}'::text[] ELSE string_to_array(substr(path, 3), '.') END) $$;
 CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text) LANGUAGE sql IMMUTABLE STRICT

@@ -20,7 +20,7 @@ interface Libpq {
   execPrepared(name: string, values: (string | null)[]): void;
   resultStatus(): string;
   resultErrorMessage(): string;
-  resultErrorFields(): { sqlState?: string; messagePrimary?: string; messageDetail?: string } | undefined;
+  resultErrorFields(): { sqlState?: string; messagePrimary?: string; messageDetail?: string; constraintName?: string } | undefined;
   errorMessage(): string;
   ntuples(): number;
   nfields(): number;
@@ -98,7 +98,9 @@ function parseValue(text: string, type: number, safeIntegers: boolean): unknown 
 
 function paramValue(v: unknown): string | null {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
+  // PostgreSQL's text cannot hold U+0000, and libpq would end the value there: it becomes U+FFFD,
+  // so the rest is kept and the same text finds the row again.
+  if (typeof v === 'string') return v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new PgStoreError('postgres-param', `cannot store ${v}`);
     return String(v);
@@ -461,7 +463,9 @@ export class PgDatabase {
     const fields = this.pq.resultErrorFields();
     const state = fields?.sqlState;
     const message = (this.pq.resultErrorMessage() || this.pq.errorMessage() || status).trim();
-    const err = new PgStoreError(state ? SQLITE_CODE[state] ?? `PG_${state}` : 'postgres-connection', `${message} (in: ${text.trim().slice(0, 200)})`, state);
+    // SQLite tells a duplicate primary key from another duplicate; PostgreSQL names the key <table>_pkey.
+    const code = state === '23505' && fields?.constraintName?.endsWith('_pkey') ? 'SQLITE_CONSTRAINT_PRIMARYKEY' : state ? SQLITE_CODE[state] ?? `PG_${state}` : 'postgres-connection';
+    const err = new PgStoreError(code, `${message} (in: ${text.trim().slice(0, 200)})`, state);
     if (state && RETRYABLE.has(state) && this.depth > 0) this.doomed = err;
     throw err;
   }

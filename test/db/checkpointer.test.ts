@@ -5,11 +5,11 @@ import { demoWorldFile, startHarness, type Harness } from '../helpers/gateway.ts
 
 // A served world's WAL is checkpointed on a thread of its own (db/checkpointer.ts): the serving
 // connection never stops a request to copy the WAL into the database file, and yet the WAL does not
-// grow without bound. Real server, real world file.
+// grow without bound. Real server, real world file (SQLite's alone: a PostgreSQL world has no WAL file).
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ workers: 0 });
+  h = await startHarness({ workers: 0, store: 'sqlite' });
 });
 afterAll(async () => {
   await h?.close();
@@ -43,7 +43,7 @@ describe('the WAL checkpointer', () => {
   });
 
   it('gives the checkpoints back to the connection once stopped', async () => {
-    const db = openSqlite(demoWorldFile());
+    const db = openSqlite(demoWorldFile(150, 'sqlite'));
     try {
       const checkpointer = startCheckpointer(db.name, db, { intervalMs: 20 });
       for (let i = 0; i < 100 && db.pragma('wal_autocheckpoint', { simple: true }) !== 0; i++) await sleep(50);

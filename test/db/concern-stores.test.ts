@@ -1,16 +1,16 @@
 // The world store's concern stores (db/*-store.ts, db/smki-repository.ts) used on their own, and the
-// facade's transaction spanning them.
-import { describe, expect, it } from 'vitest';
+// facade's transaction spanning them; in a SQLite world and in a PostgreSQL one alike.
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  DeviceSecurityStore, InventoryStore, openSqlite, PartyStore, RegistrationStore, SmkiRepository, WorldDbError, WorldStore,
+  DeviceSecurityStore, InventoryStore, PartyStore, RegistrationStore, SmkiRepository, WorldDbError, WorldStore,
 } from '../../db/index.ts';
 import type { NewCertificate, Party } from '../../db/index.ts';
+import { emptyWorldDb, forEachStore, type EmptyWorldDb } from '../helpers/stores.ts';
 
 const SUPPLIER = '90B3D51F30010000';
 const NETWORK_OPERATOR = '90B3D51F30020000';
 const ESME = '00DB123456780001';
 
-const fresh = () => openSqlite(':memory:', { create: true });
 
 const party = (eui: string, name: string, extra: Partial<Party> = {}): Party => ({
   eui, name, dccUser: true, smkiSubscriber: true, ueptCompleted: true, isDcc: false, responseUrl: null, userRoles: [], ...extra,
@@ -33,80 +33,92 @@ function worldDbError(f: () => unknown): { code: string; message: string } {
   throw new Error('nothing was thrown');
 }
 
-describe('concern stores on their own', () => {
-  it('parties: flags, roles in order, and an unknown EUI refused by name', () => {
-    const parties = new PartyStore(fresh());
-    parties.insertParty(party(SUPPLIER, 'Supplier A', { userRoles: ['IS', 'ES'], deviceSubscriber: true }));
-    expect(parties.getParty(SUPPLIER)).toMatchObject({ userRoles: ['ES', 'IS'], deviceSubscriber: true, dccUser: true });
-    parties.setPartyFlags(SUPPLIER, { dccUser: false });
-    expect(parties.getParty(SUPPLIER)).toMatchObject({ dccUser: false, deviceSubscriber: true });
-    expect(worldDbError(() => parties.setPartyFlags(NETWORK_OPERATOR, {}))).toEqual({ code: 'unknown-party', message: `no party with EUI ${NETWORK_OPERATOR}` });
-    expect(worldDbError(() => parties.setResponseUrl(NETWORK_OPERATOR, null)).code).toBe('unknown-party');
+forEachStore((store) => {
+  const opened: EmptyWorldDb[] = [];
+  const fresh = () => {
+    const w = emptyWorldDb(store);
+    opened.push(w);
+    return w.db;
+  };
+  afterEach(() => {
+    for (const w of opened.splice(0)) w.close();
   });
 
-  it('SMKI repository: a certificate is stored once, found by either serial form, revoked once', () => {
-    const smki = new SmkiRepository(fresh());
-    const id = smki.putCertificate(certificate('0A1B', '2587'));
-    expect(smki.putCertificate(certificate('0A1B', '2587'))).toBe(id);
-    expect(smki.searchCertificates({ serial: '0x0a:1b' }).map((c) => c.id)).toEqual([id]);
-    expect(smki.searchCertificates({ serial: '002587' }).map((c) => c.id)).toEqual([id]);
-    expect(smki.revokeCertificate(id, '2026-11-23T12:00:00Z', 'keyCompromise')).toBe(true);
-    expect(smki.revokeCertificate(id, '2026-11-24T12:00:00Z', 'superseded')).toBe(false);
-    expect(smki.getCertificate(id)).toMatchObject({ revokedAt: '2026-11-23T12:00:00Z', revocationReason: 'keyCompromise' });
+  describe('concern stores on their own', () => {
+    it('parties: flags, roles in order, and an unknown EUI refused by name', () => {
+      const parties = new PartyStore(fresh());
+      parties.insertParty(party(SUPPLIER, 'Supplier A', { userRoles: ['IS', 'ES'], deviceSubscriber: true }));
+      expect(parties.getParty(SUPPLIER)).toMatchObject({ userRoles: ['ES', 'IS'], deviceSubscriber: true, dccUser: true });
+      parties.setPartyFlags(SUPPLIER, { dccUser: false });
+      expect(parties.getParty(SUPPLIER)).toMatchObject({ dccUser: false, deviceSubscriber: true });
+      expect(worldDbError(() => parties.setPartyFlags(NETWORK_OPERATOR, {}))).toEqual({ code: 'unknown-party', message: `no party with EUI ${NETWORK_OPERATOR}` });
+      expect(worldDbError(() => parties.setResponseUrl(NETWORK_OPERATOR, null)).code).toBe('unknown-party');
+    });
+
+    it('SMKI repository: a certificate is stored once, found by either serial form, revoked once', () => {
+      const smki = new SmkiRepository(fresh());
+      const id = smki.putCertificate(certificate('0A1B', '2587'));
+      expect(smki.putCertificate(certificate('0A1B', '2587'))).toBe(id);
+      expect(smki.searchCertificates({ serial: '0x0a:1b' }).map((c) => c.id)).toEqual([id]);
+      expect(smki.searchCertificates({ serial: '002587' }).map((c) => c.id)).toEqual([id]);
+      expect(smki.revokeCertificate(id, '2026-11-23T12:00:00Z', 'keyCompromise')).toBe(true);
+      expect(smki.revokeCertificate(id, '2026-11-24T12:00:00Z', 'superseded')).toBe(false);
+      expect(smki.getCertificate(id)).toMatchObject({ revokedAt: '2026-11-23T12:00:00Z', revocationReason: 'keyCompromise' });
+    });
+
+    it('registration data and inventory: a device found through its supply point', () => {
+      const db = fresh();
+      new PartyStore(db).insertParty(party(SUPPLIER, 'Supplier A'));
+      new PartyStore(db).insertParty(party(NETWORK_OPERATOR, 'Network Operator B'));
+      const registration = new RegistrationStore(db);
+      const inventory = new InventoryStore(db);
+      registration.insertSupplyPoint({
+        mpxn: '1200000000001', fuel: 'E', networkOperatorEui: NETWORK_OPERATOR, supplierEui: SUPPLIER, uprn: 42, postcode: 'AB1 2CD', address: '1 High Street',
+      });
+      inventory.insertDevice({
+        eui: ESME, type: 'ESME', status: 'Commissioned', mpxn: '1200000000001', commsHubEui: null, manufacturer: 'M', model: 'X', firmware: '1',
+        commissionedAt: '2026-11-01T00:00:00Z',
+      });
+      expect(inventory.listDevices({ supplierEui: SUPPLIER })).toMatchObject({ total: 1, devices: [{ eui: ESME }] });
+      expect(inventory.devicesAtPostcode('ab1  2cd').map((d) => d.eui)).toEqual([ESME]);
+      // no network operator certificate in its cells: the search classifies it (within the 7-day window)
+      const page = inventory.searchDevices({ mpxnPrefix: '12000', at: '2026-11-05T00:00:00Z' });
+      expect(page.devices).toMatchObject([{ eui: ESME, supplierEui: SUPPLIER, networkOperatorEui: NETWORK_OPERATOR, compliance: 'pending' }]);
+    });
+
+    it('device security state: counters survive as bigints; cells of an unknown device are refused by name', () => {
+      const db = fresh();
+      new InventoryStore(db).insertDevice({
+        eui: ESME, type: 'ESME', status: 'Commissioned', mpxn: null, commsHubEui: null, manufacturer: 'M', model: 'X', firmware: '1', commissionedAt: null,
+      });
+      const security = new DeviceSecurityStore(db);
+      const big = 2n ** 63n + 5n;
+      security.insertDeviceSecurity({ deviceEui: ESME, cells: {}, seqNumbers: { 2: big }, topUpSeqNumber: 1n, alertCounter: 0n });
+      expect(security.getDeviceSecurity(ESME)).toEqual({ deviceEui: ESME, cells: {}, seqNumbers: { 2: big }, topUpSeqNumber: 1n, alertCounter: 0n });
+      expect(worldDbError(() => security.updateDeviceSecurity({ deviceEui: '00DB123456780002', cells: {}, seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n }))).toEqual({
+        code: 'unknown-device',
+        message: 'no trust-anchor cells stored for device 00DB123456780002',
+      });
+    });
   });
 
-  it('registration data and inventory: a device found through its supply point', () => {
-    const db = fresh();
-    new PartyStore(db).insertParty(party(SUPPLIER, 'Supplier A'));
-    new PartyStore(db).insertParty(party(NETWORK_OPERATOR, 'Network Operator B'));
-    const registration = new RegistrationStore(db);
-    const inventory = new InventoryStore(db);
-    registration.insertSupplyPoint({
-      mpxn: '1200000000001', fuel: 'E', networkOperatorEui: NETWORK_OPERATOR, supplierEui: SUPPLIER, uprn: 42, postcode: 'AB1 2CD', address: '1 High Street',
+  describe('the WorldStore facade', () => {
+    it('one transaction spans every concern store: a failure undoes all of it and tells the rollback listeners', () => {
+      const store = new WorldStore(fresh());
+      let rollbacks = 0;
+      store.onRollback(() => rollbacks++);
+      expect(() =>
+        store.transaction(() => {
+          store.parties.insertParty(party(SUPPLIER, 'Supplier A'));
+          store.smki.putCertificate(certificate('0A1B', '2587'));
+          store.setMeta('clock', 'x');
+          throw new Error('refused');
+        }),
+      ).toThrow('refused');
+      expect(rollbacks).toBe(1);
+      expect(store.getParty(SUPPLIER)).toBeUndefined();
+      expect(store.searchCertificates({})).toEqual([]);
+      expect(store.getMeta('clock')).toBeUndefined();
     });
-    inventory.insertDevice({
-      eui: ESME, type: 'ESME', status: 'Commissioned', mpxn: '1200000000001', commsHubEui: null, manufacturer: 'M', model: 'X', firmware: '1',
-      commissionedAt: '2026-11-01T00:00:00Z',
-    });
-    expect(inventory.listDevices({ supplierEui: SUPPLIER })).toMatchObject({ total: 1, devices: [{ eui: ESME }] });
-    expect(inventory.devicesAtPostcode('ab1  2cd').map((d) => d.eui)).toEqual([ESME]);
-    // no network operator certificate in its cells: the search classifies it (within the 7-day window)
-    const page = inventory.searchDevices({ mpxnPrefix: '12000', at: '2026-11-05T00:00:00Z' });
-    expect(page.devices).toMatchObject([{ eui: ESME, supplierEui: SUPPLIER, networkOperatorEui: NETWORK_OPERATOR, compliance: 'pending' }]);
-  });
-
-  it('device security state: counters survive as bigints; cells of an unknown device are refused by name', () => {
-    const db = fresh();
-    new InventoryStore(db).insertDevice({
-      eui: ESME, type: 'ESME', status: 'Commissioned', mpxn: null, commsHubEui: null, manufacturer: 'M', model: 'X', firmware: '1', commissionedAt: null,
-    });
-    const security = new DeviceSecurityStore(db);
-    const big = 2n ** 63n + 5n;
-    security.insertDeviceSecurity({ deviceEui: ESME, cells: {}, seqNumbers: { 2: big }, topUpSeqNumber: 1n, alertCounter: 0n });
-    expect(security.getDeviceSecurity(ESME)).toEqual({ deviceEui: ESME, cells: {}, seqNumbers: { 2: big }, topUpSeqNumber: 1n, alertCounter: 0n });
-    expect(worldDbError(() => security.updateDeviceSecurity({ deviceEui: '00DB123456780002', cells: {}, seqNumbers: {}, topUpSeqNumber: 0n, alertCounter: 0n }))).toEqual({
-      code: 'unknown-device',
-      message: 'no trust-anchor cells stored for device 00DB123456780002',
-    });
-  });
-});
-
-describe('the WorldStore facade', () => {
-  it('one transaction spans every concern store: a failure undoes all of it and tells the rollback listeners', () => {
-    const store = new WorldStore(fresh());
-    let rollbacks = 0;
-    store.onRollback(() => rollbacks++);
-    expect(() =>
-      store.transaction(() => {
-        store.parties.insertParty(party(SUPPLIER, 'Supplier A'));
-        store.smki.putCertificate(certificate('0A1B', '2587'));
-        store.setMeta('clock', 'x');
-        throw new Error('refused');
-      }),
-    ).toThrow('refused');
-    expect(rollbacks).toBe(1);
-    expect(store.getParty(SUPPLIER)).toBeUndefined();
-    expect(store.searchCertificates({})).toEqual([]);
-    expect(store.getMeta('clock')).toBeUndefined();
   });
 });

@@ -12,6 +12,9 @@ import { World } from '../../src/world/world.ts';
 import { readIssuingCa, seedZaz1World } from '../../src/world/seed-zaz1.ts';
 import { DUIS_KEYSTORE_JSON } from './duis-keystore.ts';
 import { sharedDuis } from './duis-xsd.ts';
+import { isPostgresUrl } from '../../db/index.ts';
+import { dropPostgresDatabase, freshPostgresDatabase } from './postgres.ts';
+import { defaultStore, type StoreKind } from './stores.ts';
 
 /** Whether a Java runtime is on the PATH (the DCC's tool needs Java 11+, 17 here). */
 export function javaAvailable(): boolean {
@@ -29,10 +32,12 @@ export async function validateWithTool(xml: string): Promise<void> {
   await toolValidate({ xml });
 }
 
-/** A fresh ZAZ1 world file: keystore identities, Z1 from a DUIS template, the RTDS devices …A0-…A3 and the second ESME …A6. */
-export function zaz1WorldFile(referenceTime = new Date('2026-11-01T00:00:00Z')): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dcc-sim-zaz1-'));
-  const file = join(dir, 'zaz1.db');
+/**
+ * A fresh ZAZ1 world: keystore identities, Z1 from a DUIS template, the RTDS devices …A0-…A3 and
+ * the second ESME …A6; a SQLite file, or a PostgreSQL database's URL (DCC_SIM_TEST_STORE=postgres).
+ */
+export function zaz1WorldFile(referenceTime = new Date('2026-11-01T00:00:00Z'), store: StoreKind = defaultStore()): string {
+  const file = store === 'postgres' ? freshPostgresDatabase() : join(mkdtempSync(join(tmpdir(), 'dcc-sim-zaz1-')), 'zaz1.db');
   const w = World.open(file, { create: true });
   try {
     seedZaz1World(w, {
@@ -73,7 +78,14 @@ export function rtdsTemplate(name: string, counter: bigint): string {
 export async function startZaz1WithoutEsme(): Promise<Harness & { closeAll(): Promise<void> }> {
   const h = await startHarness({ file: zaz1WorldFile() });
   h.world.store.transaction(() => h.world.inventory.delete(RTDS_ESME));
-  return { ...h, closeAll: async () => { await h.close(); rmSync(dirname(h.file), { recursive: true, force: true }); } };
+  return {
+    ...h,
+    closeAll: async () => {
+      await h.close();
+      if (isPostgresUrl(h.file)) dropPostgresDatabase(h.file);
+      else rmSync(dirname(h.file), { recursive: true, force: true });
+    },
+  };
 }
 
 export const RTDS_ESME = '00DB1234567890A0';

@@ -9,6 +9,7 @@ import { xmlSignerOf, signPreCommand } from '../../src/client.ts';
 import { buildRequest, parseDuisResponse, signDuis, type BuildRequestInput, type DuisResponse } from '../../service-requests/index.ts';
 import type { DeviceRecord } from '../../db/index.ts';
 import { postgresDemoWorld } from './postgres.ts';
+import { defaultStore, type StoreKind } from './stores.ts';
 
 // A real world file, a real server on 127.0.0.1 and real signatures, shared by the gateway tests.
 
@@ -16,10 +17,12 @@ export const REFERENCE_TIME = new Date('2026-11-01T00:00:00Z');
 /** Seeded worlds by premises count: test files share a worker process, and may ask for different sizes. */
 const templates = new Map<number, { dir: string; file: string }>();
 
-/** Seeds one demo world of each size per test process; each test server gets its own copy of it. */
-export function demoWorldFile(premises = 150): string {
-  // DCC_SIM_TEST_STORE=postgres runs a suite written for SQLite files against PostgreSQL worlds.
-  if (process.env.DCC_SIM_TEST_STORE === 'postgres') return postgresDemoWorld(premises);
+/**
+ * Seeds one demo world of each size per test process; each test server gets its own copy of it: a
+ * SQLite file, or a PostgreSQL database URL (the store DCC_SIM_TEST_STORE names unless one is given).
+ */
+export function demoWorldFile(premises = 150, store: StoreKind = defaultStore()): string {
+  if (store === 'postgres') return postgresDemoWorld(premises);
   let template = templates.get(premises);
   if (!template) {
     const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-gw-'));
@@ -55,9 +58,10 @@ export interface Answer {
   response: DuisResponse;
 }
 
-export async function startHarness(o: Partial<ServerOptions> & { file?: string } = {}): Promise<Harness> {
-  const file = o.file ?? demoWorldFile();
-  const server = await startServer({ db: file, port: 0, host: '127.0.0.1', logger: false, ...o });
+export async function startHarness(o: Partial<ServerOptions> & { file?: string; store?: StoreKind } = {}): Promise<Harness> {
+  const { store, ...options } = o;
+  const file = options.file ?? demoWorldFile(150, store);
+  const server = await startServer({ db: file, port: 0, host: '127.0.0.1', logger: false, ...options });
   let counter = 1000n;
   return {
     server,

@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
+import { openPostgres, PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
 import { seedDemoWorld, World } from '../../src/world/index.ts';
 import { REFERENCE_TIME } from './gateway.ts';
 
@@ -84,6 +84,14 @@ export function postgresCluster(): PostgresCluster {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  // Vitest ends its worker processes with a signal, which runs no exit handler: a detached watcher
+  // stops the cluster and removes its folder once this process is gone, however it ended.
+  const stop = [...(asRoot ? ['runuser', '-u', 'postgres', '--'] : []), path.join(bin, 'pg_ctl'), '-D', data, '-s', '-m', 'immediate', 'stop'];
+  const watch = 'pid=$1; dir=$2; shift 2; while kill -0 "$pid" 2>/dev/null; do sleep 1; done; "$@" >/dev/null 2>&1; rm -rf "$dir"';
+  spawn('sh', ['-c', watch, 'sh', String(process.pid), dir, ...stop], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
   const url = (database: string) => `postgresql:///${database}?host=${encodeURIComponent(dir)}&port=${port}&user=postgres`;
   cluster = {
     url,
@@ -101,35 +109,61 @@ export function postgresCluster(): PostgresCluster {
 
 let databases = 0;
 
-/** A new empty database; its URL. */
-export function freshPostgresDatabase(template?: string): string {
+/**
+ * A new empty database (a copy of `template` when given); its URL. `icuLocale`: the database's
+ * default collation is that ICU locale's (a server's usual default: its operating system's locale).
+ */
+export function freshPostgresDatabase(template?: string, o: { icuLocale?: string } = {}): string {
   const c = postgresCluster();
   const name = `dccsim_${process.pid}_${++databases}`;
-  c.admin(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  const locale = o.icuLocale ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${o.icuLocale}' LOCALE 'C'` : '';
+  c.admin(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : locale}`);
   return c.url(name);
 }
 
-const templates = new Map<number, string>();
+/** The database name in a URL made by freshPostgresDatabase. */
+function databaseOf(url: string): string {
+  return new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
+}
+
+let emptyTemplate: string | undefined;
+
+/** A new database holding an empty world (the schema, migrated once into a template): its URL. */
+export function emptyPostgresWorld(): string {
+  if (!emptyTemplate) {
+    const url = freshPostgresDatabase();
+    openPostgres(url).close();
+    emptyTemplate = databaseOf(url);
+  }
+  return freshPostgresDatabase(emptyTemplate);
+}
+
+const templates = new Map<string, string>();
 
 /**
- * A seeded demo world in a database of its own (the same world demoWorldFile makes in SQLite):
- * seeded once per size into a template database, then copied by CREATE DATABASE … TEMPLATE.
+ * A seeded demo world in a database of its own: seeded once per seed, size and time into a
+ * template database, then copied by CREATE DATABASE … TEMPLATE.
  */
-export function postgresDemoWorld(premises = 150): string {
-  let template = templates.get(premises);
+export function postgresSeededWorld(o: { premises: number; seed: string; at: Date }): string {
+  const key = `${o.premises}/${o.seed}/${o.at.toISOString()}`;
+  let template = templates.get(key);
   if (!template) {
     const url = freshPostgresDatabase();
     const w = World.open(url, { create: true });
-    seedDemoWorld(w, { premises, seed: 'gateway-tests', referenceTime: REFERENCE_TIME });
+    seedDemoWorld(w, { premises: o.premises, seed: o.seed, referenceTime: o.at });
     w.close();
-    template = new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
-    templates.set(premises, template);
+    template = databaseOf(url);
+    templates.set(key, template);
   }
   return freshPostgresDatabase(template);
 }
 
+/** The demo world demoWorldFile makes in SQLite, in a PostgreSQL database of its own. */
+export function postgresDemoWorld(premises = 150): string {
+  return postgresSeededWorld({ premises, seed: 'gateway-tests', at: REFERENCE_TIME });
+}
+
 /** Drops a database made by freshPostgresDatabase or postgresDemoWorld (its connections closed first). */
 export function dropPostgresDatabase(url: string): void {
-  const name = new URL(url.replace(/^postgresql:\/\/\//, 'postgresql://x/')).pathname.slice(1);
-  postgresCluster().admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  postgresCluster().admin(`DROP DATABASE IF EXISTS ${databaseOf(url)} WITH (FORCE)`);
 }

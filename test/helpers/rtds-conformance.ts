@@ -65,7 +65,7 @@ let counter = BigInt(Date.UTC(2026, 0, 1));
 
 /** A fresh ZAZ1 world (the RTDS devices …A0-…A6 as the seed lays them out) with a DCC on it, in-process. */
 export function conformanceWorld(): ConformanceWorld {
-  const template = zaz1WorldFile();
+  const template = zaz1WorldFile(undefined, 'sqlite'); // copied file by file below
   const dir = mkdtempSync(join(tmpdir(), 'dcc-sim-conformance-'));
   const file = join(dir, 'w.db');
   copyFileSync(template, file);

@@ -124,7 +124,7 @@ export interface Sweeper {
 }
 
 export function sweeper(): Sweeper {
-  const template = zaz1WorldFile();
+  const template = zaz1WorldFile(undefined, 'sqlite'); // copied file by file below
   const scratch = mkdtempSync(join(tmpdir(), 'dcc-sim-sweep-'));
   let n = 0;
   return {

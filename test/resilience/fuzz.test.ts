@@ -11,6 +11,7 @@ import { describeFailure, FAMILIES, fuzz, FuzzRig, type FuzzReport, type Transpo
 // (see fuzz-kit.ts for the mutations and the oracle). Thousands of cases straight through
 // Dcc.handle, a smaller sample through HTTP; `npm run fuzz` runs many more (bench/fuzz.ts).
 // FUZZ_RUNS and FUZZ_SEED override the defaults (the seed is fixed so that a run is repeatable).
+// The oracle's write journal is SQLite's temporary triggers: the worlds here are SQLite files.
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
 const HTTP_RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 200);
@@ -42,7 +43,7 @@ describe('fuzzing through Dcc.handle', () => {
   let world: World;
   let file = '';
   beforeAll(() => {
-    file = demoWorldFile();
+    file = demoWorldFile(150, 'sqlite');
     world = World.open(file);
   });
   afterAll(() => {
@@ -77,7 +78,7 @@ describe('fuzzing through Dcc.handle', () => {
 describe('fuzzing over HTTP', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ store: 'sqlite' });
   });
   afterAll(async () => {
     await h?.close();

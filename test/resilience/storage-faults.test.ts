@@ -15,6 +15,7 @@ import { Receiver, sleep, spawnServer, type ChildServer } from './kit.ts';
 // process; DUIS requests got plain JSON 500s, not DUIS and not logged; /api/health said 200.
 // Here SQLite is made to refuse every write on the server's own connection (PRAGMA query_only:
 // SQLITE_READONLY, as a read-only file gives), in-process, so an escaping error fails the run.
+// The faults are SQLite's (a pragma, a file on a full disk): the worlds here are SQLite files.
 
 let h: Harness;
 const receiver = new Receiver();
@@ -22,7 +23,7 @@ let supplier: Eui;
 let devices: Eui[] = [];
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ store: 'sqlite' });
   await receiver.start();
   const a = pickDevice(h.world, 'ESME', (d) => d.status === 'Commissioned');
   supplier = a.supplier;
@@ -128,7 +129,7 @@ describe('a full disk (tmpfs)', () => {
 
   it.skipIf(!canMount)('filled mid-delivery: the process lives, DUIS errors while full, full service once space is freed, nothing lost', async () => {
     mounted = mkdtempSync(path.join(tmpdir(), 'dcc-sim-full-'));
-    const source = demoWorldFile();
+    const source = demoWorldFile(150, 'sqlite');
     const size = statSync(source).size;
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${Math.ceil((size + 4 * 1024 * 1024) / 4096) * 4096}`, 'tmpfs', mounted]);
     const file = path.join(mounted, 'world.db');
