@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Dcc } from '../dcc/index.ts';
 import { seedDemoWorld, World, WorldError } from '../world/index.ts';
+import { connectPostgres, copyWorld, createDatabase, databaseOf, databaseUrl, dropDatabase, isPostgresUrl } from '../../db/index.ts';
 import { dccClock, DuisDriver, httpClock, httpTransport, injectTransport } from './driver.ts';
 import type { ScenarioHost } from './runner.ts';
 
@@ -87,6 +88,7 @@ export function scratchWorld(o: { premises?: number; seed?: string; at?: Date } 
  * server is serving copies consistently): a scenario runs there and leaves the world as it was.
  */
 export async function copyOfWorld(file: string): Promise<{ file: string; cleanup(): void }> {
+  if (isPostgresUrl(file)) return copyOfPostgresWorld(file);
   const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-scenario-'));
   const copy = path.join(dir, 'world.db');
   const world = World.open(file);
@@ -99,4 +101,31 @@ export async function copyOfWorld(file: string): Promise<{ file: string; cleanup
     world.close();
   }
   return { file: copy, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A PostgreSQL world's private copy: a database of its own beside it, copied from one snapshot, dropped by cleanup. */
+function copyOfPostgresWorld(url: string): { file: string; cleanup(): void } {
+  const name = `${databaseOf(url)}_scenario_${process.pid}_${Date.now().toString(36)}`;
+  const admin = connectPostgres(url);
+  try {
+    createDatabase(admin, name);
+  } finally {
+    admin.close();
+  }
+  const copy = databaseUrl(url, name);
+  const drop = () => {
+    const a = connectPostgres(url);
+    try {
+      dropDatabase(a, name);
+    } finally {
+      a.close();
+    }
+  };
+  try {
+    copyWorld(url, copy);
+  } catch (err) {
+    drop();
+    throw err;
+  }
+  return { file: copy, cleanup: drop };
 }
