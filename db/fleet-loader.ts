@@ -8,8 +8,10 @@ import type { DeviceStatus, DeviceType } from './inventory-store.ts';
 // and 1.6 million supply points: one bound statement per row spends most of the seed binding
 // parameters. Instead each premises is staged as one row of a temporary table (many rows per
 // statement), and every batch is spread into supply_points, devices and device_security by a
-// handful of INSERT ... SELECT statements that run entirely inside SQLite. A PostgreSQL world
-// stages by COPY instead, and spreads with the same statements.
+// handful of INSERT ... SELECT statements that run entirely inside SQLite. A PostgreSQL world is
+// written by COPY straight into the three tables (no staging): the server takes the rows in pages
+// rather than one insert each, and parses one part of a batch while this process writes the next,
+// so the seed uses both the client's core and the server's.
 
 /** A device's make, written into each of its rows. */
 export interface DeviceModel {
@@ -67,8 +69,6 @@ const PREMISES_COLUMNS = [
   'gsme_cells',
 ] as const;
 const WIDTH = PREMISES_COLUMNS.length;
-/** PostgreSQL's staging tables are typed: these hold numbers (uprn and cell-set ids), the rest text. */
-const NUMERIC_PREMISES_COLUMNS = new Set(['uprn', 'chf_cells', 'esme_cells', 'gpf_cells', 'gsme_cells']);
 /** premises per staging statement: few statements, well under SQLite's parameter limit */
 const ROWS_PER_STATEMENT = 100;
 
@@ -82,34 +82,30 @@ const CELL_COLUMNS = CELL_NAMES.map((n) => CELL_COLUMN[n]).join(', ');
  */
 export class FleetLoader {
   private readonly stageMany: ReturnType<SqliteDatabase["prepare"]> | undefined;
-  private readonly spread: { run: () => void }[];
-  private readonly clearStage;
+  private readonly spread: { run: () => void }[] = [];
+  private readonly clearStage: { run(): unknown } | undefined;
   private readonly insertCellSet: ReturnType<SqliteDatabase["prepare"]> | undefined;
   private readonly pending: unknown[] = [];
   private cellSets = 0;
-  private readonly pg?: PgDatabase;
-  private staged = 0;
-  private readonly pgCellSets: unknown[][] = [];
+  private readonly pg?: PostgresFleet;
 
   constructor(
     private readonly db: SqliteDatabase,
     models: Readonly<Record<DeviceType, DeviceModel>>,
   ) {
-    this.pg = postgresOf(db);
+    const pg = postgresOf(db);
+    if (pg) {
+      this.pg = new PostgresFleet(pg, models);
+      return;
+    }
     // the staging tables, replacing any a failed seed left on this connection
-    if (this.pg) {
-      this.pg.command(`
-        DROP TABLE IF EXISTS pg_temp.fleet_cell_sets;
-        DROP TABLE IF EXISTS pg_temp.fleet_premises;
-        CREATE TEMP TABLE fleet_cell_sets (id bigint PRIMARY KEY, ${CELL_NAMES.map((n) => `${CELL_COLUMN[n]} bigint`).join(', ')});
-        CREATE TEMP TABLE fleet_premises (n bigint PRIMARY KEY, ${PREMISES_COLUMNS.map((c) => `${c} ${NUMERIC_PREMISES_COLUMNS.has(c) ? 'bigint' : 'text'}`).join(', ')});`);
-    } else db.exec(`
+    db.exec(`
       DROP TABLE IF EXISTS temp.fleet_cell_sets;
       DROP TABLE IF EXISTS temp.fleet_premises;
       CREATE TEMP TABLE fleet_cell_sets (id INTEGER PRIMARY KEY, ${CELL_COLUMNS});
       CREATE TEMP TABLE fleet_premises (n INTEGER PRIMARY KEY, ${PREMISES_COLUMNS.join(', ')});`);
-    this.stageMany = this.pg ? undefined : db.prepare(stageSql(ROWS_PER_STATEMENT));
-    this.insertCellSet = this.pg ? undefined : db.prepare(`INSERT INTO temp.fleet_cell_sets (id, ${CELL_COLUMNS}) VALUES (?, ${CELL_NAMES.map(() => '?').join(', ')})`);
+    this.stageMany = db.prepare(stageSql(ROWS_PER_STATEMENT));
+    this.insertCellSet = db.prepare(`INSERT INTO temp.fleet_cell_sets (id, ${CELL_COLUMNS}) VALUES (?, ${CELL_NAMES.map(() => '?').join(', ')})`);
     this.clearStage = db.prepare('DELETE FROM temp.fleet_premises');
     const p = (sql: string, bound: Record<string, unknown> = {}) => {
       const s = db.prepare(sql);
@@ -137,7 +133,7 @@ export class FleetLoader {
       );
     // Type by type, in premises order: the seed's EUIs then rise within each type, so the
     // B-trees are mostly appended to.
-    this.spread = [
+    this.spread.push(
       supplyPoint('E', 'mpan', 'mpan_network_operator', 'mpan_supplier'),
       supplyPoint('G', 'mprn', 'mprn_network_operator', 'mprn_supplier'),
       device('CHF', 'chf_eui', 'NULL', 'NULL', 'gpf_eui'),
@@ -148,14 +144,14 @@ export class FleetLoader {
       cells('esme_eui', 'esme_cells'),
       cells('gpf_eui', 'gpf_cells'),
       cells('gsme_eui', 'gsme_cells'),
-    ];
+    );
   }
 
   /** Registers a combination of cells that many devices hold; returns its id for FleetPremises. */
   cellSet(cells: Partial<Record<CellColumnName, number>>): number {
     const id = ++this.cellSets;
     if (this.pg) {
-      this.pgCellSets.push([id, ...CELL_NAMES.map((n) => cells[n] ?? null)]);
+      this.pg.cellSets.set(id, CELL_NAMES.map((n) => cells[n] ?? null));
       return id;
     }
     this.insertCellSet!.run([id, ...CELL_NAMES.map((n) => cells[n] ?? null)]);
@@ -163,6 +159,10 @@ export class FleetLoader {
   }
 
   add(p: FleetPremises): void {
+    if (this.pg) {
+      this.pg.premises.push(p);
+      return;
+    }
     const row = this.pending;
     row.push(
       p.status,
@@ -185,7 +185,6 @@ export class FleetLoader {
       p.gsmeEui,
       p.gsmeCells,
     );
-    if (this.pg) return;
     if (row.length === ROWS_PER_STATEMENT * WIDTH) {
       this.stageMany!.run(row);
       row.length = 0;
@@ -194,30 +193,62 @@ export class FleetLoader {
 
   /** Writes the staged premises into the world tables. */
   flush(): void {
-    if (this.pg) this.stageByCopy(this.pg);
-    else if (this.pending.length > 0) {
+    if (this.pg) return this.pg.flush();
+    if (this.pending.length > 0) {
       this.db.prepare(stageSql(this.pending.length / WIDTH)).run(this.pending);
       this.pending.length = 0;
     }
     for (const s of this.spread) s.run();
-    this.clearStage.run();
-  }
-
-  private stageByCopy(pg: PgDatabase): void {
-    if (this.pgCellSets.length) pg.copy('fleet_cell_sets', ['id', ...CELL_NAMES.map((n) => CELL_COLUMN[n])], this.pgCellSets.splice(0));
-    const rows: unknown[][] = [];
-    for (let i = 0; i < this.pending.length; i += WIDTH) rows.push([++this.staged, ...this.pending.slice(i, i + WIDTH)]);
-    this.pending.length = 0;
-    if (rows.length) pg.copy('fleet_premises', ['n', ...PREMISES_COLUMNS], rows);
+    this.clearStage!.run();
   }
 
   /** Drops the staging tables (outside a transaction or inside, after the last flush). */
   close(): void {
-    if (this.pg) {
-      this.pg.command('DROP TABLE pg_temp.fleet_premises; DROP TABLE pg_temp.fleet_cell_sets');
-      return;
-    }
+    if (this.pg) return;
     this.db.exec('DROP TABLE temp.fleet_premises; DROP TABLE temp.fleet_cell_sets;');
+  }
+}
+
+/**
+ * A PostgreSQL world's fleet: each batch COPYed into supply_points, devices and device_security,
+ * rows in the order the SQLite spread writes them (type by type, in premises order).
+ */
+class PostgresFleet {
+  readonly premises: FleetPremises[] = [];
+  /** cell-set id → its certificate ids, in CELL_NAMES order */
+  readonly cellSets = new Map<number, (number | null)[]>();
+
+  constructor(
+    private readonly pg: PgDatabase,
+    private readonly models: Readonly<Record<DeviceType, DeviceModel>>,
+  ) {}
+
+  flush(): void {
+    const batch = this.premises.splice(0);
+    if (batch.length === 0) return;
+    const models = this.models;
+    this.pg.copy('supply_points', ['mpxn', 'fuel', 'network_operator_eui', 'supplier_eui', 'uprn', 'postcode', 'address'], (function* () {
+      for (const p of batch) if (p.mpan !== null) yield [p.mpan, 'E', p.electricityNetworkOperatorEui, p.electricitySupplierEui, p.uprn, p.postcode, p.address];
+      for (const p of batch) if (p.mprn !== null) yield [p.mprn, 'G', p.gasTransporterEui, p.gasSupplierEui, p.uprn, p.postcode, p.address];
+    })());
+    const device = (type: DeviceType, eui: string, mpxn: string | null, commsHub: string | null, gpf: string | null, p: FleetPremises) => {
+      const m = models[type];
+      return [eui, type, p.status, mpxn, commsHub, m.manufacturer, m.model, m.firmware, p.commissionedAt, gpf];
+    };
+    this.pg.copy('devices', ['eui', 'type', 'status', 'mpxn', 'comms_hub_eui', 'manufacturer', 'model', 'firmware', 'commissioned_at', 'associated_gpf_eui'], (function* () {
+      for (const p of batch) yield device('CHF', p.chfEui, null, null, p.gpfEui, p);
+      for (const p of batch) if (p.esmeEui !== null) yield device('ESME', p.esmeEui, p.mpan, p.chfEui, null, p);
+      for (const p of batch) if (p.gpfEui !== null) yield device('GPF', p.gpfEui, p.mprn, p.chfEui, null, p);
+      for (const p of batch) if (p.gsmeEui !== null) yield device('GSME', p.gsmeEui, p.mprn, p.chfEui, null, p);
+    })());
+    const cellSets = this.cellSets;
+    const cells = (eui: string, set: number | null) => [eui, ...cellSets.get(set!)!];
+    this.pg.copy('device_security', ['device_eui', ...CELL_NAMES.map((n) => CELL_COLUMN[n])], (function* () {
+      for (const p of batch) yield cells(p.chfEui, p.chfCells);
+      for (const p of batch) if (p.esmeEui !== null) yield cells(p.esmeEui, p.esmeCells);
+      for (const p of batch) if (p.gpfEui !== null) yield cells(p.gpfEui, p.gpfCells);
+      for (const p of batch) if (p.gsmeEui !== null) yield cells(p.gsmeEui, p.gsmeCells);
+    })());
   }
 }
 
@@ -272,18 +303,38 @@ export function startBulkLoad(db: SqliteDatabase): { end: () => void } {
   };
 }
 
-/** PostgreSQL: the fleet tables' secondary indexes dropped while the seed fills them, built once at the end. */
+/**
+ * PostgreSQL: the fleet tables' secondary indexes and foreign keys dropped while the seed fills
+ * them, and the seed's commits not waited for. A foreign key is a trigger run for every row
+ * inserted (device_security's fourteen were most of a seed's time); added again at the end, each
+ * is checked once over the whole table by a join, so the world served is constrained and
+ * validated as one written row by row would be. end() commits durably again before those last
+ * statements, and a durable commit flushes the log of every commit before it.
+ */
 function startPostgresBulkLoad(pg: PgDatabase): { end: () => void } {
+  const fleetTables = `('devices', 'device_security', 'supply_points')`;
   const fleetIndexes = pg.query(
     `SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i
-      WHERE i.schemaname = current_schema() AND i.tablename IN ('devices', 'device_security', 'supply_points')
+      WHERE i.schemaname = current_schema() AND i.tablename IN ${fleetTables}
         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
   ) as { name: string; sql: string }[];
+  const foreignKeys = pg.query(
+    `SELECT c.conrelid::regclass::text AS "table", c.conname AS name, pg_get_constraintdef(c.oid) AS sql
+       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+      WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname IN ${fleetTables}
+      ORDER BY c.conrelid, c.conname`,
+  ) as { table: string; name: string; sql: string }[];
+  for (const fk of foreignKeys) pg.command(`ALTER TABLE ${fk.table} DROP CONSTRAINT ${fk.name}`);
   for (const ix of fleetIndexes) pg.command(`DROP INDEX ${ix.name}`);
+  pg.command("SET synchronous_commit = off; SET maintenance_work_mem = '512MB'");
   return {
     end: () => {
+      pg.command('RESET synchronous_commit');
       for (const ix of fleetIndexes) pg.command(ix.sql);
+      // statistics first: the checks of the foreign keys below are planned queries
       pg.command('ANALYZE');
+      for (const fk of foreignKeys) pg.command(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${fk.name} ${fk.sql}`);
+      pg.command('RESET maintenance_work_mem');
     },
   };
 }

@@ -506,9 +506,13 @@ export class PgDatabase {
   }
 }
 
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
+
 /** COPY's text format: \N for NULL; backslash, tab and newlines escaped; bytea as \\x hex. */
 function copyField(v: unknown): string {
   const text = paramValue(v);
   if (text === null) return '\\N';
+  // most fields (a seed's millions) have nothing to escape: one scan instead of four replaces
+  if (!NEEDS_COPY_ESCAPE.test(text)) return text;
   return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
