@@ -73,10 +73,13 @@ describe('seed into PostgreSQL', () => {
     expect(after).toEqual(schema(migratedOnly));
   });
 
-  it('refuses a database that holds a world, and replaces it with --force', async () => {
+  it('refuses a database that holds a world, keeps it with --keep-existing, and replaces it with --force', async () => {
     const again = await runCliAsync(['seed', '--db', seeded, '--premises', '10', '--at', AT]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already holds a world/);
+    const kept = expectOk(await runCliAsync(['seed', '--db', seeded, '--premises', '10', '--at', AT, '--keep-existing', '--json']), 'seed --keep-existing');
+    expect(JSON.parse(kept.stdout)).toMatchObject({ kept: true });
+    expect(pgRows<{ n: number }>(seeded, 'SELECT count(*)::int AS n FROM supply_points')[0]!.n).toBeGreaterThan(300);
     expectOk(await runCliAsync(['seed', '--db', seeded, '--premises', '10', '--at', AT, '--force']), 'seed --force');
     expect(pgRows<{ n: number }>(seeded, 'SELECT count(*)::int AS n FROM supply_points')[0]!.n).toBeLessThan(30);
   });
