@@ -195,6 +195,7 @@ async function fleet(server: Server, premises: number) {
     const healthMs = performance.now() - h;
     await stop(child);
     const sizeMB = withDb(url, (db) => Number((db.query('SELECT pg_database_size(current_database()) AS n')[0] as { n: number }).n)) / 2 ** 20;
+    log(`seed ${fmt(seedSeconds)} s (load before ${loadBefore}, after ${loadSeeded}); serve ready ${fmt(readyMs, 0)} ms; health ${fmt(healthMs, 0)} ms; ${fmt(sizeMB, 0)} MB`);
     return { premises, devices, seedSeconds, readyMs, healthMs, sizeMB, loadBefore, loadSeeded };
   } finally {
     server.admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

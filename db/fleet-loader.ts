@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from './world-db.ts';
 import { postgresOf } from './open-world.ts';
-import type { PgDatabase } from './postgres/index.ts';
+import { PgDatabase, ROWID_TABLES } from './postgres/index.ts';
 import { CELL_COLUMN, CELL_NAMES, type CellColumnName } from './device-security-store.ts';
 import type { DeviceStatus, DeviceType } from './inventory-store.ts';
 
@@ -303,40 +303,70 @@ export function startBulkLoad(db: SqliteDatabase): { end: () => void } {
   };
 }
 
+const FLEET_TABLES = ['devices', 'device_security', 'supply_points'] as const;
+
 /**
  * PostgreSQL: the fleet tables' secondary indexes and foreign keys dropped while the seed fills
- * them, and the seed's commits not waited for. A foreign key is a trigger run for every row
- * inserted (device_security's fourteen were most of a seed's time); added again at the end, each
- * is checked once over the whole table by a join, so the world served is constrained and
- * validated as one written row by row would be. end() commits durably again before those last
- * statements, and a durable commit flushes the log of every commit before it.
+ * them, autovacuum off on them, and the seed's commits not waited for. A foreign key is a trigger
+ * run for every row inserted (device_security's fourteen were most of a seed's time); added again
+ * at the end, each is checked once over the whole table by a join, so the world served is
+ * constrained and validated as one written row by row would be. end() commits durably again
+ * before those last statements, and a durable commit flushes the log of every commit before it.
  */
 function startPostgresBulkLoad(pg: PgDatabase): { end: () => void } {
-  const fleetTables = `('devices', 'device_security', 'supply_points')`;
+  const fleetTables = `(${FLEET_TABLES.map((t) => `'${t}'`).join(', ')})`;
   const fleetIndexes = pg.query(
-    `SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i
+    `SELECT i.tablename AS "table", i.indexname AS name, i.indexdef AS sql FROM pg_indexes i
       WHERE i.schemaname = current_schema() AND i.tablename IN ${fleetTables}
         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
-  ) as { name: string; sql: string }[];
+  ) as { table: string; name: string; sql: string }[];
   const foreignKeys = pg.query(
-    `SELECT c.conrelid::regclass::text AS "table", c.conname AS name, pg_get_constraintdef(c.oid) AS sql
+    `SELECT t.relname AS "table", c.confrelid::regclass::text AS "references", c.conname AS name, pg_get_constraintdef(c.oid) AS sql
        FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
       WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname IN ${fleetTables}
       ORDER BY c.conrelid, c.conname`,
-  ) as { table: string; name: string; sql: string }[];
+  ) as { table: string; references: string; name: string; sql: string }[];
   for (const fk of foreignKeys) pg.command(`ALTER TABLE ${fk.table} DROP CONSTRAINT ${fk.name}`);
   for (const ix of fleetIndexes) pg.command(`DROP INDEX ${ix.name}`);
-  pg.command("SET synchronous_commit = off; SET maintenance_work_mem = '512MB'");
+  // Autovacuum would start on the tables while they fill (inserts trigger it), competing for the
+  // cores with the seed, only for the VACUUM at the end to do it again.
+  for (const t of FLEET_TABLES) pg.command(`ALTER TABLE ${t} SET (autovacuum_enabled = false)`);
+  pg.command(`SET synchronous_commit = off; SET maintenance_work_mem = '${MAINTENANCE_MEMORY}'`);
+  const indexes = (table: string) => fleetIndexes.filter((i) => i.table === table).map((i) => i.sql);
+  // Each foreign key of the table, those onto another fleet table last (they lock that table too).
+  const constraints = (table: string) =>
+    foreignKeys
+      .filter((fk) => fk.table === table)
+      .sort((a, b) => Number(FLEET_TABLES.includes(a.references as never)) - Number(FLEET_TABLES.includes(b.references as never)))
+      .map((fk) => `ALTER TABLE ${fk.table} ADD CONSTRAINT ${fk.name} ${fk.sql}`);
   return {
     end: () => {
       pg.command('RESET synchronous_commit');
-      for (const ix of fleetIndexes) pg.command(ix.sql);
-      // Statistics first: the checks of the foreign keys below are planned queries. VACUUM too, so
-      // that serving starts on pages already marked all-visible (index-only scans, such as the
-      // health check's count of devices, read no table pages; first reads write no hint bits).
-      pg.command('VACUUM (ANALYZE)');
-      for (const fk of foreignKeys) pg.command(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${fk.name} ${fk.sql}`);
+      // Two connections, so that the server works on two cores: devices on this one, the other two
+      // tables on the other. Indexes first; VACUUM marks the pages all-visible (index-only scans,
+      // such as the health check's count of devices, read no table pages; the first reads write no
+      // hint bits) and ANALYZE gives the statistics the foreign keys' checks are planned with.
+      const other = new PgDatabase(pg.url, { rowidTables: ROWID_TABLES });
+      try {
+        other.command(`SET maintenance_work_mem = '${MAINTENANCE_MEMORY}'`);
+        PgDatabase.concurrently([
+          [pg, [...indexes('devices'), 'VACUUM (ANALYZE) devices']],
+          [other, [...indexes('device_security'), 'VACUUM (ANALYZE) device_security', ...indexes('supply_points'), 'VACUUM (ANALYZE) supply_points']],
+        ]);
+        PgDatabase.concurrently([
+          [pg, constraints('device_security')],
+          [other, [...constraints('supply_points'), ...constraints('devices')]],
+        ]);
+      } finally {
+        other.close();
+      }
+      for (const t of FLEET_TABLES) pg.command(`ALTER TABLE ${t} RESET (autovacuum_enabled)`);
+      const rest = (pg.query(`SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT IN ${fleetTables}`) as { name: string }[]).map((t) => t.name);
+      if (rest.length) pg.command(`VACUUM (ANALYZE) ${rest.join(', ')}`);
       pg.command('RESET maintenance_work_mem');
     },
   };
 }
+
+/** per index build: a million premises' device EUIs sort in memory */
+const MAINTENANCE_MEMORY = '512MB';

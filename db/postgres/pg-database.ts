@@ -34,6 +34,9 @@ interface Libpq {
   getResult(): boolean;
   finish(): void;
   transactionStatus(): number;
+  sendQuery(text: string): boolean;
+  consumeInput(): boolean;
+  isBusy(): boolean;
 }
 
 let LibpqClass: (new () => Libpq) | undefined;
@@ -482,6 +485,34 @@ export class PgDatabase {
     this.check(`COPY ${table}`);
     while (this.pq.getResult()) this.check(`COPY ${table}`);
     return n;
+  }
+
+  /**
+   * Runs raw PostgreSQL on several connections at once, each connection's statements in order and
+   * one per round trip (VACUUM refuses to share one), until all are done: bulk work (a seed's
+   * index builds, vacuums and constraint checks) then keeps more than one server process busy.
+   */
+  static concurrently(work: [PgDatabase, string[]][]): void {
+    const lanes = work.map(([db, statements]) => ({ db, queue: [...statements], current: undefined as string | undefined }));
+    const next = (lane: (typeof lanes)[number]) => {
+      lane.current = lane.queue.shift();
+      if (lane.current !== undefined && !lane.db.pq.sendQuery(lane.current)) {
+        throw new PgStoreError('postgres-connection', `${lane.db.pq.errorMessage().trim()} (in: ${lane.current.slice(0, 200)})`);
+      }
+    };
+    lanes.forEach(next);
+    while (lanes.some((l) => l.current !== undefined)) {
+      let waiting = true;
+      for (const lane of lanes) {
+        if (lane.current === undefined) continue;
+        if (!lane.db.pq.consumeInput()) throw new PgStoreError('postgres-connection', lane.db.pq.errorMessage().trim());
+        if (lane.db.pq.isBusy()) continue;
+        while (lane.db.pq.getResult()) lane.db.check(lane.current);
+        next(lane);
+        waiting = false;
+      }
+      if (waiting) sleepMs(2);
+    }
   }
 
   backup(): Promise<never> {

@@ -58,7 +58,7 @@ describe('seed into PostgreSQL', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('leaves the constraints and indexes of a migrated world, every foreign key validated', () => {
+  it('leaves the constraints, indexes and table options of a migrated world, every foreign key validated', () => {
     const schema = (url: string) => ({
       constraints: pgRows<{ name: string; def: string; valid: boolean }>(
         url,
@@ -66,6 +66,12 @@ describe('seed into PostgreSQL', () => {
           WHERE connamespace = current_schema()::regnamespace ORDER BY conname`,
       ),
       indexes: pgRows<{ def: string }>(url, `SELECT indexdef AS def FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`),
+      // storage parameters (the seed turns autovacuum off while it fills the fleet tables)
+      tableOptions: pgRows<{ name: string; options: string }>(
+        url,
+        `SELECT relname AS name, reloptions::text AS options FROM pg_class
+          WHERE relnamespace = current_schema()::regnamespace AND reloptions IS NOT NULL ORDER BY relname`,
+      ),
     });
     const after = schema(seeded);
     expect(after.constraints.filter((c) => c.def.startsWith('FOREIGN KEY')).length).toBeGreaterThan(10);
