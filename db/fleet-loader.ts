@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from './world-db.ts';
 import { postgresOf } from './open-world.ts';
-import { PgDatabase, ROWID_TABLES } from './postgres/index.ts';
+import { copyField, PgDatabase, ROWID_TABLES } from './postgres/index.ts';
 import { CELL_COLUMN, CELL_NAMES, type CellColumnName } from './device-security-store.ts';
 import type { DeviceStatus, DeviceType } from './inventory-store.ts';
 
@@ -151,7 +151,7 @@ export class FleetLoader {
   cellSet(cells: Partial<Record<CellColumnName, number>>): number {
     const id = ++this.cellSets;
     if (this.pg) {
-      this.pg.cellSets.set(id, CELL_NAMES.map((n) => cells[n] ?? null));
+      this.pg.cellSet(id, CELL_NAMES.map((n) => cells[n] ?? null));
       return id;
     }
     this.insertCellSet!.run([id, ...CELL_NAMES.map((n) => cells[n] ?? null)]);
@@ -215,35 +215,42 @@ export class FleetLoader {
  */
 class PostgresFleet {
   readonly premises: FleetPremises[] = [];
-  /** cell-set id → its certificate ids, in CELL_NAMES order */
-  readonly cellSets = new Map<number, (number | null)[]>();
+  /** cell-set id → its certificate ids as the tail of a device_security line (tab, ids in CELL_NAMES order) */
+  private readonly cellLines = new Map<number, string>();
+  /** device type → its manufacturer, model and firmware fields */
+  private readonly makes: Record<string, string> = {};
 
   constructor(
     private readonly pg: PgDatabase,
-    private readonly models: Readonly<Record<DeviceType, DeviceModel>>,
-  ) {}
+    models: Readonly<Record<DeviceType, DeviceModel>>,
+  ) {
+    for (const [type, m] of Object.entries(models)) this.makes[type] = [m.manufacturer, m.model, m.firmware].map(copyField).join('\t');
+  }
+
+  cellSet(id: number, cells: (number | null)[]): void {
+    this.cellLines.set(id, cells.map((c) => `\t${copyField(c)}`).join(''));
+  }
 
   flush(): void {
     const batch = this.premises.splice(0);
     if (batch.length === 0) return;
-    const models = this.models;
-    this.pg.copy('supply_points', ['mpxn', 'fuel', 'network_operator_eui', 'supplier_eui', 'uprn', 'postcode', 'address'], (function* () {
-      for (const p of batch) if (p.mpan !== null) yield [p.mpan, 'E', p.electricityNetworkOperatorEui, p.electricitySupplierEui, p.uprn, p.postcode, p.address];
-      for (const p of batch) if (p.mprn !== null) yield [p.mprn, 'G', p.gasTransporterEui, p.gasSupplierEui, p.uprn, p.postcode, p.address];
+    const f = copyField;
+    this.pg.copyLines('supply_points', ['mpxn', 'fuel', 'network_operator_eui', 'supplier_eui', 'uprn', 'postcode', 'address'], (function* () {
+      for (const p of batch) if (p.mpan !== null) yield `${f(p.mpan)}\tE\t${f(p.electricityNetworkOperatorEui)}\t${f(p.electricitySupplierEui)}\t${f(p.uprn)}\t${f(p.postcode)}\t${f(p.address)}\n`;
+      for (const p of batch) if (p.mprn !== null) yield `${f(p.mprn)}\tG\t${f(p.gasTransporterEui)}\t${f(p.gasSupplierEui)}\t${f(p.uprn)}\t${f(p.postcode)}\t${f(p.address)}\n`;
     })());
-    const device = (type: DeviceType, eui: string, mpxn: string | null, commsHub: string | null, gpf: string | null, p: FleetPremises) => {
-      const m = models[type];
-      return [eui, type, p.status, mpxn, commsHub, m.manufacturer, m.model, m.firmware, p.commissionedAt, gpf];
-    };
-    this.pg.copy('devices', ['eui', 'type', 'status', 'mpxn', 'comms_hub_eui', 'manufacturer', 'model', 'firmware', 'commissioned_at', 'associated_gpf_eui'], (function* () {
+    const makes = this.makes;
+    const device = (type: DeviceType, eui: string, mpxn: string | null, commsHub: string | null, gpf: string | null, p: FleetPremises) =>
+      `${f(eui)}\t${type}\t${f(p.status)}\t${f(mpxn)}\t${f(commsHub)}\t${makes[type]}\t${f(p.commissionedAt)}\t${f(gpf)}\n`;
+    this.pg.copyLines('devices', ['eui', 'type', 'status', 'mpxn', 'comms_hub_eui', 'manufacturer', 'model', 'firmware', 'commissioned_at', 'associated_gpf_eui'], (function* () {
       for (const p of batch) yield device('CHF', p.chfEui, null, null, p.gpfEui, p);
       for (const p of batch) if (p.esmeEui !== null) yield device('ESME', p.esmeEui, p.mpan, p.chfEui, null, p);
       for (const p of batch) if (p.gpfEui !== null) yield device('GPF', p.gpfEui, p.mprn, p.chfEui, null, p);
       for (const p of batch) if (p.gsmeEui !== null) yield device('GSME', p.gsmeEui, p.mprn, p.chfEui, null, p);
     })());
-    const cellSets = this.cellSets;
-    const cells = (eui: string, set: number | null) => [eui, ...cellSets.get(set!)!];
-    this.pg.copy('device_security', ['device_eui', ...CELL_NAMES.map((n) => CELL_COLUMN[n])], (function* () {
+    const cellLines = this.cellLines;
+    const cells = (eui: string, set: number | null) => `${f(eui)}${cellLines.get(set!)!}\n`;
+    this.pg.copyLines('device_security', ['device_eui', ...CELL_NAMES.map((n) => CELL_COLUMN[n])], (function* () {
       for (const p of batch) yield cells(p.chfEui, p.chfCells);
       for (const p of batch) if (p.esmeEui !== null) yield cells(p.esmeEui, p.esmeCells);
       for (const p of batch) if (p.gpfEui !== null) yield cells(p.gpfEui, p.gpfCells);
