@@ -11,7 +11,7 @@ import { xmlSignerOf } from '../src/client.ts';
 import { signDuis } from '../service-requests/index.ts';
 import { cpuSeconds, percentile, PipelinedStream } from './load.ts';
 
-// `npm run bench -- --store postgres --instances 1,2 [--pg-url URL] [--fleet N|--no-fleet] [--quick]`:
+// `npm run bench -- --store postgres --instances 1,2 [--pg-url URL] [--fleet N|--no-fleet|--fleet-only] [--quick]`:
 // the world in PostgreSQL, served by N `dcc-sim serve` processes at once.
 //  1. fleet: `dcc-sim seed --premises N` into PostgreSQL (timed as a user runs it), then `serve` on
 //     that world until /api/metrics answers.
@@ -32,7 +32,8 @@ const arg = (name: string): string | undefined => {
   return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1];
 };
 const quick = process.argv.includes('--quick');
-const instanceCounts = (arg('instances') ?? '1,2').split(',').map(Number);
+const fleetOnly = process.argv.includes('--fleet-only');
+const instanceCounts = fleetOnly ? [] : (arg('instances') ?? '1,2').split(',').map(Number);
 if (instanceCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--instances ${arg('instances')}: instance counts, e.g. 1,2`);
 const fleetPremises = process.argv.includes('--no-fleet') ? 0 : Number(arg('fleet') ?? (quick ? 20_000 : 1_000_000));
 const cfg = { premises: quick ? 1500 : 12_000, saturationSeconds: Number(arg('seconds') ?? (quick ? 4 : 15)), warmup: quick ? 10 : 40 };
@@ -404,6 +405,12 @@ const server = given ? givenServer(given) : privateServer();
 const loadBefore = load();
 try {
   const f = fleetPremises > 0 ? await fleet(server, fleetPremises) : undefined;
+  // --fleet-only: the seed and serve figures alone, printed; bench/results.md is left as it is
+  if (fleetOnly) {
+    process.stdout.write(`${JSON.stringify({ ...f, settings: server.settings, commit }, null, 2)}\n`);
+    server.stop();
+    process.exit(0);
+  }
   const prepared = await prepare(server);
   // serve on the small bench world, the same way: what of the fleet's figure is Node starting, not the world's size
   const small = await startServe(server.url(prepared.template), 19_500 + Math.floor(Math.random() * 400), '/api/metrics');
