@@ -4,13 +4,15 @@
 #   docker run --init -p 8079:8079 -v dcc-sim-world:/data dcc-sim
 #
 # The world file lives in /data (a volume), so it survives container restarts; the demo world is
-# seeded on first start. Any other command: docker run --rm -v dcc-sim-world:/data dcc-sim \
+# seeded on first start. docker-compose.yml runs it on PostgreSQL instead, two instances behind nginx.
+# Any other command: docker run --rm -v dcc-sim-world:/data dcc-sim \
 #   node bin/dcc-sim.mjs devices list --db /data/dcc-sim-demo.db
 
-# --- dependencies: better-sqlite3 compiles here, so the runtime image carries no compilers -------
+# --- dependencies: better-sqlite3 and libpq's binding compile here, so the runtime image carries no compilers
 FROM node:20-bookworm-slim AS deps
+# libpq-dev: the PostgreSQL world's client library (the optional libpq package builds against it)
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
+ && apt-get install -y --no-install-recommends python3 make g++ libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Build native addons against the image's own Node headers (no header download). If GitHub is
@@ -18,10 +20,14 @@ WORKDIR /app
 ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund \
- && node -e "require('better-sqlite3')(':memory:').close()"
+ && node -e "require('better-sqlite3')(':memory:').close(); new (require('libpq'))()"
 
 # --- runtime -------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
+# libpq5: the client library the libpq binding loads, for --db postgres://…
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
@@ -13,6 +12,15 @@ import { createXsdValidator, signDuis, verifyDuisSignature, ECDSA_SHA256, EXC_C1
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { MetricsSnapshot } from '../src/dcc/metrics.ts';
+import { cpuSeconds, percentile, PipelinedStream } from './load.ts';
+
+// --store postgres: the world in PostgreSQL, served by several instances (bench/postgres.ts).
+const store = process.argv.find((a, i) => a.startsWith('--store=') || process.argv[i - 1] === '--store')?.replace('--store=', '');
+if (store !== undefined && store !== 'sqlite') {
+  if (store !== 'postgres') throw new Error(`--store ${store}: sqlite or postgres`);
+  await import('./postgres.ts');
+  process.exit(0);
+}
 
 // `npm run bench [-- --quick]`: the whole pipeline under load, the crypto ceiling on the same
 // machine, fleet scale and a stage profile. Figures go to bench/results.md.
@@ -35,10 +43,6 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 // to profile the server under load (NODE_OPTIONS refuses --cpu-prof).
 const serveNodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 // --- 1. the crypto ceiling ---------------------------------------------------------------------
 // The fewest ECDSA P-256 operations one 6.21 handover needs: verify the DUIS request signature,
@@ -88,11 +92,6 @@ async function startServe(file: string, port: number, workers?: number, prevalid
   }
 }
 
-/** CPU seconds a process has used so far, all its threads (utime + stime from /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100 on Linux)
-}
 
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -103,58 +102,6 @@ async function serverMetrics(port: number): Promise<MetricsSnapshot> {
   return (await (await fetch(`http://127.0.0.1:${port}/api/metrics`)).json()) as MetricsSnapshot;
 }
 
-/**
- * One supplier system's ordered stream: HTTP/1.1 requests pipelined on one keep-alive socket, so
- * several are in flight while the DCC still sees them in counter order (a server answers pipelined
- * requests in order). fetch() cannot pipeline, and one request in flight per supplier left the
- * server idle a quarter of the time at "saturation" (a profile of the served simulator showed it).
- */
-class PipelinedStream {
-  private readonly socket: Socket;
-  private readonly waiting: ((r: { code: string | undefined; status: number }) => void)[] = [];
-  private pending: Buffer = Buffer.alloc(0);
-
-  constructor(port: number, private readonly path: string) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => {
-      this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-      this.drain();
-    });
-    this.socket.on('error', (e) => {
-      for (const w of this.waiting.splice(0)) w({ code: undefined, status: 0 });
-      log(`stream socket error: ${e.message}`);
-    });
-  }
-
-  private drain(): void {
-    for (;;) {
-      const end = this.pending.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.pending.subarray(0, end).toString('latin1');
-      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
-      if (!Number.isFinite(length)) throw new Error(`bench client: response without content-length: ${head.slice(0, 200)}`);
-      if (this.pending.length < end + 4 + length) return;
-      this.pending = this.pending.subarray(end + 4 + length);
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
-      const code = /\r\nx-dcc-sim-response-code:\s*([^\r]+)/i.exec(head)?.[1];
-      this.waiting.shift()?.({ code, status });
-    }
-  }
-
-  send(xml: string): Promise<{ code: string | undefined; status: number }> {
-    const body = Buffer.from(xml, 'utf8');
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.socket.write(`POST ${this.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\n\r\n`);
-      this.socket.write(body);
-    });
-  }
-
-  close(): void {
-    this.socket.end();
-  }
-}
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((r) => {
@@ -580,6 +527,9 @@ try {
   /* first run */
 }
 const soak = /<!-- soak:start[\s\S]*?<!-- soak:end -->/.exec(previous)?.[0];
+// and so is the PostgreSQL store's (bench/postgres.ts), after it
+const postgresSection = /<!-- postgres:start[\s\S]*?<!-- postgres:end -->/.exec(previous)?.[0];
+const kept = [soak, postgresSection].filter((x) => x !== undefined).join('\n\n');
 
 if (readsOnly) {
   // Only the fleet's sections are replaced, stamped with their own date, commit and command.
@@ -590,7 +540,7 @@ if (readsOnly) {
   const start = previous.indexOf('## Fleet scale');
   const end = previous.indexOf('<!-- soak:start');
   const head = start >= 0 ? previous.slice(0, start) : previous.slice(0, end >= 0 ? end : previous.length);
-  writeFileSync(resultsFile, `${head.trimEnd()}\n\n${sections}${soak === undefined ? '' : `\n${soak}\n`}`);
+  writeFileSync(resultsFile, `${head.trimEnd()}\n\n${sections}${kept ? `\n${kept}\n` : ''}`);
   process.stdout.write(sections);
   process.exit(0);
 }
@@ -700,5 +650,5 @@ The DCC's own responses are signed without parsing at all (their canonical form 
 they are written): the response-signing stage above, I99 and its asynchronous I0 together.
 
 ${fleetMd}`;
-writeFileSync(resultsFile, soak === undefined ? md : `${md}\n${soak}\n`);
+writeFileSync(resultsFile, kept ? `${md}\n${kept}\n` : md);
 process.stdout.write(md);

@@ -1,6 +1,6 @@
 // A world kept in PostgreSQL, shared by any number of dcc-sim processes: the stores' interface
 // over libpq (pg-database.ts), SQLite's SQL rewritten (dialect.ts), the schema (migrate.ts).
-export { PgDatabase, PgStatement, PgStoreError } from './pg-database.ts';
+export { PgDatabase, PgStatement, PgStoreError, copyField } from './pg-database.ts';
 export { openPostgres, ROWID_TABLES, postgresWorldExists, dropPostgresWorld } from './migrate.ts';
 export { translate, translateScript } from './dialect.ts';
 

@@ -19,14 +19,19 @@ export function registerSeed(program: Command): void {
     .option('--keystore <file>', 'DCC Boxed keystore.json (zaz1 profile)')
     .option('--issuing-ca <file>', 'the ZAZ1 Z1 issuing CA (zaz1 profile): PEM, DER, or any DUIS template carrying it')
     .option('--force', 'replace an existing world file')
+    .option('--keep-existing', 'leave a world that is already there as it is and succeed (a compose or CI seed step run again)')
     .addOption(jsonOption())
-    .action((o: { db: string; profile: string; premises: string; seed: string; at?: string; keystore?: string; issuingCa?: string; force?: boolean; json?: boolean }) => {
+    .action((o: { db: string; profile: string; premises: string; seed: string; at?: string; keystore?: string; issuingCa?: string; force?: boolean; keepExisting?: boolean; json?: boolean }) => {
       const premises = Number(o.premises);
       if (!Number.isInteger(premises) || premises < 0 || premises > 10_000_000) {
         throw new WorldError('bad-argument', `--premises must be a whole number from 0 to 10000000, got '${o.premises}'`);
       }
       const referenceTime = o.at ? new Date(o.at) : new Date();
       if (Number.isNaN(referenceTime.getTime())) throw new WorldError('bad-argument', `--at '${o.at}' is not a date-time`);
+      if (o.keepExisting && !o.force && (isPostgresUrl(o.db) ? postgresWorldExists(o.db) : existsSync(o.db))) {
+        out(o.json, { db: o.db, kept: true }, () => `${redacted(o.db)} already holds a world: kept as it is`);
+        return;
+      }
       if (!isPostgresUrl(o.db) && existsSync(o.db) && !o.force) {
         throw new WorldError('world-exists', `${o.db} already exists; use --force to replace it`);
       }
@@ -39,7 +44,7 @@ export function registerSeed(program: Command): void {
       if (isPostgresUrl(o.db)) {
         const summary = seedPostgres(o.db, o.profile, { premises, seed: o.seed, referenceTime, zaz1, force: o.force });
         out(o.json, { db: o.db, profile: o.profile, ...summary }, () =>
-          `seeded ${o.db.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')} (${o.profile}): ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+          `seeded ${redacted(o.db)} (${o.profile}): ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}`,
         );
         return;
       }
@@ -67,6 +72,11 @@ export function registerSeed(program: Command): void {
         `seeded ${o.db} (${o.profile}): ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       );
     });
+}
+
+/** A --db value fit to print: a PostgreSQL URL's password hidden. */
+function redacted(db: string): string {
+  return db.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 /**

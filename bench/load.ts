@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+
+// The load generator's parts that bench/run.ts and bench/postgres.ts share: supplier streams,
+// percentiles, and the CPU a process has used (from /proc).
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU seconds a process has used so far, all its threads (utime + stime from /proc). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100 on Linux)
+}
+
+/**
+ * One supplier system's ordered stream: HTTP/1.1 requests pipelined on one keep-alive socket, so
+ * several are in flight while the DCC still sees them in counter order (a server answers pipelined
+ * requests in order). fetch() cannot pipeline, and one request in flight per supplier left the
+ * server idle a quarter of the time at "saturation" (a profile of the served simulator showed it).
+ */
+export class PipelinedStream {
+  private readonly socket: Socket;
+  private readonly waiting: ((r: { code: string | undefined; status: number }) => void)[] = [];
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(port: number, private readonly path: string) {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+      this.drain();
+    });
+    this.socket.on('error', (e) => {
+      for (const w of this.waiting.splice(0)) w({ code: undefined, status: 0 });
+      log(`stream socket error: ${e.message}`);
+    });
+  }
+
+  private drain(): void {
+    for (;;) {
+      const end = this.pending.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = this.pending.subarray(0, end).toString('latin1');
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
+      if (!Number.isFinite(length)) throw new Error(`bench client: response without content-length: ${head.slice(0, 200)}`);
+      if (this.pending.length < end + 4 + length) return;
+      this.pending = this.pending.subarray(end + 4 + length);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      const code = /\r\nx-dcc-sim-response-code:\s*([^\r]+)/i.exec(head)?.[1];
+      this.waiting.shift()?.({ code, status });
+    }
+  }
+
+  send(xml: string): Promise<{ code: string | undefined; status: number }> {
+    const body = Buffer.from(xml, 'utf8');
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.socket.write(`POST ${this.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\n\r\n`);
+      this.socket.write(body);
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
