@@ -382,8 +382,8 @@ export class GatewayStore {
   dccCounterClass?: { modulus: bigint; residue: bigint };
 
   nextDccCounter(roleName: string, floor: bigint): bigint {
-    // Read and written in one transaction (its own, or the caller's): two processes never take one value.
-    if (this.pg && !this.pg.inTransaction) return this.pg.transaction(() => this.takeDccCounter(roleName, floor))();
+    // PostgreSQL: one sequence for every role, which several servers draw from without conflict (db/postgres/migrate.ts).
+    if (this.pg) return BigInt((this.pg.query('SELECT dcc_next_counter($1::bigint)::text AS c', [floor])[0] as { c: string }).c);
     return this.takeDccCounter(roleName, floor);
   }
 

@@ -8,7 +8,7 @@ import { openPostgres, ROWID_TABLES } from './migrate.ts';
 
 /**
  * The session advisory locks dcc-sim takes on a PostgreSQL world, kept apart here (the migrations'
- * is 0x64636373, 'dccs', in migrate.ts): the server running the world's timer work holds `timers`
+ * is 0x64636373, 'dccs', and the DCC counters' 0x6463636e, 'dccn', in migrate.ts): the server running the world's timer work holds `timers`
  * for as long as it runs; sandbox operations take `sandboxes` one at a time.
  */
 export const ADVISORY_LOCKS = { timers: 0x64636374, sandboxes: 0x64636362 } as const;
@@ -67,6 +67,9 @@ export function copyWorld(sourceUrl: string, targetUrl: string, except: readonly
     for (const { t, c } of identities) {
       target.command(`SELECT setval(pg_get_serial_sequence('${quoted(t)}', '${c}'), GREATEST((SELECT max(${quoted(c)}) FROM ${quoted(t)}), 1))`);
     }
+    // the DCC's counters go on from where the source's are (a copy's commands must not repeat one)
+    const dccCounter = (source.query('SELECT last_value::text AS v FROM dcc_counter_seq')[0] as { v: string }).v;
+    target.command(`SELECT setval('dcc_counter_seq', GREATEST(${BigInt(dccCounter)}, (SELECT last_value FROM dcc_counter_seq)))`);
     target.command('COMMIT');
     source.command('COMMIT');
   } finally {

@@ -26,6 +26,38 @@ CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text) LANGUA
   AS $$ SELECT CASE jsonb_typeof(e) WHEN 'string' THEN e #>> '{}' ELSE e::text END FROM jsonb_array_elements(doc::jsonb) AS e $$;
 `;
 
+/** Taken for the instant a DCC counter is drawn (dcc_next_counter); the others are in databases.ts. */
+const DCC_COUNTER_LOCK = 0x6463636e; // 'dccn'
+
+// The DCC's own counters (the ACB's, the transitional CoS party's). SQLite keeps each in a
+// dcc_counters row; several servers drawing from one row would make every pair of handovers a
+// serialization failure, so a PostgreSQL world draws them from one sequence (outside transactions,
+// never handed out twice, never going back), started past any value the rows hold. A counter is
+// also never below the floor it is given (the clock in ms): nextval and a jump to the floor are one
+// step under a lock held for that instant only.
+const DCC_COUNTERS = `
+DO $$ BEGIN
+  IF to_regclass('dcc_counter_seq') IS NULL THEN
+    CREATE SEQUENCE dcc_counter_seq AS bigint;
+    PERFORM setval('dcc_counter_seq', GREATEST(1, COALESCE((SELECT max(counter::numeric) FROM dcc_counters), 1))::bigint);
+  END IF;
+END $$;
+CREATE OR REPLACE FUNCTION dcc_next_counter(floor bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v bigint;
+BEGIN
+  PERFORM pg_advisory_lock(${DCC_COUNTER_LOCK});
+  BEGIN
+    v := nextval('dcc_counter_seq');
+    IF v <= floor THEN v := setval('dcc_counter_seq', floor + 1); END IF;
+  EXCEPTION WHEN OTHERS THEN
+    PERFORM pg_advisory_unlock(${DCC_COUNTER_LOCK});
+    RAISE;
+  END;
+  PERFORM pg_advisory_unlock(${DCC_COUNTER_LOCK});
+  RETURN v;
+END $$;
+`;
+
 export function openPostgres(url: string, options: { readonly?: boolean } = {}): PgDatabase {
   const db = new PgDatabase(url, { rowidTables: ROWID_TABLES, readonly: options.readonly });
   try {
@@ -62,6 +94,7 @@ function migrate(db: PgDatabase): void {
         db.pragma(`user_version = ${m.version}`);
       })();
     }
+    db.command(DCC_COUNTERS);
   } finally {
     if (db.open) db.command(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
   }
