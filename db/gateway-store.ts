@@ -216,15 +216,20 @@ export class GatewayStore {
         `INSERT INTO outbox (party_eui, request_id, response_id, kind, response_code, created_at, body, next_attempt_at)
          VALUES (@partyEui, @requestId, @responseId, @kind, @responseCode, @createdAt, @body, @nextAttemptAt)`,
       ),
+      // Ids are picked and sorted first, bodies read only for the rows picked: sorting whole rows copied every
+      // due row's body into the sorter, per pick (bench/measurements.md, the read load's outbox). The party's
+      // URL comes with the row, so a delivery needs no lookup of its own.
       outboxDue: p(
-        `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
-           AND id NOT IN (SELECT value FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
-           AND ${HAS_URL}
-         ORDER BY id LIMIT ?`,
+        `SELECT o.*, p.response_url FROM outbox o JOIN parties p ON p.eui = o.party_eui
+          WHERE o.id IN (SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
+                            AND id NOT IN (SELECT value FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
+                            AND ${HAS_URL}
+                          ORDER BY id LIMIT ?)
+            AND p.response_url IS NOT NULL
+          ORDER BY o.id`,
       ),
       outboxDelivered: p('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       outboxFailed: p('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
-      outboxWaiting: p('UPDATE outbox SET last_error = ? WHERE id = ?'),
       outboxUndeliverable: p(
         `SELECT CASE WHEN p.response_url IS NULL THEN 'no-url' ELSE 'receiver-failing' END AS reason, count(*) AS n
            FROM outbox o LEFT JOIN parties p ON p.eui = o.party_eui
@@ -247,7 +252,9 @@ export class GatewayStore {
       outboxMaxId: p('SELECT coalesce(max(id), 0) AS n FROM outbox'),
       outboxPrune: p("UPDATE outbox SET body = '' WHERE id > ? AND id <= ? AND delivered_at IS NOT NULL"),
       // Rows kept for a party without a URL are not waiting for a receiver: they do not hold it back.
-      outboxUntried: p(`SELECT count(*) AS n FROM outbox WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0 AND ${HAS_URL}`),
+      // INDEXED BY: left to itself the planner took outbox_by_party and counted through all the party's delivered
+      // rows too, a cost growing with the outbox's history, paid by every request (admission).
+      outboxUntried: p(`SELECT count(*) AS n FROM outbox INDEXED BY outbox_untried_by_party WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0 AND ${HAS_URL}`),
       outboxNextDue: p(`SELECT min(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL AND ${HAS_URL}`),
     };
   }
@@ -382,8 +389,9 @@ export class GatewayStore {
   }
 
   /** Due rows in queueing order, skipping rows already being delivered and parties at their limit. */
-  dueOutbox(now: string, limit = 50, except: { exceptIds?: number[]; exceptParties?: string[] } = {}): OutboxRecord[] {
-    return (this.stmts.outboxDue.all(now, JSON.stringify(except.exceptIds ?? []), JSON.stringify(except.exceptParties ?? []), limit) as Row[]).map(outboxFromRow);
+  dueOutbox(now: string, limit = 50, except: { exceptIds?: number[]; exceptParties?: string[] } = {}): (OutboxRecord & { responseUrl: string })[] {
+    return (this.stmts.outboxDue.all(now, JSON.stringify(except.exceptIds ?? []), JSON.stringify(except.exceptParties ?? []), limit) as Row[])
+      .map((r) => ({ ...outboxFromRow(r), responseUrl: r.response_url as string }));
   }
 
   markDelivered(id: number, at: string): void {
@@ -394,10 +402,6 @@ export class GatewayStore {
     this.stmts.outboxFailed.run(error.slice(0, 500), nextAttemptAt, id);
   }
 
-  /** Records why a row was not attempted (its party has no URL) without counting an attempt. */
-  markWaiting(id: number, why: string): void {
-    this.stmts.outboxWaiting.run(why.slice(0, 500), id);
-  }
 
   /** Undelivered responses and alerts that cannot go out now, by reason (GET /api/metrics). */
   undeliverableCounts(): Record<UndeliverableReason, number> {
