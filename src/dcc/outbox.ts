@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { deliveryThread } from './delivery-thread.ts';
 import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type UndeliverableReason, type WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
@@ -84,6 +85,7 @@ export class OutboxDelivery {
 
   start(): void {
     this.stopped = false;
+    this.thread.start();
     this.kick();
   }
 
@@ -160,6 +162,7 @@ export class OutboxDelivery {
     for (const a of this.attempts) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
+    this.thread.close();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
@@ -276,6 +279,9 @@ export class OutboxDelivery {
     this.timer.unref();
   }
 
+  // Posts are made on the shared posting thread; this.post below is how they are made on this thread when it is gone.
+  private readonly thread = deliveryThread();
+
   // No socket limit per host: parties may share a receiver, and one hanging must not starve the rest
   // (the outbox's own per-party limit bounds the sockets). node:http with keep-alive rather than fetch(): undici's fetch cost about a tenth of a handover's
   // main-thread time per delivery under load (bench/results.md, stage profile of the served simulator).
@@ -339,7 +345,7 @@ export class OutboxDelivery {
         if (faults.some((f) => f.kind === 'receiver-drops')) throw new Error('the receiver dropped the connection (injected fault)');
         const delay = faults.find((f) => f.kind === 'receiver-delays');
         if (delay) await abortableDelay(Number(delay.detail ?? 0) * 1000, attempt.signal);
-        const res = await this.post(url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
+        const res = await this.thread.post((...a) => this.post(...a), url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
         if (res.status >= 200 && res.status < 300) {
           this.markDelivered(r.id);
           delivered = true;
