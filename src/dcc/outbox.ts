@@ -244,10 +244,10 @@ export class OutboxDelivery {
     let free = (this.options.concurrency ?? 64) - this.inFlight.size;
     let bound = free <= 0;
     while (free > 0) {
-      const full = [...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p);
-      if (full.length) bound = true;
+      const full = new Set([...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p));
+      if (full.size) bound = true;
       const asked = free;
-      const due = this.gateway.dueOutbox(new Date().toISOString(), asked, { exceptIds: [...this.inFlight], exceptParties: full });
+      const due = this.gateway.dueOutbox(new Date().toISOString(), asked, { exceptIds: this.inFlight, exceptParties: full });
       let started = 0;
       for (const r of due) {
         if (free === 0) break;
