@@ -230,15 +230,18 @@ export class GatewayStore {
         `INSERT INTO outbox (party_eui, request_id, response_id, kind, response_code, created_at, body, next_attempt_at)
          VALUES (@partyEui, @requestId, @responseId, @kind, @responseCode, @createdAt, @body, @nextAttemptAt)`,
       ),
+      // Due rows are picked by id and party alone, and the rows in flight or of parties at their limit skipped
+      // here rather than in SQL: sorting whole rows copied every due row's body into the sorter, and the
+      // exclusions as json_each lists cost more than the rest of the query (bench/measurements.md, the read
+      // load's outbox). The party's URL comes with the row, so a delivery needs no lookup of its own.
       outboxDue: p(
-        `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
-           AND id NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) AND party_eui NOT IN (SELECT value FROM json_each(?))
-           AND ${HAS_URL}
-         ORDER BY id LIMIT ?`,
+        `SELECT o.id, o.party_eui, p.response_url FROM outbox o JOIN parties p ON p.eui = o.party_eui
+          WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ? AND p.response_url IS NOT NULL
+          ORDER BY o.id`,
       ),
+      outboxGet: p('SELECT * FROM outbox WHERE id = ?'),
       outboxDelivered: p('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       outboxFailed: p('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
-      outboxWaiting: p('UPDATE outbox SET last_error = ? WHERE id = ?'),
       outboxUndeliverable: p(
         `SELECT CASE WHEN p.response_url IS NULL THEN 'no-url' ELSE 'receiver-failing' END AS reason, count(*) AS n
            FROM outbox o LEFT JOIN parties p ON p.eui = o.party_eui
@@ -261,7 +264,9 @@ export class GatewayStore {
       outboxMaxId: p('SELECT coalesce(max(id), 0) AS n FROM outbox'),
       outboxPrune: p("UPDATE outbox SET body = '' WHERE id > ? AND id <= ? AND delivered_at IS NOT NULL"),
       // Rows kept for a party without a URL are not waiting for a receiver: they do not hold it back.
-      outboxUntried: p(`SELECT count(*) AS n FROM outbox WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0 AND ${HAS_URL}`),
+      // INDEXED BY: left to itself the planner took outbox_by_party and counted through all the party's delivered
+      // rows too, a cost growing with the outbox's history, paid by every request (admission).
+      outboxUntried: p(`SELECT count(*) AS n FROM outbox INDEXED BY outbox_untried_by_party WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0 AND ${HAS_URL}`),
       outboxNextDue: p(`SELECT min(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL AND ${HAS_URL}`),
     };
   }
@@ -402,8 +407,15 @@ export class GatewayStore {
   }
 
   /** Due rows in queueing order, skipping rows already being delivered and parties at their limit. */
-  dueOutbox(now: string, limit = 50, except: { exceptIds?: number[]; exceptParties?: string[] } = {}): OutboxRecord[] {
-    return (this.stmts.outboxDue.all(now, JSON.stringify(except.exceptIds ?? []), JSON.stringify(except.exceptParties ?? []), limit) as Row[]).map(outboxFromRow);
+  dueOutbox(now: string, limit = 50, except: { exceptIds?: ReadonlySet<number>; exceptParties?: ReadonlySet<string> } = {}): (OutboxRecord & { responseUrl: string })[] {
+    const picked: { id: number; url: string }[] = [];
+    if (limit <= 0) return [];
+    for (const r of this.stmts.outboxDue.iterate(now) as Iterable<{ id: number; party_eui: string; response_url: string }>) {
+      if (except.exceptIds?.has(r.id) || except.exceptParties?.has(r.party_eui)) continue;
+      picked.push({ id: r.id, url: r.response_url });
+      if (picked.length >= limit) break;
+    }
+    return picked.map(({ id, url }) => ({ ...outboxFromRow(this.stmts.outboxGet.get(id) as Row), responseUrl: url }));
   }
 
   /**
@@ -412,8 +424,9 @@ export class GatewayStore {
    * leased to this process until outboxLeaseMs from now, so that each row has one deliverer at a
    * time; a lease run out (its process died) frees the row for whoever asks next.
    */
-  claimDueOutbox(now: string, limit = 50, except: { exceptIds?: number[]; exceptParties?: string[] } = {}): OutboxRecord[] {
+  claimDueOutbox(now: string, limit = 50, except: { exceptIds?: ReadonlySet<number>; exceptParties?: ReadonlySet<string> } = {}): (OutboxRecord & { responseUrl: string })[] {
     if (!this.pg) return this.dueOutbox(now, limit, except);
+    if (limit <= 0) return [];
     const until = new Date(Date.parse(now) + this.outboxLeaseMs).toISOString();
     const rows = this.pg.query(
       `UPDATE outbox SET claimed_by = $1, claimed_until = $2
@@ -425,10 +438,10 @@ export class GatewayStore {
              AND ${HAS_URL}
            ORDER BY id LIMIT $6
            FOR UPDATE SKIP LOCKED)
-        RETURNING *`,
-      [this.instance, until, now, `{${(except.exceptIds ?? []).join(',')}}`, `{${(except.exceptParties ?? []).join(',')}}`, limit],
+        RETURNING outbox.*, (SELECT response_url FROM parties WHERE eui = outbox.party_eui) AS response_url`,
+      [this.instance, until, now, `{${[...(except.exceptIds ?? [])].join(',')}}`, `{${[...(except.exceptParties ?? [])].join(',')}}`, limit],
     ) as Row[];
-    return rows.map(outboxFromRow).sort((a, b) => a.id - b.id);
+    return rows.map((r) => ({ ...outboxFromRow(r), responseUrl: r.response_url as string })).sort((a, b) => a.id - b.id);
   }
 
   markDelivered(id: number, at: string): void {
@@ -439,10 +452,6 @@ export class GatewayStore {
     this.stmts.outboxFailed.run(error.slice(0, 500), nextAttemptAt, id);
   }
 
-  /** Records why a row was not attempted (its party has no URL) without counting an attempt. */
-  markWaiting(id: number, why: string): void {
-    this.stmts.outboxWaiting.run(why.slice(0, 500), id);
-  }
 
   /** Undelivered responses and alerts that cannot go out now, by reason (GET /api/metrics). */
   undeliverableCounts(): Record<UndeliverableReason, number> {

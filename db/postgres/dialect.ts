@@ -100,6 +100,8 @@ export function translate(sql: string, rowids: ReadonlySet<string>): TranslatedS
     }
     t = t
       .replace(/\bWITHOUT\s+ROWID\b/gi, '')
+      // SQLite's planner hint naming the index to use; PostgreSQL's planner picks its own
+      .replace(/\s+INDEXED\s+BY\s+\w+/gi, '')
       // SQLite's schema names: main is the one schema here, temp is PostgreSQL's pg_temp
       .replace(/\bmain\.(?=[a-z_])/g, '')
       .replace(/\btemp\.(?=[a-z_])/g, 'pg_temp.')

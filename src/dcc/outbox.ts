@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { deliveryThread } from './delivery-thread.ts';
 import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type UndeliverableReason, type WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
@@ -53,6 +54,12 @@ export interface OutboxStats {
 
 export class OutboxDelivery {
   private timer?: NodeJS.Timeout;
+  // One run per turn of the event loop however many requests and deliveries asked for one: each run reads the
+  // queue (bench/measurements.md, the read load's outbox).
+  private kicked?: NodeJS.Immediate;
+  // The last run left due rows behind for want of a slot (all taken, or their party's): a delivery that
+  // frees one should run again. Otherwise nothing a delivery finishing changes makes another row due.
+  private slotBound = false;
   private stopped = true;
   // Each attempt's controller, so stop() can abandon them (one listener per attempt on a shared
   // signal tripped Node's MaxListeners warning at 64 deliveries in flight).
@@ -78,6 +85,7 @@ export class OutboxDelivery {
 
   start(): void {
     this.stopped = false;
+    this.thread.start();
     this.kick();
   }
 
@@ -148,10 +156,13 @@ export class OutboxDelivery {
     this.stopped = true;
     this.release();
     if (this.timer) clearTimeout(this.timer);
+    if (this.kicked) clearImmediate(this.kicked);
+    this.kicked = undefined;
     if (this.flushRetry) clearTimeout(this.flushRetry);
     for (const a of this.attempts) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
+    this.thread.close();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
@@ -188,7 +199,7 @@ export class OutboxDelivery {
     }
     for (const d of batch) this.inFlight.delete(d.id);
     if (this.admitting.size) this.release();
-    this.kick();
+    if (this.slotBound) this.kick();
   }
 
   /** For GET /api/metrics: the backlog, and counts since start. */
@@ -208,9 +219,11 @@ export class OutboxDelivery {
 
   /** Something was queued, or a delivery slot came free: deliver soon. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.run(), 0);
+    if (this.stopped || this.kicked) return;
+    this.kicked = setImmediate(() => {
+      this.kicked = undefined;
+      this.run();
+    });
   }
 
   private run(): void {
@@ -229,22 +242,27 @@ export class OutboxDelivery {
   private runOnce(): void {
     const perParty = this.options.partyConcurrency ?? 16;
     let free = (this.options.concurrency ?? 64) - this.inFlight.size;
+    let bound = free <= 0;
     while (free > 0) {
-      const full = [...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p);
-      const due = this.gateway.claimDueOutbox(new Date().toISOString(), free, { exceptIds: [...this.inFlight], exceptParties: full });
-      if (due.length === 0) break;
+      const full = new Set([...this.partyInFlight].filter(([, n]) => n >= perParty).map(([p]) => p));
+      if (full.size) bound = true;
+      const asked = free;
+      const due = this.gateway.claimDueOutbox(new Date().toISOString(), asked, { exceptIds: this.inFlight, exceptParties: full });
       let started = 0;
       for (const r of due) {
         if (free === 0) break;
-        if ((this.partyInFlight.get(r.partyEui) ?? 0) >= perParty) continue;
-        void this.deliver(r)
-          .catch((err: unknown) => this.options.log?.('outbox delivery failed unexpectedly', { id: r.id, error: String(err) }))
-          .finally(() => this.kick());
+        if ((this.partyInFlight.get(r.partyEui) ?? 0) >= perParty) {
+          bound = true;
+          continue;
+        }
+        void this.deliver(r).catch((err: unknown) => this.options.log?.('outbox delivery failed unexpectedly', { id: r.id, error: String(err) }));
         free--;
         started++;
       }
-      if (started === 0) break;
+      if (free === 0) bound = true;
+      if (due.length < asked || started === 0) break; // no more due rows, or none startable now
     }
+    this.slotBound = bound;
     this.schedule();
   }
 
@@ -260,6 +278,9 @@ export class OutboxDelivery {
     this.timer = setTimeout(() => this.run(), wait);
     this.timer.unref();
   }
+
+  // Posts are made on the shared posting thread; this.post below is how they are made on this thread when it is gone.
+  private readonly thread = deliveryThread();
 
   // No socket limit per host: parties may share a receiver, and one hanging must not starve the rest
   // (the outbox's own per-party limit bounds the sockets). node:http with keep-alive rather than fetch(): undici's fetch cost about a tenth of a handover's
@@ -304,18 +325,13 @@ export class OutboxDelivery {
     return new Date(Date.now() + ms).toISOString();
   }
 
-  private async deliver(r: OutboxRecord): Promise<void> {
+  private async deliver(r: OutboxRecord & { responseUrl: string }): Promise<void> {
     this.inFlight.add(r.id);
     let delivered = false;
     this.partyInFlight.set(r.partyEui, (this.partyInFlight.get(r.partyEui) ?? 0) + 1);
     try {
-      const url = this.world.getParty(r.partyEui)?.responseUrl;
-      if (!url) {
-        // The URL went between picking the row and now (rows of parties without one are not picked:
-        // db/gateway-store.ts). Not an attempt; the row waits in the party's mailbox until a URL is set.
-        this.gateway.markWaiting(r.id, 'no Receive Response Service URL configured for the party');
-        return;
-      }
+      // read with the row, in the same step as picking it (rows of parties without a URL are not picked)
+      const url = r.responseUrl;
       // One controller per attempt, aborted by its own timer or by stop(). (Not AbortSignal.any over
       // AbortSignal.timeout: Node 20 may collect the timeout signal first, and the attempt then
       // never times out — nodejs/node#57736.)
@@ -329,7 +345,7 @@ export class OutboxDelivery {
         if (faults.some((f) => f.kind === 'receiver-drops')) throw new Error('the receiver dropped the connection (injected fault)');
         const delay = faults.find((f) => f.kind === 'receiver-delays');
         if (delay) await abortableDelay(Number(delay.detail ?? 0) * 1000, attempt.signal);
-        const res = await this.post(url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
+        const res = await this.thread.post((...a) => this.post(...a), url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
         if (res.status >= 200 && res.status < 300) {
           this.markDelivered(r.id);
           delivered = true;
@@ -350,6 +366,8 @@ export class OutboxDelivery {
       const n = (this.partyInFlight.get(r.partyEui) ?? 1) - 1;
       if (n > 0) this.partyInFlight.set(r.partyEui, n);
       else this.partyInFlight.delete(r.partyEui);
+      // a failed row's back-off sets when the queue is next read; a freed slot matters only to rows left waiting for one
+      if (!delivered || this.slotBound) this.kick();
     }
   }
 }

@@ -203,7 +203,7 @@ describe('the stores answer the same from either world', () => {
         failures: g.listRequests({ outcome: 'failure' }),
         successes: g.listRequests({ outcome: 'success', originatorEui: supplier, limit: 2 }),
         local: g.localResponses({ targetEui: '00DB5A0E00000001' }),
-        due: g.dueOutbox(AT, 10, { exceptIds: [1], exceptParties: ['90B3D51F30000001'] }).map((o) => o.body),
+        due: g.dueOutbox(AT, 10, { exceptIds: new Set([1]), exceptParties: new Set(['90B3D51F30000001']) }).map((o) => o.body),
         inbox: g.inbox(supplier, { kind: 'response', limit: 3 }),
         counts: [g.inboxCounts(), g.undeliverableCounts(), g.pendingOutboxCount(), g.untriedOutboxCount(supplier), g.nextOutboxDue()],
         counter: g.lastCounter(supplier),

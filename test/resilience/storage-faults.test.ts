@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Eui } from '../../pki/index.ts';
 import { World } from '../../src/world/world.ts';
 import { demoWorldFile, startHarness, type Harness } from '../helpers/gateway.ts';
@@ -150,6 +151,13 @@ describe('a full disk (tmpfs)', () => {
       return { status: res.status, code: res.headers.get('x-dcc-sim-response-code'), reason: res.headers.get('x-dcc-sim-reason') };
     };
 
+    // A reader whose snapshot is older than the request below keeps the checkpointer from copying the request's WAL
+    // frames into the database file, so the WAL cannot start over at its beginning: without it, whether the
+    // checkpointer (a pass every 200 ms) got there before the disk filled was a race, and when it had, small writes
+    // such as the health probe's reused the WAL's space and succeeded.
+    const reader = new Database(file, { fileMustExist: true });
+    reader.prepare('BEGIN').run();
+    reader.prepare('SELECT count(*) FROM outbox').get();
     r.mode = 'hang';
     expect((await post(xmls[0]!)).code).toBe('I99');
     await until('the delivery to hang', () => r.attempts >= 1, 10_000);
@@ -174,6 +182,8 @@ describe('a full disk (tmpfs)', () => {
     const hs = await fetch(`${child.url}/api/health`);
     expect(hs.status).toBe(503);
     expect(child.child.exitCode).toBeNull();
+    reader.prepare('COMMIT').run();
+    reader.close();
 
     rmSync(filler);
     await until('health to recover', async () => (await fetch(`${child!.url}/api/health`)).status === 200, 10_000);

@@ -1,0 +1,109 @@
+import { Worker } from 'node:worker_threads';
+
+// The outbox's HTTP posts, made on a thread of their own (delivery-worker.mjs). Under the read load the
+// HTTP client was about a fifth of the serving thread's outbox work per delivery (bench/measurements.md):
+// posting here, the main thread only hands over the body and takes the status back, in one message
+// per turn for all the posts that finished. One thread per process, shared by the served worlds'
+// outboxes (each keeps its own keep-alive sockets there), started with the first outbox (not at its first
+// post, which would then wait for the thread to start).
+//
+// If the thread cannot start or dies, the posts it held are made again on the main thread, and so are
+// all later ones: a delivery is never lost or failed for the thread's sake.
+
+const WORKER_ENTRY = new URL('./delivery-worker.mjs', import.meta.url);
+
+export type Post = (url: string, body: string, headers: Record<string, string>, signal: AbortSignal) => Promise<{ status: number }>;
+
+interface Waiting {
+  args: Parameters<Post>;
+  inThread: Post;
+  resolve: (r: { status: number }) => void;
+  reject: (e: Error) => void;
+  onAbort: () => void;
+}
+
+class DeliveryThread {
+  private worker?: Worker;
+  private gone = false;
+  private next = 1;
+  private readonly waiting = new Map<number, Waiting>();
+
+  /** Posts on the thread; `inThread` is how the same post is made on the main thread if the thread is gone. */
+  post(owner: number, inThread: Post, ...args: Parameters<Post>): Promise<{ status: number }> {
+    const [url, body, headers, signal] = args;
+    const worker = this.gone ? undefined : this.start();
+    if (!worker) return inThread(...args);
+    if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const n = this.next++;
+    return new Promise((resolve, reject) => {
+      // Abandoned (its timeout, or the outbox stopping): answered at once, as an abandoned request on
+      // the main thread is; the thread drops the request and its late result is ignored.
+      const onAbort = () => {
+        if (!this.waiting.delete(n)) return;
+        this.worker?.postMessage({ kind: 'cancel', n });
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      this.waiting.set(n, { args, inThread, resolve, reject, onAbort });
+      signal.addEventListener('abort', onAbort, { once: true });
+      worker.postMessage({ kind: 'post', n, owner, url, body, headers });
+    });
+  }
+
+  /** Starts the thread, if it is not running (or gone). */
+  warm(): void {
+    if (!this.gone) this.start();
+  }
+
+  /** An outbox stopped: its keep-alive sockets are closed. */
+  close(owner: number): void {
+    this.worker?.postMessage({ kind: 'close', owner });
+  }
+
+  private start(): Worker | undefined {
+    if (this.worker) return this.worker;
+    try {
+      const worker = new Worker(WORKER_ENTRY);
+      worker.on('message', (m: { kind: 'done'; results: [number, number, string?][] }) => {
+        for (const [n, status, error] of m.results) {
+          const w = this.waiting.get(n);
+          if (!w) continue; // abandoned meanwhile
+          this.waiting.delete(n);
+          w.args[3].removeEventListener('abort', w.onAbort);
+          if (error === undefined) w.resolve({ status });
+          else w.reject(new Error(error));
+        }
+      });
+      worker.on('error', () => this.lost());
+      worker.on('exit', () => this.lost());
+      // after the listeners (a 'message' listener refs the port again): the outbox's own timers keep a
+      // process alive while a post is waiting, the thread must not keep it alive after
+      worker.unref();
+      this.worker = worker;
+      return worker;
+    } catch {
+      this.gone = true;
+      return undefined;
+    }
+  }
+
+  private lost(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.worker = undefined;
+    const held = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of held) {
+      w.args[3].removeEventListener('abort', w.onAbort);
+      w.inThread(...w.args).then(w.resolve, w.reject);
+    }
+  }
+}
+
+const shared = new DeliveryThread();
+let owners = 0;
+
+/** A handle on the shared posting thread for one outbox. */
+export function deliveryThread(): { start: () => void; post: (inThread: Post, ...args: Parameters<Post>) => Promise<{ status: number }>; close: () => void } {
+  const owner = ++owners;
+  return { start: () => shared.warm(), post: (inThread, ...args) => shared.post(owner, inThread, ...args), close: () => shared.close(owner) };
+}
