@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 // The load generator's parts that bench/run.ts and bench/postgres.ts share: supplier streams,
@@ -68,4 +69,26 @@ export class PipelinedStream {
   close(): void {
     this.socket.end();
   }
+}
+
+/**
+ * The suppliers' Receive Response Service on 127.0.0.1: notes when each asynchronous response
+ * (by its RequestID) first arrives, and tells `onFirst` of it.
+ */
+export async function startResponseSink(onFirst?: (requestId: string) => void): Promise<{ url: string; arrived: Map<string, number>; server: Server }> {
+  const arrived = new Map<string, number>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const id = /<sr:RequestID>([^<]+)</.exec(body)?.[1];
+      if (id && !arrived.has(id)) {
+        arrived.set(id, performance.now());
+        onFirst?.(id);
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/duis`, arrived, server };
 }

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { PgDatabase, ROWID_TABLES } from '../db/postgres/index.ts';
@@ -9,7 +8,7 @@ import { World } from '../src/world/world.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
 import { signDuis } from '../service-requests/index.ts';
-import { cpuSeconds, percentile, PipelinedStream } from './load.ts';
+import { cpuSeconds, percentile, PipelinedStream, startResponseSink } from './load.ts';
 
 // `npm run bench -- --store postgres --instances 1,2 [--pg-url URL] [--fleet N|--no-fleet|--fleet-only] [--quick]`:
 // the world in PostgreSQL, served by N `dcc-sim serve` processes at once.
@@ -268,18 +267,7 @@ async function handovers(server: Server, prepared: { template: string; streams: 
   log(`load run on ${instances} instance(s) ...`);
 
   // The suppliers' Receive Response Service: counts asynchronous responses as they arrive.
-  const arrived = new Map<string, number>();
-  const sink = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const id = /<sr:RequestID>([^<]+)</.exec(body)?.[1];
-      if (id && !arrived.has(id)) arrived.set(id, performance.now());
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-  const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/duis`;
+  const { url: sinkUrl, arrived, server: sink } = await startResponseSink();
   const w = World.open(url);
   for (const eui of streams.keys()) w.store.setResponseUrl(eui, sinkUrl);
   w.close();

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { createXsdValidator, signDuis, verifyDuisSignature, ECDSA_SHA256, EXC_C1
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { MetricsSnapshot } from '../src/dcc/metrics.ts';
-import { cpuSeconds, percentile, PipelinedStream } from './load.ts';
+import { cpuSeconds, percentile, PipelinedStream, startResponseSink } from './load.ts';
 
 // --store postgres: the world in PostgreSQL, served by several instances (bench/postgres.ts).
 const store = process.argv.find((a, i) => a.startsWith('--store=') || process.argv[i - 1] === '--store')?.replace('--store=', '');
@@ -238,24 +237,12 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   log(`load run with ${workers} prevalidation worker(s) ...`);
 
   // The suppliers' Receive Response Service: counts asynchronous responses as they arrive.
-  const arrived = new Map<string, number>();
   // of the requests sent, how many have had their asynchronous response delivered (the receiver may get others too)
   let deliveredOfSent = 0;
   const owed = () => sent.size - deliveredOfSent;
-  const sink = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const id = /<sr:RequestID>([^<]+)</.exec(body)?.[1];
-      if (id && !arrived.has(id)) {
-        arrived.set(id, performance.now());
-        if (sent.has(id)) deliveredOfSent++;
-      }
-      res.writeHead(204).end();
-    });
+  const { url: sinkUrl, arrived, server: sink } = await startResponseSink((id) => {
+    if (sent.has(id)) deliveredOfSent++;
   });
-  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-  const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/duis`;
   const cliWorld = World.open(file);
   for (const eui of streams.keys()) cliWorld.store.setResponseUrl(eui, sinkUrl);
   cliWorld.close();
