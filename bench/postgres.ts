@@ -3,7 +3,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { PgDatabase, ROWID_TABLES } from '../db/postgres/index.ts';
+import { connectPostgres, type PgDatabase } from '../db/postgres/index.ts';
 import { World } from '../src/world/world.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
@@ -52,7 +52,7 @@ interface Server {
 }
 
 function withDb<T>(url: string, f: (db: PgDatabase) => T): T {
-  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES });
+  const db = connectPostgres(url);
   try {
     return f(db);
   } finally {

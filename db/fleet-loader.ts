@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from './world-db.ts';
 import { postgresOf } from './open-world.ts';
-import { copyField, PgDatabase, ROWID_TABLES } from './postgres/index.ts';
+import { connectPostgres, copyField, PgDatabase } from './postgres/index.ts';
 import { CELL_COLUMN, CELL_NAMES, type CellColumnName } from './device-security-store.ts';
 import type { DeviceStatus, DeviceType } from './inventory-store.ts';
 
@@ -353,7 +353,7 @@ function startPostgresBulkLoad(pg: PgDatabase): { end: () => void } {
       // tables on the other. Indexes first; VACUUM marks the pages all-visible (index-only scans,
       // such as the health check's count of devices, read no table pages; the first reads write no
       // hint bits) and ANALYZE gives the statistics the foreign keys' checks are planned with.
-      const other = new PgDatabase(pg.url, { rowidTables: ROWID_TABLES });
+      const other = connectPostgres(pg.url);
       try {
         other.command(`SET maintenance_work_mem = '${MAINTENANCE_MEMORY}'`);
         PgDatabase.concurrently([

@@ -1,5 +1,5 @@
 import { PgDatabase, PgStoreError } from './pg-database.ts';
-import { openPostgres, ROWID_TABLES } from './migrate.ts';
+import { connectPostgres, openPostgres } from './migrate.ts';
 
 // Whole worlds as databases of one PostgreSQL server: a world's sandboxes are databases beside it
 // (src/sandboxes). A world being served cannot be a CREATE DATABASE template (that needs it to
@@ -28,11 +28,6 @@ export function databaseOf(url: string): string {
   return name;
 }
 
-/** A plain connection to a PostgreSQL database (no schema check): administration, a world's registry. */
-export function connectPostgres(url: string): PgDatabase {
-  return new PgDatabase(url, { rowidTables: ROWID_TABLES });
-}
-
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** CREATE DATABASE, empty or a copy of `template` (which nobody may be connected to). */
@@ -53,7 +48,7 @@ export function dropDatabase(via: PgDatabase, name: string): void {
  */
 export function copyWorld(sourceUrl: string, targetUrl: string, except: readonly string[] = []): void {
   const target = openPostgres(targetUrl);
-  const source = new PgDatabase(sourceUrl, { rowidTables: ROWID_TABLES, readonly: true });
+  const source = connectPostgres(sourceUrl, { readonly: true });
   try {
     const tables = tablesInLoadOrder(source).filter((t) => !except.includes(t) && t !== 'dcc_sim_schema');
     source.command('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

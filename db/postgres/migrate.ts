@@ -59,7 +59,7 @@ END $$;
 `;
 
 export function openPostgres(url: string, options: { readonly?: boolean } = {}): PgDatabase {
-  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES, readonly: options.readonly });
+  const db = connectPostgres(url, options);
   try {
     if (!options.readonly) migrate(db);
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -100,9 +100,14 @@ function migrate(db: PgDatabase): void {
   }
 }
 
+/** A plain connection to a PostgreSQL database (no schema check): administration, a world's registry, a second connection. */
+export function connectPostgres(url: string, options: { readonly?: boolean } = {}): PgDatabase {
+  return new PgDatabase(url, { rowidTables: ROWID_TABLES, readonly: options.readonly });
+}
+
 /** Whether the database already holds a world (made by seed). */
 export function postgresWorldExists(url: string): boolean {
-  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES });
+  const db = connectPostgres(url);
   try {
     return db.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'world_meta'").length > 0;
   } finally {
@@ -112,7 +117,7 @@ export function postgresWorldExists(url: string): boolean {
 
 /** Empties the database's schema of everything a world put there (seed --force, or a failed seed). */
 export function dropPostgresWorld(url: string): void {
-  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES });
+  const db = connectPostgres(url);
   try {
     db.command(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
     db.command('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public');

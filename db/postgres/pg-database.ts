@@ -288,6 +288,7 @@ export class PgDatabase {
 
   /** Runs raw PostgreSQL with parameters and returns its rows (objects). */
   query(text: string, values: unknown[] = []): unknown[] {
+    this.statements++;
     this.pq.execParams(text, values.map(paramValue));
     this.check(text);
     return this.rows('object', false);

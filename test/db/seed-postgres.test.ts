@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
+import { connectPostgres } from '../../db/postgres/index.ts';
 import { World } from '../../src/world/index.ts';
 import { dropPostgresDatabase, freshPostgresDatabase } from '../helpers/postgres.ts';
 import { expectOk, openReadonly, runCliAsync, scratchDir } from '../helpers/world-cli.ts';
@@ -20,7 +20,7 @@ let migratedOnly: string;
 const FLEET_TABLES = { devices: 'eui', device_security: 'device_eui', supply_points: 'mpxn', device_app_state: 'device_eui' } as const;
 
 function pgRows<T>(url: string, sql: string): T[] {
-  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES });
+  const db = connectPostgres(url);
   try {
     return db.query(sql) as T[];
   } finally {

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openPostgres, PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
+import { connectPostgres, openPostgres } from '../../db/postgres/index.ts';
 import { seedDemoWorld, World } from '../../src/world/index.ts';
 import { REFERENCE_TIME } from './gateway.ts';
 
@@ -49,7 +49,7 @@ export function postgresCluster(): PostgresCluster {
         return u.href;
       },
       admin(sql) {
-        const db = new PgDatabase(given, { rowidTables: ROWID_TABLES });
+        const db = connectPostgres(given);
         try {
           db.command(sql);
         } finally {
@@ -96,7 +96,7 @@ export function postgresCluster(): PostgresCluster {
   cluster = {
     url,
     admin(sql) {
-      const db = new PgDatabase(url('postgres'), { rowidTables: ROWID_TABLES });
+      const db = connectPostgres(url('postgres'));
       try {
         db.command(sql);
       } finally {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { Eui } from '../../pki/index.ts';
 import { decodeGbcsMessage } from '../../devices/index.ts';
 import { signDuis } from '../../service-requests/index.ts';
-import { PgDatabase, ROWID_TABLES } from '../../db/postgres/index.ts';
+import { connectPostgres, type PgDatabase } from '../../db/postgres/index.ts';
 import { xmlSignerOf } from '../../src/client.ts';
 import { DCC } from '../../src/world/catalogue.ts';
 import { exampleRequest } from '../../src/world/examples.ts';
@@ -61,7 +61,7 @@ export function sharedPostgresWorld(premises: number, seed: string, receiverUrl:
   for (const j of [...handovers, ...reads]) if (!signers.has(j.originator)) signers.set(j.originator, xmlSignerOf(world, j.originator));
   const acb = DCC.accessControlBroker as Eui;
   world.close();
-  const db = new PgDatabase(url, { rowidTables: ROWID_TABLES });
+  const db = connectPostgres(url);
   return {
     url,
     handovers,
