@@ -92,3 +92,44 @@ export async function startResponseSink(onFirst?: (requestId: string) => void): 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/duis`, arrived, server };
 }
+
+/**
+ * Each supplier's signed requests, sent in their order over a pipelined stream of its own. next()
+ * writes the supplier's next request at once (so a stream's requests leave in counter order) and
+ * resolves with its latency from `from` when the answer arrives; null when the supplier has none left.
+ */
+export class SupplierStreams {
+  /** when each request left, by RequestID */
+  readonly sent = new Map<string, number>();
+  /** answers other than I99 */
+  errors = 0;
+  private readonly cursors = new Map<string, number>();
+  private readonly sockets = new Map<string, PipelinedStream>();
+
+  constructor(
+    private readonly streams: Map<string, string[]>,
+    portOf: (supplier: string) => number,
+  ) {
+    for (const s of streams.keys()) {
+      this.cursors.set(s, 0);
+      this.sockets.set(s, new PipelinedStream(portOf(s), '/api/v1/serviceS'));
+    }
+  }
+
+  next(supplier: string, from = performance.now()): Promise<number> | null {
+    const list = this.streams.get(supplier)!;
+    const i = this.cursors.get(supplier)!;
+    if (i >= list.length) return null;
+    this.cursors.set(supplier, i + 1);
+    const xml = list[i]!;
+    this.sent.set(/<sr:RequestID>([^<]+)</.exec(xml)![1]!, performance.now());
+    return this.sockets.get(supplier)!.send(xml).then((r) => {
+      if (r.code !== 'I99') this.errors++;
+      return performance.now() - from;
+    });
+  }
+
+  close(): void {
+    for (const s of this.sockets.values()) s.close();
+  }
+}

@@ -8,7 +8,7 @@ import { World } from '../src/world/world.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
 import { signDuis } from '../service-requests/index.ts';
-import { cpuSeconds, percentile, PipelinedStream, startResponseSink } from './load.ts';
+import { cpuSeconds, percentile, startResponseSink, SupplierStreams } from './load.ts';
 
 // `npm run bench -- --store postgres --instances 1,2 [--pg-url URL] [--fleet N|--no-fleet|--fleet-only] [--quick]`:
 // the world in PostgreSQL, served by N `dcc-sim serve` processes at once.
@@ -275,30 +275,17 @@ async function handovers(server: Server, prepared: { template: string; streams: 
   const base = 18_000 + Math.floor(Math.random() * 900);
   const served = await Promise.all(Array.from({ length: instances }, (_, i) => startServe(url, base + i)));
   const pinned = pin(streams, instances);
-  const sockets = new Map([...streams.keys()].map((s) => [s, new PipelinedStream(base + pinned.get(s)!, '/api/v1/serviceS')]));
-  const cursors = new Map([...streams.keys()].map((k) => [k, 0]));
-  const sent = new Map<string, number>();
-  let errors = 0;
+  const feed = new SupplierStreams(streams, (s) => base + pinned.get(s)!);
+  const sent = feed.sent;
   const perInstance = new Array<number>(instances).fill(0);
-  function sendOne(supplier: string, from = performance.now()): Promise<number> | null {
-    const list = streams.get(supplier)!;
-    const i = cursors.get(supplier)!;
-    if (i >= list.length) return null;
-    cursors.set(supplier, i + 1);
-    const xml = list[i]!;
-    sent.set(/<sr:RequestID>([^<]+)</.exec(xml)![1]!, performance.now());
-    return sockets.get(supplier)!.send(xml).then((r) => {
-      if (r.code !== 'I99') errors++;
-      return performance.now() - from;
-    });
-  }
+  const sendOne = (supplier: string, from?: number) => feed.next(supplier, from);
 
   const depth = 8;
   // Warm-up (not timed): a fresh instance compiles the pipeline's modules on its first requests.
   await Promise.all([...streams.keys()].map(async (s) => {
     for (let k = 0; k < cfg.warmup; k++) await sendOne(s);
   }));
-  const warmupErrors = errors;
+  const warmupErrors = feed.errors;
 
   log(`saturation for ${cfg.saturationSeconds} s (${streams.size} streams × ${depth} in flight over ${instances} instance(s)) ...`);
   const satLatencies: number[] = [];
@@ -350,7 +337,7 @@ async function handovers(server: Server, prepared: { template: string; streams: 
     await Promise.all(inFlight);
   }));
   const halfRate = halfLatencies.length / ((performance.now() - halfStart) / 1000);
-  for (const sock of sockets.values()) sock.close();
+  feed.close();
   const drainEnd = performance.now() + 10_000;
   while (arrived.size < sent.size && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 100));
   await Promise.all(served.map((s) => stop(s.child)));
@@ -369,7 +356,7 @@ async function handovers(server: Server, prepared: { template: string; streams: 
     halfP50: percentile(halfLatencies, 50),
     halfP99: percentile(halfLatencies, 99),
     ranDry,
-    errors: errors - warmupErrors,
+    errors: feed.errors - warmupErrors,
     warmupErrors,
     requests: sent.size,
     delivered: [...arrived.keys()].filter((id) => sent.has(id)).length,

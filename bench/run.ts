@@ -11,7 +11,7 @@ import { createXsdValidator, signDuis, verifyDuisSignature, ECDSA_SHA256, EXC_C1
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { MetricsSnapshot } from '../src/dcc/metrics.ts';
-import { cpuSeconds, percentile, PipelinedStream, startResponseSink } from './load.ts';
+import { cpuSeconds, percentile, startResponseSink, SupplierStreams } from './load.ts';
 
 // --store postgres: the world in PostgreSQL, served by several instances (bench/postgres.ts).
 const store = process.argv.find((a, i) => a.startsWith('--store=') || process.argv[i - 1] === '--store')?.replace('--store=', '');
@@ -254,26 +254,9 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     if (((await serverMetrics(port)).workers?.ready ?? 0) >= workers) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const sent = new Map<string, number>();
-  const cursors = new Map([...streams.keys()].map((k) => [k, 0]));
-  const sockets = new Map([...streams.keys()].map((k) => [k, new PipelinedStream(port, '/api/v1/serviceS')]));
-  let errors = 0;
-
-  // Takes the supplier's next request and writes it to its stream at once (so a stream's requests
-  // leave in counter order); resolves with the latency when its answer arrives.
-  function sendOne(supplier: string, from = performance.now()): Promise<number> | null {
-    const list = streams.get(supplier)!;
-    const i = cursors.get(supplier)!;
-    if (i >= list.length) return null;
-    cursors.set(supplier, i + 1);
-    const xml = list[i]!;
-    const id = /<sr:RequestID>([^<]+)</.exec(xml)![1]!;
-    sent.set(id, performance.now());
-    return sockets.get(supplier)!.send(xml).then((r) => {
-      if (r.code !== 'I99') errors++;
-      return performance.now() - from;
-    });
-  }
+  const feed = new SupplierStreams(streams, () => port);
+  const sent = feed.sent;
+  const sendOne = (supplier: string, from?: number) => feed.next(supplier, from);
 
   // Warm-up (not timed): a freshly started server compiles the modules a request first needs, in the main
   // thread and the worker, for its first seconds; a steady state is what the load phases measure.
@@ -294,7 +277,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
       }),
     );
   }
-  const warmedUp = errors;
+  const warmedUp = feed.errors;
   // Saturation that pays for its deliveries starts with none owed by the warm-up.
   for (const until = performance.now() + 120_000; deliveriesInSaturation && owed() > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 5));
 
@@ -381,7 +364,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
       await Promise.all(inFlight);
     }),
   );
-  for (const sock of sockets.values()) sock.close();
+  feed.close();
   const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
   const servingRss = rssMB(child.pid!);
 
@@ -401,7 +384,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     drainSeconds,
     warmupErrors: warmedUp,
     requests: satCount + halfCount,
-    errors: errors - warmedUp,
+    errors: feed.errors - warmedUp,
     saturationRate,
     satP50: percentile(satLatencies, 50),
     satP99: percentile(satLatencies, 99),
