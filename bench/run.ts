@@ -341,6 +341,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const halfLatencies: number[] = [];
   const perStreamInterval = (1000 * streams.size) / rate;
   const halfFrom = sent.size; // sent keeps insertion order: the half phase's requests are the ones after this
+  const metricsHalfStart = await serverMetrics(port);
   const halfStart = performance.now();
   const halfEnd = halfStart + cfg.halfSeconds * 1000;
   let halfCount = 0;
@@ -366,6 +367,8 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   );
   feed.close();
   const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
+  const halfHolds = holdsBetween(metricsHalfStart, await serverMetrics(port));
+  log(`half saturation: main thread held ≥ 10 / 20 / 50 ms: ${holdsText(halfHolds)}`);
   const servingRss = rssMB(child.pid!);
 
   // Let the outbox drain, then read the stage profile (the server's last 1000 requests).
@@ -391,6 +394,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     halfRate,
     halfP50: percentile(halfLatencies, 50),
     halfP99: percentile(halfLatencies, 99),
+    halfHolds,
     asyncDelivered: arrived.size,
     endToEndP50: percentile(endToEnd, 50),
     endToEndP99: percentile(endToEnd, 99),
@@ -406,6 +410,26 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     stages,
   };
 }
+
+/**
+ * What held the server's main thread during a phase (its /api/metrics before and after): the latency tail at half
+ * saturation is requests waiting behind these, and the GC's share of them says whether the collector is the cause.
+ */
+function holdsBetween(a: MetricsSnapshot, b: MetricsSnapshot) {
+  const d = (k: string) => (b.mainThread.stalls.atLeastMs[k] ?? 0) - (a.mainThread.stalls.atLeastMs[k] ?? 0);
+  const gc = (m: MetricsSnapshot, kind: string) => m.mainThread.gc.byKind[kind] ?? { count: 0, totalMs: 0, maxMs: 0 };
+  return {
+    atLeast10: d('10'),
+    atLeast20: d('20'),
+    atLeast50: d('50'),
+    heldMs: b.mainThread.stalls.totalMs - a.mainThread.stalls.totalMs,
+    gcAtLeast10: b.mainThread.gc.atLeast10Ms - a.mainThread.gc.atLeast10Ms,
+    majorGcs: gc(b, 'major').count - gc(a, 'major').count,
+    gcMs: Object.keys(b.mainThread.gc.byKind).reduce((sum, k) => sum + gc(b, k).totalMs - gc(a, k).totalMs, 0),
+  };
+}
+const holdsText = (h: ReturnType<typeof holdsBetween>) =>
+  `${h.atLeast10} / ${h.atLeast20} / ${h.atLeast50} (${fmt(h.heldMs, 0)} ms in all); GC: ${fmt(h.gcMs, 0)} ms, ${h.majorGcs} major, ${h.gcAtLeast10} pauses ≥ 10 ms`;
 
 // --- 3. fleet scale ------------------------------------------------------------------------------
 async function fleet() {
@@ -499,6 +523,7 @@ By the definition before 2026-12-02 evening (acknowledgements over the ${cfg.sat
 |---|---|---|
 | saturation (reads acknowledged and their I0 delivered) | ${fmt(r.saturationRate)} reads/s | |
 | latency at half saturation (${fmt(r.halfRate)}/s) p50 / p99 | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | p99 < 20 ms |
+| the server's main thread held ≥ 10 / 20 / 50 ms at half saturation (what the tail waits behind) | ${holdsText(r.halfHolds)} | |
 | request → asynchronous I0 (the decrypted-for-the-supplier register) p50 / p99, all phases | ${fmt(r.endToEndP50)} / ${fmt(r.endToEndP99)} ms | |
 | the same at half saturation | ${fmt(r.halfEndToEndP50)} / ${fmt(r.halfEndToEndP99)} ms | |
 | not acknowledged with I99 | ${r.errors} of ${r.requests} | 0 |

@@ -1,4 +1,4 @@
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { PerformanceObserver, performance, constants as perfConstants, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Endpoint } from '../../service-requests/index.ts';
 import { isFailureCode, type Dcc, type RequestEvent } from './dcc.ts';
 import type { OutboxStats } from './outbox.ts';
@@ -11,6 +11,34 @@ import type { OutboxStats } from './outbox.ts';
 
 const STAGE_WINDOW = 1000;
 const LOAD_WINDOW_S = 10;
+// A request waits for whatever holds the main thread: a latency tail is made of these holds. The
+// watch ticks every STALL_TICK_MS and counts a tick late by a threshold or more as a stall that long.
+const STALL_TICK_MS = 5;
+const STALL_THRESHOLDS_MS = [10, 20, 50] as const;
+
+/** Times the main thread was held, one event-loop turn or several back to back, cumulative since start. */
+export interface StallFigures {
+  /** holds of at least 10, 20 and 50 ms, keyed by the threshold in ms */
+  atLeastMs: Record<string, number>;
+  /** the sum of holds of 10 ms or more, and the longest */
+  totalMs: number;
+  maxMs: number;
+}
+
+/** V8's garbage-collection pauses of the main thread, cumulative since start. */
+export interface GcFigures {
+  /** by kind: minor (scavenge), major (mark-compact), incremental (marking steps), weakcb */
+  byKind: Record<string, { count: number; totalMs: number; maxMs: number }>;
+  /** pauses of 10 ms or more, any kind */
+  atLeast10Ms: number;
+}
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
 
 export interface StageFigures {
   stage: string;
@@ -74,6 +102,9 @@ export interface MetricsSnapshot {
     busySeconds: number;
     /** share of the last LOAD_WINDOW_S seconds the event loop was busy, 0..1 */
     utilisation: number;
+    /** how often, and how long, requests arriving had to wait for the thread */
+    stalls: StallFigures;
+    gc: GcFigures;
   };
   outbox: OutboxStats;
   workers?: WorkerFigures;
@@ -113,6 +144,22 @@ export class PipelineMetrics {
   // One sample a second of (time, requests answered, event-loop utilisation so far).
   private readonly samples: { t: number; total: number; elu: EventLoopUtilization }[] = [];
   private readonly ticker: NodeJS.Timeout;
+  private readonly stallWatch: NodeJS.Timeout;
+  private lastTick = performance.now();
+  private readonly stalls = { atLeast: STALL_THRESHOLDS_MS.map(() => 0), totalMs: 0, maxMs: 0 };
+  private readonly gcByKind = new Map<string, { count: number; totalMs: number; maxMs: number }>();
+  private gcAtLeast10 = 0;
+  private readonly gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = GC_KINDS[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? 'other';
+      let k = this.gcByKind.get(kind);
+      if (!k) this.gcByKind.set(kind, (k = { count: 0, totalMs: 0, maxMs: 0 }));
+      k.count++;
+      k.totalMs += e.duration;
+      k.maxMs = Math.max(k.maxMs, e.duration);
+      if (e.duration >= 10) this.gcAtLeast10++;
+    }
+  });
   private readonly onRequest = (e: RequestEvent) => this.record(e);
 
   constructor(private readonly dcc: Dcc) {
@@ -120,6 +167,21 @@ export class PipelineMetrics {
     this.sample();
     this.ticker = setInterval(() => this.sample(), 1000);
     this.ticker.unref();
+    this.stallWatch = setInterval(() => this.tick(), STALL_TICK_MS);
+    this.stallWatch.unref();
+    this.gcObserver.observe({ entryTypes: ['gc'] });
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const late = now - this.lastTick - STALL_TICK_MS;
+    this.lastTick = now;
+    if (late < STALL_THRESHOLDS_MS[0]) return;
+    STALL_THRESHOLDS_MS.forEach((t, i) => {
+      if (late >= t) this.stalls.atLeast[i]!++;
+    });
+    this.stalls.totalMs += late;
+    this.stalls.maxMs = Math.max(this.stalls.maxMs, late);
   }
 
   private record(e: RequestEvent): void {
@@ -178,7 +240,16 @@ export class PipelineMetrics {
       ...(sandboxes ? { sandboxes } : {}),
       asynchronous: { byKind: Object.fromEntries([...this.asyncByKind].map(([kind, codes]) => [kind, Object.fromEntries(codes)])) },
       stages: { window: STAGE_WINDOW, figures: [...this.stages].map(([stage, ring]) => ring.figures(stage)) },
-      mainThread: { busySeconds: elu.active / 1000, utilisation: windowElu.utilization },
+      mainThread: {
+        busySeconds: elu.active / 1000,
+        utilisation: windowElu.utilization,
+        stalls: {
+          atLeastMs: Object.fromEntries(STALL_THRESHOLDS_MS.map((t, i) => [String(t), this.stalls.atLeast[i]!])),
+          totalMs: this.stalls.totalMs,
+          maxMs: this.stalls.maxMs,
+        },
+        gc: { byKind: Object.fromEntries([...this.gcByKind].map(([k, v]) => [k, { ...v }])), atLeast10Ms: this.gcAtLeast10 },
+      },
       outbox,
       ...(workers ? { workers } : {}),
       memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
@@ -187,6 +258,8 @@ export class PipelineMetrics {
 
   close(): void {
     clearInterval(this.ticker);
+    clearInterval(this.stallWatch);
+    this.gcObserver.disconnect();
     this.dcc.off('request', this.onRequest);
   }
 }
@@ -234,6 +307,10 @@ export function prometheusText(m: MetricsSnapshot): string {
   }
   metric('dcc_sim_main_thread_busy_seconds_total', 'counter', 'event-loop busy time of the main thread (the single writer)', [[{}, m.mainThread.busySeconds]]);
   metric('dcc_sim_main_thread_utilisation', 'gauge', `share of the last ${LOAD_WINDOW_S} s the main thread was busy`, [[{}, m.mainThread.utilisation]]);
+  metric('dcc_sim_main_thread_stalls_total', 'counter', 'times the main thread was held at least this long (requests arriving waited)', Object.entries(m.mainThread.stalls.atLeastMs).map(([ms, n]) => [{ at_least_ms: ms }, n]));
+  metric('dcc_sim_main_thread_stall_seconds_max', 'gauge', 'the longest hold of the main thread since start', [[{}, m.mainThread.stalls.maxMs / 1000]]);
+  metric('dcc_sim_gc_pauses_total', 'counter', 'garbage-collection pauses of the main thread, by kind', Object.entries(m.mainThread.gc.byKind).map(([kind, g]) => [{ kind }, g.count]));
+  metric('dcc_sim_gc_pause_seconds_total', 'counter', 'time in garbage-collection pauses of the main thread, by kind', Object.entries(m.mainThread.gc.byKind).map(([kind, g]) => [{ kind }, g.totalMs / 1000]));
   metric('dcc_sim_outbox_pending', 'gauge', 'asynchronous responses and alerts not yet delivered', [[{}, m.outbox.pending]]);
   metric('dcc_sim_outbox_in_flight', 'gauge', 'deliveries under way', [[{}, m.outbox.inFlight]]);
   metric('dcc_sim_outbox_delivered_total', 'counter', 'deliveries answered 2xx', [[{}, m.outbox.deliveredTotal]]);

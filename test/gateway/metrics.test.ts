@@ -89,6 +89,27 @@ describe('GET /api/metrics', () => {
     expect((await metrics()).outbox.deliveredTotal).toBe(before.outbox.deliveredTotal + 1);
   });
 
+  it("counts the holds of the main thread a request would have waited behind, and the GC's pauses", async () => {
+    const before = await metrics();
+    // The server shares this thread: hold it 60 ms, as a long synchronous job would.
+    const until = performance.now() + 60;
+    while (performance.now() < until);
+    // and make garbage enough for young-generation collections
+    let keep = 0;
+    for (let i = 0; i < 200_000; i++) keep += new Array(16).fill(i).length;
+    expect(keep).toBe(3_200_000);
+    await new Promise((r) => setTimeout(r, 30));
+    const after = await metrics();
+    const held = (m: MetricsSnapshot, ms: string) => m.mainThread.stalls.atLeastMs[ms]!;
+    expect(held(after, '50') - held(before, '50')).toBeGreaterThanOrEqual(1);
+    expect(held(after, '10')).toBeGreaterThanOrEqual(held(after, '20'));
+    expect(after.mainThread.stalls.maxMs).toBeGreaterThanOrEqual(50);
+    expect(after.mainThread.stalls.totalMs - before.mainThread.stalls.totalMs).toBeGreaterThanOrEqual(50);
+    const minor = (m: MetricsSnapshot) => m.mainThread.gc.byKind.minor?.count ?? 0;
+    expect(minor(after)).toBeGreaterThan(minor(before));
+    expect(after.mainThread.gc.byKind.minor!.totalMs).toBeGreaterThan(0);
+  });
+
   it('speaks the Prometheus text format, with the same figures as the JSON', async () => {
     const json = await metrics();
     const res = await fetch(`${h.server.url}/api/metrics?format=prometheus`);
@@ -115,6 +136,8 @@ describe('GET /api/metrics', () => {
     expect(samples.get('dcc_sim_stage_seconds_count{stage="persistence"}')).toBe(stage(json, 'persistence')!.n);
     expect(samples.get('dcc_sim_outbox_delivered_total')).toBe(json.outbox.deliveredTotal);
     expect(samples.get('dcc_sim_main_thread_busy_seconds_total')).toBeGreaterThanOrEqual(json.mainThread.busySeconds);
+    expect(samples.get('dcc_sim_main_thread_stalls_total{at_least_ms="10"}')).toBeGreaterThanOrEqual(json.mainThread.stalls.atLeastMs['10']!);
+    expect(samples.get('dcc_sim_gc_pauses_total{kind="minor"}')).toBeGreaterThanOrEqual(json.mainThread.gc.byKind.minor!.count);
 
     // Prometheus's scraper asks with an Accept header rather than a query.
     const scraped = await fetch(`${h.server.url}/api/metrics`, { headers: { accept: 'text/plain;version=0.0.4;q=0.9,*/*;q=0.1' } });
