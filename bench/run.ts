@@ -342,6 +342,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const perStreamInterval = (1000 * streams.size) / rate;
   const halfFrom = sent.size; // sent keeps insertion order: the half phase's requests are the ones after this
   const metricsHalfStart = await serverMetrics(port);
+  const halfStartUs = process.hrtime.bigint() / 1000n; // the monotonic clock a --cpu-prof profile is stamped in
   const halfStart = performance.now();
   const halfEnd = halfStart + cfg.halfSeconds * 1000;
   let halfCount = 0;
@@ -368,7 +369,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   feed.close();
   const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
   const halfHolds = holdsBetween(metricsHalfStart, await serverMetrics(port));
-  log(`half saturation: main thread held ≥ 10 / 20 / 50 ms: ${holdsText(halfHolds)}`);
+  log(`half saturation: main thread held ≥ 10 / 20 / 50 ms: ${holdsText(halfHolds)} (bench/holds.ts --window=${halfStartUs}-${process.hrtime.bigint() / 1000n})`);
   const servingRss = rssMB(child.pid!);
 
   // Let the outbox drain, then read the stage profile (the server's last 1000 requests).
