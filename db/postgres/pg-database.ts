@@ -221,6 +221,8 @@ export class PgDatabase {
   open = true;
   /** transactions run again after a serialization failure or deadlock, since opening */
   retries = 0;
+  /** the same, by SQLSTATE: 40001 serialization failure, 40P01 deadlock */
+  readonly retriesBySqlState: Record<string, number> = {};
   /** statements executed (round trips to the server), since opening: what a request costs in trips */
   statements = 0;
 
@@ -332,6 +334,7 @@ export class PgDatabase {
         this.doomed = undefined;
         if (cause instanceof PgStoreError && cause.sqlState && RETRYABLE.has(cause.sqlState) && attempt < MAX_ATTEMPTS) {
           this.retries++;
+          this.retriesBySqlState[cause.sqlState] = (this.retriesBySqlState[cause.sqlState] ?? 0) + 1;
           // Back off a little, more each time, with jitter, so that two writers stop colliding.
           sleepMs(Math.random() * Math.min(50, attempt * 2));
           continue;
