@@ -364,6 +364,20 @@ export class PgDatabase {
     }
   }
 
+  /**
+   * Plans this connection's statements with an index scan wherever an index serves (enable_seqscan off;
+   * a sequential scan only where none does). Under SERIALIZABLE a sequential scan takes a predicate lock
+   * on the whole table, which any other transaction's write to it then conflicts with; on a small table
+   * (a few DCC Users' counters, each request writing its own) the planner prefers one, so two servers'
+   * requests failed each other although they touched different rows. An index scan locks what it read:
+   * the rows, and the index leaf pages. Plans made before are dropped, so that none is kept from before.
+   */
+  preferIndexScans(): void {
+    this.assertOpen();
+    this.command('SET enable_seqscan = off; DEALLOCATE ALL');
+    this.prepared.clear();
+  }
+
   private readonly advisoryLocks = new Set<number>();
 
   /**
