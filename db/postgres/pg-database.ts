@@ -310,7 +310,7 @@ export class PgDatabase {
   private runTransaction<A extends unknown[], R>(fn: (...args: A) => R, args: A): R {
     if (this.depth > 0) return this.runSavepoint(fn, args);
     for (let attempt = 1; ; attempt++) {
-      this.command('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      this.command(this.indexScansInTransactions ? 'BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL enable_seqscan = off' : 'BEGIN ISOLATION LEVEL SERIALIZABLE');
       this.depth = 1;
       this.doomed = undefined;
       this.commitHooks.length = 0;
@@ -365,18 +365,20 @@ export class PgDatabase {
   }
 
   /**
-   * Plans this connection's statements with an index scan wherever an index serves (enable_seqscan off;
-   * a sequential scan only where none does). Under SERIALIZABLE a sequential scan takes a predicate lock
-   * on the whole table, which any other transaction's write to it then conflicts with; on a small table
-   * (a few DCC Users' counters, each request writing its own) the planner prefers one, so two servers'
-   * requests failed each other although they touched different rows. An index scan locks what it read:
-   * the rows, and the index leaf pages. Plans made before are dropped, so that none is kept from before.
+   * Plans the statements of this connection's SERIALIZABLE transactions with an index scan wherever an
+   * index serves (SET LOCAL enable_seqscan = off; a sequential scan only where none does). In them a
+   * sequential scan takes a predicate lock on the whole table, which any other transaction's write to
+   * it then conflicts with; on a small table (a few DCC Users' counters, each request writing its own)
+   * the planner prefers one, so two servers' requests failed each other although they touched different
+   * rows. An index scan locks what it read: the rows, and the index leaf pages. Statements outside
+   * transactions (read committed: no predicate locks; reports over the whole fleet) keep their plans:
+   * a statement is prepared once for each side, so that no cached plan crosses over.
    */
   preferIndexScans(): void {
-    this.assertOpen();
-    this.command('SET enable_seqscan = off; DEALLOCATE ALL');
-    this.prepared.clear();
+    this.indexScansInTransactions = true;
   }
+
+  private indexScansInTransactions = false;
 
   private readonly advisoryLocks = new Set<number>();
 
@@ -419,8 +421,10 @@ export class PgDatabase {
   execute(name: string, sql: TranslatedSql, values: (string | null)[], mode: Mode, safe: boolean): Result {
     this.assertOpen();
     if (this.doomed) throw this.doomed;
-    this.ensurePrepared(name, sql);
-    this.pq.execPrepared(name, values);
+    // planned under the transaction's settings, or outside them (preferIndexScans)
+    const planned = this.depth > 0 && this.indexScansInTransactions ? `${name}t` : name;
+    this.ensurePrepared(planned, sql);
+    this.pq.execPrepared(planned, values);
     this.statements++;
     this.check(sql.text);
     const changes = Number(this.pq.cmdTuples() || 0);
