@@ -444,6 +444,23 @@ export class GatewayStore {
     return rows.map((r) => ({ ...outboxFromRow(r), responseUrl: r.response_url as string })).sort((a, b) => a.id - b.id);
   }
 
+  /** Whether this process claims the outbox rows it delivers (PostgreSQL: other processes may serve the world). */
+  get claimsOutbox(): boolean {
+    return this.pg !== undefined;
+  }
+
+  /**
+   * Extends this process's claims on outbox rows it is still delivering to outboxLeaseMs from `now`
+   * and returns the ids still its own. A row another process has taken over since (this one stalled
+   * past its lease) is left to it. SQLite: nothing is claimed, so every row is still this process's.
+   */
+  renewOutboxClaims(ids: readonly number[], now: string): number[] {
+    if (!this.pg || ids.length === 0) return [...ids];
+    const until = new Date(Date.parse(now) + this.outboxLeaseMs).toISOString();
+    const rows = this.pg.query('UPDATE outbox SET claimed_until = $1 WHERE id = ANY ($2::bigint[]) AND claimed_by = $3 RETURNING id', [until, `{${ids.join(',')}}`, this.instance]) as { id: number }[];
+    return rows.map((r) => r.id);
+  }
+
   markDelivered(id: number, at: string): void {
     this.stmts.outboxDelivered.run(at, id);
   }

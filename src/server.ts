@@ -385,6 +385,8 @@ async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<
   const { o, maxRequestBytes } = p;
   const world = World.open(file);
   const dcc = new Dcc(world, { networkOperatorCheck: o.networkOperatorCheck ?? true, maxRequestBytes, xsd: o.xsd });
+  // a PostgreSQL sandbox is shared by the world's servers too: its deliveries are leased as the world's are
+  if (o.outboxLeaseMs !== undefined) dcc.gateway.outboxLeaseMs = o.outboxLeaseMs;
   const app = Fastify({ logger: false, bodyLimit: maxRequestBytes + 64 * 1024 }) as unknown as FastifyInstance;
   const log = p.log.child({ sandbox: id });
   const outbox = new OutboxDelivery(dcc.gateway, world.store, {

@@ -1,5 +1,5 @@
 import { PgDatabase, PgStoreError } from './pg-database.ts';
-import { connectPostgres, openPostgres } from './migrate.ts';
+import { connectPostgres, MIGRATION_LOCK, openPostgres } from './migrate.ts';
 
 // Whole worlds as databases of one PostgreSQL server: a world's sandboxes are databases beside it
 // (src/sandboxes). A world being served cannot be a CREATE DATABASE template (that needs it to
@@ -92,4 +92,39 @@ function tablesInLoadOrder(db: PgDatabase): string[] {
   };
   for (const t of tables) place(t, new Set());
   return order;
+}
+
+/**
+ * The databases of a world's sandboxes (src/sandboxes), from its registry: each one's live world and
+ * snapshot, and any other generation of it a reset cut short left behind (a reset creates the new
+ * one before it drops the old).
+ */
+export function sandboxDatabases(world: PgDatabase): string[] {
+  if ((world.query("SELECT to_regclass('sandboxes') IS NOT NULL AS listed")[0] as { listed: number }).listed !== 1) return [];
+  const names = new Set<string>();
+  for (const r of world.query('SELECT database, snapshot FROM sandboxes') as { database: string; snapshot: string }[]) {
+    names.add(r.database).add(r.snapshot);
+    const base = r.snapshot.replace(/_snapshot$/, '');
+    const generations = world.query("SELECT datname FROM pg_database WHERE left(datname, length($1::text)) = $1::text AND substr(datname, length($1::text) + 1) ~ '^_[0-9]+$'", [base]) as { datname: string }[];
+    for (const g of generations) names.add(g.datname);
+  }
+  return [...names];
+}
+
+/**
+ * Empties the database's schema of everything a world put there (seed --force, or a failed seed),
+ * and drops its sandboxes' databases, which would otherwise be left behind with nothing listing them.
+ */
+export function dropPostgresWorld(url: string): void {
+  const db = connectPostgres(url);
+  try {
+    // no sandbox being made, reset or dropped meanwhile, and no instance migrating the world
+    db.command(`SELECT pg_advisory_lock(${ADVISORY_LOCKS.sandboxes})`);
+    db.command(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    // the databases first: should one fail, the registry still names what is left
+    for (const name of sandboxDatabases(db)) dropDatabase(db, name);
+    db.command('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public');
+  } finally {
+    db.close();
+  }
 }

@@ -9,7 +9,8 @@ import { PgDatabase, PgStoreError } from './pg-database.ts';
 /** The rowid-keyed tables of the schema, from the migrations' DDL. */
 export const ROWID_TABLES: ReadonlySet<string> = rowidTables(MIGRATIONS.map((m) => m.sql));
 
-const MIGRATION_LOCK = 0x64636373; // 'dccs'
+/** Held while a connection migrates (or empties) a world: instances starting together migrate one at a time. */
+export const MIGRATION_LOCK = 0x64636373; // 'dccs'
 
 // SQLite's functions the stores call, as SQL functions, so their statements need no rewriting. Times
 // read as SQLite reads them: with their offset when they carry one, else as UTC (the session's zone).
@@ -110,17 +111,6 @@ export function postgresWorldExists(url: string): boolean {
   const db = connectPostgres(url);
   try {
     return db.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'world_meta'").length > 0;
-  } finally {
-    db.close();
-  }
-}
-
-/** Empties the database's schema of everything a world put there (seed --force, or a failed seed). */
-export function dropPostgresWorld(url: string): void {
-  const db = connectPostgres(url);
-  try {
-    db.command(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
-    db.command('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public');
   } finally {
     db.close();
   }

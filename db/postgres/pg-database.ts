@@ -221,6 +221,8 @@ export class PgDatabase {
   open = true;
   /** transactions run again after a serialization failure or deadlock, since opening */
   retries = 0;
+  /** the same, by SQLSTATE: 40001 serialization failure, 40P01 deadlock */
+  readonly retriesBySqlState: Record<string, number> = {};
   /** statements executed (round trips to the server), since opening: what a request costs in trips */
   statements = 0;
 
@@ -308,7 +310,7 @@ export class PgDatabase {
   private runTransaction<A extends unknown[], R>(fn: (...args: A) => R, args: A): R {
     if (this.depth > 0) return this.runSavepoint(fn, args);
     for (let attempt = 1; ; attempt++) {
-      this.command('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      this.command(this.indexScansInTransactions ? 'BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL enable_seqscan = off' : 'BEGIN ISOLATION LEVEL SERIALIZABLE');
       this.depth = 1;
       this.doomed = undefined;
       this.commitHooks.length = 0;
@@ -332,6 +334,7 @@ export class PgDatabase {
         this.doomed = undefined;
         if (cause instanceof PgStoreError && cause.sqlState && RETRYABLE.has(cause.sqlState) && attempt < MAX_ATTEMPTS) {
           this.retries++;
+          this.retriesBySqlState[cause.sqlState] = (this.retriesBySqlState[cause.sqlState] ?? 0) + 1;
           // Back off a little, more each time, with jitter, so that two writers stop colliding.
           sleepMs(Math.random() * Math.min(50, attempt * 2));
           continue;
@@ -360,6 +363,22 @@ export class PgDatabase {
       this.savepoints--;
     }
   }
+
+  /**
+   * Plans the statements of this connection's SERIALIZABLE transactions with an index scan wherever an
+   * index serves (SET LOCAL enable_seqscan = off; a sequential scan only where none does). In them a
+   * sequential scan takes a predicate lock on the whole table, which any other transaction's write to
+   * it then conflicts with; on a small table (a few DCC Users' counters, each request writing its own)
+   * the planner prefers one, so two servers' requests failed each other although they touched different
+   * rows. An index scan locks what it read: the rows, and the index leaf pages. Statements outside
+   * transactions (read committed: no predicate locks; reports over the whole fleet) keep their plans:
+   * a statement is prepared once for each side, so that no cached plan crosses over.
+   */
+  preferIndexScans(): void {
+    this.indexScansInTransactions = true;
+  }
+
+  private indexScansInTransactions = false;
 
   private readonly advisoryLocks = new Set<number>();
 
@@ -402,8 +421,10 @@ export class PgDatabase {
   execute(name: string, sql: TranslatedSql, values: (string | null)[], mode: Mode, safe: boolean): Result {
     this.assertOpen();
     if (this.doomed) throw this.doomed;
-    this.ensurePrepared(name, sql);
-    this.pq.execPrepared(name, values);
+    // planned under the transaction's settings, or outside them (preferIndexScans)
+    const planned = this.depth > 0 && this.indexScansInTransactions ? `${name}t` : name;
+    this.ensurePrepared(planned, sql);
+    this.pq.execPrepared(planned, values);
     this.statements++;
     this.check(sql.text);
     const changes = Number(this.pq.cmdTuples() || 0);

@@ -22,7 +22,7 @@ function serveOptions(cmd: Command): Command {
     .option('--tls-ca <file>', 'mutual TLS: clients must present a certificate issued by this CA (PEM)')
     .option('--admin-token <token>', 'token for the console and JSON API (default: DCC_SIM_ADMIN_TOKEN, or generated when --host is not loopback)')
     .option('--public-host <name...>', 'a name the console and JSON API are also reached by (a proxy, a container name); their Host and Origin must be a listened address, a loopback name or one of these')
-    .option('--outbox-lease <ms>', 'PostgreSQL world: how long this process keeps an asynchronous response it is delivering from the other processes on the world; one that dies leaves its responses to the others after this', '30000')
+    .option('--outbox-lease <ms>', 'PostgreSQL world: how long a claim keeps an asynchronous response this process is delivering from the other processes on the world (renewed while its delivery is under way); one that dies leaves its responses to the others after this', '30000')
     .option('--log-requests', 'one JSON log line (pino) per request answered on stdout; without it, only the server\'s own events')
     .option('--quiet', 'no log on stdout at all');
 }

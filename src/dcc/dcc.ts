@@ -136,6 +136,9 @@ export class Dcc extends EventEmitter {
     this.pg = postgresOf(world.store.db);
     // Another process may change a device's keys: a cached key is used only while its generation stands.
     if (this.pg) world.checkDeviceKeyGenerations = true;
+    // Requests' SERIALIZABLE transactions read small tables (originator counters) a sequential scan would
+    // lock whole, making every two requests of two servers a serialization failure: index scans lock rows.
+    this.pg?.preferIndexScans();
     this.validateOptions = {
       networkOperatorCheck: options.networkOperatorCheck,
       maxRequestBytes: options.maxRequestBytes,

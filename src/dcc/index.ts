@@ -8,7 +8,7 @@ export type { DccOptions, DccAnswer, RequestEvent, LocalDelivery } from './dcc.t
 export { OutboxDelivery } from './outbox.ts';
 export type { OutboxOptions, OutboxStats } from './outbox.ts';
 export { PipelineMetrics, prometheusText } from './metrics.ts';
-export type { MetricsSnapshot, RequestFigures, SandboxFigures, StageFigures, WorkerFigures } from './metrics.ts';
+export type { MetricsSnapshot, RequestFigures, SandboxFigures, StageFigures, StoreFigures, WorkerFigures } from './metrics.ts';
 export { PrevalidationPool, defaultWorkerCount, peekOriginator, originatorLane } from './prevalidation-pool.ts';
 export type { PrevalidationPoolOptions, PrevalidationStats } from './prevalidation-pool.ts';
 export { RequestLogRetention, DEFAULT_KEEP_XML } from './retention.ts';

@@ -2,6 +2,7 @@ import { PerformanceObserver, performance, constants as perfConstants, type Even
 import type { Endpoint } from '../../service-requests/index.ts';
 import { isFailureCode, type Dcc, type RequestEvent } from './dcc.ts';
 import type { OutboxStats } from './outbox.ts';
+import { postgresOf } from '../../db/index.ts';
 
 // What a load test wants to watch while it runs (GET /api/metrics): requests by response code, where
 // a request's time goes (the pipeline's stages, persistence included), how busy the main thread —
@@ -107,8 +108,21 @@ export interface MetricsSnapshot {
     gc: GcFigures;
   };
   outbox: OutboxStats;
+  store: StoreFigures;
   workers?: WorkerFigures;
   memory: { rssBytes: number; heapUsedBytes: number };
+}
+
+/** The world's store, as this process's connection to it saw it since start. */
+export interface StoreFigures {
+  kind: 'sqlite' | 'postgres';
+  /**
+   * Transactions rolled back and run again (PostgreSQL: a serialization failure or deadlock with another
+   * request or server; each costs a request's work twice). Always 0 on SQLite: its one writer never conflicts.
+   */
+  transactionRetries: number;
+  /** the same by SQLSTATE: 40001 serialization failure, 40P01 deadlock (both always present) */
+  retriesBySqlState: Record<string, number>;
 }
 
 /** Ring buffer of one stage's last STAGE_WINDOW timings. */
@@ -251,9 +265,16 @@ export class PipelineMetrics {
         gc: { byKind: Object.fromEntries([...this.gcByKind].map(([k, v]) => [k, { ...v }])), atLeast10Ms: this.gcAtLeast10 },
       },
       outbox,
+      store: this.storeFigures(),
       ...(workers ? { workers } : {}),
       memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     };
+  }
+
+  private storeFigures(): StoreFigures {
+    const pg = postgresOf(this.dcc.world.store.db);
+    if (!pg) return { kind: 'sqlite', transactionRetries: 0, retriesBySqlState: { '40001': 0, '40P01': 0 } };
+    return { kind: 'postgres', transactionRetries: pg.retries, retriesBySqlState: { '40001': 0, '40P01': 0, ...pg.retriesBySqlState } };
   }
 
   close(): void {
@@ -320,6 +341,12 @@ export function prometheusText(m: MetricsSnapshot): string {
     'gauge',
     'undelivered responses and alerts that cannot go out now, by reason: no-url (the party has no Receive Response Service URL; kept, not retried) or receiver-failing (its last attempt failed)',
     Object.entries(m.outbox.undeliverable.byReason).map(([reason, n]) => [{ reason }, n]),
+  );
+  metric(
+    'dcc_sim_store_transaction_retries_total',
+    'counter',
+    'store transactions rolled back and run again, by SQLSTATE (PostgreSQL: 40001 serialization failure, 40P01 deadlock; always 0 on SQLite)',
+    Object.entries(m.store.retriesBySqlState).map(([sqlstate, n]) => [{ sqlstate }, n]),
   );
   metric('dcc_sim_admission_waiting', 'gauge', 'requests held back until their sender\'s responses catch up', [[{}, m.outbox.admissionWaiting]]);
   if (m.workers) {

@@ -77,6 +77,9 @@ export class OutboxDelivery {
   private admitTimer?: NodeJS.Timeout;
   private deliveredTotal = 0;
   private failedAttemptsTotal = 0;
+  // PostgreSQL: a claim is leased; a delivery outlasting it would be anyone's to send again, so the
+  // rows in flight have their leases renewed every third of a lease (two late ticks still leave it held).
+  private renewer?: NodeJS.Timeout;
   constructor(
     private readonly gateway: GatewayStore,
     private readonly world: WorldStore,
@@ -86,7 +89,25 @@ export class OutboxDelivery {
   start(): void {
     this.stopped = false;
     this.thread.start();
+    if (this.gateway.claimsOutbox && !this.renewer) {
+      this.renewer = setInterval(() => this.renewClaims(), Math.max(10, Math.floor(this.gateway.outboxLeaseMs / 3)));
+      this.renewer.unref();
+    }
     this.kick();
+  }
+
+  /** Keeps the rows still being delivered this process's (PostgreSQL), until each attempt ends. */
+  private renewClaims(): void {
+    if (this.stopped || this.inFlight.size === 0) return;
+    const ids = [...this.inFlight];
+    try {
+      const kept = new Set(this.gateway.renewOutboxClaims(ids, new Date().toISOString()));
+      const lost = ids.filter((id) => !kept.has(id));
+      // this process stalled past a lease: another server took the row and may send it too (receivers de-duplicate)
+      if (lost.length) this.options.log?.('outbox rows in flight were taken over by another server after their lease ran out', { ids: lost });
+    } catch (err) {
+      this.options.logError?.('renewing the leases of outbox rows in flight failed; trying again', { error: isStorageFault(err) ? storageFaultReason(err) : String(err) });
+    }
   }
 
   /**
@@ -156,6 +177,8 @@ export class OutboxDelivery {
     this.stopped = true;
     this.release();
     if (this.timer) clearTimeout(this.timer);
+    if (this.renewer) clearInterval(this.renewer);
+    this.renewer = undefined;
     if (this.kicked) clearImmediate(this.kicked);
     this.kicked = undefined;
     if (this.flushRetry) clearTimeout(this.flushRetry);

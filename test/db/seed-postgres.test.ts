@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { connectPostgres } from '../../db/postgres/index.ts';
 import { World } from '../../src/world/index.ts';
+import { startServer } from '../../src/server.ts';
 import { dropPostgresDatabase, freshPostgresDatabase } from '../helpers/postgres.ts';
 import { expectOk, openReadonly, runCliAsync, scratchDir } from '../helpers/world-cli.ts';
 
@@ -89,4 +90,29 @@ describe('seed into PostgreSQL', () => {
     expectOk(await runCliAsync(['seed', '--db', seeded, '--premises', '10', '--at', AT, '--force']), 'seed --force');
     expect(pgRows<{ n: number }>(seeded, 'SELECT count(*)::int AS n FROM supply_points')[0]!.n).toBeLessThan(30);
   });
+
+  it("seed --force on a world with sandboxes drops the sandboxes' databases too", async () => {
+    const server = await startServer({ db: seeded, port: 0, host: '127.0.0.1', logger: false });
+    let id: string;
+    try {
+      const made = await fetch(`${server.url}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'left behind?' }) });
+      expect(made.status).toBe(201);
+      id = ((await made.json()) as { id: string }).id;
+      expect((await fetch(`${server.url}/api/sandboxes/${id}/reset`, { method: 'POST' })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+    const sandboxDatabases = () => pgRows<{ datname: string }>(seeded, `SELECT datname FROM pg_database WHERE datname LIKE '%\\_sb\\_${id}\\_%' ORDER BY 1`).map((r) => r.datname);
+    const made = sandboxDatabases();
+    expect(made.map((n) => n.replace(/.*_sb_[0-9a-f]+_/, '')), 'the live copy (reset once) and the snapshot').toEqual(['2', 'snapshot']);
+    // a generation a reset cut short (created, never listed) goes too
+    const stray = made[0]!.replace(/_2$/, '_3');
+    const admin = connectPostgres(seeded);
+    admin.command(`CREATE DATABASE "${stray}"`);
+    admin.close();
+
+    expectOk(await runCliAsync(['seed', '--db', seeded, '--premises', '10', '--at', AT, '--force']), 'seed --force');
+    expect(sandboxDatabases()).toEqual([]);
+    expect(pgRows<{ n: number }>(seeded, 'SELECT count(*)::int AS n FROM sandboxes')[0]!.n, 'the new world has no sandboxes').toBe(0);
+  }, 120_000);
 });

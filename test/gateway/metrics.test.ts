@@ -72,6 +72,8 @@ describe('GET /api/metrics', () => {
     expect(after.outbox.inFlight).toBe(0);
     expect(after.memory.rssBytes).toBeGreaterThan(after.memory.heapUsedBytes);
     expect(after.workers).toBeUndefined();
+    // nothing is run again on SQLite (one writer); a PostgreSQL world's count is test/gateway/metrics-postgres.test.ts's
+    if (after.store.kind === 'sqlite') expect(after.store).toEqual({ kind: 'sqlite', transactionRetries: 0, retriesBySqlState: { '40001': 0, '40P01': 0 } });
   });
 
   it('counts failed delivery attempts and the backlog while a receiver fails', async () => {
@@ -135,6 +137,7 @@ describe('GET /api/metrics', () => {
     expect(samples.get('dcc_sim_requests_total{endpoint="serviceS"}')).toBe(json.requests.byEndpoint.serviceS);
     expect(samples.get('dcc_sim_stage_seconds_count{stage="persistence"}')).toBe(stage(json, 'persistence')!.n);
     expect(samples.get('dcc_sim_outbox_delivered_total')).toBe(json.outbox.deliveredTotal);
+    expect(samples.get('dcc_sim_store_transaction_retries_total{sqlstate="40001"}')).toBe(json.store.retriesBySqlState['40001']);
     expect(samples.get('dcc_sim_main_thread_busy_seconds_total')).toBeGreaterThanOrEqual(json.mainThread.busySeconds);
     expect(samples.get('dcc_sim_main_thread_stalls_total{at_least_ms="10"}')).toBeGreaterThanOrEqual(json.mainThread.stalls.atLeastMs['10']!);
     expect(samples.get('dcc_sim_gc_pauses_total{kind="minor"}')).toBeGreaterThanOrEqual(json.mainThread.gc.byKind.minor!.count);
