@@ -11,8 +11,9 @@ import { translate, translateScript, type ParamSource, type TranslatedSql } from
 // they interleave commits as some serial order would; a transaction PostgreSQL cannot place in
 // one (a serialization failure or deadlock) is rolled back and run again from the start.
 
-interface Libpq {
+export interface Libpq {
   connectSync(conninfo: string): void;
+  connect(conninfo: string, callback: (err?: Error) => void): void;
   exec(text: string): void;
   execParams(text: string, values: (string | null)[]): void;
   prepare(name: string, text: string, nParams: number): void;
@@ -38,10 +39,16 @@ interface Libpq {
   sendQuery(text: string): boolean;
   consumeInput(): boolean;
   isBusy(): boolean;
+  /** watch the socket (libuv): 'readable' is emitted until consumeInput() has read what came */
+  startReader(): void;
+  stopReader(): void;
+  notifies(): { relname: string; extra: string; be_pid: number } | undefined;
+  on(event: 'readable', listener: () => void): void;
+  removeAllListeners(event?: string): void;
 }
 
 let LibpqClass: (new () => Libpq) | undefined;
-function loadLibpq(): new () => Libpq {
+export function loadLibpq(): new () => Libpq {
   if (LibpqClass) return LibpqClass;
   try {
     LibpqClass = createRequire(import.meta.url)('libpq') as new () => Libpq;
@@ -116,6 +123,16 @@ function paramValue(v: unknown): string | null {
 }
 
 const finishing = new Set<Libpq>();
+
+/**
+ * Ends a libpq connection. Its binding closes the socket watcher asynchronously and lets go of the
+ * connection at once: were it collected before the close completes, libuv would touch freed memory.
+ */
+export function finishLibpq(pq: Libpq): void {
+  pq.finish();
+  finishing.add(pq);
+  setTimeout(() => finishing.delete(pq), 1000).unref();
+}
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -361,6 +378,14 @@ export class PgDatabase {
     }
   }
 
+  /**
+   * NOTIFY `channel` with `payload` (under 8000 bytes): inside a transaction it goes out when the
+   * transaction commits, and not at all when it (or the savepoint it was sent in) rolls back.
+   */
+  notify(channel: string, payload: string): void {
+    this.prepare('SELECT pg_notify(?, ?)').run(channel, payload);
+  }
+
   private readonly advisoryLocks = new Set<number>();
 
   /**
@@ -591,12 +616,7 @@ export class PgDatabase {
   close(): this {
     if (this.open) {
       this.open = false;
-      this.pq.finish();
-      // libpq's binding closes its socket watcher asynchronously and lets go of the connection at
-      // once: were it collected before the close completes, libuv would touch freed memory.
-      const pq = this.pq;
-      finishing.add(pq);
-      setTimeout(() => finishing.delete(pq), 1000).unref();
+      finishLibpq(this.pq);
     }
     return this;
   }
