@@ -45,6 +45,7 @@ export interface Libpq {
   notifies(): { relname: string; extra: string; be_pid: number } | undefined;
   on(event: 'readable', listener: () => void): void;
   removeAllListeners(event?: string): void;
+  escapeLiteral(text: string): string;
 }
 
 let LibpqClass: (new () => Libpq) | undefined;
@@ -379,11 +380,25 @@ export class PgDatabase {
   }
 
   /**
-   * NOTIFY `channel` with `payload` (under 8000 bytes): inside a transaction it goes out when the
-   * transaction commits, and not at all when it (or the savepoint it was sent in) rolls back.
+   * NOTIFY `channel` with each payload (each under 8000 bytes) in a transaction of their own, one
+   * round trip, outside any other transaction: send what is already committed. That transaction
+   * does not wait for its commit to reach the disk. (A NOTIFY holds PostgreSQL's notify lock until
+   * its transaction has committed: one inside every request's transaction would make the commits
+   * of every process on the server wait for each other's WAL flush, one at a time.)
    */
-  notify(channel: string, payload: string): void {
-    this.prepare('SELECT pg_notify(?, ?)').run(channel, payload);
+  notify(channel: string, payloads: readonly string[]): void {
+    this.assertOpen();
+    if (this.depth > 0) throw new PgStoreError('postgres-notify', 'notify() commits on its own: it cannot run inside a transaction');
+    if (payloads.length === 0) return;
+    const to = this.pq.escapeLiteral(channel);
+    const sends = payloads.map((p) => `SELECT pg_notify(${to}, ${this.pq.escapeLiteral(p)})`).join('; ');
+    try {
+      this.command(`BEGIN; SET LOCAL synchronous_commit TO off; ${sends}; COMMIT`);
+    } catch (e) {
+      // a failed statement leaves the rest of the string unrun, the transaction open and aborted
+      if (this.open) this.pq.exec('ROLLBACK');
+      throw e;
+    }
   }
 
   private readonly advisoryLocks = new Set<number>();

@@ -210,14 +210,19 @@ export class Dcc extends EventEmitter {
   /**
    * Events of a transaction go out once it has committed: one PostgreSQL runs again would
    * otherwise be told twice, and one rolled back told of at all. The world's other servers are
-   * told by a NOTIFY in the same transaction, which PostgreSQL sends on commit (peer-events.ts).
+   * told then too (peer-events.ts).
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (this.pg && typeof event === 'string' && PEER_EVENTS.has(event)) tellPeers(this.pg, event, args[0]);
-    if (this.pg?.inTransaction) {
-      this.pg.afterCommit(() => void super.emit(event, ...args));
+    const pg = this.pg;
+    const tell = pg && typeof event === 'string' && PEER_EVENTS.has(event) ? () => tellPeers(pg, event, args[0]) : undefined;
+    if (pg?.inTransaction) {
+      pg.afterCommit(() => {
+        tell?.();
+        void super.emit(event, ...args);
+      });
       return this.listenerCount(event) > 0;
     }
+    tell?.();
     return super.emit(event, ...args);
   }
 

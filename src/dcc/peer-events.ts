@@ -3,11 +3,11 @@ import { PgListener, postgresOf, type PgDatabase, type PgNotification } from '..
 import type { Dcc, RequestEvent } from './dcc.ts';
 
 // Several servers on one PostgreSQL world: what each commits, the others hear of. The Dcc NOTIFYs
-// its live events (a request answered, cells changed, a DCC order's rows) on PEER_CHANNEL inside
-// the transaction that wrote them, so they go out on commit and never for one rolled back or run
-// again; each server LISTENs on a connection of its own (PgListener) and emits what another
-// process sent as 'peer-<event>' on its Dcc, which the console's live stream and the metrics
-// take up. SQLite worlds have one process: nothing is sent or heard.
+// its live events (a request answered, cells changed, a DCC order's rows) on PEER_CHANNEL once
+// the transaction that wrote them has committed, as it emits them itself (never for one rolled
+// back or run again); each server LISTENs on a connection of its own (PgListener) and emits what
+// another process sent as 'peer-<event>' on its Dcc, which the console's live stream and the
+// metrics take up. SQLite worlds have one process: nothing is sent or heard.
 
 export const PEER_CHANNEL = 'dcc_sim_events';
 
@@ -52,20 +52,15 @@ export function peerPayloads(event: string, data: unknown): string[] {
 }
 
 /**
- * Tells the world's other servers of an event. Inside a transaction the NOTIFY goes with its
- * commit; outside one (what it tells of is already committed) a failure to send is not the
- * caller's: the rows are in the world, only the others' live views miss them.
+ * Tells the world's other servers of an event, once it has committed (a NOTIFY of its own: see
+ * PgDatabase.notify). Failing to is not the caller's failure: what it tells of is in the world,
+ * only the others' live views miss it.
  */
 export function tellPeers(pg: PgDatabase, event: string, data: unknown): void {
-  for (const payload of peerPayloads(event, data)) {
-    if (pg.inTransaction) pg.notify(PEER_CHANNEL, payload);
-    else {
-      try {
-        pg.notify(PEER_CHANNEL, payload);
-      } catch {
-        return;
-      }
-    }
+  try {
+    pg.notify(PEER_CHANNEL, peerPayloads(event, data));
+  } catch {
+    // the request log has it; the live views of the other servers do not
   }
 }
 
