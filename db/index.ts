@@ -3,7 +3,8 @@
 export { openSqlite, WorldDbError } from './world-db.ts';
 export { openWorldDb, postgresOf } from './open-world.ts';
 export { isPostgresUrl, PgStoreError, postgresWorldExists, dropPostgresWorld } from './postgres/index.ts';
-export type { PgDatabase } from './postgres/index.ts';
+export type { PgDatabase, PgNotification } from './postgres/index.ts';
+export { PgListener } from './postgres/index.ts';
 export type { SqliteDatabase, OpenOptions } from './world-db.ts';
 export { WorldStore } from './store.ts';
 export { MetaStore } from './meta-store.ts';

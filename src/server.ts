@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Dcc, type DccOptions } from './dcc/index.ts';
 import { OutboxDelivery } from './dcc/index.ts';
-import { PipelineMetrics } from './dcc/index.ts';
+import { PeerEvents, PipelineMetrics } from './dcc/index.ts';
 import { PrevalidationPool } from './dcc/index.ts';
 import { DEFAULT_KEEP_XML, RequestLogRetention } from './dcc/index.ts';
 import { World } from './world/index.ts';
@@ -171,6 +171,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   const metrics = new PipelineMetrics(dcc);
+  // PostgreSQL: what the world's other servers commit reaches this one's live timeline and metrics.
+  const peers = PeerEvents.start(dcc, { log: (level, msg) => app.log[level](msg) });
   const scenarioRuns = new Map<string, ScenarioRun>();
   const sandboxes = new Sandboxes(world, o.db, (file, id) =>
     serveSandbox(file, id, { o, maxRequestBytes, admin, browser, sandboxes, scenarioRuns, log: app.log }),
@@ -265,6 +267,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         clearInterval(scheduler);
         clearInterval(pruner);
         clearInterval(sandboxWatch);
+        peers?.close();
         await app.close();
         await prevalidation?.close();
         await checkpointer?.stop();
@@ -297,6 +300,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await sandboxes.close();
       clearInterval(scheduler);
       clearInterval(pruner);
+      peers?.close();
       metrics.close();
       await outbox.stop();
       await portal?.close();
@@ -430,6 +434,8 @@ async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<
     }, o.schedulerMs ?? 1000),
   ];
   for (const t of timers) t.unref();
+  // a PostgreSQL sandbox is served by every server on the world: each hears the others' requests in it
+  const peers = PeerEvents.start(dcc, { log: (level, msg) => log[level](msg) });
   outbox.start();
   return {
     app,
@@ -439,6 +445,7 @@ async function serveSandbox(file: string, id: string, p: SandboxParts): Promise<
     routes,
     async close() {
       for (const t of timers) clearInterval(t);
+      peers?.close();
       metrics.close();
       await outbox.stop();
       await app.close();

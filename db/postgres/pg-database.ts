@@ -11,8 +11,9 @@ import { translate, translateScript, type ParamSource, type TranslatedSql } from
 // they interleave commits as some serial order would; a transaction PostgreSQL cannot place in
 // one (a serialization failure or deadlock) is rolled back and run again from the start.
 
-interface Libpq {
+export interface Libpq {
   connectSync(conninfo: string): void;
+  connect(conninfo: string, callback: (err?: Error) => void): void;
   exec(text: string): void;
   execParams(text: string, values: (string | null)[]): void;
   prepare(name: string, text: string, nParams: number): void;
@@ -38,10 +39,17 @@ interface Libpq {
   sendQuery(text: string): boolean;
   consumeInput(): boolean;
   isBusy(): boolean;
+  /** watch the socket (libuv): 'readable' is emitted until consumeInput() has read what came */
+  startReader(): void;
+  stopReader(): void;
+  notifies(): { relname: string; extra: string; be_pid: number } | undefined;
+  on(event: 'readable', listener: () => void): void;
+  removeAllListeners(event?: string): void;
+  escapeLiteral(text: string): string;
 }
 
 let LibpqClass: (new () => Libpq) | undefined;
-function loadLibpq(): new () => Libpq {
+export function loadLibpq(): new () => Libpq {
   if (LibpqClass) return LibpqClass;
   try {
     LibpqClass = createRequire(import.meta.url)('libpq') as new () => Libpq;
@@ -116,6 +124,16 @@ function paramValue(v: unknown): string | null {
 }
 
 const finishing = new Set<Libpq>();
+
+/**
+ * Ends a libpq connection. Its binding closes the socket watcher asynchronously and lets go of the
+ * connection at once: were it collected before the close completes, libuv would touch freed memory.
+ */
+export function finishLibpq(pq: Libpq): void {
+  pq.finish();
+  finishing.add(pq);
+  setTimeout(() => finishing.delete(pq), 1000).unref();
+}
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -380,6 +398,28 @@ export class PgDatabase {
 
   private indexScansInTransactions = false;
 
+  /**
+   * NOTIFY `channel` with each payload (each under 8000 bytes) in a transaction of their own, one
+   * round trip, outside any other transaction: send what is already committed. That transaction
+   * does not wait for its commit to reach the disk. (A NOTIFY holds PostgreSQL's notify lock until
+   * its transaction has committed: one inside every request's transaction would make the commits
+   * of every process on the server wait for each other's WAL flush, one at a time.)
+   */
+  notify(channel: string, payloads: readonly string[]): void {
+    this.assertOpen();
+    if (this.depth > 0) throw new PgStoreError('postgres-notify', 'notify() commits on its own: it cannot run inside a transaction');
+    if (payloads.length === 0) return;
+    const to = this.pq.escapeLiteral(channel);
+    const sends = payloads.map((p) => `SELECT pg_notify(${to}, ${this.pq.escapeLiteral(p)})`).join('; ');
+    try {
+      this.command(`BEGIN; SET LOCAL synchronous_commit TO off; ${sends}; COMMIT`);
+    } catch (e) {
+      // a failed statement leaves the rest of the string unrun, the transaction open and aborted
+      if (this.open) this.pq.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
   private readonly advisoryLocks = new Set<number>();
 
   /**
@@ -612,12 +652,7 @@ export class PgDatabase {
   close(): this {
     if (this.open) {
       this.open = false;
-      this.pq.finish();
-      // libpq's binding closes its socket watcher asynchronously and lets go of the connection at
-      // once: were it collected before the close completes, libuv would touch freed memory.
-      const pq = this.pq;
-      finishing.add(pq);
-      setTimeout(() => finishing.delete(pq), 1000).unref();
+      finishLibpq(this.pq);
     }
     return this;
   }

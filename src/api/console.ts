@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
 import { DEVICE_TYPES, METERED_TYPES, meterView } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
-import { isFailureCode, type RequestEvent } from '../dcc/index.ts';
+import { isFailureCode, type PeerRequestEvent, type RequestEvent } from '../dcc/index.ts';
 import { DCC } from '../world/index.ts';
 import { META } from '../world/index.ts';
 import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
@@ -542,9 +542,14 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
   const onDccOrder = (e: { requestLogIds: number[] }) => {
     for (const id of e.requestLogIds) broadcastRow(id);
   };
-  dcc.on('request', onRequest);
-  dcc.on('cells', onCells);
-  dcc.on('dcc-order', onDccOrder);
+  // What this server did, and (PostgreSQL) what the world's other servers did, heard as they commit:
+  // the console shows the world's timeline whichever server it is connected to.
+  const onPeerRequest = (e: PeerRequestEvent) => broadcastRow(e.id);
+  const subscriptions: [string, Parameters<typeof dcc.on>[1]][] = [
+    ['request', onRequest], ['cells', onCells], ['dcc-order', onDccOrder],
+    ['peer-request', onPeerRequest], ['peer-cells', onCells], ['peer-dcc-order', onDccOrder],
+  ];
+  for (const [event, f] of subscriptions) dcc.on(event, f);
   const ticker = setInterval(() => {
     if (streams.size) broadcast('clock', { now: dcc.clock.now().toISOString() });
   }, 5000);
@@ -555,7 +560,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
       tags: ['Requests'],
       summary: 'Live events (server-sent events)',
       description:
-        'A `text/event-stream`. Events: `hello` {now} on connection; `request` (a TimelineEntry, with the log id as the event id) for every service request, accepted or refused; `cells` {device, changedCells} when future-dated commands change a device; `clock` {now} every 5 s. A reconnecting client that sends Last-Event-ID gets the requests it missed.',
+        'A `text/event-stream`. Events: `hello` {now} on connection; `request` (a TimelineEntry, with the log id as the event id) for every service request, accepted or refused (on a PostgreSQL world, those of every server serving it, as each commits); `cells` {device, changedCells} when future-dated commands change a device; `clock` {now} every 5 s. A reconnecting client that sends Last-Event-ID gets the requests it missed.',
       response: { 200: answer('The event stream.', { type: 'string' }, 'text/event-stream') },
     },
   }, (req, reply) => {
@@ -590,9 +595,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
   // Open event streams would keep app.close() waiting: end them first.
   app.addHook('preClose', (done) => {
     clearInterval(ticker);
-    dcc.off('request', onRequest);
-    dcc.off('dcc-order', onDccOrder);
-    dcc.off('cells', onCells);
+    for (const [event, f] of subscriptions) dcc.off(event, f);
     for (const s of streams) s.end();
     streams.clear();
     done();

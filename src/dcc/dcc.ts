@@ -32,6 +32,7 @@ import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from '.
 import { WorldPorts } from './world-ports.ts';
 import { carryOutRecovery, type RecoveryOrder, type RecoveryResult } from './recovery.ts';
 import { Conflict, StatementReplayer, substituteIds, type Speculation } from './speculation.ts';
+import { PEER_EVENTS, tellPeers } from './peer-events.ts';
 import type { KeyObject } from 'node:crypto';
 
 // The DCC: takes a DUIS request from the gateway, runs the validation pipeline, does what the
@@ -204,15 +205,27 @@ export class Dcc extends EventEmitter {
     });
   }
 
+  /** Whether other processes may serve this world too (PostgreSQL): they hear its events, and it theirs as `peer-<event>`. */
+  get shared(): boolean {
+    return this.pg !== undefined;
+  }
+
   /**
    * Events of a transaction go out once it has committed: one PostgreSQL runs again would
-   * otherwise be told twice, and one rolled back told of at all.
+   * otherwise be told twice, and one rolled back told of at all. The world's other servers are
+   * told then too (peer-events.ts).
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (this.pg?.inTransaction) {
-      this.pg.afterCommit(() => void super.emit(event, ...args));
+    const pg = this.pg;
+    const tell = pg && typeof event === 'string' && PEER_EVENTS.has(event) ? () => tellPeers(pg, event, args[0]) : undefined;
+    if (pg?.inTransaction) {
+      pg.afterCommit(() => {
+        tell?.();
+        void super.emit(event, ...args);
+      });
       return this.listenerCount(event) > 0;
     }
+    tell?.();
     return super.emit(event, ...args);
   }
 

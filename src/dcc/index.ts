@@ -1,6 +1,7 @@
 // The DCC itself: the orchestrator (one transaction per accepted request), requests run whole on
 // worker threads and committed by the main thread (speculation.ts), the outbox that delivers
-// asynchronous responses, request-log retention and the metrics.
+// asynchronous responses, request-log retention, the metrics, and (PostgreSQL) what the world's
+// other servers commit, heard live (peer-events.ts).
 // The door of src/dcc/: other folders import only this file.
 export { Dcc } from './dcc.ts';
 export { isFailureCode } from './dcc.ts';
@@ -8,6 +9,8 @@ export type { DccOptions, DccAnswer, RequestEvent, LocalDelivery } from './dcc.t
 export { OutboxDelivery } from './outbox.ts';
 export type { OutboxOptions, OutboxStats } from './outbox.ts';
 export { PipelineMetrics, prometheusText } from './metrics.ts';
+export { PeerEvents, PEER_CHANNEL, SERVER_NAME } from './peer-events.ts';
+export type { PeerRequestEvent, PeerEventsOptions } from './peer-events.ts';
 export type { MetricsSnapshot, RequestFigures, SandboxFigures, StageFigures, StoreFigures, WorkerFigures } from './metrics.ts';
 export { PrevalidationPool, defaultWorkerCount, peekOriginator, originatorLane } from './prevalidation-pool.ts';
 export type { PrevalidationPoolOptions, PrevalidationStats } from './prevalidation-pool.ts';

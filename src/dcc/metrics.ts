@@ -3,12 +3,15 @@ import type { Endpoint } from '../../service-requests/index.ts';
 import { isFailureCode, type Dcc, type RequestEvent } from './dcc.ts';
 import type { OutboxStats } from './outbox.ts';
 import { postgresOf } from '../../db/index.ts';
+import { SERVER_NAME, type PeerRequestEvent } from './peer-events.ts';
 
 // What a load test wants to watch while it runs (GET /api/metrics): requests by response code, where
 // a request's time goes (the pipeline's stages, persistence included), how busy the main thread —
 // the single writer — is, and whether asynchronous responses keep up. Counters are cumulative since
 // start (a scraper takes rates from them); windows are the last STAGE_WINDOW requests and the last
-// LOAD_WINDOW_S seconds.
+// LOAD_WINDOW_S seconds. On a PostgreSQL world several servers may serve, the request counts are
+// the world's (every server's, heard as they commit: peer-events.ts) beside this server's own;
+// timings, the main thread, deliveries and memory are this server's (`scope` says which is which).
 
 const STAGE_WINDOW = 1000;
 const LOAD_WINDOW_S = 10;
@@ -85,18 +88,30 @@ export interface SandboxFigures {
   requests: RequestFigures;
 }
 
+/** asynchronous responses and alerts queued by requests, by kind and response or alert code */
+export interface AsynchronousFigures {
+  byKind: Record<string, Record<string, number>>;
+}
+
 export interface MetricsSnapshot {
   at: string;
   uptimeSeconds: number;
-  /** the requests of this world (a sandbox's go to its own pipeline: see `sandboxes`) */
+  /**
+   * the requests of this world (a sandbox's go to its own pipeline: see `sandboxes`); on a PostgreSQL
+   * world, every server's, as this server heard of them since it started (`server` has its own)
+   */
   requests: RequestFigures;
+  /** a PostgreSQL world (several servers may serve it): this server, and the requests it handled itself */
+  server?: { name: string; requests: RequestFigures; asynchronous: AsynchronousFigures };
+  /** a PostgreSQL world: which figures (by path) count the world's, and which this server's alone */
+  scope?: { world: string[]; thisServer: string[] };
   /**
    * The shared world's only: the requests handled in each training sandbox (/sandboxes/{id}/api/v1/...), which its own
    * /sandboxes/{id}/api/metrics also shows; their stages, outbox and memory are the shared process's, counted above.
    */
   sandboxes?: SandboxFigures[];
-  /** asynchronous responses and alerts queued by requests, by kind and response or alert code */
-  asynchronous: { byKind: Record<string, Record<string, number>> };
+  /** asynchronous responses and alerts queued by requests, by kind and response or alert code (the world's, as `requests`) */
+  asynchronous: AsynchronousFigures;
   stages: { window: number; figures: StageFigures[] };
   mainThread: {
     /** cumulative event-loop busy time: (b2 - b1) / (t2 - t1) is the utilisation between two reads */
@@ -143,9 +158,9 @@ class StageRing {
   }
 }
 
-export class PipelineMetrics {
-  private readonly started = performance.now();
-  private total = 0;
+/** Requests counted by what they were answered and what they queued: a world's, or one server's of it. */
+class RequestCounts {
+  total = 0;
   private readonly byEndpoint = new Map<Endpoint, number>();
   private readonly byCode = new Map<string, number>();
   private readonly byFinal = new Map<string, number>();
@@ -153,10 +168,60 @@ export class PipelineMetrics {
   private readonly refusalsByAlert = new Map<string, number>();
   private refusals = 0;
   private readonly asyncByKind = new Map<string, Map<string, number>>();
+
+  record(e: PeerRequestEvent): void {
+    this.total++;
+    this.byEndpoint.set(e.endpoint, (this.byEndpoint.get(e.endpoint) ?? 0) + 1);
+    this.byCode.set(e.responseCode, (this.byCode.get(e.responseCode) ?? 0) + 1);
+    this.byFinal.set(e.finalResponseCode, (this.byFinal.get(e.finalResponseCode) ?? 0) + 1);
+    this.outcomes[isFailureCode(e.finalResponseCode) ? 'failure' : 'success']++;
+    if (e.deviceAlertCode !== null) {
+      this.refusals++;
+      this.refusalsByAlert.set(e.deviceAlertCode, (this.refusalsByAlert.get(e.deviceAlertCode) ?? 0) + 1);
+    }
+    for (const q of e.queued) {
+      let codes = this.asyncByKind.get(q.kind);
+      if (!codes) this.asyncByKind.set(q.kind, (codes = new Map()));
+      codes.set(q.code, (codes.get(q.code) ?? 0) + 1);
+    }
+  }
+
+  figures(perSecond: number): RequestFigures {
+    return {
+      total: this.total,
+      byEndpoint: Object.fromEntries(this.byEndpoint),
+      byResponseCode: Object.fromEntries(this.byCode),
+      byFinalResponseCode: Object.fromEntries(this.byFinal),
+      byOutcome: { ...this.outcomes },
+      deviceRefusals: { total: this.refusals, byAlertCode: Object.fromEntries(this.refusalsByAlert) },
+      perSecond,
+    };
+  }
+
+  asynchronous(): AsynchronousFigures {
+    return { byKind: Object.fromEntries([...this.asyncByKind].map(([kind, codes]) => [kind, Object.fromEntries(codes)])) };
+  }
+}
+
+/**
+ * A world several servers share (PostgreSQL): the figures counted from every server's requests, as
+ * this server heard of them since it started, and those of this server alone.
+ */
+const SHARED_SCOPE = {
+  world: ['requests', 'asynchronous', 'sandboxes', 'outbox.pending', 'outbox.undeliverable'],
+  thisServer: ['server', 'uptimeSeconds', 'stages', 'mainThread', 'outbox.inFlight', 'outbox.deliveredTotal', 'outbox.failedAttemptsTotal', 'outbox.admissionWaiting', 'workers', 'memory'],
+};
+
+export class PipelineMetrics {
+  private readonly started = performance.now();
+  /** the world's requests (on a PostgreSQL world, every server's) */
+  private readonly world = new RequestCounts();
+  /** this server's own, when others serve the world too */
+  private readonly own: RequestCounts | undefined;
   // Stages in first-seen order, which is pipeline order.
   private readonly stages = new Map<string, StageRing>();
-  // One sample a second of (time, requests answered, event-loop utilisation so far).
-  private readonly samples: { t: number; total: number; elu: EventLoopUtilization }[] = [];
+  // One sample a second of (time, requests answered in the world and here, event-loop utilisation so far).
+  private readonly samples: { t: number; total: number; own: number; elu: EventLoopUtilization }[] = [];
   private readonly ticker: NodeJS.Timeout;
   private readonly stallWatch: NodeJS.Timeout;
   private lastTick = performance.now();
@@ -165,7 +230,7 @@ export class PipelineMetrics {
   private gcAtLeast10 = 0;
   private readonly gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const kind = GC_KINDS[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? 'other';
+      const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
       let k = this.gcByKind.get(kind);
       if (!k) this.gcByKind.set(kind, (k = { count: 0, totalMs: 0, maxMs: 0 }));
       k.count++;
@@ -175,9 +240,12 @@ export class PipelineMetrics {
     }
   });
   private readonly onRequest = (e: RequestEvent) => this.record(e);
+  private readonly onPeerRequest = (e: PeerRequestEvent) => this.world.record(e);
 
   constructor(private readonly dcc: Dcc) {
+    if (dcc.shared) this.own = new RequestCounts();
     dcc.on('request', this.onRequest);
+    dcc.on('peer-request', this.onPeerRequest);
     this.sample();
     this.ticker = setInterval(() => this.sample(), 1000);
     this.ticker.unref();
@@ -199,20 +267,8 @@ export class PipelineMetrics {
   }
 
   private record(e: RequestEvent): void {
-    this.total++;
-    this.byEndpoint.set(e.endpoint, (this.byEndpoint.get(e.endpoint) ?? 0) + 1);
-    this.byCode.set(e.responseCode, (this.byCode.get(e.responseCode) ?? 0) + 1);
-    this.byFinal.set(e.finalResponseCode, (this.byFinal.get(e.finalResponseCode) ?? 0) + 1);
-    this.outcomes[isFailureCode(e.finalResponseCode) ? 'failure' : 'success']++;
-    if (e.deviceAlertCode !== null) {
-      this.refusals++;
-      this.refusalsByAlert.set(e.deviceAlertCode, (this.refusalsByAlert.get(e.deviceAlertCode) ?? 0) + 1);
-    }
-    for (const q of e.queued) {
-      let codes = this.asyncByKind.get(q.kind);
-      if (!codes) this.asyncByKind.set(q.kind, (codes = new Map()));
-      codes.set(q.code, (codes.get(q.code) ?? 0) + 1);
-    }
+    this.world.record(e);
+    this.own?.record(e);
     for (const s of e.steps) {
       if (s.ms === undefined || !s.ok) continue; // a failed step's time is not the stage's cost
       let ring = this.stages.get(s.step);
@@ -222,23 +278,20 @@ export class PipelineMetrics {
   }
 
   private sample(): void {
-    this.samples.push({ t: performance.now(), total: this.total, elu: performance.eventLoopUtilization() });
+    this.samples.push({ t: performance.now(), total: this.world.total, own: this.own?.total ?? 0, elu: performance.eventLoopUtilization() });
     if (this.samples.length > LOAD_WINDOW_S + 1) this.samples.shift();
+  }
+
+  private perSecond(which: 'total' | 'own', now: number): number {
+    const first = this.samples[0]!;
+    const windowMs = now - first.t;
+    const total = which === 'total' ? this.world.total : this.own?.total ?? 0;
+    return windowMs > 0 ? ((total - first[which]) * 1000) / windowMs : 0;
   }
 
   /** The request counts alone (a sandbox's part of the shared world's figures). */
   requestFigures(): RequestFigures {
-    const first = this.samples[0]!;
-    const windowMs = performance.now() - first.t;
-    return {
-      total: this.total,
-      byEndpoint: Object.fromEntries(this.byEndpoint),
-      byResponseCode: Object.fromEntries(this.byCode),
-      byFinalResponseCode: Object.fromEntries(this.byFinal),
-      byOutcome: { ...this.outcomes },
-      deviceRefusals: { total: this.refusals, byAlertCode: Object.fromEntries(this.refusalsByAlert) },
-      perSecond: windowMs > 0 ? ((this.total - first.total) * 1000) / windowMs : 0,
-    };
+    return this.world.figures(this.perSecond('total', performance.now()));
   }
 
   snapshot(outbox: OutboxStats, workers?: WorkerFigures, sandboxes?: SandboxFigures[]): MetricsSnapshot {
@@ -251,8 +304,14 @@ export class PipelineMetrics {
       at: new Date().toISOString(),
       uptimeSeconds: (now - this.started) / 1000,
       requests: this.requestFigures(),
+      ...(this.own
+        ? {
+          server: { name: SERVER_NAME, requests: this.own.figures(this.perSecond('own', now)), asynchronous: this.own.asynchronous() },
+          scope: SHARED_SCOPE,
+        }
+        : {}),
       ...(sandboxes ? { sandboxes } : {}),
-      asynchronous: { byKind: Object.fromEntries([...this.asyncByKind].map(([kind, codes]) => [kind, Object.fromEntries(codes)])) },
+      asynchronous: this.world.asynchronous(),
       stages: { window: STAGE_WINDOW, figures: [...this.stages].map(([stage, ring]) => ring.figures(stage)) },
       mainThread: {
         busySeconds: elu.active / 1000,
@@ -265,8 +324,8 @@ export class PipelineMetrics {
         gc: { byKind: Object.fromEntries([...this.gcByKind].map(([k, v]) => [k, { ...v }])), atLeast10Ms: this.gcAtLeast10 },
       },
       outbox,
-      store: this.storeFigures(),
       ...(workers ? { workers } : {}),
+      store: this.storeFigures(),
       memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     };
   }
@@ -282,7 +341,25 @@ export class PipelineMetrics {
     clearInterval(this.stallWatch);
     this.gcObserver.disconnect();
     this.dcc.off('request', this.onRequest);
+    this.dcc.off('peer-request', this.onPeerRequest);
   }
+}
+
+type MetricWriter = (name: string, type: 'counter' | 'gauge' | 'summary', help: string, rows: [Record<string, string>, number][]) => void;
+
+/** The request counts as Prometheus metrics, named `<prefix>_…`, each help text ending with `whose`. */
+function requestMetrics(metric: MetricWriter, prefix: string, whose: string, r: RequestFigures, a: AsynchronousFigures): void {
+  metric(`${prefix}_requests_total`, 'counter', `DUIS requests answered, by endpoint${whose}`, Object.entries(r.byEndpoint).map(([endpoint, n]) => [{ endpoint }, n ?? 0]));
+  metric(`${prefix}_responses_total`, 'counter', `DUIS requests answered, by response code${whose}`, Object.entries(r.byResponseCode).map(([code, n]) => [{ code }, n]));
+  metric(`${prefix}_final_responses_total`, 'counter', `DUIS requests by final outcome's response code (the device's asynchronous answer when there is one)${whose}`, Object.entries(r.byFinalResponseCode).map(([code, n]) => [{ code }, n]));
+  metric(`${prefix}_outcomes_total`, 'counter', `DUIS requests by final outcome, success or failure${whose}`, Object.entries(r.byOutcome).map(([outcome, n]) => [{ outcome }, n]));
+  metric(`${prefix}_device_refusals_total`, 'counter', `requests acknowledged and then discarded by the device, by GBCS alert code${whose}`, Object.entries(r.deviceRefusals.byAlertCode).map(([alert, n]) => [{ alert }, n]));
+  metric(
+    `${prefix}_asynchronous_total`,
+    'counter',
+    `asynchronous responses and alerts queued by requests, by kind and code${whose}`,
+    Object.entries(a.byKind).flatMap(([kind, codes]) => Object.entries(codes).map(([code, n]) => [{ kind, code }, n] as [Record<string, string>, number])),
+  );
 }
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -290,24 +367,18 @@ const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace
 /** The snapshot in the Prometheus text exposition format (version 0.0.4). */
 export function prometheusText(m: MetricsSnapshot): string {
   const out: string[] = [];
-  const metric = (name: string, type: 'counter' | 'gauge' | 'summary', help: string, rows: [Record<string, string>, number][]) => {
+  const metric: MetricWriter = (name, type, help, rows) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of rows) {
       const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
       out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
     }
   };
-  metric('dcc_sim_requests_total', 'counter', 'DUIS requests answered, by endpoint', Object.entries(m.requests.byEndpoint).map(([endpoint, n]) => [{ endpoint }, n ?? 0]));
-  metric('dcc_sim_responses_total', 'counter', 'DUIS requests answered, by response code', Object.entries(m.requests.byResponseCode).map(([code, n]) => [{ code }, n]));
-  metric('dcc_sim_final_responses_total', 'counter', "DUIS requests by final outcome's response code (the device's asynchronous answer when there is one)", Object.entries(m.requests.byFinalResponseCode).map(([code, n]) => [{ code }, n]));
-  metric('dcc_sim_outcomes_total', 'counter', 'DUIS requests by final outcome, success or failure', Object.entries(m.requests.byOutcome).map(([outcome, n]) => [{ outcome }, n]));
-  metric('dcc_sim_device_refusals_total', 'counter', 'requests acknowledged and then discarded by the device, by GBCS alert code', Object.entries(m.requests.deviceRefusals.byAlertCode).map(([alert, n]) => [{ alert }, n]));
-  metric(
-    'dcc_sim_asynchronous_total',
-    'counter',
-    'asynchronous responses and alerts queued by requests, by kind and code',
-    Object.entries(m.asynchronous.byKind).flatMap(([kind, codes]) => Object.entries(codes).map(([code, n]) => [{ kind, code }, n] as [Record<string, string>, number])),
-  );
+  // On a PostgreSQL world these count every server's requests (as this one heard them since it
+  // started): summed over servers they count each request once per server; dcc_sim_server_* do not.
+  const world = m.server ? " (every server's on this PostgreSQL world, since this server started; sum dcc_sim_server_* across servers instead)" : '';
+  requestMetrics(metric, 'dcc_sim', world, m.requests, m.asynchronous);
+  if (m.server) requestMetrics(metric, 'dcc_sim_server', ` (this server's own: ${m.server.name})`, m.server.requests, m.server.asynchronous);
   metric(
     'dcc_sim_stage_seconds',
     'summary',

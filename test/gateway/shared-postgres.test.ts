@@ -145,6 +145,102 @@ describe('two dcc-sim serve processes on one PostgreSQL world', () => {
   });
 });
 
+describe("the console's live timeline and the metrics of two servers on one PostgreSQL world", () => {
+  it("server A's live stream shows the requests server B handled, once each with its final outcome; A's metrics count them as the world's", async () => {
+    const before = { a: await metricsOf(a.url), b: await metricsOf(b.url) };
+    const live = await liveEvents(a.url);
+    const jobs = [...w.handovers.splice(0, 3), ...w.reads.splice(0, 3)];
+    const sent: string[] = [];
+    let last = '';
+    for (const job of jobs) {
+      const { xml, requestId } = w.sign(job, ++counter);
+      expect((await postDuis(b.url, 'serviceS', xml))!.code, requestId).toBe('I99');
+      sent.push(requestId);
+      last = xml;
+    }
+    // and one B refuses: the last again, a replay
+    expect((await postDuis(b.url, 'serviceS', last))!.code).toBe('E100');
+    const seen = (id: string) => live.requests().filter((e) => e.requestId === id);
+    expect(await eventually(() => seen(sent.at(-1)!).length === 2), "B's requests on A's live stream").toBe(true);
+    for (const id of sent.slice(0, -1)) {
+      expect(seen(id).map((e) => [e.responseCode, e.finalResponseCode]), `${id}: once, acknowledged and carried out`).toEqual([['I99', 'I0']]);
+    }
+    expect(seen(sent.at(-1)!).map((e) => [e.responseCode, e.finalResponseCode]), 'the request, then its replay refused').toEqual([['I99', 'I0'], ['E100', 'E100']]);
+    expect(live.requests().length, 'nothing else, nothing twice').toBe(jobs.length + 1);
+    live.close();
+
+    const after = { a: await metricsOf(a.url), b: await metricsOf(b.url) };
+    const grew = (m: 'a' | 'b', f: (x: Metrics) => number | undefined) => (f(after[m]) ?? 0) - (f(before[m]) ?? 0);
+    for (const m of ['a', 'b'] as const) {
+      expect(grew(m, (x) => x.requests.total), `the world's requests on ${m.toUpperCase()}`).toBe(jobs.length + 1);
+      expect(grew(m, (x) => x.requests.byResponseCode.I99)).toBe(jobs.length);
+      expect(grew(m, (x) => x.requests.byResponseCode.E100)).toBe(1);
+      expect(grew(m, (x) => x.requests.byFinalResponseCode.I0)).toBe(jobs.length);
+      expect(grew(m, (x) => x.requests.byOutcome.failure)).toBe(1);
+      expect(grew(m, (x) => x.asynchronous.byKind.response?.I0)).toBe(jobs.length);
+    }
+    expect(grew('a', (x) => x.server.requests.total), "A's own: it handled none of them").toBe(0);
+    expect(grew('b', (x) => x.server.requests.total), "B's own").toBe(jobs.length + 1);
+    expect(after.a.server.name).not.toBe(after.b.server.name);
+    expect(after.a.scope.thisServer).toContain('stages');
+    const text = await (await fetch(`${a.url}/api/metrics?format=prometheus`)).text();
+    expect(text).toContain(`dcc_sim_requests_total{endpoint="serviceS"} ${after.a.requests.byEndpoint.serviceS}`);
+    expect(text).toContain(`dcc_sim_server_requests_total{endpoint="serviceS"} ${after.a.server.requests.byEndpoint.serviceS ?? 0}`);
+  });
+});
+
+interface Figures {
+  total: number;
+  byEndpoint: Record<string, number>;
+  byResponseCode: Record<string, number>;
+  byFinalResponseCode: Record<string, number>;
+  byOutcome: { success: number; failure: number };
+}
+interface Metrics {
+  requests: Figures;
+  asynchronous: { byKind: Record<string, Record<string, number>> };
+  server: { name: string; requests: Figures };
+  scope: { world: string[]; thisServer: string[] };
+}
+
+async function metricsOf(base: string): Promise<Metrics> {
+  return (await (await fetch(`${base}/api/metrics`)).json()) as Metrics;
+}
+
+/** A server's /api/console/events as the console reads it: the `request` events, in order. */
+async function liveEvents(base: string) {
+  const abort = new AbortController();
+  const res = await fetch(`${base}/api/console/events`, { signal: abort.signal });
+  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const events: { event: string; data: { requestId: string; responseCode: string; finalResponseCode: string } }[] = [];
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const frame = buffer.slice(0, end).split('\n');
+          buffer = buffer.slice(end + 2);
+          const event = frame.find((l) => l.startsWith('event: '))?.slice(7);
+          const data = frame.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  expect(await eventually(() => events.some((e) => e.event === 'hello'), 5000), 'the stream says hello').toBe(true);
+  return {
+    requests: () => events.filter((e) => e.event === 'request').map((e) => e.data),
+    close: () => abort.abort(),
+  };
+}
+
 /** A 5.1 daily read of the job's meter's import daily log, by its supplier, sent to server A. */
 async function createSchedule(job: SharedJob) {
   const world = World.open(w.url);
