@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { signed, signedOfDay } from '../../devices/meter/hash.ts';
 import {
   HOUSEHOLD_KINDS,
   balanceAt,
@@ -318,6 +319,14 @@ describe('determinism', () => {
     // The EUI is read case-insensitively, and a premises key ties two meters to one household.
     expect(meterModel({ eui: eui(30).toLowerCase(), fuel: 'electricity', epoch: EPOCH }).premises).toEqual(elec(30).premises);
     expect(elec(32, { premisesKey: 'MPAN 1200012345678' }).premises).toEqual(elec(33, { premisesKey: 'MPAN 1200012345678' }).premises);
+  });
+
+  it("a day's noise in the summing loop (signedOfDay) is signed's, for any seed, day number and slot", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 300 }), (seed, day, b) => {
+        expect(signedOfDay(seed, day, b)).toBe(signed(seed, day, b));
+      }),
+    );
   });
 
   it('pins a few figures, so that a change to the model is a visible decision', () => {
