@@ -247,7 +247,12 @@ export function wholeDays(m: MeterModel, q: Quantity, from: number, to: number):
   return sum;
 }
 
+/** The sum of dayTotal over days [from, to): the part-blocks at either end of wholeDays, and blocks the supply-off touches. */
 function dayByDay(m: MeterModel, q: Quantity, from: number, to: number): number {
+  // With the supply on throughout, each day's total is its nominal one: summed by the block loop (the same daily
+  // totals, a tenth of the instructions of a dayTotal call per day; every register read pays up to 126 such days).
+  const partner = SUMMED_WITH[q];
+  if (partner && to > from && !touchesOff(m, from * DAY_MS, to * DAY_MS)) return nominalBlockPair(m.premises, q, partner, from, to - from)[0];
   let sum = 0;
   for (let d = from; d < to; d++) sum += dayTotal(m, q, d);
   return sum;
