@@ -176,15 +176,26 @@ interface ImportTerms {
   readonly heatingPerDegree: number;
 }
 
+/**
+ * Kept per premises object: a register read asks for them once per 64-day block (~80 times), and each time looked
+ * the household up by a string key in two Records (megamorphic keyed loads, ~60,000 instructions a read).
+ */
+const importTermsOf = new WeakMap<Premises, ImportTerms>();
+
 function importTerms(p: Premises): ImportTerms {
-  const weekend = WEEKEND_ELECTRICITY[p.household];
-  return {
-    perDay: (p.annual * 1000) / YEAR_DAYS,
-    swing: SEASONAL_SWING[p.household],
-    weekend,
-    weekday: (7 - 2 * weekend) / 5,
-    heatingPerDegree: p.household === 'electricHeating' ? 0.55 * p.annual * 1000 : 0,
-  };
+  let t = importTermsOf.get(p);
+  if (t === undefined) {
+    const weekend = WEEKEND_ELECTRICITY[p.household];
+    t = {
+      perDay: (p.annual * 1000) / YEAR_DAYS,
+      swing: SEASONAL_SWING[p.household],
+      weekend,
+      weekday: (7 - 2 * weekend) / 5,
+      heatingPerDegree: p.household === 'electricHeating' ? 0.55 * p.annual * 1000 : 0,
+    };
+    importTermsOf.set(p, t);
+  }
+  return t;
 }
 
 /**
