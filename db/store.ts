@@ -104,6 +104,10 @@ export class WorldStore {
     return this.smki.certificatesBySerial(serialDecimal);
   }
 
+  certificateIdsBySerial(serialDecimal: string): { id: number; revoked: boolean }[] {
+    return this.smki.certificateIdsBySerial(serialDecimal);
+  }
+
   searchCertificates(q: CertificateQuery): CertificateRecord[] {
     return this.smki.searchCertificates(q);
   }
