@@ -112,10 +112,7 @@ export class DeviceSecurityStore {
       ),
       // A command that changed no cell (every read) changes only counters: setting the cell columns as well made
       // SQLite rewrite the network operator cell indexes' entries too, pages the commit then writes.
-      countersUpdate: p(
-        `UPDATE device_security SET seq_numbers = @seqNumbers, top_up_seq_number = @topUpSeqNumber, alert_counter = @alertCounter
-         WHERE device_eui = @deviceEui`,
-      ),
+      countersUpdate: p('UPDATE device_security SET seq_numbers = ?, top_up_seq_number = ?, alert_counter = ? WHERE device_eui = ?'),
       keyGenerationsGet: p('SELECT key_generations FROM device_security WHERE device_eui = ?'),
       // read by every device command: as an array (an object row is built a property at a time, ~2,500 instructions a column)
       securityGet: p(
@@ -146,12 +143,7 @@ export class DeviceSecurityStore {
 
   /** The counters of a device whose cells, key generations and contingency key are as stored. */
   updateDeviceCounters(s: Pick<DeviceSecurityRecord, 'deviceEui' | 'seqNumbers' | 'topUpSeqNumber' | 'alertCounter'>): void {
-    const r = this.stmts.countersUpdate.run({
-      deviceEui: s.deviceEui,
-      seqNumbers: seqNumbersToText(s.seqNumbers),
-      topUpSeqNumber: s.topUpSeqNumber.toString(),
-      alertCounter: s.alertCounter.toString(),
-    });
+    const r = this.stmts.countersUpdate.run(seqNumbersToText(s.seqNumbers), s.topUpSeqNumber.toString(), s.alertCounter.toString(), s.deviceEui);
     if (r.changes !== 1) throw new WorldDbError('unknown-device', `no trust-anchor cells stored for device ${s.deviceEui}`);
   }
 
