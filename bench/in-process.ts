@@ -20,6 +20,8 @@ export interface InProcessRun {
   cpuMs: number;
   /** the main thread alone (the DCC's single writer), per request; NaN where /proc is not there */
   mainThreadCpuMs: number;
+  /** of mainThreadCpuMs, the part in the kernel (system calls: the WAL's writes, its locks) */
+  mainThreadSystemMs: number;
 }
 
 export interface InProcessOptions {
@@ -38,14 +40,14 @@ export interface InProcessOptions {
   prevalidated?: boolean;
 }
 
-/** The main thread's CPU time in ms (its utime + stime in /proc, clock ticks of 10 ms). */
-function mainThreadCpu(): number {
+/** The main thread's CPU time in ms (its utime + stime in /proc, clock ticks of 10 ms), and its stime. */
+function mainThreadCpu(): { all: number; system: number } {
   try {
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
+    return { all: (Number(f[11]) + Number(f[12])) * 10, system: Number(f[12]) * 10 };
   } catch {
-    return NaN;
+    return { all: NaN, system: NaN };
   }
 }
 
@@ -75,10 +77,10 @@ export function handleInProcess(world: World, requests: Buffer[], options: InPro
   }
   const ms = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
-  const main = mainThreadCpu() - main0;
+  const main1 = mainThreadCpu();
   if (options.callgrind) execFileSync('callgrind_control', ['--dump=measured requests', String(process.pid)], { stdio: 'ignore' });
   const n = measured.length;
-  return { n, ms, stages, codes, cpuMs: (cpu.user + cpu.system) / 1000 / n, mainThreadCpuMs: main / n };
+  return { n, ms, stages, codes, cpuMs: (cpu.user + cpu.system) / 1000 / n, mainThreadCpuMs: (main1.all - main0.all) / n, mainThreadSystemMs: (main1.system - main0.system) / n };
 }
 
 export interface SpeculatedRun {

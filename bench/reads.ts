@@ -51,11 +51,11 @@ for (const d of devices) {
   requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui))));
 }
 if (requests.length < warmup + reads) throw new Error(`only ${requests.length} never-commanded ESMEs for ${warmup} + ${reads} reads: seed more --premises`);
-const { n, ms, stages, codes, cpuMs, mainThreadCpuMs } = handleInProcess(world, requests, { warmup, callgrind, prevalidated });
+const { n, ms, stages, codes, cpuMs, mainThreadCpuMs, mainThreadSystemMs } = handleInProcess(world, requests, { warmup, callgrind, prevalidated });
 world.close();
 const per = [...stages].map(([k, v]) => `${k} ${(v / n).toFixed(3)}`).join(', ');
 process.stdout.write(
   `${n} ${variant} reads (after ${warmup} not measured) in ${ms.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)}/s, ${(ms / n).toFixed(2)} ms per read ` +
-    `(CPU ${cpuMs.toFixed(2)} ms all threads, ${mainThreadCpuMs.toFixed(2)} ms main thread); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
+    `(CPU ${cpuMs.toFixed(2)} ms all threads, ${mainThreadCpuMs.toFixed(2)} ms main thread, of it ${mainThreadSystemMs.toFixed(2)} ms in the kernel); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
     `  ms/read by stage: ${per}\n  load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`,
 );
