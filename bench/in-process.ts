@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Dcc } from '../src/dcc/dcc.ts';
-import { StatementRecorder } from '../src/dcc/speculation.ts';
+import { reviveBuffers, StatementRecorder } from '../src/dcc/speculation.ts';
 import { World } from '../src/world/world.ts';
 import { openSqlite, WorldStore } from '../db/index.ts';
 import { describeCertificate } from '../pki/index.ts';
-import { prevalidateRequest } from '../service-requests/index.ts';
+import { prevalidateRequest, type Prevalidation } from '../service-requests/index.ts';
 
 // Signed requests straight into Dcc.handle (no HTTP): what bench/pipeline.ts and bench/reads.ts time.
 
@@ -20,6 +20,8 @@ export interface InProcessRun {
   cpuMs: number;
   /** the main thread alone (the DCC's single writer), per request; NaN where /proc is not there */
   mainThreadCpuMs: number;
+  /** of mainThreadCpuMs, the part in the kernel (system calls: the WAL's writes, its locks) */
+  mainThreadSystemMs: number;
 }
 
 export interface InProcessOptions {
@@ -30,23 +32,35 @@ export interface InProcessOptions {
    * request (`callgrind_control`), so the dump holds the measured requests' instructions only.
    */
   callgrind?: boolean;
+  /**
+   * Each request parsed and its signature checked before the measured requests (prevalidateRequest, as a
+   * prevalidation worker does, its result through a structured clone as the worker's message): the measured
+   * part is then the serving thread's alone.
+   */
+  prevalidated?: boolean;
 }
 
-/** The main thread's CPU time in ms (its utime + stime in /proc, clock ticks of 10 ms). */
-function mainThreadCpu(): number {
+/** The main thread's CPU time in ms (its utime + stime in /proc, clock ticks of 10 ms), and its stime. */
+function mainThreadCpu(): { all: number; system: number } {
   try {
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
+    return { all: (Number(f[11]) + Number(f[12])) * 10, system: Number(f[12]) * 10 };
   } catch {
-    return NaN;
+    return { all: NaN, system: NaN };
   }
 }
 
 export function handleInProcess(world: World, requests: Buffer[], options: InProcessOptions = {}): InProcessRun {
   const dcc = new Dcc(world, { networkOperatorCheck: true, maxRequestBytes: 256 * 1024 });
   const warmup = Math.min(options.warmup ?? 0, requests.length);
-  for (const r of requests.slice(0, warmup)) dcc.handle('serviceS', r);
+  const repository = {
+    certificatesBySerial: (serial: string) => world.store.certificatesBySerial(serial).map((c) => ({ facts: describeCertificate(c.der), revoked: c.revokedAt !== null })),
+  };
+  const pres = options.prevalidated
+    ? requests.map((r) => reviveBuffers(structuredClone(prevalidateRequest(r, repository, { maxRequestBytes: 256 * 1024, acceptOrganisationXmlSigners: dcc.validateOptions.acceptOrganisationXmlSigners }))) as Prevalidation)
+    : [];
+  for (let i = 0; i < warmup; i++) dcc.handle('serviceS', requests[i]!, pres[i]);
   const measured = requests.slice(warmup);
   const stages = new Map<string, number>();
   dcc.on('request', (e: { steps: { step: string; ms?: number }[] }) => {
@@ -57,16 +71,16 @@ export function handleInProcess(world: World, requests: Buffer[], options: InPro
   const t = performance.now();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpu();
-  for (const r of measured) {
-    const a = dcc.handle('serviceS', r);
+  for (const [i, r] of measured.entries()) {
+    const a = dcc.handle('serviceS', r, pres[warmup + i]);
     codes.set(a.responseCode, (codes.get(a.responseCode) ?? 0) + 1);
   }
   const ms = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
-  const main = mainThreadCpu() - main0;
+  const main1 = mainThreadCpu();
   if (options.callgrind) execFileSync('callgrind_control', ['--dump=measured requests', String(process.pid)], { stdio: 'ignore' });
   const n = measured.length;
-  return { n, ms, stages, codes, cpuMs: (cpu.user + cpu.system) / 1000 / n, mainThreadCpuMs: main / n };
+  return { n, ms, stages, codes, cpuMs: (cpu.user + cpu.system) / 1000 / n, mainThreadCpuMs: (main1.all - main0.all) / n, mainThreadSystemMs: (main1.system - main0.system) / n };
 }
 
 export interface SpeculatedRun {

@@ -9,13 +9,16 @@ import { xmlSignerOf } from '../src/client.ts';
 import { handleInProcess } from './in-process.ts';
 import { signDuis } from '../service-requests/index.ts';
 
-// `node --import tsx bench/reads.ts [--premises=N] [--reads=N] [--warmup=N] [--variant=4.1.1] [--db=FILE] [--callgrind]`:
+// `node --import tsx bench/reads.ts [--premises=N] [--reads=N] [--warmup=N] [--variant=4.1.1] [--db=FILE] [--callgrind] [--prevalidated]`:
 // reads of never-commanded ESMEs straight into Dcc.handle (no HTTP, no load generator in the process's time), to
 // measure and profile the DCC's own cost of a read (run under `node --cpu-prof`). Each read is for a different
 // meter, as in the bench's fleet read load. Prints reads/s, CPU per read (all threads, and the main thread alone)
 // and the mean time per pipeline stage. Wall-clock figures follow the machine's load; for a figure that does not,
 // count instructions: `valgrind --tool=callgrind --callgrind-out-file=cg.%p node --import tsx bench/reads.ts
 // --reads=300 --callgrind` dumps the measured reads' instructions alone to cg.PID.1 (`callgrind_annotate`).
+// `--prevalidated`: each request's parse and signature check done before the measured reads, as a prevalidation
+// worker does when served (`serve --workers 1 --no-speculate`, the bench's read load): what is measured is then the
+// serving thread's share of a read alone.
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const premises = Number(arg('premises', '20000'));
@@ -23,6 +26,7 @@ const reads = Number(arg('reads', '1500'));
 const warmup = Number(arg('warmup', '300'));
 const variant = arg('variant', '4.1.1');
 const callgrind = process.argv.includes('--callgrind');
+const prevalidated = process.argv.includes('--prevalidated');
 const given = process.argv.find((a) => a.startsWith('--db='))?.split('=')[1];
 const file = given ?? path.join(mkdtempSync(path.join(tmpdir(), 'dcc-sim-reads-')), 'world.db');
 
@@ -47,11 +51,11 @@ for (const d of devices) {
   requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui))));
 }
 if (requests.length < warmup + reads) throw new Error(`only ${requests.length} never-commanded ESMEs for ${warmup} + ${reads} reads: seed more --premises`);
-const { n, ms, stages, codes, cpuMs, mainThreadCpuMs } = handleInProcess(world, requests, { warmup, callgrind });
+const { n, ms, stages, codes, cpuMs, mainThreadCpuMs, mainThreadSystemMs } = handleInProcess(world, requests, { warmup, callgrind, prevalidated });
 world.close();
 const per = [...stages].map(([k, v]) => `${k} ${(v / n).toFixed(3)}`).join(', ');
 process.stdout.write(
   `${n} ${variant} reads (after ${warmup} not measured) in ${ms.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)}/s, ${(ms / n).toFixed(2)} ms per read ` +
-    `(CPU ${cpuMs.toFixed(2)} ms all threads, ${mainThreadCpuMs.toFixed(2)} ms main thread); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
+    `(CPU ${cpuMs.toFixed(2)} ms all threads, ${mainThreadCpuMs.toFixed(2)} ms main thread, of it ${mainThreadSystemMs.toFixed(2)} ms in the kernel); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
     `  ms/read by stage: ${per}\n  load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`,
 );

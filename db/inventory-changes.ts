@@ -1,6 +1,11 @@
 // Changes to the smart metering inventory that DUIS makes (12.2 adds a device, 8.3, 8.4 and 8.14
 // update one, 8.4 deletes one), with the inventory fields only those services set.
 import type { Database, Statement } from 'better-sqlite3';
+import { DEVICE_COLUMNS, deviceFromArray, type DeviceRecord } from './inventory-store.ts';
+
+/** The columns of InventoryDetails, in its order. */
+const DETAIL_COLUMNS = 'smets_chts_version, esme_variant, secondary_import_mpan, export_mpan, associated_gpf_eui, added_by, sm_wan';
+const DEVICE_COLUMN_COUNT = DEVICE_COLUMNS.split(',').length;
 
 export interface InventoryDetails {
   smetsChtsVersion: string | null;
@@ -44,6 +49,7 @@ export class InventoryChanges {
   private readonly insert: Statement;
   private readonly remove: Statement;
   private readonly details: Statement;
+  private readonly withDetails: Statement;
   private readonly updates = new Map<string, Statement>();
 
   constructor(private readonly db: Database) {
@@ -55,9 +61,27 @@ export class InventoryChanges {
     );
     // device_security, credentials and pending commands go with it (ON DELETE CASCADE).
     this.remove = db.prepare('DELETE FROM devices WHERE eui = ?');
-    this.details = db.prepare(
-      `SELECT smets_chts_version, esme_variant, secondary_import_mpan, export_mpan, associated_gpf_eui, added_by, sm_wan FROM devices WHERE eui = ?`,
-    );
+    this.details = db.prepare(`SELECT ${DETAIL_COLUMNS} FROM devices WHERE eui = ?`);
+    this.withDetails = db.prepare(`SELECT ${DEVICE_COLUMNS}, ${DETAIL_COLUMNS} FROM devices WHERE eui = ?`).raw();
+  }
+
+  /** A device's record and its details from one row: what a device request reads, once (getDevice and detailsOf were two). */
+  deviceWithDetails(eui: string): { device: DeviceRecord; details: InventoryDetails } | undefined {
+    const r = this.withDetails.get(eui) as unknown[] | undefined;
+    if (!r) return undefined;
+    const at = DEVICE_COLUMN_COUNT;
+    return {
+      device: deviceFromArray(r),
+      details: {
+        smetsChtsVersion: (r[at] as string | null) ?? null,
+        esmeVariant: (r[at + 1] as string | null) ?? null,
+        secondaryImportMpan: (r[at + 2] as string | null) ?? null,
+        exportMpan: (r[at + 3] as string | null) ?? null,
+        associatedGpfEui: (r[at + 4] as string | null) ?? null,
+        addedBy: (r[at + 5] as string | null) ?? null,
+        smWan: (r[at + 6] as string | null) ?? null,
+      },
+    };
   }
 
   add(d: AddedDevice): void {

@@ -106,6 +106,24 @@ const SEARCH_STATE = `CASE
 
 type Row = Record<string, unknown>;
 
+/** A DeviceRecord's columns, in the order deviceFromArray reads them. */
+export const DEVICE_COLUMNS = 'eui, type, status, mpxn, comms_hub_eui, manufacturer, model, firmware, commissioned_at';
+
+/** A DeviceRecord from a raw row of DEVICE_COLUMNS (and whatever columns follow them). */
+export function deviceFromArray(r: unknown[]): DeviceRecord {
+  return {
+    eui: r[0] as string,
+    type: r[1] as DeviceType,
+    status: r[2] as DeviceStatus,
+    mpxn: (r[3] as string | null) ?? null,
+    commsHubEui: (r[4] as string | null) ?? null,
+    manufacturer: r[5] as string,
+    model: r[6] as string,
+    firmware: r[7] as string,
+    commissionedAt: (r[8] as string | null) ?? null,
+  };
+}
+
 function deviceFromRow(r: Row): DeviceRecord {
   return {
     eui: r.eui as string,
@@ -131,7 +149,8 @@ export class InventoryStore {
         `INSERT INTO devices (eui, type, status, mpxn, comms_hub_eui, manufacturer, model, firmware, commissioned_at)
          VALUES (@eui, @type, @status, @mpxn, @commsHubEui, @manufacturer, @model, @firmware, @commissionedAt)`,
       ),
-      deviceGet: p('SELECT * FROM devices WHERE eui = ?'),
+      // read for every device request: as an array (an object row is built a property at a time, ~2,500 instructions a column)
+      deviceGet: p(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE eui = ?`).raw(),
     };
   }
 
@@ -140,8 +159,8 @@ export class InventoryStore {
   }
 
   getDevice(eui: string): DeviceRecord | undefined {
-    const r = this.stmts.deviceGet.get(eui) as Row | undefined;
-    return r ? deviceFromRow(r) : undefined;
+    const r = this.stmts.deviceGet.get(eui) as unknown[] | undefined;
+    return r ? deviceFromArray(r) : undefined;
   }
 
   listDevices(f: DeviceFilter = {}): { total: number; devices: DeviceRecord[] } {

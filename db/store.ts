@@ -35,9 +35,17 @@ export class WorldStore {
 
   private readonly rollbackListeners: (() => void)[] = [];
 
+  /**
+   * One transaction function, made once and given the work as its argument: better-sqlite3 makes four wrappers
+   * and defines five properties on each for every transaction function made, a few per request. Made again if
+   * the database's transaction() is replaced (a speculating worker's recorder, src/dcc/speculation.ts).
+   */
+  private runner?: { of: unknown; run: (work: () => unknown) => unknown };
+
   transaction<T>(fn: () => T): T {
+    if (this.runner?.of !== this.db.transaction) this.runner = { of: this.db.transaction, run: this.db.transaction((work: () => unknown) => work()) };
     try {
-      return this.db.transaction(fn)();
+      return this.runner.run(fn) as T;
     } catch (e) {
       // Rows inserted in the transaction are gone and their ids (rowids) will be handed out again:
       // whoever cached something by id must forget it.
@@ -102,6 +110,10 @@ export class WorldStore {
 
   certificatesBySerial(serialDecimal: string): CertificateRecord[] {
     return this.smki.certificatesBySerial(serialDecimal);
+  }
+
+  certificateIdsBySerial(serialDecimal: string): { id: number; revoked: boolean }[] {
+    return this.smki.certificateIdsBySerial(serialDecimal);
   }
 
   searchCertificates(q: CertificateQuery): CertificateRecord[] {

@@ -60,9 +60,6 @@ function deriveScalar(secret: Uint8Array, label: string): Buffer {
  */
 export class ScalarKey {
   readonly #scalar: Buffer;
-  // Made on first use (a DS key signs without it): setting a scalar on an ECDH computes the public
-  // point, as costly as an agreement, so the one ECDH is kept.
-  #ecdh?: ECDH;
   #point?: Buffer;
 
   constructor(scalar: Uint8Array) {
@@ -72,12 +69,14 @@ export class ScalarKey {
     this.#scalar = Buffer.from(scalar);
   }
 
+  // One ECDH for every ScalarKey, set to the key that last used it: making an ECDH costs ~20 µs (its curve
+  // group), three times setting a scalar on one, and a read of a new device made one for a point and one agreement.
   private get ecdh(): ECDH {
-    if (!this.#ecdh) {
-      this.#ecdh = createECDH('prime256v1');
-      this.#ecdh.setPrivateKey(this.#scalar);
+    if (sharedEcdh.owner !== this) {
+      sharedEcdh.ecdh.setPrivateKey(this.#scalar);
+      sharedEcdh.owner = this;
     }
-    return this.#ecdh;
+    return sharedEcdh.ecdh;
   }
 
   /** the 65-octet uncompressed public point */
@@ -110,6 +109,8 @@ export class ScalarKey {
     return 'ScalarKey { P-256 private key }';
   }
 }
+
+const sharedEcdh: { ecdh: ECDH; owner?: ScalarKey } = { ecdh: createECDH('prime256v1') };
 
 /** A P-256 private key in either form: a node:crypto KeyObject or a ScalarKey. */
 export type P256PrivateKey = KeyObject | ScalarKey;

@@ -118,7 +118,8 @@ export function encodeApdu(f: ApduFields, opts: { signature?: Buffer | null; omi
  */
 export function decodeApdu(bytes: Buffer, ann?: Annotate, base = 0): GeneralSigningApdu {
   const what = 'general-signing APDU';
-  const note = (off: number, len: number, label: string, value?: string) => ann?.(base + off, len, label, value);
+  // undefined without an annotator: note?.() then skips its arguments too (a counter's and a date's text, a signature's hex)
+  const note = ann ? (off: number, len: number, label: string, value?: string) => ann(base + off, len, label, value) : undefined;
   const need = (pos: number, n: number, field: string) => {
     if (pos + n > bytes.length) {
       throw new GbcsError('bad-frame', `${what}: ${field} at offset ${base + pos} needs ${n} octets, only ${bytes.length - pos} remain`);
@@ -128,22 +129,22 @@ export function decodeApdu(bytes: Buffer, ann?: Annotate, base = 0): GeneralSign
   if (bytes[0] !== GENERAL_SIGNING_TAG) {
     throw new GbcsError('bad-frame', `${what}: expected tag DF at offset ${base}, found ${hex(bytes.subarray(0, 1))}`);
   }
-  note(0, 1, 'general-signing tag', 'DF');
+  note?.(0, 1, 'general-signing tag', 'DF');
   need(1, 1, 'transaction id length');
   if (bytes[1] !== 0x09) throw new GbcsError('bad-frame', `${what}: transaction id length must be 09, found ${hex(bytes.subarray(1, 2))}`);
   need(2, 9, 'transaction id');
   const cra = CRA_BY_FLAG[bytes[2]!];
   if (!cra) throw new GbcsError('bad-frame', `${what}: CRA flag ${hex(bytes.subarray(2, 3))} is not 01 (command), 02 (response) or 03 (alert)`);
-  note(1, 1, 'transaction id length', '9');
-  note(2, 1, 'CRA flag', cra);
+  note?.(1, 1, 'transaction id length', '9');
+  note?.(2, 1, 'CRA flag', cra);
   const counter = bytes.readBigUInt64BE(3);
-  note(3, 8, 'originator counter', counter.toString());
+  note?.(3, 8, 'originator counter', counter.toString());
   let pos = 11;
   const readEui = (field: string): Eui => {
     need(pos, 9, field);
     if (bytes[pos] !== 0x08) throw new GbcsError('bad-frame', `${what}: ${field} length must be 08, found ${hex(bytes.subarray(pos, pos + 1))}`);
     const eui = hex(bytes.subarray(pos + 1, pos + 9));
-    note(pos, 9, field, eui);
+    note?.(pos, 9, field, eui);
     pos += 9;
     return eui;
   };
@@ -155,10 +156,10 @@ export function decodeApdu(bytes: Buffer, ann?: Annotate, base = 0): GeneralSign
   if (dtLen === 0x0c) {
     need(pos + 1, 12, 'date-time');
     dateTime = decodeDlmsDateTime(bytes.subarray(pos + 1, pos + 13), `${what}: date-time`);
-    note(pos, 13, 'date-time', dateTime.toISOString());
+    note?.(pos, 13, 'date-time', dateTime.toISOString());
     pos += 13;
   } else if (dtLen === 0x00) {
-    note(pos, 1, 'date-time', 'absent');
+    note?.(pos, 1, 'date-time', 'absent');
     pos += 1;
   } else {
     throw new GbcsError('bad-frame', `${what}: date-time length must be 00 or 0C, found ${hex(bytes.subarray(pos, pos + 1))}`);
@@ -168,14 +169,14 @@ export function decodeApdu(bytes: Buffer, ann?: Annotate, base = 0): GeneralSign
   need(pos + oi.size, oi.length, 'other-information');
   const oiStart = pos + oi.size;
   const messageCode = bytes.readUInt16BE(oiStart);
-  note(pos, oi.size, 'other-information length', String(oi.length));
-  note(oiStart, 2, 'message code', `0x${messageCode.toString(16).padStart(4, '0').toUpperCase()}`);
+  note?.(pos, oi.size, 'other-information length', String(oi.length));
+  note?.(oiStart, 2, 'message code', `0x${messageCode.toString(16).padStart(4, '0').toUpperCase()}`);
   const otherInformationExtra = oi.length > 2 ? Buffer.from(bytes.subarray(oiStart + 2, oiStart + oi.length)) : undefined;
-  if (otherInformationExtra) note(oiStart + 2, oi.length - 2, 'other-information (supplementary)', hex(otherInformationExtra));
+  if (otherInformationExtra) note?.(oiStart + 2, oi.length - 2, 'other-information (supplementary)', hex(otherInformationExtra));
   pos = oiStart + oi.length;
   const cl = readLength(bytes, pos, bytes.length, `${what}: content length`);
   need(pos + cl.size, cl.length, 'payload');
-  note(pos, cl.size, 'content length', String(cl.length));
+  note?.(pos, cl.size, 'content length', String(cl.length));
   const payloadOffset = pos + cl.size;
   const payload = bytes.subarray(payloadOffset, payloadOffset + cl.length);
   pos = payloadOffset + cl.length;
@@ -188,13 +189,13 @@ export function decodeApdu(bytes: Buffer, ann?: Annotate, base = 0): GeneralSign
     const sl = bytes[pos]!;
     if (sl === 0x00) {
       form = 'unsigned';
-      note(pos, 1, 'signature length', '0 (no signature)');
+      note?.(pos, 1, 'signature length', '0 (no signature)');
       pos += 1;
     } else if (sl === SIGNATURE_LENGTH) {
       need(pos + 1, SIGNATURE_LENGTH, 'signature');
-      note(pos, 1, 'signature length', '64');
+      note?.(pos, 1, 'signature length', '64');
       signature = bytes.subarray(pos + 1, pos + 1 + SIGNATURE_LENGTH);
-      note(pos + 1, SIGNATURE_LENGTH, 'signature (r||s)', hex(signature));
+      note?.(pos + 1, SIGNATURE_LENGTH, 'signature (r||s)', hex(signature));
       form = 'signed';
       pos += 1 + SIGNATURE_LENGTH;
     } else {

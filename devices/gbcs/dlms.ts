@@ -167,7 +167,7 @@ function readUntagged(r: Reader, type: DlmsData['type'], what: string, desc?: Ty
       const items: DlmsData[] = [];
       for (let i = 0; i < n; i++) items.push(readData(r, `${what}[${i}]`));
       d = { type, items };
-      r.note(start, `${type}(${n})`);
+      if (r.ann) r.note(start, `${type}(${n})`);
       return d;
     }
     case 'bit-string': {
@@ -190,13 +190,13 @@ function readUntagged(r: Reader, type: DlmsData['type'], what: string, desc?: Ty
       while (inner.pos < end) items.push(readUntagged(inner, description.type, `${what}[${items.length}]`, description));
       r.pos = end;
       d = { type, description, items };
-      r.note(start, `compact-array(${items.length})`);
+      if (r.ann) r.note(start, `compact-array(${items.length})`);
       return d;
     }
     default:
       d = readFixed(r, type, what);
   }
-  r.note(start, type, valueText(d));
+  if (r.ann) r.note(start, type, valueText(d));
   return d;
 }
 
@@ -299,6 +299,10 @@ function pushTagged(d: DlmsData, out: Buffer[]): void {
     const n = d.items.length;
     out.push(n < 0x80 ? OCTETS[n]! : encodeAxdrLength(n));
     for (const x of d.items) pushTagged(x, out);
+  } else if (d.type === 'octet-string' || d.type === 'visible-string' || d.type === 'utf8-string') {
+    // length and value pushed as they are, not concatenated first (writeUntagged's form)
+    const n = d.value.length;
+    out.push(n < 0x80 ? OCTETS[n]! : encodeAxdrLength(n), d.value);
   } else {
     out.push(writeUntagged(d));
   }
@@ -389,16 +393,16 @@ export function invokeIdFor(counter: bigint): number {
 function readInvokeAndTime(r: Reader): { invokeId: number; dateTime?: Buffer } {
   let s = r.pos;
   const invokeId = r.take(4, 'long-invoke-id').readUInt32BE();
-  r.note(s, 'long-invoke-id', `0x${invokeId.toString(16).toUpperCase()}`);
+  if (r.ann) r.note(s, 'long-invoke-id', `0x${invokeId.toString(16).toUpperCase()}`);
   s = r.pos;
   const dt = r.u8('date-time');
   if (dt === 0) {
-    r.note(s, 'date-time', 'absent');
+    if (r.ann) r.note(s, 'date-time', 'absent');
     return { invokeId };
   }
   const n = dt === 0x0c ? 12 : dt;
   const dateTime = Buffer.from(r.take(n, 'date-time'));
-  r.note(s, 'date-time', hex(dateTime));
+  if (r.ann) r.note(s, 'date-time', hex(dateTime));
   return { invokeId, dateTime };
 }
 
@@ -442,7 +446,7 @@ export function decodeAccessRequest(bytes: Buffer, ann?: Annotate, base = 0): Ac
   const r = new Reader(bytes, 0, bytes.length, base, ann);
   let s = r.pos;
   if (r.u8('tag') !== DLMS_ACCESS_REQUEST) throw new GbcsError('bad-dlms', `ACCESS request: expected tag D9 at offset ${base}`);
-  r.note(s, 'DLMS access-request');
+  if (r.ann) r.note(s, 'DLMS access-request');
   const { invokeId, dateTime } = readInvokeAndTime(r);
   const n = r.length('spec count');
   const specs: AccessSpec[] = [];
@@ -457,7 +461,7 @@ export function decodeAccessRequest(bytes: Buffer, ann?: Annotate, base = 0): Ac
       spec.selector = r.u8('access selector');
       spec.parameters = readData(r, 'access parameters');
     }
-    r.note(s, `spec ${i + 1}`, labelOf(spec));
+    if (r.ann) r.note(s, `spec ${i + 1}`, labelOf(spec));
     specs.push(spec);
   }
   const m = r.length('data count');
@@ -484,11 +488,11 @@ export function decodeAccessResponse(bytes: Buffer, ann?: Annotate, base = 0): A
   const r = new Reader(bytes, 0, bytes.length, base, ann);
   let s = r.pos;
   if (r.u8('tag') !== DLMS_ACCESS_RESPONSE) throw new GbcsError('bad-dlms', `ACCESS response: expected tag DA at offset ${base}`);
-  r.note(s, 'DLMS access-response');
+  if (r.ann) r.note(s, 'DLMS access-response');
   const { invokeId, dateTime } = readInvokeAndTime(r);
   s = r.pos;
   if (r.u8('access-request-specification') !== 0) throw new GbcsError('bad-dlms', 'ACCESS response: a request-specification list is not supported');
-  r.note(s, 'request specification', 'absent');
+  if (r.ann) r.note(s, 'request specification', 'absent');
   const n = r.length('data count');
   const data: DlmsData[] = [];
   for (let i = 0; i < n; i++) data.push(readData(r, `data ${i + 1}`));
@@ -500,7 +504,7 @@ export function decodeAccessResponse(bytes: Buffer, ann?: Annotate, base = 0): A
     const kind = KIND_OF_TAG.get(tag);
     if (!kind) throw new GbcsError('bad-dlms', `ACCESS response result ${i}: unknown tag ${tag}`);
     const result = r.u8('result');
-    r.note(s, `result ${i + 1}`, `${kind} ${result === 0 ? 'success' : `failure ${result}`}`);
+    if (r.ann) r.note(s, `result ${i + 1}`, `${kind} ${result === 0 ? 'success' : `failure ${result}`}`);
     results.push({ kind, result });
   }
   if (r.pos !== bytes.length) throw new GbcsError('bad-dlms', `ACCESS response: ${bytes.length - r.pos} octets left over`);
@@ -515,7 +519,7 @@ export function decodeDataNotification(bytes: Buffer, ann?: Annotate, base = 0):
   const r = new Reader(bytes, 0, bytes.length, base, ann);
   const s = r.pos;
   if (r.u8('tag') !== DLMS_DATA_NOTIFICATION) throw new GbcsError('bad-dlms', `data-notification: expected tag 0F at offset ${base}`);
-  r.note(s, 'DLMS data-notification');
+  if (r.ann) r.note(s, 'DLMS data-notification');
   const { invokeId, dateTime } = readInvokeAndTime(r);
   const body = readData(r, 'notification body');
   if (r.pos !== bytes.length) throw new GbcsError('bad-dlms', `data-notification: ${bytes.length - r.pos} octets left over`);

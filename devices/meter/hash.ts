@@ -38,3 +38,23 @@ export function unit(seed: number, a: number, b = 0): number {
 export function signed(seed: number, a: number, b = 0): number {
   return unit(seed, a, b) * 2 - 1;
 }
+
+/**
+ * `signed` of a day number or any integer in [0, 2^31) and a small integer: the same value, without the
+ * high-word term (zero there) and the division it takes, so that a loop over days inlines it whole.
+ */
+export function signedOfDay(seed: number, a: number, b: number): number {
+  let h = seed ^ Math.imul(a, 0x9e3779b1);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = (h >>> 0) ^ Math.imul(b, 0x85ebca77) ^ 0x165667b1;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return ((h >>> 0) / 0x1_0000_0000) * 2 - 1;
+}

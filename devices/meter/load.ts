@@ -4,7 +4,7 @@
  * total is rounded first, then apportioned over the slots by cumulative rounding, so the 48 slots always sum to the
  * day exactly. This is the "nominal" consumption, as if the supply were always on; model.ts removes supply-off time.
  */
-import { seedOf, signed, unit } from './hash.ts';
+import { seedOf, signed, signedOfDay, unit } from './hash.ts';
 import type { HouseholdKind, Premises } from './premises.ts';
 import { DAY_MS, SLOTS_PER_DAY, SLOT_MS, YEAR_DAYS, isWeekend, ukClockOffset, weekdayOf, yearPhase } from './time.ts';
 
@@ -78,6 +78,41 @@ export function clearness(day: number): number {
   return 0.6 * unit(WEATHER, day, 2) + 0.4 * unit(WEATHER, day - 1, 2);
 }
 
+/**
+ * The regional factors a run of days multiplies by, kept for whole 64-day blocks of the cached days: a meter's first
+ * read sums ~4,700 days, and a loop that calls season() and anomaly() per day is not inlined whole by V8, which then
+ * boxes its doubles (~300 instructions a day, bench/measurements.md). Each entry is the same expression of the same
+ * day as the per-day functions compute, so the sums are the same.
+ */
+const REGIONAL_BLOCK = 64;
+const regionalFilled = new Uint8Array(Math.ceil(CACHED_DAYS / REGIONAL_BLOCK));
+/** 1 - 0.015 × anomaly: the import's weather factor */
+const cachedWeatherFactor = new Float64Array(CACHED_DAYS);
+const cachedHeatingDegrees = new Float64Array(CACHED_DAYS);
+/** the solar yield's peak sun hours and sky factor */
+const cachedPeakSunHours = new Float64Array(CACHED_DAYS);
+const cachedSky = new Float64Array(CACHED_DAYS);
+
+/** Whether days [start, start + days) are all cached days; if so, their regional factors are filled in. */
+function regionalDays(start: number, days: number): boolean {
+  const k0 = start - FIRST_CACHED_DAY;
+  const k1 = k0 + days;
+  if (!(k0 >= 0 && k1 <= CACHED_DAYS)) return false;
+  for (let b = Math.floor(k0 / REGIONAL_BLOCK); b * REGIONAL_BLOCK < k1; b++) {
+    if (regionalFilled[b]) continue;
+    for (let k = b * REGIONAL_BLOCK; k < Math.min(CACHED_DAYS, (b + 1) * REGIONAL_BLOCK); k++) {
+      const day = k + FIRST_CACHED_DAY;
+      season(day);
+      cachedWeatherFactor[k] = 1 - 0.015 * anomaly(day);
+      cachedHeatingDegrees[k] = heatingDegrees(day);
+      cachedPeakSunHours[k] = peakSunHours(day);
+      cachedSky[k] = sky(day);
+    }
+    regionalFilled[b] = 1;
+  }
+  return true;
+}
+
 /** Heating degree days of an average year, measured on the model's own weather (four years from 2020). */
 const HDD_PER_YEAR = (() => {
   let sum = 0;
@@ -141,15 +176,26 @@ interface ImportTerms {
   readonly heatingPerDegree: number;
 }
 
+/**
+ * Kept per premises object: a register read asks for them once per 64-day block (~80 times), and each time looked
+ * the household up by a string key in two Records (megamorphic keyed loads, ~60,000 instructions a read).
+ */
+const importTermsOf = new WeakMap<Premises, ImportTerms>();
+
 function importTerms(p: Premises): ImportTerms {
-  const weekend = WEEKEND_ELECTRICITY[p.household];
-  return {
-    perDay: (p.annual * 1000) / YEAR_DAYS,
-    swing: SEASONAL_SWING[p.household],
-    weekend,
-    weekday: (7 - 2 * weekend) / 5,
-    heatingPerDegree: p.household === 'electricHeating' ? 0.55 * p.annual * 1000 : 0,
-  };
+  let t = importTermsOf.get(p);
+  if (t === undefined) {
+    const weekend = WEEKEND_ELECTRICITY[p.household];
+    t = {
+      perDay: (p.annual * 1000) / YEAR_DAYS,
+      swing: SEASONAL_SWING[p.household],
+      weekend,
+      weekday: (7 - 2 * weekend) / 5,
+      heatingPerDegree: p.household === 'electricHeating' ? 0.55 * p.annual * 1000 : 0,
+    };
+    importTermsOf.set(p, t);
+  }
+  return t;
 }
 
 /**
@@ -157,6 +203,7 @@ function importTerms(p: Premises): ImportTerms {
  * the day loop's time.
  */
 const dayNoise = signed;
+const dayNoiseOf = signedOfDay;
 
 /** Electricity imported on a day, Wh (nominal), from the premises' terms and whether the day is a weekend day. */
 function importOn(p: Premises, t: ImportTerms, day: number, weekendDay: boolean): number {
@@ -177,12 +224,18 @@ function importOfDay(p: Premises, day: number): number {
   return importOn(p, importTerms(p), day, isWeekend(day));
 }
 
+function peakSunHours(day: number): number {
+  return 3.3 + 2.5 * Math.cos(yearPhase(day, 172));
+}
+
+function sky(day: number): number {
+  return 0.45 + 0.55 * clearness(day);
+}
+
 /** Electricity exported on a day, Wh (nominal): the solar yield of the day times the share not used at home. */
 function exportOfDay(p: Premises, day: number): number {
   if (p.solarKWp === 0) return 0;
-  const peakSunHours = 3.3 + 2.5 * Math.cos(yearPhase(day, 172));
-  const sky = 0.45 + 0.55 * clearness(day);
-  return Math.round(1000 * p.solarKWp * peakSunHours * sky * p.exportShare * (1 + 0.08 * signed(p.seed, day, 2)));
+  return Math.round(1000 * p.solarKWp * peakSunHours(day) * sky(day) * p.exportShare * (1 + 0.08 * signed(p.seed, day, 2)));
 }
 
 /** Gas burnt on a day (dm³), and the share of it for hot water and cooking rather than space heating. */
@@ -211,6 +264,15 @@ export function nominalDayTotal(p: Premises, q: Quantity, day: number): number {
 }
 
 /**
+ * Math.round of a non-negative x below 2^52, without its branch on the fraction (the day loop's two roundings a
+ * day were mispredicted half the time): floor(x + 0.5) is the same there, x + 0.5 rounding across an integer only
+ * for the largest double below 0.5. Every amount the day loop rounds is non-negative (each factor is positive).
+ */
+export function roundNonNegative(x: number): number {
+  return x === 0.49999999999999994 ? 0 : Math.floor(x + 0.5);
+}
+
+/**
  * The nominal totals of a quantity and its partner (active and reactive of the same direction) over `days` days
  * from `start`: each day's active amount is computed once for both. Equal to summing nominalDayTotal of each.
  */
@@ -219,7 +281,46 @@ export function nominalBlockPair(p: Premises, q: Quantity, partner: Quantity, st
   let activeSum = 0;
   let reactiveSum = 0;
   // one loop per direction: a call through a variable holding either function is not inlined
-  if (active === 'activeImport') {
+  if (regionalDays(start, days)) {
+    // the same expressions as importOn and exportOfDay, the regional factors read from the blocks filled in
+    const base = start - FIRST_CACHED_DAY;
+    const seed = p.seed;
+    if (active === 'activeImport') {
+      const { perDay, swing, weekend, weekday: weekdayFactor, heatingPerDegree } = importTerms(p);
+      const tanPhi = p.tanPhiImport;
+      let weekday = weekdayOf(start);
+      if (heatingPerDegree !== 0) {
+        for (let i = 0; i < days; i++, weekday = weekday === 6 ? 0 : weekday + 1) {
+          const k = base + i;
+          const noise = 1 + 0.12 * dayNoiseOf(seed, start + i, 1);
+          const week = weekday === 0 || weekday === 6 ? weekend : weekdayFactor;
+          const seasonal = 1 + swing * cachedSeason[k]!;
+          const a = roundNonNegative((0.45 * perDay * seasonal * week + (heatingPerDegree * cachedHeatingDegrees[k]!) / HDD_PER_YEAR) * noise);
+          activeSum += a;
+          reactiveSum += roundNonNegative(a * tanPhi);
+        }
+      } else {
+        for (let i = 0; i < days; i++, weekday = weekday === 6 ? 0 : weekday + 1) {
+          const k = base + i;
+          const noise = 1 + 0.12 * dayNoiseOf(seed, start + i, 1);
+          const week = weekday === 0 || weekday === 6 ? weekend : weekdayFactor;
+          const a = roundNonNegative(perDay * (1 + swing * cachedSeason[k]!) * week * cachedWeatherFactor[k]! * noise);
+          activeSum += a;
+          reactiveSum += roundNonNegative(a * tanPhi);
+        }
+      }
+    } else if (p.solarKWp > 0) {
+      const peak = 1000 * p.solarKWp;
+      const share = p.exportShare;
+      const tanPhi = p.tanPhiExport;
+      for (let i = 0; i < days; i++) {
+        const k = base + i;
+        const a = roundNonNegative(peak * cachedPeakSunHours[k]! * cachedSky[k]! * share * (1 + 0.08 * dayNoiseOf(seed, start + i, 2)));
+        activeSum += a;
+        reactiveSum += roundNonNegative(a * tanPhi);
+      }
+    }
+  } else if (active === 'activeImport') {
     const terms = importTerms(p);
     // the weekday steps along with the day (0 Sunday … 6 Saturday)
     let weekday = weekdayOf(start);

@@ -5,7 +5,7 @@
 import { signed } from './hash.ts';
 import { sunTimes, type Quantity } from './load.ts';
 import {
-  amountBetween, checkQuantity, daySlots, dayTotal, forEachSlot, onTime, supplyOn, type MeterModel,
+  amountBetween, amountSinceEpoch, checkQuantity, daySlots, dayTotal, forEachSlot, onTime, supplyOn, type MeterModel,
 } from './model.ts';
 import { TariffAccumulator, type Tariff, type TariffRegisters } from './tariff.ts';
 import { DAY_MS, MINUTE_MS, SLOT_MS, dayOf, ukClockOffset } from './time.ts';
@@ -58,7 +58,7 @@ const ms = (d: Date, what: string): number => {
 /** The cumulative register of a quantity at an instant: an integer (Wh, varh, dm³) counted from the epoch, never decreasing. */
 export function registerAt(m: MeterModel, q: Quantity, at: Date): number {
   checkQuantity(m, q);
-  return amountBetween(m, q, m.epoch, ms(at, 'at'));
+  return amountSinceEpoch(m, q, ms(at, 'at'));
 }
 
 /**

@@ -71,15 +71,31 @@ const MAX_COUNTER = 2n ** 64n - 1n;
  * RDN order either way (X.500 or LDAP order).
  */
 export function sameDistinguishedName(a: string, b: string): boolean {
-  const rdns = (dn: string) =>
-    dn
+  const x = comparableDn(a);
+  return x !== '' && x === comparableDn(b);
+}
+
+/**
+ * A DN's comparable form, kept for the last few hundred seen: every request compares its signer's issuer with
+ * the repository's (the same few CAs), two regex splits and a sort each time.
+ */
+const comparableDns = new Map<string, string>();
+
+function comparableDn(dn: string): string {
+  let c = comparableDns.get(dn);
+  if (c === undefined) {
+    c = dn
       .split(/(?<!\\),/)
       .map((rdn) => rdn.split(/(?<!\\)=/).map((p) => p.trim().replace(/\s+/g, ' ').toLowerCase()).join('='))
       .filter((rdn) => rdn !== '')
       .sort()
       .join(',');
-  const x = rdns(a);
-  return x !== '' && x === rdns(b);
+    // a sender's DN is any text: bounded in number and size
+    if (dn.length > 1024) return c;
+    if (comparableDns.size >= 256) comparableDns.delete(comparableDns.keys().next().value!);
+    comparableDns.set(dn, c);
+  }
+  return c;
 }
 
 /** 1-2. Size, safe XML, schema (or their verdict from prevalidation). */

@@ -29,8 +29,10 @@ function wrappedContingencyKey(world: World, generation: number): Buffer {
 }
 
 export function loadDevice(world: World, eui: string): LoadedDevice {
-  const device = world.store.getDevice(eui);
-  if (!device) throw new WorldError('unknown-device', `no device with EUI ${eui}`);
+  // the record and its details (an ESME's variant) in one read
+  const found = world.inventory.deviceWithDetails(eui);
+  if (!found) throw new WorldError('unknown-device', `no device with EUI ${eui}`);
+  const device = found.device;
   const security = world.store.getDeviceSecurity(eui);
   if (!security) throw new WorldError('unknown-device', `device ${eui} has no trust-anchor cells`);
   const cells: DeviceSecurityState['cells'] = {};
@@ -56,7 +58,7 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
     state.rootContingencyKey = wrappedContingencyKey(world, contingency);
   }
   // what the device is made as (twin element, polyphase): the inventory's record of it is the world's truth
-  const esmeVariant = state.type === 'ESME' ? world.inventory.detailsOf(eui)?.esmeVariant : undefined;
+  const esmeVariant = state.type === 'ESME' ? found.details.esmeVariant : undefined;
   if (esmeVariant) state.esmeVariant = esmeVariant;
   const appJson = world.store.getDeviceAppState(eui);
   if (appJson !== undefined) state.app = JSON.parse(appJson);

@@ -328,7 +328,8 @@ export class StatementReplayer {
       const params = substituteIds(reviveBuffers(op.params) as unknown[], ids);
       if (op.read) {
         const rows = op.all ? stmt.all(...params) : stmt.get(...params);
-        if (!sameRows(rows, op.rows)) throw new Conflict(`read changed since the speculation: ${op.sql.trim().slice(0, 80)}`);
+        // the tables first: a statement naming its columns has its FROM past the excerpt
+        if (!sameRows(rows, op.rows)) throw new Conflict(`read of ${tablesRead(op.sql).join(', ')} changed since the speculation: ${op.sql.trim().slice(0, 80)}`);
         continue;
       }
       if (op.above) {

@@ -34,9 +34,7 @@ export class WorldPorts implements GatewayPorts {
   }
 
   certificatesBySerial(serialDecimal: string): RepositoryCertificate[] {
-    return this.world.store
-      .certificatesBySerial(serialDecimal)
-      .map((c) => ({ facts: this.world.certificateFacts(c.id), revoked: c.revokedAt !== null }));
+    return this.world.store.certificateIdsBySerial(serialDecimal).map((c) => ({ facts: this.world.certificateFacts(c.id), revoked: c.revoked }));
   }
 
   isRevoked(facts: CertificateFacts): boolean {
@@ -60,10 +58,12 @@ export class WorldPorts implements GatewayPorts {
   }
 
   device(eui: Eui): DeviceInfo | undefined {
-    const d = this.world.store.getDevice(eui);
-    if (!d) return undefined;
+    // the record and its details in one read
+    const found = this.world.inventory.deviceWithDetails(eui);
+    if (!found) return undefined;
+    const d = found.device;
     // An ESME's variant decides some of its commands (a polyphase meter's network data read).
-    const details = d.type === 'ESME' ? this.world.inventory.detailsOf(d.eui) : undefined;
+    const details = d.type === 'ESME' ? found.details : undefined;
     return {
       eui: d.eui, type: d.type, status: d.status, mpxn: d.mpxn, commsHubEui: d.commsHubEui,
       ...(details?.esmeVariant ? { esmeVariant: details.esmeVariant } : {}),

@@ -6,6 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { signed, signedOfDay } from '../../devices/meter/hash.ts';
+import { roundNonNegative } from '../../devices/meter/load.ts';
 import {
   HOUSEHOLD_KINDS,
   balanceAt,
@@ -318,6 +320,26 @@ describe('determinism', () => {
     // The EUI is read case-insensitively, and a premises key ties two meters to one household.
     expect(meterModel({ eui: eui(30).toLowerCase(), fuel: 'electricity', epoch: EPOCH }).premises).toEqual(elec(30).premises);
     expect(elec(32, { premisesKey: 'MPAN 1200012345678' }).premises).toEqual(elec(33, { premisesKey: 'MPAN 1200012345678' }).premises);
+  });
+
+  it("a day's noise in the summing loop (signedOfDay) is signed's, for any seed, day number and slot", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 300 }), (seed, day, b) => {
+        expect(signedOfDay(seed, day, b)).toBe(signed(seed, day, b));
+      }),
+    );
+  });
+
+  it("the day loop's rounding (roundNonNegative) is Math.round's for every non-negative double below 2^52", () => {
+    const edges = [0, 0.5, 0.49999999999999994, 0.5000000000000001, 1.5, 2.5, 2 ** 52 - 0.5, 2 ** 52 - 1, 4503599627370495.5, 1e-300, 5e-324];
+    for (let k = 0; k < 2000; k++) edges.push(k + 0.5, k + 0.5 - 2 ** -40, k + 0.49999999999999994, (k + 0.5) * (1 + Number.EPSILON));
+    for (const x of edges) expect(roundNonNegative(x), String(x)).toBe(Math.round(x));
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 2 ** 52, maxExcluded: true, noNaN: true }), (x) => {
+        expect(roundNonNegative(x)).toBe(Math.round(x));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('pins a few figures, so that a change to the model is a visible decision', () => {
