@@ -112,7 +112,9 @@ function certificateFromRow(r: Row): CertificateRecord {
 /** Queries of the certificates, private_keys and device_credentials tables; statements are prepared once. */
 export class SmkiRepository {
   private readonly stmts;
-  private readonly cache: CertificateCache | null;
+  // set up outside a transaction (here, or at a later lookup): a temporary trigger created inside one would go
+  // with its rollback
+  private cache: CertificateCache | null | undefined;
 
   constructor(readonly db: SqliteDatabase) {
     const p = (sql: string) => db.prepare(sql);
@@ -136,7 +138,7 @@ export class SmkiRepository {
       credentialsSetDs: p('UPDATE device_credentials SET ds_certificate_id = ? WHERE device_eui = ?'),
       credentialsSetKa: p('UPDATE device_credentials SET ka_certificate_id = ? WHERE device_eui = ?'),
     };
-    this.cache = cacheOf(db);
+    if (!db.inTransaction) this.cache = cacheOf(db);
   }
 
   /**
@@ -144,6 +146,10 @@ export class SmkiRepository {
    * not until it ends: a rolled-back insert must not stay cached, and reads meanwhile go to the table.
    */
   private usableCache(): CertificateCache | null {
+    if (this.cache === undefined) {
+      if (this.db.inTransaction) return null;
+      this.cache = cacheOf(this.db);
+    }
     const c = this.cache;
     if (!c) return null;
     if (c.changed) {
