@@ -80,6 +80,15 @@ function cacheOf(db: SqliteDatabase): CertificateCache | null {
   return c;
 }
 
+/**
+ * Certificates on this connection are always read from the table: a pipeline worker's recorded
+ * connection (src/dcc/speculation.ts), whose reads the main thread checks again when it commits, so
+ * none may be answered from memory. Called before any repository is made on it.
+ */
+export function noCertificateCache(db: SqliteDatabase): void {
+  caches.set(db, null);
+}
+
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size >= CACHE_SIZE) map.delete(map.keys().next().value!);
   map.set(key, value);
