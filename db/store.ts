@@ -31,13 +31,18 @@ export class WorldStore {
     this.inventory = new InventoryStore(db);
     this.security = new DeviceSecurityStore(db);
     this.faults = new FaultStore(db);
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
   }
+
+  // One transaction function, made once, running whatever it is handed: better-sqlite3's transaction(fn)
+  // builds four wrappers and defines their properties on every call (~4.5 µs, paid by every request).
+  private readonly runInTransaction: (fn: () => unknown) => unknown;
 
   private readonly rollbackListeners: (() => void)[] = [];
 
   transaction<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)();
+      return this.runInTransaction(fn) as T;
     } catch (e) {
       // Rows inserted in the transaction are gone and their ids (rowids) will be handed out again:
       // whoever cached something by id must forget it.
