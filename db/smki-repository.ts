@@ -43,7 +43,7 @@ type Row = Record<string, unknown>;
  * asks for the same few (its signer's, the cells' holders'), and the rows with their DER cost more to
  * read than to keep (bench/measurements.md, issue 20). Any write to the certificates table on this
  * connection, by whatever statement (revocation runs raw SQL too), is seen by temporary triggers; one on
- * another connection (a CLI revoking on a served world file) by PRAGMA data_version. PostgreSQL worlds,
+ * another connection (a CLI revoking on a served world file) by PRAGMA data_version, once per task. PostgreSQL worlds,
  * which other servers write, are not cached.
  */
 interface CertificateCache {
@@ -51,6 +51,8 @@ interface CertificateCache {
   changed: boolean;
   dataVersion: Statement;
   seenVersion: unknown;
+  /** data_version read in this task already (reading it opens a read transaction: ~5 µs outside one) */
+  versionChecked: boolean;
   byFingerprint: Map<string, CertificateRecord | undefined>;
   bySerial: Map<string, CertificateRecord[]>;
 }
@@ -64,7 +66,7 @@ function cacheOf(db: SqliteDatabase): CertificateCache | null {
   c = null;
   if ((db as unknown as { dialect?: string }).dialect !== 'postgres') {
     try {
-      const cache: CertificateCache = { changed: false, dataVersion: db.prepare('PRAGMA data_version').pluck(), seenVersion: undefined, byFingerprint: new Map(), bySerial: new Map() };
+      const cache: CertificateCache = { changed: false, dataVersion: db.prepare('PRAGMA data_version').pluck(), seenVersion: undefined, versionChecked: false, byFingerprint: new Map(), bySerial: new Map() };
       db.function('dcc_sim_certificates_changed', { deterministic: false }, () => {
         cache.changed = true;
         return null;
@@ -167,11 +169,19 @@ export class SmkiRepository {
       c.byFingerprint.clear();
       c.bySerial.clear();
     }
-    const v = c.dataVersion.get();
-    if (v !== c.seenVersion) {
-      c.seenVersion = v;
-      c.byFingerprint.clear();
-      c.bySerial.clear();
+    // Another connection's commit is seen from the next task on: it raced with this one, which may be taken
+    // to have come first (a request is handled in one task).
+    if (!c.versionChecked) {
+      c.versionChecked = true;
+      queueMicrotask(() => {
+        c.versionChecked = false;
+      });
+      const v = c.dataVersion.get();
+      if (v !== c.seenVersion) {
+        c.seenVersion = v;
+        c.byFingerprint.clear();
+        c.bySerial.clear();
+      }
     }
     return c;
   }

@@ -155,7 +155,7 @@ forEachStore((store) => {
 });
 
 describe('SMKI repository on a SQLite world file', () => {
-  it("sees a certificate revoked by another connection (a CLI beside a served world)", () => {
+  it("sees a certificate revoked by another connection (a CLI beside a served world) from the next task on", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-smki-'));
     const file = path.join(dir, 'world.db');
     const served = openWorldDb(file, { create: true });
@@ -168,6 +168,7 @@ describe('SMKI repository on a SQLite world file', () => {
       expect(smki.certificatesBySerial('2590')[0]?.revokedAt).toBeNull();
       expect(smki.getCertificateByFingerprint(c.fingerprint)).toBe(smki.getCertificateByFingerprint(c.fingerprint)); // kept, not read again
       expect(new SmkiRepository(cli).revokeCertificate(id, '2026-12-02T00:00:00Z', 'keyCompromise')).toBe(true);
+      await new Promise((r) => setImmediate(r));
       expect(smki.getCertificateByFingerprint(c.fingerprint)?.revokedAt).toBe('2026-12-02T00:00:00Z');
       expect(smki.certificatesBySerial('2590')[0]?.revokedAt).toBe('2026-12-02T00:00:00Z');
     } finally {
