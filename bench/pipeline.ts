@@ -11,7 +11,7 @@ import { handleInProcess, speculateInProcess } from './in-process.ts';
 import { buildResponse, signDuis, signResponse } from '../service-requests/index.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
-// `npm run bench:pipeline [-- --premises=N --runs=R]`: 6.21 handovers straight into Dcc.handle
+// `npm run bench:pipeline [-- --premises=N --runs=R --warmup=W --callgrind]`: 6.21 handovers straight into Dcc.handle
 // (no HTTP), to measure and profile the DCC's own per-request cost (run under `node --cpu-prof`
 // for a profile). Each run uses a freshly seeded world, so device credentials are first-use as
 // in the real bench. `--pg-url=URL` runs them on a PostgreSQL world and adds the store's side: round
@@ -20,6 +20,12 @@ import { generateKeyPairSync } from 'node:crypto';
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const premises = arg('premises', 300);
 const runs = arg('runs', 3);
+const warmup = arg('warmup', 0);
+/**
+ * --callgrind (with --warmup=N): under `valgrind --tool=callgrind`, each run's counters are zeroed after its
+ * first N handovers and dumped after its last (as bench/reads.ts), so a dump holds measured handovers alone.
+ */
+const callgrind = process.argv.includes('--callgrind');
 const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-pipeline-'));
 /** --pg-url=URL: each run's world is seeded into that PostgreSQL database (emptied first) instead of a SQLite file */
 const pgUrl = process.argv.find((a) => a.startsWith('--pg-url='))?.slice('--pg-url='.length);
@@ -54,7 +60,7 @@ function oneRun(run: number) {
   const pg = postgresOf(world.store.db);
   const backend = pg?.backendPid();
   const before = { statements: pg?.statements ?? 0, backendCpu: backend ? processCpuMs(backend) : 0 };
-  const result = handleInProcess(world, requests);
+  const result = handleInProcess(world, requests, { warmup, callgrind });
   // PostgreSQL's side of the same requests: the round trips and the server process's CPU.
   const store = pg
     ? { statements: (pg.statements - before.statements) / result.n, backendCpuMs: (processCpuMs(backend!) - before.backendCpu) / result.n, retries: pg.retries }
@@ -81,7 +87,7 @@ function signingCost() {
   const own = time(() => signResponse(xml, signer));
   process.stdout.write(`signing an I99: signDuis ${general.toFixed(3)} ms, signResponse ${own.toFixed(3)} ms\n`);
 }
-signingCost();
+if (!callgrind) signingCost();
 
 // --speculate: the pipeline workers' split instead (bench/in-process.ts speculateInProcess): what a
 // worker spends per handover and what is left for the main thread, each timed alone.

@@ -10,7 +10,7 @@ export { WorldStore } from './store.ts';
 export { MetaStore } from './meta-store.ts';
 export { PartyStore, USER_ROLES } from './party-store.ts';
 export type { Party, PartyFlags, UserRole } from './party-store.ts';
-export { SmkiRepository } from './smki-repository.ts';
+export { noCertificateCache, SmkiRepository } from './smki-repository.ts';
 export type { CertificateRecord, NewCertificate, CertificateQuery } from './smki-repository.ts';
 export { RegistrationStore } from './registration-store.ts';
 export type { Distributor, SupplyPoint } from './registration-store.ts';

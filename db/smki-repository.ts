@@ -1,5 +1,6 @@
 // The SMKI repository: certificates (issued and carried), their revocation, the private keys the
 // world holds, and which certificates are a device's own.
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './world-db.ts';
 
 export interface CertificateRecord {
@@ -37,8 +38,67 @@ export interface CertificateQuery {
 
 type Row = Record<string, unknown>;
 
+/**
+ * Certificates looked up by fingerprint and by serial, kept for one SQLite connection. Every request
+ * asks for the same few (its signer's, the cells' holders'), and the rows with their DER cost more to
+ * read than to keep (bench/measurements.md, issue 20). Any write to the certificates table on this
+ * connection, by whatever statement (revocation runs raw SQL too), is seen by temporary triggers; one on
+ * another connection (a CLI revoking on a served world file) by PRAGMA data_version, once per task. PostgreSQL worlds,
+ * which other servers write, are not cached.
+ */
+interface CertificateCache {
+  /** a certificate row was written on this connection since the maps were last known good */
+  changed: boolean;
+  dataVersion: Statement;
+  seenVersion: unknown;
+  /** data_version read in this task already (reading it opens a read transaction: ~5 µs outside one) */
+  versionChecked: boolean;
+  byFingerprint: Map<string, CertificateRecord | undefined>;
+  bySerial: Map<string, CertificateRecord[]>;
+}
+
+const CACHE_SIZE = 10_000;
+const caches = new WeakMap<SqliteDatabase, CertificateCache | null>();
+
+function cacheOf(db: SqliteDatabase): CertificateCache | null {
+  let c = caches.get(db);
+  if (c !== undefined) return c;
+  c = null;
+  if ((db as unknown as { dialect?: string }).dialect !== 'postgres') {
+    try {
+      const cache: CertificateCache = { changed: false, dataVersion: db.prepare('PRAGMA data_version').pluck(), seenVersion: undefined, versionChecked: false, byFingerprint: new Map(), bySerial: new Map() };
+      db.function('dcc_sim_certificates_changed', { deterministic: false }, () => {
+        cache.changed = true;
+        return null;
+      });
+      for (const op of ['INSERT', 'UPDATE', 'DELETE'])
+        db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS dcc_sim_certificates_${op.toLowerCase()} AFTER ${op} ON main.certificates BEGIN SELECT dcc_sim_certificates_changed(); END`);
+      c = cache;
+    } catch {
+      c = null; // a connection that cannot take the triggers is read every time
+    }
+  }
+  caches.set(db, c);
+  return c;
+}
+
+/**
+ * Certificates on this connection are always read from the table: a pipeline worker's recorded
+ * connection (src/dcc/speculation.ts), whose reads the main thread checks again when it commits, so
+ * none may be answered from memory. Called before any repository is made on it.
+ */
+export function noCertificateCache(db: SqliteDatabase): void {
+  caches.set(db, null);
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= CACHE_SIZE) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
 function certificateFromRow(r: Row): CertificateRecord {
-  return {
+  // frozen: a cached record is shared by every caller
+  return Object.freeze({
     id: r.id as number,
     fingerprint: r.fingerprint as string,
     serialHex: r.serial_hex as string,
@@ -57,12 +117,15 @@ function certificateFromRow(r: Row): CertificateRecord {
     der: r.der as Buffer,
     revokedAt: (r.revoked_at as string | null) ?? null,
     revocationReason: (r.revocation_reason as string | null) ?? null,
-  };
+  });
 }
 
 /** Queries of the certificates, private_keys and device_credentials tables; statements are prepared once. */
 export class SmkiRepository {
   private readonly stmts;
+  // set up outside a transaction (here, or at a later lookup): a temporary trigger created inside one would go
+  // with its rollback
+  private cache: CertificateCache | null | undefined;
 
   constructor(readonly db: SqliteDatabase) {
     const p = (sql: string) => db.prepare(sql);
@@ -89,6 +152,41 @@ export class SmkiRepository {
       credentialsSetDs: p('UPDATE device_credentials SET ds_certificate_id = ? WHERE device_eui = ?'),
       credentialsSetKa: p('UPDATE device_credentials SET ka_certificate_id = ? WHERE device_eui = ?'),
     };
+    if (!db.inTransaction) this.cache = cacheOf(db);
+  }
+
+  /**
+   * The cache if its entries may be used now. After a certificate write in a transaction still open,
+   * not until it ends: a rolled-back insert must not stay cached, and reads meanwhile go to the table.
+   */
+  private usableCache(): CertificateCache | null {
+    if (this.cache === undefined) {
+      if (this.db.inTransaction) return null;
+      this.cache = cacheOf(this.db);
+    }
+    const c = this.cache;
+    if (!c) return null;
+    if (c.changed) {
+      if (this.db.inTransaction) return null;
+      c.changed = false;
+      c.byFingerprint.clear();
+      c.bySerial.clear();
+    }
+    // Another connection's commit is seen from the next task on: it raced with this one, which may be taken
+    // to have come first (a request is handled in one task).
+    if (!c.versionChecked) {
+      c.versionChecked = true;
+      queueMicrotask(() => {
+        c.versionChecked = false;
+      });
+      const v = c.dataVersion.get();
+      if (v !== c.seenVersion) {
+        c.seenVersion = v;
+        c.byFingerprint.clear();
+        c.bySerial.clear();
+      }
+    }
+    return c;
   }
 
   /** Stores a certificate once (by fingerprint) and returns its id. */
@@ -104,12 +202,22 @@ export class SmkiRepository {
   }
 
   getCertificateByFingerprint(fingerprint: string): CertificateRecord | undefined {
+    const c = this.usableCache();
+    if (c?.byFingerprint.has(fingerprint)) return c.byFingerprint.get(fingerprint);
     const row = this.stmts.certByFingerprint.get(fingerprint) as Row | undefined;
-    return row ? certificateFromRow(row) : undefined;
+    const record = row ? certificateFromRow(row) : undefined;
+    if (c) remember(c.byFingerprint, fingerprint, record);
+    return record;
   }
 
+  /** The certificates with this serial (the array is shared when cached: not to be changed). */
   certificatesBySerial(serialDecimal: string): CertificateRecord[] {
-    return (this.stmts.certBySerial.all(serialDecimal) as Row[]).map(certificateFromRow);
+    const c = this.usableCache();
+    const hit = c?.bySerial.get(serialDecimal);
+    if (hit) return hit;
+    const records = (this.stmts.certBySerial.all(serialDecimal) as Row[]).map(certificateFromRow);
+    if (c) remember(c.bySerial, serialDecimal, Object.freeze(records) as CertificateRecord[]);
+    return records;
   }
 
   /** The ids of the certificates with a serial number, in id order, and whether each is revoked. */

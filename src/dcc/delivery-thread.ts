@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 // The outbox's HTTP posts, made on a thread of their own (delivery-worker.mjs). Under the read load the
 // HTTP client was about a fifth of the serving thread's outbox work per delivery (bench/measurements.md):
 // posting here, the main thread only hands over the body and takes the status back, in one message
-// per turn for all the posts that finished. One thread per process, shared by the served worlds'
+// per turn for all the posts that finished (and the posts go to it in one message per task). One thread per process, shared by the served worlds'
 // outboxes (each keeps its own keep-alive sockets there), started with the first outbox (not at its first
 // post, which would then wait for the thread to start).
 //
@@ -27,6 +27,23 @@ class DeliveryThread {
   private gone = false;
   private next = 1;
   private readonly waiting = new Map<number, Waiting>();
+  // Messages for the thread go in one postMessage per task (a run of the outbox starts all its due posts in
+  // one): each message woke the thread, a context switch on a loaded machine, and postMessage was ~7% of the
+  // serving thread's handover time (bench/measurements.md, issue 20). Queued in order, so a cancel never
+  // overtakes its post.
+  private outgoing: object[] = [];
+
+  private send(m: object): void {
+    this.outgoing.push(m);
+    if (this.outgoing.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const messages = this.outgoing;
+    this.outgoing = [];
+    // gone meanwhile: lost() has taken the posts waiting back to the main thread
+    if (messages.length) this.worker?.postMessage({ kind: 'batch', messages });
+  }
 
   /** Posts on the thread; `inThread` is how the same post is made on the main thread if the thread is gone. */
   post(owner: number, inThread: Post, ...args: Parameters<Post>): Promise<{ status: number }> {
@@ -40,12 +57,12 @@ class DeliveryThread {
       // the main thread is; the thread drops the request and its late result is ignored.
       const onAbort = () => {
         if (!this.waiting.delete(n)) return;
-        this.worker?.postMessage({ kind: 'cancel', n });
+        this.send({ kind: 'cancel', n });
         reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       };
       this.waiting.set(n, { args, inThread, resolve, reject, onAbort });
       signal.addEventListener('abort', onAbort, { once: true });
-      worker.postMessage({ kind: 'post', n, owner, url, body, headers });
+      this.send({ kind: 'post', n, owner, url, body, headers });
     });
   }
 
@@ -56,7 +73,7 @@ class DeliveryThread {
 
   /** An outbox stopped: its keep-alive sockets are closed. */
   close(owner: number): void {
-    this.worker?.postMessage({ kind: 'close', owner });
+    if (this.worker) this.send({ kind: 'close', owner });
   }
 
   private start(): Worker | undefined {
@@ -90,6 +107,7 @@ class DeliveryThread {
     if (this.gone) return;
     this.gone = true;
     this.worker = undefined;
+    this.outgoing = [];
     const held = [...this.waiting.values()];
     this.waiting.clear();
     for (const w of held) {

@@ -63,7 +63,12 @@ function post(m) {
   req.end(payload);
 }
 
-parentPort.on('message', (m) => {
+// The main thread sends its messages in batches, one per task of its own (delivery-thread.ts), in order.
+parentPort.on('message', (batch) => {
+  for (const m of batch.messages) handle(m);
+});
+
+function handle(m) {
   if (m.kind === 'post') post(m);
   else if (m.kind === 'cancel') {
     const a = attempts.get(m.n);
@@ -75,4 +80,4 @@ parentPort.on('message', (m) => {
     a?.http.destroy();
     a?.https.destroy();
   }
-});
+}

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../db/index.ts';
+import { noCertificateCache, type SqliteDatabase } from '../../db/index.ts';
 import type { DccAnswer } from './dcc.ts';
 
 // Speculation: a pipeline worker runs a request's whole pure part (validation, the handler, the
@@ -107,6 +107,7 @@ export class StatementRecorder {
   private job = 0;
 
   constructor(private readonly db: SqliteDatabase) {
+    noCertificateCache(db); // every read recorded, none answered from memory
     const prepare = db.prepare.bind(db);
     (db as { prepare: unknown }).prepare = (sql: string) => this.wrap(prepare(sql) as Statement, sql);
     const transaction = db.transaction.bind(db);

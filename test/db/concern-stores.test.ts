@@ -1,8 +1,11 @@
 // The world store's concern stores (db/*-store.ts, db/smki-repository.ts) used on their own, and the
 // facade's transaction spanning them; in a SQLite world and in a PostgreSQL one alike.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  DeviceSecurityStore, InventoryStore, PartyStore, RegistrationStore, SmkiRepository, WorldDbError, WorldStore,
+  DeviceSecurityStore, InventoryStore, openWorldDb, PartyStore, RegistrationStore, SmkiRepository, WorldDbError, WorldStore,
 } from '../../db/index.ts';
 import type { NewCertificate, Party } from '../../db/index.ts';
 import { emptyWorldDb, forEachStore, type EmptyWorldDb } from '../helpers/stores.ts';
@@ -66,6 +69,34 @@ forEachStore((store) => {
       expect(smki.getCertificate(id)).toMatchObject({ revokedAt: '2026-11-23T12:00:00Z', revocationReason: 'keyCompromise' });
     });
 
+    it('SMKI repository: lookups by fingerprint and serial follow every change (a revocation in raw SQL, an insert rolled back)', () => {
+      const db = fresh();
+      const smki = new SmkiRepository(db);
+      const mine = certificate('0A1C', '2588');
+      const id = smki.putCertificate(mine);
+      expect(smki.getCertificateByFingerprint(mine.fingerprint)?.revokedAt).toBeNull();
+      expect(smki.certificatesBySerial('2588').map((c) => c.revokedAt)).toEqual([null]);
+      // as the compliance store revokes a ceased user's certificates: not through the repository
+      db.prepare('UPDATE certificates SET revoked_at = ? WHERE id = ?').run('2026-12-02T00:00:00Z', id);
+      expect(smki.getCertificateByFingerprint(mine.fingerprint)?.revokedAt).toBe('2026-12-02T00:00:00Z');
+      expect(smki.certificatesBySerial('2588').map((c) => c.revokedAt)).toEqual(['2026-12-02T00:00:00Z']);
+      // known absent, then inserted in a transaction that rolls back: seen inside it, absent again after
+      const other = certificate('0A1D', '2589');
+      expect(smki.getCertificateByFingerprint(other.fingerprint)).toBeUndefined();
+      expect(smki.certificatesBySerial('2589')).toEqual([]);
+      const facade = new WorldStore(db);
+      expect(() =>
+        facade.transaction(() => {
+          smki.putCertificate(other);
+          expect(smki.getCertificateByFingerprint(other.fingerprint)?.serialDecimal).toBe('2589');
+          expect(smki.certificatesBySerial('2589')).toHaveLength(1);
+          throw new Error('rolled back');
+        }),
+      ).toThrow('rolled back');
+      expect(smki.getCertificateByFingerprint(other.fingerprint)).toBeUndefined();
+      expect(smki.certificatesBySerial('2589')).toEqual([]);
+    });
+
     it('registration data and inventory: a device found through its supply point', () => {
       const db = fresh();
       new PartyStore(db).insertParty(party(SUPPLIER, 'Supplier A'));
@@ -120,5 +151,30 @@ forEachStore((store) => {
       expect(store.searchCertificates({})).toEqual([]);
       expect(store.getMeta('clock')).toBeUndefined();
     });
+  });
+});
+
+describe('SMKI repository on a SQLite world file', () => {
+  it("sees a certificate revoked by another connection (a CLI beside a served world) from the next task on", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-smki-'));
+    const file = path.join(dir, 'world.db');
+    const served = openWorldDb(file, { create: true });
+    const cli = openWorldDb(file);
+    try {
+      const smki = new SmkiRepository(served);
+      const c = certificate('0A1E', '2590');
+      const id = smki.putCertificate(c);
+      expect(smki.getCertificateByFingerprint(c.fingerprint)?.revokedAt).toBeNull();
+      expect(smki.certificatesBySerial('2590')[0]?.revokedAt).toBeNull();
+      expect(smki.getCertificateByFingerprint(c.fingerprint)).toBe(smki.getCertificateByFingerprint(c.fingerprint)); // kept, not read again
+      expect(new SmkiRepository(cli).revokeCertificate(id, '2026-12-02T00:00:00Z', 'keyCompromise')).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      expect(smki.getCertificateByFingerprint(c.fingerprint)?.revokedAt).toBe('2026-12-02T00:00:00Z');
+      expect(smki.certificatesBySerial('2590')[0]?.revokedAt).toBe('2026-12-02T00:00:00Z');
+    } finally {
+      cli.close();
+      served.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
