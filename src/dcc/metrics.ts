@@ -20,7 +20,7 @@ const LOAD_WINDOW_S = 10;
 const STALL_TICK_MS = 5;
 const STALL_THRESHOLDS_MS = [10, 20, 50] as const;
 
-/** Times the main thread was held, one event-loop turn or several back to back, cumulative since start. */
+/** Times the main thread was held, one event-loop turn or several back to back, cumulative since the process's first metrics. */
 export interface StallFigures {
   /** holds of at least 10, 20 and 50 ms, keyed by the threshold in ms */
   atLeastMs: Record<string, number>;
@@ -29,7 +29,7 @@ export interface StallFigures {
   maxMs: number;
 }
 
-/** V8's garbage-collection pauses of the main thread, cumulative since start. */
+/** V8's garbage-collection pauses of the main thread, cumulative since the process's first metrics. */
 export interface GcFigures {
   /** by kind: minor (scavenge), major (mark-compact), incremental (marking steps), weakcb */
   byKind: Record<string, { count: number; totalMs: number; maxMs: number }>;
@@ -140,6 +140,73 @@ export interface StoreFigures {
   retriesBySqlState: Record<string, number>;
 }
 
+/**
+ * The main thread's holds and GC pauses: facts of the thread, not of a world, so one watch per process
+ * however many worlds (sandboxes) it serves, from the first PipelineMetrics made until the last is closed.
+ */
+class MainThreadWatch {
+  private static current?: MainThreadWatch;
+  private users = 0;
+  private lastTick = performance.now();
+  private readonly held = { atLeast: STALL_THRESHOLDS_MS.map(() => 0), totalMs: 0, maxMs: 0 };
+  private readonly gcByKind = new Map<string, { count: number; totalMs: number; maxMs: number }>();
+  private gcAtLeast10 = 0;
+  private readonly ticker = setInterval(() => this.tick(), STALL_TICK_MS);
+  private readonly gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+      let k = this.gcByKind.get(kind);
+      if (!k) this.gcByKind.set(kind, (k = { count: 0, totalMs: 0, maxMs: 0 }));
+      k.count++;
+      k.totalMs += e.duration;
+      k.maxMs = Math.max(k.maxMs, e.duration);
+      if (e.duration >= 10) this.gcAtLeast10++;
+    }
+  });
+
+  private constructor() {
+    this.ticker.unref();
+    this.gcObserver.observe({ entryTypes: ['gc'] });
+  }
+
+  static acquire(): MainThreadWatch {
+    const w = (MainThreadWatch.current ??= new MainThreadWatch());
+    w.users++;
+    return w;
+  }
+
+  release(): void {
+    if (--this.users > 0) return;
+    clearInterval(this.ticker);
+    this.gcObserver.disconnect();
+    if (MainThreadWatch.current === this) MainThreadWatch.current = undefined;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const late = now - this.lastTick - STALL_TICK_MS;
+    this.lastTick = now;
+    if (late < STALL_THRESHOLDS_MS[0]) return;
+    STALL_THRESHOLDS_MS.forEach((t, i) => {
+      if (late >= t) this.held.atLeast[i]!++;
+    });
+    this.held.totalMs += late;
+    this.held.maxMs = Math.max(this.held.maxMs, late);
+  }
+
+  stalls(): StallFigures {
+    return {
+      atLeastMs: Object.fromEntries(STALL_THRESHOLDS_MS.map((t, i) => [String(t), this.held.atLeast[i]!])),
+      totalMs: this.held.totalMs,
+      maxMs: this.held.maxMs,
+    };
+  }
+
+  gc(): GcFigures {
+    return { byKind: Object.fromEntries([...this.gcByKind].map(([k, v]) => [k, { ...v }])), atLeast10Ms: this.gcAtLeast10 };
+  }
+}
+
 /** Ring buffer of one stage's last STAGE_WINDOW timings. */
 class StageRing {
   private readonly ms = new Float64Array(STAGE_WINDOW);
@@ -223,22 +290,7 @@ export class PipelineMetrics {
   // One sample a second of (time, requests answered in the world and here, event-loop utilisation so far).
   private readonly samples: { t: number; total: number; own: number; elu: EventLoopUtilization }[] = [];
   private readonly ticker: NodeJS.Timeout;
-  private readonly stallWatch: NodeJS.Timeout;
-  private lastTick = performance.now();
-  private readonly stalls = { atLeast: STALL_THRESHOLDS_MS.map(() => 0), totalMs: 0, maxMs: 0 };
-  private readonly gcByKind = new Map<string, { count: number; totalMs: number; maxMs: number }>();
-  private gcAtLeast10 = 0;
-  private readonly gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
-      let k = this.gcByKind.get(kind);
-      if (!k) this.gcByKind.set(kind, (k = { count: 0, totalMs: 0, maxMs: 0 }));
-      k.count++;
-      k.totalMs += e.duration;
-      k.maxMs = Math.max(k.maxMs, e.duration);
-      if (e.duration >= 10) this.gcAtLeast10++;
-    }
-  });
+  private readonly watch = MainThreadWatch.acquire();
   private readonly onRequest = (e: RequestEvent) => this.record(e);
   private readonly onPeerRequest = (e: PeerRequestEvent) => this.world.record(e);
 
@@ -249,21 +301,6 @@ export class PipelineMetrics {
     this.sample();
     this.ticker = setInterval(() => this.sample(), 1000);
     this.ticker.unref();
-    this.stallWatch = setInterval(() => this.tick(), STALL_TICK_MS);
-    this.stallWatch.unref();
-    this.gcObserver.observe({ entryTypes: ['gc'] });
-  }
-
-  private tick(): void {
-    const now = performance.now();
-    const late = now - this.lastTick - STALL_TICK_MS;
-    this.lastTick = now;
-    if (late < STALL_THRESHOLDS_MS[0]) return;
-    STALL_THRESHOLDS_MS.forEach((t, i) => {
-      if (late >= t) this.stalls.atLeast[i]!++;
-    });
-    this.stalls.totalMs += late;
-    this.stalls.maxMs = Math.max(this.stalls.maxMs, late);
   }
 
   private record(e: RequestEvent): void {
@@ -316,12 +353,8 @@ export class PipelineMetrics {
       mainThread: {
         busySeconds: elu.active / 1000,
         utilisation: windowElu.utilization,
-        stalls: {
-          atLeastMs: Object.fromEntries(STALL_THRESHOLDS_MS.map((t, i) => [String(t), this.stalls.atLeast[i]!])),
-          totalMs: this.stalls.totalMs,
-          maxMs: this.stalls.maxMs,
-        },
-        gc: { byKind: Object.fromEntries([...this.gcByKind].map(([k, v]) => [k, { ...v }])), atLeast10Ms: this.gcAtLeast10 },
+        stalls: this.watch.stalls(),
+        gc: this.watch.gc(),
       },
       outbox,
       ...(workers ? { workers } : {}),
@@ -338,8 +371,7 @@ export class PipelineMetrics {
 
   close(): void {
     clearInterval(this.ticker);
-    clearInterval(this.stallWatch);
-    this.gcObserver.disconnect();
+    this.watch.release();
     this.dcc.off('request', this.onRequest);
     this.dcc.off('peer-request', this.onPeerRequest);
   }
