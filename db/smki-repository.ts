@@ -39,12 +39,12 @@ export interface CertificateQuery {
 type Row = Record<string, unknown>;
 
 /**
- * Certificates looked up by fingerprint and by serial, kept for one SQLite connection. Every request
- * asks for the same few (its signer's, the cells' holders'), and the rows with their DER cost more to
- * read than to keep (bench/measurements.md, issue 20). Any write to the certificates table on this
- * connection, by whatever statement (revocation runs raw SQL too), is seen by temporary triggers; one on
- * another connection (a CLI revoking on a served world file) by PRAGMA data_version, once per task. PostgreSQL worlds,
- * which other servers write, are not cached.
+ * Certificates looked up by fingerprint, kept for one SQLite connection. Every request asks for the
+ * same few (the cells' holders'; its signer, found by serial, goes by id to World's parsed facts), and
+ * the rows with their DER cost more to read than to keep (bench/measurements.md, issue 20). Any write to
+ * the certificates table on this connection, by whatever statement (revocation runs raw SQL too), is
+ * seen by temporary triggers; one on another connection (a CLI revoking on a served world file) by
+ * PRAGMA data_version, once per task. PostgreSQL worlds, which other servers write, are not cached.
  */
 interface CertificateCache {
   /** a certificate row was written on this connection since the maps were last known good */
@@ -54,7 +54,6 @@ interface CertificateCache {
   /** data_version read in this task already (reading it opens a read transaction: ~5 µs outside one) */
   versionChecked: boolean;
   byFingerprint: Map<string, CertificateRecord | undefined>;
-  bySerial: Map<string, CertificateRecord[]>;
 }
 
 const CACHE_SIZE = 10_000;
@@ -66,7 +65,7 @@ function cacheOf(db: SqliteDatabase): CertificateCache | null {
   c = null;
   if ((db as unknown as { dialect?: string }).dialect !== 'postgres') {
     try {
-      const cache: CertificateCache = { changed: false, dataVersion: db.prepare('PRAGMA data_version').pluck(), seenVersion: undefined, versionChecked: false, byFingerprint: new Map(), bySerial: new Map() };
+      const cache: CertificateCache = { changed: false, dataVersion: db.prepare('PRAGMA data_version').pluck(), seenVersion: undefined, versionChecked: false, byFingerprint: new Map() };
       db.function('dcc_sim_certificates_changed', { deterministic: false }, () => {
         cache.changed = true;
         return null;
@@ -170,7 +169,6 @@ export class SmkiRepository {
       if (this.db.inTransaction) return null;
       c.changed = false;
       c.byFingerprint.clear();
-      c.bySerial.clear();
     }
     // Another connection's commit is seen from the next task on: it raced with this one, which may be taken
     // to have come first (a request is handled in one task).
@@ -183,7 +181,6 @@ export class SmkiRepository {
       if (v !== c.seenVersion) {
         c.seenVersion = v;
         c.byFingerprint.clear();
-        c.bySerial.clear();
       }
     }
     return c;
@@ -210,14 +207,8 @@ export class SmkiRepository {
     return record;
   }
 
-  /** The certificates with this serial (the array is shared when cached: not to be changed). */
   certificatesBySerial(serialDecimal: string): CertificateRecord[] {
-    const c = this.usableCache();
-    const hit = c?.bySerial.get(serialDecimal);
-    if (hit) return hit;
-    const records = (this.stmts.certBySerial.all(serialDecimal) as Row[]).map(certificateFromRow);
-    if (c) remember(c.bySerial, serialDecimal, Object.freeze(records) as CertificateRecord[]);
-    return records;
+    return (this.stmts.certBySerial.all(serialDecimal) as Row[]).map(certificateFromRow);
   }
 
   /** The ids of the certificates with a serial number, in id order, and whether each is revoked. */

@@ -1,10 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { describeCertificate } from '../../pki/index.ts';
 import { openSqlite, WorldStore } from '../../db/index.ts';
-import { createXsdValidator, prevalidateRequest, type Endpoint, type PrevalidateOptions, type Prevalidation, type RepositoryCertificate } from '../../service-requests/index.ts';
+import { createXsdValidator, prevalidateRequest, type Endpoint, type PrevalidateOptions, type Prevalidation } from '../../service-requests/index.ts';
 import { World } from '../world/index.ts';
 import { Dcc } from './dcc.ts';
 import { StatementRecorder, type Speculation } from './speculation.ts';
+import { repositoryCertificatesBySerial } from './world-ports.ts';
 
 export type { Speculation } from './speculation.ts';
 
@@ -55,10 +55,8 @@ const db = openSqlite(data.world, { readonly: true });
 // Before any store prepares a statement: every one of them is recorded.
 const recorder = data.speculate ? new StatementRecorder(db) : undefined;
 const store = new WorldStore(db);
-const repository = {
-  certificatesBySerial: (serialDecimal: string): RepositoryCertificate[] =>
-    store.certificatesBySerial(serialDecimal).map((c) => ({ facts: describeCertificate(c.der), revoked: c.revokedAt !== null })),
-};
+const world = new World(store);
+const repository = { certificatesBySerial: (serialDecimal: string) => repositoryCertificatesBySerial(world, serialDecimal) };
 const options: PrevalidateOptions = { maxRequestBytes: data.maxRequestBytes, acceptOrganisationXmlSigners: data.acceptOrganisationXmlSigners };
 if (data.xsdFile) {
   const xsd = createXsdValidator(data.xsdFile);
@@ -67,7 +65,6 @@ if (data.xsdFile) {
 
 let speculate: ((job: PrevalidationJob, endpoint: Endpoint) => PrevalidationReply) | undefined;
 if (recorder && data.speculate) {
-  const world = new World(store);
   world.checkDeviceKeyGenerations = true;
   const dcc = new Dcc(world, { networkOperatorCheck: data.speculate.networkOperatorCheck, maxRequestBytes: data.maxRequestBytes });
   const { counterModulus, counterResidue } = data.speculate;

@@ -13,6 +13,15 @@ import type {
 import type { KeyObject } from 'node:crypto';
 import { META, World, WorldError, DCC, type SimulatedClock } from '../world/index.ts';
 
+/**
+ * The repository's certificates with a serial number, their facts parsed once per certificate id (ids
+ * of committed certificates never change): the signer lookup of every request, here and on a pipeline
+ * worker.
+ */
+export function repositoryCertificatesBySerial(world: World, serialDecimal: string): RepositoryCertificate[] {
+  return world.store.certificateIdsBySerial(serialDecimal).map((c) => ({ facts: world.certificateFacts(c.id), revoked: c.revoked }));
+}
+
 /** GatewayPorts over a world file. Parsed certificates and the DCC's keys are cached. */
 export class WorldPorts implements GatewayPorts {
   private dcc?: DccCredentials;
@@ -34,7 +43,7 @@ export class WorldPorts implements GatewayPorts {
   }
 
   certificatesBySerial(serialDecimal: string): RepositoryCertificate[] {
-    return this.world.store.certificateIdsBySerial(serialDecimal).map((c) => ({ facts: this.world.certificateFacts(c.id), revoked: c.revoked }));
+    return repositoryCertificatesBySerial(this.world, serialDecimal);
   }
 
   isRevoked(facts: CertificateFacts): boolean {
