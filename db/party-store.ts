@@ -27,22 +27,22 @@ export interface PartyFlags {
   deviceSubscriber?: boolean;
 }
 
-type Row = Record<string, unknown>;
-
-/** getParty's columns, in the order it reads them */
+/** A Party's columns, in the order partyFromArray reads them */
 const PARTY_COLUMNS = 'eui, name, dcc_user, smki_subscriber, uept_completed, is_dcc, response_url, device_subscriber';
 
-function partyFromRow(r: Row, roles: UserRole[]): Party {
+// Rows as arrays: every request reads its sender, and better-sqlite3 builds an object row a property at a
+// time (~2,500 instructions a column, bench/measurements.md).
+function partyFromArray(r: unknown[], roles: UserRole[]): Party {
   return {
-    eui: r.eui as string,
-    name: r.name as string,
-    dccUser: r.dcc_user === 1,
-    smkiSubscriber: r.smki_subscriber === 1,
-    ueptCompleted: r.uept_completed === 1,
-    isDcc: r.is_dcc === 1,
-    responseUrl: (r.response_url as string | null) ?? null,
+    eui: r[0] as string,
+    name: r[1] as string,
+    dccUser: r[2] === 1,
+    smkiSubscriber: r[3] === 1,
+    ueptCompleted: r[4] === 1,
+    isDcc: r[5] === 1,
+    responseUrl: (r[6] as string | null) ?? null,
     userRoles: roles,
-    deviceSubscriber: r.device_subscriber === 1,
+    deviceSubscriber: r[7] === 1,
   };
 }
 
@@ -59,11 +59,9 @@ export class PartyStore {
       ),
       partyRoleInsert: p('INSERT INTO party_user_roles (party_eui, user_role) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       partyGet: p('SELECT * FROM parties WHERE eui = ?'),
-      // every request reads its sender: as an array (an object row is built a property at a time, ~2,500
-      // instructions a column, bench/measurements.md), roles as values
       partyGetRaw: p(`SELECT ${PARTY_COLUMNS} FROM parties WHERE eui = ?`).raw(),
       partyRoles: p('SELECT user_role FROM party_user_roles WHERE party_eui = ? ORDER BY user_role').pluck(),
-      partyList: p('SELECT * FROM parties ORDER BY eui'),
+      partyList: p(`SELECT ${PARTY_COLUMNS} FROM parties ORDER BY eui`).raw(),
       partySetResponseUrl: p('UPDATE parties SET response_url = ? WHERE eui = ?'),
       partySetDccUser: p('UPDATE parties SET dcc_user = ? WHERE eui = ?'),
     };
@@ -85,22 +83,11 @@ export class PartyStore {
 
   getParty(eui: string): Party | undefined {
     const r = this.stmts.partyGetRaw.get(eui) as unknown[] | undefined;
-    if (!r) return undefined;
-    return {
-      eui: r[0] as string,
-      name: r[1] as string,
-      dccUser: r[2] === 1,
-      smkiSubscriber: r[3] === 1,
-      ueptCompleted: r[4] === 1,
-      isDcc: r[5] === 1,
-      responseUrl: (r[6] as string | null) ?? null,
-      userRoles: this.rolesOf(eui),
-      deviceSubscriber: r[7] === 1,
-    };
+    return r ? partyFromArray(r, this.rolesOf(eui)) : undefined;
   }
 
   listParties(): Party[] {
-    return (this.stmts.partyList.all() as Row[]).map((r) => partyFromRow(r, this.rolesOf(r.eui as string)));
+    return (this.stmts.partyList.all() as unknown[][]).map((r) => partyFromArray(r, this.rolesOf(r[0] as string)));
   }
 
   private rolesOf(eui: string): UserRole[] {
