@@ -94,13 +94,21 @@ export function encodeAxdrLength(n: number): Buffer {
 }
 
 class Reader {
+  /**
+   * Annotates the octets from `start` to here. Undefined without an annotator, so that `r.note?.(…)` skips
+   * its arguments too (every value's text), as decodeApdu's note does.
+   */
+  readonly note?: (start: number, label: string, value?: string) => void;
+
   constructor(
     readonly buf: Buffer,
     public pos: number,
     readonly end: number,
     readonly base: number,
     readonly ann?: Annotate,
-  ) {}
+  ) {
+    if (ann) this.note = (start, label, value) => ann(this.base + start, this.pos - start, label, value);
+  }
   need(n: number, what: string): void {
     if (this.pos + n > this.end) throw new GbcsError('bad-dlms', `${what} at offset ${this.base + this.pos} needs ${n} octets, only ${this.end - this.pos} remain`);
   }
@@ -122,9 +130,6 @@ class Reader {
     let v = 0;
     for (const b of this.take(n, what)) v = v * 256 + b;
     return v;
-  }
-  note(start: number, label: string, value?: string): void {
-    this.ann?.(this.base + start, this.pos - start, label, value);
   }
 }
 
@@ -167,7 +172,7 @@ function readUntagged(r: Reader, type: DlmsData['type'], what: string, desc?: Ty
       const items: DlmsData[] = [];
       for (let i = 0; i < n; i++) items.push(readData(r, `${what}[${i}]`));
       d = { type, items };
-      if (r.ann) r.note(start, `${type}(${n})`);
+      r.note?.(start, `${type}(${n})`);
       return d;
     }
     case 'bit-string': {
@@ -190,13 +195,13 @@ function readUntagged(r: Reader, type: DlmsData['type'], what: string, desc?: Ty
       while (inner.pos < end) items.push(readUntagged(inner, description.type, `${what}[${items.length}]`, description));
       r.pos = end;
       d = { type, description, items };
-      if (r.ann) r.note(start, `compact-array(${items.length})`);
+      r.note?.(start, `compact-array(${items.length})`);
       return d;
     }
     default:
       d = readFixed(r, type, what);
   }
-  if (r.ann) r.note(start, type, valueText(d));
+  r.note?.(start, type, valueText(d));
   return d;
 }
 
@@ -393,16 +398,16 @@ export function invokeIdFor(counter: bigint): number {
 function readInvokeAndTime(r: Reader): { invokeId: number; dateTime?: Buffer } {
   let s = r.pos;
   const invokeId = r.take(4, 'long-invoke-id').readUInt32BE();
-  if (r.ann) r.note(s, 'long-invoke-id', `0x${invokeId.toString(16).toUpperCase()}`);
+  r.note?.(s, 'long-invoke-id', `0x${invokeId.toString(16).toUpperCase()}`);
   s = r.pos;
   const dt = r.u8('date-time');
   if (dt === 0) {
-    if (r.ann) r.note(s, 'date-time', 'absent');
+    r.note?.(s, 'date-time', 'absent');
     return { invokeId };
   }
   const n = dt === 0x0c ? 12 : dt;
   const dateTime = Buffer.from(r.take(n, 'date-time'));
-  if (r.ann) r.note(s, 'date-time', hex(dateTime));
+  r.note?.(s, 'date-time', hex(dateTime));
   return { invokeId, dateTime };
 }
 
@@ -446,7 +451,7 @@ export function decodeAccessRequest(bytes: Buffer, ann?: Annotate, base = 0): Ac
   const r = new Reader(bytes, 0, bytes.length, base, ann);
   let s = r.pos;
   if (r.u8('tag') !== DLMS_ACCESS_REQUEST) throw new GbcsError('bad-dlms', `ACCESS request: expected tag D9 at offset ${base}`);
-  if (r.ann) r.note(s, 'DLMS access-request');
+  r.note?.(s, 'DLMS access-request');
   const { invokeId, dateTime } = readInvokeAndTime(r);
   const n = r.length('spec count');
   const specs: AccessSpec[] = [];
@@ -461,7 +466,7 @@ export function decodeAccessRequest(bytes: Buffer, ann?: Annotate, base = 0): Ac
       spec.selector = r.u8('access selector');
       spec.parameters = readData(r, 'access parameters');
     }
-    if (r.ann) r.note(s, `spec ${i + 1}`, labelOf(spec));
+    r.note?.(s, `spec ${i + 1}`, labelOf(spec));
     specs.push(spec);
   }
   const m = r.length('data count');
@@ -488,11 +493,11 @@ export function decodeAccessResponse(bytes: Buffer, ann?: Annotate, base = 0): A
   const r = new Reader(bytes, 0, bytes.length, base, ann);
   let s = r.pos;
   if (r.u8('tag') !== DLMS_ACCESS_RESPONSE) throw new GbcsError('bad-dlms', `ACCESS response: expected tag DA at offset ${base}`);
-  if (r.ann) r.note(s, 'DLMS access-response');
+  r.note?.(s, 'DLMS access-response');
   const { invokeId, dateTime } = readInvokeAndTime(r);
   s = r.pos;
   if (r.u8('access-request-specification') !== 0) throw new GbcsError('bad-dlms', 'ACCESS response: a request-specification list is not supported');
-  if (r.ann) r.note(s, 'request specification', 'absent');
+  r.note?.(s, 'request specification', 'absent');
   const n = r.length('data count');
   const data: DlmsData[] = [];
   for (let i = 0; i < n; i++) data.push(readData(r, `data ${i + 1}`));
@@ -504,7 +509,7 @@ export function decodeAccessResponse(bytes: Buffer, ann?: Annotate, base = 0): A
     const kind = KIND_OF_TAG.get(tag);
     if (!kind) throw new GbcsError('bad-dlms', `ACCESS response result ${i}: unknown tag ${tag}`);
     const result = r.u8('result');
-    if (r.ann) r.note(s, `result ${i + 1}`, `${kind} ${result === 0 ? 'success' : `failure ${result}`}`);
+    r.note?.(s, `result ${i + 1}`, `${kind} ${result === 0 ? 'success' : `failure ${result}`}`);
     results.push({ kind, result });
   }
   if (r.pos !== bytes.length) throw new GbcsError('bad-dlms', `ACCESS response: ${bytes.length - r.pos} octets left over`);
@@ -519,7 +524,7 @@ export function decodeDataNotification(bytes: Buffer, ann?: Annotate, base = 0):
   const r = new Reader(bytes, 0, bytes.length, base, ann);
   const s = r.pos;
   if (r.u8('tag') !== DLMS_DATA_NOTIFICATION) throw new GbcsError('bad-dlms', `data-notification: expected tag 0F at offset ${base}`);
-  if (r.ann) r.note(s, 'DLMS data-notification');
+  r.note?.(s, 'DLMS data-notification');
   const { invokeId, dateTime } = readInvokeAndTime(r);
   const body = readData(r, 'notification body');
   if (r.pos !== bytes.length) throw new GbcsError('bad-dlms', `data-notification: ${bytes.length - r.pos} octets left over`);
