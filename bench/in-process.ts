@@ -25,6 +25,8 @@ export interface InProcessRun {
 }
 
 export interface InProcessOptions {
+  /** called just before the first and just after the last measured request (e.g. to start and stop a profiler) */
+  around?: { before(): void; after(): void };
   /** the first `warmup` requests are handled but not measured (V8 compiles the hot paths meanwhile) */
   warmup?: number;
   /**
@@ -68,6 +70,7 @@ export function handleInProcess(world: World, requests: Buffer[], options: InPro
   });
   const codes = new Map<string, number>();
   if (options.callgrind) execFileSync('callgrind_control', ['--zero', String(process.pid)], { stdio: 'ignore' });
+  options.around?.before();
   const t = performance.now();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpu();
@@ -78,6 +81,7 @@ export function handleInProcess(world: World, requests: Buffer[], options: InPro
   const ms = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
   const main1 = mainThreadCpu();
+  options.around?.after();
   if (options.callgrind) execFileSync('callgrind_control', ['--dump=measured requests', String(process.pid)], { stdio: 'ignore' });
   const n = measured.length;
   return { n, ms, stages, codes, cpuMs: (cpu.user + cpu.system) / 1000 / n, mainThreadCpuMs: (main1.all - main0.all) / n, mainThreadSystemMs: (main1.system - main0.system) / n };

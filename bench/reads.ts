@@ -1,6 +1,8 @@
 import 'reflect-metadata';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { loadavg, tmpdir } from 'node:os';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
 import { seedDemoWorld } from '../src/world/seed-demo.ts';
@@ -51,11 +53,50 @@ for (const d of devices) {
   requests.push(Buffer.from(signDuis(xml, xmlSignerOf(world, sp.supplierEui))));
 }
 if (requests.length < warmup + reads) throw new Error(`only ${requests.length} never-commanded ESMEs for ${warmup} + ${reads} reads: seed more --premises`);
-const { n, ms, stages, codes, cpuMs, mainThreadCpuMs, mainThreadSystemMs } = handleInProcess(world, requests, { warmup, callgrind, prevalidated });
+// the main thread's garbage collection over the reads (warm-up included): what a served read's latency tail waits behind
+const gc = new Map<string, { n: number; ms: number; max: number }>();
+const gcKinds: Record<number, string> = { [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
+const gcWatch = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = gcKinds[(e as unknown as { detail: { kind: number } }).detail.kind] ?? 'other';
+    const g = gc.get(kind) ?? { n: 0, ms: 0, max: 0 };
+    g.n++;
+    g.ms += e.duration;
+    g.max = Math.max(g.max, e.duration);
+    gc.set(kind, g);
+  }
+});
+gcWatch.observe({ entryTypes: ['gc'] });
+const gcTotal = () => [...gc.values()].reduce((sum, g) => sum + g.ms, 0);
+const heapBefore = process.memoryUsage().heapUsed;
+// --alloc-profile=FILE: every allocation of the measured reads, sampled, with what is collected soon after too (a
+// .heapprofile for Chrome DevTools): what the young generation's collections are made of
+const allocProfile = process.argv.find((a) => a.startsWith('--alloc-profile='))?.split('=')[1];
+const inspector = allocProfile ? new Session() : undefined;
+// BENCH_MARK_MEASURED=1: lines on stdout around the measured reads, to cut a --trace-gc log to them
+const marks = process.env.BENCH_MARK_MEASURED ? { before: () => process.stdout.write('MEASURE-START\n'), after: () => process.stdout.write('MEASURE-END\n') } : undefined;
+const around = marks ?? (inspector && {
+  before: () => {
+    inspector.connect();
+    inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  },
+  after: () =>
+    inspector.post('HeapProfiler.stopSampling', (err, r) => {
+      if (err) throw err;
+      writeFileSync(allocProfile!, JSON.stringify(r.profile));
+    }),
+});
+const { n, ms, stages, codes, cpuMs, mainThreadCpuMs, mainThreadSystemMs } = handleInProcess(world, requests, { warmup, callgrind, prevalidated, ...(around ? { around } : {}) });
+const heapAfter = process.memoryUsage().heapUsed;
+await new Promise((resolve) => setTimeout(resolve, 100)); // the observer's entries arrive on a later turn
+gcWatch.disconnect();
+if (process.env.BENCH_GC_AT_END) (globalThis as { gc?: () => void }).gc?.();
 world.close();
+const gcLine = [...gc].map(([k, g]) => `${k} ${g.n} (${g.ms.toFixed(0)} ms, longest ${g.max.toFixed(1)} ms)`).join(', ');
 const per = [...stages].map(([k, v]) => `${k} ${(v / n).toFixed(3)}`).join(', ');
 process.stdout.write(
   `${n} ${variant} reads (after ${warmup} not measured) in ${ms.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)}/s, ${(ms / n).toFixed(2)} ms per read ` +
     `(CPU ${cpuMs.toFixed(2)} ms all threads, ${mainThreadCpuMs.toFixed(2)} ms main thread, of it ${mainThreadSystemMs.toFixed(2)} ms in the kernel); codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
-    `  ms/read by stage: ${per}\n  load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`,
+    `  ms/read by stage: ${per}\n` +
+    `  GC over ${n + warmup} reads: ${gcLine || 'none'}; ${(gcTotal() / (n + warmup)).toFixed(3)} ms per read; heap used ${(heapBefore / 1e6).toFixed(0)} → ${(heapAfter / 1e6).toFixed(0)} MB\n  load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`,
 );

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
@@ -41,6 +41,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 // Extra node options for the served simulator, e.g. BENCH_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"
 // to profile the server under load (NODE_OPTIONS refuses --cpu-prof).
 const serveNodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// BENCH_SERVE_STDOUT=FILE keeps the served simulator's stdout (e.g. what --trace-gc prints), appended to FILE
+const serveStdout = process.env.BENCH_SERVE_STDOUT ? openSync(process.env.BENCH_SERVE_STDOUT, 'a') : 'ignore';
 
 
 // --- 1. the crypto ceiling ---------------------------------------------------------------------
@@ -76,7 +78,7 @@ async function startServe(file: string, port: number, workers?: number, prevalid
   const started = performance.now();
   const child = spawn(process.execPath, [...serveNodeArgs, path.join(repo, 'bin/dcc-sim.mjs'), 'serve', '--db', file, '--port', String(port), '--quiet', '--no-smki'], {
     cwd: repo,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', serveStdout, 'inherit'],
     env: workers === undefined ? process.env : { ...process.env, DCC_SIM_WORKERS: String(workers), ...(prevalidateOnly ? { DCC_SIM_SPECULATE: '0' } : {}) },
   });
   for (;;) {
