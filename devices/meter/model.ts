@@ -178,7 +178,7 @@ const BLOCK_DAYS = 64;
 const KEPT_SERIES = 16_384;
 /** Blocks before 2000 are summed each time (no ESME or GSME epoch is that early). */
 const FIRST_KEPT_BLOCK = Math.floor(Date.UTC(2000, 0, 1) / DAY_MS / BLOCK_DAYS);
-const blockSums = new Map<string, number[]>();
+const blockSums = new Map<string, Float64Array>();
 
 /** Quantities computed from the same daily amounts are summed together (reactive is active × tan φ, per day). */
 const SUMMED_WITH: Record<Quantity, Quantity | undefined> = {
@@ -189,14 +189,24 @@ function seriesKey(p: Premises, q: Quantity): string {
   return `${p.fuel}/${p.household}/${p.seed}/${q}`;
 }
 
-function keptSeries(key: string): number[] {
+/**
+ * A series' block sums from FIRST_KEPT_BLOCK on, NaN where a block is not summed yet, holding at least block index
+ * `upTo`. A typed array: its elements live outside the JS heap, so a series dropped from the LRU (every read of a
+ * load of ever-new meters drops some) is not ~1.3 kB of array the young generation copied and promoted first.
+ */
+function keptSeries(key: string, upTo: number): Float64Array {
   let sums = blockSums.get(key);
   if (sums) {
     // most recently used last
     blockSums.delete(key);
-  } else {
-    sums = [];
-    if (blockSums.size >= KEPT_SERIES) blockSums.delete(blockSums.keys().next().value!);
+  } else if (blockSums.size >= KEPT_SERIES) {
+    blockSums.delete(blockSums.keys().next().value!);
+  }
+  if (!sums || sums.length <= upTo) {
+    // room for a few more years of a simulated clock moved on, without growing again
+    const grown = new Float64Array(upTo + 1 + 64).fill(Number.NaN);
+    if (sums) grown.set(sums);
+    sums = grown;
   }
   blockSums.set(key, sums);
   return sums;
@@ -235,9 +245,10 @@ export function wholeDays(m: MeterModel, q: Quantity, from: number, to: number):
   const endBlock = Math.floor(to / BLOCK_DAYS);
   if (endBlock <= firstBlock) return dayByDay(m, q, from, to);
   let sum = dayByDay(m, q, from, firstBlock * BLOCK_DAYS) + dayByDay(m, q, endBlock * BLOCK_DAYS, to);
-  const sums = keptSeries(seriesKey(m.premises, q));
+  const upTo = Math.max(0, endBlock - 1 - FIRST_KEPT_BLOCK);
+  const sums = keptSeries(seriesKey(m.premises, q), upTo);
   const partner = SUMMED_WITH[q];
-  let partnerSums: number[] | undefined;
+  let partnerSums: Float64Array | undefined;
   for (let k = firstBlock; k < endBlock; k++) {
     const i = k - FIRST_KEPT_BLOCK;
     const start = k * BLOCK_DAYS;
@@ -246,14 +257,14 @@ export function wholeDays(m: MeterModel, q: Quantity, from: number, to: number):
       sum += dayByDay(m, q, start, start + BLOCK_DAYS);
       continue;
     }
-    const kept = sums[i];
-    if (kept !== undefined) {
+    const kept = sums[i]!;
+    if (!Number.isNaN(kept)) {
       sum += kept;
       continue;
     }
     if (partner) {
       // the partner's amounts fall out of the same days' work: kept too, for the read's next register
-      partnerSums ??= keptSeries(seriesKey(m.premises, partner));
+      partnerSums ??= keptSeries(seriesKey(m.premises, partner), upTo);
       const [own, other] = nominalBlockPair(m.premises, q, partner, start, BLOCK_DAYS);
       sums[i] = own;
       partnerSums[i] = other;
