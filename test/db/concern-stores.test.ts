@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  DeviceSecurityStore, InventoryStore, openWorldDb, PartyStore, RegistrationStore, SmkiRepository, WorldDbError, WorldStore,
+  DeviceSecurityStore, GatewayStore, InventoryStore, openWorldDb, PartyStore, RegistrationStore, SmkiRepository, WorldDbError, WorldStore,
 } from '../../db/index.ts';
 import type { NewCertificate, Party } from '../../db/index.ts';
 import { emptyWorldDb, forEachStore, type EmptyWorldDb } from '../helpers/stores.ts';
@@ -115,6 +115,29 @@ forEachStore((store) => {
       // no network operator certificate in its cells: the search classifies it (within the 7-day window)
       const page = inventory.searchDevices({ mpxnPrefix: '12000', at: '2026-11-05T00:00:00Z' });
       expect(page.devices).toMatchObject([{ eui: ESME, supplierEui: SUPPLIER, networkOperatorEui: NETWORK_OPERATOR, compliance: 'pending' }]);
+    });
+
+    it("outbox: the next due time is the earliest undelivered row of a party with a URL, none when nothing is left", () => {
+      const db = fresh();
+      const parties = new PartyStore(db);
+      parties.insertParty(party(SUPPLIER, 'Supplier A', { responseUrl: 'http://127.0.0.1:9/receive' }));
+      parties.insertParty(party(NETWORK_OPERATOR, 'Network Operator B')); // no URL: its rows wait for one, due or not
+      const gateway = new GatewayStore(db);
+      expect(gateway.nextOutboxDue()).toBeNull();
+      const row = (partyEui: string, nextAttemptAt: string) =>
+        gateway.enqueue({ partyEui, requestId: null, responseId: null, kind: 'response', responseCode: 'I0', createdAt: '2026-12-03T00:00:00.000Z', body: '<x/>', nextAttemptAt });
+      row(NETWORK_OPERATOR, '2026-12-03T00:00:01.000Z');
+      expect(gateway.nextOutboxDue()).toBeNull();
+      const later = row(SUPPLIER, '2026-12-03T00:00:09.000Z');
+      const earlier = row(SUPPLIER, '2026-12-03T00:00:05.000Z');
+      expect(gateway.nextOutboxDue()).toBe('2026-12-03T00:00:05.000Z');
+      gateway.markDelivered(earlier, '2026-12-03T00:00:06.000Z');
+      expect(gateway.nextOutboxDue()).toBe('2026-12-03T00:00:09.000Z');
+      gateway.markDelivered(later, '2026-12-03T00:00:10.000Z');
+      expect(gateway.nextOutboxDue()).toBeNull();
+      // the party given a URL: its row is due again
+      parties.setResponseUrl(NETWORK_OPERATOR, 'http://127.0.0.1:9/receive');
+      expect(gateway.nextOutboxDue()).toBe('2026-12-03T00:00:01.000Z');
     });
 
     it('device security state: counters survive as bigints; cells of an unknown device are refused by name', () => {
