@@ -476,4 +476,14 @@ CREATE TABLE sandboxes (
   generation  integer NOT NULL DEFAULT 1
 );`,
   },
+  {
+    version: 22,
+    name: 'device application state: the meters in prepayment mode found by an index, not by reading every row',
+    sql: `
+-- The scheduler asks every second which meters are in prepayment mode (their credit drains on their own): the same
+-- predicate as DeviceSecurityStore's inPrepayment, so that query reads this index instead of every device's JSON.
+CREATE INDEX IF NOT EXISTS device_app_state_in_prepayment ON device_app_state (device_eui)
+  WHERE json_extract(state, '$.prepayment.paymentMode') = 'prepayment';
+`,
+  },
 ];
