@@ -124,18 +124,9 @@ export function deviceFromArray(r: unknown[]): DeviceRecord {
   };
 }
 
+/** A device from a row read by column name (the listings' SELECT d.*): deviceFromArray's mapping, in its column order. */
 function deviceFromRow(r: Row): DeviceRecord {
-  return {
-    eui: r.eui as string,
-    type: r.type as DeviceType,
-    status: r.status as DeviceStatus,
-    mpxn: (r.mpxn as string | null) ?? null,
-    commsHubEui: (r.comms_hub_eui as string | null) ?? null,
-    manufacturer: r.manufacturer as string,
-    model: r.model as string,
-    firmware: r.firmware as string,
-    commissionedAt: (r.commissioned_at as string | null) ?? null,
-  };
+  return deviceFromArray([r.eui, r.type, r.status, r.mpxn, r.comms_hub_eui, r.manufacturer, r.model, r.firmware, r.commissioned_at]);
 }
 
 /** Queries of the devices table (joined to registration data where a search needs it); statements are prepared once. */
