@@ -68,12 +68,28 @@ export interface PeerEventsOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
+/** How many request-log ids this server remembers having seen (its own and its peers'), to replay a gap without repeats. */
+const REMEMBERED_IDS = 10_000;
+/**
+ * How far below the highest id seen a replay looks: ids are drawn when a request is logged, so a peer's request
+ * may commit after one with a higher id; its id is found again within this margin.
+ */
+const REPLAY_MARGIN = 1_000;
+/** At most this many requests are replayed after one gap; the rest are in the request log, and said so. */
+const REPLAY_LIMIT = 5_000;
+
 /** Hears what the world's other servers commit and emits it on this server's Dcc as `peer-<event>`. */
 export class PeerEvents {
   /** heard from other processes, since started */
   heard = 0;
+  /** peers' requests read back from the request log after the listening connection was lost, since started */
+  replayed = 0;
   private readonly listener: PgListener;
   private readonly ownPid: number;
+  /** request-log ids seen committed, this server's and its peers', oldest first */
+  private readonly seen = new Set<number>();
+  private highest = 0;
+  private readonly onOwnRequest = (e: RequestEvent) => this.remember(e.id);
 
   /** Listens for a PostgreSQL world's Dcc; undefined for SQLite (one process, nobody to hear). */
   static start(dcc: Dcc, o: PeerEventsOptions = {}): PeerEvents | undefined {
@@ -83,26 +99,70 @@ export class PeerEvents {
 
   private constructor(
     private readonly dcc: Dcc,
-    pg: PgDatabase,
-    o: PeerEventsOptions,
+    private readonly pg: PgDatabase,
+    private readonly o: PeerEventsOptions,
   ) {
     // This server's own NOTIFYs come back to its listener too: they are told apart by the sending connection.
     this.ownPid = pg.backendPid();
+    this.highest = (pg.query('SELECT coalesce(max(id), 0) AS n FROM requests')[0] as { n: number }).n;
+    dcc.on('request', this.onOwnRequest);
     this.listener = new PgListener(pg.url, [PEER_CHANNEL], (n) => this.hear(n), {
       onError: (err) => o.log?.('error', `live events of the world's other servers: ${err.message}`),
-      onReconnect: () => o.log?.('warn', "listening to the world's other servers again: what they did meanwhile is in the request log, not in the live views"),
+      onReconnect: () => this.replayGap(),
     });
+  }
+
+  private remember(id: number): boolean {
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value!);
+    if (id > this.highest) this.highest = id;
+    return true;
   }
 
   private hear(n: PgNotification): void {
     if (n.senderPid === this.ownPid) return;
     const { e, d } = JSON.parse(n.payload) as { e: string; d: unknown };
     if (!PEER_EVENTS.has(e)) return;
+    // a request the replay of a gap already told of (its commit raced the listener's return)
+    if (e === 'request' && !this.remember((d as PeerRequestEvent).id)) return;
     this.heard++;
     this.dcc.emit(`peer-${e}`, d);
   }
 
+  /**
+   * Listening again after the connection was lost: what the other servers committed meanwhile was NOTIFYed to
+   * nobody. Their requests are read back from the request log (each once: the live views and the metrics show
+   * them as if heard); the changed cells and DCC orders of the gap are not.
+   */
+  private replayGap(): void {
+    let rows: { id: number; path: string; response_code: string; final_response_code: string | null; device_alert_code: string | null }[];
+    try {
+      rows = this.pg.query(
+        `SELECT id, path, response_code, final_response_code, device_alert_code FROM requests WHERE id > $1 ORDER BY id LIMIT ${REPLAY_LIMIT + 1}`,
+        [Math.max(0, this.highest - REPLAY_MARGIN)],
+      ) as typeof rows;
+    } catch (err) {
+      this.o.log?.('warn', `listening to the world's other servers again; reading back what they did meanwhile failed (${(err as Error).message}): it is in the request log, not in the live views`);
+      return;
+    }
+    let told = 0;
+    for (const r of rows.slice(0, REPLAY_LIMIT)) {
+      if (!this.remember(r.id)) continue;
+      const e: PeerRequestEvent = {
+        id: r.id, endpoint: r.path as PeerRequestEvent['endpoint'], responseCode: r.response_code, finalResponseCode: r.final_response_code ?? r.response_code,
+        deviceAlertCode: r.device_alert_code, queued: [],
+      };
+      this.dcc.emit('peer-request', e);
+      told++;
+    }
+    this.replayed += told;
+    const more = rows.length > REPLAY_LIMIT ? `; more than ${REPLAY_LIMIT}: the rest are in the request log only` : '';
+    this.o.log?.('warn', `listening to the world's other servers again: ${told} request(s) they answered meanwhile read back from the request log (their changed cells are not in the live views)${more}`);
+  }
+
   close(): void {
+    this.dcc.off('request', this.onOwnRequest);
     this.listener.close();
   }
 }

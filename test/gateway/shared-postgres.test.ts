@@ -187,6 +187,35 @@ describe("the console's live timeline and the metrics of two servers on one Post
     expect(text).toContain(`dcc_sim_requests_total{endpoint="serviceS"} ${after.a.requests.byEndpoint.serviceS}`);
     expect(text).toContain(`dcc_sim_server_requests_total{endpoint="serviceS"} ${after.a.server.requests.byEndpoint.serviceS ?? 0}`);
   });
+
+  it("after A lost its listening connection, the requests B answered meanwhile reach A's live stream and metrics once each", async () => {
+    const before = await metricsOf(a.url);
+    const live = await liveEvents(a.url);
+    // PostgreSQL drops A's listening connection: B's NOTIFYs until A listens again (a second later) reach nobody
+    const dropped = w.db.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1", [`dcc-sim ${a.child.pid} listener`]) as { ok: unknown }[];
+    expect(dropped.map((r) => Boolean(r.ok)), "A's listening connection, dropped").toEqual([true]);
+    const sent: string[] = [];
+    for (const job of w.reads.splice(0, 3)) {
+      const { xml, requestId } = w.sign(job, ++counter);
+      expect((await postDuis(b.url, 'serviceS', xml))!.code, requestId).toBe('I99');
+      sent.push(requestId);
+    }
+    const listening = () => (w.db.query('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`dcc-sim ${a.child.pid} listener`])[0] as { n: number }).n;
+    expect(Number(listening()), 'B answered them while A was not listening').toBe(0);
+    const seen = (id: string) => live.requests().filter((e) => e.requestId === id);
+    expect(await eventually(() => sent.every((id) => seen(id).length > 0), 15_000), "the gap's requests on A's live stream").toBe(true);
+    expect(Number(listening()), 'A listening again').toBe(1);
+    // and after the gap, as before it: heard as they commit
+    const { xml, requestId } = w.sign(w.reads.splice(0, 1)[0]!, ++counter);
+    expect((await postDuis(b.url, 'serviceS', xml))!.code).toBe('I99');
+    sent.push(requestId);
+    expect(await eventually(() => seen(requestId).length > 0), 'a request after the gap').toBe(true);
+    for (const id of sent) expect(seen(id).map((e) => [e.responseCode, e.finalResponseCode]), `${id}: once, carried out`).toEqual([['I99', 'I0']]);
+    expect(live.requests().length, 'nothing else, nothing twice').toBe(sent.length);
+    live.close();
+    const after = await metricsOf(a.url);
+    expect(after.requests.total - before.requests.total, "the world's requests on A").toBe(sent.length);
+  });
 });
 
 interface Figures {
