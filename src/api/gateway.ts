@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import { dashedEui } from '../../pki/index.ts';
 import { buildResponse, Codes, unreadService, type Endpoint } from '../../service-requests/index.ts';
 import { isStorageFault, storageFaultReason } from '../../db/index.ts';
@@ -12,6 +13,32 @@ import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts'
 // CSR service (MP074) on the same connection. A signed request is its own authentication, so the
 // admin token hook of the JSON API and console plugins does not reach here; this plugin's content
 // type parsers and error handler (DUIS answers, raw bytes) stay here too.
+
+
+/**
+ * Calls `gone` when the client of a request on `socket` goes away; returns the way to stop watching (the response
+ * is out). A client that gives up usually just ends its side ('end'): Node keeps the socket half-open for the answer
+ * and emits 'close' only after it, so 'end' is when it is known to be gone. A keep-alive socket carries many
+ * requests, pipelined ones at once: it has one pair of listeners for all of them, not a pair each (which passed
+ * Node's limit of ten listeners with eleven pipelined requests).
+ */
+const watchedSockets = new WeakMap<Socket, Set<() => void>>();
+function whenClientGoes(socket: Socket, gone: () => void): () => void {
+  let watchers = watchedSockets.get(socket);
+  if (!watchers) {
+    const all = new Set<() => void>();
+    watchers = all;
+    watchedSockets.set(socket, all);
+    const goneAll = () => {
+      for (const f of [...all]) f();
+    };
+    socket.once('end', goneAll);
+    socket.once('close', goneAll);
+  }
+  watchers.add(gone);
+  const mine = watchers;
+  return () => void mine.delete(gone);
+}
 
 export interface GatewayOptions {
   world: World;
@@ -144,16 +171,10 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     const onClose = () => {
       if (!reply.raw.writableEnded) gone.abort();
     };
-    // A client that gives up usually just ends its side ('end'): Node keeps the socket half-open
-    // for the answer and emits 'close' only after it, so 'end' is when it is known to be gone.
-    // The socket outlives the request on keep-alive, so its listeners leave with the response.
-    const socket = req.raw.socket;
-    socket.once('end', onClose);
-    socket.once('close', onClose);
+    const unwatch = whenClientGoes(req.raw.socket, onClose);
     reply.raw.once('close', () => {
       onClose();
-      socket.off('end', onClose);
-      socket.off('close', onClose);
+      unwatch();
     });
     // A request a worker ran whole is committed as it ran it, unless what it read has changed since:
     // then it is run again here (src/dcc/speculation.ts).
