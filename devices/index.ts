@@ -14,9 +14,9 @@ export {
 } from './gbcs/apdu.ts';
 export type { Cra, GroupingHeader, ApduFields, ApduForm, GeneralSigningApdu } from './gbcs/apdu.ts';
 export {
-  MAC_LENGTH, computeGbcsMac, wrapWithMac, wrapWithAcbMac, verifyMac, isGeneralCiphering, unwrapGeneralCiphering,
+  MAC_LENGTH, computeGbcsMac, wrapWithMac, wrapWithAcbMac, verifyMac, isGeneralCiphering, unwrapGeneralCiphering, keyAgreement, rememberKeyAgreements,
 } from './gbcs/mac.ts';
-export type { CipheredMessage, P256PublicKey } from './gbcs/mac.ts';
+export type { CipheredMessage, KeyAgreement, P256PublicKey } from './gbcs/mac.ts';
 export {
   CredentialsReplacementMode, StatusCode, ALERT_FUTURE_DATED_SUCCESS, ALERT_FUTURE_DATED_FAILURE, CANCELLATION_DATE_TIME,
   CS02B_ALERT_MESSAGE_CODE, CS02B_MESSAGE_CODES, cs02bMessageCode, isCs02bMessageCode, modeName, statusName,

@@ -113,6 +113,35 @@ function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey)
   return z;
 }
 
+/** A pair's Z and the key it is kept under: what a thread that computed it hands to another (KeyAgreements). */
+export interface KeyAgreement {
+  pair: string;
+  z: Uint8Array;
+}
+
+/**
+ * Z for the pair, computed (or found) here, to be remembered by another thread: a prevalidation worker computes the
+ * agreements a request will need, so that the serving thread finds them (rememberKeyAgreements) instead of paying
+ * the ECDH. As sound as the cache itself: Z comes from one side's own private key.
+ */
+export function keyAgreement(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): KeyAgreement {
+  const z = sharedSecret(ownKaPrivate, peerKaPublic);
+  const ownPoint = ownKaPrivate instanceof ScalarKey ? ownKaPrivate.point : rawPublicKey(ownKaPrivate);
+  return { pair: pairKey(ownPoint, pointOf(peerKaPublic)), z };
+}
+
+/** Agreements another thread computed (keyAgreement), kept as this thread's own would be. */
+export function rememberKeyAgreements(agreements: readonly KeyAgreement[]): void {
+  for (const a of agreements) {
+    if (byPoints.has(a.pair)) continue;
+    if (byPoints.size >= MAX_SECRETS) {
+      const oldest = byPoints.keys().next();
+      if (!oldest.done) byPoints.delete(oldest.value);
+    }
+    byPoints.set(a.pair, Buffer.from(a.z.buffer, a.z.byteOffset, a.z.byteLength));
+  }
+}
+
 function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey, h: GeneralSigningApdu): Buffer {
   const z = sharedSecret(ownKaPrivate, peerKaPublic);
   const counter = Buffer.alloc(8);

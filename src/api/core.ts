@@ -42,7 +42,7 @@ export function register(scope: FastifyInstance, ctx: ApiContext): void {
       outbox.stats(),
       pool
         ? {
-          prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, busySeconds: pool.lanes.map((l) => l.busySeconds),
+          prevalidated: pool.prevalidated, inThread: pool.inThread, restarts: pool.restarts, keyAgreements: pool.agreements, busySeconds: pool.lanes.map((l) => l.busySeconds),
           ready: pool.lanes.filter((l) => l.ready).length,
           ...(pool.speculating ? { speculated: { committed: dcc.speculations.committed, conflicts: dcc.speculations.conflicts } } : {}),
         }

@@ -57,6 +57,8 @@ export interface WorkerFigures {
   prevalidated: number;
   inThread: number;
   restarts: number;
+  /** ECDH results computed on a worker ahead of the requests it prevalidated (the main thread did not compute them) */
+  keyAgreements?: number;
   /** each worker's event-loop busy time since it started */
   busySeconds: number[];
   /** workers started and taking requests (until then their lanes' requests are done in-thread) */

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Endpoint, Prevalidation } from '../../service-requests/index.ts';
 import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData, Speculation } from './prevalidation-worker.ts';
 import { reviveBuffers } from './speculation.ts';
+import { rememberKeyAgreements } from '../../devices/index.ts';
 
 // The second core: worker threads take the stateless front of the DUIS pipeline (parse, XSD, the
 // XML signature's cryptography) off the main thread, which stays the single writer and does the
@@ -43,6 +44,8 @@ export interface PrevalidationStats {
   inThread: number;
   /** workers started again after one died */
   restarts: number;
+  /** ECDH results the workers computed ahead for the requests they prevalidated (the serving thread then skips them) */
+  agreements: number;
   /** the workers run requests whole (speculation), not only their parse and signature */
   speculating: boolean;
   lanes: { ready: boolean; queued: number; outstanding: number; busySeconds: number }[];
@@ -116,7 +119,7 @@ export class PrevalidationPool {
   private readonly watchdog?: NodeJS.Timeout;
   private nextId = 0;
   private closed = false;
-  private readonly counts = { prevalidated: 0, inThread: 0, restarts: 0 };
+  private readonly counts = { prevalidated: 0, inThread: 0, restarts: 0, agreements: 0 };
 
   constructor(private readonly options: PrevalidationPoolOptions) {
     this.data = {
@@ -261,7 +264,14 @@ export class PrevalidationPool {
     lane.deaths = 0;
     if ('error' in msg) this.options.log?.('error', `prevalidation worker ${lane.index}: ${msg.error}; the request is validated in-thread`);
     else if (msg.speculation) job.speculation = msg.speculation;
-    else job.pre = reviveBuffers(msg.result) as Prevalidation;
+    else {
+      job.pre = reviveBuffers(msg.result) as Prevalidation;
+      // the ECDHs the request will need, done on the worker's core: found here instead of computed
+      if (msg.agreements) {
+        rememberKeyAgreements(msg.agreements);
+        this.counts.agreements += msg.agreements.length;
+      }
+    }
     job.settled = true;
     this.drain(lane);
   }

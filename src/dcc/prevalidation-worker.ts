@@ -4,7 +4,9 @@ import { createXsdValidator, prevalidateRequest, type Endpoint, type Prevalidate
 import { World } from '../world/index.ts';
 import { Dcc } from './dcc.ts';
 import { StatementRecorder, type Speculation } from './speculation.ts';
-import { repositoryCertificatesBySerial } from './world-ports.ts';
+import { dccCredentialsOf, keyAgreementsFor, repositoryCertificatesBySerial } from './world-ports.ts';
+import type { KeyAgreement } from '../../devices/index.ts';
+import type { KeyObject } from 'node:crypto';
 
 export type { Speculation } from './speculation.ts';
 
@@ -44,7 +46,8 @@ export interface PrevalidationJob {
 
 export type PrevalidationReply =
   | { ready: true }
-  | { id: number; result: Prevalidation; speculation?: undefined }
+  /** agreements: the ECDH results the request will need, computed here (the serving thread remembers them) */
+  | { id: number; result: Prevalidation; speculation?: undefined; agreements?: KeyAgreement[] }
   | { id: number; result?: undefined; speculation: Speculation }
   /** anything but a DUIS verdict (a bug, a broken world file): the main thread does the request itself */
   | { id: number; error: string };
@@ -94,11 +97,30 @@ if (recorder && data.speculate) {
   };
 }
 
+// Prevalidating only: the serving thread runs the request, and its ECDHs (a command's MAC, the device's answer) are
+// the dearest pure part of a command to a device it has not met; they are done here, on the worker's core.
+let acbKaKey: KeyObject | undefined;
+function agreementsFor(pre: Prevalidation): KeyAgreement[] | undefined {
+  if (pre.kind !== 'parsed') return undefined;
+  try {
+    acbKaKey ??= dccCredentialsOf(world).acbKaKey;
+    const { originator, target } = pre.request.requestId;
+    return keyAgreementsFor(world, acbKaKey, originator, target);
+  } catch {
+    return undefined; // a world without an ACB key, a device unknown: the serving thread finds out and says so
+  }
+}
+
 port.on('message', (job: PrevalidationJob) => {
   let reply: PrevalidationReply;
   try {
     if (job.settled !== undefined) recorder?.settled(job.settled);
-    reply = speculate && job.endpoint ? speculate(job, job.endpoint) : { id: job.id, result: prevalidateRequest(job.body, repository, options) };
+    if (speculate && job.endpoint) reply = speculate(job, job.endpoint);
+    else {
+      const result = prevalidateRequest(job.body, repository, options);
+      const agreements = agreementsFor(result);
+      reply = agreements?.length ? { id: job.id, result, agreements } : { id: job.id, result };
+    }
   } catch (err) {
     reply = { id: job.id, error: err instanceof Error ? err.message : String(err) };
   }

@@ -11,6 +11,7 @@ import type {
   SupplyPointInfo,
 } from '../../service-requests/index.ts';
 import type { KeyObject } from 'node:crypto';
+import { keyAgreement, type KeyAgreement } from '../../devices/index.ts';
 import { META, World, WorldError, DCC, type SimulatedClock } from '../world/index.ts';
 
 /**
@@ -20,6 +21,41 @@ import { META, World, WorldError, DCC, type SimulatedClock } from '../world/inde
  */
 export function repositoryCertificatesBySerial(world: World, serialDecimal: string): RepositoryCertificate[] {
   return world.store.certificateIdsBySerial(serialDecimal).map((c) => ({ facts: world.certificateFacts(c.id), revoked: c.revoked }));
+}
+
+/** The ACB's current DS and KA keys (the newest certificate of each usage whose key the world holds). */
+export function dccCredentialsOf(world: World): DccCredentials {
+  const pick = (usage: KeyUsage): { key: KeyObject; facts: CertificateFacts } => {
+    const certs = world.store.searchCertificates({ eui: DCC.accessControlBroker, role: 4, keyUsage: usage, kind: 'organisation' }).reverse();
+    for (const c of certs) {
+      const pkcs8 = world.store.getPrivateKey(c.id);
+      if (pkcs8) return { key: privateKeyFromPkcs8(pkcs8), facts: describeCertificate(c.der) };
+    }
+    throw new WorldError('world-incomplete', `the world holds no ACB ${usage} key`);
+  };
+  const ds = pick('DS');
+  const ka = pick('KA');
+  return { acbDsKey: ds.key, acbDsCertificate: ds.facts, acbKaKey: ka.key };
+}
+
+/**
+ * The ECDH agreements a command from `originator` to device `target` needs, computed ahead (on a prevalidation
+ * worker): the ACB's KA key with the device's (the command's MAC), and the device's KA key with the key in its KA
+ * cell that `originator` holds (the response's MAC, an encrypted read). A cell that changes before the request is
+ * carried out only makes an agreement unused: each is kept under its pair's public points.
+ */
+export function keyAgreementsFor(world: World, acbKaKey: KeyObject, originator: Eui, target: Eui): KeyAgreement[] {
+  const security = world.store.getDeviceSecurity(target);
+  if (!security) return [];
+  const deviceKa = world.deviceKeys(target).kaKey;
+  const out = [keyAgreement(acbKaKey, deviceKa.point)];
+  for (const cell of ['supplierKA', 'networkOperatorKA'] as const) {
+    const id = security.cells[cell];
+    if (id === undefined) continue;
+    const facts = world.certificateFacts(id);
+    if (facts.subjectEui === originator) out.push(keyAgreement(deviceKa, facts.publicKey));
+  }
+  return out;
 }
 
 /** GatewayPorts over a world file. Parsed certificates and the DCC's keys are cached. */
@@ -112,22 +148,7 @@ export class WorldPorts implements GatewayPorts {
   }
 
   dccCredentials(): DccCredentials {
-    if (!this.dcc) {
-      const pick = (usage: KeyUsage): { key: KeyObject; facts: CertificateFacts } => {
-        // The ACB's current certificate of that usage for which the world holds the key (newest first).
-        const certs = this.world.store
-          .searchCertificates({ eui: DCC.accessControlBroker, role: 4, keyUsage: usage, kind: 'organisation' })
-          .reverse();
-        for (const c of certs) {
-          const pkcs8 = this.world.store.getPrivateKey(c.id);
-          if (pkcs8) return { key: privateKeyFromPkcs8(pkcs8), facts: describeCertificate(c.der) };
-        }
-        throw new WorldError('world-incomplete', `the world holds no ACB ${usage} key`);
-      };
-      const ds = pick('DS');
-      const ka = pick('KA');
-      this.dcc = { acbDsKey: ds.key, acbDsCertificate: ds.facts, acbKaKey: ka.key };
-    }
+    this.dcc ??= dccCredentialsOf(this.world);
     return this.dcc;
   }
 

@@ -6,6 +6,7 @@ import { SUPPLIERS } from '../../src/world/catalogue.ts';
 import { originatorLane, PrevalidationPool } from '../../src/dcc/prevalidation-pool.ts';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/server.ts';
 import { DUIS_XSD } from '../helpers/duis-xsd.ts';
+import { exampleRequest } from '../../src/world/examples.ts';
 import { startHarness, type Harness } from '../helpers/gateway.ts';
 import { endWorkerOnceBusy, esmesBySupplier, handoverTargets, pipelined } from '../helpers/pipelined.ts';
 import { handoverXml, inventoryXml, ocaDer, orgCerts, pickDevice, signAs } from '../helpers/gateway-requests.ts';
@@ -321,5 +322,36 @@ describe('the DUIS XSD in the workers', () => {
     expect(after.inThread - before.inThread).toBe(0);
     expect(mainThreadRuns.withWorker - runsBefore.withWorker, 'XSD runs on the main thread with the worker').toBe(0);
     expect(mainThreadRuns.withoutWorkers - runsBefore.withoutWorkers, 'XSD runs on the main thread without workers').toBe(cases.length);
+  });
+});
+
+describe('workers that prevalidate only (serve --no-speculate)', () => {
+  it("compute a command's key agreements ahead; reads of meters never commanded are carried out as in-thread, each once", async () => {
+    const h = await startHarness({ workers: 1, speculate: false });
+    try {
+      expect(await h.server.prevalidation!.ready(), 'the worker starts').toBe(true);
+      const w = h.world;
+      const meters = w.store.listDevices({ type: 'ESME', status: 'Commissioned', limit: 1000 }).devices
+        .filter((d) => d.mpxn && w.store.getSupplyPoint(d.mpxn)?.supplierEui && w.store.getDeviceAppState(d.eui) === undefined)
+        .slice(0, 6);
+      let counter = 90_000n;
+      const reads = meters.map((d) => {
+        const supplier = w.store.getSupplyPoint(d.mpxn!)!.supplierEui as Eui;
+        const xml = exampleRequest(w, '4.1.1', { device: d.eui }).replace(/:1<\/sr:RequestID>/, `:${++counter}</sr:RequestID>`);
+        return { endpoint: 'serviceS', body: signDuis(xml, xmlSignerOf(w, supplier)) };
+      });
+      const before = h.server.prevalidation!.stats();
+      const answers = await pipelined(h.server.url, reads);
+      expect(answers.map((a) => a.code)).toEqual(reads.map(() => 'I99'));
+      const after = h.server.prevalidation!.stats();
+      expect(after.prevalidated - before.prevalidated, 'all through the worker').toBe(reads.length);
+      // per read: the ACB's MAC on the command, the meter's MAC and encryption for the supplier
+      expect(after.agreements - before.agreements, 'agreements computed on the worker').toBe(2 * reads.length);
+      // the meters took the commands (MACs agreed from the worker's Z) and answered: each read's final outcome is the device's I0
+      const logged = h.server.dcc.gateway.listRequests({ limit: reads.length });
+      expect(logged.map((r) => [r.responseCode, r.finalResponseCode ?? r.responseCode])).toEqual(reads.map(() => ['I99', 'I0']));
+    } finally {
+      await h.close();
+    }
   });
 });
