@@ -486,4 +486,14 @@ CREATE INDEX IF NOT EXISTS device_app_state_in_prepayment ON device_app_state (d
   WHERE json_extract(state, '$.prepayment.paymentMode') = 'prepayment';
 `,
   },
+  {
+    version: 23,
+    name: 'outbox: the undelivered rows of each party, so the delivery queue reads only the parties with a URL',
+    sql: `
+-- A party without a Receive Response Service URL keeps its responses and alerts (its mailbox), undelivered, for as
+-- long as it has none: the queue's reads go party by party through this index, over the parties with a URL only,
+-- instead of over every undelivered row (db/gateway-store.ts outboxDue, outboxNextDue).
+CREATE INDEX IF NOT EXISTS outbox_undelivered_by_party ON outbox (party_eui, next_attempt_at, id) WHERE delivered_at IS NULL;
+`,
+  },
 ];

@@ -126,18 +126,24 @@ forEachStore((store) => {
       expect(gateway.nextOutboxDue()).toBeNull();
       const row = (partyEui: string, nextAttemptAt: string) =>
         gateway.enqueue({ partyEui, requestId: null, responseId: null, kind: 'response', responseCode: 'I0', createdAt: '2026-12-03T00:00:00.000Z', body: '<x/>', nextAttemptAt });
-      row(NETWORK_OPERATOR, '2026-12-03T00:00:01.000Z');
+      const kept = row(NETWORK_OPERATOR, '2026-12-03T00:00:01.000Z');
       expect(gateway.nextOutboxDue()).toBeNull();
       const later = row(SUPPLIER, '2026-12-03T00:00:09.000Z');
       const earlier = row(SUPPLIER, '2026-12-03T00:00:05.000Z');
       expect(gateway.nextOutboxDue()).toBe('2026-12-03T00:00:05.000Z');
+      // due rows in queueing order, the URL-less party's kept row not among them; those not yet due neither
+      const due = (at: string) => gateway.dueOutbox(at, 10).map((r) => [r.id, r.responseUrl]);
+      expect(due('2026-12-03T00:00:10.000Z')).toEqual([[later, 'http://127.0.0.1:9/receive'], [earlier, 'http://127.0.0.1:9/receive']]);
+      expect(due('2026-12-03T00:00:06.000Z')).toEqual([[earlier, 'http://127.0.0.1:9/receive']]);
+      expect(gateway.dueOutbox('2026-12-03T00:00:10.000Z', 10, { exceptIds: new Set([later]) }).map((r) => r.id)).toEqual([earlier]);
       gateway.markDelivered(earlier, '2026-12-03T00:00:06.000Z');
       expect(gateway.nextOutboxDue()).toBe('2026-12-03T00:00:09.000Z');
       gateway.markDelivered(later, '2026-12-03T00:00:10.000Z');
       expect(gateway.nextOutboxDue()).toBeNull();
-      // the party given a URL: its row is due again
-      parties.setResponseUrl(NETWORK_OPERATOR, 'http://127.0.0.1:9/receive');
+      // the party given a URL: its kept row is due again
+      parties.setResponseUrl(NETWORK_OPERATOR, 'http://127.0.0.1:9/other');
       expect(gateway.nextOutboxDue()).toBe('2026-12-03T00:00:01.000Z');
+      expect(due('2026-12-03T00:00:10.000Z')).toEqual([[kept, 'http://127.0.0.1:9/other']]);
     });
 
     it('device security state: counters survive as bigints; cells of an unknown device are refused by name', () => {
