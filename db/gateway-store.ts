@@ -141,7 +141,6 @@ type Row = Record<string, unknown>;
 
 // A party with no Receive Response Service URL has nowhere to deliver to: its rows are kept (its
 // mailbox) but never picked for delivery, so they cost nothing until a URL is set.
-const HAS_URL = 'party_eui IN (SELECT eui FROM parties WHERE response_url IS NOT NULL)';
 const NO_URL_ERROR = 'no Receive Response Service URL configured%';
 
 function requestFromRow(r: Row): RequestLogRecord {
@@ -268,7 +267,7 @@ export class GatewayStore {
       // Rows kept for a party without a URL are not waiting for a receiver: they do not hold it back.
       // INDEXED BY: left to itself the planner took outbox_by_party and counted through all the party's delivered
       // rows too, a cost growing with the outbox's history, paid by every request (admission).
-      // The URL as EXISTS on the party's own row, not HAS_URL: its IN list scanned every party on each call
+      // The URL as EXISTS on the party's own row, not an IN list of the parties with one: that scanned every party on each call
       // (21 → 7.5 µs a call on the bench's world; bench/measurements.md, issue 20).
       outboxUntried: p(
         `SELECT count(*) AS n FROM outbox INDEXED BY outbox_untried_by_party WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0
@@ -440,13 +439,12 @@ export class GatewayStore {
     const rows = this.pg.query(
       `UPDATE outbox SET claimed_by = $1, claimed_until = $2
         WHERE id IN (
-          SELECT id FROM outbox
-           WHERE delivered_at IS NULL AND next_attempt_at <= $3
-             AND (claimed_until IS NULL OR claimed_until <= $3 OR claimed_by = $1)
-             AND NOT (id = ANY ($4::bigint[])) AND NOT (party_eui = ANY ($5::text[]))
-             AND ${HAS_URL}
-           ORDER BY id LIMIT $6
-           FOR UPDATE SKIP LOCKED)
+          SELECT o.id FROM parties p JOIN outbox o ON o.party_eui = p.eui AND o.delivered_at IS NULL
+           WHERE p.response_url IS NOT NULL AND o.next_attempt_at <= $3
+             AND (o.claimed_until IS NULL OR o.claimed_until <= $3 OR o.claimed_by = $1)
+             AND NOT (o.id = ANY ($4::bigint[])) AND NOT (o.party_eui = ANY ($5::text[]))
+           ORDER BY o.id LIMIT $6
+           FOR UPDATE OF o SKIP LOCKED)
         RETURNING outbox.*, (SELECT response_url FROM parties WHERE eui = outbox.party_eui) AS response_url`,
       [this.instance, until, now, `{${[...(except.exceptIds ?? [])].join(',')}}`, `{${[...(except.exceptParties ?? [])].join(',')}}`, limit],
     ) as Row[];
