@@ -128,6 +128,7 @@ export class PrevalidationPool {
       acceptOrganisationXmlSigners: options.acceptOrganisationXmlSigners,
       ...(options.xsdFile ? { xsdFile: options.xsdFile } : {}),
       ...(options.speculate ? { speculate: options.speculate } : {}),
+      ...(options.keyAgreements ? { keyAgreements: true } : {}),
     };
     this.lanes = Array.from({ length: Math.max(0, options.workers) }, (_, index) => ({ index, queue: [], deaths: 0, draining: false, settled: 0 }));
     for (const lane of this.lanes) lane.slot = this.start(lane);

@@ -33,6 +33,11 @@ export interface PrevalidationWorkerData {
    * residue class of the DCC's counters this worker hands out (GatewayStore.dccCounterClass)
    */
   speculate?: { networkOperatorCheck: boolean; counterModulus?: number; counterResidue?: number };
+  /**
+   * prevalidating only: also compute the ECDH key agreements each request will need (keyAgreementsFor), for the
+   * serving thread to find instead of computing; worth it where the worker has a core of its own (see server.ts)
+   */
+  keyAgreements?: boolean;
 }
 
 export interface PrevalidationJob {
@@ -101,7 +106,7 @@ if (recorder && data.speculate) {
 // the dearest pure part of a command to a device it has not met; they are done here, on the worker's core.
 let acbKaKey: KeyObject | undefined;
 function agreementsFor(pre: Prevalidation): KeyAgreement[] | undefined {
-  if (pre.kind !== 'parsed') return undefined;
+  if (!data.keyAgreements || pre.kind !== 'parsed') return undefined;
   try {
     acbKaKey ??= dccCredentialsOf(world).acbKaKey;
     const { originator, target } = pre.request.requestId;
