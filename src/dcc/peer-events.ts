@@ -106,7 +106,10 @@ export class PeerEvents {
     this.ownPid = pg.backendPid();
     this.highest = (pg.query('SELECT coalesce(max(id), 0) AS n FROM requests')[0] as { n: number }).n;
     dcc.on('request', this.onOwnRequest);
+    // DCC_SIM_PEER_RETRY_MS: how long a lost listening connection waits before listening again (default 1 s)
+    const retryMs = Number(process.env.DCC_SIM_PEER_RETRY_MS) || undefined;
     this.listener = new PgListener(pg.url, [PEER_CHANNEL], (n) => this.hear(n), {
+      ...(retryMs ? { retryMs } : {}),
       onError: (err) => o.log?.('error', `live events of the world's other servers: ${err.message}`),
       onReconnect: () => this.replayGap(),
     });

@@ -27,7 +27,8 @@ beforeAll(async () => {
   await receiver.start();
   w = sharedPostgresWorld(100, 'shared-postgres', receiver.url);
   // A short lease: the crash test below waits for the killed server's claims to run out.
-  const started = await Promise.all([0, 1].map(() => spawnServer(w.url, { extra: ['--outbox-lease', String(LEASE_MS)] })));
+  // A listener that lost its connection waits 4 s before listening again: the gap test below answers requests in it.
+  const started = await Promise.all([0, 1].map(() => spawnServer(w.url, { extra: ['--outbox-lease', String(LEASE_MS)], env: { DCC_SIM_PEER_RETRY_MS: '4000' } })));
   a = started[0]!;
   b = started[1]!;
 }, 120_000);
@@ -191,7 +192,7 @@ describe("the console's live timeline and the metrics of two servers on one Post
   it("after A lost its listening connection, the requests B answered meanwhile reach A's live stream and metrics once each", async () => {
     const before = await metricsOf(a.url);
     const live = await liveEvents(a.url);
-    // PostgreSQL drops A's listening connection: B's NOTIFYs until A listens again (a second later) reach nobody
+    // PostgreSQL drops A's listening connection: B's NOTIFYs until A listens again (4 s later) reach nobody
     const dropped = w.db.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1", [`dcc-sim ${a.child.pid} listener`]) as { ok: unknown }[];
     expect(dropped.map((r) => Boolean(r.ok)), "A's listening connection, dropped").toEqual([true]);
     const sent: string[] = [];
