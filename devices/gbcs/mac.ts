@@ -84,6 +84,15 @@ function pairKey(ownPoint: Buffer, peerPoint: Buffer): string {
   return a.toString('latin1') + b.toString('latin1');
 }
 
+/** Keeps a pair's Z, the oldest dropped past MAX_SECRETS. */
+function keepSecret(pair: string, z: Buffer): void {
+  if (byPoints.size >= MAX_SECRETS) {
+    const oldest = byPoints.keys().next();
+    if (!oldest.done) byPoints.delete(oldest.value);
+  }
+  byPoints.set(pair, z);
+}
+
 function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey): Buffer {
   let byPeer = byIdentity.get(ownKaPrivate);
   if (!byPeer) {
@@ -103,17 +112,13 @@ function sharedSecret(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey)
     } catch (e) {
       throw new GbcsError('bad-key', `MAC key agreement failed: ${(e as Error).message}`);
     }
-    if (byPoints.size >= MAX_SECRETS) {
-      const oldest = byPoints.keys().next();
-      if (!oldest.done) byPoints.delete(oldest.value);
-    }
-    byPoints.set(pair, z);
+    keepSecret(pair, z);
   }
   byPeer.set(peerKaPublic, z);
   return z;
 }
 
-/** A pair's Z and the key it is kept under: what a thread that computed it hands to another (KeyAgreements). */
+/** A pair's Z and the key it is kept under: what a thread that computed it hands to another (rememberKeyAgreements). */
 export interface KeyAgreement {
   pair: string;
   z: Uint8Array;
@@ -132,14 +137,7 @@ export function keyAgreement(ownKaPrivate: P256PrivateKey, peerKaPublic: P256Pub
 
 /** Agreements another thread computed (keyAgreement), kept as this thread's own would be. */
 export function rememberKeyAgreements(agreements: readonly KeyAgreement[]): void {
-  for (const a of agreements) {
-    if (byPoints.has(a.pair)) continue;
-    if (byPoints.size >= MAX_SECRETS) {
-      const oldest = byPoints.keys().next();
-      if (!oldest.done) byPoints.delete(oldest.value);
-    }
-    byPoints.set(a.pair, Buffer.from(a.z.buffer, a.z.byteOffset, a.z.byteLength));
-  }
+  for (const a of agreements) if (!byPoints.has(a.pair)) keepSecret(a.pair, Buffer.from(a.z.buffer, a.z.byteOffset, a.z.byteLength));
 }
 
 function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey, h: GeneralSigningApdu): Buffer {
