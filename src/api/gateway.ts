@@ -14,7 +14,6 @@ import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts'
 // admin token hook of the JSON API and console plugins does not reach here; this plugin's content
 // type parsers and error handler (DUIS answers, raw bytes) stay here too.
 
-
 /**
  * Calls `gone` when the client of a request on `socket` goes away; returns the way to stop watching (the response
  * is out). A client that gives up usually just ends its side ('end'): Node keeps the socket half-open for the answer
@@ -24,20 +23,20 @@ import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts'
  */
 const watchedSockets = new WeakMap<Socket, Set<() => void>>();
 function whenClientGoes(socket: Socket, gone: () => void): () => void {
-  let watchers = watchedSockets.get(socket);
-  if (!watchers) {
-    const all = new Set<() => void>();
-    watchers = all;
-    watchedSockets.set(socket, all);
-    const goneAll = () => {
-      for (const f of [...all]) f();
-    };
-    socket.once('end', goneAll);
-    socket.once('close', goneAll);
-  }
+  const watchers = watchedSockets.get(socket) ?? watchSocket(socket);
   watchers.add(gone);
-  const mine = watchers;
-  return () => void mine.delete(gone);
+  return () => void watchers.delete(gone);
+}
+
+function watchSocket(socket: Socket): Set<() => void> {
+  const watchers = new Set<() => void>();
+  const goneAll = () => {
+    for (const f of [...watchers]) f();
+  };
+  socket.once('end', goneAll);
+  socket.once('close', goneAll);
+  watchedSockets.set(socket, watchers);
+  return watchers;
 }
 
 export interface GatewayOptions {
