@@ -82,8 +82,6 @@ const REPLAY_LIMIT = 5_000;
 export class PeerEvents {
   /** heard from other processes, since started */
   heard = 0;
-  /** peers' requests read back from the request log after the listening connection was lost, since started */
-  replayed = 0;
   private readonly listener: PgListener;
   private readonly ownPid: number;
   /** request-log ids seen committed, this server's and its peers', oldest first */
@@ -159,7 +157,6 @@ export class PeerEvents {
       this.dcc.emit('peer-request', e);
       told++;
     }
-    this.replayed += told;
     const more = rows.length > REPLAY_LIMIT ? `; more than ${REPLAY_LIMIT}: the rest are in the request log only` : '';
     this.o.log?.('warn', `listening to the world's other servers again: ${told} request(s) they answered meanwhile read back from the request log (their changed cells are not in the live views)${more}`);
   }
