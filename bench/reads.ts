@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { loadavg, tmpdir } from 'node:os';
-import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
 import { seedDemoWorld } from '../src/world/seed-demo.ts';
 import { exampleRequest } from '../src/world/examples.ts';
 import { xmlSignerOf } from '../src/client.ts';
 import { handleInProcess } from './in-process.ts';
+import { GC_KINDS } from '../src/dcc/metrics.ts';
 import { signDuis } from '../service-requests/index.ts';
 
 // `node --import tsx bench/reads.ts [--premises=N] [--reads=N] [--warmup=N] [--variant=4.1.1] [--db=FILE] [--callgrind] [--prevalidated]`:
@@ -55,10 +56,9 @@ for (const d of devices) {
 if (requests.length < warmup + reads) throw new Error(`only ${requests.length} never-commanded ESMEs for ${warmup} + ${reads} reads: seed more --premises`);
 // the main thread's garbage collection over the reads (warm-up included): what a served read's latency tail waits behind
 const gc = new Map<string, { n: number; ms: number; max: number }>();
-const gcKinds: Record<number, string> = { [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
 const gcWatch = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const kind = gcKinds[(e as unknown as { detail: { kind: number } }).detail.kind] ?? 'other';
+    const kind = GC_KINDS[(e as unknown as { detail: { kind: number } }).detail.kind] ?? 'other';
     const g = gc.get(kind) ?? { n: 0, ms: 0, max: 0 };
     g.n++;
     g.ms += e.duration;
@@ -90,7 +90,6 @@ const { n, ms, stages, codes, cpuMs, mainThreadCpuMs, mainThreadSystemMs } = han
 const heapAfter = process.memoryUsage().heapUsed;
 await new Promise((resolve) => setTimeout(resolve, 100)); // the observer's entries arrive on a later turn
 gcWatch.disconnect();
-if (process.env.BENCH_GC_AT_END) (globalThis as { gc?: () => void }).gc?.();
 world.close();
 const gcLine = [...gc].map(([k, g]) => `${k} ${g.n} (${g.ms.toFixed(0)} ms, longest ${g.max.toFixed(1)} ms)`).join(', ');
 const per = [...stages].map(([k, v]) => `${k} ${(v / n).toFixed(3)}`).join(', ');

@@ -37,7 +37,8 @@ export interface GcFigures {
   atLeast10Ms: number;
 }
 
-const GC_KINDS: Record<number, string> = {
+/** V8's garbage-collection kinds by a `gc` performance entry's detail.kind (bench/reads.ts names them the same). */
+export const GC_KINDS: Record<number, string> = {
   [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
   [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
   [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
@@ -58,7 +59,7 @@ export interface WorkerFigures {
   inThread: number;
   restarts: number;
   /** ECDH results computed on a worker ahead of the requests it prevalidated (the main thread did not compute them) */
-  keyAgreements?: number;
+  keyAgreements: number;
   /** each worker's event-loop busy time since it started */
   busySeconds: number[];
   /** workers started and taking requests (until then their lanes' requests are done in-thread) */
