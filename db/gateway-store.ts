@@ -232,9 +232,10 @@ export class GatewayStore {
       // here rather than in SQL: sorting whole rows copied every due row's body into the sorter, and the
       // exclusions as json_each lists cost more than the rest of the query (bench/measurements.md, the read
       // load's outbox). The party's URL comes with the row, so a delivery needs no lookup of its own.
-      // Party by party (CROSS JOIN: SQLite keeps the parties as the outer loop), the parties with a URL first: the rows a URL-less party keeps (undelivered for as long as
-      // it has no URL, any number of them) are never read. Reading them made each run of the queue 5.5 ms with
-      // 50,000 kept (bench/measurements.md, "the outbox's rows of parties without a URL").
+      // Read party by party over the parties with a URL only (CROSS JOIN keeps SQLite's outer loop on the parties),
+      // so the rows a URL-less party keeps (undelivered for as long as it has no URL, any number of them) are never
+      // read: they made each run of the queue 5.5 ms with 50,000 kept (bench/measurements.md, "the outbox's rows of
+      // parties without a URL").
       outboxDue: p(
         `SELECT o.id, o.party_eui, p.response_url FROM parties p CROSS JOIN outbox o INDEXED BY outbox_undelivered_by_party
           WHERE p.response_url IS NOT NULL AND o.party_eui = p.eui AND o.delivered_at IS NULL AND o.next_attempt_at <= ?
@@ -267,8 +268,8 @@ export class GatewayStore {
       // Rows kept for a party without a URL are not waiting for a receiver: they do not hold it back.
       // INDEXED BY: left to itself the planner took outbox_by_party and counted through all the party's delivered
       // rows too, a cost growing with the outbox's history, paid by every request (admission).
-      // The URL as EXISTS on the party's own row, not an IN list of the parties with one: that scanned every party on each call
-      // (21 → 7.5 µs a call on the bench's world; bench/measurements.md, issue 20).
+      // The URL as EXISTS on the party's own row, not an IN list of the parties with one: that scanned every party on
+      // each call (21 → 7.5 µs a call on the bench's world; bench/measurements.md, issue 20).
       outboxUntried: p(
         `SELECT count(*) AS n FROM outbox INDEXED BY outbox_untried_by_party WHERE party_eui = ? AND delivered_at IS NULL AND attempts = 0
             AND EXISTS (SELECT 1 FROM parties p WHERE p.eui = outbox.party_eui AND p.response_url IS NOT NULL)`,
