@@ -70,15 +70,18 @@ gcWatch.observe({ entryTypes: ['gc'] });
 const gcTotal = () => [...gc.values()].reduce((sum, g) => sum + g.ms, 0);
 const heapBefore = process.memoryUsage().heapUsed;
 // --alloc-profile=FILE: every allocation of the measured reads, sampled, with what is collected soon after too (a
-// .heapprofile for Chrome DevTools): what the young generation's collections are made of
+// .heapprofile for Chrome DevTools): what the young generation's collections are made of; with --alloc-kept, only
+// what outlived the young generation (promoted, or still live at the end): what the collections copy and the old
+// generation's collections then sweep
 const allocProfile = process.argv.find((a) => a.startsWith('--alloc-profile='))?.split('=')[1];
+const allocKept = process.argv.includes('--alloc-kept');
 const inspector = allocProfile ? new Session() : undefined;
 // BENCH_MARK_MEASURED=1: lines on stdout around the measured reads, to cut a --trace-gc log to them
 const marks = process.env.BENCH_MARK_MEASURED ? { before: () => process.stdout.write('MEASURE-START\n'), after: () => process.stdout.write('MEASURE-END\n') } : undefined;
 const around = marks ?? (inspector && {
   before: () => {
     inspector.connect();
-    inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !allocKept });
   },
   after: () =>
     inspector.post('HeapProfiler.stopSampling', (err, r) => {

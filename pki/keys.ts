@@ -66,7 +66,10 @@ export class ScalarKey {
     if (scalar.length !== 32) throw new PkiError('bad-key', `a P-256 scalar is 32 octets, got ${scalar.length}`);
     const d = BigInt(`0x${Buffer.from(scalar).toString('hex')}`);
     if (d === 0n || d >= P256_N) throw new PkiError('bad-key', 'not a P-256 private scalar (it must lie in [1, n-1])');
-    this.#scalar = Buffer.from(scalar);
+    // Its own 32 octets: Buffer.from would take them from node's shared 8 kB pool, and a cached key would then keep
+    // the whole slab alive (20,000 cached device keys held 70 MB that way; bench/measurements.md).
+    this.#scalar = Buffer.allocUnsafeSlow(32);
+    this.#scalar.set(scalar);
   }
 
   // One ECDH for every ScalarKey, set to the key that last used it: making an ECDH costs ~20 µs (its curve
