@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { createPublicKey, hash, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import {
   children, content, decodeBitString, decodeIntegerBytes, decodeOid, decodeSmallInteger, decodeTime,
@@ -328,7 +328,7 @@ function parse(input: Uint8Array): ParsedCertificate {
   const serialText = signedHex(serial);
   const facts: CertificateFacts = {
     der,
-    fingerprint: createHash('sha256').update(der).digest('hex'),
+    fingerprint: hash('sha256', der, 'hex'),
     serialHex: serialText.hex,
     serialDecimal: serialText.decimal,
     kind,

@@ -13,7 +13,7 @@
  * key and the device's KA public key; the device checks it with its KA private key and the public key in
  * its ACB KA cell, and MACs its CS02a response the same way.
  */
-import { createCipheriv, createECDH, createHash, timingSafeEqual, type ECDH, type KeyObject } from 'node:crypto';
+import { createCipheriv, createECDH, hash, timingSafeEqual, type ECDH, type KeyObject } from 'node:crypto';
 import { type Annotate, encodeLength, hex, readLength } from './ber.ts';
 import { CRA_FLAG, decodeApdu, euiBytes, type GeneralSigningApdu } from './apdu.ts';
 import { GbcsError } from './errors.ts';
@@ -27,6 +27,17 @@ const CIPHERING_PREFIX = Buffer.from([0xdd, 0, 0, 0, 0, 0, 0]);
 const SECURITY_HEADER = Buffer.from([0x11, 0, 0, 0, 0]);
 const AAD_PREFIX = Buffer.from([0x11, 0, 0, 0, 0, 0]);
 const KDF_ALGORITHM_ID = Buffer.from([0x60, 0x85, 0x74, 0x06, 0x08, 0x03, 0x00]);
+
+const KDF_COUNTER_ONE = Buffer.from([0, 0, 0, 1]);
+
+/**
+ * The one-step KDF of SP 800-56A with SHA-256, one round: the first 16 octets of SHA-256(00000001 || Z || OtherInfo).
+ * One-shot crypto.hash, not a Hash object: each of those is a native handle the garbage collector must finalise, and
+ * every read made several (bench/measurements.md).
+ */
+function concatKdf(z: Uint8Array, otherInfo: Buffer): Buffer {
+  return hash('sha256', Buffer.concat([KDF_COUNTER_ONE, z, otherInfo]), 'buffer').subarray(0, 16);
+}
 
 export interface CipheredMessage {
   /** The general-signing APDU inside the wrapper (a view into the input). */
@@ -151,7 +162,7 @@ function macKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256PublicKey, h: Ge
     counter,
     euiBytes(h.target, 'target'),
   ]);
-  return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
+  return concatKdf(z, otherInfo);
 }
 
 /**
@@ -163,7 +174,7 @@ export function sensitivePayloadKey(ownKaPrivate: P256PrivateKey, peerKaPublic: 
   const c = Buffer.alloc(8);
   c.writeBigUInt64BE(counter);
   const otherInfo = Buffer.concat([KDF_ALGORITHM_ID, euiBytes(deviceEui, 'device'), Buffer.from([0x09, 0x04]), c, euiBytes(partyEui, 'party')]);
-  return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
+  return concatKdf(z, otherInfo);
 }
 
 /**
@@ -175,7 +186,7 @@ export function gbcsKdfKey(ownKaPrivate: P256PrivateKey, peerKaPublic: P256Publi
   const c = Buffer.alloc(8);
   c.writeBigUInt64BE(counter);
   const otherInfo = Buffer.concat([KDF_ALGORITHM_ID, euiBytes(originator, 'originator'), Buffer.from([0x09, type]), c, euiBytes(target, 'target')]);
-  return createHash('sha256').update(Buffer.from([0, 0, 0, 1])).update(z).update(otherInfo).digest().subarray(0, 16);
+  return concatKdf(z, otherInfo);
 }
 
 /** The 12-octet GBCS MAC over a general-signing APDU. */

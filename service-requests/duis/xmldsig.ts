@@ -8,7 +8,7 @@
  * that is verified is the very tree that was read: no second parser, no xpath. The whole verify
  * path is verifyDuisSignature(), to be swapped for a faster implementation if ever needed.
  */
-import { createHash, createPublicKey, sign as ecdsaSign, verify as ecdsaVerify } from 'node:crypto';
+import { createPublicKey, hash, sign as ecdsaSign, verify as ecdsaVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import { C14nCanonicalization, ExclusiveCanonicalization } from 'xml-crypto';
@@ -159,7 +159,7 @@ function referenceDigest(doc: Document, signature: Element | null): Buffer {
   if (signature !== null) root.removeChild(signature);
   try {
     const octets: string = new InclusiveC14n().process(root as never, {});
-    return createHash('sha256').update(octets, 'utf8').digest();
+    return hash('sha256', octets, 'buffer');
   } finally {
     if (signature !== null) root.insertBefore(signature, next);
   }
@@ -401,6 +401,6 @@ export function signDuisCanonical(compactXml: string, canonicalOctets: string, s
   checkSigner(signer);
   const end = compactXml.lastIndexOf('</');
   if (end === -1) throw new Error('signDuis: the document has no end tag');
-  const digest = createHash('sha256').update(canonicalOctets, 'utf8').digest('base64');
+  const digest = hash('sha256', canonicalOctets, 'base64');
   return insertSignature(compactXml, end, signedInfoXml(digest), canonicalSignedInfoFor(digest), signer);
 }
