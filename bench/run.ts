@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
@@ -66,6 +66,22 @@ function cryptoCeiling() {
 }
 
 // --- helpers -----------------------------------------------------------------------------------
+/**
+ * Writes a world file the bench just made (seeded, or copied: 1.5 GB for the fleet) to disk before anything is
+ * measured on it. Left dirty, the kernel writes it back some 30 s later (vm.dirty_expire_centisecs), in the middle of
+ * the load phases, with a kernel thread on one of the two cores (bench/measurements.md).
+ */
+function settle(file: string): number {
+  const t = performance.now();
+  const fd = openSync(file, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return performance.now() - t;
+}
+
 function seedProbe(file: string, premises: number, share?: number): { ms: number; maxRssMB: number; devices: number } {
   const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench/seed-probe.ts'), file, String(premises), ...(share === undefined ? [] : [String(share)])], {
     cwd: repo,
@@ -123,6 +139,7 @@ async function prepareHandovers(): Promise<{ template: string; streams: Map<stri
   const file = path.join(dir, 'handover-template.db');
   log(`seeding a ${cfg.premises}-premise world with every device DCC controlled ...`);
   seedProbe(file, cfg.premises, 1.0);
+  settle(file);
 
   // Distinct, correctly signed 6.21s, one stream per supplier with increasing counters (the DCC
   // accepts a counter only above the originator's last one, so a supplier's requests are in order).
@@ -237,7 +254,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const { streams } = prepared;
   const file = path.join(dir, `handover-${workers}-workers.db`);
   copyFileSync(prepared.template, file);
-  log(`load run with ${workers} prevalidation worker(s) ...`);
+  log(`load run with ${workers} prevalidation worker(s) (its copy of the world written to disk in ${(settle(file) / 1000).toFixed(1)} s) ...`);
 
   // The suppliers' Receive Response Service: counts asynchronous responses as they arrive.
   // of the requests sent, how many have had their asynchronous response delivered (the receiver may get others too)
@@ -448,6 +465,7 @@ async function fleet() {
   const file = path.join(dir, 'fleet.db');
   log(`seeding ${cfg.fleet} premises ...`);
   const seeded = seedProbe(file, cfg.fleet);
+  log(`seeded in ${(seeded.ms / 1000).toFixed(1)} s; written to disk in ${(settle(file) / 1000).toFixed(1)} s`);
   const port = 19_000 + Math.floor(Math.random() * 1000);
   const { child, readyMs } = await startServe(file, port);
   const rss = rssMB(child.pid!);
