@@ -285,6 +285,22 @@ export class InventoryStore {
     };
   }
 
+  private pairedGsmeStmt?: ReturnType<SqliteDatabase['prepare']>;
+
+  /**
+   * The GSME a GPF mirrors: the one in the HAN of the GPF's comms hub (the inventory's comms hub of both, as 8.7.2
+   * asks of a join; seeded fleets and ZAZ1 alike). One still in service, a Commissioned one first; undefined when the
+   * GPF has no comms hub or its hub no GSME. The GPF's row by its key, then its hub's devices by devices_by_comms_hub.
+   */
+  pairedGsme(gpfEui: string): string | undefined {
+    this.pairedGsmeStmt ??= this.db.prepare(
+      `SELECT g.eui FROM devices p JOIN devices g ON g.comms_hub_eui = p.comms_hub_eui
+       WHERE p.eui = ? AND g.type = 'GSME' AND g.status NOT IN ('Decommissioned', 'Withdrawn')
+       ORDER BY CASE g.status WHEN 'Commissioned' THEN 0 ELSE 1 END, g.eui LIMIT 1`,
+    ).pluck();
+    return (this.pairedGsmeStmt.get(gpfEui) as string | undefined) ?? undefined;
+  }
+
   devicesAtSupplyPoint(mpxn: string): DeviceRecord[] {
     return (this.db.prepare('SELECT * FROM devices WHERE mpxn = ? ORDER BY type, eui').all(mpxn) as Row[]).map(deviceFromRow);
   }

@@ -85,13 +85,13 @@ export type { UseCaseCodec, PayloadDecoder } from './gbcs/use-case-codec.ts';
 
 export { CELL_IDS, ALL_CELL_NAMES, DEVICE_TYPES, cellsOf, cellNameOf, hasCell, isDeviceType } from './emulator/cells.ts';
 export type { DeviceType, CellName } from './emulator/cells.ts';
-export { processCommand, executeDueCommands } from './emulator/dispatch.ts';
+export { processCommand, executeDueCommands, commandReads } from './emulator/dispatch.ts';
 export { catchUpBetweenCommands } from './emulator/between-commands.ts';
 export { alertEnabled } from './emulator/families/alert-behaviour.ts';
 export { newDeviceState, describeCells } from './emulator/state.ts';
 export type { DeviceSecurityState, DeviceCredentials, PendingCommand, CellReport } from './emulator/state.ts';
 export { RejectionAlert } from './emulator/security.ts';
-export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution } from './emulator/use-case.ts';
+export type { DeviceOutcome, ReplacementFailure, UseCase, DueExecution, CommandInputs, MirroredDevice, UseCaseReads } from './emulator/use-case.ts';
 export { USE_CASES, useCaseFor, indexByMessageCode } from './emulator/registry.ts';
 
 // The meter model (meter/): consumption, registers, profiles, logs and prepayment balances, computed from the EUI and the time.

@@ -15,8 +15,8 @@ import { CELL_IDS, type CellName, type DeviceType, hasCell } from './cells.ts';
 import { deferIfFutureDated } from './pending.ts';
 import { RejectionAlert, cellLabel, checkCounter, checkMac, reject } from './security.ts';
 import { factsOf } from './certificate-cache.ts';
-import { type DeviceCredentials, type DeviceSecurityState, type PendingCommand, cloneState } from './state.ts';
-import type { DeviceOutcome, DueExecution, UseCase } from './use-case.ts';
+import { type DeviceCredentials, type DeviceSecurityState, type PendingCommand, cloneState, newDeviceState } from './state.ts';
+import type { DeviceOutcome, DueExecution, MirroredDevice, UseCase, UseCaseReads } from './use-case.ts';
 
 /** The DS and KA cells through which a remote party role commands a device. */
 const ROLE_CELLS: Readonly<Record<number, { ds: CellName; ka?: CellName }>> = {
@@ -52,6 +52,11 @@ export interface CommandContext {
   readonly now: Date;
   /** the remote party role that authorised the command */
   readonly role: number;
+  /**
+   * A GPF's read (the spec reads `mirroredGsme`): the GSME it mirrors as it stands now, its credit caught up on a copy
+   * (read only; absent when the GPF has no paired GSME).
+   */
+  readonly mirroredGsme?: { readonly device: DeviceSecurityState; readonly app: DeviceAppState };
   readonly creds: DeviceCredentials;
   /** the originator's key-agreement public key (the KA cell of its role), for MACs and sensitive payloads */
   readonly originatorKa: KeyObject | undefined;
@@ -86,6 +91,8 @@ export interface AppUseCaseSpec {
   critical: boolean;
   /** responses carry the grouping-header date-time (catalogue.md §2.2) */
   responseDateTime?: boolean;
+  /** what it reads beyond the device's own state (the caller loads it; the context carries it) */
+  reads?: UseCaseReads;
   /** acts on ctx.app and returns the response payload; throws a Rejection (security.ts) to discard */
   run(ctx: CommandContext): Buffer;
   /** for commands it defers: acts at their time and returns the alerts' payloads (message code, payload) */
@@ -129,6 +136,22 @@ export function catchUp(ctx: CommandContext): void {
   for (const c of catchUps) c(ctx);
 }
 
+/**
+ * The GSME as its GPF's mirror holds it at `now`: what the GSME did on its own since its last command (its credit
+ * drained, its valve closed for lack of it) caught up on a copy, so a read through the GPF agrees with one of the
+ * GSME. The copy is dropped after the read, and the GSME's alerts are its own to raise when it catches up itself.
+ */
+function mirrorAt(gsme: MirroredDevice, now: Date): NonNullable<CommandContext['mirroredGsme']> {
+  const device = newDeviceState(gsme.eui, 'GSME');
+  const app: DeviceAppState = structuredClone(gsme.app);
+  const fail = (what: string) => () => { throw new Error(`${what} needs a command`); };
+  catchUp({
+    device, app, now, role: 0, originatorKa: undefined, raise: () => {},
+    defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
+  } as unknown as CommandContext);
+  return { device, app };
+}
+
 export function appUseCase(spec: AppUseCaseSpec): UseCase {
   const what = `${spec.name} command`;
   const useCase: UseCase = {
@@ -136,7 +159,8 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
     messageCodes: spec.messageCodes,
     deviceTypes: spec.deviceTypes,
     emulated: spec.name,
-    process(state, creds, message, m, now): DeviceOutcome {
+    ...(spec.reads ? { reads: spec.reads } : {}),
+    process(state, creds, message, m, now, inputs = {}): DeviceOutcome {
       const { apdu } = m;
       checkMac(state, creds, message, m, true, what);
       const role = roleOf(state, spec, apdu.originator);
@@ -153,8 +177,10 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
       const raised: RaisedAlert[] = [];
       const originatorKa = kaOf(state, cells.ka);
       let responseExtra = apdu.otherInformationExtra;
+      const mirrored = spec.reads?.mirroredGsme && state.type === 'GPF' ? inputs.mirroredGsme : undefined;
       const ctx: CommandContext = {
         device: state, app, message: m, apdu, body: m.body, now, role, creds, originatorKa,
+        ...(mirrored ? { mirroredGsme: mirrorAt(mirrored, now) } : {}),
         defer: (at) => deferIfFutureDated(next, apdu, at, now),
         raise: (a) => raised.push(a),
         setTopUpSeqNumber: (c) => { next.topUpSeqNumber = c; },

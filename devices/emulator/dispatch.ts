@@ -1,7 +1,8 @@
 /**
  * The device's entry points: checks a command's framing and address, decodes it, and hands it to the use
  * case registered for its message code (registry.ts). Pure functions over an explicit security state: no
- * I/O and no clock; the caller passes `now` and persists the returned state with the response it produced.
+ * I/O and no clock; the caller passes `now` and what a use case reads of other devices (commandReads), and
+ * persists the returned state with the response it produced.
  */
 import { decodeApdu, encodeApdu, signApdu, type GeneralSigningApdu } from '../gbcs/apdu.ts';
 import { isGeneralCiphering, unwrapGeneralCiphering } from '../gbcs/mac.ts';
@@ -12,14 +13,14 @@ import { dueCommands, notYetDue } from './pending.ts';
 import { notEmulatedReason, useCaseFor } from './registry.ts';
 import { Rejection, RejectionAlert, hex4, reject } from './security.ts';
 import { type DeviceCredentials, type DeviceSecurityState, checkInputs, cloneState } from './state.ts';
-import type { DeviceOutcome, ReplacementFailure, UseCase } from './use-case.ts';
+import type { CommandInputs, DeviceOutcome, ReplacementFailure, UseCase, UseCaseReads } from './use-case.ts';
 
 /**
  * Processes one GBCS command addressed to the device. A command failing any check is discarded:
  * the outcome carries `rejected` and the input state object itself. Future-dated commands due by now are
  * not run here; call executeDueCommands first.
  */
-export function processCommand(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, now: Date): DeviceOutcome {
+export function processCommand(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, now: Date, inputs: CommandInputs = {}): DeviceOutcome {
   checkInputs(state, creds, now);
   try {
     if (!Buffer.isBuffer(message)) reject(RejectionAlert.integrityCheckFailed, 'the message is not a byte buffer');
@@ -53,11 +54,26 @@ export function processCommand(state: DeviceSecurityState, creds: DeviceCredenti
     if (!useCase.deviceTypes.includes(state.type)) {
       reject(RejectionAlert.integrityCheckFailed, `message code ${hex4(apdu.messageCode)} (${useCase.name}) does not apply to a ${state.type}`);
     }
-    return useCase.process(state, creds, message, m, now);
+    return useCase.process(state, creds, message, m, now, inputs);
   } catch (e) {
     if (e instanceof Rejection) return { state, alerts: [], rejected: { alertCode: e.alertCode, reason: e.message }, changedCells: [] };
     throw e;
   }
+}
+
+/**
+ * What the use case of a command to this device reads beyond the device's own state (UseCase.reads), for the caller
+ * to load into processCommand's `inputs`: nothing for a message the device would refuse before its use case runs.
+ */
+export function commandReads(state: DeviceSecurityState, message: Buffer): UseCaseReads {
+  let messageCode: number;
+  try {
+    messageCode = decodeApdu(isGeneralCiphering(message) ? unwrapGeneralCiphering(message).apdu : message).messageCode;
+  } catch {
+    return {};
+  }
+  const useCase = useCaseFor(messageCode);
+  return useCase?.deviceTypes.includes(state.type) ? useCase.reads ?? {} : {};
 }
 
 type FutureDatable = UseCase & Required<Pick<UseCase, 'executeDue'>>;

@@ -6,6 +6,7 @@
 import type { Eui } from '../../pki/index.ts';
 import type { CellId } from '../gbcs/cell-id.ts';
 import type { GbcsMessage } from '../gbcs/message.ts';
+import type { DeviceAppState } from './app-state.ts';
 import type { CellName, DeviceType } from './cells.ts';
 import type { DeviceCredentials, DeviceSecurityState, PendingCommand } from './state.ts';
 
@@ -50,6 +51,25 @@ export interface DueExecution {
   alerts?: DueAlert[];
 }
 
+/** What a use case reads beyond its device's own state; the caller loads it (CommandInputs). */
+export interface UseCaseReads {
+  /** on a GPF: the GSME it mirrors (catalogue.md §1.15) */
+  readonly mirroredGsme?: true;
+}
+
+/** Another device's state as the caller loaded it: read by the command, never written. */
+export interface MirroredDevice {
+  readonly eui: Eui;
+  /** its application state (app-state.ts) as stored; {} when no command has changed it */
+  readonly app: DeviceAppState;
+}
+
+/** What the caller loaded of what the command's use case reads (`UseCase.reads`); absent: there is none. */
+export interface CommandInputs {
+  /** the GSME the inventory pairs with the GPF: the one in the GPF's comms hub's HAN */
+  readonly mirroredGsme?: MirroredDevice;
+}
+
 export interface UseCase {
   /** The GBCS use case, e.g. 'CS02b'. */
   readonly name: string;
@@ -58,11 +78,13 @@ export interface UseCase {
   readonly deviceTypes: readonly DeviceType[];
   /** How the refusal of an unknown message code names this use case, e.g. 'CS02b 0x0102-0x0108'. */
   readonly emulated: string;
+  /** What it reads beyond the device's own state, for the caller to load and pass to `process` (absent: nothing). */
+  readonly reads?: UseCaseReads;
   /**
    * Processes one decoded command addressed to this device (framing, target and payload already checked).
-   * Throws a Rejection (security.ts) to discard it; must not mutate `state`.
+   * Throws a Rejection (security.ts) to discard it; must not mutate `state`, nor anything in `inputs`.
    */
-  process(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, decoded: GbcsMessage, now: Date): DeviceOutcome;
+  process(state: DeviceSecurityState, creds: DeviceCredentials, message: Buffer, decoded: GbcsMessage, now: Date, inputs?: CommandInputs): DeviceOutcome;
   /**
    * Only for use cases that accept future-dated commands (they queue them with pending.ts): runs one whose
    * time has come. `state` is the caller's copy and may be returned as is.

@@ -28,7 +28,7 @@ import {
 } from '../../service-requests/index.ts';
 import { alertCodeOf, alertEnabled, catchUpBetweenCommands, decodeApdu, decodeGbcsMessage, encodeApdu, executeDueCommands, processCommand, raiseAlertOnDemand, wrapWithAcbMac, type DeviceOutcome, type DeviceSecurityState } from '../../devices/index.ts';
 import { META, World, SimulatedClock, WorldError } from '../world/index.ts';
-import { loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
+import { loadCommandInputs, loadDevice, saveDevice, saveOwnCertificate, type LoadedDevice } from './device-state.ts';
 import { WorldPorts } from './world-ports.ts';
 import { carryOutRecovery, type RecoveryOrder, type RecoveryResult } from './recovery.ts';
 import { Conflict, StatementReplayer, substituteIds, type Speculation } from './speculation.ts';
@@ -494,7 +494,7 @@ export class Dcc extends EventEmitter {
     const refuses = faults.find((f) => f.kind === 'device-refuses');
     const outcome: DeviceOutcome = refuses
       ? { state: device.state, alerts: [], changedCells: [], rejected: { alertCode: parseInt(refuses.detail ?? '8F1E', 16), reason: `the device refuses every command (injected fault, alert ${refuses.detail ?? '8F1E'})` } }
-      : processCommand(device.state, device.credentials, message, this.clock.now());
+      : processCommand(device.state, device.credentials, message, this.clock.now(), loadCommandInputs(this.world, device, message));
     if (outcome.rejected) {
       const alertCode = outcome.rejected.alertCode.toString(16).toUpperCase().padStart(4, '0');
       const detail = `device discarded the command: ${outcome.rejected.reason} (alert ${alertCode})`;
@@ -613,7 +613,7 @@ export class Dcc extends EventEmitter {
       if (!this.world.store.getDevice(apdu.target)) throw new WorldError('unknown-device', `device ${dashedEui(apdu.target)} is not in this world`);
       const device = loadDevice(this.world, apdu.target);
       device.state = this.executeDue(apdu.target, device);
-      const outcome = processCommand(device.state, device.credentials, message, this.clock.now());
+      const outcome = processCommand(device.state, device.credentials, message, this.clock.now(), loadCommandInputs(this.world, device, message));
       const svc = { serviceReference: logged.serviceReference ?? '', serviceReferenceVariant: logged.serviceVariant ?? '' };
       this.queued = [];
       if (outcome.rejected) {
@@ -773,7 +773,7 @@ export class Dcc extends EventEmitter {
     const message = wrapWithAcbMac(apdu, acb.acbKaKey, this.ports.deviceKeyAgreementKey(read.deviceId));
     const device = loadDevice(this.world, read.deviceId);
     device.state = this.executeDue(read.deviceId, device);
-    const outcome = processCommand(device.state, device.credentials, message, now);
+    const outcome = processCommand(device.state, device.credentials, message, now, loadCommandInputs(this.world, device, message));
     const refs = held
       ? { requestId: held.requestId, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${held.requestId.split(':').pop()}` }
       : { requestId: `${dashedEui(user)}:${dashedEui(read.deviceId)}:${counter}`, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${counter}` };

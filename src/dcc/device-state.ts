@@ -1,4 +1,4 @@
-import { wrapContingencyKey, type DeviceCredentials, type DeviceSecurityState, type DeviceType } from '../../devices/index.ts';
+import { commandReads, wrapContingencyKey, type CommandInputs, type DeviceCredentials, type DeviceSecurityState, type DeviceType } from '../../devices/index.ts';
 import type { CellColumnName } from '../../db/index.ts';
 import { World, WorldError } from '../world/index.ts';
 
@@ -82,6 +82,20 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
     cellIds: { ...security.cells },
     ...(appJson !== undefined ? { appJson } : {}),
   };
+}
+
+/**
+ * What the command's use case reads beyond its device (commandReads), loaded read only: a GPF's gas read, the GSME it
+ * mirrors (the inventory's, InventoryStore.pairedGsme) with its application state. Any other command to any other
+ * device loads nothing, and a command to an ESME is not even decoded for it. A GPF with no paired GSME gets nothing
+ * either, and answers from its own EUI's model (gsme-reads.ts).
+ */
+export function loadCommandInputs(world: World, device: LoadedDevice, message: Buffer): CommandInputs {
+  if (device.state.type !== 'GPF' || !commandReads(device.state, message).mirroredGsme) return {};
+  const eui = world.store.inventory.pairedGsme(device.state.eui);
+  if (eui === undefined) return {};
+  const json = world.store.getDeviceAppState(eui);
+  return { mirroredGsme: { eui, app: json === undefined ? {} : JSON.parse(json) } };
 }
 
 function sameCells(a: Partial<Record<CellColumnName, number>>, b: Partial<Record<CellColumnName, number>>): boolean {

@@ -15,7 +15,7 @@ import {
 import { gasVolumeAt } from '../../devices/emulator/families/gsme-reads.ts';
 import { parseDuisResponse } from '../../service-requests/index.ts';
 import { gsmeReadCommand } from '../../service-requests/services/gsme-reads.ts';
-import { loadDevice, saveDevice } from '../../src/dcc/device-state.ts';
+import { loadCommandInputs, loadDevice, saveDevice } from '../../src/dcc/device-state.ts';
 import { REPO } from '../devices/helpers.ts';
 import { expectRtdsAnswer } from '../helpers/rtds-devices.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
@@ -46,11 +46,12 @@ function commandFor(variant: string, body: unknown, eui: string, counter: bigint
   return wrapWithAcbMac(apdu, w.dcc.ports.dccCredentials().acbKaKey, w.dcc.ports.deviceKeyAgreementKey(eui));
 }
 
-/** Runs the command on the device (its state kept in the world, as the DCC keeps it) and decodes the response. */
+/** Runs the command on the device (its state, and a GPF's GSME, loaded from the world as the DCC does) and decodes the response. */
 function run(variant: string, body: unknown, eui: string, now = new Date()): GbcsMessage {
   const device = loadDevice(w.world, eui);
   const counter = (device.state.seqNumbers[2] ?? 0n) + 1n;
-  const out = processCommand(device.state, device.credentials, commandFor(variant, body, eui, counter, now), now);
+  const command = commandFor(variant, body, eui, counter, now);
+  const out = processCommand(device.state, device.credentials, command, now, loadCommandInputs(w.world, device, command));
   if (out.rejected) throw new Error(`${variant}: ${out.rejected.reason}`);
   saveDevice(w.world, out.state, device);
   return decodeGbcsMessage(out.response!);
@@ -256,13 +257,13 @@ describe('the GSME and GPF answer as RTDS, from a meter that lives', () => {
       new X509Certificate(w.world.certificateDer(w.world.deviceCertificates(GSME).kaCertificate.id)).publicKey, { device: GSME, party: SUPPLIER, counter: b.apdu.counter + 1n })).toThrow('does not authenticate');
   });
 
-  it('4.1.2 and 4.18 on the GPF answer from its mirror in the RTDS structure', () => {
+  it('4.1.2 and 4.18 on the GPF answer from its mirror of the GSME in the RTDS structure', () => {
     const now = new Date('2026-02-03T12:00:00Z');
     const tou = run('4.1.2', {}, GPF, now);
     expect(shape(components(tou))).toEqual(rtdsShape('4.1.2_GCS13c', 'GCS13c_4.1.2_SUCCESS_RELIABLE_GPF_RESPONSE_GBCS.HEX'));
     const tiers = decodeReadAttributesResponse(decrypt(tou, components(tou)[0]!));
     expect(tiers.map((x) => x.id)).toEqual([0x0302, 0x0301, 0x0300, 0x0100, 0x0102, 0x0104, 0x0106]);
-    expect(tiers[3]!.value!.value).toBe(gasVolumeAt({ device: { eui: GPF }, app: {} }, now)); // the mirror: all in tier 1
+    expect(tiers[3]!.value!.value).toBe(gasVolumeAt({ device: { eui: GSME }, app: loadDevice(w.world, GSME).state.app ?? {} }, now)); // the GSME's register: all in tier 1
     const m = run('4.18', {}, GPF, now);
     expect(m.apdu.messageCode).toBe(0x012a);
     expect(m.apdu.dateTime).toBeDefined();

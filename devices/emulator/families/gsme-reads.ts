@@ -3,9 +3,12 @@
  * cluster's registers, snapshots and sampled data, and the prepayment cluster's snapshots and logs, all from the
  * meter model (devices/meter/), so that reads advance with the clock and stop while the valve is closed.
  *
- * The GPF answers the instantaneous reads from its mirror of the GSME's data (catalogue.md §1.15). A GPF does
- * not know which GSME it mirrors (nothing in its state names it), so its mirror is the gas meter model keyed by
- * the GPF's own EUI: coherent over time, though not equal to any particular GSME's figures.
+ * The GPF answers its reads from its mirror of the GSME's data (catalogue.md §1.15), which the GSME refreshes over
+ * the HAN: here the GSME's own meter model and application state (valve closures, credit, top-ups, tariff), as the
+ * GSME stands at the read's instant. Which GSME is the inventory's to say (the one in the GPF's comms hub's HAN), so
+ * the reads declare it (`reads: mirroredGsme`) and the caller loads it; the GPF never writes it. A GPF with no paired
+ * GSME answers from a gas meter model keyed by its own EUI, as every GPF did before: coherent over time, though no
+ * meter's figures.
  *
  * Sensitive parts (catalogue.md §2.3) are encrypted to the requester's KA key: the registers, snapshots, logs and
  * sampled data; the prices, the meter balance and the top-up log travel in clear, as in RTDS.
@@ -33,7 +36,7 @@ import type { SupplySection } from './supply.ts';
 /** Where every gas register of the simulated fleet starts from zero (the meter model's epoch). */
 export const GAS_FLEET_EPOCH = new Date(Date.UTC(2015, 0, 1));
 
-/** The gas meter behind a GSME (or mirrored by a GPF): its premises from the EUI, no gas while the valve was closed. */
+/** The gas meter behind a GSME (or mirrored by a GPF: the GSME's): its premises from the EUI, no gas while the valve was closed. */
 export function gasMeterOf(ctx: { readonly device: { readonly eui: string }; readonly app: DeviceAppState }): MeterModel {
   const supply = ctx.app.supply as SupplySection | undefined;
   const supplyOff = (supply?.off ?? []).map((o) => (o.to ? { from: new Date(o.from), to: new Date(o.to) } : { from: new Date(o.from) }));
@@ -382,6 +385,15 @@ function protect(components: GbzComponent[], ctx: CommandContext, read: GasRead)
   });
 }
 
+/**
+ * Where a read's figures come from: the device's own meter and state, or a GPF's mirror of its GSME (see the header).
+ * Only the figures: the GPF's own keys, cells and counters still encrypt and answer.
+ */
+function figuresOf(ctx: CommandContext): CommandContext {
+  const gsme = ctx.mirroredGsme;
+  return gsme ? { ...ctx, device: gsme.device, app: gsme.app } : ctx;
+}
+
 function gasRead(read: GasRead): UseCase {
   return appUseCase({
     name: read.name,
@@ -391,9 +403,11 @@ function gasRead(read: GasRead): UseCase {
     roles: read.roles ?? [RemotePartyRole.Supplier, RemotePartyRole.AccessControlBroker],
     critical: false,
     ...(read.dateTime ? { responseDateTime: true } : {}),
+    // only a read a GPF answers asks for its GSME: no other read loads anything beyond its device
+    ...(read.deviceTypes.includes('GPF') ? { reads: { mirroredGsme: true } } : {}),
     run(ctx) {
       if (ctx.body.kind !== 'gbz') reject(RejectionAlert.integrityCheckFailed, `${read.name} carries a ${ctx.body.kind} payload, not GBZ`);
-      return encodeGbz({ components: protect(runGbz(ctx.body.gbz, ctx, zclBehaviours()).components, ctx, read) });
+      return encodeGbz({ components: protect(runGbz(ctx.body.gbz, figuresOf(ctx), zclBehaviours()).components, ctx, read) });
     },
   });
 }
