@@ -9,7 +9,8 @@
  *
  * The device has no clock of its own in the emulator: what happened since its last command is caught up when the
  * next command reaches it (app-use-case.ts `onEveryCommand`), at the instants it happened. Every section read
- * (4.18, the prepay values, 7.4) then reflects it.
+ * (4.18, the prepay values, 7.4) then reflects it: the reads report the section's figures themselves
+ * (prepayment.ts `creditFigures`), so a command that changes them after the catch-up shows at once too.
  *
  * Prices: each half hour's import at the price of the register the active primary tariff selects for it (its
  * TOU register's price, or for a block set the price of the block that set's counter is in, split exactly at a
@@ -27,16 +28,14 @@
 import {
   balanceAt, balanceCrossing, gasEnergyKWh, profileRows, registerAt, type BlockPrices, type MeterModel, type PrepaymentTerms, type Quantity, type RegisterPrices,
 } from '../meter/index.ts';
-import { dlms, obis } from '../gbcs/dlms.ts';
-import { ZclCluster, ZclType } from '../gbcs/gbz.ts';
+import { ZclCluster } from '../gbcs/gbz.ts';
 import { onEveryCommand, type CommandContext } from './app-use-case.ts';
-import { storeAttribute } from './cosem.ts';
 import { raiseCreditAlerts } from './credit-alerts.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import { GAS_FLEET_EPOCH, GAS_UNIT_PRICE, gasMeterOf } from './families/gsme-reads.ts';
 import { CURRENCY_UNITS_PER_PENNY, type PrepaymentConfigSection } from './families/prepayment.ts';
 import { changeSupply, type SupplySection } from './families/supply.ts';
-import { storedZclAttribute, storeZclAttribute } from './zcl-engine.ts';
+import { storedZclAttribute } from './zcl-engine.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
 
 /** The prepayment section with the instant its balance is known at. */
@@ -128,8 +127,6 @@ function termsOf(ctx: CommandContext, fuel: Fuel, from: Date, balance: number): 
   return { from, balance, price, standingChargePerDay: standing };
 }
 
-const BALANCES = { balance: obis('0-0:19.10.0.255'), emergencyCredit: obis('0-0:19.10.1.255'), accumulatedDebt: obis('0-0:19.10.2.255') } as const;
-
 /** Brings a prepayment meter's balance to `ctx.now` (see the header). */
 export function settleCredit(ctx: CommandContext): void {
   if (ctx.device.type !== 'ESME' && ctx.device.type !== 'GSME') return;
@@ -141,7 +138,6 @@ export function settleCredit(ctx: CommandContext): void {
   if (!asOf) {
     // the first command since the switch to prepayment: the balance drains from here
     p.creditAsOf = now.toISOString();
-    storeCredit(ctx, p);
     return;
   }
   if (now <= asOf) return;
@@ -164,18 +160,6 @@ export function settleCredit(ctx: CommandContext): void {
   p.balance = Math.round(balanceAt(fuelOf(ctx).meter, terms, now));
   if (ec?.active) p.emergencyCredit = Math.max(0, ec.limit + Math.min(0, p.balance));
   p.creditAsOf = now.toISOString();
-  storeCredit(ctx, p);
-}
-
-/** The balances as the meter's reads answer them: the ESME's credit objects, the GSME's Prepayment cluster attributes. */
-function storeCredit(ctx: CommandContext, p: CreditSection): void {
-  if (ctx.device.type === 'GSME') {
-    const int32 = (v: number) => Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(v)));
-    storeZclAttribute(ctx.app, ZclCluster.prepayment, 0x0001, { type: ZclType.int32, value: int32(p.balance) }); // credit remaining
-    storeZclAttribute(ctx.app, ZclCluster.prepayment, 0x0002, { type: ZclType.int32, value: int32(p.emergencyCredit) }); // emergency credit remaining
-    return;
-  }
-  for (const [k, o] of Object.entries(BALANCES) as [keyof typeof BALANCES, string][]) storeAttribute(ctx.app, 112, o, 2, dlms.dl(p[k]));
 }
 
 onEveryCommand(settleCredit);

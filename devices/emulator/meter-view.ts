@@ -6,17 +6,15 @@
  * section-4 read at the same instant returns. Read only: the state given is not changed.
  */
 import type { DeviceType } from './cells.ts';
-import { obis } from '../gbcs/dlms.ts';
 import { profileRows, registerAt, type MeterModel, type Quantity } from '../meter/index.ts';
 import type { DeviceAppState } from './app-state.ts';
 import type { CommandContext } from './app-use-case.ts';
-import { storedAttribute } from './cosem.ts';
 import type { ConsumerFacts, EventLogsSection } from './families/displays.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import type { EventLogSection } from './families/event-logs.ts';
 import { FACTORY_FIRMWARE_VERSION, type FirmwareSection } from './families/firmware.ts';
 import { GAS_FLEET_EPOCH, gasMeterOf, gasVolumeAt } from './families/gsme-reads.ts';
-import type { PrepaymentConfigSection } from './families/prepayment.ts';
+import { creditFigures } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
 
@@ -129,18 +127,17 @@ export function meterView(device: { eui: string; type: DeviceType }, state: Devi
 
   let prepayment: MeterView['prepayment'] = null;
   if (device.type !== 'GPF') {
-    // as the ESME's reads take them (esme-reads.ts): the section, else a meter balance a command set directly
+    // as the reads report them (prepayment.ts creditFigures)
     const p = app.prepayment as Partial<PrepaymentSection> | undefined;
-    const debts = (app.prepaymentConfig as Partial<PrepaymentConfigSection> | undefined)?.debts;
-    const stored = gas ? undefined : storedAttribute(app, 112, obis('0-0:19.10.0.255'), 2);
+    const f = creditFigures(app);
     prepayment = {
       paymentMode: p?.paymentMode ?? 'credit',
-      balance: p?.balance ?? (stored?.type === 'double-long' ? stored.value : 0),
-      emergencyCredit: p?.emergencyCredit ?? 0,
-      accumulatedDebt: p?.accumulatedDebt ?? 0,
-      paymentDebt: debts?.paymentDebt ?? 0,
-      timeDebt1: debts?.timeDebt1 ?? 0,
-      timeDebt2: debts?.timeDebt2 ?? 0,
+      balance: f?.balance ?? 0,
+      emergencyCredit: f?.emergencyCredit ?? 0,
+      accumulatedDebt: f?.accumulatedDebt ?? 0,
+      paymentDebt: f?.paymentDebt ?? 0,
+      timeDebt1: f?.timeDebt1 ?? 0,
+      timeDebt2: f?.timeDebt2 ?? 0,
     };
   }
 

@@ -154,7 +154,11 @@ describe('tariffs and balances on the RTDS ESME and GSME', () => {
     conforms('ECS04a_1.5');
     conforms('ECS04a_1.5');
     expect(esme().balance).toBe(2_400_000);
-    expect(storedAttribute(appOf(ESME), 112, obis('0-0:19.10.0.255'), 2)).toEqual({ type: 'double-long', value: 2_400_000 });
+    // 4.18 reads the meter balance (class 112 0-0:19.10.0.255 current_credit_amount) the adjustments left
+    const read = w.run('ECS82_4.18_SUCCESS_REQUEST_DUIS.XML');
+    expect(read.final, read.finalReason ?? '').toBe('I0');
+    const body = read.deviceResponse!.body;
+    expect(body.kind === 'dlms-response' && body.response.data[0]).toEqual({ type: 'double-long', value: 2_400_000 });
     conforms('ECS04b_1.5');
     expect(esme().balance).toBe(0);
     const gsme = () => prepaymentOf(appOf(GSME)).balance;

@@ -28,13 +28,13 @@ import {
 } from '../../meter/index.ts';
 import type { CommandContext } from '../app-use-case.ts';
 import { factsOf } from '../certificate-cache.ts';
-import { objectKey, runAccess, storedAttribute, type CosemObject } from '../cosem.ts';
+import { objectKey, runAccess, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
-import type { PrepaymentConfigSection } from './prepayment.ts';
+import { creditFigures } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
-import { activeTariffOf, tariffActionAt, type PrepaymentSection } from './tariffs.ts';
+import { activeTariffOf, tariffActionAt } from './tariffs.ts';
 
 // ---------------------------------------------------------------- the living meter
 
@@ -191,15 +191,12 @@ function blockArrays(ctx: CommandContext, at: Date, tou: number[]): DlmsData[] {
 
 /**
  * Meter balance, emergency credit balance, accumulated debt, payment-based debt, time-based debts 1 and 2, in
- * the device's currency units, as the tariffs and prepayment families keep them (the order within the
- * structure is our reading of RTDS, which shows only the types).
+ * the device's currency units, as the tariffs and prepayment families keep them (prepayment.ts creditFigures, as
+ * 4.18 reads the balance; the order within the structure is our reading of RTDS, which shows only the types).
  */
 function prepayValues(ctx: CommandContext): DlmsData[] {
-  const p = ctx.app.prepayment as Partial<PrepaymentSection> | undefined;
-  const debts = (ctx.app.prepaymentConfig as Partial<PrepaymentConfigSection> | undefined)?.debts;
-  const stored = storedAttribute(ctx.app, 112, obis('0-0:19.10.0.255'), 2);
-  const balance = p?.balance ?? (stored?.type === 'double-long' ? stored.value : 0);
-  return [balance, p?.emergencyCredit ?? 0, p?.accumulatedDebt ?? 0, debts?.paymentDebt ?? 0, debts?.timeDebt1 ?? 0, debts?.timeDebt2 ?? 0]
+  const f = creditFigures(ctx.app);
+  return [f?.balance ?? 0, f?.emergencyCredit ?? 0, f?.accumulatedDebt ?? 0, f?.paymentDebt ?? 0, f?.timeDebt1 ?? 0, f?.timeDebt2 ?? 0]
     .map((v) => dlms.dl(Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(v)))));
 }
 

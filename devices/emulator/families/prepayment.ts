@@ -19,19 +19,24 @@
  * not the shared ones: the same objects are read or adjusted by other families (meter balance and emergency
  * credit by 1.5, charges by 4.13), which read this state through the sections rather than through behaviours
  * that would have to be claimed twice.
+ *
+ * What the reads report of the money (the ESME's credit registers, the GSME's Prepayment cluster credit and debt
+ * attributes, 4.3's prepayment values, the console's meter panel) is computed from those sections when read
+ * (`creditFigures`), never stored beside them: a top-up, emergency credit, a debt update, 1.5 and the credit's
+ * catch-up (credit.ts) change the sections only, and a read at the same instant reports what they left.
  */
 import { RemotePartyRole } from '../../../pki/index.ts';
 import { CANCELLATION_DATE_TIME } from '../../gbcs/cs02b.ts';
 import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis, type AccessRequest, type DlmsData } from '../../gbcs/dlms.ts';
 import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
-import { ZclCluster, ZclStatus, dateOfZigbeeTime, encodeDefaultResponse, encodeGbz, encodeGbzAlert, zigbeeTime, type GbzPayload } from '../../gbcs/gbz.ts';
+import { ZclCluster, ZclStatus, ZclType, dateOfZigbeeTime, encodeDefaultResponse, encodeGbz, encodeGbzAlert, zigbeeTime, type GbzPayload } from '../../gbcs/gbz.ts';
 import { decodeUtrn, utrnMac, utrnPence } from '../../gbcs/utrn.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
 import type { CommandContext, DueContext } from '../app-use-case.ts';
 import { factsOf } from '../certificate-cache.ts';
 import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
-import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclCommand } from '../zcl-engine.ts';
+import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
 import { changeSupply, type SupplySection } from './supply.ts';
 import { raiseEmergencyCreditActivated } from '../credit-alerts.ts';
@@ -103,6 +108,76 @@ export function prepaymentConfigOf(app: DeviceAppState): PrepaymentConfigSection
   }));
 }
 
+// ---------------------------------------------------------------- the money the reads report
+
+/** A meter's money as its reads report it, in its currency unit (a thousandth of a penny). */
+export interface CreditFigures {
+  /** the meter balance (credit remaining) */
+  balance: number;
+  /** emergency credit remaining */
+  emergencyCredit: number;
+  accumulatedDebt: number;
+  paymentDebt: number;
+  timeDebt1: number;
+  timeDebt2: number;
+}
+
+const METER_BALANCE = obis('0-0:19.10.0.255');
+
+/**
+ * The meter's money as every read reports it: the sections' figures as the last command or catch-up left them (a
+ * meter balance a DLMS command set with no section, else nothing). Undefined: none of them was ever set (a credit
+ * meter never given credit or debt), for the reads to answer as the factory meter does.
+ */
+export function creditFigures(app: DeviceAppState): CreditFigures | undefined {
+  const p = app.prepayment as Partial<PrepaymentSection> | undefined;
+  const d = (app.prepaymentConfig as Partial<PrepaymentConfigSection> | undefined)?.debts;
+  const stored = p?.balance === undefined ? storedAttribute(app, 112, METER_BALANCE, 2) : undefined;
+  if (!p && !d && stored?.type !== 'double-long') return undefined;
+  return {
+    balance: p?.balance ?? (stored?.type === 'double-long' ? stored.value : 0),
+    emergencyCredit: p?.emergencyCredit ?? 0,
+    accumulatedDebt: p?.accumulatedDebt ?? 0,
+    paymentDebt: d?.paymentDebt ?? 0,
+    timeDebt1: d?.timeDebt1 ?? 0,
+    timeDebt2: d?.timeDebt2 ?? 0,
+  };
+}
+
+/** The ESME's credit registers (class 112 current_credit_amount, attribute 2), as 4.18 reads the meter balance. */
+const CREDIT_REGISTERS: CosemObject[] = ([
+  [METER_BALANCE, 'meter balance', 'balance'],
+  [obis('0-0:19.10.1.255'), 'emergency credit balance', 'emergencyCredit'],
+  [obis('0-0:19.10.2.255'), 'accumulated debt', 'accumulatedDebt'],
+] as const).map(([o, name, figure]): CosemObject => ({
+  classId: 112,
+  obis: o,
+  name,
+  get(attribute, ctx) {
+    const f = attribute === 2 ? creditFigures(ctx.app) : undefined;
+    return f ? dlms.dl(clampInt32(f[figure])) : undefined;
+  },
+}));
+
+/** The GSME's Prepayment cluster credit and debt attributes (4.18, 4.3, the prepay snapshots), from the GPF's mirror too. */
+const CREDIT_ATTRIBUTES: ZclAttribute[] = ([
+  [0x0001, 'credit remaining', 'balance', ZclType.int32],
+  [0x0002, 'emergency credit remaining', 'emergencyCredit', ZclType.int32],
+  [0x0005, 'accumulated debt', 'accumulatedDebt', ZclType.int32],
+  [0x0211, 'debt amount 1 (time-based)', 'timeDebt1', ZclType.uint32],
+  [0x0221, 'debt amount 2 (time-based)', 'timeDebt2', ZclType.uint32],
+  [0x0231, 'debt amount 3 (payment-based)', 'paymentDebt', ZclType.uint32],
+] as const).map(([id, name, figure, type]): ZclAttribute => ({
+  clusterId: ZclCluster.prepayment,
+  id,
+  name,
+  get(ctx) {
+    const f = creditFigures(ctx.app);
+    if (!f) return undefined;
+    return { type, value: type === ZclType.int32 ? clampInt32(f[figure]) : Math.max(0, Math.min(0xffffffff, Math.round(f[figure]))) };
+  },
+}));
+
 // ---------------------------------------------------------------- top-up
 
 type TopUpRefusal = 'invalid' | 'duplicate' | 'maxBalance' | 'tooLarge';
@@ -161,7 +236,6 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
     c.disabledForCredit = false;
     if ((ctx.app.supply as SupplySection | undefined)?.state === 'disconnected') changeSupply(ctx.app, 'armed', ctx.now);
   }
-  storeBalances(ctx.app, p);
   cfg.lastTopUpCounter[supplier] = counter.toString();
   cfg.topUps.push({ utrn, originator: supplier, counter: counter.toString(), amount, at: ctx.now.toISOString() });
   if (cfg.topUps.length > TOP_UP_LOG_SIZE) cfg.topUps.splice(0, cfg.topUps.length - TOP_UP_LOG_SIZE);
@@ -193,16 +267,8 @@ function activateEmergencyCredit(ctx: CommandContext): string | undefined {
   ec.active = true;
   ec.activatedAt = now.toISOString();
   p.emergencyCredit = ec.limit;
-  storeBalances(app, p);
   raiseEmergencyCreditActivated(ctx);
   return undefined;
-}
-
-const BALANCE_OBJECTS = { balance: obis('0-0:19.10.0.255'), emergencyCredit: obis('0-0:19.10.1.255') } as const;
-
-/** The ESME's balance objects (class 112 attribute 2) as a read (4.18) answers them. */
-function storeBalances(app: DeviceAppState, p: PrepaymentSection): void {
-  for (const [k, o] of Object.entries(BALANCE_OBJECTS) as [keyof typeof BALANCE_OBJECTS, string][]) storeAttribute(app, 112, o, 2, dlms.dl(Math.round(p[k])));
 }
 
 // ---------------------------------------------------------------- ESME objects
@@ -513,6 +579,8 @@ const SUPPLIER = [RemotePartyRole.Supplier];
 
 export const PREPAYMENT: UseCaseFamily = {
   name: 'prepayment',
+  cosem: CREDIT_REGISTERS,
+  zclAttributes: CREDIT_ATTRIBUTES,
   useCases: [
     // ECS08 and ECS08a differ only in the attribute of the maximum meter balance: one behaviour serves both.
     dlmsUseCase({ name: 'ECS08', messageCodes: [0x001f], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onElecConfig, executeDue: dueElecConfig }),

@@ -340,11 +340,6 @@ function dlmsFutureDated(name: string, messageCode: number) {
   });
 }
 
-/** Keeps the COSEM credit registers (class 112, current_credit_amount) in step with the section. */
-function storeBalances(app: DeviceAppState, p: PrepaymentSection): void {
-  for (const [k, o] of Object.entries(BALANCES) as [keyof typeof BALANCES, string][]) storeAttribute(app, 112, o, 2, dlms.dl(p[k]));
-}
-
 // ---------------------------------------------------------------- GSME
 
 function u32(x: Buffer, at: number): number {
@@ -504,8 +499,8 @@ function creditAdjustment(name: string, messageCode: number) {
       const p = prepaymentOf(ctx.app);
       const type = c.payload[8];
       const value = c.payload.readInt32LE(9);
+      // the credit remaining the reads report is the section's (prepayment.ts creditFigures)
       p.balance = type === 0 || type === 3 ? p.balance + value : value;
-      storeZclAttribute(ctx.app, ZclCluster.prepayment, 0x0001, { type: ZclType.int32, value: p.balance }); // credit remaining
       return encodeGbz({ components: [defaultResponse(c)] });
     },
   });
@@ -530,7 +525,6 @@ export const TARIFFS: UseCaseFamily = {
         const request = requestOf(ctx.message);
         const p = prepaymentOf(ctx.app);
         p.balance += num(request.data[0]);
-        storeBalances(ctx.app, p);
       },
     }),
     dlmsUseCase({
@@ -542,7 +536,6 @@ export const TARIFFS: UseCaseFamily = {
           const key = (Object.keys(BALANCES) as (keyof typeof BALANCES)[]).find((k) => BALANCES[k] === s.obis);
           if (key && s.kind === 'action' && s.id === 2) p[key] = num(request.data[i]);
         });
-        storeBalances(ctx.app, p);
       },
     }),
     dlmsUseCase({

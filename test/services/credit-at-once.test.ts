@@ -1,0 +1,186 @@
+/**
+ * A command that changes a prepayment meter's money shows at once: a read at the very instant of a top-up (2.2),
+ * an emergency credit activation (2.5), a debt update (2.3) or a top-up recovering payment-based debt reports the
+ * credit and debts the command left, not those from before it. On the ZAZ1 ESME (4.18 ECS82 and 4.3 ECS19) and the
+ * ZAZ1 GSME (4.18 GCS60 and 4.3 GCS14, and the same through its GPF, which mirrors it), over DUIS from the RTDS
+ * templates. Simulated time moves an hour between the steps, so that the credit drains (a catch-up) before each.
+ */
+import { X509Certificate } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeDlmsData, decryptSensitive, makeUtrn, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
+import { items, kaKeyOf } from '../helpers/sensitive-reads.ts';
+
+const ESME = '00DB1234567890A0';
+const GSME = '00DB1234567890A1';
+const GPF = '00DB1234567890A3';
+const SUPPLIER = '90B3D51F30010000';
+const HOUR = 3_600_000;
+
+// Real time stands still: a read right after a command is at the command's simulated instant.
+beforeAll(() => { vi.useFakeTimers({ toFake: ['Date'], now: Date.now() }); });
+afterAll(() => { vi.useRealTimers(); });
+
+let w: ConformanceWorld | undefined;
+afterEach(() => { w?.close(); w = undefined; });
+
+function ok(r: TemplateRun): GbcsMessage {
+  expect(r.final, r.finalReason ?? r.answer.responseCode).toBe('I0');
+  return r.deviceResponse!;
+}
+
+/** The answering device's KA public key, as the world's SMKI repository has its certificate. */
+const deviceKa = (eui: string) => new X509Certificate(w!.world.deviceCertificates(eui).kaCertificate.der).publicKey;
+const decrypt = (m: GbcsMessage, ciphered: Buffer) =>
+  decryptSensitive(ciphered, kaKeyOf(SUPPLIER), deviceKa(m.apdu.originator), { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter });
+
+/** A UTRN the ZAZ1 supplier makes for the meter (its top-up KA key, the meter's KA certificate), as the template's UTRN. */
+function withUtrn(eui: string, counter: bigint, pence: number): (xml: string) => string {
+  const key = w!.world.privateKeyOf(w!.world.store.getDeviceSecurity(eui)!.cells.supplierTopUpKA!)!;
+  const u = makeUtrn(key, deviceKa(eui), { supplier: SUPPLIER, device: eui, counter, value: pence, valueClass: 'pence' });
+  return (xml) => xml.replace(/<sr:UTRN>\d+<\/sr:UTRN>/, `<sr:UTRN>${u}</sr:UTRN>`);
+}
+
+// ---------------------------------------------------------------- ESME
+
+interface Credit { balance: number; emergencyCredit: number; accumulatedDebt: number; paymentDebt: number; timeDebt1: number; timeDebt2: number }
+
+const value = (d: DlmsData | undefined): number => {
+  if (d?.type !== 'double-long') throw new Error(`not a double-long: ${d?.type}`);
+  return d.value;
+};
+
+/** What the ESME's reads report now: 4.18's meter balance, and 4.3's prepayment values (decrypted); 4.18 agrees with 4.3. */
+function esmeCredit(): Credit {
+  const balance = ok(w!.run('ECS82_4.18_SUCCESS_REQUEST_DUIS.XML'));
+  if (balance.body.kind !== 'dlms-response') throw new Error(balance.body.kind);
+  const m = ok(w!.run('ECS19_4.3_SUCCESS_REQUEST_DUIS.XML'));
+  if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
+  const d = m.body.response.data[0]!;
+  if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string') throw new Error(`not protected: ${d.type}`);
+  const [b, ec, acc, pay, t1, t2] = items(items(decodeDlmsData(decrypt(m, d.items[1].value)))[0]).map(value);
+  expect(value(balance.body.response.data[0]), '4.18 and 4.3 report one meter balance').toBe(b);
+  return { balance: b!, emergencyCredit: ec!, accumulatedDebt: acc!, paymentDebt: pay!, timeDebt1: t1!, timeDebt2: t2! };
+}
+
+describe('an ESME\'s reads at the instant of a command that changes its money', () => {
+  it('show the top-up, the emergency credit, the debts and the debt a top-up recovered', () => {
+    w = conformanceWorld();
+    w.dcc.clock.set(new Date('2026-12-01T09:00:00Z'));
+    // on prepayment (2.1 as RTDS: emergency credit £3 offered at £1 or less) with 50p of credit
+    ok(w.run('ECS08a_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('ECS04a_1.5_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/<sr:AdjustMeterBalance>\d+</, '<sr:AdjustMeterBalance>50000<')));
+    ok(w.run('ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('>556677<', '>0<')));
+    const start = esmeCredit();
+    expect(start.balance).toBe(50_000);
+
+    // 2.5: the emergency credit, at once
+    w.dcc.clock.advance(HOUR);
+    const low = esmeCredit();
+    expect(low.balance).toBeLessThan(50_000);
+    ok(w.run('ECS09_2.5_SUCCESS_REQUEST_DUIS.XML'));
+    expect(esmeCredit()).toEqual({ ...low, emergencyCredit: 300_000 });
+
+    // 2.2: a £10 top-up, at once (it ends the emergency credit in use)
+    w.dcc.clock.advance(HOUR);
+    const before = esmeCredit();
+    ok(w.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(ESME, 3n << 32n, 1000)));
+    const topped = esmeCredit();
+    expect(topped).toEqual({ ...before, balance: before.balance + 1_000_000, emergencyCredit: 0 });
+
+    // 2.3: the debts (added to: 30p, 15p, 50p, 10% of each payment to the payment-based debt), at once
+    w.dcc.clock.advance(HOUR);
+    const owed = esmeCredit();
+    ok(w.run('ECS07_2.3_SUCCESS_REQUEST_DUIS.XML'));
+    const debts = esmeCredit();
+    expect(debts).toEqual({ ...owed, timeDebt1: owed.timeDebt1 + 30_000, timeDebt2: owed.timeDebt2 + 15_000, paymentDebt: owed.paymentDebt + 50_000 });
+
+    // a £5 top-up recovers 10% of it (50p) against the payment-based debt, at once
+    ok(w.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(ESME, 4n << 32n, 500)));
+    expect(esmeCredit()).toEqual({ ...debts, balance: debts.balance + 500_000 - 50_000, paymentDebt: debts.paymentDebt - 50_000 });
+  });
+});
+
+// ---------------------------------------------------------------- GSME and its GPF
+
+/** A GBZ read's attribute values by 'cluster/attribute' (the sensitive components decrypted); an unsupported one is absent. */
+function attributes(m: GbcsMessage): Record<string, number> {
+  if (m.body.kind !== 'gbz') throw new Error(`not GBZ: ${m.body.kind}`);
+  const out: Record<string, number> = {};
+  for (const c of m.body.gbz.components) {
+    const p = c.encrypted ? decrypt(m, c.encrypted.ciphered) : c.payload;
+    if (c.commandId !== 0x01) continue;
+    for (let i = 0; i + 3 <= p.length;) {
+      const id = p.readUInt16LE(i);
+      if (p[i + 2] !== 0) { i += 3; continue; }
+      const type = p[i + 3]!;
+      const size = type === 0x2b || type === 0x23 ? 4 : type === 0x30 || type === 0x18 ? 1 : type === 0x25 ? 6 : type === 0x21 || type === 0x19 ? 2 : type === 0x22 ? 3 : 0;
+      const v = p.subarray(i + 4, i + 4 + size);
+      out[`${c.clusterId.toString(16).padStart(4, '0')}/${id.toString(16).padStart(4, '0')}`] = type === 0x2b ? v.readInt32LE(0) : v.readUIntLE(0, size);
+      i += 4 + size;
+    }
+  }
+  return out;
+}
+
+/**
+ * What the GSME's reads report now (4.18's credit remaining, 4.3's prepayment attributes), and the same reads through
+ * its GPF at the same instant: equal.
+ */
+function gasCredit(): Credit {
+  const read = (t: string) => attributes(ok(w!.run(t)));
+  const gsme = { ...read('GCS60_4.18_SUCCESS_REQUEST_DUIS.XML'), ...read('GCS14_4.3_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML') };
+  const gpf = { ...read('GCS60a_4.18_SUCCESS_RELIABLE_GPF_REQUEST_DUIS.XML'), ...read('GCS14_4.3_SUCCESS_RELIABLE_GPF_REQUEST_DUIS.XML') };
+  const credit = (a: Record<string, number>): Credit => ({
+    balance: a['0705/0001']!, emergencyCredit: a['0705/0002']!, accumulatedDebt: a['0705/0005']!,
+    paymentDebt: a['0705/0231']!, timeDebt1: a['0705/0211']!, timeDebt2: a['0705/0221']!,
+  });
+  expect(credit(gpf), 'the GPF reads the GSME\'s credit').toEqual(credit(gsme));
+  return credit(gsme);
+}
+
+describe('a GSME\'s reads, and its GPF\'s, at the instant of a command that changes its money', () => {
+  it('show the top-up, the emergency credit, the debts and the debt a top-up recovered', () => {
+    w = conformanceWorld();
+    // The ZAZ1 GPF is DCC controlled, as RTDS's devices start; the supplier takes it over (6.21) before reading it.
+    ok(w.run('CS02bSupplierBySupplierHandover_6.21_SUCCESS_REQUEST_DUIS.XML'));
+    expect(w.world.store.inventory.pairedGsme(GPF)).toBe(GSME);
+    w.dcc.clock.set(new Date('2026-12-01T09:00:00Z'));
+    // on prepayment (2.1 as RTDS, emergency credit £3 offered at £1 or less)
+    ok(w.run('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', (x) => x
+      .replace(/<sr:EmergencyCreditLimit>\d+</, '<sr:EmergencyCreditLimit>300000<')
+      .replace(/<sr:LowCreditThreshold>\d+</, '<sr:LowCreditThreshold>200000<')));
+    ok(w.run('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML'));
+    const none = gasCredit();
+    expect(none).toEqual({ balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentDebt: 0, timeDebt1: 0, timeDebt2: 0 });
+
+    // 2.2: a 50p top-up, at once
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(GSME, 6n << 32n, 50)));
+    expect(gasCredit()).toEqual({ ...none, balance: 50_000 });
+
+    // 2.5: the emergency credit, at once
+    w.dcc.clock.advance(HOUR);
+    const low = gasCredit();
+    expect(low.balance).toBeLessThan(50_000);
+    ok(w.run('GCS06_2.5_SUCCESS_REQUEST_DUIS.XML'));
+    expect(gasCredit()).toEqual({ ...low, emergencyCredit: 300_000 });
+
+    // 2.2: a £10 top-up, at once (it ends the emergency credit in use)
+    w.dcc.clock.advance(HOUR);
+    const before = gasCredit();
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(GSME, 7n << 32n, 1000)));
+    const topped = gasCredit();
+    expect(topped).toEqual({ ...before, balance: before.balance + 1_000_000, emergencyCredit: 0 });
+
+    // 2.3: the debts (as RTDS: £10 and £5 time-based, £10 payment-based recovered at 1% of each payment), at once
+    w.dcc.clock.advance(HOUR);
+    const owed = gasCredit();
+    ok(w.run('GCS04_2.3_SUCCESS_REQUEST_DUIS.XML'));
+    const debts = gasCredit();
+    expect(debts).toEqual({ ...owed, timeDebt1: 1_000_000, timeDebt2: 500_000, paymentDebt: 1_000_000 });
+
+    // a £5 top-up recovers 1% of it (5p) against the payment-based debt, at once
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(GSME, 8n << 32n, 500)));
+    expect(gasCredit()).toEqual({ ...debts, balance: debts.balance + 500_000 - 5_000, paymentDebt: 1_000_000 - 5_000 });
+  });
+});
