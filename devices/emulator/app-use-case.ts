@@ -137,19 +137,27 @@ export function catchUp(ctx: CommandContext): void {
 }
 
 /**
- * The GSME as its GPF's mirror holds it at `now`: what the GSME did on its own since its last command (its credit
- * drained, its valve closed for lack of it) caught up on a copy, so a read through the GPF agrees with one of the
- * GSME. The copy is dropped after the read, and the GSME's alerts are its own to raise when it catches up itself.
+ * A device as its reads see it at `now`, from its stored application state: what it did on its own since its last
+ * command (its credit drained, its switch or valve opened for lack of it) caught up on a copy, its alerts dropped
+ * (they are its own to raise when it catches up itself). Read only: `app` is not changed.
+ *
+ * The GSME as its GPF's mirror holds it (`mirroredGsme`), so a read through the GPF agrees with one of the GSME;
+ * and the meter the console's panel shows (meter-view.ts).
  */
-function mirrorAt(gsme: MirroredDevice, now: Date): NonNullable<CommandContext['mirroredGsme']> {
-  const device = newDeviceState(gsme.eui, 'GSME');
-  const app: DeviceAppState = structuredClone(gsme.app);
+export function standingAt(eui: Eui, type: DeviceType, stored: DeviceAppState, now: Date): { readonly device: DeviceSecurityState; readonly app: DeviceAppState } {
+  const device = newDeviceState(eui, type);
+  const app: DeviceAppState = structuredClone(stored);
   const fail = (what: string) => () => { throw new Error(`${what} needs a command`); };
   catchUp({
     device, app, now, role: 0, originatorKa: undefined, raise: () => {},
     defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
   } as unknown as CommandContext);
   return { device, app };
+}
+
+/** The GSME as its GPF's mirror holds it at `now` (standingAt). */
+function mirrorAt(gsme: MirroredDevice, now: Date): NonNullable<CommandContext['mirroredGsme']> {
+  return standingAt(gsme.eui, 'GSME', gsme.app, now);
 }
 
 export function appUseCase(spec: AppUseCaseSpec): UseCase {

@@ -3,12 +3,15 @@
  * supply state, credit, active tariff, display, supplier, firmware and the last entries of its logs, computed
  * from the device's application state and the meter model by the same functions its reads use (esme-reads.ts,
  * gsme-reads.ts, tariffs.ts, displays.ts, firmware.ts, event-logs.ts), so that the view agrees with what a
- * section-4 read at the same instant returns. Read only: the state given is not changed.
+ * section-4 read at the same instant returns: the device caught up to now first, as a command's reads catch it up
+ * (app-use-case.ts standingAt: credit drained, supply opened for lack of it). A GPF shows what its reads answer
+ * from: its mirror of the paired GSME's meter and credit (the GSME the caller loaded, as for a GPF's read), or
+ * with no paired GSME a gas meter model of its own EUI (gsme-reads.ts). Read only: the states given are not changed.
  */
 import type { DeviceType } from './cells.ts';
 import { profileRows, registerAt, type MeterModel, type Quantity } from '../meter/index.ts';
 import type { DeviceAppState } from './app-state.ts';
-import type { CommandContext } from './app-use-case.ts';
+import { standingAt, type CommandContext } from './app-use-case.ts';
 import type { ConsumerFacts, EventLogsSection } from './families/displays.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import type { EventLogSection } from './families/event-logs.ts';
@@ -17,6 +20,7 @@ import { GAS_FLEET_EPOCH, gasMeterOf, gasVolumeAt } from './families/gsme-reads.
 import { creditFigures } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
+import type { CommandInputs } from './use-case.ts';
 
 /** The device types that have a meter to show. */
 export const METERED_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'GPF'];
@@ -50,6 +54,8 @@ export interface MeterLogEntry {
 export interface MeterView {
   eui: string;
   type: DeviceType;
+  /** a GPF's: the GSME whose meter it mirrors, whose figures it shows (null: none paired, or not a GPF) */
+  mirrorOf: string | null;
   fuel: 'electricity' | 'gas';
   now: string;
   registers: MeterRegister[];
@@ -98,14 +104,19 @@ function tariffSummary(t: ElementTariff | undefined, now: Date): MeterTariffSumm
 }
 
 /**
- * The meter view of an ESME, GSME or GPF at `now`, from its application state (undefined: never commanded).
+ * The meter view of an ESME, GSME or GPF at `now`, from its application state as stored (undefined: never
+ * commanded); for a GPF, `inputs.mirroredGsme` is the GSME it mirrors as a GPF's read loads it (CommandInputs).
  * Balances and debts are in the device's currency units, as its reads give them.
  */
-export function meterView(device: { eui: string; type: DeviceType }, state: DeviceAppState | undefined, now: Date): MeterView {
+export function meterView(device: { eui: string; type: DeviceType }, state: DeviceAppState | undefined, now: Date, inputs: CommandInputs = {}): MeterView {
   if (!METERED_TYPES.includes(device.type)) throw new Error(`a ${device.type} has no meter`);
-  const app: DeviceAppState = structuredClone(state ?? {});
+  const mirrored = device.type === 'GPF' ? inputs.mirroredGsme : undefined;
+  // the device as its reads see it now; a GPF's meter figures are its mirror's (gsme-reads.ts figuresOf)
+  const own = standingAt(device.eui, device.type, state ?? {}, now);
+  const figures = mirrored ? standingAt(mirrored.eui, 'GSME', mirrored.app, now) : own;
+  const app = own.app;
   // what the reads' functions use of a command's context: the device's EUI and its application state
-  const ctx = { device: { eui: device.eui }, app, now };
+  const ctx = { device: figures.device, app: figures.app, now };
   const gas = device.type !== 'ESME';
   const day = new Date(Math.floor(now.getTime() / DAY) * DAY);
 
@@ -126,10 +137,10 @@ export function meterView(device: { eui: string; type: DeviceType }, state: Devi
   const supply = device.type === 'GPF' ? null : { state: supplySection?.state ?? 'connected', since: supplySection?.since ?? null };
 
   let prepayment: MeterView['prepayment'] = null;
-  if (device.type !== 'GPF') {
-    // as the reads report them (prepayment.ts creditFigures)
-    const p = app.prepayment as Partial<PrepaymentSection> | undefined;
-    const f = creditFigures(app);
+  if (figures.device.type !== 'GPF') {
+    // as the reads report them (prepayment.ts creditFigures): a GPF's through its mirror, none without one
+    const p = figures.app.prepayment as Partial<PrepaymentSection> | undefined;
+    const f = creditFigures(figures.app);
     prepayment = {
       paymentMode: p?.paymentMode ?? 'credit',
       balance: f?.balance ?? 0,
@@ -151,6 +162,7 @@ export function meterView(device: { eui: string; type: DeviceType }, state: Devi
   return {
     eui: device.eui,
     type: device.type,
+    mirrorOf: mirrored ? mirrored.eui : null,
     fuel: gas ? 'gas' : 'electricity',
     now: now.toISOString(),
     registers,

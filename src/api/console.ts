@@ -3,12 +3,12 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { certificateToPem, dashedEui, parseEui, roleName } from '../../pki/index.ts';
-import { DEVICE_TYPES, METERED_TYPES, meterView } from '../../devices/index.ts';
+import { DEVICE_TYPES, METERED_TYPES } from '../../devices/index.ts';
 import type { DeviceComplianceState, DeviceStatus, Party, RequestLogRecord } from '../../db/index.ts';
 import { isFailureCode, type PeerRequestEvent, type RequestEvent } from '../dcc/index.ts';
 import { DCC } from '../world/index.ts';
 import { META } from '../world/index.ts';
-import { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
+import { consoleDeviceView, consoleMeterView, POST_COMMISSIONING_DAYS, REASON_TEXT } from '../console/index.ts';
 import { requestDetail, timelineCsvHeader, timelineCsvRow } from '../console/index.ts';
 import { CONSOLE_SERVICES, ConsoleInputError, libraryEntries, libraryExample, librarySend, librarySign, sendFromConsole } from '../console/index.ts';
 import { BAD_REQUEST, NOT_FOUND, ref as shared, reply as answer } from './schemas.ts';
@@ -174,6 +174,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
   const MeterViewSchema = Type.Object({
     eui: Type.String(),
     type: Type.String({ enum: [...METERED_TYPES] }),
+    mirrorOf: Type.Union([Type.String(), Type.Null()], { description: "a GPF's: the GSME whose meter it mirrors (the GSME in its comms hub's HAN), whose figures it shows as its reads return them; null otherwise" }),
     fuel: Type.String({ enum: ['electricity', 'gas'] }),
     now: Type.String({ format: 'date-time', description: 'the simulated time the view is computed at' }),
     registers: Type.Array(Type.Object({
@@ -217,7 +218,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
       tags: ['Devices'],
       summary: 'What the emulated meter of an ESME, GSME or GPF holds now',
       description:
-        "Registers, today's half-hour profile, supply state, credit, active tariff, displayed message, supplier, firmware version and the last log entries, by the simulated clock: the values a section-4 read at the same time returns.",
+        "Registers, today's half-hour profile, supply state, credit, active tariff, displayed message, supplier, firmware version and the last log entries, by the simulated clock: the values a section-4 read at the same time returns. A GPF's registers, profile and credit are its mirror of the paired GSME's (mirrorOf), as its reads return them.",
       params: Type.Object({ eui: EUI('the device') }),
       response: { 200: answer('The meter now.', MeterViewSchema as unknown as Record<string, unknown>), 400: BAD_REQUEST, 404: NOT_FOUND },
     },
@@ -226,9 +227,7 @@ export async function register(scope: FastifyInstance, ctx: ApiContext): Promise
     const d = world.store.getDevice(e);
     if (!d) return reply.code(404).send({ error: `no device ${dashedEui(e)} in the inventory` });
     if (!METERED_TYPES.includes(d.type)) return reply.code(404).send({ error: `${dashedEui(e)} is a ${d.type}: it has no meter` });
-    const json = world.store.getDeviceAppState(e);
-    const view = meterView({ eui: e, type: d.type }, json ? (JSON.parse(json) as Parameters<typeof meterView>[1]) : undefined, dcc.clock.now());
-    return { ...view, eui: dashedEui(e) };
+    return consoleMeterView(world, { eui: e, type: d.type }, dcc.clock.now());
   });
 
   // --- certificates --------------------------------------------------------------------------------

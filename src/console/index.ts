@@ -3,6 +3,7 @@
 // import only this file.
 export { consolePlugin, sendAsset, PUBLIC_DIR, CONTENT_SECURITY_POLICY } from './static.ts';
 export { consoleDeviceView, POST_COMMISSIONING_DAYS, REASON_TEXT } from './cells.ts';
+export { consoleMeterView } from './meter-panel.ts';
 export type { ConsoleDeviceView, ComplianceView, PartyRef, SlotMatch, SlotView } from './cells.ts';
 export { requestDetail } from './inspect.ts';
 export { timelineCsvHeader, timelineCsvRow } from './timeline-export.ts';

@@ -1,4 +1,4 @@
-import { commandReads, wrapContingencyKey, type CommandInputs, type DeviceCredentials, type DeviceSecurityState, type DeviceType } from '../../devices/index.ts';
+import { commandReads, wrapContingencyKey, type CommandInputs, type MirroredDevice, type DeviceCredentials, type DeviceSecurityState, type DeviceType } from '../../devices/index.ts';
 import type { CellColumnName } from '../../db/index.ts';
 import { World, WorldError } from '../world/index.ts';
 
@@ -86,16 +86,25 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
 
 /**
  * What the command's use case reads beyond its device (commandReads), loaded read only: a GPF's gas read, the GSME it
- * mirrors (the inventory's, InventoryStore.pairedGsme) with its application state. Any other command to any other
- * device loads nothing, and a command to an ESME is not even decoded for it. A GPF with no paired GSME gets nothing
- * either, and answers from its own EUI's model (gsme-reads.ts).
+ * mirrors (loadMirroredGsme). Any other command to any other device loads nothing, and a command to an ESME is not
+ * even decoded for it. A GPF with no paired GSME gets nothing either, and answers from its own EUI's model
+ * (gsme-reads.ts).
  */
 export function loadCommandInputs(world: World, device: LoadedDevice, message: Buffer): CommandInputs {
   if (device.state.type !== 'GPF' || !commandReads(device.state, message).mirroredGsme) return {};
-  const eui = world.store.inventory.pairedGsme(device.state.eui);
-  if (eui === undefined) return {};
+  const mirroredGsme = loadMirroredGsme(world, device.state.eui);
+  return mirroredGsme ? { mirroredGsme } : {};
+}
+
+/**
+ * The GSME a GPF mirrors, read only: the inventory's (InventoryStore.pairedGsme) with its application state as
+ * stored; undefined when the GPF has none. What a GPF's gas read loads, and the console's meter panel of a GPF.
+ */
+export function loadMirroredGsme(world: World, gpfEui: string): MirroredDevice | undefined {
+  const eui = world.store.inventory.pairedGsme(gpfEui);
+  if (eui === undefined) return undefined;
   const json = world.store.getDeviceAppState(eui);
-  return { mirroredGsme: { eui, app: json === undefined ? {} : JSON.parse(json) } };
+  return { eui, app: json === undefined ? {} : JSON.parse(json) };
 }
 
 function sameCells(a: Partial<Record<CellColumnName, number>>, b: Partial<Record<CellColumnName, number>>): boolean {

@@ -69,7 +69,7 @@ describe('the meter on its device page', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it('answers for a GSME (gas volume, valve, credit) and a GPF (gas volume only); a comms hub has no meter', async () => {
+  it('answers for a GSME (gas volume, valve, credit) and a GPF (its mirror of the paired GSME: gas volume, credit); a comms hub has no meter', async () => {
     const meter = async (type: 'GSME' | 'GPF' | 'CHF') => {
       const d = findDevice(h.world, type, () => true);
       return fetch(`${h.server.url}/api/console/devices/${dashedEui(d.eui)}/meter`);
@@ -81,7 +81,11 @@ describe('the meter on its device page', () => {
     expect(gsme.supply.state).toBe('connected');
     expect(gsme.prepayment.paymentMode).toMatch(/^(credit|prepayment)$/);
     const gpf = (await (await meter('GPF')).json()) as Record<string, any>;
-    expect([gpf.fuel, gpf.supply, gpf.prepayment, gpf.registers[0].quantity]).toEqual(['gas', null, null, 'gasVolume']);
+    expect([gpf.fuel, gpf.supply, gpf.registers[0].quantity]).toEqual(['gas', null, 'gasVolume']);
+    // the GSME in its comms hub's HAN, whose meter and credit its reads return
+    const paired = h.world.store.inventory.pairedGsme(findDevice(h.world, 'GPF', () => true).eui);
+    expect(gpf.mirrorOf).toBe(paired ? dashedEui(paired) : null);
+    expect(gpf.prepayment === null).toBe(!paired);
     expect((await meter('CHF')).status).toBe(404);
   });
 });

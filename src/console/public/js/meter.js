@@ -3,6 +3,7 @@ import { h, s, fmtTime } from './dom.js';
 
 // A meter's page panel (GET /api/console/devices/{eui}/meter): what the emulated ESME, GSME or GPF holds now by
 // the simulated clock (the values its section-4 reads return), with today's half-hour profile as an inline SVG.
+// A GPF's registers, profile and credit are its mirror of the paired GSME's meter (mirrorOf), as its reads return them.
 
 export const METERED = ['ESME', 'GSME', 'GPF'];
 
@@ -72,6 +73,7 @@ export async function meterPanel(eui) {
   }
   const facts = [
     ['Simulated time', fmtTime(m.now)],
+    m.type === 'GPF' ? ['Mirror of', m.mirrorOf ? `GSME ${m.mirrorOf}` : 'no GSME (none in its comms hub\'s HAN)'] : null,
     m.supply ? ['Supply', `${m.supply.state}${m.supply.since ? ` since ${fmtTime(m.supply.since)}` : ''}`] : null,
     m.prepayment ? ['Payment mode', m.prepayment.paymentMode] : null,
     ['Displayed message', m.message ? `“${m.message.text}” (since ${fmtTime(m.message.since)})` : 'none'],
@@ -81,7 +83,11 @@ export async function meterPanel(eui) {
   const t = m.tariff;
   panel.append(
     h('h3', { id: 'meter-heading' }, 'Meter'),
-    h('p', { class: 'muted' }, `What the emulated ${m.type} holds now, by the simulated clock: the values its reads return.`),
+    h('p', { class: 'muted' }, m.type === 'GPF'
+      ? (m.mirrorOf
+        ? `What the emulated GPF holds now, by the simulated clock: its mirror of GSME ${m.mirrorOf}'s meter, the values its reads return.`
+        : 'What the emulated GPF holds now, by the simulated clock: no GSME is paired with it, so its reads return a gas meter of its own.')
+      : `What the emulated ${m.type} holds now, by the simulated clock: the values its reads return.`),
     h('dl', { class: 'device-meta', id: 'meter-facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     table('meter-registers', 'Registers', ['Register', 'Reading', `Count`],
       m.registers.map((r) => h('tr', { dataset: { quantity: r.quantity } },
