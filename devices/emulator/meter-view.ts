@@ -17,7 +17,7 @@ import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import type { EventLogSection } from './families/event-logs.ts';
 import { FACTORY_FIRMWARE_VERSION, type FirmwareSection } from './families/firmware.ts';
 import { GAS_FLEET_EPOCH, gasMeterOf, gasVolumeAt } from './families/gsme-reads.ts';
-import { creditFigures } from './families/prepayment.ts';
+import { creditFigures, type CreditFigures } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
 import type { CommandInputs } from './use-case.ts';
@@ -62,15 +62,8 @@ export interface MeterView {
   /** today's (UTC) complete half hours of the main quantity (active import, gas volume) */
   profile: { quantity: Quantity; unit: 'Wh' | 'dm3'; day: string; slots: { start: string; value: number }[] };
   supply: { state: string; since: string | null } | null;
-  prepayment: {
-    paymentMode: 'credit' | 'prepayment';
-    balance: number;
-    emergencyCredit: number;
-    accumulatedDebt: number;
-    paymentDebt: number;
-    timeDebt1: number;
-    timeDebt2: number;
-  } | null;
+  /** the money as the meter's reads report it */
+  prepayment: ({ paymentMode: 'credit' | 'prepayment' } & CreditFigures) | null;
   tariff: MeterTariffSummary | null;
   message: { text: string; since: string } | null;
   supplier: { name: string; telephone: string; since: string } | null;

@@ -11,7 +11,7 @@ import { dashedEui } from '../../pki/index.ts';
 import { decodeDlmsData, decryptSensitive, makeUtrn, meterView, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { consoleMeterView } from '../../src/console/index.ts';
 import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
-import { items, kaKeyOf, num } from '../helpers/sensitive-reads.ts';
+import { items, kaKeyOf, num, zclReadValues } from '../helpers/sensitive-reads.ts';
 const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
 const GPF = '00DB1234567890A3';
@@ -93,23 +93,8 @@ describe('the console\'s meter panel of a GPF', () => {
   /** A GBZ read's attribute values by 'cluster/attribute', the sensitive components decrypted as the supplier does. */
   function attributes(r: TemplateRun): Record<string, number> {
     const m = ok(r);
-    if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
     const deviceKa = new X509Certificate(g.world.deviceCertificates(m.apdu.originator).kaCertificate.der).publicKey;
-    const out: Record<string, number> = {};
-    for (const c of m.body.gbz.components) {
-      const p = c.encrypted ? decryptSensitive(c.encrypted.ciphered, kaKeyOf(SUPPLIER), deviceKa, { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter }) : c.payload;
-      if (c.commandId !== 0x01) continue;
-      for (let i = 0; i + 3 <= p.length;) {
-        const id = p.readUInt16LE(i);
-        if (p[i + 2] !== 0) { i += 3; continue; }
-        const type = p[i + 3]!;
-        const size = type === 0x2b || type === 0x23 ? 4 : type === 0x30 || type === 0x18 ? 1 : type === 0x25 ? 6 : type === 0x21 || type === 0x19 ? 2 : type === 0x22 ? 3 : 0;
-        const v = p.subarray(i + 4, i + 4 + size);
-        out[`${c.clusterId.toString(16).padStart(4, '0')}/${id.toString(16).padStart(4, '0')}`] = type === 0x2b ? v.readInt32LE(0) : v.readUIntLE(0, size);
-        i += 4 + size;
-      }
-    }
-    return out;
+    return zclReadValues(m, (ciphered) => decryptSensitive(ciphered, kaKeyOf(SUPPLIER), deviceKa, { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter }));
   }
   /** 4.1.1 (the gas volume register) and 4.18 (credit remaining) read through the GPF. */
   const gpfRead = () => ({

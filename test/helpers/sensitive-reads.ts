@@ -65,3 +65,26 @@ export const num = (d: DlmsData | undefined): number => {
   if (d?.type !== 'double-long-unsigned') throw new Error(`not a dlu: ${d?.type}`);
   return d.value;
 };
+
+/**
+ * A GBZ read's attribute values by 'cluster/attribute' (hex, 4 digits each), from its read-attributes responses,
+ * each sensitive component opened with `decrypt`; an attribute answered with an error status is absent.
+ */
+export function zclReadValues(m: GbcsMessage, decrypt: (ciphered: Buffer) => Buffer): Record<string, number> {
+  if (m.body.kind !== 'gbz') throw new Error(`not GBZ: ${m.body.kind}`);
+  const out: Record<string, number> = {};
+  for (const c of m.body.gbz.components) {
+    const p = c.encrypted ? decrypt(c.encrypted.ciphered) : c.payload;
+    if (c.commandId !== 0x01) continue;
+    for (let i = 0; i + 3 <= p.length;) {
+      const id = p.readUInt16LE(i);
+      if (p[i + 2] !== 0) { i += 3; continue; }
+      const type = p[i + 3]!;
+      const size = type === 0x2b || type === 0x23 ? 4 : type === 0x30 || type === 0x18 ? 1 : type === 0x25 ? 6 : type === 0x21 || type === 0x19 ? 2 : type === 0x22 ? 3 : 0;
+      const v = p.subarray(i + 4, i + 4 + size);
+      out[`${c.clusterId.toString(16).padStart(4, '0')}/${id.toString(16).padStart(4, '0')}`] = type === 0x2b ? v.readInt32LE(0) : v.readUIntLE(0, size);
+      i += 4 + size;
+    }
+  }
+  return out;
+}

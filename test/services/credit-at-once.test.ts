@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeDlmsData, decryptSensitive, makeUtrn, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
-import { items, kaKeyOf } from '../helpers/sensitive-reads.ts';
+import { items, kaKeyOf, zclReadValues } from '../helpers/sensitive-reads.ts';
 
 const ESME = '00DB1234567890A0';
 const GSME = '00DB1234567890A1';
@@ -104,24 +104,7 @@ describe('an ESME\'s reads at the instant of a command that changes its money', 
 // ---------------------------------------------------------------- GSME and its GPF
 
 /** A GBZ read's attribute values by 'cluster/attribute' (the sensitive components decrypted); an unsupported one is absent. */
-function attributes(m: GbcsMessage): Record<string, number> {
-  if (m.body.kind !== 'gbz') throw new Error(`not GBZ: ${m.body.kind}`);
-  const out: Record<string, number> = {};
-  for (const c of m.body.gbz.components) {
-    const p = c.encrypted ? decrypt(m, c.encrypted.ciphered) : c.payload;
-    if (c.commandId !== 0x01) continue;
-    for (let i = 0; i + 3 <= p.length;) {
-      const id = p.readUInt16LE(i);
-      if (p[i + 2] !== 0) { i += 3; continue; }
-      const type = p[i + 3]!;
-      const size = type === 0x2b || type === 0x23 ? 4 : type === 0x30 || type === 0x18 ? 1 : type === 0x25 ? 6 : type === 0x21 || type === 0x19 ? 2 : type === 0x22 ? 3 : 0;
-      const v = p.subarray(i + 4, i + 4 + size);
-      out[`${c.clusterId.toString(16).padStart(4, '0')}/${id.toString(16).padStart(4, '0')}`] = type === 0x2b ? v.readInt32LE(0) : v.readUIntLE(0, size);
-      i += 4 + size;
-    }
-  }
-  return out;
-}
+const attributes = (m: GbcsMessage): Record<string, number> => zclReadValues(m, (ciphered) => decrypt(m, ciphered));
 
 /**
  * What the GSME's reads report now (4.18's credit remaining, 4.3's prepayment attributes), and the same reads through
