@@ -155,8 +155,8 @@ export function standingAt(eui: Eui, type: DeviceType, stored: DeviceAppState, n
   return { device, app };
 }
 
-/** The GSME as its GPF's mirror holds it at `now` (standingAt). */
-function mirrorAt(gsme: MirroredDevice, now: Date): NonNullable<CommandContext['mirroredGsme']> {
+/** The GSME as its GPF's mirror holds it at `now` (standingAt): what a GPF's read and its meter panel show. */
+export function mirrorAt(gsme: MirroredDevice, now: Date): NonNullable<CommandContext['mirroredGsme']> {
   return standingAt(gsme.eui, 'GSME', gsme.app, now);
 }
 

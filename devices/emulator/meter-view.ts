@@ -11,7 +11,7 @@
 import type { DeviceType } from './cells.ts';
 import { profileRows, registerAt, type MeterModel, type Quantity } from '../meter/index.ts';
 import type { DeviceAppState } from './app-state.ts';
-import { standingAt, type CommandContext } from './app-use-case.ts';
+import { mirrorAt, standingAt, type CommandContext } from './app-use-case.ts';
 import type { ConsumerFacts, EventLogsSection } from './families/displays.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import type { EventLogSection } from './families/event-logs.ts';
@@ -21,6 +21,9 @@ import { creditFigures, type CreditFigures } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
 import type { CommandInputs } from './use-case.ts';
+
+/** A meter whose reads report no money yet: all of it zero. */
+const NO_CREDIT: CreditFigures = { balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentDebt: 0, timeDebt1: 0, timeDebt2: 0 };
 
 /** The device types that have a meter to show. */
 export const METERED_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'GPF'];
@@ -106,7 +109,7 @@ export function meterView(device: { eui: string; type: DeviceType }, state: Devi
   const mirrored = device.type === 'GPF' ? inputs.mirroredGsme : undefined;
   // the device as its reads see it now; a GPF's meter figures are its mirror's (gsme-reads.ts figuresOf)
   const own = standingAt(device.eui, device.type, state ?? {}, now);
-  const figures = mirrored ? standingAt(mirrored.eui, 'GSME', mirrored.app, now) : own;
+  const figures = mirrored ? mirrorAt(mirrored, now) : own;
   const app = own.app;
   // what the reads' functions use of a command's context: the device's EUI and its application state
   const ctx = { device: figures.device, app: figures.app, now };
@@ -133,16 +136,7 @@ export function meterView(device: { eui: string; type: DeviceType }, state: Devi
   if (figures.device.type !== 'GPF') {
     // as the reads report them (prepayment.ts creditFigures): a GPF's through its mirror, none without one
     const p = figures.app.prepayment as Partial<PrepaymentSection> | undefined;
-    const f = creditFigures(figures.app);
-    prepayment = {
-      paymentMode: p?.paymentMode ?? 'credit',
-      balance: f?.balance ?? 0,
-      emergencyCredit: f?.emergencyCredit ?? 0,
-      accumulatedDebt: f?.accumulatedDebt ?? 0,
-      paymentDebt: f?.paymentDebt ?? 0,
-      timeDebt1: f?.timeDebt1 ?? 0,
-      timeDebt2: f?.timeDebt2 ?? 0,
-    };
+    prepayment = { paymentMode: p?.paymentMode ?? 'credit', ...(creditFigures(figures.app) ?? NO_CREDIT) };
   }
 
   const consumer = (app.consumer as ConsumerFacts | undefined) ?? {};

@@ -3,13 +3,12 @@
 // DCC loads for a GPF's read (loadMirroredGsme, the inventory's pairing), caught up to now the same way.
 import { dashedEui } from '../../pki/index.ts';
 import { meterView, type DeviceType, type MeterView } from '../../devices/index.ts';
-import { loadMirroredGsme } from '../dcc/index.ts';
+import { loadMirroredGsme, storedAppState } from '../dcc/index.ts';
 import type { World } from '../world/index.ts';
 
 /** The meter view of an ESME, GSME or GPF at `now`, its EUIs dashed. */
 export function consoleMeterView(world: World, device: { eui: string; type: DeviceType }, now: Date): MeterView {
-  const json = world.store.getDeviceAppState(device.eui);
   const mirroredGsme = device.type === 'GPF' ? loadMirroredGsme(world, device.eui) : undefined;
-  const view = meterView(device, json ? JSON.parse(json) : undefined, now, mirroredGsme ? { mirroredGsme } : {});
+  const view = meterView(device, storedAppState(world, device.eui), now, mirroredGsme ? { mirroredGsme } : {});
   return { ...view, eui: dashedEui(view.eui), mirrorOf: view.mirrorOf === null ? null : dashedEui(view.mirrorOf) };
 }

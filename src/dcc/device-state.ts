@@ -103,8 +103,13 @@ export function loadCommandInputs(world: World, device: LoadedDevice, message: B
 export function loadMirroredGsme(world: World, gpfEui: string): MirroredDevice | undefined {
   const eui = world.store.inventory.pairedGsme(gpfEui);
   if (eui === undefined) return undefined;
+  return { eui, app: storedAppState(world, eui) ?? {} };
+}
+
+/** A device's application state as stored (undefined: no command has changed it yet). */
+export function storedAppState(world: World, eui: string): MirroredDevice['app'] | undefined {
   const json = world.store.getDeviceAppState(eui);
-  return { eui, app: json === undefined ? {} : JSON.parse(json) };
+  return json === undefined ? undefined : JSON.parse(json);
 }
 
 function sameCells(a: Partial<Record<CellColumnName, number>>, b: Partial<Record<CellColumnName, number>>): boolean {

@@ -16,5 +16,5 @@ export { PrevalidationPool, defaultWorkerCount, peekOriginator, originatorLane }
 export type { PrevalidationPoolOptions, PrevalidationStats } from './prevalidation-pool.ts';
 export { RequestLogRetention, DEFAULT_KEEP_XML } from './retention.ts';
 export { CREDENTIALS_EVENTS, CELL_GROUPS, RecoveryOrderError } from './recovery.ts';
-export { loadMirroredGsme } from './device-state.ts';
+export { loadMirroredGsme, storedAppState } from './device-state.ts';
 export type { RecoveryOrder, RecoveryResult, RecoveryDeviceResult, CredentialsEvent, CellGroup } from './recovery.ts';
