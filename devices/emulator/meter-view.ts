@@ -17,13 +17,10 @@ import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import type { EventLogSection } from './families/event-logs.ts';
 import { FACTORY_FIRMWARE_VERSION, type FirmwareSection } from './families/firmware.ts';
 import { GAS_FLEET_EPOCH, gasMeterOf, gasVolumeAt } from './families/gsme-reads.ts';
-import { creditFigures, type CreditFigures } from './families/prepayment.ts';
+import { creditFigures, NO_CREDIT, type CreditFigures } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
 import type { CommandInputs } from './use-case.ts';
-
-/** A meter whose reads report no money yet: all of it zero. */
-const NO_CREDIT: CreditFigures = { balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentDebt: 0, timeDebt1: 0, timeDebt2: 0 };
 
 /** The device types that have a meter to show. */
 export const METERED_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'GPF'];

@@ -32,7 +32,7 @@ import { objectKey, runAccess, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
-import { creditFigures } from './prepayment.ts';
+import { creditFigures, NO_CREDIT } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 import { activeTariffOf, tariffActionAt } from './tariffs.ts';
 
@@ -195,8 +195,8 @@ function blockArrays(ctx: CommandContext, at: Date, tou: number[]): DlmsData[] {
  * 4.18 reads the balance; the order within the structure is our reading of RTDS, which shows only the types).
  */
 function prepayValues(ctx: CommandContext): DlmsData[] {
-  const f = creditFigures(ctx.app);
-  return [f?.balance ?? 0, f?.emergencyCredit ?? 0, f?.accumulatedDebt ?? 0, f?.paymentDebt ?? 0, f?.timeDebt1 ?? 0, f?.timeDebt2 ?? 0]
+  const f = creditFigures(ctx.app) ?? NO_CREDIT;
+  return [f.balance, f.emergencyCredit, f.accumulatedDebt, f.paymentDebt, f.timeDebt1, f.timeDebt2]
     .map((v) => dlms.dl(Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(v)))));
 }
 

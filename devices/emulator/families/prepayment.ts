@@ -122,6 +122,9 @@ export interface CreditFigures {
   timeDebt2: number;
 }
 
+/** What a meter whose sections hold no money yet shows where a figure is wanted anyway (4.3, the console): zeros. */
+export const NO_CREDIT: CreditFigures = { balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentDebt: 0, timeDebt1: 0, timeDebt2: 0 };
+
 const METER_BALANCE = obis('0-0:19.10.0.255');
 
 /**
