@@ -328,7 +328,7 @@ function parse(input: Uint8Array): ParsedCertificate {
   const serialText = signedHex(serial);
   const facts: CertificateFacts = {
     der,
-    fingerprint: hash('sha256', der, 'hex'),
+    fingerprint: certificateFingerprint(der),
     serialHex: serialText.hex,
     serialDecimal: serialText.decimal,
     kind,
@@ -393,6 +393,11 @@ export function describeCertificate(der: Uint8Array): CertificateFacts {
 // cleared whole when full, which is cheap and keeps memory flat under fuzzing.
 const PARSE_CACHE_LIMIT = 2048;
 const parseCache = new Map<string, ParsedCertificate>();
+
+/** A certificate's fingerprint as the SMKI repository keys it: SHA-256 of its DER, lower-case hex. */
+export function certificateFingerprint(der: Uint8Array): string {
+  return hash('sha256', der, 'hex');
+}
 
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (!(der instanceof Uint8Array)) throw new PkiError('not-a-certificate', 'expected certificate DER bytes (Uint8Array)');

@@ -13,7 +13,7 @@ export {
   deriveKeyPair, deriveScalarKey, ScalarKey, generateKeyPair, privateKeyToPkcs8, privateKeyFromPkcs8, privateKeyFromPem, publicKeyFromRaw, rawPublicKey, privateScalar,
 } from './keys.ts';
 export type { KeyPair, P256PrivateKey } from './keys.ts';
-export { describeCertificate, certificateToPem, certificateFromPem, verifyIssuedBy } from './certificate.ts';
+export { describeCertificate, certificateFingerprint, certificateToPem, certificateFromPem, verifyIssuedBy } from './certificate.ts';
 export type { CertificateKind, CertificateFacts, CertificateExtension } from './certificate.ts';
 export { SMKI_TEST_POLICY_OID, OID } from './oids.ts';
 export {

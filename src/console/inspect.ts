@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { dashedEui, describeCertificate, roleName } from '../../pki/index.ts';
 import { annotateGbcs, decodeGbcsMessage, type GbcsAnnotation } from '../../devices/index.ts';
 import { parseDuisRequest, parseDuisResponse, serviceFor, type DuisRequest, type DuisResponse } from '../../service-requests/index.ts';
@@ -65,7 +64,7 @@ function certificateFields(world: World, label: string, der: Buffer | undefined)
   if (!der) return [];
   try {
     const f = describeCertificate(der);
-    const known = world.store.getCertificateByFingerprint(createHash('sha256').update(der).digest('hex'));
+    const known = world.store.getCertificateByFingerprint(f.fingerprint);
     const who = f.subjectEui ? `${partyName(world, f.subjectEui) ?? 'unknown party'} (${dashedEui(f.subjectEui)})` : f.subjectDn;
     const role = f.role === null ? '' : `, ${roleName(f.role)}`;
     return [{ label, value: `${who}${role}, ${f.keyUsage}, serial ${f.serialHex}`, ...(known ? { certificateId: known.id } : {}) }];

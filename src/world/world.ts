@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import {
+  certificateFingerprint,
   describeCertificate,
   deriveKeyPair,
   deriveScalarKey,
@@ -115,7 +116,7 @@ export class World {
   private registerCertificateFacts(der: Uint8Array, options: { label?: string; privateKey?: KeyObject; freshlyIssued?: boolean }): CertificateRecord {
     if (!options.privateKey && !options.freshlyIssued) {
       // Cells are rewritten with certificates the repository mostly knows: find those without parsing.
-      const known = this.store.getCertificateByFingerprint(createHash('sha256').update(der).digest('hex'));
+      const known = this.store.getCertificateByFingerprint(certificateFingerprint(der));
       if (known) return known;
     }
     const f = describeCertificate(der);
