@@ -32,7 +32,7 @@ import { objectKey, runAccess, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
-import { creditFigures, NO_CREDIT } from './prepayment.ts';
+import { clampInt32, creditFigures, NO_CREDIT } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 import { activeTariffOf, tariffActionAt } from './tariffs.ts';
 
@@ -197,7 +197,7 @@ function blockArrays(ctx: CommandContext, at: Date, tou: number[]): DlmsData[] {
 function prepayValues(ctx: CommandContext): DlmsData[] {
   const f = creditFigures(ctx.app) ?? NO_CREDIT;
   return [f.balance, f.emergencyCredit, f.accumulatedDebt, f.paymentDebt, f.timeDebt1, f.timeDebt2]
-    .map((v) => dlms.dl(Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(v)))));
+    .map((v) => dlms.dl(clampInt32(v)));
 }
 
 // ---------------------------------------------------------------- logs (class 7)

@@ -432,7 +432,8 @@ function onGsmeCommands(ctx: CommandContext): Buffer {
   return encodeGbz(runGbz(ctx.body.gbz, ctx, GSME_TABLE));
 }
 
-function clampInt32(n: number): number {
+/** A figure rounded and held to a signed 32-bit integer, as DLMS double-long and ZCL int32 carry it. */
+export function clampInt32(n: number): number {
   return Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(n)));
 }
 
