@@ -301,6 +301,22 @@ export class InventoryStore {
     return (this.pairedGsmeStmt.get(gpfEui) as string | undefined) ?? undefined;
   }
 
+  private commsHubOfGpfStmt?: ReturnType<SqliteDatabase['prepare']>;
+
+  /**
+   * The comms hub a GPF is the other half of: a hub whose pre-notification named it (AssociatedGPFDeviceID, the seeds
+   * and fleets alike), or the hub the GPF's row is linked to (8.14.1). Undefined when no hub has it. A GPF belongs to
+   * exactly one hub. The hubs by devices_by_associated_gpf, the GPF's row by its key.
+   */
+  commsHubOfGpf(gpfEui: string): string | undefined {
+    this.commsHubOfGpfStmt ??= this.db.prepare(
+      `SELECT eui FROM devices WHERE associated_gpf_eui = @gpf AND type = 'CHF'
+       UNION SELECT comms_hub_eui FROM devices WHERE eui = @gpf AND comms_hub_eui IS NOT NULL
+       ORDER BY 1 LIMIT 1`,
+    ).pluck();
+    return (this.commsHubOfGpfStmt.get({ gpf: gpfEui }) as string | undefined) ?? undefined;
+  }
+
   devicesAtSupplyPoint(mpxn: string): DeviceRecord[] {
     return (this.db.prepare('SELECT * FROM devices WHERE mpxn = ? ORDER BY type, eui').all(mpxn) as Row[]).map(deviceFromRow);
   }

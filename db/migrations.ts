@@ -496,4 +496,13 @@ CREATE INDEX IF NOT EXISTS device_app_state_in_prepayment ON device_app_state (d
 CREATE INDEX IF NOT EXISTS outbox_undelivered_by_party ON outbox (party_eui, next_attempt_at, id) WHERE delivered_at IS NULL;
 `,
   },
+  {
+    version: 24,
+    name: 'inventory: the comms hub that names a GPF, found by an index (a GPF belongs to one hub)',
+    sql: `
+-- 12.2 refuses a comms hub pre-notified with the GPF another hub already names (InventoryStore.commsHubOfGpf): only
+-- the hubs and GSMEs that name a GPF have one, so only their rows are indexed.
+CREATE INDEX IF NOT EXISTS devices_by_associated_gpf ON devices (associated_gpf_eui) WHERE associated_gpf_eui IS NOT NULL;
+`,
+  },
 ];

@@ -114,6 +114,8 @@ export interface StateNeeds {
    * device log, which the DCC has from the hub's CS14 alerts)
    */
   deviceStateOf?: { eui: Eui; section: string };
+  /** the comms hub a GPF already belongs to (12.2: a GPF is the other half of one hub) */
+  commsHubOfGpf?: Eui;
 }
 
 export interface IssuedPreCommand {
@@ -141,6 +143,8 @@ export interface HandlerState {
   deviceCertificate?: Buffer;
   /** the section asked for by deviceStateOf; undefined when the device has none */
   deviceState?: unknown;
+  /** the hub asked for by commsHubOfGpf; null when no hub has that GPF */
+  commsHubOfGpf?: Eui | null;
 }
 
 /** A DCC schedule as the DCC keeps it (5.1 makes it, 5.2 reads it, 5.3 deletes it). */

@@ -3,7 +3,8 @@
  * to the smart metering inventory as Pending, with the cells it leaves the factory with (the ACB's
  * certificates where its supplier and network operator will go), and answers I0. A Type 2 device (IHD, CAD)
  * enters Pending too, with no certificates. A comms hub pre-notified with AssociatedGPFDeviceID is paired with
- * that GPF: 8.14.1 commissions the two together.
+ * that GPF: 8.14.1 commissions the two together. A GPF is the other half of exactly one hub: a hub naming a GPF
+ * another hub already has is refused, as is one naming a device that is not a GPF.
  */
 import { dashedEui, DCC_EUI, DEVICE_TYPES, type DeviceType, type Eui } from '../../pki/index.ts';
 import { bodyKit, serviceFacts } from '../duis/index.ts';
@@ -33,7 +34,11 @@ interface Body {
 export const Codes1202 = {
   alreadyKnown: 'E120201', // the device is already in the smart metering inventory
   deviceType: 'E120203', // a device type dcc-sim's inventory does not hold
-  inconsistent: 'E120204', // a field that does not fit the device type, or an AssociatedGPFDeviceID that is not a GPF
+  // a field that does not fit the device type, or an AssociatedGPFDeviceID that is not a GPF or (for a comms hub) is
+  // a GPF another hub already has. The references here give E1202xx no meanings; of the codes the XSD lists for 12.2
+  // this is the one dcc-sim gives a wrong AssociatedGPFDeviceID, so a GPF already taken is refused with it too
+  // (E120207 stays unassigned: nothing here says what it means).
+  inconsistent: 'E120204',
 } as const;
 
 export const devicePrenotification: ServiceModule<Body> = {
@@ -93,7 +98,10 @@ export const devicePrenotification: ServiceModule<Body> = {
     ...(b.esmeVariant ? [{ label: 'ESMEVariant', value: b.esmeVariant }] : []),
     ...(b.associatedGpf ? [{ label: 'AssociatedGPFDeviceID', value: dashedEui(b.associatedGpf) }] : []),
   ],
-  needs: (v) => ({ inventoryDevices: [v.request.body.deviceId, ...(v.request.body.associatedGpf ? [v.request.body.associatedGpf] : [])] }),
+  needs: ({ request: { body: b } }) => ({
+    inventoryDevices: [b.deviceId, ...(b.associatedGpf ? [b.associatedGpf] : [])],
+    ...(b.deviceType === 'CHF' && b.associatedGpf ? { commsHubOfGpf: b.associatedGpf } : {}),
+  }),
   handle(v, state) {
     const b = v.request.body;
     const known = state.inventoryDevices!;
@@ -109,6 +117,10 @@ export const devicePrenotification: ServiceModule<Body> = {
       if (b.deviceType !== 'GSME' && b.deviceType !== 'CHF') fail(Codes1202.inconsistent, `AssociatedGPFDeviceID is for a GSME or a comms hub, not a ${b.deviceType}`);
       const gpf = known.get(b.associatedGpf);
       if (gpf?.type !== 'GPF') fail(Codes1202.inconsistent, `AssociatedGPFDeviceID ${dashedEui(b.associatedGpf)} is ${gpf ? `${gpf.type === 'ESME' ? 'an' : 'a'} ${gpf.type}` : 'not in the inventory'}, not a GPF`);
+      const hub = state.commsHubOfGpf;
+      if (b.deviceType === 'CHF' && hub) {
+        fail(Codes1202.inconsistent, `AssociatedGPFDeviceID: GPF ${dashedEui(b.associatedGpf)} is already paired with comms hub ${dashedEui(hub)}; a GPF belongs to one comms hub`);
+      }
     }
     return {
       step: { name: 'inventory', detail: `${b.deviceType} ${dashedEui(b.deviceId)} added as Pending, pre-notified by ${v.sender.name}` },

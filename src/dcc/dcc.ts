@@ -454,6 +454,7 @@ export class Dcc extends EventEmitter {
       const json = this.world.store.getDeviceAppState(needs.deviceStateOf.eui);
       state.deviceState = json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>)[needs.deviceStateOf.section];
     }
+    if (needs.commsHubOfGpf) state.commsHubOfGpf = this.world.store.inventory.commsHubOfGpf(needs.commsHubOfGpf) ?? null;
     if (needs.deviceCertificateOf && this.world.store.getDevice(needs.deviceCertificateOf)) {
       state.deviceCertificate = this.world.deviceCertificates(needs.deviceCertificateOf).kaCertificate.der;
     }
