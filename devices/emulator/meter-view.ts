@@ -17,7 +17,7 @@ import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import type { EventLogSection } from './families/event-logs.ts';
 import { FACTORY_FIRMWARE_VERSION, type FirmwareSection } from './families/firmware.ts';
 import { GAS_FLEET_EPOCH, gasMeterOf, gasVolumeAt } from './families/gsme-reads.ts';
-import { creditFigures, NO_CREDIT, type CreditFigures } from './families/prepayment.ts';
+import { creditFigures, type CreditFigures } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
 import type { CommandInputs } from './use-case.ts';
@@ -133,7 +133,7 @@ export function meterView(device: { eui: string; type: DeviceType }, state: Devi
   if (figures.device.type !== 'GPF') {
     // as the reads report them (prepayment.ts creditFigures): a GPF's through its mirror, none without one
     const p = figures.app.prepayment as Partial<PrepaymentSection> | undefined;
-    prepayment = { paymentMode: p?.paymentMode ?? 'credit', ...(creditFigures(figures.app) ?? NO_CREDIT) };
+    prepayment = { paymentMode: p?.paymentMode ?? 'credit', ...creditFigures(figures.app) };
   }
 
   const consumer = (app.consumer as ConsumerFacts | undefined) ?? {};

@@ -167,3 +167,16 @@ describe('a GSME\'s reads, and its GPF\'s, at the instant of a command that chan
     expect(gasCredit()).toEqual({ ...debts, balance: debts.balance + 500_000 - 5_000, paymentDebt: 1_000_000 - 5_000 });
   });
 });
+
+// ---------------------------------------------------------------- a meter never given money
+
+describe('a credit meter never given money or debt', () => {
+  it('reads its balance like any other: the GSME, its GPF and the ESME answer 4.18 and 4.3 with credit and debts, all nothing', () => {
+    w = conformanceWorld();
+    ok(w.run('CS02bSupplierBySupplierHandover_6.21_SUCCESS_REQUEST_DUIS.XML'));
+    const nothing = { balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentDebt: 0, timeDebt1: 0, timeDebt2: 0 };
+    // every attribute answered (an unsupported one would be absent), the GPF's agreeing with the GSME's
+    expect(gasCredit()).toEqual(nothing);
+    expect(esmeCredit()).toEqual(nothing);
+  });
+});

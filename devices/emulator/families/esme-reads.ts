@@ -32,7 +32,7 @@ import { objectKey, runAccess, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
-import { clampInt32, creditFigures, NO_CREDIT } from './prepayment.ts';
+import { clampInt32, creditFigures } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 import { activeTariffOf, tariffActionAt } from './tariffs.ts';
 
@@ -195,7 +195,7 @@ function blockArrays(ctx: CommandContext, at: Date, tou: number[]): DlmsData[] {
  * 4.18 reads the balance; the order within the structure is our reading of RTDS, which shows only the types).
  */
 function prepayValues(ctx: CommandContext): DlmsData[] {
-  const f = creditFigures(ctx.app) ?? NO_CREDIT;
+  const f = creditFigures(ctx.app);
   return [f.balance, f.emergencyCredit, f.accumulatedDebt, f.paymentDebt, f.timeDebt1, f.timeDebt2]
     .map((v) => dlms.dl(clampInt32(v)));
 }
@@ -561,8 +561,6 @@ const FACTORY = new Map<string, string>([
   ['71/0000110000FF/7', '060000001e'],
   // 4.12.1_ECS18b
   ['10/00000C0000FF/2', '0102020a12000103ff090600000a8064ff12000109040c00000012ffff0407fe04000905000001ffff0905ffffffffff020a12000203ff090600000a8064ff12000209040900000012ffff0407fe04000905000001ffff0905ffffffffff'],
-  // 4.18: a credit-mode meter holds no prepayment balance
-  ['112/0000130A00FF/2', '0500000000'],
 ]);
 
 /**

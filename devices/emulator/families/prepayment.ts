@@ -122,21 +122,21 @@ export interface CreditFigures {
   timeDebt2: number;
 }
 
-/** What a meter whose sections hold no money yet shows where a figure is wanted anyway (4.3, the console): zeros. */
-export const NO_CREDIT: CreditFigures = { balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentDebt: 0, timeDebt1: 0, timeDebt2: 0 };
+/** The money of a meter never given credit or debt: none. */
+const NO_CREDIT: Readonly<CreditFigures> = Object.freeze({ balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentDebt: 0, timeDebt1: 0, timeDebt2: 0 });
 
 const METER_BALANCE = obis('0-0:19.10.0.255');
 
 /**
  * The meter's money as every read reports it: the sections' figures as the last command or catch-up left them (a
- * meter balance a DLMS command set with no section, else nothing). Undefined: none of them was ever set (a credit
- * meter never given credit or debt), for the reads to answer as the factory meter does.
+ * meter balance a DLMS command set with no section, else nothing). A meter never given credit or debt has none
+ * (NO_CREDIT): a real meter always holds its balance registers and attributes, so its reads answer zeros, not an error.
  */
-export function creditFigures(app: DeviceAppState): CreditFigures | undefined {
+export function creditFigures(app: DeviceAppState): CreditFigures {
   const p = app.prepayment as Partial<PrepaymentSection> | undefined;
   const d = (app.prepaymentConfig as Partial<PrepaymentConfigSection> | undefined)?.debts;
   const stored = p?.balance === undefined ? storedAttribute(app, 112, METER_BALANCE, 2) : undefined;
-  if (!p && !d && stored?.type !== 'double-long') return undefined;
+  if (!p && !d && stored?.type !== 'double-long') return NO_CREDIT;
   return {
     balance: p?.balance ?? (stored?.type === 'double-long' ? stored.value : 0),
     emergencyCredit: p?.emergencyCredit ?? 0,
@@ -156,10 +156,7 @@ const CREDIT_REGISTERS: CosemObject[] = ([
   classId: 112,
   obis: o,
   name,
-  get(attribute, ctx) {
-    const f = attribute === 2 ? creditFigures(ctx.app) : undefined;
-    return f ? dlms.dl(clampInt32(f[figure])) : undefined;
-  },
+  get: (attribute, ctx) => (attribute === 2 ? dlms.dl(clampInt32(creditFigures(ctx.app)[figure])) : undefined),
 }));
 
 /** The GSME's Prepayment cluster credit and debt attributes (4.18, 4.3, the prepay snapshots), from the GPF's mirror too. */
@@ -175,9 +172,8 @@ const CREDIT_ATTRIBUTES: ZclAttribute[] = ([
   id,
   name,
   get(ctx) {
-    const f = creditFigures(ctx.app);
-    if (!f) return undefined;
-    return { type, value: type === ZclType.int32 ? clampInt32(f[figure]) : Math.max(0, Math.min(0xffffffff, Math.round(f[figure]))) };
+    const v = creditFigures(ctx.app)[figure];
+    return { type, value: type === ZclType.int32 ? clampInt32(v) : Math.max(0, Math.min(0xffffffff, Math.round(v))) };
   },
 }));
 
