@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGbcsMessage, makeUtrn, type GbcsMessage } from '../../devices/index.ts';
+import { decodeGbcsMessage, makeUtrn, obisText, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { exampleRequest } from '../../src/world/examples.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
@@ -290,5 +290,49 @@ describe('2.1 Update Prepay Configuration', () => {
     const rtdsSetup = decodeGbcsMessage(rtdsVector('2.1_GCS05', 'GCS05_2.1_8F66_FUTURE_DATED_SUCCESS_ALERT_EMERGENCY_CREDIT_SETUP_GBCS.HEX'));
     // The alert names the command's counter (octets 12-19 of the payload); RTDS's is 1001.
     expect(gbcsDifferences(Buffer.from(setup.apdu.bytes), Buffer.from(rtdsSetup.apdu.bytes), { ignore: [[12, 8]] })).toEqual([]);
+  });
+});
+
+describe('4.13 Read Prepayment Configuration after 2.1', () => {
+  /** A DLMS command's specs, each 'class OBIS attribute', with the value it carries or its answer gives. */
+  const byAttribute = (command: Buffer, answer?: GbcsMessage): Map<string, DlmsData> => {
+    const c = decodeGbcsMessage(command).body;
+    if (c.kind !== 'dlms-request') throw new Error(c.kind);
+    const values = answer ? (answer.body.kind === 'dlms-response' ? answer.body.response.data : []) : c.request.data;
+    return new Map(c.request.specs.map((s, i) => [`${s.classId} ${obisText(s.obis)} ${s.id}`, values[i]!]));
+  };
+  const value = (d: DlmsData | undefined) => (d && 'value' in d ? d.value : undefined);
+
+  it('the ESME reads back every setting 2.1 made: thresholds, emergency credit, debt recovery cap and the non-disablement calendar', () => {
+    const v = conformanceWorld();
+    try {
+      // values no factory meter holds
+      const set = v.run('ECS08a_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', (x) => x
+        .replace(/<sr:DebtRecoveryRateCap>\d+</, '<sr:DebtRecoveryRateCap>45<')
+        .replace(/<sr:EmergencyCreditLimit>\d+</, '<sr:EmergencyCreditLimit>350000<')
+        .replace(/<sr:EmergencyCreditThreshold>\d+</, '<sr:EmergencyCreditThreshold>150000<')
+        .replace(/<sr:LowCreditThreshold>\d+</, '<sr:LowCreditThreshold>250000<')
+        .replace(/<sr:MaxMeterBalance>\d+</, '<sr:MaxMeterBalance>6000000<')
+        .replace(/<sr:MaxCreditThreshold>\d+</, '<sr:MaxCreditThreshold>1200000<'));
+      expect(set.final, set.finalReason ?? '').toBe('I0');
+      const read = v.run('ECS26a_4.13_SINGLE_SUCCESS_REQUEST_DUIS.XML');
+      expect(read.final, read.finalReason ?? '').toBe('I0');
+      const got = byAttribute(read.command!, read.deviceResponse);
+      expect({
+        maxCredit: value(got.get('9000 0-0:94.44.2.10 2')),
+        maxMeterBalance: value(got.get('9000 0-0:94.44.2.20 2')),
+        lowCredit: value(got.get('111 0-0:19.0.0.255 16')),
+        debtRecoveryRateCap: value(got.get('111 0-0:19.0.0.255 18')),
+        emergencyCreditLimit: value(got.get('112 0-0:19.10.1.255 9')),
+        emergencyCreditThreshold: value(got.get('112 0-0:19.10.1.255 10')),
+      }).toEqual({ maxCredit: 1_200_000, maxMeterBalance: 6_000_000, lowCredit: 250_000, debtRecoveryRateCap: 45, emergencyCreditLimit: 350_000, emergencyCreditThreshold: 150_000 });
+      // what the DCC put in the command for the rest: the debt recovery cap's period, the calendar's special days and schedule
+      const sent = byAttribute(set.command!);
+      expect(got.get('111 0-0:19.0.0.255 19')).toEqual(sent.get('9000 0-0:94.44.128.13 4'));
+      expect(got.get('11 0-0:11.0.2.255 2')).toEqual(sent.get('11 0-1:11.0.2.255 2'));
+      expect(got.get('10 0-0:12.0.1.255 2')).toEqual(sent.get('10 0-1:12.0.1.255 2'));
+    } finally {
+      v.close();
+    }
   });
 });

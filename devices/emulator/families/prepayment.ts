@@ -39,6 +39,7 @@ import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
 import { changeSupply, type SupplySection } from './supply.ts';
+import { storeAsActive } from './tariffs.ts';
 import { raiseEmergencyCreditActivated } from '../credit-alerts.ts';
 
 /** What the tariffs family's PrepaymentSection holds (same names; unified when the branches meet). */
@@ -445,9 +446,24 @@ const SETTING = {
   maxMeterBalance: obis('0-0:94.44.2.20'),
   maxCredit: obis('0-0:94.44.2.10'),
   debtRecoveryRateCap: obis('0-0:94.44.128.12'),
+  debtRecoveryRateCapPeriod: obis('0-0:94.44.128.13'),
   lowCredit: obis('0-0:94.44.128.9'),
   emergencyCreditLimit: obis('0-0:94.44.128.2'),
   emergencyCreditThreshold: obis('0-0:94.44.128.3'),
+};
+
+const ACCOUNT = obis('0-0:19.0.0.255');
+/**
+ * The settings the meter holds in force in its account (class 111) and emergency credit (class 112) objects, where
+ * 4.13 reads them: the low credit threshold, the debt recovery cap and its period (max provision and its period),
+ * the emergency credit limit (preset credit amount) and threshold (credit available threshold).
+ */
+const HELD_IN: Readonly<Record<string, readonly [classId: number, obis: string, attribute: number]>> = {
+  [SETTING.lowCredit]: [111, ACCOUNT, 16],
+  [SETTING.debtRecoveryRateCap]: [111, ACCOUNT, 18],
+  [SETTING.debtRecoveryRateCapPeriod]: [111, ACCOUNT, 19],
+  [SETTING.emergencyCreditLimit]: [112, EMERGENCY_CREDIT, 9],
+  [SETTING.emergencyCreditThreshold]: [112, EMERGENCY_CREDIT, 10],
 };
 
 /** When a command's settings take effect: a class-9000 activation time (attribute 6), or a ZCL start time. */
@@ -471,7 +487,11 @@ function held(ctx: CommandContext, when: When): boolean {
   return ctx.defer(when === 'never' ? CANCELLATION_DATE_TIME : when);
 }
 
-/** ECS08/08a: stores what it sets and takes the thresholds into the prepayment settings. */
+/**
+ * ECS08/08a: stores what it sets, and each value as the meter holds it in force (the calendar's active objects, a
+ * setting's active value and its account or emergency credit attribute) for 4.13 to read back; takes the thresholds
+ * into the prepayment settings.
+ */
 function applyElecConfig(app: DeviceAppState, req: AccessRequest): void {
   const cfg = prepaymentConfigOf(app);
   cfg.thresholds ??= {};
@@ -479,7 +499,11 @@ function applyElecConfig(app: DeviceAppState, req: AccessRequest): void {
     if (spec.kind !== 'set') return;
     const v = req.data[i]!;
     storeAttribute(app, spec.classId, spec.obis, spec.id, v);
-    if (spec.classId !== 9000 || spec.id === 6 || !('value' in v) || typeof v.value !== 'number') return;
+    storeAsActive(app, spec.classId, spec.obis, spec.id, v);
+    if (spec.classId !== 9000 || spec.id === 6) return;
+    const held = HELD_IN[spec.obis];
+    if (held) storeAttribute(app, ...held, v);
+    if (!('value' in v) || typeof v.value !== 'number') return;
     const n = v.value;
     if (spec.obis === SETTING.maxMeterBalance) cfg.thresholds.maxMeterBalance = n;
     else if (spec.obis === SETTING.maxCredit) cfg.thresholds.maxCredit = n;

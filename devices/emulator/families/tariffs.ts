@@ -192,17 +192,26 @@ function actsNow(ctx: CommandContext, a: Activation): boolean {
 // ---------------------------------------------------------------- ESME: activation of passive objects
 
 const b = (o: string) => Buffer.from(o, 'hex');
-/** The active object of a passive one whose OBIS differs (special days 0-1:11 → 0-0:11, thresholds 16.1 → 16.0, payment mode 0-1:19 → 0-0:19). */
+/**
+ * The active object of a passive one whose OBIS differs (special days 0-1:11 → 0-0:11, schedule 0-1:12 → 0-0:12,
+ * thresholds 16.1 → 16.0, payment mode 0-1:19 → 0-0:19).
+ */
 function activeObis(classId: number, o: string): string {
   const x = b(o);
-  if (classId === 11 || classId === 111) x[1] = 0;
+  if (classId === 10 || classId === 11 || classId === 111) x[1] = 0;
   if (classId === 21) x[3] = 0;
   return x.toString('hex').toUpperCase();
 }
 /** passive attribute → active attribute, per class */
 const ACTIVE_ATTRIBUTE: Readonly<Record<number, Readonly<Record<number, number>>>> = {
-  20: { 7: 3, 8: 4, 9: 5 }, 11: { 2: 2 }, 21: { 2: 2 }, 113: { 6: 5 }, 9000: { 4: 2 }, 111: { 2: 2, 11: 11 },
+  20: { 7: 3, 8: 4, 9: 5 }, 10: { 2: 2 }, 11: { 2: 2 }, 21: { 2: 2 }, 113: { 6: 5 }, 9000: { 4: 2 }, 111: { 2: 2, 11: 11 },
 };
+
+/** Stores a passive value where the meter holds it once active, for the reads to return it (nothing if it has no active counterpart). */
+export function storeAsActive(app: DeviceAppState, classId: number, o: string, id: number, d: DlmsData): void {
+  const active = ACTIVE_ATTRIBUTE[classId]?.[id];
+  if (active !== undefined) storeAttribute(app, classId, activeObis(classId, o), active, d);
+}
 
 const PRIMARY_CALENDAR = obis('0-0:13.0.0.255');
 const SECONDARY_CALENDAR = obis('0-0:13.0.1.255');
@@ -283,8 +292,7 @@ function activateDlms(app: DeviceAppState, request: AccessRequest, now: Date): v
   request.specs.forEach((s, i) => {
     const d = request.data[i];
     if (s.kind !== 'set' || !d || isActivationSpec(request, i)) return;
-    const active = ACTIVE_ATTRIBUTE[s.classId]?.[s.id];
-    if (active !== undefined) storeAttribute(app, s.classId, activeObis(s.classId, s.obis), active, d);
+    storeAsActive(app, s.classId, s.obis, s.id, d);
     if (s.classId === 111 || s.obis === DISABLEMENT_THRESHOLD) {
       const p = prepaymentOf(app);
       if (s.classId === 111 && s.id === 2) p.paymentMode = num(items(d)[0]) === 2 ? 'prepayment' : 'credit';
