@@ -306,11 +306,12 @@ export class InventoryStore {
   /**
    * The comms hub a GPF is the other half of: a hub whose pre-notification named it (AssociatedGPFDeviceID, the seeds
    * and fleets alike), or the hub the GPF's row is linked to (8.14.1). Undefined when no hub has it. A GPF belongs to
-   * exactly one hub. The hubs by devices_by_associated_gpf, the GPF's row by its key.
+   * exactly one hub. A hub not installed yet by devices_by_associated_gpf; an installed hub by its GPF's row, which
+   * the install linked to it.
    */
   commsHubOfGpf(gpfEui: string): string | undefined {
     this.commsHubOfGpfStmt ??= this.db.prepare(
-      `SELECT eui FROM devices WHERE associated_gpf_eui = @gpf AND type = 'CHF'
+      `SELECT eui FROM devices WHERE associated_gpf_eui = @gpf AND status IN ('Pending', 'Whitelisted') AND type = 'CHF'
        UNION SELECT comms_hub_eui FROM devices WHERE eui = @gpf AND comms_hub_eui IS NOT NULL
        ORDER BY 1 LIMIT 1`,
     ).pluck();
