@@ -99,7 +99,7 @@ export {
   meterModel, premisesOf, HOUSEHOLD_KINDS, SOLAR_SHARE, ELECTRICITY_QUANTITIES,
   registerAt, halfHour, profileRows, maximumDemand, dailyConsumptionLog, dailyReadLog, tariffRegisters, instantaneous,
   daylight, gasEnergyKWh, GAS_VOLUME_CORRECTION, DEFAULT_CALORIFIC_VALUE,
-  touRegisterAt, TOU_REGISTERS, BLOCK_RATES, BLOCKS, balanceAt, balanceCrossing,
+  touRegisterAt, TOU_REGISTERS, BLOCK_RATES, BLOCKS, balanceAt, balancesAt, balanceCrossing,
 } from './meter/index.ts';
 export type {
   MeterModel, MeterSpec, SupplyOff, Fuel, HouseholdKind, Premises, Quantity, IntervalAmount, DailyRead, MaximumDemand,

@@ -137,6 +137,26 @@ export function catchUp(ctx: CommandContext): void {
 }
 
 /**
+ * What a device notes of what a command (or a held one at its time) changed, for its logs of the past: `note` sees
+ * the application state as the command finds it, after the catch-ups, and returns what to do once the use case has
+ * acted on that same copy: a prepayment meter's money changing at the command's instant (prepayment.ts).
+ */
+type Note = (app: DeviceAppState, now: Date) => () => void;
+const notes: Note[] = [];
+
+export function noteEveryCommand(note: Note): void {
+  notes.push(note);
+}
+
+/** Runs `act` between the notes' looks before and after it. */
+function noted<T>(app: DeviceAppState, now: Date, act: () => T): T {
+  const afterwards = notes.map((n) => n(app, now));
+  const out = act();
+  for (const a of afterwards) a();
+  return out;
+}
+
+/**
  * A device as its reads see it at `now`, from its stored application state: what it did on its own since its last
  * command (its credit drained, its switch or valve opened for lack of it) caught up on a copy, its alerts dropped
  * (they are its own to raise when it catches up itself). Read only: `app` is not changed.
@@ -196,7 +216,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
         setResponseOtherInformation: (extra) => { responseExtra = extra; },
       };
       catchUp(ctx);
-      const payload = spec.run(ctx);
+      const payload = noted(app, now, () => spec.run(ctx));
       if (Object.keys(app).length > 0) next.app = app;
       const unsigned = encodeApdu({
         cra: 'response', counter: apdu.counter, originator: state.eui, target: apdu.originator,
@@ -235,7 +255,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
         defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
       } as unknown as CommandContext);
       const device = { ...state, alertCounter: state.alertCounter + BigInt(raised.length) };
-      const alerts = due({ device, app, pending, message: command, now });
+      const alerts = noted(app, pending.executeAt, () => due({ device, app, pending, message: command, now }));
       if (Object.keys(app).length > 0) state.app = app;
       return { state, changedCells: [], failures: [], alerts: [...raised, ...alerts] };
     };

@@ -10,7 +10,8 @@
  * The device has no clock of its own in the emulator: what happened since its last command is caught up when the
  * next command reaches it (app-use-case.ts `onEveryCommand`), at the instants it happened. Every section read
  * (4.18, the prepay values, 7.4) then reflects it: the reads report the section's figures themselves
- * (prepayment.ts `creditFigures`), so a command that changes them after the catch-up shows at once too.
+ * (prepayment.ts `creditFigures`), so a command that changes them after the catch-up shows at once too; and each
+ * midnight the balance drained past is kept with the money the meter had then, for its logs (prepayment.ts `recordCredit`).
  *
  * Prices: each half hour's import at the price of the register the active primary tariff selects for it (its
  * TOU register's price, or for a block set the price of the block that set's counter is in, split exactly at a
@@ -26,14 +27,14 @@
  * prepayment meter raises as its balance crosses its thresholds are credit-alerts.ts's.
  */
 import {
-  balanceAt, balanceCrossing, gasEnergyKWh, profileRows, registerAt, type BlockPrices, type MeterModel, type PrepaymentTerms, type Quantity, type RegisterPrices,
+  balancesAt, balanceCrossing, gasEnergyKWh, profileRows, registerAt, type BlockPrices, type MeterModel, type PrepaymentTerms, type Quantity, type RegisterPrices,
 } from '../meter/index.ts';
 import { ZclCluster } from '../gbcs/gbz.ts';
 import { onEveryCommand, type CommandContext } from './app-use-case.ts';
 import { raiseCreditAlerts } from './credit-alerts.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import { GAS_FLEET_EPOCH, GAS_UNIT_PRICE, gasMeterOf } from './families/gsme-reads.ts';
-import { CURRENCY_UNITS_PER_PENNY, type PrepaymentConfigSection } from './families/prepayment.ts';
+import { CURRENCY_UNITS_PER_PENNY, creditFigures, recordCredit, type PrepaymentConfigSection } from './families/prepayment.ts';
 import { changeSupply, type SupplySection } from './families/supply.ts';
 import { storedZclAttribute } from './zcl-engine.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
@@ -63,6 +64,7 @@ function fuelOf(ctx: CommandContext): Fuel {
 /** A tariff's money is pounds × 10^scale; the balance is in thousandths of a penny. */
 const CURRENCY_UNITS_PER_POUND = 100 * CURRENCY_UNITS_PER_PENNY;
 const HALF_HOUR = 1_800_000;
+const DAY = 86_400_000;
 /** The registers credit is priced by: TOU registers 1-48, then block sets 1-8 as 49-56. */
 const TOU_REGISTERS = 48;
 const BLOCK_SETS = 8;
@@ -157,8 +159,18 @@ export function settleCredit(ctx: CommandContext): void {
     }
   }
   // after any disconnection: the model counts nothing while the switch is open
-  p.balance = Math.round(balanceAt(fuelOf(ctx).meter, terms, now));
-  if (ec?.active) p.emergencyCredit = Math.max(0, ec.limit + Math.min(0, p.balance));
+  const midnights: Date[] = [];
+  for (let t = (Math.floor(asOf.getTime() / DAY) + 1) * DAY; t <= now.getTime(); t += DAY) midnights.push(new Date(t));
+  const balances = balancesAt(fuelOf(ctx).meter, terms, [...midnights, now]).map((b) => Math.round(b));
+  const drainedTo = (balance: number) => ({ balance, emergencyCredit: ec?.active ? Math.max(0, ec.limit + Math.min(0, balance)) : p.emergencyCredit });
+  // each midnight passed with the money it had then, as the meter's prepayment daily read log captures it
+  let until = creditFigures(ctx.app);
+  midnights.forEach((m, i) => {
+    const figures = { ...until, ...drainedTo(balances[i]!) };
+    recordCredit(ctx.app, m, until, figures);
+    until = figures;
+  });
+  Object.assign(p, drainedTo(balances.at(-1)!));
   p.creditAsOf = now.toISOString();
 }
 

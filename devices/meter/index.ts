@@ -17,5 +17,5 @@ export {
 export type { IntervalAmount, DailyRead, MaximumDemand, InstantaneousValues } from './reads.ts';
 export { touRegisterAt, TOU_REGISTERS, BLOCK_RATES, BLOCKS } from './tariff.ts';
 export type { TouBand, SwitchingTable, Tariff, TariffRegisters } from './tariff.ts';
-export { balanceAt, balanceCrossing } from './prepayment.ts';
+export { balanceAt, balancesAt, balanceCrossing } from './prepayment.ts';
 export type { PrepaymentTerms, TouPrices, RegisterPrices, BlockPrices } from './prepayment.ts';

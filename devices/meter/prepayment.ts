@@ -136,11 +136,24 @@ function balanceOf(m: MeterModel, terms: PrepaymentTerms, from: number, used: Co
 
 /** The balance at `at` (≥ terms.from; earlier instants give the starting balance). */
 export function balanceAt(m: MeterModel, terms: PrepaymentTerms, at: Date): number {
+  return balancesAt(m, terms, [at])[0]!;
+}
+
+/**
+ * The balance at each of `instants` (in ascending order), each what balanceAt gives for it, in one walk of the
+ * consumption (which adds up exactly however the time is cut): every midnight of a long span costs what its last does.
+ */
+export function balancesAt(m: MeterModel, terms: PrepaymentTerms, instants: readonly Date[]): number[] {
   const { q, from } = check(m, terms);
-  const t = Math.max(from, at.getTime());
   const used = emptyConsumption(terms);
-  consumption(m, q, terms, from, t, used);
-  return balanceOf(m, terms, from, used, t);
+  let counted = from;
+  return instants.map((at) => {
+    const t = Math.max(from, at.getTime());
+    if (t < counted) throw new RangeError('balancesAt: the instants must be in ascending order');
+    consumption(m, q, terms, counted, t, used);
+    counted = t;
+    return balanceOf(m, terms, from, used, t);
+  });
 }
 
 /**

@@ -11,6 +11,7 @@ import { roundNonNegative } from '../../devices/meter/load.ts';
 import {
   HOUSEHOLD_KINDS,
   balanceAt,
+  balancesAt,
   balanceCrossing,
   dailyConsumptionLog,
   dailyReadLog,
@@ -479,6 +480,18 @@ describe('prepayment balance', () => {
     const crossing = balanceCrossing(m, tou, 0, horizon)!;
     expect(balanceAt(m, tou, crossing)).toBeLessThanOrEqual(0);
     expect(balanceAt(m, tou, plus(crossing, -1))).toBeGreaterThan(0);
+  });
+
+  it('the balances at several instants, in one walk, are each exactly what balanceAt gives: flat, TOU and block prices', () => {
+    const m = elec(66, { household: 'electricHeating' });
+    const switching: SwitchingTable = { weekday: [{ start: '00:00', register: 1 }, { start: '07:30', register: 2 }] };
+    const prices = [27, { switching, perRegister: [12, 30] }, { registerOf: () => 1, perRegister: [{ counter: 500, thresholds: [4000, 9000], prices: [10, 20, 35] }] }];
+    const instants = [from, plus(from, 0.3 * DAY), plus(from, DAY), plus(from, DAY), plus(from, 4.7 * DAY), plus(from, 30 * DAY)];
+    for (const price of prices) {
+      const terms = { from, balance: 5000, standingChargePerDay: 40, price };
+      expect(balancesAt(m, terms, instants)).toEqual(instants.map((t) => balanceAt(m, terms, t)));
+    }
+    expect(() => balancesAt(m, { from, balance: 0, standingChargePerDay: 0, price: 1 }, [plus(from, DAY), from])).toThrow(RangeError);
   });
 
   it('gas is charged by energy: volume × calorific value × 1.02264 / 3.6', () => {

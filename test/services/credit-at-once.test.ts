@@ -4,6 +4,8 @@
  * credit and debts the command left, not those from before it. On the ZAZ1 ESME (4.18 ECS82 and 4.3 ECS19) and the
  * ZAZ1 GSME (4.18 GCS60 and 4.3 GCS14, and the same through its GPF, which mirrors it), over DUIS from the RTDS
  * templates. Simulated time moves an hour between the steps, so that the credit drains (a catch-up) before each.
+ * A meter never given money reads zeros. And the past is not rewritten: the prepayment daily read log (4.14) carries
+ * at each midnight the money the meter had then, as its reads reported it at that midnight.
  */
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -178,5 +180,109 @@ describe('a credit meter never given money or debt', () => {
     // every attribute answered (an unsupported one would be absent), the GPF's agreeing with the GSME's
     expect(gasCredit()).toEqual(nothing);
     expect(esmeCredit()).toEqual(nothing);
+  });
+});
+
+// ---------------------------------------------------------------- the prepayment daily read log (4.14)
+
+const withPeriod = (from: string, to: string) => (x: string) =>
+  x.replace(/<sr:StartDateTime>[^<]*</, `<sr:StartDateTime>${from}<`).replace(/<sr:EndDateTime>[^<]*</, `<sr:EndDateTime>${to}<`);
+const Y2000 = Date.UTC(2000, 0, 1);
+const at = (secondsSince2000: number) => new Date(Y2000 + secondsSince2000 * 1000).toISOString();
+
+/** The ESME's prepayment daily read log (4.14, decrypted) over the period: each midnight, oldest first, and its figures. */
+function esmeDailyLog(from: string, to: string): { at: string; credit: Credit }[] {
+  const m = ok(w!.run('ECS21b_4.14_KRP_SUCCESS_REQUEST_DUIS.XML', withPeriod(from, to)));
+  if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
+  const d = m.body.response.data[0]!;
+  if (d.type !== 'structure' || d.items[1]?.type !== 'octet-string') throw new Error(`not protected: ${d.type}`);
+  return items(items(decodeDlmsData(decrypt(m, d.items[1].value)))[0]).map((row) => {
+    const [stamp, ...figures] = items(row);
+    if (stamp?.type !== 'double-long-unsigned') throw new Error(`no capture time: ${stamp?.type}`);
+    const [b, ec, acc, pay, t1, t2] = figures.map(value);
+    return { at: at(stamp.value), credit: { balance: b!, emergencyCredit: ec!, accumulatedDebt: acc!, paymentDebt: pay!, timeDebt1: t1!, timeDebt2: t2! } };
+  });
+}
+
+/**
+ * The gas meter's prepayment daily read log (4.14, its Publish Prepay Snapshots decrypted) over the period, oldest
+ * first, read from the GSME or through its GPF (`via`).
+ */
+function gasDailyLog(via: string, from: string, to: string): { at: string; credit: Credit }[] {
+  const m = ok(w!.run('GCS16b_4.14_KRP_SUCCESS_REQUEST_DUIS.XML', (x) => withPeriod(from, to)(x.replace(`${dashed(GSME)}:`, `${dashed(via)}:`))));
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  // a snapshot found is sensitive; an offset beyond those found is a Default Response (Not Found), in clear
+  return m.body.gbz.components.filter((c) => c.encrypted).map((c) => {
+    const p = decrypt(m, c.encrypted!.ciphered);
+    // id(4) ‖ time(4) ‖ found, command index, total commands ‖ cause(4) ‖ payload type ‖ Debt/Credit Status
+    const [acc, pay, t1, t2, ec, b] = [0, 1, 2, 3, 4, 5].map((k) => p.readInt32LE(16 + 4 * k));
+    return { at: at(p.readUInt32LE(4)), credit: { balance: b!, emergencyCredit: ec!, accumulatedDebt: acc!, paymentDebt: pay!, timeDebt1: t1!, timeDebt2: t2! } };
+  }).reverse();
+}
+const dashed = (eui: string) => eui.match(/../g)!.join('-');
+
+describe('the prepayment daily read log (4.14): each midnight with the money the meter had at that midnight', () => {
+  const MIDNIGHTS = ['2026-11-30T00:00:00.000Z', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z', '2026-12-03T00:00:00.000Z'];
+
+  it('ESME: not a later top-up or debt; the balance as it drained, at each midnight', () => {
+    w = conformanceWorld();
+    w.dcc.clock.set(new Date('2026-12-01T09:00:00Z'));
+    const untouched = esmeCredit();
+    // on prepayment with £10 of credit
+    ok(w.run('ECS08a_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('ECS04a_1.5_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/<sr:AdjustMeterBalance>\d+</, '<sr:AdjustMeterBalance>1000000<')));
+    ok(w.run('ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('>556677<', '>0<')));
+    const start = esmeCredit();
+    // what the meter says at the next midnight, drained overnight; then a top-up and debts that morning
+    w.dcc.clock.set(new Date(MIDNIGHTS[2]!));
+    const atMidnight = esmeCredit();
+    expect(atMidnight.balance).toBeLessThan(start.balance);
+    w.dcc.clock.set(new Date('2026-12-02T09:00:00Z'));
+    ok(w.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(ESME, 3n << 32n, 500)));
+    ok(w.run('ECS07_2.3_SUCCESS_REQUEST_DUIS.XML'));
+    const topped = esmeCredit();
+    w.dcc.clock.set(new Date('2026-12-03T06:00:00Z'));
+    const now = esmeCredit();
+
+    const log = esmeDailyLog('2026-11-29T23:30:00.00Z', '2026-12-03T00:00:00.00Z');
+    expect(log.map((r) => r.at)).toEqual(MIDNIGHTS);
+    expect(log[0]!.credit).toEqual(untouched);
+    expect(log[1]!.credit).toEqual(untouched);
+    expect(log[2]!.credit).toEqual(atMidnight);
+    // the top-up and debts, and the night's drain since: below the morning's balance, above this morning's
+    expect(log[3]!.credit).toEqual({ ...topped, balance: log[3]!.credit.balance });
+    expect(log[3]!.credit.balance).toBeLessThan(topped.balance);
+    expect(log[3]!.credit.balance).toBeGreaterThan(now.balance);
+  });
+
+  it('GSME, and through its GPF: not a later top-up or debt; the balance as it drained, at each midnight', () => {
+    w = conformanceWorld();
+    ok(w.run('CS02bSupplierBySupplierHandover_6.21_SUCCESS_REQUEST_DUIS.XML'));
+    w.dcc.clock.set(new Date('2026-12-01T09:00:00Z'));
+    const untouched = gasCredit();
+    // on prepayment with £10 of credit
+    ok(w.run('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(GSME, 6n << 32n, 1000)));
+    const start = gasCredit();
+    w.dcc.clock.set(new Date(MIDNIGHTS[2]!));
+    const atMidnight = gasCredit();
+    expect(atMidnight.balance).toBeLessThan(start.balance);
+    w.dcc.clock.set(new Date('2026-12-02T09:00:00Z'));
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(GSME, 7n << 32n, 500)));
+    ok(w.run('GCS04_2.3_SUCCESS_REQUEST_DUIS.XML'));
+    const topped = gasCredit();
+    w.dcc.clock.set(new Date('2026-12-03T06:00:00Z'));
+    const now = gasCredit();
+
+    const log = gasDailyLog(GSME, '2026-11-29T23:30:00.00Z', '2026-12-03T00:00:00.00Z');
+    expect(gasDailyLog(GPF, '2026-11-29T23:30:00.00Z', '2026-12-03T00:00:00.00Z'), 'the GPF reads the GSME\'s log').toEqual(log);
+    expect(log.map((r) => r.at)).toEqual(MIDNIGHTS);
+    expect(log[0]!.credit).toEqual(untouched);
+    expect(log[1]!.credit).toEqual(untouched);
+    expect(log[2]!.credit).toEqual(atMidnight);
+    expect(log[3]!.credit).toEqual({ ...topped, balance: log[3]!.credit.balance });
+    expect(log[3]!.credit.balance).toBeLessThan(topped.balance);
+    expect(log[3]!.credit.balance).toBeGreaterThan(now.balance);
   });
 });

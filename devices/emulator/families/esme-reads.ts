@@ -32,7 +32,7 @@ import { objectKey, runAccess, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
-import { clampInt32, creditFigures } from './prepayment.ts';
+import { clampInt32, creditFigures, creditFiguresAt, type CreditFigures } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 import { activeTariffOf, tariffActionAt } from './tariffs.ts';
 
@@ -194,8 +194,7 @@ function blockArrays(ctx: CommandContext, at: Date, tou: number[]): DlmsData[] {
  * the device's currency units, as the tariffs and prepayment families keep them (prepayment.ts creditFigures, as
  * 4.18 reads the balance; the order within the structure is our reading of RTDS, which shows only the types).
  */
-function prepayValues(ctx: CommandContext): DlmsData[] {
-  const f = creditFigures(ctx.app);
+function prepayValues(f: CreditFigures): DlmsData[] {
   return [f.balance, f.emergencyCredit, f.accumulatedDebt, f.paymentDebt, f.timeDebt1, f.timeDebt2]
     .map((v) => dlms.dl(clampInt32(v)));
 }
@@ -265,8 +264,9 @@ const importProfile: Log['rows'] = (ctx, from, to) => {
   return cols[0]!.map((r, i) => dlms.structure(stamp(r.end.getTime()), dlu(r.value), dlu(cols[1]![i]!.value)));
 };
 
+/** A prepayment log's rows: each time with the money the meter had then. */
 function prepayRows(ctx: CommandContext, times: number[]): DlmsData[] {
-  return times.map((t) => dlms.structure(stamp(t), ...prepayValues(ctx)));
+  return times.map((t) => dlms.structure(stamp(t), ...prepayValues(creditFiguresAt(ctx.app, new Date(t)))));
 }
 
 /** The first instant of each month (UTC) in [from, to], after the epoch: the default billing calendar bills monthly. */
@@ -406,7 +406,7 @@ const registers: CosemObject[] = [
   // TOU rates with their blocks: without block thresholds all in block 1
   // [block 1-4][rate 1-8] flattened, then unused
   data('0-0:94.44.34.2', 'TOU with blocks registers matrix', (ctx) => dlms.structure(touRegisters(blockValues(ctx, ctx.now, touValues(ctx, ctx.now)).flat(), 64))),
-  data('0-0:94.44.34.30', 'prepayment values', (ctx) => dlms.structure(...prepayValues(ctx))),
+  data('0-0:94.44.34.30', 'prepayment values', (ctx) => dlms.structure(...prepayValues(creditFigures(ctx.app)))),
   data('0-0:94.44.34.20', 'active power import', (ctx) => {
     const v = instantaneous(meterOf(ctx), ctx.now);
     return dlms.structure(dlu(v.activeImportW), WATT, dlu(v.activeExportW));

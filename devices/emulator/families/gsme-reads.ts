@@ -26,9 +26,10 @@ import { appUseCase, type CommandContext } from '../app-use-case.ts';
 import type { DeviceType } from '../cells.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import type { UseCase } from '../use-case.ts';
-import { defaultResponse, responseComponent, runGbz, storedZclAttribute, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
+import { defaultResponse, responseComponent, runGbz, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
 import { zclBehaviours } from './index.ts';
 import type { UseCaseFamily } from './kit.ts';
+import { clampInt32, creditAttribute, creditFiguresAt } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 
 // ---------------------------------------------------------------------------------------------- the meter
@@ -175,17 +176,14 @@ function meteringSnapshot(ctx: CommandContext, s: Snapshot): [number, Buffer] {
 }
 
 /**
- * Debt/Credit Status, payload type 0: accumulated debt, time-based debts 1 and 2, payment-based debt, emergency
- * credit and credit remaining. A gas meter in credit mode with no debts (the prepayment family changes that by
- * storing the prepayment cluster's attributes, which this reads).
+ * Debt/Credit Status, payload type 0: accumulated debt, debt amounts 3 (payment-based), 1 and 2 (time-based),
+ * emergency credit and credit remaining, as the meter had them at the snapshot's time (prepayment.ts creditFiguresAt),
+ * each as its Prepayment cluster attribute carries it.
  */
-function prepaySnapshot(ctx: CommandContext): [number, Buffer] {
-  const stored = (id: number) => {
-    const v = zclBehaviours().attributes.get(`0705/${id.toString(16).padStart(4, '0')}`)?.get?.(ctx) ?? storedZclAttribute(ctx.app, P, id);
-    return v && typeof v === 'object' && typeof v.value === 'number' ? v.value : 0;
-  };
-  const values = [0x0005, 0x0231, 0x0211, 0x0221, 0x0002, 0x0001].map(stored);
-  return [0x00, Buffer.concat(values.map((v) => { const b = Buffer.alloc(4); b.writeInt32LE(Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, v))); return b; }))];
+function prepaySnapshot(ctx: CommandContext, at: Date): [number, Buffer] {
+  const f = creditFiguresAt(ctx.app, at);
+  const values = [0x0005, 0x0231, 0x0211, 0x0221, 0x0002, 0x0001].map((id) => creditAttribute(f, id)!.value as number);
+  return [0x00, Buffer.concat(values.map((v) => { const b = Buffer.alloc(4); b.writeInt32LE(clampInt32(v)); return b; }))];
 }
 
 // ---------------------------------------------------------------------------------------------- sampled data
@@ -266,7 +264,7 @@ const zclCommands: ZclCommand[] = [
   },
   {
     clusterId: P, commandId: 0x07, name: 'Get Prepay Snapshot',
-    run: (c, ctx) => publishSnapshot(c, ctx, () => prepaySnapshot(ctx), 0x01),
+    run: (c, ctx) => publishSnapshot(c, ctx, (s) => prepaySnapshot(ctx, s.at), 0x01),
   },
   {
     clusterId: M, commandId: 0x08, name: 'Get Sampled Data',

@@ -23,16 +23,18 @@
  * What the reads report of the money (the ESME's credit registers, the GSME's Prepayment cluster credit and debt
  * attributes, 4.3's prepayment values, the console's meter panel) is computed from those sections when read
  * (`creditFigures`), never stored beside them: a top-up, emergency credit, a debt update, 1.5 and the credit's
- * catch-up (credit.ts) change the sections only, and a read at the same instant reports what they left.
+ * catch-up (credit.ts) change the sections only, and a read at the same instant reports what they left. The logs of
+ * past instants (the prepayment daily read log and snapshots) report the money then, from the history of those
+ * figures the meter keeps as they change (`creditFiguresAt`).
  */
 import { RemotePartyRole } from '../../../pki/index.ts';
 import { CANCELLATION_DATE_TIME } from '../../gbcs/cs02b.ts';
 import { DataAccessResult, dlms, encodeAccessResponse, encodeDataNotification, invokeIdFor, obis, type AccessRequest, type DlmsData } from '../../gbcs/dlms.ts';
 import { decodeDlmsDateTime, encodeDlmsDateTime } from '../../gbcs/dlms-time.ts';
-import { ZclCluster, ZclStatus, ZclType, dateOfZigbeeTime, encodeDefaultResponse, encodeGbz, encodeGbzAlert, zigbeeTime, type GbzPayload } from '../../gbcs/gbz.ts';
+import { ZclCluster, ZclStatus, ZclType, dateOfZigbeeTime, encodeDefaultResponse, encodeGbz, encodeGbzAlert, zigbeeTime, type GbzPayload, type ZclValue } from '../../gbcs/gbz.ts';
 import { decodeUtrn, utrnMac, utrnPence } from '../../gbcs/utrn.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
-import type { CommandContext, DueContext } from '../app-use-case.ts';
+import { noteEveryCommand, type CommandContext, type DueContext } from '../app-use-case.ts';
 import { factsOf } from '../certificate-cache.ts';
 import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
@@ -160,23 +162,90 @@ const CREDIT_REGISTERS: CosemObject[] = ([
   get: (attribute, ctx) => (attribute === 2 ? dlms.dl(clampInt32(creditFigures(ctx.app)[figure])) : undefined),
 }));
 
-/** The GSME's Prepayment cluster credit and debt attributes (4.18, 4.3, the prepay snapshots), from the GPF's mirror too. */
-const CREDIT_ATTRIBUTES: ZclAttribute[] = ([
+/** The GSME's Prepayment cluster credit and debt attributes: id, name, the figure each carries, its type. */
+const CREDIT_ATTRIBUTE_FIGURES = [
   [0x0001, 'credit remaining', 'balance', ZclType.int32],
   [0x0002, 'emergency credit remaining', 'emergencyCredit', ZclType.int32],
   [0x0005, 'accumulated debt', 'accumulatedDebt', ZclType.int32],
   [0x0211, 'debt amount 1 (time-based)', 'timeDebt1', ZclType.uint32],
   [0x0221, 'debt amount 2 (time-based)', 'timeDebt2', ZclType.uint32],
   [0x0231, 'debt amount 3 (payment-based)', 'paymentDebt', ZclType.uint32],
-] as const).map(([id, name, figure, type]): ZclAttribute => ({
+] as const;
+
+/**
+ * A Prepayment cluster credit or debt attribute's value for the figures (credit signed, debt amounts unsigned): as
+ * 4.18 and 4.3 read it now, and the prepay snapshots of a past instant (gsme-reads.ts).
+ */
+export function creditAttribute(f: CreditFigures, id: number): ZclValue | undefined {
+  const a = CREDIT_ATTRIBUTE_FIGURES.find(([i]) => i === id);
+  if (!a) return undefined;
+  const [, , figure, type] = a;
+  const v = f[figure];
+  return { type, value: type === ZclType.int32 ? clampInt32(v) : Math.max(0, Math.min(0xffffffff, Math.round(v))) };
+}
+
+/** The GSME's Prepayment cluster credit and debt attributes (4.18, 4.3), from the GPF's mirror too. */
+const CREDIT_ATTRIBUTES: ZclAttribute[] = CREDIT_ATTRIBUTE_FIGURES.map(([id, name]): ZclAttribute => ({
   clusterId: ZclCluster.prepayment,
   id,
   name,
-  get(ctx) {
-    const v = creditFigures(ctx.app)[figure];
-    return { type, value: type === ZclType.int32 ? clampInt32(v) : Math.max(0, Math.min(0xffffffff, Math.round(v))) };
-  },
+  get: (ctx) => creditAttribute(creditFigures(ctx.app), id),
 }));
+
+// ---------------------------------------------------------------- the money in the past
+
+/**
+ * How far back the meter keeps its money's history: its billing-period snapshots reach back twelve months (RTDS
+ * GCS15c asks offsets 0-11), its prepayment daily read log 31 days (GCS16b, 0-30). Before that it reports the
+ * oldest figures it kept.
+ */
+const CREDIT_HISTORY_MS = 400 * 86_400_000;
+
+/**
+ * The meter's money over time, for its logs of past instants (the prepayment daily read log and snapshots, the
+ * billing-calendar logs), which a real meter captures as the instants pass: each change, with the figures it left
+ * until the next. A change is a command's, noted at its instant (a top-up, emergency credit, debts, 1.5), or, in
+ * prepayment mode, the balance drained to a midnight (credit.ts). A meter whose money never changed keeps none.
+ */
+export interface CreditHistorySection {
+  /** the figures before the first change kept */
+  before: CreditFigures;
+  /** oldest first */
+  changes: { at: string; figures: CreditFigures }[];
+}
+
+const sameCredit = (a: CreditFigures, b: CreditFigures) => (Object.keys(NO_CREDIT) as (keyof CreditFigures)[]).every((k) => a[k] === b[k]);
+
+/**
+ * Notes that the meter's money, `until` up to `at`, became `figures` then. A change at or before the last one noted
+ * replaces those from its instant on (two commands at one instant; the clock set back).
+ */
+export function recordCredit(app: DeviceAppState, at: Date, until: CreditFigures, figures: CreditFigures): void {
+  if (sameCredit(until, figures)) return;
+  const h = appSection<CreditHistorySection>(app, 'creditHistory', () => ({ before: { ...until }, changes: [] }));
+  const t = at.toISOString();
+  while (h.changes.length > 0 && h.changes.at(-1)!.at >= t) h.changes.pop();
+  h.changes.push({ at: t, figures: { ...figures } });
+  const reach = new Date(at.getTime() - CREDIT_HISTORY_MS).toISOString();
+  while (h.changes.length > 1 && h.changes[1]!.at <= reach) h.before = h.changes.shift()!.figures;
+}
+
+/**
+ * The meter's money at a past instant (up to its last catch-up), as its logs report it: what the last change at or
+ * before it left, else what it had before the first change kept; a meter whose money never changed, what it has now.
+ */
+export function creditFiguresAt(app: DeviceAppState, at: Date): CreditFigures {
+  const h = app.creditHistory as CreditHistorySection | undefined;
+  if (!h) return creditFigures(app);
+  const t = at.toISOString();
+  return h.changes.findLast((c) => c.at <= t)?.figures ?? h.before;
+}
+
+// What each command does to the meter's money, at its instant: a log's midnights before it show the money without it.
+noteEveryCommand((app, now) => {
+  const until = creditFigures(app);
+  return () => recordCredit(app, now, until, creditFigures(app));
+});
 
 // ---------------------------------------------------------------- top-up
 
