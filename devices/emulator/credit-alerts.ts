@@ -23,7 +23,7 @@ import { encodeGbzAlert, zigbeeTime } from '../gbcs/gbz.ts';
 import type { CommandContext, RaisedAlert } from './app-use-case.ts';
 import { factsOf } from './certificate-cache.ts';
 import { alertEnabled } from './families/alert-behaviour.ts';
-import type { PrepaymentConfigSection } from './families/prepayment.ts';
+import { emergencyCreditOf, type PrepaymentConfigSection } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { GENERIC_NON_CRITICAL_ALERT } from './alerts-on-demand.ts';
 
@@ -47,8 +47,8 @@ export function raiseCreditAlerts(ctx: CommandContext, meter: MeterModel, terms:
   const supplier = supplierKa ? factsOf(supplierKa)?.subjectEui : undefined;
   if (!supplier) return;
   const cfg = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
-  const ec = cfg?.emergencyCredit;
-  const ecInUse = ec?.active ? ec.limit : 0;
+  const ec = emergencyCreditOf(ctx.app, ctx.device.type);
+  const ecInUse = ec.active ? ec.limit : 0;
   const connected = ((ctx.app.supply as SupplySection | undefined)?.state ?? 'connected') === 'connected';
   const disconnectAt = connected ? balanceCrossing(meter, terms, floor, ctx.now) : undefined;
   const until = disconnectAt ?? ctx.now;
@@ -62,9 +62,9 @@ export function raiseCreditAlerts(ctx: CommandContext, meter: MeterModel, terms:
   // "combined credit": the balance plus the emergency credit in use
   const low = cfg?.thresholds.lowCredit;
   if (low !== undefined) crossing(CreditAlert.lowCredit, low - ecInUse);
-  if (ec && !ec.active) crossing(CreditAlert.emergencyCreditAvailable, ec.threshold);
+  if (!ec.active) crossing(CreditAlert.emergencyCreditAvailable, ec.threshold);
   if (disconnectAt) {
-    if (ec?.active) found.push({ code: CreditAlert.emergencyCreditExhausted, at: disconnectAt });
+    if (ec.active) found.push({ code: CreditAlert.emergencyCreditExhausted, at: disconnectAt });
     found.push({ code: CreditAlert.belowDisablementThreshold, at: disconnectAt });
   }
   found.sort((a, b) => a.at.getTime() - b.at.getTime());

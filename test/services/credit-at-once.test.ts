@@ -4,13 +4,14 @@
  * credit and debts the command left, not those from before it. On the ZAZ1 ESME (4.18 ECS82 and 4.3 ECS19) and the
  * ZAZ1 GSME (4.18 GCS60 and 4.3 GCS14, and the same through its GPF, which mirrors it), over DUIS from the RTDS
  * templates. Simulated time moves an hour between the steps, so that the credit drains (a catch-up) before each.
- * A meter never given money reads zeros. And the past is not rewritten: the prepayment daily read log (4.14) carries
+ * A meter never given money reads zeros; the emergency credit a meter says it holds (ESME 4.13, GSME 1.6) is what
+ * 2.5 gives. And the past is not rewritten: the prepayment daily read log (4.14) carries
  * at each midnight the money the meter had then, as its reads reported it at that midnight.
  */
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeDlmsData, decryptSensitive, makeUtrn, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
-import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
+import { decodeDlmsData, decodeGbcsMessage, decryptSensitive, makeUtrn, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { conformanceWorld, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 import { items, kaKeyOf, zclReadValues } from '../helpers/sensitive-reads.ts';
 
 const ESME = '00DB1234567890A0';
@@ -180,6 +181,51 @@ describe('a credit meter never given money or debt', () => {
     // every attribute answered (an unsupported one would be absent), the GPF's agreeing with the GSME's
     expect(gasCredit()).toEqual(nothing);
     expect(esmeCredit()).toEqual(nothing);
+  });
+});
+
+// ---------------------------------------------------------------- the emergency credit a meter says it holds
+
+interface EmergencyCredit { limit: number; threshold: number }
+
+/** The ESME's emergency credit limit and threshold as its 4.13 reports them (class 112 0-0:19.10.1.255 attributes 9, 10). */
+function esmeEmergencyCreditSettings(): EmergencyCredit {
+  const r = w!.run('ECS26a_4.13_SINGLE_SUCCESS_REQUEST_DUIS.XML');
+  const m = ok(r);
+  const c = decodeGbcsMessage(r.command!).body;
+  if (c.kind !== 'dlms-request' || m.body.kind !== 'dlms-response') throw new Error(`${c.kind}, ${m.body.kind}`);
+  const data = m.body.response.data;
+  const of = (attribute: number) => value(data[c.request.specs.findIndex((s) => s.classId === 112 && s.id === attribute)]);
+  return { limit: of(9), threshold: of(10) };
+}
+
+/** The GSME's Change Payment Mode Response (1.6): friendly credit ‖ calendar id ‖ emergency credit limit ‖ threshold. */
+function paymentModeAnswer(m: GbcsMessage): EmergencyCredit {
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  const p = m.body.gbz.components[0]!.payload;
+  return { limit: p.readUInt32LE(5), threshold: p.readUInt32LE(9) };
+}
+
+describe('the emergency credit a meter says it holds is what 2.5 gives', () => {
+  it('an ESME that 2.1 never configured gives the limit its 4.13 reports', () => {
+    w = conformanceWorld();
+    const said = esmeEmergencyCreditSettings();
+    ok(w.run('ECS09_2.5_SUCCESS_REQUEST_DUIS.XML'));
+    expect(esmeCredit().emergencyCredit).toBe(said.limit);
+  });
+
+  it('a GSME\'s 1.6 answers its emergency credit: the factory\'s (what 2.5 gives), then what 2.1 set', () => {
+    w = conformanceWorld();
+    ok(w.run('CS02bSupplierBySupplierHandover_6.21_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('GCS06_2.5_SUCCESS_REQUEST_DUIS.XML'));
+    const given = gasCredit().emergencyCredit;
+    const factory = paymentModeAnswer(ok(w.run('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML')));
+    expect(factory, 'as RTDS\'s GSME').toEqual(paymentModeAnswer(decodeGbcsMessage(rtdsVector('1.6_GCS03', 'GCS03_1.6_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX'))));
+    expect(given).toBe(factory.limit);
+    ok(w.run('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', (x) => x
+      .replace(/<sr:EmergencyCreditLimit>\d+</, '<sr:EmergencyCreditLimit>700000<')
+      .replace(/<sr:EmergencyCreditThreshold>\d+</, '<sr:EmergencyCreditThreshold>150000<')));
+    expect(paymentModeAnswer(ok(w.run('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML')))).toEqual({ limit: 700_000, threshold: 150_000 });
   });
 });
 

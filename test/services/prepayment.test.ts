@@ -71,7 +71,7 @@ describe('2.5 Activate Emergency Credit', () => {
     expect(r.final, r.finalReason ?? '').toBe('I0');
     expect(gbcsDifferences(r.preCommand!, rtdsVector('2.5_ECS09', 'ECS09_2.5_SUCCESS_PRECOMMAND_GBCS.HEX'))).toEqual([]);
     expect(dlmsResults(r.deviceResponse)).toEqual(dlmsResults(rtdsResponse('2.5_ECS09', 'ECS09_2.5_SUCCESS_RESPONSE_GBCS.HEX')));
-    expect(money(ESME).prepayment?.emergencyCredit).toBe(500_000);
+    expect(money(ESME).prepayment?.emergencyCredit).toBe(2_500_000); // its factory £25 (RTDS ECS26a)
     expect(money(ESME).prepaymentConfig?.emergencyCredit.active).toBe(true);
     // In use already: refused as the RTDS ERROR response, nothing changed.
     const before = money(ESME);
@@ -88,7 +88,7 @@ describe('2.5 Activate Emergency Credit', () => {
     const rtds = rtdsResponse('2.5_GCS06', 'GCS06_2.5_SUCCESS_RESPONSE_GBCS.HEX');
     expect(gbzShape(r.deviceResponse)).toEqual(gbzShape(rtds));
     expect(r.deviceResponse!.apdu.payload).toEqual(rtds.apdu.payload);
-    expect(money(GSME).prepayment?.emergencyCredit).toBe(500_000);
+    expect(money(GSME).prepayment?.emergencyCredit).toBe(1_000_000); // its factory £10 (RTDS GCS21b)
   });
 });
 

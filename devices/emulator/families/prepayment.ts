@@ -5,8 +5,9 @@
  *
  * Where GBCS as we read it is silent: a refused UTRN is answered with DLMS action result 1 on the ESME (as the RTDS
  * CS01a ERROR response) and with the ZCL result type on the GSME (1 invalid, 2 duplicate, 4 maximum balance, 6 too
- * large); UTRN counters must rise strictly (no out-of-order cache); emergency credit is £5, offered at £1 or less,
- * until 2.1 sets them; a top-up ends emergency credit in use and first recovers the payment-based debt's share.
+ * large); UTRN counters must rise strictly (no out-of-order cache); until 2.1 sets it, emergency credit is the
+ * factory's of the meter's fuel (FACTORY_EMERGENCY_CREDIT), which its reads report too; a top-up ends emergency
+ * credit in use and first recovers the payment-based debt's share.
  * An ESME's balance drains with consumption between commands (credit.ts); a top-up that leaves credit arms a
  * switch the meter opened for lack of it.
  *
@@ -36,6 +37,7 @@ import { decodeUtrn, utrnMac, utrnPence } from '../../gbcs/utrn.ts';
 import { appSection, type DeviceAppState } from '../app-state.ts';
 import { noteEveryCommand, type CommandContext, type DueContext } from '../app-use-case.ts';
 import { factsOf } from '../certificate-cache.ts';
+import type { DeviceType } from '../cells.ts';
 import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
@@ -75,7 +77,7 @@ export interface PrepaymentConfigSection {
   lastTopUpCounter: Record<string, string>;
   /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE) */
   topUps: TopUpRecord[];
-  emergencyCredit: { limit: number; threshold: number; active: boolean; activatedAt?: string };
+  emergencyCredit: EmergencyCreditSettings;
   /** what 2.1 set (absent: no limit) */
   thresholds: { lowCredit?: number; maxMeterBalance?: number; maxCredit?: number; debtRecoveryRateCap?: number };
   /** GSME: the friendly-credit (non-disablement) calendar 2.1 published, 'cluster/command:payload hex' (the ESME's is in its stored objects) */
@@ -91,24 +93,49 @@ export interface PrepaymentConfigSection {
   };
 }
 
+export interface EmergencyCreditSettings {
+  /** what 2.5 gives (the ESME's preset credit amount) */
+  limit: number;
+  /** the balance at or below which 2.5 gives it (credit available threshold) */
+  threshold: number;
+  active: boolean;
+  activatedAt?: string;
+}
+
 const TOP_UP_LOG_SIZE = 10;
 /** Thousandths of a penny per penny. */
 export const CURRENCY_UNITS_PER_PENNY = 1000;
-/** Until 2.1 sets them: £5 of emergency credit, available once the balance is £1 or less. */
-const DEFAULT_EMERGENCY_CREDIT = { limit: 500 * CURRENCY_UNITS_PER_PENNY, threshold: 100 * CURRENCY_UNITS_PER_PENNY };
+
+/**
+ * The emergency credit a meter holds until 2.1 sets it, per fuel: what its reads report (ESME 4.13, GSME 1.6) and
+ * what 2.5 gives. As the RTDS meters answer: the ESME's 4.13 (ECS26a) £25, offered at £1 or less; the GSME's 1.6
+ * (GCS02/03) and 4.13 (GCS21b) £10, offered at £2 or less.
+ */
+const FACTORY_EMERGENCY_CREDIT = {
+  ESME: { limit: 2500 * CURRENCY_UNITS_PER_PENNY, threshold: 100 * CURRENCY_UNITS_PER_PENNY },
+  GSME: { limit: 1000 * CURRENCY_UNITS_PER_PENNY, threshold: 200 * CURRENCY_UNITS_PER_PENNY },
+} as const;
+
+const factoryEmergencyCredit = (type: DeviceType): EmergencyCreditSettings => ({ ...FACTORY_EMERGENCY_CREDIT[type === 'GSME' ? 'GSME' : 'ESME'], active: false });
 
 export function prepaymentOf(app: DeviceAppState): PrepaymentSection {
   return appSection<PrepaymentSection>(app, 'prepayment', () => ({ balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentMode: 'credit' }));
 }
 
-export function prepaymentConfigOf(app: DeviceAppState): PrepaymentConfigSection {
+/** The section, made with the factory settings of the meter's type (`type`) when the meter has none yet. */
+export function prepaymentConfigOf(app: DeviceAppState, type: DeviceType): PrepaymentConfigSection {
   return appSection<PrepaymentConfigSection>(app, 'prepaymentConfig', () => ({
     lastTopUpCounter: {},
     topUps: [],
-    emergencyCredit: { ...DEFAULT_EMERGENCY_CREDIT, active: false },
+    emergencyCredit: factoryEmergencyCredit(type),
     thresholds: {},
     debts: { timeDebt1: 0, timeDebt2: 0, paymentDebt: 0, recoveryPerPayment: 0 },
   }));
+}
+
+/** The meter's emergency credit (read without making the section): what 2.1 set, else its fuel's factory settings. */
+export function emergencyCreditOf(app: DeviceAppState, type: DeviceType): EmergencyCreditSettings {
+  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? factoryEmergencyCredit(type);
 }
 
 // ---------------------------------------------------------------- the money the reads report
@@ -150,7 +177,13 @@ export function creditFigures(app: DeviceAppState): CreditFigures {
   };
 }
 
-/** The ESME's credit registers (class 112 current_credit_amount, attribute 2), as 4.18 reads the meter balance. */
+/** The emergency credit object's settings as 4.13 reads them: preset credit amount (9), credit available threshold (10). */
+const EMERGENCY_CREDIT_SETTINGS: Readonly<Record<number, 'limit' | 'threshold'>> = { 9: 'limit', 10: 'threshold' };
+
+/**
+ * The ESME's credit registers (class 112 current_credit_amount, attribute 2), as 4.18 reads the meter balance; and
+ * the emergency credit's settings, as 2.5 gives it.
+ */
 const CREDIT_REGISTERS: CosemObject[] = ([
   [METER_BALANCE, 'meter balance', 'balance'],
   [obis('0-0:19.10.1.255'), 'emergency credit balance', 'emergencyCredit'],
@@ -159,7 +192,11 @@ const CREDIT_REGISTERS: CosemObject[] = ([
   classId: 112,
   obis: o,
   name,
-  get: (attribute, ctx) => (attribute === 2 ? dlms.dl(clampInt32(creditFigures(ctx.app)[figure])) : undefined),
+  get(attribute, ctx) {
+    if (attribute === 2) return dlms.dl(clampInt32(creditFigures(ctx.app)[figure]));
+    const setting = figure === 'emergencyCredit' ? EMERGENCY_CREDIT_SETTINGS[attribute] : undefined;
+    return setting && dlms.dl(emergencyCreditOf(ctx.app, ctx.device.type)[setting]);
+  },
 }));
 
 /** The GSME's Prepayment cluster credit and debt attributes: id, name, the figure each carries, its type. */
@@ -287,7 +324,7 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   const balance = (ctx.app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
   if (t.maxCredit !== undefined && amount > t.maxCredit) return { ok: false, why: 'tooLarge', reason: `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}` };
   if (t.maxMeterBalance !== undefined && balance + amount > t.maxMeterBalance) return { ok: false, why: 'maxBalance', reason: `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}` };
-  const cfg = prepaymentConfigOf(ctx.app);
+  const cfg = prepaymentConfigOf(ctx.app, ctx.device.type);
   const p = prepaymentOf(ctx.app);
   // A payment first recovers its share of the payment-based debt; a top-up ends emergency credit in use.
   const d = cfg.debts;
@@ -327,12 +364,12 @@ const TOP_UP_RESULT: Record<TopUpRefusal | 'accepted', number> = { accepted: 0x0
 function activateEmergencyCredit(ctx: CommandContext): string | undefined {
   const { app, now } = ctx;
   // Checked before the sections are made: a refusal leaves the state as it was.
-  const seen = (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? { ...DEFAULT_EMERGENCY_CREDIT, active: false };
+  const seen = emergencyCreditOf(app, ctx.device.type);
   const balance = (app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
   if (seen.active) return 'emergency credit is in use already';
   if (balance > seen.threshold) return `the balance ${balance} is above the emergency credit threshold ${seen.threshold}`;
   const p = prepaymentOf(app);
-  const ec = prepaymentConfigOf(app).emergencyCredit;
+  const ec = prepaymentConfigOf(app, ctx.device.type).emergencyCredit;
   ec.active = true;
   ec.activatedAt = now.toISOString();
   p.emergencyCredit = ec.limit;
@@ -354,9 +391,9 @@ function charge(o: string, name: string): CosemObject {
     name,
     set(attribute, value, ctx) {
       // 13 proportion: the payment-based debt's share of each payment; the rest (unit charge, period) is stored as sent.
-      if (attribute === 13 && value.type === 'long-unsigned') prepaymentConfigOf(ctx.app).debts.recoveryPerPayment = value.value;
+      if (attribute === 13 && value.type === 'long-unsigned') prepaymentConfigOf(ctx.app, ctx.device.type).debts.recoveryPerPayment = value.value;
       if (attribute === 8 && value.type === 'double-long-unsigned' && debt !== 'paymentDebt') {
-        const d = prepaymentConfigOf(ctx.app).debts;
+        const d = prepaymentConfigOf(ctx.app, ctx.device.type).debts;
         const key = debt === 'timeDebt1' ? 'recovery1' : 'recovery2';
         d[key] = { rate: d[key]?.rate ?? 0, periodSeconds: value.value };
       }
@@ -364,10 +401,10 @@ function charge(o: string, name: string): CosemObject {
     },
     get(attribute, ctx) {
       // 12 total_amount_remaining
-      return attribute === 12 ? dlms.dl(prepaymentConfigOf(ctx.app).debts[debt]) : undefined;
+      return attribute === 12 ? dlms.dl(prepaymentConfigOf(ctx.app, ctx.device.type).debts[debt]) : undefined;
     },
     action(method, parameter, ctx) {
-      const d = prepaymentConfigOf(ctx.app).debts;
+      const d = prepaymentConfigOf(ctx.app, ctx.device.type).debts;
       if (method === 2) {
         // activate_passive_unit_charge: the passive unit charge (attribute 6) becomes the active one (5)
         const passive = storedAttribute(ctx.app, 113, o, 6);
@@ -470,7 +507,7 @@ const GSME_COMMANDS: ZclCommand[] = [
       const type = p[o + 5]!;
       const debt = GAS_DEBTS[type >> 1];
       if (!debt) return [defaultResponse(c, ZclStatus.invalidValue)];
-      const d = prepaymentConfigOf(ctx.app).debts;
+      const d = prepaymentConfigOf(ctx.app, ctx.device.type).debts;
       // even amount types set a debt, odd ones add to it
       d[debt] = type & 1 ? d[debt] + amount : amount;
       const periodSeconds = FREQUENCY_SECONDS[p[o + 12]!] ?? 86_400;
@@ -523,16 +560,14 @@ const SETTING = {
 
 const ACCOUNT = obis('0-0:19.0.0.255');
 /**
- * The settings the meter holds in force in its account (class 111) and emergency credit (class 112) objects, where
- * 4.13 reads them: the low credit threshold, the debt recovery cap and its period (max provision and its period),
- * the emergency credit limit (preset credit amount) and threshold (credit available threshold).
+ * The settings the meter holds in force in its account object (class 111), where 4.13 reads them: the low credit
+ * threshold, the debt recovery cap and its period (max provision and its period). The emergency credit's, 4.13 reads
+ * from the prepayment settings (CREDIT_REGISTERS), as 2.5 gives it.
  */
 const HELD_IN: Readonly<Record<string, readonly [classId: number, obis: string, attribute: number]>> = {
   [SETTING.lowCredit]: [111, ACCOUNT, 16],
   [SETTING.debtRecoveryRateCap]: [111, ACCOUNT, 18],
   [SETTING.debtRecoveryRateCapPeriod]: [111, ACCOUNT, 19],
-  [SETTING.emergencyCreditLimit]: [112, EMERGENCY_CREDIT, 9],
-  [SETTING.emergencyCreditThreshold]: [112, EMERGENCY_CREDIT, 10],
 };
 
 /** When a command's settings take effect: a class-9000 activation time (attribute 6), or a ZCL start time. */
@@ -558,11 +593,11 @@ function held(ctx: CommandContext, when: When): boolean {
 
 /**
  * ECS08/08a: stores what it sets, and each value as the meter holds it in force (the calendar's active objects, a
- * setting's active value and its account or emergency credit attribute) for 4.13 to read back; takes the thresholds
+ * setting's active value and its account attribute) for 4.13 to read back; takes the thresholds and emergency credit
  * into the prepayment settings.
  */
 function applyElecConfig(app: DeviceAppState, req: AccessRequest): void {
-  const cfg = prepaymentConfigOf(app);
+  const cfg = prepaymentConfigOf(app, 'ESME');
   cfg.thresholds ??= {};
   req.specs.forEach((spec, i) => {
     if (spec.kind !== 'set') return;
@@ -620,7 +655,7 @@ const gasKey = (cluster: number, command: number) => `${cluster.toString(16).pad
 
 /** GCS05: the emergency credit, debt cap, low credit and maximum credit settings, and the friendly-credit calendar. */
 function applyGasConfig(app: DeviceAppState, gbz: GbzPayload): void {
-  const cfg = prepaymentConfigOf(app);
+  const cfg = prepaymentConfigOf(app, 'GSME');
   cfg.thresholds ??= {};
   const calendar: string[] = [];
   for (const c of gbz.components) {

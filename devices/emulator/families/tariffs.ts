@@ -22,6 +22,7 @@ import { storeAttribute } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, storeZclAttribute } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
+import { emergencyCreditOf } from './prepayment.ts';
 
 // ---------------------------------------------------------------- the state other families read
 
@@ -467,26 +468,27 @@ function acknowledgePublishes(gbz: GbzPayload): Buffer {
 }
 
 /**
- * Change Payment Mode Response: friendly credit, its calendar id, emergency credit limit and threshold. The
- * prepayment configuration (2.1) sets these; until then the values RTDS's GSME answers with.
+ * Change Payment Mode Response: friendly credit and its calendar id (as RTDS's GSME answers), and the emergency
+ * credit limit and threshold the meter holds (2.1's, else its factory settings).
  */
-function changePaymentModeResponse(c: GbzComponent): Buffer {
+function changePaymentModeResponse(c: GbzComponent, app: DeviceAppState): Buffer {
+  const ec = emergencyCreditOf(app, 'GSME');
   const payload = Buffer.alloc(13);
   payload[0] = 0x01;
   payload.writeUInt32LE(2, 1);
-  payload.writeUInt32LE(1_000_000, 5);
-  payload.writeUInt32LE(200_000, 9);
+  payload.writeUInt32LE(ec.limit, 5);
+  payload.writeUInt32LE(ec.threshold, 9);
   return encodeGbz({ components: [responseComponent(c, 0x19, 0x02, payload)] });
 }
 
-function gbzFutureDated(name: string, messageCode: number, answer: (gbz: GbzPayload) => Buffer) {
+function gbzFutureDated(name: string, messageCode: number, answer: (gbz: GbzPayload, app: DeviceAppState) => Buffer) {
   return gbzUseCase({
     name, messageCodes: [messageCode], deviceTypes: ['GSME'], roles: SUPPLIER, critical: true, responseDateTime: true,
     before(ctx) {
       const gbz = gbzOf(ctx.message);
       readable(`${name} publishes`, () => activateGbz(cloneAppState(ctx.app), gbz, ctx.now));
       if (actsNow(ctx, gbzActivation(gbz))) activateGbz(ctx.app, gbz, ctx.now);
-      return answer(gbz);
+      return answer(gbz, ctx.app);
     },
     executeDue(ctx) {
       const gbz = gbzOf(ctx.message);
@@ -554,8 +556,8 @@ export const TARIFFS: UseCaseFamily = {
     }),
     gbzFutureDated('GCS01a', 0x006b, acknowledgePublishes),
     gbzFutureDated('GCS01b', 0x00a3, acknowledgePublishes),
-    gbzFutureDated('GCS02', 0x006c, (g) => changePaymentModeResponse(g.components[0]!)),
-    gbzFutureDated('GCS03', 0x006d, (g) => changePaymentModeResponse(g.components[0]!)),
+    gbzFutureDated('GCS02', 0x006c, (g, app) => changePaymentModeResponse(g.components[0]!, app)),
+    gbzFutureDated('GCS03', 0x006d, (g, app) => changePaymentModeResponse(g.components[0]!, app)),
     creditAdjustment('GCS40a', 0x0086),
     creditAdjustment('GCS40b', 0x00b4),
     creditAdjustment('GCS40c', 0x00c0),
