@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGbcsMessage, makeUtrn, obisText, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
+import { decodeGbcsMessage, decodeReadAttributesResponse, makeUtrn, obisText, type DlmsData, type GbcsMessage } from '../../devices/index.ts';
 import { exampleRequest } from '../../src/world/examples.ts';
 import { conformanceWorld, gbcsDifferences, rtdsVector, type ConformanceWorld } from '../helpers/rtds-conformance.ts';
 
@@ -331,6 +331,75 @@ describe('4.13 Read Prepayment Configuration after 2.1', () => {
       expect(got.get('111 0-0:19.0.0.255 19')).toEqual(sent.get('9000 0-0:94.44.128.13 4'));
       expect(got.get('11 0-0:11.0.2.255 2')).toEqual(sent.get('11 0-1:11.0.2.255 2'));
       expect(got.get('10 0-0:12.0.1.255 2')).toEqual(sent.get('10 0-1:12.0.1.255 2'));
+    } finally {
+      v.close();
+    }
+  });
+});
+
+describe('4.13 Read Prepayment Configuration on the GSME (GCS21b)', () => {
+  /** Each attribute the Read Attributes Responses answer, by 'cluster/attribute': its status, type and value. */
+  const settings = (m: GbcsMessage | undefined): Map<string, { status: number; type?: number; value?: number }> => {
+    if (m?.body.kind !== 'gbz') throw new Error(`not GBZ: ${m?.body.kind}`);
+    const out = new Map<string, { status: number; type?: number; value?: number }>();
+    for (const c of m.body.gbz.components.filter((x) => x.commandId === 0x01 && (x.frameControl & 0x01) === 0)) {
+      for (const r of decodeReadAttributesResponse(c.payload)) {
+        const key = `${c.clusterId.toString(16).padStart(4, '0')}/${r.id.toString(16).padStart(4, '0')}`;
+        out.set(key, r.value ? { status: r.status, type: r.value.type, value: r.value.value as number } : { status: r.status });
+      }
+    }
+    return out;
+  };
+  const valueOf = (m: Map<string, { value?: number }>) => Object.fromEntries([...m].map(([k, v]) => [k, v.value]));
+
+  it('answers every setting it reads with the factory value RTDS\'s GSME holds, then with what 2.1, 2.3 and 1.6 set', () => {
+    const v = conformanceWorld();
+    try {
+      const factory = v.run('GCS21b_4.13_SUCCESS_REQUEST_DUIS.XML');
+      expect(factory.final, factory.finalReason ?? '').toBe('I0');
+      // the attributes, their types and values as the RTDS GSME answers before anything set them
+      expect(settings(factory.deviceResponse)).toEqual(settings(rtdsResponse('4.13_GCS21b', 'GCS21b_4.13_SUCCESS_RESPONSE_GBCS.HEX')));
+
+      // values no factory meter holds
+      const set = (t: string, edit: (x: string) => string) => {
+        const r = v.run(t, edit);
+        expect(r.final, `${t}: ${r.finalReason ?? ''}`).toBe('I0');
+      };
+      set('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', (x) => x
+        .replace(/<sr:DebtRecoveryRateCap>\d+</, '<sr:DebtRecoveryRateCap>120000<')
+        .replace(/<sr:EmergencyCreditLimit>\d+</, '<sr:EmergencyCreditLimit>700000<')
+        .replace(/<sr:EmergencyCreditThreshold>\d+</, '<sr:EmergencyCreditThreshold>150000<')
+        .replace(/<sr:LowCreditThreshold>\d+</, '<sr:LowCreditThreshold>400000<')
+        .replace(/<sr:MaxMeterBalance>\d+</, '<sr:MaxMeterBalance>20000000<')
+        .replace(/<sr:MaxCreditThreshold>\d+</, '<sr:MaxCreditThreshold>3000000<'));
+      // debt recovery: £0.40 a day on the first time-based debt, £0.30 an hour on the second, 2.5% of each payment
+      set('GCS04_2.3_SUCCESS_REQUEST_DUIS.XML', (x) => x
+        .replace(/<sr:DebtRecoveryPerPayment>\d+</, '<sr:DebtRecoveryPerPayment>250<')
+        .replace(/(<sr:GasDebtRecovery1>\s*<sr:DebtRecoveryRate>)\d+</, '$140000<')
+        .replace(/(<sr:GasDebtRecovery2>\s*<sr:DebtRecoveryRate>)\d+</, '$130000<'));
+      set('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace(/<sr:DisablementThreshold>\d+</, '<sr:DisablementThreshold>-200000<'));
+
+      const read = v.run('GCS21b_4.13_SUCCESS_REQUEST_DUIS.XML');
+      expect(read.final, read.finalReason ?? '').toBe('I0');
+      const got = settings(read.deviceResponse);
+      expect([...got.values()].every((a) => a.status === 0)).toBe(true);
+      expect(valueOf(got)).toEqual({
+        '0705/0239': 250, // debt recovery top-up percentage (payment-based debt), hundredths of a percent
+        '0705/0006': 120_000, // overall debt cap
+        '0705/0216': 1, // debt recovery frequency 1: daily
+        '0705/0226': 0, // debt recovery frequency 2: hourly
+        '0705/0040': -200_000, // cut-off value (the disablement threshold)
+        '0705/0010': 700_000, // emergency credit limit
+        '0705/0011': 150_000, // emergency credit threshold
+        '0705/0031': 400_000, // low credit warning level
+        '0705/0021': 20_000_000, // maximum credit limit (the maximum meter balance)
+        '0705/0022': 3_000_000, // maximum credit per top-up
+        '0705/0217': 40_000, // debt recovery amount 1
+        '0705/0227': 30_000, // debt recovery amount 2
+        '0700/0617': valueOf(got)['0700/0617'],
+      });
+      // the price's trailing digit is the tariff's, not a prepayment setting: as the factory's until a tariff
+      expect(got.get('0700/0617')).toEqual(settings(factory.deviceResponse).get('0700/0617'));
     } finally {
       v.close();
     }

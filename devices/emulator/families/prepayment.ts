@@ -21,6 +21,9 @@
  * credit by 1.5, charges by 4.13), which read this state through the sections rather than through behaviours
  * that would have to be claimed twice.
  *
+ * What the GSME's 4.13 reports of its settings (its Prepayment cluster configuration attributes) is read from where
+ * the meter keeps each (this family's settings and debts, the payment mode's cut-off value), else the factory's.
+ *
  * What the reads report of the money (the ESME's credit registers, the GSME's Prepayment cluster credit and debt
  * attributes, 4.3's prepayment values, the console's meter panel) is computed from those sections when read
  * (`creditFigures`), never stored beside them: a top-up, emergency credit, a debt update, 1.5 and the credit's
@@ -54,6 +57,8 @@ export interface PrepaymentSection {
   emergencyCredit: number;
   accumulatedDebt: number;
   paymentMode: 'credit' | 'prepayment';
+  /** the credit at which the supply is disabled, as 1.6 set it (tariffs.ts) */
+  disablementThreshold?: number;
 }
 
 export interface DebtRecovery {
@@ -129,7 +134,8 @@ export function prepaymentConfigOf(app: DeviceAppState, type: DeviceType): Prepa
     topUps: [],
     emergencyCredit: factoryEmergencyCredit(type),
     thresholds: {},
-    debts: { timeDebt1: 0, timeDebt2: 0, paymentDebt: 0, recoveryPerPayment: 0 },
+    // the GSME's factory share (GAS_FACTORY); the ESME recovers nothing until 2.3 sets its share
+    debts: { timeDebt1: 0, timeDebt2: 0, paymentDebt: 0, recoveryPerPayment: type === 'GSME' ? GAS_FACTORY.recoveryPerPayment : 0 },
   }));
 }
 
@@ -217,8 +223,14 @@ export function creditAttribute(f: CreditFigures, id: number): ZclValue | undefi
   const a = CREDIT_ATTRIBUTE_FIGURES.find(([i]) => i === id);
   if (!a) return undefined;
   const [, , figure, type] = a;
-  const v = f[figure];
-  return { type, value: type === ZclType.int32 ? clampInt32(v) : Math.max(0, Math.min(0xffffffff, Math.round(v))) };
+  return zclFigure(type, f[figure]);
+}
+
+/** A figure as a ZCL attribute of its type carries it: an int32 held to its range, an unsigned one to its range and 0. */
+function zclFigure(type: number, v: number): ZclValue {
+  if (type === ZclType.int32) return { type, value: clampInt32(v) };
+  const max = type === ZclType.enum8 ? 0xff : type === ZclType.uint16 ? 0xffff : 0xffffffff;
+  return { type, value: Math.max(0, Math.min(max, Math.round(v))) };
 }
 
 /** The GSME's Prepayment cluster credit and debt attributes (4.18, 4.3), from the GPF's mirror too. */
@@ -471,6 +483,7 @@ function onEsmeObjects(ctx: CommandContext): Buffer {
 
 /** ZCL debt recovery frequency → seconds (0 hourly, 1 daily). */
 const FREQUENCY_SECONDS: Record<number, number> = { 0: 3600, 1: 86_400 };
+const frequencyOf = (seconds: number): number => Number(Object.entries(FREQUENCY_SECONDS).find(([, s]) => s === seconds)?.[0] ?? 1);
 const GAS_DEBTS = ['timeDebt1', 'timeDebt2', 'paymentDebt'] as const;
 
 const GSME_COMMANDS: ZclCommand[] = [
@@ -703,12 +716,59 @@ function dueGasConfig(ctx: DueContext): { messageCode: number; payload: Buffer }
   });
 }
 
+// ---------------------------------------------------------------- the GSME's settings, as 4.13 reads them
+
+/**
+ * The GSME's prepayment settings before any command set them: as the RTDS GSME answers 4.13 (GCS21b). Its emergency
+ * credit is FACTORY_EMERGENCY_CREDIT's.
+ */
+const GAS_FACTORY = {
+  recoveryPerPayment: 1000,
+  debtRecoveryRateCap: 1000 * CURRENCY_UNITS_PER_PENNY,
+  cutOff: -5000 * CURRENCY_UNITS_PER_PENNY,
+  lowCredit: 500 * CURRENCY_UNITS_PER_PENNY,
+  maxMeterBalance: 10_000 * CURRENCY_UNITS_PER_PENNY,
+  maxCredit: 5000 * CURRENCY_UNITS_PER_PENNY,
+  recovery1: { rate: 500 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
+  recovery2: { rate: 200 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
+} as const;
+
+const gasConfig = (app: DeviceAppState) => app.prepaymentConfig as PrepaymentConfigSection | undefined;
+const recovery1 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery1 ?? GAS_FACTORY.recovery1;
+const recovery2 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery2 ?? GAS_FACTORY.recovery2;
+
+/**
+ * The GSME's Prepayment cluster configuration attributes GCS21b reads: id, name, type, and where the meter keeps each
+ * (2.1's settings, 2.3's debt recovery, 1.6's cut-off value), else the factory's.
+ */
+const GAS_SETTINGS: readonly (readonly [number, string, number, (app: DeviceAppState) => number])[] = [
+  [0x0239, 'debt recovery top-up percentage 3', ZclType.uint16, (app) => gasConfig(app)?.debts.recoveryPerPayment ?? GAS_FACTORY.recoveryPerPayment],
+  [0x0006, 'overall debt cap', ZclType.int32, (app) => gasConfig(app)?.thresholds.debtRecoveryRateCap ?? GAS_FACTORY.debtRecoveryRateCap],
+  [0x0216, 'debt recovery frequency 1', ZclType.enum8, (app) => frequencyOf(recovery1(app).periodSeconds)],
+  [0x0226, 'debt recovery frequency 2', ZclType.enum8, (app) => frequencyOf(recovery2(app).periodSeconds)],
+  [0x0040, 'cut off value', ZclType.int32, (app) => (app.prepayment as PrepaymentSection | undefined)?.disablementThreshold ?? GAS_FACTORY.cutOff],
+  [0x0010, 'emergency credit limit', ZclType.uint32, (app) => emergencyCreditOf(app, 'GSME').limit],
+  [0x0011, 'emergency credit threshold', ZclType.uint32, (app) => emergencyCreditOf(app, 'GSME').threshold],
+  [0x0031, 'low credit warning level', ZclType.uint32, (app) => gasConfig(app)?.thresholds.lowCredit ?? GAS_FACTORY.lowCredit],
+  [0x0021, 'maximum credit limit', ZclType.uint32, (app) => gasConfig(app)?.thresholds.maxMeterBalance ?? GAS_FACTORY.maxMeterBalance],
+  [0x0022, 'maximum credit per top-up', ZclType.uint32, (app) => gasConfig(app)?.thresholds.maxCredit ?? GAS_FACTORY.maxCredit],
+  [0x0217, 'debt recovery amount 1', ZclType.uint32, (app) => recovery1(app).rate],
+  [0x0227, 'debt recovery amount 2', ZclType.uint32, (app) => recovery2(app).rate],
+];
+
+const SETTING_ATTRIBUTES: ZclAttribute[] = GAS_SETTINGS.map(([id, name, type, value]): ZclAttribute => ({
+  clusterId: ZclCluster.prepayment,
+  id,
+  name,
+  get: (ctx) => zclFigure(type, value(ctx.app)),
+}));
+
 const SUPPLIER = [RemotePartyRole.Supplier];
 
 export const PREPAYMENT: UseCaseFamily = {
   name: 'prepayment',
   cosem: CREDIT_REGISTERS,
-  zclAttributes: CREDIT_ATTRIBUTES,
+  zclAttributes: [...CREDIT_ATTRIBUTES, ...SETTING_ATTRIBUTES],
   useCases: [
     // ECS08 and ECS08a differ only in the attribute of the maximum meter balance: one behaviour serves both.
     dlmsUseCase({ name: 'ECS08', messageCodes: [0x001f], deviceTypes: ['ESME'], roles: SUPPLIER, critical: true, responseDateTime: true, before: onElecConfig, executeDue: dueElecConfig }),
