@@ -6,7 +6,8 @@
  * templates. Simulated time moves an hour between the steps, so that the credit drains (a catch-up) before each.
  * A meter never given money reads zeros; the emergency credit a meter says it holds (ESME 4.13, GSME 1.6) is what
  * 2.5 gives. And the past is not rewritten: the prepayment daily read log (4.14) carries
- * at each midnight the money the meter had then, as its reads reported it at that midnight.
+ * at each midnight the money the meter had then, as its reads reported it at that midnight; the GSME's top-up log
+ * (4.4.5) and debt repayment log (4.4.4) carry each top-up and the debt it recovered, as and when it was taken.
  */
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -37,12 +38,17 @@ const deviceKa = (eui: string) => new X509Certificate(w!.world.deviceCertificate
 const decrypt = (m: GbcsMessage, ciphered: Buffer) =>
   decryptSensitive(ciphered, kaKeyOf(SUPPLIER), deviceKa(m.apdu.originator), { device: m.apdu.originator, party: m.apdu.target, counter: m.apdu.counter });
 
-/** A UTRN the ZAZ1 supplier makes for the meter (its top-up KA key, the meter's KA certificate), as the template's UTRN. */
-function withUtrn(eui: string, counter: bigint, pence: number): (xml: string) => string {
+/** A UTRN the ZAZ1 supplier makes for the meter (its top-up KA key, the meter's KA certificate). */
+function utrnFor(eui: string, counter: bigint, pence: number): string {
   const key = w!.world.privateKeyOf(w!.world.store.getDeviceSecurity(eui)!.cells.supplierTopUpKA!)!;
-  const u = makeUtrn(key, deviceKa(eui), { supplier: SUPPLIER, device: eui, counter, value: pence, valueClass: 'pence' });
-  return (xml) => xml.replace(/<sr:UTRN>\d+<\/sr:UTRN>/, `<sr:UTRN>${u}</sr:UTRN>`);
+  return makeUtrn(key, deviceKa(eui), { supplier: SUPPLIER, device: eui, counter, value: pence, valueClass: 'pence' });
 }
+
+/** The template's UTRN replaced by `utrn`. */
+const withUtrnOf = (utrn: string) => (xml: string) => xml.replace(/<sr:UTRN>\d+<\/sr:UTRN>/, `<sr:UTRN>${utrn}</sr:UTRN>`);
+
+/** The template's UTRN replaced by one made for the meter. */
+const withUtrn = (eui: string, counter: bigint, pence: number) => withUtrnOf(utrnFor(eui, counter, pence));
 
 // ---------------------------------------------------------------- ESME
 
@@ -330,5 +336,63 @@ describe('the prepayment daily read log (4.14): each midnight with the money the
     expect(log[3]!.credit).toEqual({ ...topped, balance: log[3]!.credit.balance });
     expect(log[3]!.credit.balance).toBeLessThan(topped.balance);
     expect(log[3]!.credit.balance).toBeGreaterThan(now.balance);
+  });
+});
+
+// ---------------------------------------------------------------- the GSME's top-up and debt repayment logs (4.4.5, 4.4.4)
+
+/** A Publish Top Up Log's entries (command index, total commands, then UTRN ‖ top-up amount ‖ time each), as sent. */
+function gasTopUpLog(from: string, to: string): { utrn: string; amount: number; at: string }[] {
+  const m = ok(w!.run('GCS15e_4.4.5_SUCCESS_REQUEST_DUIS.XML', withPeriod(from, to)));
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  const c = m.body.gbz.components[0]!;
+  if (c.commandId !== 0x05) return [];
+  const out = [];
+  for (let i = 2; i < c.payload.length;) {
+    const n = c.payload[i]!;
+    out.push({ utrn: c.payload.subarray(i + 1, i + 1 + n).toString('latin1'), amount: c.payload.readInt32LE(i + 1 + n), at: at(c.payload.readUInt32LE(i + 5 + n)) });
+    i += 9 + n;
+  }
+  return out;
+}
+
+/** A Publish Debt Log's entries (decrypted: command index, total commands, then time ‖ amount ‖ debt type ‖ outstanding each). */
+function gasDebtLog(from: string, to: string): { at: string; amount: number; debtType: number; outstanding: number }[] {
+  const m = ok(w!.run('GCS15d_4.4.4_SUCCESS_REQUEST_DUIS.XML', withPeriod(from, to)));
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  const c = m.body.gbz.components[0]!;
+  if (!c.encrypted) return [];
+  const p = decrypt(m, c.encrypted.ciphered);
+  return Array.from({ length: (p.length - 2) / 13 }, (_, k) => 2 + 13 * k).map((i) => ({
+    at: at(p.readUInt32LE(i)), amount: p.readUInt32LE(i + 4), debtType: p[i + 8]!, outstanding: p.readUInt32LE(i + 9),
+  }));
+}
+
+describe('the GSME\'s top-up log (4.4.5) and debt repayment log (4.4.4)', () => {
+  it('carry each top-up as it was taken (its UTRN, value and time) and the payment-based debt it recovered, newest first', () => {
+    w = conformanceWorld();
+    ok(w.run('CS02bSupplierBySupplierHandover_6.21_SUCCESS_REQUEST_DUIS.XML'));
+    const period = ['2026-11-30T00:00:00.00Z', '2026-12-31T00:00:00.00Z'] as const;
+    w.dcc.clock.set(new Date('2026-12-01T09:00:00Z'));
+    expect(gasTopUpLog(...period)).toEqual([]);
+    const first = utrnFor(GSME, 6n << 32n, 500);
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrnOf(first)));
+    // 2.3 as RTDS: £10 of payment-based debt, 1% of each payment recovered against it
+    w.dcc.clock.set(new Date('2026-12-01T12:00:00Z'));
+    ok(w.run('GCS04_2.3_SUCCESS_REQUEST_DUIS.XML'));
+    w.dcc.clock.set(new Date('2026-12-02T08:30:00Z'));
+    const second = utrnFor(GSME, 7n << 32n, 2000);
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrnOf(second)));
+    w.dcc.clock.set(new Date('2026-12-03T10:00:00Z'));
+
+    expect(gasTopUpLog(...period)).toEqual([
+      { utrn: second, amount: 2_000_000, at: '2026-12-02T08:30:00.000Z' },
+      { utrn: first, amount: 500_000, at: '2026-12-01T09:00:00.000Z' },
+    ]);
+    // the £20 top-up recovered 20p of the debt, leaving £9.80, as 4.3 reads it
+    expect(gasDebtLog(...period)).toEqual([{ at: '2026-12-02T08:30:00.000Z', amount: 20_000, debtType: 2, outstanding: 980_000 }]);
+    expect(gasCredit().paymentDebt).toBe(980_000);
+    // a period before them holds none
+    expect(gasTopUpLog('2026-11-01T00:00:00.00Z', '2026-11-30T00:00:00.00Z')).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ import type { UseCase } from '../use-case.ts';
 import { defaultResponse, responseComponent, runGbz, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
 import { zclBehaviours } from './index.ts';
 import type { UseCaseFamily } from './kit.ts';
-import { clampInt32, creditAttribute, creditFiguresAt } from './prepayment.ts';
+import { clampInt32, creditAttribute, creditFiguresAt, type PrepaymentConfigSection, type TopUpRecord } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 
 // ---------------------------------------------------------------------------------------------- the meter
@@ -237,14 +237,20 @@ function samples(ctx: CommandContext, sampleId: number, earliest: Date, asked: n
 
 // ---------------------------------------------------------------------------------------------- logs
 
-/** The prepayment logs the prepayment family writes (top-ups and debt repayments); empty until it does. */
-export interface PrepaymentLogsSection {
-  topUps: { utrn: string; amount: number; at: string }[];
-  debtPayments: { at: string; amount: number; debtType: number; outstanding: number }[];
+/** The top-ups the meter took (prepayment.ts), oldest first: its top-up log. */
+function topUpsOf(app: DeviceAppState): readonly TopUpRecord[] {
+  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.topUps ?? [];
 }
 
-function logsOf(app: DeviceAppState): PrepaymentLogsSection {
-  return (app.prepaymentLogs as PrepaymentLogsSection | undefined) ?? { topUps: [], debtPayments: [] };
+/** ZCL debt type of the payment-based debt (debt 3; 0 and 1 are the time-based ones). */
+const PAYMENT_BASED_DEBT = 0x02;
+
+/**
+ * Its debt repayment log, oldest first: what each top-up recovered against the payment-based debt, and the debt it
+ * left. (The time-based debts are not recovered over time yet: credit.ts.)
+ */
+function debtRepaymentsOf(app: DeviceAppState): { at: string; amount: number; debtType: number; outstanding: number }[] {
+  return topUpsOf(app).filter((t) => t.debtRecovered > 0).map((t) => ({ at: t.at, amount: t.debtRecovered, debtType: PAYMENT_BASED_DEBT, outstanding: t.paymentDebtLeft }));
 }
 
 /** A Get (Top Up | Debt Repayment) Log's window: the from-date-time header to the latest end time. */
@@ -296,7 +302,7 @@ const zclCommands: ZclCommand[] = [
     run(c, ctx) {
       if (c.payload.length < 5) return [defaultResponse(c, ZclStatus.invalidValue)];
       const { from, to } = logWindow(c);
-      const rows = logsOf(ctx.app).topUps.filter((t) => Date.parse(t.at) >= from && Date.parse(t.at) <= to).slice(-c.payload[4]!).reverse();
+      const rows = topUpsOf(ctx.app).filter((t) => Date.parse(t.at) >= from && Date.parse(t.at) <= to).slice(-c.payload[4]!).reverse();
       if (!rows.length) return [defaultResponse(c, ZclStatus.notFound)];
       const body = rows.map((t) => {
         const amount = Buffer.alloc(4);
@@ -312,7 +318,7 @@ const zclCommands: ZclCommand[] = [
       if (c.payload.length < 6) return [defaultResponse(c, ZclStatus.invalidValue)];
       const { from, to } = logWindow(c);
       const type = c.payload[5]!;
-      const rows = logsOf(ctx.app).debtPayments.filter((d) => Date.parse(d.at) >= from && Date.parse(d.at) <= to && (type === 0xff || d.debtType === type)).slice(-c.payload[4]!).reverse();
+      const rows = debtRepaymentsOf(ctx.app).filter((d) => Date.parse(d.at) >= from && Date.parse(d.at) <= to && (type === 0xff || d.debtType === type)).slice(-c.payload[4]!).reverse();
       if (!rows.length) return [defaultResponse(c, ZclStatus.notFound)];
       const body = rows.map((d) => Buffer.concat([le(zigbeeTime(new Date(d.at)), 4), le(d.amount, 4), Buffer.from([d.debtType]), le(d.outstanding, 4)]));
       return [responseComponent(c, 0x19, 0x06, Buffer.concat([Buffer.from([0x00, 0x01]), ...body]))];

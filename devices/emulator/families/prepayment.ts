@@ -73,14 +73,18 @@ export interface TopUpRecord {
   originator: string;
   /** the top-up counter it was taken at (decimal) */
   counter: string;
+  /** the UTRN's value */
   amount: number;
   at: string;
+  /** what it recovered against the payment-based debt, and the debt it left (the GSME's debt repayment log) */
+  debtRecovered: number;
+  paymentDebtLeft: number;
 }
 
 export interface PrepaymentConfigSection {
   /** the last top-up counter taken per originator (decimal): a UTRN at or below it is a replay */
   lastTopUpCounter: Record<string, string>;
-  /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE) */
+  /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE): the GSME's top-up and debt repayment logs read them */
   topUps: TopUpRecord[];
   emergencyCredit: EmergencyCreditSettings;
   /** what 2.1 set (absent: no limit) */
@@ -355,7 +359,7 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
     if ((ctx.app.supply as SupplySection | undefined)?.state === 'disconnected') changeSupply(ctx.app, 'armed', ctx.now);
   }
   cfg.lastTopUpCounter[supplier] = counter.toString();
-  cfg.topUps.push({ utrn, originator: supplier, counter: counter.toString(), amount, at: ctx.now.toISOString() });
+  cfg.topUps.push({ utrn, originator: supplier, counter: counter.toString(), amount, at: ctx.now.toISOString(), debtRecovered: recovered, paymentDebtLeft: d.paymentDebt });
   if (cfg.topUps.length > TOP_UP_LOG_SIZE) cfg.topUps.splice(0, cfg.topUps.length - TOP_UP_LOG_SIZE);
   ctx.setTopUpSeqNumber(counter);
   return { ok: true, amount };
