@@ -1,4 +1,4 @@
-/** 4.4.4 Retrieve Billing Data Log (Payment Based Debt Payments): the daily payment-based debt payments in the period. The ESME's command is ECS20a; another device type's comes from gsme-reads.ts. */
+/** 4.4.4 Retrieve Billing Data Log (Payment Based Debt Payments): each payment-based debt payment (what a top-up recovered) in the period. The ESME's command is ECS20a; another device type's comes from gsme-reads.ts. */
 import { gets, lastDay, readLogBody, readService } from './esme-reads.ts';
 
 export const retrieveBillingDataLogDebtPayments = readService({

@@ -1,4 +1,4 @@
-/** 4.4.5 Retrieve Billing Data Log (Prepayment Credits): the daily prepayment credits in the period. The ESME's command is ECS20d; another device type's comes from gsme-reads.ts. */
+/** 4.4.5 Retrieve Billing Data Log (Prepayment Credits): each prepayment credit (top-up) in the period. The ESME's command is ECS20d; another device type's comes from gsme-reads.ts. */
 import { gets, lastDay, readLogBody, readService } from './esme-reads.ts';
 
 export const retrieveBillingDataLogPrepaymentCredits = readService({

@@ -6,7 +6,7 @@
  * templates. Simulated time moves an hour between the steps, so that the credit drains (a catch-up) before each.
  * A meter never given money reads zeros; the emergency credit a meter says it holds (ESME 4.13, GSME 1.6) is what
  * 2.5 gives. And the past is not rewritten: the prepayment daily read log (4.14) carries
- * at each midnight the money the meter had then, as its reads reported it at that midnight; the GSME's top-up log
+ * at each midnight the money the meter had then, as its reads reported it at that midnight; each meter's top-up log
  * (4.4.5) and debt repayment log (4.4.4) carry each top-up and the debt it recovered, as and when it was taken.
  */
 import { X509Certificate } from 'node:crypto';
@@ -394,5 +394,47 @@ describe('the GSME\'s top-up log (4.4.5) and debt repayment log (4.4.4)', () => 
     expect(gasCredit().paymentDebt).toBe(980_000);
     // a period before them holds none
     expect(gasTopUpLog('2026-11-01T00:00:00.00Z', '2026-11-30T00:00:00.00Z')).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------- the ESME's top-up and debt repayment logs (4.4.5, 4.4.4)
+
+/** An ESME billing data log (4.4.4 ECS20a, 4.4.5 ECS20d: plain compact arrays of {capture time, amount}), oldest first. */
+function esmeAmountLog(template: string, from: string, to: string): { at: string; amount: number }[] {
+  const m = ok(w!.run(template, withPeriod(from, to)));
+  if (m.body.kind !== 'dlms-response') throw new Error(m.body.kind);
+  return items(m.body.response.data[0]).map((row) => {
+    const [stamp, amount] = items(row);
+    if (stamp?.type !== 'double-long-unsigned' || amount?.type !== 'double-long-unsigned') throw new Error(`not {dlu, dlu}: ${stamp?.type}, ${amount?.type}`);
+    return { at: at(stamp.value), amount: amount.value };
+  });
+}
+const esmeTopUpLog = (from: string, to: string) => esmeAmountLog('ECS20d_4.4.5_SUCCESS_REQUEST_DUIS.XML', from, to);
+const esmeDebtLog = (from: string, to: string) => esmeAmountLog('ECS20a_4.4.4_SUCCESS_REQUEST_DUIS.XML', from, to);
+
+describe('the ESME\'s top-up log (4.4.5) and debt repayment log (4.4.4)', () => {
+  it('carry each top-up\'s value at the time it was taken and what it recovered against the payment-based debt, not a zero a day', () => {
+    w = conformanceWorld();
+    const period = ['2026-11-30T00:00:00.00Z', '2026-12-31T00:00:00.00Z'] as const;
+    w.dcc.clock.set(new Date('2026-12-01T09:00:00Z'));
+    expect(esmeTopUpLog(...period)).toEqual([]);
+    expect(esmeDebtLog(...period)).toEqual([]);
+    ok(w.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(ESME, 3n << 32n, 500)));
+    // 2.3 as RTDS: 50p of payment-based debt, 10% of each payment recovered against it
+    w.dcc.clock.set(new Date('2026-12-01T12:00:00Z'));
+    ok(w.run('ECS07_2.3_SUCCESS_REQUEST_DUIS.XML'));
+    w.dcc.clock.set(new Date('2026-12-02T08:30:00Z'));
+    ok(w.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(ESME, 4n << 32n, 300)));
+    w.dcc.clock.set(new Date('2026-12-03T10:00:00Z'));
+
+    expect(esmeTopUpLog(...period)).toEqual([
+      { at: '2026-12-01T09:00:00.000Z', amount: 500_000 },
+      { at: '2026-12-02T08:30:00.000Z', amount: 300_000 },
+    ]);
+    // the £3 top-up recovered 30p of the debt, leaving 20p, as 4.3 reads it
+    expect(esmeDebtLog(...period)).toEqual([{ at: '2026-12-02T08:30:00.000Z', amount: 30_000 }]);
+    expect(esmeCredit().paymentDebt).toBe(20_000);
+    // a period before them holds none
+    expect(esmeTopUpLog('2026-11-01T00:00:00.00Z', '2026-11-30T00:00:00.00Z')).toEqual([]);
   });
 });

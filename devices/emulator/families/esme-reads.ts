@@ -32,7 +32,7 @@ import { objectKey, runAccess, type CosemObject } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { cosemObjects } from './index.ts';
 import { dlmsUseCase, type UseCaseFamily } from './kit.ts';
-import { clampInt32, creditFigures, creditFiguresAt, type CreditFigures } from './prepayment.ts';
+import { clampInt32, creditFigures, creditFiguresAt, paymentDebtRecoveriesOf, topUpsOf, type CreditFigures } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 import { activeTariffOf, tariffActionAt } from './tariffs.ts';
 
@@ -269,6 +269,11 @@ function prepayRows(ctx: CommandContext, times: number[]): DlmsData[] {
   return times.map((t) => dlms.structure(stamp(t), ...prepayValues(creditFiguresAt(ctx.app, new Date(t)))));
 }
 
+/** An event log's rows {time, amount}: each event in [from, to], oldest first. */
+function amountRows(events: readonly { at: string; amount: number }[], from: number, to: number): DlmsData[] {
+  return events.filter((e) => Date.parse(e.at) >= from && Date.parse(e.at) <= to).map((e) => dlms.structure(stamp(Date.parse(e.at)), dlu(e.amount)));
+}
+
 /** The first instant of each month (UTC) in [from, to], after the epoch: the default billing calendar bills monthly. */
 function monthStarts(from: number, to: number): number[] {
   const out: number[] = [];
@@ -297,9 +302,10 @@ const LOGS: Log[] = [
     rows: (ctx, from, to) => dailyReadLog(meterOf(ctx), new Date(from), new Date(to), { quantity: 'activeExport' }).map((r) => dlms.structure(stamp(r.at.getTime()), dlu(r.register))),
   },
   { obis: '0-0:98.1.8.255', name: 'prepayment daily read log', description: PREPAY_ROW, period: 86400, rows: (ctx, from, to) => prepayRows(ctx, captures(from, to, DAY)) },
-  // Payment-based debt recovered and credit added each day: none on a meter no prepayment command has set up.
-  { obis: '0-0:98.1.4.255', name: 'billing data log (payment-based debt payments)', description: AMOUNT_ROW, period: 86400, rows: (_ctx, from, to) => captures(from, to, DAY).map((t) => dlms.structure(stamp(t), dlu(0))) },
-  { obis: '0-0:98.1.5.255', name: 'billing data log (prepayment credits)', description: AMOUNT_ROW, period: 86400, rows: (_ctx, from, to) => captures(from, to, DAY).map((t) => dlms.structure(stamp(t), dlu(0))) },
+  // Each payment-based debt payment (what a top-up recovered) and each prepayment credit (a top-up's UTRN value), at
+  // the time the meter took the top-up: the top-ups it records (prepayment.ts), as the GSME's logs of them.
+  { obis: '0-0:98.1.4.255', name: 'billing data log (payment-based debt payments)', description: AMOUNT_ROW, period: 0, rows: (ctx, from, to) => amountRows(paymentDebtRecoveriesOf(ctx.app), from, to) },
+  { obis: '0-0:98.1.5.255', name: 'billing data log (prepayment credits)', description: AMOUNT_ROW, period: 0, rows: (ctx, from, to) => amountRows(topUpsOf(ctx.app), from, to) },
   // Billing calendar snapshots: monthly, on the 1st at midnight (the default billing calendar).
   { obis: '0-0:98.1.0.255', name: 'billing calendar triggered billing data log', description: REGISTER_ROW, twinDescription: TWIN_REGISTER_ROW, period: 0, rows: (ctx, from, to) => registerRows(ctx, monthStarts(from, to)) },
   { obis: '0-0:98.1.1.255', name: 'billing calendar triggered prepayment log', description: PREPAY_ROW, period: 0, rows: (ctx, from, to) => prepayRows(ctx, monthStarts(from, to)) },

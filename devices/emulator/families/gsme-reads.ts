@@ -29,7 +29,7 @@ import type { UseCase } from '../use-case.ts';
 import { defaultResponse, responseComponent, runGbz, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
 import { zclBehaviours } from './index.ts';
 import type { UseCaseFamily } from './kit.ts';
-import { clampInt32, creditAttribute, creditFiguresAt, type PrepaymentConfigSection, type TopUpRecord } from './prepayment.ts';
+import { clampInt32, creditAttribute, creditFiguresAt, paymentDebtRecoveriesOf, topUpsOf } from './prepayment.ts';
 import type { SupplySection } from './supply.ts';
 
 // ---------------------------------------------------------------------------------------------- the meter
@@ -237,20 +237,12 @@ function samples(ctx: CommandContext, sampleId: number, earliest: Date, asked: n
 
 // ---------------------------------------------------------------------------------------------- logs
 
-/** The top-ups the meter took (prepayment.ts), oldest first: its top-up log. */
-function topUpsOf(app: DeviceAppState): readonly TopUpRecord[] {
-  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.topUps ?? [];
-}
-
 /** ZCL debt type of the payment-based debt (debt 3; 0 and 1 are the time-based ones). */
 const PAYMENT_BASED_DEBT = 0x02;
 
-/**
- * Its debt repayment log, oldest first: what each top-up recovered against the payment-based debt, and the debt it
- * left. (The time-based debts are not recovered over time yet: credit.ts.)
- */
+/** Its debt repayment log, oldest first (prepayment.ts paymentDebtRecoveriesOf), each with its ZCL debt type. */
 function debtRepaymentsOf(app: DeviceAppState): { at: string; amount: number; debtType: number; outstanding: number }[] {
-  return topUpsOf(app).filter((t) => t.debtRecovered > 0).map((t) => ({ at: t.at, amount: t.debtRecovered, debtType: PAYMENT_BASED_DEBT, outstanding: t.paymentDebtLeft }));
+  return paymentDebtRecoveriesOf(app).map((d) => ({ ...d, debtType: PAYMENT_BASED_DEBT }));
 }
 
 /** A Get (Top Up | Debt Repayment) Log's window: the from-date-time header to the latest end time. */

@@ -76,7 +76,7 @@ export interface TopUpRecord {
   /** the UTRN's value */
   amount: number;
   at: string;
-  /** what it recovered against the payment-based debt, and the debt it left (the GSME's debt repayment log) */
+  /** what it recovered against the payment-based debt, and the debt it left (the debt repayment logs) */
   debtRecovered: number;
   paymentDebtLeft: number;
 }
@@ -84,7 +84,7 @@ export interface TopUpRecord {
 export interface PrepaymentConfigSection {
   /** the last top-up counter taken per originator (decimal): a UTRN at or below it is a replay */
   lastTopUpCounter: Record<string, string>;
-  /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE): the GSME's top-up and debt repayment logs read them */
+  /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE): the top-up and debt repayment logs read them (`topUpsOf`) */
   topUps: TopUpRecord[];
   emergencyCredit: EmergencyCreditSettings;
   /** what 2.1 set (absent: no limit) */
@@ -146,6 +146,22 @@ export function prepaymentConfigOf(app: DeviceAppState, type: DeviceType): Prepa
 /** The meter's emergency credit (read without making the section): what 2.1 set, else its fuel's factory settings. */
 export function emergencyCreditOf(app: DeviceAppState, type: DeviceType): EmergencyCreditSettings {
   return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? factoryEmergencyCredit(type);
+}
+
+/**
+ * The top-ups the meter took, oldest first (its last TOP_UP_LOG_SIZE), read without making the section: each fuel's
+ * top-up log (4.4.5: ESME ECS20d, GSME GCS15e).
+ */
+export function topUpsOf(app: DeviceAppState): readonly TopUpRecord[] {
+  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.topUps ?? [];
+}
+
+/**
+ * What each top-up recovered against the payment-based debt, oldest first, with the debt it left: each fuel's debt
+ * repayment log (4.4.4: ESME ECS20a, GSME GCS15d). (The time-based debts are not recovered over time yet: credit.ts.)
+ */
+export function paymentDebtRecoveriesOf(app: DeviceAppState): { at: string; amount: number; outstanding: number }[] {
+  return topUpsOf(app).filter((t) => t.debtRecovered > 0).map((t) => ({ at: t.at, amount: t.debtRecovered, outstanding: t.paymentDebtLeft }));
 }
 
 // ---------------------------------------------------------------- the money the reads report
