@@ -205,11 +205,11 @@ function esmeEmergencyCreditSettings(): EmergencyCredit {
   return { limit: of(9), threshold: of(10) };
 }
 
-/** The GSME's Change Payment Mode Response (1.6): friendly credit ‖ calendar id ‖ emergency credit limit ‖ threshold. */
-function paymentModeAnswer(m: GbcsMessage): EmergencyCredit {
+/** The GSME's Change Payment Mode Response (1.6): friendly credit ‖ its calendar id ‖ emergency credit limit ‖ threshold. */
+function paymentModeAnswer(m: GbcsMessage): EmergencyCredit & { friendlyCredit: number; calendarId: number } {
   if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
   const p = m.body.gbz.components[0]!.payload;
-  return { limit: p.readUInt32LE(5), threshold: p.readUInt32LE(9) };
+  return { friendlyCredit: p[0]!, calendarId: p.readUInt32LE(1), limit: p.readUInt32LE(5), threshold: p.readUInt32LE(9) };
 }
 
 describe('the emergency credit a meter says it holds is what 2.5 gives', () => {
@@ -231,7 +231,41 @@ describe('the emergency credit a meter says it holds is what 2.5 gives', () => {
     ok(w.run('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', (x) => x
       .replace(/<sr:EmergencyCreditLimit>\d+</, '<sr:EmergencyCreditLimit>700000<')
       .replace(/<sr:EmergencyCreditThreshold>\d+</, '<sr:EmergencyCreditThreshold>150000<')));
-    expect(paymentModeAnswer(ok(w.run('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML')))).toEqual({ limit: 700_000, threshold: 150_000 });
+    expect(paymentModeAnswer(ok(w.run('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML')))).toMatchObject({ limit: 700_000, threshold: 150_000 });
+  });
+});
+
+// ---------------------------------------------------------------- the friendly credit a GSME says it has
+
+/** The issuer calendar id of the friendly credit calendar (Publish Calendar, type 3) a 2.1 (GCS05) command carried. */
+function publishedCalendarId(command: Buffer): number {
+  const m = decodeGbcsMessage(command);
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  const c = m.body.gbz.components.find((x) => x.clusterId === 0x0707 && x.commandId === 0x00);
+  expect(c?.payload[16], 'a friendly credit calendar').toBe(0x03);
+  return c!.payload.readUInt32LE(8);
+}
+
+describe('the friendly credit a GSME\'s 1.6 reports is the calendar it holds', () => {
+  it('the factory\'s calendar as RTDS\'s GSME answers, then the friendly credit calendar each 2.1 published', () => {
+    w = conformanceWorld();
+    ok(w.run('CS02bSupplierBySupplierHandover_6.21_SUCCESS_REQUEST_DUIS.XML'));
+    const rtds = paymentModeAnswer(decodeGbcsMessage(rtdsVector('1.6_GCS03', 'GCS03_1.6_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX')));
+    expect(paymentModeAnswer(ok(w.run('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML')))).toMatchObject({ friendlyCredit: rtds.friendlyCredit, calendarId: rtds.calendarId });
+
+    w.dcc.clock.set(new Date('2026-12-01T09:00:00Z'));
+    const first = w.run('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML');
+    ok(first);
+    const id = publishedCalendarId(first.preCommand!);
+    expect(id).not.toBe(rtds.calendarId);
+    expect(paymentModeAnswer(ok(w.run('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML')))).toMatchObject({ friendlyCredit: 0x01, calendarId: id });
+
+    w.dcc.clock.set(new Date('2026-12-02T09:00:00Z'));
+    const second = w.run('GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML');
+    ok(second);
+    const next = publishedCalendarId(second.preCommand!);
+    expect(next).not.toBe(id);
+    expect(paymentModeAnswer(ok(w.run('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML')))).toMatchObject({ friendlyCredit: 0x01, calendarId: next });
   });
 });
 

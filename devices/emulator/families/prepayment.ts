@@ -751,9 +751,27 @@ const GAS_FACTORY = {
   maxCredit: 5000 * CURRENCY_UNITS_PER_PENNY,
   recovery1: { rate: 500 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
   recovery2: { rate: 200 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
+  /** the issuer calendar id of its friendly credit calendar, as its 1.6 answers (GCS02/03) */
+  friendlyCreditCalendarId: 2,
 } as const;
 
 const gasConfig = (app: DeviceAppState) => app.prepaymentConfig as PrepaymentConfigSection | undefined;
+
+/** ZCL calendar type of a friendly credit (non-disablement) calendar. */
+const FRIENDLY_CREDIT_CALENDAR = 0x03;
+
+/**
+ * The GSME's friendly credit, as its 1.6 Change Payment Mode Response reports it: the issuer calendar id of the friendly
+ * credit calendar it holds, the one the last 2.1 published (its Publish Calendar, calendar type 3), else the factory's;
+ * enabled while it holds one (a meter always does: the factory's until 2.1 publishes its own).
+ */
+export function friendlyCreditOf(app: DeviceAppState): { enabled: boolean; calendarId: number } {
+  const publish = gasConfig(app)?.nonDisablementCalendar?.find((e) => e.startsWith(`${gasKey(ZclCluster.calendar, 0x00)}:`));
+  // provider id(4) ‖ issuer event id(4) ‖ issuer calendar id(4) ‖ start time(4) ‖ calendar type(1) ‖ …
+  const p = publish ? Buffer.from(publish.slice(publish.indexOf(':') + 1), 'hex') : undefined;
+  if (p && p.length >= 17 && p[16] === FRIENDLY_CREDIT_CALENDAR) return { enabled: true, calendarId: p.readUInt32LE(8) };
+  return { enabled: true, calendarId: GAS_FACTORY.friendlyCreditCalendarId };
+}
 const recovery1 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery1 ?? GAS_FACTORY.recovery1;
 const recovery2 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery2 ?? GAS_FACTORY.recovery2;
 

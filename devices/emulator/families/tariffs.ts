@@ -22,7 +22,7 @@ import { storeAttribute } from '../cosem.ts';
 import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, storeZclAttribute } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
-import { emergencyCreditOf } from './prepayment.ts';
+import { emergencyCreditOf, friendlyCreditOf } from './prepayment.ts';
 
 // ---------------------------------------------------------------- the state other families read
 
@@ -467,15 +467,19 @@ function acknowledgePublishes(gbz: GbzPayload): Buffer {
   return encodeGbz({ components: gbz.components.map((c) => responseComponent(c, PUBLISH_ACKNOWLEDGED, 0x0b, Buffer.from([c.commandId, 0x00]))) });
 }
 
+/** Change Payment Mode Response friendly credit bitmap: bit 0, friendly credit enabled. */
+const FRIENDLY_CREDIT_ENABLED = 0x01;
+
 /**
- * Change Payment Mode Response: friendly credit and its calendar id (as RTDS's GSME answers), and the emergency
- * credit limit and threshold the meter holds (2.1's, else its factory settings).
+ * Change Payment Mode Response: the friendly credit the meter has and its calendar's id, and the emergency credit
+ * limit and threshold it holds (2.1's, else its factory settings: prepayment.ts friendlyCreditOf, emergencyCreditOf).
  */
 function changePaymentModeResponse(c: GbzComponent, app: DeviceAppState): Buffer {
   const ec = emergencyCreditOf(app, 'GSME');
+  const friendly = friendlyCreditOf(app);
   const payload = Buffer.alloc(13);
-  payload[0] = 0x01;
-  payload.writeUInt32LE(2, 1);
+  payload[0] = friendly.enabled ? FRIENDLY_CREDIT_ENABLED : 0x00;
+  payload.writeUInt32LE(friendly.calendarId, 1);
   payload.writeUInt32LE(ec.limit, 5);
   payload.writeUInt32LE(ec.threshold, 9);
   return encodeGbz({ components: [responseComponent(c, 0x19, 0x02, payload)] });
