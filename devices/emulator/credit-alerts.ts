@@ -5,7 +5,7 @@
  * {alert code, date-time}, a GSME's a GBZ alert header with no components (as RTDS NA_GNCA-ZigBee's 0x810E),
  * which the DCC hears through the GPF. The codes are GBCS's for both fuels (its alert table names no fuel):
  *
- * - 0x810D combined credit below the low credit threshold (the threshold 2.1 sets; none until then);
+ * - 0x810D combined credit below the low credit threshold (the one in force: 2.1's, else the factory's its 4.13 reports);
  * - 0x8119 emergency credit has become available (the balance reaches the emergency credit threshold, none in use);
  * - 0x81AA emergency credit exhausted (in use, and used up);
  * - 0x8F0F credit below the disablement threshold: the meter opens its load switch or closes its valve;
@@ -23,7 +23,7 @@ import { encodeGbzAlert, zigbeeTime } from '../gbcs/gbz.ts';
 import type { CommandContext, RaisedAlert } from './app-use-case.ts';
 import { factsOf } from './certificate-cache.ts';
 import { alertEnabled } from './families/alert-behaviour.ts';
-import { emergencyCreditOf, type PrepaymentConfigSection } from './families/prepayment.ts';
+import { emergencyCreditOf, thresholdsOf } from './families/prepayment.ts';
 import type { SupplySection } from './families/supply.ts';
 import { GENERIC_NON_CRITICAL_ALERT } from './alerts-on-demand.ts';
 
@@ -46,7 +46,6 @@ export function raiseCreditAlerts(ctx: CommandContext, meter: MeterModel, terms:
   const supplierKa = ctx.device.cells.supplierKA;
   const supplier = supplierKa ? factsOf(supplierKa)?.subjectEui : undefined;
   if (!supplier) return;
-  const cfg = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
   const ec = emergencyCreditOf(ctx.app, ctx.device.type);
   const ecInUse = ec.active ? ec.limit : 0;
   const connected = ((ctx.app.supply as SupplySection | undefined)?.state ?? 'connected') === 'connected';
@@ -59,9 +58,8 @@ export function raiseCreditAlerts(ctx: CommandContext, meter: MeterModel, terms:
     const at = balanceCrossing(meter, terms, threshold, until);
     if (at) found.push({ code, at });
   };
-  // "combined credit": the balance plus the emergency credit in use
-  const low = cfg?.thresholds.lowCredit;
-  if (low !== undefined) crossing(CreditAlert.lowCredit, low - ecInUse);
+  // "combined credit": the balance plus the emergency credit in use; the threshold in force (2.1's, else the factory's)
+  crossing(CreditAlert.lowCredit, thresholdsOf(ctx.app, ctx.device.type).lowCredit - ecInUse);
   if (!ec.active) crossing(CreditAlert.emergencyCreditAvailable, ec.threshold);
   if (disconnectAt) {
     if (ec.active) found.push({ code: CreditAlert.emergencyCreditExhausted, at: disconnectAt });

@@ -182,6 +182,20 @@ describe('a gas prepayment meter running out of credit', () => {
   });
 });
 
+describe('a gas prepayment meter 2.1 never configured', () => {
+  it('alerts low credit at the factory threshold its 4.13 reports (£5), before emergency credit at its £2', () => {
+    w = conformanceWorld();
+    ok(w.run('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrnFor(w, 6n << 32n, 1200))));
+    ok(w.run('GCS60_4.18_SUCCESS_REQUEST_DUIS.XML'));
+    // the low credit warning level 4.13 reports
+    expect(readAttributes(w, 'GCS21b_4.13_SUCCESS_REQUEST_DUIS.XML').get('0705/0031')?.readUInt32LE(0)).toBe(500_000);
+    const before = gasAlerts(w).length;
+    untilValveCloses(w);
+    expect(gasAlerts(w).slice(before).map((a) => a.code)).toEqual(['810D', '8119', '8F0F']);
+  });
+});
+
 describe('the gas supplier\'s alert settings (6.22)', () => {
   it('with 0x81AB\'s WAN alert turned off (GCS20), the GSME takes emergency credit without telling', () => {
     w = conformanceWorld();

@@ -98,6 +98,23 @@ describe('a prepayment ESME running out of credit', () => {
     expect(codes()).toEqual(['810D', '8119', '81AB', '810D', '81AA', '8F0F']);
   });
 
+  it('never configured by 2.1, it alerts low credit at the factory threshold its 4.13 reports (£5), before emergency credit at its £1', () => {
+    w = conformanceWorld();
+    ok(w.run('ECS04a_1.5_SUCCESS_REQUEST_DUIS.XML'));
+    ok(w.run('ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', (x) => x.replace('>556677<', '>0<')));
+    ok(w.run('ECS82_4.18_SUCCESS_REQUEST_DUIS.XML'));
+    // the low credit threshold 4.13 reports (class 111 0-0:19.0.0.255 attribute 16)
+    const read = ok(w.run('ECS26a_4.13_SINGLE_SUCCESS_REQUEST_DUIS.XML'));
+    const c = decodeGbcsMessage(read.command!).body;
+    const m = read.deviceResponse!.body;
+    if (c.kind !== 'dlms-request' || m.kind !== 'dlms-response') throw new Error(`${c.kind}, ${m.kind}`);
+    const lowCredit = m.response.data[c.request.specs.findIndex((s) => s.classId === 111 && s.id === 16)];
+    expect(lowCredit).toEqual({ type: 'double-long', value: 500_000 });
+    const before = supplierAlerts(w).length;
+    untilDisconnected(w);
+    expect(supplierAlerts(w).slice(before).map((a) => a.code)).toEqual(['810D', '8119', '8F0F']);
+  });
+
   it('leaves out the low credit alert once the supplier disabled it with 6.22; the disconnection alert is not configurable', () => {
     w = conformanceWorld();
     ok(w.run('ECS25a_6.22_SUCCESS_REQUEST_DUIS.XML', (x) => x

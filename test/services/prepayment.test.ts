@@ -24,17 +24,19 @@ interface Money {
   prepaymentConfig?: { debts: { timeDebt1: number; timeDebt2: number; paymentDebt: number; recoveryPerPayment: number }; emergencyCredit: { active: boolean } };
 }
 
-/** The meter's application state as the DCC keeps it (what the console shows for the device). */
+/** The meter's money and prepayment settings, as the DCC keeps its application state (what the console shows for the device). */
 function money(eui: string): Money {
   const json = w.world.store.getDeviceAppState(eui);
-  return json === undefined ? {} : (JSON.parse(json) as Money);
+  if (json === undefined) return {};
+  const { prepayment, prepaymentConfig } = JSON.parse(json) as Money;
+  return { ...(prepayment ? { prepayment } : {}), ...(prepaymentConfig ? { prepaymentConfig } : {}) };
 }
 
-/** A UTRN the ZAZ1 supplier makes for our meter (its top-up KA key and the meter's KA certificate). */
-function utrnFor(eui: string, counter: bigint, value: number, valueClass: 'pence' | 'pounds' = 'pence'): string {
-  const cell = w.world.store.getDeviceSecurity(eui)!.cells.supplierTopUpKA!;
-  const key = w.world.privateKeyOf(cell)!;
-  const ka = new X509Certificate(w.world.deviceCertificates(eui).kaCertificate.der).publicKey;
+/** A UTRN the ZAZ1 supplier makes for our meter (its top-up KA key and the meter's KA certificate), in `world`. */
+function utrnFor(eui: string, counter: bigint, value: number, valueClass: 'pence' | 'pounds' = 'pence', world: ConformanceWorld = w): string {
+  const cell = world.world.store.getDeviceSecurity(eui)!.cells.supplierTopUpKA!;
+  const key = world.world.privateKeyOf(cell)!;
+  const ka = new X509Certificate(world.world.deviceCertificates(eui).kaCertificate.der).publicKey;
   return makeUtrn(key, ka, { supplier: SUPPLIER, device: eui, counter, value, valueClass });
 }
 
@@ -293,16 +295,16 @@ describe('2.1 Update Prepay Configuration', () => {
   });
 });
 
-describe('4.13 Read Prepayment Configuration after 2.1', () => {
-  /** A DLMS command's specs, each 'class OBIS attribute', with the value it carries or its answer gives. */
-  const byAttribute = (command: Buffer, answer?: GbcsMessage): Map<string, DlmsData> => {
-    const c = decodeGbcsMessage(command).body;
-    if (c.kind !== 'dlms-request') throw new Error(c.kind);
-    const values = answer ? (answer.body.kind === 'dlms-response' ? answer.body.response.data : []) : c.request.data;
-    return new Map(c.request.specs.map((s, i) => [`${s.classId} ${obisText(s.obis)} ${s.id}`, values[i]!]));
-  };
-  const value = (d: DlmsData | undefined) => (d && 'value' in d ? d.value : undefined);
+/** A DLMS command's specs, each 'class OBIS attribute', with the value it carries or its answer gives. */
+const byAttribute = (command: Buffer, answer?: GbcsMessage): Map<string, DlmsData> => {
+  const c = decodeGbcsMessage(command).body;
+  if (c.kind !== 'dlms-request') throw new Error(c.kind);
+  const values = answer ? (answer.body.kind === 'dlms-response' ? answer.body.response.data : []) : c.request.data;
+  return new Map(c.request.specs.map((s, i) => [`${s.classId} ${obisText(s.obis)} ${s.id}`, values[i]!]));
+};
+const value = (d: DlmsData | undefined) => (d && 'value' in d ? d.value : undefined);
 
+describe('4.13 Read Prepayment Configuration after 2.1', () => {
   it('the ESME reads back every setting 2.1 made: thresholds, emergency credit, debt recovery cap and the non-disablement calendar', () => {
     const v = conformanceWorld();
     try {
@@ -337,19 +339,20 @@ describe('4.13 Read Prepayment Configuration after 2.1', () => {
   });
 });
 
-describe('4.13 Read Prepayment Configuration on the GSME (GCS21b)', () => {
-  /** Each attribute the Read Attributes Responses answer, by 'cluster/attribute': its status, type and value. */
-  const settings = (m: GbcsMessage | undefined): Map<string, { status: number; type?: number; value?: number }> => {
-    if (m?.body.kind !== 'gbz') throw new Error(`not GBZ: ${m?.body.kind}`);
-    const out = new Map<string, { status: number; type?: number; value?: number }>();
-    for (const c of m.body.gbz.components.filter((x) => x.commandId === 0x01 && (x.frameControl & 0x01) === 0)) {
-      for (const r of decodeReadAttributesResponse(c.payload)) {
-        const key = `${c.clusterId.toString(16).padStart(4, '0')}/${r.id.toString(16).padStart(4, '0')}`;
-        out.set(key, r.value ? { status: r.status, type: r.value.type, value: r.value.value as number } : { status: r.status });
-      }
+/** Each attribute the Read Attributes Responses answer, by 'cluster/attribute': its status, type and value. */
+const settings = (m: GbcsMessage | undefined): Map<string, { status: number; type?: number; value?: number }> => {
+  if (m?.body.kind !== 'gbz') throw new Error(`not GBZ: ${m?.body.kind}`);
+  const out = new Map<string, { status: number; type?: number; value?: number }>();
+  for (const c of m.body.gbz.components.filter((x) => x.commandId === 0x01 && (x.frameControl & 0x01) === 0)) {
+    for (const r of decodeReadAttributesResponse(c.payload)) {
+      const key = `${c.clusterId.toString(16).padStart(4, '0')}/${r.id.toString(16).padStart(4, '0')}`;
+      out.set(key, r.value ? { status: r.status, type: r.value.type, value: r.value.value as number } : { status: r.status });
     }
-    return out;
-  };
+  }
+  return out;
+};
+
+describe('4.13 Read Prepayment Configuration on the GSME (GCS21b)', () => {
   const valueOf = (m: Map<string, { value?: number }>) => Object.fromEntries([...m].map(([k, v]) => [k, v.value]));
 
   it('answers every setting it reads with the factory value RTDS\'s GSME holds, then with what 2.1, 2.3 and 1.6 set', () => {
@@ -400,6 +403,94 @@ describe('4.13 Read Prepayment Configuration on the GSME (GCS21b)', () => {
       });
       // the price's trailing digit is the tariff's, not a prepayment setting: as the factory's until a tariff
       expect(got.get('0700/0617')).toEqual(settings(factory.deviceResponse).get('0700/0617'));
+    } finally {
+      v.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- the factory thresholds, applied
+
+/** The codes in the meter's security log (6.13: ESME ECS35b, GSME CS10b) over the period, oldest first. */
+function securityLog(world: ConformanceWorld, eui: string, from: string, to: string): number[] {
+  const r = world.run(eui === GSME ? 'CS10b_6.13_SUCCESS_REQUEST_DUIS.XML' : 'ECS35b_6.13_SUCCESS_REQUEST_DUIS.XML', (x) => x
+    .replace(/<sr:StartDateTime>[^<]*</, `<sr:StartDateTime>${from}<`).replace(/<sr:EndDateTime>[^<]*</, `<sr:EndDateTime>${to}<`));
+  expect(r.final, r.finalReason ?? '').toBe('I0');
+  const m = r.deviceResponse!;
+  if (m.body.kind === 'dlms-response') {
+    const log = m.body.response.data[0];
+    if (log?.type !== 'compact-array') throw new Error(`not a compact array: ${log?.type}`);
+    return log.items.map((row) => Number(value(row.type === 'structure' ? row.items[1] : undefined)));
+  }
+  if (m.body.kind !== 'gbz') throw new Error(m.body.kind);
+  // Publish Event Log: total(2) ‖ command index ‖ total commands ‖ control, then log id ‖ event id(2) ‖ time(4) ‖ data each
+  const p = m.body.gbz.components[0]!.payload;
+  if (m.body.gbz.components[0]!.commandId !== 0x01) return [];
+  const out: number[] = [];
+  for (let i = 5; i < p.length; i += 8 + p[i + 7]!) out.push(p.readUInt16LE(i + 1));
+  return out;
+}
+
+describe('the thresholds 4.13 reports before 2.1 are the ones the meter applies', () => {
+  const NOW = '2026-12-01T09:00:00Z';
+  const PERIOD = ['2026-12-01T00:00:00.00Z', '2026-12-02T00:00:00.00Z'] as const;
+
+  it('ESME: refuses a top-up above its factory maximum credit, or one taking its balance above the factory maximum meter balance, and logs each', () => {
+    const v = conformanceWorld();
+    try {
+      v.dcc.clock.set(new Date(NOW));
+      const read = v.run('ECS26a_4.13_SINGLE_SUCCESS_REQUEST_DUIS.XML');
+      expect(read.final, read.finalReason ?? '').toBe('I0');
+      const got = byAttribute(read.command!, read.deviceResponse);
+      const maxCredit = Number(value(got.get('9000 0-0:94.44.2.10 2')));
+      const maxMeterBalance = Number(value(got.get('9000 0-0:94.44.2.20 2')));
+      // the RTDS ESME's: £50 a top-up, £100 of balance
+      expect({ maxCredit, maxMeterBalance }).toEqual({ maxCredit: 5_000_000, maxMeterBalance: 10_000_000 });
+      const topUp = (counter: bigint, pence: number) => {
+        const r = v.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrnFor(ESME, counter << 32n, pence, 'pence', v)));
+        expect(r.final, r.finalReason ?? '').toBe('I0');
+        return dlmsResults(r.deviceResponse);
+      };
+      const balance = () => {
+        const r = v.run('ECS82_4.18_SUCCESS_REQUEST_DUIS.XML');
+        return Number(value(r.deviceResponse!.body.kind === 'dlms-response' ? r.deviceResponse!.body.response.data[0] : undefined));
+      };
+      // £50.01 is above the maximum credit: refused (the RTDS ERROR response's result), nothing credited
+      expect(topUp(3n, 5001)).toEqual([1]);
+      expect(balance()).toBe(0);
+      // £50 twice makes £100, the maximum meter balance; a penny more is refused
+      expect(topUp(4n, 5000)).toEqual([0]);
+      expect(topUp(5n, 5000)).toEqual([0]);
+      expect(balance()).toBe(maxMeterBalance);
+      expect(topUp(6n, 1)).toEqual([1]);
+      expect(balance()).toBe(maxMeterBalance);
+      // each refusal in the security log: 0x8F5B UTRN exceeds maximum credit threshold, 0x8F47 credit would exceed the maximum meter balance
+      expect(securityLog(v, ESME, ...PERIOD)).toEqual([0x8f5b, 0x8f47]);
+    } finally {
+      v.close();
+    }
+  });
+
+  it('GSME: refuses a top-up above its factory maximum credit per top-up (too large), or above its maximum credit limit (maximum credit reached), and logs each', () => {
+    const v = conformanceWorld();
+    try {
+      v.dcc.clock.set(new Date(NOW));
+      const read = v.run('GCS21b_4.13_SUCCESS_REQUEST_DUIS.XML');
+      expect(read.final, read.finalReason ?? '').toBe('I0');
+      const got = settings(read.deviceResponse);
+      // the RTDS GSME's: £50 a top-up, £100 of credit
+      expect({ perTopUp: got.get('0705/0022')?.value, limit: got.get('0705/0021')?.value }).toEqual({ perTopUp: 5_000_000, limit: 10_000_000 });
+      const topUp = (counter: bigint, pence: number) => {
+        const r = v.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrnFor(GSME, counter << 32n, pence, 'pence', v)));
+        expect(r.final, r.finalReason ?? '').toBe('I0');
+        return topUpResponse(r.deviceResponse);
+      };
+      // ZCL Consumer Top Up Response result types: 0x06 top-up value too large, 0x04 maximum credit reached
+      expect(topUp(6n, 5001).result).toBe(0x06);
+      expect(topUp(7n, 5000)).toEqual({ result: 0, value: 5_000_000, credit: 5_000_000 });
+      expect(topUp(8n, 5000)).toEqual({ result: 0, value: 5_000_000, credit: 10_000_000 });
+      expect(topUp(9n, 1).result).toBe(0x04);
+      expect(securityLog(v, GSME, ...PERIOD)).toEqual([0x8f5b, 0x8f47]);
     } finally {
       v.close();
     }

@@ -5,9 +5,11 @@
  *
  * Where GBCS as we read it is silent: a refused UTRN is answered with DLMS action result 1 on the ESME (as the RTDS
  * CS01a ERROR response) and with the ZCL result type on the GSME (1 invalid, 2 duplicate, 4 maximum balance, 6 too
- * large); UTRN counters must rise strictly (no out-of-order cache); until 2.1 sets it, emergency credit is the
- * factory's of the meter's fuel (FACTORY_EMERGENCY_CREDIT), which its reads report too; a top-up ends emergency
- * credit in use and first recovers the payment-based debt's share.
+ * large); UTRN counters must rise strictly (no out-of-order cache); until 2.1 sets them, the emergency credit and
+ * the thresholds (low credit, maximum credit, maximum meter balance, debt cap) are the factory's of the meter's fuel
+ * (FACTORY_EMERGENCY_CREDIT, FACTORY_THRESHOLDS), which its reads report and it applies alike; a top-up refused
+ * for its value is logged in the security log (0x8F5B, 0x8F47) and alerts no one; a top-up ends emergency credit in
+ * use and first recovers the payment-based debt's share.
  * An ESME's balance drains with consumption between commands (credit.ts); a top-up that leaves credit arms a
  * switch the meter opened for lack of it.
  *
@@ -22,7 +24,8 @@
  * that would have to be claimed twice.
  *
  * What the GSME's 4.13 reports of its settings (its Prepayment cluster configuration attributes) is read from where
- * the meter keeps each (this family's settings and debts, the payment mode's cut-off value), else the factory's.
+ * the meter keeps each (this family's settings and debts, the payment mode's cut-off value), else the factory's; the
+ * ESME's 4.13 reads its thresholds and emergency credit settings the same way (THRESHOLD_OBJECTS, CREDIT_REGISTERS).
  *
  * What the reads report of the money (the ESME's credit registers, the GSME's Prepayment cluster credit and debt
  * attributes, 4.3's prepayment values, the console's meter panel) is computed from those sections when read
@@ -45,6 +48,7 @@ import { cosemTable, runAccess, storeAttribute, storedAttribute, type CosemObjec
 import { RejectionAlert, reject } from '../security.ts';
 import { defaultResponse, responseComponent, runGbz, zclTable, ZclFrame, type ZclAttribute, type ZclCommand } from '../zcl-engine.ts';
 import { dlmsUseCase, gbzUseCase, type UseCaseFamily } from './kit.ts';
+import { appendEvent } from './event-logs.ts';
 import { changeSupply, type SupplySection } from './supply.ts';
 import { storeAsActive } from './tariffs.ts';
 import { raiseEmergencyCreditActivated } from '../credit-alerts.ts';
@@ -87,8 +91,8 @@ export interface PrepaymentConfigSection {
   /** the top-ups taken, newest last (the last TOP_UP_LOG_SIZE): the top-up and debt repayment logs read them (`topUpsOf`) */
   topUps: TopUpRecord[];
   emergencyCredit: EmergencyCreditSettings;
-  /** what 2.1 set (absent: no limit) */
-  thresholds: { lowCredit?: number; maxMeterBalance?: number; maxCredit?: number; debtRecoveryRateCap?: number };
+  /** what 2.1 set (absent: the factory's; the ones in force are `thresholdsOf`'s) */
+  thresholds: Partial<PrepaymentThresholds>;
   /** GSME: the friendly-credit (non-disablement) calendar 2.1 published, 'cluster/command:payload hex' (the ESME's is in its stored objects) */
   nonDisablementCalendar?: string[];
   debts: {
@@ -100,6 +104,19 @@ export interface PrepaymentConfigSection {
     recovery1?: DebtRecovery;
     recovery2?: DebtRecovery;
   };
+}
+
+/** The thresholds 2.1 sets, in force (`thresholdsOf`): what the meter applies and its 4.13 reports. */
+export interface PrepaymentThresholds {
+  /** the combined credit below which the meter alerts low credit (0x810D, credit-alerts.ts) */
+  lowCredit: number;
+  /** the most the meter balance may reach: a top-up that would take it above is refused (0x8F47) */
+  maxMeterBalance: number;
+  /** the most one top-up may be worth: a UTRN above it is refused (0x8F5B) */
+  maxCredit: number;
+  /** ESME: the debt recovery rate cap (per the period 2.1 sets); GSME: the overall debt cap. Nothing recovers
+   * time-based debt yet (credit.ts), so nothing applies it. */
+  debtRecoveryRateCap: number;
 }
 
 export interface EmergencyCreditSettings {
@@ -125,7 +142,21 @@ const FACTORY_EMERGENCY_CREDIT = {
   GSME: { limit: 1000 * CURRENCY_UNITS_PER_PENNY, threshold: 200 * CURRENCY_UNITS_PER_PENNY },
 } as const;
 
-const factoryEmergencyCredit = (type: DeviceType): EmergencyCreditSettings => ({ ...FACTORY_EMERGENCY_CREDIT[type === 'GSME' ? 'GSME' : 'ESME'], active: false });
+/**
+ * The thresholds a meter holds until 2.1 sets them, per fuel: what its 4.13 reports and what it applies. As the RTDS
+ * meters answer 4.13: the ESME (ECS26a) low credit at £5, at most £50 a top-up and £100 of balance, a debt recovery
+ * cap of 10,000 (a week); the GSME (GCS21b) low credit at £5, at most £50 a top-up and £100 of credit, an overall debt
+ * cap of £1,000.
+ */
+const FACTORY_THRESHOLDS = {
+  ESME: { lowCredit: 500 * CURRENCY_UNITS_PER_PENNY, maxMeterBalance: 10_000 * CURRENCY_UNITS_PER_PENNY, maxCredit: 5000 * CURRENCY_UNITS_PER_PENNY, debtRecoveryRateCap: 10_000 },
+  GSME: { lowCredit: 500 * CURRENCY_UNITS_PER_PENNY, maxMeterBalance: 10_000 * CURRENCY_UNITS_PER_PENNY, maxCredit: 5000 * CURRENCY_UNITS_PER_PENNY, debtRecoveryRateCap: 1000 * CURRENCY_UNITS_PER_PENNY },
+} as const satisfies Record<string, PrepaymentThresholds>;
+
+/** The fuel whose factory settings a meter of this type has. */
+const fuelOf = (type: DeviceType): 'ESME' | 'GSME' => (type === 'GSME' ? 'GSME' : 'ESME');
+
+const factoryEmergencyCredit = (type: DeviceType): EmergencyCreditSettings => ({ ...FACTORY_EMERGENCY_CREDIT[fuelOf(type)], active: false });
 
 export function prepaymentOf(app: DeviceAppState): PrepaymentSection {
   return appSection<PrepaymentSection>(app, 'prepayment', () => ({ balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentMode: 'credit' }));
@@ -146,6 +177,21 @@ export function prepaymentConfigOf(app: DeviceAppState, type: DeviceType): Prepa
 /** The meter's emergency credit (read without making the section): what 2.1 set, else its fuel's factory settings. */
 export function emergencyCreditOf(app: DeviceAppState, type: DeviceType): EmergencyCreditSettings {
   return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? factoryEmergencyCredit(type);
+}
+
+/**
+ * The meter's thresholds in force (read without making the section): each what 2.1 set, else its fuel's factory
+ * value. What the meter applies (a top-up's limits, the low credit alert) and what its 4.13 reports.
+ */
+export function thresholdsOf(app: DeviceAppState, type: DeviceType): PrepaymentThresholds {
+  const set = (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.thresholds;
+  const factory = FACTORY_THRESHOLDS[fuelOf(type)];
+  return {
+    lowCredit: set?.lowCredit ?? factory.lowCredit,
+    maxMeterBalance: set?.maxMeterBalance ?? factory.maxMeterBalance,
+    maxCredit: set?.maxCredit ?? factory.maxCredit,
+    debtRecoveryRateCap: set?.debtRecoveryRateCap ?? factory.debtRecoveryRateCap,
+  };
 }
 
 /**
@@ -319,6 +365,9 @@ noteEveryCommand((app, now) => {
 // ---------------------------------------------------------------- top-up
 
 type TopUpRefusal = 'invalid' | 'duplicate' | 'maxBalance' | 'tooLarge';
+
+/** GBCS event codes of a top-up refused for its value: UTRN exceeds maximum credit threshold; credit would cause the meter balance to exceed the maximum. */
+const TOP_UP_REFUSED = { tooLarge: 0x8f5b, maxBalance: 0x8f47 } as const;
 type TopUpOutcome = { ok: true; amount: number } | { ok: false; why: TopUpRefusal; reason: string };
 
 /**
@@ -338,7 +387,7 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   const key = der ? factsOf(der) : null;
   const supplier = key?.subjectEui;
   if (!key || !supplier) return { ok: false, why: 'invalid', reason: 'the supplier top-up KA cell holds no certificate naming its supplier' };
-  // Read without creating the sections: a refused UTRN leaves the state as it was.
+  // Read without creating the sections: a refused UTRN leaves the money as it was (one refused for its value is logged).
   const seen = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
   const last = BigInt(seen?.lastTopUpCounter[supplier] ?? '0');
   const floor = (ctx.device.topUpSeqNumber > last ? ctx.device.topUpSeqNumber : last) >> 32n;
@@ -351,11 +400,19 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   if (!verifies(hi)) return { ok: false, why: 'invalid', reason: `UTRN ${utrn} was not made for ${ctx.device.eui} with ${supplier}'s top-up key` };
   const counter = hi << 32n;
   const amount = utrnPence(f) * CURRENCY_UNITS_PER_PENNY;
-  // 2.1's limits: no single top-up above the maximum credit, no balance above the maximum meter balance.
-  const t = seen?.thresholds ?? {};
+  // The limits in force (2.1's, else the factory's): no single top-up above the maximum credit, no balance above the
+  // maximum meter balance. The meter refuses it and notes why in its security log, and alerts no one: 0x8F47 as GBCS's
+  // alert table has it (security log only), 0x8F5B alike [inference].
+  const t = thresholdsOf(ctx.app, ctx.device.type);
   const balance = (ctx.app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
-  if (t.maxCredit !== undefined && amount > t.maxCredit) return { ok: false, why: 'tooLarge', reason: `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}` };
-  if (t.maxMeterBalance !== undefined && balance + amount > t.maxMeterBalance) return { ok: false, why: 'maxBalance', reason: `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}` };
+  if (amount > t.maxCredit) {
+    appendEvent(ctx.app, TOP_UP_REFUSED.tooLarge, ctx.now, 'security');
+    return { ok: false, why: 'tooLarge', reason: `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}` };
+  }
+  if (balance + amount > t.maxMeterBalance) {
+    appendEvent(ctx.app, TOP_UP_REFUSED.maxBalance, ctx.now, 'security');
+    return { ok: false, why: 'maxBalance', reason: `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}` };
+  }
   const cfg = prepaymentConfigOf(ctx.app, ctx.device.type);
   const p = prepaymentOf(ctx.app);
   // A payment first recovers its share of the payment-based debt; a top-up ends emergency credit in use.
@@ -592,16 +649,22 @@ const SETTING = {
 };
 
 const ACCOUNT = obis('0-0:19.0.0.255');
+
 /**
- * The settings the meter holds in force in its account object (class 111), where 4.13 reads them: the low credit
- * threshold, the debt recovery cap and its period (max provision and its period). The emergency credit's, 4.13 reads
- * from the prepayment settings (CREDIT_REGISTERS), as 2.5 gives it.
+ * The settings the meter keeps in its prepayment settings, where what applies them and 4.13 read them: the thresholds
+ * (`thresholdsOf`: THRESHOLD_OBJECTS) and the emergency credit (`emergencyCreditOf`: CREDIT_REGISTERS).
  */
-const HELD_IN: Readonly<Record<string, readonly [classId: number, obis: string, attribute: number]>> = {
-  [SETTING.lowCredit]: [111, ACCOUNT, 16],
-  [SETTING.debtRecoveryRateCap]: [111, ACCOUNT, 18],
-  [SETTING.debtRecoveryRateCapPeriod]: [111, ACCOUNT, 19],
+const KEPT_AS: Readonly<Record<string, (cfg: PrepaymentConfigSection, n: number) => void>> = {
+  [SETTING.maxMeterBalance]: (cfg, n) => { cfg.thresholds.maxMeterBalance = n; },
+  [SETTING.maxCredit]: (cfg, n) => { cfg.thresholds.maxCredit = n; },
+  [SETTING.debtRecoveryRateCap]: (cfg, n) => { cfg.thresholds.debtRecoveryRateCap = n; },
+  [SETTING.lowCredit]: (cfg, n) => { cfg.thresholds.lowCredit = n; },
+  [SETTING.emergencyCreditLimit]: (cfg, n) => { cfg.emergencyCredit.limit = n; },
+  [SETTING.emergencyCreditThreshold]: (cfg, n) => { cfg.emergencyCredit.threshold = n; },
 };
+
+/** The debt recovery cap's period the meter holds in force in its account object (class 111 attribute 19), where 4.13 reads it. */
+const CAP_PERIOD_HELD_IN = [111, ACCOUNT, 19] as const;
 
 /** When a command's settings take effect: a class-9000 activation time (attribute 6), or a ZCL start time. */
 type When = Date | 'now' | 'never';
@@ -625,9 +688,9 @@ function held(ctx: CommandContext, when: When): boolean {
 }
 
 /**
- * ECS08/08a: stores what it sets, and each value as the meter holds it in force (the calendar's active objects, a
- * setting's active value and its account attribute) for 4.13 to read back; takes the thresholds and emergency credit
- * into the prepayment settings.
+ * ECS08/08a: takes the thresholds and emergency credit into the prepayment settings (KEPT_AS), where 4.13 reads them
+ * back; stores the rest as set and as the meter holds it in force (the calendar's active objects, the debt recovery
+ * cap period's active value and its account attribute) for 4.13 to read back.
  */
 function applyElecConfig(app: DeviceAppState, req: AccessRequest): void {
   const cfg = prepaymentConfigOf(app, 'ESME');
@@ -635,19 +698,14 @@ function applyElecConfig(app: DeviceAppState, req: AccessRequest): void {
   req.specs.forEach((spec, i) => {
     if (spec.kind !== 'set') return;
     const v = req.data[i]!;
+    const kept = spec.classId === 9000 && spec.id !== 6 ? KEPT_AS[spec.obis] : undefined;
+    if (kept) {
+      if ('value' in v && typeof v.value === 'number') kept(cfg, v.value);
+      return;
+    }
     storeAttribute(app, spec.classId, spec.obis, spec.id, v);
     storeAsActive(app, spec.classId, spec.obis, spec.id, v);
-    if (spec.classId !== 9000 || spec.id === 6) return;
-    const held = HELD_IN[spec.obis];
-    if (held) storeAttribute(app, ...held, v);
-    if (!('value' in v) || typeof v.value !== 'number') return;
-    const n = v.value;
-    if (spec.obis === SETTING.maxMeterBalance) cfg.thresholds.maxMeterBalance = n;
-    else if (spec.obis === SETTING.maxCredit) cfg.thresholds.maxCredit = n;
-    else if (spec.obis === SETTING.debtRecoveryRateCap) cfg.thresholds.debtRecoveryRateCap = n;
-    else if (spec.obis === SETTING.lowCredit) cfg.thresholds.lowCredit = n;
-    else if (spec.obis === SETTING.emergencyCreditLimit) cfg.emergencyCredit.limit = n;
-    else if (spec.obis === SETTING.emergencyCreditThreshold) cfg.emergencyCredit.threshold = n;
+    if (spec.classId === 9000 && spec.id !== 6 && spec.obis === SETTING.debtRecoveryRateCapPeriod) storeAttribute(app, ...CAP_PERIOD_HELD_IN, v);
   });
 }
 
@@ -740,15 +798,11 @@ function dueGasConfig(ctx: DueContext): { messageCode: number; payload: Buffer }
 
 /**
  * The GSME's prepayment settings before any command set them: as the RTDS GSME answers 4.13 (GCS21b). Its emergency
- * credit is FACTORY_EMERGENCY_CREDIT's.
+ * credit is FACTORY_EMERGENCY_CREDIT's, its thresholds FACTORY_THRESHOLDS'.
  */
 const GAS_FACTORY = {
   recoveryPerPayment: 1000,
-  debtRecoveryRateCap: 1000 * CURRENCY_UNITS_PER_PENNY,
   cutOff: -5000 * CURRENCY_UNITS_PER_PENNY,
-  lowCredit: 500 * CURRENCY_UNITS_PER_PENNY,
-  maxMeterBalance: 10_000 * CURRENCY_UNITS_PER_PENNY,
-  maxCredit: 5000 * CURRENCY_UNITS_PER_PENNY,
   recovery1: { rate: 500 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
   recovery2: { rate: 200 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
   /** the issuer calendar id of its friendly credit calendar, as its 1.6 answers (GCS02/03) */
@@ -772,6 +826,7 @@ export function friendlyCreditOf(app: DeviceAppState): { enabled: boolean; calen
   if (p && p.length >= 17 && p[16] === FRIENDLY_CREDIT_CALENDAR) return { enabled: true, calendarId: p.readUInt32LE(8) };
   return { enabled: true, calendarId: GAS_FACTORY.friendlyCreditCalendarId };
 }
+
 const recovery1 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery1 ?? GAS_FACTORY.recovery1;
 const recovery2 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery2 ?? GAS_FACTORY.recovery2;
 
@@ -781,15 +836,15 @@ const recovery2 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery2 ?? GA
  */
 const GAS_SETTINGS: readonly (readonly [number, string, number, (app: DeviceAppState) => number])[] = [
   [0x0239, 'debt recovery top-up percentage 3', ZclType.uint16, (app) => gasConfig(app)?.debts.recoveryPerPayment ?? GAS_FACTORY.recoveryPerPayment],
-  [0x0006, 'overall debt cap', ZclType.int32, (app) => gasConfig(app)?.thresholds.debtRecoveryRateCap ?? GAS_FACTORY.debtRecoveryRateCap],
+  [0x0006, 'overall debt cap', ZclType.int32, (app) => thresholdsOf(app, 'GSME').debtRecoveryRateCap],
   [0x0216, 'debt recovery frequency 1', ZclType.enum8, (app) => frequencyOf(recovery1(app).periodSeconds)],
   [0x0226, 'debt recovery frequency 2', ZclType.enum8, (app) => frequencyOf(recovery2(app).periodSeconds)],
   [0x0040, 'cut off value', ZclType.int32, (app) => (app.prepayment as PrepaymentSection | undefined)?.disablementThreshold ?? GAS_FACTORY.cutOff],
   [0x0010, 'emergency credit limit', ZclType.uint32, (app) => emergencyCreditOf(app, 'GSME').limit],
   [0x0011, 'emergency credit threshold', ZclType.uint32, (app) => emergencyCreditOf(app, 'GSME').threshold],
-  [0x0031, 'low credit warning level', ZclType.uint32, (app) => gasConfig(app)?.thresholds.lowCredit ?? GAS_FACTORY.lowCredit],
-  [0x0021, 'maximum credit limit', ZclType.uint32, (app) => gasConfig(app)?.thresholds.maxMeterBalance ?? GAS_FACTORY.maxMeterBalance],
-  [0x0022, 'maximum credit per top-up', ZclType.uint32, (app) => gasConfig(app)?.thresholds.maxCredit ?? GAS_FACTORY.maxCredit],
+  [0x0031, 'low credit warning level', ZclType.uint32, (app) => thresholdsOf(app, 'GSME').lowCredit],
+  [0x0021, 'maximum credit limit', ZclType.uint32, (app) => thresholdsOf(app, 'GSME').maxMeterBalance],
+  [0x0022, 'maximum credit per top-up', ZclType.uint32, (app) => thresholdsOf(app, 'GSME').maxCredit],
   [0x0217, 'debt recovery amount 1', ZclType.uint32, (app) => recovery1(app).rate],
   [0x0227, 'debt recovery amount 2', ZclType.uint32, (app) => recovery2(app).rate],
 ];
@@ -801,11 +856,30 @@ const SETTING_ATTRIBUTES: ZclAttribute[] = GAS_SETTINGS.map(([id, name, type, va
   get: (ctx) => zclFigure(type, value(ctx.app)),
 }));
 
+/**
+ * The ESME's thresholds as 4.13 (ECS26a) reads them, where the meter holds them in force: the maximum credit and
+ * maximum meter balance settings' active values (class 9000 attribute 2), the account's low credit threshold (class
+ * 111 attribute 16) and debt recovery cap (max provision, 18); in the types 2.1 sets them with.
+ */
+const THRESHOLD_OBJECTS: CosemObject[] = [
+  { classId: 9000, obis: SETTING.maxCredit, name: 'maximum credit threshold', get: (a, ctx) => (a === 2 ? dlms.dl(thresholdsOf(ctx.app, ctx.device.type).maxCredit) : undefined) },
+  { classId: 9000, obis: SETTING.maxMeterBalance, name: 'maximum meter balance threshold', get: (a, ctx) => (a === 2 ? dlms.dl(thresholdsOf(ctx.app, ctx.device.type).maxMeterBalance) : undefined) },
+  {
+    classId: 111,
+    obis: ACCOUNT,
+    name: 'account',
+    get(a, ctx) {
+      if (a === 16) return dlms.dl(thresholdsOf(ctx.app, ctx.device.type).lowCredit);
+      return a === 18 ? dlms.longUnsigned(thresholdsOf(ctx.app, ctx.device.type).debtRecoveryRateCap) : undefined;
+    },
+  },
+];
+
 const SUPPLIER = [RemotePartyRole.Supplier];
 
 export const PREPAYMENT: UseCaseFamily = {
   name: 'prepayment',
-  cosem: CREDIT_REGISTERS,
+  cosem: [...CREDIT_REGISTERS, ...THRESHOLD_OBJECTS],
   zclAttributes: [...CREDIT_ATTRIBUTES, ...SETTING_ATTRIBUTES],
   useCases: [
     // ECS08 and ECS08a differ only in the attribute of the maximum meter balance: one behaviour serves both.
