@@ -496,3 +496,30 @@ describe('the thresholds 4.13 reports before 2.1 are the ones the meter applies'
     }
   });
 });
+
+describe('the payment-based debt share 4.13 reports is the one the meter holds', () => {
+  it('ESME: before 2.3, the RTDS ESME\'s 50%, the share its top-ups recover; then the one 2.3 set', () => {
+    const v = conformanceWorld();
+    try {
+      const share = () => {
+        const read = v.run('ECS26a_4.13_SINGLE_SUCCESS_REQUEST_DUIS.XML');
+        expect(read.final, read.finalReason ?? '').toBe('I0');
+        return value(byAttribute(read.command!, read.deviceResponse).get('113 0-0:19.20.3.255 13'));
+      };
+      expect(share()).toBe(5000);
+      // a top-up: the meter keeps its prepayment settings from now on, the share among them
+      const r = v.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrnFor(ESME, 3n << 32n, 500, 'pence', v)));
+      expect(dlmsResults(r.deviceResponse)).toEqual([0]);
+      const held = () => (JSON.parse(v.world.store.getDeviceAppState(ESME)!) as Money).prepaymentConfig!.debts.recoveryPerPayment;
+      expect(held()).toBe(5000);
+      expect(share()).toBe(5000);
+      // 2.3 as RTDS: 10%
+      const d = v.run('ECS07_2.3_SUCCESS_REQUEST_DUIS.XML');
+      expect(d.final, d.finalReason ?? '').toBe('I0');
+      expect(held()).toBe(1000);
+      expect(share()).toBe(1000);
+    } finally {
+      v.close();
+    }
+  });
+});

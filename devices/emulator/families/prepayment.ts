@@ -25,7 +25,8 @@
  *
  * What the GSME's 4.13 reports of its settings (its Prepayment cluster configuration attributes) is read from where
  * the meter keeps each (this family's settings and debts, the payment mode's cut-off value), else the factory's; the
- * ESME's 4.13 reads its thresholds and emergency credit settings the same way (THRESHOLD_OBJECTS, CREDIT_REGISTERS).
+ * ESME's 4.13 reads its thresholds, emergency credit settings and payment-based debt share the same way
+ * (THRESHOLD_OBJECTS, CREDIT_REGISTERS, DEBT_SHARE).
  *
  * What the reads report of the money (the ESME's credit registers, the GSME's Prepayment cluster credit and debt
  * attributes, 4.3's prepayment values, the console's meter panel) is computed from those sections when read
@@ -153,6 +154,13 @@ const FACTORY_THRESHOLDS = {
   GSME: { lowCredit: 500 * CURRENCY_UNITS_PER_PENNY, maxMeterBalance: 10_000 * CURRENCY_UNITS_PER_PENNY, maxCredit: 5000 * CURRENCY_UNITS_PER_PENNY, debtRecoveryRateCap: 1000 * CURRENCY_UNITS_PER_PENNY },
 } as const satisfies Record<string, PrepaymentThresholds>;
 
+/**
+ * The share of each top-up a meter recovers against its payment-based debt until 2.3 sets it (hundredths of a
+ * percent), per fuel: what its 4.13 reports and what it recovers. As the RTDS meters answer 4.13: the ESME's
+ * (ECS26a) 50%, the GSME's (GCS21b) 10%.
+ */
+const FACTORY_RECOVERY_PER_PAYMENT = { ESME: 5000, GSME: 1000 } as const;
+
 /** The fuel whose factory settings a meter of this type has. */
 const fuelOf = (type: DeviceType): 'ESME' | 'GSME' => (type === 'GSME' ? 'GSME' : 'ESME');
 
@@ -169,14 +177,21 @@ export function prepaymentConfigOf(app: DeviceAppState, type: DeviceType): Prepa
     topUps: [],
     emergencyCredit: factoryEmergencyCredit(type),
     thresholds: {},
-    // the GSME's factory share (GAS_FACTORY); the ESME recovers nothing until 2.3 sets its share
-    debts: { timeDebt1: 0, timeDebt2: 0, paymentDebt: 0, recoveryPerPayment: type === 'GSME' ? GAS_FACTORY.recoveryPerPayment : 0 },
+    debts: { timeDebt1: 0, timeDebt2: 0, paymentDebt: 0, recoveryPerPayment: FACTORY_RECOVERY_PER_PAYMENT[fuelOf(type)] },
   }));
 }
 
 /** The meter's emergency credit (read without making the section): what 2.1 set, else its fuel's factory settings. */
 export function emergencyCreditOf(app: DeviceAppState, type: DeviceType): EmergencyCreditSettings {
   return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? factoryEmergencyCredit(type);
+}
+
+/**
+ * The share of each top-up the meter recovers against its payment-based debt (hundredths of a percent; read without
+ * making the section): what 2.3 set, else its fuel's factory share. What a top-up recovers and what its 4.13 reports.
+ */
+export function recoveryPerPaymentOf(app: DeviceAppState, type: DeviceType): number {
+  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.debts.recoveryPerPayment ?? FACTORY_RECOVERY_PER_PAYMENT[fuelOf(type)];
 }
 
 /**
@@ -470,7 +485,8 @@ function activateEmergencyCredit(ctx: CommandContext): string | undefined {
 
 const TOKEN_GATEWAY = obis('0-0:19.40.0.255');
 const EMERGENCY_CREDIT = obis('0-0:19.10.1.255');
-const CHARGES = { [obis('0-0:19.20.1.255')]: 'timeDebt1', [obis('0-0:19.20.2.255')]: 'timeDebt2', [obis('0-0:19.20.3.255')]: 'paymentDebt' } as const;
+const PAYMENT_DEBT_CHARGE = obis('0-0:19.20.3.255');
+const CHARGES = { [obis('0-0:19.20.1.255')]: 'timeDebt1', [obis('0-0:19.20.2.255')]: 'timeDebt2', [PAYMENT_DEBT_CHARGE]: 'paymentDebt' } as const;
 
 function charge(o: string, name: string): CosemObject {
   const debt = CHARGES[o]!;
@@ -479,8 +495,12 @@ function charge(o: string, name: string): CosemObject {
     obis: o,
     name,
     set(attribute, value, ctx) {
-      // 13 proportion: the payment-based debt's share of each payment; the rest (unit charge, period) is stored as sent.
-      if (attribute === 13 && value.type === 'long-unsigned') prepaymentConfigOf(ctx.app, ctx.device.type).debts.recoveryPerPayment = value.value;
+      // 13 proportion: the payment-based debt's share of each payment, kept with the debts (where 4.13 reads it); the
+      // rest (unit charge, period) is stored as sent.
+      if (attribute === 13 && debt === 'paymentDebt' && value.type === 'long-unsigned') {
+        prepaymentConfigOf(ctx.app, ctx.device.type).debts.recoveryPerPayment = value.value;
+        return { result: DataAccessResult.success };
+      }
       if (attribute === 8 && value.type === 'double-long-unsigned' && debt !== 'paymentDebt') {
         const d = prepaymentConfigOf(ctx.app, ctx.device.type).debts;
         const key = debt === 'timeDebt1' ? 'recovery1' : 'recovery2';
@@ -548,7 +568,7 @@ const ESME_OBJECTS = cosemTable([
   },
   charge(obis('0-0:19.20.1.255'), 'time-based debt 1'),
   charge(obis('0-0:19.20.2.255'), 'time-based debt 2'),
-  charge(obis('0-0:19.20.3.255'), 'payment-based debt'),
+  charge(PAYMENT_DEBT_CHARGE, 'payment-based debt'),
 ]);
 
 function onEsmeObjects(ctx: CommandContext): Buffer {
@@ -798,10 +818,10 @@ function dueGasConfig(ctx: DueContext): { messageCode: number; payload: Buffer }
 
 /**
  * The GSME's prepayment settings before any command set them: as the RTDS GSME answers 4.13 (GCS21b). Its emergency
- * credit is FACTORY_EMERGENCY_CREDIT's, its thresholds FACTORY_THRESHOLDS'.
+ * credit is FACTORY_EMERGENCY_CREDIT's, its thresholds FACTORY_THRESHOLDS', its payment-based debt share
+ * FACTORY_RECOVERY_PER_PAYMENT's.
  */
 const GAS_FACTORY = {
-  recoveryPerPayment: 1000,
   cutOff: -5000 * CURRENCY_UNITS_PER_PENNY,
   recovery1: { rate: 500 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
   recovery2: { rate: 200 * CURRENCY_UNITS_PER_PENNY, periodSeconds: 86_400 },
@@ -835,7 +855,7 @@ const recovery2 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery2 ?? GA
  * (2.1's settings, 2.3's debt recovery, 1.6's cut-off value), else the factory's.
  */
 const GAS_SETTINGS: readonly (readonly [number, string, number, (app: DeviceAppState) => number])[] = [
-  [0x0239, 'debt recovery top-up percentage 3', ZclType.uint16, (app) => gasConfig(app)?.debts.recoveryPerPayment ?? GAS_FACTORY.recoveryPerPayment],
+  [0x0239, 'debt recovery top-up percentage 3', ZclType.uint16, (app) => recoveryPerPaymentOf(app, 'GSME')],
   [0x0006, 'overall debt cap', ZclType.int32, (app) => thresholdsOf(app, 'GSME').debtRecoveryRateCap],
   [0x0216, 'debt recovery frequency 1', ZclType.enum8, (app) => frequencyOf(recovery1(app).periodSeconds)],
   [0x0226, 'debt recovery frequency 2', ZclType.enum8, (app) => frequencyOf(recovery2(app).periodSeconds)],
@@ -875,11 +895,19 @@ const THRESHOLD_OBJECTS: CosemObject[] = [
   },
 ];
 
+/** The ESME's payment-based debt charge as 4.13 reads its proportion (attribute 13): the share the meter recovers. */
+const DEBT_SHARE: CosemObject = {
+  classId: 113,
+  obis: PAYMENT_DEBT_CHARGE,
+  name: 'payment-based debt',
+  get: (a, ctx) => (a === 13 ? dlms.longUnsigned(recoveryPerPaymentOf(ctx.app, ctx.device.type)) : undefined),
+};
+
 const SUPPLIER = [RemotePartyRole.Supplier];
 
 export const PREPAYMENT: UseCaseFamily = {
   name: 'prepayment',
-  cosem: [...CREDIT_REGISTERS, ...THRESHOLD_OBJECTS],
+  cosem: [...CREDIT_REGISTERS, ...THRESHOLD_OBJECTS, DEBT_SHARE],
   zclAttributes: [...CREDIT_ATTRIBUTES, ...SETTING_ATTRIBUTES],
   useCases: [
     // ECS08 and ECS08a differ only in the attribute of the maximum meter balance: one behaviour serves both.
