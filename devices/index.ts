@@ -110,3 +110,6 @@ export { initialChfDeviceLog } from './emulator/families/han.ts';
 // after the emulator above: the meter view reads through the families, which need the registry loaded first
 export { meterView, METERED_TYPES } from './emulator/meter-view.ts';
 export type { MeterView, MeterRegister, MeterTariffSummary, MeterLogEntry } from './emulator/meter-view.ts';
+// a meter's prepayment settings in force (2.1's, else its fuel's factory ones), as it applies and reports them
+export { emergencyCreditOf, thresholdsOf } from './emulator/families/prepayment.ts';
+export type { EmergencyCreditSettings, PrepaymentThresholds } from './emulator/families/prepayment.ts';
