@@ -75,19 +75,25 @@ const heapBefore = process.memoryUsage().heapUsed;
 // generation's collections then sweep
 const allocProfile = process.argv.find((a) => a.startsWith('--alloc-profile='))?.split('=')[1];
 const allocKept = process.argv.includes('--alloc-kept');
+// --alloc-live (with node --expose-gc): only what is still alive after a full collection at the end of the window: what
+// the reads left behind (caches, queues), with where it was allocated; a short window after a long warm-up shows
+// what each read adds to the old generation that is not garbage yet
+const allocLive = process.argv.includes('--alloc-live');
 const inspector = allocProfile ? new Session() : undefined;
 // BENCH_MARK_MEASURED=1: lines on stdout around the measured reads, to cut a --trace-gc log to them
 const marks = process.env.BENCH_MARK_MEASURED ? { before: () => process.stdout.write('MEASURE-START\n'), after: () => process.stdout.write('MEASURE-END\n') } : undefined;
 const around = marks ?? (inspector && {
   before: () => {
     inspector.connect();
-    inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !allocKept });
+    inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: !allocLive, includeObjectsCollectedByMinorGC: !allocKept && !allocLive });
   },
-  after: () =>
+  after: () => {
+    if (allocLive) (globalThis as { gc?: () => void }).gc!();
     inspector.post('HeapProfiler.stopSampling', (err, r) => {
       if (err) throw err;
       writeFileSync(allocProfile!, JSON.stringify(r.profile));
-    }),
+    });
+  },
 });
 const { n, ms, stages, codes, cpuMs, mainThreadCpuMs, mainThreadSystemMs } = handleInProcess(world, requests, { warmup, callgrind, prevalidated, ...(around ? { around } : {}) });
 const heapAfter = process.memoryUsage().heapUsed;
