@@ -131,12 +131,14 @@ function readRequest<B extends RequestBody>(doc: Document, text: string, bodies:
 }
 
 // The tree each request was read from, so that its signature can be verified without parsing the
-// text again (verifyDuisSignatureOfDocument). Weak: it lives exactly as long as the request.
-const parsedDocuments = new WeakMap<DuisEnvelope<RequestBody>, Document>();
+// text again (verifyDuisSignatureOfDocument). A hidden property of the request, so it lives exactly as long as the
+// request and is not structured-cloned with it: a WeakMap's young collections keep each value to the next full
+// collection, and every request's tree went to the old generation that way (bench/measurements.md).
+const parsedDocument = Symbol('parsed document');
 
 /** The document parseDuisRequest read `request` from (unchanged by reading), if it came from there. */
 export function parsedDocumentOf(request: DuisEnvelope<RequestBody>): Document | undefined {
-  return parsedDocuments.get(request);
+  return (request as { [parsedDocument]?: Document })[parsedDocument];
 }
 
 /**
@@ -150,7 +152,7 @@ export function parseDuisEnvelope<B extends RequestBody>(xml: string | Uint8Arra
   const ctx: DuisRejectionContext = {};
   try {
     const request = readRequest(doc, text, bodies, ctx);
-    parsedDocuments.set(request, doc);
+    Object.defineProperty(request, parsedDocument, { value: doc });
     return request;
   } catch (e) {
     if (e instanceof StructureError) throw new DuisRejection('schema', e.message, ctx);
