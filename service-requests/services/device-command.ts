@@ -219,14 +219,13 @@ function moduleOf<B extends RequestBody>(def: DeviceCommandDef<B>): [ServiceModu
   // a critical command is signed by its User; the DCC signs none of its own through this path
   if (def.dccOriginates && facts.critical) throw new Error(`${def.variant} is critical: the DCC does not originate it`);
   // The probe command (counter 0, time 0, no state) of a request's body for a device type: the pipeline's device
-  // step asks it (suits) and `needs` again (viaAcbOf); built once per body, not twice (bench/measurements.md).
-  const probes = new WeakMap<B, Map<DeviceType, GbcsCommand | string>>();
+  // step asks it (suits) and `needs` again (viaAcbOf); built once per body, not twice (bench/measurements.md). Kept
+  // for the last body only, which is the request being handled: a WeakMap by body had the young generation's
+  // collections keep every request's probe command until a full collection.
+  let probed: { body: B; type: DeviceType; command: GbcsCommand | string } | undefined;
   const probe = (body: B, type: DeviceType): GbcsCommand | string => {
-    let byType = probes.get(body);
-    if (!byType) probes.set(body, (byType = new Map()));
-    let c = byType.get(type);
-    if (c === undefined) byType.set(type, (c = def.command(body, type, PROBE)));
-    return c;
+    if (probed?.body !== body || probed.type !== type) probed = { body, type, command: def.command(body, type, PROBE) };
+    return probed.command;
   };
   const suits = (body: B, type: DeviceType): true | string => {
     const c = probe(body, type);
