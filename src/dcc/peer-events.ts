@@ -80,8 +80,6 @@ const REPLAY_LIMIT = 5_000;
 
 /** Hears what the world's other servers commit and emits it on this server's Dcc as `peer-<event>`. */
 export class PeerEvents {
-  /** heard from other processes, since started */
-  heard = 0;
   private readonly listener: PgListener;
   private readonly ownPid: number;
   /** request-log ids seen committed, this server's and its peers', oldest first */
@@ -127,7 +125,6 @@ export class PeerEvents {
     if (!PEER_EVENTS.has(e)) return;
     // a request the replay of a gap already told of (its commit raced the listener's return)
     if (e === 'request' && !this.remember((d as PeerRequestEvent).id)) return;
-    this.heard++;
     this.dcc.emit(`peer-${e}`, d);
   }
 
