@@ -497,6 +497,58 @@ describe('the thresholds 4.13 reports before 2.1 are the ones the meter applies'
   });
 });
 
+describe('a refused UTRN is logged in the meter\'s security log, which 6.13 reads', () => {
+  const NOW = '2026-12-01T09:00:00Z';
+  const PERIOD = ['2026-12-01T00:00:00.00Z', '2026-12-02T00:00:00.00Z'] as const;
+  /** The UTRN with its check digit (the 20th, GBCS 14.8) changed: its digits are not the ones its supplier made. */
+  const tampered = (utrn: string) => `${utrn.slice(0, 19)}${(Number(utrn[19]) + 1) % 10}`;
+
+  it('ESME: a duplicate (0x8F51), one made for another meter (0x8F64), one not authentic (0x8F63), each refused as the RTDS ERROR response', () => {
+    const v = conformanceWorld();
+    try {
+      v.dcc.clock.set(new Date(NOW));
+      const topUp = (utrn: string) => {
+        const r = v.run('CS01a_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrn));
+        expect(r.final, r.finalReason ?? '').toBe('I0');
+        return dlmsResults(r.deviceResponse);
+      };
+      const utrn = utrnFor(ESME, 3n << 32n, 500, 'pence', v);
+      expect(topUp(utrn)).toEqual([0]);
+      expect(topUp(utrn)).toEqual([1]);
+      expect(topUp(utrnFor(GSME, 4n << 32n, 500, 'pence', v))).toEqual([1]);
+      expect(topUp(tampered(utrnFor(ESME, 4n << 32n, 500, 'pence', v)))).toEqual([1]);
+      // GBCS alert codes: 0x8F51 duplicate UTRN entered, 0x8F64 UTRN not for this device, 0x8F63 UTRN not authentic
+      expect(securityLog(v, ESME, ...PERIOD)).toEqual([0x8f51, 0x8f64, 0x8f63]);
+      // none of them credited the meter
+      expect((JSON.parse(v.world.store.getDeviceAppState(ESME)!) as Money).prepayment?.balance).toBe(500_000); // the one £5 taken
+    } finally {
+      v.close();
+    }
+  });
+
+  it('GSME: a duplicate (0x8F51, result duplicate), one made for another meter (0x8F64), one not authentic (0x8F63), both invalid', () => {
+    const v = conformanceWorld();
+    try {
+      v.dcc.clock.set(new Date(NOW));
+      const topUp = (utrn: string) => {
+        const r = v.run('CS01b_2.2_SUCCESS_REQUEST_DUIS.XML', withUtrn(utrn));
+        expect(r.final, r.finalReason ?? '').toBe('I0');
+        return topUpResponse(r.deviceResponse).result;
+      };
+      const utrn = utrnFor(GSME, 6n << 32n, 500, 'pence', v);
+      expect(topUp(utrn)).toBe(0x00);
+      // ZCL Consumer Top Up Response result types: 0x02 duplicate, 0x01 invalid
+      expect(topUp(utrn)).toBe(0x02);
+      expect(topUp(utrnFor(ESME, 7n << 32n, 500, 'pence', v))).toBe(0x01);
+      expect(topUp(tampered(utrnFor(GSME, 7n << 32n, 500, 'pence', v)))).toBe(0x01);
+      expect(securityLog(v, GSME, ...PERIOD)).toEqual([0x8f51, 0x8f64, 0x8f63]);
+      expect((JSON.parse(v.world.store.getDeviceAppState(GSME)!) as Money).prepayment?.balance).toBe(500_000); // the one £5 taken
+    } finally {
+      v.close();
+    }
+  });
+});
+
 describe('the payment-based debt share 4.13 reports is the one the meter holds', () => {
   it('ESME: before 2.3, the RTDS ESME\'s 50%, the share its top-ups recover; then the one 2.3 set', () => {
     const v = conformanceWorld();

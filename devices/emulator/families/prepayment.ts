@@ -7,9 +7,11 @@
  * CS01a ERROR response) and with the ZCL result type on the GSME (1 invalid, 2 duplicate, 4 maximum balance, 6 too
  * large); UTRN counters must rise strictly (no out-of-order cache); until 2.1 sets them, the emergency credit and
  * the thresholds (low credit, maximum credit, maximum meter balance, debt cap) are the factory's of the meter's fuel
- * (FACTORY_EMERGENCY_CREDIT, FACTORY_THRESHOLDS), which its reads report and it applies alike; a top-up refused
- * for its value is logged in the security log (0x8F5B, 0x8F47) and alerts no one; a top-up ends emergency credit in
- * use and first recovers the payment-based debt's share.
+ * (FACTORY_EMERGENCY_CREDIT, FACTORY_THRESHOLDS), which its reads report and it applies alike; a refused top-up is
+ * logged in the security log and alerts no one: for its value (0x8F5B, 0x8F47), a duplicate (0x8F51), one whose
+ * digits are not a UTRN's (0x8F63 not authentic), one whose MAC does not verify with this meter's key (0x8F64 not
+ * for this device; see takeUtrn); a top-up ends emergency credit in use and first recovers the payment-based debt's
+ * share.
  * An ESME's balance drains with consumption between commands (credit.ts); a top-up that leaves credit arms a
  * switch the meter opened for lack of it.
  *
@@ -381,8 +383,12 @@ noteEveryCommand((app, now) => {
 
 type TopUpRefusal = 'invalid' | 'duplicate' | 'maxBalance' | 'tooLarge';
 
-/** GBCS event codes of a top-up refused for its value: UTRN exceeds maximum credit threshold; credit would cause the meter balance to exceed the maximum. */
-const TOP_UP_REFUSED = { tooLarge: 0x8f5b, maxBalance: 0x8f47 } as const;
+/**
+ * GBCS event codes of a refused top-up, which the meter logs in its security log: UTRN exceeds maximum credit
+ * threshold; credit would cause the meter balance to exceed the maximum; duplicate UTRN entered; UTRN not
+ * authentic; UTRN not for this device.
+ */
+const TOP_UP_REFUSED = { tooLarge: 0x8f5b, maxBalance: 0x8f47, duplicate: 0x8f51, notAuthentic: 0x8f63, notForThisDevice: 0x8f64 } as const;
 type TopUpOutcome = { ok: true; amount: number } | { ok: false; why: TopUpRefusal; reason: string };
 
 /**
@@ -392,27 +398,38 @@ type TopUpOutcome = { ok: true; amount: number } | { ok: false; why: TopUpRefusa
  * verifies at or below the floor was taken already (a replay); one that verifies nowhere is not for this meter.
  */
 function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
+  // Each refusal is noted in the security log (and alerts no one). What the meter can tell apart [inference, GBCS
+  // names the codes, not the checks]: a UTRN whose digits fail their check digit or hold no top-up token is not
+  // authentic (0x8F63): it is not what a supplier made; one well formed whose MAC does not verify with this meter's
+  // KA key and EUI (which the MAC covers, with the supplier's top-up key) is not for this device (0x8F64). A UTRN
+  // forged with a good check digit is refused as the latter: the MAC is the meter's one test of both, and it cannot
+  // tell a UTRN made for another meter from one made with another key.
+  const refuse = (why: TopUpRefusal, code: number, reason: string): TopUpOutcome => {
+    appendEvent(ctx.app, code, ctx.now, 'security');
+    return { ok: false, why, reason };
+  };
   let f;
   try {
     f = decodeUtrn(utrn);
   } catch (e) {
-    return { ok: false, why: 'invalid', reason: (e as Error).message };
+    return refuse('invalid', TOP_UP_REFUSED.notAuthentic, (e as Error).message);
   }
   const der = ctx.device.cells.supplierTopUpKA;
   const key = der ? factsOf(der) : null;
   const supplier = key?.subjectEui;
-  if (!key || !supplier) return { ok: false, why: 'invalid', reason: 'the supplier top-up KA cell holds no certificate naming its supplier' };
-  // Read without creating the sections: a refused UTRN leaves the money as it was (one refused for its value is logged).
+  // no supplier top-up key: nothing the meter takes can be authenticated
+  if (!key || !supplier) return refuse('invalid', TOP_UP_REFUSED.notAuthentic, 'the supplier top-up KA cell holds no certificate naming its supplier');
+  // Read without creating the sections: a refused UTRN leaves the money as it was.
   const seen = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
   const last = BigInt(seen?.lastTopUpCounter[supplier] ?? '0');
   const floor = (ctx.device.topUpSeqNumber > last ? ctx.device.topUpSeqNumber : last) >> 32n;
   const verifies = (hi: bigint) => utrnMac(ctx.creds.kaKey, key.publicKey, supplier, ctx.device.eui, hi << 32n, f.high) === f.mac;
   let hi = (floor & ~0x3ffn) | BigInt(f.counterBits);
   if (hi <= floor) {
-    if (verifies(hi)) return { ok: false, why: 'duplicate', reason: `UTRN ${utrn} was taken already (counter ${hi << 32n} ≤ ${floor << 32n})` };
+    if (verifies(hi)) return refuse('duplicate', TOP_UP_REFUSED.duplicate, `UTRN ${utrn} was taken already (counter ${hi << 32n} ≤ ${floor << 32n})`);
     hi += 0x400n;
   }
-  if (!verifies(hi)) return { ok: false, why: 'invalid', reason: `UTRN ${utrn} was not made for ${ctx.device.eui} with ${supplier}'s top-up key` };
+  if (!verifies(hi)) return refuse('invalid', TOP_UP_REFUSED.notForThisDevice, `UTRN ${utrn} was not made for ${ctx.device.eui} with ${supplier}'s top-up key`);
   const counter = hi << 32n;
   const amount = utrnPence(f) * CURRENCY_UNITS_PER_PENNY;
   // The limits in force (2.1's, else the factory's): no single top-up above the maximum credit, no balance above the
@@ -420,14 +437,8 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   // alert table has it (security log only), 0x8F5B alike [inference].
   const t = thresholdsOf(ctx.app, ctx.device.type);
   const balance = (ctx.app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
-  if (amount > t.maxCredit) {
-    appendEvent(ctx.app, TOP_UP_REFUSED.tooLarge, ctx.now, 'security');
-    return { ok: false, why: 'tooLarge', reason: `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}` };
-  }
-  if (balance + amount > t.maxMeterBalance) {
-    appendEvent(ctx.app, TOP_UP_REFUSED.maxBalance, ctx.now, 'security');
-    return { ok: false, why: 'maxBalance', reason: `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}` };
-  }
+  if (amount > t.maxCredit) return refuse('tooLarge', TOP_UP_REFUSED.tooLarge, `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}`);
+  if (balance + amount > t.maxMeterBalance) return refuse('maxBalance', TOP_UP_REFUSED.maxBalance, `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}`);
   const cfg = prepaymentConfigOf(ctx.app, ctx.device.type);
   const p = prepaymentOf(ctx.app);
   // A payment first recovers its share of the payment-based debt; a top-up ends emergency credit in use.
