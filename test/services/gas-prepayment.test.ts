@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeGbcsMessage, decryptSensitive, makeUtrn, type GbcsMessage } from '../../devices/index.ts';
 import { parseDuisResponse } from '../../service-requests/index.ts';
 import { ZAZ1_SUPPLIER } from '../../src/world/seed-zaz1.ts';
-import { conformanceWorld, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
+import { conformanceWorld, rtdsVector, type ConformanceWorld, type TemplateRun } from '../helpers/rtds-conformance.ts';
 
 const GSME = '00DB1234567890A1';
 const SUPPLIER = '90B3D51F30010000';
@@ -193,6 +193,26 @@ describe('a gas prepayment meter 2.1 never configured', () => {
     const before = gasAlerts(w).length;
     untilValveCloses(w);
     expect(gasAlerts(w).slice(before).map((a) => a.code)).toEqual(['810D', '8119', '8F0F']);
+  });
+});
+
+describe('the GSME\'s currency before any tariff', () => {
+  // Price 0x0616 currency, as the RTDS GSME answers it: success, uint16 (0x21), ISO 4217 826 (GBP)
+  const GBP = Buffer.from('160600213a03', 'hex');
+  /** The Price cluster components' read-attributes payloads of a response (plain, as RTDS). */
+  const pricePayloads = (m: GbcsMessage | undefined): Buffer[] => {
+    if (m?.body.kind !== 'gbz') throw new Error(`not GBZ: ${m?.body.kind}`);
+    return m.body.gbz.components.filter((c) => c.clusterId === 0x0700 && c.commandId === 0x01).map((c) => c.payload);
+  };
+  it.each([
+    ['GCS14_4.3_SUCCESS_UNRELIABLE', '4.3_GCS14'],
+    ['GCS21f_4.11.1_SUCCESS', '4.11.1_GCS21f'],
+  ])('%s: a GSME no tariff has set answers its GBP, as RTDS, not unsupported attribute', (name, dir) => {
+    expect(pricePayloads(decodeGbcsMessage(rtdsVector(dir, `${name}_RESPONSE_GBCS.HEX`))).some((p) => p.includes(GBP))).toBe(true);
+    w = conformanceWorld();
+    const prices = pricePayloads(ok(w.run(`${name}_REQUEST_DUIS.XML`)).deviceResponse);
+    expect(prices.length).toBeGreaterThan(0);
+    expect(prices.some((p) => p.includes(GBP))).toBe(true);
   });
 });
 

@@ -526,9 +526,13 @@ const SUPPLIER = [RemotePartyRole.Supplier];
 
 export const TARIFFS: UseCaseFamily = {
   name: 'tariffs',
-  // the GSME's price trailing digit (high nibble) until a tariff publishes one: 5, the GBP × 10^-5 of its factory
-  // price (gsme-reads.ts GAS_UNIT_PRICE), as the RTDS GSME answers 4.13 (GCS21b)
-  zclDefaults: [{ clusterId: ZclCluster.price, id: 0x0617, value: { type: ZclType.bitmap8, value: 0x50 } }],
+  // Until a tariff publishes its own (Publish Price, above): the GSME's price trailing digit (high nibble) 5, the
+  // GBP × 10^-5 of its factory price (gsme-reads.ts GAS_UNIT_PRICE), as the RTDS GSME answers 4.13 (GCS21b); its
+  // currency GBP, ISO 4217 826, as the RTDS GSME answers 4.3 (GCS14) and 4.11.1 (GCS21f)
+  zclDefaults: [
+    { clusterId: ZclCluster.price, id: 0x0617, value: { type: ZclType.bitmap8, value: 0x50 } },
+    { clusterId: ZclCluster.price, id: 0x0616, value: { type: ZclType.uint16, value: 826 } },
+  ],
   useCases: [
     dlmsFutureDated('ECS01a', 0x0019),
     dlmsFutureDated('ECS01b', 0x00a2),
