@@ -34,7 +34,7 @@ import { onEveryCommand, type CommandContext } from './app-use-case.ts';
 import { raiseCreditAlerts } from './credit-alerts.ts';
 import { ESME_EPOCH, meterOf } from './families/esme-reads.ts';
 import { GAS_FLEET_EPOCH, GAS_UNIT_PRICE, gasMeterOf } from './families/gsme-reads.ts';
-import { CURRENCY_UNITS_PER_PENNY, creditFigures, recordCredit, type PrepaymentConfigSection } from './families/prepayment.ts';
+import { CURRENCY_UNITS_PER_PENNY, creditFigures, prepaymentConfigIfAny, recordCredit } from './families/prepayment.ts';
 import { changeSupply, type SupplySection } from './families/supply.ts';
 import { storedZclAttribute } from './zcl-engine.ts';
 import { activeTariffOf, tariffActionAt, type ElementTariff, type PrepaymentSection } from './families/tariffs.ts';
@@ -143,7 +143,7 @@ export function settleCredit(ctx: CommandContext): void {
     return;
   }
   if (now <= asOf) return;
-  const cfg = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
+  const cfg = prepaymentConfigIfAny(ctx.app);
   const ec = cfg?.emergencyCredit;
   const ecLimit = ec?.active ? ec.limit : 0;
   const floor = (p.disablementThreshold ?? 0) - ecLimit;

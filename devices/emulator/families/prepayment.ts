@@ -172,6 +172,9 @@ export function prepaymentOf(app: DeviceAppState): PrepaymentSection {
   return appSection<PrepaymentSection>(app, 'prepayment', () => ({ balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentMode: 'credit' }));
 }
 
+/** The section as the meter holds it, read without making it (undefined: nothing set it yet, the factory's apply). */
+export const prepaymentConfigIfAny = (app: DeviceAppState): PrepaymentConfigSection | undefined => app.prepaymentConfig as PrepaymentConfigSection | undefined;
+
 /** The section, made with the factory settings of the meter's type (`type`) when the meter has none yet. */
 export function prepaymentConfigOf(app: DeviceAppState, type: DeviceType): PrepaymentConfigSection {
   return appSection<PrepaymentConfigSection>(app, 'prepaymentConfig', () => ({
@@ -185,7 +188,7 @@ export function prepaymentConfigOf(app: DeviceAppState, type: DeviceType): Prepa
 
 /** The meter's emergency credit (read without making the section): what 2.1 set, else its fuel's factory settings. */
 export function emergencyCreditOf(app: DeviceAppState, type: DeviceType): EmergencyCreditSettings {
-  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.emergencyCredit ?? factoryEmergencyCredit(type);
+  return prepaymentConfigIfAny(app)?.emergencyCredit ?? factoryEmergencyCredit(type);
 }
 
 /**
@@ -193,7 +196,7 @@ export function emergencyCreditOf(app: DeviceAppState, type: DeviceType): Emerge
  * making the section): what 2.3 set, else its fuel's factory share. What a top-up recovers and what its 4.13 reports.
  */
 export function recoveryPerPaymentOf(app: DeviceAppState, type: DeviceType): number {
-  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.debts.recoveryPerPayment ?? FACTORY_RECOVERY_PER_PAYMENT[fuelOf(type)];
+  return prepaymentConfigIfAny(app)?.debts.recoveryPerPayment ?? FACTORY_RECOVERY_PER_PAYMENT[fuelOf(type)];
 }
 
 /**
@@ -201,7 +204,7 @@ export function recoveryPerPaymentOf(app: DeviceAppState, type: DeviceType): num
  * value. What the meter applies (a top-up's limits, the low credit alert) and what its 4.13 reports.
  */
 export function thresholdsOf(app: DeviceAppState, type: DeviceType): PrepaymentThresholds {
-  const set = (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.thresholds;
+  const set = prepaymentConfigIfAny(app)?.thresholds;
   const factory = FACTORY_THRESHOLDS[fuelOf(type)];
   return {
     lowCredit: set?.lowCredit ?? factory.lowCredit,
@@ -216,7 +219,7 @@ export function thresholdsOf(app: DeviceAppState, type: DeviceType): PrepaymentT
  * top-up log (4.4.5: ESME ECS20d, GSME GCS15e).
  */
 export function topUpsOf(app: DeviceAppState): readonly TopUpRecord[] {
-  return (app.prepaymentConfig as PrepaymentConfigSection | undefined)?.topUps ?? [];
+  return prepaymentConfigIfAny(app)?.topUps ?? [];
 }
 
 /**
@@ -420,7 +423,7 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   // no supplier top-up key: nothing the meter takes can be authenticated
   if (!key || !supplier) return refuse('invalid', TOP_UP_REFUSED.notAuthentic, 'the supplier top-up KA cell holds no certificate naming its supplier');
   // Read without creating the sections: a refused UTRN leaves the money as it was.
-  const seen = ctx.app.prepaymentConfig as PrepaymentConfigSection | undefined;
+  const seen = prepaymentConfigIfAny(ctx.app);
   const last = BigInt(seen?.lastTopUpCounter[supplier] ?? '0');
   const floor = (ctx.device.topUpSeqNumber > last ? ctx.device.topUpSeqNumber : last) >> 32n;
   const verifies = (hi: bigint) => utrnMac(ctx.creds.kaKey, key.publicKey, supplier, ctx.device.eui, hi << 32n, f.high) === f.mac;
@@ -840,8 +843,6 @@ const GAS_FACTORY = {
   friendlyCreditCalendarId: 2,
 } as const;
 
-const gasConfig = (app: DeviceAppState) => app.prepaymentConfig as PrepaymentConfigSection | undefined;
-
 /** ZCL calendar type of a friendly credit (non-disablement) calendar. */
 const FRIENDLY_CREDIT_CALENDAR = 0x03;
 
@@ -851,15 +852,15 @@ const FRIENDLY_CREDIT_CALENDAR = 0x03;
  * enabled while it holds one (a meter always does: the factory's until 2.1 publishes its own).
  */
 export function friendlyCreditOf(app: DeviceAppState): { enabled: boolean; calendarId: number } {
-  const publish = gasConfig(app)?.nonDisablementCalendar?.find((e) => e.startsWith(`${gasKey(ZclCluster.calendar, 0x00)}:`));
+  const publish = prepaymentConfigIfAny(app)?.nonDisablementCalendar?.find((e) => e.startsWith(`${gasKey(ZclCluster.calendar, 0x00)}:`));
   // provider id(4) ‖ issuer event id(4) ‖ issuer calendar id(4) ‖ start time(4) ‖ calendar type(1) ‖ …
   const p = publish ? Buffer.from(publish.slice(publish.indexOf(':') + 1), 'hex') : undefined;
   if (p && p.length >= 17 && p[16] === FRIENDLY_CREDIT_CALENDAR) return { enabled: true, calendarId: p.readUInt32LE(8) };
   return { enabled: true, calendarId: GAS_FACTORY.friendlyCreditCalendarId };
 }
 
-const recovery1 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery1 ?? GAS_FACTORY.recovery1;
-const recovery2 = (app: DeviceAppState) => gasConfig(app)?.debts.recovery2 ?? GAS_FACTORY.recovery2;
+const recovery1 = (app: DeviceAppState) => prepaymentConfigIfAny(app)?.debts.recovery1 ?? GAS_FACTORY.recovery1;
+const recovery2 = (app: DeviceAppState) => prepaymentConfigIfAny(app)?.debts.recovery2 ?? GAS_FACTORY.recovery2;
 
 /**
  * The GSME's Prepayment cluster configuration attributes GCS21b reads: id, name, type, and where the meter keeps each
