@@ -137,6 +137,19 @@ export function catchUp(ctx: CommandContext): void {
 }
 
 /**
+ * Runs the catch-ups with no command: on the clock's tick between commands (between-commands.ts), before a held
+ * command acts at its time, and on a copy a read sees (standingAt). Only what a catch-up reads is there (the device,
+ * its application state, the clock, a way to raise alerts); what only a command may do throws.
+ */
+export function catchUpWithoutCommand(device: DeviceSecurityState, app: DeviceAppState, now: Date, raise: (a: RaisedAlert) => void, creds?: DeviceCredentials): void {
+  const fail = (what: string) => () => { throw new Error(`${what} needs a command`); };
+  catchUp({
+    device, app, now, creds, role: 0, originatorKa: undefined, raise,
+    defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
+  } as unknown as CommandContext);
+}
+
+/**
  * What a device notes of what a command (or a held one at its time) changed, for its logs of the past: `note` sees
  * the application state as the command finds it, after the catch-ups, and returns what to do once the use case has
  * acted on that same copy: a prepayment meter's money changing at the command's instant (prepayment.ts).
@@ -167,11 +180,7 @@ function noted<T>(app: DeviceAppState, now: Date, act: () => T): T {
 export function standingAt(eui: Eui, type: DeviceType, stored: DeviceAppState, now: Date): { readonly device: DeviceSecurityState; readonly app: DeviceAppState } {
   const device = newDeviceState(eui, type);
   const app: DeviceAppState = structuredClone(stored);
-  const fail = (what: string) => () => { throw new Error(`${what} needs a command`); };
-  catchUp({
-    device, app, now, role: 0, originatorKa: undefined, raise: () => {},
-    defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
-  } as unknown as CommandContext);
+  catchUpWithoutCommand(device, app, now, () => {});
   return { device, app };
 }
 
@@ -248,12 +257,7 @@ export function appUseCase(spec: AppUseCaseSpec): UseCase {
       // What the device did on its own until the command's instant happened under the terms then in force (a
       // prepayment meter's credit drained at the old tariff's prices); its alerts go first, as they happened.
       const raised: RaisedAlert[] = [];
-      const fail = (what: string) => () => { throw new Error(`${what} needs a command`); };
-      catchUp({
-        device: state, app, now: pending.executeAt, role: 0, originatorKa: undefined,
-        raise: (a: RaisedAlert) => raised.push(a),
-        defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
-      } as unknown as CommandContext);
+      catchUpWithoutCommand(state, app, pending.executeAt, (a) => raised.push(a));
       const device = { ...state, alertCounter: state.alertCounter + BigInt(raised.length) };
       const alerts = noted(app, pending.executeAt, () => due({ device, app, pending, message: command, now }));
       if (Object.keys(app).length > 0) state.app = app;

@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import { encodeApdu, signApdu } from '../gbcs/apdu.ts';
 import { wrapWithMac } from '../gbcs/mac.ts';
-import { catchUp, type CommandContext, type RaisedAlert } from './app-use-case.ts';
+import { catchUpWithoutCommand, type RaisedAlert } from './app-use-case.ts';
 import type { DeviceAppState } from './app-state.ts';
 import { CELL_IDS, hasCell, type CellName } from './cells.ts';
 import { factsOf } from './certificate-cache.ts';
@@ -25,14 +25,7 @@ export function catchUpBetweenCommands(state: DeviceSecurityState, creds: Device
   checkInputs(state, creds, now);
   const app: DeviceAppState = structuredClone(state.app ?? {});
   const raised: RaisedAlert[] = [];
-  const fail = (what: string) => () => { throw new Error(`${what} needs a command`); };
-  // Only what a catch-up reads: the device, its application state, the clock and a way to raise alerts.
-  const ctx = {
-    device: state, app, now, creds, role: 0, originatorKa: undefined,
-    raise: (a: RaisedAlert) => raised.push(a),
-    defer: fail('defer'), setTopUpSeqNumber: fail('a top-up'), nextOriginatorCounter: fail('a response'), setResponseOtherInformation: fail('a response'),
-  } as unknown as CommandContext;
-  catchUp(ctx);
+  catchUpWithoutCommand(state, app, now, (a) => raised.push(a), creds);
   // Nothing to tell: the state stays as it was (the next command or tick catches up from the same instant,
   // to the same figures), so a scheduler tick writes nothing.
   if (raised.length === 0) return { state, alerts: [], changedCells: [] };
