@@ -67,6 +67,8 @@ interface Slot {
   outstanding: Map<number, Job>;
   /** when it last answered, or was given work while idle (for the stall watchdog) */
   lastProgress: number;
+  /** the watchdog has ended it: its exit, which hands its requests back, is on the way (a loaded machine delays it) */
+  replacing?: boolean;
 }
 
 interface Lane {
@@ -303,8 +305,9 @@ export class PrevalidationPool {
     const now = performance.now();
     for (const lane of this.lanes) {
       const slot = lane.slot;
-      if (slot && !slot.gone && slot.outstanding.size > 0 && now - slot.lastProgress > stallMs) {
+      if (slot && !slot.gone && !slot.replacing && slot.outstanding.size > 0 && now - slot.lastProgress > stallMs) {
         this.options.log?.('error', `prevalidation worker ${lane.index} answered nothing for ${Math.round(now - slot.lastProgress)} ms; replacing it`);
+        slot.replacing = true;
         void slot.worker.terminate(); // the exit event hands its requests back in-thread
       }
     }
