@@ -5,7 +5,7 @@ import { buildResponse, Codes, unreadService, type Endpoint } from '../../servic
 import { isStorageFault, storageFaultReason } from '../../db/index.ts';
 import type { Dcc } from '../dcc/index.ts';
 import type { OutboxDelivery } from '../dcc/index.ts';
-import { peekOriginator, type PrevalidationPool } from '../dcc/index.ts';
+import { peekOriginator, ReleasingSet, type PrevalidationPool } from '../dcc/index.ts';
 import { META, type World } from '../world/index.ts';
 import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
 
@@ -21,17 +21,18 @@ import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts'
  * requests, pipelined ones at once: it has one pair of listeners for all of them, not a pair each (which passed
  * Node's limit of ten listeners with eleven pipelined requests).
  */
-const watchedSockets = new WeakMap<Socket, Set<() => void>>();
+const watchedSockets = new WeakMap<Socket, ReleasingSet<() => void>>();
 function whenClientGoes(socket: Socket, gone: () => void): () => void {
   const watchers = watchedSockets.get(socket) ?? watchSocket(socket);
-  watchers.add(gone);
-  return () => void watchers.delete(gone);
+  const ticket = watchers.add(gone);
+  return () => void watchers.delete(ticket);
 }
 
-function watchSocket(socket: Socket): Set<() => void> {
-  const watchers = new Set<() => void>();
+// A ReleasingSet: a keep-alive socket's watchers of its requests, each holding its request whole (src/dcc/releasing.ts).
+function watchSocket(socket: Socket): ReleasingSet<() => void> {
+  const watchers = new ReleasingSet<() => void>();
   const goneAll = () => {
-    for (const f of [...watchers]) f();
+    for (const f of watchers.values()) f();
   };
   socket.once('end', goneAll);
   socket.once('close', goneAll);

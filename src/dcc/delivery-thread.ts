@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { ReleasingMap } from './releasing.ts';
 
 // The outbox's HTTP posts, made on a thread of their own (delivery-worker.mjs). Under the read load the
 // HTTP client was about a fifth of the serving thread's outbox work per delivery (bench/measurements.md):
@@ -26,7 +27,7 @@ class DeliveryThread {
   private worker?: Worker;
   private gone = false;
   private next = 1;
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly waiting = new ReleasingMap<number, Waiting>();
   // Messages for the thread go in one postMessage per task (a run of the outbox starts all its due posts in
   // one): each message woke the thread, a context switch on a loaded machine, and postMessage was ~7% of the
   // serving thread's handover time (bench/measurements.md, issue 20). Queued in order, so a cancel never
@@ -108,7 +109,7 @@ class DeliveryThread {
     this.gone = true;
     this.worker = undefined;
     this.outgoing = [];
-    const held = [...this.waiting.values()];
+    const held = this.waiting.values();
     this.waiting.clear();
     for (const w of held) {
       w.args[3].removeEventListener('abort', w.onAbort);

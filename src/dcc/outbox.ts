@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { deliveryThread } from './delivery-thread.ts';
+import { ReleasingSet } from './releasing.ts';
 import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type UndeliverableReason, type WorldStore } from '../../db/index.ts';
 
 // Delivers queued asynchronous DUIS responses to each party's Receive Response Service, at least
@@ -63,7 +64,7 @@ export class OutboxDelivery {
   private stopped = true;
   // Each attempt's controller, so stop() can abandon them (one listener per attempt on a shared
   // signal tripped Node's MaxListeners warning at 64 deliveries in flight).
-  private readonly attempts = new Set<AbortController>();
+  private readonly attempts = new ReleasingSet<AbortController>();
   private readonly inFlight = new Set<number>();
   // Delivered rows are marked in one transaction per turn of the event loop rather than one commit
   // each (a commit per delivery was a tenth of a handover's main-thread time). Until marked they
@@ -182,7 +183,7 @@ export class OutboxDelivery {
     if (this.kicked) clearImmediate(this.kicked);
     this.kicked = undefined;
     if (this.flushRetry) clearTimeout(this.flushRetry);
-    for (const a of this.attempts) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
+    for (const a of this.attempts.values()) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
     this.thread.close();
@@ -361,7 +362,7 @@ export class OutboxDelivery {
       const attempt = new AbortController();
       const timeoutMs = this.options.timeoutMs ?? 5_000;
       const timer = setTimeout(() => attempt.abort(new Error(`no answer within ${timeoutMs} ms (timeout)`)), timeoutMs);
-      this.attempts.add(attempt);
+      const attemptTicket = this.attempts.add(attempt);
       try {
         // Injected receiver faults (issue 18): the party's receiver drops the connection, or answers late.
         const faults = this.world.faults.any() ? this.world.faults.of(r.partyEui) : [];
@@ -382,7 +383,7 @@ export class OutboxDelivery {
         this.gateway.markFailed(r.id, `delivery failed: ${(err as Error).message}`, this.backoff(r.attempts));
       } finally {
         clearTimeout(timer);
-        this.attempts.delete(attempt);
+        this.attempts.delete(attemptTicket);
       }
     } finally {
       if (!delivered) this.inFlight.delete(r.id); // a delivered row leaves inFlight once marked

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Endpoint, Prevalidation } from '../../service-requests/index.ts';
 import type { PrevalidationJob, PrevalidationReply, PrevalidationWorkerData, Speculation } from './prevalidation-worker.ts';
 import { reviveBuffers } from './speculation.ts';
+import { ReleasingMap } from './releasing.ts';
 import { rememberKeyAgreements } from '../../devices/index.ts';
 
 // The second core: worker threads take the stateless front of the DUIS pipeline (parse, XSD, the
@@ -64,7 +65,7 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   gone: boolean;
-  outstanding: Map<number, Job>;
+  outstanding: ReleasingMap<number, Job>;
   /** when it last answered, or was given work while idle (for the stall watchdog) */
   lastProgress: number;
   /** the watchdog has ended it: its exit, which hands its requests back, is on the way (a loaded machine delays it) */
@@ -244,7 +245,7 @@ export class PrevalidationPool {
       ? { ...this.data, speculate: { ...this.data.speculate, counterModulus: this.lanes.length + 1, counterResidue: lane.index + 1 } }
       : this.data;
     const worker = new Worker(this.options.workerEntry ?? WORKER_ENTRY, { workerData, name: `dcc-sim prevalidation ${lane.index}` });
-    const slot: Slot = { worker, ready: false, gone: false, outstanding: new Map(), lastProgress: performance.now() };
+    const slot: Slot = { worker, ready: false, gone: false, outstanding: new ReleasingMap(), lastProgress: performance.now() };
     worker.on('message', (msg: PrevalidationReply) => this.answer(lane, slot, msg));
     // Without a listener a worker's uncaught error would be thrown on the main thread.
     worker.on('error', (err) => this.options.log?.('error', `prevalidation worker ${lane.index} failed: ${err.message}`));
