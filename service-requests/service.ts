@@ -56,8 +56,8 @@ export interface RegistrationCheck {
   isSupplier: boolean;
   /** the sender is the registered network operator of that MPxN in the fuel's network role */
   isNetworkOperator: boolean;
-  /** the device's network operator DS cell holds the sender's certificate (MP128A) */
-  holdsNetworkOperatorCell: boolean;
+  /** whether the device's network operator DS cell holds the sender's certificate (MP128A), looked up when asked */
+  holdsNetworkOperatorCell(): boolean;
   /** 'MPAN 1234567890123' or 'MPRN 1234567': the supply point, for reasons */
   who: string;
   /** refuses with E4 unless the sender is the registered supplier */

@@ -285,8 +285,10 @@ const registration: Step = {
       let holdsCell: boolean | undefined;
       const check: RegistrationCheck = {
         sender, device: d, supplyPoint: sp, isSupplier, isNetworkOperator, who, fail,
-        // looked up only when a service asks (6.15.1): the device's cells and a certificate, read per request before
-        get holdsNetworkOperatorCell() {
+        // looked up only when a service asks (6.15.1): the device's cells and a certificate, read per request before.
+        // A method, not a getter: a getter in an object literal gives each object a hidden class of its own, in the
+        // old generation, which keeps all the request held past young collections (bench/measurements.md).
+        holdsNetworkOperatorCell() {
           return (holdsCell ??= ports.cellHolder(target, 'networkOperatorDS') === request.requestId.originator);
         },
         needSupplier() {

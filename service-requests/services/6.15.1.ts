@@ -43,7 +43,7 @@ export const updateSecurityCredentialsKrp: ServiceModule<Body> = {
       // MP128A: a network party whose certificates a device still holds may replace them (by the ACB's)
       // even after registration moved the supply point to another operator.
       if (body.remotePartyRole === 'NetworkOperator') {
-        if (!r.isNetworkOperator && r.holdsNetworkOperatorCell && r.sender.userRoles.some((x) => NETWORK_ROLES.includes(x))) return;
+        if (!r.isNetworkOperator && r.holdsNetworkOperatorCell() && r.sender.userRoles.some((x) => NETWORK_ROLES.includes(x))) return;
         return r.needNetworkOperator();
       }
       return r.needSupplier();

@@ -1,6 +1,7 @@
 import { commandReads, wrapContingencyKey, type CommandInputs, type MirroredDevice, type DeviceCredentials, type DeviceSecurityState, type DeviceType } from '../../devices/index.ts';
 import type { CellColumnName } from '../../db/index.ts';
-import { World, WorldError } from '../world/index.ts';
+import type { Eui, ScalarKey } from '../../pki/index.ts';
+import { World, WorldError, type DeviceKeys } from '../world/index.ts';
 
 // Moves an emulated device's security state between the world file and the emulator's plain
 // objects. The emulator is pure; persistence is here, inside the caller's transaction.
@@ -65,20 +66,7 @@ export function loadDevice(world: World, eui: string): LoadedDevice {
   const keys = world.deviceKeys(eui);
   return {
     state,
-    credentials: {
-      // derived only when the device signs (World.deviceKeys)
-      get dsKey() {
-        return keys.dsKey;
-      },
-      kaKey: keys.kaKey,
-      // A CS02c command makes the next generation from the world secret (World.deviceKey).
-      generateKey: (usage, generation) => world.deviceKey(eui, usage, generation),
-      // Read only by CS02e; issued by the device CA on first use (World.deviceCertificates).
-      ownCertificates: () => {
-        const c = world.deviceCertificates(eui);
-        return { DS: c.dsCertificate.der, KA: c.kaCertificate.der };
-      },
-    },
+    credentials: new WorldDeviceCredentials(world, eui, keys),
     cellIds: { ...security.cells },
     ...(appJson !== undefined ? { appJson } : {}),
   };
@@ -173,4 +161,33 @@ export function saveDevice(world: World, state: DeviceSecurityState, loaded?: Lo
     );
   }
   return cells;
+}
+
+/** A device's credentials from the world. A class, not a literal with a getter: see DerivedDeviceKeys in world.ts. */
+class WorldDeviceCredentials implements DeviceCredentials {
+  readonly kaKey: ScalarKey;
+
+  constructor(
+    private readonly world: World,
+    private readonly eui: Eui,
+    private readonly keys: DeviceKeys,
+  ) {
+    this.kaKey = keys.kaKey;
+  }
+
+  /** derived only when the device signs (World.deviceKeys) */
+  get dsKey(): ScalarKey {
+    return this.keys.dsKey;
+  }
+
+  /** A CS02c command makes the next generation from the world secret (World.deviceKey). */
+  generateKey(usage: 'DS' | 'KA', generation: number): ScalarKey {
+    return this.world.deviceKey(this.eui, usage, generation);
+  }
+
+  /** Read only by CS02e; issued by the device CA on first use (World.deviceCertificates). */
+  ownCertificates(): { DS: Buffer; KA: Buffer } {
+    const c = this.world.deviceCertificates(this.eui);
+    return { DS: c.dsCertificate.der, KA: c.kaCertificate.der };
+  }
 }

@@ -57,6 +57,24 @@ export interface DeviceKeys {
   kaKey: ScalarKey;
 }
 
+/**
+ * A device's keys, its DS key derived when first asked for. A class: a getter in an object literal gives each object
+ * a hidden class of its own, made in the old generation, and what the getter's closure held (a request's whole
+ * context) then outlived young collections (bench/measurements.md, "a getter in an object literal").
+ */
+class DerivedDeviceKeys implements DeviceKeys {
+  private ds: ScalarKey | undefined;
+
+  constructor(
+    readonly kaKey: ScalarKey,
+    private readonly deriveDs: () => ScalarKey,
+  ) {}
+
+  get dsKey(): ScalarKey {
+    return (this.ds ??= this.deriveDs());
+  }
+}
+
 export interface DeviceCredentialRecords {
   dsKey: ScalarKey;
   kaKey: ScalarKey;
@@ -213,14 +231,7 @@ export class World {
     const gen = this.store.deviceKeyGenerations(eui);
     // A read needs only the KA key (the MAC, the encrypted answer): the DS key is derived when first asked for
     // (a signature, a certificate), which a never-commanded meter's read never does (bench/measurements.md).
-    let dsKey: ScalarKey | undefined;
-    const derive = () => this.deviceKey(eui, 'DS', gen.DS ?? 0);
-    const keys: DeviceKeys = {
-      kaKey: this.deviceKey(eui, 'KA', gen.KA ?? 0),
-      get dsKey() {
-        return (dsKey ??= derive());
-      },
-    };
+    const keys = new DerivedDeviceKeys(this.deviceKey(eui, 'KA', gen.KA ?? 0), () => this.deviceKey(eui, 'DS', gen.DS ?? 0));
     if (this.deviceCache.size >= World.DEVICE_CACHE_SIZE) this.deviceCache.delete(this.deviceCache.keys().next().value!);
     this.deviceCache.set(eui, { keys, ds: gen.DS ?? 0, ka: gen.KA ?? 0 });
     return keys;

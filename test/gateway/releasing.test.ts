@@ -3,7 +3,7 @@ import { ReleasingMap, ReleasingSet } from '../../src/dcc/index.ts';
 
 // The collections the gateway, the outbox, the posting thread and the prevalidation pool keep what is in
 // flight in (src/dcc/releasing.ts): they must behave as the Map and Set they replaced, slots reused and all,
-// or a worker's answer would reach the wrong request. Why they exist is measured by bench/retired-tables.ts.
+// or a worker's answer would reach the wrong request. Why they exist is measured by bench/young-survivors.ts.
 
 describe('ReleasingMap', () => {
   it('answers each key with its own value while slots are freed and reused', () => {

@@ -2,18 +2,41 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ReleasingMap } from '../src/dcc/releasing.ts';
 
-// `node --import tsx bench/retired-tables.ts`: what a long-lived Map with entries coming and going (a few in
-// flight at a time, as requests, posts and jobs are) makes the young-generation collector keep. Each way holds
-// the same 8 values of ~600 octets at any time, 400,000 of them in all, in a process of its own run with
-// --trace-gc-nvp; the figure is what its scavenges promoted, i.e. kept alive past two young collections
-// although each value was let go a few steps after it came. bench/measurements.md has the figures.
+// `node --import tsx bench/young-survivors.ts`: two ways a short-lived value was kept past young collections
+// (promoted, then collected by a full one) although nothing held it any more, each beside what replaced it:
+// - a long-lived Map with entries coming and going (a few in flight at a time, as requests, posts and jobs are);
+// - an object literal with a getter, made once per value (a request's registration check, a device's keys).
+// Each way goes through 400,000 values of ~600 octets, a few alive at any time, in a process of its own run with
+// --trace-gc-nvp; the figure is what its scavenges promoted. bench/measurements.md has the figures.
 
 const IN_FLIGHT = 8;
 const VALUES = 400_000;
-const WAYS = ['Map', 'ReleasingMap', 'array of 8 slots'] as const;
+const WAYS = ['Map', 'ReleasingMap', 'array of 8 slots', 'literal with a getter', 'class with a getter'] as const;
 type Way = (typeof WAYS)[number];
 
+class Lazy {
+  private cached: number | undefined;
+  constructor(private readonly held: number[]) {}
+  get length(): number {
+    return (this.cached ??= this.held.length);
+  }
+}
+
+function getters(way: Way): void {
+  let sink = 0;
+  process.stdout.write('CHURN-START\n');
+  for (let i = 0; i < VALUES; i++) {
+    const held = new Array(64).fill(i);
+    let cached: number | undefined;
+    const o = way === 'literal with a getter' ? { i, get length() { return (cached ??= held.length); } } : new Lazy(held);
+    sink += o.length;
+  }
+  process.stdout.write('CHURN-END\n');
+  if (sink < 0) throw new Error('unreachable');
+}
+
 function churn(way: Way): void {
+  if (way === 'literal with a getter' || way === 'class with a getter') return getters(way);
   const map = new Map<number, object>();
   const releasing = new ReleasingMap<number, object>();
   const slots: (object | undefined)[] = new Array(IN_FLIGHT);
@@ -21,7 +44,7 @@ function churn(way: Way): void {
     Map: { add: (i: number, v: object) => map.set(i, v), drop: (i: number) => map.delete(i) },
     ReleasingMap: { add: (i: number, v: object) => releasing.set(i, v), drop: (i: number) => releasing.delete(i) },
     'array of 8 slots': { add: (i: number, v: object) => (slots[i % IN_FLIGHT] = v), drop: (i: number) => (slots[i % IN_FLIGHT] = undefined) },
-  }[way];
+  }[way as 'Map' | 'ReleasingMap' | 'array of 8 slots'];
   // the collection lives long, as a server's does: its table is in the old generation before the churn
   const warm = Date.now() + 300;
   while (Date.now() < warm) keep.add(-1, new Array(256).fill(0));
@@ -47,6 +70,6 @@ else {
       for (const m of churned.matchAll(/gc=s .*?\bpromoted=(\d+)/g)) promoted += Number(m[1]);
       runs.push((promoted / 1048576).toFixed(1));
     }
-    process.stdout.write(`${way.padEnd(18)} promoted by scavenges: ${runs.join(' / ')} MB\n`);
+    process.stdout.write(`${way.padEnd(22)} promoted by scavenges: ${runs.join(' / ')} MB\n`);
   }
 }
