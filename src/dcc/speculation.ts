@@ -217,13 +217,24 @@ export class StatementRecorder {
     const written = tableWritten(sql);
     for (const [key, tables] of rec.seen) if (written === undefined || tables.includes(written)) rec.seen.delete(key);
     // What the request is told; if it looks, the replay must be told the same.
-    return {
-      get changes() {
-        op.changes = 1;
-        return 1;
-      },
-      lastInsertRowid: insertId,
-    };
+    return new RecordedWrite(op, insertId);
+  }
+}
+
+/**
+ * A recorded write's result. A class, not a literal with a `changes` getter: a getter in a literal made per write gives
+ * each its own hidden class in the old generation, which kept the write's op (its rows and parameters) past young
+ * collections (bench/young-survivors.ts).
+ */
+class RecordedWrite {
+  constructor(
+    private readonly op: { changes?: number },
+    readonly lastInsertRowid: number,
+  ) {}
+
+  get changes(): number {
+    this.op.changes = 1;
+    return 1;
   }
 }
 
