@@ -1,17 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ReleasingMap } from '../src/dcc/releasing.ts';
+import { Attempt } from '../src/dcc/delivery-thread.ts';
 
 // `node --import tsx bench/young-survivors.ts`: two ways a short-lived value was kept past young collections
 // (promoted, then collected by a full one) although nothing held it any more, each beside what replaced it:
 // - a long-lived Map with entries coming and going (a few in flight at a time, as requests, posts and jobs are);
-// - an object literal with a getter, made once per value (a request's registration check, a device's keys).
+// - an object literal with a getter, made once per value (a request's registration check, a device's keys);
+// - node 20's AbortSignal, made once per value (a request's client-gone signal, a delivery attempt's).
 // Each way goes through 400,000 values of ~600 octets, a few alive at any time, in a process of its own run with
 // --trace-gc-nvp; the figure is what its scavenges promoted. bench/measurements.md has the figures.
 
 const IN_FLIGHT = 8;
 const VALUES = 400_000;
-const WAYS = ['Map', 'ReleasingMap', 'array of 8 slots', 'literal with a getter', 'class with a getter'] as const;
+const WAYS = ['Map', 'ReleasingMap', 'array of 8 slots', 'literal with a getter', 'class with a getter', 'an AbortSignal each', 'an Attempt each'] as const;
 type Way = (typeof WAYS)[number];
 
 class Lazy {
@@ -35,7 +37,29 @@ function getters(way: Way): void {
   if (sink < 0) throw new Error('unreachable');
 }
 
+function cancellations(way: Way): void {
+  let sink = 0;
+  process.stdout.write('CHURN-START\n');
+  for (let i = 0; i < VALUES; i++) {
+    const held = new Array(64).fill(i);
+    const onAbort = () => (sink += held.length);
+    if (way === 'an AbortSignal each') {
+      const signal = new AbortController().signal;
+      signal.addEventListener('abort', onAbort, { once: true });
+      signal.removeEventListener('abort', onAbort);
+      sink += signal.aborted ? 1 : 0;
+    } else {
+      const attempt = new Attempt();
+      attempt.onAbort(onAbort)();
+      sink += attempt.aborted ? 1 : 0;
+    }
+  }
+  process.stdout.write('CHURN-END\n');
+  if (sink < 0) throw new Error('unreachable');
+}
+
 function churn(way: Way): void {
+  if (way === 'an AbortSignal each' || way === 'an Attempt each') return cancellations(way);
   if (way === 'literal with a getter' || way === 'class with a getter') return getters(way);
   const map = new Map<number, object>();
   const releasing = new ReleasingMap<number, object>();

@@ -13,14 +13,53 @@ import { ReleasingMap } from './releasing.ts';
 
 const WORKER_ENTRY = new URL('./delivery-worker.mjs', import.meta.url);
 
-export type Post = (url: string, body: string, headers: Record<string, string>, signal: AbortSignal) => Promise<{ status: number }>;
+export type Post = (url: string, body: string, headers: Record<string, string>, attempt: Attempt) => Promise<{ status: number }>;
+
+/**
+ * A delivery attempt its outbox may give up on (its timeout, or stopping). Not an AbortController: node 20's
+ * AbortSignal, made for every delivery, was promoted by every young collection (bench/young-survivors.ts); an
+ * AbortSignal is made only for a post on the main thread, which node:http takes it for.
+ */
+export class Attempt {
+  aborted = false;
+  reason: Error | undefined;
+  private listeners: (() => void)[] | undefined;
+  private controller: AbortController | undefined;
+
+  abort(reason: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    for (const f of listeners ?? []) f();
+  }
+
+  /** Calls `f` once if the attempt is given up on; returns the way to stop listening. */
+  onAbort(f: () => void): () => void {
+    (this.listeners ??= []).push(f);
+    return () => {
+      const at = this.listeners?.indexOf(f) ?? -1;
+      if (at >= 0) this.listeners!.splice(at, 1);
+    };
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+}
 
 interface Waiting {
   args: Parameters<Post>;
   inThread: Post;
   resolve: (r: { status: number }) => void;
   reject: (e: Error) => void;
-  onAbort: () => void;
+  stopListening: () => void;
 }
 
 class DeliveryThread {
@@ -48,10 +87,10 @@ class DeliveryThread {
 
   /** Posts on the thread; `inThread` is how the same post is made on the main thread if the thread is gone. */
   post(owner: number, inThread: Post, ...args: Parameters<Post>): Promise<{ status: number }> {
-    const [url, body, headers, signal] = args;
+    const [url, body, headers, attempt] = args;
     const worker = this.gone ? undefined : this.start();
     if (!worker) return inThread(...args);
-    if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (attempt.aborted) return Promise.reject(attempt.reason ?? new Error('aborted'));
     const n = this.next++;
     return new Promise((resolve, reject) => {
       // Abandoned (its timeout, or the outbox stopping): answered at once, as an abandoned request on
@@ -59,10 +98,9 @@ class DeliveryThread {
       const onAbort = () => {
         if (!this.waiting.delete(n)) return;
         this.send({ kind: 'cancel', n });
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        reject(attempt.reason ?? new Error('aborted'));
       };
-      this.waiting.set(n, { args, inThread, resolve, reject, onAbort });
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.set(n, { args, inThread, resolve, reject, stopListening: attempt.onAbort(onAbort) });
       this.send({ kind: 'post', n, owner, url, body, headers });
     });
   }
@@ -86,7 +124,7 @@ class DeliveryThread {
           const w = this.waiting.get(n);
           if (!w) continue; // abandoned meanwhile
           this.waiting.delete(n);
-          w.args[3].removeEventListener('abort', w.onAbort);
+          w.stopListening();
           if (error === undefined) w.resolve({ status });
           else w.reject(new Error(error));
         }
@@ -112,7 +150,7 @@ class DeliveryThread {
     const held = this.waiting.values();
     this.waiting.clear();
     for (const w of held) {
-      w.args[3].removeEventListener('abort', w.onAbort);
+      w.stopListening();
       w.inThread(...w.args).then(w.resolve, w.reject);
     }
   }

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { deliveryThread } from './delivery-thread.ts';
+import { Attempt, deliveryThread } from './delivery-thread.ts';
 import { ReleasingSet } from './releasing.ts';
 import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type UndeliverableReason, type WorldStore } from '../../db/index.ts';
 
@@ -62,9 +62,9 @@ export class OutboxDelivery {
   // frees one should run again. Otherwise nothing a delivery finishing changes makes another row due.
   private slotBound = false;
   private stopped = true;
-  // Each attempt's controller, so stop() can abandon them (one listener per attempt on a shared
-  // signal tripped Node's MaxListeners warning at 64 deliveries in flight).
-  private readonly attempts = new ReleasingSet<AbortController>();
+  // Each attempt, so stop() can abandon them (one listener per attempt on a shared signal tripped
+  // Node's MaxListeners warning at 64 deliveries in flight).
+  private readonly attempts = new ReleasingSet<Attempt>();
   private readonly inFlight = new Set<number>();
   // Delivered rows are marked in one transaction per turn of the event loop rather than one commit
   // each (a commit per delivery was a tenth of a handover's main-thread time). Until marked they
@@ -312,7 +312,8 @@ export class OutboxDelivery {
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
   /** POSTs a body and resolves with the status once the answer is read; rejects on a transport error or abort. */
-  private post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number }> {
+  private post(url: string, body: string, headers: Record<string, string>, attempt: Attempt): Promise<{ status: number }> {
+    const signal = attempt.signal;
     return new Promise((resolve, reject) => {
       let target: URL;
       try {
@@ -356,10 +357,9 @@ export class OutboxDelivery {
     try {
       // read with the row, in the same step as picking it (rows of parties without a URL are not picked)
       const url = r.responseUrl;
-      // One controller per attempt, aborted by its own timer or by stop(). (Not AbortSignal.any over
-      // AbortSignal.timeout: Node 20 may collect the timeout signal first, and the attempt then
-      // never times out — nodejs/node#57736.)
-      const attempt = new AbortController();
+      // Given up on by its own timer or by stop(). (Not AbortSignal.any over AbortSignal.timeout:
+      // Node 20 may collect the timeout signal first, and the attempt then never times out — nodejs/node#57736.)
+      const attempt = new Attempt();
       const timeoutMs = this.options.timeoutMs ?? 5_000;
       const timer = setTimeout(() => attempt.abort(new Error(`no answer within ${timeoutMs} ms (timeout)`)), timeoutMs);
       const attemptTicket = this.attempts.add(attempt);
@@ -368,8 +368,8 @@ export class OutboxDelivery {
         const faults = this.world.faults.any() ? this.world.faults.of(r.partyEui) : [];
         if (faults.some((f) => f.kind === 'receiver-drops')) throw new Error('the receiver dropped the connection (injected fault)');
         const delay = faults.find((f) => f.kind === 'receiver-delays');
-        if (delay) await abortableDelay(Number(delay.detail ?? 0) * 1000, attempt.signal);
-        const res = await this.thread.post((...a) => this.post(...a), url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt.signal);
+        if (delay) await abortableDelay(Number(delay.detail ?? 0) * 1000, attempt);
+        const res = await this.thread.post((...a) => this.post(...a), url, r.body, { 'content-type': 'application/xml', 'x-dcc-sim-delivery-id': String(r.id) }, attempt);
         if (res.status >= 200 && res.status < 300) {
           this.markDelivered(r.id);
           delivered = true;
@@ -397,12 +397,11 @@ export class OutboxDelivery {
 }
 
 
-/** Waits `ms`, or rejects with the signal's reason when the attempt is aborted (its timeout, or stop()). */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with the attempt's reason when it is given up on (its timeout, or stop()). */
+function abortableDelay(ms: number, attempt: Attempt): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(t); reject(signal.reason); };
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (attempt.aborted) return reject(attempt.reason);
+    const t = setTimeout(() => { stopListening(); resolve(); }, ms);
+    const stopListening = attempt.onAbort(() => { clearTimeout(t); reject(attempt.reason); });
   });
 }
