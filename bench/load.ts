@@ -19,6 +19,29 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
+ * Where the CPU went while a phase ran, to read its latency by: how long a process's main thread waited runnable for a
+ * core (/proc/PID/schedstat, the run queue), and what share of the machine's CPU time the hypervisor took (steal, from
+ * /proc/stat). A sample now; `cpuWaitSince` gives the difference to another.
+ */
+export interface CpuWaitSample {
+  runQueueNs: number;
+  steal: number;
+  total: number;
+}
+
+export function cpuWaitSample(pid: number): CpuWaitSample {
+  const runQueueNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  // cpu user nice system idle iowait irq softirq steal ...
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { runQueueNs, steal: ticks[7]!, total: ticks.reduce((a, b) => a + b, 0) };
+}
+
+export function cpuWaitSince(before: CpuWaitSample, pid: number): { runQueueMs: number; stealPercent: number } {
+  const now = cpuWaitSample(pid);
+  return { runQueueMs: (now.runQueueNs - before.runQueueNs) / 1e6, stealPercent: (100 * (now.steal - before.steal)) / Math.max(1, now.total - before.total) };
+}
+
+/**
  * One supplier system's ordered stream: HTTP/1.1 requests pipelined on one keep-alive socket, so
  * several are in flight while the DCC still sees them in counter order (a server answers pipelined
  * requests in order). fetch() cannot pipeline, and one request in flight per supplier left the

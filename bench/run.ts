@@ -12,7 +12,7 @@ import { createXsdValidator, signDuis, verifyDuisSignature, ECDSA_SHA256, EXC_C1
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { MetricsSnapshot } from '../src/dcc/metrics.ts';
-import { cpuSeconds, percentile, startResponseSink, SupplierStreams } from './load.ts';
+import { cpuSeconds, cpuWaitSample, cpuWaitSince, percentile, startResponseSink, SupplierStreams } from './load.ts';
 
 // --store postgres: the world in PostgreSQL, served by several instances (bench/postgres.ts).
 const store = process.argv.find((a, i) => a.startsWith('--store=') || process.argv[i - 1] === '--store')?.replace('--store=', '');
@@ -373,6 +373,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   // (latency runs from the scheduled time), so its delays are reported beside the server's holds.
   const generatorLag = monitorEventLoopDelay({ resolution: 1 });
   generatorLag.enable();
+  const cpuWaitStart = cpuWaitSample(child.pid!);
   const halfStart = performance.now();
   const halfEnd = halfStart + cfg.halfSeconds * 1000;
   let halfCount = 0;
@@ -399,7 +400,9 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   feed.close();
   const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
   generatorLag.disable();
+  const halfCpuWait = cpuWaitSince(cpuWaitStart, child.pid!);
   const halfHolds = holdsBetween(metricsHalfStart, await serverMetrics(port));
+  log(`half saturation: the serving thread waited ${halfCpuWait.runQueueMs.toFixed(0)} ms for a core; the hypervisor took ${halfCpuWait.stealPercent.toFixed(1)}% of the CPU time`);
   const generatorDelay = { p99Ms: generatorLag.percentile(99) / 1e6, maxMs: generatorLag.max / 1e6 };
   log(`half saturation: the load generator's event loop delayed p99 / max ${generatorDelay.p99Ms.toFixed(1)} / ${generatorDelay.maxMs.toFixed(1)} ms`);
   log(`half saturation: main thread held ≥ 10 / 20 / 50 ms: ${holdsText(halfHolds)} (bench/holds.ts --window=${halfStartUs}-${process.hrtime.bigint() / 1000n})`);
@@ -429,6 +432,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     halfP50: percentile(halfLatencies, 50),
     halfP99: percentile(halfLatencies, 99),
     halfHolds,
+    halfCpuWait,
     generatorDelay,
     asyncDelivered: arrived.size,
     endToEndP50: percentile(endToEnd, 50),
@@ -561,6 +565,7 @@ By the definition before 2026-12-02 evening (acknowledgements over the ${cfg.sat
 | latency at half saturation (${fmt(r.halfRate)}/s) p50 / p99 | ${fmt(r.halfP50)} / ${fmt(r.halfP99)} ms | p99 < 20 ms |
 | the server's main thread held ≥ 10 / 20 / 50 ms at half saturation (what the tail waits behind) | ${holdsText(r.halfHolds)} | |
 | the load generator's own event loop delayed at half saturation p99 / max (counted in the latency above) | ${fmt(r.generatorDelay.p99Ms)} / ${fmt(r.generatorDelay.maxMs)} ms | |
+| at half saturation, the serving thread waiting runnable for a core / the CPU time the hypervisor took (steal) | ${fmt(r.halfCpuWait.runQueueMs, 0)} ms / ${fmt(r.halfCpuWait.stealPercent)}% | |
 | request → asynchronous I0 (the decrypted-for-the-supplier register) p50 / p99, all phases | ${fmt(r.endToEndP50)} / ${fmt(r.endToEndP99)} ms | |
 | the same at half saturation | ${fmt(r.halfEndToEndP50)} / ${fmt(r.halfEndToEndP99)} ms | |
 | not acknowledged with I99 | ${r.errors} of ${r.requests} | 0 |
