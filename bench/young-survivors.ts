@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ReleasingMap } from '../src/dcc/releasing.ts';
-import { Attempt } from '../src/dcc/delivery-thread.ts';
+import { Cancellation } from '../src/dcc/cancellation.ts';
 
 // `node --import tsx bench/young-survivors.ts`: two ways a short-lived value was kept past young collections
 // (promoted, then collected by a full one) although nothing held it any more, each beside what replaced it:
@@ -13,7 +13,7 @@ import { Attempt } from '../src/dcc/delivery-thread.ts';
 
 const IN_FLIGHT = 8;
 const VALUES = 400_000;
-const WAYS = ['Map', 'ReleasingMap', 'array of 8 slots', 'literal with a getter', 'class with a getter', 'an AbortSignal each', 'an Attempt each'] as const;
+const WAYS = ['Map', 'ReleasingMap', 'array of 8 slots', 'literal with a getter', 'class with a getter', 'an AbortSignal each', 'a Cancellation each'] as const;
 type Way = (typeof WAYS)[number];
 
 class Lazy {
@@ -49,7 +49,7 @@ function cancellations(way: Way): void {
       signal.removeEventListener('abort', onAbort);
       sink += signal.aborted ? 1 : 0;
     } else {
-      const attempt = new Attempt();
+      const attempt = new Cancellation();
       attempt.onAbort(onAbort)();
       sink += attempt.aborted ? 1 : 0;
     }
@@ -59,7 +59,7 @@ function cancellations(way: Way): void {
 }
 
 function churn(way: Way): void {
-  if (way === 'an AbortSignal each' || way === 'an Attempt each') return cancellations(way);
+  if (way === 'an AbortSignal each' || way === 'a Cancellation each') return cancellations(way);
   if (way === 'literal with a getter' || way === 'class with a getter') return getters(way);
   const map = new Map<number, object>();
   const releasing = new ReleasingMap<number, object>();

@@ -5,7 +5,7 @@ import { buildResponse, Codes, unreadService, type Endpoint } from '../../servic
 import { isStorageFault, storageFaultReason } from '../../db/index.ts';
 import type { Dcc } from '../dcc/index.ts';
 import type { OutboxDelivery } from '../dcc/index.ts';
-import { peekOriginator, ReleasingSet, type PrevalidationPool } from '../dcc/index.ts';
+import { Cancellation, peekOriginator, ReleasingSet, type PrevalidationPool } from '../dcc/index.ts';
 import { META, type World } from '../world/index.ts';
 import { deviceCsrAnswer, handleDeviceCsr, SmkiRefusal } from '../smki/index.ts';
 
@@ -38,29 +38,6 @@ function watchSocket(socket: Socket): ReleasingSet<() => void> {
   socket.once('close', goneAll);
   watchedSockets.set(socket, watchers);
   return watchers;
-}
-
-/**
- * Whether a request's client went away, and an AbortSignal of it made only when something waits on it (admission
- * control holding the request). An AbortSignal made for every request was promoted by every young collection
- * (~370 octets a signal on node 20: bench/young-survivors.ts).
- */
-class ClientGone {
-  gone = false;
-  private controller: AbortController | undefined;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.gone) this.controller.abort();
-    }
-    return this.controller.signal;
-  }
-
-  abort(): void {
-    this.gone = true;
-    this.controller?.abort();
-  }
 }
 
 export interface GatewayOptions {
@@ -190,9 +167,10 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     const body = req.body as Buffer; // every parser of this plugin gives a Buffer
     const xml = /^(application|text)\/xml\b/i.test(ct);
     // A client that went away (gave up, timed out) is never acted on afterwards: it may send again.
-    const gone = new ClientGone();
+    // (its AbortSignal made only if admission control holds the request)
+    const gone = new Cancellation();
     const onClose = () => {
-      if (!reply.raw.writableEnded) gone.abort();
+      if (!reply.raw.writableEnded) gone.abort(new Error('the client went away'));
     };
     const unwatch = whenClientGoes(req.raw.socket, onClose);
     reply.raw.once('close', () => {
@@ -202,7 +180,7 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     // A request a worker ran whole is committed as it ran it, unless what it read has changed since:
     // then it is run again here (src/dcc/speculation.ts).
     const act = (pre?: Parameters<Dcc['handle']>[2], speculation?: Parameters<Dcc['commitSpeculation']>[0]) =>
-      gone.gone
+      gone.aborted
         ? dcc.refuse(endpoint, 'admission', 'the client went away before the request was handled: not acted on', body)
         : (speculation && dcc.commitSpeculation(speculation)) || dcc.handle(endpoint, body, pre);
     // Admission: the sender waits while its asynchronous responses are not keeping up, but only so

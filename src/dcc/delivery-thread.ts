@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { Cancellation } from './cancellation.ts';
 import { ReleasingMap } from './releasing.ts';
 
 // The outbox's HTTP posts, made on a thread of their own (delivery-worker.mjs). Under the read load the
@@ -13,46 +14,7 @@ import { ReleasingMap } from './releasing.ts';
 
 const WORKER_ENTRY = new URL('./delivery-worker.mjs', import.meta.url);
 
-export type Post = (url: string, body: string, headers: Record<string, string>, attempt: Attempt) => Promise<{ status: number }>;
-
-/**
- * A delivery attempt its outbox may give up on (its timeout, or stopping). Not an AbortController: node 20's
- * AbortSignal, made for every delivery, was promoted by every young collection (bench/young-survivors.ts); an
- * AbortSignal is made only for a post on the main thread, which node:http takes it for.
- */
-export class Attempt {
-  aborted = false;
-  reason: Error | undefined;
-  private listeners: (() => void)[] | undefined;
-  private controller: AbortController | undefined;
-
-  abort(reason: Error): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-    const listeners = this.listeners;
-    this.listeners = undefined;
-    for (const f of listeners ?? []) f();
-  }
-
-  /** Calls `f` once if the attempt is given up on; returns the way to stop listening. */
-  onAbort(f: () => void): () => void {
-    (this.listeners ??= []).push(f);
-    return () => {
-      const at = this.listeners?.indexOf(f) ?? -1;
-      if (at >= 0) this.listeners!.splice(at, 1);
-    };
-  }
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-}
+export type Post = (url: string, body: string, headers: Record<string, string>, attempt: Cancellation) => Promise<{ status: number }>;
 
 interface Waiting {
   args: Parameters<Post>;

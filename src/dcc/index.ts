@@ -8,6 +8,7 @@ export { isFailureCode } from './dcc.ts';
 export type { DccOptions, DccAnswer, RequestEvent, LocalDelivery } from './dcc.ts';
 export { OutboxDelivery } from './outbox.ts';
 export { ReleasingMap, ReleasingSet } from './releasing.ts';
+export { Cancellation } from './cancellation.ts';
 export type { OutboxOptions, OutboxStats } from './outbox.ts';
 export { PipelineMetrics, prometheusText } from './metrics.ts';
 export { PeerEvents, PEER_CHANNEL, SERVER_NAME } from './peer-events.ts';

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Attempt, deliveryThread } from './delivery-thread.ts';
+import { Cancellation } from './cancellation.ts';
+import { deliveryThread } from './delivery-thread.ts';
 import { ReleasingSet } from './releasing.ts';
 import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecord, type UndeliverableReason, type WorldStore } from '../../db/index.ts';
 
@@ -64,7 +65,7 @@ export class OutboxDelivery {
   private stopped = true;
   // Each attempt, so stop() can abandon them (one listener per attempt on a shared signal tripped
   // Node's MaxListeners warning at 64 deliveries in flight).
-  private readonly attempts = new ReleasingSet<Attempt>();
+  private readonly attempts = new ReleasingSet<Cancellation>();
   private readonly inFlight = new Set<number>();
   // Delivered rows are marked in one transaction per turn of the event loop rather than one commit
   // each (a commit per delivery was a tenth of a handover's main-thread time). Until marked they
@@ -312,7 +313,7 @@ export class OutboxDelivery {
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
   /** POSTs a body and resolves with the status once the answer is read; rejects on a transport error or abort. */
-  private post(url: string, body: string, headers: Record<string, string>, attempt: Attempt): Promise<{ status: number }> {
+  private post(url: string, body: string, headers: Record<string, string>, attempt: Cancellation): Promise<{ status: number }> {
     const signal = attempt.signal;
     return new Promise((resolve, reject) => {
       let target: URL;
@@ -359,7 +360,7 @@ export class OutboxDelivery {
       const url = r.responseUrl;
       // Given up on by its own timer or by stop(). (Not AbortSignal.any over AbortSignal.timeout:
       // Node 20 may collect the timeout signal first, and the attempt then never times out — nodejs/node#57736.)
-      const attempt = new Attempt();
+      const attempt = new Cancellation();
       const timeoutMs = this.options.timeoutMs ?? 5_000;
       const timer = setTimeout(() => attempt.abort(new Error(`no answer within ${timeoutMs} ms (timeout)`)), timeoutMs);
       const attemptTicket = this.attempts.add(attempt);
@@ -398,7 +399,7 @@ export class OutboxDelivery {
 
 
 /** Waits `ms`, or rejects with the attempt's reason when it is given up on (its timeout, or stop()). */
-function abortableDelay(ms: number, attempt: Attempt): Promise<void> {
+function abortableDelay(ms: number, attempt: Cancellation): Promise<void> {
   return new Promise((resolve, reject) => {
     if (attempt.aborted) return reject(attempt.reason);
     const t = setTimeout(() => { stopListening(); resolve(); }, ms);
