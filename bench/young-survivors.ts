@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ReleasingMap } from '../src/dcc/releasing.ts';
 import { Cancellation } from '../src/dcc/cancellation.ts';
 
-// `node --import tsx bench/young-survivors.ts`: two ways a short-lived value was kept past young collections
+// `node --import tsx bench/young-survivors.ts`: four ways a short-lived value was kept past young collections
 // (promoted, then collected by a full one) although nothing held it any more, each beside what replaced it:
 // - a long-lived Map with entries coming and going (a few in flight at a time, as requests, posts and jobs are);
 // - an object literal with a getter, made once per value (a request's registration check, a device's keys);
@@ -15,8 +15,6 @@ import { Cancellation } from '../src/dcc/cancellation.ts';
 
 const IN_FLIGHT = 8;
 const VALUES = 400_000;
-const WAYS = ['Map', 'ReleasingMap', 'array of 8 slots', 'literal with a getter', 'class with a getter', 'an AbortSignal each', 'a Cancellation each', 'Object.create of a young object', 'an object holding it'] as const;
-type Way = (typeof WAYS)[number];
 
 class Lazy {
   private cached: number | undefined;
@@ -26,81 +24,79 @@ class Lazy {
   }
 }
 
-function getters(way: Way): void {
-  let sink = 0;
-  process.stdout.write('CHURN-START\n');
-  for (let i = 0; i < VALUES; i++) {
-    const held = new Array(64).fill(i);
-    let cached: number | undefined;
-    const o = way === 'literal with a getter' ? { i, get length() { return (cached ??= held.length); } } : new Lazy(held);
-    sink += o.length;
-  }
-  process.stdout.write('CHURN-END\n');
-  if (sink < 0) throw new Error('unreachable');
-}
-
-function cancellations(way: Way): void {
-  let sink = 0;
-  process.stdout.write('CHURN-START\n');
-  for (let i = 0; i < VALUES; i++) {
-    const held = new Array(64).fill(i);
-    const onAbort = () => (sink += held.length);
-    if (way === 'an AbortSignal each') {
-      const signal = new AbortController().signal;
-      signal.addEventListener('abort', onAbort, { once: true });
-      signal.removeEventListener('abort', onAbort);
-      sink += signal.aborted ? 1 : 0;
-    } else {
-      const attempt = new Cancellation();
-      attempt.onAbort(onAbort)();
-      sink += attempt.aborted ? 1 : 0;
-    }
-  }
-  process.stdout.write('CHURN-END\n');
-  if (sink < 0) throw new Error('unreachable');
-}
-
-function prototypes(way: Way): void {
-  let sink = 0;
-  process.stdout.write('CHURN-START\n');
-  for (let i = 0; i < VALUES; i++) {
-    const parent = { held: new Array(64).fill(i) };
-    const child: object = way === 'Object.create of a young object' ? Object.create(parent) : { parent };
-    sink += child ? 1 : 0;
-  }
-  process.stdout.write('CHURN-END\n');
-  if (sink < 0) throw new Error('unreachable');
-}
-
-function churn(way: Way): void {
-  if (way === 'Object.create of a young object' || way === 'an object holding it') return prototypes(way);
-  if (way === 'an AbortSignal each' || way === 'a Cancellation each') return cancellations(way);
-  if (way === 'literal with a getter' || way === 'class with a getter') return getters(way);
-  const map = new Map<number, object>();
-  const releasing = new ReleasingMap<number, object>();
-  const slots: (object | undefined)[] = new Array(IN_FLIGHT);
-  const keep = {
-    Map: { add: (i: number, v: object) => map.set(i, v), drop: (i: number) => map.delete(i) },
-    ReleasingMap: { add: (i: number, v: object) => releasing.set(i, v), drop: (i: number) => releasing.delete(i) },
-    'array of 8 slots': { add: (i: number, v: object) => (slots[i % IN_FLIGHT] = v), drop: (i: number) => (slots[i % IN_FLIGHT] = undefined) },
-  }[way as 'Map' | 'ReleasingMap' | 'array of 8 slots'];
-  // the collection lives long, as a server's does: its table is in the old generation before the churn
+/** A collection that lives long, as a server's does: its table is in the old generation before the churn. */
+function inFlightThrough(keep: { add(i: number, v: object): unknown; drop(i: number): unknown }): (i: number) => number {
   const warm = Date.now() + 300;
   while (Date.now() < warm) keep.add(-1, new Array(256).fill(0));
   keep.drop(-1);
-  process.stdout.write('CHURN-START\n');
-  for (let i = 0; i < VALUES; i++) {
+  return (i) => {
     keep.add(i, { i, payload: new Array(64).fill(i) });
     if (i >= IN_FLIGHT) keep.drop(i - IN_FLIGHT);
-  }
-  process.stdout.write('CHURN-END\n');
+    return 0;
+  };
 }
 
-const wayArg = process.argv.find((a) => a.startsWith('--way='))?.slice(6) as Way | undefined;
+/** Each way: what it does for value `i` (made once per process, after any set-up). */
+const WAYS: Record<string, () => (i: number) => number> = {
+  Map: () => {
+    const map = new Map<number, object>();
+    return inFlightThrough({ add: (i, v) => map.set(i, v), drop: (i) => map.delete(i) });
+  },
+  ReleasingMap: () => {
+    const releasing = new ReleasingMap<number, object>();
+    return inFlightThrough({ add: (i, v) => releasing.set(i, v), drop: (i) => releasing.delete(i) });
+  },
+  'array of 8 slots': () => {
+    const slots: (object | undefined)[] = new Array(IN_FLIGHT);
+    return inFlightThrough({ add: (i, v) => (slots[i % IN_FLIGHT] = v), drop: (i) => (slots[i % IN_FLIGHT] = undefined) });
+  },
+  'literal with a getter': () => (i) => {
+    const held = new Array(64).fill(i);
+    let cached: number | undefined;
+    return { i, get length() { return (cached ??= held.length); } }.length;
+  },
+  'class with a getter': () => (i) => new Lazy(new Array(64).fill(i)).length,
+  'an AbortSignal each': () => (i) => {
+    const held = new Array(64).fill(i);
+    const onAbort = () => held.length;
+    const signal = new AbortController().signal;
+    signal.addEventListener('abort', onAbort, { once: true });
+    signal.removeEventListener('abort', onAbort);
+    return signal.aborted ? 1 : 0;
+  },
+  'a Cancellation each': () => (i) => {
+    const held = new Array(64).fill(i);
+    const attempt = new Cancellation();
+    attempt.onAbort(() => held.length)();
+    return attempt.aborted ? 1 : 0;
+  },
+  'Object.create of a young object': () => (i) => {
+    const child: object = Object.create({ held: new Array(64).fill(i) });
+    return child ? 1 : 0;
+  },
+  'an object holding it': () => (i) => {
+    const child: object = { parent: { held: new Array(64).fill(i) } };
+    return child ? 1 : 0;
+  },
+};
+
+/** Runs a way's step once per value between the marks the parent cuts the trace by; the sum keeps the work from being left out. */
+function churn(way: string): void {
+  const step = WAYS[way];
+  if (!step) throw new Error(`--way=${way}: one of ${Object.keys(WAYS).join(', ')}`);
+  const each = step();
+  let sink = 0;
+  process.stdout.write('CHURN-START\n');
+  for (let i = 0; i < VALUES; i++) sink += each(i);
+  process.stdout.write('CHURN-END\n');
+  if (sink < 0) throw new Error('unreachable');
+}
+
+const wayArg = process.argv.find((a) => a.startsWith('--way='))?.slice(6);
 if (wayArg) churn(wayArg);
 else {
   const self = fileURLToPath(import.meta.url);
-  for (const way of WAYS) {
+  for (const way of Object.keys(WAYS)) {
     const runs: string[] = [];
     for (let run = 0; run < 3; run++) {
       const out = execFileSync(process.execPath, ['--import', 'tsx', '--trace-gc-nvp', self, `--way=${way}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
