@@ -172,6 +172,9 @@ export function prepaymentOf(app: DeviceAppState): PrepaymentSection {
   return appSection<PrepaymentSection>(app, 'prepayment', () => ({ balance: 0, emergencyCredit: 0, accumulatedDebt: 0, paymentMode: 'credit' }));
 }
 
+/** The meter's money as it holds it, read without making the section (undefined: nothing has touched it yet). */
+const prepaymentIfAny = (app: DeviceAppState): PrepaymentSection | undefined => app.prepayment as PrepaymentSection | undefined;
+
 /** The section as the meter holds it, read without making it (undefined: nothing set it yet, the factory's apply). */
 export const prepaymentConfigIfAny = (app: DeviceAppState): PrepaymentConfigSection | undefined => app.prepaymentConfig as PrepaymentConfigSection | undefined;
 
@@ -439,7 +442,7 @@ function takeUtrn(ctx: CommandContext, utrn: string): TopUpOutcome {
   // maximum meter balance. The meter refuses it and notes why in its security log, and alerts no one: 0x8F47 as GBCS's
   // alert table has it (security log only), 0x8F5B alike [inference].
   const t = thresholdsOf(ctx.app, ctx.device.type);
-  const balance = (ctx.app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
+  const balance = prepaymentIfAny(ctx.app)?.balance ?? 0;
   if (amount > t.maxCredit) return refuse('tooLarge', TOP_UP_REFUSED.tooLarge, `UTRN ${utrn} is worth ${amount}, above the maximum credit ${t.maxCredit}`);
   if (balance + amount > t.maxMeterBalance) return refuse('maxBalance', TOP_UP_REFUSED.maxBalance, `UTRN ${utrn} would take the balance above the maximum ${t.maxMeterBalance}`);
   const cfg = prepaymentConfigOf(ctx.app, ctx.device.type);
@@ -483,7 +486,7 @@ function activateEmergencyCredit(ctx: CommandContext): string | undefined {
   const { app, now } = ctx;
   // Checked before the sections are made: a refusal leaves the state as it was.
   const seen = emergencyCreditOf(app, ctx.device.type);
-  const balance = (app.prepayment as PrepaymentSection | undefined)?.balance ?? 0;
+  const balance = prepaymentIfAny(app)?.balance ?? 0;
   if (seen.active) return 'emergency credit is in use already';
   if (balance > seen.threshold) return `the balance ${balance} is above the emergency credit threshold ${seen.threshold}`;
   const p = prepaymentOf(app);
@@ -871,7 +874,7 @@ const GAS_SETTINGS: readonly (readonly [number, string, number, (app: DeviceAppS
   [0x0006, 'overall debt cap', ZclType.int32, (app) => thresholdsOf(app, 'GSME').debtRecoveryRateCap],
   [0x0216, 'debt recovery frequency 1', ZclType.enum8, (app) => frequencyOf(recovery1(app).periodSeconds)],
   [0x0226, 'debt recovery frequency 2', ZclType.enum8, (app) => frequencyOf(recovery2(app).periodSeconds)],
-  [0x0040, 'cut off value', ZclType.int32, (app) => (app.prepayment as PrepaymentSection | undefined)?.disablementThreshold ?? GAS_FACTORY.cutOff],
+  [0x0040, 'cut off value', ZclType.int32, (app) => prepaymentIfAny(app)?.disablementThreshold ?? GAS_FACTORY.cutOff],
   [0x0010, 'emergency credit limit', ZclType.uint32, (app) => emergencyCreditOf(app, 'GSME').limit],
   [0x0011, 'emergency credit threshold', ZclType.uint32, (app) => emergencyCreditOf(app, 'GSME').threshold],
   [0x0031, 'low credit warning level', ZclType.uint32, (app) => thresholdsOf(app, 'GSME').lowCredit],
