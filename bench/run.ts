@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { World } from '../src/world/world.ts';
@@ -12,6 +12,7 @@ import { createXsdValidator, signDuis, verifyDuisSignature, ECDSA_SHA256, EXC_C1
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { MetricsSnapshot } from '../src/dcc/metrics.ts';
+import { defaultWorkerCount } from '../src/dcc/index.ts';
 import { cpuSeconds, cpuWaitSample, cpuWaitSince, percentile, startResponseSink, SupplierStreams } from './load.ts';
 
 // --store postgres: the world in PostgreSQL, served by several instances (bench/postgres.ts).
@@ -485,11 +486,13 @@ async function fleet() {
 }
 
 // --- 4. reads of never-commanded meters on the fleet ------------------------------------------------
-// --read-workers=N (N workers running requests whole) or Np (N that only prevalidate); default 1p, as measured before.
-const readWorkers = process.argv.find((a) => a.startsWith('--read-workers='))?.split('=')[1] ?? '1p';
-const readWorkerCount = Number.parseInt(readWorkers, 10);
+// --read-workers=auto (the default: what `serve` starts with on this machine, CPUs - 2 workers running requests
+// whole; none on two cores), N (N such workers) or Np (N that only prevalidate). The load measures the server a
+// user gets; until 2026-12-03 it measured 1p on every machine (bench/results.md, the runs table).
+const readWorkers = process.argv.find((a) => a.startsWith('--read-workers='))?.split('=')[1] ?? 'auto';
+if (!/^(\d+p?|auto)$/.test(readWorkers)) throw new Error(`--read-workers=${readWorkers}: auto, or a number of workers, N or Np`);
+const readWorkerCount = readWorkers === 'auto' ? defaultWorkerCount() : Number.parseInt(readWorkers, 10);
 const readPrevalidateOnly = readWorkers.endsWith('p');
-if (!/^\d+p?$/.test(readWorkers)) throw new Error(`--read-workers=${readWorkers}: a number of workers, N or Np`);
 // 4.1.1 register reads (the class-30 protected read, encrypted to the supplier) of ESMEs no command has
 // changed: each computes its registers from the meter model and the clock, nothing stored beforehand.
 // The same load runner as the handovers: saturation, then half of it for latency.
@@ -552,7 +555,7 @@ Load average (1, 5, 15 min) before the run ${loadBefore}; after seeding ${loadSe
 ## Reads of never-commanded meters on that world
 
 ${r.reads} 4.1.1 register reads (class-30 protected read, the answer encrypted to the supplier's KA key) of
-ESMEs no command has changed, one ordered stream per supplier, \`serve --workers ${r.readWorkerCount}${r.readPrevalidateOnly ? ' --no-speculate' : ''}\` (\`--read-workers=${r.readWorkers}\`): each computes the
+ESMEs no command has changed, one ordered stream per supplier, \`serve --workers ${r.readWorkerCount}${r.readPrevalidateOnly ? ' --no-speculate' : ''}\` (\`--read-workers=${r.readWorkers}\`${r.readWorkers === 'auto' ? `, \`serve\`'s own default with ${availableParallelism()} CPUs` : ''}): each computes the
 meter's registers from the meter model and the simulated clock; nothing about the meter is stored before.
 The first ${r.warmup} reads (${r.warmupErrors} not acknowledged) warm the freshly started server up and are not timed.
 Saturation counts a read once its asynchronous I0 is at the receiver: the phase's ${cfg.saturationSeconds} s of requests and then
@@ -592,7 +595,7 @@ if (readsOnly) {
   // Only the fleet's sections are replaced, stamped with their own date, commit and command.
   const sections = (await fleetSections()).replace(
     '## Fleet scale\n',
-    `## Fleet scale\n\nRun alone: \`npm run bench -- --reads-only${quick ? ' --quick' : ''}${readWorkers !== '1p' ? ` --read-workers=${readWorkers}` : ''}${fleetArg ? ` ${fleetArg}` : ''}\`, ${new Date().toISOString()}, commit \`${commit}\`.\n`,
+    `## Fleet scale\n\nRun alone: \`npm run bench -- --reads-only${quick ? ' --quick' : ''}${readWorkers !== 'auto' ? ` --read-workers=${readWorkers}` : ''}${fleetArg ? ` ${fleetArg}` : ''}\`, ${new Date().toISOString()}, commit \`${commit}\`.\n`,
   );
   const start = previous.indexOf('## Fleet scale');
   const end = previous.indexOf('<!-- soak:start');
