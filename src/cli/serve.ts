@@ -64,8 +64,8 @@ function growOldGenerationLazily(): void {
 /**
  * One full collection once the world is loaded and the server listens, before the first request. The next one then
  * comes when the old generation has grown to four times what the loaded server keeps (above), not at V8's start-up
- * limit: under the read load that limit was reached ~10,000 reads in, and the collection's marking landed in the
- * bench's half-saturation phase in every run that missed its p99 (bench/measurements.md). What Jest does to
+ * limit: under the read load that limit was reached a few thousand reads in, and the collection's marking landed in
+ * the bench's half-saturation phase in every run that missed its p99 (bench/measurements.md). What Jest does to
  * collect on demand: --expose-gc applies to contexts made after it, so the function comes from a new one.
  */
 function collectOnceLoaded(): void {
