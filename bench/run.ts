@@ -402,7 +402,11 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
   generatorLag.disable();
   const halfCpuWait = cpuWaitSince(cpuWaitStart, child.pid!);
-  const halfHolds = holdsBetween(metricsHalfStart, await serverMetrics(port));
+  const metricsHalfEnd = await serverMetrics(port);
+  const halfHolds = holdsBetween(metricsHalfStart, metricsHalfEnd);
+  // how busy the serving thread was at "half" saturation: a read costs it more there than at saturation (bench/measurements.md)
+  const halfMainBusy = (metricsHalfEnd.mainThread.busySeconds - metricsHalfStart.mainThread.busySeconds) / ((performance.now() - halfStart) / 1000);
+  const halfMainMsPerRequest = ((metricsHalfEnd.mainThread.busySeconds - metricsHalfStart.mainThread.busySeconds) * 1000) / halfCount;
   log(`half saturation: the serving thread waited ${halfCpuWait.runQueueMs.toFixed(0)} ms for a core; the hypervisor took ${halfCpuWait.stealPercent.toFixed(1)}% of the CPU time`);
   const generatorDelay = { p99Ms: generatorLag.percentile(99) / 1e6, maxMs: generatorLag.max / 1e6 };
   log(`half saturation: the load generator's event loop delayed p99 / max ${generatorDelay.p99Ms.toFixed(1)} / ${generatorDelay.maxMs.toFixed(1)} ms`);
@@ -433,6 +437,8 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     halfP50: percentile(halfLatencies, 50),
     halfP99: percentile(halfLatencies, 99),
     halfHolds,
+    halfMainBusy,
+    halfMainMsPerRequest,
     halfCpuWait,
     generatorDelay,
     asyncDelivered: arrived.size,
@@ -574,6 +580,7 @@ By the definition before 2026-12-02 evening (acknowledgements over the ${cfg.sat
 | not acknowledged with I99 | ${r.errors} of ${r.requests} | 0 |
 | simulator CPU per read at saturation (all threads) / load generator and receiver | ${fmt(r.serverCpuMs, 2)} / ${fmt(r.clientCpuMs, 2)} ms | |
 | main thread / worker busy at saturation | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | |
+| main thread busy at half saturation, and its busy time per read there / at saturation | ${fmt(r.halfMainBusy * 100, 0)}%, ${fmt(r.halfMainMsPerRequest, 2)} / ${fmt((r.mainBusy * 1000) / r.saturationRate, 2)} ms | |
 `;
 }
 
