@@ -167,7 +167,6 @@ export async function gatewayPlugin(app: FastifyInstance, o: GatewayOptions): Pr
     const body = req.body as Buffer; // every parser of this plugin gives a Buffer
     const xml = /^(application|text)\/xml\b/i.test(ct);
     // A client that went away (gave up, timed out) is never acted on afterwards: it may send again.
-    // (its AbortSignal made only if admission control holds the request)
     const gone = new Cancellation();
     const onClose = () => {
       if (!reply.raw.writableEnded) gone.abort(new Error('the client went away'));

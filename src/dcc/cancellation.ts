@@ -2,7 +2,7 @@
  * Something that may be given up on: a delivery attempt (its timeout, or the outbox stopping), a request whose client
  * went away. Not an AbortController: node 20's AbortSignal, made once per request or delivery, was promoted by every
  * young collection (bench/young-survivors.ts). An AbortSignal of it is made only when asked for, by what takes one
- * (node:http for a post on the main thread, admission control holding a request).
+ * (node:http, for a post made on the main thread).
  */
 export class Cancellation {
   aborted = false;

@@ -118,9 +118,9 @@ export class OutboxDelivery {
    * (bench/results.md); now the sender's acknowledgements slow down instead, as a real service's
    * would. Responses a receiver has already failed on do not count, so a receiver that is down
    * holds up nobody, and a party only ever waits for its own backlog. FIFO per party: a waiting
-   * request is never overtaken by a later one of the same sender.
+   * request is never overtaken by a later one of the same sender. `client` is the request's client going away.
    */
-  admit(party: string | null, o: { signal?: AbortSignal } = {}): Promise<Admission> | undefined {
+  admit(party: string | null, client?: Cancellation): Promise<Admission> | undefined {
     if (party === null || this.stopped) return undefined;
     const waiting = this.admitting.get(party);
     if (!waiting && this.gateway.untriedOutboxCount(party) < this.admissionLimit) return undefined;
@@ -130,7 +130,7 @@ export class OutboxDelivery {
       // Leaves the queue without going: the request is answered as not acted on.
       const leave = (outcome: Admission) => {
         clearTimeout(timer);
-        o.signal?.removeEventListener('abort', aborted);
+        stopListening?.();
         const list = this.admitting.get(party);
         const at = list?.indexOf(go) ?? -1;
         if (list && at >= 0) list.splice(at, 1);
@@ -139,12 +139,11 @@ export class OutboxDelivery {
       };
       const go = () => {
         clearTimeout(timer);
-        o.signal?.removeEventListener('abort', aborted);
+        stopListening?.();
         resolve({ admitted: true, waitedMs: Date.now() - since });
       };
-      const aborted = () => leave({ admitted: false, waitedMs: Date.now() - since, why: 'gone' });
       const timer = setTimeout(() => leave({ admitted: false, waitedMs: Date.now() - since, why: 'timeout' }), waitMs);
-      o.signal?.addEventListener('abort', aborted, { once: true });
+      const stopListening = client?.onAbort(() => leave({ admitted: false, waitedMs: Date.now() - since, why: 'gone' }));
       if (waiting) waiting.push(go);
       else this.admitting.set(party, [go]);
       this.admitTimer ??= setInterval(() => this.release(), 100);
