@@ -399,14 +399,16 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     }),
   );
   feed.close();
-  const halfRate = halfCount / ((performance.now() - halfStart) / 1000);
+  const halfSeconds = (performance.now() - halfStart) / 1000;
+  const halfRate = halfCount / halfSeconds;
   generatorLag.disable();
   const halfCpuWait = cpuWaitSince(cpuWaitStart, child.pid!);
   const metricsHalfEnd = await serverMetrics(port);
   const halfHolds = holdsBetween(metricsHalfStart, metricsHalfEnd);
   // how busy the serving thread was at "half" saturation: a read costs it more there than at saturation (bench/measurements.md)
-  const halfMainBusy = (metricsHalfEnd.mainThread.busySeconds - metricsHalfStart.mainThread.busySeconds) / ((performance.now() - halfStart) / 1000);
-  const halfMainMsPerRequest = ((metricsHalfEnd.mainThread.busySeconds - metricsHalfStart.mainThread.busySeconds) * 1000) / halfCount;
+  const halfMainBusySeconds = metricsHalfEnd.mainThread.busySeconds - metricsHalfStart.mainThread.busySeconds;
+  const halfMainBusy = halfMainBusySeconds / halfSeconds;
+  const halfMainMsPerRequest = (halfMainBusySeconds * 1000) / halfCount;
   log(`half saturation: the serving thread waited ${halfCpuWait.runQueueMs.toFixed(0)} ms for a core; the hypervisor took ${halfCpuWait.stealPercent.toFixed(1)}% of the CPU time`);
   const generatorDelay = { p99Ms: generatorLag.percentile(99) / 1e6, maxMs: generatorLag.max / 1e6 };
   log(`half saturation: the load generator's event loop delayed p99 / max ${generatorDelay.p99Ms.toFixed(1)} / ${generatorDelay.maxMs.toFixed(1)} ms`);
