@@ -7,6 +7,9 @@ import Database from 'better-sqlite3';
 const { file, intervalMs } = workerData;
 const db = new Database(file, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
+// Its passes sync the WAL before they copy any of it, and the database file when one has copied it all:
+// the serving connection does not sync while this thread runs (db/checkpointer.ts).
+db.pragma('synchronous = NORMAL');
 // PASSIVE: copies what no reader still needs, never waits for or blocks the writer; the writer
 // starts the WAL from its beginning again once a pass has copied all of it.
 const pass = () => {

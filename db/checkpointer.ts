@@ -6,6 +6,16 @@ import type { SqliteDatabase } from './world-db.ts';
 // every request behind it waits (bench/results.md, the read load). Served, the world's
 // checkpoints run on a thread of their own instead (PASSIVE: never blocking the writer), and the
 // serving connection's automatic checkpoint is off while that thread lives.
+//
+// So is its syncing. At synchronous=NORMAL a WAL connection syncs only for checkpoints and when it
+// starts the WAL over (the new header, before any frame of the new round). Each time a pass of the
+// thread had copied the whole WAL, the serving connection's next commit started it over and its request
+// waited for an fsync: up to 10 times in 15 s of the bench's read load, on a disk whose fsyncs took
+// 0.3–150 ms (bench/measurements.md, "the serving thread's fsyncs"). The header has to be on disk before
+// any frame of the new round is copied into the database file (SQLite's ticket ff5be73dee), and the
+// thread syncs the WAL at the start of every pass, before it copies anything. What synchronous=OFF gives
+// up is what NORMAL already gives up in WAL mode: the last commits before a power loss (here up to a
+// pass more of them); a process that crashes loses nothing either way.
 
 const WORKER_ENTRY = new URL('./checkpoint-worker.mjs', import.meta.url);
 /** SQLite's own default, put back when the checkpointer stops. */
@@ -29,13 +39,17 @@ export function startCheckpointer(file: string, db: SqliteDatabase, o: Checkpoin
   let failing = false;
   const worker = new Worker(WORKER_ENTRY, { workerData: { file, intervalMs: o.intervalMs ?? 200 } });
   worker.unref();
-  // Until the thread is up, and again if it dies, the serving connection checkpoints as before.
+  // Until the thread is up, and again if it dies, the serving connection checkpoints and syncs as before.
   const fallBack = () => {
-    if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    if (!db.open) return;
+    db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    db.pragma('synchronous = NORMAL');
   };
   worker.on('message', (m: { kind: string; walFrames?: number; message?: string }) => {
-    if (m.kind === 'ready' && !stopped && db.open) db.pragma('wal_autocheckpoint = 0');
-    else if (m.kind === 'pass') {
+    if (m.kind === 'ready' && !stopped && db.open) {
+      db.pragma('wal_autocheckpoint = 0');
+      db.pragma('synchronous = OFF');
+    } else if (m.kind === 'pass') {
       figures.passes++;
       figures.walFrames = m.walFrames ?? 0;
       failing = false;

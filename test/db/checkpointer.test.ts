@@ -24,6 +24,8 @@ describe('the WAL checkpointer', () => {
     // the thread is up once the serving connection's own checkpoints are off
     for (let i = 0; i < 100 && db.pragma('wal_autocheckpoint', { simple: true }) !== 0; i++) await sleep(50);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    // and the syncs with them: starting the WAL over no longer makes a request wait for the disk (the thread syncs the WAL before each pass copies it)
+    expect(db.pragma('synchronous', { simple: true })).toBe(0);
 
     // 24 MB in 1 MB commits, 150 ms apart: six times SQLite's own checkpoint threshold (1000 pages, 4 MB)
     db.exec('CREATE TABLE IF NOT EXISTS checkpoint_probe (id INTEGER PRIMARY KEY, blob BLOB)');
@@ -42,7 +44,7 @@ describe('the WAL checkpointer', () => {
     expect((db.prepare('SELECT count(*) AS n FROM checkpoint_probe').get() as { n: number }).n).toBe(24 * 16);
   });
 
-  it('gives the checkpoints back to the connection once stopped', async () => {
+  it('gives the checkpoints and the syncs back to the connection once stopped', async () => {
     const db = openSqlite(demoWorldFile(150, 'sqlite'));
     try {
       const checkpointer = startCheckpointer(db.name, db, { intervalMs: 20 });
@@ -51,8 +53,10 @@ describe('the WAL checkpointer', () => {
       for (let i = 0; i < 100 && checkpointer.stats().passes < 3; i++) await sleep(20);
       expect(checkpointer.stats()).toMatchObject({ errors: 0 });
       expect(checkpointer.stats().passes).toBeGreaterThanOrEqual(3);
+      expect(db.pragma('synchronous', { simple: true })).toBe(0);
       await checkpointer.stop();
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL, as the world was opened
     } finally {
       db.close();
     }
