@@ -40,16 +40,34 @@ export function startCheckpointer(file: string, db: SqliteDatabase, o: Checkpoin
   const worker = new Worker(WORKER_ENTRY, { workerData: { file, intervalMs: o.intervalMs ?? 200 } });
   worker.unref();
   // Until the thread is up, and again if it dies, the serving connection checkpoints and syncs as before.
-  const fallBack = () => {
+  // SQLite refuses to change the sync level inside a transaction: a change asked for while one is open (only
+  // a test holds one across turns of the event loop) is made when it has ended.
+  let wanted: 'thread' | 'connection' = 'connection';
+  let retry: NodeJS.Timeout | undefined;
+  const apply = () => {
+    retry = undefined;
     if (!db.open) return;
-    db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-    db.pragma('synchronous = NORMAL');
+    if (db.inTransaction) {
+      retry = setTimeout(apply, 20);
+      retry.unref();
+      return;
+    }
+    try {
+      db.pragma(`wal_autocheckpoint = ${wanted === 'thread' ? 0 : AUTOCHECKPOINT_PAGES}`);
+      db.pragma(`synchronous = ${wanted === 'thread' ? 'OFF' : 'NORMAL'}`);
+    } catch (err) {
+      // a throw here would end the process
+      o.log?.('error', `the serving connection's checkpoint settings could not be changed: ${(err as Error).message}`);
+    }
   };
+  const settle = (checkpoints: 'thread' | 'connection') => {
+    wanted = checkpoints;
+    if (!retry) apply();
+  };
+  const fallBack = () => settle('connection');
   worker.on('message', (m: { kind: string; walFrames?: number; message?: string }) => {
-    if (m.kind === 'ready' && !stopped && db.open) {
-      db.pragma('wal_autocheckpoint = 0');
-      db.pragma('synchronous = OFF');
-    } else if (m.kind === 'pass') {
+    if (m.kind === 'ready' && !stopped) settle('thread');
+    else if (m.kind === 'pass') {
       figures.passes++;
       figures.walFrames = m.walFrames ?? 0;
       failing = false;

@@ -44,6 +44,25 @@ describe('the WAL checkpointer', () => {
     expect((db.prepare('SELECT count(*) AS n FROM checkpoint_probe').get() as { n: number }).n).toBe(24 * 16);
   });
 
+  it('hands the syncs over only once a transaction open on the serving connection has ended (SQLite refuses it inside one)', async () => {
+    const db = openSqlite(demoWorldFile(150, 'sqlite'));
+    try {
+      db.exec('BEGIN');
+      const checkpointer = startCheckpointer(db.name, db, { intervalMs: 20 });
+      for (let i = 0; i < 100 && checkpointer.stats().passes < 2; i++) await sleep(20);
+      expect(checkpointer.stats().passes).toBeGreaterThanOrEqual(2); // the thread is up and the process still alive
+      expect(db.pragma('synchronous', { simple: true })).toBe(1);
+      db.exec('COMMIT');
+      for (let i = 0; i < 100 && db.pragma('synchronous', { simple: true }) !== 0; i++) await sleep(20);
+      expect(db.pragma('synchronous', { simple: true })).toBe(0);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      await checkpointer.stop();
+      expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
   it('gives the checkpoints and the syncs back to the connection once stopped', async () => {
     const db = openSqlite(demoWorldFile(150, 'sqlite'));
     try {
