@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { file, intervalMs } = workerData;
+const { file, intervalMs, restartFrames } = workerData;
 const db = new Database(file, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
 // Its passes sync the WAL before they copy any of it, and the database file when one has copied it all:
@@ -14,8 +14,22 @@ db.pragma('synchronous = NORMAL');
 // starts the WAL from its beginning again once a pass has copied all of it.
 const pass = () => {
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ kind: 'pass', walFrames: r.log, copied: r.checkpointed, busy: r.busy });
+    let [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    let restarted = false;
+    // Caught up with a long WAL: start it over (db/checkpointer.ts). A second PASSIVE pass first copies what
+    // was committed during the one above, so that the RESTART holds the write lock for the last few frames
+    // and its syncs alone; it waits at most ~20 ms for the lock and for readers, and gives up until the next pass.
+    if (r.log >= restartFrames && r.busy === 0 && r.checkpointed === r.log) {
+      db.pragma('wal_checkpoint(PASSIVE)');
+      db.pragma('busy_timeout = 20');
+      try {
+        [r] = db.pragma('wal_checkpoint(RESTART)');
+        restarted = r.busy === 0;
+      } finally {
+        db.pragma('busy_timeout = 0');
+      }
+    }
+    parentPort.postMessage({ kind: 'pass', walFrames: r.log, copied: r.checkpointed, busy: r.busy, restarted });
   } catch (err) {
     parentPort.postMessage({ kind: 'error', message: String(err?.message ?? err) });
   }

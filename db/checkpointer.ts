@@ -16,6 +16,16 @@ import type { SqliteDatabase } from './world-db.ts';
 // thread syncs the WAL at the start of every pass, before it copies anything. What synchronous=OFF gives
 // up is what NORMAL already gives up in WAL mode: the last commits before a power loss (here up to a
 // pass more of them); a process that crashes loses nothing either way.
+//
+// A PASSIVE pass lets the writer start the WAL over only if no commit lands while it syncs and copies.
+// Under a steady load one always does (at half of the read load's saturation, a commit every ~7 ms), so
+// the WAL grew for as long as the load lasted, ~13 MB/s there, and each commit wrote into new file
+// blocks: 18.5% of the serving thread's time was the kernel preparing them (bench/measurements.md,
+// "the WAL that was never started over"). Once a pass has caught up with a WAL past `restartFrames`,
+// the thread copies the tail in a RESTART checkpoint, which takes the write lock for that copy and its
+// two syncs, so that the writer's next commit starts the WAL over, into blocks the file already has.
+// Every transaction of the world store begins IMMEDIATE (db/store.ts): one that had read before it
+// wrote would otherwise get SQLITE_BUSY, not a wait, while that lock is held.
 
 const WORKER_ENTRY = new URL('./checkpoint-worker.mjs', import.meta.url);
 /** SQLite's own default, put back when the checkpointer stops. */
@@ -24,20 +34,22 @@ const AUTOCHECKPOINT_PAGES = 1000;
 export interface CheckpointerOptions {
   /** how often a pass runs (default 200 ms) */
   intervalMs?: number;
+  /** the WAL's size in frames (of a page each) from which a pass that has caught up starts it over (default 8192, ~32 MB) */
+  restartFrames?: number;
   log?: (level: 'warn' | 'error', msg: string) => void;
 }
 
 export interface Checkpointer {
-  /** passes run, and the WAL's size in frames at the last one */
-  stats(): { passes: number; walFrames: number; errors: number };
+  /** passes run, the WAL's size in frames at the last one, and how many times a pass had it started over */
+  stats(): { passes: number; walFrames: number; restarts: number; errors: number };
   stop(): Promise<void>;
 }
 
 export function startCheckpointer(file: string, db: SqliteDatabase, o: CheckpointerOptions = {}): Checkpointer {
-  const figures = { passes: 0, walFrames: 0, errors: 0 };
+  const figures = { passes: 0, walFrames: 0, restarts: 0, errors: 0 };
   let stopped = false;
   let failing = false;
-  const worker = new Worker(WORKER_ENTRY, { workerData: { file, intervalMs: o.intervalMs ?? 200 } });
+  const worker = new Worker(WORKER_ENTRY, { workerData: { file, intervalMs: o.intervalMs ?? 200, restartFrames: o.restartFrames ?? 8192 } });
   worker.unref();
   // Until the thread is up, and again if it dies, the serving connection checkpoints and syncs as before.
   // SQLite refuses to change the sync level inside a transaction: a change asked for while one is open (only
@@ -65,11 +77,12 @@ export function startCheckpointer(file: string, db: SqliteDatabase, o: Checkpoin
     if (!retry) apply();
   };
   const fallBack = () => settle('connection');
-  worker.on('message', (m: { kind: string; walFrames?: number; message?: string }) => {
+  worker.on('message', (m: { kind: string; walFrames?: number; restarted?: boolean; message?: string }) => {
     if (m.kind === 'ready' && !stopped) settle('thread');
     else if (m.kind === 'pass') {
       figures.passes++;
       figures.walFrames = m.walFrames ?? 0;
+      if (m.restarted) figures.restarts++;
       failing = false;
     } else if (m.kind === 'error') {
       figures.errors++;

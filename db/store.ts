@@ -39,11 +39,14 @@ export class WorldStore {
    * One transaction function, made once and given the work as its argument: better-sqlite3 makes four wrappers
    * and defines five properties on each for every transaction function made, a few per request. Made again if
    * the database's transaction() is replaced (a speculating worker's recorder, src/dcc/speculation.ts).
+   * IMMEDIATE: the write lock is taken (waited for) before anything is read. The checkpointer thread holds it
+   * while it starts the WAL over (db/checkpointer.ts), and a transaction that had read first would then be
+   * refused (SQLITE_BUSY) rather than wait.
    */
   private runner?: { of: unknown; run: (work: () => unknown) => unknown };
 
   transaction<T>(fn: () => T): T {
-    if (this.runner?.of !== this.db.transaction) this.runner = { of: this.db.transaction, run: this.db.transaction((work: () => unknown) => work()) };
+    if (this.runner?.of !== this.db.transaction) this.runner = { of: this.db.transaction, run: this.db.transaction((work: () => unknown) => work())[this.db.readonly ? 'deferred' : 'immediate'] };
     try {
       return this.runner.run(fn) as T;
     } catch (e) {

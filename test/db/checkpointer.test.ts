@@ -1,6 +1,11 @@
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlite, startCheckpointer } from '../../db/index.ts';
+import { World } from '../../src/world/index.ts';
+
+const require = createRequire(import.meta.url);
 import { demoWorldFile, startHarness, type Harness } from '../helpers/gateway.ts';
 
 // A served world's WAL is checkpointed on a thread of its own (db/checkpointer.ts): the serving
@@ -42,6 +47,70 @@ describe('the WAL checkpointer', () => {
     // Unchecked, the WAL would hold all 24 MB; the thread's passes let the writer start it over.
     expect(largest).toBeLessThan(12 * 2 ** 20);
     expect((db.prepare('SELECT count(*) AS n FROM checkpoint_probe').get() as { n: number }).n).toBe(24 * 16);
+  });
+
+  it('starts the WAL over under a steady stream of commits that never pause long enough for a pass to find it all copied', async () => {
+    // Each commit reads, then writes (as a request's transaction does), a millisecond apart: a pass syncs and
+    // copies for longer than that, so a commit always lands during it and the writer would never find the
+    // WAL wholly copied and start it over (it grew for as long as the bench's read load lasted).
+    const world = World.open(demoWorldFile(150, 'sqlite'));
+    const db = world.store.db;
+    const checkpointer = startCheckpointer(db.name, db, { intervalMs: 20, restartFrames: 512 });
+    const wal = () => statSync(`${db.name}-wal`).size;
+    try {
+      for (let i = 0; i < 100 && db.pragma('wal_autocheckpoint', { simple: true }) !== 0; i++) await sleep(20);
+      db.exec('CREATE TABLE steady_probe (id INTEGER PRIMARY KEY, blob BLOB)');
+      const count = db.prepare('SELECT count(*) AS n FROM steady_probe').pluck();
+      const put = db.prepare('INSERT INTO steady_probe (blob) VALUES (?)');
+      const chunk = Buffer.alloc(16 * 1024, 5);
+      let largest = 0;
+      let commits = 0;
+      // 1,500 commits of 16 kB (~24 MB, three times the bound below), spaced by a wait that does not yield:
+      // a timer's wait grows on a busy machine, long enough for a pass to find the WAL copied
+      for (; commits < 1500; commits++) {
+        world.store.transaction(() => put.run(Buffer.concat([chunk, Buffer.from(String(count.get()))])));
+        largest = Math.max(largest, wal());
+        for (const until = performance.now() + 1; performance.now() < until; );
+      }
+      await sleep(50); // the passes' reports
+      expect(count.get()).toBe(commits);
+      expect(checkpointer.stats().restarts).toBeGreaterThan(0);
+      // 512 frames of ~4 kB is ~2 MB: the WAL is started over near that, not left to hold all the commits
+      expect(largest).toBeLessThan(8 * 2 ** 20);
+    } finally {
+      await checkpointer.stop();
+      world.close();
+    }
+  });
+
+  it("has a request's transaction wait, not fail, while another connection holds the write lock (as a pass starting the WAL over does)", async () => {
+    const world = World.open(demoWorldFile(150, 'sqlite'));
+    const db = world.store.db;
+    try {
+      db.exec('CREATE TABLE lock_probe (id INTEGER PRIMARY KEY, n INTEGER)');
+      // another thread's connection takes the write lock and keeps it for 300 ms
+      const holder = new Worker(
+        `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+         const { parentPort, workerData } = require('node:worker_threads');
+         const db = new Database(workerData);
+         db.exec('BEGIN IMMEDIATE');
+         parentPort.postMessage('held');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`,
+        { eval: true, workerData: db.name },
+      );
+      await new Promise((r) => holder.once('message', r));
+      const started = performance.now();
+      // reads, then writes: begun DEFERRED, its write would be refused at once with SQLITE_BUSY
+      world.store.transaction(() => {
+        const n = (db.prepare('SELECT count(*) AS n FROM lock_probe').get() as { n: number }).n;
+        db.prepare('INSERT INTO lock_probe (n) VALUES (?)').run(n);
+      });
+      expect(performance.now() - started).toBeGreaterThan(150);
+      expect((db.prepare('SELECT count(*) AS n FROM lock_probe').get() as { n: number }).n).toBe(1);
+      await new Promise((r) => holder.once('exit', r));
+    } finally {
+      world.close();
+    }
   });
 
   it('hands the syncs over only once a transaction open on the serving connection has ended (SQLite refuses it inside one)', async () => {
