@@ -343,6 +343,9 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     drainSeconds = (performance.now() - drainStart) / 1000;
   }
   const satSeconds = (performance.now() - satStart) / 1000;
+  // The WAL's size: bounded under a steady load only if it is started over (db/checkpointer.ts)
+  const walMB = () => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size / 2 ** 20 : 0);
+  const satWalMB = walMB();
   // How busy the main thread (the single writer) and the workers were at saturation.
   const metricsSat = await serverMetrics(port);
   const busy = (a: number, b: number) => (b - a) / satSeconds;
@@ -414,6 +417,8 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   log(`half saturation: the load generator's event loop delayed p99 / max ${generatorDelay.p99Ms.toFixed(1)} / ${generatorDelay.maxMs.toFixed(1)} ms`);
   log(`half saturation: main thread held ≥ 10 / 20 / 50 ms: ${holdsText(halfHolds)} (bench/holds.ts --window=${halfStartUs}-${process.hrtime.bigint() / 1000n})`);
   const servingRss = rssMB(child.pid!);
+  const halfWalMB = walMB();
+  log(`the WAL after saturation / after the half phase: ${satWalMB.toFixed(0)} / ${halfWalMB.toFixed(0)} MB`);
 
   // Let the outbox drain, then read the stage profile (the server's last 1000 requests).
   const drainEnd = performance.now() + 10_000;
@@ -450,6 +455,8 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
     halfEndToEndP99: percentile(halfEndToEnd, 99),
     acknowledgedRate,
     servingRss,
+    satWalMB,
+    halfWalMB,
     serverCpuMs,
     clientCpuMs,
     mainBusy,
@@ -583,6 +590,7 @@ By the definition before 2026-12-02 evening (acknowledgements over the ${cfg.sat
 | simulator CPU per read at saturation (all threads) / load generator and receiver | ${fmt(r.serverCpuMs, 2)} / ${fmt(r.clientCpuMs, 2)} ms | |
 | main thread / worker busy at saturation | ${[r.mainBusy, ...r.workerBusy].map((b) => `${fmt(b * 100, 0)}%`).join(' / ')} | |
 | main thread busy at half saturation, and its busy time per read there / at saturation | ${fmt(r.halfMainBusy * 100, 0)}%, ${fmt(r.halfMainMsPerRequest, 2)} / ${fmt((r.mainBusy * 1000) / r.saturationRate, 2)} ms | |
+| the world's WAL at the end of saturation / of the half phase | ${fmt(r.satWalMB, 0)} / ${fmt(r.halfWalMB, 0)} MB | |
 `;
 }
 
