@@ -37,6 +37,8 @@ const cfg = quick
 // --seconds=N: length of each load phase (investigating a change wants longer than --quick's 4 s)
 const secondsArg = process.argv.find((a) => a.startsWith('--seconds='));
 if (secondsArg) cfg.saturationSeconds = cfg.halfSeconds = Number(secondsArg.split('=')[1]);
+// --half-rate=N: the second phase at N requests/s, not half of the saturation measured: two builds compared at one load
+const halfRateArg = Number(process.argv.find((a) => a.startsWith('--half-rate='))?.split('=')[1] ?? NaN);
 const repo = path.resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'dcc-sim-bench-'));
 // A full run leaves ~3 GB here (the fleet world and its copy): removed when the bench ends, however it ends, unless
@@ -366,7 +368,7 @@ async function handovers(prepared: { template: string; streams: Map<string, stri
   // Half of saturation, open loop: each stream sends on a fixed schedule whether or not earlier
   // answers are back; latency counts from the scheduled time, so a stalled server cannot hide its
   // queue (no coordinated omission).
-  const rate = saturationRate / 2;
+  const rate = Number.isFinite(halfRateArg) ? halfRateArg : saturationRate / 2;
   log(`half saturation (${rate.toFixed(0)}/s) for ${cfg.halfSeconds} s ...`);
   const halfLatencies: number[] = [];
   const perStreamInterval = (1000 * streams.size) / rate;
