@@ -11,7 +11,8 @@ db.pragma('busy_timeout = 0');
 // the serving connection does not sync while this thread runs (db/checkpointer.ts).
 db.pragma('synchronous = NORMAL');
 // PASSIVE: copies what no reader still needs, never waits for or blocks the writer; the writer
-// starts the WAL from its beginning again once a pass has copied all of it.
+// starts the WAL from its beginning again if, when its transaction begins, a pass has copied all of it
+// (under a steady load, only after a RESTART below).
 const pass = () => {
   try {
     let [r] = db.pragma('wal_checkpoint(PASSIVE)');
