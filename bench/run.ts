@@ -614,7 +614,7 @@ if (readsOnly) {
   // Only the fleet's sections are replaced, stamped with their own date, commit and command.
   const sections = (await fleetSections()).replace(
     '## Fleet scale\n',
-    `## Fleet scale\n\nRun alone: \`npm run bench -- --reads-only${quick ? ' --quick' : ''}${readWorkers !== 'auto' ? ` --read-workers=${readWorkers}` : ''}${fleetArg ? ` ${fleetArg}` : ''}\`, ${new Date().toISOString()}, commit \`${commit}\`.\n`,
+    `## Fleet scale\n\nRun alone: \`npm run bench -- --reads-only${quick ? ' --quick' : ''}${readWorkers !== 'auto' ? ` --read-workers=${readWorkers}` : ''}${fleetArg ? ` ${fleetArg}` : ''}${secondsArg ? ` ${secondsArg}` : ''}${Number.isFinite(halfRateArg) ? ` --half-rate=${halfRateArg}` : ''}\`, ${new Date().toISOString()}, commit \`${commit}\`.\n`,
   );
   const start = previous.indexOf('## Fleet scale');
   const end = previous.indexOf('<!-- soak:start');
