@@ -4,9 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlite, startCheckpointer } from '../../db/index.ts';
 import { World } from '../../src/world/index.ts';
+import { demoWorldFile, startHarness, type Harness } from '../helpers/gateway.ts';
 
 const require = createRequire(import.meta.url);
-import { demoWorldFile, startHarness, type Harness } from '../helpers/gateway.ts';
 
 // A served world's WAL is checkpointed on a thread of its own (db/checkpointer.ts): the serving
 // connection never stops a request to copy the WAL into the database file, and yet the WAL does not
