@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqlite, startCheckpointer } from '../../db/index.ts';
+import { openSqlite, startCheckpointer, type SqliteDatabase } from '../../db/index.ts';
 import { World } from '../../src/world/index.ts';
 import { demoWorldFile, startHarness, type Harness } from '../helpers/gateway.ts';
 
@@ -22,12 +22,15 @@ afterAll(async () => {
 
 const walBytes = () => statSync(`${h.file}-wal`).size;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits (up to 5 s) until the thread has the checkpoints: the serving connection's own are off. */
+async function untilThreadCheckpoints(db: SqliteDatabase): Promise<void> {
+  for (let i = 0; i < 250 && db.pragma('wal_autocheckpoint', { simple: true }) !== 0; i++) await sleep(20);
+}
 
 describe('the WAL checkpointer', () => {
   it('takes checkpoints off the serving connection and keeps the WAL bounded while the world is written', async () => {
     const db = h.world.store.db;
-    // the thread is up once the serving connection's own checkpoints are off
-    for (let i = 0; i < 100 && db.pragma('wal_autocheckpoint', { simple: true }) !== 0; i++) await sleep(50);
+    await untilThreadCheckpoints(db);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     // and the syncs with them: starting the WAL over no longer makes a request wait for the disk (the thread syncs the WAL before each pass copies it)
     expect(db.pragma('synchronous', { simple: true })).toBe(0);
@@ -58,7 +61,7 @@ describe('the WAL checkpointer', () => {
     const checkpointer = startCheckpointer(db.name, db, { intervalMs: 20, restartFrames: 512 });
     const wal = () => statSync(`${db.name}-wal`).size;
     try {
-      for (let i = 0; i < 100 && db.pragma('wal_autocheckpoint', { simple: true }) !== 0; i++) await sleep(20);
+      await untilThreadCheckpoints(db);
       db.exec('CREATE TABLE steady_probe (id INTEGER PRIMARY KEY, blob BLOB)');
       const count = db.prepare('SELECT count(*) AS n FROM steady_probe').pluck();
       const put = db.prepare('INSERT INTO steady_probe (blob) VALUES (?)');
@@ -136,7 +139,7 @@ describe('the WAL checkpointer', () => {
     const db = openSqlite(demoWorldFile(150, 'sqlite'));
     try {
       const checkpointer = startCheckpointer(db.name, db, { intervalMs: 20 });
-      for (let i = 0; i < 100 && db.pragma('wal_autocheckpoint', { simple: true }) !== 0; i++) await sleep(50);
+      await untilThreadCheckpoints(db);
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       for (let i = 0; i < 100 && checkpointer.stats().passes < 3; i++) await sleep(20);
       expect(checkpointer.stats()).toMatchObject({ errors: 0 });
