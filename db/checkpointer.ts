@@ -7,25 +7,20 @@ import type { SqliteDatabase } from './world-db.ts';
 // checkpoints run on a thread of their own instead (PASSIVE: never blocking the writer), and the
 // serving connection's automatic checkpoint is off while that thread lives.
 //
-// So is its syncing. At synchronous=NORMAL a WAL connection syncs only for checkpoints and when it
-// starts the WAL over (the new header, before any frame of the new round). Each time a pass of the
-// thread had copied the whole WAL, the serving connection's next commit started it over and its request
-// waited for an fsync: up to 10 times in 15 s of the bench's read load, on a disk whose fsyncs took
-// 0.3–150 ms (bench/measurements.md, "the serving thread's fsyncs"). The header has to be on disk before
-// any frame of the new round is copied into the database file (SQLite's ticket ff5be73dee), and the
-// thread syncs the WAL at the start of every pass, before it copies anything. What synchronous=OFF gives
-// up is what NORMAL already gives up in WAL mode: the last commits before a power loss (here up to a
-// pass more of them); a process that crashes loses nothing either way.
+// So is its syncing (synchronous=OFF while the thread lives): at NORMAL the serving connection synced
+// the new WAL header each time it started the WAL over, and its request waited for the disk. The header
+// still reaches the disk before any frame of the new round reaches the database file (SQLite's ticket
+// ff5be73dee): the thread syncs the WAL at the start of every pass, before it copies anything. OFF gives
+// up what NORMAL already gives up in WAL mode, the last commits before a power loss (here up to a pass
+// more); a process that crashes loses nothing either way.
 //
-// A PASSIVE pass lets the writer start the WAL over only if no commit lands while it syncs and copies.
-// Under a steady load one always does (at half of the read load's saturation, a commit every ~7 ms), so
-// the WAL grew for as long as the load lasted, ~13 MB/s there, and each commit wrote into new file
-// blocks: 18.5% of the serving thread's time was the kernel preparing them (bench/measurements.md,
-// "the WAL that was never started over"). Once a pass has caught up with a WAL past `restartFrames`,
-// the thread copies the tail in a RESTART checkpoint, which takes the write lock for that copy and its
-// two syncs, so that the writer's next commit starts the WAL over, into blocks the file already has.
-// Every transaction of the world store begins IMMEDIATE (db/store.ts): one that had read before it
-// wrote would otherwise get SQLITE_BUSY, not a wait, while that lock is held.
+// A PASSIVE pass lets the writer start the WAL over only if no commit lands while it syncs and copies,
+// so under a steady load the WAL grew without end, each commit into new file blocks. Once a pass has
+// caught up with a WAL past `restartFrames`, the thread copies the tail in a RESTART checkpoint, which
+// holds the write lock for that copy and its syncs, so that the writer's next commit starts the WAL
+// over. The world store's transactions begin IMMEDIATE (db/store.ts): one that had read before it wrote
+// would get SQLITE_BUSY, not a wait, while that lock is held. Measurements: bench/measurements.md,
+// "the serving thread's fsyncs" and "the WAL that was never started over".
 
 const WORKER_ENTRY = new URL('./checkpoint-worker.mjs', import.meta.url);
 /** SQLite's own default, put back when the checkpointer stops. */
