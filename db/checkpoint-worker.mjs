@@ -4,7 +4,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { file, intervalMs, restartFrames } = workerData;
+const { file, intervalMs, restartFrames, gate: gateBuffer } = workerData;
+// Shared with the serving thread (db/checkpointer.ts, the write gate): [0] this thread wants or holds the write
+// lock for a RESTART, [1] the serving connection is in a write transaction.
+const gate = new Int32Array(gateBuffer);
+const RESTARTING = 0;
+const WRITING = 1;
+// How long a RESTART waits for the serving thread to end its transaction (a request's takes a few ms; a test
+// may hold one open across turns) before it gives up until the next pass.
+const WRITER_WAIT_MS = 100;
 const db = new Database(file, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
 // Its passes sync the WAL before they copy any of it, and the database file when one has copied it all:
@@ -22,12 +30,24 @@ const pass = () => {
     // and its syncs alone; it waits at most ~20 ms for the lock and for readers, and gives up until the next pass.
     if (r.log >= restartFrames && r.busy === 0 && r.checkpointed === r.log) {
       db.pragma('wal_checkpoint(PASSIVE)');
-      db.pragma('busy_timeout = 20');
+      // The serving thread's next transaction waits on the gate, and is woken the moment the RESTART ends,
+      // rather than sleeping in SQLite's busy handler (1, 2, 5, 10, 15, 20 ms… between tries) past its end.
+      Atomics.store(gate, RESTARTING, 1);
       try {
-        [r] = db.pragma('wal_checkpoint(RESTART)');
-        restarted = r.busy === 0;
+        const until = Date.now() + WRITER_WAIT_MS;
+        while (Atomics.load(gate, WRITING) === 1 && Date.now() < until) Atomics.wait(gate, WRITING, 1, until - Date.now());
+        if (Atomics.load(gate, WRITING) === 0) {
+          db.pragma('busy_timeout = 20'); // other connections' locks and readers (a CLI, a speculating worker)
+          try {
+            [r] = db.pragma('wal_checkpoint(RESTART)');
+            restarted = r.busy === 0;
+          } finally {
+            db.pragma('busy_timeout = 0');
+          }
+        }
       } finally {
-        db.pragma('busy_timeout = 0');
+        Atomics.store(gate, RESTARTING, 0);
+        Atomics.notify(gate, RESTARTING);
       }
     }
     parentPort.postMessage({ kind: 'pass', walFrames: r.log, copied: r.checkpointed, busy: r.busy, restarted });

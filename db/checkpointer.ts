@@ -19,8 +19,11 @@ import type { SqliteDatabase } from './world-db.ts';
 // caught up with a WAL past `restartFrames`, the thread copies the tail in a RESTART checkpoint, which
 // holds the write lock for that copy and its syncs, so that the writer's next commit starts the WAL
 // over. The world store's transactions begin IMMEDIATE (db/store.ts): one that had read before it wrote
-// would get SQLITE_BUSY, not a wait, while that lock is held. Measurements: bench/measurements.md,
-// "the serving thread's fsyncs" and "the WAL that was never started over".
+// would get SQLITE_BUSY, not a wait, while that lock is held. They also pass the write gate below, so that
+// the serving thread never meets that lock at all: it waits on a shared flag the thread clears the moment its
+// RESTART ends, where SQLite's busy handler slept in steps of up to 20 ms and overshot the end by as much.
+// Measurements: bench/measurements.md, "the serving thread's fsyncs", "the WAL that was never started over"
+// and "the write gate".
 
 const WORKER_ENTRY = new URL('./checkpoint-worker.mjs', import.meta.url);
 /** SQLite's own default, put back when the checkpointer stops. */
@@ -34,17 +37,59 @@ export interface CheckpointerOptions {
   log?: (level: 'warn' | 'error', msg: string) => void;
 }
 
+/** What the serving connection's write transactions pass through (db/store.ts `gateWrites`). */
+export interface WriteGate {
+  /** Before a write transaction: waits while the checkpointer thread holds the write lock. */
+  enter(): void;
+  /** After it, committed or rolled back. */
+  leave(): void;
+}
+
 export interface Checkpointer {
-  /** passes run, the WAL's size in frames at the last one, and how many times a pass had it started over */
-  stats(): { passes: number; walFrames: number; restarts: number; errors: number };
+  /**
+   * Passes run, the WAL's size in frames at the last one, how many times a pass had it started over, and how
+   * many write transactions waited at the gate for one of those RESTARTs, and for how long in all.
+   */
+  stats(): { passes: number; walFrames: number; restarts: number; errors: number; gateWaits: number; gateWaitMs: number };
+  /** For the serving connection's write transactions: the thread takes the write lock only between them. */
+  readonly writeGate: WriteGate;
   stop(): Promise<void>;
 }
 
+// The gate's two flags (Int32Array indexes in a SharedArrayBuffer, shared with db/checkpoint-worker.mjs).
+// Each side sets its own flag, then reads the other's (sequentially consistent Atomics): they never both go on.
+const RESTARTING = 0;
+const WRITING = 1;
+/** How long one wait of a transaction at the gate lasts before it looks again (the thread may have died). */
+const GATE_POLL_MS = 50;
+
 export function startCheckpointer(file: string, db: SqliteDatabase, o: CheckpointerOptions = {}): Checkpointer {
-  const figures = { passes: 0, walFrames: 0, restarts: 0, errors: 0 };
+  const figures = { passes: 0, walFrames: 0, restarts: 0, errors: 0, gateWaits: 0, gateWaitMs: 0 };
   let stopped = false;
   let failing = false;
-  const worker = new Worker(WORKER_ENTRY, { workerData: { file, intervalMs: o.intervalMs ?? 200, restartFrames: o.restartFrames ?? 8192 } });
+  const gateBuffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const gate = new Int32Array(gateBuffer);
+  const writeGate: WriteGate = {
+    enter() {
+      Atomics.store(gate, WRITING, 1);
+      if (Atomics.load(gate, RESTARTING) === 0) return;
+      const since = performance.now();
+      figures.gateWaits++;
+      do {
+        // out of the thread's way while it waits for this side to leave, then in again once it is done
+        Atomics.store(gate, WRITING, 0);
+        Atomics.notify(gate, WRITING);
+        Atomics.wait(gate, RESTARTING, 1, GATE_POLL_MS);
+        Atomics.store(gate, WRITING, 1);
+      } while (Atomics.load(gate, RESTARTING) === 1);
+      figures.gateWaitMs += performance.now() - since;
+    },
+    leave() {
+      Atomics.store(gate, WRITING, 0);
+      Atomics.notify(gate, WRITING);
+    },
+  };
+  const worker = new Worker(WORKER_ENTRY, { workerData: { file, intervalMs: o.intervalMs ?? 200, restartFrames: o.restartFrames ?? 8192, gate: gateBuffer } });
   worker.unref();
   // Until the thread is up, and again if it dies, the serving connection checkpoints and syncs as before.
   // SQLite refuses to change the sync level inside a transaction: a change asked for while one is open (only
@@ -93,10 +138,14 @@ export function startCheckpointer(file: string, db: SqliteDatabase, o: Checkpoin
   let alive = true;
   worker.on('exit', () => {
     alive = false;
+    // a thread ended in the middle of a RESTART must not keep the serving thread waiting
+    Atomics.store(gate, RESTARTING, 0);
+    Atomics.notify(gate, RESTARTING);
     fallBack();
   });
   return {
     stats: () => ({ ...figures }),
+    writeGate,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -61,5 +61,5 @@ export { isStorageFault, storageFaultReason } from './storage-fault.ts';
 export { FaultStore, FAULT_KINDS } from './fault-store.ts';
 export type { Fault, FaultKind } from './fault-store.ts';
 export { startCheckpointer } from './checkpointer.ts';
-export type { Checkpointer, CheckpointerOptions } from './checkpointer.ts';
+export type { Checkpointer, CheckpointerOptions, WriteGate } from './checkpointer.ts';
 export { ADVISORY_LOCKS, connectPostgres, copyWorld, createDatabase, databaseOf, databaseUrl, dropDatabase } from './postgres/index.ts';

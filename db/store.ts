@@ -1,6 +1,7 @@
 // The world store facade: a store per concern over one open world file, and the transaction
 // boundary they share. Rows use the domain's words; the SQL stays in the concern stores.
 import type { SqliteDatabase } from './world-db.ts';
+import type { WriteGate } from './checkpointer.ts';
 import { MetaStore } from './meta-store.ts';
 import { PartyStore, type Party, type PartyFlags } from './party-store.ts';
 import { SmkiRepository, type CertificateQuery, type CertificateRecord, type NewCertificate } from './smki-repository.ts';
@@ -45,8 +46,17 @@ export class WorldStore {
    */
   private runner?: { of: unknown; run: (work: () => unknown) => unknown };
 
+  private gate?: WriteGate;
+
+  /** Served: the checkpointer thread's write gate, passed by each outermost transaction (db/checkpointer.ts). */
+  gateWrites(gate: WriteGate | undefined): void {
+    this.gate = gate;
+  }
+
   transaction<T>(fn: () => T): T {
     if (this.runner?.of !== this.db.transaction) this.runner = { of: this.db.transaction, run: this.db.transaction((work: () => unknown) => work())[this.db.readonly ? 'deferred' : 'immediate'] };
+    const gate = this.db.inTransaction ? undefined : this.gate;
+    gate?.enter();
     try {
       return this.runner.run(fn) as T;
     } catch (e) {
@@ -54,6 +64,8 @@ export class WorldStore {
       // whoever cached something by id must forget it.
       for (const listener of this.rollbackListeners) listener();
       throw e;
+    } finally {
+      gate?.leave();
     }
   }
 

@@ -52,16 +52,19 @@ describe('the WAL checkpointer', () => {
     expect((db.prepare('SELECT count(*) AS n FROM checkpoint_probe').get() as { n: number }).n).toBe(24 * 16);
   });
 
-  it('starts the WAL over under a steady stream of commits that never pause long enough for a pass to find it all copied', async () => {
+  it('starts the WAL over under a steady stream of commits that never pause long enough for a pass to find it all copied, the commits waiting at the write gate, never on the lock', async () => {
     // Each commit reads, then writes (as a request's transaction does), a millisecond apart: a pass syncs and
     // copies for longer than that, so a commit always lands during it and the writer would never find the
     // WAL wholly copied and start it over (it grew for as long as the bench's read load lasted).
     const world = World.open(demoWorldFile(150, 'sqlite'));
     const db = world.store.db;
     const checkpointer = startCheckpointer(db.name, db, { intervalMs: 20, restartFrames: 512 });
+    world.store.gateWrites(checkpointer.writeGate);
     const wal = () => statSync(`${db.name}-wal`).size;
     try {
       await untilThreadCheckpoints(db);
+      // no busy timeout: a transaction that met the RESTART's write lock would fail at once ("database is locked")
+      db.pragma('busy_timeout = 0');
       db.exec('CREATE TABLE steady_probe (id INTEGER PRIMARY KEY, blob BLOB)');
       const count = db.prepare('SELECT count(*) AS n FROM steady_probe').pluck();
       const put = db.prepare('INSERT INTO steady_probe (blob) VALUES (?)');
@@ -78,6 +81,8 @@ describe('the WAL checkpointer', () => {
       await sleep(50); // the passes' reports
       expect(count.get()).toBe(commits);
       expect(checkpointer.stats().restarts).toBeGreaterThan(0);
+      // the gate, not luck: commits came while a RESTART held the lock, and waited for it to end
+      expect(checkpointer.stats().gateWaits).toBeGreaterThan(0);
       // 512 frames of ~4 kB is ~2 MB: the WAL is started over near that, not left to hold all the commits
       expect(largest).toBeLessThan(8 * 2 ** 20);
     } finally {
