@@ -245,6 +245,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // WAL checkpoints on a thread of their own, not between the requests (db/checkpointer.ts)
   const checkpointer = o.db === ':memory:' || o.db === '' || pg ? undefined : startCheckpointer(o.db, world.store.db, { log: (level, msg) => app.log[level](msg) });
   world.store.gateWrites(checkpointer?.writeGate);
+  metrics.watchCheckpointer(checkpointer);
   // Workers read the world file beside this process: an in-memory world has no file to share, and a
   // PostgreSQL world's requests are all run in-thread (the workers' speculation is SQLite's).
   const workers = o.db === ':memory:' || o.db === '' || pg ? 0 : Math.max(0, Math.floor(o.workers ?? 0));

@@ -2,7 +2,7 @@ import { PerformanceObserver, performance, constants as perfConstants, type Even
 import type { Endpoint } from '../../service-requests/index.ts';
 import { isFailureCode, type Dcc, type RequestEvent } from './dcc.ts';
 import type { OutboxStats } from './outbox.ts';
-import { postgresOf } from '../../db/index.ts';
+import { postgresOf, type Checkpointer } from '../../db/index.ts';
 import { SERVER_NAME, type PeerRequestEvent } from './peer-events.ts';
 
 // What a load test wants to watch while it runs (GET /api/metrics): requests by response code, where
@@ -141,6 +141,12 @@ export interface StoreFigures {
   transactionRetries: number;
   /** the same by SQLSTATE: 40001 serialization failure, 40P01 deadlock (both always present) */
   retriesBySqlState: Record<string, number>;
+  /**
+   * A served SQLite world file: its WAL (db/checkpointer.ts). Its size in frames of a page at the checkpointer
+   * thread's last pass, the passes run, the RESTARTs that started it over, and the write transactions that waited
+   * at the write gate for a RESTART to end (how many, and the time in all).
+   */
+  wal?: { frames: number; checkpointPasses: number; restarts: number; gateWaits: number; gateWaitSeconds: number };
 }
 
 /**
@@ -297,6 +303,8 @@ export class PipelineMetrics {
   private readonly onRequest = (e: RequestEvent) => this.record(e);
   private readonly onPeerRequest = (e: PeerRequestEvent) => this.world.record(e);
 
+  private checkpointer?: Checkpointer;
+
   constructor(private readonly dcc: Dcc) {
     if (dcc.shared) this.own = new RequestCounts();
     dcc.on('request', this.onRequest);
@@ -366,9 +374,18 @@ export class PipelineMetrics {
     };
   }
 
+  /** The served world file's checkpointer, whose figures `store.wal` shows. */
+  watchCheckpointer(checkpointer: Checkpointer | undefined): void {
+    this.checkpointer = checkpointer;
+  }
+
   private storeFigures(): StoreFigures {
     const pg = postgresOf(this.dcc.world.store.db);
-    if (!pg) return { kind: 'sqlite', transactionRetries: 0, retriesBySqlState: { '40001': 0, '40P01': 0 } };
+    if (!pg) {
+      const c = this.checkpointer?.stats();
+      const wal = c && { frames: c.walFrames, checkpointPasses: c.passes, restarts: c.restarts, gateWaits: c.gateWaits, gateWaitSeconds: c.gateWaitMs / 1000 };
+      return { kind: 'sqlite', transactionRetries: 0, retriesBySqlState: { '40001': 0, '40P01': 0 }, ...(wal ? { wal } : {}) };
+    }
     return { kind: 'postgres', transactionRetries: pg.retries, retriesBySqlState: { '40001': 0, '40P01': 0, ...pg.retriesBySqlState } };
   }
 
@@ -454,6 +471,13 @@ export function prometheusText(m: MetricsSnapshot): string {
     'store transactions rolled back and run again, by SQLSTATE (PostgreSQL: 40001 serialization failure, 40P01 deadlock; always 0 on SQLite)',
     Object.entries(m.store.retriesBySqlState).map(([sqlstate, n]) => [{ sqlstate }, n]),
   );
+  if (m.store.wal) {
+    metric('dcc_sim_wal_frames', 'gauge', "the world's WAL, in frames of a page, at the checkpointer's last pass", [[{}, m.store.wal.frames]]);
+    metric('dcc_sim_wal_checkpoint_passes_total', 'counter', "the checkpointer thread's passes over the WAL", [[{}, m.store.wal.checkpointPasses]]);
+    metric('dcc_sim_wal_restarts_total', 'counter', 'times the checkpointer thread started the WAL over (a RESTART checkpoint)', [[{}, m.store.wal.restarts]]);
+    metric('dcc_sim_write_gate_waits_total', 'counter', 'write transactions that waited for a RESTART to end', [[{}, m.store.wal.gateWaits]]);
+    metric('dcc_sim_write_gate_wait_seconds_total', 'counter', 'time write transactions waited for RESTARTs to end', [[{}, m.store.wal.gateWaitSeconds]]);
+  }
   metric('dcc_sim_admission_waiting', 'gauge', 'requests held back until their sender\'s responses catch up', [[{}, m.outbox.admissionWaiting]]);
   if (m.workers) {
     metric('dcc_sim_prevalidated_total', 'counter', 'requests parsed and signature-checked by a worker thread', [[{}, m.workers.prevalidated]]);

@@ -52,6 +52,20 @@ describe('the WAL checkpointer', () => {
     expect((db.prepare('SELECT count(*) AS n FROM checkpoint_probe').get() as { n: number }).n).toBe(24 * 16);
   });
 
+  it("is shown in /api/metrics: the thread's passes over the WAL, and no RESTART for a WAL this small", async () => {
+    type Wal = { frames: number; checkpointPasses: number; restarts: number; gateWaits: number; gateWaitSeconds: number };
+    const metrics = async () => ((await (await fetch(`${h.server.url}/api/metrics`)).json()) as { store: { wal?: Wal } }).store.wal!;
+    let wal = await metrics();
+    for (let i = 0; i < 100 && wal.checkpointPasses < 2; i++) wal = await sleep(50).then(metrics);
+    expect(wal.checkpointPasses).toBeGreaterThanOrEqual(2);
+    // far below the 8192 frames from which a pass starts the WAL over, so no transaction waited at the gate
+    expect(wal.frames).toBeLessThan(8192);
+    expect(wal).toMatchObject({ restarts: 0, gateWaits: 0, gateWaitSeconds: 0 });
+    const text = await (await fetch(`${h.server.url}/api/metrics?format=prometheus`)).text();
+    expect(Number(/^dcc_sim_wal_checkpoint_passes_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(wal.checkpointPasses);
+    expect(text).toMatch(/^dcc_sim_write_gate_waits_total 0$/m);
+  });
+
   it('starts the WAL over under a steady stream of commits that never pause long enough for a pass to find it all copied, the commits waiting at the write gate, never on the lock', async () => {
     // Each commit reads, then writes (as a request's transaction does), a millisecond apart: a pass syncs and
     // copies for longer than that, so a commit always lands during it and the writer would never find the
