@@ -483,10 +483,15 @@ function holdsBetween(a: MetricsSnapshot, b: MetricsSnapshot) {
     gcAtLeast10: b.mainThread.gc.atLeast10Ms - a.mainThread.gc.atLeast10Ms,
     majorGcs: gc(b, 'major').count - gc(a, 'major').count,
     gcMs: Object.keys(b.mainThread.gc.byKind).reduce((sum, k) => sum + gc(b, k).totalMs - gc(a, k).totalMs, 0),
+    // the checkpointer's RESTARTs, and the requests' transactions that waited at the write gate for one to end
+    walRestarts: (b.store.wal?.restarts ?? 0) - (a.store.wal?.restarts ?? 0),
+    gateWaits: (b.store.wal?.gateWaits ?? 0) - (a.store.wal?.gateWaits ?? 0),
+    gateWaitMs: ((b.store.wal?.gateWaitSeconds ?? 0) - (a.store.wal?.gateWaitSeconds ?? 0)) * 1000,
   };
 }
 const holdsText = (h: ReturnType<typeof holdsBetween>) =>
-  `${h.atLeast10} / ${h.atLeast20} / ${h.atLeast50} (${fmt(h.heldMs, 0)} ms in all); GC: ${fmt(h.gcMs, 0)} ms, ${h.majorGcs} major, ${h.gcAtLeast10} pauses ≥ 10 ms`;
+  `${h.atLeast10} / ${h.atLeast20} / ${h.atLeast50} (${fmt(h.heldMs, 0)} ms in all); GC: ${fmt(h.gcMs, 0)} ms, ${h.majorGcs} major, ${h.gcAtLeast10} pauses ≥ 10 ms; ` +
+  `WAL started over ${h.walRestarts} times, ${h.gateWaits} transactions waiting ${fmt(h.gateWaitMs, 0)} ms for it`;
 
 // --- 3. fleet scale ------------------------------------------------------------------------------
 async function fleet() {
