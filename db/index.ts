@@ -6,7 +6,7 @@ export { isPostgresUrl, PgStoreError, postgresWorldExists, dropPostgresWorld } f
 export type { PgDatabase, PgNotification } from './postgres/index.ts';
 export { PgListener } from './postgres/index.ts';
 export type { SqliteDatabase, OpenOptions } from './world-db.ts';
-export { WorldStore } from './store.ts';
+export { WorldStore, type Rider } from './store.ts';
 export { MetaStore } from './meta-store.ts';
 export { PartyStore, USER_ROLES } from './party-store.ts';
 export type { Party, PartyFlags, UserRole } from './party-store.ts';

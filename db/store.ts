@@ -10,6 +10,14 @@ import { InventoryStore, type DeviceFilter, type DeviceRecord, type DeviceSearch
 import { FaultStore } from './fault-store.ts';
 import { DeviceSecurityStore, type DeviceSecurityRecord, type KeyGenerations, type PendingCommandRecord } from './device-security-store.ts';
 
+/** Work that rides the next write transaction (WorldStore.ride). */
+export interface Rider {
+  /** its writes, inside the transaction (run again in a later one if this one rolls back) */
+  work(): void;
+  /** after the transaction has committed */
+  committed(): void;
+}
+
 /**
  * The world's queries. One instance per open database; statements are prepared once. The methods
  * below delegate to the concern stores; a caller that needs one concern can take just that store
@@ -47,6 +55,18 @@ export class WorldStore {
   private runner?: { of: unknown; run: (work: () => unknown) => unknown };
 
   private gate?: WriteGate;
+  private riders: Rider[] = [];
+
+  /**
+   * Writes that may wait for the next outermost write transaction, whoever opens it (most often a request's),
+   * rather than pay a commit of their own: `work` runs at its end, `committed` once it has committed. If that
+   * transaction rolls back, the rider waits for the next one. The rider opens none itself: whoever rides
+   * makes sure one comes (an empty transaction carries the riders waiting). A rider's failure (a full disk)
+   * fails the transaction it rides, as that transaction's own writes would have.
+   */
+  ride(rider: Rider): void {
+    this.riders.push(rider);
+  }
 
   /** Served: the checkpointer thread's write gate, passed by each outermost transaction (db/checkpointer.ts). */
   gateWrites(gate: WriteGate | undefined): void {
@@ -55,11 +75,23 @@ export class WorldStore {
 
   transaction<T>(fn: () => T): T {
     if (this.runner?.of !== this.db.transaction) this.runner = { of: this.db.transaction, run: this.db.transaction((work: () => unknown) => work())[this.db.readonly ? 'deferred' : 'immediate'] };
-    const gate = this.db.inTransaction ? undefined : this.gate;
+    const outermost = !this.db.inTransaction;
+    const gate = outermost ? this.gate : undefined;
+    const riders = outermost && this.riders.length > 0 ? this.riders.splice(0) : undefined;
     gate?.enter();
+    let result: T;
     try {
-      return this.runner.run(fn) as T;
+      result = this.runner.run(
+        riders
+          ? () => {
+            const r = fn();
+            for (const rider of riders) rider.work();
+            return r;
+          }
+          : fn,
+      ) as T;
     } catch (e) {
+      if (riders) this.riders.unshift(...riders);
       // Rows inserted in the transaction are gone and their ids (rowids) will be handed out again:
       // whoever cached something by id must forget it.
       for (const listener of this.rollbackListeners) listener();
@@ -67,6 +99,8 @@ export class WorldStore {
     } finally {
       gate?.leave();
     }
+    if (riders) for (const rider of riders) rider.committed();
+    return result;
   }
 
   /** Called after any transaction (or nested savepoint) made through transaction() rolls back. */

@@ -180,6 +180,45 @@ forEachStore((store) => {
       expect(store.searchCertificates({})).toEqual([]);
       expect(store.getMeta('clock')).toBeUndefined();
     });
+
+    it("a rider's writes go in with the next transaction, wait for another if that one rolls back, and are told once committed", () => {
+      const store = new WorldStore(fresh());
+      let work = 0;
+      let committed = 0;
+      store.ride({ work: () => (work++, store.setMeta('rider', `run ${work}`)), committed: () => committed++ });
+      expect(store.getMeta('rider')).toBeUndefined(); // no transaction of its own
+      expect(() =>
+        store.transaction(() => {
+          store.setMeta('request', 'refused');
+          throw new Error('refused');
+        }),
+      ).toThrow('refused');
+      // its work comes at the end of a transaction, so one refused before it did none of it
+      expect([store.getMeta('rider'), store.getMeta('request'), work, committed]).toEqual([undefined, undefined, 0, 0]);
+      // nested transactions carry nothing: the rider goes with the outermost, and at its end
+      store.transaction(() => {
+        store.transaction(() => store.setMeta('request', 'acted on'));
+        expect(store.getMeta('rider')).toBeUndefined();
+      });
+      expect([store.getMeta('rider'), store.getMeta('request'), committed]).toEqual(['run 1', 'acted on', 1]);
+      store.transaction(() => store.setMeta('later', 'x'));
+      expect([work, committed]).toEqual([1, 1]); // gone once committed
+
+      // a rider whose writes fail (a full disk) fails the transaction it rode, and rides the next
+      let failing = true;
+      store.ride({
+        work: () => {
+          store.setMeta('second rider', 'written');
+          if (failing) throw new Error('disk full');
+        },
+        committed: () => committed++,
+      });
+      expect(() => store.transaction(() => store.setMeta('request', 'third'))).toThrow('disk full');
+      expect([store.getMeta('second rider'), store.getMeta('request'), committed]).toEqual([undefined, 'acted on', 1]);
+      failing = false;
+      store.transaction(() => store.setMeta('request', 'fourth'));
+      expect([store.getMeta('second rider'), store.getMeta('request'), committed]).toEqual(['written', 'fourth', 2]);
+    });
   });
 });
 
