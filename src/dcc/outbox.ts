@@ -14,6 +14,9 @@ import { isStorageFault, storageFaultReason, type GatewayStore, type OutboxRecor
 // a receiver that hangs until the timeout holds up only its own party's responses, never the
 // others' (each finished delivery frees its slot at once, not when a whole batch is done).
 
+/** The longest a delivered row waits for a transaction to mark it in before it has one of its own. */
+const MARK_WITHIN_MS = 20;
+
 export interface OutboxOptions {
   timeoutMs?: number;
   maxBackoffMs?: number;
@@ -67,12 +70,20 @@ export class OutboxDelivery {
   // Node's MaxListeners warning at 64 deliveries in flight).
   private readonly attempts = new ReleasingSet<Cancellation>();
   private readonly inFlight = new Set<number>();
-  // Delivered rows are marked in one transaction per turn of the event loop rather than one commit
-  // each (a commit per delivery was a tenth of a handover's main-thread time). Until marked they
-  // stay in inFlight, so no turn picks them again.
+  // Delivered rows are marked in the next write transaction, whoever opens it (a request's, most often: the
+  // marks then cost no commit of their own, and their pages are mostly the ones the request's queued
+  // response writes too), or in one of their own MARK_WITHIN_MS after the first. A commit per delivery was a
+  // tenth of a handover's main-thread time, and at low load, where deliveries do not batch, each was a
+  // transaction a read. Until marked they stay in inFlight, so no run of the outbox picks them again.
   private delivered: { id: number; at: string }[] = [];
-  private flushing?: NodeJS.Immediate;
-  private flushRetry?: NodeJS.Timeout;
+  private riding = false;
+  private flushTimer?: NodeJS.Timeout;
+  private readonly marks = {
+    work: () => {
+      for (const d of this.delivered) this.gateway.markDelivered(d.id, d.at);
+    },
+    committed: () => this.marked(),
+  };
   private readonly partyInFlight = new Map<string, number>();
   // Requests waiting for admission, per originator, in arrival order.
   private readonly admitting = new Map<string, (() => void)[]>();
@@ -182,10 +193,10 @@ export class OutboxDelivery {
     this.renewer = undefined;
     if (this.kicked) clearImmediate(this.kicked);
     this.kicked = undefined;
-    if (this.flushRetry) clearTimeout(this.flushRetry);
     for (const a of this.attempts.values()) a.abort(new Error('delivery abandoned: dcc-sim is stopping'));
     while (this.inFlight.size > this.delivered.length) await new Promise((r) => setTimeout(r, 10));
     this.flushDelivered();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.thread.close();
     this.agents.http.destroy();
     this.agents.https.destroy();
@@ -194,34 +205,51 @@ export class OutboxDelivery {
   private markDelivered(id: number): void {
     this.deliveredTotal++;
     this.delivered.push({ id, at: new Date().toISOString() });
-    this.flushing ??= setImmediate(() => this.flushDelivered());
-  }
-
-  private flushDelivered(): void {
-    if (this.flushing) clearImmediate(this.flushing);
-    this.flushing = undefined;
-    const batch = this.delivered.splice(0);
-    if (batch.length === 0) return;
-    try {
-      this.world.transaction(() => {
-        for (const d of batch) this.gateway.markDelivered(d.id, d.at);
-      });
-    } catch (err) {
-      // Run from setImmediate: throwing here killed the process on a full disk. The rows stay in
-      // inFlight (not sent again) and are marked once the storage is back; if dcc-sim stops first
-      // they are sent again after the restart, under the same delivery id.
-      this.delivered.unshift(...batch);
-      this.options.logError?.('marking delivered responses failed; retrying in 1 s', { rows: batch.length, error: isStorageFault(err) ? storageFaultReason(err) : String(err) });
-      if (!this.stopped) {
-        this.flushRetry ??= setTimeout(() => {
-          this.flushRetry = undefined;
-          this.flushDelivered();
-        }, 1000);
-        this.flushRetry.unref();
-      }
+    if (this.riding) return;
+    this.riding = true;
+    // PostgreSQL: the marks keep a transaction of their own. In a request's SERIALIZABLE transaction, rows that
+    // other servers' claims read would make it conflict (and run again) more often.
+    if (this.gateway.claimsOutbox) {
+      this.flushAfter(0);
       return;
     }
-    for (const d of batch) this.inFlight.delete(d.id);
+    this.world.ride(this.marks);
+    this.flushAfter(MARK_WITHIN_MS);
+  }
+
+  private flushAfter(ms: number): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushDelivered();
+    }, ms);
+    this.flushTimer.unref();
+  }
+
+  /** No transaction came for the marks waiting (or PostgreSQL): one of their own carries them. */
+  private flushDelivered(): void {
+    if (!this.riding) return;
+    try {
+      if (this.gateway.claimsOutbox) {
+        this.world.transaction(this.marks.work);
+        this.marks.committed();
+      } else {
+        this.world.transaction(() => {}); // empty but for the marks riding it
+      }
+    } catch (err) {
+      // Run from a timer: throwing here killed the process on a full disk. The rows stay in
+      // inFlight (not sent again) and are marked once the storage is back; if dcc-sim stops first
+      // they are sent again after the restart, under the same delivery id.
+      this.options.logError?.('marking delivered responses failed; retrying in 1 s', { rows: this.delivered.length, error: isStorageFault(err) ? storageFaultReason(err) : String(err) });
+      this.flushAfter(1000);
+    }
+  }
+
+  private marked(): void {
+    this.riding = false;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const d of this.delivered.splice(0)) this.inFlight.delete(d.id);
     if (this.admitting.size) this.release();
     if (this.slotBound) this.kick();
   }
@@ -232,7 +260,7 @@ export class OutboxDelivery {
     for (const waiting of this.admitting.values()) admissionWaiting += waiting.length;
     const byReason = this.gateway.undeliverableCounts();
     return {
-      pending: this.gateway.pendingOutboxCount(),
+      pending: Math.max(0, this.gateway.pendingOutboxCount() - this.delivered.length), // less those delivered, their marks not yet written
       inFlight: this.inFlight.size - this.delivered.length,
       deliveredTotal: this.deliveredTotal,
       failedAttemptsTotal: this.failedAttemptsTotal,
