@@ -92,7 +92,11 @@ describe('a prepayment ESME running out of credit', () => {
     ok(w.run('ECS09_2.5_SUCCESS_REQUEST_DUIS.XML'));
     // the meter tells its supplier it activated the emergency credit (0x81AB) as it does
     expect(codes()).toEqual(['810D', '8119', '81AB']);
-    expect(Math.abs(supplierAlerts(w).at(-1)!.at.getTime() - w.dcc.clock.now().getTime())).toBeLessThan(1000);
+    // stamped as it was raised, to the second (a GBCS date-time has none finer): up to a second before the clock read
+    // here, plus the time the request and this read took (1,002 ms under the full suite's load once, at < 1,000)
+    const raisedAgo = w.dcc.clock.now().getTime() - supplierAlerts(w).at(-1)!.at.getTime();
+    expect(raisedAgo).toBeGreaterThanOrEqual(0);
+    expect(raisedAgo).toBeLessThan(2000);
     untilDisconnected(w);
     // the emergency credit lifts the combined credit above £2, so it falls below the low credit threshold again
     expect(codes()).toEqual(['810D', '8119', '81AB', '810D', '81AA', '8F0F']);
