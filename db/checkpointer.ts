@@ -60,8 +60,12 @@ export interface Checkpointer {
 // Each side sets its own flag, then reads the other's (sequentially consistent Atomics): they never both go on.
 const RESTARTING = 0;
 const WRITING = 1;
-/** How long one wait of a transaction at the gate lasts before it looks again (the thread may have died). */
-const GATE_POLL_MS = 50;
+/**
+ * The longest a transaction waits at the gate (a RESTART takes ~1–20 ms). A thread that died in the middle of
+ * one never clears its flag, and its exit is told on this thread, the one waiting: past this the transaction
+ * goes on, and SQLite's own busy timeout waits for any lock still held.
+ */
+const GATE_WAIT_MS = 1000;
 
 export function startCheckpointer(file: string, db: SqliteDatabase, o: CheckpointerOptions = {}): Checkpointer {
   const figures = { passes: 0, walFrames: 0, restarts: 0, errors: 0, gateWaits: 0, gateWaitMs: 0 };
@@ -79,9 +83,9 @@ export function startCheckpointer(file: string, db: SqliteDatabase, o: Checkpoin
         // out of the thread's way while it waits for this side to leave, then in again once it is done
         Atomics.store(gate, WRITING, 0);
         Atomics.notify(gate, WRITING);
-        Atomics.wait(gate, RESTARTING, 1, GATE_POLL_MS);
+        Atomics.wait(gate, RESTARTING, 1, Math.max(1, since + GATE_WAIT_MS - performance.now()));
         Atomics.store(gate, WRITING, 1);
-      } while (Atomics.load(gate, RESTARTING) === 1);
+      } while (Atomics.load(gate, RESTARTING) === 1 && performance.now() - since < GATE_WAIT_MS);
       figures.gateWaitMs += performance.now() - since;
     },
     leave() {
