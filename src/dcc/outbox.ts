@@ -75,8 +75,8 @@ export class OutboxDelivery {
   // response writes too), or in one of their own MARK_WITHIN_MS after the first. A commit per delivery was a
   // tenth of a handover's main-thread time, and at low load, where deliveries do not batch, each was a
   // transaction a read. Until marked they stay in inFlight, so no run of the outbox picks them again.
+  // Nonempty exactly while its marks wait for a transaction (riding one, or about to have their own).
   private delivered: { id: number; at: string }[] = [];
-  private riding = false;
   private flushTimer?: NodeJS.Timeout;
   private readonly marks = {
     work: () => {
@@ -205,8 +205,7 @@ export class OutboxDelivery {
   private markDelivered(id: number): void {
     this.deliveredTotal++;
     this.delivered.push({ id, at: new Date().toISOString() });
-    if (this.riding) return;
-    this.riding = true;
+    if (this.delivered.length > 1) return; // the first's marks wait already, and these go with them
     // PostgreSQL: the marks keep a transaction of their own. In a request's SERIALIZABLE transaction, rows that
     // other servers' claims read would make it conflict (and run again) more often.
     if (this.gateway.claimsOutbox) {
@@ -228,7 +227,7 @@ export class OutboxDelivery {
 
   /** No transaction came for the marks waiting (or PostgreSQL): one of their own carries them. */
   private flushDelivered(): void {
-    if (!this.riding) return;
+    if (this.delivered.length === 0) return;
     try {
       if (this.gateway.claimsOutbox) {
         this.world.transaction(this.marks.work);
@@ -246,7 +245,6 @@ export class OutboxDelivery {
   }
 
   private marked(): void {
-    this.riding = false;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     for (const d of this.delivered.splice(0)) this.inFlight.delete(d.id);
