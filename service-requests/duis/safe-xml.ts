@@ -4,9 +4,35 @@
  * sees the document. Only then is xmldom asked to build the tree, and any complaint it has
  * (even a warning) is a rejection with line and column.
  */
+import { createRequire } from 'node:module';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Document } from '@xmldom/xmldom';
 import { DuisRejection } from './rejection.ts';
+
+/**
+ * xmldom 0.9.12 builds a RegExp for every end tag it reads (its grammar's `reg`, called by the SAX parser with the
+ * grammar's own constant parts, a few kB of Unicode classes joined and compiled each time): nearly half of parsing a
+ * DUIS request (bench/xml-parse.ts). The parts are the same at every call from a given place, so each combination is
+ * built once and kept; a RegExp without the g or y flag keeps no state between its exec calls. Keyed by the parts
+ * themselves (nested maps), so the key costs no joining. A version of xmldom without `reg` is left as it is.
+ */
+function keepGrammarRegExps(): void {
+  const grammar = createRequire(import.meta.url)('@xmldom/xmldom/lib/grammar.js') as { reg?: (...parts: unknown[]) => RegExp };
+  const build = grammar.reg;
+  if (typeof build !== 'function') return;
+  type Node = Map<unknown, Node> & { built?: RegExp };
+  const root: Node = new Map();
+  grammar.reg = function (this: unknown, ...parts: unknown[]): RegExp {
+    let node = root;
+    for (const part of parts) {
+      let next = node.get(part);
+      if (!next) node.set(part, (next = new Map()));
+      node = next;
+    }
+    return (node.built ??= build.apply(this, parts));
+  };
+}
+keepGrammarRegExps();
 
 /** DUIS requests for the supported services are a few KiB; 256 KiB leaves room and bounds the work. */
 export const DEFAULT_MAX_DUIS_BYTES = 256 * 1024;
