@@ -11,10 +11,11 @@ import { DuisRejection } from './rejection.ts';
 
 /**
  * xmldom 0.9.12 builds a RegExp for every end tag it reads (its grammar's `reg`, called by the SAX parser with the
- * grammar's own constant parts, a few kB of Unicode classes joined and compiled each time): nearly half of parsing a
- * DUIS request (bench/xml-parse.ts). The parts are the same at every call from a given place, so each combination is
- * built once and kept; a RegExp without the g or y flag keeps no state between its exec calls. Keyed by the parts
- * themselves (nested maps), so the key costs no joining. A version of xmldom without `reg` is left as it is.
+ * grammar's own constant parts, a few kB of Unicode classes joined and compiled each time): a third or more of parsing
+ * a DUIS request (bench/xml-parse.ts). The parts are the same at every call from a given place, so each combination
+ * is built once and kept (as many as those places); a RegExp without the g or y flag keeps no state between its exec
+ * calls. Keyed by the parts themselves (nested maps): a key joined from their sources cost most of the gain back.
+ * A version of xmldom without `reg` is left as it is.
  */
 function keepGrammarRegExps(): void {
   const grammar = createRequire(import.meta.url)('@xmldom/xmldom/lib/grammar.js') as { reg?: (...parts: unknown[]) => RegExp };
