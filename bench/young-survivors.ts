@@ -3,13 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { ReleasingMap } from '../src/dcc/releasing.ts';
 import { Cancellation } from '../src/dcc/cancellation.ts';
 
-// `node --import tsx bench/young-survivors.ts`: four ways a short-lived value was kept past young collections
+// `node --import tsx bench/young-survivors.ts`: five ways a short-lived value was kept past young collections
 // (promoted, then collected by a full one) although nothing held it any more, each beside what replaced it:
 // - a long-lived Map with entries coming and going (a few in flight at a time, as requests, posts and jobs are);
 // - an object literal with a getter, made once per value (a request's registration check, a device's keys);
 // - node 20's AbortSignal, made once per value (a request's client-gone signal, a delivery attempt's);
 // - Object.create of a young object (xmldom does it for each element that declares a namespace): it becomes a
-//   prototype, with a hidden class in the old generation.
+//   prototype, with a hidden class in the old generation;
+// - an object spread that then gains properties (`{ ...refs, responseCode }`, or a `{ ...init }` assigned to): on
+//   node 20 the copy's hidden class is not in any transition tree, so each property added makes another, in the
+//   old generation (a request's pipeline context and its DUIS response's fields were made so).
 // Each way goes through 400,000 values of ~600 octets, a few alive at any time, in a process of its own run with
 // --trace-gc-nvp; the figure is what its scavenges promoted. bench/measurements.md has the figures.
 
@@ -77,6 +80,28 @@ const WAYS: Record<string, () => (i: number) => number> = {
   'an object holding it': () => (i) => {
     const child: object = { parent: { held: new Array(64).fill(i) } };
     return child ? 1 : 0;
+  },
+  'a spread, then more properties': () => (i) => {
+    const refs = { requestId: 'r', counter: i };
+    const answer = { ...refs, responseCode: 'I0', content: new Array(64).fill(i) };
+    return answer.content.length;
+  },
+  'a spread copy, then assigned to': () => (i) => {
+    const init = { body: 'b', counter: i };
+    const ctx: { body: string; counter: number; request?: number[] } = { ...init };
+    ctx.request = new Array(64).fill(i);
+    return ctx.request.length;
+  },
+  'the same written out': () => (i) => {
+    const init = { body: 'b', counter: i };
+    const ctx: { body: string; counter: number; request?: number[] } = { body: init.body, counter: init.counter };
+    ctx.request = new Array(64).fill(i);
+    return ctx.request.length;
+  },
+  'properties, then a spread': () => (i) => {
+    const refs = { requestId: 'r', counter: i };
+    const answer = { responseCode: 'I0', content: new Array(64).fill(i), ...refs };
+    return answer.content.length;
   },
 };
 

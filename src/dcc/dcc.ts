@@ -171,23 +171,21 @@ export class Dcc extends EventEmitter {
     return signed;
   }
 
-  private respond(r: {
-    requestId?: string;
-    responseId?: string;
-    responseCode: string;
-    serviceReference?: string;
-    serviceReferenceVariant?: string;
-    content?: ResponseContent;
-  }): string {
+  /**
+   * A signed DUIS response. The references and the code come apart, not as one `{ ...refs, responseCode }`: on
+   * Node 20 a spread's copy that gains a property gets hidden classes of its own in the old generation, and young
+   * collections then keep all it holds (bench/measurements.md, "spreads").
+   */
+  private respond(refs: ResponseRefs, responseCode: string, content?: ResponseContent): string {
     return this.sign(
       buildResponse({
-        requestId: r.requestId,
-        responseId: r.responseId,
-        responseCode: r.responseCode,
+        requestId: refs.requestId,
+        responseId: refs.responseId,
+        responseCode,
         responseDateTime: this.clock.now(),
-        serviceReference: r.serviceReference ?? '0',
-        serviceReferenceVariant: r.serviceReferenceVariant ?? '0',
-        content: r.content,
+        serviceReference: refs.serviceReference ?? '0',
+        serviceReferenceVariant: refs.serviceReferenceVariant ?? '0',
+        content,
       }),
     );
   }
@@ -290,10 +288,9 @@ export class Dcc extends EventEmitter {
     const unread = unreadService(endpoint);
     const xml = this.respond({
       requestId: r.context.requestId,
-      responseCode: r.responseCode,
       serviceReference: known ? r.context.serviceReference : unread.serviceReference,
       serviceReferenceVariant: known ? r.context.serviceReferenceVariant : unread.serviceReferenceVariant,
-    });
+    }, r.responseCode);
     const steps = [...trace, { step: r.step, ok: false, detail: r.reason }];
     const id = this.gateway.logRequest({
       receivedAt,
@@ -374,7 +371,7 @@ export class Dcc extends EventEmitter {
         steps.push({ step: 'inventory', ok: true, detail: after.detail, ms: lap() });
       }
       answerCode = outcome.answer.responseCode;
-      xml = this.respond({ ...refs, responseCode: answerCode, content: outcome.answer.content });
+      xml = this.respond(refs, answerCode, outcome.answer.content);
       steps.push({ step: 'response-signing', ok: true, detail: 'DUIS responses signed by the DCC', ms: Math.round(this.signingMs * 1000) / 1000 });
       lap();
       const id = this.gateway.logRequest({
@@ -475,8 +472,8 @@ export class Dcc extends EventEmitter {
     const device = loadDevice(this.world, rid.target);
     // A device runs what has fallen due before it looks at a new command.
     device.state = this.executeDue(rid.target, device);
-    const refs = { requestId: rid.text, responseId: `${dashedEui(rid.target)}:${dashedEui(rid.originator)}:${rid.counter}` };
     const svc = { serviceReference: v.request.serviceReference, serviceReferenceVariant: v.request.serviceReferenceVariant };
+    const refs = { requestId: rid.text, responseId: `${dashedEui(rid.target)}:${dashedEui(rid.originator)}:${rid.counter}`, ...svc };
     const faults = this.faultsOn(rid.target);
     const slow = faults.find((f) => f.kind === 'slow-wan');
     if (slow) this.deliveryDelayMs = Number(slow.detail ?? 0) * 1000;
@@ -489,7 +486,7 @@ export class Dcc extends EventEmitter {
         ? `comms hub ${dashedEui(unreachable.targetEui)} is down (injected fault): the command did not reach the device`
         : 'the device does not answer (injected fault: device offline)';
       steps.push({ step: 'device', ok: false, detail, ms: lap() });
-      this.queue(replyTo, 'response', code, this.respond({ ...refs, ...svc, responseCode: code }), refs);
+      this.queue(replyTo, 'response', code, this.respond(refs, code), refs);
       return { changedCells: [], finalResponseCode: code, finalReason: detail, deviceAlertCode: null };
     }
     const refuses = faults.find((f) => f.kind === 'device-refuses');
@@ -503,14 +500,14 @@ export class Dcc extends EventEmitter {
       // As DUIS has it: an E21 response (no response from the device) carrying the RequestID, and any
       // alerts the device raised (none today: the emulator discards without a GBCS alert).
       this.queueAlerts(outcome, replyTo, refs.requestId, svc);
-      this.queue(replyTo, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
+      this.queue(replyTo, 'response', Codes.noResponse, this.respond(refs, Codes.noResponse), refs);
       return { changedCells: [], finalResponseCode: Codes.noResponse, finalReason: detail, deviceAlertCode: alertCode };
     }
     saveDevice(this.world, outcome.state, device);
     if (outcome.ownCertificate) saveOwnCertificate(this.world, rid.target, outcome.ownCertificate);
     if (outcome.response) {
       const content = v.service.deviceResponseContent?.(outcome.response, message) ?? { gbcsPayload: outcome.response };
-      this.queue(replyTo, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content }), refs);
+      this.queue(replyTo, 'response', Codes.success, this.respond(refs, Codes.success, content), refs);
     }
     this.queueAlerts(outcome, replyTo, refs.requestId, svc);
     steps.push({
@@ -776,15 +773,15 @@ export class Dcc extends EventEmitter {
     device.state = this.executeDue(read.deviceId, device);
     const outcome = processCommand(device.state, device.credentials, message, now, loadCommandInputs(this.world, device, message));
     const refs = held
-      ? { requestId: held.requestId, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${held.requestId.split(':').pop()}` }
-      : { requestId: `${dashedEui(user)}:${dashedEui(read.deviceId)}:${counter}`, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${counter}` };
+      ? { requestId: held.requestId, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${held.requestId.split(':').pop()}`, ...svc }
+      : { requestId: `${dashedEui(user)}:${dashedEui(read.deviceId)}:${counter}`, responseId: `${dashedEui(read.deviceId)}:${dashedEui(user)}:${counter}`, ...svc };
     if (outcome.rejected || !outcome.response) {
-      this.queue(user, 'response', Codes.noResponse, this.respond({ ...refs, ...svc, responseCode: Codes.noResponse }), refs);
+      this.queue(user, 'response', Codes.noResponse, this.respond(refs, Codes.noResponse), refs);
       return;
     }
     saveDevice(this.world, outcome.state, device);
     const content = held ? { gbcsPayload: outcome.response } : { dspScheduledMessage: { gbcsPayload: outcome.response, scheduleId: schedule.id } };
-    this.queue(user, 'response', Codes.success, this.respond({ ...refs, ...svc, responseCode: Codes.success, content }), refs);
+    this.queue(user, 'response', Codes.success, this.respond(refs, Codes.success, content), refs);
   }
 
   /** Executes a loaded device's due future-dated commands, saves it and queues the 8F66/8F67 alerts. */
@@ -816,6 +813,14 @@ export class Dcc extends EventEmitter {
   private emitRequest(e: RequestEvent): void {
     this.emit('request', e);
   }
+}
+
+/** What a DUIS response names: the request it answers, its own ID and the service. */
+interface ResponseRefs {
+  requestId?: string;
+  responseId?: string;
+  serviceReference?: string;
+  serviceReferenceVariant?: string;
 }
 
 function isDccParty(eui: Eui): boolean {
