@@ -186,6 +186,15 @@ function outboxFromRow(r: Row): OutboxRecord {
   };
 }
 
+/**
+ * A due row with where it goes. The URL is added to the record, not spread with it: on Node 20 a spread's copy that
+ * gains a property gets hidden classes of its own, and young collections then keep the body it holds
+ * (bench/measurements.md, "spreads").
+ */
+function dueFromRow(r: Row, responseUrl: string): OutboxRecord & { responseUrl: string } {
+  return Object.assign(outboxFromRow(r), { responseUrl });
+}
+
 export class GatewayStore {
   private readonly stmts;
   /** a PostgreSQL world, which other processes may be serving too; undefined for SQLite */
@@ -424,7 +433,7 @@ export class GatewayStore {
       picked.push({ id: r.id, url: r.response_url });
       if (picked.length >= limit) break;
     }
-    return picked.map(({ id, url }) => ({ ...outboxFromRow(this.stmts.outboxGet.get(id) as Row), responseUrl: url }));
+    return picked.map(({ id, url }) => dueFromRow(this.stmts.outboxGet.get(id) as Row, url));
   }
 
   /**
@@ -449,7 +458,7 @@ export class GatewayStore {
         RETURNING outbox.*, (SELECT response_url FROM parties WHERE eui = outbox.party_eui) AS response_url`,
       [this.instance, until, now, `{${[...(except.exceptIds ?? [])].join(',')}}`, `{${[...(except.exceptParties ?? [])].join(',')}}`, limit],
     ) as Row[];
-    return rows.map((r) => ({ ...outboxFromRow(r), responseUrl: r.response_url as string })).sort((a, b) => a.id - b.id);
+    return rows.map((r) => dueFromRow(r, r.response_url as string)).sort((a, b) => a.id - b.id);
   }
 
   /** Whether this process claims the outbox rows it delivers (PostgreSQL: other processes may serve the world). */
