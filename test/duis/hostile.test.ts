@@ -128,6 +128,20 @@ describe('bytes, encodings and size', () => {
   });
 });
 
+describe('a parse leaves the process as it found it', () => {
+  it('Object.create makes prototypes again after a document xmldom refuses halfway through', () => {
+    // xmldom's namespace scopes are made flat while it parses (service-requests/duis/safe-xml.ts)
+    const r = rejectionOf(() => parseDuisRequest(template(TEMPLATES.supplier6151Future).replace('<sr:Body>', '<sr:Body a="1" a="2">')));
+    expect(r.step).toBe('xml');
+    expect(r.message).toMatch(/redefined/);
+    const parent = Object.create(null) as { inherited?: number };
+    parent.inherited = 1;
+    const child = Object.create(parent) as { inherited?: number };
+    expect(Object.hasOwn(child, 'inherited')).toBe(false);
+    expect(child.inherited).toBe(1);
+  });
+});
+
 describe('wrong namespace, bad base64, not a certificate', () => {
   const cert = template(TEMPLATES.no6151);
   const ds = /<sr:DigitalSigningCertificate>([^<]+)</.exec(cert)![1]!;

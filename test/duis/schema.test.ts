@@ -55,6 +55,13 @@ const cases: Array<[string, string, Outcome]> = [
   ['a comment in the header', mut(S6151, '<sr:CommandVariant>', '<!-- critical --><sr:CommandVariant>'), { ok: (r) => expect(r.commandVariant).toBe(4) }],
   ['a CDATA value', mut(S6151, '<sr:ServiceReference>6.15<', '<sr:ServiceReference><![CDATA[6.15]]><'), { ok: (r) => expect(r.serviceReference).toBe('6.15') }],
   ['another prefix for the DUIS namespace', S6151.replace(/sr:/g, 'duis:').replace('xmlns:sr=', 'xmlns:duis='), { ok: (r) => expect(r.body.kind).toBe('UpdateSecurityCredentialsKRP') }],
+  // xmldom's namespace scopes are made flat while it parses (service-requests/duis/safe-xml.ts): a prefix declared
+  // again below the root, or only below it, resolves as the nearest declaration says
+  ['the DUIS prefix declared again on the Header', mut(S6151, '<sr:Header>', '<sr:Header xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway">'), { ok: (r) => expect(r.commandVariant).toBe(4) }],
+  ['another prefix declared on the Header, the root\'s used inside it', mut(S6151, '<sr:Header>', '<sr:Header xmlns:note="urn:note">'), { ok: (r) => expect(r.requestId.counter).toBe(1001n) }],
+  ['another prefix for the DUIS namespace declared on the Body alone', mut(S6151, /<sr:Body>.*<\/sr:Body>/, S6151.match(/<sr:Body>.*<\/sr:Body>/)![0].replace(/sr:/g, 'b:').replace('<b:Body>', '<b:Body xmlns:b="http://www.dccinterface.co.uk/ServiceUserGateway">')),
+    { ok: (r) => expect(r.body.kind).toBe('UpdateSecurityCredentialsKRP') }],
+  ['the DUIS prefix bound to another namespace on the Body', mut(S6151, '<sr:Body>', '<sr:Body xmlns:sr="urn:not-duis">'), { step: 'schema', says: /urn:not-duis/ }],
   ['the DUIS namespace as default namespace', S6151.replace(/sr:/g, '').replace('xmlns:sr=', 'xmlns='), { ok: (r) => expect(r.commandVariant).toBe(4) }],
   ['xsi:schemaLocation on the root', mut(S6151, 'schemaVersion="5.4"', 'schemaVersion="5.4" xsi:schemaLocation="http://www.dccinterface.co.uk/ServiceUserGateway DUIS.xsd"'),
     { ok: (r) => expect(r.schemaVersion).toBe('5.4') }],
