@@ -59,16 +59,19 @@ interface ServeFlags {
  *   young collections, and code optimized meanwhile keeps doing so. Under a saturating load the outbox's rows and
  *   posts live long (queued behind the receiver) and their sites were tenured; when the load fell, each one, dead
  *   in ms, still held its body and its post in the old generation until the next full collection: in 6 of 10 runs
- *   of the read load the old generation grew twice as fast at half saturation as in the other 4, and in none of 4
+ *   of the read load the old generation grew twice as fast at half saturation as in the other 4, and in none of 8
  *   runs without pretenuring (bench/measurements.md, "pretenuring").
  */
 function tuneV8ForServing(): void {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((a) => a.replaceAll('_', '-'));
-  const unlessGiven = (flag: string, ...names: string[]) => {
-    if (!given.some((a) => names.some((n) => a.startsWith(n)))) setFlagsFromString(flag);
-  };
-  unlessGiven('--heap-growing-percent=300', '--heap-growing-percent');
-  unlessGiven('--no-allocation-site-pretenuring', '--allocation-site-pretenuring', '--no-allocation-site-pretenuring');
+  // the names given, as V8 reads them: `_` for `-`, without a value or a `no-`
+  const given = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map(flagName));
+  for (const flag of ['--heap-growing-percent=300', '--no-allocation-site-pretenuring']) {
+    if (!given.has(flagName(flag))) setFlagsFromString(flag);
+  }
+}
+
+function flagName(arg: string): string {
+  return arg.replaceAll('_', '-').replace(/^--(no-)?/, '').replace(/=.*$/, '');
 }
 
 /**
